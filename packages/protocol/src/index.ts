@@ -1,0 +1,18 @@
+// @dpns/protocol: what both ends of a dpns connection agree on.
+export { ErrorCodes, LocalErrorCodes, DpnsError, isDpnsError, errorCodeName } from './errors.js';
+export type { ErrorCode, LocalErrorCode, WireError } from './errors.js';
+export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
+export { MAX_PATTERN_LENGTH, compileGlob, hasWildcard } from './glob.js';
+export type { Glob } from './glob.js';
+export { SERVICE_STATES } from './entries.js';
+export type { ServiceState, LaunchSpec, Advertiser, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
+export type { Methods, MethodName, Params, Result } from './methods.js';
+export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
+export type {
+  RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams,
+  ServerNotification, ServerMessage,
+} from './messages.js';
+export { randomHex, adminProof, checkAdminProof, newOwnerKey, identifySignature, checkIdentify } from './proofs.js';
+export type { OwnerKey } from './proofs.js';
+export { SPEC_LIMITS, launchSpec } from './validate.js';

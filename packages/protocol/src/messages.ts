@@ -1,0 +1,66 @@
+// JSON-RPC 2.0 envelopes as dpns uses them, and the notifications the server sends.
+import type { WireError } from './errors.js';
+import type { EntryView } from './entries.js';
+
+/** The default name server port. */
+export const DEFAULT_PORT = 7700;
+/** The default largest frame a server or client accepts. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** Protocol version, sent in `hello`; bumped on incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+/** A request id: JSON-RPC allows strings and numbers; dpns refuses null and fractions. */
+export type RequestId = string | number;
+
+export interface RequestMessage {
+  jsonrpc: '2.0';
+  id: RequestId;
+  method: string;
+  params?: unknown;
+}
+
+export interface SuccessResponse<R = unknown> {
+  jsonrpc: '2.0';
+  id: RequestId;
+  result: R;
+}
+
+export interface ErrorResponse {
+  jsonrpc: '2.0';
+  id: RequestId | null;
+  error: WireError;
+}
+
+export type ResponseMessage<R = unknown> = SuccessResponse<R> | ErrorResponse;
+
+/** Sent by the server as the first frame on every connection. */
+export interface HelloParams {
+  server: 'dpns';
+  version: string;
+  protocol: number;
+  /** 32 random bytes, hex: what `login` and `identify` prove against on this connection. */
+  nonce: string;
+  heartbeatMs: number;
+  maxFrameBytes: number;
+  /** The registry's revision when the connection opened. */
+  revision: number;
+}
+
+/** A change seen by a watch. */
+export interface WatchEventParams {
+  watchId: string;
+  /** The revision that made the change; revisions only grow. */
+  revision: number;
+  type: 'put' | 'delete';
+  name: string;
+  /** The entry after the change (absent for `delete`). */
+  entry?: EntryView;
+}
+
+/** Server→client notifications, keyed on `method`. */
+export type ServerNotification =
+  | { jsonrpc: '2.0'; method: 'hello'; params: HelloParams }
+  | { jsonrpc: '2.0'; method: 'watch.event'; params: WatchEventParams };
+
+/** Anything a client may receive. */
+export type ServerMessage = ResponseMessage | ServerNotification;

@@ -1,0 +1,132 @@
+// Every method of the dpns protocol, declared once: its params, its result, who may call
+// it, and the runtime parser that turns untrusted params into the typed ones.
+import type { EntryView, LaunchSpec, Location, ServiceView } from './entries.js';
+import { compileGlob } from './glob.js';
+import { assertName } from './names.js';
+import { bad, bool, host, launchSpec, object, onlyKeys, port, SPEC_KEYS, specField, str, type Obj } from './validate.js';
+
+/** Param and result types of each client→server method. */
+export interface Methods {
+  /** Proves the admin credential: `proof` is `adminProof(token, hello.nonce)`. */
+  login: { params: { proof: string }; result: { admin: true } };
+  /** Proves an Ed25519 key; the connection's advertisements are then owned by that key, across reconnects. */
+  identify: { params: { publicKey: string; signature: string }; result: { owner: string } };
+  /** Liveness and the current revision. */
+  ping: { params: Record<string, never>; result: { revision: number; time: number } };
+  listServices: { params: { pattern: string }; result: { names: string[] } };
+  findServices: { params: { pattern: string }; result: { services: Location[] } };
+  serviceState: { params: { pattern: string }; result: { entries: EntryView[] } };
+  watch: { params: { pattern: string; initial: boolean }; result: { watchId: string; revision: number; entries?: EntryView[] } };
+  unwatch: { params: { watchId: string }; result: { ok: true } };
+  advertiseService: { params: { name: string; host: string; port: number; static: boolean }; result: { revision: number } };
+  unadvertiseService: { params: { name: string }; result: { revision: number } };
+  'register.add': { params: { name: string; spec: LaunchSpec }; result: { revision: number } };
+  'register.delete': { params: { name: string }; result: { revision: number } };
+  'register.edit': { params: { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] }; result: { revision: number; entry: ServiceView } };
+  'register.alias': { params: { name: string; target: string }; result: { revision: number } };
+  'register.info': { params: { name: string }; result: { entry: EntryView; aliases: string[]; resolved?: string } };
+}
+
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = Methods[M]['params'];
+export type Result<M extends MethodName> = Methods[M]['result'];
+
+/** Methods that need a connection that has logged in as admin. */
+export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
+  'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
+]);
+
+/** Methods that change the registry (and so are logged before they are answered). */
+export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
+  'advertiseService', 'unadvertiseService', 'register.add', 'register.delete', 'register.edit', 'register.alias',
+]);
+
+const P = 'params';
+
+function params(raw: unknown, keys: readonly string[]): Obj {
+  // Omitted params mean "no params": JSON-RPC allows it, and `ping` needs none.
+  const o = object(raw ?? {}, P);
+  onlyKeys(o, keys, P);
+  return o;
+}
+
+function name(o: Obj, key = 'name'): string {
+  const v = o[key];
+  assertName(v, `${P}.${key}`);
+  return v;
+}
+
+function pattern(o: Obj, dflt?: string): string {
+  const v = o.pattern ?? dflt;
+  compileGlob(v, `${P}.pattern`);
+  return v as string;
+}
+
+/** Runtime parsers for each method's params. They throw DpnsError with a precise message. */
+export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
+  login: (raw) => {
+    const o = params(raw, ['proof']);
+    return { proof: hex(o, 'proof', 64) };
+  },
+  identify: (raw) => {
+    const o = params(raw, ['publicKey', 'signature']);
+    return { publicKey: hex(o, 'publicKey', 64), signature: hex(o, 'signature', 128) };
+  },
+  ping: (raw) => {
+    params(raw, []);
+    return {};
+  },
+  listServices: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
+  findServices: (raw) => ({ pattern: pattern(params(raw, ['pattern'])) }),
+  serviceState: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
+  watch: (raw) => {
+    const o = params(raw, ['pattern', 'initial']);
+    return { pattern: pattern(o, '*'), initial: bool(o, 'initial', P, false) };
+  },
+  unwatch: (raw) => ({ watchId: str(params(raw, ['watchId']), 'watchId', P, { max: 32 }) }),
+  advertiseService: (raw) => {
+    const o = params(raw, ['name', 'host', 'port', 'static']);
+    return { name: name(o), host: host(o, 'host', P), port: port(o, 'port', P), static: bool(o, 'static', P, false) };
+  },
+  unadvertiseService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  'register.add': (raw) => {
+    const o = params(raw, ['name', 'spec']);
+    return { name: name(o), spec: launchSpec(o.spec, `${P}.spec`) };
+  },
+  'register.delete': (raw) => ({ name: name(params(raw, ['name'])) }),
+  'register.edit': (raw) => {
+    const o = params(raw, ['name', 'spec', 'unset']);
+    const s = object(o.spec ?? {}, `${P}.spec`);
+    onlyKeys(s, SPEC_KEYS, `${P}.spec`);
+    const spec: Partial<LaunchSpec> = {};
+    for (const k of SPEC_KEYS) {
+      if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = specField(s, k, `${P}.spec`);
+    }
+    const unsetRaw = o.unset ?? [];
+    if (!Array.isArray(unsetRaw) || !unsetRaw.every((u) => u === 'cwd' || u === 'user')) {
+      throw bad(`${P}.unset`, 'an array of "cwd" and "user"', unsetRaw);
+    }
+    const unset = unsetRaw as ('cwd' | 'user')[];
+    for (const u of unset) if (spec[u] !== undefined) throw bad(`${P}.unset`, `not both a value and unset for "${u}"`, unset);
+    if (Object.keys(spec).length === 0 && unset.length === 0) throw bad(`${P}.spec`, 'at least one field to change', s);
+    return { name: name(o), spec, unset };
+  },
+  'register.alias': (raw) => {
+    const o = params(raw, ['name', 'target']);
+    return { name: name(o), target: name(o, 'target') };
+  },
+  'register.info': (raw) => ({ name: name(params(raw, ['name'])) }),
+};
+
+function hex(o: Obj, key: string, len: number): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length !== len || !/^[0-9a-f]+$/.test(v)) {
+    throw bad(`${P}.${key}`, `${len} lowercase hex digits`, v);
+  }
+  return v;
+}
+
+/** True when `m` is a method this protocol version defines. */
+export function isMethodName(m: string): m is MethodName {
+  return Object.prototype.hasOwnProperty.call(parseParams, m);
+}

@@ -1,0 +1,160 @@
+// Narrowing `unknown` into typed values at the protocol edge. Every failure names the
+// field, says what was given and what was expected, and carries INVALID_PARAMS.
+import { DpnsError } from './errors.js';
+import type { LaunchSpec } from './entries.js';
+
+export type Obj = Record<string, unknown>;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+export function bad(field: string, expected: string, got: unknown): DpnsError {
+  return new DpnsError('INVALID_PARAMS', `${field}: expected ${expected}, got ${describe(got)}`, {
+    details: { field },
+  });
+}
+
+/** A plain object copied onto a null prototype, so `__proto__` and friends are inert keys. */
+export function object(v: unknown, field: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(field, 'an object', v);
+  return Object.assign(Object.create(null) as Obj, v);
+}
+
+/** Refuses keys the method does not know, so a typo is an error and not a silent default. */
+export function onlyKeys(o: Obj, allowed: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw new DpnsError('INVALID_PARAMS', `${field}: unknown field ${JSON.stringify(k.slice(0, 64))} (allowed: ${allowed.join(', ') || 'none'})`, {
+        details: { field: `${field}.${k.slice(0, 64)}` },
+      });
+    }
+  }
+}
+
+export function str(o: Obj, key: string, field: string, opts: { max?: number; min?: number } = {}): string {
+  const v = o[key];
+  const f = `${field}.${key}`;
+  if (typeof v !== 'string') throw bad(f, 'a string', v);
+  const max = opts.max ?? 4096;
+  if (v.length < (opts.min ?? 1)) throw bad(f, `a non-empty string`, v);
+  if (v.length > max) throw bad(f, `at most ${max} characters`, v);
+  if (v.includes('\0')) throw bad(f, 'a string without NUL', v);
+  return v;
+}
+
+export function optStr(o: Obj, key: string, field: string, opts: { max?: number } = {}): string | undefined {
+  return o[key] === undefined ? undefined : str(o, key, field, opts);
+}
+
+export function int(o: Obj, key: string, field: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw bad(`${field}.${key}`, `an integer from ${min} to ${max}`, v);
+  }
+  return v;
+}
+
+export function bool(o: Obj, key: string, field: string, dflt: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw bad(`${field}.${key}`, 'true or false', v);
+  return v;
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9.]+$|^[0-9A-Fa-f:.]+$/;
+
+/** A host name or an IPv4/IPv6 literal. */
+export function host(o: Obj, key: string, field: string): string {
+  const v = str(o, key, field, { max: 253 });
+  if (!HOST.test(v)) throw bad(`${field}.${key}`, 'a host name or IP address', v);
+  return v;
+}
+
+export function port(o: Obj, key: string, field: string): number {
+  return int(o, key, field, 1, 65535);
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
+
+/** Limits on a launch spec, so one entry cannot be made huge. */
+export const SPEC_LIMITS = { args: 256, env: 256, value: 4096, startTimeoutMs: { min: 100, max: 600_000, dflt: 10_000 } } as const;
+
+/** Parses one launch-spec field; shared by `register.add` (all fields) and `register.edit` (some). */
+export function specField(o: Obj, key: keyof LaunchSpec, field: string): LaunchSpec[keyof LaunchSpec] {
+  const f = `${field}.${key}`;
+  switch (key) {
+    case 'host':
+      return host(o, key, field);
+    case 'program': {
+      const v = str(o, key, field);
+      return v;
+    }
+    case 'args': {
+      const v = o[key];
+      if (!Array.isArray(v) || v.length > SPEC_LIMITS.args) throw bad(f, `an array of at most ${SPEC_LIMITS.args} strings`, v);
+      return v.map((a, i) => {
+        if (typeof a !== 'string' || a.length > SPEC_LIMITS.value || a.includes('\0')) {
+          throw bad(`${f}[${i}]`, `a string of at most ${SPEC_LIMITS.value} characters without NUL`, a);
+        }
+        return a;
+      });
+    }
+    case 'env': {
+      const e = object(o[key], f);
+      const keys = Object.keys(e);
+      if (keys.length > SPEC_LIMITS.env) throw bad(f, `at most ${SPEC_LIMITS.env} variables`, `${keys.length} variables`);
+      const out = Object.create(null) as Record<string, string>;
+      for (const k of keys) {
+        if (!ENV_KEY.test(k) || k.length > 256) throw bad(`${f}`, 'variable names matching [A-Za-z_][A-Za-z0-9_]*', k);
+        const val = e[k];
+        if (typeof val !== 'string' || val.length > SPEC_LIMITS.value || val.includes('\0')) {
+          throw bad(`${f}.${k}`, `a string of at most ${SPEC_LIMITS.value} characters without NUL`, val);
+        }
+        out[k] = val;
+      }
+      return out;
+    }
+    case 'cwd': {
+      const v = str(o, key, field);
+      if (!v.startsWith('/')) throw bad(f, 'an absolute path', v);
+      return v;
+    }
+    case 'user': {
+      const v = str(o, key, field, { max: 32 });
+      if (!USER.test(v)) throw bad(f, 'a user name like "svc-demo"', v);
+      return v;
+    }
+    case 'startTimeoutMs': {
+      const { min, max } = SPEC_LIMITS.startTimeoutMs;
+      return int(o, key, field, min, max);
+    }
+    default: {
+      const never: never = key;
+      throw bad(f, 'a known field', never);
+    }
+  }
+}
+
+export const SPEC_KEYS = ['host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs'] as const satisfies readonly (keyof LaunchSpec)[];
+
+/** A whole launch spec, with defaults for the optional parts. */
+export function launchSpec(v: unknown, field: string): LaunchSpec {
+  const o = object(v, field);
+  onlyKeys(o, SPEC_KEYS, field);
+  const spec: LaunchSpec = {
+    host: specField(o, 'host', field) as string,
+    program: specField(o, 'program', field) as string,
+    args: o.args === undefined ? [] : (specField(o, 'args', field) as string[]),
+    env: o.env === undefined ? (Object.create(null) as Record<string, string>) : (specField(o, 'env', field) as Record<string, string>),
+    startTimeoutMs: o.startTimeoutMs === undefined ? SPEC_LIMITS.startTimeoutMs.dflt : (specField(o, 'startTimeoutMs', field) as number),
+  };
+  if (o.cwd !== undefined) spec.cwd = specField(o, 'cwd', field) as string;
+  if (o.user !== undefined) spec.user = specField(o, 'user', field) as string;
+  return spec;
+}
