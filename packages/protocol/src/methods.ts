@@ -58,7 +58,8 @@ function name(o: Obj, key = 'name'): string {
 
 function pattern(o: Obj, dflt?: string): string {
   const v = o.pattern ?? dflt;
-  compileGlob(v, `${P}.pattern`);
+  // A pattern without wildcards is a name, and is held to the name rules.
+  if (compileGlob(v, `${P}.pattern`).isLiteral) assertName(v, `${P}.pattern`);
   return v as string;
 }
 

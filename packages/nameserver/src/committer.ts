@@ -1,0 +1,68 @@
+// The write path: log the ops, apply them, and let the answer out only once they are on disk.
+import type { Store } from './storage/store.js';
+import type { Change, LogRecord, Op } from './registry/ops.js';
+import type { Registry } from './registry/registry.js';
+import type { WatchHub } from './watch-hub.js';
+import type { Logger } from './log.js';
+
+export class Committer {
+  private snapshotting = false;
+  private lastSnapshot: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: Registry,
+    private readonly hub: WatchHub,
+    private readonly log: Logger,
+    private readonly snapshotEvery: number,
+    private readonly onFatal: (err: unknown) => void,
+  ) {
+    this.lastSnapshot = registry.revision;
+  }
+
+  /**
+   * Logs and applies `ops`; resolves with their revision once fsynced. The registry is
+   * updated at once so the next request is checked against it; watchers hear of the change
+   * only after it is durable (and after the writer's answer has gone).
+   */
+  commit(ops: Op[]): Promise<number> {
+    if (ops.length === 0) return Promise.resolve(this.registry.revision);
+    const record: LogRecord = { ops };
+    let appended: { index: number; durable: Promise<void> };
+    try {
+      appended = this.store.append(record);
+    } catch (err) {
+      // The store refuses once it has failed or closed; the registry was not touched.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const { index, durable } = appended;
+    const changes: Change[] = this.registry.apply(ops, index);
+    return durable.then(
+      () => {
+        setImmediate(() => this.hub.publish(changes, index));
+        this.maybeSnapshot();
+        return index;
+      },
+      (err: unknown) => {
+        this.onFatal(err);
+        throw err;
+      },
+    );
+  }
+
+  private maybeSnapshot(): void {
+    const rev = this.registry.revision;
+    if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
+    this.snapshotting = true;
+    const started = Date.now();
+    this.store.snapshot(rev, this.registry.snapshot()).then(
+      () => {
+        this.lastSnapshot = rev;
+        this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });
+      },
+      (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),
+    ).finally(() => {
+      this.snapshotting = false;
+    });
+  }
+}

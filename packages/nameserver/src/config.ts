@@ -1,0 +1,130 @@
+// The server's settings from defaults, a JSON config file, DPNS_* environment variables and
+// flags, in rising precedence; every value is checked here, before anything starts.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT } from '@dpns/protocol';
+import type { LogLevel } from './log.js';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  heartbeatMs: number;
+  graceMs: number;
+  maxFrameBytes: number;
+  maxWatchesPerConnection: number;
+  maxConnections: number;
+  snapshotEvery: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'text';
+}
+
+/** A setting that could not be used; the message names where it came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Raw = Partial<Record<keyof ServerConfig | 'listen', unknown>>;
+
+const NUMERIC: Record<string, [number, number]> = {
+  heartbeatMs: [20, 60_000],
+  graceMs: [0, 3_600_000],
+  maxFrameBytes: [1024, 64 * 1024 * 1024],
+  maxWatchesPerConnection: [1, 1_000_000],
+  maxConnections: [1, 1_000_000],
+  snapshotEvery: [10, 100_000_000],
+};
+
+const ENV: Record<string, keyof Raw> = {
+  DPNS_LISTEN: 'listen',
+  DPNS_DATA_DIR: 'dataDir',
+  DPNS_HEARTBEAT_MS: 'heartbeatMs',
+  DPNS_GRACE_MS: 'graceMs',
+  DPNS_MAX_FRAME_BYTES: 'maxFrameBytes',
+  DPNS_LOG_LEVEL: 'logLevel',
+  DPNS_LOG_FORMAT: 'logFormat',
+};
+
+export function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/dpns';
+  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dpns');
+}
+
+/** Splits "host:port" or "[v6]:port". */
+export function parseHostPort(s: string, where: string): { host: string; port: number } {
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${where}: expected HOST:PORT like 127.0.0.1:${DEFAULT_PORT} or [::1]:${DEFAULT_PORT}, got ${JSON.stringify(s)}`);
+  }
+  return { host: m[1] as string, port };
+}
+
+export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const layers: [string, Raw][] = [];
+  const file = flags.config ?? env.DPNS_CONFIG;
+  if (file !== undefined) layers.push([`config file ${file}`, readConfigFile(String(file))]);
+  const fromEnv: Raw = {};
+  for (const [k, key] of Object.entries(ENV)) if (env[k] !== undefined && env[k] !== '') fromEnv[key] = env[k];
+  layers.push(['environment', fromEnv]);
+  const fromFlags: Raw = {};
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== 'config') fromFlags[k as keyof Raw] = v;
+  layers.push(['command line', fromFlags]);
+
+  const cfg: ServerConfig = {
+    host: '127.0.0.1', port: DEFAULT_PORT, dataDir: defaultDataDir(), heartbeatMs: 1000, graceMs: 5000,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000,
+    snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json',
+  };
+  for (const [where, raw] of layers) {
+    for (const [key, v] of Object.entries(raw)) {
+      if (v === undefined) continue;
+      const at = `${where}: ${key}`;
+      if (key === 'listen') Object.assign(cfg, parseHostPort(String(v), at));
+      else if (key === 'dataDir') cfg.dataDir = resolve(nonEmpty(v, at));
+      else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = numberIn(v, NUMERIC[key] as [number, number], at);
+      else if (key === 'logLevel') cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at);
+      else if (key === 'logFormat') cfg.logFormat = oneOf(v, ['json', 'text'] as const, at);
+      else throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)}`);
+    }
+  }
+  return cfg;
+}
+
+function readConfigFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  return Object.assign(Object.create(null) as Raw, v);
+}
+
+function nonEmpty(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty path, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function numberIn(v: unknown, [min, max]: [number, number], at: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${at}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${at}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}

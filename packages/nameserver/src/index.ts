@@ -1,0 +1,10 @@
+// @dpns/nameserver: the daemon, for embedding in tests, benchmarks and other programs.
+export { startNameServer } from './start.js';
+export type { StartOptions, RunningNameServer } from './start.js';
+export { NameServer } from './server.js';
+export type { NameServerOptions, ServerState } from './server.js';
+export { loadConfig, ConfigError } from './config.js';
+export type { ServerConfig } from './config.js';
+export { createLogger } from './log.js';
+export type { Logger, LogLevel } from './log.js';
+export { VERSION } from './version.js';

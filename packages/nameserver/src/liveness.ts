@@ -1,0 +1,75 @@
+// Ties advertisements to live connections: a connection that ends takes its services out of
+// `running`, and after a restart each advertiser gets a grace period to come back.
+import type { Bindings } from './registry/rules.js';
+import type { Connection } from './connection.js';
+import type { Registry } from './registry/registry.js';
+import { planLost } from './registry/rules.js';
+import type { Op } from './registry/ops.js';
+
+export class Liveness implements Bindings {
+  private readonly bound = new Map<string, Connection>();
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly commit: (ops: Op[]) => Promise<number>,
+  ) {}
+
+  liveConn(name: string): number | undefined {
+    return this.bound.get(name)?.id;
+  }
+
+  /** `conn` now keeps `name` alive (it advertised it, or took it over). */
+  bind(name: string, conn: Connection): void {
+    const prev = this.bound.get(name);
+    if (prev !== undefined && prev !== conn) prev.advertised.delete(name);
+    this.bound.set(name, conn);
+    conn.advertised.add(name);
+  }
+
+  /** Nobody keeps `name` alive any more (unadvertised, deleted, or made static). */
+  unbind(name: string): void {
+    this.bound.get(name)?.advertised.delete(name);
+    this.bound.delete(name);
+  }
+
+  /** The connection ended: every service it kept alive is now `lost`. */
+  connectionEnded(conn: Connection, now: number): Promise<unknown> {
+    const ops: Op[] = [];
+    for (const name of conn.advertised) {
+      if (this.bound.get(name) !== conn) continue;
+      this.bound.delete(name);
+      ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now));
+    }
+    conn.advertised.clear();
+    return this.commit(ops);
+  }
+
+  /**
+   * After a restart, services advertised by connections stay `running` for `graceMs` so their
+   * advertisers can reconnect and re-advertise; those that do not are then marked `lost`.
+   */
+  startGrace(graceMs: number, now: () => number): number {
+    const waiting: string[] = [];
+    for (const e of this.registry.snapshot().entries) {
+      if (e.kind === 'service' && e.state === 'running' && e.advertiser?.kind === 'session') waiting.push(e.name);
+    }
+    if (waiting.length === 0) return 0;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      const ops: Op[] = [];
+      for (const name of waiting) {
+        if (this.bound.has(name)) continue;
+        ops.push(...planLost(this.registry, name, `its advertiser did not come back within ${graceMs} ms of the name server restarting`, now()));
+      }
+      this.commit(ops).catch(() => undefined);
+    }, graceMs);
+    this.graceTimer.unref();
+    return waiting.length;
+  }
+
+  stop(): void {
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+  }
+}

@@ -1,0 +1,24 @@
+// A change to the registry as it is logged and replayed: whole entries, so replay needs no rules.
+import type { EntryView } from '@dpns/protocol';
+
+export type Op = { t: 'put'; e: EntryView } | { t: 'del'; n: string };
+
+/** One logged record: the ops of one request, applied together or not at all. */
+export interface LogRecord {
+  ops: Op[];
+}
+
+/** What watchers are told about one op once it is durable. */
+export interface Change {
+  type: 'put' | 'delete';
+  name: string;
+  entry?: EntryView;
+}
+
+/** Narrows a record read back from the log; the log's checksum already vouched for its bytes. */
+export function isLogRecord(v: unknown): v is LogRecord {
+  if (typeof v !== 'object' || v === null || !Array.isArray((v as LogRecord).ops)) return false;
+  return (v as LogRecord).ops.every(
+    (op) => (op.t === 'put' && typeof op.e?.name === 'string') || (op.t === 'del' && typeof op.n === 'string'),
+  );
+}

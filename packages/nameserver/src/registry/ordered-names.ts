@@ -1,0 +1,89 @@
+// The ordered index of names: sorted chunks, so a prefix query jumps straight to its range
+// and an insert moves at most one chunk instead of the whole array.
+
+const CHUNK = 512;
+
+export class OrderedNames {
+  private chunks: string[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Replaces the contents with `names` (any order); used once at recovery. */
+  reset(names: Iterable<string>): void {
+    const all = [...names].sort(compare);
+    this.chunks = [];
+    for (let i = 0; i < all.length; i += CHUNK) this.chunks.push(all.slice(i, i + CHUNK));
+    this.count = all.length;
+  }
+
+  add(name: string): void {
+    if (this.chunks.length === 0) {
+      this.chunks.push([name]);
+      this.count = 1;
+      return;
+    }
+    const ci = this.chunkFor(name);
+    const chunk = this.chunks[ci] as string[];
+    const at = lowerBound(chunk, name);
+    if (chunk[at] === name) return;
+    chunk.splice(at, 0, name);
+    this.count++;
+    if (chunk.length > CHUNK * 2) this.chunks.splice(ci, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK));
+  }
+
+  delete(name: string): void {
+    if (this.chunks.length === 0) return;
+    const ci = this.chunkFor(name);
+    const chunk = this.chunks[ci] as string[];
+    const at = lowerBound(chunk, name);
+    if (chunk[at] !== name) return;
+    chunk.splice(at, 1);
+    this.count--;
+    if (chunk.length === 0) this.chunks.splice(ci, 1);
+  }
+
+  /** Every name starting with `prefix`, in order. */
+  *withPrefix(prefix: string): Generator<string> {
+    if (this.chunks.length === 0) return;
+    let ci = prefix === '' ? 0 : this.chunkFor(prefix);
+    let i = prefix === '' ? 0 : lowerBound(this.chunks[ci] as string[], prefix);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const chunk = this.chunks[ci] as string[];
+      for (; i < chunk.length; i++) {
+        const n = chunk[i] as string;
+        if (!n.startsWith(prefix)) return;
+        yield n;
+      }
+    }
+  }
+
+  /** The chunk whose range holds `name`: the last chunk whose first element is <= name. */
+  private chunkFor(name: string): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (compare((this.chunks[mid] as string[])[0] as string, name) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function lowerBound(arr: string[], x: string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((arr[mid] as string) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,46 @@
+// Read-only answers: list, find and state. Reads never touch the log.
+import { DpnsError, compileGlob, type EntryView, type Location } from '@dpns/protocol';
+import type { Registry } from './registry.js';
+
+export function listNames(reg: Registry, pattern: string): string[] {
+  const out: string[] = [];
+  for (const e of reg.select(compileGlob(pattern))) out.push(e.name);
+  return out;
+}
+
+export function states(reg: Registry, pattern: string): EntryView[] {
+  return [...reg.select(compileGlob(pattern))];
+}
+
+/**
+ * A plain name resolves through aliases to one running service, or fails saying why;
+ * a pattern answers every running match (aliases resolved), and may answer none.
+ */
+export function find(reg: Registry, pattern: string): Location[] {
+  const glob = compileGlob(pattern);
+  if (glob.isLiteral) {
+    const { service, chain } = reg.resolve(glob.literalPrefix);
+    if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
+      const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
+      throw new DpnsError('NOT_RUNNING', `${service.name}${via} is ${service.state}${service.reason ? `: ${service.reason}` : ''}`, {
+        details: { name: service.name, state: service.state, ...(service.reason ? { reason: service.reason } : {}) },
+      });
+    }
+    return [{ name: glob.literalPrefix, service: service.name, host: service.host, port: service.port }];
+  }
+  const out: Location[] = [];
+  for (const e of reg.select(glob)) {
+    let svc = e;
+    if (e.kind === 'alias') {
+      try {
+        svc = reg.resolve(e.name).service;
+      } catch {
+        continue;
+      }
+    }
+    if (svc.kind === 'service' && svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
+      out.push({ name: e.name, service: svc.name, host: svc.host, port: svc.port });
+    }
+  }
+  return out;
+}

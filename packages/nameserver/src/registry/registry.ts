@@ -1,0 +1,143 @@
+// The registry: entries by name, an ordered index for patterns, and alias back-links.
+// It only applies ops and answers queries; the rules that produce ops live in rules.ts.
+import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
+import { OrderedNames } from './ordered-names.js';
+import type { Change, Op } from './ops.js';
+
+/** Longest alias chain followed; cycles are refused when made, this bounds a corrupt registry. */
+export const MAX_ALIAS_DEPTH = 32;
+
+export interface RegistrySnapshot {
+  revision: number;
+  entries: EntryView[];
+}
+
+export class Registry {
+  private readonly entries = new Map<string, EntryView>();
+  private readonly names = new OrderedNames();
+  /** target name → names of aliases that point straight at it. */
+  private readonly aliasesOf = new Map<string, Set<string>>();
+  private rev = 0;
+
+  /** The revision of the last applied change (the log index that made it). */
+  get revision(): number {
+    return this.rev;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(name: string): EntryView | undefined {
+    return this.entries.get(name);
+  }
+
+  /** Applies the ops of one logged record; returns what changed, for watchers. */
+  apply(ops: readonly Op[], revision: number): Change[] {
+    const changes: Change[] = [];
+    for (const op of ops) {
+      if (op.t === 'put') {
+        this.put(op.e);
+        changes.push({ type: 'put', name: op.e.name, entry: op.e });
+      } else if (this.remove(op.n)) {
+        changes.push({ type: 'delete', name: op.n });
+      }
+    }
+    if (revision > this.rev) this.rev = revision;
+    return changes;
+  }
+
+  /** Entries whose names match, in name order, read from the ordered index's prefix range. */
+  *select(glob: Glob): Generator<EntryView> {
+    if (glob.isLiteral) {
+      const e = this.entries.get(glob.literalPrefix);
+      if (e !== undefined) yield e;
+      return;
+    }
+    for (const name of this.names.withPrefix(glob.literalPrefix)) {
+      if (glob.match(name)) yield this.entries.get(name) as EntryView;
+    }
+  }
+
+  /** Names of aliases pointing straight at `name`. */
+  aliasesTo(name: string): string[] {
+    return [...(this.aliasesOf.get(name) ?? [])].sort();
+  }
+
+  /**
+   * Follows aliases from `name` to the service it stands for. Throws NOT_FOUND when a link
+   * is missing; the chain is returned so callers can say how it resolved.
+   */
+  resolve(name: string): { service: ServiceView; chain: string[] } {
+    const chain: string[] = [];
+    let cur = name;
+    for (let depth = 0; depth <= MAX_ALIAS_DEPTH; depth++) {
+      const e = this.entries.get(cur);
+      if (e === undefined) {
+        throw new DpnsError('NOT_FOUND', chain.length === 0 ? `no service named ${name}` : `alias ${chain.join(' -> ')} points at ${cur}, which does not exist`, {
+          details: { name: cur },
+        });
+      }
+      chain.push(cur);
+      if (e.kind === 'service') return { service: e, chain };
+      cur = e.target;
+    }
+    throw new DpnsError('ALIAS_CYCLE', `alias chain from ${name} is longer than ${MAX_ALIAS_DEPTH}`, { details: { name } });
+  }
+
+  /** True when making `name` an alias of `target` would close a loop. */
+  wouldCycle(name: string, target: string): boolean {
+    let cur: string | undefined = target;
+    for (let depth = 0; cur !== undefined && depth <= MAX_ALIAS_DEPTH + 1; depth++) {
+      if (cur === name) return true;
+      const e = this.entries.get(cur);
+      cur = e?.kind === 'alias' ? e.target : undefined;
+    }
+    return cur !== undefined;
+  }
+
+  snapshot(): RegistrySnapshot {
+    return { revision: this.rev, entries: [...this.entries.values()] };
+  }
+
+  /** Replaces everything with a snapshot; the index is built once, not entry by entry. */
+  load(snap: RegistrySnapshot): void {
+    this.entries.clear();
+    this.aliasesOf.clear();
+    for (const e of snap.entries) {
+      this.entries.set(e.name, e);
+      if (e.kind === 'alias') this.link(e.name, e.target);
+    }
+    this.names.reset(this.entries.keys());
+    this.rev = snap.revision;
+  }
+
+  private put(e: EntryView): void {
+    const old = this.entries.get(e.name);
+    if (old === undefined) this.names.add(e.name);
+    else if (old.kind === 'alias') this.unlink(old.name, old.target);
+    this.entries.set(e.name, e);
+    if (e.kind === 'alias') this.link(e.name, e.target);
+  }
+
+  private remove(name: string): boolean {
+    const old = this.entries.get(name);
+    if (old === undefined) return false;
+    if (old.kind === 'alias') this.unlink(name, old.target);
+    this.entries.delete(name);
+    this.names.delete(name);
+    return true;
+  }
+
+  private link(alias: string, target: string): void {
+    let set = this.aliasesOf.get(target);
+    if (set === undefined) this.aliasesOf.set(target, (set = new Set()));
+    set.add(alias);
+  }
+
+  private unlink(alias: string, target: string): void {
+    const set = this.aliasesOf.get(target);
+    set?.delete(alias);
+    if (set?.size === 0) this.aliasesOf.delete(target);
+  }
+}

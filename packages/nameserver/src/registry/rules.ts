@@ -1,0 +1,160 @@
+// Who may change what, and how: turns a validated request into the ops to log, or refuses it.
+// Pure functions of the registry and the caller, so every rule can be tested without sockets.
+import { DpnsError, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
+import type { Op } from './ops.js';
+import type { Registry } from './registry.js';
+
+/** The caller of a request, as the connection knows it. */
+export interface Actor {
+  admin: boolean;
+  connId: number;
+  /** The owner key this connection proved with `identify`, if any. */
+  owner?: string;
+}
+
+/** The live side of advertisements, which the registry itself does not persist. */
+export interface Bindings {
+  /** The id of the live connection holding `name`'s advertisement, if one does. */
+  liveConn(name: string): number | undefined;
+}
+
+/** Whether `actor` holds the advertisement of `svc` (or may act for whoever does). */
+function holds(svc: ServiceView, actor: Actor, bindings: Bindings): boolean {
+  if (actor.admin) return true;
+  const adv = svc.advertiser;
+  if (adv === undefined || adv.kind === 'static') return false;
+  if (bindings.liveConn(svc.name) === actor.connId) return true;
+  return adv.owner !== undefined && adv.owner === actor.owner;
+}
+
+function service(reg: Registry, name: string, verb: string): ServiceView {
+  const e = reg.get(name);
+  if (e === undefined) throw new DpnsError('NOT_FOUND', `no service named ${name}`, { details: { name } });
+  if (e.kind === 'alias') {
+    throw new DpnsError('WRONG_KIND', `${name} is an alias of ${e.target}; ${verb} the service itself`, { details: { name, target: e.target } });
+  }
+  return e;
+}
+
+export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, actor: Actor, bindings: Bindings, now: number): Op[] {
+  if (p.static && !actor.admin) {
+    throw new DpnsError('UNAUTHORIZED', 'a static advertisement needs the admin credential (--token or DPNS_TOKEN)');
+  }
+  const old = reg.get(p.name);
+  if (old?.kind === 'alias') {
+    throw new DpnsError('WRONG_KIND', `${p.name} is an alias of ${old.target}; advertise the service itself`, { details: { name: p.name } });
+  }
+  if (old?.state === 'running' && !holds(old, actor, bindings)) {
+    const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
+    throw new DpnsError('FORBIDDEN', `${p.name} is already advertised ${by}; only its advertiser or an admin may advertise over it`, {
+      details: { name: p.name },
+    });
+  }
+  const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' } : { kind: 'session', owner: actor.owner };
+  if (
+    old?.state === 'running' && old.host === p.host && old.port === p.port &&
+    old.advertiser?.kind === advertiser.kind && (old.advertiser.kind === 'static' || old.advertiser.owner === (advertiser.kind === 'session' ? advertiser.owner : undefined))
+  ) {
+    return []; // Same advertisement again (a reconnect): nothing to log.
+  }
+  const e: ServiceView = { kind: 'service', name: p.name, state: 'running', since: now, host: p.host, port: p.port, advertiser };
+  if (old?.spec !== undefined) e.spec = old.spec;
+  return [{ t: 'put', e }];
+}
+
+export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindings: Bindings, now: number): Op[] {
+  const old = service(reg, name, 'unadvertise');
+  if (old.advertiser === undefined) {
+    throw new DpnsError('NOT_RUNNING', `${name} is not advertised (state ${old.state})`, { details: { name, state: old.state } });
+  }
+  if (!holds(old, actor, bindings)) {
+    throw new DpnsError('FORBIDDEN', `${name} was advertised by another connection; only its advertiser or an admin may unadvertise it`, {
+      details: { name },
+    });
+  }
+  if (old.spec === undefined) return [{ t: 'del', n: name }];
+  return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }];
+}
+
+/** The advertiser of a running service went away without unadvertising. */
+export function planLost(reg: Registry, name: string, reason: string, now: number): Op[] {
+  const old = reg.get(name);
+  if (old?.kind !== 'service' || old.state !== 'running' || old.advertiser?.kind !== 'session') return [];
+  return [{ t: 'put', e: { ...old, state: 'lost', since: now, reason } }];
+}
+
+export function planAdd(reg: Registry, name: string, spec: LaunchSpec, now: number): Op[] {
+  const old = reg.get(name);
+  if (old !== undefined) {
+    throw new DpnsError('ALREADY_EXISTS', `${name} already exists (${old.kind === 'alias' ? `an alias of ${old.target}` : `a service, ${old.state}`}); use edit to change it`, {
+      details: { name },
+    });
+  }
+  return [{ t: 'put', e: { kind: 'service', name, state: 'registered', since: now, spec } }];
+}
+
+export function planDelete(reg: Registry, name: string): Op[] {
+  const old = reg.get(name);
+  if (old === undefined) throw new DpnsError('NOT_FOUND', `no service or alias named ${name}`, { details: { name } });
+  const aliases = reg.aliasesTo(name);
+  if (aliases.length > 0) {
+    throw new DpnsError('IN_USE', `${name} is the target of ${aliases.length === 1 ? 'alias' : 'aliases'} ${aliases.slice(0, 5).join(', ')}${aliases.length > 5 ? ', …' : ''}; delete or re-point them first`, {
+      details: { name, aliases: aliases.slice(0, 100) },
+    });
+  }
+  return [{ t: 'del', n: name }];
+}
+
+export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number): { ops: Op[]; entry: ServiceView } {
+  const old = service(reg, p.name, 'edit');
+  let spec: LaunchSpec;
+  if (old.spec === undefined) {
+    if (p.spec.host === undefined || p.spec.program === undefined) {
+      throw new DpnsError('WRONG_KIND', `${p.name} is not an auto-start service; give at least --host and --program to make it one`, {
+        details: { name: p.name },
+      });
+    }
+    spec = { host: p.spec.host, program: p.spec.program, args: [], env: {}, startTimeoutMs: 10_000, ...p.spec };
+  } else {
+    spec = { ...old.spec, ...p.spec };
+  }
+  for (const u of p.unset) delete spec[u];
+  const entry: ServiceView = { ...old, spec };
+  if (old.spec === undefined && old.state !== 'running') {
+    entry.state = 'registered';
+    entry.since = now;
+  }
+  return { ops: [{ t: 'put', e: entry }], entry };
+}
+
+export function planAlias(reg: Registry, name: string, target: string, now: number): Op[] {
+  if (name === target) throw new DpnsError('ALIAS_CYCLE', `${name} cannot be an alias of itself`, { details: { name } });
+  if (reg.get(target) === undefined) throw new DpnsError('NOT_FOUND', `alias target ${target} does not exist`, { details: { name: target } });
+  const old = reg.get(name);
+  if (old?.kind === 'service') {
+    throw new DpnsError('ALREADY_EXISTS', `${name} is a service; delete it before making it an alias`, { details: { name } });
+  }
+  if (reg.wouldCycle(name, target)) {
+    throw new DpnsError('ALIAS_CYCLE', `making ${name} an alias of ${target} would close a loop (${target} already leads back to ${name})`, {
+      details: { name, target },
+    });
+  }
+  if (old?.kind === 'alias' && old.target === target) return [];
+  const e: AliasView = { kind: 'alias', name, target, since: now };
+  return [{ t: 'put', e }];
+}
+
+/** `register.info`: the entry, who points at it, and where it leads. */
+export function info(reg: Registry, name: string): { entry: EntryView; aliases: string[]; resolved?: string } {
+  const entry = reg.get(name);
+  if (entry === undefined) throw new DpnsError('NOT_FOUND', `no service or alias named ${name}`, { details: { name } });
+  const out: { entry: EntryView; aliases: string[]; resolved?: string } = { entry, aliases: reg.aliasesTo(name) };
+  if (entry.kind === 'alias') {
+    try {
+      out.resolved = reg.resolve(name).service.name;
+    } catch {
+      // A dangling chain is shown without `resolved`; info must still answer.
+    }
+  }
+  return out;
+}

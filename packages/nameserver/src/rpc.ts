@@ -1,0 +1,114 @@
+// JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
+// becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
+import {
+  ADMIN_METHODS, DpnsError, isMethodName, parseParams, type RequestId, type WireError,
+} from '@dpns/protocol';
+import type { Connection } from './connection.js';
+import { handlers, type HandlerContext } from './handlers.js';
+
+/** Most requests one batch may hold. */
+export const MAX_BATCH = 64;
+
+type Answer = string | undefined;
+
+export class RpcDispatcher {
+  constructor(
+    private readonly ctx: HandlerContext,
+    private readonly maxFrameBytes: number,
+  ) {}
+
+  /** Handles one frame from `conn`; answers are sent on it. */
+  onFrame(conn: Connection, data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      conn.sendRaw(errorFrame(null, new DpnsError('INVALID_REQUEST', 'binary frames are not accepted: send each JSON-RPC message as a text frame')));
+      return;
+    }
+    if (data.length > this.maxFrameBytes) {
+      conn.sendRaw(errorFrame(null, new DpnsError('FRAME_TOO_LARGE', `frame of ${data.length} bytes is over the limit of ${this.maxFrameBytes} bytes`, {
+        details: { limit: this.maxFrameBytes },
+      })));
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString('utf8'));
+    } catch (e) {
+      conn.sendRaw(errorFrame(null, new DpnsError('PARSE_ERROR', `not valid JSON: ${(e as Error).message.slice(0, 200)}`)));
+      return;
+    }
+    if (!Array.isArray(msg)) {
+      const a = this.handle(conn, msg);
+      if (typeof a === 'string') conn.sendRaw(a);
+      else if (a !== undefined) void a.then((s) => s !== undefined && conn.sendRaw(s));
+      return;
+    }
+    if (msg.length === 0 || msg.length > MAX_BATCH) {
+      conn.sendRaw(errorFrame(null, new DpnsError('INVALID_REQUEST', msg.length === 0 ? 'an empty batch is not a request' : `a batch holds at most ${MAX_BATCH} requests, got ${msg.length}`)));
+      return;
+    }
+    void Promise.all(msg.map((m) => this.handle(conn, m))).then((answers) => {
+      const out = answers.filter((a): a is string => typeof a === 'string');
+      if (out.length > 0) conn.sendRaw(`[${out.join(',')}]`);
+    });
+  }
+
+  /** One request object: its answer frame, a promise of it, or undefined for a notification. */
+  private handle(conn: Connection, msg: unknown): Answer | Promise<Answer> {
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      return errorFrame(null, new DpnsError('INVALID_REQUEST', 'a request must be a JSON object with jsonrpc, id, method and params'));
+    }
+    const req = msg as Record<string, unknown>;
+    const rawId = req.id;
+    const hasId = Object.prototype.hasOwnProperty.call(req, 'id');
+    const idOk = typeof rawId === 'string' ? rawId.length <= 128 : typeof rawId === 'number' && Number.isFinite(rawId);
+    if (hasId && !idOk) {
+      return errorFrame(null, new DpnsError('INVALID_REQUEST', 'id must be a string of at most 128 characters or a finite number'));
+    }
+    const id = hasId ? (rawId as RequestId) : undefined;
+    const fail = (err: DpnsError): Answer => (id === undefined ? undefined : errorFrame(id, err));
+    if (req.jsonrpc !== '2.0') return fail(new DpnsError('INVALID_REQUEST', 'jsonrpc must be "2.0"'));
+    const method = req.method;
+    if (typeof method !== 'string') return fail(new DpnsError('INVALID_REQUEST', 'method must be a string'));
+    if (!isMethodName(method)) {
+      return fail(new DpnsError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method.slice(0, 64))}; see docs/PROTOCOL.md for the list`, {
+        details: { method: method.slice(0, 64) },
+      }));
+    }
+    if (ADMIN_METHODS.has(method) && !conn.admin) {
+      return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command takes --token or DPNS_TOKEN)`));
+    }
+    try {
+      const params = (parseParams[method] as (raw: unknown) => never)(req.params);
+      const out = (handlers[method] as (c: HandlerContext, conn: Connection, p: never) => unknown)(this.ctx, conn, params);
+      if (out instanceof Promise) {
+        return out.then(
+          (r) => (id === undefined ? undefined : resultFrame(id, r)),
+          (e: unknown) => fail(this.toDpnsError(e, conn, method)),
+        );
+      }
+      return id === undefined ? undefined : resultFrame(id, out);
+    } catch (e) {
+      return fail(this.toDpnsError(e, conn, method));
+    }
+  }
+
+  private toDpnsError(e: unknown, conn: Connection, method: string): DpnsError {
+    if (e instanceof DpnsError) return e;
+    const code = (e as { code?: unknown }).code;
+    if (code === 'FAILED' || code === 'CLOSED') {
+      return new DpnsError('UNAVAILABLE', 'the name server cannot write to its disk and is shutting down; retry on another server or after it restarts');
+    }
+    const ref = Math.random().toString(36).slice(2, 10);
+    this.ctx.log.error('internal error while handling a request', { ref, method, conn: conn.id, err: e });
+    return new DpnsError('INTERNAL', `internal error (logged on the server as ref ${ref})`, { details: { ref } });
+  }
+}
+
+function resultFrame(id: RequestId, result: unknown): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
+}
+
+function errorFrame(id: RequestId | null, err: DpnsError): string {
+  const wire: WireError = err.toWire();
+  return JSON.stringify({ jsonrpc: '2.0', id, error: wire });
+}

@@ -1,0 +1,205 @@
+// The name server: one HTTP port that upgrades to WebSocket, a registry recovered from disk,
+// and the explicit life starting → running → closing → closed.
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { promises as fs } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { PROTOCOL_VERSION, type HelloParams } from '@dpns/protocol';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import { Committer } from './committer.js';
+import { Connection } from './connection.js';
+import { Heartbeat } from './heartbeat.js';
+import { Liveness } from './liveness.js';
+import type { Logger } from './log.js';
+import { isLogRecord } from './registry/ops.js';
+import { Registry, type RegistrySnapshot } from './registry/registry.js';
+import { RpcDispatcher } from './rpc.js';
+import { Store } from './storage/store.js';
+import { WatchHub } from './watch-hub.js';
+import { VERSION } from './version.js';
+
+export interface NameServerOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Interval of the liveness pings; a dead peer is noticed within two. */
+  heartbeatMs: number;
+  /** How long advertisements of connections survive a restart, waiting for them to come back. */
+  graceMs: number;
+  maxFrameBytes: number;
+  maxWatchesPerConnection: number;
+  maxConnections: number;
+  /** Log records between snapshots. */
+  snapshotEvery: number;
+  logger: Logger;
+}
+
+export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
+
+export class NameServer {
+  state: ServerState = 'starting';
+  readonly registry = new Registry();
+  private readonly hub = new WatchHub();
+  private readonly conns = new Set<Connection>();
+  private readonly heartbeat: Heartbeat;
+  private http: HttpServer | undefined;
+  private wss: WebSocketServer | undefined;
+  private store: Store | undefined;
+  private liveness: Liveness | undefined;
+  private nextConnId = 1;
+  private closing: Promise<void> | undefined;
+  adminToken = '';
+  tokenPath = '';
+  tokenCreated = false;
+  /** Fires when the server has to stop on its own (its disk failed). */
+  onFatal: (err: unknown) => void = () => undefined;
+
+  constructor(readonly opts: NameServerOptions) {
+    this.heartbeat = new Heartbeat(opts.heartbeatMs);
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.http?.address() as AddressInfo | null | undefined;
+    return { host: this.opts.host, port: a?.port ?? this.opts.port };
+  }
+
+  get url(): string {
+    const { host, port } = this.address;
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const log = this.opts.logger;
+    await fs.mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    const token = await loadOrCreateAdminToken(this.opts.dataDir, log);
+    Object.assign(this, { adminToken: token.token, tokenPath: token.path, tokenCreated: token.created });
+
+    const started = Date.now();
+    const { store, recovered } = await Store.open({ dir: this.opts.dataDir, logger: log });
+    this.store = store;
+    if (recovered.snapshot !== undefined) this.registry.load(recovered.snapshot.state as RegistrySnapshot);
+    for (const rec of recovered.records) {
+      if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
+      this.registry.apply(rec.data.ops, rec.index);
+    }
+    log.info('registry recovered', {
+      entries: this.registry.size, revision: this.registry.revision, snapshot: recovered.snapshot?.index ?? 0,
+      replayed: recovered.records.length, ms: Date.now() - started,
+      ...(recovered.droppedTail ? { droppedTail: recovered.droppedTail } : {}),
+    });
+
+    const committer = new Committer(store, this.registry, this.hub, log, this.opts.snapshotEvery, (err) => this.fatal(err));
+    const commit = committer.commit.bind(committer);
+    const liveness = new Liveness(this.registry, commit);
+    this.liveness = liveness;
+    const waiting = liveness.startGrace(this.opts.graceMs, Date.now);
+    if (waiting > 0) log.info('advertisers have a grace period to reconnect', { services: waiting, graceMs: this.opts.graceMs });
+
+    const rpc = new RpcDispatcher({
+      registry: this.registry, hub: this.hub, liveness, commit, adminToken: this.adminToken,
+      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
+    }, this.opts.maxFrameBytes);
+
+    this.http = createServer((req, res) => this.onHttp(req, res));
+    // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
+    const hardCap = Math.max(this.opts.maxFrameBytes * 4, this.opts.maxFrameBytes + 65536);
+    this.wss = new WebSocketServer({ server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req, rpc));
+    this.wss.on('error', (err) => log.error('websocket server error', { err }));
+    await new Promise<void>((resolve, reject) => {
+      const http = this.http as HttpServer;
+      http.once('error', reject);
+      http.listen(this.opts.port, this.opts.host, () => {
+        http.off('error', reject);
+        http.on('error', (err) => log.error('http server error', { err }));
+        resolve();
+      });
+    });
+    this.heartbeat.start();
+    this.state = 'running';
+    log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage, rpc: RpcDispatcher): void {
+    const log = this.opts.logger;
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    if (this.state !== 'running' || this.conns.size >= this.opts.maxConnections) {
+      ws.on('error', () => undefined);
+      ws.close(1013, this.state !== 'running' ? 'server is shutting down' : 'too many connections; try again later');
+      return;
+    }
+    const conn = new Connection(this.nextConnId++, ws, remote);
+    this.conns.add(conn);
+    this.heartbeat.add(conn);
+    ws.on('error', (err) => {
+      conn.endReason = `connection error: ${err.message}`;
+      log.debug('connection error', { conn: conn.id, err: err.message });
+    });
+    ws.on('pong', () => this.heartbeat.alive(conn));
+    ws.on('message', (data: Buffer, isBinary) => {
+      this.heartbeat.alive(conn);
+      rpc.onFrame(conn, data, isBinary);
+    });
+    ws.on('close', () => this.onClose(conn));
+    const hello: HelloParams = {
+      server: 'dpns', version: VERSION, protocol: PROTOCOL_VERSION, nonce: conn.nonce,
+      heartbeatMs: this.opts.heartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
+    };
+    conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
+  }
+
+  private onClose(conn: Connection): void {
+    if (conn.state === 'closed') return;
+    conn.state = 'closed';
+    this.conns.delete(conn);
+    this.heartbeat.remove(conn);
+    for (const id of conn.watches) this.hub.remove(id, conn);
+    conn.watches.clear();
+    // On our own shutdown the advertisers are not gone: they come back within the grace period.
+    if (this.state === 'running' && conn.advertised.size > 0) {
+      this.liveness?.connectionEnded(conn, Date.now()).catch(() => undefined);
+    }
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url === '/healthz') {
+      const ok = this.state === 'running';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size }));
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('dpns name server: speak JSON-RPC 2.0 over WebSocket here (see docs/PROTOCOL.md)\n');
+  }
+
+  private fatal(err: unknown): void {
+    if (this.state !== 'running') return;
+    this.opts.logger.error('the write-ahead log failed; stopping so that a restart recovers from disk', { err });
+    this.onFatal(err);
+    void this.close();
+  }
+
+  /** Stops taking work, closes every connection, flushes the log. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.state = 'closing';
+    this.heartbeat.stop();
+    this.liveness?.stop();
+    for (const c of this.conns) c.ws.close(1001, 'name server shutting down');
+    await new Promise<void>((resolve) => {
+      if (this.http === undefined) return resolve();
+      this.http.close(() => resolve());
+      // Peers that do not finish the close handshake promptly are cut off.
+      setTimeout(() => {
+        for (const c of this.conns) c.ws.terminate();
+      }, 500).unref();
+    });
+    this.wss?.close();
+    await this.store?.close();
+    this.state = 'closed';
+  }
+}

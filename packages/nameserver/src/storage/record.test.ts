@@ -1,0 +1,59 @@
+// Encoding one WAL record and every way decoding one can fail.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { crc32c } from './crc32c.js';
+import { decodeRecord, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from './record.js';
+
+function rawRecord(payload: string, crc?: number): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  header.writeUInt32LE(body.length, 0);
+  header.writeUInt32LE(crc ?? crc32c(body), 4);
+  return Buffer.concat([header, body]);
+}
+
+function reasonOf(buf: Buffer, offset = 0): string {
+  const r = decodeRecord(buf, offset);
+  assert.equal(r.ok, false, 'expected a bad record');
+  return r.ok ? '' : r.reason;
+}
+
+void test('a record is length, CRC-32C and {"i","d"} JSON, and decodes back', () => {
+  const data = { name: '/vods/as/zonker', port: 7700, tags: ['ü', null] };
+  const buf = encodeRecord(42, data);
+  const payload = buf.subarray(RECORD_HEADER_BYTES);
+  assert.equal(buf.readUInt32LE(0), payload.length);
+  assert.equal(buf.readUInt32LE(4), crc32c(payload));
+  assert.deepEqual(JSON.parse(payload.toString('utf8')), { i: 42, d: data });
+  assert.deepEqual(decodeRecord(buf, 0), { ok: true, index: 42, data, bytes: buf.length });
+});
+
+void test('records decode one after another from an offset', () => {
+  const a = encodeRecord(1, 'a');
+  const b = encodeRecord(2, { b: true });
+  const buf = Buffer.concat([a, b]);
+  assert.deepEqual(decodeRecord(buf, a.length), { ok: true, index: 2, data: { b: true }, bytes: b.length });
+});
+
+void test('encodeRecord refuses data with no JSON form and records over 16 MiB', () => {
+  assert.throws(() => encodeRecord(1, undefined), TypeError);
+  assert.throws(() => encodeRecord(1, () => 0), TypeError);
+  assert.throws(() => encodeRecord(1, 10n), TypeError);
+  assert.throws(() => encodeRecord(1, 'x'.repeat(MAX_RECORD_PAYLOAD_BYTES)), RangeError);
+});
+
+void test('decodeRecord names what is wrong with a bad record', () => {
+  const good = encodeRecord(7, { x: 1 });
+  assert.match(reasonOf(good.subarray(0, 5)), /short header/);
+  assert.match(reasonOf(good.subarray(0, good.length - 1)), /past end of file/);
+  assert.match(reasonOf(Buffer.alloc(64)), /zero payload length/);
+  const huge = Buffer.from(good);
+  huge.writeUInt32LE(MAX_RECORD_PAYLOAD_BYTES + 1, 0);
+  assert.match(reasonOf(huge), /over the/);
+  const flipped = Buffer.from(good);
+  flipped[RECORD_HEADER_BYTES + 3]! ^= 0x10;
+  assert.match(reasonOf(flipped), /CRC-32C mismatch/);
+  assert.match(reasonOf(rawRecord('{"i":7,"d":')), /not valid JSON/);
+  assert.match(reasonOf(rawRecord('{"d":1}')), /no integer "i"/);
+  assert.match(reasonOf(rawRecord('[1,2]')), /no integer "i"/);
+});

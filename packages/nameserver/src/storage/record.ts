@@ -1,0 +1,79 @@
+// One WAL record: [u32 LE payload length][u32 LE CRC-32C of payload][UTF-8 JSON {"i":index,"d":data}].
+import { crc32c } from './crc32c.js';
+
+/** Bytes before the payload: length and checksum. */
+export const RECORD_HEADER_BYTES = 8;
+/** The largest payload accepted; also the sanity bound on a length read back from disk. */
+export const MAX_RECORD_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The bytes of record `index` carrying `data`. Throws TypeError when `data` has no JSON form
+ * and RangeError when the payload is over MAX_RECORD_PAYLOAD_BYTES, before anything is written.
+ */
+export function encodeRecord(index: number, data: unknown): Buffer {
+  const json: string | undefined = JSON.stringify(data);
+  if (json === undefined) throw new TypeError(`WAL record data must be a JSON value, got ${typeof data}`);
+  const payload = `{"i":${index},"d":${json}}`;
+  const length = Buffer.byteLength(payload, 'utf8');
+  if (length > MAX_RECORD_PAYLOAD_BYTES) {
+    throw new RangeError(`WAL record of ${length} bytes is over the ${MAX_RECORD_PAYLOAD_BYTES}-byte limit`);
+  }
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + length);
+  buf.write(payload, RECORD_HEADER_BYTES, 'utf8');
+  buf.writeUInt32LE(length, 0);
+  buf.writeUInt32LE(crc32c(buf.subarray(RECORD_HEADER_BYTES)), 4);
+  return buf;
+}
+
+/** A record read back: its index, its data, and how many bytes it took on disk. */
+export interface DecodedRecord {
+  ok: true;
+  index: number;
+  data: unknown;
+  bytes: number;
+}
+
+/** Why the bytes at an offset are not a whole, intact record. */
+export interface BadRecord {
+  ok: false;
+  reason: string;
+}
+
+/** Reads the record that starts at `offset` in `buf`. */
+export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRecord {
+  const available = buf.length - offset;
+  if (available < RECORD_HEADER_BYTES) {
+    return { ok: false, reason: `short header (${available} of ${RECORD_HEADER_BYTES} bytes)` };
+  }
+  const length = buf.readUInt32LE(offset);
+  // A torn write often leaves zeros, and the CRC of nothing is 0: refuse it before the CRC "matches".
+  if (length === 0) return { ok: false, reason: 'zero payload length' };
+  if (length > MAX_RECORD_PAYLOAD_BYTES) {
+    return { ok: false, reason: `payload length ${length} is over the ${MAX_RECORD_PAYLOAD_BYTES}-byte limit` };
+  }
+  if (length > available - RECORD_HEADER_BYTES) {
+    return { ok: false, reason: `payload length ${length} runs past end of file (${available - RECORD_HEADER_BYTES} bytes left)` };
+  }
+  const start = offset + RECORD_HEADER_BYTES;
+  const payload = buf.subarray(start, start + length);
+  const stored = buf.readUInt32LE(offset + 4);
+  const actual = crc32c(payload);
+  if (stored !== actual) {
+    return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'payload is not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('i' in parsed) || !Number.isSafeInteger(parsed.i)) {
+    return { ok: false, reason: 'payload has no integer "i"' };
+  }
+  const record = parsed as { i: number; d?: unknown };
+  return { ok: true, index: record.i, data: record.d, bytes: RECORD_HEADER_BYTES + length };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,167 @@
+// Recovery at open: torn tails are cut off, real corruption stops the open with CORRUPT.
+import assert from 'node:assert/strict';
+import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from './record.js';
+import { segmentName } from './segment.js';
+import { encodeSnapshot, snapshotName } from './snapshot.js';
+import { StorageError } from './store.js';
+import { appendAll, range, Scratch } from './testing.js';
+
+// Byte offset of every record in a segment file.
+async function recordOffsets(path: string): Promise<number[]> {
+  const buf = await readFile(path);
+  const offsets: number[] = [];
+  for (let offset = 0; offset < buf.length; ) {
+    const r = decodeRecord(buf, offset);
+    assert.ok(r.ok, `record at ${offset} decodes`);
+    offsets.push(offset);
+    offset += r.bytes;
+  }
+  return offsets;
+}
+
+async function flipBit(path: string, offset: number, mask = 0x01): Promise<void> {
+  const buf = await readFile(path);
+  buf[offset]! ^= mask;
+  await writeFile(path, buf);
+}
+
+// A store with records 1..n, closed; small segments when asked.
+async function filled(s: Scratch, n: number, segmentBytes?: number): Promise<void> {
+  const { store } = await s.open(segmentBytes === undefined ? {} : { segmentBytes });
+  for (const k of range(1, n)) await appendAll(store, [{ k, pad: 'x'.repeat(20) }]);
+  await store.close();
+}
+
+function corruptError(...mustName: string[]): (err: unknown) => boolean {
+  return (err: unknown) => {
+    assert.ok(err instanceof StorageError, `a StorageError, got ${String(err)}`);
+    assert.equal(err.code, 'CORRUPT');
+    for (const s of mustName) assert.ok(err.message.includes(s), `message names ${s}: ${err.message}`);
+    assert.match(err.message, /restore it from a backup/);
+    return true;
+  };
+}
+
+void test('a last record cut mid-way is dropped; earlier ones survive and appends carry on', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 20);
+  const [segment] = await s.segments();
+  assert.ok(segment !== undefined);
+  const last = (await recordOffsets(segment)).at(-1)!;
+  await truncate(segment, last + RECORD_HEADER_BYTES + 5);
+
+  {
+    const { store, recovered } = await s.open();
+    assert.deepEqual(recovered.records.map((r) => r.index), range(1, 19));
+    assert.equal(recovered.lastIndex, 19);
+    assert.deepEqual(recovered.droppedTail, {
+      segment,
+      offset: last,
+      bytes: RECORD_HEADER_BYTES + 5,
+      reason: recovered.droppedTail?.reason,
+    });
+    assert.match(recovered.droppedTail?.reason ?? '', /past end of file/);
+    const warning = s.logger.at('warn').find((l) => l.msg.includes('torn'));
+    assert.deepEqual([warning?.fields.segment, warning?.fields.offset, warning?.fields.bytes], [segment, last, RECORD_HEADER_BYTES + 5]);
+    assert.equal((await stat(segment)).size, last, 'the file is cut back to the last good record');
+    assert.deepEqual(await appendAll(store, ['twenty', 'twenty-one']), [20, 21]);
+    await store.close();
+  }
+  const { recovered } = await s.open();
+  assert.equal(recovered.droppedTail, undefined);
+  assert.deepEqual(recovered.records.map((r) => r.index), range(1, 21));
+  assert.deepEqual(recovered.records.slice(-2).map((r) => r.data), ['twenty', 'twenty-one']);
+});
+
+void test('a cut inside the header of the last record is a torn tail too', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 3);
+  const [segment] = await s.segments();
+  const last = (await recordOffsets(segment!)).at(-1)!;
+  await truncate(segment!, last + 3);
+  const { recovered } = await s.open();
+  assert.equal(recovered.lastIndex, 2);
+  assert.match(recovered.droppedTail?.reason ?? '', /short header/);
+});
+
+void test('a bit flip in the last record is dropped with a warning', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 20);
+  const [segment] = await s.segments();
+  const last = (await recordOffsets(segment!)).at(-1)!;
+  const size = (await stat(segment!)).size;
+  await flipBit(segment!, last + RECORD_HEADER_BYTES + 10, 0x20);
+
+  const { store, recovered } = await s.open();
+  assert.deepEqual(recovered.records.map((r) => r.index), range(1, 19));
+  assert.equal(recovered.droppedTail?.offset, last);
+  assert.equal(recovered.droppedTail?.bytes, size - last);
+  assert.match(recovered.droppedTail?.reason ?? '', /CRC-32C mismatch/);
+  assert.equal(s.logger.at('warn').length, 1);
+  assert.equal(store.append('next').index, 20);
+});
+
+void test('a bit flip in a segment that is not the last is corruption, named with file and offset', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 30, 200);
+  const segments = await s.segments();
+  assert.ok(segments.length >= 3, `${segments.length} segments`);
+  const victim = segments[1]!;
+  const second = (await recordOffsets(victim))[1]!;
+  await flipBit(victim, second + RECORD_HEADER_BYTES + 2);
+  await assert.rejects(s.open({ segmentBytes: 200 }), corruptError(victim, `offset ${second}`, 'CRC-32C'));
+  // The failed open let go of the directory.
+  await assert.rejects(readFile(join(s.dir, 'LOCK')), { code: 'ENOENT' });
+});
+
+void test('a missing segment (a gap in the indexes) is corruption', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 30, 200);
+  const segments = await s.segments();
+  await rm(segments[1]!);
+  await assert.rejects(s.open(), corruptError(segments[2]!, 'gap'));
+});
+
+void test('a log that does not start where the snapshot (or record 1) leaves off is corruption', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 30, 200);
+  const segments = await s.segments();
+  await rm(segments[0]!);
+  await assert.rejects(s.open(), corruptError(segments[1]!, 'missing'));
+});
+
+void test('a record out of sequence is corruption in a non-last segment and a dropped tail in the last', async (t) => {
+  const s = await Scratch.create(t);
+  await (await s.open()).store.close();
+  const records = [1, 2, 4].map((i) => encodeRecord(i, { i }));
+  const first = join(s.walDir, segmentName(1));
+  await writeFile(first, Buffer.concat(records));
+  await writeFile(join(s.walDir, segmentName(5)), encodeRecord(5, { i: 5 }));
+  const offset = records[0]!.length + records[1]!.length;
+  await assert.rejects(s.open(), corruptError(first, `offset ${offset}`, 'index 4 where 3 was expected'));
+
+  await rm(join(s.walDir, segmentName(5)));
+  const { recovered } = await s.open();
+  assert.equal(recovered.lastIndex, 2);
+  assert.deepEqual(recovered.droppedTail, { segment: first, offset, bytes: records[2]!.length, reason: 'record has index 4 where 3 was expected' });
+});
+
+void test('a snapshot ahead of the log starts a new segment after it', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 5);
+  await writeFile(join(s.dir, snapshotName(8)), encodeSnapshot(8, { at: 8 }));
+  {
+    const { store, recovered } = await s.open();
+    assert.deepEqual(recovered.snapshot, { index: 8, state: { at: 8 } });
+    assert.deepEqual(recovered.records, []);
+    assert.equal(recovered.lastIndex, 8);
+    assert.deepEqual(await appendAll(store, ['nine']), [9]);
+    await store.close();
+  }
+  assert.deepEqual((await s.segments()).map((p) => p.slice(-24)), [segmentName(1), segmentName(9)]);
+  const { recovered } = await s.open();
+  assert.deepEqual(recovered.records, [{ index: 9, data: 'nine' }]);
+});

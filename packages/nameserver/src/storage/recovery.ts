@@ -1,0 +1,109 @@
+// Rebuilding what was stored, at open: the newest good snapshot, then every later WAL record.
+import { join } from 'node:path';
+import { StorageError } from './errors.js';
+import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME } from './segment.js';
+import { listSnapshots, readSnapshot } from './snapshot.js';
+import type { Recovered, StoreLogger } from './store.js';
+
+/** What recovery hands to the caller, plus what the WAL needs to carry on appending. */
+export interface Recovery {
+  recovered: Recovered;
+  /** Index of the snapshot used, if any: the previous snapshot to keep at the next one. */
+  snapshotIndex: number | undefined;
+  /** First indexes of the segment files on disk, oldest first. */
+  segments: number[];
+  /** Whether appends continue in the last segment (false when it ends short of lastIndex). */
+  continueLast: boolean;
+}
+
+const ADVICE =
+  'The store will not open on this data directory as it is. Keep a copy of the directory for diagnosis, ' +
+  'then restore it from a backup or let this server re-sync from a replica; do not delete or edit WAL files by hand.';
+
+/** Reads the data directory `dir`; truncates a torn tail of the last segment, throws CORRUPT on anything worse. */
+export async function recover(dir: string, logger: StoreLogger): Promise<Recovery> {
+  const snapshot = await loadSnapshot(dir, logger);
+  const base = snapshot?.index ?? 0;
+  const segments = await listSegments(join(dir, WAL_DIR_NAME));
+  const records: Recovered['records'] = [];
+  let droppedTail: Recovered['droppedTail'];
+  // Segments before the last one that starts at or before base+1 hold only records the snapshot covers.
+  let start = -1;
+  segments.forEach((s, k) => {
+    if (s.firstIndex <= base + 1) start = k;
+  });
+  const first = segments[0];
+  if (first !== undefined && start < 0) {
+    throw new StorageError(
+      'CORRUPT',
+      `WAL segment ${first.path} starts at record ${first.firstIndex}, but ${describeBase(snapshot)}; ` +
+        `records ${base + 1}..${first.firstIndex - 1} are missing. ${ADVICE}`,
+    );
+  }
+  // The index the next record must have once the first needed segment is read.
+  let next: number | undefined;
+  for (let k = Math.max(start, 0); k < segments.length; k++) {
+    const seg = segments[k]!;
+    const isLast = k === segments.length - 1;
+    if (next !== undefined && seg.firstIndex !== next) {
+      throw new StorageError(
+        'CORRUPT',
+        `WAL segment ${seg.path} starts at record ${seg.firstIndex}, but the segment before it ends at record ${next - 1}: ` +
+          `there is a gap in the log. ${ADVICE}`,
+      );
+    }
+    const scan = await scanSegment(seg.path, seg.firstIndex);
+    for (const r of scan.records) if (r.index > base) records.push(r);
+    next = seg.firstIndex + scan.records.length;
+    if (scan.bad === undefined) continue;
+    if (!isLast) {
+      throw new StorageError(
+        'CORRUPT',
+        `WAL segment ${seg.path} is corrupt at byte offset ${scan.bad.offset} (${scan.bad.reason}). It is not the last ` +
+          `segment, so this is not a torn write, and dropping it would lose the acknowledged records after it. ${ADVICE}`,
+      );
+    }
+    // A crash mid-write leaves a partial or garbled last batch; none of it was acknowledged.
+    const dropped = scan.fileBytes - scan.goodBytes;
+    logger.warn('dropping a torn or corrupt tail of the last WAL segment', {
+      segment: seg.path,
+      offset: scan.goodBytes,
+      bytes: dropped,
+      reason: scan.bad.reason,
+      lastGoodIndex: next - 1,
+    });
+    await truncateSegment(seg.path, scan.goodBytes);
+    droppedTail = { segment: seg.path, offset: scan.goodBytes, bytes: dropped, reason: scan.bad.reason };
+  }
+  const lastInLog = next === undefined ? undefined : next - 1;
+  const lastIndex = Math.max(base, lastInLog ?? 0);
+  const recovered: Recovered = { snapshot, records, lastIndex };
+  if (droppedTail !== undefined) recovered.droppedTail = droppedTail;
+  return {
+    recovered,
+    snapshotIndex: snapshot?.index,
+    segments: segments.map((s) => s.firstIndex),
+    continueLast: lastInLog === lastIndex,
+  };
+}
+
+// Newest snapshot whose checksum verifies; an older one stands in for a corrupt newer one.
+async function loadSnapshot(dir: string, logger: StoreLogger): Promise<Recovered['snapshot']> {
+  const files = await listSnapshots(dir);
+  for (let k = files.length - 1; k >= 0; k--) {
+    const file = files[k]!;
+    const result = await readSnapshot(file);
+    if (result.ok) return { index: file.index, state: result.state };
+    logger.warn(k > 0 ? 'snapshot is corrupt; falling back to the one before it' : 'snapshot is corrupt; replaying the WAL without it', {
+      snapshot: file.path,
+      reason: result.reason,
+    });
+  }
+  return undefined;
+}
+
+function describeBase(snapshot: Recovered['snapshot']): string {
+  return snapshot === undefined
+    ? 'there is no usable snapshot, so the log must start at record 1'
+    : `the newest usable snapshot covers records only up to ${snapshot.index}`;
+}

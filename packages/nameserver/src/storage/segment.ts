@@ -1,0 +1,81 @@
+// One WAL segment file: its name, reading it back record by record, and cutting off a bad tail.
+import { open, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeRecord } from './record.js';
+
+/** The WAL's folder inside the data directory. */
+export const WAL_DIR_NAME = 'wal';
+
+const NAME_RE = /^wal-(\d{16})\.log$/;
+
+/** `wal-<index of the first record, 16 digits>.log` */
+export function segmentName(firstIndex: number): string {
+  return `wal-${String(firstIndex).padStart(16, '0')}.log`;
+}
+
+/** A segment file found on disk. */
+export interface SegmentFile {
+  firstIndex: number;
+  path: string;
+}
+
+/** The segment files in `walDir`, oldest first; other files are ignored. A missing folder has none. */
+export async function listSegments(walDir: string): Promise<SegmentFile[]> {
+  let names: string[];
+  try {
+    names = await readdir(walDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const found: SegmentFile[] = [];
+  for (const name of names) {
+    const m = NAME_RE.exec(name);
+    if (m?.[1] !== undefined) found.push({ firstIndex: Number(m[1]), path: join(walDir, name) });
+  }
+  return found.sort((a, b) => a.firstIndex - b.firstIndex);
+}
+
+/** What a scan of one segment found: the good records, and where and why it stopped early. */
+export interface SegmentScan {
+  records: { index: number; data: unknown }[];
+  /** Bytes from the start of the file through the last good record. */
+  goodBytes: number;
+  fileBytes: number;
+  bad?: { offset: number; reason: string };
+}
+
+/**
+ * Reads a segment whose first record must be `firstIndex`, each next one the index after. Stops
+ * at the first record that is torn, fails its checksum, or is out of sequence; the caller decides
+ * whether that is a torn tail or corruption.
+ */
+export async function scanSegment(path: string, firstIndex: number): Promise<SegmentScan> {
+  const buf = await readFile(path);
+  const records: SegmentScan['records'] = [];
+  let offset = 0;
+  let expected = firstIndex;
+  while (offset < buf.length) {
+    const rec = decodeRecord(buf, offset);
+    if (!rec.ok) return { records, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason: rec.reason } };
+    if (rec.index !== expected) {
+      const reason = `record has index ${rec.index} where ${expected} was expected`;
+      return { records, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason } };
+    }
+    records.push({ index: rec.index, data: rec.data });
+    offset += rec.bytes;
+    expected++;
+  }
+  return { records, goodBytes: offset, fileBytes: buf.length };
+}
+
+/** Cuts the file to `bytes` and makes the new length durable before anything is appended after it. */
+export async function truncateSegment(path: string, bytes: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.truncate(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,47 @@
+// Snapshot files: format, verification, atomic writing and removal.
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { crc32c } from './crc32c.js';
+import { decodeSnapshot, encodeSnapshot, listSnapshots, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
+import { Scratch } from './testing.js';
+
+function reasonOf(buf: Buffer, index: number): string {
+  const r = decodeSnapshot(buf, index);
+  assert.equal(r.ok, false, 'expected a bad snapshot');
+  return r.ok ? '' : r.reason;
+}
+
+void test('a snapshot is a checksummed header line and then the state', () => {
+  const state = { services: { '/a': { host: 'h', port: 1 } }, note: 'ü' };
+  const buf = encodeSnapshot(12, state);
+  const newline = buf.indexOf(0x0a);
+  const body = buf.subarray(newline + 1);
+  assert.deepEqual(JSON.parse(buf.subarray(0, newline).toString()), { format: 1, index: 12, crc32c: crc32c(body), bytes: body.length });
+  assert.deepEqual(JSON.parse(body.toString()), state);
+  assert.deepEqual(decodeSnapshot(buf, 12), { ok: true, state });
+});
+
+void test('decodeSnapshot refuses a damaged or mismatched snapshot', () => {
+  const buf = encodeSnapshot(3, { a: [1, 2, 3] });
+  const flipped = Buffer.from(buf);
+  flipped[flipped.length - 3]! ^= 0x01;
+  assert.match(reasonOf(flipped, 3), /CRC-32C mismatch/);
+  assert.match(reasonOf(buf.subarray(0, buf.length - 1), 3), /bytes/);
+  assert.match(reasonOf(buf, 4), /does not match/);
+  assert.match(reasonOf(Buffer.from('garbage'), 3), /no header line/);
+  assert.match(reasonOf(Buffer.from('{"format":2}\n{}'), 3), /unknown format/);
+  assert.throws(() => encodeSnapshot(1, undefined), TypeError);
+});
+
+void test('writeSnapshot leaves only the finished file; removeSnapshotsExcept keeps what it is told', async (t) => {
+  const s = await Scratch.create(t);
+  for (const index of [1, 5, 9]) await writeSnapshot(s.dir, index, encodeSnapshot(index, { index }));
+  await writeFile(join(s.dir, `${snapshotName(10)}.tmp`), 'half');
+  assert.deepEqual((await listSnapshots(s.dir)).map((f) => f.index), [1, 5, 9]);
+  assert.deepEqual(decodeSnapshot(await readFile(join(s.dir, snapshotName(9))), 9), { ok: true, state: { index: 9 } });
+
+  await removeSnapshotsExcept(s.dir, new Set([5, 9]));
+  assert.deepEqual((await readdir(s.dir)).sort(), [snapshotName(5), snapshotName(9)]);
+});

@@ -1,0 +1,111 @@
+// Snapshot files: the whole state at one index, checksummed, replaced atomically.
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from './crc32c.js';
+import { fsyncDir } from './fsync-dir.js';
+
+const NAME_RE = /^snap-(\d{16})\.json$/;
+const TEMP_SUFFIX = '.tmp';
+
+/** `snap-<index, 16 digits>.json` */
+export function snapshotName(index: number): string {
+  return `snap-${String(index).padStart(16, '0')}.json`;
+}
+
+/** A snapshot file found on disk. */
+export interface SnapshotFile {
+  index: number;
+  path: string;
+}
+
+/** The snapshot files in `dir`, oldest first. */
+export async function listSnapshots(dir: string): Promise<SnapshotFile[]> {
+  const found: SnapshotFile[] = [];
+  for (const name of await readdir(dir)) {
+    const m = NAME_RE.exec(name);
+    if (m?.[1] !== undefined) found.push({ index: Number(m[1]), path: join(dir, name) });
+  }
+  return found.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The file contents for `state` at `index`: a header line
+ * `{"format":1,"index":N,"crc32c":C,"bytes":B}` and then the B bytes of the state's JSON.
+ * Synchronous, so the state is captured as it is at the call.
+ */
+export function encodeSnapshot(index: number, state: unknown): Buffer {
+  const json: string | undefined = JSON.stringify(state);
+  if (json === undefined) throw new TypeError(`snapshot state must be a JSON value, got ${typeof state}`);
+  const body = Buffer.from(json, 'utf8');
+  const header = JSON.stringify({ format: 1, index, crc32c: crc32c(body), bytes: body.length });
+  return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), body]);
+}
+
+/** Checks a snapshot file's contents against its header and the index in its name. */
+export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: unknown } | { ok: false; reason: string } {
+  const newline = buf.indexOf(0x0a);
+  if (newline < 0) return { ok: false, reason: 'no header line' };
+  let header: unknown;
+  try {
+    header = JSON.parse(buf.subarray(0, newline).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'header line is not valid JSON' };
+  }
+  if (typeof header !== 'object' || header === null) return { ok: false, reason: 'header is not an object' };
+  const h = header as Record<string, unknown>;
+  if (h.format !== 1) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
+  if (h.index !== index) return { ok: false, reason: `header index ${JSON.stringify(h.index)} does not match the file name's ${index}` };
+  const body = buf.subarray(newline + 1);
+  if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
+  const actual = crc32c(body);
+  if (h.crc32c !== actual) return { ok: false, reason: `CRC-32C mismatch (header ${JSON.stringify(h.crc32c)}, computed ${actual})` };
+  try {
+    return { ok: true, state: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return { ok: false, reason: 'state is not valid JSON' };
+  }
+}
+
+/** Reads and verifies one snapshot file. */
+export async function readSnapshot(file: SnapshotFile): Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> {
+  return decodeSnapshot(await readFile(file.path), file.index);
+}
+
+/**
+ * Writes `contents` as the snapshot for `index` so that after a crash the file is either the
+ * complete new snapshot or absent: temp file, fsync, rename, fsync of the directory.
+ */
+export async function writeSnapshot(dir: string, index: number, contents: Buffer): Promise<string> {
+  const path = join(dir, snapshotName(index));
+  const temp = path + TEMP_SUFFIX;
+  try {
+    const fh = await open(temp, 'w', 0o600);
+    try {
+      let offset = 0;
+      while (offset < contents.length) offset += (await fh.write(contents, offset)).bytesWritten;
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dir);
+  return path;
+}
+
+/** Removes every snapshot file (and leftover temp file) whose index is not in `keep`. */
+export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<number>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const m = NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
+    if (m?.[1] === undefined) continue;
+    if (!name.endsWith(TEMP_SUFFIX) && keep.has(Number(m[1]))) continue;
+    await unlink(join(dir, name));
+    removed.push(name);
+  }
+  if (removed.length > 0) await fsyncDir(dir);
+  return removed;
+}

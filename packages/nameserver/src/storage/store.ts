@@ -1,0 +1,195 @@
+// The name server's durable store: a checksummed write-ahead log plus snapshots, behind one small API.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { asStorageError, StorageError } from './errors.js';
+import { fsyncDir } from './fsync-dir.js';
+import type { DirLock } from './lock.js';
+import { acquireLock } from './lock.js';
+import { recover } from './recovery.js';
+import { WAL_DIR_NAME } from './segment.js';
+import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import type { WalStats } from './wal.js';
+import { Wal } from './wal.js';
+
+export { StorageError } from './errors.js';
+export type { StorageErrorCode } from './errors.js';
+
+/** Where the store reports what an operator should know (torn tails, stale locks, failures). */
+export interface StoreLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StoreOptions {
+  /** The data directory; created (mode 0700) if missing. */
+  dir: string;
+  logger: StoreLogger;
+  /** roll to a new segment past this size */
+  segmentBytes?: number /* default 64 MiB */;
+}
+
+/** What was on disk at open: the state to start from and the records to apply on top of it. */
+export interface Recovered {
+  snapshot: { index: number; state: unknown } | undefined;
+  /** Every record after the snapshot, in index order. */
+  records: { index: number; data: unknown }[];
+  lastIndex: number;
+  /** Set when a torn or corrupt tail of the last segment was cut off. */
+  droppedTail?: { segment: string; offset: number; bytes: number; reason: string };
+}
+
+/** Counters for tests and metrics. */
+export type StoreStats = WalStats;
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** A data directory opened for appending records and writing snapshots. */
+export class Store {
+  private closing: Promise<void> | undefined;
+  // Snapshots are written one after another, in the order they were asked for.
+  private snapshotChain: Promise<void> = Promise.resolve();
+  // The newest snapshot known to be on disk and good: the one recovery used or the last written.
+  private goodSnapshot: number | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly logger: StoreLogger,
+    private readonly wal: Wal,
+    private readonly lock: DirLock,
+    snapshotIndex: number | undefined,
+  ) {
+    this.goodSnapshot = snapshotIndex;
+  }
+
+  /** Locks the data directory and recovers what it holds. Rejects with StorageError CORRUPT, LOCKED or IO. */
+  static async open(opts: StoreOptions): Promise<{ store: Store; recovered: Recovered }> {
+    const { dir, logger } = opts;
+    const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes <= 0) {
+      throw new RangeError(`segmentBytes must be a positive integer, got ${String(opts.segmentBytes)}`);
+    }
+    const walDir = join(dir, WAL_DIR_NAME);
+    try {
+      await makeDir(dir);
+      await makeDir(walDir);
+    } catch (err) {
+      throw asStorageError(err, 'IO', `cannot create the data directory ${dir}`);
+    }
+    let lock: DirLock;
+    try {
+      lock = await acquireLock(dir, logger);
+    } catch (err) {
+      throw asStorageError(err, 'IO', `cannot take the lock on ${dir}`);
+    }
+    try {
+      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger);
+      const wal = await Wal.open({ walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast });
+      logger.info('store opened', {
+        dir,
+        snapshotIndex: snapshotIndex ?? null,
+        records: recovered.records.length,
+        lastIndex: recovered.lastIndex,
+      });
+      return { store: new Store(dir, logger, wal, lock, snapshotIndex), recovered };
+    } catch (err) {
+      await lock.release();
+      throw asStorageError(err, 'IO', `cannot open the store in ${dir}`);
+    }
+  }
+
+  /**
+   * Assigns the next index synchronously (lastIndex+1, +2, ...) and returns it with a promise
+   * that resolves once the record is fsynced (group commit). Throws StorageError CLOSED or FAILED,
+   * TypeError for data with no JSON form and RangeError for a record over 16 MiB; a refused
+   * append uses no index.
+   */
+  append(data: unknown): { index: number; durable: Promise<void> } {
+    if (this.closing !== undefined) throw new StorageError('CLOSED', 'the store is closed');
+    return this.wal.append(data);
+  }
+
+  /**
+   * Writes a snapshot of `state` covering every record up to and including `index`, durably, then
+   * removes the segments and snapshots that neither it nor the snapshot before it needs. `state`
+   * is serialized before this returns; the I/O runs without holding up appends. A snapshot older
+   * than one already written is skipped.
+   */
+  async snapshot(index: number, state: unknown): Promise<void> {
+    if (this.closing !== undefined) throw new StorageError('CLOSED', 'the store is closed');
+    if (this.wal.failed) throw new StorageError('FAILED', 'the WAL failed earlier; no snapshot can be trusted');
+    if (!Number.isSafeInteger(index) || index < 0 || index > this.wal.lastIndex) {
+      throw new RangeError(`snapshot index must be an integer from 0 to the last appended index ${this.wal.lastIndex}, got ${index}`);
+    }
+    const contents = encodeSnapshot(index, state);
+    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents));
+    this.snapshotChain = run.catch(() => {});
+    return run;
+  }
+
+  get lastIndex(): number {
+    return this.wal.lastIndex;
+  }
+
+  get state(): 'open' | 'failed' | 'closed' {
+    if (this.closing !== undefined) return 'closed';
+    return this.wal.failed ? 'failed' : 'open';
+  }
+
+  get stats(): Readonly<StoreStats> {
+    return { ...this.wal.stats };
+  }
+
+  /** Flushes pending appends, closes files; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.wal.close();
+    await this.snapshotChain;
+    await this.lock.release();
+    this.logger.info('store closed', { dir: this.dir, lastIndex: this.wal.lastIndex });
+  }
+
+  private async persistSnapshot(index: number, contents: Buffer): Promise<void> {
+    if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return;
+    // A snapshot must never be ahead of the durable log: after a crash the records it covers
+    // would be missing from the log, and later appends would land after a gap.
+    await this.wal.flushed();
+    // Everything up to `index` is written now, so the next segment holds only later records and
+    // the ones before it can be removed whole once they are no longer needed.
+    this.wal.requestRoll();
+    try {
+      await writeSnapshot(this.dir, index, contents);
+    } catch (err) {
+      this.logger.error('could not write a snapshot; the WAL still holds everything', { index, error: String(err) });
+      throw asStorageError(err, 'IO', `cannot write the snapshot at index ${index}`);
+    }
+    const previous = this.goodSnapshot;
+    this.goodSnapshot = index;
+    this.logger.info('snapshot written', { index, bytes: contents.length });
+    // The previous snapshot and the segments it needs stay, so that a newest snapshot found
+    // corrupt at the next open can be replaced by the previous one plus the log.
+    const keep = new Set([index]);
+    if (previous !== undefined) keep.add(previous);
+    try {
+      await removeSnapshotsExcept(this.dir, keep);
+    } catch (err) {
+      this.logger.warn('could not remove old snapshots', { dir: this.dir, error: String(err) });
+    }
+    if (previous !== undefined) await this.wal.removeSegmentsBefore(previous + 1);
+  }
+}
+
+// mkdir -p with mode 0700, then fsync of each parent that gained an entry.
+async function makeDir(path: string): Promise<void> {
+  const target = resolve(path);
+  const made = await mkdir(target, { recursive: true, mode: 0o700 });
+  if (made === undefined) return;
+  for (let p = target; ; p = dirname(p)) {
+    await fsyncDir(dirname(p));
+    if (p === resolve(made) || dirname(p) === p) return;
+  }
+}

@@ -1,0 +1,76 @@
+// Test-only helpers for the storage tests: throwaway data directories and a logger that remembers.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Recovered, StoreLogger, StoreOptions } from './store.js';
+import { Store } from './store.js';
+
+/** One logged line. */
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+/** A StoreLogger that keeps every line for assertions. */
+export class MemoryLogger implements StoreLogger {
+  readonly lines: LogLine[] = [];
+  info(msg: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'info', msg, fields });
+  }
+  warn(msg: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'warn', msg, fields });
+  }
+  error(msg: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'error', msg, fields });
+  }
+  at(level: LogLine['level']): LogLine[] {
+    return this.lines.filter((l) => l.level === level);
+  }
+}
+
+/** A temporary data directory whose stores are closed, and which is removed, when the test ends. */
+export class Scratch {
+  readonly logger = new MemoryLogger();
+  private readonly stores: Store[] = [];
+
+  private constructor(readonly dir: string) {}
+
+  static async create(t: TestContext): Promise<Scratch> {
+    const scratch = new Scratch(await mkdtemp(join(tmpdir(), 'dpns-storage-')));
+    t.after(async () => {
+      for (const s of scratch.stores) await s.close();
+      await rm(scratch.dir, { recursive: true, force: true });
+    });
+    return scratch;
+  }
+
+  get walDir(): string {
+    return join(this.dir, 'wal');
+  }
+
+  /** Opens a store on this directory with the scratch logger. */
+  async open(opts: Partial<StoreOptions> = {}): Promise<{ store: Store; recovered: Recovered }> {
+    const opened = await Store.open({ dir: this.dir, logger: this.logger, ...opts });
+    this.stores.push(opened.store);
+    return opened;
+  }
+
+  /** Paths of the WAL segment files, oldest first. */
+  async segments(): Promise<string[]> {
+    return (await readdir(this.walDir)).filter((n) => n.endsWith('.log')).sort().map((n) => join(this.walDir, n));
+  }
+}
+
+/** Appends every item and waits until all are durable. */
+export async function appendAll(store: Store, items: unknown[]): Promise<number[]> {
+  const pending = items.map((d) => store.append(d));
+  await Promise.all(pending.map((p) => p.durable));
+  return pending.map((p) => p.index);
+}
+
+/** 1, 2, ..., n */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, k) => from + k);
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileGlob, hasWildcard } from './glob.js';
+import { isDpnsError } from './errors.js';
+
+const m = (p: string, s: string) => compileGlob(p).match(s);
+
+test('* matches any run, "/" included, as in the paper\'s /vods/* listing', () => {
+  assert.ok(m('/vods/*', '/vods/as/zonker'));
+  assert.ok(m('/vods/*', '/vods/vmgr'));
+  assert.ok(m('*', '/a'));
+  assert.ok(!m('/vods/*', '/vod'));
+  assert.ok(m('/vods/*/zonker', '/vods/as/zonker'));
+  assert.ok(m('/a**b', '/ab'));
+});
+
+test('? matches exactly one character', () => {
+  assert.ok(m('/a?c', '/abc'));
+  assert.ok(!m('/a?c', '/ac'));
+  assert.ok(!m('/a?c', '/abbc'));
+});
+
+test('[set] with ranges, in either order, and escapes', () => {
+  assert.ok(m('/s[0-9]', '/s5'));
+  assert.ok(!m('/s[0-9]', '/sx'));
+  assert.ok(m('/s[9-0]', '/s5'));
+  assert.ok(m('/s[abc]', '/sb'));
+  assert.ok(m('/s[a\\]]', '/s]'));
+  assert.ok(m('/s[-]', '/s-'));
+  assert.ok(m('/x[.-]', '/x.'));
+});
+
+test('backslash makes the next character literal', () => {
+  assert.ok(m('/a\\*', '/a*'));
+  assert.ok(!m('/a\\*', '/ab'));
+  assert.ok(m('/a\\?', '/a?'));
+});
+
+test('regex metacharacters in a pattern are literal', () => {
+  assert.ok(m('/a.b', '/a.b'));
+  assert.ok(!m('/a.b', '/axb'));
+  assert.ok(m('/a(b)+', '/a(b)+'));
+  assert.ok(m('/a$^{1}|', '/a$^{1}|'));
+});
+
+test('literal prefix and literal patterns', () => {
+  assert.equal(compileGlob('/bench/g42/*').literalPrefix, '/bench/g42/');
+  assert.equal(compileGlob('/a\\*b*').literalPrefix, '/a*b');
+  assert.equal(compileGlob('*').literalPrefix, '');
+  const lit = compileGlob('/demo/echo');
+  assert.ok(lit.isLiteral);
+  assert.equal(lit.literalPrefix, '/demo/echo');
+  assert.ok(!compileGlob('/demo/*').isLiteral);
+});
+
+test('malformed patterns are refused with INVALID_PATTERN and a reason', () => {
+  for (const [p, why] of [
+    ['', /empty/], ['/a[bc', /unclosed/], ['/a\\', /lone/], ['/a[]', /empty set/], ['/a\0', /NUL/], ['x'.repeat(600), /at most/],
+  ] as const) {
+    assert.throws(() => compileGlob(p), (e: unknown) => isDpnsError(e, 'INVALID_PATTERN') && why.test(e.message), p.slice(0, 20));
+  }
+  assert.throws(() => compileGlob(42), (e: unknown) => isDpnsError(e, 'INVALID_PATTERN'));
+});
+
+test('many stars stay linear (no catastrophic backtracking)', () => {
+  const p = `/${'*a'.repeat(30)}b`;
+  const s = `/${'a'.repeat(200)}`;
+  const t0 = process.hrtime.bigint();
+  assert.ok(!m(p, s));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.ok(ms < 1000, `took ${ms} ms`);
+});
+
+test('hasWildcard tells patterns from names', () => {
+  assert.ok(hasWildcard('/a/*'));
+  assert.ok(hasWildcard('/a?'));
+  assert.ok(hasWildcard('/a[b]'));
+  assert.ok(!hasWildcard('/a/b'));
+});
+
+test('the star matcher agrees with a reference on random patterns', () => {
+  // A slow but obviously right matcher: recursion over pattern and string.
+  const ref = (p: string, s: string): boolean => {
+    if (p === '') return s === '';
+    if (p[0] === '*') return ref(p.slice(1), s) || (s !== '' && ref(p, s.slice(1)));
+    if (s === '') return false;
+    if (p[0] === '?' || p[0] === s[0]) return ref(p.slice(1), s.slice(1));
+    return false;
+  };
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let k = 0; k < 5000; k++) {
+    const p = `/${Array.from({ length: rnd(7) }, () => 'ab*?/'[rnd(5)]).join('')}`;
+    const s = `/${Array.from({ length: rnd(8) }, () => 'ab/'[rnd(3)]).join('')}`;
+    assert.equal(compileGlob(p).match(s), ref(p, s), `${p} vs ${s}`);
+  }
+});

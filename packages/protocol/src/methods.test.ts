@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseParams, isMethodName } from './methods.js';
+import { isDpnsError } from './errors.js';
+
+test('params are parsed into typed values with defaults', () => {
+  assert.deepEqual(parseParams.listServices(undefined), { pattern: '*' });
+  assert.deepEqual(parseParams.watch({ pattern: '/a/*' }), { pattern: '/a/*', initial: false });
+  assert.deepEqual(parseParams.advertiseService({ name: '/a', host: 'h1', port: 80 }), { name: '/a', host: 'h1', port: 80, static: false });
+  const add = parseParams['register.add']({ name: '/a', spec: { host: 'h', program: '/bin/true' } });
+  assert.equal(add.spec.startTimeoutMs, 10_000);
+  assert.deepEqual(add.spec.args, []);
+});
+
+test('wrong types are INVALID_PARAMS naming the field, what was given and what was expected', () => {
+  const bad: [keyof typeof parseParams, unknown, RegExp][] = [
+    ['advertiseService', { name: '/a', host: 'h', port: '80' }, /params\.port: expected an integer from 1 to 65535, got "80"/],
+    ['advertiseService', { name: '/a', host: 'h', port: 70000 }, /params\.port/],
+    ['advertiseService', { name: '/a', host: 'bad host', port: 1 }, /params\.host/],
+    ['listServices', [1, 2], /params: expected an object, got an array/],
+    ['listServices', { pattern: '*', extra: 1 }, /unknown field "extra"/],
+    ['register.add', { name: '/a', spec: { host: 'h', program: 'p', env: { 'A=B': 'x' } } }, /variable names/],
+    ['register.add', { name: '/a', spec: { host: 'h', program: 'p', cwd: 'rel' } }, /absolute path/],
+    ['register.edit', { name: '/a', spec: {} }, /at least one field/],
+    ['login', { proof: 'zz' }, /64 lowercase hex/],
+  ];
+  for (const [m, p, why] of bad) {
+    assert.throws(() => parseParams[m](p), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS') && why.test(e.message), `${m} ${JSON.stringify(p)}`);
+  }
+  assert.throws(() => parseParams.findServices({ pattern: '/a/../b' }), (e: unknown) => isDpnsError(e) && e.code === 'INVALID_NAME' || isDpnsError(e));
+});
+
+test('__proto__ in params is an inert unknown key, not a prototype change', () => {
+  const raw = JSON.parse('{"pattern":"*","__proto__":{"admin":true}}') as unknown;
+  assert.throws(() => parseParams.listServices(raw), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS') && /__proto__/.test(e.message));
+  assert.equal(({} as Record<string, unknown>).admin, undefined);
+});
+
+test('isMethodName knows only the protocol methods', () => {
+  assert.ok(isMethodName('findServices'));
+  assert.ok(isMethodName('register.add'));
+  assert.ok(!isMethodName('toString'));
+  assert.ok(!isMethodName('__proto__'));
+});

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertName, nameProblem } from './names.js';
+import { isDpnsError } from './errors.js';
+
+test('valid names', () => {
+  for (const n of ['/a', '/demo/echo', '/vods/as/zonker', '/A-b_c.d/0', `/${'x'.repeat(254)}`]) {
+    assert.equal(nameProblem(n), undefined, n);
+  }
+});
+
+test('invalid names say which rule they break', () => {
+  const cases: [unknown, RegExp][] = [
+    ['', /empty/], ['a/b', /start with/], ['/', /at least one segment/], ['/a//b', /empty segment/], ['/a/', /empty segment/],
+    ['/a/../b', /"\.\."/], ['/a/./b', /"\."/], ['/a b', /outside/], ['/a\0b', /outside/], ['/ä', /outside/],
+    [`/${'x'.repeat(255)}`, /at most 255/], ['/'.padEnd(10_000, 'a'), /at most 255/], [42, /string/], [null, /string/],
+  ];
+  for (const [n, why] of cases) {
+    const p = nameProblem(n);
+    assert.ok(p !== undefined && why.test(p), `${String(n).slice(0, 20)}: ${p}`);
+  }
+});
+
+test('assertName throws INVALID_NAME naming the field', () => {
+  assert.throws(() => assertName('/a/..', 'params.name'), (e: unknown) => isDpnsError(e, 'INVALID_NAME') && e.message.startsWith('params.name:'));
+});
