@@ -46,7 +46,7 @@ export class RpcDispatcher {
       conn.sendRaw(errorFrame(null, new DpnsError('INVALID_REQUEST', msg.length === 0 ? 'an empty batch is not a request' : `a batch holds at most ${MAX_BATCH} requests, got ${msg.length}`)));
       return;
     }
-    void Promise.all(msg.map((m) => this.handle(conn, m))).then((answers) => {
+    void Promise.all(msg.map((m) => Promise.resolve(this.handle(conn, m)))).then((answers) => {
       const out = answers.filter((a): a is string => typeof a === 'string');
       if (out.length > 0) conn.sendRaw(`[${out.join(',')}]`);
     });

@@ -1,0 +1,31 @@
+// dpns add NAME --host H --program P ...: register an auto-start service (admin).
+import { parseParams, SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
+import { name } from '../args.js';
+import type { CliCommand } from '../command.js';
+import { specFromArgs, specOptions } from '../spec-options.js';
+import { checkLocally } from '../usage-error.js';
+
+export const addCommand: CliCommand = {
+  command: 'add <name>',
+  describe: 'Register an auto-start service: the name server launches it on demand (admin)',
+  builder: (y) => specOptions(y.positional('name', { type: 'string', describe: 'service name' }), true)
+    .example('$0 add /demo/echo --host node1 --program /opt/demo/echo --arg=--port --arg 0', 'an echo service on node1')
+    .example('$0 add /demo/web --host node2 --program web --env PORT=8080 --cwd /srv/web --start-timeout 20000', 'with environment and working directory'),
+  async run(ctx, argv) {
+    const n = name(argv);
+    const given = specFromArgs(argv);
+    const spec: LaunchSpec = {
+      host: given.host ?? '',
+      program: given.program ?? '',
+      args: given.args ?? [],
+      env: given.env ?? {},
+      startTimeoutMs: given.startTimeoutMs ?? SPEC_LIMITS.startTimeoutMs.dflt,
+      ...(given.cwd === undefined ? {} : { cwd: given.cwd }),
+      ...(given.user === undefined ? {} : { user: given.user }),
+    };
+    checkLocally(() => parseParams['register.add']({ name: n, spec }));
+    await ctx.client({ admin: true }).register.add(n, spec);
+    if (ctx.json) ctx.printJson({ ok: true, name: n, spec });
+    else ctx.line(`added ${n}`);
+  },
+};

@@ -1,0 +1,125 @@
+// The `dpns` command line. yargs only parses: it never exits the process and never prints
+// usage for a refused operation. The chosen command runs after parsing, and main returns the
+// exit code (0 done, 1 refused or failed, 2 bad usage) for the bin shim to set.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { isDpnsError } from '@dpns/protocol';
+import type { Argv } from './args.js';
+import type { CliCommand } from './command.js';
+import { CliContext, type CliIo } from './context.js';
+import { UsageError } from './usage-error.js';
+import { addCommand } from './commands/add.js';
+import { advertiseCommand } from './commands/advertise.js';
+import { aliasCommand } from './commands/alias.js';
+import { deleteCommand } from './commands/delete.js';
+import { editCommand } from './commands/edit.js';
+import { findCommand } from './commands/find.js';
+import { infoCommand } from './commands/info.js';
+import { listCommand } from './commands/list.js';
+import { pingCommand } from './commands/ping.js';
+import { stateCommand } from './commands/state.js';
+import { unadvertiseCommand } from './commands/unadvertise.js';
+import { watchCommand } from './commands/watch.js';
+
+const COMMANDS: CliCommand[] = [
+  listCommand, findCommand, stateCommand, watchCommand, advertiseCommand, unadvertiseCommand,
+  addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
+];
+
+/** Runs `dpns` with `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let chosen: { cmd: CliCommand; args: Argv } | undefined;
+  let usage: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('dpns')
+    .usage('$0 <command> [options]\n\nTalks to the dpns name servers: find, list and watch services; register and advertise them.')
+    .option('server', { type: 'string', describe: 'name server HOST:PORT, repeatable, tried in order (env DPNS_SERVERS=h:p,h:p)', defaultDescription: '127.0.0.1:7700' })
+    .option('token', { type: 'string', describe: 'admin credential (env DPNS_TOKEN)' })
+    .option('token-file', { type: 'string', describe: 'file holding the admin credential, e.g. DATA_DIR/admin.token (env DPNS_TOKEN_FILE)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (watch: one JSON object per line)' })
+    .option('timeout', { type: 'string', describe: 'milliseconds to wait for each answer', defaultDescription: '10000' })
+    .group(['server', 'token', 'token-file', 'json', 'timeout', 'help', 'version'], 'Global options:')
+    .example('$0 find /demo/echo', 'where /demo/echo runs')
+    .example("$0 state '/demo/*'", 'the states of the entries under /demo')
+    .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')
+    .epilogue('Exit status: 0 done, 1 refused or failed (one line on stderr: "dpns: CODE: message"), 2 bad usage.')
+    .version(version())
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'name a command; dpns --help lists them')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      usage ??= msg ?? err?.message ?? 'bad usage';
+    });
+  for (const cmd of COMMANDS) {
+    parser.command(cmd.command, cmd.describe, (y) => cmd.builder(y), (args) => {
+      chosen = { cmd, args: args as Argv };
+    });
+  }
+
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    usage ??= err instanceof Error ? err.message : String(err);
+  }
+  const json = argv.includes('--json');
+  if (usage !== undefined) {
+    report(io, json, 'USAGE', `${usage} (dpns --help for usage)`);
+    return 2;
+  }
+  // --help and --version have printed and chosen nothing.
+  if (chosen === undefined) return 0;
+  return runCommand(chosen.cmd, chosen.args, io, json);
+}
+
+async function runCommand(cmd: CliCommand, args: Argv, io: CliIo, json: boolean): Promise<number> {
+  let ctx: CliContext | undefined;
+  try {
+    ctx = new CliContext(args, io);
+    await cmd.run(ctx, args);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      report(io, json, err.code, err.message);
+      return 2;
+    }
+    if (isDpnsError(err)) {
+      report(io, json, err.code, err.message);
+      return 1;
+    }
+    report(io, json, 'INTERNAL', err instanceof Error ? err.message : String(err));
+    return 1;
+  } finally {
+    await ctx?.close();
+  }
+}
+
+/** Exactly one line on stderr, and with --json the same as a JSON document on stdout. */
+function report(io: CliIo, json: boolean, code: string, message: string): void {
+  const oneLine = message.replace(/\s*\n\s*/g, ' ');
+  io.stderr(`dpns: ${code}: ${oneLine}\n`);
+  if (json) io.stdout(`${JSON.stringify({ error: { code, message: oneLine } })}\n`);
+}
+
+function processIo(): CliIo {
+  // EPIPE on a closed pipe must not crash the command; `watch` also stops on it.
+  process.stdout.on('error', () => undefined);
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+  };
+}
+
+function version(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const v = (pkg as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,40 @@
+// The launch-spec options shared by `add` and `edit`: --host, --program, --arg..., --env K=V...,
+// --cwd, --user, --start-timeout.
+import type { Argv as Yargs } from 'yargs';
+import { SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
+import { envPairs, optInt, optString, stringList, type Argv } from './args.js';
+
+export function specOptions(y: Yargs, required: boolean): Yargs {
+  return y
+    .option('host', { type: 'string', demandOption: required, describe: 'host whose launch agent starts the program' })
+    .option('program', { type: 'string', demandOption: required, describe: 'absolute path, or a name the agent\'s allowlist maps to one' })
+    .option('arg', { type: 'string', describe: 'an argument (repeatable, in order; --arg=-v for one starting with -)' })
+    .option('env', { type: 'string', describe: 'an environment variable KEY=VALUE (repeatable)' })
+    .option('cwd', { type: 'string', describe: 'absolute working directory' })
+    .option('user', { type: 'string', describe: 'user to run as (when the agent runs as root)' })
+    .option('start-timeout', {
+      type: 'string',
+      describe: `ms the program has to advertise itself (${SPEC_LIMITS.startTimeoutMs.min}-${SPEC_LIMITS.startTimeoutMs.max})`,
+    });
+}
+
+/** The spec fields given on the command line (only those; defaults are the server's). */
+export function specFromArgs(argv: Argv): Partial<LaunchSpec> {
+  const spec: Partial<LaunchSpec> = {};
+  const host = optString(argv, 'host');
+  const program = optString(argv, 'program');
+  const args = stringList(argv, 'arg');
+  const env = stringList(argv, 'env');
+  const cwd = optString(argv, 'cwd');
+  const user = optString(argv, 'user');
+  const { min, max } = SPEC_LIMITS.startTimeoutMs;
+  const startTimeoutMs = optInt(argv, 'start-timeout', min, max);
+  if (host !== undefined) spec.host = host;
+  if (program !== undefined) spec.program = program;
+  if (args !== undefined) spec.args = args;
+  if (env !== undefined) spec.env = envPairs(env);
+  if (cwd !== undefined) spec.cwd = cwd;
+  if (user !== undefined) spec.user = user;
+  if (startTimeoutMs !== undefined) spec.startTimeoutMs = startTimeoutMs;
+  return spec;
+}

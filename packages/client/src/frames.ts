@@ -1,0 +1,76 @@
+// Narrows a text frame from the server (untrusted `unknown`) into one of the messages the
+// protocol defines. Anything else is BAD_RESPONSE, with what was wrong.
+import type { HelloParams, RequestId, WatchEventParams, WireError } from '@dpns/protocol';
+import { badResponse } from './local-errors.js';
+import { isEntryView, isObject } from './guards.js';
+
+/** A frame the client understands. */
+export type Incoming =
+  | { kind: 'result'; id: RequestId; result: unknown }
+  | { kind: 'error'; id: RequestId | null; error: WireError }
+  | { kind: 'hello'; params: HelloParams }
+  | { kind: 'watch.event'; params: WatchEventParams }
+  /** A notification this client version does not know; ignored, so servers can add new ones. */
+  | { kind: 'unknown'; method: string };
+
+/** Parses one frame; throws BAD_RESPONSE when it is not JSON-RPC as dpns speaks it. */
+export function parseFrame(text: string): Incoming {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw badResponse(`the server sent a frame that is not JSON (${text.length} characters)`, err);
+  }
+  if (!isObject(v) || v.jsonrpc !== '2.0') throw badResponse('the server sent a frame that is not a JSON-RPC 2.0 object');
+  if (typeof v.method === 'string') {
+    if (v.method === 'hello') return { kind: 'hello', params: hello(v.params) };
+    if (v.method === 'watch.event') return { kind: 'watch.event', params: watchEvent(v.params) };
+    return { kind: 'unknown', method: v.method.slice(0, 64) };
+  }
+  const id = v.id;
+  if ('error' in v) {
+    if (id !== null && typeof id !== 'string' && typeof id !== 'number') throw badResponse('an error response has an invalid id');
+    return { kind: 'error', id, error: wireError(v.error) };
+  }
+  if (typeof id !== 'string' && typeof id !== 'number') throw badResponse('a response has no valid id');
+  if (!('result' in v)) throw badResponse(`the response to request ${id} has neither result nor error`);
+  return { kind: 'result', id, result: v.result };
+}
+
+function wireError(e: unknown): WireError {
+  if (!isObject(e) || typeof e.code !== 'number' || typeof e.message !== 'string') {
+    throw badResponse('an error response lacks a numeric code and a message');
+  }
+  const out: WireError = { code: e.code, message: e.message };
+  if (isObject(e.data) && typeof e.data.code === 'string') {
+    out.data = { ...e.data, code: e.data.code } as WireError['data'];
+  }
+  return out;
+}
+
+function hello(p: unknown): HelloParams {
+  if (
+    !isObject(p) || p.server !== 'dpns' || typeof p.version !== 'string' || typeof p.protocol !== 'number' ||
+    typeof p.nonce !== 'string' || !/^[0-9a-f]{64}$/.test(p.nonce) ||
+    typeof p.heartbeatMs !== 'number' || typeof p.maxFrameBytes !== 'number' || typeof p.revision !== 'number'
+  ) {
+    throw badResponse('the server\'s hello is malformed');
+  }
+  return {
+    server: 'dpns', version: p.version, protocol: p.protocol, nonce: p.nonce,
+    heartbeatMs: p.heartbeatMs, maxFrameBytes: p.maxFrameBytes, revision: p.revision,
+  };
+}
+
+function watchEvent(p: unknown): WatchEventParams {
+  if (
+    !isObject(p) || typeof p.watchId !== 'string' || typeof p.revision !== 'number' ||
+    (p.type !== 'put' && p.type !== 'delete') || typeof p.name !== 'string' ||
+    (p.entry !== undefined && !isEntryView(p.entry)) || (p.type === 'put' && p.entry === undefined)
+  ) {
+    throw badResponse('a watch.event notification is malformed');
+  }
+  const ev: WatchEventParams = { watchId: p.watchId, revision: p.revision, type: p.type, name: p.name };
+  if (p.entry !== undefined) ev.entry = p.entry;
+  return ev;
+}

@@ -1,0 +1,57 @@
+// Runtime checks for the shapes the server answers with. They check what the client relies on
+// (kinds, names, numbers) rather than re-validating everything the server already validated.
+import { SERVICE_STATES, type EntryView, type Location, type MethodName, type Result } from '@dpns/protocol';
+import { badResponse } from './local-errors.js';
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const STATES: ReadonlySet<string> = new Set(SERVICE_STATES);
+
+export function isEntryView(v: unknown): v is EntryView {
+  if (!isObject(v) || typeof v.name !== 'string' || typeof v.since !== 'number') return false;
+  if (v.kind === 'alias') return typeof v.target === 'string';
+  if (v.kind !== 'service' || typeof v.state !== 'string' || !STATES.has(v.state)) return false;
+  return (v.host === undefined || typeof v.host === 'string') && (v.port === undefined || typeof v.port === 'number');
+}
+
+function isLocation(v: unknown): v is Location {
+  return isObject(v) && typeof v.name === 'string' && typeof v.service === 'string' &&
+    typeof v.host === 'string' && typeof v.port === 'number';
+}
+
+function arrayOf<T>(v: unknown, test: (x: unknown) => x is T): v is T[] {
+  return Array.isArray(v) && v.every(test);
+}
+
+const isString = (x: unknown): x is string => typeof x === 'string';
+const hasRevision = (r: Record<string, unknown>): boolean => typeof r.revision === 'number';
+
+/** Per method: does the result have the shape the client relies on? */
+const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
+  login: (r) => r.admin === true,
+  identify: (r) => typeof r.owner === 'string',
+  ping: (r) => hasRevision(r) && typeof r.time === 'number',
+  listServices: (r) => arrayOf(r.names, isString),
+  findServices: (r) => arrayOf(r.services, isLocation),
+  serviceState: (r) => arrayOf(r.entries, isEntryView),
+  watch: (r) => typeof r.watchId === 'string' && hasRevision(r) && (r.entries === undefined || arrayOf(r.entries, isEntryView)),
+  unwatch: () => true,
+  advertiseService: hasRevision,
+  unadvertiseService: hasRevision,
+  'register.add': hasRevision,
+  'register.delete': hasRevision,
+  'register.edit': (r) => hasRevision(r) && isEntryView(r.entry),
+  'register.alias': hasRevision,
+  'register.info': (r) => isEntryView(r.entry) && arrayOf(r.aliases, isString) &&
+    (r.resolved === undefined || typeof r.resolved === 'string'),
+};
+
+/** Narrows a result from the wire; throws BAD_RESPONSE naming the method when it does not fit. */
+export function checkResult<M extends MethodName>(method: M, result: unknown): Result<M> {
+  if (!isObject(result) || !checks[method](result)) {
+    throw badResponse(`the server's answer to ${method} does not have the expected shape`);
+  }
+  return result as Result<M>;
+}

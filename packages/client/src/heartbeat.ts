@@ -1,0 +1,42 @@
+// Liveness of one socket. A killed server process closes its TCP connections, but a host that
+// vanishes (power, cable) does not: without pings the client would wait on a dead socket forever.
+import type WebSocket from 'ws';
+
+/** The server is declared dead after this many heartbeats without any frame from it... */
+const MISSED_BEATS = 3;
+/** ...but never sooner than this, so a server busy with a burst of writes is not dropped. */
+const MIN_DEAD_MS = 5000;
+
+export class Heartbeat {
+  #timer: NodeJS.Timeout | undefined;
+  #lastHeard = Date.now();
+
+  /** Pings `ws` every `intervalMs`; calls `onDead` once when nothing has been heard for too long. */
+  constructor(private readonly ws: WebSocket, private readonly intervalMs: number, private readonly onDead: () => void) {}
+
+  start(): void {
+    if (this.#timer !== undefined || !(this.intervalMs > 0)) return;
+    const deadAfter = Math.max(MISSED_BEATS * this.intervalMs, MIN_DEAD_MS);
+    this.#timer = setInterval(() => {
+      if (Date.now() - this.#lastHeard > deadAfter) {
+        this.stop();
+        this.onDead();
+        return;
+      }
+      // ws answers pings automatically; the pong (or any frame) counts as hearing from it.
+      this.ws.ping();
+    }, Math.max(10, this.intervalMs));
+    // A client waiting for nothing but heartbeats must not keep the process alive.
+    this.#timer.unref();
+  }
+
+  /** Any frame from the server (message or pong) proves it is alive. */
+  heard(): void {
+    this.#lastHeard = Date.now();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,17 @@
+// @dpns/client: the library clients and services use to reach the dpns name servers.
+export { DpnsClient } from './client.js';
+export type { ClientEvents, PingResult } from './client.js';
+export type { ClientState } from './channel.js';
+export type { DpnsClientOptions } from './options.js';
+export { DEFAULT_SERVER } from './options.js';
+export { Watch } from './watch.js';
+export type { WatchEvent, WatchEvents, WatchOptions, WatchState } from './watch.js';
+export { Advertisement } from './advertisement.js';
+export type { AdvertisementEvents, AdvertisementState } from './advertisement.js';
+export { Register } from './register.js';
+export type { ServiceSpec, EntryInfo } from './register.js';
+export { parseEndpoint } from './endpoints.js';
+export type { Endpoint } from './endpoints.js';
+// Re-exported so that callers can branch on codes without depending on @dpns/protocol directly.
+export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes } from '@dpns/protocol';
+export type { ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState } from '@dpns/protocol';

@@ -1,0 +1,42 @@
+// The errors the client raises itself (never received on the wire), built in one place so
+// their codes and wording stay consistent.
+import { DpnsError, type MethodName } from '@dpns/protocol';
+
+/** The client was closed before the request settled. */
+export function closedError(method?: MethodName): DpnsError {
+  return new DpnsError('CLOSED', method === undefined ? 'the client is closed' : `the client was closed before ${method} was answered`);
+}
+
+/** A write was in flight when the connection dropped: it may or may not have been applied. */
+export function lostInFlight(method: MethodName, server: string, cause?: unknown): DpnsError {
+  return new DpnsError(
+    'CONNECTION_LOST',
+    `connection to ${server} lost before ${method} was answered; it may or may not have been applied`,
+    { cause },
+  );
+}
+
+export function timeoutError(method: MethodName, ms: number, connected: boolean): DpnsError {
+  const why = connected ? `no answer to ${method} within ${ms} ms` : `no name server reachable within ${ms} ms for ${method}`;
+  return new DpnsError('TIMEOUT', why, { details: { method, timeoutMs: ms } });
+}
+
+export function badResponse(what: string, cause?: unknown): DpnsError {
+  return new DpnsError('BAD_RESPONSE', what, { cause });
+}
+
+/** A short reason for a failed dial: the errno code when there is one ("ECONNREFUSED"). */
+export function dialReason(err: unknown): string {
+  if (err instanceof DpnsError) return err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+    // AggregateError from a dual-stack connect ("localhost") carries the codes inside.
+    if (err instanceof AggregateError) {
+      const codes = err.errors.map(dialReason);
+      return [...new Set(codes)].join('/');
+    }
+    return err.message;
+  }
+  return String(err);
+}

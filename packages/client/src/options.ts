@@ -1,0 +1,66 @@
+// The client's options, with their defaults, checked once at construction.
+import type { ClientOptions as WsOptions } from 'ws';
+import { DpnsError } from '@dpns/protocol';
+import { parseEndpoint, type Endpoint } from './endpoints.js';
+
+export interface DpnsClientOptions {
+  /** Name servers as "host:port", tried in order; default ["127.0.0.1:7700"]. */
+  servers?: string[];
+  /** The admin credential; when set, the client logs in on every connection. */
+  token?: string;
+  /** How long a request may wait for its answer, including time spent reconnecting; default 10000. */
+  requestTimeoutMs?: number;
+  /** How long one dial (TCP, WebSocket handshake, hello) may take; default 5000. */
+  connectTimeoutMs?: number;
+  /** Delays between reconnect attempts: exponential from min to max, with jitter; default 50..2000. */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Keep retrying the first connection too (a service started before its name server).
+   * Default false: the first `connect()` fails with CONNECTION_LOST after one round of the servers.
+   */
+  waitForServer?: boolean;
+  /** The largest frame accepted from the server, in bytes; default 64 MiB. */
+  maxPayload?: number;
+  /** Further options for the `ws` WebSocket (headers, TLS, agent). */
+  ws?: WsOptions;
+}
+
+export interface NormalizedOptions {
+  endpoints: Endpoint[];
+  token: string | undefined;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  backoff: { minDelayMs: number; maxDelayMs: number };
+  waitForServer: boolean;
+  ws: WsOptions;
+}
+
+export const DEFAULT_SERVER = '127.0.0.1:7700';
+
+/** Applies defaults and refuses nonsense (INVALID_PARAMS naming the option). */
+export function normalizeOptions(o: DpnsClientOptions = {}): NormalizedOptions {
+  const servers = o.servers === undefined || o.servers.length === 0 ? [DEFAULT_SERVER] : o.servers;
+  const minDelayMs = positive('reconnect.minDelayMs', o.reconnect?.minDelayMs, 50);
+  const maxDelayMs = positive('reconnect.maxDelayMs', o.reconnect?.maxDelayMs, 2000);
+  if (maxDelayMs < minDelayMs) throw invalid('reconnect.maxDelayMs', `at least minDelayMs (${minDelayMs})`, maxDelayMs);
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) throw invalid('token', 'a non-empty string', o.token);
+  return {
+    endpoints: servers.map(parseEndpoint),
+    token: o.token,
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 10_000),
+    connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
+    backoff: { minDelayMs, maxDelayMs },
+    waitForServer: o.waitForServer ?? false,
+    ws: { maxPayload: positive('maxPayload', o.maxPayload, 64 * 1024 * 1024), ...o.ws },
+  };
+}
+
+function positive(field: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalid(field, 'a positive number', v);
+  return v;
+}
+
+function invalid(field: string, expected: string, got: unknown): DpnsError {
+  return new DpnsError('INVALID_PARAMS', `option ${field}: expected ${expected}, got ${JSON.stringify(got)}`, { details: { field } });
+}
