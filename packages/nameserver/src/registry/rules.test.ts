@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDpnsError, type LaunchSpec, type ServiceView } from '@dpns/protocol';
+import { Registry } from './registry.js';
+import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planLost, planUnadvertise, type Actor, type Bindings } from './rules.js';
+import type { Op } from './ops.js';
+
+const spec: LaunchSpec = { host: 'h1', program: '/usr/bin/echo-server', args: [], env: {}, startTimeoutMs: 10_000 };
+const admin: Actor = { admin: true, connId: 1 };
+const alice: Actor = { admin: false, connId: 2, owner: 'a'.repeat(64) };
+const bob: Actor = { admin: false, connId: 3 };
+const nobodyBound: Bindings = { liveConn: () => undefined };
+
+let rev = 0;
+function apply(reg: Registry, ops: Op[]): void {
+  reg.apply(ops, ++rev);
+}
+function svc(reg: Registry, name: string): ServiceView {
+  const e = reg.get(name);
+  assert.equal(e?.kind, 'service');
+  return e as ServiceView;
+}
+
+test('advertise creates a running entry; unadvertise of a plain service removes it', () => {
+  const reg = new Registry();
+  const bound = new Map<string, number>();
+  const b: Bindings = { liveConn: (n) => bound.get(n) };
+  apply(reg, planAdvertise(reg, { name: '/a', host: 'h', port: 1, static: false }, alice, b, 5));
+  bound.set('/a', alice.connId);
+  assert.equal(svc(reg, '/a').state, 'running');
+  assert.deepEqual(svc(reg, '/a').advertiser, { kind: 'session', owner: alice.owner });
+  apply(reg, planUnadvertise(reg, '/a', alice, b, 6));
+  assert.equal(reg.get('/a'), undefined);
+});
+
+test('only the advertiser, its owner key, or an admin may advertise over or unadvertise a running name', () => {
+  const reg = new Registry();
+  const b: Bindings = { liveConn: (n) => (n === '/a' ? alice.connId : undefined) };
+  apply(reg, planAdvertise(reg, { name: '/a', host: 'h', port: 1, static: false }, alice, b, 5));
+  assert.throws(() => planAdvertise(reg, { name: '/a', host: 'evil', port: 2, static: false }, bob, b, 6), (e: unknown) => isDpnsError(e, 'FORBIDDEN'));
+  assert.throws(() => planUnadvertise(reg, '/a', bob, b, 6), (e: unknown) => isDpnsError(e, 'FORBIDDEN'));
+  // Same owner key from a new connection (a reconnect) may.
+  const aliceAgain: Actor = { ...alice, connId: 9 };
+  assert.equal(planAdvertise(reg, { name: '/a', host: 'h2', port: 1, static: false }, aliceAgain, b, 6).length, 1);
+  assert.equal(planAdvertise(reg, { name: '/a', host: 'h3', port: 1, static: false }, admin, b, 6).length, 1);
+  // The same advertisement again logs nothing.
+  assert.equal(planAdvertise(reg, { name: '/a', host: 'h', port: 1, static: false }, alice, b, 6).length, 0);
+});
+
+test('static advertisements need admin and cannot be taken over by a session', () => {
+  const reg = new Registry();
+  assert.throws(() => planAdvertise(reg, { name: '/db', host: 'h', port: 5432, static: true }, bob, nobodyBound, 1), (e: unknown) => isDpnsError(e, 'UNAUTHORIZED'));
+  apply(reg, planAdvertise(reg, { name: '/db', host: 'h', port: 5432, static: true }, admin, nobodyBound, 1));
+  assert.deepEqual(svc(reg, '/db').advertiser, { kind: 'static' });
+  assert.throws(() => planAdvertise(reg, { name: '/db', host: 'x', port: 1, static: false }, alice, nobodyBound, 2), (e: unknown) => isDpnsError(e, 'FORBIDDEN'));
+  assert.equal(planLost(reg, '/db', 'gone', 3).length, 0, 'a static entry is never lost with a connection');
+});
+
+test('lost: a session entry leaves running, keeps its address for diagnosis, and can be taken over', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/a', host: 'h', port: 1, static: false }, bob, nobodyBound, 1));
+  apply(reg, planLost(reg, '/a', 'its advertiser went away', 2));
+  const e = svc(reg, '/a');
+  assert.equal(e.state, 'lost');
+  assert.equal(e.reason, 'its advertiser went away');
+  assert.equal(e.host, 'h');
+  apply(reg, planAdvertise(reg, { name: '/a', host: 'h2', port: 2, static: false }, alice, nobodyBound, 3));
+  assert.equal(svc(reg, '/a').state, 'running');
+});
+
+test('auto-start: add registers, advertise runs, unadvertise stops, edit patches the spec', () => {
+  const reg = new Registry();
+  apply(reg, planAdd(reg, '/demo/echo', spec, 1));
+  assert.equal(svc(reg, '/demo/echo').state, 'registered');
+  assert.throws(() => planAdd(reg, '/demo/echo', spec, 1), (e: unknown) => isDpnsError(e, 'ALREADY_EXISTS'));
+  apply(reg, planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false }, bob, nobodyBound, 2));
+  const running = svc(reg, '/demo/echo');
+  assert.equal(running.state, 'running');
+  assert.deepEqual(running.spec, spec, 'the launch spec survives an advertisement');
+  apply(reg, planUnadvertise(reg, '/demo/echo', admin, nobodyBound, 3));
+  assert.equal(svc(reg, '/demo/echo').state, 'stopped');
+  assert.equal(svc(reg, '/demo/echo').host, undefined);
+  const { ops, entry } = planEdit(reg, { name: '/demo/echo', spec: { args: ['-v'] }, unset: [] }, 4);
+  apply(reg, ops);
+  assert.deepEqual(entry.spec?.args, ['-v']);
+  assert.equal(svc(reg, '/demo/echo').spec?.program, spec.program);
+  apply(reg, planEdit(reg, { name: '/demo/echo', spec: { cwd: '/srv' }, unset: [] }, 5).ops);
+  apply(reg, planEdit(reg, { name: '/demo/echo', spec: {}, unset: ['cwd'] }, 6).ops);
+  assert.equal(svc(reg, '/demo/echo').spec?.cwd, undefined);
+});
+
+test('edit of a plain service needs host and program to make it auto-start', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/p', host: 'h', port: 1, static: true }, admin, nobodyBound, 1));
+  assert.throws(() => planEdit(reg, { name: '/p', spec: { args: [] }, unset: [] }, 2), (e: unknown) => isDpnsError(e, 'WRONG_KIND'));
+  apply(reg, planEdit(reg, { name: '/p', spec: { host: 'h', program: '/bin/p' }, unset: [] }, 2).ops);
+  assert.equal(svc(reg, '/p').spec?.program, '/bin/p');
+  assert.equal(svc(reg, '/p').state, 'running');
+});
+
+test('aliases: chains resolve, self and cycles are refused, targets must exist, in-use targets cannot be deleted', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/svc', host: 'h', port: 1, static: true }, admin, nobodyBound, 1));
+  apply(reg, planAlias(reg, '/a1', '/svc', 2));
+  apply(reg, planAlias(reg, '/a2', '/a1', 3));
+  assert.deepEqual(reg.resolve('/a2').chain, ['/a2', '/a1', '/svc']);
+  assert.throws(() => planAlias(reg, '/x', '/x', 4), (e: unknown) => isDpnsError(e, 'ALIAS_CYCLE'));
+  assert.throws(() => planAlias(reg, '/a1', '/a2', 4), (e: unknown) => isDpnsError(e, 'ALIAS_CYCLE'));
+  assert.throws(() => planAlias(reg, '/a3', '/missing', 4), (e: unknown) => isDpnsError(e, 'NOT_FOUND'));
+  assert.throws(() => planAlias(reg, '/svc', '/a1', 4), (e: unknown) => isDpnsError(e, 'ALREADY_EXISTS') || isDpnsError(e, 'ALIAS_CYCLE'));
+  assert.throws(() => planDelete(reg, '/svc'), (e: unknown) => isDpnsError(e, 'IN_USE') && e.message.includes('/a1'));
+  assert.deepEqual(info(reg, '/a2'), { entry: reg.get('/a2'), aliases: [], resolved: '/svc' });
+  assert.deepEqual(info(reg, '/svc').aliases, ['/a1']);
+  assert.throws(() => planAdvertise(reg, { name: '/a1', host: 'h', port: 1, static: false }, bob, nobodyBound, 5), (e: unknown) => isDpnsError(e, 'WRONG_KIND'));
+  // Re-pointing an alias is allowed, and unlinks the old target.
+  apply(reg, planAdvertise(reg, { name: '/svc2', host: 'h', port: 2, static: true }, admin, nobodyBound, 5));
+  apply(reg, planAlias(reg, '/a1', '/svc2', 6));
+  assert.deepEqual(info(reg, '/svc').aliases, []);
+  apply(reg, planDelete(reg, '/svc'));
+  assert.equal(reg.get('/svc'), undefined);
+});
+
+test('replaying the same ops into a fresh registry, or loading its snapshot, gives the same registry', () => {
+  const a = new Registry();
+  const log: [Op[], number][] = [];
+  let r = 0;
+  const run = (ops: Op[]) => { log.push([ops, ++r]); a.apply(ops, r); };
+  run(planAdd(a, '/x/1', spec, 1));
+  run(planAdvertise(a, { name: '/x/2', host: 'h', port: 2, static: true }, admin, nobodyBound, 2));
+  run(planAlias(a, '/x/3', '/x/2', 3));
+  run(planAdvertise(a, { name: '/x/4', host: 'h', port: 4, static: false }, bob, nobodyBound, 4));
+  run(planLost(a, '/x/4', 'gone', 5));
+  run(planDelete(a, '/x/1'));
+  const b = new Registry();
+  for (const [ops, rv] of log) b.apply(ops, rv);
+  assert.deepEqual(b.snapshot(), a.snapshot());
+  const c = new Registry();
+  c.load(JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<Registry['snapshot']>);
+  assert.deepEqual(c.snapshot().entries.sort((x, y) => x.name.localeCompare(y.name)), a.snapshot().entries.sort((x, y) => x.name.localeCompare(y.name)));
+  assert.equal(c.revision, a.revision);
+  assert.deepEqual(info(c, '/x/2').aliases, ['/x/3']);
+});
