@@ -1,0 +1,206 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { adminProof, newOwnerKey, identifySignature, type HelloParams, type ServiceView } from '@dpns/protocol';
+import { startNameServer, type RunningNameServer } from './start.js';
+
+/** A raw JSON-RPC peer: exactly what a client in another language would do. */
+class Peer {
+  hello!: HelloParams;
+  private next = 1;
+  private readonly pending = new Map<number, (m: Record<string, unknown>) => void>();
+  readonly notes: Record<string, unknown>[] = [];
+  private constructor(readonly ws: WebSocket) {}
+
+  static async open(url: string): Promise<Peer> {
+    const ws = new WebSocket(url);
+    const p = new Peer(ws);
+    ws.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as Record<string, unknown>;
+        if (m.method === 'hello') {
+          p.hello = m.params as HelloParams;
+          resolve();
+        } else if (typeof m.id === 'number') p.pending.get(m.id)?.(m);
+        else p.notes.push(m);
+      });
+      ws.once('close', () => reject(new Error('closed before hello')));
+    });
+    return p;
+  }
+
+  call(method: string, params?: unknown): Promise<Record<string, unknown>> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  async ok(method: string, params?: unknown): Promise<Record<string, unknown>> {
+    const r = await this.call(method, params);
+    assert.ok('result' in r, `${method}: ${JSON.stringify(r.error)}`);
+    return r.result as Record<string, unknown>;
+  }
+
+  async err(method: string, params?: unknown): Promise<string> {
+    const r = await this.call(method, params);
+    assert.ok('error' in r, `${method} should fail`);
+    return ((r.error as { data: { code: string } }).data).code;
+  }
+}
+
+async function withServer(fn: (ns: RunningNameServer, dir: string) => Promise<void>, opts: { heartbeatMs?: number; graceMs?: number; dir?: string } = {}): Promise<void> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dpns-server-')));
+  const ns = await startNameServer({ listen: '127.0.0.1:0', dataDir: dir, log: 'silent', heartbeatMs: opts.heartbeatMs ?? 1000, graceMs: opts.graceMs ?? 5000 });
+  try {
+    await fn(ns, dir);
+  } finally {
+    await ns.close();
+    if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - t0;
+}
+
+test('the admin token is made at first start with mode 0600, and login proves it without sending it', async () => {
+  await withServer(async (ns, dir) => {
+    const st = await stat(join(dir, 'admin.token'));
+    assert.equal(st.mode & 0o777, 0o600);
+    const p = await Peer.open(ns.url);
+    assert.equal(await p.err('register.add', { name: '/a', spec: { host: 'h', program: '/bin/true' } }), 'UNAUTHORIZED');
+    assert.equal(await p.err('login', { proof: adminProof('0'.repeat(64), p.hello.nonce) }), 'UNAUTHORIZED');
+    // A proof made for another connection's nonce is refused: a captured login cannot be replayed.
+    const q = await Peer.open(ns.url);
+    assert.equal(await q.err('login', { proof: adminProof(ns.adminToken, p.hello.nonce) }), 'UNAUTHORIZED');
+    await p.ok('login', { proof: adminProof(ns.adminToken, p.hello.nonce) });
+    await p.ok('register.add', { name: '/a', spec: { host: 'h', program: '/bin/true' } });
+    p.ws.close();
+    q.ws.close();
+  });
+});
+
+test('a peer that stops answering pings leaves running within two heartbeats', async () => {
+  await withServer(async (ns) => {
+    const svc = await Peer.open(ns.url);
+    await svc.ok('advertiseService', { name: '/hb/a', host: 'h', port: 1 });
+    const watcher = await Peer.open(ns.url);
+    // Like a host that vanished: the socket stays open but nothing is read or answered.
+    (svc.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const took = await until(async () => {
+      const r = await watcher.ok('serviceState', { pattern: '/hb/a' });
+      return (r.entries as ServiceView[])[0]?.state === 'lost';
+    }, 2000);
+    assert.ok(took <= 2 * 200 + 250, `took ${took} ms with a 200 ms heartbeat`);
+    const e = ((await watcher.ok('serviceState', { pattern: '/hb/a' })).entries as ServiceView[])[0];
+    assert.match(e?.reason ?? '', /heartbeats/);
+    watcher.ws.close();
+    svc.ws.terminate();
+  }, { heartbeatMs: 200 });
+});
+
+test('a closed connection takes its advertisements out of running at once, and watchers see it', async () => {
+  await withServer(async (ns) => {
+    const watcher = await Peer.open(ns.url);
+    const w = await watcher.ok('watch', { pattern: '/c/*' });
+    const svc = await Peer.open(ns.url);
+    await svc.ok('advertiseService', { name: '/c/a', host: 'h', port: 1 });
+    svc.ws.terminate();
+    await until(async () => watcher.notes.some((n) => (n.params as { entry?: ServiceView }).entry?.state === 'lost'), 2000);
+    const types = watcher.notes.map((n) => (n.params as { watchId: string; entry?: ServiceView }));
+    assert.ok(types.every((t) => t.watchId === w.watchId));
+    assert.deepEqual(types.map((t) => t.entry?.state), ['running', 'lost']);
+    watcher.ws.close();
+  });
+});
+
+test('after a restart an identified advertiser gets its grace period and may re-advertise; others become lost', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dpns-grace-'));
+  const key = newOwnerKey();
+  try {
+    await withServer(async (ns) => {
+      const a = await Peer.open(ns.url);
+      await a.ok('identify', { publicKey: key.publicKey, signature: identifySignature(key, a.hello.nonce) });
+      await a.ok('advertiseService', { name: '/g/back', host: 'h', port: 1 });
+      const b = await Peer.open(ns.url);
+      await b.ok('advertiseService', { name: '/g/gone', host: 'h', port: 2 });
+    }, { dir });
+    await withServer(async (ns) => {
+      const c = await Peer.open(ns.url);
+      const state = async (n: string) => ((await c.ok('serviceState', { pattern: n })).entries as ServiceView[])[0]?.state;
+      assert.equal(await state('/g/back'), 'running', 'still running during the grace period');
+      // Someone else cannot take it during the grace period.
+      assert.equal(await c.err('advertiseService', { name: '/g/back', host: 'evil', port: 9 }), 'FORBIDDEN');
+      const a = await Peer.open(ns.url);
+      await a.ok('identify', { publicKey: key.publicKey, signature: identifySignature(key, a.hello.nonce) });
+      await a.ok('advertiseService', { name: '/g/back', host: 'h', port: 1 });
+      await until(async () => (await state('/g/gone')) === 'lost', 3000);
+      assert.equal(await state('/g/back'), 'running');
+      a.ws.close();
+      c.ws.close();
+    }, { dir, graceMs: 500 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad frames get JSON-RPC errors with stable codes and the connection carries on', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const answers: Record<string, unknown>[] = [];
+    p.ws.on('message', (d) => answers.push(JSON.parse(String(d)) as Record<string, unknown>));
+    const frames: [string | Buffer, string][] = [
+      ['{not json', 'PARSE_ERROR'],
+      [Buffer.from([1, 2, 3]), 'INVALID_REQUEST'],
+      ['[]', 'INVALID_REQUEST'],
+      ['"hi"', 'INVALID_REQUEST'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'nope' }), 'METHOD_NOT_FOUND'],
+      [JSON.stringify({ jsonrpc: '1.0', id: 2, method: 'ping' }), 'INVALID_REQUEST'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'findServices', params: { pattern: '/a/../b' } }), 'INVALID_NAME'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'advertiseService', params: { name: '/a', host: 'h', port: 'x' } }), 'INVALID_PARAMS'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'listServices', params: { pattern: '/a[' } }), 'INVALID_PATTERN'],
+      [JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'ping', params: { pad: 'x'.repeat(1024 * 1024 + 10) } }), 'FRAME_TOO_LARGE'],
+    ];
+    for (const [f] of frames) p.ws.send(f);
+    await until(async () => answers.length >= frames.length, 3000);
+    assert.deepEqual(answers.map((a) => (a.error as { data: { code: string } }).data.code), frames.map(([, c]) => c));
+    assert.ok('result' in (await p.call('ping')), 'the connection still answers');
+    p.ws.close();
+  });
+});
+
+test('a frame past the hard cap closes that connection with 1009; the server carries on', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const code = await new Promise<number>((resolve) => {
+      p.ws.once('close', (c) => resolve(c));
+      p.ws.send('x'.repeat(5 * 1024 * 1024));
+    });
+    assert.equal(code, 1009);
+    const q = await Peer.open(ns.url);
+    await q.ok('ping');
+    q.ws.close();
+  });
+});
+
+test('watches per connection are limited, and the limit is a clear error', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const codes = await Promise.all(Array.from({ length: 1100 }, () => p.call('watch', { pattern: '/*' })));
+    const refused = codes.filter((r) => 'error' in r);
+    assert.equal(refused.length, 100);
+    assert.equal((refused[0]?.error as { data: { code: string } }).data.code, 'LIMIT_EXCEEDED');
+    p.ws.close();
+  });
+});
