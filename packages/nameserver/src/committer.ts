@@ -8,6 +8,10 @@ import type { Logger } from './log.js';
 export class Committer {
   private snapshotting = false;
   private lastSnapshot: number;
+  /** The highest revision known to be on disk. */
+  private durableRevision: number;
+  /** Reads waiting for the revision they saw to reach the disk, in revision order. */
+  private readonly readers: { revision: number; release: () => void }[] = [];
 
   constructor(
     private readonly store: Store,
@@ -18,6 +22,25 @@ export class Committer {
     private readonly onFatal: (err: unknown) => void,
   ) {
     this.lastSnapshot = registry.revision;
+    this.durableRevision = registry.revision;
+  }
+
+  /**
+   * Delivers a read's answer only once every change it could have seen is on disk, so no
+   * client is ever told of a change that a crash could still take back. With no write in
+   * flight (the common case) the answer goes at once.
+   */
+  afterDurable<T>(answer: T): T | Promise<T> {
+    const revision = this.registry.revision;
+    if (revision <= this.durableRevision) return answer;
+    return new Promise<T>((resolve) => this.readers.push({ revision, release: () => resolve(answer) }));
+  }
+
+  private markDurable(index: number): void {
+    if (index > this.durableRevision) this.durableRevision = index;
+    let n = 0;
+    while (n < this.readers.length && (this.readers[n] as { revision: number }).revision <= this.durableRevision) n++;
+    if (n > 0) for (const r of this.readers.splice(0, n)) r.release();
   }
 
   /**
@@ -39,6 +62,7 @@ export class Committer {
     const changes: Change[] = this.registry.apply(ops, index);
     return durable.then(
       () => {
+        this.markDurable(index);
         setImmediate(() => this.hub.publish(changes, index));
         this.maybeSnapshot();
         return index;

@@ -17,6 +17,8 @@ export interface HandlerContext {
   hub: WatchHub;
   liveness: Liveness;
   commit(ops: Op[]): Promise<number>;
+  /** Holds a read's answer until what it saw is durable. */
+  afterDurable<T>(answer: T): T | Promise<T>;
   adminToken: string;
   maxWatchesPerConnection: number;
   log: Logger;
@@ -48,16 +50,16 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return { owner: p.publicKey };
   },
   ping(ctx) {
-    return { revision: ctx.registry.revision, time: ctx.now() };
+    return ctx.afterDurable({ revision: ctx.registry.revision, time: ctx.now() });
   },
   listServices(ctx, _conn, p) {
-    return { names: listNames(ctx.registry, p.pattern) };
+    return ctx.afterDurable({ names: listNames(ctx.registry, p.pattern) });
   },
   findServices(ctx, _conn, p) {
-    return { services: find(ctx.registry, p.pattern) };
+    return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
   },
   serviceState(ctx, _conn, p) {
-    return { entries: states(ctx.registry, p.pattern) };
+    return ctx.afterDurable({ entries: states(ctx.registry, p.pattern) });
   },
   watch(ctx, conn, p) {
     if (conn.watches.size >= ctx.maxWatchesPerConnection) {
@@ -69,7 +71,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     conn.watches.add(watchId);
     const out: Result<'watch'> = { watchId, revision: ctx.registry.revision };
     if (p.initial) out.entries = states(ctx.registry, p.pattern);
-    return out;
+    return ctx.afterDurable(out);
   },
   unwatch(ctx, conn, p) {
     if (!conn.watches.has(p.watchId) || !ctx.hub.remove(p.watchId, conn)) {
@@ -105,6 +107,6 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.commit(planAlias(ctx.registry, p.name, p.target, ctx.now())).then(revision);
   },
   'register.info'(ctx, _conn, p) {
-    return info(ctx.registry, p.name);
+    return ctx.afterDurable(info(ctx.registry, p.name));
   },
 };

@@ -204,3 +204,18 @@ test('watches per connection are limited, and the limit is a clear error', async
     p.ws.close();
   });
 });
+
+test('a read never reports a change before that change is durable and acknowledged', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const order: string[] = [];
+    const write = p.call('advertiseService', { name: '/rw/a', host: 'h', port: 1 }).then(() => order.push('write-ack'));
+    const read = p.call('findServices', { pattern: '/rw/a' }).then((r) => {
+      order.push('read');
+      assert.ok('result' in r, 'the read sees the write');
+    });
+    await Promise.all([write, read]);
+    assert.deepEqual(order, ['write-ack', 'read']);
+    p.ws.close();
+  });
+});

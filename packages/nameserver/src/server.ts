@@ -96,7 +96,7 @@ export class NameServer {
     if (waiting > 0) log.info('advertisers have a grace period to reconnect', { services: waiting, graceMs: this.opts.graceMs });
 
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, afterDurable: committer.afterDurable.bind(committer), adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
     }, this.opts.maxFrameBytes);
 
