@@ -40,7 +40,12 @@ export class Committer {
     if (index > this.durableRevision) this.durableRevision = index;
     let n = 0;
     while (n < this.readers.length && (this.readers[n] as { revision: number }).revision <= this.durableRevision) n++;
-    if (n > 0) for (const r of this.readers.splice(0, n)) r.release();
+    if (n === 0) return;
+    // After the writers' answers, which are a few promise hops behind this point.
+    const ready = this.readers.splice(0, n);
+    setImmediate(() => {
+      for (const r of ready) r.release();
+    });
   }
 
   /**
