@@ -67,8 +67,8 @@ export class Advertisement extends Emitter<AdvertisementEvents> {
     this.#state = 'closed';
     this.link.release(this);
     this.#closing = this.link.unadvertise(this).catch((err: unknown) => {
-      // Already gone (expired, deleted by an admin) or the client is closed: nothing left to undo.
-      if (isDpnsError(err, 'NOT_FOUND') || isDpnsError(err, 'CLOSED')) return;
+      // Already gone (deleted, stopped by an admin) or the client is closed: nothing left to undo.
+      if (isDpnsError(err, 'NOT_FOUND') || isDpnsError(err, 'NOT_RUNNING') || isDpnsError(err, 'CLOSED')) return;
       throw err;
     });
     return this.#closing;

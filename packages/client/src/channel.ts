@@ -7,7 +7,8 @@ import {
   DpnsError, isDpnsError, parseParams, type MethodName, type Params, type Result, type WatchEventParams,
 } from '@dpns/protocol';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { dialRound } from './dial.js';
 import type { Endpoint } from './endpoints.js';
 import type { Incoming } from './frames.js';
 import { checkResult } from './guards.js';
@@ -50,6 +51,8 @@ export class Channel {
   /** Where the next dial round starts; advanced past a server that dropped us. */
   #nextIndex = 0;
   #everOpened = false;
+  #dialing = false;
+  /** The running dial loop, awaited by close(). */
   #loop: Promise<void> | undefined;
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #openWaiters: { resolve: () => void; reject: (e: DpnsError) => void }[] = [];
@@ -175,11 +178,10 @@ export class Channel {
   }
 
   #ensureDialing(): void {
-    if (this.#state === 'closed' || this.#loop !== undefined) return;
+    if (this.#state === 'closed' || this.#dialing) return;
     if (this.#state === 'idle') this.#setState('connecting');
-    this.#loop = this.#dialLoop().finally(() => {
-      this.#loop = undefined;
-    });
+    this.#dialing = true;
+    this.#loop = this.#dialLoop();
   }
 
   /** A method, not a field read, so TypeScript does not carry a narrowing across awaits. */
@@ -188,16 +190,37 @@ export class Channel {
   }
 
   async #dialLoop(): Promise<void> {
+    try {
+      await this.#dialUntilOpen();
+    } finally {
+      this.#dialing = false;
+    }
+  }
+
+  /**
+   * Dials until a connection is open (or, before the first one, until a round fails).
+   * `#dialing` is cleared before requests are settled: a caller that retries from a rejection
+   * handler must start a new loop rather than join this finished one.
+   */
+  async #dialUntilOpen(): Promise<void> {
     while (!this.#isClosed()) {
       let conn: Connection | undefined;
       try {
-        conn = await this.#dialRound();
+        const dialled = await dialRound(this.opts.endpoints, this.#nextIndex, {
+          connectTimeoutMs: this.opts.connectTimeoutMs, ws: this.opts.ws, signal: this.#abort.signal,
+        }, {
+          message: (c, msg) => this.#onMessage(c, msg),
+          closed: (c, reason) => this.#onClosed(c, reason),
+        });
+        conn = dialled.conn;
+        this.#nextIndex = dialled.index;
         if (!this.#isClosed()) await this.hooks.restore(conn);
         if (this.#isClosed()) {
           await conn.close();
           return;
         }
         if (conn.state !== 'open') throw new DpnsError('CONNECTION_LOST', `connection to ${conn.endpoint.label} closed while logging in`);
+        this.#dialing = false;
         this.#opened(conn);
         return;
       } catch (err) {
@@ -206,6 +229,7 @@ export class Channel {
         const e = isDpnsError(err) ? err : new DpnsError('CONNECTION_LOST', String(err), { cause: err });
         if (!this.willReconnect) {
           // The first connection fails fast and visibly: a command line must not hang.
+          this.#dialing = false;
           this.#setState('idle');
           this.#requests.rejectQueued(e);
           for (const w of this.#openWaiters.splice(0)) w.reject(e);
@@ -214,30 +238,6 @@ export class Channel {
         await this.#pause(this.#backoff.next());
       }
     }
-  }
-
-  /** Tries every server once, starting at #nextIndex; throws CONNECTION_LOST naming each failure. */
-  async #dialRound(): Promise<Connection> {
-    const { endpoints } = this.opts;
-    const tried: string[] = [];
-    for (let k = 0; k < endpoints.length; k++) {
-      const index = (this.#nextIndex + k) % endpoints.length;
-      const endpoint = endpoints[index] as Endpoint;
-      try {
-        const conn = await Connection.open(endpoint, {
-          connectTimeoutMs: this.opts.connectTimeoutMs, ws: this.opts.ws, signal: this.#abort.signal,
-        }, {
-          message: (c, msg) => this.#onMessage(c, msg),
-          closed: (c, reason) => this.#onClosed(c, reason),
-        });
-        this.#nextIndex = index;
-        return conn;
-      } catch (err) {
-        tried.push(`${endpoint.label}: ${err instanceof Error ? err.message : String(err)}`);
-        if (this.#isClosed()) break;
-      }
-    }
-    throw new DpnsError('CONNECTION_LOST', `cannot reach any name server (tried ${tried.join(', ')})`, { details: { tried } });
   }
 
   #pause(ms: number): Promise<void> {

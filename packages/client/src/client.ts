@@ -2,8 +2,8 @@
 // It owns the session a connection must carry (admin login, owner identity, watches,
 // advertisements) and puts it back after every reconnect; the Channel does the wire work.
 import {
-  adminProof, assertName, compileGlob, DpnsError, identifySignature, isDpnsError, newOwnerKey,
-  type EntryView, type Location, type MethodName, type OwnerKey, type Params, type Result, type WatchEventParams,
+  assertName, compileGlob, DpnsError, isDpnsError,
+  type EntryView, type Location, type MethodName, type Params, type Result, type WatchEventParams,
 } from '@dpns/protocol';
 import { Advertisement, type AdvertisementLink } from './advertisement.js';
 import { Channel, type ClientState } from './channel.js';
@@ -11,6 +11,7 @@ import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { normalizeOptions, type DpnsClientOptions, type NormalizedOptions } from './options.js';
 import { Register } from './register.js';
+import { Session } from './session.js';
 import { Watch, type WatchLink, type WatchOptions } from './watch.js';
 
 export interface ClientEvents {
@@ -41,10 +42,7 @@ const MAX_EARLY_EVENTS = 1000;
 export class DpnsClient extends Emitter<ClientEvents> {
   readonly #opts: NormalizedOptions;
   readonly #channel: Channel;
-  /** Made at the first `advertise`; proves ownership of this client's names on every connection. */
-  #ownerKey: OwnerKey | undefined;
-  readonly #identified = new WeakMap<Connection, Promise<void>>();
-  #loginError: DpnsError | undefined;
+  readonly #session: Session;
   readonly #watches = new Set<Watch>();
   readonly #watchById = new Map<string, Watch>();
   readonly #earlyEvents = new Map<string, WatchEventParams[]>();
@@ -56,13 +54,14 @@ export class DpnsClient extends Emitter<ClientEvents> {
     super();
     this.#opts = normalizeOptions(options);
     this.#channel = new Channel(this.#opts, {
-      restore: (conn) => this.#restore(conn),
+      restore: (conn) => this.#session.restore(conn),
       opened: (conn) => this.#opened(conn),
       lost: (reason) => this.#lost(reason),
       watchEvent: (p) => this.#routeEvent(p),
       state: (s) => this.emit('state', s),
       error: (e) => this.emit('error', e),
     });
+    this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e));
     this.register = new Register((method, params) => this.call(method, params));
   }
 
@@ -89,7 +88,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
     try {
       return await this.#channel.request(method, params);
     } catch (err) {
-      throw this.#explain(err);
+      throw this.#session.explain(err);
     }
   }
 
@@ -137,10 +136,11 @@ export class DpnsClient extends Emitter<ClientEvents> {
   async advertise(name: string, host: string, port: number): Promise<Advertisement> {
     assertName(name);
     if (this.#ads.has(name)) throw new DpnsError('ALREADY_EXISTS', `${name} is already advertised by this client`);
-    this.#ownerKey ??= newOwnerKey();
+    this.#session.ensureOwnerKey();
     await this.connect();
     const conn = this.#channel.connection;
-    if (conn !== undefined) await this.#identify(conn).catch(() => undefined);
+    // A connection lost meanwhile is fine: the next one identifies before the advertise is sent.
+    if (conn !== undefined) await this.#session.identify(conn).catch(() => undefined);
     const ad = new Advertisement(name, host, port, this.#adLink);
     await this.call('advertiseService', { name, host, port, static: false });
     if (this.state === 'closed') {
@@ -216,44 +216,6 @@ export class DpnsClient extends Emitter<ClientEvents> {
     return this.#channel.willReconnect && (isDpnsError(err, 'CONNECTION_LOST') || isDpnsError(err, 'TIMEOUT'));
   }
 
-  /** Log in and identify on a fresh connection, before anything queued is sent on it. */
-  async #restore(conn: Connection): Promise<void> {
-    const { token } = this.#opts;
-    if (token !== undefined) {
-      try {
-        await this.#channel.request('login', { proof: adminProof(token, conn.hello.nonce) }, conn);
-        this.#loginError = undefined;
-      } catch (err) {
-        if (!isWireRefusal(err)) throw err;
-        // A wrong token must not stop reads; admin calls will fail and say why (see #explain).
-        this.#loginError = err;
-        this.emit('error', err);
-      }
-    }
-    if (this.#ownerKey !== undefined) await this.#identify(conn);
-  }
-
-  /** Proves the owner key on `conn`, once per connection. */
-  #identify(conn: Connection): Promise<void> {
-    const key = this.#ownerKey;
-    if (key === undefined) return Promise.resolve();
-    let done = this.#identified.get(conn);
-    if (done === undefined) {
-      done = this.#channel
-        .request('identify', { publicKey: key.publicKey, signature: identifySignature(key, conn.hello.nonce) }, conn)
-        .then(
-          () => undefined,
-          (err: unknown) => {
-            this.#identified.delete(conn);
-            if (!isWireRefusal(err)) throw err;
-            this.emit('error', err);
-          },
-        );
-      this.#identified.set(conn, done);
-    }
-    return done;
-  }
-
   #opened(conn: Connection): void {
     this.#earlyEvents.clear();
     for (const w of this.#watches) if (w.state === 'detached') w.start();
@@ -284,20 +246,4 @@ export class DpnsClient extends Emitter<ClientEvents> {
     }
     if (early.length < MAX_EARLY_EVENTS) early.push(p);
   }
-
-  /** Adds the login failure to an UNAUTHORIZED answer, which otherwise would not say why. */
-  #explain(err: unknown): unknown {
-    if (this.#loginError !== undefined && isDpnsError(err, 'UNAUTHORIZED')) {
-      return new DpnsError('UNAUTHORIZED', `${err.message} (login with the given token was refused: ${this.#loginError.message})`, {
-        details: err.details,
-        cause: err,
-      });
-    }
-    return err;
-  }
-}
-
-/** True for an error the server answered with (as opposed to a lost connection or a timeout). */
-function isWireRefusal(err: unknown): err is DpnsError {
-  return err instanceof DpnsError && !['CONNECTION_LOST', 'TIMEOUT', 'CLOSED', 'BAD_RESPONSE'].includes(err.code);
 }

@@ -54,7 +54,7 @@ export class Committer {
    * only after it is durable (and after the writer's answer has gone).
    */
   commit(ops: Op[]): Promise<number> {
-    if (ops.length === 0) return Promise.resolve(this.registry.revision);
+    if (ops.length === 0) return Promise.resolve(this.afterDurable(this.registry.revision));
     const record: LogRecord = { ops };
     let appended: { index: number; durable: Promise<void> };
     try {

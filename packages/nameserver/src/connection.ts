@@ -55,7 +55,7 @@ export class Connection implements WatchSink, HeartbeatTarget {
   }
 
   dead(): void {
-    this.endReason = 'it missed two heartbeats';
+    this.endReason = 'it stopped answering heartbeats';
     this.ws.terminate();
   }
 }

@@ -47,7 +47,8 @@ export class Liveness implements Bindings {
 
   /**
    * After a restart, services advertised by connections stay `running` for `graceMs` so their
-   * advertisers can reconnect and re-advertise; those that do not are then marked `lost`.
+   * advertisers can reconnect and re-advertise (those that proved an owner key with `identify`
+   * may; an anonymous connection cannot be recognised); those that do not are then `lost`.
    */
   startGrace(graceMs: number, now: () => number): number {
     const waiting: string[] = [];

@@ -1,7 +1,7 @@
 // JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
 // becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
 import {
-  ADMIN_METHODS, DpnsError, WRITE_METHODS, isMethodName, parseParams, type RequestId, type WireError,
+  ADMIN_METHODS, DpnsError, isMethodName, parseParams, type RequestId, type WireError,
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
@@ -88,9 +88,8 @@ export class RpcDispatcher {
       }
       return id === undefined ? undefined : resultFrame(id, out);
     } catch (e) {
-      const answer = fail(this.toDpnsError(e, conn, method));
-      // A read's refusal (NOT_FOUND, say) is an answer about the registry too: it waits like one.
-      return WRITE_METHODS.has(method) ? answer : this.ctx.afterDurable(answer);
+      // A refusal (NOT_FOUND, FORBIDDEN) is an answer about the registry too: it waits like a read.
+      return this.ctx.afterDurable(fail(this.toDpnsError(e, conn, method)));
     }
   }
 

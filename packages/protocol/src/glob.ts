@@ -22,7 +22,7 @@ const CACHE_LIMIT = 4096;
 /** Compiles a pattern; throws INVALID_PATTERN with the reason when it is malformed. */
 export function compileGlob(pattern: unknown, where = 'pattern'): Glob {
   if (typeof pattern !== 'string') {
-    throw new DpnsError('INVALID_PATTERN', `${where}: a pattern must be a string, got ${typeof pattern}`);
+    throw new DpnsError('INVALID_PATTERN', `${where}: a pattern must be a string, got ${typeof pattern}`, { details: { field: where } });
   }
   const hit = cache.get(pattern);
   if (hit !== undefined) return hit;

@@ -9,7 +9,7 @@ export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 /** Protocol version, sent in `hello`; bumped on incompatible changes. */
 export const PROTOCOL_VERSION = 1;
 
-/** A request id: JSON-RPC allows strings and numbers; dpns refuses null and fractions. */
+/** A request id: a string of at most 128 characters or a finite number; dpns refuses null. */
 export type RequestId = string | number;
 
 export interface RequestMessage {

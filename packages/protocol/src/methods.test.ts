@@ -42,3 +42,9 @@ test('isMethodName knows only the protocol methods', () => {
   assert.ok(!isMethodName('toString'));
   assert.ok(!isMethodName('__proto__'));
 });
+
+test('a pattern without wildcards is held to the name rules after unescaping', () => {
+  assert.deepEqual(parseParams.findServices({ pattern: '/a\\-b' }), { pattern: '/a\\-b' });
+  assert.throws(() => parseParams.findServices({ pattern: '/a/\\.\\./b' }), (e: unknown) => isDpnsError(e, 'INVALID_NAME'));
+  assert.throws(() => parseParams.advertiseService({ host: 'h', port: 1 }), (e: unknown) => isDpnsError(e) && /missing/.test(e.message));
+});

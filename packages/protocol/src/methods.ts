@@ -59,7 +59,8 @@ function name(o: Obj, key = 'name'): string {
 function pattern(o: Obj, dflt?: string): string {
   const v = o.pattern ?? dflt;
   // A pattern without wildcards is a name, and is held to the name rules.
-  if (compileGlob(v, `${P}.pattern`).isLiteral) assertName(v, `${P}.pattern`);
+  const glob = compileGlob(v, `${P}.pattern`);
+  if (glob.isLiteral) assertName(glob.literalPrefix, `${P}.pattern`);
   return v as string;
 }
 

@@ -8,6 +8,7 @@ const SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /** The reason `name` is not a valid service name, or undefined if it is one. */
 export function nameProblem(name: unknown): string | undefined {
+  if (name === undefined) return 'a name is required (the field is missing)';
   if (typeof name !== 'string') return `a name must be a string, got ${typeof name}`;
   if (name.length === 0) return 'a name must not be empty';
   if (name.length > MAX_NAME_BYTES) return `a name is at most ${MAX_NAME_BYTES} bytes, got ${name.length}`;

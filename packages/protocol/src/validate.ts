@@ -6,6 +6,7 @@ import type { LaunchSpec } from './entries.js';
 export type Obj = Record<string, unknown>;
 
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (the field is missing)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);

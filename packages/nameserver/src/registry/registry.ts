@@ -85,6 +85,17 @@ export class Registry {
     throw new DpnsError('ALIAS_CYCLE', `alias chain from ${name} is longer than ${MAX_ALIAS_DEPTH}`, { details: { name } });
   }
 
+  /** How many alias links lead from `name` to a non-alias (0 for a service). */
+  chainLength(name: string): number {
+    let n = 0;
+    let e = this.entries.get(name);
+    while (e?.kind === 'alias' && n <= MAX_ALIAS_DEPTH) {
+      n++;
+      e = this.entries.get(e.target);
+    }
+    return n;
+  }
+
   /** True when making `name` an alias of `target` would close a loop. */
   wouldCycle(name: string, target: string): boolean {
     let cur: string | undefined = target;

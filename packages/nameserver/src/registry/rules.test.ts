@@ -140,3 +140,38 @@ test('replaying the same ops into a fresh registry, or loading its snapshot, giv
   assert.equal(c.revision, a.revision);
   assert.deepEqual(info(c, '/x/2').aliases, ['/x/3']);
 });
+
+test('unadvertising a plain service that aliases point at keeps it as stopped, so no alias dangles', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/t/plain', host: 'h', port: 1, static: true }, admin, nobodyBound, 1));
+  apply(reg, planAlias(reg, '/t/al', '/t/plain', 2));
+  apply(reg, planUnadvertise(reg, '/t/plain', admin, nobodyBound, 3));
+  assert.equal(svc(reg, '/t/plain').state, 'stopped');
+  assert.equal(svc(reg, '/t/plain').host, undefined);
+  assert.equal(reg.resolve('/t/al').service.name, '/t/plain');
+});
+
+test('giving a lost plain service a spec makes a clean registered entry', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/l', host: 'h', port: 1, static: false }, bob, nobodyBound, 1));
+  apply(reg, planLost(reg, '/l', 'gone', 2));
+  apply(reg, planEdit(reg, { name: '/l', spec: { host: 'h', program: '/bin/l' }, unset: [] }, 3).ops);
+  const e = svc(reg, '/l');
+  assert.equal(e.state, 'registered');
+  assert.equal(e.host, undefined);
+  assert.equal(e.advertiser, undefined);
+  assert.equal(e.reason, undefined);
+  assert.throws(() => planUnadvertise(reg, '/l', bob, nobodyBound, 4), (err: unknown) => isDpnsError(err, 'NOT_RUNNING'));
+});
+
+test('alias chains longer than the resolver follows are refused when made', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, { name: '/ch/s', host: 'h', port: 1, static: true }, admin, nobodyBound, 1));
+  let prev = '/ch/s';
+  for (let i = 1; i <= 32; i++) {
+    apply(reg, planAlias(reg, `/ch/a${i}`, prev, i + 1));
+    prev = `/ch/a${i}`;
+  }
+  assert.equal(reg.resolve(prev).service.name, '/ch/s');
+  assert.throws(() => planAlias(reg, '/ch/a33', prev, 40), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED'));
+});

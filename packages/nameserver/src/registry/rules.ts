@@ -1,8 +1,8 @@
 // Who may change what, and how: turns a validated request into the ops to log, or refuses it.
 // Pure functions of the registry and the caller, so every rule can be tested without sockets.
-import { DpnsError, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
+import { DpnsError, SPEC_LIMITS, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
 import type { Op } from './ops.js';
-import type { Registry } from './registry.js';
+import { MAX_ALIAS_DEPTH, type Registry } from './registry.js';
 
 /** The caller of a request, as the connection knows it. */
 export interface Actor {
@@ -42,7 +42,7 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   }
   const old = reg.get(p.name);
   if (old?.kind === 'alias') {
-    throw new DpnsError('WRONG_KIND', `${p.name} is an alias of ${old.target}; advertise the service itself`, { details: { name: p.name } });
+    throw new DpnsError('WRONG_KIND', `${p.name} is an alias of ${old.target}; advertise the service itself`, { details: { name: p.name, target: old.target } });
   }
   if (old?.state === 'running' && !holds(old, actor, bindings)) {
     const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
@@ -68,11 +68,14 @@ export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindi
     throw new DpnsError('NOT_RUNNING', `${name} is not advertised (state ${old.state})`, { details: { name, state: old.state } });
   }
   if (!holds(old, actor, bindings)) {
-    throw new DpnsError('FORBIDDEN', `${name} was advertised by another connection; only its advertiser or an admin may unadvertise it`, {
+    const by = old.advertiser.kind === 'static' ? 'statically by an admin' : 'by another connection';
+    throw new DpnsError('FORBIDDEN', `${name} was advertised ${by}; only its advertiser or an admin may unadvertise it`, {
       details: { name },
     });
   }
-  if (old.spec === undefined) return [{ t: 'del', n: name }];
+  // A plain service leaves the registry, unless aliases point at it: they must not dangle.
+  if (old.spec === undefined && reg.aliasesTo(name).length === 0) return [{ t: 'del', n: name }];
+  if (old.spec === undefined) return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now } }];
   return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }];
 }
 
@@ -110,20 +113,20 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
   let spec: LaunchSpec;
   if (old.spec === undefined) {
     if (p.spec.host === undefined || p.spec.program === undefined) {
-      throw new DpnsError('WRONG_KIND', `${p.name} is not an auto-start service; give at least --host and --program to make it one`, {
+      throw new DpnsError('WRONG_KIND', `${p.name} is not an auto-start service; give at least spec.host and spec.program to make it one`, {
         details: { name: p.name },
       });
     }
-    spec = { host: p.spec.host, program: p.spec.program, args: [], env: {}, startTimeoutMs: 10_000, ...p.spec };
+    spec = { host: p.spec.host, program: p.spec.program, args: [], env: {}, startTimeoutMs: SPEC_LIMITS.startTimeoutMs.dflt, ...p.spec };
   } else {
     spec = { ...old.spec, ...p.spec };
   }
   for (const u of p.unset) delete spec[u];
-  const entry: ServiceView = { ...old, spec };
-  if (old.spec === undefined && old.state !== 'running') {
-    entry.state = 'registered';
-    entry.since = now;
-  }
+  // A plain service that is not running becomes a registered auto-start one, without the
+  // address and advertiser of a process that is gone.
+  const entry: ServiceView = old.spec === undefined && old.state !== 'running'
+    ? { kind: 'service', name: old.name, state: 'registered', since: now, spec }
+    : { ...old, spec };
   return { ops: [{ t: 'put', e: entry }], entry };
 }
 
@@ -133,6 +136,11 @@ export function planAlias(reg: Registry, name: string, target: string, now: numb
   const old = reg.get(name);
   if (old?.kind === 'service') {
     throw new DpnsError('ALREADY_EXISTS', `${name} is a service; delete it before making it an alias`, { details: { name } });
+  }
+  if (reg.chainLength(target) >= MAX_ALIAS_DEPTH) {
+    throw new DpnsError('LIMIT_EXCEEDED', `an alias chain is at most ${MAX_ALIAS_DEPTH} links long; ${target} is already at the end of a chain that long`, {
+      details: { name, target, limit: MAX_ALIAS_DEPTH },
+    });
   }
   if (reg.wouldCycle(name, target)) {
     throw new DpnsError('ALIAS_CYCLE', `making ${name} an alias of ${target} would close a loop (${target} already leads back to ${name})`, {

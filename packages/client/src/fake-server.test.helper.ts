@@ -1,0 +1,91 @@
+// A scripted name server for the cases a real one will not produce on demand: silence,
+// a drop in the middle of a request, a malformed answer.
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { randomHex } from '@dpns/protocol';
+
+export interface FakeRequest {
+  id: number | string;
+  method: string;
+  params: Record<string, unknown>;
+}
+
+/** One accepted connection, numbered from 1. */
+export interface FakeConn {
+  n: number;
+  ws: WebSocket;
+  reply(id: number | string, result: unknown): void;
+  fail(id: number | string, code: number, dataCode: string, message: string): void;
+  notify(method: string, params: unknown): void;
+  drop(): void;
+}
+
+export type FakeHandler = (req: FakeRequest, conn: FakeConn) => void;
+
+export class FakeServer {
+  readonly requests: (FakeRequest & { conn: number })[] = [];
+  #connections = 0;
+  readonly #sockets = new Set<WebSocket>();
+
+  private constructor(private readonly wss: WebSocketServer, public handler: FakeHandler) {
+    wss.on('connection', (ws) => this.#accept(ws));
+  }
+
+  static start(handler: FakeHandler = () => undefined): Promise<FakeServer> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      wss.once('error', reject);
+      wss.once('listening', () => resolve(new FakeServer(wss, handler)));
+    });
+  }
+
+  get server(): string {
+    return `127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** Method names received on connection `n`. */
+  methodsOn(n: number): string[] {
+    return this.requests.filter((r) => r.conn === n).map((r) => r.method);
+  }
+
+  /** Cuts every open connection, as a crashed server would. */
+  dropAll(): void {
+    for (const ws of this.#sockets) ws.terminate();
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.#sockets) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  #accept(ws: WebSocket): void {
+    const n = ++this.#connections;
+    this.#sockets.add(ws);
+    ws.on('close', () => this.#sockets.delete(ws));
+    ws.on('error', () => undefined);
+    const send = (v: unknown): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(v));
+    };
+    const conn: FakeConn = {
+      n,
+      ws,
+      reply: (id, result) => send({ jsonrpc: '2.0', id, result }),
+      fail: (id, code, dataCode, message) => send({ jsonrpc: '2.0', id, error: { code, message, data: { code: dataCode } } }),
+      notify: (method, params) => send({ jsonrpc: '2.0', method, params }),
+      drop: () => ws.terminate(),
+    };
+    send({
+      jsonrpc: '2.0', method: 'hello',
+      params: { server: 'dpns', version: 'fake', protocol: 1, nonce: randomHex(32), heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0 },
+    });
+    ws.on('message', (data: Buffer) => {
+      const req = JSON.parse(data.toString('utf8')) as FakeRequest;
+      this.requests.push({ ...req, conn: n });
+      this.handler(req, conn);
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDpnsError } from '@dpns/protocol';
+import { parseFrame } from './frames.js';
+
+test('results, errors, hello, watch events and unknown notifications', () => {
+  assert.deepEqual(parseFrame('{"jsonrpc":"2.0","id":1,"result":{"ok":true}}'), { kind: 'result', id: 1, result: { ok: true } });
+  const err = parseFrame('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad","data":{"code":"PARSE_ERROR"}}}');
+  assert.deepEqual(err, { kind: 'error', id: null, error: { code: -32700, message: 'bad', data: { code: 'PARSE_ERROR' } } });
+  const hello = parseFrame(JSON.stringify({
+    jsonrpc: '2.0', method: 'hello',
+    params: { server: 'dpns', version: '1', protocol: 1, nonce: 'a'.repeat(64), heartbeatMs: 1000, maxFrameBytes: 1024, revision: 0 },
+  }));
+  assert.equal(hello.kind, 'hello');
+  const ev = parseFrame('{"jsonrpc":"2.0","method":"watch.event","params":{"watchId":"w1","revision":2,"type":"delete","name":"/a"}}');
+  assert.deepEqual(ev, { kind: 'watch.event', params: { watchId: 'w1', revision: 2, type: 'delete', name: '/a' } });
+  assert.deepEqual(parseFrame('{"jsonrpc":"2.0","method":"future.thing","params":{}}'), { kind: 'unknown', method: 'future.thing' });
+});
+
+test('anything malformed is BAD_RESPONSE', () => {
+  for (const bad of [
+    'not json', '[]', '{"id":1,"result":1}', '{"jsonrpc":"2.0","id":{},"result":1}', '{"jsonrpc":"2.0","id":1}',
+    '{"jsonrpc":"2.0","id":1,"error":{"message":"x"}}',
+    '{"jsonrpc":"2.0","method":"hello","params":{"server":"dpns"}}',
+    '{"jsonrpc":"2.0","method":"watch.event","params":{"watchId":"w1","revision":2,"type":"put","name":"/a"}}',
+  ]) {
+    assert.throws(() => parseFrame(bad), (e) => isDpnsError(e, 'BAD_RESPONSE'), bad);
+  }
+});
