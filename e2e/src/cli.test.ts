@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, runCli, spawnCli, startServerProcess, teardown, type CliResult, type ServerProcess } from './harness/index.js';
 
@@ -233,9 +234,16 @@ test('DPNS_SERVERS with the first endpoint dead still works', async () => {
 });
 
 test('no reachable server: exit 1 with the servers tried', async () => {
-  const r = await runCli(['list']);
+  // A port that was free a moment ago, not the default 7700, which a developer may be using.
+  const dead = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+  const r = await runCli(['list'], { env: { DPNS_SERVERS: `127.0.0.1:${dead}` } });
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'dpns: CONNECTION_LOST: cannot reach any name server (tried 127.0.0.1:7700: ECONNREFUSED)\n');
+  assert.equal(r.stderr, `dpns: CONNECTION_LOST: cannot reach any name server (tried 127.0.0.1:${dead}: ECONNREFUSED)\n`);
   const r2 = await runCli(['--server', '127.0.0.1:1', '--server', '127.0.0.1:2', 'ping', '--json']);
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /\(tried 127\.0\.0\.1:1: ECONNREFUSED, 127\.0\.0\.1:2: ECONNREFUSED\)\n$/);
