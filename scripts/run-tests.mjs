@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['packages/protocol/dist', 'packages/nameserver/dist', 'packages/client/dist', 'e2e/dist'];
+const roots = ['packages/protocol/dist', 'packages/nameserver/dist', 'packages/client/dist', 'packages/launchd/dist', 'e2e/dist'];
 const only = process.argv.slice(2);
 const files = [];
 function walk(dir) {

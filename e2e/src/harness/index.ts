@@ -12,3 +12,5 @@ export { REPO_ROOT, NAMESERVER_BIN, CLI_BIN, FIXTURES_DIR } from './paths.js';
 export { spawnFixture } from './fixture.js';
 export type { FixtureProcess } from './fixture.js';
 export { teardown } from './teardown.js';
+export { createTestNet, netnsUnavailable } from './netns.js';
+export type { TestNet, TestHost } from './netns.js';

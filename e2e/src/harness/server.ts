@@ -18,6 +18,10 @@ export interface StartServerOptions {
   env?: Record<string, string>;
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number;
+  /** Address to listen on; 127.0.0.1 by default, a test host's address inside a namespace. */
+  listenHost?: string;
+  /** A command prefix to run the server under, e.g. `ip netns exec HOST` (see netns.ts). */
+  wrap?: string[];
 }
 
 /** A running name server process. */
@@ -33,6 +37,8 @@ export interface ServerProcess {
   readonly tokenPath: string;
   /** The admin credential, read from `tokenPath` and trimmed. */
   readonly token: string;
+  /** The public key launch agents must trust, as the server announced it. */
+  readonly publicKey: string;
   readonly proc: ChildProcess;
   readonly pid: number;
   readonly stdout: LineLog;
@@ -53,14 +59,18 @@ export interface ServerProcess {
 
 const LISTENING = /^dpns-nameserver \S+ listening on (ws:\/\/(\S+):(\d+))\s*$/;
 const TOKEN = /^admin token: (.+?)(?: \(created now[^)]*\))?\s*$/;
+const KEY = /^nameserver key: ([0-9a-f]{64})/;
 
 /** Spawns `dpns-nameserver --listen 127.0.0.1:PORT --data-dir DIR ...args` and waits until it listens. */
 export async function startServerProcess(opts: StartServerOptions = {}): Promise<ServerProcess> {
   const dataDir = opts.dataDir ?? makeTempDir('dpns-ns-');
   const args = opts.args ?? [];
   const env = opts.env ?? {};
-  const argv = [NAMESERVER_BIN, '--listen', `127.0.0.1:${opts.port ?? 0}`, '--data-dir', dataDir, ...args];
-  const proc = spawn(process.execPath, argv, {
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  const argv = [NAMESERVER_BIN, '--listen', `${listenHost}:${opts.port ?? 0}`, '--data-dir', dataDir, ...args];
+  const wrap = opts.wrap ?? [];
+  const [cmd, ...cmdArgs] = wrap.length > 0 ? [...wrap, process.execPath, ...argv] : [process.execPath, ...argv];
+  const proc = spawn(cmd as string, cmdArgs, {
     env: { ...inheritedEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,6 +81,7 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
 
   let listenLine: string;
   let tokenLine: string;
+  let keyLine: string;
   try {
     const died = exited.then((e) => {
       throw new Error(
@@ -78,8 +89,8 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
         `stdout:\n${stdout.text()}\nstderr:\n${stderr.text()}`,
       );
     });
-    [listenLine, tokenLine] = await Promise.race([
-      Promise.all([stdout.waitFor(LISTENING, timeoutMs), stdout.waitFor(TOKEN, timeoutMs)]),
+    [listenLine, tokenLine, keyLine] = await Promise.race([
+      Promise.all([stdout.waitFor(LISTENING, timeoutMs), stdout.waitFor(TOKEN, timeoutMs), stdout.waitFor(KEY, timeoutMs)]),
       died,
     ]);
   } catch (err) {
@@ -95,10 +106,11 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
     url,
     host,
     port,
-    server: `127.0.0.1:${port}`,
+    server: `${listenHost}:${port}`,
     dataDir,
     tokenPath,
     token,
+    publicKey: KEY.exec(keyLine)?.[1] ?? '',
     proc,
     pid: proc.pid ?? -1,
     stdout,
@@ -116,6 +128,8 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
         args: more.args ?? args,
         env: more.env ?? env,
         startTimeoutMs: timeoutMs,
+        listenHost,
+        wrap,
       });
     },
     waitForStdout: (match, ms) => stdout.waitFor(match, ms),

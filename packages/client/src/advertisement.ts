@@ -1,6 +1,6 @@
 // A service's own advertisement that stays advertised across reconnects and server restarts:
 // the client proves the same owner key on every new connection and advertises it again.
-import { DpnsError, isDpnsError } from '@dpns/protocol';
+import { DpnsError, isDpnsError, type AuthPair } from '@dpns/protocol';
 import { Emitter } from './emitter.js';
 
 /** advertised · pending (connection lost, waiting to re-advertise) · closed (unadvertised or client closed). */
@@ -17,8 +17,14 @@ export interface AdvertisementLink {
 export interface AdvertisementEvents {
   /** Advertised again after a reconnect. */
   advertised: [{ revision: number }];
-  /** Re-advertising was refused (e.g. another owner took the name); retried after the next reconnect. */
+  /**
+   * Re-advertising was refused (e.g. another owner took the name), or a name server did not prove
+   * it holds this launched service's name server ticket (code TICKET_REFUSED; that connection is
+   * closed and the next server tried); retried after the next reconnect.
+   */
   error: [DpnsError];
+  /** A launched service was handed a fresh ticket pair for a client (authenticateService). */
+  pair: [AuthPair];
 }
 
 export class Advertisement extends Emitter<AdvertisementEvents> {
@@ -31,6 +37,8 @@ export class Advertisement extends Emitter<AdvertisementEvents> {
     readonly host: string,
     readonly port: number,
     private readonly link: AdvertisementLink,
+    /** True for a launched service that advertises with its launch ticket's proof. */
+    readonly ticketed = false,
   ) {
     super();
   }
@@ -72,6 +80,11 @@ export class Advertisement extends Emitter<AdvertisementEvents> {
       throw err;
     });
     return this.#closing;
+  }
+
+  /** @internal A `ticket.pair` for this name, opened with its ticket. */
+  deliverPair(pair: AuthPair): void {
+    if (this.#state !== 'closed') this.emit('pair', pair);
   }
 
   /** @internal The client closed: stop without unadvertising (the server marks the entry lost). */

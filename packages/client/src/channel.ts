@@ -4,7 +4,8 @@
 // advertisements) is restored through hooks, before queued requests are sent.
 import type { ClientOptions as WsOptions } from 'ws';
 import {
-  DpnsError, isDpnsError, parseParams, type MethodName, type Params, type Result, type WatchEventParams,
+  DpnsError, isDpnsError, parseParams, type MethodName, type Params, type RequestId, type Result, type TicketPairParams,
+  type WatchEventParams,
 } from '@dpns/protocol';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Connection } from './connection.js';
@@ -37,6 +38,10 @@ export interface ChannelHooks {
   /** The open connection dropped; the channel is already re-dialing. */
   lost(reason: DpnsError): void;
   watchEvent(params: WatchEventParams): void;
+  /** The server sent a request (`ticket.challenge`); the owner answers it on `conn`. */
+  serverRequest(conn: Connection, id: RequestId, method: string, params: unknown): void;
+  /** A `ticket.pair` for one of this client's launched services. */
+  ticketPair(params: TicketPairParams): void;
   state(state: ClientState): void;
   /** Something went wrong that no request is waiting for. */
   error(err: DpnsError): void;
@@ -90,8 +95,10 @@ export class Channel {
   /**
    * Sends a request and resolves with its typed result. Params are checked locally with the
    * protocol's own parser first, so a bad name fails here with the server's wording.
+   * `pinned` sends it on that connection only (proofs over its nonce); `timeoutMs` overrides
+   * the request timeout (a launch may take up to its start timeout).
    */
-  request<M extends MethodName>(method: M, params: Params<M>, pinned?: Connection): Promise<Result<M>> {
+  request<M extends MethodName>(method: M, params: Params<M>, pinned?: Connection, timeoutMs = this.opts.requestTimeoutMs): Promise<Result<M>> {
     if (this.#state === 'closed') return Promise.reject(closedError(method));
     let parsed: Params<M>;
     try {
@@ -114,8 +121,8 @@ export class Channel {
         retried: false,
         conn: undefined,
         timer: setTimeout(() => {
-          if (this.#requests.remove(p)) reject(timeoutError(method, this.opts.requestTimeoutMs, p.conn !== undefined));
-        }, this.opts.requestTimeoutMs),
+          if (this.#requests.remove(p)) reject(timeoutError(method, timeoutMs, p.conn !== undefined));
+        }, timeoutMs),
         resolve: (result) => {
           try {
             resolve(checkResult(method, result));
@@ -274,6 +281,13 @@ export class Channel {
       }
       case 'watch.event':
         if (conn === this.#conn) this.hooks.watchEvent(msg.params);
+        return;
+      case 'ticket.pair':
+        // Sealed under the service's ticket, so it is good whichever connection carried it.
+        this.hooks.ticketPair(msg.params);
+        return;
+      case 'request':
+        if (this.#state !== 'closed') this.hooks.serverRequest(conn, msg.id, msg.method, msg.params);
         return;
       case 'hello':
       case 'unknown':

@@ -3,15 +3,19 @@
 // advertisements) and puts it back after every reconnect; the Channel does the wire work.
 import {
   assertName, compileGlob, DpnsError, isDpnsError,
-  type EntryView, type Location, type MethodName, type Params, type Result, type WatchEventParams,
+  type EntryView, type LaunchTicket, type Location, type MethodName, type Params, type Result, type TicketPairParams,
+  type WatchEventParams,
 } from '@dpns/protocol';
 import { Advertisement, type AdvertisementLink } from './advertisement.js';
+import { ClientPair, newBoxKeyPair } from './auth-pair.js';
 import { Channel, type ClientState } from './channel.js';
 import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { normalizeOptions, type DpnsClientOptions, type NormalizedOptions } from './options.js';
 import { Register } from './register.js';
+import { ServerRequests } from './server-requests.js';
 import { Session } from './session.js';
+import { isUntrustedServer, TicketHolder } from './ticket-holder.js';
 import { Watch, type WatchLink, type WatchOptions } from './watch.js';
 
 export interface ClientEvents {
@@ -21,8 +25,43 @@ export interface ClientEvents {
   open: [{ server: string }];
   /** The open connection dropped; the client is reconnecting. */
   disconnect: [DpnsError];
-  /** A background failure no caller is waiting for (login refused, identify refused). */
+  /** A background failure no caller is waiting for (login refused, identify refused, a bad ticket.pair). */
   error: [DpnsError];
+}
+
+/** Options of `findServices`. */
+export interface FindOptions {
+  /**
+   * Launch a named auto-start service that is not running, and answer once it runs (default true).
+   * False answers NOT_RUNNING instead.
+   */
+  launch?: boolean;
+}
+
+/** Options of `advertise`. */
+export interface AdvertiseOptions {
+  /**
+   * The launch ticket of a service started by dpns-launchd (`parseLaunchTicket` of its stdin
+   * line): every advertisement carries its proof, the name server must prove it holds its half,
+   * and the client answers the server's `ticket.challenge` for this name. See DpnsService.
+   */
+  ticket?: LaunchTicket;
+}
+
+/** What `launchService` answers. */
+export interface LaunchResult {
+  service: Location;
+  /** True when this call started it; false when it was already running (or being started). */
+  launched: boolean;
+}
+
+/** What `killService` answers. */
+export interface KillResult {
+  revision: number;
+  /** The signal that ended it, when the agent had to send one. */
+  signal?: 'SIGTERM' | 'SIGKILL';
+  /** True when the process was already gone. */
+  alreadyGone: boolean;
 }
 
 /** What `ping` reports. */
@@ -39,6 +78,11 @@ export interface PingResult {
 /** Events that arrived for a watch id before the `watch` answer that names it; kept this long. */
 const MAX_EARLY_EVENTS = 1000;
 
+/** A pause that does not keep the process alive. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 export class DpnsClient extends Emitter<ClientEvents> {
   readonly #opts: NormalizedOptions;
   readonly #channel: Channel;
@@ -47,6 +91,10 @@ export class DpnsClient extends Emitter<ClientEvents> {
   readonly #watchById = new Map<string, Watch>();
   readonly #earlyEvents = new Map<string, WatchEventParams[]>();
   readonly #ads = new Map<string, Advertisement>();
+  readonly #tickets = new TicketHolder();
+  readonly #serverRequests = new ServerRequests();
+  /** Ticketed advertisements refused in a row because the server did not prove itself. */
+  #untrustedStreak = 0;
   /** The admin's registry operations. */
   readonly register: Register;
 
@@ -58,11 +106,14 @@ export class DpnsClient extends Emitter<ClientEvents> {
       opened: (conn) => this.#opened(conn),
       lost: (reason) => this.#lost(reason),
       watchEvent: (p) => this.#routeEvent(p),
+      serverRequest: (conn, id, method, params) => void this.#serverRequests.answer(conn, id, method, params),
+      ticketPair: (p) => this.#ticketPair(p),
       state: (s) => this.emit('state', s),
       error: (e) => this.emit('error', e),
     });
     this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e));
     this.register = new Register((method, params) => this.call(method, params));
+    this.#serverRequests.handle('ticket.challenge', (conn, params) => this.#tickets.answerChallenge(conn, params));
   }
 
   /** idle · connecting · open · closed. */
@@ -85,8 +136,12 @@ export class DpnsClient extends Emitter<ClientEvents> {
    * wire errors reject as DpnsError with the server's code.
    */
   async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+    return this.#call(method, params);
+  }
+
+  async #call<M extends MethodName>(method: M, params: Params<M>, opts: { pinned?: Connection; timeoutMs?: number } = {}): Promise<Result<M>> {
     try {
-      return await this.#channel.request(method, params);
+      return await this.#channel.request(method, params, opts.pinned, opts.timeoutMs);
     } catch (err) {
       throw this.#session.explain(err);
     }
@@ -97,9 +152,49 @@ export class DpnsClient extends Emitter<ClientEvents> {
     return (await this.call('listServices', { pattern })).names;
   }
 
-  /** Where a name (or the names matching a pattern) runs; aliases are resolved. */
-  async findServices(nameOrPattern: string): Promise<Location[]> {
-    return (await this.call('findServices', { pattern: nameOrPattern })).services;
+  /**
+   * Where a name (or the names matching a pattern) runs; aliases are resolved. A name of an
+   * auto-start service that is not running is launched first (unless `launch: false`), so this
+   * may wait up to `launchTimeoutMs`; a launch that fails rejects with LAUNCH_FAILED.
+   */
+  async findServices(nameOrPattern: string, opts: FindOptions = {}): Promise<Location[]> {
+    const launch = opts.launch ?? true;
+    const timeoutMs = launch ? this.#opts.launchTimeoutMs : this.#opts.requestTimeoutMs;
+    return (await this.#call('findServices', { pattern: nameOrPattern, launch }, { timeoutMs })).services;
+  }
+
+  /**
+   * Starts an auto-start service through its host's launch agent and answers once it has
+   * advertised (at once when it already runs). LAUNCH_FAILED says why it did not start;
+   * RATE_LIMITED when launches are asked for too quickly.
+   */
+  async launchService(name: string): Promise<LaunchResult> {
+    const r = await this.#call('launchService', { name }, { timeoutMs: this.#opts.launchTimeoutMs });
+    return { service: r.service, launched: r.launched };
+  }
+
+  /** Stops a launched service through its agent: SIGTERM to its process group, then SIGKILL (admin). */
+  async killService(name: string): Promise<KillResult> {
+    const r = await this.#call('killService', { name }, { timeoutMs: this.#opts.launchTimeoutMs });
+    const out: KillResult = { revision: r.revision, alreadyGone: r.alreadyGone };
+    if (r.signal !== undefined) out.signal = r.signal;
+    return out;
+  }
+
+  /** Kills and launches a service again; answers with its new address (admin). */
+  async resetService(name: string): Promise<Location> {
+    return (await this.#call('resetService', { name }, { timeoutMs: this.#opts.launchTimeoutMs })).service;
+  }
+
+  /**
+   * The paper's Figure 7: the name server checks the running service still holds its ticket and
+   * issues a fresh pair, half to this client (sealed to a one-off key made here) and half to the
+   * service. The returned ClientPair proves this client to the service and checks the service.
+   */
+  async authenticateService(name: string): Promise<ClientPair> {
+    const key = newBoxKeyPair();
+    const r = await this.#call('authenticateService', { name, boxKey: key.publicKey });
+    return ClientPair.open(r, key);
   }
 
   /** The entries matching a pattern, with their states. */
@@ -131,24 +226,49 @@ export class DpnsClient extends Emitter<ClientEvents> {
   /**
    * Advertises `name` at host:port for as long as this client lives: after a reconnect or a
    * server restart the client identifies with the same owner key and advertises it again.
-   * `await ad.close()` unadvertises it.
+   * `await ad.close()` unadvertises it. A launched service passes its `ticket` (DpnsService
+   * does this); a name server that cannot prove it holds the name server's half is not trusted
+   * (TICKET_REFUSED), and the next server is tried.
    */
-  async advertise(name: string, host: string, port: number): Promise<Advertisement> {
+  async advertise(name: string, host: string, port: number, opts: AdvertiseOptions = {}): Promise<Advertisement> {
     assertName(name);
     if (this.#ads.has(name)) throw new DpnsError('ALREADY_EXISTS', `${name} is already advertised by this client`);
+    const ticket = opts.ticket;
+    if (ticket !== undefined && ticket.service !== name) {
+      throw new DpnsError('INVALID_PARAMS', `the launch ticket is for ${ticket.service}, not ${name}`);
+    }
     this.#session.ensureOwnerKey();
-    await this.connect();
-    const conn = this.#channel.connection;
-    // A connection lost meanwhile is fine: the next one identifies before the advertise is sent.
-    if (conn !== undefined) await this.#session.identify(conn).catch(() => undefined);
-    const ad = new Advertisement(name, host, port, this.#adLink);
-    await this.call('advertiseService', { name, host, port, static: false });
+    const ad = new Advertisement(name, host, port, this.#adLink, ticket !== undefined);
+    if (ticket !== undefined) this.#tickets.hold(ticket);
+    try {
+      await this.#advertiseFirst(ad);
+    } catch (err) {
+      if (ticket !== undefined) this.#tickets.release(name);
+      throw err;
+    }
     if (this.state === 'closed') {
       ad.end();
       return ad;
     }
     this.#ads.set(name, ad);
     return ad;
+  }
+
+  /** The first advertisement; a ticketed one tries each server once until one proves itself. */
+  async #advertiseFirst(ad: Advertisement): Promise<void> {
+    for (let tried = 1; ; tried++) {
+      await this.connect();
+      const conn = this.#channel.connection;
+      // A connection lost meanwhile is fine: the next one identifies before the advertise is sent.
+      if (conn !== undefined) await this.#session.identify(conn).catch(() => undefined);
+      try {
+        await this.#adLink.advertise(ad);
+        return;
+      } catch (err) {
+        if (!isUntrustedServer(err) || tried >= this.#opts.endpoints.length) throw err;
+        this.emit('error', err);
+      }
+    }
   }
 
   /** Records a static entry for a program that does not speak dpns; stays until unadvertised (admin). */
@@ -201,15 +321,56 @@ export class DpnsClient extends Emitter<ClientEvents> {
   };
 
   readonly #adLink: AdvertisementLink = {
-    advertise: (ad) => this.call('advertiseService', { name: ad.name, host: ad.host, port: ad.port, static: false }),
+    advertise: (ad) => (ad.ticketed
+      ? this.#advertiseWithTicket(ad)
+      : this.call('advertiseService', { name: ad.name, host: ad.host, port: ad.port, static: false })),
     unadvertise: async (ad) => {
       await this.call('unadvertiseService', { name: ad.name });
     },
     release: (ad) => {
       if (this.#ads.get(ad.name) === ad) this.#ads.delete(ad.name);
+      if (ad.ticketed) this.#tickets.release(ad.name);
     },
     recoverable: (err) => this.#recoverable(err),
   };
+
+  /**
+   * Advertises with the launch ticket's proof over the open connection's nonce, so it is pinned
+   * to that connection. A server that fails to prove itself is dropped; the channel then dials
+   * the next one, where the advertisement is made again.
+   */
+  async #advertiseWithTicket(ad: Advertisement): Promise<Result<'advertiseService'>> {
+    const conn = this.#channel.connection;
+    if (conn === undefined) throw new DpnsError('CONNECTION_LOST', `no open connection to advertise ${ad.name} on`);
+    try {
+      const r = await this.#tickets.advertise(conn, ad, (params) => this.#call('advertiseService', params, { pinned: conn }));
+      this.#untrustedStreak = 0;
+      return r;
+    } catch (err) {
+      if (isUntrustedServer(err)) {
+        // One round through the servers goes at once; after that, pace the rounds, or a lone
+        // untrusted server would be re-dialed as fast as it answers.
+        const beyond = ++this.#untrustedStreak - this.#opts.endpoints.length;
+        if (beyond > 0) await sleep(Math.min(this.#opts.backoff.maxDelayMs, this.#opts.backoff.minDelayMs * 2 ** beyond));
+        await conn.close();
+      }
+      throw err;
+    }
+  }
+
+  /** A `ticket.pair` for a launched service advertised here: opened with its ticket, handed to its advertisement. */
+  #ticketPair(p: TicketPairParams): void {
+    const ad = this.#ads.get(p.name);
+    if (ad === undefined || !ad.ticketed) {
+      this.emit('error', new DpnsError('BAD_RESPONSE', `a ticket.pair arrived for ${p.name}, which this client does not advertise with a ticket`));
+      return;
+    }
+    try {
+      ad.deliverPair(this.#tickets.openPair(p));
+    } catch (err) {
+      this.emit('error', isDpnsError(err) ? err : new DpnsError('INTERNAL', String(err), { cause: err }));
+    }
+  }
 
   /** A failure that the next reconnect repairs (as opposed to a refusal). */
   #recoverable(err: unknown): boolean {

@@ -14,10 +14,21 @@ export interface FakeRequest {
 export interface FakeConn {
   n: number;
   ws: WebSocket;
+  /** The nonce this connection's hello carried. */
+  nonce: string;
   reply(id: number | string, result: unknown): void;
   fail(id: number | string, code: number, dataCode: string, message: string): void;
   notify(method: string, params: unknown): void;
+  /** Sends a server→client request; resolves with the client's whole answer (result or error). */
+  request(method: string, params: unknown): Promise<FakeAnswer>;
   drop(): void;
+}
+
+/** The client's answer to a server request. */
+export interface FakeAnswer {
+  id: string;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string; data?: { code: string } };
 }
 
 export type FakeHandler = (req: FakeRequest, conn: FakeConn) => void;
@@ -70,20 +81,36 @@ export class FakeServer {
     const send = (v: unknown): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(v));
     };
+    const answers = new Map<string, (a: FakeAnswer) => void>();
+    let nextId = 1;
+    const nonce = randomHex(32);
     const conn: FakeConn = {
       n,
       ws,
+      nonce,
       reply: (id, result) => send({ jsonrpc: '2.0', id, result }),
       fail: (id, code, dataCode, message) => send({ jsonrpc: '2.0', id, error: { code, message, data: { code: dataCode } } }),
       notify: (method, params) => send({ jsonrpc: '2.0', method, params }),
+      request: (method, params) => new Promise((resolve) => {
+        const id = `s${nextId++}`;
+        answers.set(id, resolve);
+        send({ jsonrpc: '2.0', id, method, params });
+      }),
       drop: () => ws.terminate(),
     };
     send({
       jsonrpc: '2.0', method: 'hello',
-      params: { server: 'dpns', version: 'fake', protocol: 1, nonce: randomHex(32), heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0 },
+      params: { server: 'dpns', version: 'fake', protocol: 1, nonce, heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0 },
     });
     ws.on('message', (data: Buffer) => {
-      const req = JSON.parse(data.toString('utf8')) as FakeRequest;
+      const msg = JSON.parse(data.toString('utf8')) as Partial<FakeRequest> & FakeAnswer;
+      if (msg.method === undefined) {
+        // An answer to one of our requests.
+        answers.get(msg.id)?.(msg);
+        answers.delete(msg.id);
+        return;
+      }
+      const req = msg as FakeRequest;
       this.requests.push({ ...req, conn: n });
       this.handler(req, conn);
     });

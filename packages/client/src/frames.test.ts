@@ -27,3 +27,24 @@ test('anything malformed is BAD_RESPONSE', () => {
     assert.throws(() => parseFrame(bad), (e) => isDpnsError(e, 'BAD_RESPONSE'), bad);
   }
 });
+
+test('a server request (it has an id and a method) and a ticket.pair notification', () => {
+  assert.deepEqual(
+    parseFrame('{"jsonrpc":"2.0","id":"c1","method":"ticket.challenge","params":{"name":"/a","challenge":"00"}}'),
+    { kind: 'request', id: 'c1', method: 'ticket.challenge', params: { name: '/a', challenge: '00' } },
+  );
+  assert.deepEqual(parseFrame('{"jsonrpc":"2.0","id":7,"method":"future.request"}'), { kind: 'request', id: 7, method: 'future.request', params: undefined });
+  const sealed = { nonce: 'ab'.repeat(24), box: 'cd'.repeat(40) };
+  assert.deepEqual(
+    parseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'ticket.pair', params: { name: '/a', pairId: 'p1', sealed } })),
+    { kind: 'ticket.pair', params: { name: '/a', pairId: 'p1', sealed } },
+  );
+  for (const bad of [
+    '{"jsonrpc":"2.0","id":null,"method":"ticket.challenge","params":{}}',
+    `{"jsonrpc":"2.0","id":"${'x'.repeat(129)}","method":"ticket.challenge","params":{}}`,
+    '{"jsonrpc":"2.0","method":"ticket.pair","params":{"name":"/a","pairId":"p1","sealed":{"nonce":"zz","box":"00"}}}',
+    '{"jsonrpc":"2.0","method":"ticket.pair","params":{"name":"/a","sealed":{"nonce":"00","box":"00"}}}',
+  ]) {
+    assert.throws(() => parseFrame(bad), (e) => isDpnsError(e, 'BAD_RESPONSE'), bad);
+  }
+});

@@ -1,6 +1,6 @@
 // Narrows a text frame from the server (untrusted `unknown`) into one of the messages the
 // protocol defines. Anything else is BAD_RESPONSE, with what was wrong.
-import type { HelloParams, RequestId, WatchEventParams, WireError } from '@dpns/protocol';
+import type { HelloParams, RequestId, Sealed, TicketPairParams, WatchEventParams, WireError } from '@dpns/protocol';
 import { badResponse } from './local-errors.js';
 import { isEntryView, isObject } from './guards.js';
 
@@ -10,6 +10,9 @@ export type Incoming =
   | { kind: 'error'; id: RequestId | null; error: WireError }
   | { kind: 'hello'; params: HelloParams }
   | { kind: 'watch.event'; params: WatchEventParams }
+  | { kind: 'ticket.pair'; params: TicketPairParams }
+  /** A request the server sends the client (`ticket.challenge`); params are checked by its handler. */
+  | { kind: 'request'; id: RequestId; method: string; params: unknown }
   /** A notification this client version does not know; ignored, so servers can add new ones. */
   | { kind: 'unknown'; method: string };
 
@@ -23,8 +26,10 @@ export function parseFrame(text: string): Incoming {
   }
   if (!isObject(v) || v.jsonrpc !== '2.0') throw badResponse('the server sent a frame that is not a JSON-RPC 2.0 object');
   if (typeof v.method === 'string') {
+    if ('id' in v) return { kind: 'request', id: requestId(v.id), method: v.method.slice(0, 64), params: v.params };
     if (v.method === 'hello') return { kind: 'hello', params: hello(v.params) };
     if (v.method === 'watch.event') return { kind: 'watch.event', params: watchEvent(v.params) };
+    if (v.method === 'ticket.pair') return { kind: 'ticket.pair', params: ticketPair(v.params) };
     return { kind: 'unknown', method: v.method.slice(0, 64) };
   }
   const id = v.id;
@@ -73,4 +78,25 @@ function watchEvent(p: unknown): WatchEventParams {
   const ev: WatchEventParams = { watchId: p.watchId, revision: p.revision, type: p.type, name: p.name };
   if (p.entry !== undefined) ev.entry = p.entry;
   return ev;
+}
+
+/** A server request's id: what the answer must echo. Null is refused, as dpns refuses it from clients. */
+function requestId(id: unknown): RequestId {
+  if ((typeof id === 'string' && id.length <= 128) || (typeof id === 'number' && Number.isFinite(id))) return id;
+  throw badResponse('the server sent a request with an invalid id (expected a string of at most 128 characters or a number)');
+}
+
+const isHex = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max && /^(?:[0-9a-f]{2})+$/.test(v);
+
+function ticketPair(p: unknown): TicketPairParams {
+  if (!isObject(p) || typeof p.name !== 'string' || typeof p.pairId !== 'string' || p.pairId === '' || p.pairId.length > 128 || !isObject(p.sealed)) {
+    throw badResponse('a ticket.pair notification is malformed');
+  }
+  const s = p.sealed;
+  if (!isHex(s.nonce, 64) || !isHex(s.box, 4096) || (s.from !== undefined && !isHex(s.from, 64))) {
+    throw badResponse('a ticket.pair notification\'s sealed pair is malformed');
+  }
+  const sealed: Sealed = { nonce: s.nonce, box: s.box };
+  if (s.from !== undefined) sealed.from = s.from;
+  return { name: p.name, pairId: p.pairId, sealed };
 }

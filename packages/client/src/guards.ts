@@ -16,7 +16,7 @@ export function isEntryView(v: unknown): v is EntryView {
   return (v.host === undefined || typeof v.host === 'string') && (v.port === undefined || typeof v.port === 'number');
 }
 
-function isLocation(v: unknown): v is Location {
+export function isLocation(v: unknown): v is Location {
   return isObject(v) && typeof v.name === 'string' && typeof v.service === 'string' &&
     typeof v.host === 'string' && typeof v.port === 'number';
 }
@@ -38,8 +38,14 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   serviceState: (r) => arrayOf(r.entries, isEntryView),
   watch: (r) => typeof r.watchId === 'string' && hasRevision(r) && (r.entries === undefined || arrayOf(r.entries, isEntryView)),
   unwatch: () => true,
-  advertiseService: hasRevision,
+  advertiseService: (r) => hasRevision(r) && (r.nameserverProof === undefined || typeof r.nameserverProof === 'string'),
   unadvertiseService: hasRevision,
+  launchService: (r) => isLocation(r.service) && typeof r.launched === 'boolean',
+  killService: (r) => hasRevision(r) && typeof r.alreadyGone === 'boolean' &&
+    (r.signal === undefined || r.signal === 'SIGTERM' || r.signal === 'SIGKILL'),
+  resetService: (r) => isLocation(r.service),
+  authenticateService: (r) => typeof r.pairId === 'string' && typeof r.service === 'string' && isObject(r.sealed) &&
+    typeof r.sealed.nonce === 'string' && typeof r.sealed.box === 'string' && (r.sealed.from === undefined || typeof r.sealed.from === 'string'),
   'register.add': hasRevision,
   'register.delete': hasRevision,
   'register.edit': (r) => hasRevision(r) && isEntryView(r.entry),

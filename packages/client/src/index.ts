@@ -1,6 +1,9 @@
 // @dpns/client: the library clients and services use to reach the dpns name servers.
 export { DpnsClient } from './client.js';
-export type { ClientEvents, PingResult } from './client.js';
+export type { ClientEvents, PingResult, FindOptions, AdvertiseOptions, LaunchResult, KillResult } from './client.js';
+export { ClientPair } from './auth-pair.js';
+export { DpnsService } from './service.js';
+export type { DpnsServiceOptions, FromStdinOptions, ServiceHelperState } from './service.js';
 export type { ClientState } from './channel.js';
 export type { DpnsClientOptions } from './options.js';
 export { DEFAULT_SERVER } from './options.js';
@@ -13,5 +16,7 @@ export type { ServiceSpec, EntryInfo } from './register.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 // Re-exported so that callers can branch on codes without depending on @dpns/protocol directly.
-export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes } from '@dpns/protocol';
-export type { ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState } from '@dpns/protocol';
+export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes, parseLaunchTicket } from '@dpns/protocol';
+export type {
+  ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState, LaunchTicket, AuthPair,
+} from '@dpns/protocol';

@@ -10,6 +10,11 @@ export interface DpnsClientOptions {
   token?: string;
   /** How long a request may wait for its answer, including time spent reconnecting; default 10000. */
   requestTimeoutMs?: number;
+  /**
+   * How long a call that may launch a service (findServices, launchService, resetService) may wait:
+   * the launch can take up to the service's start timeout. The larger of this and requestTimeoutMs; default 65000.
+   */
+  launchTimeoutMs?: number;
   /** How long one dial (TCP, WebSocket handshake, hello) may take; default 5000. */
   connectTimeoutMs?: number;
   /** Delays between reconnect attempts: exponential from min to max, with jitter; default 50..2000. */
@@ -29,6 +34,8 @@ export interface NormalizedOptions {
   endpoints: Endpoint[];
   token: string | undefined;
   requestTimeoutMs: number;
+  /** Already the larger of launchTimeoutMs and requestTimeoutMs. */
+  launchTimeoutMs: number;
   connectTimeoutMs: number;
   backoff: { minDelayMs: number; maxDelayMs: number };
   waitForServer: boolean;
@@ -44,10 +51,12 @@ export function normalizeOptions(o: DpnsClientOptions = {}): NormalizedOptions {
   const maxDelayMs = positive('reconnect.maxDelayMs', o.reconnect?.maxDelayMs, 2000);
   if (maxDelayMs < minDelayMs) throw invalid('reconnect.maxDelayMs', `at least minDelayMs (${minDelayMs})`, maxDelayMs);
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) throw invalid('token', 'a non-empty string', o.token);
+  const requestTimeoutMs = positive('requestTimeoutMs', o.requestTimeoutMs, 10_000);
   return {
     endpoints: servers.map(parseEndpoint),
     token: o.token,
-    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 10_000),
+    requestTimeoutMs,
+    launchTimeoutMs: Math.max(requestTimeoutMs, positive('launchTimeoutMs', o.launchTimeoutMs, 65_000)),
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
     backoff: { minDelayMs, maxDelayMs },
     waitForServer: o.waitForServer ?? false,

@@ -18,6 +18,12 @@ export interface ServerConfig {
   snapshotEvery: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'text';
+  /** The port launch agents listen on. */
+  agentPort: number;
+  /** How long one agent operation may take. */
+  agentTimeoutMs: number;
+  /** host:port that launched services should use to reach this server; the listen address by default. */
+  publicAddress?: string;
 }
 
 /** A setting that could not be used; the message names where it came from. */
@@ -34,6 +40,8 @@ const NUMERIC: Record<string, [number, number]> = {
   maxWatchesPerConnection: [1, 1_000_000],
   maxConnections: [1, 1_000_000],
   snapshotEvery: [10, 100_000_000],
+  agentPort: [1, 65535],
+  agentTimeoutMs: [100, 600_000],
 };
 
 const ENV: Record<string, keyof Raw> = {
@@ -44,6 +52,8 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_MAX_FRAME_BYTES: 'maxFrameBytes',
   DPNS_LOG_LEVEL: 'logLevel',
   DPNS_LOG_FORMAT: 'logFormat',
+  DPNS_AGENT_PORT: 'agentPort',
+  DPNS_PUBLIC_ADDRESS: 'publicAddress',
 };
 
 export function defaultDataDir(): string {
@@ -75,7 +85,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
   const cfg: ServerConfig = {
     host: '127.0.0.1', port: DEFAULT_PORT, dataDir: defaultDataDir(), heartbeatMs: 1000, graceMs: 5000,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000,
-    snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json',
+    snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
   };
   for (const [where, raw] of layers) {
     for (const [key, v] of Object.entries(raw)) {
@@ -86,6 +96,10 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = numberIn(v, NUMERIC[key] as [number, number], at);
       else if (key === 'logLevel') cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at);
       else if (key === 'logFormat') cfg.logFormat = oneOf(v, ['json', 'text'] as const, at);
+      else if (key === 'publicAddress') {
+        const { host, port } = parseHostPort(String(v), at);
+        cfg.publicAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      }
       else throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)}`);
     }
   }

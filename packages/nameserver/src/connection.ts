@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { randomHex } from '@dpns/protocol';
 import type { HeartbeatTarget } from './heartbeat.js';
 import type { WatchSink } from './watch-hub.js';
+import { TokenBucket } from './rate-limit.js';
 
 export type ConnectionState = 'open' | 'closed';
 
@@ -18,8 +19,14 @@ export class Connection implements WatchSink, HeartbeatTarget {
   /** Names whose advertisements this connection keeps alive. */
   readonly advertised = new Set<string>();
   state: ConnectionState = 'open';
+  /** Launch requests this connection may still make (find of a stopped service counts too). */
+  readonly launches = new TokenBucket(20, 60);
   /** Why the connection ended, for the `lost` reason of what it advertised. */
   endReason = 'its connection closed';
+
+  /** Requests this server sent the peer (ticket challenges), by id. */
+  private readonly asked = new Map<string, { resolve(m: Record<string, unknown>): void; timer: NodeJS.Timeout }>();
+  private nextAsk = 1;
 
   constructor(
     readonly id: number,
@@ -40,6 +47,38 @@ export class Connection implements WatchSink, HeartbeatTarget {
       return;
     }
     this.ws.send(frame);
+  }
+
+  /** Sends the peer a request and resolves with its response object, or rejects on timeout or close. */
+  request(method: string, params: unknown, timeoutMs: number): Promise<Record<string, unknown>> {
+    const id = `s${this.nextAsk++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.asked.delete(id);
+        reject(new Error(`no answer to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.asked.set(id, { resolve, timer });
+      this.send({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+
+  /** A response frame from the peer: true when it answered one of our requests. */
+  answered(msg: Record<string, unknown>): boolean {
+    const a = typeof msg.id === 'string' ? this.asked.get(msg.id) : undefined;
+    if (a === undefined) return false;
+    clearTimeout(a.timer);
+    this.asked.delete(msg.id as string);
+    a.resolve(msg);
+    return true;
+  }
+
+  /** Fails our outstanding requests; called when the connection ends. */
+  dropAsked(): void {
+    for (const [, a] of this.asked) {
+      clearTimeout(a.timer);
+      a.resolve({ error: { code: -32000, message: 'connection closed' } });
+    }
+    this.asked.clear();
   }
 
   cork(): void {

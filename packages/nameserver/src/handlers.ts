@@ -1,7 +1,9 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
-  DpnsError, checkAdminProof, checkIdentify, type MethodName, type Params, type Result,
+  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, sealTo, sealWithTicket, ticketProof,
+  type AuthPair, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
+import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
 import type { Logger } from './log.js';
@@ -19,6 +21,7 @@ export interface HandlerContext {
   commit(ops: Op[]): Promise<number>;
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
+  launcher: Launcher;
   adminToken: string;
   maxWatchesPerConnection: number;
   log: Logger;
@@ -28,8 +31,19 @@ export interface HandlerContext {
 type Handler<M extends MethodName> = (ctx: HandlerContext, conn: Connection, p: Params<M>) => Result<M> | Promise<Result<M>>;
 
 function actor(conn: Connection): Actor {
-  return conn.owner === undefined ? { admin: conn.admin, connId: conn.id } : { admin: conn.admin, connId: conn.id, owner: conn.owner };
+  const a: Actor = { admin: conn.admin, connId: conn.id, nonce: conn.nonce };
+  if (conn.owner !== undefined) a.owner = conn.owner;
+  return a;
 }
+
+function spendLaunch(conn: Connection): void {
+  if (!conn.launches.take()) {
+    throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection; at most 20 at once and 60 a minute');
+  }
+}
+
+/** How long a running service has to answer the ticket challenge of authenticateService. */
+const CHALLENGE_TIMEOUT_MS = 5000;
 
 const revision = (r: number) => ({ revision: r });
 
@@ -55,8 +69,59 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   listServices(ctx, _conn, p) {
     return ctx.afterDurable({ names: listNames(ctx.registry, p.pattern) });
   },
-  findServices(ctx, _conn, p) {
+  findServices(ctx, conn, p) {
+    if (p.launch && compileGlob(p.pattern).isLiteral) {
+      // The paper's BVODS flow: asking for an auto-start service that is down starts it.
+      const e = ctx.registry.get(p.pattern) === undefined ? undefined : ctx.registry.resolve(p.pattern).service;
+      if (e?.spec !== undefined && e.state !== 'running') {
+        spendLaunch(conn);
+        return ctx.launcher.launch(p.pattern).then((r) => ({ services: [r.service] }));
+      }
+    }
     return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
+  },
+  launchService(ctx, conn, p) {
+    spendLaunch(conn);
+    return ctx.launcher.launch(p.name);
+  },
+  killService(ctx, _conn, p) {
+    return ctx.launcher.kill(p.name);
+  },
+  resetService(ctx, conn, p) {
+    spendLaunch(conn);
+    return ctx.launcher.reset(p.name);
+  },
+  async authenticateService(ctx, _conn, p) {
+    const { service } = ctx.registry.resolve(p.name);
+    if (service.state !== 'running') {
+      throw new DpnsError('NOT_RUNNING', `${service.name} is ${service.state}; only a running service can be authenticated`, { details: { name: service.name, state: service.state } });
+    }
+    const tickets = ctx.registry.ticketsOf(service.name);
+    if (tickets === undefined) {
+      throw new DpnsError('WRONG_KIND', `${service.name} was not launched by dpns, so it holds no ticket to vouch for it`, { details: { name: service.name } });
+    }
+    const target = ctx.liveness.connOf(service.name);
+    if (target === undefined) {
+      throw new DpnsError('NOT_RUNNING', `${service.name} is not connected to this name server right now; try again shortly`, { details: { name: service.name } });
+    }
+    // Step 2 of Figure 7: the service proves it still holds its ticket, over a fresh challenge.
+    const challenge = randomHex(32);
+    let answer: Record<string, unknown>;
+    try {
+      answer = await target.request('ticket.challenge', { name: service.name, challenge }, CHALLENGE_TIMEOUT_MS);
+    } catch (e) {
+      throw new DpnsError('TICKET_REFUSED', `${service.name} did not answer the ticket challenge: ${(e as Error).message}`, { details: { name: service.name } });
+    }
+    const proof = (answer.result as { proof?: unknown } | undefined)?.proof;
+    if (typeof proof !== 'string' || !checkTicketProof(tickets.service, proof, 'challenge', challenge, service.name)) {
+      ctx.log.warn('a service failed its ticket challenge', { service: service.name, conn: target.id });
+      throw new DpnsError('TICKET_REFUSED', `${service.name} could not prove it holds its launch ticket; do not trust it`, { details: { name: service.name } });
+    }
+    // Step 3: a fresh pair, to the client sealed to its key and to the service under its ticket.
+    const pair: AuthPair = { pairId: randomHex(16), clientTicket: newTicket(), serviceTicket: newTicket() };
+    const text = JSON.stringify(pair);
+    target.send({ jsonrpc: '2.0', method: 'ticket.pair', params: { name: service.name, pairId: pair.pairId, sealed: sealWithTicket(tickets.service, text) } });
+    return { pairId: pair.pairId, service: service.name, sealed: sealTo(p.boxKey, text) };
   },
   serviceState(ctx, _conn, p) {
     return ctx.afterDurable({ entries: states(ctx.registry, p.pattern) });
@@ -84,7 +149,14 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now());
     if (p.static) ctx.liveness.unbind(p.name);
     else ctx.liveness.bind(p.name, conn);
-    return ctx.commit(ops).then(revision);
+    const tickets = ctx.registry.ticketsOf(p.name);
+    return ctx.commit(ops).then((r) => {
+      ctx.launcher.advertised(p.name);
+      const out: Result<'advertiseService'> = { revision: r };
+      // The name server's half of the pair answers the service's nonce: the service can check us.
+      if (p.nonce !== undefined && tickets !== undefined) out.nameserverProof = ticketProof(tickets.nameserver, 'nameserver', conn.nonce, p.nonce, p.name);
+      return out;
+    });
   },
   unadvertiseService(ctx, conn, p) {
     const ops = planUnadvertise(ctx.registry, p.name, actor(conn), ctx.liveness, ctx.now());

@@ -19,6 +19,11 @@ export class Liveness implements Bindings {
     return this.bound.get(name)?.id;
   }
 
+  /** The live connection that keeps `name` alive, if one does. */
+  connOf(name: string): Connection | undefined {
+    return this.bound.get(name);
+  }
+
   /** `conn` now keeps `name` alive (it advertised it, or took it over). */
   bind(name: string, conn: Connection): void {
     const prev = this.bound.get(name);

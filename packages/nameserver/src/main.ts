@@ -21,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('max-watches', { type: 'number', describe: 'watches one connection may hold', defaultDescription: '1000' })
     .option('max-connections', { type: 'number', describe: 'connections accepted at once', defaultDescription: '20000' })
     .option('snapshot-every', { type: 'number', describe: 'log records between snapshots', defaultDescription: '50000' })
+    .option('agent-port', { type: 'number', describe: 'port of the dpns-launchd agents that start auto-start services (env DPNS_AGENT_PORT)', defaultDescription: '7701' })
+    .option('public-address', { type: 'string', describe: 'HOST:PORT launched services use to reach this server (env DPNS_PUBLIC_ADDRESS)', defaultDescription: 'the listen address' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LOG_LEVEL', defaultDescription: 'info' })
     .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LOG_FORMAT', defaultDescription: 'json' })
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
@@ -45,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       config: args.config, listen: args.listen, dataDir: args['data-dir'], heartbeatMs: args['heartbeat-ms'],
       graceMs: args['grace-ms'], maxFrameBytes: args['max-frame-bytes'], maxWatchesPerConnection: args['max-watches'],
       maxConnections: args['max-connections'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
-      logFormat: args['log-format'],
+      logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -75,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `dpns-nameserver ${VERSION} listening on ${server.url}\n` +
     `data directory: ${cfg.dataDir}\n` +
-    `admin token: ${server.tokenPath}${server.tokenCreated ? ' (created now, mode 0600)' : ''}\n`,
+    `admin token: ${server.tokenPath}${server.tokenCreated ? ' (created now, mode 0600)' : ''}\n` +
+    `nameserver key: ${server.publicKey} (list it in each dpns-launchd's trustedKeys)\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

@@ -58,6 +58,8 @@ export class RpcDispatcher {
       return errorFrame(null, new DpnsError('INVALID_REQUEST', 'a request must be a JSON object with jsonrpc, id, method and params'));
     }
     const req = msg as Record<string, unknown>;
+    // A response to a request we sent this peer (a ticket challenge), not a request.
+    if (req.method === undefined && ('result' in req || 'error' in req) && conn.answered(req)) return undefined;
     const rawId = req.id;
     const hasId = Object.prototype.hasOwnProperty.call(req, 'id');
     const idOk = typeof rawId === 'string' ? rawId.length <= 128 : typeof rawId === 'number' && Number.isFinite(rawId);

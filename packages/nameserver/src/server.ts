@@ -15,6 +15,9 @@ import { isLogRecord } from './registry/ops.js';
 import { Registry, type RegistrySnapshot } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
+import { Launcher } from './launch/launcher.js';
+import { loadOrCreateNameServerKey } from './nameserver-key.js';
+import { hostname } from 'node:os';
 import { WatchHub } from './watch-hub.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +34,9 @@ export interface NameServerOptions {
   maxConnections: number;
   /** Log records between snapshots. */
   snapshotEvery: number;
+  agentPort: number;
+  agentTimeoutMs: number;
+  publicAddress?: string;
   logger: Logger;
 }
 
@@ -46,11 +52,14 @@ export class NameServer {
   private wss: WebSocketServer | undefined;
   private store: Store | undefined;
   private liveness: Liveness | undefined;
+  private launcher: Launcher | undefined;
   private nextConnId = 1;
   private closing: Promise<void> | undefined;
   adminToken = '';
   tokenPath = '';
   tokenCreated = false;
+  /** The hex public key launch agents must list in trustedKeys. */
+  publicKey = '';
   /** Fires when the server has to stop on its own (its disk failed). */
   onFatal: (err: unknown) => void = () => undefined;
 
@@ -73,6 +82,8 @@ export class NameServer {
     await fs.mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
     const token = await loadOrCreateAdminToken(this.opts.dataDir, log);
     Object.assign(this, { adminToken: token.token, tokenPath: token.path, tokenCreated: token.created });
+    const { key } = await loadOrCreateNameServerKey(this.opts.dataDir);
+    this.publicKey = key.publicKey;
 
     const started = Date.now();
     const { store, recovered } = await Store.open({ dir: this.opts.dataDir, logger: log });
@@ -95,8 +106,13 @@ export class NameServer {
     const waiting = liveness.startGrace(this.opts.graceMs, Date.now);
     if (waiting > 0) log.info('advertisers have a grace period to reconnect', { services: waiting, graceMs: this.opts.graceMs });
 
+    const launcher = new Launcher({
+      registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
+      servers: [], epoch: () => 0, now: Date.now, unbind: (name) => liveness.unbind(name),
+    });
+    this.launcher = launcher;
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, afterDurable: committer.afterDurable.bind(committer), adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, launcher, afterDurable: committer.afterDurable.bind(committer), adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
     }, this.opts.maxFrameBytes);
 
@@ -115,6 +131,8 @@ export class NameServer {
         resolve();
       });
     });
+    // Launched services are told where to find us; known only now that the port is bound.
+    launcher.setServers([this.opts.publicAddress ?? publicAddressFor(this.address)]);
     this.heartbeat.start();
     this.state = 'running';
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
@@ -153,6 +171,7 @@ export class NameServer {
     conn.state = 'closed';
     this.conns.delete(conn);
     this.heartbeat.remove(conn);
+    conn.dropAsked();
     for (const id of conn.watches) this.hub.remove(id, conn);
     conn.watches.clear();
     // On our own shutdown the advertisers are not gone: they come back within the grace period.
@@ -202,4 +221,10 @@ export class NameServer {
     await this.store?.close();
     this.state = 'closed';
   }
+}
+
+/** The address a launched service should dial: the listen address, or this host's name for a wildcard. */
+function publicAddressFor(a: { host: string; port: number }): string {
+  const host = a.host === '0.0.0.0' || a.host === '::' ? hostname() : a.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${a.port}`;
 }

@@ -17,6 +17,8 @@ export interface RunningNameServer {
   port: number;
   adminToken: string;
   tokenPath: string;
+  /** The hex Ed25519 public key launch agents must trust. */
+  publicKey: string;
   server: NameServer;
   close(): Promise<void>;
 }
@@ -33,5 +35,5 @@ export async function startNameServer(opts: StartOptions = {}): Promise<RunningN
     throw e;
   }
   const { host, port } = server.address;
-  return { url: server.url, host, port, adminToken: server.adminToken, tokenPath: server.tokenPath, server, close: () => server.close() };
+  return { url: server.url, host, port, adminToken: server.adminToken, tokenPath: server.tokenPath, publicKey: server.publicKey, server, close: () => server.close() };
 }

@@ -42,6 +42,8 @@ export interface ServiceView {
   spec?: LaunchSpec;
   /** Present while it is advertised (`running`), and kept while it is `lost`. */
   advertiser?: Advertiser;
+  /** The process the launch agent started, while it is starting, running or stopping. */
+  pid?: number;
 }
 
 /** An alias entry: a name standing for another name. */

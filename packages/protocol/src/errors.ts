@@ -23,6 +23,12 @@ export const ErrorCodes = {
   NOT_RUNNING: -32013,
   LIMIT_EXCEEDED: -32014,
   UNAVAILABLE: -32015,
+  /** A launch did not end with the service advertised; data.cause says why (AGENT_UNREACHABLE, AGENT_REFUSED, EXITED_EARLY, START_TIMEOUT, ...). */
+  LAUNCH_FAILED: -32020,
+  /** An auto-start name advertised without its launch ticket, or a ticket proof that does not check out. */
+  TICKET_REFUSED: -32021,
+  /** Too many launches asked for too quickly. */
+  RATE_LIMITED: -32022,
 } as const;
 
 /** The string name of a wire error code. */

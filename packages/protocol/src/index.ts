@@ -10,9 +10,18 @@ export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './metho
 export type { Methods, MethodName, Params, Result } from './methods.js';
 export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
 export type {
-  RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams,
+  RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, TicketPairParams,
+  TicketChallengeRequest,
   ServerNotification, ServerMessage,
 } from './messages.js';
 export { randomHex, adminProof, checkAdminProof, newOwnerKey, identifySignature, checkIdentify } from './proofs.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS, launchSpec } from './validate.js';
+export {
+  TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,
+} from './tickets.js';
+export type { ProofPurpose, Sealed, AuthPair } from './tickets.js';
+// What a launched service reads on stdin, parsed by the same code the agent uses.
+export { parseTicketLine as parseLaunchTicket } from './agent.js';
+export type { TicketLine as LaunchTicket } from './agent.js';
+export * as agent from './agent.js';

@@ -1,6 +1,7 @@
 // JSON-RPC 2.0 envelopes as dpns uses them, and the notifications the server sends.
 import type { WireError } from './errors.js';
 import type { EntryView } from './entries.js';
+import type { Sealed } from './tickets.js';
 
 /** The default name server port. */
 export const DEFAULT_PORT = 7700;
@@ -57,10 +58,32 @@ export interface WatchEventParams {
   entry?: EntryView;
 }
 
+/**
+ * Sent to a launched service's connection after authenticateService: the pair, sealed under
+ * the service's ticket (sealWithTicket), so only the holder of that ticket can read it.
+ */
+export interface TicketPairParams {
+  name: string;
+  pairId: string;
+  sealed: Sealed;
+}
+
 /** Server→client notifications, keyed on `method`. */
 export type ServerNotification =
   | { jsonrpc: '2.0'; method: 'hello'; params: HelloParams }
-  | { jsonrpc: '2.0'; method: 'watch.event'; params: WatchEventParams };
+  | { jsonrpc: '2.0'; method: 'watch.event'; params: WatchEventParams }
+  | { jsonrpc: '2.0'; method: 'ticket.pair'; params: TicketPairParams };
+
+/**
+ * The one request the server sends a client: to a launched service, asking it to prove it still
+ * holds its ticket. The answer is `{proof: ticketProof(ticket, 'challenge', challenge, name)}`.
+ */
+export interface TicketChallengeRequest {
+  jsonrpc: '2.0';
+  id: string;
+  method: 'ticket.challenge';
+  params: { name: string; challenge: string };
+}
 
 /** Anything a client may receive. */
 export type ServerMessage = ResponseMessage | ServerNotification;

@@ -44,7 +44,7 @@ test('isMethodName knows only the protocol methods', () => {
 });
 
 test('a pattern without wildcards is held to the name rules after unescaping', () => {
-  assert.deepEqual(parseParams.findServices({ pattern: '/a\\-b' }), { pattern: '/a\\-b' });
+  assert.deepEqual(parseParams.findServices({ pattern: '/a\\-b' }), { pattern: '/a\\-b', launch: true });
   assert.throws(() => parseParams.findServices({ pattern: '/a/\\.\\./b' }), (e: unknown) => isDpnsError(e, 'INVALID_NAME'));
   assert.throws(() => parseParams.advertiseService({ host: 'h', port: 1 }), (e: unknown) => isDpnsError(e) && /missing/.test(e.message));
 });

@@ -1,6 +1,7 @@
 // Every method of the dpns protocol, declared once: its params, its result, who may call
 // it, and the runtime parser that turns untrusted params into the typed ones.
 import type { EntryView, LaunchSpec, Location, ServiceView } from './entries.js';
+import type { Sealed } from './tickets.js';
 import { compileGlob } from './glob.js';
 import { assertName } from './names.js';
 import { bad, bool, host, launchSpec, object, onlyKeys, port, SPEC_KEYS, specField, str, type Obj } from './validate.js';
@@ -14,12 +15,32 @@ export interface Methods {
   /** Liveness and the current revision. */
   ping: { params: Record<string, never>; result: { revision: number; time: number } };
   listServices: { params: { pattern: string }; result: { names: string[] } };
-  findServices: { params: { pattern: string }; result: { services: Location[] } };
+  /** A plain name of an auto-start service that is not running is launched first, unless `launch` is false. */
+  findServices: { params: { pattern: string; launch: boolean }; result: { services: Location[] } };
   serviceState: { params: { pattern: string }; result: { entries: EntryView[] } };
   watch: { params: { pattern: string; initial: boolean }; result: { watchId: string; revision: number; entries?: EntryView[] } };
   unwatch: { params: { watchId: string }; result: { ok: true } };
-  advertiseService: { params: { name: string; host: string; port: number; static: boolean }; result: { revision: number } };
+  /**
+   * An auto-start name needs `proof` = ticketProof(ticket, 'advertise', hello.nonce, name, host, port);
+   * with `nonce` (fresh, hex), the answer carries `nameserverProof` =
+   * ticketProof(nameserverTicket, 'nameserver', hello.nonce, nonce, name), so the service can check us.
+   */
+  advertiseService: {
+    params: { name: string; host: string; port: number; static: boolean; proof?: string; nonce?: string };
+    result: { revision: number; nameserverProof?: string };
+  };
   unadvertiseService: { params: { name: string }; result: { revision: number } };
+  /** Starts an auto-start service through its host's agent; answers once it has advertised. */
+  launchService: { params: { name: string }; result: { service: Location; launched: boolean } };
+  /** Stops a launched service through its agent: SIGTERM to its process group, SIGKILL after a grace period. */
+  killService: { params: { name: string }; result: { revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean } };
+  /** Kill, then launch. */
+  resetService: { params: { name: string }; result: { service: Location } };
+  /**
+   * The paper's Figure 7: checks the running service still holds its ticket, then issues a fresh
+   * pair, sealed to the caller's X25519 `boxKey` (and to the service under its ticket).
+   */
+  authenticateService: { params: { name: string; boxKey: string }; result: { pairId: string; service: string; sealed: Sealed } };
   'register.add': { params: { name: string; spec: LaunchSpec }; result: { revision: number } };
   'register.delete': { params: { name: string }; result: { revision: number } };
   'register.edit': { params: { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] }; result: { revision: number; entry: ServiceView } };
@@ -33,12 +54,12 @@ export type Result<M extends MethodName> = Methods[M]['result'];
 
 /** Methods that need a connection that has logged in as admin. */
 export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
+  'killService', 'resetService', 'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
 ]);
 
 /** Methods that change the registry (and so are logged before they are answered). */
 export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  'advertiseService', 'unadvertiseService', 'register.add', 'register.delete', 'register.edit', 'register.alias',
+  'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'register.add', 'register.delete', 'register.edit', 'register.alias',
 ]);
 
 const P = 'params';
@@ -79,7 +100,10 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return {};
   },
   listServices: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
-  findServices: (raw) => ({ pattern: pattern(params(raw, ['pattern'])) }),
+  findServices: (raw) => {
+    const o = params(raw, ['pattern', 'launch']);
+    return { pattern: pattern(o), launch: bool(o, 'launch', P, true) };
+  },
   serviceState: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
   watch: (raw) => {
     const o = params(raw, ['pattern', 'initial']);
@@ -87,10 +111,20 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
   },
   unwatch: (raw) => ({ watchId: str(params(raw, ['watchId']), 'watchId', P, { max: 32 }) }),
   advertiseService: (raw) => {
-    const o = params(raw, ['name', 'host', 'port', 'static']);
-    return { name: name(o), host: host(o, 'host', P), port: port(o, 'port', P), static: bool(o, 'static', P, false) };
+    const o = params(raw, ['name', 'host', 'port', 'static', 'proof', 'nonce']);
+    const out: Params<'advertiseService'> = { name: name(o), host: host(o, 'host', P), port: port(o, 'port', P), static: bool(o, 'static', P, false) };
+    if (o.proof !== undefined) out.proof = hex(o, 'proof', 64);
+    if (o.nonce !== undefined) out.nonce = hex(o, 'nonce', 64);
+    return out;
   },
   unadvertiseService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  launchService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  killService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  resetService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  authenticateService: (raw) => {
+    const o = params(raw, ['name', 'boxKey']);
+    return { name: name(o), boxKey: hex(o, 'boxKey', 64) };
+  },
   'register.add': (raw) => {
     const o = params(raw, ['name', 'spec']);
     return { name: name(o), spec: launchSpec(o.spec, `${P}.spec`) };

@@ -36,7 +36,8 @@ export class CliContext {
     this.#client = new DpnsClient({
       servers: this.servers,
       ...(token === undefined ? {} : { token }),
-      ...(t === undefined ? {} : { requestTimeoutMs: t, connectTimeoutMs: Math.min(t, 5000) }),
+      // An explicit --timeout bounds launches too; without it a launch may take the default 65 s.
+      ...(t === undefined ? {} : { requestTimeoutMs: t, launchTimeoutMs: t, connectTimeoutMs: Math.min(t, 5000) }),
     });
     return this.#client;
   }

@@ -3,7 +3,7 @@
 // exit code (0 done, 1 refused or failed, 2 bad usage) for the bin shim to set.
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { isDpnsError } from '@dpns/protocol';
+import { isDpnsError, type DpnsError } from '@dpns/protocol';
 import type { Argv } from './args.js';
 import type { CliCommand } from './command.js';
 import { CliContext, type CliIo } from './context.js';
@@ -11,19 +11,23 @@ import { UsageError } from './usage-error.js';
 import { addCommand } from './commands/add.js';
 import { advertiseCommand } from './commands/advertise.js';
 import { aliasCommand } from './commands/alias.js';
+import { authCommand } from './commands/auth.js';
 import { deleteCommand } from './commands/delete.js';
 import { editCommand } from './commands/edit.js';
 import { findCommand } from './commands/find.js';
 import { infoCommand } from './commands/info.js';
+import { killCommand } from './commands/kill.js';
+import { launchCommand } from './commands/launch.js';
 import { listCommand } from './commands/list.js';
 import { pingCommand } from './commands/ping.js';
+import { resetCommand } from './commands/reset.js';
 import { stateCommand } from './commands/state.js';
 import { unadvertiseCommand } from './commands/unadvertise.js';
 import { watchCommand } from './commands/watch.js';
 
 const COMMANDS: CliCommand[] = [
-  listCommand, findCommand, stateCommand, watchCommand, advertiseCommand, unadvertiseCommand,
-  addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
+  listCommand, findCommand, stateCommand, watchCommand, launchCommand, killCommand, resetCommand, authCommand,
+  advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
 ];
 
 /** Runs `dpns` with `argv` (without node and the script); resolves with the exit code. */
@@ -32,14 +36,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   let usage: string | undefined;
   const parser = yargs(argv)
     .scriptName('dpns')
-    .usage('$0 <command> [options]\n\nTalks to the dpns name servers: find, list and watch services; register and advertise them.')
+    .usage('$0 <command> [options]\n\nTalks to the dpns name servers: find, list and watch services; launch, kill and reset them; register and advertise them.')
     .option('server', { type: 'string', describe: 'name server HOST:PORT, repeatable, tried in order (env DPNS_SERVERS=h:p,h:p)', defaultDescription: '127.0.0.1:7700' })
     .option('token', { type: 'string', describe: 'admin credential (env DPNS_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'file holding the admin credential, e.g. DATA_DIR/admin.token (env DPNS_TOKEN_FILE)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (watch: one JSON object per line)' })
     .option('timeout', { type: 'string', describe: 'milliseconds to wait for each answer', defaultDescription: '10000' })
     .group(['server', 'token', 'token-file', 'json', 'timeout', 'help', 'version'], 'Global options:')
-    .example('$0 find /demo/echo', 'where /demo/echo runs')
+    .example('$0 find /demo/echo', 'where /demo/echo runs (started first if it is auto-start and down)')
     .example("$0 state '/demo/*'", 'the states of the entries under /demo')
     .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')
     .epilogue('Exit status: 0 done, 1 refused or failed (one line on stderr: "dpns: CODE: message"), 2 bad usage.')
@@ -87,7 +91,7 @@ async function runCommand(cmd: CliCommand, args: Argv, io: CliIo, json: boolean)
       return 2;
     }
     if (isDpnsError(err)) {
-      report(io, json, err.code, err.message);
+      report(io, json, err.code, withCause(err));
       return 1;
     }
     report(io, json, 'INTERNAL', err instanceof Error ? err.message : String(err));
@@ -95,6 +99,16 @@ async function runCommand(cmd: CliCommand, args: Argv, io: CliIo, json: boolean)
   } finally {
     await ctx?.close();
   }
+}
+
+/**
+ * The message, with the cause of a failed launch (AGENT_UNREACHABLE, EXITED_EARLY, ...) when the
+ * server gave one in `data.cause` that the message does not already name.
+ */
+function withCause(err: DpnsError): string {
+  const cause = err.details?.cause;
+  if (err.code !== 'LAUNCH_FAILED' || typeof cause !== 'string' || cause === '' || err.message.includes(cause)) return err.message;
+  return `${err.message} (${cause})`;
 }
 
 /** Exactly one line on stderr, and with --json the same as a JSON document on stdout. */

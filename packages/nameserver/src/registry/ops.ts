@@ -1,7 +1,18 @@
 // A change to the registry as it is logged and replayed: whole entries, so replay needs no rules.
 import type { EntryView } from '@dpns/protocol';
 
-export type Op = { t: 'put'; e: EntryView } | { t: 'del'; n: string };
+/** The secrets of one launch: the service's half and the name server's half of its ticket pair. */
+export interface LaunchTickets {
+  launchId: string;
+  service: string;
+  nameserver: string;
+}
+
+/**
+ * Tickets travel in the log beside the entries but never in an entry, so no view, watch event
+ * or snapshot answer can show them.
+ */
+export type Op = { t: 'put'; e: EntryView } | { t: 'del'; n: string } | { t: 'tickets'; n: string; v: LaunchTickets | null };
 
 /** One logged record: the ops of one request, applied together or not at all. */
 export interface LogRecord {
@@ -19,6 +30,7 @@ export interface Change {
 export function isLogRecord(v: unknown): v is LogRecord {
   if (typeof v !== 'object' || v === null || !Array.isArray((v as LogRecord).ops)) return false;
   return (v as LogRecord).ops.every(
-    (op) => (op.t === 'put' && typeof op.e?.name === 'string') || (op.t === 'del' && typeof op.n === 'string'),
+    (op) => (op.t === 'put' && typeof op.e?.name === 'string') || (op.t === 'del' && typeof op.n === 'string') ||
+      (op.t === 'tickets' && typeof op.n === 'string' && (op.v === null || typeof op.v?.service === 'string')),
   );
 }

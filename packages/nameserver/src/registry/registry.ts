@@ -2,7 +2,7 @@
 // It only applies ops and answers queries; the rules that produce ops live in rules.ts.
 import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
 import { OrderedNames } from './ordered-names.js';
-import type { Change, Op } from './ops.js';
+import type { Change, LaunchTickets, Op } from './ops.js';
 
 /** Longest alias chain followed; cycles are refused when made, this bounds a corrupt registry. */
 export const MAX_ALIAS_DEPTH = 32;
@@ -10,6 +10,8 @@ export const MAX_ALIAS_DEPTH = 32;
 export interface RegistrySnapshot {
   revision: number;
   entries: EntryView[];
+  /** Launch tickets by service name. */
+  tickets?: [string, LaunchTickets][];
 }
 
 export class Registry {
@@ -17,6 +19,7 @@ export class Registry {
   private readonly names = new OrderedNames();
   /** target name → names of aliases that point straight at it. */
   private readonly aliasesOf = new Map<string, Set<string>>();
+  private readonly tickets = new Map<string, LaunchTickets>();
   private rev = 0;
 
   /** The revision of the last applied change (the log index that made it). */
@@ -39,7 +42,11 @@ export class Registry {
       if (op.t === 'put') {
         this.put(op.e);
         changes.push({ type: 'put', name: op.e.name, entry: op.e });
+      } else if (op.t === 'tickets') {
+        if (op.v === null) this.tickets.delete(op.n);
+        else this.tickets.set(op.n, op.v);
       } else if (this.remove(op.n)) {
+        this.tickets.delete(op.n);
         changes.push({ type: 'delete', name: op.n });
       }
     }
@@ -57,6 +64,11 @@ export class Registry {
     for (const name of this.names.withPrefix(glob.literalPrefix)) {
       if (glob.match(name)) yield this.entries.get(name) as EntryView;
     }
+  }
+
+  /** The tickets of the current launch of `name`, if it was launched. */
+  ticketsOf(name: string): LaunchTickets | undefined {
+    return this.tickets.get(name);
   }
 
   /** Names of aliases pointing straight at `name`. */
@@ -108,13 +120,15 @@ export class Registry {
   }
 
   snapshot(): RegistrySnapshot {
-    return { revision: this.rev, entries: [...this.entries.values()] };
+    return { revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets] };
   }
 
   /** Replaces everything with a snapshot; the index is built once, not entry by entry. */
   load(snap: RegistrySnapshot): void {
     this.entries.clear();
     this.aliasesOf.clear();
+    this.tickets.clear();
+    for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
     for (const e of snap.entries) {
       this.entries.set(e.name, e);
       if (e.kind === 'alias') this.link(e.name, e.target);

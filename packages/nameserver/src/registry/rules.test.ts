@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isDpnsError, type LaunchSpec, type ServiceView } from '@dpns/protocol';
+import { isDpnsError, newTicket, ticketProof, type LaunchSpec, type ServiceView } from '@dpns/protocol';
 import { Registry } from './registry.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planLost, planUnadvertise, type Actor, type Bindings } from './rules.js';
 import type { Op } from './ops.js';
@@ -73,12 +73,24 @@ test('auto-start: add registers, advertise runs, unadvertise stops, edit patches
   apply(reg, planAdd(reg, '/demo/echo', spec, 1));
   assert.equal(svc(reg, '/demo/echo').state, 'registered');
   assert.throws(() => planAdd(reg, '/demo/echo', spec, 1), (e: unknown) => isDpnsError(e, 'ALREADY_EXISTS'));
-  apply(reg, planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false }, bob, nobodyBound, 2));
+  // Without its launch ticket nobody but an admin may advertise an auto-start name.
+  assert.throws(() => planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false }, bob, nobodyBound, 2), (e: unknown) => isDpnsError(e, 'TICKET_REFUSED'));
+  const t = { launchId: '00'.repeat(16), service: newTicket(), nameserver: newTicket() };
+  apply(reg, [{ t: 'tickets', n: '/demo/echo', v: t }]);
+  const svcActor: Actor = { admin: false, connId: 7, nonce: 'ab'.repeat(32) };
+  const wrong = ticketProof(newTicket(), 'advertise', svcActor.nonce as string, '/demo/echo', 'h1', 7);
+  assert.throws(() => planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false, proof: wrong }, svcActor, nobodyBound, 2), (e: unknown) => isDpnsError(e, 'TICKET_REFUSED'));
+  // A proof made for another connection's nonce (a replay) does not pass either.
+  const replay = ticketProof(t.service, 'advertise', 'cd'.repeat(32), '/demo/echo', 'h1', 7);
+  assert.throws(() => planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false, proof: replay }, svcActor, nobodyBound, 2), (e: unknown) => isDpnsError(e, 'TICKET_REFUSED'));
+  const proof = ticketProof(t.service, 'advertise', svcActor.nonce as string, '/demo/echo', 'h1', 7);
+  apply(reg, planAdvertise(reg, { name: '/demo/echo', host: 'h1', port: 7, static: false, proof }, svcActor, nobodyBound, 2));
   const running = svc(reg, '/demo/echo');
   assert.equal(running.state, 'running');
   assert.deepEqual(running.spec, spec, 'the launch spec survives an advertisement');
   apply(reg, planUnadvertise(reg, '/demo/echo', admin, nobodyBound, 3));
   assert.equal(svc(reg, '/demo/echo').state, 'stopped');
+  assert.equal(reg.ticketsOf('/demo/echo'), undefined, 'a stopped service holds no ticket');
   assert.equal(svc(reg, '/demo/echo').host, undefined);
   const { ops, entry } = planEdit(reg, { name: '/demo/echo', spec: { args: ['-v'] }, unset: [] }, 4);
   apply(reg, ops);

@@ -1,6 +1,6 @@
 // Who may change what, and how: turns a validated request into the ops to log, or refuses it.
 // Pure functions of the registry and the caller, so every rule can be tested without sockets.
-import { DpnsError, SPEC_LIMITS, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
+import { DpnsError, SPEC_LIMITS, checkTicketProof, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
 import type { Op } from './ops.js';
 import { MAX_ALIAS_DEPTH, type Registry } from './registry.js';
 
@@ -10,6 +10,8 @@ export interface Actor {
   connId: number;
   /** The owner key this connection proved with `identify`, if any. */
   owner?: string;
+  /** The connection's hello nonce: what ticket proofs are made over. */
+  nonce?: string;
 }
 
 /** The live side of advertisements, which the registry itself does not persist. */
@@ -44,7 +46,18 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   if (old?.kind === 'alias') {
     throw new DpnsError('WRONG_KIND', `${p.name} is an alias of ${old.target}; advertise the service itself`, { details: { name: p.name, target: old.target } });
   }
-  if (old?.state === 'running' && !holds(old, actor, bindings)) {
+  // An auto-start name is advertised only by the process its launch handed the ticket to.
+  const tickets = old?.kind === 'service' && old.spec !== undefined ? reg.ticketsOf(p.name) : undefined;
+  if (old?.kind === 'service' && old.spec !== undefined && !actor.admin) {
+    if (p.proof === undefined) {
+      throw new DpnsError('TICKET_REFUSED', `${p.name} is an auto-start service: only the process dpns launched may advertise it, with its ticket proof`, {
+        details: { name: p.name },
+      });
+    }
+    if (tickets === undefined || actor.nonce === undefined || !checkTicketProof(tickets.service, p.proof, 'advertise', actor.nonce, p.name, p.host, p.port)) {
+      throw new DpnsError('TICKET_REFUSED', `the ticket proof for ${p.name} does not match its current launch`, { details: { name: p.name } });
+    }
+  } else if (old?.state === 'running' && !holds(old, actor, bindings)) {
     const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
     throw new DpnsError('FORBIDDEN', `${p.name} is already advertised ${by}; only its advertiser or an admin may advertise over it`, {
       details: { name: p.name },
@@ -59,6 +72,7 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   }
   const e: ServiceView = { kind: 'service', name: p.name, state: 'running', since: now, host: p.host, port: p.port, advertiser };
   if (old?.spec !== undefined) e.spec = old.spec;
+  if (old?.pid !== undefined && tickets !== undefined) e.pid = old.pid;
   return [{ t: 'put', e }];
 }
 
@@ -76,7 +90,7 @@ export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindi
   // A plain service leaves the registry, unless aliases point at it: they must not dangle.
   if (old.spec === undefined && reg.aliasesTo(name).length === 0) return [{ t: 'del', n: name }];
   if (old.spec === undefined) return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now } }];
-  return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }];
+  return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }, { t: 'tickets', n: name, v: null }];
 }
 
 /** The advertiser of a running service went away without unadvertising. */

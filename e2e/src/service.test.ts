@@ -1,0 +1,314 @@
+// Launch on demand end to end, with real processes: the name server, a dpns-launchd agent that
+// trusts it, and the example echo service (examples/echo-service/echo-service.mjs) registered as
+// auto-start. `dpns find` starts it and gives a working address; kill, launch and reset go through
+// the agent; `dpns auth` gives a pair with which the client and the running service prove
+// themselves to each other; an advertisement of the name without its launch ticket is refused.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ClientPair, DpnsClient, DpnsService, isDpnsError, type ServiceView } from '@dpns/client';
+import {
+  LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
+} from './harness/index.js';
+
+const ECHO = resolve(REPO_ROOT, 'examples/echo-service/echo-service.mjs');
+const LAUNCHD_BIN = resolve(REPO_ROOT, 'packages/launchd/bin/dpns-launchd.js');
+const NAME = '/demo/echo';
+const AGENT_LISTENING = /^dpns-launchd \S+ listening on ws:\/\/127\.0\.0\.1:(\d+)/;
+
+let ns: ServerProcess;
+let agentLogs: string;
+const clients: DpnsClient[] = [];
+/** Every pid the name server reported for a launched service, so none outlives the test. */
+const launchedPids = new Set<number>();
+
+before(async () => {
+  const agentPort = await freePort();
+  ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
+  // The harness reads the "nameserver key: HEX" line the server prints at start.
+  const key = ns.publicKey;
+  assert.match(key, /^[0-9a-f]{64}$/);
+  const dir = makeTempDir('dpns-launchd-');
+  agentLogs = join(dir, 'state', 'logs');
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({
+    listen: `127.0.0.1:${agentPort}`, stateDir: join(dir, 'state'), trustedKeys: [key], allow: { echo: ECHO, false: '/bin/false' }, logLevel: 'warn',
+  }));
+  const agent = spawn(process.execPath, [LAUNCHD_BIN, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = trackChild(agent);
+  const stdout = new LineLog(agent.stdout, 'dpns-launchd stdout');
+  const stderr = new LineLog(agent.stderr, 'dpns-launchd stderr');
+  await Promise.race([
+    stdout.waitFor(AGENT_LISTENING, 10_000),
+    exited.then((e) => {
+      throw new Error(`dpns-launchd exited (code ${e.code}) before listening:\n${stdout.text()}\n${stderr.text()}`);
+    }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  // Launched services are detached from the agent on purpose (they outlive it), so the harness
+  // does not know them; end each process group that is still there.
+  for (const pid of launchedPids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  await teardown();
+});
+
+/** A library client; not admin unless asked (an admin may advertise any name). */
+function client(admin = false): DpnsClient {
+  const c = new DpnsClient({ servers: [ns.server], ...(admin ? { token: ns.token } : {}), reconnect: { minDelayMs: 20, maxDelayMs: 200 } });
+  clients.push(c);
+  return c;
+}
+
+/** `dpns --server <ns> ...args` as admin. */
+function dpns(args: string[]): Promise<CliResult> {
+  return runCli(['--server', ns.server, ...args], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 70_000 });
+}
+
+async function ok(args: string[]): Promise<CliResult> {
+  const r = await dpns(args);
+  assert.equal(r.code, 0, `dpns ${args.join(' ')} exited ${r.code}: ${r.stderr}\n${await serviceLog()}`);
+  return r;
+}
+
+async function refused(args: string[], code: string): Promise<CliResult> {
+  const r = await dpns(args);
+  assert.equal(r.code, 1, `dpns ${args.join(' ')}: expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^dpns: ${code}: [^\\n]+\\n$`), r.stderr);
+  return r;
+}
+
+/** The "NAME HOST PORT" line of find, launch and reset. */
+function address(r: CliResult): { host: string; port: number } {
+  const m = new RegExp(`^${NAME} (\\S+) (\\d+)\\n$`).exec(r.stdout);
+  assert.ok(m, `expected "${NAME} HOST PORT", got ${JSON.stringify(r.stdout)}`);
+  return { host: m[1] as string, port: Number(m[2]) };
+}
+
+async function entry(name = NAME): Promise<ServiceView> {
+  const [e] = await client().serviceState(name);
+  assert.ok(e?.kind === 'service', `no service ${name}`);
+  if (e.pid !== undefined) launchedPids.add(e.pid);
+  return e;
+}
+
+/** What the launched services wrote, for failure messages. */
+async function serviceLog(): Promise<string> {
+  try {
+    const files = await readdir(agentLogs);
+    const texts = await Promise.all(files.map(async (f) => `--- ${f}\n${(await readFile(join(agentLogs, f), 'utf8')).slice(-2000)}`));
+    return texts.join('\n');
+  } catch {
+    return '(no service logs)';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls until `pid` is gone (the agent reaps its children asynchronously); fails after 10 s. */
+async function gone(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) assert.fail(`process ${pid} is still alive`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Reads a socket line by line. */
+function lines(sock: Socket): () => Promise<string> {
+  let buf = '';
+  const waiting: ((l: string) => void)[] = [];
+  const ready: string[] = [];
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.shift();
+      if (w === undefined) ready.push(line);
+      else w(line);
+    }
+  });
+  sock.on('close', () => {
+    for (const w of waiting.splice(0)) w('(closed)');
+  });
+  return () => {
+    const l = ready.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    if (sock.destroyed) return Promise.resolve('(closed)');
+    return new Promise((r) => waiting.push(r));
+  };
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((res, rej) => {
+    const sock = connect(port, '127.0.0.1', () => res(sock));
+    sock.once('error', rej);
+  });
+}
+
+/** Sends a line to the echo service and expects it back. */
+async function echoes(port: number): Promise<void> {
+  const sock = await open(port);
+  try {
+    const next = lines(sock);
+    const text = `hello ${randomBytes(4).toString('hex')}`;
+    sock.write(`${text}\n`);
+    assert.equal(await next(), text);
+  } finally {
+    sock.destroy();
+  }
+}
+
+/**
+ * The echo service's pair handshake (see its README): both sides prove they hold the pair over
+ * the other's fresh challenge. Returns the service's last word: "OK" or "DENIED ...".
+ */
+async function handshake(port: number, pair: ClientPair, opts: { wrongProof?: boolean } = {}): Promise<string> {
+  const sock = await open(port);
+  try {
+    const next = lines(sock);
+    const clientChallenge = randomBytes(32).toString('hex');
+    sock.write(`DPNS-AUTH ${pair.pairId} ${clientChallenge}\n`);
+    const [word, serviceChallenge = '', serviceProof = ''] = (await next()).split(' ');
+    if (word !== 'CHALLENGE') return [word, serviceChallenge, serviceProof].join(' ');
+    assert.ok(pair.checkService(clientChallenge, serviceProof), 'the service proved it holds the pair');
+    const proof = opts.wrongProof === true ? pair.prove(randomBytes(32).toString('hex')) : pair.prove(serviceChallenge);
+    sock.write(`PROOF ${proof}\n`);
+    const verdict = await next();
+    if (verdict === 'OK') {
+      sock.write('after auth\n');
+      assert.equal(await next(), 'after auth', 'echo goes on after the handshake');
+    }
+    return verdict;
+  } finally {
+    sock.destroy();
+  }
+}
+
+test('find of a registered auto-start service launches it through the agent and answers a working address', async () => {
+  await ok(['add', NAME, '--host', '127.0.0.1', '--program', ECHO, '--env', 'DPNS_ADVERTISE_HOST=127.0.0.1']);
+  assert.equal((await entry()).state, 'registered');
+  await refused(['find', NAME, '--no-launch'], 'NOT_RUNNING');
+
+  const r = await ok(['find', NAME]);
+  const at = address(r);
+  assert.equal(at.host, '127.0.0.1');
+  await echoes(at.port);
+  const e = await entry();
+  assert.equal(e.state, 'running');
+  assert.equal(e.port, at.port);
+  assert.equal(typeof e.pid, 'number');
+  assert.ok(isAlive(e.pid ?? -1));
+
+  // Already running: launch answers the same address and does not say "(launched)".
+  const again = await ok(['launch', NAME]);
+  assert.deepEqual(address(again), at);
+  assert.equal(again.stderr, '');
+  assert.equal((await entry()).pid, e.pid);
+});
+
+test('auth: the client and the running service prove to each other that they hold the pair', async () => {
+  const { port } = address(await ok(['find', NAME]));
+  const r = await ok(['auth', NAME, '--json']);
+  assert.match(r.stderr, /secret/);
+  const printed = JSON.parse(r.stdout) as { pairId: string; clientTicket: string; serviceTicket: string };
+  assert.deepEqual(Object.keys(printed).sort(), ['clientTicket', 'pairId', 'serviceTicket']);
+  assert.equal(await handshake(port, ClientPair.fromSecret(printed, NAME)), 'OK');
+
+  const pair = await client().authenticateService(NAME);
+  assert.equal(pair.service, NAME);
+  assert.notEqual(pair.pairId, printed.pairId);
+  assert.equal(await handshake(port, pair), 'OK');
+  assert.match(await handshake(port, pair, { wrongProof: true }), /^DENIED/);
+});
+
+test('kill stops the service through the agent: its state is stopped and its process is gone', async () => {
+  const { pid } = await entry();
+  assert.equal(typeof pid, 'number');
+  const r = await ok(['kill', NAME]);
+  assert.match(r.stdout, new RegExp(`^(killed ${NAME}|${NAME} was not running)`));
+  assert.equal((await entry()).state, 'stopped');
+  await gone(pid ?? -1);
+  await refused(['find', NAME, '--no-launch'], 'NOT_RUNNING');
+});
+
+test('an advertisement of an auto-start name without its launch ticket, or with a wrong one, is refused', async () => {
+  // A plain (non-admin) client: the admin may record a static entry for any name.
+  await assert.rejects(client().advertise(NAME, '127.0.0.1', 9), (e) => isDpnsError(e, 'TICKET_REFUSED'));
+  const forged = { service: NAME, ticket: randomBytes(32).toString('hex'), nameserverTicket: randomBytes(32).toString('hex'), servers: [ns.server] };
+  await assert.rejects(
+    DpnsService.fromTicket(JSON.stringify(forged), { host: '127.0.0.1', port: 9, log: () => undefined }),
+    (e) => isDpnsError(e, 'TICKET_REFUSED'),
+  );
+  assert.equal((await entry()).state, 'stopped', 'nothing was advertised');
+});
+
+test('launch starts it again and says so; reset restarts it at a new pid', async () => {
+  const launched = await ok(['launch', NAME]);
+  assert.equal(launched.stderr, `dpns: ${NAME} (launched)\n`);
+  await echoes(address(launched).port);
+  const before1 = await entry();
+  assert.equal(before1.state, 'running');
+
+  const reset = await ok(['reset', NAME]);
+  const at = address(reset);
+  await echoes(at.port);
+  const after1 = await entry();
+  assert.equal(after1.state, 'running');
+  assert.equal(after1.port, at.port);
+  assert.notEqual(after1.pid, before1.pid);
+  await gone(before1.pid ?? -1);
+
+  // The library's find of a stopped service starts it as well.
+  await ok(['kill', NAME]);
+  const [loc] = await client().findServices(NAME);
+  assert.ok(loc !== undefined);
+  await echoes(loc.port);
+  assert.equal((await entry()).state, 'running');
+});
+
+test('a launch that fails is LAUNCH_FAILED with its cause, and the entry says failed', async () => {
+  await ok(['add', '/demo/false', '--host', '127.0.0.1', '--program', '/bin/false', '--start-timeout', '5000']);
+  const r = await refused(['find', '/demo/false'], 'LAUNCH_FAILED');
+  assert.match(r.stderr, /EXITED_EARLY|exit/i);
+  assert.equal((await entry('/demo/false')).state, 'failed');
+
+  await ok(['add', '/demo/not-allowed', '--host', '127.0.0.1', '--program', '/bin/true']);
+  const r2 = await refused(['launch', '/demo/not-allowed'], 'LAUNCH_FAILED');
+  assert.match(r2.stderr, /allow/i);
+  const e = await entry('/demo/not-allowed');
+  assert.equal(e.state, 'failed');
+  assert.ok(e.reason !== undefined && e.reason !== '');
+});

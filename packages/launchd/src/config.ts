@@ -1,0 +1,221 @@
+// The agent's settings from defaults, a JSON config file, DPNS_LAUNCHD_* environment variables
+// and flags, in rising precedence (a list given in a higher layer replaces the lower one's).
+// Every value is checked here, before anything starts.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
+import type { AllowEntry } from './allowlist.js';
+import type { LogLevel } from './log.js';
+import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
+
+export interface AgentConfig {
+  host: string;
+  port: number;
+  /** Identity key, ledger, epoch. */
+  stateDir: string;
+  /** Where each launched service's stdout and stderr are appended. */
+  logsDir: string;
+  /** Hex Ed25519 public keys of the name servers whose requests are obeyed. */
+  trustedKeys: string[];
+  allow: AllowEntry[];
+  /** Users a launch may name when the agent runs as root. */
+  users: string[];
+  /** The user a launch runs as when the agent runs as root and the launch names none. */
+  defaultUser: string;
+  windowMs: number;
+  killGraceMs: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'text';
+}
+
+/** A setting that could not be used; the message names where it came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const KEYS = [
+  'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat',
+] as const;
+type Key = (typeof KEYS)[number];
+export type RawConfig = Partial<Record<Key, unknown>>;
+
+const ENV: Record<string, Key> = {
+  DPNS_LAUNCHD_LISTEN: 'listen',
+  DPNS_LAUNCHD_STATE_DIR: 'stateDir',
+  DPNS_LAUNCHD_LOGS_DIR: 'logsDir',
+  DPNS_LAUNCHD_TRUSTED_KEYS: 'trustedKeys',
+  DPNS_LAUNCHD_ALLOW: 'allow',
+  DPNS_LAUNCHD_USERS: 'users',
+  DPNS_LAUNCHD_DEFAULT_USER: 'defaultUser',
+  DPNS_LAUNCHD_WINDOW_MS: 'windowMs',
+  DPNS_LAUNCHD_KILL_GRACE_MS: 'killGraceMs',
+  DPNS_LAUNCHD_LOG_LEVEL: 'logLevel',
+  DPNS_LAUNCHD_LOG_FORMAT: 'logFormat',
+};
+/** Environment variables holding lists, comma-separated. */
+const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'users'];
+
+const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
+const SHORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const KEY = /^[0-9a-f]{64}$/;
+
+export const HOW_TO_TRUST =
+  'add the name server\'s public launch key (64 hex digits, printed by dpns-nameserver at start-up) to "trustedKeys" in the config file, ' +
+  'or pass --trusted-key HEX (env DPNS_LAUNCHD_TRUSTED_KEYS=HEX,HEX)';
+
+export function defaultStateDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/dpns-launchd';
+  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dpns-launchd');
+}
+
+/** Splits "host:port" or "[v6]:port". */
+export function parseHostPort(s: string, where: string): { host: string; port: number } {
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${where}: expected HOST:PORT like 0.0.0.0:${AGENT_PORT} or [::]:${AGENT_PORT}, got ${JSON.stringify(s)}`);
+  }
+  return { host: m[1] as string, port };
+}
+
+/** The settings, from `flags` (undefined = not given), `env` and the config file they name. */
+export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const layers: [string, RawConfig][] = [];
+  const file = flags.config ?? env.DPNS_LAUNCHD_CONFIG;
+  if (file !== undefined && file !== '') layers.push([`config file ${file}`, readConfigFile(String(file))]);
+  const fromEnv: RawConfig = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    fromEnv[key] = LIST_KEYS.includes(key) ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v;
+  }
+  layers.push(['environment', fromEnv]);
+  const fromFlags: RawConfig = {};
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== 'config') fromFlags[k as Key] = v;
+  layers.push(['command line', fromFlags]);
+
+  const cfg: AgentConfig = {
+    host: '0.0.0.0', port: AGENT_PORT, stateDir: defaultStateDir(), logsDir: '', trustedKeys: [], allow: [], users: [],
+    defaultUser: 'nobody', windowMs: AGENT_WINDOW_MS, killGraceMs: 5000, logLevel: 'info', logFormat: 'json',
+  };
+  for (const [where, raw] of layers) {
+    for (const [key, v] of Object.entries(raw)) {
+      if (v === undefined) continue;
+      const at = `${where}: ${key}`;
+      switch (key as Key) {
+        case 'listen': Object.assign(cfg, parseHostPort(nonEmpty(v, at), at)); break;
+        case 'stateDir': cfg.stateDir = resolve(nonEmpty(v, at)); break;
+        case 'logsDir': cfg.logsDir = resolve(nonEmpty(v, at)); break;
+        case 'trustedKeys': cfg.trustedKeys = trustedKeys(v, at); break;
+        case 'allow': cfg.allow = allowEntries(v, at); break;
+        case 'users': cfg.users = stringList(v, at).map((u, i) => userName(u, `${at}[${i}]`)); break;
+        case 'defaultUser': cfg.defaultUser = userName(v, at); break;
+        case 'windowMs': cfg.windowMs = numberIn(v, [1000, 3_600_000], at); break;
+        case 'killGraceMs': cfg.killGraceMs = numberIn(v, [0, 600_000], at); break;
+        case 'logLevel': cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at); break;
+        case 'logFormat': cfg.logFormat = oneOf(v, ['json', 'text'] as const, at); break;
+        default: throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`);
+      }
+    }
+  }
+  if (cfg.logsDir === '') cfg.logsDir = join(cfg.stateDir, 'logs');
+  if (cfg.trustedKeys.length === 0) {
+    throw new ConfigError(`no trusted name server keys, so every request would be refused: ${HOW_TO_TRUST}`);
+  }
+  return cfg;
+}
+
+function readConfigFile(path: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  return Object.assign(Object.create(null) as RawConfig, v);
+}
+
+/** Hex Ed25519 public keys, lowercased. */
+export function trustedKeys(v: unknown, at: string): string[] {
+  return stringList(v, at).map((k, i) => {
+    const key = k.trim().toLowerCase();
+    if (!KEY.test(key)) throw new ConfigError(`${at}[${i}]: expected an Ed25519 public key as 64 hex digits, got ${JSON.stringify(k)}`);
+    return key;
+  });
+}
+
+/**
+ * The allowlist: `{"name": "/abs/path"}`, or an array of absolute paths, "name=/abs/path"
+ * strings and such objects (flags and the environment give strings).
+ */
+export function allowEntries(v: unknown, at: string): AllowEntry[] {
+  const out: AllowEntry[] = [];
+  const add = (name: string | undefined, path: unknown, where: string) => {
+    if (name !== undefined && !SHORT_NAME.test(name)) {
+      throw new ConfigError(`${where}: a short name is letters, digits, ".", "_" or "-" (not starting with "." or "-"), got ${JSON.stringify(name)}`);
+    }
+    if (typeof path !== 'string' || !isAbsolute(path) || normalize(path) !== path || path.endsWith('/')) {
+      throw new ConfigError(`${where}: expected an absolute path without "." or ".." parts, like /opt/dpns/bin/echo-service, got ${JSON.stringify(path)}`);
+    }
+    if (name !== undefined && out.some((e) => e.name === name)) throw new ConfigError(`${where}: the short name ${JSON.stringify(name)} is given twice`);
+    out.push(name === undefined ? { path } : { name, path });
+  };
+  const addMap = (m: object, where: string) => {
+    for (const [name, path] of Object.entries(m)) add(name, path, `${where}.${name}`);
+  };
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    addMap(v, at);
+  } else if (Array.isArray(v)) {
+    v.forEach((item: unknown, i) => {
+      const where = `${at}[${i}]`;
+      if (typeof item === 'object' && item !== null && !Array.isArray(item)) addMap(item, where);
+      else if (typeof item === 'string' && !item.startsWith('/') && item.includes('=')) {
+        const eq = item.indexOf('=');
+        add(item.slice(0, eq), item.slice(eq + 1), where);
+      } else add(undefined, item, where);
+    });
+  } else {
+    throw new ConfigError(`${at}: expected an object of short names to absolute paths, or an array of absolute paths, got ${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
+function stringList(v: unknown, at: string): string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+    throw new ConfigError(`${at}: expected an array of strings, got ${JSON.stringify(v)}`);
+  }
+  return list as string[];
+}
+
+function userName(v: unknown, at: string): string {
+  if (typeof v !== 'string' || !USER.test(v)) throw new ConfigError(`${at}: expected a user name like "svc-demo", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonEmpty(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function numberIn(v: unknown, [min, max]: [number, number], at: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${at}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${at}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}

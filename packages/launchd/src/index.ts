@@ -1,0 +1,9 @@
+// @dpns/launchd: the launch agent as a library, for tests and harnesses that run it in-process.
+export { LaunchAgent } from './server.js';
+export type { LaunchAgentOptions, AgentState } from './server.js';
+export { loadConfig, ConfigError } from './config.js';
+export type { AgentConfig } from './config.js';
+export { install } from './install.js';
+export type { InstallOptions } from './install.js';
+export { renderUnit } from './unit.js';
+export { VERSION } from './version.js';

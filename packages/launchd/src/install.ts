@@ -1,0 +1,95 @@
+// `dpns-launchd install`: writes the systemd unit and a starter config, and nothing else (no
+// user, no directories beyond the files' own, no systemctl); says what it did and what is left.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allowEntries, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys } from './config.js';
+import type { AllowEntry } from './allowlist.js';
+import { renderUnit, UNIT_NAME } from './unit.js';
+import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
+
+export interface InstallOptions {
+  unitDir: string;
+  configPath: string;
+  force: boolean;
+  dryRun: boolean;
+  user: string;
+  /** The ExecStart binary; the running node and this package's bin shim when absent. */
+  exec?: string;
+  trustedKeys: readonly string[];
+  allow: readonly string[];
+  listen: string;
+  out: (text: string) => void;
+}
+
+export const INSTALL_DEFAULTS = {
+  unitDir: '/etc/systemd/system',
+  configPath: '/etc/dpns/launchd.json',
+  user: 'dpns-launchd',
+  listen: `0.0.0.0:${AGENT_PORT}`,
+} as const;
+
+/** The bin shim of this package, as installed. */
+export function shimPath(): string {
+  return fileURLToPath(new URL('../bin/dpns-launchd.js', import.meta.url));
+}
+
+/** Writes (or with dryRun, prints) the unit and the config. Throws ConfigError on bad options. */
+export async function install(opts: InstallOptions): Promise<void> {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(opts.user)) throw new ConfigError(`--user: expected a user name like dpns-launchd, got ${JSON.stringify(opts.user)}`);
+  if (opts.exec !== undefined && !isAbsolute(opts.exec)) throw new ConfigError(`--exec: systemd needs an absolute path, got ${JSON.stringify(opts.exec)}`);
+  parseHostPort(opts.listen, '--listen');
+  const keys = trustedKeys([...opts.trustedKeys], '--trusted-key');
+  const allow = allowEntries([...opts.allow], '--allow');
+
+  const configPath = resolve(opts.configPath);
+  const unitPath = join(resolve(opts.unitDir), UNIT_NAME);
+  const exec = opts.exec === undefined ? [process.execPath, shimPath()] : [opts.exec];
+  const unit = renderUnit({ exec, user: opts.user, configPath });
+  const config = starterConfig({ listen: opts.listen, trustedKeys: keys, allow, root: opts.user === 'root' });
+  const keepConfig = existsSync(configPath) && !opts.force;
+  const out = opts.out;
+
+  if (opts.dryRun) {
+    out(`dry run: nothing is written.\n\nwould write ${unitPath}:\n${unit}\n`);
+    out(keepConfig ? `would keep the existing ${configPath} (--force replaces it)\n` : `would write ${configPath}:\n${config}`);
+    return;
+  }
+  await mkdir(dirname(unitPath), { recursive: true });
+  await writeFile(unitPath, unit, { mode: 0o644 });
+  out(`wrote ${unitPath}\n`);
+  if (keepConfig) {
+    out(`kept the existing ${configPath} (--force replaces it)\n`);
+  } else {
+    await mkdir(dirname(configPath), { recursive: true });
+    // Public keys and paths only: readable by the service user whoever it is.
+    await writeFile(configPath, config, { mode: 0o644 });
+    out(`wrote ${configPath}\n`);
+  }
+  out(nextSteps({ user: opts.user, configPath, hasKeys: keys.length > 0 || keepConfig, hasAllow: allow.length > 0 || keepConfig }));
+}
+
+function starterConfig(c: { listen: string; trustedKeys: string[]; allow: AllowEntry[]; root: boolean }): string {
+  const allow = c.allow.every((e) => e.name !== undefined)
+    ? Object.fromEntries(c.allow.map((e) => [e.name, e.path]))
+    : c.allow.map((e) => (e.name === undefined ? e.path : { [e.name]: e.path }));
+  const config = {
+    listen: c.listen,
+    trustedKeys: c.trustedKeys,
+    allow,
+    ...(c.root ? { users: [], defaultUser: 'nobody' } : {}),
+    windowMs: AGENT_WINDOW_MS,
+    killGraceMs: 5000,
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+function nextSteps(s: { user: string; configPath: string; hasKeys: boolean; hasAllow: boolean }): string {
+  const steps: string[] = [];
+  if (s.user !== 'root') steps.push(`create the service user if it does not exist: useradd --system --no-create-home --shell /usr/sbin/nologin ${s.user}`);
+  if (!s.hasKeys) steps.push(`the agent will not start without a trusted key: ${HOW_TO_TRUST.replace('the config file', s.configPath)}`);
+  if (!s.hasAllow) steps.push(`list the programs it may start under "allow" in ${s.configPath}, e.g. {"echo": "/opt/dpns/bin/echo-service"}`);
+  steps.push('systemctl daemon-reload && systemctl enable --now dpns-launchd');
+  return `next:\n${steps.map((x) => `  - ${x}\n`).join('')}`;
+}

@@ -1,0 +1,136 @@
+// The dpns-launchd command: `run` (the default) serves name servers until SIGINT/SIGTERM;
+// `install` writes the systemd unit and a starter config. Start-up lines on stdout, logs on
+// stderr. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage or a bad setting.
+import yargs, { type Argv } from 'yargs';
+import { ConfigError, loadConfig } from './config.js';
+import { install, INSTALL_DEFAULTS } from './install.js';
+import { LedgerError } from './ledger.js';
+import { createLogger } from './log.js';
+import { LaunchAgent } from './server.js';
+import { VERSION } from './version.js';
+
+function runOptions(y: Argv) {
+  return y
+    .option('listen', { type: 'string', describe: 'HOST:PORT to listen on (env DPNS_LAUNCHD_LISTEN)', defaultDescription: '0.0.0.0:7701' })
+    .option('config', { type: 'string', describe: 'a JSON file of settings, e.g. {"trustedKeys":["<hex>"],"allow":{"echo":"/opt/dpns/bin/echo-service"}} (env DPNS_LAUNCHD_CONFIG)' })
+    .option('state-dir', { type: 'string', describe: 'identity key, ledger and epoch (env DPNS_LAUNCHD_STATE_DIR)', defaultDescription: '/var/lib/dpns-launchd as root, else ~/.local/state/dpns-launchd' })
+    .option('logs-dir', { type: 'string', describe: "where each service's stdout and stderr are appended (env DPNS_LAUNCHD_LOGS_DIR)", defaultDescription: '<state-dir>/logs' })
+    .option('trusted-key', { type: 'string', array: true, describe: 'hex Ed25519 public key of a name server to obey; repeatable (env DPNS_LAUNCHD_TRUSTED_KEYS, comma-separated)' })
+    .option('allow', { type: 'string', array: true, describe: 'a program it may run: /abs/path or NAME=/abs/path; repeatable (env DPNS_LAUNCHD_ALLOW)' })
+    .option('users', { type: 'string', array: true, describe: 'users a launch may name when the agent runs as root; "root" must be listed to run anything as root (env DPNS_LAUNCHD_USERS)' })
+    .option('default-user', { type: 'string', describe: 'the user when a launch names none and the agent runs as root (env DPNS_LAUNCHD_DEFAULT_USER)', defaultDescription: 'nobody' })
+    .option('window-ms', { type: 'number', describe: "how far a request's timestamp may be from this host's clock (env DPNS_LAUNCHD_WINDOW_MS)", defaultDescription: '30000' })
+    .option('kill-grace-ms', { type: 'number', describe: 'SIGTERM to SIGKILL, when a kill names no grace period (env DPNS_LAUNCHD_KILL_GRACE_MS)', defaultDescription: '5000' })
+    .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LAUNCHD_LOG_LEVEL', defaultDescription: 'info' })
+    .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LAUNCHD_LOG_FORMAT', defaultDescription: 'json' });
+}
+
+function installOptions(y: Argv) {
+  return y
+    .option('unit-dir', { type: 'string', default: INSTALL_DEFAULTS.unitDir, describe: 'where dpns-launchd.service is written' })
+    .option('config-path', { type: 'string', default: INSTALL_DEFAULTS.configPath, describe: 'where the starter config is written (an existing one is kept)' })
+    .option('force', { type: 'boolean', default: false, describe: 'replace an existing config' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be written, write nothing' })
+    .option('user', { type: 'string', default: INSTALL_DEFAULTS.user, describe: 'the service user; root lets the agent start services as other users' })
+    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: 'this node and this package\'s bin/dpns-launchd.js' })
+    .option('trusted-key', { type: 'string', array: true, default: [] as string[], describe: 'a name server key for the config; repeatable' })
+    .option('allow', { type: 'string', array: true, default: [] as string[], describe: 'a program for the config: /abs/path or NAME=/abs/path; repeatable' })
+    .option('listen', { type: 'string', default: INSTALL_DEFAULTS.listen, describe: 'HOST:PORT for the config' });
+}
+
+type RunArgs = Awaited<ReturnType<typeof runOptions>['argv']>;
+type InstallArgs = Awaited<ReturnType<typeof installOptions>['argv']>;
+type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs };
+
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | undefined;
+  let chosen: Chosen | undefined;
+  const parser = yargs(argv)
+    .scriptName('dpns-launchd')
+    .usage('$0 [run] [options]\n$0 install [options]')
+    .epilogue('The dpns launch agent starts and stops services on this host for the dpns name servers it trusts.\nSettings come from flags, then DPNS_LAUNCHD_* environment variables, then --config FILE, then defaults.')
+    .command(['run', '$0'], 'run the agent (the default)', runOptions, (args) => {
+      chosen = { cmd: 'run', args };
+    })
+    .command('install', 'write the systemd unit and a starter config', installOptions, (args) => {
+      chosen = { cmd: 'install', args };
+    })
+    .example('$0 --trusted-key KEY --allow echo=/opt/echo', 'run with settings given as flags')
+    .example('$0 install --user root --dry-run', 'show the unit and config it would write')
+    .wrap(Math.min(120, process.stdout.columns ?? 120))
+    .strict()
+    .version(VERSION)
+    .help()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'bad usage';
+    });
+  await parser.parseAsync();
+  if (usageError !== undefined) {
+    process.stderr.write(`dpns-launchd: ${usageError}\nRun dpns-launchd --help for the options.\n`);
+    return 2;
+  }
+  // --help and --version print and run no command.
+  if (chosen === undefined) return 0;
+  try {
+    if (chosen.cmd === 'install') return await runInstall(chosen.args);
+    return await runAgent(chosen.args);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`dpns-launchd: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function runInstall(a: InstallArgs): Promise<number> {
+  try {
+    await install({
+      unitDir: a['unit-dir'], configPath: a['config-path'], force: a.force, dryRun: a['dry-run'], user: a.user, exec: a.exec,
+      trustedKeys: a['trusted-key'], allow: a.allow, listen: a.listen, out: (t) => process.stdout.write(t),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`dpns-launchd install: ${err.code === 'EACCES' ? `no permission to write ${err.path ?? 'a file'}; run as root or choose --unit-dir and --config-path` : err.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function runAgent(a: RunArgs): Promise<number> {
+  const cfg = loadConfig({
+    config: a.config, listen: a.listen, stateDir: a['state-dir'], logsDir: a['logs-dir'], trustedKeys: a['trusted-key'], allow: a.allow,
+    users: a.users, defaultUser: a['default-user'], windowMs: a['window-ms'], killGraceMs: a['kill-grace-ms'], logLevel: a['log-level'],
+    logFormat: a['log-format'],
+  });
+  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+  const agent = new LaunchAgent({ ...cfg, logger });
+  try {
+    await agent.start();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? `${cfg.host}:${cfg.port} is already in use (another agent?); choose another with --listen`
+      : err.code === 'EACCES' ? `no permission for ${err.path ?? `${cfg.host}:${cfg.port}`}`
+      : e instanceof LedgerError ? err.message
+      : err.message;
+    logger.error('cannot start', { err });
+    process.stderr.write(`dpns-launchd: cannot start: ${why}\n`);
+    await agent.close();
+    return 1;
+  }
+  process.stdout.write(`dpns-launchd ${VERSION} listening on ${agent.url}\nidentity: ${agent.identity?.key.publicKey ?? '?'}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      logger.info('stopping; launched services keep running', { signal });
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await agent.close();
+  return 0;
+}

@@ -1,0 +1,67 @@
+// Dialing a host's launch agent for one operation: hello, one signed request, one reply.
+import { WebSocket } from 'ws';
+import { DpnsError, agent as A } from '@dpns/protocol';
+
+export interface AgentTarget {
+  host: string;
+  port: number;
+}
+
+/** Why an agent operation did not produce a reply: the `cause` of a LAUNCH_FAILED. */
+export type AgentFailure = 'AGENT_UNREACHABLE' | 'AGENT_BAD_RESPONSE';
+
+export class AgentCallError extends Error {
+  override readonly name = 'AgentCallError';
+  constructor(readonly failure: AgentFailure, message: string) {
+    super(message);
+  }
+}
+
+export interface AgentCallOptions {
+  key: A.SigningKey;
+  epoch: number;
+  timeoutMs: number;
+  /** Agent identities (hex) this name server accepts from that host; any when empty. */
+  pinned?: readonly string[];
+  /** Builds the operation once the hello is known (a launch seals its ticket to the hello's boxKey). */
+  build: (hello: A.AgentHello) => A.AgentOperation;
+}
+
+/** One operation on one agent. Resolves with the agent's reply (which may be a refusal). */
+export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, opts: AgentCallOptions): Promise<A.AgentReplyFor<O>> {
+  const where = `${target.host}:${target.port}`;
+  return new Promise((resolve, reject) => {
+    const url = `ws://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/`;
+    const ws = new WebSocket(url, { maxPayload: A.AGENT_MAX_FRAME_BYTES, handshakeTimeout: opts.timeoutMs, perMessageDeflate: false });
+    let stage: 'hello' | 'reply' | 'done' = 'hello';
+    const finish = (err: Error | undefined, reply?: A.AgentReplyFor<O>) => {
+      if (stage === 'done') return;
+      stage = 'done';
+      clearTimeout(timer);
+      ws.close();
+      if (err !== undefined) reject(err);
+      else resolve(reply as A.AgentReplyFor<O>);
+    };
+    const timer = setTimeout(() => finish(new AgentCallError('AGENT_UNREACHABLE', `the launch agent at ${where} did not answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    ws.on('error', (err) => finish(new AgentCallError('AGENT_UNREACHABLE', `cannot reach the launch agent at ${where}: ${err.message}`)));
+    ws.on('close', () => finish(new AgentCallError('AGENT_UNREACHABLE', `the launch agent at ${where} closed the connection without answering`)));
+    ws.on('message', (data) => {
+      const text = String(data);
+      try {
+        if (stage === 'hello') {
+          const hello = A.parseAgentHello(text);
+          if (opts.pinned !== undefined && opts.pinned.length > 0 && !opts.pinned.includes(hello.identity)) {
+            throw new DpnsError('BAD_RESPONSE', `the agent at ${where} has identity ${hello.identity}, which is not the one configured for that host`);
+          }
+          stage = 'reply';
+          const frame = A.buildAgentRequest(opts.key, opts.build(hello), { boxKey: hello.boxKey, epoch: opts.epoch });
+          ws.send(JSON.stringify(frame));
+        } else if (stage === 'reply') {
+          finish(undefined, A.parseAgentReply(text, op));
+        }
+      } catch (e) {
+        finish(new AgentCallError('AGENT_BAD_RESPONSE', (e as Error).message));
+      }
+    });
+  });
+}

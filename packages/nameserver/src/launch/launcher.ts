@@ -1,0 +1,231 @@
+// Launch on demand: starting an auto-start service through its host's agent, waiting for it
+// to advertise with its ticket, and killing it again. Concurrent launches of one service
+// share one attempt.
+import { DpnsError, newTicket, agent as A, type Location, type ServiceView } from '@dpns/protocol';
+import type { Logger } from '../log.js';
+import type { LaunchTickets, Op } from '../registry/ops.js';
+import type { Registry } from '../registry/registry.js';
+import { AgentCallError, callAgent, type AgentTarget } from './agent-client.js';
+
+export interface LauncherOptions {
+  registry: Registry;
+  commit(ops: Op[]): Promise<number>;
+  log: Logger;
+  key: A.SigningKey;
+  agentPort: number;
+  /** Name server endpoints handed to launched services. */
+  servers: string[];
+  /** Timeout of one agent operation. */
+  agentTimeoutMs: number;
+  epoch(): number;
+  now(): number;
+  /** Forgets the connection binding of a service that was killed. */
+  unbind(name: string): void;
+}
+
+interface Waiter {
+  resolve(loc: Location): void;
+}
+
+export class Launcher {
+  private readonly inflight = new Map<string, Promise<Location>>();
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(private readonly o: LauncherOptions) {}
+
+  /** Sets the name server endpoints handed to launched services. */
+  setServers(servers: string[]): void {
+    this.o.servers = servers;
+  }
+
+  /** Launches `name` (an auto-start service, or an alias of one) unless it runs; answers its address. */
+  async launch(name: string): Promise<{ service: Location; launched: boolean }> {
+    const svc = this.autoStart(name, 'launch');
+    if (svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
+      return { service: { name, service: svc.name, host: svc.host, port: svc.port }, launched: false };
+    }
+    let attempt = this.inflight.get(svc.name);
+    if (attempt === undefined) {
+      attempt = this.start(svc).finally(() => this.inflight.delete(svc.name));
+      this.inflight.set(svc.name, attempt);
+    }
+    const loc = await attempt;
+    return { service: { ...loc, name }, launched: true };
+  }
+
+  /** Called once a launched service's advertisement is durable. */
+  advertised(name: string): void {
+    const e = this.o.registry.get(name);
+    if (e?.kind !== 'service' || e.host === undefined || e.port === undefined) return;
+    this.waiters.get(name)?.resolve({ name, service: name, host: e.host, port: e.port });
+  }
+
+  /** Stops a launched service through its agent. */
+  async kill(name: string): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
+    const svc = this.autoStart(name, 'kill');
+    const tickets = this.o.registry.ticketsOf(svc.name);
+    if (svc.pid === undefined || tickets === undefined) {
+      throw new DpnsError('NOT_RUNNING', `${svc.name} has no launched process to kill (state ${svc.state})`, { details: { name: svc.name, state: svc.state } });
+    }
+    const spec = svc.spec as NonNullable<ServiceView['spec']>;
+    const pid = svc.pid;
+    await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now() } }]);
+    let reply: A.AgentReplyFor<'kill'>;
+    try {
+      reply = await callAgent(this.target(spec.host), 'kill', {
+        key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs + 10_000,
+        build: () => ({ op: 'kill', service: svc.name, launchId: tickets.launchId, pid }),
+      });
+    } catch (e) {
+      // The process may still run: put the entry back as it was and say why.
+      const cur = this.o.registry.get(svc.name);
+      if (cur?.kind === 'service' && cur.state === 'stopping') await this.o.commit([{ t: 'put', e: svc }]);
+      throw this.failure(svc.name, e, 'kill');
+    }
+    if (!reply.ok && reply.code !== 'NOT_LAUNCHED') {
+      throw new DpnsError('LAUNCH_FAILED', `the agent on ${spec.host} refused to kill ${svc.name}: ${reply.code}: ${reply.message}`, {
+        details: { name: svc.name, cause: `AGENT_${reply.code}` },
+      });
+    }
+    this.o.unbind(svc.name);
+    const revision = await this.o.commit(this.stoppedOps(svc.name));
+    if (!reply.ok) return { revision, alreadyGone: true };
+    return reply.signal === undefined ? { revision, alreadyGone: reply.alreadyGone } : { revision, signal: reply.signal, alreadyGone: reply.alreadyGone };
+  }
+
+  /** Kill (when something runs) then launch. */
+  async reset(name: string): Promise<{ service: Location }> {
+    const svc = this.autoStart(name, 'reset');
+    if (svc.pid !== undefined && this.o.registry.ticketsOf(svc.name) !== undefined) await this.kill(svc.name);
+    const { service } = await this.launch(name);
+    return { service };
+  }
+
+  private async start(svc: ServiceView): Promise<Location> {
+    const spec = svc.spec as NonNullable<ServiceView['spec']>;
+    const name = svc.name;
+    const tickets: LaunchTickets = { launchId: A.newLaunchId(), service: newTicket(), nameserver: newTicket() };
+    const base: ServiceView = { kind: 'service', name, state: 'starting', since: this.o.now(), spec };
+    await this.o.commit([{ t: 'put', e: base }, { t: 'tickets', n: name, v: tickets }]);
+    this.o.log.info('launching', { service: name, host: spec.host, program: spec.program, launchId: tickets.launchId });
+
+    let reply: A.AgentReplyFor<'launch'>;
+    try {
+      reply = await callAgent(this.target(spec.host), 'launch', {
+        key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs,
+        build: (hello) => {
+          const line = A.ticketLineText({ service: name, ticket: tickets.service, nameserverTicket: tickets.nameserver, servers: this.o.servers });
+          const op: A.AgentLaunchOp = {
+            op: 'launch', service: name, launchId: tickets.launchId, program: spec.program, args: spec.args, env: spec.env,
+            servers: this.o.servers, secret: A.sealTicketLine(line, hello.boxKey),
+          };
+          if (spec.cwd !== undefined) op.cwd = spec.cwd;
+          if (spec.user !== undefined) op.user = spec.user;
+          return op;
+        },
+      });
+    } catch (e) {
+      const err = this.failure(name, e, 'launch');
+      await this.fail(name, err);
+      throw err;
+    }
+    if (!reply.ok) {
+      const err = new DpnsError('LAUNCH_FAILED', `the agent on ${spec.host} refused to launch ${name}: ${reply.code}: ${reply.message}`, {
+        details: { name, cause: `AGENT_${reply.code}` },
+      });
+      await this.fail(name, err);
+      throw err;
+    }
+    const cur = this.o.registry.get(name);
+    if (cur?.kind === 'service' && (cur.state === 'starting' || cur.state === 'running') && cur.pid === undefined) {
+      await this.o.commit([{ t: 'put', e: { ...cur, pid: reply.pid } }]);
+    }
+
+    const pid = reply.pid;
+    return new Promise<Location>((resolve, reject) => {
+      let settled = false;
+      const done = (err: DpnsError | undefined, loc?: Location) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.waiters.delete(name);
+        if (err === undefined) {
+          resolve(loc as Location);
+          return;
+        }
+        void this.fail(name, err).then(() => reject(err), () => reject(err));
+      };
+      this.waiters.set(name, { resolve: (loc) => done(undefined, loc) });
+      // It may have advertised already, while the agent's reply was on its way.
+      const now = this.o.registry.get(name);
+      if (now?.kind === 'service' && now.state === 'running') {
+        queueMicrotask(() => done(undefined, this.location(now)));
+      }
+      const timer = setTimeout(() => {
+        done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) did not advertise itself within ${spec.startTimeoutMs} ms; it was stopped`, {
+          details: { name, cause: 'START_TIMEOUT' },
+        }));
+        // A straggler must not come up later holding a ticket that is no longer expected.
+        void callAgent(this.target(spec.host), 'kill', {
+          key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs + 10_000,
+          build: () => ({ op: 'kill', service: name, launchId: tickets.launchId, pid }),
+        }).catch(() => undefined);
+      }, spec.startTimeoutMs);
+      // The agent forgets processes that died: a launch missing from its ledger exited early.
+      const poll = setInterval(() => {
+        callAgent(this.target(spec.host), 'status', { key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs, build: () => ({ op: 'status' }) })
+          .then((r) => {
+            if (r.ok && !r.entries.some((e) => e.launchId === tickets.launchId)) {
+              done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) exited before it advertised itself; see the agent's log for its output`, {
+                details: { name, cause: 'EXITED_EARLY' },
+              }));
+            }
+          }, () => undefined);
+      }, 250);
+    });
+  }
+
+  /** Marks a launch failed, with the reason, and forgets its tickets. */
+  private async fail(name: string, err: DpnsError): Promise<void> {
+    const cur = this.o.registry.get(name);
+    if (cur?.kind !== 'service' || cur.spec === undefined || cur.state === 'running') return;
+    const cause = typeof err.details?.cause === 'string' ? `${err.details.cause}: ` : '';
+    await this.o.commit([
+      { t: 'put', e: { kind: 'service', name, state: 'failed', since: this.o.now(), spec: cur.spec, reason: `${cause}${err.message}` } },
+      { t: 'tickets', n: name, v: null },
+    ]);
+  }
+
+  private stoppedOps(name: string): Op[] {
+    const cur = this.o.registry.get(name);
+    if (cur?.kind !== 'service' || cur.spec === undefined) return [];
+    return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: this.o.now(), spec: cur.spec } }, { t: 'tickets', n: name, v: null }];
+  }
+
+  private failure(name: string, e: unknown, verb: string): DpnsError {
+    if (e instanceof DpnsError) return e;
+    if (e instanceof AgentCallError) {
+      return new DpnsError('LAUNCH_FAILED', `cannot ${verb} ${name}: ${e.message}`, { details: { name, cause: e.failure } });
+    }
+    return new DpnsError('LAUNCH_FAILED', `cannot ${verb} ${name}: ${(e as Error).message}`, { details: { name, cause: 'INTERNAL' } });
+  }
+
+  private autoStart(name: string, verb: string): ServiceView {
+    const { service } = this.o.registry.resolve(name);
+    if (service.spec === undefined) {
+      throw new DpnsError('WRONG_KIND', `${service.name} is not an auto-start service, so dpns cannot ${verb} it; register it with dpns add`, {
+        details: { name: service.name },
+      });
+    }
+    return service;
+  }
+
+  private location(svc: ServiceView): Location {
+    return { name: svc.name, service: svc.name, host: svc.host as string, port: svc.port as number };
+  }
+
+  private target(host: string): AgentTarget {
+    return { host, port: this.o.agentPort };
+  }
+}
