@@ -13,3 +13,9 @@ export const CLI_BIN = resolve(REPO_ROOT, 'packages/client/bin/dpns.js');
 
 /** Compiled fixture programs (e2e/src/harness/fixtures/*.ts). */
 export const FIXTURES_DIR = resolve(REPO_ROOT, 'e2e/dist/harness/fixtures');
+
+/** The launch agent's command, as `pnpm exec dpns-launchd` runs it. */
+export const LAUNCHD_BIN = resolve(REPO_ROOT, 'packages/launchd/bin/dpns-launchd.js');
+
+/** The example service users register first. */
+export const ECHO_SERVICE = resolve(REPO_ROOT, 'examples/echo-service/echo-service.mjs');
