@@ -4,6 +4,7 @@
 import {
   assertName, compileGlob, DpnsError, isDpnsError,
   type EntryView, type LaunchTicket, type Location, type MethodName, type Params, type Result, type TicketPairParams,
+  type SingleWatchEvent,
   type WatchEventParams,
 } from '@dpns/protocol';
 import { Advertisement, type AdvertisementLink } from './advertisement.js';
@@ -89,7 +90,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
   readonly #session: Session;
   readonly #watches = new Set<Watch>();
   readonly #watchById = new Map<string, Watch>();
-  readonly #earlyEvents = new Map<string, WatchEventParams[]>();
+  readonly #earlyEvents = new Map<string, SingleWatchEvent[]>();
   readonly #ads = new Map<string, Advertisement>();
   readonly #tickets = new TicketHolder();
   readonly #serverRequests = new ServerRequests();
@@ -392,7 +393,12 @@ export class DpnsClient extends Emitter<ClientEvents> {
     this.emit('disconnect', reason);
   }
 
-  #routeEvent(p: WatchEventParams): void {
+  #routeEvent(params: WatchEventParams): void {
+    const { watchIds, ...change } = params;
+    for (const watchId of watchIds) this.#routeOne({ ...change, watchId });
+  }
+
+  #routeOne(p: SingleWatchEvent): void {
     const w = this.#watchById.get(p.watchId);
     if (w !== undefined) {
       w.deliver(p);

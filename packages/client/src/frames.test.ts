@@ -12,8 +12,8 @@ test('results, errors, hello, watch events and unknown notifications', () => {
     params: { server: 'dpns', version: '1', protocol: 1, nonce: 'a'.repeat(64), heartbeatMs: 1000, maxFrameBytes: 1024, revision: 0 },
   }));
   assert.equal(hello.kind, 'hello');
-  const ev = parseFrame('{"jsonrpc":"2.0","method":"watch.event","params":{"watchId":"w1","revision":2,"type":"delete","name":"/a"}}');
-  assert.deepEqual(ev, { kind: 'watch.event', params: { watchId: 'w1', revision: 2, type: 'delete', name: '/a' } });
+  const ev = parseFrame('{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":["w1"],"revision":2,"type":"delete","name":"/a"}}');
+  assert.deepEqual(ev, { kind: 'watch.event', params: { watchIds: ['w1'], revision: 2, type: 'delete', name: '/a' } });
   assert.deepEqual(parseFrame('{"jsonrpc":"2.0","method":"future.thing","params":{}}'), { kind: 'unknown', method: 'future.thing' });
 });
 
@@ -22,7 +22,7 @@ test('anything malformed is BAD_RESPONSE', () => {
     'not json', '[]', '{"id":1,"result":1}', '{"jsonrpc":"2.0","id":{},"result":1}', '{"jsonrpc":"2.0","id":1}',
     '{"jsonrpc":"2.0","id":1,"error":{"message":"x"}}',
     '{"jsonrpc":"2.0","method":"hello","params":{"server":"dpns"}}',
-    '{"jsonrpc":"2.0","method":"watch.event","params":{"watchId":"w1","revision":2,"type":"put","name":"/a"}}',
+    '{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":["w1"],"revision":2,"type":"put","name":"/a"}}',
   ]) {
     assert.throws(() => parseFrame(bad), (e) => isDpnsError(e, 'BAD_RESPONSE'), bad);
   }

@@ -69,13 +69,13 @@ function hello(p: unknown): HelloParams {
 
 function watchEvent(p: unknown): WatchEventParams {
   if (
-    !isObject(p) || typeof p.watchId !== 'string' || typeof p.revision !== 'number' ||
+    !isObject(p) || !Array.isArray(p.watchIds) || p.watchIds.length === 0 || !p.watchIds.every((id) => typeof id === 'string') || typeof p.revision !== 'number' ||
     (p.type !== 'put' && p.type !== 'delete') || typeof p.name !== 'string' ||
     (p.entry !== undefined && !isEntryView(p.entry)) || (p.type === 'put' && p.entry === undefined)
   ) {
     throw badResponse('a watch.event notification is malformed');
   }
-  const ev: WatchEventParams = { watchId: p.watchId, revision: p.revision, type: p.type, name: p.name };
+  const ev: WatchEventParams = { watchIds: p.watchIds as string[], revision: p.revision, type: p.type, name: p.name };
   if (p.entry !== undefined) ev.entry = p.entry;
   return ev;
 }

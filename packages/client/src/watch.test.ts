@@ -105,8 +105,8 @@ test('re-sync after a reconnect emits the differences as resync events', async (
     if (conn.n === 1) {
       conn.reply(req.id, { watchId: 'w1', revision: 5, entries: [entry('/a', 1), entry('/b', 2), entry('/c', 3)] });
       // An event at or below the snapshot revision is already in the snapshot: ignored.
-      conn.notify('watch.event', { watchId: 'w1', revision: 5, type: 'delete', name: '/a' });
-      conn.notify('watch.event', { watchId: 'w1', revision: 6, type: 'put', name: '/d', entry: entry('/d', 4) });
+      conn.notify('watch.event', { watchIds: ['w1'], revision: 5, type: 'delete', name: '/a' });
+      conn.notify('watch.event', { watchIds: ['w1'], revision: 6, type: 'put', name: '/d', entry: entry('/d', 4) });
     } else {
       conn.reply(req.id, { watchId: 'w9', revision: 9, entries: [entry('/b', 2), entry('/c', 33), entry('/e', 5)] });
     }

@@ -5,7 +5,7 @@
 // and emits synthetic events, `source: 'resync'`, for every entry that appeared, changed or
 // vanished meanwhile, then a 'resync' event. A consumer that applies events in order therefore
 // ends up with the server's state, though it may not see every intermediate state.
-import { DpnsError, isDpnsError, type EntryView, type Result, type WatchEventParams } from '@dpns/protocol';
+import { DpnsError, isDpnsError, type EntryView, type Result, type SingleWatchEvent } from '@dpns/protocol';
 import { Emitter } from './emitter.js';
 import { diffEntries } from './watch-diff.js';
 
@@ -119,7 +119,7 @@ export class Watch extends Emitter<WatchEvents> implements AsyncIterable<WatchEv
   }
 
   /** @internal A `watch.event` for this watch's current subscription. */
-  deliver(p: WatchEventParams): void {
+  deliver(p: SingleWatchEvent): void {
     if (this.#state !== 'active' || p.watchId !== this.#watchId || p.revision <= this.#revision) return;
     if (p.type === 'delete') this.#known.delete(p.name);
     else if (p.entry !== undefined) this.#known.set(p.name, p.entry);

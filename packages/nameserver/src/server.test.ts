@@ -118,8 +118,8 @@ test('a closed connection takes its advertisements out of running at once, and w
     await svc.ok('advertiseService', { name: '/c/a', host: 'h', port: 1 });
     svc.ws.terminate();
     await until(async () => watcher.notes.some((n) => (n.params as { entry?: ServiceView }).entry?.state === 'lost'), 2000);
-    const types = watcher.notes.map((n) => (n.params as { watchId: string; entry?: ServiceView }));
-    assert.ok(types.every((t) => t.watchId === w.watchId));
+    const types = watcher.notes.map((n) => (n.params as { watchIds: string[]; entry?: ServiceView }));
+    assert.ok(types.every((t) => t.watchIds.length === 1 && t.watchIds[0] === w.watchId));
     assert.deepEqual(types.map((t) => t.entry?.state), ['running', 'lost']);
     watcher.ws.close();
   });
@@ -217,5 +217,22 @@ test('a read never reports a change before that change is durable and acknowledg
     await Promise.all([write, read]);
     assert.deepEqual(order, ['write-ack', 'read']);
     p.ws.close();
+  });
+});
+
+test('a connection with several matching watches gets one frame per change naming them all', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const a = await p.ok('watch', { pattern: '/m/*' });
+    const b = await p.ok('watch', { pattern: '*' });
+    await p.ok('watch', { pattern: '/other/*' });
+    const w = await Peer.open(ns.url);
+    await w.ok('advertiseService', { name: '/m/x', host: 'h', port: 1 });
+    await until(async () => p.notes.length > 0, 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.notes.length, 1);
+    assert.deepEqual(((p.notes[0]?.params as { watchIds: string[] }).watchIds).sort(), [a.watchId, b.watchId].sort());
+    p.ws.close();
+    w.ws.close();
   });
 });

@@ -154,8 +154,19 @@ export class NameServer {
       log.debug('connection error', { conn: conn.id, err: err.message });
     });
     ws.on('pong', () => this.heartbeat.alive(conn));
+    let corked = false;
     ws.on('message', (data: Buffer, isBinary) => {
       this.heartbeat.alive(conn);
+      // Frames that arrived in one read are handled in one go; their immediate answers leave in
+      // one write instead of one syscall each, which is most of the cost of a pipelined find.
+      if (!corked) {
+        corked = true;
+        conn.cork();
+        process.nextTick(() => {
+          corked = false;
+          conn.uncork();
+        });
+      }
       rpc.onFrame(conn, data, isBinary);
     });
     ws.on('close', () => this.onClose(conn));

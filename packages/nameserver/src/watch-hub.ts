@@ -1,5 +1,6 @@
 // Watches: grouped by pattern, so a change is matched once per distinct pattern and not
-// once per watcher, and its JSON is built once per change and spliced into each frame.
+// once per watcher; its JSON is built once per change, and each connection gets one frame
+// per change that lists its matching watches.
 import { compileGlob, type Glob } from '@dpns/protocol';
 import type { Change } from './registry/ops.js';
 
@@ -48,23 +49,86 @@ export class WatchHub {
     return true;
   }
 
-  /** Tells every matching watch about the changes of one revision. */
+  /**
+   * Tells every matching watch about the changes of one revision. The frames are queued and
+   * sent in slices of at most FANOUT_SLICE frames, one slice per turn of the event loop, so a
+   * request that arrives during a large fan-out waits for one slice, not for all of it.
+   * The queue is first in, first out: each watcher still sees changes in revision order.
+   */
   publish(changes: readonly Change[], revision: number): void {
     if (this.count === 0 || changes.length === 0) return;
-    const touched = new Set<WatchSink>();
     for (const ch of changes) {
-      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: ch.entry } : {}) }).slice(1);
+      // One frame per connection: a connection holding many matching watches gets their ids in one list.
+      const ids = new Map<WatchSink, string[]>();
       for (const g of this.groups.values()) {
         if (!g.glob.match(ch.name)) continue;
         for (const [id, sink] of g.watches) {
-          if (!touched.has(sink)) {
-            touched.add(sink);
-            sink.cork();
-          }
-          sink.sendRaw(`{"jsonrpc":"2.0","method":"watch.event","params":{"watchId":"${id}",${body}}`);
+          const list = ids.get(sink);
+          if (list === undefined) ids.set(sink, [id]);
+          else list.push(id);
         }
       }
+      if (ids.size === 0) continue;
+      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: ch.entry } : {}) }).slice(1);
+      for (const [sink, list] of ids) {
+        this.queue.push(sink, `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`);
+      }
+    }
+    if (!this.draining && this.queue.length > 0) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private readonly queue = new FrameQueue();
+  private draining = false;
+
+  private drain(): void {
+    const touched = new Set<WatchSink>();
+    for (let n = 0; n < FANOUT_SLICE && this.queue.length > 0; n++) {
+      const [sink, frame] = this.queue.shift();
+      if (!touched.has(sink)) {
+        touched.add(sink);
+        sink.cork();
+      }
+      sink.sendRaw(frame);
     }
     for (const s of touched) s.uncork();
+    if (this.queue.length > 0) setImmediate(() => this.drain());
+    else this.draining = false;
+  }
+}
+
+/** Frames sent per turn of the event loop during a fan-out. */
+const FANOUT_SLICE = 256;
+
+/** A FIFO of (sink, frame) pairs in two parallel arrays with a moving head, compacted now and then. */
+class FrameQueue {
+  private sinks: WatchSink[] = [];
+  private frames: string[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  push(sink: WatchSink, frame: string): void {
+    this.sinks.push(sink);
+    this.frames.push(frame);
+  }
+
+  shift(): [WatchSink, string] {
+    const i = this.head++;
+    const out: [WatchSink, string] = [this.sinks[i] as WatchSink, this.frames[i] as string];
+    if (this.head === this.frames.length) {
+      this.sinks = [];
+      this.frames = [];
+      this.head = 0;
+    } else if (this.head > 65_536) {
+      this.sinks = this.sinks.slice(this.head);
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    return out;
   }
 }

@@ -24,6 +24,11 @@ export function compileGlob(pattern: unknown, where = 'pattern'): Glob {
   if (typeof pattern !== 'string') {
     throw new DpnsError('INVALID_PATTERN', `${where}: a pattern must be a string, got ${typeof pattern}`, { details: { field: where } });
   }
+  // A plain name is its own matcher: cheap to make, and caching every name looked up would
+  // only push the real patterns out of the cache.
+  if (!hasWildcard(pattern) && pattern.length > 0 && pattern.length <= MAX_PATTERN_LENGTH && !pattern.includes('\0')) {
+    return { pattern, literalPrefix: pattern, isLiteral: true, match: (s) => s === pattern };
+  }
   const hit = cache.get(pattern);
   if (hit !== undefined) return hit;
   const glob = build(pattern, where);

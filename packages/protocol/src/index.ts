@@ -10,7 +10,7 @@ export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './metho
 export type { Methods, MethodName, Params, Result } from './methods.js';
 export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
 export type {
-  RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, TicketPairParams,
+  RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, SingleWatchEvent, TicketPairParams,
   TicketChallengeRequest,
   ServerNotification, ServerMessage,
 } from './messages.js';

@@ -47,9 +47,12 @@ export interface HelloParams {
   revision: number;
 }
 
-/** A change seen by a watch. */
+/**
+ * A change seen by watches: one notification per connection and change, naming every watch of
+ * that connection whose pattern matches it.
+ */
 export interface WatchEventParams {
-  watchId: string;
+  watchIds: string[];
   /** The revision that made the change; revisions only grow. */
   revision: number;
   type: 'put' | 'delete';
@@ -57,6 +60,9 @@ export interface WatchEventParams {
   /** The entry after the change (absent for `delete`). */
   entry?: EntryView;
 }
+
+/** One watch's share of a `watch.event`: what a client library hands the watch it names. */
+export type SingleWatchEvent = Omit<WatchEventParams, 'watchIds'> & { watchId: string };
 
 /**
  * Sent to a launched service's connection after authenticateService: the pair, sealed under

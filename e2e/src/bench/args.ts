@@ -1,0 +1,101 @@
+// The benchmark's command line: which scenarios, how long, how big.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** Every scenario, in the order they run and print. */
+export const SCENARIOS = ['echo', 'find', 'advertise', 'list', 'rss', 'watch', 'etcd'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchConfig {
+  only: ReadonlySet<ScenarioName>;
+  quick: boolean;
+  durationMs: number;
+  warmupMs: number;
+  /** Connections and requests in flight for the throughput shapes. */
+  connections: number;
+  inFlight: number;
+  /** Services registered before `find` runs. */
+  findServices: number;
+  /** Names registered for `list` and `rss`: groups × per group. */
+  listGroups: number;
+  listPerGroup: number;
+  /** Watch shape: connections × watches per connection, and the writer's pace. */
+  watchConnections: number;
+  watchesPerConnection: number;
+  watchWritesPerSec: number;
+  json: boolean;
+  /** When set, every name server runs with `node --cpu-prof` and writes its profile here. */
+  profileDir: string | undefined;
+}
+
+const USAGE = `usage: node e2e/dist/bench/main.js [options]
+
+  --only LIST       comma-separated scenarios: ${SCENARIOS.join(',')}
+  --duration SEC    measured seconds per shape (default 5; 1 with --quick)
+  --warmup SEC      warm-up seconds before each shape (default 1; 0.3 with --quick)
+  --quick           a short run with smaller registries, to check that everything works
+  --json            also print the result rows as one JSON document on stdout
+  --profile DIR     run each name server under node --cpu-prof, profiles written to DIR
+                    (open them in Chrome DevTools or speedscope)
+  -h, --help        this text
+`;
+
+/** Parses argv; prints usage and exits 2 on a bad flag. */
+export function parseBenchArgs(argv: string[]): BenchConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        only: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        profile: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const only = new Set<ScenarioName>();
+  for (const s of (values.only ?? SCENARIOS.join(',')).split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(SCENARIOS as readonly string[]).includes(s)) usage(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
+    only.add(s as ScenarioName);
+  }
+  return {
+    only,
+    quick,
+    durationMs: seconds(values.duration, quick ? 1 : 5, '--duration'),
+    warmupMs: seconds(values.warmup, quick ? 0.3 : 1, '--warmup'),
+    connections: 8,
+    inFlight: 64,
+    findServices: quick ? 1_000 : 10_000,
+    listGroups: quick ? 100 : 1_000,
+    listPerGroup: 100,
+    watchConnections: quick ? 4 : 20,
+    watchesPerConnection: quick ? 250 : 500,
+    watchWritesPerSec: 50,
+    json: values.json ?? false,
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+  };
+}
+
+function seconds(v: string | undefined, dflt: number, flag: string): number {
+  if (v === undefined) return dflt * 1000;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) usage(`${flag}: expected seconds between 0 and 3600, got "${v}"`);
+  return n * 1000;
+}
+
+function usage(why: string): never {
+  process.stderr.write(`${why}\n\n${USAGE}`);
+  process.exit(2);
+}

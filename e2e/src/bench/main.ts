@@ -1,0 +1,71 @@
+// `pnpm bench`: every scenario side by side in one run, a status line per shape on stderr,
+// one table, the ratios and the issue's targets on stdout. It measures; it never asserts.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseBenchArgs } from './args.js';
+import { BenchContext } from './context.js';
+import { cleanupAll, installSignalHandlers, isAborting } from './lifecycle.js';
+import { status, table } from './report.js';
+import { runAdvertise } from './scenarios/advertise.js';
+import { runEcho } from './scenarios/echo.js';
+import { runEtcd } from './scenarios/etcd.js';
+import { runFind } from './scenarios/find.js';
+import { runRegistry100k } from './scenarios/registry100k.js';
+import { runWatch } from './scenarios/watch.js';
+import { ratios, verdicts } from './targets.js';
+
+async function main(): Promise<number> {
+  const cfg = parseBenchArgs(process.argv.slice(2));
+  installSignalHandlers();
+  const ctx = new BenchContext(cfg);
+  const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; ` +
+    `${cfg.durationMs / 1000} s per shape after ${cfg.warmupMs / 1000} s warm-up${cfg.quick ? ' (quick)' : ''}`;
+  // Other work on the machine moves every figure; the load average at both ends says how much there was.
+  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
+  status(`${machine}; load average ${loadBefore}`);
+  const steps: [boolean, string, () => Promise<void>][] = [
+    [cfg.only.has('echo') && !cfg.only.has('find'), 'echo', () => runEcho(ctx)],
+    [cfg.only.has('find'), cfg.only.has('echo') ? 'echo+find' : 'find', () => runFind(ctx, cfg.only.has('echo'))],
+    [cfg.only.has('advertise'), 'advertise', () => runAdvertise(ctx)],
+    [cfg.only.has('list') || cfg.only.has('rss'), 'list/rss', () => runRegistry100k(ctx, { list: cfg.only.has('list'), rss: cfg.only.has('rss') })],
+    [cfg.only.has('watch'), 'watch', () => runWatch(ctx)],
+    [cfg.only.has('etcd'), 'etcd', () => runEtcd(ctx)],
+  ];
+  let failed = 0;
+  for (const [selected, name, run] of steps) {
+    if (!selected) continue;
+    if (isAborting()) break;
+    try {
+      await run();
+    } catch (e) {
+      // One broken scenario must not hide the others' figures.
+      failed++;
+      status(`${name}: FAILED: ${(e as Error).stack ?? String(e)}`);
+      await cleanupAll();
+    }
+  }
+  await cleanupAll();
+
+  const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const out: string[] = ['', `${machine}; load average ${loadBefore} before, ${loadAfter} after`, '', table(ctx.rows), ''];
+  const r = ratios(ctx);
+  if (r.length > 0) out.push('Ratios:', ...r.map((x) => `  ${x}`), '');
+  out.push(`Targets${cfg.quick ? ' (quick run: smaller registries and 1 s shapes; indicative only)' : ''}:`);
+  for (const v of verdicts(ctx)) {
+    const mark = v.met === undefined ? '  -  ' : v.met ? ' MET ' : ' MISS';
+    out.push(`  [${mark}] ${v.target}: ${v.measured}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (cfg.json) process.stdout.write(`${JSON.stringify({ config: { ...cfg, only: [...cfg.only] }, rows: ctx.rows })}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+// An explicit exit: a child that a failed start left behind must not keep the run alive
+// (the exit hooks still kill whatever is registered).
+main().then(
+  (code) => process.exit(code),
+  async (e: unknown) => {
+    status(`failed: ${(e as Error).stack ?? String(e)}`);
+    await cleanupAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,95 @@
+// The name server under test: the real binary in its own process (through the e2e harness),
+// so its memory is its own and the generator does not share its event loop.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BenchConfig } from './args.js';
+import { NAMESERVER_BIN, removeTempDirs, startServerProcess } from '../harness/index.js';
+import { onCleanup, removeDir, spawnUntil, stopChild, tempDir } from './lifecycle.js';
+import { readMemory, type Memory } from './memory.js';
+import { openMany, type RpcConn } from './rpc-conn.js';
+
+/** A name server started for one scenario, with what the scenario needs to drive it. */
+export interface BenchServer {
+  readonly url: string;
+  readonly pid: number;
+  readonly token: string;
+  memory(): Memory;
+  /** Opens `n` connections, logged in as admin when `admin` is true. */
+  connect(n: number, admin: boolean): Promise<RpcConn[]>;
+  /** Stops the process and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+interface Proc {
+  url: string;
+  pid: number;
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function harnessProc(args: string[]): Promise<Proc> {
+  const proc = await startServerProcess({ args });
+  return {
+    url: proc.url, pid: proc.pid, token: proc.token,
+    stop: async () => {
+      await proc.stop();
+      await removeTempDirs(proc.dataDir);
+    },
+  };
+}
+
+const LISTENING = /^dpns-nameserver \S+ listening on (ws:\/\/\S+)/;
+
+/**
+ * The same binary under `node --cpu-prof`: the harness cannot pass node flags, and
+ * NODE_OPTIONS does not take --cpu-prof, so this spawns it directly. The profile is
+ * written when the server exits after SIGTERM.
+ */
+async function profiledProc(args: string[], profileDir: string): Promise<Proc> {
+  const dataDir = tempDir('ns');
+  const { child, match, output } = await spawnUntil(process.execPath, [
+    '--cpu-prof', `--cpu-prof-dir=${profileDir}`, NAMESERVER_BIN, '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args,
+  ], LISTENING);
+  // The token line follows the listening line; the file itself is what counts.
+  await new Promise((r) => setTimeout(r, 100));
+  const token = (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
+  if (token === '') throw new Error(`no admin token in ${dataDir}:\n${output.join('\n')}`);
+  return {
+    url: match[1] as string, pid: child.pid ?? -1, token,
+    stop: async () => {
+      await stopChild(child, 10_000);
+      removeDir(dataDir);
+    },
+  };
+}
+
+/** Starts a fresh name server with an empty data directory (profiled when `cfg.profileDir` is set). */
+export async function startBenchServer(cfg: BenchConfig, args: string[] = []): Promise<BenchServer> {
+  const proc = cfg.profileDir === undefined ? await harnessProc(args) : await profiledProc(args, cfg.profileDir);
+  const conns: RpcConn[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await Promise.allSettled(conns.map((c) => c.close()));
+      await proc.stop();
+    })();
+    return stopped;
+  };
+  const forget = onCleanup(stop);
+  return {
+    url: proc.url,
+    pid: proc.pid,
+    token: proc.token,
+    memory: () => readMemory(proc.pid),
+    async connect(n, admin) {
+      const opened = await openMany(proc.url, n);
+      conns.push(...opened);
+      if (admin) await Promise.all(opened.map((c) => c.login(proc.token)));
+      return opened;
+    },
+    async stop() {
+      forget();
+      await stop();
+    },
+  };
+}

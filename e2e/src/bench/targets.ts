@@ -1,0 +1,80 @@
+// The issue's targets, checked against a run's rows, and the ratios printed beside them.
+import type { BenchContext } from './context.js';
+import { fmtMB, fmtMs, fmtOps } from './report.js';
+
+export interface Verdict {
+  target: string;
+  /** undefined when the shapes it needs did not run. */
+  met: boolean | undefined;
+  measured: string;
+}
+
+export function ratios(ctx: BenchContext): string[] {
+  const out: string[] = [];
+  const ratio = (a: string, b: string, what: string, pick: 'opsPerSec' | 'p50Ms' | 'p99Ms'): void => {
+    const x = ctx.get(a)?.[pick];
+    const y = ctx.get(b)?.[pick];
+    if (x !== undefined && y !== undefined && y > 0) out.push(`${what}: ${(x / y).toFixed(2)}× (${fmt(pick, x)} / ${fmt(pick, y)})`);
+  };
+  ratio('find', 'echo', 'find / echo ceiling, ops/s', 'opsPerSec');
+  ratio('find', 'etcd.get', 'dpns find / etcd get, ops/s at 64 in flight', 'opsPerSec');
+  ratio('find.single', 'etcd.get.single', 'dpns find / etcd get, one client p50', 'p50Ms');
+  ratio('advertise', 'etcd.put', 'dpns durable advertise / etcd durable put, ops/s', 'opsPerSec');
+  const watchers = (ctx.cfg.watchConnections * ctx.cfg.watchesPerConnection).toLocaleString('en-US');
+  ratio('watch', 'etcd.watch', `dpns / etcd write p99 under ${watchers} watchers`, 'p99Ms');
+  return out;
+}
+
+function fmt(pick: 'opsPerSec' | 'p50Ms' | 'p99Ms', v: number): string {
+  return pick === 'opsPerSec' ? `${fmtOps(v)} ops/s` : `${fmtMs(v)} ms`;
+}
+
+export function verdicts(ctx: BenchContext): Verdict[] {
+  const find = ctx.get('find');
+  const echo = ctx.get('echo');
+  const single = ctx.get('find.single');
+  const etcdSingle = ctx.get('etcd.get.single');
+  const adv = ctx.get('advertise');
+  const put = ctx.get('etcd.put');
+  const list = ctx.get('list');
+  const rss = ctx.get('rss');
+  const watch = ctx.get('watch');
+  const v: Verdict[] = [];
+  const both = (a: number | undefined, b: number | undefined): [number, number] | undefined => (a === undefined || b === undefined ? undefined : [a, b]);
+
+  const fe = both(find?.opsPerSec, echo?.opsPerSec);
+  v.push({
+    target: 'find at 64 in flight ≥ 80% of the echo ceiling',
+    met: fe && fe[0] >= 0.8 * fe[1],
+    measured: fe ? `${((fe[0] / fe[1]) * 100).toFixed(0)}% (${fmtOps(fe[0])} vs ${fmtOps(fe[1])} ops/s)` : 'not run',
+  });
+  v.push({
+    target: "one client's find p50 < 0.2 ms (etcd 0.63 ms)",
+    met: single?.p50Ms === undefined ? undefined : single.p50Ms < 0.2,
+    measured: single?.p50Ms === undefined ? 'not run'
+      : `${fmtMs(single.p50Ms)} ms${etcdSingle?.p50Ms === undefined ? '' : ` (etcd here: ${fmtMs(etcdSingle.p50Ms)} ms)`}`,
+  });
+  const ap = both(adv?.opsPerSec, put?.opsPerSec);
+  v.push({
+    target: 'durable advertise ≥ 2× etcd durable put',
+    met: ap && ap[0] >= 2 * ap[1],
+    measured: ap ? `${(ap[0] / ap[1]).toFixed(2)}× (${fmtOps(ap[0])} vs ${fmtOps(ap[1])} ops/s)` : adv ? `${fmtOps(adv.opsPerSec)} ops/s, etcd not run` : 'not run',
+  });
+  v.push({
+    target: 'list over 100,000 names with a prefix pattern < 5 ms p99',
+    met: list?.p99Ms === undefined ? undefined : list.p99Ms < 5 && list.verified === true,
+    measured: list?.p99Ms === undefined ? 'not run' : `p99 ${fmtMs(list.p99Ms)} ms${list.verified === true ? '' : ' (wrong answer)'}`,
+  });
+  v.push({
+    target: '100,000 services < 150 MB RSS',
+    // 150 MB read as MiB would be generous by 5 %; compare in bytes.
+    met: rss?.rssMB === undefined ? undefined : rss.rssMB * 1024 * 1024 < 150e6,
+    measured: rss?.rssMB === undefined ? 'not run' : `${fmtMB(rss.rssMB)} MiB (${((rss.rssMB * 1024 * 1024) / 1e6).toFixed(0)} MB)`,
+  });
+  v.push({
+    target: 'with 10,000 watches on /* a write answers < 10 ms p99 and every watcher sees it',
+    met: watch?.p99Ms === undefined ? undefined : watch.p99Ms < 10 && watch.verified === true,
+    measured: watch?.p99Ms === undefined ? 'not run' : `p99 ${fmtMs(watch.p99Ms)} ms; ${watch.note ?? ''}`,
+  });
+  return v;
+}
