@@ -243,3 +243,26 @@ test('launched services outlive their agent, which picks them up again from its 
   await ok(['kill', '/net/survivor']);
   await gone(pid);
 });
+
+test('restart on-failure: a service whose process dies is launched again', { skip: why }, async () => {
+  const h = net.hosts[2];
+  assert.ok(h);
+  await ok(['add', '/net/phoenix', '--host', h.addr, '--program', 'echo', '--arg=--host', `--arg=${h.addr}`, '--env', `DPNS_ADVERTISE_HOST=${h.addr}`, '--restart', 'on-failure']);
+  await ok(['find', '/net/phoenix']);
+  const first = await entry('/net/phoenix');
+  assert.ok(first.pid !== undefined);
+  process.kill(first.pid, 'SIGKILL');
+  const t0 = Date.now();
+  let now = first;
+  while (!(now.state === 'running' && now.pid !== first.pid)) {
+    if (Date.now() - t0 > 15_000) throw new Error(`not relaunched: ${JSON.stringify(now)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    now = await entry('/net/phoenix');
+  }
+  const [, host, port] = (await ok(['find', '/net/phoenix'])).trim().split(' ');
+  assert.equal(await echo(host as string, Number(port), 'risen'), 'risen\n');
+  // A kill is on purpose: no restart follows.
+  await ok(['kill', '/net/phoenix']);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await entry('/net/phoenix')).state, 'stopped');
+});

@@ -10,6 +10,9 @@ export class Liveness implements Bindings {
   private readonly bound = new Map<string, Connection>();
   private graceTimer: NodeJS.Timeout | undefined;
 
+  /** Told of every service that became `lost`, once that is durable. */
+  onLost: (name: string) => void = () => undefined;
+
   constructor(
     private readonly registry: Registry,
     private readonly commit: (ops: Op[]) => Promise<number>,
@@ -47,7 +50,7 @@ export class Liveness implements Bindings {
       ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now));
     }
     conn.advertised.clear();
-    return this.commit(ops);
+    return this.commit(ops).then(() => this.told(ops));
   }
 
   /**
@@ -68,10 +71,14 @@ export class Liveness implements Bindings {
         if (this.bound.has(name)) continue;
         ops.push(...planLost(this.registry, name, `its advertiser did not come back within ${graceMs} ms of the name server restarting`, now()));
       }
-      this.commit(ops).catch(() => undefined);
+      this.commit(ops).then(() => this.told(ops), () => undefined);
     }, graceMs);
     this.graceTimer.unref();
     return waiting.length;
+  }
+
+  private told(ops: Op[]): void {
+    for (const op of ops) if (op.t === 'put' && op.e.kind === 'service' && op.e.state === 'lost') this.onLost(op.e.name);
   }
 
   stop(): void {

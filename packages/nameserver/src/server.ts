@@ -16,6 +16,7 @@ import { Registry, type RegistrySnapshot } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
 import { Launcher } from './launch/launcher.js';
+import { Restarter } from './launch/restarter.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { WatchHub } from './watch-hub.js';
@@ -53,6 +54,7 @@ export class NameServer {
   private store: Store | undefined;
   private liveness: Liveness | undefined;
   private launcher: Launcher | undefined;
+  private restarter: Restarter | undefined;
   private nextConnId = 1;
   private closing: Promise<void> | undefined;
   adminToken = '';
@@ -111,6 +113,10 @@ export class NameServer {
       servers: [], epoch: () => 0, now: Date.now, unbind: (name) => liveness.unbind(name),
     });
     this.launcher = launcher;
+    const restarter = new Restarter(this.registry, launcher, log);
+    this.restarter = restarter;
+    liveness.onLost = (name) => restarter.lost(name);
+    launcher.onStopped = (name) => restarter.cancel(name);
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, afterDurable: committer.afterDurable.bind(committer), adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
@@ -219,6 +225,7 @@ export class NameServer {
     this.state = 'closing';
     this.heartbeat.stop();
     this.liveness?.stop();
+    this.restarter?.stop();
     for (const c of this.conns) c.ws.close(1001, 'name server shutting down');
     await new Promise<void>((resolve) => {
       if (this.http === undefined) return resolve();

@@ -18,7 +18,15 @@ export interface LaunchSpec {
   user?: string;
   /** How long the service has to advertise itself after it is spawned. */
   startTimeoutMs: number;
+  /**
+   * 'on-failure': when the service's process dies (it is `lost`) or a relaunch fails, the name
+   * server launches it again, with back-off. Absent: never relaunched on its own.
+   */
+  restart?: RestartPolicy;
 }
+
+export const RESTART_POLICIES = ['no', 'on-failure'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 /** Who keeps a running service's advertisement alive. */
 export type Advertiser =

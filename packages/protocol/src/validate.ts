@@ -131,6 +131,11 @@ export function specField(o: Obj, key: keyof LaunchSpec, field: string): LaunchS
       if (!USER.test(v)) throw bad(f, 'a user name like "svc-demo"', v);
       return v;
     }
+    case 'restart': {
+      const v = o[key];
+      if (v !== 'no' && v !== 'on-failure') throw bad(f, '"no" or "on-failure"', v);
+      return v;
+    }
     case 'startTimeoutMs': {
       const { min, max } = SPEC_LIMITS.startTimeoutMs;
       return int(o, key, field, min, max);
@@ -142,7 +147,7 @@ export function specField(o: Obj, key: keyof LaunchSpec, field: string): LaunchS
   }
 }
 
-export const SPEC_KEYS = ['host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs'] as const satisfies readonly (keyof LaunchSpec)[];
+export const SPEC_KEYS = ['host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs', 'restart'] as const satisfies readonly (keyof LaunchSpec)[];
 
 /** A whole launch spec, with defaults for the optional parts. */
 export function launchSpec(v: unknown, field: string): LaunchSpec {
@@ -157,5 +162,6 @@ export function launchSpec(v: unknown, field: string): LaunchSpec {
   };
   if (o.cwd !== undefined) spec.cwd = specField(o, 'cwd', field) as string;
   if (o.user !== undefined) spec.user = specField(o, 'user', field) as string;
+  if (o.restart !== undefined && o.restart !== 'no') spec.restart = specField(o, 'restart', field) as LaunchSpec['restart'];
   return spec;
 }

@@ -48,6 +48,7 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
       if (s.cwd !== undefined) out.push(['cwd', s.cwd]);
       if (s.user !== undefined) out.push(['user', s.user]);
       out.push(['start timeout', `${s.startTimeoutMs} ms`]);
+      out.push(['restart', s.restart ?? 'no']);
     }
   }
   out.push(['since', isoSeconds(entry.since)]);

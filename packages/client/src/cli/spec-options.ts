@@ -1,5 +1,5 @@
 // The launch-spec options shared by `add` and `edit`: --host, --program, --arg..., --env K=V...,
-// --cwd, --user, --start-timeout.
+// --cwd, --user, --start-timeout, --restart.
 import type { Argv as Yargs } from 'yargs';
 import { SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
 import { envPairs, optInt, optString, stringList, type Argv } from './args.js';
@@ -12,6 +12,7 @@ export function specOptions(y: Yargs, required: boolean): Yargs {
     .option('env', { type: 'string', describe: 'an environment variable KEY=VALUE (repeatable)' })
     .option('cwd', { type: 'string', describe: 'absolute working directory' })
     .option('user', { type: 'string', describe: 'user to run as (when the agent runs as root)' })
+    .option('restart', { choices: ['no', 'on-failure'], describe: 'on-failure: launch it again, with back-off, when its process dies' })
     .option('start-timeout', {
       type: 'string',
       describe: `ms the program has to advertise itself (${SPEC_LIMITS.startTimeoutMs.min}-${SPEC_LIMITS.startTimeoutMs.max})`,
@@ -36,5 +37,7 @@ export function specFromArgs(argv: Argv): Partial<LaunchSpec> {
   if (cwd !== undefined) spec.cwd = cwd;
   if (user !== undefined) spec.user = user;
   if (startTimeoutMs !== undefined) spec.startTimeoutMs = startTimeoutMs;
+  const restart = optString(argv, 'restart');
+  if (restart === 'no' || restart === 'on-failure') spec.restart = restart;
   return spec;
 }

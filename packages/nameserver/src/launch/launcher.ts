@@ -29,6 +29,8 @@ interface Waiter {
 
 export class Launcher {
   private readonly inflight = new Map<string, Promise<Location>>();
+  /** Told when a service is stopped on purpose (kill), so no restart is pending for it. */
+  onStopped: (name: string) => void = () => undefined;
   private readonly waiters = new Map<string, Waiter>();
 
   constructor(private readonly o: LauncherOptions) {}
@@ -88,6 +90,7 @@ export class Launcher {
       });
     }
     this.o.unbind(svc.name);
+    this.onStopped(svc.name);
     const revision = await this.o.commit(this.stoppedOps(svc.name));
     if (!reply.ok) return { revision, alreadyGone: true };
     return reply.signal === undefined ? { revision, alreadyGone: reply.alreadyGone } : { revision, signal: reply.signal, alreadyGone: reply.alreadyGone };

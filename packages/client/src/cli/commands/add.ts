@@ -15,13 +15,12 @@ export const addCommand: CliCommand = {
     const n = name(argv);
     const given = specFromArgs(argv);
     const spec: LaunchSpec = {
+      ...given,
       host: given.host ?? '',
       program: given.program ?? '',
       args: given.args ?? [],
       env: given.env ?? {},
       startTimeoutMs: given.startTimeoutMs ?? SPEC_LIMITS.startTimeoutMs.dflt,
-      ...(given.cwd === undefined ? {} : { cwd: given.cwd }),
-      ...(given.user === undefined ? {} : { user: given.user }),
     };
     checkLocally(() => parseParams['register.add']({ name: n, spec }));
     await ctx.client({ admin: true }).register.add(n, spec);

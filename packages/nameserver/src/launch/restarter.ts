@@ -1,0 +1,95 @@
+// The restart policy: an auto-start service with `restart: 'on-failure'` whose process dies
+// is launched again, after a back-off that doubles with each failure in a row (1 s, 2 s, 4 s …
+// at most a minute) and starts over once a launch has stayed up for a minute.
+import type { Logger } from '../log.js';
+import type { Registry } from '../registry/registry.js';
+import type { Launcher } from './launcher.js';
+
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 60_000;
+/** A launch that stayed up this long was a success: the back-off starts over. */
+const STABLE_MS = 60_000;
+
+interface Track {
+  failures: number;
+  timer: NodeJS.Timeout | undefined;
+  upSince: number | undefined;
+}
+
+export class Restarter {
+  private readonly tracks = new Map<string, Track>();
+  private stopped = false;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly launcher: Launcher,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A service's process went away without unadvertising (its entry is now `lost`). */
+  lost(name: string): void {
+    if (!this.wants(name)) return;
+    const t = this.track(name);
+    if (t.upSince !== undefined && this.now() - t.upSince >= STABLE_MS) t.failures = 0;
+    t.upSince = undefined;
+    this.schedule(name, t);
+  }
+
+  /** The service runs (advertised after a launch). */
+  running(name: string): void {
+    const t = this.tracks.get(name);
+    if (t !== undefined) t.upSince = this.now();
+  }
+
+  /** Someone stopped, deleted or edited it on purpose: no restart is pending any more. */
+  cancel(name: string): void {
+    const t = this.tracks.get(name);
+    if (t?.timer !== undefined) clearTimeout(t.timer);
+    this.tracks.delete(name);
+  }
+
+  /** How many restarts in a row have failed, and whether one is waiting. */
+  status(name: string): { failures: number; pending: boolean } | undefined {
+    const t = this.tracks.get(name);
+    return t === undefined ? undefined : { failures: t.failures, pending: t.timer !== undefined };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.tracks.values()) if (t.timer !== undefined) clearTimeout(t.timer);
+    this.tracks.clear();
+  }
+
+  private wants(name: string): boolean {
+    const e = this.registry.get(name);
+    return !this.stopped && e?.kind === 'service' && e.spec?.restart === 'on-failure';
+  }
+
+  private track(name: string): Track {
+    let t = this.tracks.get(name);
+    if (t === undefined) this.tracks.set(name, (t = { failures: 0, timer: undefined, upSince: undefined }));
+    return t;
+  }
+
+  private schedule(name: string, t: Track): void {
+    if (t.timer !== undefined) return;
+    const delay = Math.min(FIRST_DELAY_MS * 2 ** t.failures, MAX_DELAY_MS);
+    this.log.info('restarting a service that died', { service: name, inMs: delay, failuresInARow: t.failures });
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      const e = this.registry.get(name);
+      // Stopped, deleted, relaunched or re-registered meanwhile: nothing to do.
+      if (!this.wants(name) || e?.kind !== 'service' || e.state === 'running' || e.state === 'stopped' || e.state === 'registered') return;
+      this.launcher.launch(name).then(
+        () => this.running(name),
+        (err: unknown) => {
+          t.failures++;
+          this.log.warn('restart failed; trying again later', { service: name, err: (err as Error).message, failuresInARow: t.failures });
+          if (this.wants(name)) this.schedule(name, t);
+        },
+      );
+    }, delay);
+    t.timer.unref();
+  }
+}
