@@ -25,3 +25,5 @@ export type { ProofPurpose, Sealed, AuthPair } from './tickets.js';
 export { parseTicketLine as parseLaunchTicket } from './agent.js';
 export type { TicketLine as LaunchTicket } from './agent.js';
 export * as agent from './agent.js';
+export { createLogger } from './log.js';
+export type { Logger, LoggerOptions, LogLevel } from './log.js';
