@@ -5,10 +5,14 @@ import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
 import type { Launcher } from './launcher.js';
 
-const FIRST_DELAY_MS = 1000;
-const MAX_DELAY_MS = 60_000;
-/** A launch that stayed up this long was a success: the back-off starts over. */
-const STABLE_MS = 60_000;
+export interface BackOff {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** A launch that stayed up this long was a success: the back-off starts over. */
+  stableMs: number;
+}
+
+const DEFAULT_BACKOFF: BackOff = { firstDelayMs: 1000, maxDelayMs: 60_000, stableMs: 60_000 };
 
 interface Track {
   failures: number;
@@ -25,13 +29,14 @@ export class Restarter {
     private readonly launcher: Launcher,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly backOff: BackOff = DEFAULT_BACKOFF,
   ) {}
 
   /** A service's process went away without unadvertising (its entry is now `lost`). */
   lost(name: string): void {
     if (!this.wants(name)) return;
     const t = this.track(name);
-    if (t.upSince !== undefined && this.now() - t.upSince >= STABLE_MS) t.failures = 0;
+    if (t.upSince !== undefined && this.now() - t.upSince >= this.backOff.stableMs) t.failures = 0;
     t.upSince = undefined;
     this.schedule(name, t);
   }
@@ -74,7 +79,7 @@ export class Restarter {
 
   private schedule(name: string, t: Track): void {
     if (t.timer !== undefined) return;
-    const delay = Math.min(FIRST_DELAY_MS * 2 ** t.failures, MAX_DELAY_MS);
+    const delay = Math.min(this.backOff.firstDelayMs * 2 ** t.failures, this.backOff.maxDelayMs);
     this.log.info('restarting a service that died', { service: name, inMs: delay, failuresInARow: t.failures });
     t.timer = setTimeout(() => {
       t.timer = undefined;
