@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order they run and print. */
-export const SCENARIOS = ['echo', 'find', 'advertise', 'list', 'rss', 'watch', 'etcd'] as const;
+export const SCENARIOS = ['echo', 'find', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -23,6 +23,11 @@ export interface BenchConfig {
   watchConnections: number;
   watchesPerConnection: number;
   watchWritesPerSec: number;
+  /** The same number of watches spread thin: connections × watches per connection. */
+  watchManyConnections: number;
+  watchesPerManyConnection: number;
+  /** Timed launches of the example service through dpns, and as many starts by hand. */
+  launches: number;
   json: boolean;
   /** When set, every name server runs with `node --cpu-prof` and writes its profile here. */
   profileDir: string | undefined;
@@ -83,6 +88,9 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     watchConnections: quick ? 4 : 20,
     watchesPerConnection: quick ? 250 : 500,
     watchWritesPerSec: 50,
+    watchManyConnections: quick ? 100 : 1_000,
+    watchesPerManyConnection: 10,
+    launches: quick ? 10 : 50,
     json: values.json ?? false,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
   };

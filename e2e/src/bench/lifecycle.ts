@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
+/** Process groups of services a launch agent started for the run: not our children, so killed by group. */
+const groups = new Set<number>();
 const hooks = new Set<() => Promise<void>>();
 let aborting = false;
 
@@ -39,6 +41,28 @@ export function onCleanup(fn: () => Promise<void>): () => void {
 export function trackChild(child: ChildProcess): void {
   children.add(child);
   child.once('exit', () => children.delete(child));
+}
+
+/** Registers the process group led by `pgid` (a launched service), so it is killed at clean-up. */
+export function trackProcessGroup(pgid: number): void {
+  if (Number.isInteger(pgid) && pgid > 1) groups.add(pgid);
+}
+
+/** Forgets a group whose leader is known to be gone, so a reused pid is never signalled. */
+export function untrackProcessGroup(pgid: number): void {
+  groups.delete(pgid);
+}
+
+/** SIGKILL to every tracked process group; ESRCH (already gone) is the expected answer. */
+export function killProcessGroups(): void {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  groups.clear();
 }
 
 export interface Spawned {
@@ -99,12 +123,14 @@ export async function cleanupAll(): Promise<void> {
   const pending = [...hooks];
   hooks.clear();
   await Promise.allSettled(pending.map((fn) => fn()));
+  killProcessGroups();
   await Promise.allSettled([...children].map((c) => stopChild(c)));
   for (const d of [...dirs]) removeDir(d);
 }
 
 /** Last resort at process exit: nothing async is possible any more, so kill and remove. */
 function cleanupSync(): void {
+  killProcessGroups();
   for (const c of children) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

@@ -9,8 +9,9 @@ import { runAdvertise } from './scenarios/advertise.js';
 import { runEcho } from './scenarios/echo.js';
 import { runEtcd } from './scenarios/etcd.js';
 import { runFind } from './scenarios/find.js';
+import { runLaunch } from './scenarios/launch.js';
 import { runRegistry100k } from './scenarios/registry100k.js';
-import { runWatch } from './scenarios/watch.js';
+import { runWatch, watchSpreads } from './scenarios/watch.js';
 import { ratios, verdicts } from './targets.js';
 
 async function main(): Promise<number> {
@@ -27,7 +28,8 @@ async function main(): Promise<number> {
     [cfg.only.has('find'), cfg.only.has('echo') ? 'echo+find' : 'find', () => runFind(ctx, cfg.only.has('echo'))],
     [cfg.only.has('advertise'), 'advertise', () => runAdvertise(ctx)],
     [cfg.only.has('list') || cfg.only.has('rss'), 'list/rss', () => runRegistry100k(ctx, { list: cfg.only.has('list'), rss: cfg.only.has('rss') })],
-    [cfg.only.has('watch'), 'watch', () => runWatch(ctx)],
+    ...watchSpreads(ctx).map((spread): [boolean, string, () => Promise<void>] => [cfg.only.has('watch'), spread.key, () => runWatch(ctx, spread)]),
+    [cfg.only.has('launch'), 'launch', () => runLaunch(ctx)],
     [cfg.only.has('etcd'), 'etcd', () => runEtcd(ctx)],
   ];
   let failed = 0;

@@ -13,6 +13,8 @@ export interface BenchServer {
   readonly url: string;
   readonly pid: number;
   readonly token: string;
+  /** The key launch agents must trust (`nameserver key:` at start). */
+  readonly publicKey: string;
   memory(): Memory;
   /** Opens `n` connections, logged in as admin when `admin` is true. */
   connect(n: number, admin: boolean): Promise<RpcConn[]>;
@@ -24,13 +26,14 @@ interface Proc {
   url: string;
   pid: number;
   token: string;
+  publicKey: string;
   stop(): Promise<void>;
 }
 
 async function harnessProc(args: string[]): Promise<Proc> {
   const proc = await startServerProcess({ args });
   return {
-    url: proc.url, pid: proc.pid, token: proc.token,
+    url: proc.url, pid: proc.pid, token: proc.token, publicKey: proc.publicKey,
     stop: async () => {
       await proc.stop();
       await removeTempDirs(proc.dataDir);
@@ -39,6 +42,7 @@ async function harnessProc(args: string[]): Promise<Proc> {
 }
 
 const LISTENING = /^dpns-nameserver \S+ listening on (ws:\/\/\S+)/;
+const KEY = /^nameserver key: ([0-9a-f]{64})/;
 
 /**
  * The same binary under `node --cpu-prof`: the harness cannot pass node flags, and
@@ -47,15 +51,15 @@ const LISTENING = /^dpns-nameserver \S+ listening on (ws:\/\/\S+)/;
  */
 async function profiledProc(args: string[], profileDir: string): Promise<Proc> {
   const dataDir = tempDir('ns');
+  // The key line is the last of the start-up lines, so the listening line is in `output` by then.
   const { child, match, output } = await spawnUntil(process.execPath, [
     '--cpu-prof', `--cpu-prof-dir=${profileDir}`, NAMESERVER_BIN, '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args,
-  ], LISTENING);
-  // The token line follows the listening line; the file itself is what counts.
-  await new Promise((r) => setTimeout(r, 100));
+  ], KEY);
+  const url = output.map((l) => LISTENING.exec(l)?.[1]).find((u) => u !== undefined);
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
-  if (token === '') throw new Error(`no admin token in ${dataDir}:\n${output.join('\n')}`);
+  if (token === '' || url === undefined) throw new Error(`no listening line or admin token in ${dataDir}:\n${output.join('\n')}`);
   return {
-    url: match[1] as string, pid: child.pid ?? -1, token,
+    url, pid: child.pid ?? -1, token, publicKey: match[1] as string,
     stop: async () => {
       await stopChild(child, 10_000);
       removeDir(dataDir);
@@ -80,6 +84,7 @@ export async function startBenchServer(cfg: BenchConfig, args: string[] = []): P
     url: proc.url,
     pid: proc.pid,
     token: proc.token,
+    publicKey: proc.publicKey,
     memory: () => readMemory(proc.pid),
     async connect(n, admin) {
       const opened = await openMany(proc.url, n);

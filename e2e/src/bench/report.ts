@@ -6,7 +6,8 @@ export interface Row {
   /** The scenario's key, e.g. `find`, `etcd.get`. */
   key: string;
   label: string;
-  system: 'dpns' | 'echo' | 'etcd';
+  /** Who served it; `by hand` is a program started without dpns (the launch baseline). */
+  system: 'dpns' | 'echo' | 'etcd' | 'by hand';
   /** e.g. "64 in flight / 8 conns". */
   shape: string;
   opsPerSec?: number;

@@ -22,7 +22,25 @@ export function ratios(ctx: BenchContext): string[] {
   ratio('advertise', 'etcd.put', 'dpns durable advertise / etcd durable put, ops/s', 'opsPerSec');
   const watchers = (ctx.cfg.watchConnections * ctx.cfg.watchesPerConnection).toLocaleString('en-US');
   ratio('watch', 'etcd.watch', `dpns / etcd write p99 under ${watchers} watchers`, 'p99Ms');
+  const d = launchOverhead(ctx);
+  if (d !== undefined) {
+    out.push(`launch through dpns − start by hand: median ${signed(d.p50)} ms, p99 ${signed(d.p99)} ms ` +
+      `(median ${fmtMs(d.dpns.p50)} vs ${fmtMs(d.hand.p50)} ms, p99 ${fmtMs(d.dpns.p99)} vs ${fmtMs(d.hand.p99)} ms)`);
+  }
   return out;
+}
+
+/** What the name server and agent add to the program's own start-up: dpns launch minus start by hand. */
+function launchOverhead(ctx: BenchContext): { p50: number; p99: number; dpns: { p50: number; p99: number }; hand: { p50: number; p99: number } } | undefined {
+  const l = ctx.get('launch');
+  const h = ctx.get('launch.hand');
+  if (l?.p50Ms === undefined || l.p99Ms === undefined || h?.p50Ms === undefined || h.p99Ms === undefined) return undefined;
+  if (!Number.isFinite(l.p50Ms) || !Number.isFinite(h.p50Ms)) return undefined;
+  return { p50: l.p50Ms - h.p50Ms, p99: l.p99Ms - h.p99Ms, dpns: { p50: l.p50Ms, p99: l.p99Ms }, hand: { p50: h.p50Ms, p99: h.p99Ms } };
+}
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(1)}`;
 }
 
 function fmt(pick: 'opsPerSec' | 'p50Ms' | 'p99Ms', v: number): string {
@@ -38,7 +56,6 @@ export function verdicts(ctx: BenchContext): Verdict[] {
   const put = ctx.get('etcd.put');
   const list = ctx.get('list');
   const rss = ctx.get('rss');
-  const watch = ctx.get('watch');
   const v: Verdict[] = [];
   const both = (a: number | undefined, b: number | undefined): [number, number] | undefined => (a === undefined || b === undefined ? undefined : [a, b]);
 
@@ -71,10 +88,26 @@ export function verdicts(ctx: BenchContext): Verdict[] {
     met: rss?.rssMB === undefined ? undefined : rss.rssMB * 1024 * 1024 < 150e6,
     measured: rss?.rssMB === undefined ? 'not run' : `${fmtMB(rss.rssMB)} MiB (${((rss.rssMB * 1024 * 1024) / 1e6).toFixed(0)} MB)`,
   });
+  // The target names a number of watches, not how they are spread; both spreads are held to it.
+  const { cfg } = ctx;
+  const spreads = [
+    ['watch', `${cfg.watchConnections} conns × ${cfg.watchesPerConnection}`],
+    ['watch.conns', `${cfg.watchManyConnections.toLocaleString('en-US')} conns × ${cfg.watchesPerManyConnection}`],
+  ] as const;
+  for (const [key, spread] of spreads) {
+    const w = ctx.get(key);
+    v.push({
+      target: `with 10,000 watches on /* a write answers < 10 ms p99 and every watcher sees it (${spread})`,
+      met: w?.p99Ms === undefined ? undefined : w.p99Ms < 10 && w.verified === true,
+      measured: w?.p99Ms === undefined ? 'not run' : `p99 ${fmtMs(w.p99Ms)} ms; ${w.note ?? ''}`,
+    });
+  }
+  // Judged on the median (what a launch typically adds); the p99 difference is printed beside it.
+  const d = launchOverhead(ctx);
   v.push({
-    target: 'with 10,000 watches on /* a write answers < 10 ms p99 and every watcher sees it',
-    met: watch?.p99Ms === undefined ? undefined : watch.p99Ms < 10 && watch.verified === true,
-    measured: watch?.p99Ms === undefined ? 'not run' : `p99 ${fmtMs(watch.p99Ms)} ms; ${watch.note ?? ''}`,
+    target: "launch: the name server and agent add < 30 ms to the program's own start-up (median)",
+    met: d === undefined ? undefined : d.p50 < 30,
+    measured: d === undefined ? 'not run' : `median ${signed(d.p50)} ms, p99 ${signed(d.p99)} ms (${ctx.cfg.launches} launches)`,
   });
   return v;
 }

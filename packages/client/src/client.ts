@@ -238,7 +238,8 @@ export class DpnsClient extends Emitter<ClientEvents> {
     if (ticket !== undefined && ticket.service !== name) {
       throw new DpnsError('INVALID_PARAMS', `the launch ticket is for ${ticket.service}, not ${name}`);
     }
-    this.#session.ensureOwnerKey();
+    // A launched service re-proves its ticket after a reconnect; only others need an owner key.
+    if (ticket === undefined) this.#session.ensureOwnerKey();
     const ad = new Advertisement(name, host, port, this.#adLink, ticket !== undefined);
     if (ticket !== undefined) this.#tickets.hold(ticket);
     try {

@@ -9,6 +9,7 @@
 // connection; its nonce and timestamp stop a replay on the same agent. The launch ticket is
 // sealed to that boxKey, so it never crosses the wire in the clear.
 import nacl from 'tweetnacl';
+import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError, isDpnsError } from './errors.js';
 import { nameProblem } from './names.js';
 import { randomHex } from './proofs.js';
@@ -255,7 +256,7 @@ export interface TicketLine {
 
 /** The hello an agent sends, signed by its identity. */
 export function signAgentHello(identity: SigningKey, boxKey: string, host: string, version: string): AgentHello {
-  const sig = toHex(nacl.sign.detached(utf8(HELLO_CONTEXT + boxKey), identity.secretKey));
+  const sig = toHex(ed25519Sign(utf8(HELLO_CONTEXT + boxKey), identity.secretKey));
   return { type: 'hello', agent: AGENT_NAME, version, host, boxKey, identity: identity.publicKey, sig };
 }
 
@@ -276,7 +277,7 @@ export function parseAgentRequestFrame(text: string): AgentRequestFrame {
 
 /** True when `frame.sig` is `frame.key`'s signature over the body. Says nothing of trust. */
 export function verifyAgentRequest(frame: AgentRequestFrame): boolean {
-  return nacl.sign.detached.verify(utf8(REQUEST_CONTEXT + frame.body), fromHex(frame.sig), fromHex(frame.key));
+  return ed25519Verify(utf8(REQUEST_CONTEXT + frame.body), fromHex(frame.sig), fromHex(frame.key));
 }
 
 /** Narrows a signed body; throws AgentError BAD_REQUEST naming the field. */
@@ -350,7 +351,7 @@ export function parseAgentHello(text: string): AgentHello {
       identity: hex(o, 'identity', 'hello', 32), sig: hex(o, 'sig', 'hello', 64),
     };
   });
-  if (!nacl.sign.detached.verify(utf8(HELLO_CONTEXT + hello.boxKey), fromHex(hello.sig), fromHex(hello.identity))) {
+  if (!ed25519Verify(utf8(HELLO_CONTEXT + hello.boxKey), fromHex(hello.sig), fromHex(hello.identity))) {
     throw new DpnsError('BAD_RESPONSE', `the agent on ${hello.host} sent a hello whose signature does not match its identity ${hello.identity}`);
   }
   return hello;
@@ -384,7 +385,7 @@ export function buildAgentRequest(
   ctx: { boxKey: string; epoch: number; now?: number },
 ): AgentRequestFrame {
   const body = JSON.stringify({ ...op, nonce: randomHex(32), ts: ctx.now ?? Date.now(), epoch: ctx.epoch, boxKey: ctx.boxKey });
-  const sig = toHex(nacl.sign.detached(utf8(REQUEST_CONTEXT + body), key.secretKey));
+  const sig = toHex(ed25519Sign(utf8(REQUEST_CONTEXT + body), key.secretKey));
   return { type: 'request', key: key.publicKey, body, sig };
 }
 

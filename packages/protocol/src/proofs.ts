@@ -2,6 +2,7 @@
 // connection's nonce, and an owner key as an Ed25519 signature over it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { ed25519Sign, ed25519Verify } from './ed25519.js';
 
 const LOGIN_CONTEXT = 'dpns-login\n';
 const IDENTIFY_CONTEXT = 'dpns-identify\n';
@@ -37,11 +38,11 @@ export function newOwnerKey(): OwnerKey {
 /** The `identify` signature for a nonce. */
 export function identifySignature(key: OwnerKey, nonce: string): string {
   const msg = Buffer.from(IDENTIFY_CONTEXT + nonce, 'utf8');
-  return Buffer.from(nacl.sign.detached(msg, key.secretKey)).toString('hex');
+  return Buffer.from(ed25519Sign(msg, key.secretKey)).toString('hex');
 }
 
 /** Checks an `identify` signature. */
 export function checkIdentify(publicKey: string, nonce: string, signature: string): boolean {
   const msg = Buffer.from(IDENTIFY_CONTEXT + nonce, 'utf8');
-  return nacl.sign.detached.verify(msg, Buffer.from(signature, 'hex'), Buffer.from(publicKey, 'hex'));
+  return ed25519Verify(msg, Buffer.from(signature, 'hex'), Buffer.from(publicKey, 'hex'));
 }

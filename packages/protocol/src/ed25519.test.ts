@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import nacl from 'tweetnacl';
+import { ed25519Sign, ed25519Verify } from './ed25519.js';
+
+test('native signatures are byte for byte tweetnacl\'s, and each side verifies the other', () => {
+  for (let i = 0; i < 20; i++) {
+    const kp = nacl.sign.keyPair();
+    const msg = nacl.randomBytes(i * 7);
+    const ours = ed25519Sign(msg, kp.secretKey);
+    assert.deepEqual(Buffer.from(ours), Buffer.from(nacl.sign.detached(msg, kp.secretKey)));
+    assert.ok(ed25519Verify(msg, nacl.sign.detached(msg, kp.secretKey), kp.publicKey));
+    assert.ok(nacl.sign.detached.verify(msg, ours, kp.publicKey));
+  }
+});
+
+test('a wrong message, key or signature does not verify, and garbage does not throw', () => {
+  const kp = nacl.sign.keyPair();
+  const other = nacl.sign.keyPair();
+  const msg = Buffer.from('dpns-agent-request\n{}');
+  const sig = ed25519Sign(msg, kp.secretKey);
+  assert.ok(!ed25519Verify(Buffer.from('dpns-agent-request\n{ }'), sig, kp.publicKey));
+  assert.ok(!ed25519Verify(msg, sig, other.publicKey));
+  const flipped = new Uint8Array(sig);
+  flipped[5] = (flipped[5] as number) ^ 1;
+  assert.ok(!ed25519Verify(msg, flipped, kp.publicKey));
+  assert.ok(!ed25519Verify(msg, sig.subarray(0, 63), kp.publicKey));
+  assert.ok(!ed25519Verify(msg, sig, new Uint8Array(31)));
+});
