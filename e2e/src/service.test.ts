@@ -37,7 +37,7 @@ before(async () => {
   agentLogs = join(dir, 'state', 'logs');
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({
-    listen: `127.0.0.1:${agentPort}`, stateDir: join(dir, 'state'), trustedKeys: [key], allow: { echo: ECHO, false: '/bin/false' }, logLevel: 'warn',
+    listen: `127.0.0.1:${agentPort}`, stateDir: join(dir, 'state'), trustedKeys: [key], allow: { echo: ECHO, false: '/bin/false', sleep: '/bin/sleep' }, logLevel: 'warn',
   }));
   const agent = spawn(process.execPath, [LAUNCHD_BIN, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = trackChild(agent);
@@ -311,4 +311,21 @@ test('a launch that fails is LAUNCH_FAILED with its cause, and the entry says fa
   const e = await entry('/demo/not-allowed');
   assert.equal(e.state, 'failed');
   assert.ok(e.reason !== undefined && e.reason !== '');
+});
+
+test('a kill while the service is still starting ends stopped, and its waiting callers are told so', async () => {
+  await ok(['add', '/demo/sleepy', '--host', '127.0.0.1', '--program', 'sleep', '--arg', '30', '--start-timeout', '20000']);
+  const launching = client().launchService('/demo/sleepy');
+  const t0 = Date.now();
+  let e = await entry('/demo/sleepy');
+  while (!(e.state === 'starting' && e.pid !== undefined)) {
+    if (Date.now() - t0 > 10_000) throw new Error(`never started: ${JSON.stringify(e)}`);
+    await new Promise((r) => setTimeout(r, 20));
+    e = await entry('/demo/sleepy');
+  }
+  await ok(['kill', '/demo/sleepy']);
+  await assert.rejects(launching, (err: unknown) => isDpnsError(err, 'LAUNCH_FAILED') && err.details?.cause === 'KILLED');
+  // The exit-early watch must not turn the stopped entry into a failed one afterwards.
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal((await entry('/demo/sleepy')).state, 'stopped');
 });

@@ -10,6 +10,7 @@ import { runEcho } from './scenarios/echo.js';
 import { runEtcd } from './scenarios/etcd.js';
 import { runFind } from './scenarios/find.js';
 import { runLaunch } from './scenarios/launch.js';
+import { runModule } from './scenarios/module.js';
 import { runRegistry100k } from './scenarios/registry100k.js';
 import { runWatch, watchSpreads } from './scenarios/watch.js';
 import { ratios, verdicts } from './targets.js';
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
   const steps: [boolean, string, () => Promise<void>][] = [
     [cfg.only.has('echo') && !cfg.only.has('find'), 'echo', () => runEcho(ctx)],
     [cfg.only.has('find'), cfg.only.has('echo') ? 'echo+find' : 'find', () => runFind(ctx, cfg.only.has('echo'))],
+    [cfg.only.has('module'), 'module', () => runModule(ctx)],
     [cfg.only.has('advertise'), 'advertise', () => runAdvertise(ctx)],
     [cfg.only.has('list') || cfg.only.has('rss'), 'list/rss', () => runRegistry100k(ctx, { list: cfg.only.has('list'), rss: cfg.only.has('rss') })],
     ...watchSpreads(ctx).map((spread): [boolean, string, () => Promise<void>] => [cfg.only.has('watch'), spread.key, () => runWatch(ctx, spread)]),

@@ -4,7 +4,7 @@
 // advertisements) is restored through hooks, before queued requests are sent.
 import type { ClientOptions as WsOptions } from 'ws';
 import {
-  DpnsError, isDpnsError, parseParams, type MethodName, type Params, type RequestId, type Result, type TicketPairParams,
+  DpnsError, isDpnsError, parseModuleMethod, parseModuleParams, parseParams, type MethodName, type Params, type RequestId, type Result, type TicketPairParams,
   type WatchEventParams,
 } from '@dpns/protocol';
 import { Backoff, type BackoffOptions } from './backoff.js';
@@ -106,13 +106,35 @@ export class Channel {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.#request(method, parsed, pinned, timeoutMs, (r) => checkResult(method, r));
+  }
+
+  /**
+   * Calls an external module: `method` is `<prefix>.<method>`, `params` a JSON object or array
+   * that the module checks itself; the answer is whatever JSON the module gives.
+   */
+  requestModule(method: string, params: unknown, timeoutMs = this.opts.requestTimeoutMs): Promise<unknown> {
+    if (this.#state === 'closed') return Promise.reject(closedError(method));
+    let parsed: unknown;
+    try {
+      if (parseModuleMethod(method) === undefined) {
+        throw new DpnsError('INVALID_PARAMS', `${JSON.stringify(method.slice(0, 64))} is not a module method: expected PREFIX.METHOD like dir.lookup, with a prefix that is not a built-in one`);
+      }
+      parsed = parseModuleParams(params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#request(method, parsed, undefined, timeoutMs, (r) => r);
+  }
+
+  #request<R>(method: string, params: unknown, pinned: Connection | undefined, timeoutMs: number, check: (result: unknown) => R): Promise<R> {
     const id = this.#nextId++;
-    const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params: parsed });
+    const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     const limit = (pinned ?? this.#conn)?.hello.maxFrameBytes;
     if (limit !== undefined && Buffer.byteLength(frame) > limit) {
       return Promise.reject(new DpnsError('FRAME_TOO_LARGE', `the ${method} request is ${Buffer.byteLength(frame)} bytes; the server accepts at most ${limit}`));
     }
-    return new Promise<Result<M>>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const p: PendingRequest = {
         id,
         method,
@@ -125,7 +147,7 @@ export class Channel {
         }, timeoutMs),
         resolve: (result) => {
           try {
-            resolve(checkResult(method, result));
+            resolve(check(result));
           } catch (err) {
             reject(err);
           }

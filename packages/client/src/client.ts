@@ -12,6 +12,7 @@ import { ClientPair, newBoxKeyPair } from './auth-pair.js';
 import { Channel, type ClientState } from './channel.js';
 import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
+import { Modules } from './modules.js';
 import { normalizeOptions, type DpnsClientOptions, type NormalizedOptions } from './options.js';
 import { Register } from './register.js';
 import { ServerRequests } from './server-requests.js';
@@ -98,6 +99,8 @@ export class DpnsClient extends Emitter<ClientEvents> {
   #untrustedStreak = 0;
   /** The admin's registry operations. */
   readonly register: Register;
+  /** The admin's management of external modules. */
+  readonly modules: Modules;
 
   constructor(options: DpnsClientOptions = {}) {
     super();
@@ -114,6 +117,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
     });
     this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e));
     this.register = new Register((method, params) => this.call(method, params));
+    this.modules = new Modules((method, params) => this.call(method, params));
     this.#serverRequests.handle('ticket.challenge', (conn, params) => this.#tickets.answerChallenge(conn, params));
   }
 
@@ -143,6 +147,21 @@ export class DpnsClient extends Emitter<ClientEvents> {
   async #call<M extends MethodName>(method: M, params: Params<M>, opts: { pinned?: Connection; timeoutMs?: number } = {}): Promise<Result<M>> {
     try {
       return await this.#channel.request(method, params, opts.pinned, opts.timeoutMs);
+    } catch (err) {
+      throw this.#session.explain(err);
+    }
+  }
+
+  /**
+   * Calls a method of an external module loaded in the name server: `method` is
+   * `<prefix>.<method>` (e.g. "dir.lookup"), `params` a JSON object or array. Resolves with the
+   * module's answer; a refusal rejects with the module's code (NOT_FOUND, INVALID_PARAMS, ...),
+   * a module that fails with MODULE_FAILED (details.cause) or MODULE_TIMEOUT. Never re-sent
+   * after a lost connection, since the module may have acted on it.
+   */
+  async callModule(method: string, params: unknown = {}, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    try {
+      return await this.#channel.requestModule(method, params, opts.timeoutMs);
     } catch (err) {
       throw this.#session.explain(err);
     }

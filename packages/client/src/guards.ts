@@ -1,6 +1,6 @@
 // Runtime checks for the shapes the server answers with. They check what the client relies on
 // (kinds, names, numbers) rather than re-validating everything the server already validated.
-import { SERVICE_STATES, type EntryView, type Location, type MethodName, type Result } from '@dpns/protocol';
+import { SERVICE_STATES, type EntryView, type Location, type MethodName, type ModuleInfo, type Result } from '@dpns/protocol';
 import { badResponse } from './local-errors.js';
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -26,6 +26,14 @@ function arrayOf<T>(v: unknown, test: (x: unknown) => x is T): v is T[] {
 }
 
 const isString = (x: unknown): x is string => typeof x === 'string';
+
+const MODULE_STATES: ReadonlySet<unknown> = new Set(['loading', 'running', 'restarting', 'failed']);
+
+export function isModuleInfo(v: unknown): v is ModuleInfo {
+  return isObject(v) && typeof v.path === 'string' && (v.prefix === null || typeof v.prefix === 'string') && MODULE_STATES.has(v.state) &&
+    typeof v.restarts === 'number' && typeof v.crashes === 'number' && Array.isArray(v.methods) &&
+    (v.lastError === undefined || (isObject(v.lastError) && typeof v.lastError.message === 'string'));
+}
 const hasRevision = (r: Record<string, unknown>): boolean => typeof r.revision === 'number';
 
 /** Per method: does the result have the shape the client relies on? */
@@ -52,6 +60,10 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   'register.alias': hasRevision,
   'register.info': (r) => isEntryView(r.entry) && arrayOf(r.aliases, isString) &&
     (r.resolved === undefined || typeof r.resolved === 'string'),
+  'modules.list': (r) => arrayOf(r.modules, isModuleInfo),
+  'modules.load': (r) => isModuleInfo(r.module),
+  'modules.unload': (r) => typeof r.path === 'string' && (r.prefix === null || typeof r.prefix === 'string'),
+  'modules.reload': (r) => isModuleInfo(r.module),
 };
 
 /** Narrows a result from the wire; throws BAD_RESPONSE naming the method when it does not fit. */

@@ -12,6 +12,7 @@ export type { WatchEvent, WatchEvents, WatchOptions, WatchState } from './watch.
 export { Advertisement } from './advertisement.js';
 export type { AdvertisementEvents, AdvertisementState } from './advertisement.js';
 export { Register } from './register.js';
+export { Modules } from './modules.js';
 export type { ServiceSpec, EntryInfo } from './register.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
@@ -19,4 +20,5 @@ export type { Endpoint } from './endpoints.js';
 export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes, parseLaunchTicket } from '@dpns/protocol';
 export type {
   ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState, LaunchTicket, AuthPair,
+  ModuleInfo, ModuleState, ModuleMethodInfo, ModuleFailureCause,
 } from '@dpns/protocol';

@@ -1,14 +1,14 @@
 // The errors the client raises itself (never received on the wire), built in one place so
 // their codes and wording stay consistent.
-import { DpnsError, type MethodName } from '@dpns/protocol';
+import { DpnsError } from '@dpns/protocol';
 
 /** The client was closed before the request settled. */
-export function closedError(method?: MethodName): DpnsError {
+export function closedError(method?: string): DpnsError {
   return new DpnsError('CLOSED', method === undefined ? 'the client is closed' : `the client was closed before ${method} was answered`);
 }
 
 /** A write was in flight when the connection dropped: it may or may not have been applied. */
-export function lostInFlight(method: MethodName, server: string, cause?: unknown): DpnsError {
+export function lostInFlight(method: string, server: string, cause?: unknown): DpnsError {
   return new DpnsError(
     'CONNECTION_LOST',
     `connection to ${server} lost before ${method} was answered; it may or may not have been applied`,
@@ -16,7 +16,7 @@ export function lostInFlight(method: MethodName, server: string, cause?: unknown
   );
 }
 
-export function timeoutError(method: MethodName, ms: number, connected: boolean): DpnsError {
+export function timeoutError(method: string, ms: number, connected: boolean): DpnsError {
   const why = connected ? `no answer to ${method} within ${ms} ms` : `no name server reachable within ${ms} ms for ${method}`;
   return new DpnsError('TIMEOUT', why, { details: { method, timeoutMs: ms } });
 }

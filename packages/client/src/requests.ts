@@ -1,6 +1,6 @@
 // Requests that have not been answered yet: queued (no open connection) or in flight on one
 // connection. What happens to them when that connection drops is decided here.
-import { WRITE_METHODS, type DpnsError, type MethodName } from '@dpns/protocol';
+import { isMethodName, WRITE_METHODS, type DpnsError, type MethodName } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 
 /**
@@ -8,15 +8,19 @@ import type { Connection } from './connection.js';
  * reads, whose repetition changes nothing. Writes are never repeated (the first may have
  * been applied); session and watch set-up are redone by the client itself after a reconnect.
  */
-const NOT_RETRIED: ReadonlySet<MethodName> = new Set<MethodName>([...WRITE_METHODS, 'login', 'identify', 'watch', 'unwatch']);
+const NOT_RETRIED: ReadonlySet<MethodName> = new Set<MethodName>([
+  ...WRITE_METHODS, 'login', 'identify', 'watch', 'unwatch', 'modules.load', 'modules.unload', 'modules.reload',
+]);
 
-export function isRetriable(method: MethodName): boolean {
-  return !NOT_RETRIED.has(method);
+export function isRetriable(method: string): boolean {
+  // A module call (`dir.register`) may write to the module's store: like a write, never repeated.
+  return isMethodName(method) && !NOT_RETRIED.has(method);
 }
 
 export interface PendingRequest {
   readonly id: number;
-  readonly method: MethodName;
+  /** A protocol method, or a module call `<prefix>.<method>`. */
+  readonly method: string;
   readonly frame: string;
   /** Set for session set-up (login, identify): only ever sent on this one connection. */
   readonly pinned: Connection | undefined;

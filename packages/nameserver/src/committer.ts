@@ -12,6 +12,8 @@ export class Committer {
   private durableRevision: number;
   /** Reads waiting for the revision they saw to reach the disk, in revision order. */
   private readonly readers: { revision: number; release: () => void }[] = [];
+  /** Hears every durable change right after the watchers do (the external modules' feed). */
+  onDurable: ((changes: readonly Change[], revision: number) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -68,7 +70,10 @@ export class Committer {
     return durable.then(
       () => {
         this.markDurable(index);
-        setImmediate(() => this.hub.publish(changes, index));
+        setImmediate(() => {
+          this.hub.publish(changes, index);
+          this.onDurable?.(changes, index);
+        });
         this.maybeSnapshot();
         return index;
       },

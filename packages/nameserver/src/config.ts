@@ -24,6 +24,18 @@ export interface ServerConfig {
   agentTimeoutMs: number;
   /** host:port that launched services should use to reach this server; the listen address by default. */
   publicAddress?: string;
+  /** Module files loaded at start; `<dataDir>/modules.d` when that exists and this is not set. */
+  modulesDir?: string;
+  /** A module call's time limit; past it the module's worker is stopped and restarted. */
+  moduleTimeoutMs: number;
+  /** Import, snapshot and init of a module, together. */
+  moduleLoadTimeoutMs: number;
+  /** Each module worker's heap limit, in MB. */
+  moduleMemoryMb: number;
+  /** Failures in a row after which a module stays failed. */
+  moduleMaxRestarts: number;
+  /** Niceness of module worker threads on Linux (0 leaves them at the server's). */
+  moduleNice: number;
 }
 
 /** A setting that could not be used; the message names where it came from. */
@@ -42,6 +54,11 @@ const NUMERIC: Record<string, [number, number]> = {
   snapshotEvery: [10, 100_000_000],
   agentPort: [1, 65535],
   agentTimeoutMs: [100, 600_000],
+  moduleTimeoutMs: [10, 600_000],
+  moduleLoadTimeoutMs: [100, 600_000],
+  moduleMemoryMb: [16, 65_536],
+  moduleMaxRestarts: [0, 1000],
+  moduleNice: [0, 19],
 };
 
 const ENV: Record<string, keyof Raw> = {
@@ -54,6 +71,7 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_LOG_FORMAT: 'logFormat',
   DPNS_AGENT_PORT: 'agentPort',
   DPNS_PUBLIC_ADDRESS: 'publicAddress',
+  DPNS_MODULES_DIR: 'modulesDir',
 };
 
 export function defaultDataDir(): string {
@@ -86,6 +104,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
     host: '127.0.0.1', port: DEFAULT_PORT, dataDir: defaultDataDir(), heartbeatMs: 1000, graceMs: 5000,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000,
     snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
+    moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
   };
   for (const [where, raw] of layers) {
     for (const [key, v] of Object.entries(raw)) {
@@ -93,6 +112,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       const at = `${where}: ${key}`;
       if (key === 'listen') Object.assign(cfg, parseHostPort(String(v), at));
       else if (key === 'dataDir') cfg.dataDir = resolve(nonEmpty(v, at));
+      else if (key === 'modulesDir') cfg.modulesDir = resolve(nonEmpty(v, at));
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = numberIn(v, NUMERIC[key] as [number, number], at);
       else if (key === 'logLevel') cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at);
       else if (key === 'logFormat') cfg.logFormat = oneOf(v, ['json', 'text'] as const, at);

@@ -7,6 +7,7 @@ import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
 import type { Logger } from './log.js';
+import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
@@ -22,6 +23,8 @@ export interface HandlerContext {
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
   launcher: Launcher;
+  /** The external modules: `modules.*` and the calls routed to a module's prefix. */
+  modules: ModuleManager;
   adminToken: string;
   maxWatchesPerConnection: number;
   log: Logger;
@@ -38,7 +41,7 @@ function actor(conn: Connection): Actor {
 
 function spendLaunch(conn: Connection): void {
   if (!conn.launches.take()) {
-    throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection; at most 20 at once and 60 a minute');
+    throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection: bursts of up to 20, then one a second; try again shortly');
   }
 }
 
@@ -70,12 +73,14 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.afterDurable({ names: listNames(ctx.registry, p.pattern) });
   },
   findServices(ctx, conn, p) {
-    if (p.launch && compileGlob(p.pattern).isLiteral) {
+    const glob = compileGlob(p.pattern);
+    if (p.launch && glob.isLiteral) {
       // The paper's BVODS flow: asking for an auto-start service that is down starts it.
-      const e = ctx.registry.get(p.pattern) === undefined ? undefined : ctx.registry.resolve(p.pattern).service;
+      const name = glob.literalPrefix;
+      const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
       if (e?.spec !== undefined && e.state !== 'running') {
         spendLaunch(conn);
-        return ctx.launcher.launch(p.pattern).then((r) => ({ services: [r.service] }));
+        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }));
       }
     }
     return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
@@ -102,7 +107,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     }
     const target = ctx.liveness.connOf(service.name);
     if (target === undefined) {
-      throw new DpnsError('NOT_RUNNING', `${service.name} is not connected to this name server right now; try again shortly`, { details: { name: service.name } });
+      throw new DpnsError('NOT_RUNNING', `${service.name} is not connected to this name server right now; try again shortly`, { details: { name: service.name, state: service.state } });
     }
     // Step 2 of Figure 7: the service proves it still holds its ticket, over a fresh challenge.
     const challenge = randomHex(32);
@@ -111,6 +116,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       answer = await target.request('ticket.challenge', { name: service.name, challenge }, CHALLENGE_TIMEOUT_MS);
     } catch (e) {
       throw new DpnsError('TICKET_REFUSED', `${service.name} did not answer the ticket challenge: ${(e as Error).message}`, { details: { name: service.name } });
+    }
+    if (answer.error !== undefined) {
+      throw new DpnsError('TICKET_REFUSED', `${service.name} did not answer the ticket challenge (${String((answer.error as { message?: unknown }).message)})`, { details: { name: service.name } });
     }
     const proof = (answer.result as { proof?: unknown } | undefined)?.proof;
     if (typeof proof !== 'string' || !checkTicketProof(tickets.service, proof, 'challenge', challenge, service.name)) {
@@ -180,5 +188,17 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'register.info'(ctx, _conn, p) {
     return ctx.afterDurable(info(ctx.registry, p.name));
+  },
+  'modules.list'(ctx) {
+    return { modules: ctx.modules.list() };
+  },
+  'modules.load'(ctx, _conn, p) {
+    return ctx.modules.load(p.path).then((module) => ({ module }));
+  },
+  'modules.unload'(ctx, _conn, p) {
+    return ctx.modules.unload(p);
+  },
+  'modules.reload'(ctx, _conn, p) {
+    return ctx.modules.reload(p).then((module) => ({ module }));
   },
 };

@@ -23,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('snapshot-every', { type: 'number', describe: 'log records between snapshots', defaultDescription: '50000' })
     .option('agent-port', { type: 'number', describe: 'port of the dpns-launchd agents that start auto-start services (env DPNS_AGENT_PORT)', defaultDescription: '7701' })
     .option('public-address', { type: 'string', describe: 'HOST:PORT launched services use to reach this server (env DPNS_PUBLIC_ADDRESS)', defaultDescription: 'the listen address' })
+    .option('modules-dir', { type: 'string', describe: 'load every *.mjs/*.js module in DIR at start (env DPNS_MODULES_DIR; docs/MODULES.md)', defaultDescription: 'DATA_DIR/modules.d if it exists' })
+    .option('module-timeout-ms', { type: 'number', describe: 'time limit of one module call; past it the module is restarted', defaultDescription: '1000' })
+    .option('module-memory-mb', { type: 'number', describe: 'heap limit of each module worker', defaultDescription: '128' })
+    .option('module-max-restarts', { type: 'number', describe: 'failures in a row before a module stays failed', defaultDescription: '5' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LOG_LEVEL', defaultDescription: 'info' })
     .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LOG_FORMAT', defaultDescription: 'json' })
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
@@ -48,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       graceMs: args['grace-ms'], maxFrameBytes: args['max-frame-bytes'], maxWatchesPerConnection: args['max-watches'],
       maxConnections: args['max-connections'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
       logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
+      modulesDir: args['modules-dir'], moduleTimeoutMs: args['module-timeout-ms'], moduleMemoryMb: args['module-memory-mb'],
+      moduleMaxRestarts: args['module-max-restarts'],
     });
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -18,6 +18,13 @@ export async function loadOrCreateNameServerKey(dataDir: string): Promise<{ key:
     } finally {
       await fh.close();
     }
+    // The file's name must survive a crash too, not only its bytes.
+    const dir = await fs.open(dataDir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
     return { key: A.signingKeyFromSeed(seed), path, created: true };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

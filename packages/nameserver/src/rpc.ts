@@ -1,7 +1,7 @@
 // JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
 // becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
 import {
-  ADMIN_METHODS, DpnsError, isMethodName, parseParams, type RequestId, type WireError,
+  ADMIN_METHODS, DpnsError, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
@@ -59,7 +59,11 @@ export class RpcDispatcher {
     }
     const req = msg as Record<string, unknown>;
     // A response to a request we sent this peer (a ticket challenge), not a request.
-    if (req.method === undefined && ('result' in req || 'error' in req) && conn.answered(req)) return undefined;
+    // Responses are never answered: one we are not waiting for (late, or made up) is dropped.
+    if (req.method === undefined && ('result' in req || 'error' in req)) {
+      conn.answered(req);
+      return undefined;
+    }
     const rawId = req.id;
     const hasId = Object.prototype.hasOwnProperty.call(req, 'id');
     const idOk = typeof rawId === 'string' ? rawId.length <= 128 : typeof rawId === 'number' && Number.isFinite(rawId);
@@ -72,6 +76,9 @@ export class RpcDispatcher {
     const method = req.method;
     if (typeof method !== 'string') return fail(new DpnsError('INVALID_REQUEST', 'method must be a string'));
     if (!isMethodName(method)) {
+      // `<prefix>.<method>` of a loaded module goes to its worker; the manager refuses an unknown one.
+      const moduleCall = parseModuleMethod(method);
+      if (moduleCall !== undefined) return this.callModule(conn, id, moduleCall, req.params);
       return fail(new DpnsError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method.slice(0, 64))}; see docs/PROTOCOL.md for the list`, {
         details: { method: method.slice(0, 64) },
       }));
@@ -95,6 +102,19 @@ export class RpcDispatcher {
     }
   }
 
+  /** A module call: answered with the module's JSON text as it came from its worker. */
+  private callModule(conn: Connection, id: RequestId | undefined, name: ModuleCallName, rawParams: unknown): Answer | Promise<Answer> {
+    const method = `${name.prefix}.${name.method}`;
+    const fail = (e: unknown): Answer => (id === undefined ? undefined : errorFrame(id, this.toDpnsError(e, conn, method)));
+    let answer: Promise<string>;
+    try {
+      answer = this.ctx.modules.call(name, parseModuleParams(rawParams), { admin: conn.admin, conn: conn.id });
+    } catch (e) {
+      return fail(e);
+    }
+    return answer.then((json) => (id === undefined ? undefined : rawResultFrame(id, json)), fail);
+  }
+
   private toDpnsError(e: unknown, conn: Connection, method: string): DpnsError {
     if (e instanceof DpnsError) return e;
     const code = (e as { code?: unknown }).code;
@@ -109,6 +129,11 @@ export class RpcDispatcher {
 
 function resultFrame(id: RequestId, result: unknown): string {
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
+}
+
+/** A result frame around JSON text that is already serialized (a module's answer). */
+function rawResultFrame(id: RequestId, json: string): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${json}}`;
 }
 
 function errorFrame(id: RequestId | null, err: DpnsError): string {

@@ -2,6 +2,7 @@
 // and the explicit life starting → running → closing → closed.
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type HelloParams } from '@dpns/protocol';
@@ -16,6 +17,8 @@ import { Registry, type RegistrySnapshot } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
 import { Launcher } from './launch/launcher.js';
+import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
+import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
@@ -38,6 +41,17 @@ export interface NameServerOptions {
   agentPort: number;
   agentTimeoutMs: number;
   publicAddress?: string;
+  /** Module files loaded at start; `<dataDir>/modules.d` when that exists and this is not given. */
+  modulesDir?: string;
+  /** A module call's time limit; past it the module's worker is restarted. */
+  moduleTimeoutMs?: number;
+  moduleLoadTimeoutMs?: number;
+  /** Each module worker's heap limit (V8 old generation). */
+  moduleMemoryMb?: number;
+  /** Failures in a row before a module stays failed. */
+  moduleMaxRestarts?: number;
+  /** Niceness of module worker threads (Linux). */
+  moduleNice?: number;
   logger: Logger;
 }
 
@@ -55,6 +69,7 @@ export class NameServer {
   private liveness: Liveness | undefined;
   private launcher: Launcher | undefined;
   private restarter: Restarter | undefined;
+  private modules: ModuleManager | undefined;
   private nextConnId = 1;
   private closing: Promise<void> | undefined;
   adminToken = '';
@@ -117,10 +132,22 @@ export class NameServer {
     this.restarter = restarter;
     liveness.onLost = (name) => restarter.lost(name);
     launcher.onStopped = (name) => restarter.cancel(name);
+    const afterDurable = committer.afterDurable.bind(committer);
+    const modules = new ModuleManager({
+      registry: this.registry, dataDir: this.opts.dataDir, limits: this.moduleLimits(), log, afterDurable, now: Date.now,
+    });
+    this.modules = modules;
+    committer.onDurable = (changes, revision) => modules.publish(changes, revision);
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, launcher, afterDurable: committer.afterDurable.bind(committer), adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
     }, this.opts.maxFrameBytes);
+    // Modules load before the port opens, so the first client can already call them.
+    const modulesDir = await this.modulesDir();
+    if (modulesDir !== undefined) {
+      await modules.loadDir(modulesDir);
+      log.info('modules directory loaded', { dir: modulesDir, modules: modules.list().map((m) => `${m.prefix ?? m.path}:${m.state}`) });
+    }
 
     this.http = createServer((req, res) => this.onHttp(req, res));
     // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
@@ -142,6 +169,32 @@ export class NameServer {
     this.heartbeat.start();
     this.state = 'running';
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
+  }
+
+  private moduleLimits(): ModuleLimits {
+    const o = this.opts;
+    return {
+      ...DEFAULT_MODULE_LIMITS,
+      ...(o.moduleTimeoutMs === undefined ? {} : { callTimeoutMs: o.moduleTimeoutMs }),
+      ...(o.moduleLoadTimeoutMs === undefined ? {} : { loadTimeoutMs: o.moduleLoadTimeoutMs }),
+      ...(o.moduleMemoryMb === undefined ? {} : { maxOldGenerationMb: o.moduleMemoryMb }),
+      ...(o.moduleMaxRestarts === undefined ? {} : { maxRestarts: o.moduleMaxRestarts }),
+      ...(o.moduleNice === undefined ? {} : { nice: o.moduleNice }),
+    };
+  }
+
+  /** The modules directory: the one configured (which must exist), else `<dataDir>/modules.d` if it exists. */
+  private async modulesDir(): Promise<string | undefined> {
+    const configured = this.opts.modulesDir;
+    const dir = configured ?? join(this.opts.dataDir, 'modules.d');
+    try {
+      if ((await fs.stat(dir)).isDirectory()) return dir;
+    } catch (err) {
+      if (configured === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`modules directory ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (configured === undefined) return undefined;
+    throw new Error(`modules directory ${dir} is not a directory`);
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage, rpc: RpcDispatcher): void {
@@ -236,6 +289,7 @@ export class NameServer {
       }, 500).unref();
     });
     this.wss?.close();
+    await this.modules?.close();
     await this.store?.close();
     this.state = 'closed';
   }

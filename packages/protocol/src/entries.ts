@@ -50,7 +50,7 @@ export interface ServiceView {
   spec?: LaunchSpec;
   /** Present while it is advertised (`running`), and kept while it is `lost`. */
   advertiser?: Advertiser;
-  /** The process the launch agent started, while it is starting, running or stopping. */
+  /** The process the launch agent started; kept while it is starting, running, stopping or lost. */
   pid?: number;
 }
 

@@ -23,12 +23,19 @@ export const ErrorCodes = {
   NOT_RUNNING: -32013,
   LIMIT_EXCEEDED: -32014,
   UNAVAILABLE: -32015,
-  /** A launch did not end with the service advertised; data.cause says why (AGENT_UNREACHABLE, AGENT_REFUSED, EXITED_EARLY, START_TIMEOUT, ...). */
+  /** A launch or kill did not succeed; data.cause says why: AGENT_UNREACHABLE, AGENT_BAD_RESPONSE, AGENT_<the agent's code>, EXITED_EARLY, START_TIMEOUT, KILLED, KILL_FAILED, INTERNAL. */
   LAUNCH_FAILED: -32020,
   /** An auto-start name advertised without its launch ticket, or a ticket proof that does not check out. */
   TICKET_REFUSED: -32021,
   /** Too many launches asked for too quickly. */
   RATE_LIMITED: -32022,
+  /**
+   * An external module could not answer: data.cause says why (LOAD_FAILED, BAD_MANIFEST, PREFIX_RESERVED,
+   * INIT_FAILED, THREW, BAD_RESULT, OUT_OF_MEMORY, CRASHED, RESTARTED, RESTARTING, FAILED, UNLOADED).
+   */
+  MODULE_FAILED: -32030,
+  /** An external module ran past its time limit; its worker was stopped and is being restarted. */
+  MODULE_TIMEOUT: -32031,
 } as const;
 
 /** The string name of a wire error code. */

@@ -8,6 +8,10 @@ export { SERVICE_STATES, RESTART_POLICIES } from './entries.js';
 export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, ServiceView, AliasView, EntryView, Location } from './entries.js';
 export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
 export type { Methods, MethodName, Params, Result } from './methods.js';
+export {
+  MODULE_PREFIX_RULE, RESERVED_PREFIXES, MODULE_ERROR_CODES, prefixProblem, moduleMethodProblem, parseModuleMethod, parseModuleParams,
+} from './modules.js';
+export type { ModuleCallName, ModuleState, ModuleFailureCause, ModuleMethodInfo, ModuleInfo, ModuleTarget } from './modules.js';
 export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
 export type {
   RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, SingleWatchEvent, TicketPairParams,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseParams, isMethodName } from './methods.js';
+import { parseModuleMethod, parseModuleParams, prefixProblem, RESERVED_PREFIXES } from './modules.js';
 import { isDpnsError } from './errors.js';
 
 test('params are parsed into typed values with defaults', () => {
@@ -47,4 +48,42 @@ test('a pattern without wildcards is held to the name rules after unescaping', (
   assert.deepEqual(parseParams.findServices({ pattern: '/a\\-b' }), { pattern: '/a\\-b', launch: true });
   assert.throws(() => parseParams.findServices({ pattern: '/a/\\.\\./b' }), (e: unknown) => isDpnsError(e, 'INVALID_NAME'));
   assert.throws(() => parseParams.advertiseService({ host: 'h', port: 1 }), (e: unknown) => isDpnsError(e) && /missing/.test(e.message));
+});
+
+test('module admin params: an absolute path, or exactly one of prefix and path', () => {
+  assert.deepEqual(parseParams['modules.load']({ path: '/opt/dpns/modules/dir.mjs' }), { path: '/opt/dpns/modules/dir.mjs' });
+  assert.deepEqual(parseParams['modules.unload']({ prefix: 'dir' }), { prefix: 'dir' });
+  assert.deepEqual(parseParams['modules.reload']({ path: '/x/y.mjs' }), { path: '/x/y.mjs' });
+  assert.deepEqual(parseParams['modules.list'](undefined), {});
+  const bad: [keyof typeof parseParams, unknown, RegExp][] = [
+    ['modules.load', { path: 'dir.mjs' }, /absolute path/],
+    ['modules.load', {}, /params\.path: expected a string/],
+    ['modules.unload', { prefix: 'dir', path: '/x' }, /exactly one of prefix and path/],
+    ['modules.unload', {}, /exactly one of prefix and path/],
+    ['modules.reload', { prefix: 'Dir' }, /params\.prefix: a module prefix must match/],
+  ];
+  for (const [m, p, why] of bad) {
+    assert.throws(() => parseParams[m](p), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS') && why.test(e.message), `${m} ${JSON.stringify(p)}`);
+  }
+});
+
+test('every built-in method is shielded from modules: its first segment is a reserved prefix', () => {
+  for (const m of Object.keys(parseParams)) {
+    const first = (m.split('.')[0] as string).toLowerCase();
+    assert.ok(RESERVED_PREFIXES.has(first), `${m}: add ${JSON.stringify(first)} to RESERVED_PREFIXES`);
+    assert.equal(parseModuleMethod(`${first}.x`), undefined, m);
+  }
+  for (const p of ['ticket', 'rpc', 'hello', 'modules', 'register', 'watch']) assert.ok(prefixProblem(p)?.includes('reserved'), p);
+});
+
+test('module calls are <prefix>.<method> with a well-formed prefix and method', () => {
+  assert.deepEqual(parseModuleMethod('dir.lookup'), { prefix: 'dir', method: 'lookup' });
+  assert.deepEqual(parseModuleMethod('my-lb2.pick_one'), { prefix: 'my-lb2', method: 'pick_one' });
+  for (const m of ['dir', '.lookup', 'dir.', 'Dir.lookup', 'dir.look.up', 'dir.__proto__x', 'dir.1x', `${'a'.repeat(33)}.x`, 'register.add', 'rpc.discover', 'watch.event']) {
+    assert.equal(parseModuleMethod(m), undefined, m);
+  }
+  assert.deepEqual(parseModuleParams(undefined), {});
+  assert.deepEqual(parseModuleParams([1]), [1]);
+  assert.throws(() => parseModuleParams('x'), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS'));
+  assert.throws(() => parseModuleParams(null), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS'));
 });

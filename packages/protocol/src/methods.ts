@@ -1,7 +1,9 @@
 // Every method of the dpns protocol, declared once: its params, its result, who may call
 // it, and the runtime parser that turns untrusted params into the typed ones.
 import type { EntryView, LaunchSpec, Location, ServiceView } from './entries.js';
+import { prefixProblem, RESERVED_PREFIXES, type ModuleInfo, type ModuleTarget } from './modules.js';
 import type { Sealed } from './tickets.js';
+import { DpnsError } from './errors.js';
 import { compileGlob } from './glob.js';
 import { assertName } from './names.js';
 import { bad, bool, host, launchSpec, object, onlyKeys, port, SPEC_KEYS, specField, str, type Obj } from './validate.js';
@@ -46,6 +48,14 @@ export interface Methods {
   'register.edit': { params: { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] }; result: { revision: number; entry: ServiceView } };
   'register.alias': { params: { name: string; target: string }; result: { revision: number } };
   'register.info': { params: { name: string }; result: { entry: EntryView; aliases: string[]; resolved?: string } };
+  /** Every module the server knows of, loaded or failed (docs/MODULES.md). */
+  'modules.list': { params: Record<string, never>; result: { modules: ModuleInfo[] } };
+  /** Loads a module file on the name server's host; answers once it runs, or refuses saying why. */
+  'modules.load': { params: { path: string }; result: { module: ModuleInfo } };
+  /** Stops a module's worker and forgets it; its store file stays. */
+  'modules.unload': { params: ModuleTarget; result: { prefix: string | null; path: string } };
+  /** Unloads then loads the module's file again (new code, fresh worker, counters reset). */
+  'modules.reload': { params: ModuleTarget; result: { module: ModuleInfo } };
 }
 
 export type MethodName = keyof Methods;
@@ -55,6 +65,7 @@ export type Result<M extends MethodName> = Methods[M]['result'];
 /** Methods that need a connection that has logged in as admin. */
 export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'killService', 'resetService', 'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
+  'modules.list', 'modules.load', 'modules.unload', 'modules.reload',
 ]);
 
 /** Methods that change the registry (and so are logged before they are answered). */
@@ -152,7 +163,34 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return { name: name(o), target: name(o, 'target') };
   },
   'register.info': (raw) => ({ name: name(params(raw, ['name'])) }),
+  'modules.list': (raw) => {
+    params(raw, []);
+    return {};
+  },
+  'modules.load': (raw) => ({ path: absolutePath(params(raw, ['path']), 'path') }),
+  'modules.unload': (raw) => moduleTarget(raw),
+  'modules.reload': (raw) => moduleTarget(raw),
 };
+
+/** An absolute path on the name server's host. */
+function absolutePath(o: Obj, key: string): string {
+  const v = str(o, key, P);
+  if (!v.startsWith('/')) throw bad(`${P}.${key}`, 'an absolute path (the CLI makes a relative one absolute)', v);
+  return v;
+}
+
+/** Exactly one of `prefix` and `path`. */
+function moduleTarget(raw: unknown): ModuleTarget {
+  const o = params(raw, ['prefix', 'path']);
+  if ((o.prefix === undefined) === (o.path === undefined)) throw bad(P, 'exactly one of prefix and path', o.prefix ?? o.path);
+  if (o.path !== undefined) return { path: absolutePath(o, 'path') };
+  // A reserved prefix is well-formed here: no module holds it, so the server answers NOT_FOUND.
+  const problem = prefixProblem(o.prefix);
+  if (problem !== undefined && !RESERVED_PREFIXES.has(o.prefix as string)) {
+    throw new DpnsError('INVALID_PARAMS', `${P}.prefix: ${problem}`, { details: { field: `${P}.prefix` } });
+  }
+  return { prefix: o.prefix as string };
+}
 
 function hex(o: Obj, key: string, len: number): string {
   const v = o[key];

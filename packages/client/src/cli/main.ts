@@ -12,6 +12,7 @@ import { addCommand } from './commands/add.js';
 import { advertiseCommand } from './commands/advertise.js';
 import { aliasCommand } from './commands/alias.js';
 import { authCommand } from './commands/auth.js';
+import { callCommand } from './commands/call.js';
 import { deleteCommand } from './commands/delete.js';
 import { editCommand } from './commands/edit.js';
 import { findCommand } from './commands/find.js';
@@ -19,6 +20,7 @@ import { infoCommand } from './commands/info.js';
 import { killCommand } from './commands/kill.js';
 import { launchCommand } from './commands/launch.js';
 import { listCommand } from './commands/list.js';
+import { modulesCommand } from './commands/modules.js';
 import { pingCommand } from './commands/ping.js';
 import { resetCommand } from './commands/reset.js';
 import { stateCommand } from './commands/state.js';
@@ -28,6 +30,7 @@ import { watchCommand } from './commands/watch.js';
 const COMMANDS: CliCommand[] = [
   listCommand, findCommand, stateCommand, watchCommand, launchCommand, killCommand, resetCommand, authCommand,
   advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
+  callCommand, modulesCommand,
 ];
 
 /** Runs `dpns` with `argv` (without node and the script); resolves with the exit code. */
@@ -46,6 +49,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .example('$0 find /demo/echo', 'where /demo/echo runs (started first if it is auto-start and down)')
     .example("$0 state '/demo/*'", 'the states of the entries under /demo')
     .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')
+    .example('$0 call dir.lookup \'{"person":"ann"}\'', 'call a method of a module loaded in the name server')
     .epilogue('Exit status: 0 done, 1 refused or failed (one line on stderr: "dpns: CODE: message"), 2 bad usage.')
     .version(version())
     .help()
@@ -102,12 +106,14 @@ async function runCommand(cmd: CliCommand, args: Argv, io: CliIo, json: boolean)
 }
 
 /**
- * The message, with the cause of a failed launch (AGENT_UNREACHABLE, EXITED_EARLY, ...) when the
- * server gave one in `data.cause` that the message does not already name.
+ * The message, with the cause of a failed launch (AGENT_UNREACHABLE, EXITED_EARLY, ...) or of a
+ * failed module (LOAD_FAILED, OUT_OF_MEMORY, ...) when the server gave one in `data.cause` that
+ * the message does not already name.
  */
 function withCause(err: DpnsError): string {
   const cause = err.details?.cause;
-  if (err.code !== 'LAUNCH_FAILED' || typeof cause !== 'string' || cause === '' || err.message.includes(cause)) return err.message;
+  if (err.code !== 'LAUNCH_FAILED' && err.code !== 'MODULE_FAILED') return err.message;
+  if (typeof cause !== 'string' || cause === '' || err.message.includes(cause)) return err.message;
   return `${err.message} (${cause})`;
 }
 

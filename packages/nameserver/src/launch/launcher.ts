@@ -29,6 +29,8 @@ interface Waiter {
 
 export class Launcher {
   private readonly inflight = new Map<string, Promise<Location>>();
+  /** Kills in progress: a launch of the same service waits for its kill to finish. */
+  private readonly killing = new Map<string, Promise<unknown>>();
   /** Told when a service is stopped on purpose (kill), so no restart is pending for it. */
   onStopped: (name: string) => void = () => undefined;
   private readonly waiters = new Map<string, Waiter>();
@@ -42,6 +44,8 @@ export class Launcher {
 
   /** Launches `name` (an auto-start service, or an alias of one) unless it runs; answers its address. */
   async launch(name: string): Promise<{ service: Location; launched: boolean }> {
+    const pending = this.killing.get(this.autoStart(name, 'launch').name);
+    if (pending !== undefined) await pending.catch(() => undefined);
     const svc = this.autoStart(name, 'launch');
     if (svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
       return { service: { name, service: svc.name, host: svc.host, port: svc.port }, launched: false };
@@ -63,8 +67,16 @@ export class Launcher {
   }
 
   /** Stops a launched service through its agent. */
-  async kill(name: string): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
+  kill(name: string): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
     const svc = this.autoStart(name, 'kill');
+    const running = this.killing.get(svc.name);
+    if (running !== undefined) return running as ReturnType<Launcher['kill']>;
+    const attempt = this.doKill(svc).finally(() => this.killing.delete(svc.name));
+    this.killing.set(svc.name, attempt);
+    return attempt;
+  }
+
+  private async doKill(svc: ServiceView): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
     const tickets = this.o.registry.ticketsOf(svc.name);
     if (svc.pid === undefined || tickets === undefined) {
       throw new DpnsError('NOT_RUNNING', `${svc.name} has no launched process to kill (state ${svc.state})`, { details: { name: svc.name, state: svc.state } });
@@ -79,21 +91,34 @@ export class Launcher {
         build: () => ({ op: 'kill', service: svc.name, launchId: tickets.launchId, pid }),
       });
     } catch (e) {
-      // The process may still run: put the entry back as it was and say why.
-      const cur = this.o.registry.get(svc.name);
-      if (cur?.kind === 'service' && cur.state === 'stopping') await this.o.commit([{ t: 'put', e: svc }]);
+      await this.restore(svc);
       throw this.failure(svc.name, e, 'kill');
     }
     if (!reply.ok && reply.code !== 'NOT_LAUNCHED') {
+      // The process still runs: put the entry back as it was and say why.
+      await this.restore(svc);
       throw new DpnsError('LAUNCH_FAILED', `the agent on ${spec.host} refused to kill ${svc.name}: ${reply.code}: ${reply.message}`, {
         details: { name: svc.name, cause: `AGENT_${reply.code}` },
       });
+    }
+    if (reply.ok && !reply.alreadyGone && !reply.killed) {
+      const err = new DpnsError('LAUNCH_FAILED', `${svc.name} (pid ${pid} on ${spec.host}) did not die even after SIGKILL`, {
+        details: { name: svc.name, cause: 'KILL_FAILED' },
+      });
+      await this.o.commit([{ t: 'put', e: { ...svc, state: 'failed', since: this.o.now(), reason: `KILL_FAILED: ${err.message}` } }]);
+      throw err;
     }
     this.o.unbind(svc.name);
     this.onStopped(svc.name);
     const revision = await this.o.commit(this.stoppedOps(svc.name));
     if (!reply.ok) return { revision, alreadyGone: true };
     return reply.signal === undefined ? { revision, alreadyGone: reply.alreadyGone } : { revision, signal: reply.signal, alreadyGone: reply.alreadyGone };
+  }
+
+  /** Puts back an entry whose kill did not happen. */
+  private async restore(svc: ServiceView): Promise<void> {
+    const cur = this.o.registry.get(svc.name);
+    if (cur?.kind === 'service' && cur.state === 'stopping') await this.o.commit([{ t: 'put', e: svc }]);
   }
 
   /** Kill (when something runs) then launch. */
@@ -157,6 +182,12 @@ export class Launcher {
           resolve(loc as Location);
           return;
         }
+        const now = this.o.registry.get(name);
+        if (now?.kind === 'service' && (now.state === 'stopping' || now.state === 'stopped')) {
+          // A kill overtook the launch: that is the outcome, not a failure of the program.
+          reject(new DpnsError('LAUNCH_FAILED', `${name} was stopped while it was starting`, { details: { name, cause: 'KILLED' } }));
+          return;
+        }
         void this.fail(name, err).then(() => reject(err), () => reject(err));
       };
       this.waiters.set(name, { resolve: (loc) => done(undefined, loc) });
@@ -192,7 +223,8 @@ export class Launcher {
   /** Marks a launch failed, with the reason, and forgets its tickets. */
   private async fail(name: string, err: DpnsError): Promise<void> {
     const cur = this.o.registry.get(name);
-    if (cur?.kind !== 'service' || cur.spec === undefined || cur.state === 'running') return;
+    // Only a launch still in progress fails; one that ran, or was stopped meanwhile, stays as it is.
+    if (cur?.kind !== 'service' || cur.spec === undefined || cur.state !== 'starting') return;
     const cause = typeof err.details?.cause === 'string' ? `${err.details.cause}: ` : '';
     await this.o.commit([
       { t: 'put', e: { kind: 'service', name, state: 'failed', since: this.o.now(), spec: cur.spec, reason: `${cause}${err.message}` } },

@@ -136,6 +136,8 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
     spec = { ...old.spec, ...p.spec };
   }
   for (const u of p.unset) delete spec[u];
+  // 'no' is the default: stored as absent, as register.add stores it.
+  if (spec.restart === 'no') delete spec.restart;
   // A plain service that is not running becomes a registered auto-start one, without the
   // address and advertiser of a process that is gone.
   const entry: ServiceView = old.spec === undefined && old.state !== 'running'

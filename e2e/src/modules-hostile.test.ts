@@ -1,0 +1,300 @@
+// Hostile modules against a real name server process, each in its own test: one that writes to
+// the registry it was given, one that loops (in a call, and outside any call), one that
+// allocates until it dies, one that throws on load, one that fails on every restart, one that
+// claims a taken or a built-in prefix. For each: the registry is unchanged afterwards, and a
+// client doing `find` in a loop throughout was answered with a p99 under 10 ms.
+import { after, afterEach, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DpnsClient, type EntryView, type ModuleInfo } from '@dpns/client';
+import { makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, type CliResult, type ServerProcess } from './harness/index.js';
+
+/** The issue's check: find p99 while a hostile module runs. */
+const P99_LIMIT_MS = 10;
+/** Finds measured at the least, whatever the hostile action's length. */
+const MIN_FINDS = 600;
+const CALL_TIMEOUT_MS = 400;
+const MAX_RESTARTS = 2;
+const SERVICES = Array.from({ length: 20 }, (_, i) => `/h/svc-${i}`);
+
+let ns: ServerProcess;
+let fixtures: string;
+let admin: DpnsClient;
+const clients: DpnsClient[] = [];
+
+before(async () => {
+  const dataDir = makeTempDir('dpns-hostile-');
+  const modulesDir = join(dataDir, 'modules.d');
+  mkdirSync(modulesDir);
+  copyFileSync(resolve(REPO_ROOT, 'modules', 'dir.mjs'), join(modulesDir, 'dir.mjs'));
+  fixtures = makeTempDir('dpns-hostile-modules-');
+  ns = await startServerProcess({
+    dataDir,
+    args: ['--log-level', 'error', '--module-timeout-ms', String(CALL_TIMEOUT_MS), '--module-memory-mb', '32', '--module-max-restarts', String(MAX_RESTARTS)],
+  });
+  admin = client(true);
+  for (const [i, name] of SERVICES.entries()) await admin.advertiseStatic(name, '127.0.0.1', 9000 + i);
+  await admin.register.alias('/h/alias', '/h/svc-0');
+  await admin.callModule('dir.register', { person: 'ann', server: '/h/alias' });
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(1).map((c) => c.close()));
+});
+after(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await teardown();
+});
+
+function client(asAdmin = false): DpnsClient {
+  const c = new DpnsClient({ servers: [ns.server], ...(asAdmin ? { token: ns.token } : {}) });
+  clients.push(c);
+  return c;
+}
+
+/** A module file in the fixtures directory; its path. */
+function fixture(name: string, source: string): string {
+  const path = join(fixtures, name);
+  writeFileSync(path, source);
+  return path;
+}
+
+function dpns(args: string[]): Promise<CliResult> {
+  return runCli(['--server', ns.server, ...args], { env: { DPNS_TOKEN: ns.token } });
+}
+
+function p99(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)] ?? Infinity;
+}
+
+/**
+ * Runs `hostile` while another client finds services back to back, and checks what must hold
+ * whatever a module does: every find answered, their p99 under 10 ms, and the registry as it was
+ * (but for `ownWrites`, names the test itself writes to provoke the module).
+ */
+async function whileFinding<T>(t: TestContext, hostile: () => Promise<T>, ownWrites: string[] = []): Promise<T> {
+  const registry = async (): Promise<EntryView[]> => (await admin.serviceState('*')).filter((e) => !ownWrites.includes(e.name));
+  const before = await registry();
+  const finder = client();
+  await finder.connect();
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  let done = false;
+  const loop = (async () => {
+    for (let i = 0; !done || latencies.length < MIN_FINDS; i++) {
+      const name = SERVICES[i % SERVICES.length] as string;
+      const t0 = performance.now();
+      try {
+        const [where] = await finder.findServices(name, { launch: false });
+        if (where?.service !== name) failures.push(`find ${name} answered ${JSON.stringify(where)}`);
+      } catch (err) {
+        failures.push(`find ${name}: ${(err as Error).message}`);
+      }
+      latencies.push(performance.now() - t0);
+    }
+  })();
+  let result: T;
+  try {
+    result = await hostile();
+  } finally {
+    done = true;
+    await loop;
+  }
+  assert.deepEqual(failures, [], 'every find was answered with the service');
+  const worst = p99(latencies);
+  t.diagnostic(`find p99 ${worst.toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms over ${latencies.length} finds`);
+  assert.ok(worst < P99_LIMIT_MS, `find p99 ${worst.toFixed(2)} ms over ${latencies.length} finds (limit ${P99_LIMIT_MS} ms)`);
+  assertSameRegistry(before, await registry());
+  // The well-behaved module beside the hostile one kept answering.
+  assert.equal((await admin.callModule('dir.lookup', { person: 'ann' }) as { service: string }).service, '/h/svc-0');
+  return result;
+}
+
+function assertSameRegistry(before: EntryView[], afterwards: EntryView[]): void {
+  assert.deepEqual(afterwards, before, 'the registry is unchanged');
+}
+
+async function moduleInfo(prefixOrPath: string): Promise<ModuleInfo | undefined> {
+  return (await admin.modules.list()).find((m) => m.prefix === prefixOrPath || m.path === prefixOrPath);
+}
+
+/** Polls `modules list` until `ok` holds for the module (the restart is asynchronous). */
+async function waitForModule(prefix: string, ok: (m: ModuleInfo) => boolean, what: string, timeoutMs = 15_000): Promise<ModuleInfo> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ModuleInfo | undefined;
+  while (Date.now() < deadline) {
+    last = await moduleInfo(prefix);
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`module ${prefix}: ${what} within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+}
+
+async function refusedCli(args: string[], code: string): Promise<string> {
+  const r = await dpns(args);
+  assert.equal(r.code, 1, `dpns ${args.join(' ')}: expected exit 1, got ${r.code}: ${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^dpns: ${code}: [^\\n]+\\n$`), r.stderr);
+  return r.stderr;
+}
+
+async function loadCli(path: string): Promise<void> {
+  const r = await dpns(['modules', 'load', path]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+test('a module that writes to the registry it was given changes nothing', async (t) => {
+  const path = fixture('writer.mjs', `
+    export const manifest = { prefix: 'writer', version: '1', methods: { scribble: { description: 'tries to write' }, peek: { description: 'reads' } } };
+    export const handlers = {
+      scribble(_p, ctx) {
+        const e = ctx.registry.get('/h/svc-0');
+        const tries = {
+          port: () => { e.port = 1; },
+          state: () => { e.state = 'stopped'; },
+          deleteHost: () => { delete e.host; },
+          advertiser: () => { e.advertiser.kind = 'session'; },
+          listPush: () => { ctx.registry.entries('*').push({ name: '/h/evil' }); },
+          found: () => { ctx.registry.find('/h/svc-1')[0].port = 2; },
+          replaceGet: () => { ctx.registry.get = () => ({}); },
+          replaceRegistry: () => { ctx.registry = {}; },
+          prototype: () => { Object.getPrototypeOf(e).port = 3; },
+        };
+        const out = {};
+        for (const [k, f] of Object.entries(tries)) {
+          try { f(); out[k] = 'wrote'; } catch (err) { out[k] = err.name; }
+        }
+        return out;
+      },
+      peek(_p, ctx) { return ctx.registry.get('/h/svc-0'); },
+    };`);
+  await loadCli(path);
+  const before = (await admin.serviceState('/h/svc-0'))[0];
+  const out = await whileFinding(t, async () => {
+    const r = await dpns(['call', 'writer.scribble']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, string>;
+  });
+  // Every write to what the module holds throws (the module's code is strict, its copy frozen)...
+  for (const [k, v] of Object.entries(out)) {
+    if (k === 'prototype') continue; // Object.prototype belongs to the module's own thread: writable, and harmless.
+    assert.equal(v, 'TypeError', `${k}: ${v}`);
+  }
+  // ...its own copy is as it was, and so is the name server's registry.
+  assert.deepEqual(await admin.callModule('writer.peek'), before);
+  assert.deepEqual((await admin.serviceState('/h/svc-0'))[0], before);
+  await admin.modules.unload('writer');
+});
+
+test('a module that loops forever in a call times out, is restarted, and says so in modules list', async (t) => {
+  const path = fixture('spin.mjs', `
+    export const manifest = { prefix: 'spin', version: '1', methods: { spin: { description: 'never returns' }, ok: { description: 'answers' } } };
+    export const handlers = { spin() { for (;;) { /* forever */ } }, ok() { return 'ok'; } };`);
+  await loadCli(path);
+  await whileFinding(t, async () => {
+    const t0 = Date.now();
+    const stderr = await refusedCli(['call', 'spin.spin'], 'MODULE_TIMEOUT');
+    assert.match(stderr, new RegExp(`within ${CALL_TIMEOUT_MS} ms`));
+    assert.ok(Date.now() - t0 < CALL_TIMEOUT_MS + 5000);
+    await waitForModule('spin', (m) => m.state === 'running' && m.restarts === 1, 'running again after one restart');
+  });
+  const m = await moduleInfo('spin');
+  assert.equal(m?.lastError?.cause, 'TIMEOUT');
+  assert.equal(m?.timeouts, 1);
+  assert.equal(await admin.callModule('spin.ok'), 'ok');
+  const table = await dpns(['modules', 'list']);
+  assert.match(table.stdout, /^spin\s+running\s+1\s+1\s+\d+\s+1\s+\S+spin\.mjs\s+TIMEOUT: spin\.spin ran past its time limit/m);
+  await admin.modules.unload('spin');
+});
+
+test('a module that loops outside any call (in onChange) stops answering pings and is restarted', async (t) => {
+  const path = fixture('stuck.mjs', `
+    export const manifest = { prefix: 'stuck', version: '1', methods: { ok: { description: 'answers' } } };
+    export const handlers = { ok() { return 'ok'; } };
+    export function onChange(change) { if (change.name === '/h/trigger') for (;;) { /* forever */ } }`);
+  await loadCli(path);
+  // The loop starts with a change no client waits on; the name server notices by itself.
+  await whileFinding(t, async () => {
+    await admin.advertiseStatic('/h/trigger', '127.0.0.1', 9999);
+    await waitForModule('stuck', (m) => m.restarts === 1 && m.state === 'running', 'restarted after it stopped answering');
+  }, ['/h/trigger']);
+  assert.equal((await moduleInfo('stuck'))?.lastError?.cause, 'UNRESPONSIVE');
+  assert.equal(await admin.callModule('stuck.ok'), 'ok');
+  await admin.modules.unload('stuck');
+  await admin.unadvertiseService('/h/trigger');
+});
+
+test('a module that allocates until it dies is stopped by its memory limit and restarted', async (t) => {
+  const path = fixture('hog.mjs', `
+    export const manifest = { prefix: 'hog', version: '1', methods: { eat: { description: 'allocates without end' }, ok: { description: 'answers' } } };
+    const kept = [];
+    export const handlers = { eat() { for (;;) kept.push(new Array(100000).fill(kept.length)); }, ok() { return kept.length; } };`);
+  await loadCli(path);
+  await whileFinding(t, async () => {
+    const stderr = await refusedCli(['call', 'hog.eat'], 'MODULE_FAILED');
+    assert.match(stderr, /memory limit.*OUT_OF_MEMORY/);
+    await waitForModule('hog', (m) => m.state === 'running' && m.restarts === 1, 'running again after one restart');
+  });
+  assert.equal((await moduleInfo('hog'))?.lastError?.cause, 'OUT_OF_MEMORY');
+  // A fresh worker: what the old one held is gone.
+  assert.equal(await admin.callModule('hog.ok'), 0);
+  await admin.modules.unload('hog');
+});
+
+test('a module that throws on load is refused with a clear error and listed as failed', async (t) => {
+  const path = fixture('throws.mjs', `throw new Error('the module is broken');\nexport const manifest = {};`);
+  const stderr = await whileFinding(t, () => refusedCli(['modules', 'load', path], 'MODULE_FAILED'));
+  assert.match(stderr, /throws\.mjs could not load: Error: the module is broken \(LOAD_FAILED\)/);
+  const m = await moduleInfo(path);
+  assert.equal(m?.state, 'failed');
+  assert.equal(m?.prefix, null);
+  assert.equal(m?.lastError?.cause, 'LOAD_FAILED');
+  const list = await dpns(['modules', 'list']);
+  assert.match(list.stdout, /^-\s+failed\s+-\s+0\s+0\s+0\s+\S+throws\.mjs\s+LOAD_FAILED: .*the module is broken/m);
+  // One that failed before it had a prefix is named by its file.
+  assert.equal((await dpns(['modules', 'unload', path])).code, 0);
+  assert.equal(await moduleInfo(path), undefined);
+});
+
+test('a module whose init fails on every restart stays failed after too many failures in a row', async (t) => {
+  // init succeeds the first time only (it counts its starts in its own store); `die` kills the worker.
+  const path = fixture('flaky.mjs', `
+    export const manifest = { prefix: 'flaky', version: '1', methods: { die: { description: 'exits its worker' }, ok: { description: 'answers' } } };
+    export async function init(ctx) {
+      const starts = (ctx.store.get('starts') ?? 0) + 1;
+      await ctx.store.set('starts', starts);
+      if (starts > 1) throw new Error('cannot start again');
+    }
+    export const handlers = { die() { setTimeout(() => { throw new Error('crash'); }); return 'dying'; }, ok() { return 'ok'; } };`);
+  await loadCli(path);
+  await whileFinding(t, async () => {
+    assert.equal(await admin.callModule('flaky.die'), 'dying');
+    await waitForModule('flaky', (m) => m.state === 'failed', `failed after ${MAX_RESTARTS + 1} failures in a row`);
+  });
+  const m = await moduleInfo('flaky');
+  assert.equal(m?.crashes, MAX_RESTARTS + 1);
+  assert.equal(m?.restarts, MAX_RESTARTS);
+  assert.equal(m?.lastError?.cause, 'INIT_FAILED');
+  assert.match(m?.lastError?.message ?? '', /cannot start again/);
+  const stderr = await refusedCli(['call', 'flaky.ok'], 'MODULE_FAILED');
+  assert.match(stderr, /has failed.*dpns modules reload flaky.*\(FAILED\)/);
+  await admin.modules.unload('flaky');
+});
+
+test('a module that claims a taken prefix, or a built-in one, is refused and not listed', async (t) => {
+  const taken = fixture('taken.mjs', `
+    export const manifest = { prefix: 'dir', version: '6.6.6', methods: { lookup: { description: 'impostor' } } };
+    export const handlers = { lookup() { return { host: 'evil', port: 666 }; } };`);
+  const builtin = fixture('builtin.mjs', `
+    export const manifest = { prefix: 'register', version: '1', methods: { add: { description: 'shadows register.add' } } };
+    export const handlers = { add() { return { revision: 0 }; } };`);
+  const modulesBefore = (await admin.modules.list()).map((m) => m.path);
+  await whileFinding(t, async () => {
+    assert.match(await refusedCli(['modules', 'load', taken], 'ALREADY_EXISTS'), /claims the prefix dir, which is taken by .*dir\.mjs/);
+    assert.match(await refusedCli(['modules', 'load', builtin], 'MODULE_FAILED'), /"register" is reserved.*\(PREFIX_RESERVED\)/);
+  });
+  assert.deepEqual((await admin.modules.list()).map((m) => m.path), modulesBefore);
+  // The real dir still answers, and register.add is still the name server's own.
+  assert.equal((await admin.callModule('dir.lookup', { person: 'ann' }) as { host: string }).host, '127.0.0.1');
+  await assert.rejects(admin.register.add('/h/x', { host: 'h', program: '' }), (e: { code?: string }) => e.code === 'INVALID_PARAMS');
+});

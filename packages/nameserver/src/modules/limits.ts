@@ -1,0 +1,50 @@
+// What a module may use: memory, time, restarts, answer and store sizes. Set from the server's
+// config (config.ts); defaults suit modules like the shipped `dir` and `lb`.
+
+export interface ModuleLimits {
+  /** A call not answered within this is MODULE_TIMEOUT, and the worker is stopped and restarted. */
+  callTimeoutMs: number;
+  /** Import, registry snapshot and init(ctx) together; past it the load is refused. */
+  loadTimeoutMs: number;
+  /** The worker's V8 heap for long-lived objects (the registry copy lives here). */
+  maxOldGenerationMb: number;
+  maxYoungGenerationMb: number;
+  stackMb: number;
+  /** Failures in a row after which a module stays `failed` instead of restarting again. */
+  maxRestarts: number;
+  /** The first restart's delay; each failure in a row doubles it, up to 30 s. */
+  restartBackoffMs: number;
+  /** A worker up this long without failing has its count of failures in a row cleared. */
+  stableMs: number;
+  /** Largest JSON answer a module call may give. */
+  maxResultBytes: number;
+  /** Largest store file a module may keep. */
+  maxStoreBytes: number;
+  /** Queries to the name server a module may have in flight. */
+  maxQueriesInFlight: number;
+  /**
+   * Niceness of the worker thread (Linux): the name server's own thread keeps the CPU when a
+   * module spins. 0 leaves it as it is.
+   */
+  nice: number;
+}
+
+export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
+  callTimeoutMs: 1000,
+  loadTimeoutMs: 5000,
+  maxOldGenerationMb: 128,
+  maxYoungGenerationMb: 16,
+  stackMb: 4,
+  maxRestarts: 5,
+  restartBackoffMs: 200,
+  stableMs: 30_000,
+  maxResultBytes: 1024 * 1024,
+  maxStoreBytes: 16 * 1024 * 1024,
+  maxQueriesInFlight: 16,
+  nice: 10,
+};
+
+/** The delay before restart number `crashes` in a row (1 is the first). */
+export function restartDelay(limits: ModuleLimits, crashes: number): number {
+  return Math.min(30_000, limits.restartBackoffMs * 2 ** Math.max(0, crashes - 1));
+}
