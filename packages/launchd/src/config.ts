@@ -1,11 +1,11 @@
 // The agent's settings from defaults, a JSON config file, DPNS_LAUNCHD_* environment variables
 // and flags, in rising precedence (a list given in a higher layer replaces the lower one's).
 // Every value is checked here, before anything starts.
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import type { AllowEntry } from './allowlist.js';
 import type { LogLevel } from './log.js';
+import { ConfigError, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 
 export interface AgentConfig {
@@ -29,9 +29,7 @@ export interface AgentConfig {
 }
 
 /** A setting that could not be used; the message names where it came from. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 const KEYS = [
   'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat',
@@ -70,19 +68,14 @@ export function defaultStateDir(): string {
 
 /** Splits "host:port" or "[v6]:port". */
 export function parseHostPort(s: string, where: string): { host: string; port: number } {
-  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`${where}: expected HOST:PORT like 0.0.0.0:${AGENT_PORT} or [::]:${AGENT_PORT}, got ${JSON.stringify(s)}`);
-  }
-  return { host: m[1] as string, port };
+  return splitHostPort(s, where, AGENT_PORT);
 }
 
 /** The settings, from `flags` (undefined = not given), `env` and the config file they name. */
 export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const layers: [string, RawConfig][] = [];
   const file = flags.config ?? env.DPNS_LAUNCHD_CONFIG;
-  if (file !== undefined && file !== '') layers.push([`config file ${file}`, readConfigFile(String(file))]);
+  if (file !== undefined && file !== '') layers.push([`config file ${file}`, readConfigFile(String(file)) as RawConfig]);
   const fromEnv: RawConfig = {};
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
@@ -125,22 +118,6 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
   return cfg;
 }
 
-function readConfigFile(path: string): RawConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config file ${path} must hold a JSON object`);
-  return Object.assign(Object.create(null) as RawConfig, v);
-}
 
 /** Hex Ed25519 public keys, lowercased. */
 export function trustedKeys(v: unknown, at: string): string[] {

@@ -1,9 +1,13 @@
 // The server's settings from defaults, a JSON config file, DPNS_* environment variables and
 // flags, in rising precedence; every value is checked here, before anything starts.
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT } from '@dpns/protocol';
+import { ConfigError, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+
+/** Splits "host:port" or "[v6]:port". */
+export function parseHostPort(s: string, where: string): { host: string; port: number } {
+  return splitHostPort(s, where, DEFAULT_PORT);
+}
 import type { LogLevel } from './log.js';
 
 export interface ServerConfig {
@@ -38,10 +42,7 @@ export interface ServerConfig {
   moduleNice: number;
 }
 
-/** A setting that could not be used; the message names where it came from. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 type Raw = Partial<Record<keyof ServerConfig | 'listen', unknown>>;
 
@@ -79,20 +80,11 @@ export function defaultDataDir(): string {
   return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dpns');
 }
 
-/** Splits "host:port" or "[v6]:port". */
-export function parseHostPort(s: string, where: string): { host: string; port: number } {
-  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`${where}: expected HOST:PORT like 127.0.0.1:${DEFAULT_PORT} or [::1]:${DEFAULT_PORT}, got ${JSON.stringify(s)}`);
-  }
-  return { host: m[1] as string, port };
-}
 
 export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const layers: [string, Raw][] = [];
   const file = flags.config ?? env.DPNS_CONFIG;
-  if (file !== undefined) layers.push([`config file ${file}`, readConfigFile(String(file))]);
+  if (file !== undefined) layers.push([`config file ${file}`, readConfigFile(String(file)) as Raw]);
   const fromEnv: Raw = {};
   for (const [k, key] of Object.entries(ENV)) if (env[k] !== undefined && env[k] !== '') fromEnv[key] = env[k];
   layers.push(['environment', fromEnv]);
@@ -126,22 +118,6 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
   return cfg;
 }
 
-function readConfigFile(path: string): Raw {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`config file ${path} must hold a JSON object`);
-  return Object.assign(Object.create(null) as Raw, v);
-}
 
 function nonEmpty(v: unknown, at: string): string {
   if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty path, got ${JSON.stringify(v)}`);

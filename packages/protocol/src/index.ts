@@ -31,3 +31,4 @@ export type { TicketLine as LaunchTicket } from './agent.js';
 export * as agent from './agent.js';
 export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
+export { ConfigError, readConfigFile, parseHostPort } from './config-file.js';
