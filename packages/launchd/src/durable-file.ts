@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDir } from '@dpns/protocol';
 
 /** Atomically replaces `path` with `data` (file mode `mode` when it is created). */
 export async function writeFileDurably(path: string, data: string, mode = 0o600): Promise<void> {
@@ -27,12 +28,3 @@ export async function writeFileDurably(path: string, data: string, mode = 0o600)
   await fsyncDir(dir);
 }
 
-/** Makes a directory's entries durable; a file's own fsync does not cover its name. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

@@ -1,7 +1,7 @@
 // The admin credential: created once, at first start, readable by the server's user only.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { randomHex } from '@dpns/protocol';
+import { fsyncDir, randomHex } from '@dpns/protocol';
 import type { Logger } from './log.js';
 
 export interface AdminToken {
@@ -23,7 +23,7 @@ export async function loadOrCreateAdminToken(dataDir: string, log: Logger): Prom
     } finally {
       await fh.close();
     }
-    await syncDir(dataDir);
+    await fsyncDir(dataDir);
     return { token, path, created: true };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -37,13 +37,4 @@ export async function loadOrCreateAdminToken(dataDir: string, log: Logger): Prom
     throw new Error(`admin token file ${path} does not hold 64 hex digits; delete it to have a new one made at start`);
   }
   return { token, path, created: false };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

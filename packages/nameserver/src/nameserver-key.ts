@@ -2,7 +2,7 @@
 // first start, readable by the server's user only; its public half goes into agents' configs.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { agent as A, randomHex } from '@dpns/protocol';
+import { agent as A, fsyncDir, randomHex } from '@dpns/protocol';
 
 export const KEY_FILE = 'nameserver.key';
 
@@ -19,12 +19,7 @@ export async function loadOrCreateNameServerKey(dataDir: string): Promise<{ key:
       await fh.close();
     }
     // The file's name must survive a crash too, not only its bytes.
-    const dir = await fs.open(dataDir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await fsyncDir(dataDir);
     return { key: A.signingKeyFromSeed(seed), path, created: true };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

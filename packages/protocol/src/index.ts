@@ -32,3 +32,4 @@ export * as agent from './agent.js';
 export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
 export { ConfigError, readConfigFile, parseHostPort } from './config-file.js';
+export { fsyncDir } from './fsync-dir.js';

@@ -5,7 +5,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DpnsError } from '@dpns/protocol';
-import { fsyncDir } from '../../storage/fsync-dir.js';
+import { fsyncDir } from '@dpns/protocol';
 
 /** What `ctx.store` offers a module. */
 export interface ModuleStoreApi {
