@@ -104,16 +104,16 @@ test('state prints an aligned table, and --json the entries', async () => {
   const lines = await ok(['state', '/st/*']);
   assert.equal(lines.length, 4);
   const header = lines[0] ?? '';
-  assert.match(header, /^NAME\s+KIND\s+STATE\s+HOST\s+PORT\s+SINCE\s+REASON\/TARGET$/);
+  assert.match(header, /^NAME\s+KIND\s+STATE\s+HOST\s+PORT\s+LOAD\s+SINCE\s+REASON\/TARGET$/);
   // Every column starts at the same offset on every line.
-  for (const col of ['KIND', 'STATE', 'HOST', 'PORT', 'SINCE']) {
+  for (const col of ['KIND', 'STATE', 'HOST', 'PORT', 'LOAD', 'SINCE']) {
     const at = header.indexOf(col);
     for (const l of lines.slice(1)) assert.notEqual(l[at - 1], undefined);
     for (const l of lines.slice(1)) assert.equal(l[at - 1], ' ', `column ${col} misaligned in ${JSON.stringify(l)}`);
   }
-  assert.match(lines[1] ?? '', /^\/st\/auto\s+service\s+registered\s+-\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+-$/);
-  assert.match(lines[2] ?? '', /^\/st\/web\s+service\s+running\s+127\.0\.0\.1\s+8080\s+\S+Z\s+-$/);
-  assert.match(lines[3] ?? '', /^\/st\/www\s+alias\s+-\s+-\s+-\s+\S+Z\s+-> \/st\/web$/);
+  assert.match(lines[1] ?? '', /^\/st\/auto\s+service\s+registered\s+-\s+-\s+-\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+-$/);
+  assert.match(lines[2] ?? '', /^\/st\/web\s+service\s+running\s+127\.0\.0\.1\s+8080\s+-\s+\S+Z\s+-$/);
+  assert.match(lines[3] ?? '', /^\/st\/www\s+alias\s+-\s+-\s+-\s+-\s+\S+Z\s+-> \/st\/web$/);
   const entries = json<{ entries: { name: string; kind: string }[] }>(await ok(['state', '/st/*', '--json'])).entries;
   assert.deepEqual(entries.map((e) => `${e.kind} ${e.name}`), ['service /st/auto', 'service /st/web', 'alias /st/www']);
 });

@@ -80,3 +80,29 @@ test('the advertisement comes back after a server restart', async () => {
   await ad.close();
   assert.equal(await entry(client(), '/ad/restart'), undefined);
 });
+
+test('a load reported while the connection is down is sent once the name is advertised again', async () => {
+  const svc = client();
+  const ad = await svc.advertise('/ad/load', '127.0.0.1', 7008);
+  await ad.reportLoad(3);
+  assert.equal((await entry(svc, '/ad/load'))?.load, 3);
+  let during: Promise<void> | undefined;
+  // Detached before 'disconnect' is emitted: the value is kept, not sent.
+  svc.once('disconnect', () => {
+    assert.equal(ad.state, 'pending');
+    during = ad.reportLoad(9);
+  });
+  const again = new Promise((resolve) => ad.once('advertised', resolve));
+  ns = await ns.restart();
+  await again;
+  await during;
+  // The initial events show it if it already arrived; a change event if it arrives later.
+  await new Promise<void>((resolve) => {
+    client().watch('/ad/load', { initial: true, onEvent: (ev) => {
+      if (ev.entry?.kind === 'service' && ev.entry.load === 9) resolve();
+    } });
+  });
+  await assert.rejects(ad.reportLoad(-1), (e) => isDpnsError(e, 'INVALID_PARAMS'));
+  await ad.close();
+  await assert.rejects(ad.reportLoad(1), (e) => isDpnsError(e, 'CLOSED'));
+});

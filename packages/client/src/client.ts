@@ -348,6 +348,9 @@ export class DpnsClient extends Emitter<ClientEvents> {
     unadvertise: async (ad) => {
       await this.call('unadvertiseService', { name: ad.name });
     },
+    reportLoad: async (ad, load) => {
+      await this.call('reportLoad', { name: ad.name, load });
+    },
     release: (ad) => {
       if (this.#ads.get(ad.name) === ad) this.#ads.delete(ad.name);
       if (ad.ticketed) this.#tickets.release(ad.name);

@@ -48,6 +48,7 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   unwatch: () => true,
   advertiseService: (r) => hasRevision(r) && (r.nameserverProof === undefined || typeof r.nameserverProof === 'string'),
   unadvertiseService: hasRevision,
+  reportLoad: hasRevision,
   launchService: (r) => isLocation(r.service) && typeof r.launched === 'boolean',
   killService: (r) => hasRevision(r) && typeof r.alreadyGone === 'boolean' &&
     (r.signal === undefined || r.signal === 'SIGTERM' || r.signal === 'SIGKILL'),

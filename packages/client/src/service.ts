@@ -117,6 +117,16 @@ export class DpnsService {
     return (await this.#pairs.wait(pairId, timeoutMs)) !== undefined;
   }
 
+  /** Reports this service's load; see Advertisement.reportLoad. */
+  reportLoad(load: number): Promise<void> {
+    return this.advertisement.reportLoad(load);
+  }
+
+  /** Reports `read()` every `ms` when it changed; see Advertisement.reportLoadEvery. */
+  reportLoadEvery(ms: number, read: () => number): () => void {
+    return this.advertisement.reportLoadEvery(ms, read);
+  }
+
   /** Unadvertises and disconnects; safe to call twice. */
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;

@@ -21,6 +21,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
   state: ConnectionState = 'open';
   /** Launch requests this connection may still make (find of a stopped service counts too). */
   readonly launches = new TokenBucket(20, 60);
+  /** reportLoad calls per service name: bursts of 10, then 10 a second. */
+  private readonly loadReports = new Map<string, TokenBucket>();
   /** Why the connection ended, for the `lost` reason of what it advertised. */
   endReason = 'its connection closed';
 
@@ -33,6 +35,16 @@ export class Connection implements WatchSink, HeartbeatTarget {
     readonly ws: WebSocket,
     readonly remote: string,
   ) {}
+
+  /** Spends one load report for `name`; false when this connection reports it too often. */
+  takeLoadReport(name: string): boolean {
+    let bucket = this.loadReports.get(name);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(10, 600);
+      this.loadReports.set(name, bucket);
+    }
+    return bucket.take();
+  }
 
   send(msg: unknown): void {
     this.sendRaw(JSON.stringify(msg));

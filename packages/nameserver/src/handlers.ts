@@ -7,11 +7,12 @@ import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
 import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
-import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planUnadvertise, type Actor } from './registry/rules.js';
+import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor } from './registry/rules.js';
 import type { WatchHub } from './watch-hub.js';
 
 /** What handlers need from the server around them. */
@@ -28,6 +29,8 @@ export interface HandlerContext {
   adminToken: string;
   maxWatchesPerConnection: number;
   log: Logger;
+  /** Requests by method and outcome, and their latency. */
+  metrics: ServerMetrics;
   now(): number;
 }
 
@@ -169,6 +172,16 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   unadvertiseService(ctx, conn, p) {
     const ops = planUnadvertise(ctx.registry, p.name, actor(conn), ctx.liveness, ctx.now());
     ctx.liveness.unbind(p.name);
+    return ctx.commit(ops).then(revision);
+  },
+  reportLoad(ctx, conn, p) {
+    // Checked before the rate limit, so only names this connection may report for get a bucket.
+    const ops = planReportLoad(ctx.registry, p.name, p.load, actor(conn), ctx.liveness, ctx.now());
+    if (!conn.takeLoadReport(p.name)) {
+      throw new DpnsError('RATE_LIMITED', `too many load reports for ${p.name}: at most 10 a second; report on change or less often`, {
+        details: { name: p.name },
+      });
+    }
     return ctx.commit(ops).then(revision);
   },
   'register.add'(ctx, _conn, p) {

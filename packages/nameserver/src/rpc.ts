@@ -1,7 +1,7 @@
 // JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
 // becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
 import {
-  ADMIN_METHODS, DpnsError, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
+  ADMIN_METHODS, DpnsError, ErrorCodes, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
@@ -54,8 +54,14 @@ export class RpcDispatcher {
 
   /** One request object: its answer frame, a promise of it, or undefined for a notification. */
   private handle(conn: Connection, msg: unknown): Answer | Promise<Answer> {
+    const started = process.hrtime.bigint();
+    // Only methods this protocol defines get their own label, so a client cannot mint series.
+    let label = 'unknown';
+    const outcome = (err: DpnsError): string => (err.code in ErrorCodes ? err.code : 'INTERNAL');
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      return errorFrame(null, new DpnsError('INVALID_REQUEST', 'a request must be a JSON object with jsonrpc, id, method and params'));
+      const err = new DpnsError('INVALID_REQUEST', 'a request must be a JSON object with jsonrpc, id, method and params');
+      this.ctx.metrics.request(label, outcome(err), started);
+      return errorFrame(null, err);
     }
     const req = msg as Record<string, unknown>;
     // A response to a request we sent this peer (a ticket challenge), not a request.
@@ -68,21 +74,34 @@ export class RpcDispatcher {
     const hasId = Object.prototype.hasOwnProperty.call(req, 'id');
     const idOk = typeof rawId === 'string' ? rawId.length <= 128 : typeof rawId === 'number' && Number.isFinite(rawId);
     if (hasId && !idOk) {
-      return errorFrame(null, new DpnsError('INVALID_REQUEST', 'id must be a string of at most 128 characters or a finite number'));
+      const err = new DpnsError('INVALID_REQUEST', 'id must be a string of at most 128 characters or a finite number');
+      this.ctx.metrics.request(label, outcome(err), started);
+      return errorFrame(null, err);
     }
     const id = hasId ? (rawId as RequestId) : undefined;
-    const fail = (err: DpnsError): Answer => (id === undefined ? undefined : errorFrame(id, err));
+    const fail = (err: DpnsError): Answer => {
+      this.ctx.metrics.request(label, outcome(err), started);
+      return id === undefined ? undefined : errorFrame(id, err);
+    };
+    const ok = (result: unknown): Answer => {
+      this.ctx.metrics.request(label, 'ok', started);
+      return id === undefined ? undefined : resultFrame(id, result);
+    };
     if (req.jsonrpc !== '2.0') return fail(new DpnsError('INVALID_REQUEST', 'jsonrpc must be "2.0"'));
     const method = req.method;
     if (typeof method !== 'string') return fail(new DpnsError('INVALID_REQUEST', 'method must be a string'));
     if (!isMethodName(method)) {
       // `<prefix>.<method>` of a loaded module goes to its worker; the manager refuses an unknown one.
       const moduleCall = parseModuleMethod(method);
-      if (moduleCall !== undefined) return this.callModule(conn, id, moduleCall, req.params);
+      if (moduleCall !== undefined) {
+        label = 'module';
+        return this.callModule(conn, id, moduleCall, req.params, (o) => this.ctx.metrics.request(label, o, started));
+      }
       return fail(new DpnsError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method.slice(0, 64))}; see docs/PROTOCOL.md for the list`, {
         details: { method: method.slice(0, 64) },
       }));
     }
+    label = method;
     if (ADMIN_METHODS.has(method) && !conn.admin) {
       return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command takes --token or DPNS_TOKEN)`));
     }
@@ -90,29 +109,36 @@ export class RpcDispatcher {
       const params = (parseParams[method] as (raw: unknown) => never)(req.params);
       const out = (handlers[method] as (c: HandlerContext, conn: Connection, p: never) => unknown)(this.ctx, conn, params);
       if (out instanceof Promise) {
-        return out.then(
-          (r) => (id === undefined ? undefined : resultFrame(id, r)),
-          (e: unknown) => fail(this.toDpnsError(e, conn, method)),
-        );
+        return out.then(ok, (e: unknown) => fail(this.toDpnsError(e, conn, method)));
       }
-      return id === undefined ? undefined : resultFrame(id, out);
+      return ok(out);
     } catch (e) {
       // A refusal (NOT_FOUND, FORBIDDEN) is an answer about the registry too: it waits like a read.
-      return this.ctx.afterDurable(fail(this.toDpnsError(e, conn, method)));
+      const waited = this.ctx.afterDurable(this.toDpnsError(e, conn, method));
+      return waited instanceof Promise ? waited.then(fail) : fail(waited);
     }
   }
 
   /** A module call: answered with the module's JSON text as it came from its worker. */
-  private callModule(conn: Connection, id: RequestId | undefined, name: ModuleCallName, rawParams: unknown): Answer | Promise<Answer> {
+  private callModule(
+    conn: Connection, id: RequestId | undefined, name: ModuleCallName, rawParams: unknown, done: (outcome: string) => void,
+  ): Answer | Promise<Answer> {
     const method = `${name.prefix}.${name.method}`;
-    const fail = (e: unknown): Answer => (id === undefined ? undefined : errorFrame(id, this.toDpnsError(e, conn, method)));
+    const fail = (e: unknown): Answer => {
+      const err = this.toDpnsError(e, conn, method);
+      done(err.code in ErrorCodes ? err.code : 'INTERNAL');
+      return id === undefined ? undefined : errorFrame(id, err);
+    };
     let answer: Promise<string>;
     try {
       answer = this.ctx.modules.call(name, parseModuleParams(rawParams), { admin: conn.admin, conn: conn.id });
     } catch (e) {
       return fail(e);
     }
-    return answer.then((json) => (id === undefined ? undefined : rawResultFrame(id, json)), fail);
+    return answer.then((json) => {
+      done('ok');
+      return id === undefined ? undefined : rawResultFrame(id, json);
+    }, fail);
   }
 
   private toDpnsError(e: unknown, conn: Connection, method: string): DpnsError {

@@ -11,6 +11,7 @@ import { Committer } from './committer.js';
 import { Connection } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { Liveness } from './liveness.js';
+import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { isLogRecord } from './registry/ops.js';
 import { Registry, type RegistrySnapshot } from './registry/registry.js';
@@ -62,6 +63,8 @@ export class NameServer {
   readonly registry = new Registry();
   private readonly hub = new WatchHub();
   private readonly conns = new Set<Connection>();
+  /** Requests, latency and launches, for GET /metrics. */
+  readonly metrics = new ServerMetrics();
   private readonly heartbeat: Heartbeat;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
@@ -125,7 +128,7 @@ export class NameServer {
 
     const launcher = new Launcher({
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
-      servers: [], epoch: () => 0, now: Date.now, unbind: (name) => liveness.unbind(name),
+      servers: [], epoch: () => 0, now: Date.now, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
@@ -140,7 +143,7 @@ export class NameServer {
     committer.onDurable = (changes, revision) => modules.publish(changes, revision);
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
-      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, now: Date.now,
+      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, metrics: this.metrics, now: Date.now,
     }, this.opts.maxFrameBytes);
     // Modules load before the port opens, so the first client can already call them.
     const modulesDir = await this.modulesDir();
@@ -257,8 +260,33 @@ export class NameServer {
       res.end(JSON.stringify({ status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size }));
       return;
     }
+    if (req.url?.split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : this.renderMetrics());
+      return;
+    }
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('dpns name server: speak JSON-RPC 2.0 over WebSocket here (see docs/PROTOCOL.md)\n');
+  }
+
+  /** The /metrics page. Replication lag and failovers belong to backup mode, which this server does not have yet. */
+  renderMetrics(): string {
+    const kinds = this.registry.countByKind();
+    const moduleStates = new Map<string, number>();
+    for (const m of this.modules?.list() ?? []) moduleStates.set(m.state, (moduleStates.get(m.state) ?? 0) + 1);
+    return [
+      this.metrics.requests.render(),
+      this.metrics.duration.render(),
+      renderGauge('dpns_registry_entries', 'Entries in the registry, by kind.', [
+        { labels: { kind: 'service' }, value: kinds.service }, { labels: { kind: 'alias' }, value: kinds.alias },
+      ]),
+      renderGauge('dpns_registry_revision', 'Revision of the last applied registry change.', [{ value: this.registry.revision }]),
+      renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
+      renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),
+      this.metrics.launches.render(),
+      renderCounterValue('dpns_wal_fsyncs_total', 'fsync calls made by the write-ahead log.', this.store?.stats.fsyncs ?? 0),
+      renderGauge('dpns_modules', 'External modules, by state.', [...moduleStates].map(([state, value]) => ({ labels: { state }, value }))),
+    ].join('');
   }
 
   private fatal(err: unknown): void {

@@ -52,6 +52,10 @@ export interface ServiceView {
   advertiser?: Advertiser;
   /** The process the launch agent started; kept while it is starting, running, stopping or lost. */
   pid?: number;
+  /** The last load figure the running service reported (reportLoad); lower is less loaded. */
+  load?: number;
+  /** Epoch milliseconds of that report. */
+  loadAt?: number;
 }
 
 /** An alias entry: a name standing for another name. */

@@ -32,6 +32,12 @@ export interface Methods {
     result: { revision: number; nameserverProof?: string };
   };
   unadvertiseService: { params: { name: string }; result: { revision: number } };
+  /**
+   * Sets the load figure (any finite number >= 0, e.g. a load average or requests in flight) of a
+   * running service this connection advertises; `findServices` of a pattern answers least loaded
+   * first. Unchanged values are not written; more than 10 a second per name are RATE_LIMITED.
+   */
+  reportLoad: { params: { name: string; load: number }; result: { revision: number } };
   /** Starts an auto-start service through its host's agent; answers once it has advertised. */
   launchService: { params: { name: string }; result: { service: Location; launched: boolean } };
   /** Stops a launched service through its agent: SIGTERM to its process group, SIGKILL after a grace period. */
@@ -70,7 +76,7 @@ export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
 
 /** Methods that change the registry (and so are logged before they are answered). */
 export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'register.add', 'register.delete', 'register.edit', 'register.alias',
+  'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'reportLoad', 'register.add', 'register.delete', 'register.edit', 'register.alias',
 ]);
 
 const P = 'params';
@@ -129,6 +135,12 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return out;
   },
   unadvertiseService: (raw) => ({ name: name(params(raw, ['name'])) }),
+  reportLoad: (raw) => {
+    const o = params(raw, ['name', 'load']);
+    const load = o.load;
+    if (typeof load !== 'number' || !Number.isFinite(load) || load < 0) throw bad(`${P}.load`, 'a finite number >= 0', load);
+    return { name: name(o), load };
+  },
   launchService: (raw) => ({ name: name(params(raw, ['name'])) }),
   killService: (raw) => ({ name: name(params(raw, ['name'])) }),
   resetService: (raw) => ({ name: name(params(raw, ['name'])) }),

@@ -15,7 +15,7 @@ const METHOD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
  */
 export const RESERVED_PREFIXES: ReadonlySet<string> = new Set([
   'login', 'identify', 'ping', 'listservices', 'findservices', 'servicestate', 'watch', 'unwatch', 'advertiseservice',
-  'unadvertiseservice', 'launchservice', 'killservice', 'resetservice', 'authenticateservice', 'register', 'modules',
+  'unadvertiseservice', 'reportload', 'launchservice', 'killservice', 'resetservice', 'authenticateservice', 'register', 'modules',
   'ticket', 'hello', 'rpc', 'dpns',
 ]);
 

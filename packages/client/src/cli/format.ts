@@ -5,12 +5,12 @@ import { isoSeconds, table } from './table.js';
 
 const dash = (v: string | number | undefined): string => (v === undefined || v === '' ? '-' : String(v));
 
-/** The `state` table: NAME KIND STATE HOST PORT SINCE REASON/TARGET. */
+/** The `state` table: NAME KIND STATE HOST PORT LOAD SINCE REASON/TARGET. */
 export function stateTable(entries: EntryView[]): string[] {
-  const rows = [['NAME', 'KIND', 'STATE', 'HOST', 'PORT', 'SINCE', 'REASON/TARGET']];
+  const rows = [['NAME', 'KIND', 'STATE', 'HOST', 'PORT', 'LOAD', 'SINCE', 'REASON/TARGET']];
   for (const e of entries) {
-    if (e.kind === 'alias') rows.push([e.name, 'alias', '-', '-', '-', isoSeconds(e.since), `-> ${e.target}`]);
-    else rows.push([e.name, 'service', e.state, dash(e.host), dash(e.port), isoSeconds(e.since), dash(e.reason)]);
+    if (e.kind === 'alias') rows.push([e.name, 'alias', '-', '-', '-', '-', isoSeconds(e.since), `-> ${e.target}`]);
+    else rows.push([e.name, 'service', e.state, dash(e.host), dash(e.port), dash(e.load), isoSeconds(e.since), dash(e.reason)]);
   }
   return table(rows);
 }
@@ -36,6 +36,7 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
     if (entry.host !== undefined) out.push(['host', entry.host]);
     if (entry.port !== undefined) out.push(['port', String(entry.port)]);
     if (entry.reason !== undefined) out.push(['reason', entry.reason]);
+    if (entry.load !== undefined) out.push(['load', entry.loadAt === undefined ? String(entry.load) : `${entry.load} (at ${isoSeconds(entry.loadAt)})`]);
     if (entry.advertiser !== undefined) {
       const a = entry.advertiser;
       out.push(['advertiser', a.kind === 'static' ? 'static' : a.owner === undefined ? 'session' : `session (owner ${a.owner.slice(0, 16)}…)`]);

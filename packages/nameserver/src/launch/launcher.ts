@@ -3,6 +3,7 @@
 // share one attempt.
 import { DpnsError, newTicket, agent as A, type Location, type ServiceView } from '@dpns/protocol';
 import type { Logger } from '../log.js';
+import type { ServerMetrics } from '../metrics.js';
 import type { LaunchTickets, Op } from '../registry/ops.js';
 import type { Registry } from '../registry/registry.js';
 import { AgentCallError, callAgent, type AgentTarget } from './agent-client.js';
@@ -21,6 +22,8 @@ export interface LauncherOptions {
   now(): number;
   /** Forgets the connection binding of a service that was killed. */
   unbind(name: string): void;
+  /** Counts launch attempts by outcome, for /metrics. */
+  metrics?: ServerMetrics;
 }
 
 interface Waiter {
@@ -52,7 +55,17 @@ export class Launcher {
     }
     let attempt = this.inflight.get(svc.name);
     if (attempt === undefined) {
-      attempt = this.start(svc).finally(() => this.inflight.delete(svc.name));
+      attempt = this.start(svc).then(
+        (loc) => {
+          this.o.metrics?.launches.inc({ outcome: 'ok' });
+          return loc;
+        },
+        (e: unknown) => {
+          const cause = e instanceof DpnsError && typeof e.details?.cause === 'string' ? e.details.cause : 'INTERNAL';
+          this.o.metrics?.launches.inc({ outcome: cause });
+          throw e;
+        },
+      ).finally(() => this.inflight.delete(svc.name));
       this.inflight.set(svc.name, attempt);
     }
     const loc = await attempt;

@@ -14,7 +14,8 @@ export function states(reg: Registry, pattern: string): EntryView[] {
 
 /**
  * A plain name resolves through aliases to one running service, or fails saying why;
- * a pattern answers every running match (aliases resolved), and may answer none.
+ * a pattern answers every running match (aliases resolved), and may answer none, least
+ * loaded first, then those that never reported a load, each group in name order.
  */
 export function find(reg: Registry, pattern: string): Location[] {
   const glob = compileGlob(pattern);
@@ -28,7 +29,7 @@ export function find(reg: Registry, pattern: string): Location[] {
     }
     return [{ name: glob.literalPrefix, service: service.name, host: service.host, port: service.port }];
   }
-  const out: Location[] = [];
+  const out: { loc: Location; load: number }[] = [];
   for (const e of reg.select(glob)) {
     let svc = e;
     if (e.kind === 'alias') {
@@ -39,8 +40,9 @@ export function find(reg: Registry, pattern: string): Location[] {
       }
     }
     if (svc.kind === 'service' && svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
-      out.push({ name: e.name, service: svc.name, host: svc.host, port: svc.port });
+      out.push({ loc: { name: e.name, service: svc.name, host: svc.host, port: svc.port }, load: svc.load ?? Infinity });
     }
   }
-  return out;
+  // The sort is stable and select() yields name order, so equal loads stay in name order.
+  return out.sort((a, b) => (a.load === b.load ? 0 : a.load < b.load ? -1 : 1)).map((o) => o.loc);
 }

@@ -31,6 +31,13 @@ export class Registry {
     return this.entries.size;
   }
 
+  /** How many entries of each kind there are (for /metrics; a walk, so not for hot paths). */
+  countByKind(): { service: number; alias: number } {
+    const out = { service: 0, alias: 0 };
+    for (const e of this.entries.values()) out[e.kind]++;
+    return out;
+  }
+
   get(name: string): EntryView | undefined {
     return this.entries.get(name);
   }

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDpnsError, newTicket, ticketProof, type LaunchSpec, type ServiceView } from '@dpns/protocol';
 import { Registry } from './registry.js';
-import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planLost, planUnadvertise, type Actor, type Bindings } from './rules.js';
+import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planLost, planReportLoad, planUnadvertise, type Actor, type Bindings } from './rules.js';
 import type { Op } from './ops.js';
+import { find } from './queries.js';
 
 const spec: LaunchSpec = { host: 'h1', program: '/usr/bin/echo-server', args: [], env: {}, startTimeoutMs: 10_000 };
 const admin: Actor = { admin: true, connId: 1 };
@@ -186,4 +187,25 @@ test('alias chains longer than the resolver follows are refused when made', () =
   }
   assert.equal(reg.resolve(prev).service.name, '/ch/s');
   assert.throws(() => planAlias(reg, '/ch/a33', prev, 40), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED'));
+});
+
+test('reportLoad: only the holder or an admin sets the load of a running service; an unchanged load writes nothing', () => {
+  const reg = new Registry();
+  const b: Bindings = { liveConn: (n) => (n === '/l/a' ? alice.connId : undefined) };
+  apply(reg, planAdvertise(reg, { name: '/l/a', host: 'h', port: 1, static: false }, alice, b, 5));
+  apply(reg, planAdvertise(reg, { name: '/l/b', host: 'h', port: 2, static: false }, bob, b, 5));
+  apply(reg, planAlias(reg, '/l/alias', '/l/a', 5));
+  assert.throws(() => planReportLoad(reg, '/l/a', 1, bob, b, 6), (e: unknown) => isDpnsError(e, 'FORBIDDEN'));
+  assert.throws(() => planReportLoad(reg, '/l/alias', 1, alice, b, 6), (e: unknown) => isDpnsError(e, 'WRONG_KIND'));
+  assert.throws(() => planReportLoad(reg, '/l/none', 1, admin, b, 6), (e: unknown) => isDpnsError(e, 'NOT_FOUND'));
+  apply(reg, planReportLoad(reg, '/l/a', 4, alice, b, 7));
+  assert.equal(svc(reg, '/l/a').load, 4);
+  assert.equal(svc(reg, '/l/a').loadAt, 7);
+  assert.deepEqual(planReportLoad(reg, '/l/a', 4, alice, b, 8), []);
+  apply(reg, planReportLoad(reg, '/l/b', 2, admin, b, 8));
+  // Least loaded first; a literal name is answered as before.
+  assert.deepEqual(find(reg, '/l/*').map((l) => l.name), ['/l/b', '/l/a', '/l/alias']);
+  assert.deepEqual(find(reg, '/l/a').map((l) => l.port), [1]);
+  apply(reg, planLost(reg, '/l/b', 'gone', 9));
+  assert.throws(() => planReportLoad(reg, '/l/b', 1, admin, b, 10), (e: unknown) => isDpnsError(e, 'NOT_RUNNING'));
 });

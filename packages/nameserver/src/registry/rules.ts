@@ -93,6 +93,22 @@ export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindi
   return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }, { t: 'tickets', n: name, v: null }];
 }
 
+/** reportLoad: the holder of a running service's advertisement (or an admin) sets its load. */
+export function planReportLoad(reg: Registry, name: string, load: number, actor: Actor, bindings: Bindings, now: number): Op[] {
+  const old = service(reg, name, 'report the load of');
+  if (old.state !== 'running') {
+    throw new DpnsError('NOT_RUNNING', `${name} is ${old.state}; only a running service reports its load`, { details: { name, state: old.state } });
+  }
+  if (!holds(old, actor, bindings)) {
+    throw new DpnsError('FORBIDDEN', `${name} is advertised by another connection; only its advertiser or an admin may report its load`, {
+      details: { name },
+    });
+  }
+  // The common case of a periodic reporter: nothing changed, nothing to log.
+  if (old.load === load) return [];
+  return [{ t: 'put', e: { ...old, load, loadAt: now } }];
+}
+
 /** The advertiser of a running service went away without unadvertising. */
 export function planLost(reg: Registry, name: string, reason: string, now: number): Op[] {
   const old = reg.get(name);

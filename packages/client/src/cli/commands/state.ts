@@ -5,7 +5,7 @@ import { stateTable } from '../format.js';
 
 export const stateCommand: CliCommand = {
   command: 'state [pattern]',
-  describe: 'Show the entries matching a pattern: NAME KIND STATE HOST PORT SINCE REASON/TARGET',
+  describe: 'Show the entries matching a pattern: NAME KIND STATE HOST PORT LOAD SINCE REASON/TARGET',
   builder: (y) => y
     .positional('pattern', { type: 'string', describe: 'glob pattern (default: all)' })
     .example('$0 state', 'every entry')
