@@ -70,10 +70,10 @@ export class Committer {
     return durable.then(
       () => {
         this.markDurable(index);
-        setImmediate(() => {
-          this.hub.publish(changes, index);
-          this.onDurable?.(changes, index);
-        });
+        // Modules hear of the change before the writer's answer leaves, so a call the writer makes
+        // after that answer finds it (their queue keeps order); watchers hear of it after the answer.
+        this.onDurable?.(changes, index);
+        setImmediate(() => this.hub.publish(changes, index));
         this.maybeSnapshot();
         return index;
       },

@@ -31,7 +31,7 @@ export const ErrorCodes = {
   RATE_LIMITED: -32022,
   /**
    * An external module could not answer: data.cause says why (LOAD_FAILED, BAD_MANIFEST, PREFIX_RESERVED,
-   * INIT_FAILED, THREW, BAD_RESULT, OUT_OF_MEMORY, CRASHED, RESTARTED, RESTARTING, FAILED, UNLOADED).
+   * INIT_FAILED, THREW, BAD_RESULT, OUT_OF_MEMORY, CRASHED, RESTARTED, RESTARTING, FAILED, UNLOADED, TIMEOUT).
    */
   MODULE_FAILED: -32030,
   /** An external module ran past its time limit; its worker was stopped and is being restarted. */

@@ -118,6 +118,8 @@ export class Launcher {
       const err = new DpnsError('LAUNCH_FAILED', `${svc.name} (pid ${pid} on ${spec.host}) did not die even after SIGKILL`, {
         details: { name: svc.name, cause: 'KILL_FAILED' },
       });
+      // No restart may start a second copy beside the one that survived.
+      this.onStopped(svc.name);
       await this.o.commit([{ t: 'put', e: { ...svc, state: 'failed', since: this.o.now(), reason: `KILL_FAILED: ${err.message}` } }]);
       throw err;
     }
@@ -210,7 +212,7 @@ export class Launcher {
         queueMicrotask(() => done(undefined, this.location(now)));
       }
       const timer = setTimeout(() => {
-        done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) did not advertise itself within ${spec.startTimeoutMs} ms; it was stopped`, {
+        done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) did not advertise itself within ${spec.startTimeoutMs} ms; it is being stopped`, {
           details: { name, cause: 'START_TIMEOUT' },
         }));
         // A straggler must not come up later holding a ticket that is no longer expected.

@@ -1,7 +1,7 @@
 // The modules of one name server: loaded at start from the modules directory and at run time
 // by an admin, each under a prefix that no other module and no built-in method has. Calls
 // named `<prefix>.<method>` are routed here, and every durable change is fed from here.
-import { readdir, stat } from 'node:fs/promises';
+import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   DpnsError, prefixProblem, RESERVED_PREFIXES, type ModuleCallName, type ModuleInfo, type ModuleTarget,
@@ -108,12 +108,20 @@ export class ModuleManager {
   /** Unloads a module and loads its file again: new code, a fresh worker, counters from zero. */
   async reload(target: ModuleTarget): Promise<ModuleInfo> {
     const rec = this.find(target);
+    // Check the file first: a reload of a file that moved must not leave no module at all.
+    await access(rec.path, constants.R_OK).catch((e: NodeJS.ErrnoException) => {
+      throw new DpnsError('NOT_FOUND', `cannot reload ${rec.prefix ?? rec.path}: ${rec.path} is not readable (${e.code ?? e.message}); the loaded module is kept`, {
+        details: { path: rec.path },
+      });
+    });
     await this.forget(rec);
     return this.load(rec.path);
   }
 
   list(): ModuleInfo[] {
-    return [...this.records].map((r) => r.info()).sort((a, b) => (a.prefix ?? '~').localeCompare(b.prefix ?? '~') || a.path.localeCompare(b.path));
+    // By prefix; modules that failed before declaring one come last, by path.
+    const key = (m: ModuleInfo): string => (m.prefix === undefined ? `1${m.path}` : `0${m.prefix}`);
+    return [...this.records].map((r) => r.info()).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
   /** Calls `<prefix>.<method>`; resolves with the answer's JSON text. Throws METHOD_NOT_FOUND or UNAUTHORIZED first. */
