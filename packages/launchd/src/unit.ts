@@ -1,5 +1,8 @@
 // The systemd unit `dpns-launchd install` writes. Every setting carries a comment line saying
 // why it is there, because an operator reviewing a unit should not have to guess.
+import { quoteExecArg } from '@dpns/protocol';
+
+export { quoteExecArg };
 
 export const UNIT_NAME = 'dpns-launchd.service';
 export const UNIT_STATE_DIR = '/var/lib/dpns-launchd';
@@ -102,14 +105,4 @@ export function renderUnit(opts: UnitOptions): string {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
-}
-
-/**
- * One ExecStart word: bare when it is plainly safe, else double-quoted. `%` (specifiers) and
- * `$` (variable expansion) are doubled either way, so a path is taken literally.
- */
-export function quoteExecArg(arg: string): string {
-  const literal = arg.replaceAll('%', '%%').replaceAll('$', '$$$$');
-  if (/^[A-Za-z0-9_@%+=:,./$-]+$/.test(literal)) return literal;
-  return `"${literal.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }

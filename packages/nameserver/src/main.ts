@@ -5,8 +5,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { NameServer } from './server.js';
 import { VERSION } from './version.js';
+import { install } from './install.js';
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'install') return installCommand(argv.slice(1));
   let usageError: string | undefined;
   let helpShown = false;
   const parser = yargs(argv)
@@ -30,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LOG_LEVEL', defaultDescription: 'info' })
     .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LOG_FORMAT', defaultDescription: 'json' })
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
+    .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).')
     .strict()
     .version(VERSION)
     .help()
@@ -103,4 +106,38 @@ export async function main(argv: string[]): Promise<number> {
   });
   await server.close();
   return fatal ? 1 : 0;
+}
+
+/** `dpns-nameserver install`: the systemd unit. */
+async function installCommand(argv: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const args = await yargs(argv)
+    .scriptName('dpns-nameserver install')
+    .usage('$0 [options]\n\nWrites the systemd unit dpns-nameserver.service (state in /var/lib/dpns).')
+    .option('unit-dir', { type: 'string', default: '/etc/systemd/system', describe: 'where the unit is written' })
+    .option('listen', { type: 'string', default: '0.0.0.0:7700', describe: 'HOST:PORT the installed server listens on' })
+    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this node and this package's bin/dpns-nameserver.js" })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the unit, write nothing' })
+    .example('$0 --dry-run', 'see the unit first')
+    .strict()
+    .help()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'bad usage';
+    })
+    .parseAsync();
+  if (usageError !== undefined) {
+    process.stderr.write(`dpns-nameserver install: ${usageError}\n`);
+    return 2;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) return 0;
+  try {
+    const opts = { unitDir: args['unit-dir'], listen: args.listen, dryRun: args['dry-run'], out: (t: string) => void process.stdout.write(t) };
+    await install(args.exec === undefined ? opts : { ...opts, exec: args.exec });
+    return 0;
+  } catch (e) {
+    const bad = e instanceof ConfigError;
+    process.stderr.write(`dpns-nameserver install: ${(e as Error).message}\n`);
+    return bad ? 2 : 1;
+  }
 }

@@ -33,3 +33,4 @@ export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
 export { ConfigError, readConfigFile, parseHostPort } from './config-file.js';
 export { fsyncDir } from './fsync-dir.js';
+export { quoteExecArg } from './systemd.js';
