@@ -1,5 +1,5 @@
 // Name server addresses as operators write them ("host:port") turned into WebSocket URLs.
-import { DEFAULT_PORT, DpnsError } from '@dpns/protocol';
+import { DEFAULT_PORT, DpnsError, formatHostPort } from '@dpns/protocol';
 
 /** One name server the client may dial. */
 export interface Endpoint {
@@ -45,6 +45,6 @@ export function parseEndpoint(raw: string): Endpoint {
   if (!/^\d{1,5}$/.test(portText ?? '0') || !Number.isInteger(port) || port < 1 || port > 65535) {
     fail(`the port must be an integer from 1 to 65535, got ${JSON.stringify(portText)}`);
   }
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return { label: `${urlHost}:${port}`, url: `ws://${urlHost}:${port}` };
+  const label = formatHostPort(host, port);
+  return { label, url: `ws://${label}` };
 }

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import type { AllowEntry } from './allowlist.js';
 import type { LogLevel } from './log.js';
-import { ConfigError, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { ConfigError, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 
 export interface AgentConfig {
@@ -96,17 +96,17 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
       if (v === undefined) continue;
       const at = `${where}: ${key}`;
       switch (key as Key) {
-        case 'listen': Object.assign(cfg, parseHostPort(nonEmpty(v, at), at)); break;
-        case 'stateDir': cfg.stateDir = resolve(nonEmpty(v, at)); break;
-        case 'logsDir': cfg.logsDir = resolve(nonEmpty(v, at)); break;
+        case 'listen': Object.assign(cfg, parseHostPort(settingNonEmpty(v, at), at)); break;
+        case 'stateDir': cfg.stateDir = resolve(settingNonEmpty(v, at)); break;
+        case 'logsDir': cfg.logsDir = resolve(settingNonEmpty(v, at)); break;
         case 'trustedKeys': cfg.trustedKeys = trustedKeys(v, at); break;
         case 'allow': cfg.allow = allowEntries(v, at); break;
         case 'users': cfg.users = stringList(v, at).map((u, i) => userName(u, `${at}[${i}]`)); break;
         case 'defaultUser': cfg.defaultUser = userName(v, at); break;
-        case 'windowMs': cfg.windowMs = numberIn(v, [1000, 3_600_000], at); break;
-        case 'killGraceMs': cfg.killGraceMs = numberIn(v, [0, 600_000], at); break;
-        case 'logLevel': cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at); break;
-        case 'logFormat': cfg.logFormat = oneOf(v, ['json', 'text'] as const, at); break;
+        case 'windowMs': cfg.windowMs = settingInt(v, [1000, 3_600_000], at); break;
+        case 'killGraceMs': cfg.killGraceMs = settingInt(v, [0, 600_000], at); break;
+        case 'logLevel': cfg.logLevel = settingOneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at); break;
+        case 'logFormat': cfg.logFormat = settingOneOf(v, ['json', 'text'] as const, at); break;
         default: throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`);
       }
     }
@@ -117,7 +117,6 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
   }
   return cfg;
 }
-
 
 /** Hex Ed25519 public keys, lowercased. */
 export function trustedKeys(v: unknown, at: string): string[] {
@@ -177,22 +176,3 @@ function userName(v: unknown, at: string): string {
   return v;
 }
 
-function nonEmpty(v: unknown, at: string): string {
-  if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function numberIn(v: unknown, [min, max]: [number, number], at: string): number {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${at}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${at}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  }
-  return v as T;
-}

@@ -20,6 +20,7 @@ import type { Logger } from './log.js';
 import { ReplayCache } from './replay.js';
 import { VERSION } from './version.js';
 import { AGENT_IDLE_MS, AGENT_MAX_FRAME_BYTES, type AgentReply, type AgentRequestBody, type BoxKeyPair } from './wire.js';
+import { formatHostPort } from '@dpns/protocol';
 
 export interface LaunchAgentOptions extends AgentConfig {
   logger: Logger;
@@ -51,7 +52,7 @@ export class LaunchAgent {
 
   get url(): string {
     const { host, port } = this.address;
-    return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return `ws://${formatHostPort(host, port)}`;
   }
 
   async start(): Promise<void> {

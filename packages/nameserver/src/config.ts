@@ -2,7 +2,7 @@
 // flags, in rising precedence; every value is checked here, before anything starts.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { ConfigError, formatHostPort, settingInt, settingNonEmpty, settingOneOf, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
 
 /** Splits "host:port" or "[v6]:port". */
 export function parseHostPort(s: string, where: string): { host: string; port: number } {
@@ -80,7 +80,6 @@ export function defaultDataDir(): string {
   return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'dpns');
 }
 
-
 export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const layers: [string, Raw][] = [];
   const file = flags.config ?? env.DPNS_CONFIG;
@@ -103,14 +102,14 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       if (v === undefined) continue;
       const at = `${where}: ${key}`;
       if (key === 'listen') Object.assign(cfg, parseHostPort(String(v), at));
-      else if (key === 'dataDir') cfg.dataDir = resolve(nonEmpty(v, at));
-      else if (key === 'modulesDir') cfg.modulesDir = resolve(nonEmpty(v, at));
-      else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = numberIn(v, NUMERIC[key] as [number, number], at);
-      else if (key === 'logLevel') cfg.logLevel = oneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at);
-      else if (key === 'logFormat') cfg.logFormat = oneOf(v, ['json', 'text'] as const, at);
+      else if (key === 'dataDir') cfg.dataDir = resolve(settingNonEmpty(v, at));
+      else if (key === 'modulesDir') cfg.modulesDir = resolve(settingNonEmpty(v, at));
+      else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = settingInt(v, NUMERIC[key] as [number, number], at);
+      else if (key === 'logLevel') cfg.logLevel = settingOneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at);
+      else if (key === 'logFormat') cfg.logFormat = settingOneOf(v, ['json', 'text'] as const, at);
       else if (key === 'publicAddress') {
         const { host, port } = parseHostPort(String(v), at);
-        cfg.publicAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+        cfg.publicAddress = formatHostPort(host, port);
       }
       else throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)}`);
     }
@@ -118,23 +117,3 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
   return cfg;
 }
 
-
-function nonEmpty(v: unknown, at: string): string {
-  if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty path, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function numberIn(v: unknown, [min, max]: [number, number], at: string): number {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${at}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(`${at}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  }
-  return v as T;
-}

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { PROTOCOL_VERSION, type HelloParams } from '@dpns/protocol';
+import { PROTOCOL_VERSION, formatHostPort, type HelloParams } from '@dpns/protocol';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { Committer } from './committer.js';
 import { Connection } from './connection.js';
@@ -94,7 +94,7 @@ export class NameServer {
 
   get url(): string {
     const { host, port } = this.address;
-    return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return `ws://${formatHostPort(host, port)}`;
   }
 
   async start(): Promise<void> {
@@ -326,5 +326,5 @@ export class NameServer {
 /** The address a launched service should dial: the listen address, or this host's name for a wildcard. */
 function publicAddressFor(a: { host: string; port: number }): string {
   const host = a.host === '0.0.0.0' || a.host === '::' ? hostname() : a.host;
-  return `${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+  return formatHostPort(host, a.port);
 }

@@ -34,3 +34,31 @@ export function parseHostPort(s: string, where: string, example: number): { host
   }
   return { host: m[1] as string, port };
 }
+
+/** A setting that must be a non-empty string; `at` names where it came from. */
+export function settingNonEmpty(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${at}: expected a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** An integer setting in [min, max]; digits in a string (from the environment) count. */
+export function settingInt(v: unknown, [min, max]: readonly [number, number], at: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${at}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** A setting that must be one of `allowed`. */
+export function settingOneOf<T extends string>(v: unknown, allowed: readonly T[], at: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${at}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+/** "host:port", with an IPv6 host in brackets: the inverse of parseHostPort, and the authority of a ws:// URL. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -31,6 +31,6 @@ export type { TicketLine as LaunchTicket } from './agent.js';
 export * as agent from './agent.js';
 export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
-export { ConfigError, readConfigFile, parseHostPort } from './config-file.js';
+export { ConfigError, readConfigFile, parseHostPort, formatHostPort, settingNonEmpty, settingInt, settingOneOf } from './config-file.js';
 export { fsyncDir } from './fsync-dir.js';
 export { quoteExecArg } from './systemd.js';

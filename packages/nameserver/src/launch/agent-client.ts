@@ -1,6 +1,6 @@
 // Dialing a host's launch agent for one operation: hello, one signed request, one reply.
 import { WebSocket } from 'ws';
-import { DpnsError, agent as A } from '@dpns/protocol';
+import { DpnsError, agent as A, formatHostPort } from '@dpns/protocol';
 
 export interface AgentTarget {
   host: string;
@@ -31,7 +31,7 @@ export interface AgentCallOptions {
 export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, opts: AgentCallOptions): Promise<A.AgentReplyFor<O>> {
   const where = `${target.host}:${target.port}`;
   return new Promise((resolve, reject) => {
-    const url = `ws://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/`;
+    const url = `ws://${formatHostPort(target.host, target.port)}/`;
     const ws = new WebSocket(url, { maxPayload: A.AGENT_MAX_FRAME_BYTES, handshakeTimeout: opts.timeoutMs, perMessageDeflate: false });
     let stage: 'hello' | 'reply' | 'done' = 'hello';
     const finish = (err: Error | undefined, reply?: A.AgentReplyFor<O>) => {
