@@ -48,10 +48,6 @@ export function str(o: Obj, key: string, field: string, opts: { max?: number; mi
   return v;
 }
 
-export function optStr(o: Obj, key: string, field: string, opts: { max?: number } = {}): string | undefined {
-  return o[key] === undefined ? undefined : str(o, key, field, opts);
-}
-
 export function int(o: Obj, key: string, field: string, min: number, max: number): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
