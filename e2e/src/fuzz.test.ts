@@ -376,6 +376,8 @@ class FuzzConn {
   private onResponse(m: unknown, raw: string): void {
     const o = m as Record<string, unknown> | null;
     if (o !== null && typeof o === 'object' && !hasOwn(o, 'id') && typeof o.method === 'string') return; // a notification
+    // The one request the server sends: to a connection that advertised an auto-start name (as admin), from an authenticateService.
+    if (o !== null && typeof o === 'object' && o.method === 'ticket.challenge' && typeof o.id === 'string') return;
     const problem = responseProblem(m);
     if (problem !== undefined) {
       this.problems.push(`${this.label}: malformed response (${problem}): ${raw.slice(0, 300)}`);

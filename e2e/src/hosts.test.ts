@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { agent as A, newTicket, type ServiceView } from '@dpns/protocol';
 import { DpnsClient, isDpnsError } from '@dpns/client';
 import {
-  createTestNet, ECHO_SERVICE, netnsUnavailable, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
+  createTestNet, ECHO_SERVICE, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
   type AgentProcess, type CliResult, type ServerProcess, type TestNet,
 } from './harness/index.js';
 
@@ -180,11 +180,19 @@ test('a program off the allowlist is refused with a clear error and nothing runs
   assert.match((await dpns(['find', '/net/rm2'])).stderr, /NOT_ALLOWED/);
 });
 
+/** The name server's epoch: requests signed with an older one are refused as STALE_EPOCH. */
+async function nameServerEpoch(): Promise<number> {
+  const a = await rpcOnce(ns.url, 'servers', {});
+  assert.ok(a.ok, 'servers answers');
+  return (a.result as { epoch: number }).epoch;
+}
+
 test('an agent refuses a replayed request and one signed by an unknown key, and starts nothing', { skip: why }, async () => {
   const agent = agents[0] as AgentProcess;
   const key = nameServerKey();
+  const epoch = await nameServerEpoch();
   // A genuine request, as the name server would sign it: accepted once.
-  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch: 0 }));
+  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch }));
   assert.equal(first.reply.ok, true);
   // The same bytes, captured and sent again on a new connection.
   const replay = await agentExchange(agent.address, () => first.sent);
@@ -196,7 +204,7 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   const forged = await agentExchange(agent.address, (hello) => A.buildAgentRequest(rogue, {
     op: 'launch', service: '/net/forged', launchId: A.newLaunchId(), program: 'echo', args: [], env: {}, servers: [ns.server],
     secret: A.sealTicketLine('{}', hello.boxKey),
-  }, { boxKey: hello.boxKey, epoch: 0 }));
+  }, { boxKey: hello.boxKey, epoch }));
   assert.equal(forged.reply.ok, false);
   assert.equal(forged.reply.code, 'UNKNOWN_KEY');
   assert.equal(readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
@@ -210,9 +218,10 @@ test('a kill of a pid the agent never launched is refused and the process lives'
   const victim = spawn('ip', ['netns', 'exec', h.ns, 'sleep', '300'], { stdio: 'ignore' });
   const exited = trackChild(victim);
   const pid = victim.pid as number;
+  const epoch = await nameServerEpoch();
   const r = await agentExchange(agent.address, (hello) => A.buildAgentRequest(nameServerKey(), {
     op: 'kill', service: '/net/echo', launchId: A.newLaunchId(), pid,
-  }, { boxKey: hello.boxKey, epoch: 0 }));
+  }, { boxKey: hello.boxKey, epoch }));
   assert.equal(r.reply.ok, false);
   assert.equal(r.reply.code, 'NOT_LAUNCHED');
   assert.ok(alive(pid), 'the process the agent did not launch is untouched');

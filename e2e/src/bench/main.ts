@@ -8,9 +8,11 @@ import { status, table } from './report.js';
 import { runAdvertise } from './scenarios/advertise.js';
 import { runEcho } from './scenarios/echo.js';
 import { runEtcd } from './scenarios/etcd.js';
+import { runFailover } from './scenarios/failover.js';
 import { runFind } from './scenarios/find.js';
 import { runLaunch } from './scenarios/launch.js';
 import { runModule } from './scenarios/module.js';
+import { runReadBackups } from './scenarios/read-backups.js';
 import { runRegistry100k } from './scenarios/registry100k.js';
 import { runWatch, watchSpreads } from './scenarios/watch.js';
 import { ratios, verdicts } from './targets.js';
@@ -33,6 +35,8 @@ async function main(): Promise<number> {
     ...watchSpreads(ctx).map((spread): [boolean, string, () => Promise<void>] => [cfg.only.has('watch'), spread.key, () => runWatch(ctx, spread)]),
     [cfg.only.has('launch'), 'launch', () => runLaunch(ctx)],
     [cfg.only.has('etcd'), 'etcd', () => runEtcd(ctx)],
+    [cfg.only.has('failover'), 'failover', () => runFailover(ctx)],
+    [cfg.only.has('read-backups'), 'read-backups', () => runReadBackups(ctx)],
   ];
   let failed = 0;
   for (const [selected, name, run] of steps) {

@@ -19,6 +19,8 @@ export interface StartAgentOptions {
   stateDir?: string;
   /** A command prefix, e.g. `ip netns exec HOST`. */
   wrap?: string[];
+  /** Users a launch may name (the agent's "users" setting); root only when listed. */
+  users?: string[];
 }
 
 export interface AgentProcess {
@@ -45,6 +47,7 @@ export async function startAgentProcess(opts: StartAgentOptions): Promise<AgentP
   const config = join(dir, 'launchd.json');
   writeFileSync(config, JSON.stringify({
     listen: `${listenHost}:${opts.port ?? 0}`, stateDir, trustedKeys: opts.trustedKeys, allow: opts.allow, logLevel: 'info',
+    ...(opts.users === undefined ? {} : { users: opts.users }),
   }));
   const wrap = opts.wrap ?? [];
   const argv = [...wrap, process.execPath, LAUNCHD_BIN, '--config', config];

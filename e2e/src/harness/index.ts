@@ -16,3 +16,7 @@ export type { FixtureProcess } from './fixture.js';
 export { teardown } from './teardown.js';
 export { createTestNet, netnsUnavailable } from './netns.js';
 export type { TestNet, TestHost } from './netns.js';
+export { startCluster, freePorts } from './cluster.js';
+export type { StartClusterOptions, TestCluster, ClusterMember, PrimaryInfo, ServersResult } from './cluster.js';
+export { RawWriter, RpcSession, rpcOnce, probeWrites, newRequestId } from './raw-writer.js';
+export type { Answer, RawWriterOptions, WriteOutcome, ProbeResult } from './raw-writer.js';

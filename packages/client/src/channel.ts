@@ -1,20 +1,29 @@
 // The client's connection to "the name service": dials the servers in order, keeps one open
-// connection, reconnects after a drop (rotating through the servers, with backoff), and carries
-// typed requests over whichever connection is open. Session state (login, identify, watches,
-// advertisements) is restored through hooks, before queued requests are sent.
+// connection (to the primary of a cluster, see dial.ts), reconnects after a drop (rotating
+// through the servers, with backoff), and carries typed requests over whichever connection is
+// open. Session state (login, identify, watches, advertisements) is restored through hooks,
+// before queued requests are sent.
+//
+// Following the primary: a server that answers NOT_PRIMARY is left at once for the primary it
+// names (or the next server), and the refused request is sent again there; a failover is a
+// reconnect to another server. NO_QUORUM parks the request and tries again after a back-off.
+// Writes carry a request id fixed for their lifetime, so that a write in flight when the primary
+// died is sent again to the next one, which answers it without applying it twice (requests.ts).
 import type { ClientOptions as WsOptions } from 'ws';
 import {
-  DpnsError, isDpnsError, parseModuleMethod, parseModuleParams, parseParams, type MethodName, type Params, type RequestId, type Result, type TicketPairParams,
-  type WatchEventParams,
+  DpnsError, isDpnsError, parseModuleMethod, parseModuleParams, parseParams, WRITE_METHODS, type MethodName, type Params, type RequestId, type Result,
+  type TicketPairParams, type WatchEventParams,
 } from '@dpns/protocol';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import type { Connection } from './connection.js';
-import { dialRound } from './dial.js';
+import type { Serves } from './dial.js';
+import { Dialer } from './dialer.js';
 import type { Endpoint } from './endpoints.js';
 import type { Incoming } from './frames.js';
 import { checkResult } from './guards.js';
-import { closedError, lostInFlight, timeoutError } from './local-errors.js';
-import { isRetriable, RequestTable, type PendingRequest } from './requests.js';
+import { closedError, lostInFlight, notPrimaryLost, timeoutError } from './local-errors.js';
+import { frameFor, newRequestId, RequestTable, resendAfterDrop, settle, type PendingRequest } from './requests.js';
+import { ServerList } from './server-list.js';
 
 /** idle: never connected, or the first attempt failed · connecting: dialing or re-dialing · open · closed: for good. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closed';
@@ -27,6 +36,8 @@ export interface ChannelOptions {
   ws: WsOptions;
   /** Keep retrying the very first connection instead of failing when no server answers. */
   waitForServer: boolean;
+  /** Which server to hold: the primary (default), or any that serves reads (see dial.ts). */
+  serves?: Serves;
 }
 
 /** What the owner of the channel does at each step of a connection's life. */
@@ -52,20 +63,28 @@ export class Channel {
   #conn: Connection | undefined;
   #nextId = 1;
   readonly #requests = new RequestTable();
-  readonly #backoff: Backoff;
-  /** Where the next dial round starts; advanced past a server that dropped us. */
-  #nextIndex = 0;
+  readonly #servers: ServerList;
+  readonly #dialer: Dialer;
+  /** When the current dial loop began trying to make the very first connection. */
+  #firstDialAt: number | undefined;
+  /** Why the last dial round failed, until a connection opens: said when a request times out waiting. */
+  #lastDialError: DpnsError | undefined;
   #everOpened = false;
-  #dialing = false;
-  /** The running dial loop, awaited by close(). */
-  #loop: Promise<void> | undefined;
-  #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #openWaiters: { resolve: () => void; reject: (e: DpnsError) => void }[] = [];
   #closing: Promise<void> | undefined;
-  readonly #abort = new AbortController();
 
   constructor(private readonly opts: ChannelOptions, private readonly hooks: ChannelHooks) {
-    this.#backoff = new Backoff(opts.backoff);
+    this.#servers = new ServerList(opts.endpoints, opts.backoff);
+    this.#dialer = new Dialer(this.#servers, { ...opts, serves: opts.serves ?? 'primary' }, {
+      message: (c, msg) => this.#onMessage(c, msg),
+      closed: (c, reason) => this.#onClosed(c, reason),
+    }, {
+      isClosed: () => this.#isClosed(),
+      restore: (conn) => this.hooks.restore(conn),
+      opened: (conn) => this.#opened(conn),
+      retry: (e) => this.#retryDial(e),
+      gaveUp: (e) => this.#gaveUp(e),
+    });
   }
 
   get state(): ClientState {
@@ -106,7 +125,8 @@ export class Channel {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#request(method, parsed, pinned, timeoutMs, (r) => checkResult(method, r));
+    const requestId = WRITE_METHODS.has(method) ? newRequestId() : undefined;
+    return this.#request(method, parsed, requestId, pinned, timeoutMs, (r) => checkResult(method, r));
   }
 
   /**
@@ -124,26 +144,30 @@ export class Channel {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#request(method, parsed, undefined, timeoutMs, (r) => r);
+    return this.#request(method, parsed, undefined, undefined, timeoutMs, (r) => r);
   }
 
-  #request<R>(method: string, params: unknown, pinned: Connection | undefined, timeoutMs: number, check: (result: unknown) => R): Promise<R> {
-    const id = this.#nextId++;
-    const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params });
-    const limit = (pinned ?? this.#conn)?.hello.maxFrameBytes;
-    if (limit !== undefined && Buffer.byteLength(frame) > limit) {
-      return Promise.reject(new DpnsError('FRAME_TOO_LARGE', `the ${method} request is ${Buffer.byteLength(frame)} bytes; the server accepts at most ${limit}`));
-    }
+  #request<R>(
+    method: string, params: unknown, requestId: string | undefined, pinned: Connection | undefined, timeoutMs: number, check: (result: unknown) => R,
+  ): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const p: PendingRequest = {
-        id,
+        id: this.#nextId++,
         method,
-        frame,
+        params,
+        requestId,
         pinned,
-        retried: false,
+        resends: 0,
         conn: undefined,
+        parked: undefined,
+        lastRefusal: undefined,
         timer: setTimeout(() => {
-          if (this.#requests.remove(p)) reject(timeoutError(method, timeoutMs, p.conn !== undefined));
+          if (!this.#requests.remove(p)) return;
+          settle(p);
+          // Still refused for want of a quorum when time ran out: that says more than TIMEOUT.
+          reject(p.lastRefusal ?? timeoutError(method, timeoutMs, {
+            connected: p.conn !== undefined, sentWrite: requestId !== undefined && (p.conn !== undefined || p.resends > 0), lastDial: this.#lastDialError,
+          }));
         }, timeoutMs),
         resolve: (result) => {
           try {
@@ -154,6 +178,13 @@ export class Channel {
         },
         reject,
       };
+      const frame = frameFor(p, pinned ?? this.#conn);
+      const limit = (pinned ?? this.#conn)?.hello.maxFrameBytes;
+      if (limit !== undefined && Buffer.byteLength(frame) > limit) {
+        clearTimeout(p.timer);
+        reject(new DpnsError('FRAME_TOO_LARGE', `the ${method} request is ${Buffer.byteLength(frame)} bytes; the server accepts at most ${limit}`));
+        return;
+      }
       this.#dispatch(p);
     });
   }
@@ -162,11 +193,7 @@ export class Channel {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#setState('closed');
-    this.#abort.abort();
-    if (this.#sleep !== undefined) {
-      clearTimeout(this.#sleep.timer);
-      this.#sleep.wake();
-    }
+    const dialing = this.#dialer.stop();
     this.#requests.rejectAll((p) => closedError(p.method));
     for (const w of this.#openWaiters.splice(0)) w.reject(closedError());
     const conn = this.#conn;
@@ -174,7 +201,7 @@ export class Channel {
     this.#closing = (async () => {
       await conn?.close();
       // A dial in progress notices the closed state and closes what it opened.
-      await this.#loop;
+      await dialing;
     })();
     return this.#closing;
   }
@@ -191,13 +218,29 @@ export class Channel {
 
   #send(p: PendingRequest, conn: Connection): void {
     try {
-      conn.send(p.frame);
+      conn.send(frameFor(p, conn));
     } catch (err) {
-      clearTimeout(p.timer);
-      p.reject(isDpnsError(err) ? err : lostInFlight(p.method, conn.endpoint.label, err));
+      settle(p).reject(isDpnsError(err) ? err : lostInFlight(p.method, conn.endpoint.label, err));
       return;
     }
     this.#requests.sent(p, conn);
+  }
+
+  /** Sends `p` again: on the open connection, or first in line for the next one. */
+  #resend(p: PendingRequest): void {
+    p.conn = undefined;
+    p.resends++;
+    if (p.pinned !== undefined) {
+      if (p.pinned.state === 'open') this.#send(p, p.pinned);
+      else settle(p).reject(lostInFlight(p.method, p.pinned.endpoint.label));
+      return;
+    }
+    if (this.#state === 'open' && this.#conn !== undefined) {
+      this.#send(p, this.#conn);
+      return;
+    }
+    this.#requests.enqueue(p, true);
+    this.#ensureDialing();
   }
 
   #setState(state: ClientState): void {
@@ -206,11 +249,12 @@ export class Channel {
     this.hooks.state(state);
   }
 
-  #ensureDialing(): void {
-    if (this.#state === 'closed' || this.#dialing) return;
+  /** Starts the dial loop unless it runs; `delayMs` first when moving on from a non-primary. */
+  #ensureDialing(delayMs = 0): void {
+    if (this.#state === 'closed' || this.#dialer.running) return;
     if (this.#state === 'idle') this.#setState('connecting');
-    this.#dialing = true;
-    this.#loop = this.#dialLoop();
+    this.#firstDialAt ??= Date.now();
+    this.#dialer.start(delayMs);
   }
 
   /** A method, not a field read, so TypeScript does not carry a narrowing across awaits. */
@@ -218,71 +262,33 @@ export class Channel {
     return this.#state === 'closed';
   }
 
-  async #dialLoop(): Promise<void> {
-    try {
-      await this.#dialUntilOpen();
-    } finally {
-      this.#dialing = false;
-    }
-  }
-
   /**
-   * Dials until a connection is open (or, before the first one, until a round fails).
-   * `#dialing` is cleared before requests are settled: a caller that retries from a rejection
-   * handler must start a new loop rather than join this finished one.
+   * After a failed round: once a connection has been open the channel re-dials forever. Before
+   * that it fails fast and visibly (a command line must not hang), except while servers answer
+   * but none is the primary (a cluster between primaries, which takes about a second), for at
+   * most a request timeout.
    */
-  async #dialUntilOpen(): Promise<void> {
-    while (!this.#isClosed()) {
-      let conn: Connection | undefined;
-      try {
-        const dialled = await dialRound(this.opts.endpoints, this.#nextIndex, {
-          connectTimeoutMs: this.opts.connectTimeoutMs, ws: this.opts.ws, signal: this.#abort.signal,
-        }, {
-          message: (c, msg) => this.#onMessage(c, msg),
-          closed: (c, reason) => this.#onClosed(c, reason),
-        });
-        conn = dialled.conn;
-        this.#nextIndex = dialled.index;
-        if (!this.#isClosed()) await this.hooks.restore(conn);
-        if (this.#isClosed()) {
-          await conn.close();
-          return;
-        }
-        if (conn.state !== 'open') throw new DpnsError('CONNECTION_LOST', `connection to ${conn.endpoint.label} closed while logging in`);
-        this.#dialing = false;
-        this.#opened(conn);
-        return;
-      } catch (err) {
-        if (conn !== undefined) void conn.close();
-        if (this.#isClosed()) return;
-        const e = isDpnsError(err) ? err : new DpnsError('CONNECTION_LOST', String(err), { cause: err });
-        if (!this.willReconnect) {
-          // The first connection fails fast and visibly: a command line must not hang.
-          this.#dialing = false;
-          this.#setState('idle');
-          this.#requests.rejectQueued(e);
-          for (const w of this.#openWaiters.splice(0)) w.reject(e);
-          return;
-        }
-        await this.#pause(this.#backoff.next());
-      }
-    }
+  #retryDial(e: DpnsError): boolean {
+    this.#lastDialError = e;
+    if (this.willReconnect) return true;
+    const since = this.#firstDialAt ?? Date.now();
+    return e.details?.answered === true && Date.now() - since < this.opts.requestTimeoutMs;
   }
 
-  #pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        this.#sleep = undefined;
-        resolve();
-      };
-      this.#sleep = { timer: setTimeout(wake, ms), wake };
-    });
+  /** The first connection could not be made: everything waiting for it fails with `e`. */
+  #gaveUp(e: DpnsError): void {
+    this.#firstDialAt = undefined;
+    this.#setState('idle');
+    this.#requests.rejectQueued(e);
+    for (const w of this.#openWaiters.splice(0)) w.reject(e);
   }
 
   #opened(conn: Connection): void {
     this.#conn = conn;
     this.#everOpened = true;
-    this.#backoff.reset();
+    this.#firstDialAt = undefined;
+    this.#lastDialError = undefined;
+    this.#dialer.resetBackoff();
     this.#setState('open');
     for (const p of this.#requests.drainQueue()) this.#send(p, conn);
     for (const w of this.#openWaiters.splice(0)) w.resolve();
@@ -291,14 +297,30 @@ export class Channel {
 
   #onMessage(conn: Connection, msg: Incoming): void {
     switch (msg.kind) {
-      case 'result':
-        this.#requests.answered(msg.id, conn)?.resolve(msg.result);
+      case 'result': {
+        const p = this.#requests.answered(msg.id, conn);
+        if (p === undefined) return;
+        this.#servers.settled();
+        settle(p).resolve(msg.result);
         return;
+      }
       case 'error': {
         const p = this.#requests.answered(msg.id, conn);
         const err = DpnsError.fromWire(msg.error);
-        if (p !== undefined) p.reject(err);
-        else if (msg.id === null) this.hooks.error(err);
+        if (p === undefined) {
+          if (msg.id === null) this.hooks.error(err);
+          return;
+        }
+        if (err.code === 'NOT_PRIMARY') {
+          this.#notPrimary(conn, p, err);
+          return;
+        }
+        this.#servers.settled();
+        if (err.code === 'NO_QUORUM') {
+          this.#noQuorum(p, err);
+          return;
+        }
+        settle(p).reject(err);
         return;
       }
       case 'watch.event':
@@ -324,23 +346,56 @@ export class Channel {
   #onClosed(conn: Connection, reason: DpnsError): void {
     const wasOpen = conn === this.#conn;
     if (wasOpen) this.#conn = undefined;
-    const requeue: PendingRequest[] = [];
-    for (const p of this.#requests.takeInFlight(conn)) {
-      if (this.#state !== 'closed' && p.pinned === undefined && !p.retried && isRetriable(p.method)) {
-        p.retried = true;
-        p.conn = undefined;
-        requeue.push(p);
-      } else {
-        clearTimeout(p.timer);
-        p.reject(lostInFlight(p.method, conn.endpoint.label, reason));
-      }
-    }
-    // Re-sent reads go first, in their original order, ahead of calls made since.
-    for (const p of requeue.reverse()) this.#requests.enqueue(p, true);
+    this.#rescue(conn, reason);
     if (!wasOpen || this.#state === 'closed') return;
-    this.#nextIndex = (this.#nextIndex + 1) % this.opts.endpoints.length;
+    this.#servers.dropped();
     this.#setState('connecting');
     this.hooks.lost(reason);
     this.#ensureDialing();
+  }
+
+  /** The requests in flight on a connection that is gone: sent again, or failed (requests.ts). */
+  #rescue(conn: Connection, reason: DpnsError): void {
+    const requeue: PendingRequest[] = [];
+    for (const p of this.#requests.takeInFlight(conn)) {
+      if (this.#state !== 'closed' && resendAfterDrop(p, conn)) {
+        p.resends++;
+        p.conn = undefined;
+        requeue.push(p);
+      } else {
+        settle(p).reject(lostInFlight(p.method, conn.endpoint.label, reason));
+      }
+    }
+    // Re-sent requests go first, in their original order, ahead of calls made since.
+    for (const p of requeue.reverse()) this.#requests.enqueue(p, true);
+  }
+
+  /**
+   * `conn`'s server is not the primary (any more): the request was not committed there, so it is
+   * sent again (a write with its request id, which makes that safe), and the client moves to the primary the answer names when that is a known member of
+   * the cluster, otherwise to the next server.
+   */
+  #notPrimary(conn: Connection, p: PendingRequest, err: DpnsError): void {
+    const reason = notPrimaryLost(conn.endpoint.label, err);
+    if (conn === this.#conn) {
+      this.#conn = undefined;
+      this.#rescue(conn, reason);
+      const delayMs = this.#servers.moveFrom(conn.endpoint, err.details?.primary);
+      this.#setState('connecting');
+      this.hooks.lost(reason);
+      void conn.close();
+      this.#ensureDialing(delayMs);
+    }
+    // A proof over this connection's nonce (login, identify, a ticket) is no good elsewhere.
+    if (p.pinned !== undefined) settle(p).reject(reason);
+    else this.#resend(p);
+  }
+
+  /** The primary has no majority behind it: wait, then try again (maybe on another primary by then). */
+  #noQuorum(p: PendingRequest, err: DpnsError): void {
+    p.lastRefusal = err;
+    const { minDelayMs, maxDelayMs } = this.opts.backoff;
+    const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(p.resends, 30));
+    this.#requests.park(p, Math.round(ceiling / 2 + Math.random() * (ceiling / 2)), (q) => this.#resend(q));
   }
 }

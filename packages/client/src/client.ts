@@ -9,13 +9,15 @@ import {
 } from '@dpns/protocol';
 import { Advertisement, type AdvertisementLink } from './advertisement.js';
 import { ClientPair, newBoxKeyPair } from './auth-pair.js';
-import { Channel, type ClientState } from './channel.js';
+import type { Channel, ClientState } from './channel.js';
 import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Modules } from './modules.js';
 import { normalizeOptions, type DpnsClientOptions, type NormalizedOptions } from './options.js';
+import { Channels, type ChannelRole } from './read-routing.js';
 import { Register } from './register.js';
 import { ServerRequests } from './server-requests.js';
+import { askAnyServer } from './servers-query.js';
 import { Session } from './session.js';
 import { isUntrustedServer, TicketHolder } from './ticket-holder.js';
 import { Watch, type WatchLink, type WatchOptions } from './watch.js';
@@ -66,6 +68,9 @@ export interface KillResult {
   alreadyGone: boolean;
 }
 
+/** What `servers` answers: this server's SID, its epoch, the primary's SID, and a row per member. */
+export type ServersResult = Result<'servers'>;
+
 /** What `ping` reports. */
 export interface PingResult {
   /** The server answering, as "host:port". */
@@ -87,6 +92,8 @@ function sleep(ms: number): Promise<void> {
 
 export class DpnsClient extends Emitter<ClientEvents> {
   readonly #opts: NormalizedOptions;
+  readonly #channels: Channels;
+  /** The connection to the primary: writes, launches, admin calls, advertisements. */
   readonly #channel: Channel;
   readonly #session: Session;
   readonly #watches = new Set<Watch>();
@@ -105,35 +112,42 @@ export class DpnsClient extends Emitter<ClientEvents> {
   constructor(options: DpnsClientOptions = {}) {
     super();
     this.#opts = normalizeOptions(options);
-    this.#channel = new Channel(this.#opts, {
-      restore: (conn) => this.#session.restore(conn),
-      opened: (conn) => this.#opened(conn),
-      lost: (reason) => this.#lost(reason),
+    this.#channels = new Channels(this.#opts, this.#opts.readFromBackups, (role) => ({
+      restore: (conn) => (role === 'reads' ? Promise.resolve() : this.#session.restore(conn)),
+      opened: (conn) => this.#opened(role, conn),
+      lost: (reason) => this.#lost(role, reason),
       watchEvent: (p) => this.#routeEvent(p),
       serverRequest: (conn, id, method, params) => void this.#serverRequests.answer(conn, id, method, params),
       ticketPair: (p) => this.#ticketPair(p),
-      state: (s) => this.emit('state', s),
+      // `state` follows the connection that reads go over (the only one without read-from-backups).
+      state: (s) => {
+        if (role !== 'primary') this.emit('state', s);
+      },
       error: (e) => this.emit('error', e),
-    });
+    }));
+    this.#channel = this.#channels.primary;
     this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e));
     this.register = new Register((method, params) => this.call(method, params));
     this.modules = new Modules((method, params) => this.call(method, params));
     this.#serverRequests.handle('ticket.challenge', (conn, params) => this.#tickets.answerChallenge(conn, params));
   }
 
-  /** idle · connecting · open · closed. */
+  /** idle · connecting · open · closed: of the connection reads go over (see readFromBackups). */
   get state(): ClientState {
-    return this.#channel.state;
+    return this.#channels.reads.state;
   }
 
-  /** The server of the open connection ("host:port"), if any. */
+  /** The server of the open connection ("host:port"), if any; the reads connection with readFromBackups. */
   get server(): string | undefined {
-    return this.#channel.connection?.endpoint.label;
+    return this.#channels.reads.connection?.endpoint.label;
   }
 
-  /** Connects now rather than at the first call. Rejects with CONNECTION_LOST if no server answers. */
+  /**
+   * Connects now rather than at the first call (with readFromBackups, the reads connection; the
+   * primary's is made at the first call that needs it). Rejects with CONNECTION_LOST if no server answers.
+   */
   connect(): Promise<void> {
-    return this.#channel.connect();
+    return this.#channels.reads.connect();
   }
 
   /**
@@ -146,7 +160,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
 
   async #call<M extends MethodName>(method: M, params: Params<M>, opts: { pinned?: Connection; timeoutMs?: number } = {}): Promise<Result<M>> {
     try {
-      return await this.#channel.request(method, params, opts.pinned, opts.timeoutMs);
+      return await this.#channels.for(method, params).request(method, params, opts.pinned, opts.timeoutMs);
     } catch (err) {
       throw this.#session.explain(err);
     }
@@ -222,6 +236,19 @@ export class DpnsClient extends Emitter<ClientEvents> {
     return (await this.call('serviceState', { pattern })).entries;
   }
 
+  /**
+   * Every server of the cluster as one of them sees it: role, epoch, last log index, lag and
+   * whether it is heard from. Asked of the open connection when there is one (the primary),
+   * otherwise of the first server that answers, whatever its role: this works while the cluster
+   * has no primary, which is when it is most wanted. A stand-alone server answers with one row.
+   */
+  async servers(): Promise<ServersResult> {
+    if (this.state === 'closed') throw new DpnsError('CLOSED', 'the client is closed');
+    const open = [this.#channel, this.#channels.reads].find((c) => c.state === 'open');
+    if (open !== undefined) return open.request('servers', {});
+    return askAnyServer(this.#opts);
+  }
+
   /** Measures a round trip to the server. */
   async ping(): Promise<PingResult> {
     const t0 = performance.now();
@@ -278,7 +305,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
   /** The first advertisement; a ticketed one tries each server once until one proves itself. */
   async #advertiseFirst(ad: Advertisement): Promise<void> {
     for (let tried = 1; ; tried++) {
-      await this.connect();
+      await this.#channel.connect();
       const conn = this.#channel.connection;
       // A connection lost meanwhile is fine: the next one identifies before the advertise is sent.
       if (conn !== undefined) await this.#session.identify(conn).catch(() => undefined);
@@ -312,7 +339,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
    * Advertisements are NOT unadvertised (the server marks them lost); close them first for a clean exit.
    */
   async close(): Promise<void> {
-    const closing = this.#channel.close();
+    const closing = this.#channels.close();
     for (const w of this.#watches) w.end();
     for (const ad of this.#ads.values()) ad.end();
     this.#watches.clear();
@@ -337,8 +364,8 @@ export class DpnsClient extends Emitter<ClientEvents> {
       this.#watches.delete(w);
       for (const [id, x] of this.#watchById) if (x === w) this.#watchById.delete(id);
     },
-    recoverable: (err) => this.#recoverable(err),
-    isOpen: () => this.state === 'open',
+    recoverable: (err) => this.#recoverable(this.#channels.reads, err),
+    isOpen: () => this.#channels.reads.state === 'open',
   };
 
   readonly #adLink: AdvertisementLink = {
@@ -355,7 +382,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
       if (this.#ads.get(ad.name) === ad) this.#ads.delete(ad.name);
       if (ad.ticketed) this.#tickets.release(ad.name);
     },
-    recoverable: (err) => this.#recoverable(err),
+    recoverable: (err) => this.#recoverable(this.#channel, err),
   };
 
   /**
@@ -396,23 +423,28 @@ export class DpnsClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** A failure that the next reconnect repairs (as opposed to a refusal). */
-  #recoverable(err: unknown): boolean {
-    return this.#channel.willReconnect && (isDpnsError(err, 'CONNECTION_LOST') || isDpnsError(err, 'TIMEOUT'));
+  /** A failure that the next reconnect of `channel` repairs (as opposed to a refusal). */
+  #recoverable(channel: Channel, err: unknown): boolean {
+    return channel.willReconnect && (isDpnsError(err, 'CONNECTION_LOST') || isDpnsError(err, 'TIMEOUT'));
   }
 
-  #opened(conn: Connection): void {
-    this.#earlyEvents.clear();
-    for (const w of this.#watches) if (w.state === 'detached') w.start();
-    for (const ad of this.#ads.values()) ad.readvertise();
+  /** A connection opened: watches subscribe again over the reads one, advertisements over the primary's. */
+  #opened(role: ChannelRole, conn: Connection): void {
+    if (role !== 'primary') {
+      this.#earlyEvents.clear();
+      for (const w of this.#watches) if (w.state === 'detached') w.start();
+    }
+    if (role !== 'reads') for (const ad of this.#ads.values()) ad.readvertise();
     this.emit('open', { server: conn.endpoint.label });
   }
 
-  #lost(reason: DpnsError): void {
-    this.#watchById.clear();
-    this.#earlyEvents.clear();
-    for (const w of this.#watches) w.detach();
-    for (const ad of this.#ads.values()) ad.detach();
+  #lost(role: ChannelRole, reason: DpnsError): void {
+    if (role !== 'primary') {
+      this.#watchById.clear();
+      this.#earlyEvents.clear();
+      for (const w of this.#watches) w.detach();
+    }
+    if (role !== 'reads') for (const ad of this.#ads.values()) ad.detach();
     this.emit('disconnect', reason);
   }
 

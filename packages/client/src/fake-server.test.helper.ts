@@ -1,8 +1,8 @@
 // A scripted name server for the cases a real one will not produce on demand: silence,
-// a drop in the middle of a request, a malformed answer.
+// a drop in the middle of a request, a malformed answer, a backup that names its primary.
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { randomHex } from '@dpns/protocol';
+import { randomHex, type ClusterHello } from '@dpns/protocol';
 
 export interface FakeRequest {
   id: number | string;
@@ -35,6 +35,8 @@ export type FakeHandler = (req: FakeRequest, conn: FakeConn) => void;
 
 export class FakeServer {
   readonly requests: (FakeRequest & { conn: number })[] = [];
+  /** Sent in the hello of every later connection; undefined is a server from before backup mode. */
+  cluster: ClusterHello | undefined;
   #connections = 0;
   readonly #sockets = new Set<WebSocket>();
 
@@ -52,6 +54,11 @@ export class FakeServer {
 
   get server(): string {
     return `127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+
+  /** "ws://127.0.0.1:PORT", as a cluster hello names its members. */
+  get url(): string {
+    return `ws://${this.server}`;
   }
 
   get connections(): number {
@@ -100,7 +107,10 @@ export class FakeServer {
     };
     send({
       jsonrpc: '2.0', method: 'hello',
-      params: { server: 'dpns', version: 'fake', protocol: 1, nonce, heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0 },
+      params: {
+        server: 'dpns', version: 'fake', protocol: 1, nonce, heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0,
+        ...(this.cluster === undefined ? {} : { cluster: this.cluster }),
+      },
     });
     ws.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString('utf8')) as Partial<FakeRequest> & FakeAnswer;

@@ -48,3 +48,14 @@ test('a server request (it has an id and a method) and a ticket.pair notificatio
     assert.throws(() => parseFrame(bad), (e) => isDpnsError(e, 'BAD_RESPONSE'), bad);
   }
 });
+
+test('the cluster part of a hello is parsed, and refused when malformed', () => {
+  const base = { server: 'dpns', version: '1', protocol: 1, nonce: 'a'.repeat(64), heartbeatMs: 1000, maxFrameBytes: 1024, revision: 0 };
+  const cluster = { sid: 1, role: 'backup', epoch: 3, primary: 'ws://a:7700', servers: ['ws://a:7700', 'ws://b:7700'], readFromBackups: true };
+  const hello = parseFrame(JSON.stringify({ jsonrpc: '2.0', method: 'hello', params: { ...base, cluster } }));
+  assert.deepEqual(hello, { kind: 'hello', params: { ...base, cluster } });
+  for (const bad of [{ ...cluster, role: 'leader' }, { ...cluster, servers: 'ws://a:7700' }, { ...cluster, primary: 7 }, { ...cluster, sid: 1.5 }, 'primary']) {
+    const frame = JSON.stringify({ jsonrpc: '2.0', method: 'hello', params: { ...base, cluster: bad } });
+    assert.throws(() => parseFrame(frame), (e) => isDpnsError(e, 'BAD_RESPONSE'), JSON.stringify(bad));
+  }
+});

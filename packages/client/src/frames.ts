@@ -1,6 +1,6 @@
 // Narrows a text frame from the server (untrusted `unknown`) into one of the messages the
 // protocol defines. Anything else is BAD_RESPONSE, with what was wrong.
-import type { HelloParams, RequestId, Sealed, TicketPairParams, WatchEventParams, WireError } from '@dpns/protocol';
+import { SERVER_ROLES, type ClusterHello, type HelloParams, type RequestId, type Sealed, type ServerRole, type TicketPairParams, type WatchEventParams, type WireError } from '@dpns/protocol';
 import { badResponse } from './local-errors.js';
 import { isEntryView, isObject } from './guards.js';
 
@@ -61,10 +61,30 @@ function hello(p: unknown): HelloParams {
   ) {
     throw badResponse('the server\'s hello is malformed');
   }
-  return {
+  const out: HelloParams = {
     server: 'dpns', version: p.version, protocol: p.protocol, nonce: p.nonce,
     heartbeatMs: p.heartbeatMs, maxFrameBytes: p.maxFrameBytes, revision: p.revision,
   };
+  if (p.cluster !== undefined) out.cluster = clusterHello(p.cluster);
+  return out;
+}
+
+const ROLES: ReadonlySet<unknown> = new Set(SERVER_ROLES);
+
+/** The backup-mode part of a hello; absent on servers from before backup mode. */
+function clusterHello(c: unknown): ClusterHello {
+  if (
+    !isObject(c) || !Number.isSafeInteger(c.sid) || !ROLES.has(c.role) || typeof c.epoch !== 'number' ||
+    (c.primary !== undefined && typeof c.primary !== 'string') || typeof c.readFromBackups !== 'boolean' ||
+    !Array.isArray(c.servers) || !c.servers.every((s) => typeof s === 'string')
+  ) {
+    throw badResponse('the cluster part of the server\'s hello is malformed: expected sid, role, epoch, servers and readFromBackups');
+  }
+  const out: ClusterHello = {
+    sid: c.sid as number, role: c.role as ServerRole, epoch: c.epoch, servers: [...(c.servers as string[])], readFromBackups: c.readFromBackups,
+  };
+  if (typeof c.primary === 'string') out.primary = c.primary;
+  return out;
 }
 
 function watchEvent(p: unknown): WatchEventParams {

@@ -1,6 +1,8 @@
 // Runtime checks for the shapes the server answers with. They check what the client relies on
 // (kinds, names, numbers) rather than re-validating everything the server already validated.
-import { SERVICE_STATES, type EntryView, type Location, type MethodName, type ModuleInfo, type Result } from '@dpns/protocol';
+import {
+  SERVER_ROLES, SERVICE_STATES, type EntryView, type Location, type MethodName, type ModuleInfo, type Result, type ServerStatus,
+} from '@dpns/protocol';
 import { badResponse } from './local-errors.js';
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -36,11 +38,22 @@ export function isModuleInfo(v: unknown): v is ModuleInfo {
 }
 const hasRevision = (r: Record<string, unknown>): boolean => typeof r.revision === 'number';
 
+const ROLES: ReadonlySet<unknown> = new Set(SERVER_ROLES);
+const optNumber = (v: unknown): boolean => v === undefined || typeof v === 'number';
+
+export function isServerStatus(v: unknown): v is ServerStatus {
+  return isObject(v) && typeof v.sid === 'number' && typeof v.url === 'string' && typeof v.connected === 'boolean' &&
+    typeof v.self === 'boolean' && (v.role === undefined || ROLES.has(v.role)) && optNumber(v.epoch) && optNumber(v.lastIndex) &&
+    optNumber(v.lag) && optNumber(v.lastHeardMs);
+}
+
 /** Per method: does the result have the shape the client relies on? */
 const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   login: (r) => r.admin === true,
   identify: (r) => typeof r.owner === 'string',
   ping: (r) => hasRevision(r) && typeof r.time === 'number',
+  servers: (r) => typeof r.self === 'number' && typeof r.epoch === 'number' && optNumber(r.primary) &&
+    (r.replication === 'sync' || r.replication === 'async') && arrayOf(r.servers, isServerStatus),
   listServices: (r) => arrayOf(r.names, isString),
   findServices: (r) => arrayOf(r.services, isLocation),
   serviceState: (r) => arrayOf(r.entries, isEntryView),

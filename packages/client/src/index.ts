@@ -1,6 +1,6 @@
 // @dpns/client: the library clients and services use to reach the dpns name servers.
 export { DpnsClient } from './client.js';
-export type { ClientEvents, PingResult, FindOptions, AdvertiseOptions, LaunchResult, KillResult } from './client.js';
+export type { ClientEvents, PingResult, ServersResult, FindOptions, AdvertiseOptions, LaunchResult, KillResult } from './client.js';
 export { ClientPair } from './auth-pair.js';
 export { DpnsService } from './service.js';
 export type { DpnsServiceOptions, FromStdinOptions, ServiceHelperState } from './service.js';
@@ -20,5 +20,5 @@ export type { Endpoint } from './endpoints.js';
 export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes, parseLaunchTicket } from '@dpns/protocol';
 export type {
   ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState, LaunchTicket, AuthPair,
-  ModuleInfo, ModuleState, ModuleMethodInfo, ModuleFailureCause,
+  ModuleInfo, ModuleState, ModuleMethodInfo, ModuleFailureCause, ServerStatus, ServerRole, ClusterHello,
 } from '@dpns/protocol';

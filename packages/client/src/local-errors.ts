@@ -16,9 +16,22 @@ export function lostInFlight(method: string, server: string, cause?: unknown): D
   );
 }
 
-export function timeoutError(method: string, ms: number, connected: boolean): DpnsError {
-  const why = connected ? `no answer to ${method} within ${ms} ms` : `no name server reachable within ${ms} ms for ${method}`;
-  return new DpnsError('TIMEOUT', why, { details: { method, timeoutMs: ms } });
+/**
+ * No answer in time. `sentWrite`: a write that went out at least once, so whether it was applied
+ * is unknown; `lastDial`: why no server could be used, when none was.
+ */
+export function timeoutError(method: string, ms: number, o: { connected: boolean; sentWrite?: boolean; lastDial?: DpnsError | undefined }): DpnsError {
+  const why = o.connected
+    ? `no answer to ${method} within ${ms} ms`
+    : `no name server reachable within ${ms} ms for ${method}${o.lastDial === undefined ? '' : ` (${o.lastDial.message})`}`;
+  const unknown = o.sentWrite === true ? '; it may or may not have been applied' : '';
+  return new DpnsError('TIMEOUT', why + unknown, { details: { method, timeoutMs: ms } });
+}
+
+/** The client left a server that answered NOT_PRIMARY; what the `disconnect` event reports. */
+export function notPrimaryLost(server: string, cause: DpnsError): DpnsError {
+  const role = typeof cause.details?.role === 'string' ? ` (${cause.details.role})` : '';
+  return new DpnsError('CONNECTION_LOST', `left ${server}${role}: it is not the primary`, { cause });
 }
 
 export function badResponse(what: string, cause?: unknown): DpnsError {

@@ -4,7 +4,11 @@ import { DpnsError } from '@dpns/protocol';
 import { parseEndpoint, type Endpoint } from './endpoints.js';
 
 export interface DpnsClientOptions {
-  /** Name servers as "host:port", tried in order; default ["127.0.0.1:7700"]. */
+  /**
+   * Name servers as "host:port", tried in order; default ["127.0.0.1:7700"]. Of a cluster, give
+   * all members (or some: the others are learned from the servers' hellos): the client finds the
+   * primary, follows it through failovers, and resends writes safely (see channel.ts).
+   */
   servers?: string[];
   /** The admin credential; when set, the client logs in on every connection. */
   token?: string;
@@ -26,6 +30,13 @@ export interface DpnsClientOptions {
   waitForServer?: boolean;
   /** The largest frame accepted from the server, in bytes; default 64 MiB. */
   maxPayload?: number;
+  /**
+   * Let a backup answer reads (list, state, find without launching, watch) when its server
+   * serves reads (`--read-from-backups`); writes still go to the primary, over a second
+   * connection made when first needed. A backup may lag the primary a little: see read-routing.ts.
+   * Default false: everything goes to the primary.
+   */
+  readFromBackups?: boolean;
   /** Further options for the `ws` WebSocket (headers, TLS, agent). */
   ws?: WsOptions;
 }
@@ -39,6 +50,7 @@ export interface NormalizedOptions {
   connectTimeoutMs: number;
   backoff: { minDelayMs: number; maxDelayMs: number };
   waitForServer: boolean;
+  readFromBackups: boolean;
   ws: WsOptions;
 }
 
@@ -60,8 +72,15 @@ export function normalizeOptions(o: DpnsClientOptions = {}): NormalizedOptions {
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
     backoff: { minDelayMs, maxDelayMs },
     waitForServer: o.waitForServer ?? false,
+    readFromBackups: bool('readFromBackups', o.readFromBackups),
     ws: { maxPayload: positive('maxPayload', o.maxPayload, 64 * 1024 * 1024), ...o.ws },
   };
+}
+
+function bool(field: string, v: boolean | undefined): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw invalid(field, 'true or false', v);
+  return v;
 }
 
 function positive(field: string, v: number | undefined, dflt: number): number {

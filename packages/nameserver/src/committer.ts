@@ -5,6 +5,16 @@ import type { Registry } from './registry/registry.js';
 import type { WatchHub } from './watch-hub.js';
 import type { Logger } from './log.js';
 
+/** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
+export interface Replication {
+  writeRefusal(): Error | undefined;
+  readonly epoch: number;
+  /** A record was appended locally: stream it to the backups. */
+  appended(index: number, rec: LogRecord): void;
+  /** The record at `index` is on this server's disk; resolves once the cluster has committed it. */
+  committed(index: number): Promise<void>;
+}
+
 export class Committer {
   private snapshotting = false;
   private lastSnapshot: number;
@@ -16,12 +26,14 @@ export class Committer {
   onDurable: ((changes: readonly Change[], revision: number) => void) | undefined;
 
   constructor(
-    private readonly store: Store,
+    /** Replaced when a backup installs a snapshot from its primary. */
+    public store: Store,
     private readonly registry: Registry,
     private readonly hub: WatchHub,
     private readonly log: Logger,
     private readonly snapshotEvery: number,
     private readonly onFatal: (err: unknown) => void,
+    private readonly replication: Replication,
   ) {
     this.lastSnapshot = registry.revision;
     this.durableRevision = registry.revision;
@@ -38,7 +50,26 @@ export class Committer {
     return new Promise<T>((resolve) => this.readers.push({ revision, release: () => resolve(answer) }));
   }
 
-  private markDurable(index: number): void {
+  /**
+   * Starts the durable mark over at `revision` (a role change, a snapshot installed from the
+   * primary): every waiting read is answered, and the next local snapshot counts from there.
+   */
+  resetDurable(revision: number, snapshotAt?: number): void {
+    this.durableRevision = revision;
+    if (snapshotAt !== undefined) this.lastSnapshot = snapshotAt;
+    const all = this.readers.splice(0);
+    if (all.length > 0) setImmediate(() => {
+      for (const r of all) r.release();
+    });
+  }
+
+  /** Reads wait from now until the next record commits (a new primary, before its epoch's first record is committed). */
+  holdReads(): void {
+    this.durableRevision = -1;
+  }
+
+  /** Everything up to `index` is durable (and, in a cluster, committed): reads that saw it may be answered. */
+  markDurable(index: number): void {
     if (index > this.durableRevision) this.durableRevision = index;
     let n = 0;
     while (n < this.readers.length && (this.readers[n] as { revision: number }).revision <= this.durableRevision) n++;
@@ -55,9 +86,19 @@ export class Committer {
    * updated at once so the next request is checked against it; watchers hear of the change
    * only after it is durable (and after the writer's answer has gone).
    */
-  commit(ops: Op[]): Promise<number> {
+  commit(ops: Op[], rid?: string): Promise<number> {
     if (ops.length === 0) return Promise.resolve(this.afterDurable(this.registry.revision));
-    const record: LogRecord = { ops };
+    return this.commitRecord({ ops, ...(rid === undefined ? {} : { rid }) });
+  }
+
+  /**
+   * Logs one record stamped with the current epoch (an empty one marks a new primary's epoch in
+   * the log). Refused with NOT_PRIMARY or NO_QUORUM when this server may not write.
+   */
+  commitRecord(rec: LogRecord): Promise<number> {
+    const refusal = this.replication.writeRefusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const record: LogRecord = { ...rec, ep: this.replication.epoch };
     let appended: { index: number; durable: Promise<void> };
     try {
       appended = this.store.append(record);
@@ -66,9 +107,10 @@ export class Committer {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const { index, durable } = appended;
-    const changes: Change[] = this.registry.apply(ops, index);
+    this.replication.appended(index, record);
+    const changes: Change[] = this.registry.applyRecord(record, index);
     return durable.then(
-      () => {
+      () => this.replication.committed(index).then(() => {
         this.markDurable(index);
         // Modules hear of the change before the writer's answer leaves, so a call the writer makes
         // after that answer finds it (their queue keeps order); watchers hear of it after the answer.
@@ -76,7 +118,7 @@ export class Committer {
         setImmediate(() => this.hub.publish(changes, index));
         this.maybeSnapshot();
         return index;
-      },
+      }),
       (err: unknown) => {
         this.onFatal(err);
         throw err;
@@ -84,7 +126,7 @@ export class Committer {
     );
   }
 
-  private maybeSnapshot(): void {
+  maybeSnapshot(): void {
     const rev = this.registry.revision;
     if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
     this.snapshotting = true;

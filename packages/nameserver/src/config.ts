@@ -9,6 +9,8 @@ export function parseHostPort(s: string, where: string): { host: string; port: n
   return splitHostPort(s, where, DEFAULT_PORT);
 }
 import type { LogLevel } from './log.js';
+import type { ClusterConfig, ReplicationMode } from './cluster/cluster-config.js';
+import type { MemberRestartSpec } from './cluster/member-restart.js';
 
 export interface ServerConfig {
   host: string;
@@ -40,6 +42,30 @@ export interface ServerConfig {
   moduleMaxRestarts: number;
   /** Niceness of module worker threads on Linux (0 leaves them at the server's). */
   moduleNice: number;
+  /** Backup mode: every member's HOST:PORT in SID order; absent for a stand-alone server. */
+  cluster?: string[];
+  /** This server's entry in `cluster`. */
+  self?: string;
+  replication: ReplicationMode;
+  /** Heartbeats between cluster members. */
+  replHeartbeatMs: number;
+  /** Heartbeats missed before a member counts as gone. */
+  replMisses: number;
+  /** In a cluster of two, let either server alone take writes (risks two primaries in a partition). */
+  twoNodeFailover: boolean;
+  /** Backups answer reads themselves. */
+  readFromBackups: boolean;
+  /** How a failed member's host agent starts it again after a takeover. */
+  restartMember?: MemberRestartSpec;
+}
+
+/** The cluster this configuration describes; a stand-alone server is a cluster of one. */
+export function clusterOf(cfg: ServerConfig): ClusterConfig {
+  const members = cfg.cluster ?? [formatHostPort(cfg.host, cfg.port)];
+  return {
+    members, self: cfg.self === undefined ? 0 : members.indexOf(cfg.self), replication: cfg.replication, heartbeatMs: cfg.replHeartbeatMs,
+    misses: cfg.replMisses, twoNodeFailover: cfg.twoNodeFailover, readFromBackups: cfg.readFromBackups,
+  };
 }
 
 export { ConfigError };
@@ -60,6 +86,8 @@ const NUMERIC: Record<string, [number, number]> = {
   moduleMemoryMb: [16, 65_536],
   moduleMaxRestarts: [0, 1000],
   moduleNice: [0, 19],
+  replHeartbeatMs: [10, 60_000],
+  replMisses: [2, 100],
 };
 
 const ENV: Record<string, keyof Raw> = {
@@ -73,6 +101,10 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_AGENT_PORT: 'agentPort',
   DPNS_PUBLIC_ADDRESS: 'publicAddress',
   DPNS_MODULES_DIR: 'modulesDir',
+  DPNS_CLUSTER: 'cluster',
+  DPNS_SELF: 'self',
+  DPNS_REPLICATION: 'replication',
+  DPNS_READ_FROM_BACKUPS: 'readFromBackups',
 };
 
 export function defaultDataDir(): string {
@@ -96,12 +128,25 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000,
     snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
+    replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,
   };
+  let listenGiven = false;
   for (const [where, raw] of layers) {
     for (const [key, v] of Object.entries(raw)) {
       if (v === undefined) continue;
       const at = `${where}: ${key}`;
-      if (key === 'listen') Object.assign(cfg, parseHostPort(String(v), at));
+      if (key === 'listen') {
+        Object.assign(cfg, parseHostPort(String(v), at));
+        listenGiven = true;
+      }
+      else if (key === 'cluster') cfg.cluster = memberList(v, at);
+      else if (key === 'self') {
+        const { host, port } = parseHostPort(String(v), at);
+        cfg.self = formatHostPort(host, port);
+      }
+      else if (key === 'replication') cfg.replication = settingOneOf(v, ['sync', 'async'] as const, at);
+      else if (key === 'twoNodeFailover' || key === 'readFromBackups') cfg[key] = settingBool(v, at);
+      else if (key === 'restartMember') cfg.restartMember = restartSpec(v, at);
       else if (key === 'dataDir') cfg.dataDir = resolve(settingNonEmpty(v, at));
       else if (key === 'modulesDir') cfg.modulesDir = resolve(settingNonEmpty(v, at));
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = settingInt(v, NUMERIC[key] as [number, number], at);
@@ -114,6 +159,64 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       else throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)}`);
     }
   }
+  if (cfg.cluster !== undefined) {
+    if (cfg.self === undefined) {
+      if (cfg.cluster.length > 1) throw new ConfigError(`cluster: say which member this server is with --self (one of ${cfg.cluster.join(', ')})`);
+      cfg.self = cfg.cluster[0] as string;
+    }
+    if (!cfg.cluster.includes(cfg.self)) throw new ConfigError(`self: ${cfg.self} is not in the cluster list ${cfg.cluster.join(',')}; write it exactly as it appears there`);
+    // A member listens where the others dial it, unless told otherwise (e.g. 0.0.0.0).
+    if (!listenGiven) Object.assign(cfg, parseHostPort(cfg.self, 'self'));
+  } else if (cfg.self !== undefined) throw new ConfigError('self: only meaningful with --cluster');
   return cfg;
+}
+
+/** "a:7700,b:7700" or a JSON array of HOST:PORT: distinct members, at most 15. */
+function memberList(v: unknown, at: string): string[] {
+  const items = Array.isArray(v) ? v : String(v).split(',');
+  const members = items.map((x) => {
+    const { host, port } = parseHostPort(String(x).trim(), at);
+    return formatHostPort(host, port);
+  });
+  if (members.length === 0 || members.length > 15) throw new ConfigError(`${at}: expected 1 to 15 members, got ${members.length}`);
+  if (new Set(members).size !== members.length) throw new ConfigError(`${at}: a member is listed twice`);
+  return members;
+}
+
+/** {"program": "/abs/path", "args": [...], "env"?: {...}, "cwd"?: "/abs", "user"?: "name"}, as JSON text or an object. */
+function restartSpec(v: unknown, at: string): MemberRestartSpec {
+  let o: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      o = JSON.parse(v);
+    } catch {
+      throw new ConfigError(`${at}: expected JSON like {"program":"/usr/bin/dpns-nameserver","args":["--config","/etc/dpns/ns.json","--self","{self}"]}`);
+    }
+  }
+  const r = o as Partial<MemberRestartSpec> | null;
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((a) => typeof a === 'string');
+  const program = r?.program;
+  const programOk = typeof program === 'string' && program !== '' && (program.startsWith('/') || !program.includes('/'));
+  if (typeof r !== 'object' || r === null || !programOk || !strings(r.args ?? [])) {
+    throw new ConfigError(`${at}: expected {"program": an absolute path or a short name from the agent's allow map, "args": [strings]} with optional env, cwd, user`);
+  }
+  if (r.env !== undefined && (typeof r.env !== 'object' || r.env === null || !Object.values(r.env).every((x) => typeof x === 'string'))) {
+    throw new ConfigError(`${at}: env must be an object of strings`);
+  }
+  if ((r.cwd !== undefined && typeof r.cwd !== 'string') || (r.user !== undefined && typeof r.user !== 'string')) {
+    throw new ConfigError(`${at}: cwd and user must be strings`);
+  }
+  const out: MemberRestartSpec = { program: program as string, args: r.args ?? [] };
+  if (r.env !== undefined) out.env = r.env;
+  if (r.cwd !== undefined) out.cwd = r.cwd;
+  if (r.user !== undefined) out.user = r.user;
+  return out;
+}
+
+function settingBool(v: unknown, at: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(`${at}: expected true or false, got ${JSON.stringify(v)}`);
 }
 

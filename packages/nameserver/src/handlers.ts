@@ -20,7 +20,12 @@ export interface HandlerContext {
   registry: Registry;
   hub: WatchHub;
   liveness: Liveness;
-  commit(ops: Op[]): Promise<number>;
+  /** `rid` is the client's request id, logged with the ops so a retry is recognised. */
+  commit(ops: Op[], rid?: string): Promise<number>;
+  /** Why this server will not answer `method` in its role (NOT_PRIMARY, NO_QUORUM), if it will not. */
+  gate(method: string, rawParams: unknown): DpnsError | undefined;
+  /** This server's place in the cluster: what `servers` answers. */
+  servers(): Result<'servers'>;
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
   launcher: Launcher;
@@ -54,6 +59,9 @@ const CHALLENGE_TIMEOUT_MS = 5000;
 const revision = (r: number) => ({ revision: r });
 
 export const handlers: { [M in MethodName]: Handler<M> } = {
+  servers(ctx) {
+    return ctx.servers();
+  },
   login(ctx, conn, p) {
     if (!checkAdminProof(ctx.adminToken, conn.nonce, p.proof)) {
       ctx.log.warn('refused an admin login with a wrong credential', { conn: conn.id, remote: conn.remote });

@@ -1,14 +1,19 @@
 // The dpns-nameserver command: flags, start-up lines on stdout, logs on stderr, and a clean
 // stop on SIGINT/SIGTERM. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage.
-import yargs from 'yargs';
-import { ConfigError, loadConfig } from './config.js';
+import yargs, { type Argv } from 'yargs';
+import { clusterOf, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { NameServer } from './server.js';
 import { VERSION } from './version.js';
 import { install } from './install.js';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import { loadOrCreateNameServerKey } from './nameserver-key.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'install') return installCommand(argv.slice(1));
+  if (argv[0] === 'init') return initCommand(argv.slice(1));
   let usageError: string | undefined;
   let helpShown = false;
   const parser = yargs(argv)
@@ -31,8 +36,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('module-max-restarts', { type: 'number', describe: 'failures in a row before a module stays failed', defaultDescription: '5' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LOG_LEVEL', defaultDescription: 'info' })
     .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LOG_FORMAT', defaultDescription: 'json' })
+    .option('cluster', { type: 'string', describe: 'backup mode: every member as HOST:PORT,HOST:PORT,... in SID order, the same list on each (env DPNS_CLUSTER)' })
+    .option('self', { type: 'string', describe: "this server's entry in --cluster; it listens there unless --listen says otherwise (env DPNS_SELF)" })
+    .option('replication', { choices: ['sync', 'async'], describe: 'sync: answer a write once every connected backup stored it; async: at once (env DPNS_REPLICATION)', defaultDescription: 'sync' })
+    .option('repl-heartbeat-ms', { type: 'number', describe: 'heartbeat between cluster members', defaultDescription: '150' })
+    .option('repl-misses', { type: 'number', describe: 'heartbeats missed before a member counts as gone', defaultDescription: '4 (a dead host is noticed in 0.6 s)' })
+    .option('two-node-failover', { type: 'boolean', describe: 'in a cluster of two, let the survivor take over alone (a partition can then make two primaries)', defaultDescription: 'false' })
+    .option('restart-member', { type: 'string', describe: 'after a takeover, have the old primary\'s agent start it again: JSON {"program":"/abs/path","args":[...]} where {self} and {sid} name the member' })
+    .option('read-from-backups', { type: 'boolean', describe: 'backups answer find, list, state and watch themselves (env DPNS_READ_FROM_BACKUPS)', defaultDescription: 'false' })
+    .example('$0 --cluster a:7700,b:7700,c:7700 --self b:7700 --data-dir /var/lib/dpns', 'member 1 of a three-server cluster (copy nameserver.key and admin.token to every member first)')
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
-    .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).')
+    .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).\ndpns-nameserver init --data-dir DIR: make the key and token a cluster\'s members share.')
     .strict()
     .version(VERSION)
     .help()
@@ -56,7 +70,9 @@ export async function main(argv: string[]): Promise<number> {
       maxConnections: args['max-connections'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
       logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
       modulesDir: args['modules-dir'], moduleTimeoutMs: args['module-timeout-ms'], moduleMemoryMb: args['module-memory-mb'],
-      moduleMaxRestarts: args['module-max-restarts'],
+      moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,
+      replHeartbeatMs: args['repl-heartbeat-ms'], replMisses: args['repl-misses'], twoNodeFailover: args['two-node-failover'],
+      readFromBackups: args['read-from-backups'], restartMember: args['restart-member'],
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -66,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
-  const server = new NameServer({ ...cfg, logger });
+  const server = new NameServer({ ...cfg, cluster: clusterOf(cfg), logger });
   let fatal = false;
   server.onFatal = () => {
     fatal = true;
@@ -108,17 +124,11 @@ export async function main(argv: string[]): Promise<number> {
   return fatal ? 1 : 0;
 }
 
-/** `dpns-nameserver install`: the systemd unit. */
-async function installCommand(argv: string[]): Promise<number> {
+/** A subcommand's flags parsed strictly: its args, or the exit code once help (0) or a usage error (2) was printed. */
+async function subcommandArgs<T>(name: string, argv: string[], parser: Argv<T>): Promise<T | number> {
   let usageError: string | undefined;
-  const args = await yargs(argv)
-    .scriptName('dpns-nameserver install')
-    .usage('$0 [options]\n\nWrites the systemd unit dpns-nameserver.service (state in /var/lib/dpns).')
-    .option('unit-dir', { type: 'string', default: '/etc/systemd/system', describe: 'where the unit is written' })
-    .option('listen', { type: 'string', default: '0.0.0.0:7700', describe: 'HOST:PORT the installed server listens on' })
-    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this node and this package's bin/dpns-nameserver.js" })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the unit, write nothing' })
-    .example('$0 --dry-run', 'see the unit first')
+  const args = await parser
+    .scriptName(`dpns-nameserver ${name}`)
     .strict()
     .help()
     .exitProcess(false)
@@ -127,10 +137,43 @@ async function installCommand(argv: string[]): Promise<number> {
     })
     .parseAsync();
   if (usageError !== undefined) {
-    process.stderr.write(`dpns-nameserver install: ${usageError}\n`);
+    process.stderr.write(`dpns-nameserver ${name}: ${usageError}\nRun dpns-nameserver ${name} --help for the options.\n`);
     return 2;
   }
   if (argv.includes('--help') || argv.includes('-h')) return 0;
+  return args as T;
+}
+
+/** `dpns-nameserver init`: the key and token a cluster's members share, made once and copied to the others. */
+async function initCommand(argv: string[]): Promise<number> {
+  const parsed = await subcommandArgs('init', argv, yargs(argv)
+    .usage('$0 --data-dir DIR\n\nMakes nameserver.key and admin.token in DIR (if missing) and prints what to copy where.\nEvery member of a cluster needs the same two files in its data directory before its first start.')
+    .option('data-dir', { type: 'string', demandOption: true, describe: 'the data directory to make them in' }));
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed;
+  const dir = resolve(args['data-dir']);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const key = await loadOrCreateNameServerKey(dir);
+  const token = await loadOrCreateAdminToken(dir, createLogger({ level: 'warn', format: 'text' }));
+  process.stdout.write(
+    `${key.created ? 'made' : 'kept'} ${key.path}\n${token.created ? 'made' : 'kept'} ${token.path}\n` +
+    `nameserver key: ${key.key.publicKey} (list it in each dpns-launchd's trustedKeys)\n` +
+    'Copy both files (mode 0600, owned by the server\'s user) into every other member\'s data directory before it first starts.\n',
+  );
+  return 0;
+}
+
+/** `dpns-nameserver install`: the systemd unit. */
+async function installCommand(argv: string[]): Promise<number> {
+  const parsed = await subcommandArgs('install', argv, yargs(argv)
+    .usage('$0 [options]\n\nWrites the systemd unit dpns-nameserver.service (state in /var/lib/dpns).')
+    .option('unit-dir', { type: 'string', default: '/etc/systemd/system', describe: 'where the unit is written' })
+    .option('listen', { type: 'string', default: '0.0.0.0:7700', describe: 'HOST:PORT the installed server listens on' })
+    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this node and this package's bin/dpns-nameserver.js" })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the unit, write nothing' })
+    .example('$0 --dry-run', 'see the unit first'));
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed;
   try {
     const opts = { unitDir: args['unit-dir'], listen: args.listen, dryRun: args['dry-run'], out: (t: string) => void process.stdout.write(t) };
     await install(args.exec === undefined ? opts : { ...opts, exec: args.exec });

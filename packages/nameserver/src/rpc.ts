@@ -1,10 +1,11 @@
 // JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
 // becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
 import {
-  ADMIN_METHODS, DpnsError, ErrorCodes, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
+  ADMIN_METHODS, WRITE_METHODS, checkRequestId, type MethodName, DpnsError, ErrorCodes, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
+import type { Op } from './registry/ops.js';
 
 /** Most requests one batch may hold. */
 export const MAX_BATCH = 64;
@@ -95,6 +96,8 @@ export class RpcDispatcher {
       const moduleCall = parseModuleMethod(method);
       if (moduleCall !== undefined) {
         label = 'module';
+        const refused = this.ctx.gate('@module', req.params);
+        if (refused !== undefined) return fail(refused);
         return this.callModule(conn, id, moduleCall, req.params, (o) => this.ctx.metrics.request(label, o, started));
       }
       return fail(new DpnsError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method.slice(0, 64))}; see docs/PROTOCOL.md for the list`, {
@@ -105,9 +108,22 @@ export class RpcDispatcher {
     if (ADMIN_METHODS.has(method) && !conn.admin) {
       return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command takes --token or DPNS_TOKEN)`));
     }
+    const refusal = this.ctx.gate(method, req.params);
+    if (refusal !== undefined) return fail(refusal);
     try {
-      const params = (parseParams[method] as (raw: unknown) => never)(req.params);
-      const out = (handlers[method] as (c: HandlerContext, conn: Connection, p: never) => unknown)(this.ctx, conn, params);
+      const { params: rawParams, rid } = takeRequestId(method, req.params);
+      const params = (parseParams[method] as (raw: unknown) => never)(rawParams);
+      if (rid !== undefined && REPLAYABLE.has(method)) {
+        // A retry of a write that was applied (perhaps by a primary that since failed): its outcome, not a second application.
+        const applied = this.ctx.registry.appliedRequest(rid);
+        if (applied !== undefined) {
+          // Answered like a read: only once the record that applied it is committed, not merely applied here.
+          const answer = this.ctx.afterDurable(replayed(this.ctx, method, params as { name?: string }, applied));
+          return answer instanceof Promise ? answer.then(ok) : ok(answer);
+        }
+      }
+      const ctx = rid === undefined ? this.ctx : { ...this.ctx, commit: (ops: Op[]) => this.ctx.commit(ops, rid) };
+      const out = (handlers[method] as (c: HandlerContext, conn: Connection, p: never) => unknown)(ctx, conn, params);
       if (out instanceof Promise) {
         return out.then(ok, (e: unknown) => fail(this.toDpnsError(e, conn, method)));
       }
@@ -151,6 +167,22 @@ export class RpcDispatcher {
     this.ctx.log.error('internal error while handling a request', { ref, method, conn: conn.id, err: e });
     return new DpnsError('INTERNAL', `internal error (logged on the server as ref ${ref})`, { details: { ref } });
   }
+}
+
+/** Writes whose whole effect is one logged record: a retry with a remembered request id is answered from the log. */
+const REPLAYABLE: ReadonlySet<string> = new Set(['register.add', 'register.delete', 'register.edit', 'register.alias', 'unadvertiseService', 'reportLoad']);
+
+/** Splits the optional `requestId` off a write's params (other methods keep theirs, and refuse it as unknown). */
+function takeRequestId(method: MethodName, raw: unknown): { params: unknown; rid: string | undefined } {
+  if (!WRITE_METHODS.has(method) || typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('requestId' in raw)) return { params: raw, rid: undefined };
+  const { requestId, ...rest } = raw as Record<string, unknown>;
+  return { params: rest, rid: checkRequestId(requestId) };
+}
+
+function replayed(ctx: HandlerContext, method: string, p: { name?: string }, revision: number): unknown {
+  if (method !== 'register.edit') return { revision };
+  const entry = p.name === undefined ? undefined : ctx.registry.get(p.name);
+  return entry?.kind === 'service' ? { revision, entry } : { revision };
 }
 
 function resultFrame(id: RequestId, result: unknown): string {

@@ -25,6 +25,16 @@ import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { WatchHub } from './watch-hub.js';
 import { VERSION } from './version.js';
+import { serveWebAsset } from './web/assets.js';
+import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { refusalFor } from './cluster/gate.js';
+import { LogTail } from './cluster/log-tail.js';
+import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
+import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
+import type { WireRecord } from './cluster/peer-messages.js';
+import { KEY_FILE } from './nameserver-key.js';
+import type { Change } from './registry/ops.js';
 
 export interface NameServerOptions {
   host: string;
@@ -53,8 +63,15 @@ export interface NameServerOptions {
   moduleMaxRestarts?: number;
   /** Niceness of module worker threads (Linux). */
   moduleNice?: number;
+  /** Backup mode; a stand-alone server when absent (a cluster of one). */
+  cluster?: ClusterConfig;
+  /** How the agent on a failed member's host starts it again after a takeover; no restart when absent. */
+  restartMember?: MemberRestartSpec;
   logger: Logger;
 }
+
+/** Records kept in memory for backups that catch up from the log. */
+const LOG_TAIL_RECORDS = 100_000;
 
 export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
 
@@ -73,6 +90,10 @@ export class NameServer {
   private launcher: Launcher | undefined;
   private restarter: Restarter | undefined;
   private modules: ModuleManager | undefined;
+  private committer: Committer | undefined;
+  /** This server's place in the cluster (a cluster of one when stand-alone). */
+  cluster: ClusterNode | undefined;
+  private memberRestarter: MemberRestarter | undefined;
   private nextConnId = 1;
   private closing: Promise<void> | undefined;
   adminToken = '';
@@ -100,6 +121,8 @@ export class NameServer {
   async start(): Promise<void> {
     const log = this.opts.logger;
     await fs.mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    const clusterCfg = this.opts.cluster ?? standalone(formatHostPort(this.opts.host, this.opts.port));
+    if (clusterCfg.members.length > 1) await requireClusterFiles(this.opts.dataDir);
     const token = await loadOrCreateAdminToken(this.opts.dataDir, log);
     Object.assign(this, { adminToken: token.token, tokenPath: token.path, tokenCreated: token.created });
     const { key } = await loadOrCreateNameServerKey(this.opts.dataDir);
@@ -109,9 +132,11 @@ export class NameServer {
     const { store, recovered } = await Store.open({ dir: this.opts.dataDir, logger: log });
     this.store = store;
     if (recovered.snapshot !== undefined) this.registry.load(recovered.snapshot.state as RegistrySnapshot);
+    const tail = new LogTail(LOG_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
     for (const rec of recovered.records) {
       if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
-      this.registry.apply(rec.data.ops, rec.index);
+      this.registry.applyRecord(rec.data, rec.index);
+      tail.push(rec.index, rec.data);
     }
     log.info('registry recovered', {
       entries: this.registry.size, revision: this.registry.revision, snapshot: recovered.snapshot?.index ?? 0,
@@ -119,16 +144,43 @@ export class NameServer {
       ...(recovered.droppedTail ? { droppedTail: recovered.droppedTail } : {}),
     });
 
-    const committer = new Committer(store, this.registry, this.hub, log, this.opts.snapshotEvery, (err) => this.fatal(err));
+    const cluster: ClusterNode = new ClusterNode(clusterCfg, {
+      dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: Date.now, tail,
+      sink: {
+        position: () => ({ lastIndex: this.store?.lastIndex ?? 0, lastEpoch: tail.lastEpoch }),
+        applied: () => this.registry.revision,
+        append: (recs) => this.appendReplicated(recs, tail),
+        install: (index, json) => this.installSnapshot(index, json, tail),
+      },
+      snapshotJson: () => ({ index: this.registry.revision, json: JSON.stringify(this.registry.snapshot()) }),
+      onPrimary: (epoch) => this.becamePrimary(epoch),
+      onStepDown: (why) => this.steppedDown(why),
+      onTakeover: (previous) => restarts?.restart(previous),
+    });
+    const restartSpec = this.opts.restartMember;
+    const restarts = restartSpec === undefined ? undefined : new MemberRestarter({
+      members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key,
+      epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: Date.now, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
+    });
+    this.memberRestarter = restarts;
+    this.cluster = cluster;
+    await cluster.init();
+    const committer = new Committer(store, this.registry, this.hub, log, this.opts.snapshotEvery, (err) => this.fatal(err), {
+      writeRefusal: () => cluster.writeRefusal(),
+      get epoch() {
+        return cluster.epoch;
+      },
+      appended: (index, rec) => cluster.appended(index, rec),
+      committed: (index) => cluster.committed(index),
+    });
+    this.committer = committer;
     const commit = committer.commit.bind(committer);
     const liveness = new Liveness(this.registry, commit);
     this.liveness = liveness;
-    const waiting = liveness.startGrace(this.opts.graceMs, Date.now);
-    if (waiting > 0) log.info('advertisers have a grace period to reconnect', { services: waiting, graceMs: this.opts.graceMs });
 
     const launcher = new Launcher({
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
-      servers: [], epoch: () => 0, now: Date.now, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
+      servers: [], epoch: () => cluster.epoch, now: Date.now, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
@@ -144,6 +196,14 @@ export class NameServer {
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, metrics: this.metrics, now: Date.now,
+      gate: (method, params) => refusalFor(method, params, cluster),
+      servers: () => {
+        const primary = cluster.primarySid;
+        return {
+          self: clusterCfg.self, epoch: cluster.epoch, replication: clusterCfg.replication, servers: cluster.status(),
+          ...(primary === undefined ? {} : { primary }),
+        };
+      },
     }, this.opts.maxFrameBytes);
     // Modules load before the port opens, so the first client can already call them.
     const modulesDir = await this.modulesDir();
@@ -156,7 +216,10 @@ export class NameServer {
     // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
     const hardCap = Math.max(this.opts.maxFrameBytes * 4, this.opts.maxFrameBytes + 65536);
     this.wss = new WebSocketServer({ server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false });
-    this.wss.on('connection', (ws, req) => this.onConnection(ws, req, rpc));
+    this.wss.on('connection', (ws, req) => {
+      if (req.url?.startsWith(`${PEER_PATH}?`) === true) cluster.acceptPeer(ws, req);
+      else this.onConnection(ws, req, rpc);
+    });
     this.wss.on('error', (err) => log.error('websocket server error', { err }));
     await new Promise<void>((resolve, reject) => {
       const http = this.http as HttpServer;
@@ -167,11 +230,78 @@ export class NameServer {
         resolve();
       });
     });
-    // Launched services are told where to find us; known only now that the port is bound.
-    launcher.setServers([this.opts.publicAddress ?? publicAddressFor(this.address)]);
+    // Launched services are told where to find us (every member: they follow the primary); known only now that the port is bound.
+    if (clusterCfg.members.length === 1) clusterCfg.members[0] = this.opts.publicAddress ?? publicAddressFor(this.address);
+    launcher.setServers(clusterCfg.members);
     this.heartbeat.start();
     this.state = 'running';
+    // A cluster of one is primary when this returns; members of a larger one elect or find theirs shortly.
+    await cluster.start();
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
+  }
+
+  /** Took over as primary of `epoch`: mark the epoch in the log, and give every advertiser a fresh grace period. */
+  private async becamePrimary(epoch: number): Promise<void> {
+    const log = this.opts.logger;
+    // Records from earlier epochs in our log may not be committed yet: reads wait for this
+    // epoch's first record to commit, which commits them all.
+    this.committer?.holdReads();
+    this.restarter?.resume();
+    // The epoch's first record: once it is committed, everything before it is too.
+    await this.committer?.commitRecord({ ops: [] }).catch((err: unknown) => log.warn('could not commit the new epoch\'s first record', { epoch, err }));
+    // Remaining time is not replicated: every advertisement gets the whole grace period again,
+    // so a failover neither expires services at once nor keeps a dead one past one grace period.
+    const waiting = this.liveness?.startGrace(this.opts.graceMs, Date.now) ?? 0;
+    if (waiting > 0) log.info('advertisers have a grace period to reconnect', { services: waiting, graceMs: this.opts.graceMs });
+  }
+
+  /** No longer primary: stop acting on the registry, and send clients off to find the new primary. */
+  private steppedDown(why: string): void {
+    this.liveness?.stop();
+    this.restarter?.stop();
+    this.committer?.resetDurable(this.registry.revision);
+    for (const c of this.conns) c.ws.close(4001, `this server is no longer the primary (${why.slice(0, 60)})`);
+  }
+
+  /** Backup: stores records from the primary, then applies them and tells watchers and modules. */
+  private async appendReplicated(recs: WireRecord[], tail: LogTail): Promise<void> {
+    const store = this.store as Store;
+    let durable: Promise<void> = Promise.resolve();
+    for (const r of recs) {
+      if (!isLogRecord(r.d)) throw new Error(`record ${r.i} from the primary is not a registry change`);
+      const a = store.append(r.d);
+      if (a.index !== r.i) throw new Error(`record ${r.i} from the primary landed at index ${a.index}`);
+      tail.push(r.i, r.d);
+      durable = a.durable;
+    }
+    await durable;
+    const all: Change[] = [];
+    for (const r of recs) all.push(...this.registry.applyRecord(r.d, r.i));
+    const last = (recs.at(-1) as WireRecord).i;
+    this.committer?.markDurable(last);
+    this.modules?.publish(all, last);
+    if (all.length > 0) setImmediate(() => this.hub.publish(all, last));
+    this.committer?.maybeSnapshot();
+  }
+
+  /** Backup: replaces the whole state with the primary's snapshot (its log went another way, or ours is too old). */
+  private async installSnapshot(index: number, json: string, tail: LogTail): Promise<void> {
+    const state = JSON.parse(json) as RegistrySnapshot;
+    if (typeof state !== 'object' || state === null || !Array.isArray(state.entries) || state.revision !== index) {
+      throw new Error(`the primary's snapshot at ${index} is not a registry state`);
+    }
+    const log = this.opts.logger;
+    await this.store?.close();
+    this.store = undefined;
+    await Store.replaceWithSnapshot(this.opts.dataDir, index, state);
+    const { store } = await Store.open({ dir: this.opts.dataDir, logger: log });
+    this.store = store;
+    if (this.committer !== undefined) this.committer.store = store;
+    this.registry.load(state);
+    tail.reset(index, this.registry.epoch);
+    this.committer?.resetDurable(index, index);
+    // Watchers here saw a history that no longer holds: they reconnect and start over.
+    for (const c of this.conns) c.ws.close(4002, 'this backup replaced its state with the primary\'s; watch again');
   }
 
   private moduleLimits(): ModuleLimits {
@@ -235,6 +365,7 @@ export class NameServer {
     const hello: HelloParams = {
       server: 'dpns', version: VERSION, protocol: PROTOCOL_VERSION, nonce: conn.nonce,
       heartbeatMs: this.opts.heartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
+      ...(this.cluster === undefined ? {} : { cluster: this.cluster.hello() }),
     };
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
   }
@@ -265,11 +396,12 @@ export class NameServer {
       res.end(req.method === 'HEAD' ? undefined : this.renderMetrics());
       return;
     }
+    if (serveWebAsset(req, res)) return;
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
     res.end('dpns name server: speak JSON-RPC 2.0 over WebSocket here (see docs/PROTOCOL.md)\n');
   }
 
-  /** The /metrics page. Replication lag and failovers belong to backup mode, which this server does not have yet. */
+  /** The /metrics page. */
   renderMetrics(): string {
     const kinds = this.registry.countByKind();
     const moduleStates = new Map<string, number>();
@@ -286,7 +418,23 @@ export class NameServer {
       this.metrics.launches.render(),
       renderCounterValue('dpns_wal_fsyncs_total', 'fsync calls made by the write-ahead log.', this.store?.stats.fsyncs ?? 0),
       renderGauge('dpns_modules', 'External modules, by state.', [...moduleStates].map(([state, value]) => ({ labels: { state }, value }))),
+      ...this.clusterMetrics(),
     ].join('');
+  }
+
+  private clusterMetrics(): string[] {
+    const c = this.cluster;
+    if (c === undefined) return [];
+    return [
+      renderGauge('dpns_cluster_role', 'This server\'s role in the cluster (1 for the current one).', (['primary', 'backup', 'candidate'] as const).map((role) => ({
+        labels: { role }, value: c.role === role ? 1 : 0,
+      }))),
+      renderGauge('dpns_cluster_epoch', 'The newest epoch this server knows of.', [{ value: c.epoch }]),
+      renderGauge('dpns_cluster_members_connected', 'Members this server hears from, itself included.', [{ value: c.status().filter((s) => s.connected).length }]),
+      renderGauge('dpns_replication_lag_records', 'Records each backup is behind this primary.', [...c.lagBySid()].map(([sid, value]) => ({ labels: { sid: String(sid) }, value }))),
+      renderCounterValue('dpns_failovers_total', 'Times this server took over from a failed or deposed primary.', c.takeovers),
+      renderCounterValue('dpns_replication_dropped_total', 'Backups dropped from the star for not acknowledging in time.', c.dropped),
+    ];
   }
 
   private fatal(err: unknown): void {
@@ -307,6 +455,8 @@ export class NameServer {
     this.heartbeat.stop();
     this.liveness?.stop();
     this.restarter?.stop();
+    this.cluster?.stop();
+    this.memberRestarter?.stop();
     for (const c of this.conns) c.ws.close(1001, 'name server shutting down');
     await new Promise<void>((resolve) => {
       if (this.http === undefined) return resolve();
@@ -320,6 +470,17 @@ export class NameServer {
     await this.modules?.close();
     await this.store?.close();
     this.state = 'closed';
+  }
+}
+
+/** Members of a cluster must share one nameserver.key (the agents trust it; members prove it to each other) and one admin.token. */
+async function requireClusterFiles(dataDir: string): Promise<void> {
+  for (const file of [KEY_FILE, 'admin.token']) {
+    try {
+      await fs.access(join(dataDir, file));
+    } catch {
+      throw new Error(`backup mode needs the cluster's ${file} in ${dataDir}: run \`dpns-nameserver init --data-dir DIR\` once, then copy nameserver.key and admin.token (mode 0600) into every member's data directory`);
+    }
   }
 }
 

@@ -36,6 +36,13 @@ export const ErrorCodes = {
   MODULE_FAILED: -32030,
   /** An external module ran past its time limit; its worker was stopped and is being restarted. */
   MODULE_TIMEOUT: -32031,
+  /**
+   * This server is a backup (or is between primaries) and the request needs the primary:
+   * data.primary is the primary's ws:// URL when known, data.role this server's role.
+   */
+  NOT_PRIMARY: -32040,
+  /** The primary cannot reach a majority of the cluster, so it takes no writes (it may have been deposed). */
+  NO_QUORUM: -32041,
 } as const;
 
 /** The string name of a wire error code. */

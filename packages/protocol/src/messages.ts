@@ -2,6 +2,7 @@
 import type { WireError } from './errors.js';
 import type { EntryView } from './entries.js';
 import type { Sealed } from './tickets.js';
+import type { ClusterHello } from './cluster.js';
 
 /** The default name server port. */
 export const DEFAULT_PORT = 7700;
@@ -45,6 +46,8 @@ export interface HelloParams {
   maxFrameBytes: number;
   /** The registry's revision when the connection opened. */
   revision: number;
+  /** Backup mode: who this server is and who the primary is (absent on servers before backup mode). */
+  cluster?: ClusterHello;
 }
 
 /**

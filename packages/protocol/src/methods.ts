@@ -3,6 +3,7 @@
 import type { EntryView, LaunchSpec, Location, ServiceView } from './entries.js';
 import { prefixProblem, RESERVED_PREFIXES, type ModuleInfo, type ModuleTarget } from './modules.js';
 import type { Sealed } from './tickets.js';
+import type { ServerStatus } from './cluster.js';
 import { DpnsError } from './errors.js';
 import { compileGlob } from './glob.js';
 import { assertName } from './names.js';
@@ -16,6 +17,11 @@ export interface Methods {
   identify: { params: { publicKey: string; signature: string }; result: { owner: string } };
   /** Liveness and the current revision. */
   ping: { params: Record<string, never>; result: { revision: number; time: number } };
+  /**
+   * Every server of the cluster as this one sees it (a stand-alone server is a cluster of one).
+   * Answered by any server, primary or not.
+   */
+  servers: { params: Record<string, never>; result: { self: number; epoch: number; primary?: number; replication: 'sync' | 'async'; servers: ServerStatus[] } };
   listServices: { params: { pattern: string }; result: { names: string[] } };
   /** A plain name of an auto-start service that is not running is launched first, unless `launch` is false. */
   findServices: { params: { pattern: string; launch: boolean }; result: { services: Location[] } };
@@ -111,6 +117,10 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
   identify: (raw) => {
     const o = params(raw, ['publicKey', 'signature']);
     return { publicKey: hex(o, 'publicKey', 64), signature: hex(o, 'signature', 128) };
+  },
+  servers: (raw) => {
+    params(raw, []);
+    return {};
   },
   ping: (raw) => {
     params(raw, []);

@@ -18,12 +18,14 @@ export class CliContext {
   readonly json: boolean;
   readonly servers: string[];
   readonly timeoutMs: number | undefined;
+  readonly readFromBackups: boolean;
   #client: DpnsClient | undefined;
 
   constructor(private readonly argv: Argv, readonly io: CliIo) {
     this.json = argv.json === true;
     this.servers = serverList(argv, io.env);
     this.timeoutMs = optInt(argv, 'timeout', 1, 3_600_000);
+    this.readFromBackups = argv['read-from-backups'] === true;
   }
 
   /** The client, made on first use; `admin` commands log in with the token when one is configured. */
@@ -35,6 +37,7 @@ export class CliContext {
     const t = this.timeoutMs;
     this.#client = new DpnsClient({
       servers: this.servers,
+      readFromBackups: this.readFromBackups,
       ...(token === undefined ? {} : { token }),
       // An explicit --timeout bounds launches too; without it a launch may take the default 65 s.
       ...(t === undefined ? {} : { requestTimeoutMs: t, launchTimeoutMs: t, connectTimeoutMs: Math.min(t, 5000) }),

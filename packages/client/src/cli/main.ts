@@ -23,6 +23,7 @@ import { listCommand } from './commands/list.js';
 import { modulesCommand } from './commands/modules.js';
 import { pingCommand } from './commands/ping.js';
 import { resetCommand } from './commands/reset.js';
+import { serversCommand } from './commands/servers.js';
 import { stateCommand } from './commands/state.js';
 import { unadvertiseCommand } from './commands/unadvertise.js';
 import { watchCommand } from './commands/watch.js';
@@ -30,7 +31,7 @@ import { watchCommand } from './commands/watch.js';
 const COMMANDS: CliCommand[] = [
   listCommand, findCommand, stateCommand, watchCommand, launchCommand, killCommand, resetCommand, authCommand,
   advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
-  callCommand, modulesCommand,
+  callCommand, modulesCommand, serversCommand,
 ];
 
 /** Runs `dpns` with `argv` (without node and the script); resolves with the exit code. */
@@ -40,15 +41,24 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const parser = yargs(argv)
     .scriptName('dpns')
     .usage('$0 <command> [options]\n\nTalks to the dpns name servers: find, list and watch services; launch, kill and reset them; register and advertise them.')
-    .option('server', { type: 'string', describe: 'name server HOST:PORT, repeatable, tried in order (env DPNS_SERVERS=h:p,h:p)', defaultDescription: '127.0.0.1:7700' })
+    .option('server', {
+      type: 'string',
+      describe: 'name server HOST:PORT, repeatable, tried in order; of a cluster, the primary is found and followed (env DPNS_SERVERS=h:p,h:p)',
+      defaultDescription: '127.0.0.1:7700',
+    })
     .option('token', { type: 'string', describe: 'admin credential (env DPNS_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'file holding the admin credential, e.g. DATA_DIR/admin.token (env DPNS_TOKEN_FILE)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (watch: one JSON object per line)' })
     .option('timeout', { type: 'string', describe: 'milliseconds to wait for each answer', defaultDescription: '10000' })
-    .group(['server', 'token', 'token-file', 'json', 'timeout', 'help', 'version'], 'Global options:')
+    .option('read-from-backups', {
+      type: 'boolean', default: false,
+      describe: 'let a backup that serves reads answer list, state, find --no-launch and watch (it may lag the primary slightly)',
+    })
+    .group(['server', 'token', 'token-file', 'json', 'timeout', 'read-from-backups', 'help', 'version'], 'Global options:')
     .example('$0 find /demo/echo', 'where /demo/echo runs (started first if it is auto-start and down)')
     .example("$0 state '/demo/*'", 'the states of the entries under /demo')
     .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')
+    .example('DPNS_SERVERS=ns1:7700,ns2:7700,ns3:7700 $0 servers', 'the roles, epochs and lag of a cluster\'s servers')
     .example('$0 call dir.lookup \'{"person":"ann"}\'', 'call a method of a module loaded in the name server')
     .epilogue('Exit status: 0 done, 1 refused or failed (one line on stderr: "dpns: CODE: message"), 2 bad usage.')
     .version(version())

@@ -60,6 +60,11 @@ export class Restarter {
     return t === undefined ? undefined : { failures: t.failures, pending: t.timer !== undefined };
   }
 
+  /** Acting on the registry again (this server became primary). */
+  resume(): void {
+    this.stopped = false;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const t of this.tracks.values()) if (t.timer !== undefined) clearTimeout(t.timer);

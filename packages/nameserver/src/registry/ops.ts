@@ -17,6 +17,10 @@ export type Op = { t: 'put'; e: EntryView } | { t: 'del'; n: string } | { t: 'ti
 /** One logged record: the ops of one request, applied together or not at all. */
 export interface LogRecord {
   ops: Op[];
+  /** The epoch of the primary that wrote it (absent in logs from before backup mode: 0). */
+  ep?: number;
+  /** The client's request id, remembered so a retried write is answered, not applied twice. */
+  rid?: string;
 }
 
 /** What watchers are told about one op once it is durable. */

@@ -2,7 +2,10 @@
 // It only applies ops and answers queries; the rules that produce ops live in rules.ts.
 import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
 import { OrderedNames } from './ordered-names.js';
-import type { Change, LaunchTickets, Op } from './ops.js';
+import type { Change, LaunchTickets, LogRecord, Op } from './ops.js';
+
+/** How many applied request ids are remembered (oldest forgotten first); retries come within seconds. */
+export const REMEMBERED_REQUESTS = 100_000;
 
 /** Longest alias chain followed; cycles are refused when made, this bounds a corrupt registry. */
 export const MAX_ALIAS_DEPTH = 32;
@@ -12,6 +15,10 @@ export interface RegistrySnapshot {
   entries: EntryView[];
   /** Launch tickets by service name. */
   tickets?: [string, LaunchTickets][];
+  /** The epoch of the record at `revision`. */
+  epoch?: number;
+  /** The newest applied request ids with the revision that applied each, oldest first. */
+  requests?: [string, number][];
 }
 
 export class Registry {
@@ -21,10 +28,34 @@ export class Registry {
   private readonly aliasesOf = new Map<string, Set<string>>();
   private readonly tickets = new Map<string, LaunchTickets>();
   private rev = 0;
+  private lastEpoch = 0;
+  /** request id → the revision that applied it; in insertion order, so the oldest go first. */
+  private readonly requests = new Map<string, number>();
 
   /** The revision of the last applied change (the log index that made it). */
   get revision(): number {
     return this.rev;
+  }
+
+  /** The epoch of the last applied record. */
+  get epoch(): number {
+    return this.lastEpoch;
+  }
+
+  /** The revision that applied the write with this request id, if it is still remembered. */
+  appliedRequest(rid: string): number | undefined {
+    return this.requests.get(rid);
+  }
+
+  /** Applies one logged record: its ops, its epoch and its request id. */
+  applyRecord(rec: LogRecord, index: number): Change[] {
+    const changes = this.apply(rec.ops, index);
+    if (rec.ep !== undefined && rec.ep > this.lastEpoch) this.lastEpoch = rec.ep;
+    if (rec.rid !== undefined) {
+      this.requests.set(rec.rid, index);
+      if (this.requests.size > REMEMBERED_REQUESTS) this.requests.delete(this.requests.keys().next().value as string);
+    }
+    return changes;
   }
 
   get size(): number {
@@ -127,7 +158,7 @@ export class Registry {
   }
 
   snapshot(): RegistrySnapshot {
-    return { revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets] };
+    return { revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests] };
   }
 
   /** Replaces everything with a snapshot; the index is built once, not entry by entry. */
@@ -135,7 +166,10 @@ export class Registry {
     this.entries.clear();
     this.aliasesOf.clear();
     this.tickets.clear();
+    this.requests.clear();
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
+    for (const [rid, rev] of snap.requests ?? []) this.requests.set(rid, rev);
+    this.lastEpoch = snap.epoch ?? 0;
     for (const e of snap.entries) {
       this.entries.set(e.name, e);
       if (e.kind === 'alias') this.link(e.name, e.target);

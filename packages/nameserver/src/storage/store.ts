@@ -1,12 +1,12 @@
 // The name server's durable store: a checksummed write-ahead log plus snapshots, behind one small API.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { asStorageError, StorageError } from './errors.js';
 import { fsyncDir } from '@dpns/protocol';
 import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
-import { WAL_DIR_NAME } from './segment.js';
+import { listSegments, WAL_DIR_NAME } from './segment.js';
 import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
@@ -96,6 +96,21 @@ export class Store {
       await lock.release();
       throw asStorageError(err, 'IO', `cannot open the store in ${dir}`);
     }
+  }
+
+  /**
+   * Replaces everything in the (closed, unlocked) data directory `dir` with one snapshot at
+   * `index`: what a backup does when its log went a different way from its primary's. The log
+   * goes first, so a crash part-way leaves an older consistent state (an older snapshot, or
+   * nothing), never a new snapshot followed by the old, divergent records.
+   */
+  static async replaceWithSnapshot(dir: string, index: number, state: unknown): Promise<void> {
+    const contents = encodeSnapshot(index, state);
+    const walDir = join(dir, WAL_DIR_NAME);
+    for (const seg of await listSegments(walDir)) await unlink(seg.path);
+    await fsyncDir(walDir);
+    await removeSnapshotsExcept(dir, new Set());
+    await writeSnapshot(dir, index, contents);
   }
 
   /**

@@ -1,0 +1,333 @@
+// A writer that leans on nothing in the client library: given every server's URL it finds the
+// primary itself (each hello names it, and so does a NOT_PRIMARY answer), logs in, and sends a
+// write with one requestId again and again, after any failure, until a server acknowledges it.
+// So the time a write waits across a failover is the servers' doing, not a library's backoff.
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { adminProof, type HelloParams, type WireError } from '@dpns/protocol';
+
+/** What one attempt got: a result, an error answer from a server, or a failure on this side (`local`). */
+export type Answer =
+  | { ok: true; result: unknown }
+  | { ok: false; code: string; message: string; primary?: string; local: boolean };
+
+/** One JSON-RPC connection: the server's hello, requests matched by id, every pending one failed on close. */
+export class RpcSession {
+  private readonly pending = new Map<number, (a: Answer) => void>();
+  private nextId = 1;
+  private closedWhy: string | undefined;
+
+  private constructor(readonly url: string, private readonly ws: WebSocket, readonly hello: HelloParams) {
+    ws.on('message', (data) => this.onFrame(String(data)));
+    ws.on('close', (code, reason) => this.fail(`connection closed (${code}${reason.length > 0 ? `: ${String(reason)}` : ''})`));
+    ws.on('error', (e) => this.fail(`connection error: ${e.message}`));
+  }
+
+  /** Connects and waits for the hello; rejects on a refused connection or after `timeoutMs`. */
+  static open(url: string, timeoutMs = 2000): Promise<RpcSession> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const settle = (e: Error | undefined, s?: RpcSession): void => {
+        clearTimeout(timer);
+        ws.off('error', onError);
+        ws.off('close', onClose);
+        ws.off('message', onHello);
+        if (e === undefined) resolve(s as RpcSession);
+        else {
+          ws.terminate();
+          reject(e);
+        }
+      };
+      const onError = (e: Error): void => settle(new Error(`${url}: ${e.message}`));
+      const onClose = (code: number): void => settle(new Error(`${url} closed the connection (${code}) before its hello`));
+      const onHello = (data: WebSocket.RawData): void => {
+        let msg: { method?: unknown; params?: HelloParams };
+        try {
+          msg = JSON.parse(String(data)) as typeof msg;
+        } catch {
+          msg = {};
+        }
+        if (msg.method !== 'hello' || msg.params === undefined) return settle(new Error(`${url}: expected a hello, got ${String(data).slice(0, 200)}`));
+        settle(undefined, new RpcSession(url, ws, msg.params));
+      };
+      const timer = setTimeout(() => settle(new Error(`${url}: no hello within ${timeoutMs} ms`)), timeoutMs);
+      ws.on('error', onError);
+      ws.on('close', onClose);
+      ws.on('message', onHello);
+    });
+  }
+
+  get open(): boolean {
+    return this.closedWhy === undefined;
+  }
+
+  /** One request; never rejects: a lost connection or a timeout is a `local` answer. */
+  call(method: string, params: unknown, timeoutMs = 5000): Promise<Answer> {
+    if (this.closedWhy !== undefined) return Promise.resolve(localAnswer('CONNECTION_LOST', this.closedWhy));
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(localAnswer('TIMEOUT', `${method}: no answer from ${this.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  /** Logs in as admin with the cluster's token; throws when refused. */
+  async login(token: string): Promise<void> {
+    const a = await this.call('login', { proof: adminProof(token, this.hello.nonce) });
+    if (!a.ok) throw new Error(`login at ${this.url} refused: ${a.code} ${a.message}`);
+  }
+
+  /** Closes the socket at once; pending requests get a local answer. Safe to call twice. */
+  close(): void {
+    this.fail('closed by the writer');
+    this.ws.terminate();
+  }
+
+  private onFrame(raw: string): void {
+    let msg: { id?: unknown; result?: unknown; error?: WireError };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const done = this.pending.get(msg.id);
+    if (done === undefined) return;
+    this.pending.delete(msg.id);
+    if (msg.error === undefined) return done({ ok: true, result: msg.result });
+    const data = msg.error.data;
+    done({
+      ok: false, code: typeof data?.code === 'string' ? data.code : String(msg.error.code), message: msg.error.message, local: false,
+      ...(typeof data?.primary === 'string' ? { primary: data.primary } : {}),
+    });
+  }
+
+  private fail(why: string): void {
+    if (this.closedWhy !== undefined) return;
+    this.closedWhy = why;
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const done of all) done(localAnswer('CONNECTION_LOST', why));
+  }
+}
+
+function localAnswer(code: 'CONNECTION_LOST' | 'TIMEOUT' | 'CONNECT_FAILED', message: string): Answer {
+  return { ok: false, code, message, local: true };
+}
+
+/** Opens a connection to `url`, logs in when `token` is given, makes one call and closes. */
+export async function rpcOnce(url: string, method: string, params: unknown, opts: { token?: string; timeoutMs?: number } = {}): Promise<Answer> {
+  let s: RpcSession;
+  try {
+    s = await RpcSession.open(url, opts.timeoutMs ?? 2000);
+  } catch (e) {
+    return localAnswer('CONNECT_FAILED', (e as Error).message);
+  }
+  try {
+    if (opts.token !== undefined) await s.login(opts.token);
+    return await s.call(method, params, opts.timeoutMs ?? 5000);
+  } catch (e) {
+    return localAnswer('CONNECTION_LOST', (e as Error).message);
+  } finally {
+    s.close();
+  }
+}
+
+/** Answers after which the same write is sent again (to the primary the answer names, or the next server). */
+const RETRYABLE: ReadonlySet<string> = new Set(['NOT_PRIMARY', 'NO_QUORUM', 'UNAVAILABLE']);
+
+export interface RawWriterOptions {
+  /** Every server of the cluster as ws:// URLs. */
+  urls: readonly string[];
+  /** The cluster's admin token (writes such as register.add need it). */
+  token: string;
+  /** A request's answer may take this long before the write is sent again (default 1000 ms). */
+  attemptTimeoutMs?: number;
+  /** A connection's hello may take this long (default 300 ms): a host that is down or cut off drops the connect silently. */
+  connectTimeoutMs?: number;
+  /** Pause after a failed attempt, so a loop against a dead server does not spin. */
+  retryDelayMs?: number;
+  /** A write not acknowledged after this long is given up (outcome code GAVE_UP). */
+  giveUpMs?: number;
+}
+
+/** How one logical write ended. */
+export interface WriteOutcome {
+  ok: boolean;
+  result?: unknown;
+  /** The final error code when not ok: a definite refusal (e.g. ALREADY_EXISTS) or GAVE_UP. */
+  code?: string;
+  message?: string;
+  requestId: string;
+  /** The server that gave the final answer. */
+  url: string | undefined;
+  attempts: number;
+  /** The code of each failed attempt, in order (CONNECT_FAILED, CONNECTION_LOST, TIMEOUT are local). */
+  failures: string[];
+  /** performance.now() when the write was first sent, when the last attempt was sent, and when its final answer arrived. */
+  startedAt: number;
+  lastSentAt: number;
+  answeredAt: number;
+}
+
+/** Sequential writes (one at a time) that follow the primary; run several for concurrency. */
+export class RawWriter {
+  private session: RpcSession | undefined;
+  private target: string | undefined;
+  private closed = false;
+  private readonly attemptTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly retryDelayMs: number;
+  private readonly giveUpMs: number;
+
+  constructor(private readonly opts: RawWriterOptions) {
+    if (opts.urls.length === 0) throw new Error('RawWriter: no server URLs');
+    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 300;
+    this.retryDelayMs = opts.retryDelayMs ?? 5;
+    this.giveUpMs = opts.giveUpMs ?? 30_000;
+  }
+
+  /** Sends `method` with `params` plus `requestId`, again after every failure, until a definite answer. */
+  async write(method: string, params: Record<string, unknown>, requestId = newRequestId()): Promise<WriteOutcome> {
+    const startedAt = performance.now();
+    const failures: string[] = [];
+    let lastSentAt = startedAt;
+    const end = (a: Answer, url: string | undefined): WriteOutcome => ({
+      ok: a.ok, requestId, url, attempts: failures.length + 1, failures, startedAt, lastSentAt, answeredAt: performance.now(),
+      ...(a.ok ? { result: a.result } : { code: a.code, message: a.message }),
+    });
+    for (;;) {
+      if (this.closed) return end(localAnswer('CONNECTION_LOST', 'the writer was closed'), undefined);
+      if (performance.now() - startedAt > this.giveUpMs) {
+        return end({ ok: false, code: 'GAVE_UP', message: `no acknowledgement within ${this.giveUpMs} ms (${failures.join(', ')})`, local: true }, undefined);
+      }
+      const s = await this.connected();
+      lastSentAt = performance.now();
+      const a = s === undefined ? localAnswer('CONNECT_FAILED', 'no server answered') : await s.call(method, { ...params, requestId }, this.attemptTimeoutMs);
+      if (a.ok || (!a.local && !RETRYABLE.has(a.code))) return end(a, s?.url);
+      failures.push(a.code);
+      this.moveOn(s, a);
+      await delay(this.retryDelayMs);
+    }
+  }
+
+  /** Closes the connection; a write in progress ends with a local failure. */
+  close(): void {
+    this.closed = true;
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  /** The open session, or a new one to the primary: the one named last, else whichever server says it is. */
+  private async connected(): Promise<RpcSession | undefined> {
+    if (this.session?.open === true) return this.session;
+    const target = this.target;
+    this.target = undefined;
+    const s = (target === undefined ? undefined : await this.findPrimary([target])) ?? await this.findPrimary(this.opts.urls);
+    if (s === undefined) return undefined;
+    try {
+      await s.login(this.opts.token);
+    } catch {
+      s.close();
+      return undefined;
+    }
+    this.session = s;
+    return s;
+  }
+
+  /**
+   * Connects to every URL at once and keeps the first whose hello says it is the primary (a
+   * server that is down or cut off costs no more than the fastest answer). When none says so,
+   * one more try at the primary their hellos name.
+   */
+  private async findPrimary(urls: readonly string[], hop = true): Promise<RpcSession | undefined> {
+    let winner: RpcSession | undefined;
+    const named: string[] = [];
+    await new Promise<void>((resolve) => {
+      let left = urls.length;
+      for (const url of urls) {
+        RpcSession.open(url, this.connectTimeoutMs).then((s) => {
+          const c = s.hello.cluster;
+          if (winner === undefined && (c === undefined || c.role === 'primary')) {
+            winner = s;
+            resolve();
+          } else {
+            if (c?.primary !== undefined) named.push(c.primary);
+            s.close();
+          }
+        }, () => undefined).finally(() => {
+          if (--left === 0) resolve();
+        });
+      }
+    });
+    if (winner !== undefined || !hop) return winner;
+    const next = named.find((u) => !urls.includes(u)) ?? (urls.length > 1 ? undefined : named[0]);
+    return next === undefined ? undefined : this.findPrimary([next], false);
+  }
+
+  /** After a failed attempt: drop the connection, and follow the primary the answer names, if any. */
+  private moveOn(s: RpcSession | undefined, a: Answer & { ok: false }): void {
+    if (s === undefined) return;
+    if (a.code === 'NOT_PRIMARY' && a.primary !== undefined && a.primary !== s.url) this.target = a.primary;
+    s.close();
+    if (this.session === s) this.session = undefined;
+  }
+}
+
+/** A fresh request id: random, printable, well under the 64-character limit. */
+export function newRequestId(): string {
+  return `rw-${randomBytes(9).toString('base64url')}`;
+}
+
+function delay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
+}
+
+/** One attempt of `probeWrites`: milliseconds since the probe began, and `ok` or the refusal's code. */
+export interface ProbeResult {
+  atMs: number;
+  code: string;
+  name: string;
+  detail?: string;
+}
+
+/**
+ * Writes to ONE server only, once per `intervalMs` for `durationMs`, never retrying and never
+ * following a primary: what a client stuck on that server's side of a partition gets. A new
+ * connection is opened whenever the last one failed. Each write registers a fresh name.
+ */
+export async function probeWrites(url: string, token: string, opts: { durationMs: number; intervalMs: number; prefix: string; host: string }): Promise<ProbeResult[]> {
+  const t0 = performance.now();
+  const out: ProbeResult[] = [];
+  let s: RpcSession | undefined;
+  for (let i = 0; performance.now() - t0 < opts.durationMs; i++) {
+    const name = `${opts.prefix}/p${i}`;
+    const atMs = Math.round(performance.now() - t0);
+    if (s?.open !== true) {
+      try {
+        s = await RpcSession.open(url, 1000);
+        await s.login(token);
+      } catch (e) {
+        s?.close();
+        s = undefined;
+        out.push({ atMs, code: 'CONNECT_FAILED', name, detail: (e as Error).message.slice(0, 120) });
+      }
+    }
+    if (s !== undefined) {
+      const a = await s.call('register.add', { name, spec: { host: opts.host, program: 'echo' }, requestId: newRequestId() }, 1500);
+      out.push({ atMs, code: a.ok ? 'ok' : a.code, name });
+    }
+    await delay(opts.intervalMs);
+  }
+  s?.close();
+  return out;
+}

@@ -1,0 +1,254 @@
+// Following the primary of a cluster, against scripted servers: a backup's hello names the
+// primary, NOT_PRIMARY moves the client, writes carry a request id that survives resends after a
+// drop, NO_QUORUM is waited out, and the session (login, identify, advertisements, watches)
+// comes along to the new primary.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDpnsError, type ServerRole } from '@dpns/protocol';
+import { DpnsClient } from './client.js';
+import { FakeServer, type FakeConn, type FakeHandler, type FakeRequest } from './fake-server.test.helper.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function fakes(n: number, handler: FakeHandler = answer): Promise<FakeServer[]> {
+  const out: FakeServer[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = await FakeServer.start(handler);
+    cleanups.push(() => f.close());
+    out.push(f);
+  }
+  return out;
+}
+
+/** Makes the fakes one cluster, in SID order, with these roles; `primary` is what each names. */
+function cluster(all: FakeServer[], roles: ServerRole[], primary: number | undefined, opts: { epoch?: number; readFromBackups?: boolean } = {}): void {
+  all.forEach((f, sid) => {
+    f.cluster = {
+      sid, role: roles[sid] ?? 'backup', epoch: opts.epoch ?? 1, servers: all.map((x) => x.url), readFromBackups: opts.readFromBackups ?? false,
+      ...(primary === undefined ? {} : { primary: (all[primary] as FakeServer).url }),
+    };
+  });
+}
+
+function client(servers: FakeServer[], opts: ConstructorParameters<typeof DpnsClient>[0] = {}): DpnsClient {
+  const c = new DpnsClient({ servers: servers.map((f) => f.server), reconnect: { minDelayMs: 5, maxDelayMs: 20 }, ...opts });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+/** A server that answers everything the client sends in these tests. */
+function answer(req: FakeRequest, conn: FakeConn): void {
+  switch (req.method) {
+    case 'login': conn.reply(req.id, { admin: true }); break;
+    case 'identify': conn.reply(req.id, { owner: req.params.publicKey }); break;
+    case 'ping': conn.reply(req.id, { revision: conn.n, time: 0 }); break;
+    case 'listServices': conn.reply(req.id, { names: ['/a'] }); break;
+    case 'watch': conn.reply(req.id, { watchId: `w${conn.n}`, revision: 1, entries: [] }); break;
+    case 'advertiseService':
+    case 'register.add':
+    case 'unadvertiseService': conn.reply(req.id, { revision: 1 }); break;
+    default:
+  }
+}
+
+function notPrimary(conn: FakeConn, req: FakeRequest, primary?: string): void {
+  conn.ws.send(JSON.stringify({
+    jsonrpc: '2.0', id: req.id,
+    error: { code: -32040, message: 'this server is a backup', data: { code: 'NOT_PRIMARY', role: 'backup', ...(primary === undefined ? {} : { primary }) } },
+  }));
+}
+
+const spec = { host: 'h', program: '/bin/true' };
+
+test('a backup that names the primary is left for it, and learned members are dialed', async () => {
+  const [a, b, c] = await fakes(3);
+  cluster([a, b, c] as FakeServer[], ['backup', 'backup', 'primary'], 2);
+  // Only a and b are configured: c, the primary, is known from their hellos.
+  const cl = client([a, b] as FakeServer[]);
+  assert.deepEqual(await cl.listServices(), ['/a']);
+  assert.equal(cl.server, c?.server);
+  assert.equal(a?.connections, 1);
+  assert.equal(b?.connections, 0, 'the primary named by a is tried before the next configured server');
+  assert.deepEqual(a?.requests, []);
+});
+
+test('a primary named outside the cluster list is never dialed', async () => {
+  const [a, b, stranger] = await fakes(3);
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], undefined);
+  (a as FakeServer).cluster = { ...a!.cluster!, primary: stranger!.url };
+  const cl = client([a, b] as FakeServer[]);
+  assert.deepEqual(await cl.listServices(), ['/a']);
+  assert.equal(cl.server, b?.server);
+  assert.equal(stranger?.connections, 0);
+});
+
+test('NOT_PRIMARY moves the client to the primary it names; the write is sent again with the same requestId and login is redone', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['primary', 'backup'], 0);
+  a!.handler = (req, conn) => {
+    if (req.method === 'register.add') notPrimary(conn, req, b!.url);
+    else answer(req, conn);
+  };
+  const cl = client([a, b] as FakeServer[], { token: 'secret' });
+  const lost: string[] = [];
+  cl.on('disconnect', (e) => lost.push(e.code));
+  await cl.ping();
+  // a is deposed: from now on its hello says backup and names b.
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2 });
+  await cl.register.add('/x', spec);
+  assert.equal(cl.server, b?.server);
+  const onA = a!.requests.filter((r) => r.method === 'register.add');
+  const onB = b!.requests.filter((r) => r.method === 'register.add');
+  assert.equal(onA.length, 1);
+  assert.equal(onB.length, 1);
+  assert.match(String(onA[0]?.params.requestId), /^[0-9a-f]{32}$/);
+  assert.equal(onB[0]?.params.requestId, onA[0]?.params.requestId);
+  assert.deepEqual(b!.methodsOn(1), ['login', 'register.add']);
+  assert.deepEqual(lost, ['CONNECTION_LOST']);
+});
+
+test('a write in flight when the primary dies is sent to the next primary with the same requestId', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['primary', 'backup'], 0);
+  a!.handler = (req, conn) => {
+    if (req.method === 'register.add') {
+      // The primary crashes with the write in flight; b takes over.
+      cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2 });
+      void a!.close();
+    } else answer(req, conn);
+  };
+  const cl = client([a, b] as FakeServer[]);
+  await cl.connect();
+  await cl.register.add('/x', spec);
+  const ids = [...a!.requests, ...b!.requests].filter((r) => r.method === 'register.add').map((r) => r.params.requestId);
+  assert.equal(ids.length, 2);
+  assert.equal(typeof ids[0], 'string');
+  assert.equal(ids[1], ids[0]);
+  // A second write is another logical write: a new id.
+  await cl.register.add('/y', spec);
+  const third = b!.requests.filter((r) => r.method === 'register.add')[1];
+  assert.notEqual(third?.params.requestId, ids[0]);
+});
+
+test('each write gets its own requestId; reads and servers from before backup mode get none', async () => {
+  const [a] = await fakes(1);
+  cluster([a] as FakeServer[], ['primary'], 0);
+  const cl = client([a] as FakeServer[]);
+  await cl.register.add('/x', spec);
+  await cl.register.add('/y', spec);
+  await cl.listServices();
+  const [x, y, list] = a!.requests;
+  assert.notEqual(x?.params.requestId, y?.params.requestId);
+  assert.equal(list?.params.requestId, undefined);
+
+  const [old] = await fakes(1);
+  const cl2 = client([old] as FakeServer[]);
+  await cl2.register.add('/x', spec);
+  assert.equal(old!.requests[0]?.params.requestId, undefined);
+});
+
+test('NO_QUORUM is waited out and the write sent again with the same requestId', async () => {
+  const [a] = await fakes(1);
+  cluster([a] as FakeServer[], ['primary'], 0);
+  let refusals = 0;
+  a!.handler = (req, conn) => {
+    if (req.method === 'register.add' && refusals++ < 2) conn.fail(req.id, -32041, 'NO_QUORUM', 'no majority');
+    else answer(req, conn);
+  };
+  const cl = client([a] as FakeServer[]);
+  await cl.register.add('/x', spec);
+  const ids = a!.requests.filter((r) => r.method === 'register.add').map((r) => r.params.requestId);
+  assert.equal(ids.length, 3);
+  assert.equal(new Set(ids).size, 1);
+  assert.equal(a!.connections, 1);
+});
+
+test('NO_QUORUM until the request timeout fails with NO_QUORUM', async () => {
+  const [a] = await fakes(1);
+  cluster([a] as FakeServer[], ['primary'], 0);
+  a!.handler = (req, conn) => conn.fail(req.id, -32041, 'NO_QUORUM', 'no majority');
+  const cl = client([a] as FakeServer[], { requestTimeoutMs: 150 });
+  await assert.rejects(cl.register.add('/x', spec), (e) => isDpnsError(e, 'NO_QUORUM'));
+  assert.ok(a!.requests.length >= 2);
+});
+
+test('on a cluster, a read is sent again after each drop until it is answered', async () => {
+  const [a] = await fakes(1);
+  cluster([a] as FakeServer[], ['primary'], 0);
+  a!.handler = (req, conn) => {
+    if (req.method === 'serviceState' && conn.n < 3) conn.drop();
+    else if (req.method === 'serviceState') conn.reply(req.id, { entries: [] });
+  };
+  const cl = client([a] as FakeServer[]);
+  assert.deepEqual(await cl.serviceState(), []);
+  assert.equal(a!.connections, 3);
+});
+
+test('advertisements and watches are re-established on the new primary after a failover', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['primary', 'backup'], 0);
+  const cl = client([a, b] as FakeServer[]);
+  await cl.advertise('/svc/a', '127.0.0.1', 9000);
+  const w = cl.watch('/svc/*');
+  await w.ready;
+  const moved = new Promise((resolve) => w.once('subscribed', resolve));
+  const readvertised = new Promise((resolve) => cl.once('open', resolve));
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2 });
+  a!.dropAll();
+  await Promise.all([moved, readvertised]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(cl.server, b?.server);
+  const onB = b!.methodsOn(1);
+  assert.equal(onB[0], 'identify');
+  assert.ok(onB.includes('advertiseService'), onB.join());
+  assert.ok(onB.includes('watch'), onB.join());
+  assert.equal(w.state, 'active');
+});
+
+test('a first connection waits for a cluster between primaries instead of failing at once', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'candidate'], undefined);
+  const cl = client([a, b] as FakeServer[], { requestTimeoutMs: 2000 });
+  setTimeout(() => cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2 }), 100);
+  assert.deepEqual(await cl.listServices(), ['/a']);
+  assert.equal(cl.server, b?.server);
+});
+
+test('with no primary at all, the first connection fails with CONNECTION_LOST saying what each server is', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'backup'], undefined);
+  const cl = client([a, b] as FakeServer[], { requestTimeoutMs: 300 });
+  await assert.rejects(cl.connect(), (e) => {
+    assert.ok(isDpnsError(e, 'CONNECTION_LOST'));
+    assert.match(e.message, /^no primary name server found \(tried .*: candidate, no primary known, .*: backup, no primary known/);
+    return true;
+  });
+});
+
+test('servers() is answered by any server when there is no primary', async () => {
+  const [a] = await fakes(1);
+  cluster([a] as FakeServer[], ['candidate'], undefined);
+  const result = { self: 0, epoch: 4, replication: 'sync', servers: [{ sid: 0, url: a!.url, role: 'candidate', epoch: 4, lastIndex: 9, connected: true, self: true }] };
+  a!.handler = (req, conn) => {
+    if (req.method === 'servers') conn.reply(req.id, result);
+  };
+  const cl = client([a] as FakeServer[]);
+  assert.deepEqual(await cl.servers(), result);
+  assert.equal(cl.state, 'idle');
+});
+
+test('servers() of a client not yet connected asks the primary when there is one', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], 1);
+  for (const [f, self] of [[a, 0], [b, 1]] as const) {
+    f!.handler = (req, conn) => {
+      if (req.method === 'servers') conn.reply(req.id, { self, epoch: 1, primary: 1, replication: 'async', servers: [] });
+    };
+  }
+  const cl = client([a, b] as FakeServer[]);
+  assert.equal((await cl.servers()).self, 1);
+  assert.deepEqual(a!.requests, []);
+});

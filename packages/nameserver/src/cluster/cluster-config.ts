@@ -1,0 +1,40 @@
+// Who is in the cluster and how it behaves, as the operator configured it.
+
+export type ReplicationMode = 'sync' | 'async';
+
+export interface ClusterConfig {
+  /** Every member's HOST:PORT, in SID order (a member's SID is its place here). */
+  members: string[];
+  /** This server's SID. */
+  self: number;
+  /** sync: a write is answered once every connected backup (and a majority) stored it; async: at once. */
+  replication: ReplicationMode;
+  /** Interval of the heartbeats between members. */
+  heartbeatMs: number;
+  /** Heartbeats missed before a member counts as gone. */
+  misses: number;
+  /**
+   * In a cluster of two, a majority is both servers, so by default neither takes over from the other
+   * (a partition between them must not make two primaries). With this set, either one alone is
+   * enough: the survivor takes over, and a partition can then make two primaries that both take writes.
+   */
+  twoNodeFailover: boolean;
+  /** Backups answer findServices, listServices, serviceState and watch themselves. */
+  readFromBackups: boolean;
+}
+
+/** A stand-alone server: a cluster of one. */
+export function standalone(self: string): ClusterConfig {
+  return { members: [self], self: 0, replication: 'sync', heartbeatMs: 150, misses: 4, twoNodeFailover: false, readFromBackups: false };
+}
+
+/** Servers (this one included) that must hold a record before it counts as committed, and that must be reachable for a primary to take writes. */
+export function quorumOf(cfg: ClusterConfig): number {
+  const n = cfg.members.length;
+  return n === 2 && cfg.twoNodeFailover ? 1 : Math.floor(n / 2) + 1;
+}
+
+/** How long a member may stay silent before it counts as gone. */
+export function failureWindowMs(cfg: ClusterConfig): number {
+  return cfg.heartbeatMs * cfg.misses;
+}

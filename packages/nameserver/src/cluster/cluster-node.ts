@@ -1,0 +1,537 @@
+// This server's place in the cluster: heartbeats with every member, the election that picks the
+// primary, and the switch between leading the star (Replicator) and following it (Follower).
+//
+// Safety rests on three rules. A candidate needs the votes of a majority, a member votes at most
+// once per epoch (persisted first) and only for a log at least as new as its own, so one epoch
+// has at most one primary and it holds every committed record. A primary that stops hearing from
+// a majority stops taking writes, so the side of a partition without a majority cannot commit.
+// And a prevote round comes first, so a member cut off from the others cannot drive epochs up.
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { DpnsError, type ClusterHello, type ServerRole, type ServerStatus } from '@dpns/protocol';
+import type { Logger } from '../log.js';
+import { failureWindowMs, quorumOf, type ClusterConfig } from './cluster-config.js';
+import { ElectionState } from './election-state.js';
+import { Follower, type ReplicaSink } from './follower.js';
+import type { LogTail } from './log-tail.js';
+import { PeerLink, type ClusterKey } from './peer-link.js';
+import { isPeerMessage, type Beat, type LogPosition, type PeerMessage, type VoteAnswer, type VoteRequest } from './peer-messages.js';
+import { Replicator } from './replicator.js';
+
+export interface ClusterDeps {
+  dataDir: string;
+  key: ClusterKey;
+  log: Logger;
+  now: () => number;
+  tail: LogTail;
+  sink: ReplicaSink;
+  snapshotJson: () => { index: number; json: string };
+  /** This server just became primary of `epoch`; resolves once it takes writes. */
+  onPrimary: (epoch: number) => Promise<void>;
+  /** This server stopped being primary. */
+  onStepDown: (why: string) => void;
+  /** This server took over from primary `previous`, which is gone. */
+  onTakeover: (previous: number) => void;
+}
+
+interface Peer {
+  sid: number;
+  url: string;
+  out: PeerLink | undefined;
+  inbound: PeerLink | undefined;
+  dialing: boolean;
+  lastHeard: number;
+  beat: Beat | undefined;
+}
+
+interface Ballot {
+  type: 'prevote' | 'vote';
+  epoch: number;
+  granted: Set<number>;
+  answered: Set<number>;
+  done: () => void;
+}
+
+export class ClusterNode {
+  role: ServerRole = 'candidate';
+  primarySid: number | undefined;
+  /** How many times this server took over from another primary. */
+  takeovers = 0;
+  /** Backups dropped from the star for not acknowledging. */
+  dropped = 0;
+  private election!: ElectionState;
+  private readonly peers: Peer[] = [];
+  private replicator: Replicator | undefined;
+  private follower: Follower | undefined;
+  private followSince = 0;
+  private draining: Promise<void> = Promise.resolve();
+  private lostPrimary: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private electionTimer: NodeJS.Timeout | undefined;
+  private electing = false;
+  private attempts = 0;
+  private ballot: Ballot | undefined;
+  /** Election state changes and vote answers, one at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  readonly quorum: number;
+  readonly windowMs: number;
+
+  constructor(readonly cfg: ClusterConfig, private readonly d: ClusterDeps) {
+    this.quorum = quorumOf(cfg);
+    this.windowMs = failureWindowMs(cfg);
+    cfg.members.forEach((m, sid) => {
+      if (sid !== cfg.self) this.peers.push({ sid, url: `ws://${m}`, out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined });
+    });
+  }
+
+  get epoch(): number {
+    return this.election.epoch;
+  }
+
+  get urls(): string[] {
+    return this.cfg.members.map((m) => `ws://${m}`);
+  }
+
+  get primaryUrl(): string | undefined {
+    return this.primarySid === undefined ? undefined : this.urls[this.primarySid];
+  }
+
+  /** Reads the persisted epoch and vote; before the port opens, since every hello and beat needs them. */
+  async init(): Promise<void> {
+    this.election = await ElectionState.open(this.d.dataDir);
+  }
+
+  async start(): Promise<void> {
+    this.d.log.info('cluster member starting', {
+      sid: this.cfg.self, members: this.cfg.members, epoch: this.election.epoch, quorum: this.quorum, replication: this.cfg.replication,
+    });
+    this.timer = setInterval(() => this.tick(), this.cfg.heartbeatMs);
+    this.timer.unref();
+    for (const p of this.peers) this.dial(p);
+    // A cluster of one elects itself at once; others first listen for a primary for a while.
+    if (this.peers.length === 0) await this.runElection();
+    else this.scheduleElection(this.windowMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.electionTimer !== undefined) clearTimeout(this.electionTimer);
+    this.replicator?.close('name server shutting down');
+    this.follower?.stop();
+    for (const p of this.peers) {
+      p.out?.close('name server shutting down');
+      p.inbound?.close('name server shutting down');
+    }
+  }
+
+  // ---- what the rest of the server asks ----
+
+  /** Why this server cannot take a write now, or undefined when it can. */
+  writeRefusal(): DpnsError | undefined {
+    if (this.role !== 'primary') {
+      const primary = this.primaryUrl;
+      return new DpnsError('NOT_PRIMARY', primary === undefined
+        ? `this server (SID ${this.cfg.self}) is a ${this.role} and knows of no primary yet; retry shortly`
+        : `this server (SID ${this.cfg.self}) is a backup; send writes to the primary at ${primary}`, {
+        details: { role: this.role, ...(primary === undefined ? {} : { primary }) },
+      });
+    }
+    if (!this.hasMajority()) {
+      return new DpnsError('NO_QUORUM', `this primary hears from fewer than ${this.quorum} of the ${this.cfg.members.length} servers, so it takes no writes; it steps down if that lasts`, {
+        details: { quorum: this.quorum },
+      });
+    }
+    return undefined;
+  }
+
+  /** Whether this server may answer reads itself: the primary, or a backup that serves reads and hears its primary. */
+  readRefusal(): DpnsError | undefined {
+    if (this.role === 'primary') return undefined;
+    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower !== undefined && this.d.now() - this.follower.lastHeard <= this.windowMs) return undefined;
+    return this.writeRefusal();
+  }
+
+  /** A record was appended on the primary. */
+  appended(index: number, rec: Parameters<Replicator['push']>[1]): void {
+    this.d.tail.push(index, rec);
+    this.replicator?.push(index, rec);
+  }
+
+  /** The primary's disk has everything up to `index`; resolves once it is committed. */
+  committed(index: number): Promise<void> {
+    const r = this.replicator;
+    if (r === undefined) return Promise.reject(this.writeRefusal() ?? new DpnsError('NOT_PRIMARY', 'not the primary'));
+    r.localDurableAt(index);
+    return r.waitCommitted(index);
+  }
+
+  hello(): ClusterHello {
+    const primary = this.primaryUrl;
+    return {
+      sid: this.cfg.self, role: this.role, epoch: this.election.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
+      ...(primary === undefined ? {} : { primary }),
+    };
+  }
+
+  status(): ServerStatus[] {
+    const now = this.d.now();
+    const reps = this.replicator?.status();
+    const head = this.role === 'primary' ? this.d.sink.position().lastIndex : Math.max(this.follower?.primaryIndex ?? 0, ...this.peers.map((p) => (p.beat?.role === 'primary' ? p.beat.lastIndex : 0)));
+    return this.cfg.members.map((m, sid): ServerStatus => {
+      const url = `ws://${m}`;
+      if (sid === this.cfg.self) {
+        const applied = this.d.sink.applied();
+        return { sid, url, self: true, connected: true, role: this.role, epoch: this.election.epoch, lastIndex: applied, lag: Math.max(0, head - applied) };
+      }
+      const p = this.peers.find((x) => x.sid === sid) as Peer;
+      const out: ServerStatus = { sid, url, self: false, connected: this.fresh(p, now) };
+      if (p.lastHeard > 0) out.lastHeardMs = now - p.lastHeard;
+      if (p.beat !== undefined) Object.assign(out, { role: p.beat.role, epoch: p.beat.epoch, lastIndex: p.beat.lastIndex });
+      const match = reps?.get(sid)?.matchIndex;
+      const last = match ?? p.beat?.lastIndex;
+      if (last !== undefined && head > 0) out.lag = Math.max(0, head - last);
+      if (match !== undefined) out.lastIndex = Math.max(out.lastIndex ?? 0, match);
+      return out;
+    });
+  }
+
+  /** Replication lag of each backup in records, as the primary sees it (empty elsewhere). */
+  lagBySid(): Map<number, number> {
+    const out = new Map<number, number>();
+    const reps = this.replicator?.status();
+    if (reps === undefined) return out;
+    const head = this.d.sink.position().lastIndex;
+    for (const p of this.peers) out.set(p.sid, head - (reps.get(p.sid)?.matchIndex ?? p.beat?.lastIndex ?? 0));
+    return out;
+  }
+
+  /** When member `sid` was last heard from (0: never). */
+  lastHeard(sid: number): number {
+    return this.peers.find((x) => x.sid === sid)?.lastHeard ?? 0;
+  }
+
+  /** Whether this server is the primary of `epoch` still. */
+  isPrimaryOf(epoch: number): boolean {
+    return this.role === 'primary' && this.election.epoch === epoch;
+  }
+
+  // ---- links ----
+
+  acceptPeer(ws: WebSocket, req: IncomingMessage): void {
+    PeerLink.accept(ws, req, this.d.key, this.cfg.self, this.cfg.members.length, this.windowMs + 1000).then((link) => {
+      const p = this.peers.find((x) => x.sid === link.peerSid) as Peer;
+      if (this.stopped) return link.close('name server shutting down');
+      p.inbound?.close('replaced by a new link from the same member');
+      p.inbound = link;
+      p.lastHeard = this.d.now();
+      link.onMessage = (m) => this.onInbound(p, link, m);
+      link.onClose = () => {
+        if (p.inbound === link) p.inbound = undefined;
+        this.replicator?.unlink(p.sid, link);
+      };
+    }, (err: unknown) => this.d.log.warn('refused a peer link', { remote: req.socket.remoteAddress, why: (err as Error).message }));
+  }
+
+  private dial(p: Peer): void {
+    if (p.dialing || p.out !== undefined || this.stopped) return;
+    p.dialing = true;
+    PeerLink.dial(p.url, this.d.key, this.cfg.self, p.sid, this.windowMs + 1000).then((link) => {
+      p.dialing = false;
+      if (this.stopped) return link.close('name server shutting down');
+      p.out = link;
+      p.lastHeard = this.d.now();
+      link.onMessage = (m) => this.onOutbound(p, m);
+      link.onClose = (why) => {
+        if (p.out !== link) return;
+        p.out = undefined;
+        if (this.follower !== undefined && this.primarySid === p.sid) this.primaryLost(`the link to the primary ${why}`);
+      };
+      this.sendBeat(p);
+      if (this.role === 'backup' && this.primarySid === p.sid && this.follower === undefined) this.startFollowing(p);
+    }, (err: unknown) => {
+      p.dialing = false;
+      this.d.log.debug('cannot reach a cluster member', { sid: p.sid, why: (err as Error).message });
+    });
+  }
+
+  private sendBeat(p: Peer): void {
+    const pos = this.d.sink.position();
+    const beat: Beat = { t: 'beat', role: this.role, epoch: this.election.epoch, ...pos, ...(this.primarySid === undefined ? {} : { primary: this.primarySid }) };
+    p.out?.send(beat);
+  }
+
+  private onInbound(p: Peer, link: PeerLink, raw: unknown): void {
+    if (!isPeerMessage(raw)) return;
+    p.lastHeard = this.d.now();
+    const m: PeerMessage = raw;
+    switch (m.t) {
+      case 'beat':
+        p.beat = m;
+        return this.considerBeat(p, m);
+      case 'prevote':
+      case 'vote':
+        this.chain = this.chain.then(() => this.answerVote(p, link, m)).catch((err: unknown) => this.d.log.error('answering a vote failed', { err }));
+        return;
+      case 'follow':
+        if (m.epoch > this.election.epoch && this.role === 'primary') this.stepDown(`member ${p.sid} follows epoch ${m.epoch}, newer than ours`);
+        if (this.role !== 'primary' || this.replicator === undefined || m.epoch !== this.election.epoch) {
+          link.send({ t: 'refuse', epoch: this.election.epoch, reason: `SID ${this.cfg.self} is not the primary of epoch ${m.epoch}` });
+          return;
+        }
+        return this.replicator.follow(p.sid, link, m);
+      case 'ack':
+        return this.replicator?.ack(p.sid, m);
+      case 'append': case 'snap': case 'tick': case 'refuse': case 'prevote-ans': case 'vote-ans':
+        // Only ever sent on the link the other end accepted; not ours to answer here.
+        return;
+    }
+  }
+
+  private onOutbound(p: Peer, raw: unknown): void {
+    if (!isPeerMessage(raw)) return;
+    p.lastHeard = this.d.now();
+    const m: PeerMessage = raw;
+    const f = this.follower !== undefined && this.primarySid === p.sid ? this.follower : undefined;
+    switch (m.t) {
+      case 'prevote-ans':
+      case 'vote-ans':
+        return this.tally(p, m);
+      case 'append':
+        return f?.onAppend(m);
+      case 'snap':
+        return f?.onSnapshot(m);
+      case 'tick':
+        return f?.onTick(m.epoch, m.lastIndex);
+      case 'refuse':
+        if (f !== undefined) this.primaryLost(`the primary refused us: ${m.reason}`);
+        return;
+      case 'beat': case 'prevote': case 'vote': case 'follow': case 'ack':
+        // Requests come on the link the other end dialed, never on ours.
+        return;
+    }
+  }
+
+  // ---- roles ----
+
+  private considerBeat(p: Peer, b: Beat): void {
+    if (b.role !== 'primary') return;
+    const mine = this.election.epoch;
+    if (b.epoch < mine) return;
+    if (this.role === 'primary') {
+      if (b.epoch > mine) this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
+      else return;
+    }
+    if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
+    this.chain = this.chain.then(async () => {
+      if (this.stopped || this.role === 'primary') return;
+      if (b.epoch > this.election.epoch) await this.election.save({ epoch: b.epoch });
+      if (b.epoch < this.election.epoch) return;
+      if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
+      this.follower?.stop();
+      this.follower = undefined;
+      this.role = 'backup';
+      this.primarySid = p.sid;
+      this.followSince = this.d.now();
+      this.attempts = 0;
+      if (this.electionTimer !== undefined) clearTimeout(this.electionTimer);
+      this.electionTimer = undefined;
+      this.d.log.info('following the primary', { primary: p.sid, epoch: b.epoch });
+      if (p.out !== undefined) this.startFollowing(p);
+      else this.dial(p);
+    }).catch((err: unknown) => this.d.log.error('could not follow a primary', { err }));
+  }
+
+  private startFollowing(p: Peer): void {
+    const link = p.out as PeerLink;
+    this.follower = new Follower(p.sid, this.election.epoch, link, this.d.sink, this.d.log, this.d.now, (why) => {
+      // The stream broke (a gap, a failed write): drop the link; the next dial follows again.
+      link.close(`replication broke: ${why}`);
+    });
+    this.draining = this.follower.drained();
+  }
+
+  private primaryLost(why: string): void {
+    if (this.role !== 'backup') return;
+    this.d.log.warn('lost the primary', { primary: this.primarySid, why });
+    if (this.follower !== undefined) {
+      this.draining = this.follower.drained();
+      this.follower.stop();
+    }
+    this.follower = undefined;
+    this.lostPrimary = this.primarySid;
+    this.primarySid = undefined;
+    this.role = 'candidate';
+    this.attempts = 0;
+    this.scheduleElection(0);
+  }
+
+  private stepDown(why: string): void {
+    if (this.role !== 'primary') return;
+    this.d.log.warn('stepping down as primary; taking no more writes', { epoch: this.election.epoch, why });
+    this.replicator?.close(`stepped down: ${why}`);
+    this.replicator = undefined;
+    this.role = 'candidate';
+    this.primarySid = undefined;
+    this.lostPrimary = this.cfg.self;
+    this.d.onStepDown(why);
+    this.scheduleElection(this.windowMs);
+  }
+
+  private async becomePrimary(epoch: number): Promise<void> {
+    await this.draining;
+    if (this.stopped || this.role !== 'candidate' || this.election.epoch !== epoch) return;
+    const previous = this.lostPrimary;
+    this.role = 'primary';
+    this.primarySid = this.cfg.self;
+    this.replicator = new Replicator({
+      mode: this.cfg.replication, quorum: this.quorum, epoch, tail: this.d.tail, snapshotJson: this.d.snapshotJson,
+      ackTimeoutMs: this.windowMs, log: this.d.log, now: this.d.now,
+      onDropped: () => {
+        this.dropped++;
+      },
+    });
+    const tookOver = previous !== undefined && previous !== this.cfg.self;
+    if (tookOver) this.takeovers++;
+    this.d.log.info('became the primary', { epoch, lastIndex: this.d.sink.position().lastIndex, previous: previous ?? null });
+    for (const p of this.peers) this.sendBeat(p);
+    await this.d.onPrimary(epoch);
+    if (tookOver && this.role === 'primary') this.d.onTakeover(previous);
+  }
+
+  // ---- elections ----
+
+  private scheduleElection(delayMs: number): void {
+    if (this.stopped || this.electionTimer !== undefined || this.electing || this.role !== 'candidate') return;
+    this.electionTimer = setTimeout(() => {
+      this.electionTimer = undefined;
+      if (this.role !== 'candidate' || this.electing) return;
+      // Members earlier in SID order that we still hear stand first; we stand only if they do not win.
+      const now = this.d.now();
+      const ahead = this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length;
+      const wait = ahead * 2 * this.cfg.heartbeatMs;
+      if (wait > 0 && this.attempts === 0) {
+        this.attempts++;
+        return this.scheduleElection(wait);
+      }
+      this.runElection().catch((err: unknown) => this.d.log.error('election failed', { err }));
+    }, delayMs);
+    this.electionTimer.unref();
+  }
+
+  private async runElection(): Promise<void> {
+    this.electing = true;
+    try {
+      const epoch = this.election.epoch + 1;
+      const pos = this.d.sink.position();
+      if (await this.ask('prevote', epoch, pos)) {
+        if (this.role !== 'candidate' || this.stopped) return;
+        await (this.chain = this.chain.then(() => this.election.save({ epoch, votedFor: this.cfg.self })));
+        if (this.role === 'candidate' && this.election.epoch === epoch && (await this.ask('vote', epoch, pos))) {
+          await this.becomePrimary(epoch);
+        }
+      }
+    } finally {
+      this.electing = false;
+      this.attempts++;
+      if (this.role === 'candidate') {
+        const h = this.cfg.heartbeatMs;
+        // The first retries come quickly: the usual refusal is a member that has not yet noticed
+        // the primary's death, which it does within milliseconds when the process died.
+        this.scheduleElection(this.attempts <= 3 ? 5 + Math.random() * 25 : h / 2 + Math.random() * h);
+      }
+    }
+  }
+
+  /** Asks every reachable member; true once a majority (this server included) granted. */
+  private ask(type: 'prevote' | 'vote', epoch: number, pos: LogPosition): Promise<boolean> {
+    return new Promise((resolve) => {
+      const ballot: Ballot = { type, epoch, granted: new Set(), answered: new Set(), done: () => undefined };
+      const reachable = this.peers.filter((p) => p.out?.open === true);
+      const finish = (): void => {
+        clearTimeout(timer);
+        if (this.ballot === ballot) this.ballot = undefined;
+        resolve(ballot.granted.size + 1 >= this.quorum);
+      };
+      ballot.done = () => {
+        if (ballot.granted.size + 1 >= this.quorum || ballot.answered.size >= reachable.length) finish();
+      };
+      const timer = setTimeout(finish, this.cfg.heartbeatMs * 2);
+      this.ballot = ballot;
+      const req: VoteRequest = { t: type, epoch, ...pos };
+      for (const p of reachable) p.out?.send(req);
+      ballot.done();
+    });
+  }
+
+  private tally(p: Peer, m: VoteAnswer): void {
+    const b = this.ballot;
+    if (b === undefined || m.epoch !== b.epoch || m.t !== `${b.type}-ans`) return;
+    b.answered.add(p.sid);
+    if (m.granted) b.granted.add(p.sid);
+    else this.d.log.debug('vote refused', { by: p.sid, type: b.type, epoch: b.epoch, reason: m.reason });
+    b.done();
+  }
+
+  private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
+    const mine = this.d.sink.position();
+    const logOk = m.lastEpoch > mine.lastEpoch || (m.lastEpoch === mine.lastEpoch && m.lastIndex >= mine.lastIndex);
+    const cur = this.election.epoch;
+    let reason: string | undefined;
+    if (!logOk) {
+      reason = `its log (${m.lastIndex}@${m.lastEpoch}) is behind ours (${mine.lastIndex}@${mine.lastEpoch})`;
+      // It cannot win; we might, so we stand now instead of waiting our turn in SID order.
+      if (this.role === 'candidate' && !this.electing && this.attempts === 0 && this.electionTimer !== undefined) {
+        clearTimeout(this.electionTimer);
+        this.electionTimer = undefined;
+        this.attempts = 1;
+        this.scheduleElection(0);
+      }
+    }
+    else if (this.hearsPrimary()) reason = `we still hear the primary (SID ${String(this.primarySid)})`;
+    else if (m.t === 'prevote' && m.epoch <= cur) reason = `epoch ${m.epoch} is not newer than ours (${cur})`;
+    else if (m.t === 'vote' && (m.epoch < cur || (m.epoch === cur && this.election.votedFor !== undefined && this.election.votedFor !== p.sid))) {
+      reason = `we already voted in epoch ${cur}`;
+    }
+    if (reason === undefined && m.t === 'vote') {
+      await this.election.save({ epoch: m.epoch, votedFor: p.sid });
+      if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
+    }
+    link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: reason === undefined, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  private hearsPrimary(): boolean {
+    if (this.role === 'primary') return this.hasMajority();
+    return this.role === 'backup' && this.follower !== undefined && this.d.now() - this.follower.lastHeard <= this.windowMs;
+  }
+
+  // ---- heartbeats ----
+
+  private fresh(p: Peer, now: number): boolean {
+    return p.lastHeard > 0 && now - p.lastHeard <= this.windowMs;
+  }
+
+  private hasMajority(): boolean {
+    const now = this.d.now();
+    return this.peers.filter((p) => this.fresh(p, now)).length + 1 >= this.quorum;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = this.d.now();
+    for (const p of this.peers) {
+      if (p.out === undefined) this.dial(p);
+      else this.sendBeat(p);
+    }
+    if (this.role === 'primary') {
+      if (!this.hasMajority()) this.stepDown(`heard from fewer than ${this.quorum} of ${this.cfg.members.length} servers for ${this.windowMs} ms`);
+      else this.replicator?.tick();
+    } else if (this.role === 'backup') {
+      const heard = this.follower?.lastHeard ?? this.followSince;
+      if (now - heard > this.windowMs) this.primaryLost(`nothing from the primary for ${now - heard} ms`);
+    } else {
+      this.scheduleElection(0);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// A backup's side of the star: asks its primary for the log after its own, stores what comes
+// (on its own disk, before acknowledging), and installs a snapshot when the log cannot bring it
+// up to date or its own log went a different way (records a deposed primary never committed).
+import type { Logger } from '../log.js';
+import type { PeerLink } from './peer-link.js';
+import type { Append, LogPosition, SnapshotChunk, WireRecord } from './peer-messages.js';
+
+/** What the server does with replicated data. */
+export interface ReplicaSink {
+  /** Where the local log ends now (appended, perhaps not yet on disk). */
+  position(): LogPosition;
+  /** The last index on disk and applied: what reads here see. */
+  applied(): number;
+  /** Appends contiguous records to the local log; resolves once they are on disk and applied. */
+  append(recs: WireRecord[]): Promise<void>;
+  /** Replaces the whole local state with a snapshot (JSON of the registry) at `index`. */
+  install(index: number, json: string): Promise<void>;
+}
+
+export class Follower {
+  /** Last time anything came from the primary. */
+  lastHeard: number;
+  /** The primary's last index as it last said. */
+  primaryIndex = 0;
+  private chunks: string[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly primarySid: number,
+    readonly epoch: number,
+    private readonly link: PeerLink,
+    private readonly sink: ReplicaSink,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly onBroken: (why: string) => void,
+  ) {
+    this.lastHeard = now();
+    link.send({ t: 'follow', epoch, ...sink.position() });
+  }
+
+  /** Everything stored so far, durable and applied (awaited before this server takes over). */
+  drained(): Promise<void> {
+    return this.queue;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  onAppend(msg: Append): void {
+    this.heard(msg.epoch);
+    if (this.stopped || !Array.isArray(msg.recs) || msg.recs.length === 0) return;
+    this.primaryIndex = Math.max(this.primaryIndex, (msg.recs.at(-1) as WireRecord).i);
+    this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
+      const { lastIndex } = this.sink.position();
+      const recs = msg.recs.filter((r) => r.i > lastIndex);
+      if (recs.length === 0) return;
+      if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.broken(`the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`);
+      await this.sink.append(recs);
+      this.link.send({ t: 'ack', index: (recs.at(-1) as WireRecord).i });
+    }).catch((err: unknown) => this.broken(`storing replicated records failed: ${String(err)}`));
+  }
+
+  onSnapshot(msg: SnapshotChunk): void {
+    this.heard(msg.epoch);
+    if (this.stopped) return;
+    this.chunks.push(typeof msg.data === 'string' ? msg.data : '');
+    if (!msg.last) return;
+    const json = this.chunks.join('');
+    this.chunks = [];
+    this.primaryIndex = Math.max(this.primaryIndex, msg.index);
+    this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
+      const started = this.now();
+      await this.sink.install(msg.index, json);
+      this.log.info('installed a snapshot from the primary', { index: msg.index, bytes: json.length, ms: this.now() - started });
+      this.link.send({ t: 'ack', index: msg.index });
+    }).catch((err: unknown) => this.broken(`installing the primary's snapshot failed: ${String(err)}`));
+  }
+
+  onTick(epoch: number, lastIndex: number): void {
+    this.heard(epoch);
+    if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+  }
+
+  private heard(epoch: number): void {
+    if (epoch !== this.epoch) return this.broken(`the primary's frames carry epoch ${epoch}, we follow epoch ${this.epoch}`);
+    this.lastHeard = this.now();
+  }
+
+  private broken(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.log.warn('replication from the primary broke off; following again', { primary: this.primarySid, why });
+    this.onBroken(why);
+  }
+}

@@ -1,0 +1,206 @@
+// One authenticated, encrypted WebSocket between two members of a cluster. Both ends prove they
+// hold the cluster key (HMAC over both sides' fresh nonces; the key never travels), then every
+// frame is sealed with ChaCha20-Poly1305 under per-direction session keys and numbered, so a
+// peer without the key can neither read the log (it carries launch tickets), nor inject, replay
+// or reorder a frame.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+
+/** The URL path peers dial on the name server's port. */
+export const PEER_PATH = '/peer';
+const TAG_BYTES = 16;
+/** Large enough for a snapshot chunk or a batch of log records. */
+export const PEER_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export type PeerMessageHandler = (msg: unknown) => void;
+
+/** The derived secret every member holds; from the shared nameserver.key. */
+export type ClusterKey = Buffer;
+
+export function deriveClusterKey(seed: Uint8Array): ClusterKey {
+  return createHmac('sha256', Buffer.from(seed.subarray(0, 32))).update('dpns cluster key v1').digest();
+}
+
+function mac(key: Buffer, ...parts: (string | number)[]): Buffer {
+  return createHmac('sha256', key).update(parts.join('|')).digest();
+}
+
+function sameMac(a: Buffer, hex: unknown): boolean {
+  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return false;
+  return timingSafeEqual(a, Buffer.from(hex, 'hex'));
+}
+
+/** A link that has passed the handshake. `send` seals; incoming frames are opened before `onMessage`. */
+export class PeerLink {
+  private sendCounter = 0n;
+  private recvCounter = 0n;
+  private handler: PeerMessageHandler | undefined;
+  /** Frames that arrived before anyone listened (in the same read as the handshake's last frame). */
+  private early: unknown[] = [];
+  onClose: (reason: string) => void = () => undefined;
+  private closed = false;
+
+  private constructor(
+    readonly ws: WebSocket,
+    /** The SID of the server at the other end. */
+    readonly peerSid: number,
+    private readonly sendKey: Buffer,
+    private readonly recvKey: Buffer,
+  ) {
+    ws.on('message', (data: RawData) => this.receive(data));
+    ws.on('close', (code, reason) => this.end(`closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
+    ws.on('error', (err) => this.end(`error: ${err.message}`));
+  }
+
+  /** Who hears the opened frames; ones that came before it was set are handed over at once, in order. */
+  set onMessage(h: PeerMessageHandler) {
+    this.handler = h;
+    const early = this.early;
+    this.early = [];
+    for (const m of early) h(m);
+  }
+
+  get open(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes queued in the socket, not yet sent: how far behind this peer is reading. */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(msg: object): void {
+    if (!this.open) return;
+    const nonce = Buffer.alloc(12);
+    nonce.writeBigUInt64BE(this.sendCounter++, 4);
+    const c = createCipheriv('chacha20-poly1305', this.sendKey, nonce, { authTagLength: TAG_BYTES });
+    const body = Buffer.concat([c.update(JSON.stringify(msg), 'utf8'), c.final(), c.getAuthTag()]);
+    this.ws.send(body);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.end(reason);
+    this.ws.close(1000, reason.slice(0, 120));
+    // A peer that does not answer the close promptly is cut off.
+    setTimeout(() => this.ws.terminate(), 500).unref();
+  }
+
+  /** Cuts the link at once, with no closing handshake (a peer we stopped trusting). */
+  terminate(reason: string): void {
+    this.end(reason);
+    this.ws.terminate();
+  }
+
+  private end(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(reason);
+  }
+
+  private receive(data: RawData): void {
+    if (this.closed) return;
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (buf.length < TAG_BYTES) return this.terminate('a frame too short to be sealed');
+    const nonce = Buffer.alloc(12);
+    nonce.writeBigUInt64BE(this.recvCounter++, 4);
+    let text: string;
+    try {
+      const d = createDecipheriv('chacha20-poly1305', this.recvKey, nonce, { authTagLength: TAG_BYTES });
+      d.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
+      text = Buffer.concat([d.update(buf.subarray(0, buf.length - TAG_BYTES)), d.final()]).toString('utf8');
+    } catch {
+      return this.terminate('a frame failed its seal check (forged, replayed or out of order)');
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return this.terminate('a sealed frame that is not JSON');
+    }
+    if (this.handler === undefined) this.early.push(msg);
+    else this.handler(msg);
+  }
+
+  /**
+   * Dials `url` as member `selfSid`, expecting member `peerSid` to answer. Rejects when the other
+   * end cannot prove it holds the cluster key, or within `timeoutMs`.
+   */
+  static dial(url: string, key: ClusterKey, selfSid: number, peerSid: number, timeoutMs: number): Promise<PeerLink> {
+    const n1 = randomBytes(32).toString('hex');
+    const ws = new WebSocket(`${url}${PEER_PATH}?sid=${selfSid}&nonce=${n1}`, {
+      maxPayload: PEER_MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: timeoutMs,
+    });
+    return new Promise((resolve, reject) => {
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        ws.removeAllListeners('message');
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(new Error(why));
+      };
+      const timer = setTimeout(() => fail(`no peer handshake from ${url} within ${timeoutMs} ms`), timeoutMs);
+      ws.once('error', (err) => fail(`cannot reach ${url}: ${err.message}`));
+      ws.once('close', () => fail(`${url} closed the connection during the peer handshake`));
+      ws.once('message', (data: RawData, isBinary) => {
+        let hello: { t?: unknown; sid?: unknown; nonce?: unknown; proof?: unknown };
+        try {
+          hello = isBinary ? {} : (JSON.parse(String(data)) as typeof hello);
+        } catch {
+          hello = {};
+        }
+        const n2 = hello.nonce;
+        if (hello.t !== 'peer-hello' || typeof n2 !== 'string' || !/^[0-9a-f]{64}$/.test(n2)) return fail(`${url} is not a dpns cluster member (bad peer hello)`);
+        if (hello.sid !== peerSid) return fail(`${url} says it is SID ${String(hello.sid)}, the cluster list says ${peerSid}: the members' --cluster lists differ`);
+        if (!sameMac(mac(key, 'acceptor', n1, n2, peerSid, selfSid), hello.proof)) {
+          return fail(`${url} could not prove it holds the cluster key: its nameserver.key differs from ours`);
+        }
+        clearTimeout(timer);
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('close');
+        ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid).toString('hex') }));
+        resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2)));
+      });
+    });
+  }
+
+  /**
+   * Answers a dial on PEER_PATH. Resolves with the link once the dialer has proved the key;
+   * rejects (and closes the socket) otherwise.
+   */
+  static accept(ws: WebSocket, req: IncomingMessage, key: ClusterKey, selfSid: number, members: number, timeoutMs: number): Promise<PeerLink> {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const dialerSid = Number(q.get('sid'));
+    const n1 = q.get('nonce') ?? '';
+    return new Promise((resolve, reject) => {
+      const fail = (why: string): void => {
+        clearTimeout(timer);
+        ws.on('error', () => undefined);
+        ws.close(1008, why.slice(0, 120));
+        setTimeout(() => ws.terminate(), 500).unref();
+        reject(new Error(why));
+      };
+      const timer = setTimeout(() => fail('no peer-auth within the time limit'), timeoutMs);
+      if (!Number.isInteger(dialerSid) || dialerSid < 0 || dialerSid >= members || dialerSid === selfSid) return fail(`peer SID ${q.get('sid')} is not another member of this cluster`);
+      if (!/^[0-9a-f]{64}$/.test(n1)) return fail('peer nonce must be 64 hex digits');
+      const n2 = randomBytes(32).toString('hex');
+      ws.send(JSON.stringify({ t: 'peer-hello', sid: selfSid, nonce: n2, proof: mac(key, 'acceptor', n1, n2, selfSid, dialerSid).toString('hex') }));
+      ws.once('close', () => fail('closed during the peer handshake'));
+      ws.once('message', (data: RawData, isBinary) => {
+        let auth: { t?: unknown; proof?: unknown };
+        try {
+          auth = isBinary ? {} : (JSON.parse(String(data)) as typeof auth);
+        } catch {
+          auth = {};
+        }
+        if (auth.t !== 'peer-auth' || !sameMac(mac(key, 'dialer', n1, n2, dialerSid, selfSid), auth.proof)) {
+          return fail('the dialer could not prove it holds the cluster key');
+        }
+        clearTimeout(timer);
+        ws.removeAllListeners('close');
+        resolve(new PeerLink(ws, dialerSid, mac(key, 'a2d', n1, n2), mac(key, 'd2a', n1, n2)));
+      });
+    });
+  }
+}
