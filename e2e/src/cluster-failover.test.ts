@@ -96,6 +96,11 @@ test('kill -9 of the primary under write load, five times: no acknowledged write
       }
       assert.deepEqual(names, [...onPrimary], `member ${sid} holds the same names as the primary`);
     }
+    // The takeovers show in the last primary's /metrics, with its role and the backups' lag.
+    const metrics = await (await fetch(`http://${c.servers[primary.sid] as string}/metrics`)).text();
+    assert.match(metrics, /^dpns_cluster_role\{role="primary"\} 1$/m);
+    assert.match(metrics, /^dpns_failovers_total [1-9]\d*$/m, 'the takeover is counted');
+    assert.match(metrics, /^dpns_replication_lag_records\{sid="\d"\} 0$/m);
     console.log(`# ${ROUNDS} failovers, epochs ${epochs.join(' → ')}; ${tally.acked.size} writes acknowledged, all present`);
   } finally {
     for (const cl of clients) await cl.close().catch(() => undefined);
