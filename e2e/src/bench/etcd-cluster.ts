@@ -1,5 +1,6 @@
-// A three-member etcd cluster on loopback for the failover comparison: each member its own
-// temporary data directory and ports, etcd's default timing (100 ms heartbeat, 1 s election),
+// A three-member etcd cluster for the failover comparison, on loopback by default or one member
+// per test host (network namespace) when `hosts` is given: each member its own temporary data
+// directory and ports, etcd's default timing (100 ms heartbeat, 1 s election),
 // quiet logs. Members can be killed and restarted on their data directory; the leader is found
 // through each member's JSON gateway (/v3/maintenance/status). Also here: etcd's side of the
 // failover writer, the same shape as the dpns one (sequential puts, a timeout per attempt, the
@@ -14,6 +15,8 @@ import { onCleanup, removeDir, stopChild, tempDir, trackChild } from './lifecycl
 
 interface Member {
   name: string;
+  /** argv prefix that runs etcd where the member lives (`ip netns exec NS`), empty on loopback. */
+  wrap: readonly string[];
   clientUrl: string;
   peerUrl: string;
   dataDir: string;
@@ -26,8 +29,11 @@ export interface EtcdCluster {
   /** Client URLs in member order. */
   readonly urls: string[];
   pid(i: number): number;
-  /** The index of the member every live member names as leader; rejects after `timeoutMs`. */
-  leader(timeoutMs?: number): Promise<number>;
+  /**
+   * The index of the member every live member (or every one of `among`) names as leader; rejects
+   * after `timeoutMs`. A member cut off from the network is live but cannot answer: pass `among`.
+   */
+  leader(timeoutMs?: number, among?: readonly number[]): Promise<number>;
   /** SIGKILL; resolves once the process is gone. */
   kill9(i: number): Promise<void>;
   /** Starts member `i` again on its data directory and waits until it follows a leader. */
@@ -65,24 +71,44 @@ export function etcdPost(url: string, path: string, body: unknown, timeoutMs: nu
   });
 }
 
-export async function startEtcdCluster(n = 3): Promise<EtcdCluster> {
+/** Where a member runs when not on loopback: its address, and the argv prefix that runs a command there. */
+export interface EtcdHost {
+  addr: string;
+  wrap: readonly string[];
+}
+
+export interface EtcdClusterOptions {
+  /** One host per member (e.g. a test network namespace); the members use etcd's usual ports 2379 and 2380 there. */
+  hosts?: readonly EtcdHost[];
+}
+
+export async function startEtcdCluster(n = 3, opts: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const version = etcdVersion() ?? 'unknown';
-  const ports = await freePorts(2 * n);
+  const { hosts } = opts;
+  if (hosts !== undefined && hosts.length < n) throw new Error(`startEtcdCluster: ${n} members but ${hosts.length} hosts`);
+  // Each namespace has its own ports, so there the usual ones are free; on loopback they are shared.
+  const ports = hosts === undefined ? await freePorts(2 * n) : hosts.flatMap(() => [2379, 2380]);
   const token = `bench-${Math.random().toString(36).slice(2, 8)}`;
-  const members: Member[] = Array.from({ length: n }, (_, i) => ({
-    name: `m${i}`, clientUrl: `http://127.0.0.1:${ports[2 * i] ?? 0}`, peerUrl: `http://127.0.0.1:${ports[2 * i + 1] ?? 0}`,
-    dataDir: tempDir(`etcd${i}`), child: undefined, stderr: '',
-  }));
+  const members: Member[] = Array.from({ length: n }, (_, i) => {
+    const addr = hosts?.[i]?.addr ?? '127.0.0.1';
+    return {
+      name: `m${i}`, wrap: hosts?.[i]?.wrap ?? [], clientUrl: `http://${addr}:${ports[2 * i] ?? 0}`, peerUrl: `http://${addr}:${ports[2 * i + 1] ?? 0}`,
+      dataDir: tempDir(`etcd${i}`), child: undefined, stderr: '',
+    };
+  });
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const launch = (m: Member): void => {
     // With a data directory from an earlier start, etcd ignores the --initial-* flags and rejoins.
-    const child = spawn('etcd', [
-      '--name', m.name, '--data-dir', m.dataDir,
+    const argv = [
+      'etcd', '--name', m.name, '--data-dir', m.dataDir,
       '--listen-client-urls', m.clientUrl, '--advertise-client-urls', m.clientUrl,
       '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
       '--logger', 'zap', '--log-level', 'error',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ];
+    // `ip netns exec` execs the program, so the child's pid is etcd's own and signals reach it.
+    const [cmd, ...args] = [...m.wrap, ...argv] as [string, ...string[]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     trackChild(child);
     m.child = child;
     m.stderr = '';
@@ -128,10 +154,10 @@ export async function startEtcdCluster(n = 3): Promise<EtcdCluster> {
     version,
     urls: members.map((m) => m.clientUrl),
     pid: (i) => members[i]?.child?.pid ?? -1,
-    async leader(timeoutMs = 10_000) {
+    async leader(timeoutMs = 10_000, among) {
       const deadline = performance.now() + timeoutMs;
       for (;;) {
-        const live = members.filter((m) => m.child !== undefined);
+        const live = members.filter((m, i) => m.child !== undefined && (among === undefined || among.includes(i)));
         const seen = await Promise.all(live.map(status));
         const leaders = new Set(seen.map((s) => s?.leader));
         const id = seen[0]?.leader;

@@ -274,7 +274,11 @@ export class NameServer {
       tail.push(r.i, r.d);
       durable = a.durable;
     }
-    await durable;
+    // A disk that fails a backup's write fails it for good, as on the primary: stop, and let a restart recover.
+    await durable.catch((err: unknown) => {
+      this.fatal(err);
+      throw err;
+    });
     const all: Change[] = [];
     for (const r of recs) all.push(...this.registry.applyRecord(r.d, r.i));
     const last = (recs.at(-1) as WireRecord).i;

@@ -188,7 +188,8 @@ export class ClusterNode {
       const p = this.peers.find((x) => x.sid === sid) as Peer;
       const out: ServerStatus = { sid, url, self: false, connected: this.fresh(p, now) };
       if (p.lastHeard > 0) out.lastHeardMs = now - p.lastHeard;
-      if (p.beat !== undefined) Object.assign(out, { role: p.beat.role, epoch: p.beat.epoch, lastIndex: p.beat.lastIndex });
+      // A member we no longer hear has no role we could vouch for; its last epoch and index still say how far it got.
+      if (p.beat !== undefined) Object.assign(out, { epoch: p.beat.epoch, lastIndex: p.beat.lastIndex }, out.connected ? { role: p.beat.role } : {});
       const match = reps?.get(sid)?.matchIndex;
       const last = match ?? p.beat?.lastIndex;
       if (last !== undefined && head > 0) out.lag = Math.max(0, head - last);
