@@ -29,7 +29,7 @@ test('a retry with the same requestId is answered with the first outcome, not ap
 });
 
 test('a retry of a write still waiting for its commit is not acknowledged before it, and a lost write stays unacknowledged', { timeout: 60_000 }, async () => {
-  const c = await startCluster({ n: 3 });
+  const c = await startCluster({ n: 3, readFromBackups: true });
   try {
     const p = await c.primary();
     const backups = c.members.filter((m) => m.sid !== p.sid).map((m) => m.sid);
@@ -54,6 +54,16 @@ test('a retry of a write still waiting for its commit is not acknowledged before
     assert.deepEqual((list.result as { names: string[] }).names, ['/retry/warm'], 'the unacknowledged write is gone, as nobody was told it was done');
     a.close();
     b.close();
+    // The old primary's log went another way (it holds the lost write): back, it takes the new primary's snapshot.
+    const old = await c.restart(p.sid);
+    await c.waitStatus(p.sid, (st) => st.servers.find((x) => x.self)?.role === 'backup' && st.servers.every((x) => x.connected && (x.lag ?? 0) === 0), 10_000);
+    for (const t0 = Date.now(); Date.now() - t0 < 5000 && !old.stderrLines().some((l) => /installed a snapshot/.test(l));) await new Promise((r) => setTimeout(r, 50));
+    assert.match(old.stderrLines().join('\n'), /installed a snapshot from the primary/);
+    const mine = await c.call(p.sid, 'listServices', { pattern: '/retry/*' });
+    assert.ok(mine.ok);
+    assert.deepEqual((mine.result as { names: string[] }).names, ['/retry/warm'], 'its divergent record is gone from it too');
+    const w = await c.call(next.sid, 'register.add', { name: '/retry/after', spec });
+    assert.ok(w.ok);
   } finally {
     await c.close();
   }

@@ -32,9 +32,8 @@ import { refusalFor } from './cluster/gate.js';
 import { LogTail } from './cluster/log-tail.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
-import type { WireRecord } from './cluster/peer-messages.js';
+import { Replica } from './cluster/replica.js';
 import { KEY_FILE } from './nameserver-key.js';
-import type { Change } from './registry/ops.js';
 
 export interface NameServerOptions {
   host: string;
@@ -146,12 +145,24 @@ export class NameServer {
 
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
       dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: Date.now, tail,
-      sink: {
-        position: () => ({ lastIndex: this.store?.lastIndex ?? 0, lastEpoch: tail.lastEpoch }),
-        applied: () => this.registry.revision,
-        append: (recs) => this.appendReplicated(recs, tail),
-        install: (index, json) => this.installSnapshot(index, json, tail),
-      },
+      sink: new Replica({
+        dataDir: this.opts.dataDir, log, registry: this.registry, tail,
+        store: () => this.store,
+        setStore: (s) => {
+          this.store = s;
+          if (this.committer !== undefined && s !== undefined) this.committer.store = s;
+        },
+        committer: () => this.committer,
+        publish: (changes, revision) => {
+          this.modules?.publish(changes, revision);
+          if (changes.length > 0) setImmediate(() => this.hub.publish(changes, revision));
+        },
+        // Watchers here saw a history that no longer holds: they reconnect and start over.
+        dropClients: (why) => {
+          for (const c of this.conns) c.ws.close(4002, why);
+        },
+        fatal: (err) => this.fatal(err),
+      }),
       snapshotJson: () => ({ index: this.registry.revision, json: JSON.stringify(this.registry.snapshot()) }),
       onPrimary: (epoch) => this.becamePrimary(epoch),
       onStepDown: (why) => this.steppedDown(why),
@@ -261,51 +272,6 @@ export class NameServer {
     this.restarter?.stop();
     this.committer?.resetDurable(this.registry.revision);
     for (const c of this.conns) c.ws.close(4001, `this server is no longer the primary (${why.slice(0, 60)})`);
-  }
-
-  /** Backup: stores records from the primary, then applies them and tells watchers and modules. */
-  private async appendReplicated(recs: WireRecord[], tail: LogTail): Promise<void> {
-    const store = this.store as Store;
-    let durable: Promise<void> = Promise.resolve();
-    for (const r of recs) {
-      if (!isLogRecord(r.d)) throw new Error(`record ${r.i} from the primary is not a registry change`);
-      const a = store.append(r.d);
-      if (a.index !== r.i) throw new Error(`record ${r.i} from the primary landed at index ${a.index}`);
-      tail.push(r.i, r.d);
-      durable = a.durable;
-    }
-    // A disk that fails a backup's write fails it for good, as on the primary: stop, and let a restart recover.
-    await durable.catch((err: unknown) => {
-      this.fatal(err);
-      throw err;
-    });
-    const all: Change[] = [];
-    for (const r of recs) all.push(...this.registry.applyRecord(r.d, r.i));
-    const last = (recs.at(-1) as WireRecord).i;
-    this.committer?.markDurable(last);
-    this.modules?.publish(all, last);
-    if (all.length > 0) setImmediate(() => this.hub.publish(all, last));
-    this.committer?.maybeSnapshot();
-  }
-
-  /** Backup: replaces the whole state with the primary's snapshot (its log went another way, or ours is too old). */
-  private async installSnapshot(index: number, json: string, tail: LogTail): Promise<void> {
-    const state = JSON.parse(json) as RegistrySnapshot;
-    if (typeof state !== 'object' || state === null || !Array.isArray(state.entries) || state.revision !== index) {
-      throw new Error(`the primary's snapshot at ${index} is not a registry state`);
-    }
-    const log = this.opts.logger;
-    await this.store?.close();
-    this.store = undefined;
-    await Store.replaceWithSnapshot(this.opts.dataDir, index, state);
-    const { store } = await Store.open({ dir: this.opts.dataDir, logger: log });
-    this.store = store;
-    if (this.committer !== undefined) this.committer.store = store;
-    this.registry.load(state);
-    tail.reset(index, this.registry.epoch);
-    this.committer?.resetDurable(index, index);
-    // Watchers here saw a history that no longer holds: they reconnect and start over.
-    for (const c of this.conns) c.ws.close(4002, 'this backup replaced its state with the primary\'s; watch again');
   }
 
   private moduleLimits(): ModuleLimits {

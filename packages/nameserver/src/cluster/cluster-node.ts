@@ -17,6 +17,7 @@ import type { LogTail } from './log-tail.js';
 import { PeerLink, type ClusterKey } from './peer-link.js';
 import { isPeerMessage, type Beat, type LogPosition, type PeerMessage, type VoteAnswer, type VoteRequest } from './peer-messages.js';
 import { Replicator } from './replicator.js';
+import { voteRefusal } from './vote-rules.js';
 
 export interface ClusterDeps {
   dataDir: string;
@@ -476,30 +477,21 @@ export class ClusterNode {
   }
 
   private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
-    const mine = this.d.sink.position();
-    const logOk = m.lastEpoch > mine.lastEpoch || (m.lastEpoch === mine.lastEpoch && m.lastIndex >= mine.lastIndex);
-    const cur = this.election.epoch;
-    let reason: string | undefined;
-    if (!logOk) {
-      reason = `its log (${m.lastIndex}@${m.lastEpoch}) is behind ours (${mine.lastIndex}@${mine.lastEpoch})`;
-      // It cannot win; we might, so we stand now instead of waiting our turn in SID order.
-      if (this.role === 'candidate' && !this.electing && this.attempts === 0 && this.electionTimer !== undefined) {
-        clearTimeout(this.electionTimer);
-        this.electionTimer = undefined;
-        this.attempts = 1;
-        this.scheduleElection(0);
-      }
+    const refusal = voteRefusal(m, p.sid, {
+      log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid,
+    });
+    // It cannot win; we might, so we stand now instead of waiting our turn in SID order.
+    if (refusal?.rule === 'log' && this.role === 'candidate' && !this.electing && this.attempts === 0 && this.electionTimer !== undefined) {
+      clearTimeout(this.electionTimer);
+      this.electionTimer = undefined;
+      this.attempts = 1;
+      this.scheduleElection(0);
     }
-    else if (this.hearsPrimary()) reason = `we still hear the primary (SID ${String(this.primarySid)})`;
-    else if (m.t === 'prevote' && m.epoch <= cur) reason = `epoch ${m.epoch} is not newer than ours (${cur})`;
-    else if (m.t === 'vote' && (m.epoch < cur || (m.epoch === cur && this.election.votedFor !== undefined && this.election.votedFor !== p.sid))) {
-      reason = `we already voted in epoch ${cur}`;
-    }
-    if (reason === undefined && m.t === 'vote') {
+    if (refusal === undefined && m.t === 'vote') {
       await this.election.save({ epoch: m.epoch, votedFor: p.sid });
       if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
     }
-    link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: reason === undefined, ...(reason === undefined ? {} : { reason }) });
+    link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) });
   }
 
   private hearsPrimary(): boolean {
