@@ -9,6 +9,7 @@ import { runAdvertise } from './scenarios/advertise.js';
 import { runEcho } from './scenarios/echo.js';
 import { runEtcd } from './scenarios/etcd.js';
 import { runFailover } from './scenarios/failover.js';
+import { runFailoverCut } from './scenarios/failover-cut.js';
 import { runFind } from './scenarios/find.js';
 import { runLaunch } from './scenarios/launch.js';
 import { runModule } from './scenarios/module.js';
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
     [cfg.only.has('launch'), 'launch', () => runLaunch(ctx)],
     [cfg.only.has('etcd'), 'etcd', () => runEtcd(ctx)],
     [cfg.only.has('failover'), 'failover', () => runFailover(ctx)],
+    [cfg.only.has('failover-cut'), 'failover-cut', () => runFailoverCut(ctx)],
     [cfg.only.has('read-backups'), 'read-backups', () => runReadBackups(ctx)],
   ];
   let failed = 0;
