@@ -3,6 +3,7 @@ import type { Store } from './storage/store.js';
 import type { Change, LogRecord, Op } from './registry/ops.js';
 import type { Registry } from './registry/registry.js';
 import type { WatchHub } from './watch-hub.js';
+import { snapshotJson } from './registry/snapshot-json.js';
 import type { Logger } from './log.js';
 
 /** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
@@ -131,7 +132,8 @@ export class Committer {
     if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
     this.snapshotting = true;
     const started = Date.now();
-    this.store.snapshot(rev, this.registry.snapshot()).then(
+    // Serialised a slice at a time, so requests keep being answered meanwhile.
+    snapshotJson(this.registry.snapshot()).then((json) => this.store.snapshotText(rev, json)).then(
       () => {
         this.lastSnapshot = rev;
         this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });

@@ -23,6 +23,7 @@ import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { WatchHub } from './watch-hub.js';
 import { VERSION } from './version.js';
 import { serveWebAsset } from './web/assets.js';
@@ -33,6 +34,7 @@ import { LogTail } from './cluster/log-tail.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
+import { snapshotJson } from './registry/snapshot-json.js';
 import { KEY_FILE } from './nameserver-key.js';
 
 export interface NameServerOptions {
@@ -144,7 +146,7 @@ export class NameServer {
     });
 
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
-      dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: Date.now, tail,
+      dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs, tail,
       sink: new Replica({
         dataDir: this.opts.dataDir, log, registry: this.registry, tail,
         store: () => this.store,
@@ -163,7 +165,10 @@ export class NameServer {
         },
         fatal: (err) => this.fatal(err),
       }),
-      snapshotJson: () => ({ index: this.registry.revision, json: JSON.stringify(this.registry.snapshot()) }),
+      snapshotJson: async () => {
+        const snap = this.registry.snapshot();
+        return { index: snap.revision, json: await snapshotJson(snap) };
+      },
       onPrimary: (epoch) => this.becamePrimary(epoch),
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
@@ -171,7 +176,7 @@ export class NameServer {
     const restartSpec = this.opts.restartMember;
     const restarts = restartSpec === undefined ? undefined : new MemberRestarter({
       members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key,
-      epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: Date.now, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
+      epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: monotonicMs, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
     });
     this.memberRestarter = restarts;
     this.cluster = cluster;
@@ -441,6 +446,14 @@ export class NameServer {
     await this.store?.close();
     this.state = 'closed';
   }
+}
+
+/**
+ * The cluster's clock for heartbeats and timeouts: monotonic, so a wall-clock step (NTP, an
+ * operator's date) cannot make a live member look silent and start a needless failover.
+ */
+function monotonicMs(): number {
+  return 1 + performance.now();
 }
 
 /** Members of a cluster must share one nameserver.key (the agents trust it; members prove it to each other) and one admin.token. */

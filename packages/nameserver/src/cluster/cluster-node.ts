@@ -26,7 +26,7 @@ export interface ClusterDeps {
   now: () => number;
   tail: LogTail;
   sink: ReplicaSink;
-  snapshotJson: () => { index: number; json: string };
+  snapshotJson: () => Promise<{ index: number; json: string }>;
   /** This server just became primary of `epoch`; resolves once it takes writes. */
   onPrimary: (epoch: number) => Promise<void>;
   /** This server stopped being primary. */

@@ -32,7 +32,7 @@ function rig(mode: ReplicationMode, quorum = 2) {
   const tail = new LogTail(1000, 0, 0);
   for (let i = 1; i <= 10; i++) tail.push(i, { ops: [], ep: 1 });
   const r = new Replicator({
-    mode, quorum, epoch: 1, tail, snapshotJson: () => ({ index: tail.lastIndex, json: '{}' }), ackTimeoutMs: 500,
+    mode, quorum, epoch: 1, tail, snapshotJson: () => Promise.resolve({ index: tail.lastIndex, json: '{}' }), ackTimeoutMs: 500,
     log: createLogger({ level: 'silent', format: 'json' }), now: () => now, onDropped: () => undefined,
   });
   const append = (i: number) => {
@@ -109,18 +109,23 @@ test('async: a write commits once it is on the primary\'s own disk', async () =>
   assert.equal(await settled(r.waitCommitted(11)), 'resolved');
 });
 
-test('a backup whose log went another way, or is older than the tail, gets a snapshot', () => {
-  const { r } = rig('sync');
+test('a backup whose log went another way, or is older than the tail, gets a snapshot, then the records after it', async () => {
+  const { r, append } = rig('sync');
   const diverged = fakeLink();
   r.follow(1, diverged.link, { lastIndex: 10, lastEpoch: 0 });
-  assert.equal(diverged.sent[0]?.t, 'snap');
+  // Appended while the snapshot is being serialised: sent after it, not before.
+  append(11);
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(diverged.sent.map((m) => m.t), ['snap', 'append']);
+  assert.deepEqual(diverged.sent[1]?.recs?.map((x) => x.i), [11]);
   const ahead = fakeLink();
   r.follow(2, ahead.link, { lastIndex: 12, lastEpoch: 1 });
+  await new Promise((res) => setImmediate(res));
   assert.equal(ahead.sent[0]?.t, 'snap');
   const behind = fakeLink();
   r.follow(1, behind.link, { lastIndex: 7, lastEpoch: 1 });
   assert.equal(behind.sent[0]?.t, 'append');
-  assert.deepEqual(behind.sent[0]?.recs?.map((x) => x.i), [8, 9, 10]);
+  assert.deepEqual(behind.sent[0]?.recs?.map((x) => x.i), [8, 9, 10, 11]);
 });
 
 test('stepping down fails every waiting write with NOT_PRIMARY', async () => {

@@ -25,6 +25,8 @@ interface FollowerState {
   joinIndex: number;
   /** Since when an ack has been outstanding. */
   waitingSince: number | undefined;
+  /** A snapshot for it is being serialised: live records wait, and go after the snapshot. */
+  snapshotting: boolean;
 }
 
 interface Waiter {
@@ -39,8 +41,8 @@ export interface ReplicatorDeps {
   quorum: number;
   epoch: number;
   tail: LogTail;
-  /** The whole state now, as JSON, with its index (what a backup too far behind gets). */
-  snapshotJson: () => { index: number; json: string };
+  /** The whole state as of the call, as JSON, with its index (what a backup too far behind gets). */
+  snapshotJson: () => Promise<{ index: number; json: string }>;
   /** A backup that has not acknowledged for this long is dropped from the star. */
   ackTimeoutMs: number;
   log: Logger;
@@ -77,7 +79,7 @@ export class Replicator {
     if (this.closed) return;
     this.followers.get(sid)?.link.close('the backup followed again on a new link');
     const tail = this.d.tail;
-    const f: FollowerState = { sid, link, matchIndex: 0, sentIndex: 0, inStar: false, joinIndex: tail.lastIndex, waitingSince: this.d.now() };
+    const f: FollowerState = { sid, link, matchIndex: 0, sentIndex: 0, inStar: false, joinIndex: tail.lastIndex, waitingSince: this.d.now(), snapshotting: false };
     this.followers.set(sid, f);
     const matches = pos.lastIndex <= tail.lastIndex && tail.epochAt(pos.lastIndex) === pos.lastEpoch;
     const backlog = matches ? tail.after(pos.lastIndex, Number.MAX_SAFE_INTEGER) : undefined;
@@ -88,15 +90,29 @@ export class Replicator {
       }
       f.sentIndex = tail.lastIndex;
       this.d.log.info('backup catching up from the log', { sid, from: pos.lastIndex, records: backlog.length });
+      if (f.matchIndex >= f.sentIndex) this.join(f);
     } else {
-      const { index, json } = this.d.snapshotJson();
-      for (let k = 0; k < json.length || k === 0; k += SNAPSHOT_CHUNK) {
-        link.send({ t: 'snap', epoch: this.d.epoch, index, data: json.slice(k, k + SNAPSHOT_CHUNK), last: k + SNAPSHOT_CHUNK >= json.length });
-      }
-      f.sentIndex = index;
-      this.d.log.info('backup catching up from a snapshot', { sid, backupAt: pos, snapshotIndex: index, bytes: json.length });
+      f.snapshotting = true;
+      this.d.snapshotJson().then(({ index, json }) => this.sendSnapshot(f, pos, index, json), (err: unknown) => {
+        this.d.log.error('could not serialise a snapshot for a backup', { sid, err });
+        f.link.close('no snapshot could be made');
+      });
     }
-    if (f.matchIndex >= f.sentIndex) this.join(f);
+  }
+
+  private sendSnapshot(f: FollowerState, pos: LogPosition, index: number, json: string): void {
+    if (this.closed || this.followers.get(f.sid) !== f) return;
+    for (let k = 0; k < json.length || k === 0; k += SNAPSHOT_CHUNK) {
+      f.link.send({ t: 'snap', epoch: this.d.epoch, index, data: json.slice(k, k + SNAPSHOT_CHUNK), last: k + SNAPSHOT_CHUNK >= json.length });
+    }
+    // Records appended while it was being serialised follow it.
+    const after = this.d.tail.after(index, Number.MAX_SAFE_INTEGER);
+    if (after === undefined) return f.link.close('the log moved on while a snapshot was made; follow again');
+    for (let k = 0; k < after.length; k += CATCH_UP_BATCH) f.link.send({ t: 'append', epoch: this.d.epoch, recs: after.slice(k, k + CATCH_UP_BATCH) });
+    f.sentIndex = this.d.tail.lastIndex;
+    f.snapshotting = false;
+    f.waitingSince = this.d.now();
+    this.d.log.info('backup catching up from a snapshot', { sid: f.sid, backupAt: pos, snapshotIndex: index, bytes: json.length, after: after.length });
   }
 
   /** A record was appended locally (not yet durable): stream it to the backups. */
@@ -117,7 +133,7 @@ export class Replicator {
     const last = (recs.at(-1) as WireRecord).i;
     const frame = { t: 'append', epoch: this.d.epoch, recs };
     for (const f of this.followers.values()) {
-      if (f.sentIndex >= last) continue;
+      if (f.snapshotting || f.sentIndex >= last) continue;
       const send = f.sentIndex >= (recs[0] as WireRecord).i - 1 ? recs : recs.filter((r) => r.i > f.sentIndex);
       f.link.send(send === recs ? frame : { ...frame, recs: send });
       if (f.matchIndex >= f.sentIndex) f.waitingSince = this.d.now();
@@ -174,7 +190,8 @@ export class Replicator {
   tick(): void {
     const now = this.d.now();
     for (const f of this.followers.values()) {
-      if (f.waitingSince !== undefined && f.matchIndex < f.sentIndex && now - f.waitingSince > this.d.ackTimeoutMs) {
+      // Only a backup in the star holds writes up; one still catching up (a large snapshot takes a while to install) may take its time.
+      if (f.inStar && f.waitingSince !== undefined && f.matchIndex < f.sentIndex && now - f.waitingSince > this.d.ackTimeoutMs) {
         this.drop(f, `no acknowledgement for ${now - f.waitingSince} ms (limit ${this.d.ackTimeoutMs} ms)`);
         continue;
       }

@@ -36,6 +36,11 @@ export async function listSnapshots(dir: string): Promise<SnapshotFile[]> {
 export function encodeSnapshot(index: number, state: unknown): Buffer {
   const json: string | undefined = JSON.stringify(state);
   if (json === undefined) throw new TypeError(`snapshot state must be a JSON value, got ${typeof state}`);
+  return encodeSnapshotText(index, json);
+}
+
+/** The file contents for state already serialised as JSON text. */
+export function encodeSnapshotText(index: number, json: string): Buffer {
   const body = Buffer.from(json, 'utf8');
   const header = JSON.stringify({ format: 1, index, crc32c: crc32c(body), bytes: body.length });
   return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), body]);

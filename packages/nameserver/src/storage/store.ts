@@ -7,7 +7,7 @@ import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import { listSegments, WAL_DIR_NAME } from './segment.js';
-import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import { encodeSnapshot, encodeSnapshotText, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
 
@@ -131,12 +131,25 @@ export class Store {
    * than one already written is skipped.
    */
   async snapshot(index: number, state: unknown): Promise<void> {
+    this.checkSnapshot(index);
+    return this.queueSnapshot(index, encodeSnapshot(index, state));
+  }
+
+  /** Like snapshot(), for state already serialised as JSON text (see registry/snapshot-json.ts). */
+  async snapshotText(index: number, json: string): Promise<void> {
+    this.checkSnapshot(index);
+    return this.queueSnapshot(index, encodeSnapshotText(index, json));
+  }
+
+  private checkSnapshot(index: number): void {
     if (this.closing !== undefined) throw new StorageError('CLOSED', 'the store is closed');
     if (this.wal.failed) throw new StorageError('FAILED', 'the WAL failed earlier; no snapshot can be trusted');
     if (!Number.isSafeInteger(index) || index < 0 || index > this.wal.lastIndex) {
       throw new RangeError(`snapshot index must be an integer from 0 to the last appended index ${this.wal.lastIndex}, got ${index}`);
     }
-    const contents = encodeSnapshot(index, state);
+  }
+
+  private queueSnapshot(index: number, contents: Buffer): Promise<void> {
     const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents));
     this.snapshotChain = run.catch(() => {});
     return run;
