@@ -1,0 +1,128 @@
+// The rounds of the failover scenarios, whatever takes the leader down (`kill -9` in `failover`,
+// its host's link cut in `failover-cut`): a few writers write as fast as they can; the leader is
+// taken down; the figure is the time until the first write that a survivor acknowledged; then
+// every acknowledged name is looked for on the new leader, and the old one is brought back.
+import { performance } from 'node:perf_hooks';
+import { fmtMs, status, type Row } from './report.js';
+
+/** Concurrent writers, each one write at a time. */
+export const WRITERS = 4;
+/** Both writers give an attempt this long before trying again elsewhere, and pause this long after a failure. */
+export const ATTEMPT_TIMEOUT_MS = 250;
+export const RETRY_DELAY_MS = 5;
+/** Rounds per system (the issue asks for at least 5). */
+export const ROUNDS = 5;
+/** Writing before the leader is taken down, and after the first write that survived it. */
+const BEFORE_DOWN_MS = 500;
+const AFTER_FIRST_MS = 300;
+
+/** One system as a round sees it. */
+export interface Side {
+  /** Writer `k` writes `name` (retrying until acknowledged or definitely refused); `sentAt` is when the answered attempt went out. */
+  write(k: number, name: string): Promise<{ ok: boolean; doubled: boolean; url: string | undefined; sentAt: number; answeredAt: number }>;
+  /** Finds the leader, calls `downing()` just before taking it down, and resolves with its index once it is down. */
+  takeDownLeader(downing: () => void): Promise<number>;
+  /** The names under `prefix` the (new) leader holds, and which member that is; `down` is the member still down. */
+  present(prefix: string, down: number): Promise<{ names: Set<string>; leader: number }>;
+  /** Brings member `i` back and waits until it has rejoined. */
+  recover(i: number): Promise<void>;
+  close(): void;
+}
+
+export interface RoundResult {
+  downed: number;
+  leader: number;
+  failoverMs: number;
+  acked: number;
+  lost: number;
+  doubled: number;
+  failed: number;
+  /** Acknowledged writes per second before the leader went down. */
+  writesPerSec: number;
+}
+
+async function round(side: Side, prefix: string): Promise<RoundResult> {
+  let stopping = false;
+  let downAt = Number.POSITIVE_INFINITY;
+  let goneAt = Number.POSITIVE_INFINITY;
+  let firstAfter: number | undefined;
+  let survived: () => void = () => undefined;
+  const firstSurvivor = new Promise<void>((resolve) => {
+    survived = resolve;
+  });
+  const acked: string[] = [];
+  let doubled = 0;
+  let failed = 0;
+  const loop = async (k: number): Promise<void> => {
+    for (let seq = 0; !stopping; seq++) {
+      const name = `${prefix}/w${k}/n${seq}`;
+      const o = await side.write(k, name);
+      if (o.ok) {
+        acked.push(name);
+        // Sent once the old leader was gone, and acknowledged: the cluster took over. (An answer that
+        // merely arrives after the signal may be for a write the old leader committed: etcd's
+        // followers answer puts they forwarded, so "answered after the kill" would flatter it.)
+        if (o.sentAt >= goneAt && (firstAfter === undefined || o.answeredAt < firstAfter)) {
+          firstAfter = o.answeredAt;
+          survived();
+        }
+      } else if (o.doubled) doubled++;
+      else failed++;
+    }
+  };
+  const loops = Array.from({ length: WRITERS }, (_, k) => loop(k));
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, BEFORE_DOWN_MS));
+  const before = acked.length;
+  const writesPerSec = (before / (performance.now() - t0)) * 1000;
+  const victim = await side.takeDownLeader(() => {
+    downAt = performance.now();
+  });
+  goneAt = performance.now();
+  const timeout = new Promise<void>((r) => setTimeout(r, 30_000).unref());
+  await Promise.race([firstSurvivor, timeout]);
+  await new Promise((r) => setTimeout(r, AFTER_FIRST_MS));
+  stopping = true;
+  await Promise.all(loops);
+  const { names, leader } = await side.present(prefix, victim);
+  const lost = acked.filter((n) => !names.has(n)).length;
+  await side.recover(victim);
+  return {
+    downed: victim, leader, failoverMs: firstAfter === undefined ? Number.NaN : firstAfter - downAt, acked: acked.length, lost, doubled, failed, writesPerSec,
+  };
+}
+
+/** `ROUNDS` rounds with a status line each; `scenario` and `how` (e.g. "kill -9") name them in those lines. */
+export async function rounds(side: Side, scenario: string, system: string, how: string): Promise<RoundResult[]> {
+  const out: RoundResult[] = [];
+  const run = Math.random().toString(36).slice(2, 8);
+  for (let r = 0; r < ROUNDS; r++) {
+    const res = await round(side, `/bench/${scenario}/${run}/r${r}`);
+    status(`${scenario} ${system} round ${r + 1}/${ROUNDS}: ${how} ${res.downed}, new leader ${res.leader}, first write ${fmtMs(res.failoverMs)} ms after it; ${res.acked} acknowledged ` +
+      `(${Math.round(res.writesPerSec)}/s before), ${res.lost} lost, ${res.doubled} applied twice, ${res.failed} given up`);
+    out.push(res);
+  }
+  return out;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The table row of a system's rounds: median writes/s before, median failover time, the rest in the note. */
+export function failoverRow(key: string, label: string, system: Row['system'], shape: string, res: readonly RoundResult[], extra: string): Row {
+  const times = res.map((r) => r.failoverMs);
+  const lost = res.reduce((n, r) => n + r.lost, 0);
+  const doubled = res.reduce((n, r) => n + r.doubled, 0);
+  const failed = res.reduce((n, r) => n + r.failed, 0);
+  const acked = res.reduce((n, r) => n + r.acked, 0);
+  return {
+    key, label, system, shape,
+    opsPerSec: median(res.map((r) => r.writesPerSec)), p50Ms: median(times), errors: lost + doubled + failed,
+    verified: lost === 0 && doubled === 0 && times.every(Number.isFinite),
+    note: `max ${fmtMs(Math.max(...times))} ms over ${res.length} rounds (${times.map((t) => fmtMs(t)).join(', ')}); ` +
+      `${acked} acknowledged, ${lost} lost, ${doubled} applied twice, ${failed} given up${extra}`,
+  };
+}
