@@ -57,6 +57,8 @@ export interface ServerConfig {
   readFromBackups: boolean;
   /** How a failed member's host agent starts it again after a takeover. */
   restartMember?: MemberRestartSpec;
+  /** Host → the launch agent identities (hex Ed25519 keys) accepted on it; other agents there are refused. */
+  agentKeys?: Record<string, string[]>;
 }
 
 /** The cluster this configuration describes; a stand-alone server is a cluster of one. */
@@ -147,6 +149,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       else if (key === 'replication') cfg.replication = settingOneOf(v, ['sync', 'async'] as const, at);
       else if (key === 'twoNodeFailover' || key === 'readFromBackups') cfg[key] = settingBool(v, at);
       else if (key === 'restartMember') cfg.restartMember = restartSpec(v, at);
+      else if (key === 'agentKeys') cfg.agentKeys = agentKeys(v, at);
       else if (key === 'dataDir') cfg.dataDir = resolve(settingNonEmpty(v, at));
       else if (key === 'modulesDir') cfg.modulesDir = resolve(settingNonEmpty(v, at));
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = settingInt(v, NUMERIC[key] as [number, number], at);
@@ -210,6 +213,25 @@ function restartSpec(v: unknown, at: string): MemberRestartSpec {
   if (r.env !== undefined) out.env = r.env;
   if (r.cwd !== undefined) out.cwd = r.cwd;
   if (r.user !== undefined) out.user = r.user;
+  return out;
+}
+
+/** {"host": ["hex", ...]} from a config file, or ["HOST=HEX", ...] from flags. */
+function agentKeys(v: unknown, at: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (host: string, key: unknown): void => {
+    if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key)) throw new ConfigError(`${at}: the agent key for ${host} must be 64 lowercase hex digits (the identity dpns-launchd prints), got ${JSON.stringify(key)}`);
+    (out[host] ??= []).push(key);
+  };
+  if (Array.isArray(v) || typeof v === 'string') {
+    for (const item of Array.isArray(v) ? v : [v]) {
+      const m = /^([^=]+)=(.*)$/.exec(String(item));
+      if (m === null) throw new ConfigError(`${at}: expected HOST=HEX, got ${JSON.stringify(item)}`);
+      add(m[1] as string, m[2]);
+    }
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [host, keys] of Object.entries(v)) for (const k of Array.isArray(keys) ? keys : [keys]) add(host, k);
+  } else throw new ConfigError(`${at}: expected {"host": ["hex", ...]}`);
   return out;
 }
 

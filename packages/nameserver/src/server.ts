@@ -68,6 +68,8 @@ export interface NameServerOptions {
   cluster?: ClusterConfig;
   /** How the agent on a failed member's host starts it again after a takeover; no restart when absent. */
   restartMember?: MemberRestartSpec;
+  /** Host → the launch agent identities accepted on it. */
+  agentKeys?: Record<string, string[]>;
   logger: Logger;
 }
 
@@ -176,6 +178,7 @@ export class NameServer {
     const restartSpec = this.opts.restartMember;
     const restarts = restartSpec === undefined ? undefined : new MemberRestarter({
       members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key,
+      ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }),
       epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: monotonicMs, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
     });
     this.memberRestarter = restarts;
@@ -196,7 +199,7 @@ export class NameServer {
 
     const launcher = new Launcher({
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
-      servers: [], epoch: () => cluster.epoch, now: Date.now, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
+      servers: [], epoch: () => cluster.epoch, now: Date.now, ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }), unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);

@@ -21,6 +21,8 @@ export interface MemberRestartOptions {
   spec: MemberRestartSpec;
   agentPort: number;
   agentTimeoutMs: number;
+  /** Host → the agent identities accepted there. */
+  agentKeys?: Readonly<Record<string, readonly string[]>>;
   key: A.SigningKey;
   epoch: () => number;
   /** When the member was last heard from (ms since the epoch; 0 for never). */
@@ -65,7 +67,8 @@ export class MemberRestarter {
     const service = `/dpns/nameserver/${sid}`;
     const args = spec.args.map((a) => a.replaceAll('{self}', member).replaceAll('{sid}', String(sid)));
     try {
-      const reply = await callAgent({ host, port: this.o.agentPort }, 'launch', {
+      const pinned = this.o.agentKeys?.[host];
+      const reply = await callAgent({ host, port: this.o.agentPort, ...(pinned === undefined ? {} : { pinned }) }, 'launch', {
         key: this.o.key, epoch, timeoutMs: this.o.agentTimeoutMs,
         build: (hello) => {
           // The agent hands every child a ticket line; a name server has no use for it.

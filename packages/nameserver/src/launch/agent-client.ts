@@ -5,6 +5,8 @@ import { DpnsError, agent as A, formatHostPort } from '@dpns/protocol';
 export interface AgentTarget {
   host: string;
   port: number;
+  /** The agent identities (hex) configured for this host (agentKeys); any trusted agent when absent. */
+  pinned?: readonly string[];
 }
 
 /** Why an agent operation did not produce a reply: the `cause` of a LAUNCH_FAILED. */
@@ -50,7 +52,8 @@ export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, o
       try {
         if (stage === 'hello') {
           const hello = A.parseAgentHello(text);
-          if (opts.pinned !== undefined && opts.pinned.length > 0 && !opts.pinned.includes(hello.identity)) {
+          const pinned = target.pinned ?? opts.pinned;
+          if (pinned !== undefined && pinned.length > 0 && !pinned.includes(hello.identity)) {
             throw new DpnsError('BAD_RESPONSE', `the agent at ${where} has identity ${hello.identity}, which is not the one configured for that host`);
           }
           stage = 'reply';

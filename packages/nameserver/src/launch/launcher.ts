@@ -19,6 +19,8 @@ export interface LauncherOptions {
   /** Timeout of one agent operation. */
   agentTimeoutMs: number;
   epoch(): number;
+  /** Host → the agent identities accepted there; a host not listed accepts whichever agent answers there. */
+  agentKeys?: Readonly<Record<string, readonly string[]>>;
   now(): number;
   /** Forgets the connection binding of a service that was killed. */
   unbind(name: string): void;
@@ -276,6 +278,7 @@ export class Launcher {
   }
 
   private target(host: string): AgentTarget {
-    return { host, port: this.o.agentPort };
+    const pinned = this.o.agentKeys?.[host];
+    return pinned === undefined ? { host, port: this.o.agentPort } : { host, port: this.o.agentPort, pinned };
   }
 }
