@@ -126,5 +126,12 @@ export function verdicts(ctx: BenchContext): Verdict[] {
     met: cut?.p50Ms === undefined ? undefined : cut.p50Ms < 1000 && cut.verified === true,
     measured: cut?.p50Ms === undefined ? 'not run (or skipped: needs root and ip)' : `median ${fmtMs(cut.p50Ms)} ms; ${cut.note ?? ''}`,
   });
+  // Each server held to the same CPU quota (a host of its own); the uncapped figure is in the row's note.
+  const rb = both(ctx.get('read.backups.capped')?.opsPerSec, ctx.get('read.single.capped')?.opsPerSec);
+  v.push({
+    target: 'read throughput with --read-from-backups on three servers ≥ 2× one server (same CPU per server)',
+    met: rb && rb[0] >= 2 * rb[1],
+    measured: rb ? `${(rb[0] / rb[1]).toFixed(2)}× (${Math.round(rb[0]).toLocaleString('en-US')} vs ${Math.round(rb[1]).toLocaleString('en-US')} reads/s)` : 'not run (or no cgroup to cap CPU)',
+  });
   return v;
 }
