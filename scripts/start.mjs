@@ -85,5 +85,6 @@ Ready. In another terminal, at the repository root:
   npx -y pnpm@10 exec dpns find /demo/echo     # starts the example and prints NAME HOST PORT
   npx -y pnpm@10 exec dpns state               # every service and its state
   npx -y pnpm@10 exec dpns kill /demo/echo     # stops it again
+The monitor page: http://${nsListen}/ (admin actions ask for the token in the file above).
 Ctrl-C here stops the name server and the agent.
 `);
