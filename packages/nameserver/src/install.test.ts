@@ -37,6 +37,13 @@ test('the written unit passes systemd-analyze verify', async (t) => {
   }
 });
 
+test('a cluster member\'s unit carries --cluster and --self, checked before anything is written', async () => {
+  let out = '';
+  await install({ unitDir: '/nonexistent', listen: '0.0.0.0:7700', cluster: { members: 'a:7700,b:7700,c:7700', self: 'b:7700' }, dryRun: true, out: (t) => (out += t) });
+  assert.match(out, /^ExecStart=.* --cluster a:7700,b:7700,c:7700 --self b:7700 /m);
+  await assert.rejects(install({ unitDir: '/nonexistent', listen: '0.0.0.0:7700', cluster: { members: 'a:7700,b:7700', self: 'c:7700' }, dryRun: true, out: () => undefined }), /not in the cluster list/);
+});
+
 test('install refuses a relative --exec and a bad --listen', async () => {
   await assert.rejects(install({ unitDir: '/nonexistent', listen: '0.0.0.0:7700', exec: 'node', dryRun: true, out: () => undefined }), /absolute path/);
   await assert.rejects(install({ unitDir: '/nonexistent', listen: 'nope', dryRun: true, out: () => undefined }), /HOST:PORT/);

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, quoteExecArg } from '@dpns/protocol';
-import { parseHostPort } from './config.js';
+import { loadConfig, parseHostPort } from './config.js';
 
 export const UNIT_NAME = 'dpns-nameserver.service';
 const DATA_DIR = '/var/lib/dpns';
@@ -14,6 +14,8 @@ export interface InstallOptions {
   listen: string;
   /** The ExecStart binary; the running node and this package's bin shim when absent. */
   exec?: string;
+  /** Backup mode: every member (HOST:PORT,...) and this host's entry. */
+  cluster?: { members: string; self: string };
   dryRun: boolean;
   out: (text: string) => void;
 }
@@ -23,8 +25,9 @@ function shimPath(): string {
   return fileURLToPath(new URL('../bin/dpns-nameserver.js', import.meta.url));
 }
 
-export function renderUnit(exec: readonly string[], listen: string): string {
-  const execStart = [...exec, '--listen', listen, '--data-dir', DATA_DIR, '--log-format', 'json'].map(quoteExecArg).join(' ');
+export function renderUnit(exec: readonly string[], listen: string, cluster?: InstallOptions['cluster']): string {
+  const clusterArgs = cluster === undefined ? [] : ['--cluster', cluster.members, '--self', cluster.self];
+  const execStart = [...exec, '--listen', listen, '--data-dir', DATA_DIR, ...clusterArgs, '--log-format', 'json'].map(quoteExecArg).join(' ');
   return [
     '# dpns-nameserver: the dpns name server, written by `dpns-nameserver install`.',
     '# Change settings with a drop-in (systemctl edit dpns-nameserver) so that a re-install keeps them.',
@@ -81,8 +84,10 @@ export function renderUnit(exec: readonly string[], listen: string): string {
 export async function install(opts: InstallOptions): Promise<void> {
   if (opts.exec !== undefined && !isAbsolute(opts.exec)) throw new ConfigError(`--exec: systemd needs an absolute path, got ${JSON.stringify(opts.exec)}`);
   parseHostPort(opts.listen, '--listen');
+  // The same checks the server makes at start, so a unit that cannot start is never written.
+  if (opts.cluster !== undefined) loadConfig({ listen: opts.listen, cluster: opts.cluster.members, self: opts.cluster.self }, {});
   const unitPath = join(resolve(opts.unitDir), UNIT_NAME);
-  const unit = renderUnit(opts.exec === undefined ? [process.execPath, shimPath()] : [opts.exec], opts.listen);
+  const unit = renderUnit(opts.exec === undefined ? [process.execPath, shimPath()] : [opts.exec], opts.listen, opts.cluster);
   if (opts.dryRun) {
     opts.out(`dry run: nothing is written.\n\nwould write ${unitPath}:\n${unit}`);
     return;

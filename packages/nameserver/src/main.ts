@@ -171,12 +171,20 @@ async function installCommand(argv: string[]): Promise<number> {
     .option('unit-dir', { type: 'string', default: '/etc/systemd/system', describe: 'where the unit is written' })
     .option('listen', { type: 'string', default: '0.0.0.0:7700', describe: 'HOST:PORT the installed server listens on' })
     .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this node and this package's bin/dpns-nameserver.js" })
+    .option('cluster', { type: 'string', describe: 'backup mode: every member as HOST:PORT,... (with --self)' })
+    .option('self', { type: 'string', describe: "this host's entry in --cluster" })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the unit, write nothing' })
-    .example('$0 --dry-run', 'see the unit first'));
+    .example('$0 --dry-run', 'see the unit first')
+    .example('$0 --cluster a:7700,b:7700,c:7700 --self b:7700', 'a member of a three-server cluster'));
   if (typeof parsed === 'number') return parsed;
   const args = parsed;
   try {
-    const opts = { unitDir: args['unit-dir'], listen: args.listen, dryRun: args['dry-run'], out: (t: string) => void process.stdout.write(t) };
+    if ((args.cluster === undefined) !== (args.self === undefined)) {
+      process.stderr.write('dpns-nameserver install: --cluster and --self go together\n');
+      return 2;
+    }
+    const cluster = args.cluster === undefined || args.self === undefined ? {} : { cluster: { members: args.cluster, self: args.self } };
+    const opts = { unitDir: args['unit-dir'], listen: args.listen, dryRun: args['dry-run'], ...cluster, out: (t: string) => void process.stdout.write(t) };
     await install(args.exec === undefined ? opts : { ...opts, exec: args.exec });
     return 0;
   } catch (e) {
