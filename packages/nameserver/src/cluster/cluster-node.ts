@@ -14,7 +14,7 @@ import { failureWindowMs, quorumOf, type ClusterConfig } from './cluster-config.
 import { ElectionState } from './election-state.js';
 import { Follower, type ReplicaSink } from './follower.js';
 import type { LogTail } from './log-tail.js';
-import { PeerLink, type ClusterKey } from './peer-link.js';
+import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 import { isPeerMessage, type Beat, type LogPosition, type PeerMessage, type VoteAnswer, type VoteRequest } from './peer-messages.js';
 import { Replicator } from './replicator.js';
 import { voteRefusal } from './vote-rules.js';
@@ -77,10 +77,12 @@ export class ClusterNode {
   private stopped = false;
   readonly quorum: number;
   readonly windowMs: number;
+  private readonly listId: string;
 
   constructor(readonly cfg: ClusterConfig, private readonly d: ClusterDeps) {
     this.quorum = quorumOf(cfg);
     this.windowMs = failureWindowMs(cfg);
+    this.listId = memberListId(cfg.members);
     cfg.members.forEach((m, sid) => {
       if (sid !== cfg.self) this.peers.push({ sid, url: `ws://${m}`, out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined });
     });
@@ -222,7 +224,7 @@ export class ClusterNode {
   // ---- links ----
 
   acceptPeer(ws: WebSocket, req: IncomingMessage): void {
-    PeerLink.accept(ws, req, this.d.key, this.cfg.self, this.cfg.members.length, this.windowMs + 1000).then((link) => {
+    PeerLink.accept(ws, req, this.d.key, this.listId, this.cfg.self, this.cfg.members.length, this.windowMs + 1000).then((link) => {
       const p = this.peers.find((x) => x.sid === link.peerSid) as Peer;
       if (this.stopped) return link.close('name server shutting down');
       p.inbound?.close('replaced by a new link from the same member');
@@ -239,7 +241,7 @@ export class ClusterNode {
   private dial(p: Peer): void {
     if (p.dialing || p.out !== undefined || this.stopped) return;
     p.dialing = true;
-    PeerLink.dial(p.url, this.d.key, this.cfg.self, p.sid, this.windowMs + 1000).then((link) => {
+    PeerLink.dial(p.url, this.d.key, this.listId, this.cfg.self, p.sid, this.windowMs + 1000).then((link) => {
       p.dialing = false;
       if (this.stopped) return link.close('name server shutting down');
       p.out = link;
@@ -254,7 +256,10 @@ export class ClusterNode {
       if (this.role === 'backup' && this.primarySid === p.sid && this.follower === undefined) this.startFollowing(p);
     }, (err: unknown) => {
       p.dialing = false;
-      this.d.log.debug('cannot reach a cluster member', { sid: p.sid, why: (err as Error).message });
+      const why = (err as Error).message;
+      // A member that answers but does not match (another list, another key) is a configuration error worth seeing.
+      if (/--cluster list|cluster key|not a dpns cluster member/.test(why)) this.d.log.warn('a cluster member refused us, or we it', { sid: p.sid, why });
+      else this.d.log.debug('cannot reach a cluster member', { sid: p.sid, why });
     });
   }
 

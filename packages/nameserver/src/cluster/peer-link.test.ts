@@ -4,14 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { deriveClusterKey, PeerLink, type ClusterKey } from './peer-link.js';
+import { deriveClusterKey, memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 
 /** An acceptor for member 0 of a 3-member cluster holding `key`; links it accepts are handed to `onLink`. */
 async function acceptor(key: ClusterKey, onLink: (l: PeerLink) => void, onRefused: (why: string) => void = () => undefined): Promise<{ url: string; http: Server; close: () => Promise<void> }> {
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
   wss.on('connection', (ws, req) => {
-    PeerLink.accept(ws, req, key, 0, 3, 2000).then(onLink, (e: unknown) => onRefused((e as Error).message));
+    PeerLink.accept(ws, req, key, LIST, 0, 3, 2000).then(onLink, (e: unknown) => onRefused((e as Error).message));
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const { port } = http.address() as AddressInfo;
@@ -26,6 +26,7 @@ async function acceptor(key: ClusterKey, onLink: (l: PeerLink) => void, onRefuse
 }
 
 const key = (): ClusterKey => deriveClusterKey(randomBytes(32));
+const LIST = memberListId(['a:1', 'b:1', 'c:1']);
 
 test('members holding the same key link up, and sealed messages flow both ways in order', async () => {
   const k = key();
@@ -39,7 +40,7 @@ test('members holding the same key link up, and sealed messages flow both ways i
     };
   });
   try {
-    const link = await PeerLink.dial(a.url, k, 1, 0, 2000);
+    const link = await PeerLink.dial(a.url, k, LIST, 1, 0, 2000);
     const echoes: unknown[] = [];
     link.onMessage = (m) => echoes.push(m);
     for (let i = 0; i < 50; i++) link.send({ n: i });
@@ -57,7 +58,7 @@ test('a dialer without the cluster key is refused, and one that dials a stranger
   const refused: string[] = [];
   const a = await acceptor(key(), () => assert.fail('a link was accepted without the key'), (why) => refused.push(why));
   try {
-    await assert.rejects(PeerLink.dial(a.url, key(), 1, 0, 2000), /could not prove it holds the cluster key/);
+    await assert.rejects(PeerLink.dial(a.url, key(), LIST, 1, 0, 2000), /could not prove it holds the cluster key/);
   } finally {
     await a.close();
   }
@@ -68,8 +69,8 @@ test('a dialer claiming a SID outside the cluster, or our own, is refused', asyn
   const refused: string[] = [];
   const a = await acceptor(k, () => assert.fail('accepted'), (why) => refused.push(why));
   try {
-    await assert.rejects(PeerLink.dial(a.url, k, 0, 0, 1000));
-    await assert.rejects(PeerLink.dial(a.url, k, 7, 0, 1000));
+    await assert.rejects(PeerLink.dial(a.url, k, LIST, 0, 0, 1000));
+    await assert.rejects(PeerLink.dial(a.url, k, LIST, 7, 0, 1000));
     while (refused.length < 2) await new Promise((r) => setTimeout(r, 5));
     assert.match(refused.join('\n'), /not another member/);
   } finally {
@@ -81,7 +82,20 @@ test('the dialer checks who answers: a member at the wrong place in the list is 
   const k = key();
   const a = await acceptor(k, () => undefined);
   try {
-    await assert.rejects(PeerLink.dial(a.url, k, 1, 2, 2000), /says it is SID 0/);
+    await assert.rejects(PeerLink.dial(a.url, k, LIST, 1, 2, 2000), /another --cluster list \(it says it is SID 0/);
+  } finally {
+    await a.close();
+  }
+});
+
+test('members given different --cluster lists refuse each other and say why', async () => {
+  const k = key();
+  const refused: string[] = [];
+  const a = await acceptor(k, () => assert.fail('accepted'), (why) => refused.push(why));
+  try {
+    await assert.rejects(PeerLink.dial(a.url, k, memberListId(['a:1', 'c:1', 'b:1']), 1, 0, 2000), /another --cluster list/);
+    while (refused.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.match(refused[0] ?? '', /another --cluster list/);
   } finally {
     await a.close();
   }
@@ -100,7 +114,7 @@ test('a forged, replayed or tampered frame cuts the link before anything is deli
       };
     });
     try {
-      const link = await PeerLink.dial(a.url, k, 1, 0, 2000);
+      const link = await PeerLink.dial(a.url, k, LIST, 1, 0, 2000);
       // What an attacker on the wire sees: the sealed bytes the dialer sends.
       const send = link.ws.send.bind(link.ws) as (data: Buffer) => void;
       (link.ws as unknown as { send: (data: Buffer) => void }).send = (data: Buffer) => {

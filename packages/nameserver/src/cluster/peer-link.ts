@@ -3,7 +3,7 @@
 // frame is sealed with ChaCha20-Poly1305 under per-direction session keys and numbered, so a
 // peer without the key can neither read the log (it carries launch tickets), nor inject, replay
 // or reorder a frame.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 
@@ -17,6 +17,11 @@ export type PeerMessageHandler = (msg: unknown) => void;
 
 /** The derived secret every member holds; from the shared nameserver.key. */
 export type ClusterKey = Buffer;
+
+/** Names one --cluster list (a short hash): members given different lists refuse each other, saying so. */
+export function memberListId(members: readonly string[]): string {
+  return createHash('sha256').update(members.join(',')).digest('hex').slice(0, 16);
+}
 
 export function deriveClusterKey(seed: Uint8Array): ClusterKey {
   return createHmac('sha256', Buffer.from(seed.subarray(0, 32))).update('dpns cluster key v1').digest();
@@ -127,9 +132,9 @@ export class PeerLink {
    * Dials `url` as member `selfSid`, expecting member `peerSid` to answer. Rejects when the other
    * end cannot prove it holds the cluster key, or within `timeoutMs`.
    */
-  static dial(url: string, key: ClusterKey, selfSid: number, peerSid: number, timeoutMs: number): Promise<PeerLink> {
+  static dial(url: string, key: ClusterKey, list: string, selfSid: number, peerSid: number, timeoutMs: number): Promise<PeerLink> {
     const n1 = randomBytes(32).toString('hex');
-    const ws = new WebSocket(`${url}${PEER_PATH}?sid=${selfSid}&nonce=${n1}`, {
+    const ws = new WebSocket(`${url}${PEER_PATH}?sid=${selfSid}&nonce=${n1}&list=${list}`, {
       maxPayload: PEER_MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: timeoutMs,
     });
     return new Promise((resolve, reject) => {
@@ -144,7 +149,7 @@ export class PeerLink {
       ws.once('error', (err) => fail(`cannot reach ${url}: ${err.message}`));
       ws.once('close', () => fail(`${url} closed the connection during the peer handshake`));
       ws.once('message', (data: RawData, isBinary) => {
-        let hello: { t?: unknown; sid?: unknown; nonce?: unknown; proof?: unknown };
+        let hello: { t?: unknown; sid?: unknown; nonce?: unknown; proof?: unknown; list?: unknown };
         try {
           hello = isBinary ? {} : (JSON.parse(String(data)) as typeof hello);
         } catch {
@@ -152,14 +157,16 @@ export class PeerLink {
         }
         const n2 = hello.nonce;
         if (hello.t !== 'peer-hello' || typeof n2 !== 'string' || !/^[0-9a-f]{64}$/.test(n2)) return fail(`${url} is not a dpns cluster member (bad peer hello)`);
-        if (hello.sid !== peerSid) return fail(`${url} says it is SID ${String(hello.sid)}, the cluster list says ${peerSid}: the members' --cluster lists differ`);
-        if (!sameMac(mac(key, 'acceptor', n1, n2, peerSid, selfSid), hello.proof)) {
+        if (hello.list !== list || hello.sid !== peerSid) {
+          return fail(`${url} was given another --cluster list (it says it is SID ${String(hello.sid)}; ours says ${peerSid}): every member needs the same list, in the same order`);
+        }
+        if (!sameMac(mac(key, 'acceptor', n1, n2, peerSid, selfSid, list), hello.proof)) {
           return fail(`${url} could not prove it holds the cluster key: its nameserver.key differs from ours`);
         }
         clearTimeout(timer);
         ws.removeAllListeners('error');
         ws.removeAllListeners('close');
-        ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid).toString('hex') }));
+        ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid, list).toString('hex') }));
         resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2)));
       });
     });
@@ -169,10 +176,11 @@ export class PeerLink {
    * Answers a dial on PEER_PATH. Resolves with the link once the dialer has proved the key;
    * rejects (and closes the socket) otherwise.
    */
-  static accept(ws: WebSocket, req: IncomingMessage, key: ClusterKey, selfSid: number, members: number, timeoutMs: number): Promise<PeerLink> {
+  static accept(ws: WebSocket, req: IncomingMessage, key: ClusterKey, list: string, selfSid: number, members: number, timeoutMs: number): Promise<PeerLink> {
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     const dialerSid = Number(q.get('sid'));
     const n1 = q.get('nonce') ?? '';
+    const theirList = q.get('list');
     return new Promise((resolve, reject) => {
       const fail = (why: string): void => {
         clearTimeout(timer);
@@ -185,7 +193,9 @@ export class PeerLink {
       if (!Number.isInteger(dialerSid) || dialerSid < 0 || dialerSid >= members || dialerSid === selfSid) return fail(`peer SID ${q.get('sid')} is not another member of this cluster`);
       if (!/^[0-9a-f]{64}$/.test(n1)) return fail('peer nonce must be 64 hex digits');
       const n2 = randomBytes(32).toString('hex');
-      ws.send(JSON.stringify({ t: 'peer-hello', sid: selfSid, nonce: n2, proof: mac(key, 'acceptor', n1, n2, selfSid, dialerSid).toString('hex') }));
+      // Our list goes out either way, so the dialer can say what is wrong; a member with another list gets no link.
+      ws.send(JSON.stringify({ t: 'peer-hello', sid: selfSid, list, nonce: n2, proof: mac(key, 'acceptor', n1, n2, selfSid, dialerSid, list).toString('hex') }));
+      if (theirList !== list) return fail(`member ${dialerSid} was given another --cluster list; every member needs the same list, in the same order`);
       ws.once('close', () => fail('closed during the peer handshake'));
       ws.once('message', (data: RawData, isBinary) => {
         let auth: { t?: unknown; proof?: unknown };
@@ -194,7 +204,7 @@ export class PeerLink {
         } catch {
           auth = {};
         }
-        if (auth.t !== 'peer-auth' || !sameMac(mac(key, 'dialer', n1, n2, dialerSid, selfSid), auth.proof)) {
+        if (auth.t !== 'peer-auth' || !sameMac(mac(key, 'dialer', n1, n2, dialerSid, selfSid, list), auth.proof)) {
           return fail('the dialer could not prove it holds the cluster key');
         }
         clearTimeout(timer);
