@@ -41,10 +41,11 @@ async function list(c: TestCluster, sid: number): Promise<string[]> {
 test('kill -9 of the primary under write load, five times: no acknowledged write lost, none applied twice, the dead server rejoins', { timeout: 120_000 }, async () => {
   const c = await startCluster({ n: 3, readFromBackups: true });
   const clients: DpnsClient[] = [];
+  // Stopped in `finally` too: a failed assertion must not leave writers looping on closed clients.
+  const stop = { now: false };
   try {
     let primary = await c.primary();
     const tally: Tally = { acked: new Set(), errors: new Map() };
-    const stop = { now: false };
     for (let w = 0; w < WRITERS; w++) {
       const client = new DpnsClient({ servers: c.servers, token: c.adminToken, requestTimeoutMs: 20_000, reconnect: { minDelayMs: 10, maxDelayMs: 200 } });
       await client.connect();
@@ -101,8 +102,12 @@ test('kill -9 of the primary under write load, five times: no acknowledged write
     assert.match(metrics, /^dpns_cluster_role\{role="primary"\} 1$/m);
     assert.match(metrics, /^dpns_failovers_total [1-9]\d*$/m, 'the takeover is counted');
     assert.match(metrics, /^dpns_replication_lag_records\{sid="\d"\} 0$/m);
+    // /healthz answers on every member, with its role: exactly one primary.
+    const roles = await Promise.all(c.servers.map(async (srv) => ((await (await fetch(`http://${srv}/healthz`)).json()) as { status: string; role: string }).role));
+    assert.deepEqual(roles.filter((r) => r === 'primary').length, 1, `roles: ${roles.join(', ')}`);
     console.log(`# ${ROUNDS} failovers, epochs ${epochs.join(' → ')}; ${tally.acked.size} writes acknowledged, all present`);
   } finally {
+    stop.now = true;
     for (const cl of clients) await cl.close().catch(() => undefined);
     await c.close();
   }

@@ -366,7 +366,12 @@ export class NameServer {
     if (req.url === '/healthz') {
       const ok = this.state === 'running';
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size }));
+      // A backup is healthy too; `role` lets a load balancer or probe send writers to the primary.
+      const c = this.cluster;
+      res.end(JSON.stringify({
+        status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size,
+        ...(c === undefined ? {} : { role: c.role, epoch: c.epoch, ...(c.primaryUrl === undefined ? {} : { primary: c.primaryUrl }) }),
+      }));
       return;
     }
     if (req.url?.split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
