@@ -28,6 +28,10 @@ export interface LauncherOptions {
   metrics?: ServerMetrics;
 }
 
+/** Attempts, and the pause between them, to find a launch that was not answered. */
+const REAP_TRIES = 5;
+const REAP_RETRY_MS = 2000;
+
 interface Waiter {
   resolve(loc: Location): void;
 }
@@ -172,6 +176,8 @@ export class Launcher {
     } catch (e) {
       const err = this.failure(name, e, 'launch');
       await this.fail(name, err);
+      // The request may have reached the agent and started the program after all: find it and stop it.
+      if (e instanceof AgentCallError && e.failure === 'AGENT_UNREACHABLE') void this.reap(spec.host, name, tickets.launchId);
       throw err;
     }
     if (!reply.ok) {
@@ -238,6 +244,33 @@ export class Launcher {
   }
 
   /** Marks a launch failed, with the reason, and forgets its tickets. */
+  /**
+   * After a launch whose answer never came: asks the agent's ledger whether `launchId` runs, and
+   * kills it if so, so no copy runs that the registry does not know of. A few tries, a few seconds
+   * apart, while the agent is unreachable; nothing is done once the ledger says it is not there.
+   */
+  async reap(host: string, name: string, launchId: string, tries = REAP_TRIES): Promise<'killed' | 'absent' | 'unreachable'> {
+    for (let n = 1; n <= tries; n++) {
+      if (n > 1) await new Promise((r) => setTimeout(r, REAP_RETRY_MS).unref());
+      try {
+        const status = await callAgent(this.target(host), 'status', { key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs, build: () => ({ op: 'status' }) });
+        if (!status.ok) continue;
+        const entry = status.entries.find((x) => x.launchId === launchId);
+        if (entry === undefined) return 'absent';
+        const killed = await callAgent(this.target(host), 'kill', {
+          key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs + 10_000,
+          build: () => ({ op: 'kill', service: name, launchId, pid: entry.pid }),
+        });
+        this.o.log.warn('stopped a process whose launch was not answered in time', { service: name, host, pid: entry.pid, launchId, ok: killed.ok });
+        return 'killed';
+      } catch (err) {
+        this.o.log.debug('the agent is still unreachable after a launch that was not answered', { service: name, host, launchId, err: (err as Error).message });
+      }
+    }
+    this.o.log.warn('a launch was not answered and its agent stayed unreachable: if it started, the process is in that agent\'s ledger only', { service: name, host, launchId });
+    return 'unreachable';
+  }
+
   private async fail(name: string, err: DpnsError): Promise<void> {
     const cur = this.o.registry.get(name);
     // Only a launch still in progress fails; one that ran, or was stopped meanwhile, stays as it is.
