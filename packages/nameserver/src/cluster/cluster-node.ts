@@ -1,5 +1,6 @@
-// This server's place in the cluster: heartbeats with every member, the election that picks the
-// primary, and the switch between leading the star (Replicator) and following it (Follower).
+// This server's place in the cluster: links and heartbeats with every member, its votes, and the
+// switch between leading the star (Replicator), following it (Follower) and standing for election
+// (Candidacy; the vote rules are in vote-rules.ts).
 //
 // Safety rests on three rules. A candidate needs the votes of a majority, a member votes at most
 // once per epoch (persisted first) and only for a log at least as new as its own, so one epoch
@@ -15,9 +16,10 @@ import { ElectionState } from './election-state.js';
 import { Follower, type ReplicaSink } from './follower.js';
 import type { LogTail } from './log-tail.js';
 import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
-import { isPeerMessage, type Beat, type LogPosition, type PeerMessage, type VoteAnswer, type VoteRequest } from './peer-messages.js';
+import { isPeerMessage, type Beat, type PeerMessage, type VoteRequest } from './peer-messages.js';
 import { Replicator } from './replicator.js';
 import { voteRefusal } from './vote-rules.js';
+import { Candidacy } from './candidacy.js';
 
 export interface ClusterDeps {
   dataDir: string;
@@ -45,14 +47,6 @@ interface Peer {
   beat: Beat | undefined;
 }
 
-interface Ballot {
-  type: 'prevote' | 'vote';
-  epoch: number;
-  granted: Set<number>;
-  answered: Set<number>;
-  done: () => void;
-}
-
 export class ClusterNode {
   role: ServerRole = 'candidate';
   primarySid: number | undefined;
@@ -68,10 +62,7 @@ export class ClusterNode {
   private draining: Promise<void> = Promise.resolve();
   private lostPrimary: number | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private electionTimer: NodeJS.Timeout | undefined;
-  private electing = false;
-  private attempts = 0;
-  private ballot: Ballot | undefined;
+  private readonly candidacy: Candidacy;
   /** Election state changes and vote answers, one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -83,6 +74,21 @@ export class ClusterNode {
     this.quorum = quorumOf(cfg);
     this.windowMs = failureWindowMs(cfg);
     this.listId = memberListId(cfg.members);
+    this.candidacy = new Candidacy({
+      heartbeatMs: cfg.heartbeatMs, quorum: this.quorum, log: d.log,
+      isCandidate: () => this.role === 'candidate' && !this.stopped,
+      aheadOfUs: () => {
+        const now = this.d.now();
+        return this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length;
+      },
+      reachable: () => this.peers.flatMap((p) => (p.out?.open === true ? [{ sid: p.sid, send: (m: VoteRequest) => p.out?.send(m) }] : [])),
+      position: () => this.d.sink.position(),
+      epoch: () => this.election.epoch,
+      voteForSelf: async (epoch) => {
+        await (this.chain = this.chain.then(() => this.election.save({ epoch, votedFor: this.cfg.self })));
+      },
+      won: (epoch) => this.becomePrimary(epoch),
+    });
     cfg.members.forEach((m, sid) => {
       if (sid !== cfg.self) this.peers.push({ sid, url: `ws://${m}`, out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined });
     });
@@ -113,14 +119,14 @@ export class ClusterNode {
     this.timer.unref();
     for (const p of this.peers) this.dial(p);
     // A cluster of one elects itself at once; others first listen for a primary for a while.
-    if (this.peers.length === 0) await this.runElection();
-    else this.scheduleElection(this.windowMs);
+    if (this.peers.length === 0) await this.candidacy.run();
+    else this.candidacy.schedule(this.windowMs);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.electionTimer !== undefined) clearTimeout(this.electionTimer);
+    this.candidacy.stop();
     this.replicator?.close('name server shutting down');
     this.follower?.stop();
     for (const p of this.peers) {
@@ -304,7 +310,7 @@ export class ClusterNode {
     switch (m.t) {
       case 'prevote-ans':
       case 'vote-ans':
-        return this.tally(p, m);
+        return this.candidacy.onAnswer(p.sid, m);
       case 'append':
         return f?.onAppend(m);
       case 'snap':
@@ -341,9 +347,7 @@ export class ClusterNode {
       this.role = 'backup';
       this.primarySid = p.sid;
       this.followSince = this.d.now();
-      this.attempts = 0;
-      if (this.electionTimer !== undefined) clearTimeout(this.electionTimer);
-      this.electionTimer = undefined;
+      this.candidacy.cancel();
       this.d.log.info('following the primary', { primary: p.sid, epoch: b.epoch });
       if (p.out !== undefined) this.startFollowing(p);
       else this.dial(p);
@@ -370,8 +374,7 @@ export class ClusterNode {
     this.lostPrimary = this.primarySid;
     this.primarySid = undefined;
     this.role = 'candidate';
-    this.attempts = 0;
-    this.scheduleElection(0);
+    this.candidacy.restart();
   }
 
   private stepDown(why: string): void {
@@ -383,7 +386,7 @@ export class ClusterNode {
     this.primarySid = undefined;
     this.lostPrimary = this.cfg.self;
     this.d.onStepDown(why);
-    this.scheduleElection(this.windowMs);
+    this.candidacy.schedule(this.windowMs);
   }
 
   private async becomePrimary(epoch: number): Promise<void> {
@@ -407,91 +410,13 @@ export class ClusterNode {
     if (tookOver && this.role === 'primary') this.d.onTakeover(previous);
   }
 
-  // ---- elections ----
-
-  private scheduleElection(delayMs: number): void {
-    if (this.stopped || this.electionTimer !== undefined || this.electing || this.role !== 'candidate') return;
-    this.electionTimer = setTimeout(() => {
-      this.electionTimer = undefined;
-      if (this.role !== 'candidate' || this.electing) return;
-      // Members earlier in SID order that we still hear stand first; we stand only if they do not win.
-      const now = this.d.now();
-      const ahead = this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length;
-      const wait = ahead * 2 * this.cfg.heartbeatMs;
-      if (wait > 0 && this.attempts === 0) {
-        this.attempts++;
-        return this.scheduleElection(wait);
-      }
-      this.runElection().catch((err: unknown) => this.d.log.error('election failed', { err }));
-    }, delayMs);
-    this.electionTimer.unref();
-  }
-
-  private async runElection(): Promise<void> {
-    this.electing = true;
-    try {
-      const epoch = this.election.epoch + 1;
-      const pos = this.d.sink.position();
-      if (await this.ask('prevote', epoch, pos)) {
-        if (this.role !== 'candidate' || this.stopped) return;
-        await (this.chain = this.chain.then(() => this.election.save({ epoch, votedFor: this.cfg.self })));
-        if (this.role === 'candidate' && this.election.epoch === epoch && (await this.ask('vote', epoch, pos))) {
-          await this.becomePrimary(epoch);
-        }
-      }
-    } finally {
-      this.electing = false;
-      this.attempts++;
-      if (this.role === 'candidate') {
-        const h = this.cfg.heartbeatMs;
-        // The first retries come quickly: the usual refusal is a member that has not yet noticed
-        // the primary's death, which it does within milliseconds when the process died.
-        this.scheduleElection(this.attempts <= 3 ? 5 + Math.random() * 25 : h / 2 + Math.random() * h);
-      }
-    }
-  }
-
-  /** Asks every reachable member; true once a majority (this server included) granted. */
-  private ask(type: 'prevote' | 'vote', epoch: number, pos: LogPosition): Promise<boolean> {
-    return new Promise((resolve) => {
-      const ballot: Ballot = { type, epoch, granted: new Set(), answered: new Set(), done: () => undefined };
-      const reachable = this.peers.filter((p) => p.out?.open === true);
-      const finish = (): void => {
-        clearTimeout(timer);
-        if (this.ballot === ballot) this.ballot = undefined;
-        resolve(ballot.granted.size + 1 >= this.quorum);
-      };
-      ballot.done = () => {
-        if (ballot.granted.size + 1 >= this.quorum || ballot.answered.size >= reachable.length) finish();
-      };
-      const timer = setTimeout(finish, this.cfg.heartbeatMs * 2);
-      this.ballot = ballot;
-      const req: VoteRequest = { t: type, epoch, ...pos };
-      for (const p of reachable) p.out?.send(req);
-      ballot.done();
-    });
-  }
-
-  private tally(p: Peer, m: VoteAnswer): void {
-    const b = this.ballot;
-    if (b === undefined || m.epoch !== b.epoch || m.t !== `${b.type}-ans`) return;
-    b.answered.add(p.sid);
-    if (m.granted) b.granted.add(p.sid);
-    else this.d.log.debug('vote refused', { by: p.sid, type: b.type, epoch: b.epoch, reason: m.reason });
-    b.done();
-  }
+  // ---- votes ----
 
   private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
     const refusal = voteRefusal(m, p.sid, {
       log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid,
     });
-    // It cannot win; we might, so we stand now instead of waiting our turn in SID order.
-    if (refusal?.rule === 'log' && this.role === 'candidate' && !this.electing && this.attempts === 0 && this.electionTimer !== undefined) {
-      clearTimeout(this.electionTimer);
-      this.electionTimer = undefined;
-      this.attempts = 1;
-      this.scheduleElection(0);
-    }
+    if (refusal?.rule === 'log') this.candidacy.standNow();
     if (refusal === undefined && m.t === 'vote') {
       await this.election.save({ epoch: m.epoch, votedFor: p.sid });
       if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
@@ -529,7 +454,7 @@ export class ClusterNode {
       const heard = this.follower?.lastHeard ?? this.followSince;
       if (now - heard > this.windowMs) this.primaryLost(`nothing from the primary for ${now - heard} ms`);
     } else {
-      this.scheduleElection(0);
+      this.candidacy.schedule(0);
     }
   }
 }
