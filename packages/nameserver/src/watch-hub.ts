@@ -99,8 +99,12 @@ export class WatchHub {
   }
 }
 
-/** Frames sent per turn of the event loop during a fan-out. */
-const FANOUT_SLICE = 256;
+/**
+ * Frames sent per turn of the event loop during a fan-out: a write arriving meanwhile waits for at
+ * most one slice (~0.5 ms at 64 on the benchmark VM; 256 measured a worse write p99 with 1,000
+ * watching connections, docs/BENCHMARKS.md).
+ */
+const FANOUT_SLICE = 64;
 
 /** A FIFO of (sink, frame) pairs in two parallel arrays with a moving head, compacted now and then. */
 class FrameQueue {
