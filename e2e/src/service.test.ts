@@ -9,11 +9,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ClientPair, DpnsClient, DpnsService, isDpnsError, type ServiceView } from '@dpns/client';
 import {
-  LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
+  freePort, LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 const ECHO = resolve(REPO_ROOT, 'examples/echo-service/echo-service.mjs');
@@ -131,17 +131,6 @@ async function gone(pid: number): Promise<void> {
     if (Date.now() > deadline) assert.fail(`process ${pid} is still alive`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Reads a socket line by line. */

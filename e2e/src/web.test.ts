@@ -6,10 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT, startAgentProcess, startCluster, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+import { freePort, REPO_ROOT, startAgentProcess, startCluster, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 import { launchChromium, screenshot, watchPage, type PageWatch } from './web/browser.js';
 import { RawAdmin } from './web/bulk.js';
 import { filterTiming, updateTiming } from './web/in-page.js';
@@ -41,17 +40,6 @@ after(async () => {
   }
   await teardown();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Opens the page on `ns` (optionally at a filter) and waits until it is connected. */
 async function openPage(ns: ServerProcess, hash = ''): Promise<{ page: Page; watch: PageWatch }> {

@@ -1,10 +1,10 @@
 // A single-member etcd on loopback for the comparison: its own temporary data directory,
 // random ports, quiet logs. Ready when its JSON gateway answers a range request.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { onCleanup, removeDir, stopChild, tempDir, trackChild } from './lifecycle.js';
 import { readMemory, type Memory } from './memory.js';
 import { EtcdHttp } from './etcd-http.js';
+import { freePorts } from '../harness/index.js';
 
 export interface EtcdProcess {
   /** `http://127.0.0.1:PORT`, the client URL. */
@@ -22,22 +22,10 @@ export function etcdVersion(): string | undefined {
   return /etcd Version: (\S+)/.exec(r.stdout)?.[1] ?? 'unknown';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startEtcd(): Promise<EtcdProcess> {
   const version = etcdVersion() ?? 'unknown';
   const dir = tempDir('etcd');
-  const [client, peer] = [await freePort(), await freePort()];
+  const [client, peer] = (await freePorts(2)) as [number, number];
   const url = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   const child = spawn('etcd', [

@@ -2,9 +2,8 @@
 // and the example service registered as auto-start. The name server dials agents on one fixed
 // port (`--agent-port`) and the agent must trust a key that exists only once the name server
 // has started, so the port is chosen first and both are started with it.
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { ECHO_SERVICE, removeTempDirs, startAgentProcess, type AgentProcess } from '../harness/index.js';
+import { ECHO_SERVICE, freePort, removeTempDirs, startAgentProcess, type AgentProcess } from '../harness/index.js';
 import type { BenchConfig } from './args.js';
 import { onCleanup, trackChild } from './lifecycle.js';
 import { startBenchServer, type BenchServer } from './nameserver.js';
@@ -23,17 +22,6 @@ export interface LaunchRig {
 }
 
 /** A port free on loopback right now (there is a small window in which another program could take it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Starts the name server and the agent, and registers `name` to run the example service on 127.0.0.1. */
 export async function startLaunchRig(cfg: BenchConfig, name: string): Promise<LaunchRig> {
   const agentPort = await freePort();

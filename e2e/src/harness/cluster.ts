@@ -4,7 +4,6 @@
 // every process is tracked like any other the harness starts, so `teardown()` leaves none behind.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Methods } from '@dpns/protocol';
 import type { TestHost } from './netns.js';
@@ -12,6 +11,7 @@ import { NAMESERVER_BIN } from './paths.js';
 import { rpcOnce, type Answer } from './raw-writer.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { makeTempDir, removeTempDirs } from './tmp.js';
+import { freePorts } from './ports.js';
 
 /** What `servers` answers. */
 export type ServersResult = Methods['servers']['result'];
@@ -196,16 +196,3 @@ function shareClusterFiles(dirs: readonly string[]): string {
   return readFileSync(join(first, 'admin.token'), 'utf8').trim();
 }
 
-/** `n` distinct loopback ports that were free a moment ago (held open together, so no two are the same). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer());
-  const ports = await Promise.all(servers.map((s) => new Promise<number>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      resolve(typeof a === 'object' && a !== null ? a.port : 0);
-    });
-  })));
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
