@@ -3,6 +3,8 @@
 // taken down; the figure is the time until the first write that a survivor acknowledged; then
 // every acknowledged name is looked for on the new leader, and the old one is brought back.
 import { performance } from 'node:perf_hooks';
+import { RawWriter, type TestCluster } from '../harness/index.js';
+import { EtcdWriter } from './etcd-cluster.js';
 import { fmtMs, status, type Row } from './report.js';
 
 /** Concurrent writers, each one write at a time. */
@@ -27,6 +29,40 @@ export interface Side {
   /** Brings member `i` back and waits until it has rejoined. */
   recover(i: number): Promise<void>;
   close(): void;
+}
+
+/** The writing half of a side: WRITERS writers, and closing them. */
+export type Writers = Pick<Side, 'write' | 'close'>;
+
+/** dpns writers: each a RawWriter given every member, doing `register.add` of fresh names (a retry that came back ALREADY_EXISTS was applied twice). */
+export function dpnsWriters(c: TestCluster): Writers {
+  const writers = Array.from({ length: WRITERS }, () => new RawWriter({
+    urls: c.urls, token: c.adminToken, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, retryDelayMs: RETRY_DELAY_MS,
+  }));
+  const spec = { host: '127.0.0.1', program: 'echo' };
+  return {
+    async write(k, name) {
+      const o = await (writers[k] as RawWriter).write('register.add', { name, spec });
+      return { ok: o.ok, doubled: o.code === 'ALREADY_EXISTS', url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
+    },
+    close() {
+      for (const w of writers) w.close();
+    },
+  };
+}
+
+/** etcd writers of the same shape: sequential puts through the JSON gateway, the next member after a failure. */
+export function etcdWriters(urls: readonly string[]): Writers {
+  const writers = Array.from({ length: WRITERS }, () => new EtcdWriter([...urls], ATTEMPT_TIMEOUT_MS, RETRY_DELAY_MS));
+  return {
+    async write(k, name) {
+      const o = await (writers[k] as EtcdWriter).put(name, '127.0.0.1:7');
+      return { ok: o.ok, doubled: false, url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
+    },
+    close() {
+      for (const w of writers) w.close();
+    },
+  };
 }
 
 export interface RoundResult {

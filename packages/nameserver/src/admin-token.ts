@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { fsyncDir, randomHex } from '@dpns/protocol';
 import type { Logger } from './log.js';
 
+/** The admin credential's file name in the data directory. */
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
 export interface AdminToken {
   token: string;
   path: string;
@@ -12,7 +15,7 @@ export interface AdminToken {
 
 /** Reads `<dataDir>/admin.token`, creating it (mode 0600, fsynced) when it does not exist. */
 export async function loadOrCreateAdminToken(dataDir: string, log: Logger): Promise<AdminToken> {
-  const path = join(dataDir, 'admin.token');
+  const path = join(dataDir, ADMIN_TOKEN_FILE);
   try {
     // O_EXCL: two servers racing on a fresh data dir cannot both write a token.
     const fh = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

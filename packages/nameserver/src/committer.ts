@@ -112,12 +112,7 @@ export class Committer {
     const changes: Change[] = this.registry.applyRecord(record, index);
     return durable.then(
       () => this.replication.committed(index).then(() => {
-        this.markDurable(index);
-        // Modules hear of the change before the writer's answer leaves, so a call the writer makes
-        // after that answer finds it (their queue keeps order); watchers hear of it after the answer.
-        this.onDurable?.(changes, index);
-        setImmediate(() => this.hub.publish(changes, index));
-        this.maybeSnapshot();
+        this.settled(changes, index);
         return index;
       }),
       (err: unknown) => {
@@ -127,7 +122,21 @@ export class Committer {
     );
   }
 
-  maybeSnapshot(): void {
+  /**
+   * Everything up to `index` is durable (and committed): reads that saw it are answered, modules
+   * and watchers hear of `changes`, and a snapshot is taken when one is due. Called for a write
+   * here, and on a backup for records stored from the primary.
+   */
+  settled(changes: readonly Change[], index: number): void {
+    this.markDurable(index);
+    // Modules hear of the change before the writer's answer leaves, so a call the writer makes
+    // after that answer finds it (their queue keeps order); watchers hear of it after the answer.
+    this.onDurable?.(changes, index);
+    if (changes.length > 0) setImmediate(() => this.hub.publish(changes, index));
+    this.maybeSnapshot();
+  }
+
+  private maybeSnapshot(): void {
     const rev = this.registry.revision;
     if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
     this.snapshotting = true;

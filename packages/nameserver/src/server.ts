@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, formatHostPort, type HelloParams } from '@dpns/protocol';
-import { loadOrCreateAdminToken } from './admin-token.js';
+import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
 import { Committer } from './committer.js';
 import { Connection } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
@@ -157,10 +157,6 @@ export class NameServer {
           if (this.committer !== undefined && s !== undefined) this.committer.store = s;
         },
         committer: () => this.committer,
-        publish: (changes, revision) => {
-          this.modules?.publish(changes, revision);
-          if (changes.length > 0) setImmediate(() => this.hub.publish(changes, revision));
-        },
         // Watchers here saw a history that no longer holds: they reconnect and start over.
         dropClients: (why) => {
           for (const c of this.conns) c.ws.close(4002, why);
@@ -216,13 +212,7 @@ export class NameServer {
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, metrics: this.metrics, now: Date.now,
       gate: (method, params) => refusalFor(method, params, cluster),
-      servers: () => {
-        const primary = cluster.primarySid;
-        return {
-          self: clusterCfg.self, epoch: cluster.epoch, replication: clusterCfg.replication, servers: cluster.status(),
-          ...(primary === undefined ? {} : { primary }),
-        };
-      },
+      servers: () => cluster.serversResult(),
     }, this.opts.maxFrameBytes);
     // Modules load before the port opens, so the first client can already call them.
     const modulesDir = await this.modulesDir();
@@ -466,7 +456,7 @@ function monotonicMs(): number {
 
 /** Members of a cluster must share one nameserver.key (the agents trust it; members prove it to each other) and one admin.token. */
 async function requireClusterFiles(dataDir: string): Promise<void> {
-  for (const file of [KEY_FILE, 'admin.token']) {
+  for (const file of [KEY_FILE, ADMIN_TOKEN_FILE]) {
     try {
       await fs.access(join(dataDir, file));
     } catch {

@@ -10,11 +10,11 @@
 // etcd cluster in the same three namespaces, its leader's link cut. Needs root and `ip`;
 // otherwise it says so and skips. The namespaces and every process are removed however it ends.
 import { performance } from 'node:perf_hooks';
-import { createTestNet, netnsUnavailable, RawWriter, startCluster, type TestCluster, type TestHost, type TestNet } from '../../harness/index.js';
+import { createTestNet, netnsUnavailable, startCluster, type TestCluster, type TestHost, type TestNet } from '../../harness/index.js';
 import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
-import { EtcdWriter, startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
-import { ATTEMPT_TIMEOUT_MS, failoverRow, median, RETRY_DELAY_MS, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
+import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
+import { ATTEMPT_TIMEOUT_MS, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
 import { onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
 
@@ -67,16 +67,10 @@ class Takeovers {
 }
 
 function dpnsSide(c: TestCluster, net: TestNet, takeovers: Takeovers): Side {
-  const writers = Array.from({ length: WRITERS }, () => new RawWriter({
-    urls: c.urls, token: c.adminToken, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, retryDelayMs: RETRY_DELAY_MS,
-  }));
-  const spec = { host: '127.0.0.1', program: 'echo' };
+  const writers = dpnsWriters(c);
   const n = c.members.length;
   return {
-    async write(k, name) {
-      const o = await (writers[k] as RawWriter).write('register.add', { name, spec });
-      return { ok: o.ok, doubled: o.code === 'ALREADY_EXISTS', url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
-    },
+    write: writers.write,
     async takeDownLeader(cutting) {
       const p = await c.primary();
       cutting();
@@ -102,20 +96,15 @@ function dpnsSide(c: TestCluster, net: TestNet, takeovers: Takeovers): Side {
       }, REJOIN_TIMEOUT_MS);
       await settled(c, othersThan(i, n));
     },
-    close() {
-      for (const w of writers) w.close();
-    },
+    close: writers.close,
   };
 }
 
 function etcdSide(e: EtcdCluster, net: TestNet, takeovers: Takeovers): Side {
-  const writers = Array.from({ length: WRITERS }, () => new EtcdWriter(e.urls, ATTEMPT_TIMEOUT_MS, RETRY_DELAY_MS));
+  const writers = etcdWriters(e.urls);
   const n = e.urls.length;
   return {
-    async write(k, name) {
-      const o = await (writers[k] as EtcdWriter).put(name, '127.0.0.1:7');
-      return { ok: o.ok, doubled: false, url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
-    },
+    write: writers.write,
     async takeDownLeader(cutting) {
       const i = await e.leader();
       cutting();
@@ -144,9 +133,7 @@ function etcdSide(e: EtcdCluster, net: TestNet, takeovers: Takeovers): Side {
         was = now;
       }
     },
-    close() {
-      for (const w of writers) w.close();
-    },
+    close: writers.close,
   };
 }
 

@@ -6,26 +6,20 @@
 // requestId that came back ALREADY_EXISTS). The writers are the harness's RawWriter, so the
 // figure is the servers' failover, not a client library's backoff. Beside it, the same rounds
 // against a three-member etcd cluster (etcd's default timing) with the same kind of writer.
-import { RawWriter, startCluster, type TestCluster } from '../../harness/index.js';
+import { startCluster, type TestCluster } from '../../harness/index.js';
 import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
-import { EtcdWriter, startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
-import { ATTEMPT_TIMEOUT_MS, failoverRow, median, RETRY_DELAY_MS, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
+import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
+import { ATTEMPT_TIMEOUT_MS, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
 import { onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
 
 const LABEL = 'failover: kill -9 leader → first write';
 
 function dpnsSide(c: TestCluster): Side {
-  const writers = Array.from({ length: WRITERS }, () => new RawWriter({
-    urls: c.urls, token: c.adminToken, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, retryDelayMs: RETRY_DELAY_MS,
-  }));
-  const spec = { host: '127.0.0.1', program: 'echo' };
+  const writers = dpnsWriters(c);
   return {
-    async write(k, name) {
-      const o = await (writers[k] as RawWriter).write('register.add', { name, spec });
-      return { ok: o.ok, doubled: o.code === 'ALREADY_EXISTS', url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
-    },
+    write: writers.write,
     async takeDownLeader(killing) {
       const p = await c.primary();
       killing();
@@ -43,19 +37,14 @@ function dpnsSide(c: TestCluster): Side {
       const p = await c.primary();
       await c.waitStatus(p.sid, (s) => s.servers.every((r) => r.connected && r.lag === 0 && r.epoch === p.epoch && r.role === (r.self ? 'primary' : 'backup')), 20_000);
     },
-    close() {
-      for (const w of writers) w.close();
-    },
+    close: writers.close,
   };
 }
 
 function etcdSide(e: EtcdCluster): Side {
-  const writers = Array.from({ length: WRITERS }, () => new EtcdWriter(e.urls, ATTEMPT_TIMEOUT_MS, RETRY_DELAY_MS));
+  const writers = etcdWriters(e.urls);
   return {
-    async write(k, name) {
-      const o = await (writers[k] as EtcdWriter).put(name, '127.0.0.1:7');
-      return { ok: o.ok, doubled: false, url: o.url, sentAt: o.lastSentAt, answeredAt: o.answeredAt };
-    },
+    write: writers.write,
     async takeDownLeader(killing) {
       const i = await e.leader();
       killing();
@@ -70,9 +59,7 @@ function etcdSide(e: EtcdCluster): Side {
       await e.restart(i);
       await e.leader();
     },
-    close() {
-      for (const w of writers) w.close();
-    },
+    close: writers.close,
   };
 }
 

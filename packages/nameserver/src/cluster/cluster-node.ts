@@ -9,7 +9,7 @@
 // And a prevote round comes first, so a member cut off from the others cannot drive epochs up.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { DpnsError, type ClusterHello, type ServerRole, type ServerStatus } from '@dpns/protocol';
+import { DpnsError, type ClusterHello, type Result, type ServerRole, type ServerStatus } from '@dpns/protocol';
 import type { Logger } from '../log.js';
 import { failureWindowMs, quorumOf, type ClusterConfig } from './cluster-config.js';
 import { ElectionState } from './election-state.js';
@@ -182,6 +182,12 @@ export class ClusterNode {
       sid: this.cfg.self, role: this.role, epoch: this.election.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
       ...(primary === undefined ? {} : { primary }),
     };
+  }
+
+  /** What the `servers` method answers. */
+  serversResult(): Result<'servers'> {
+    const primary = this.primarySid;
+    return { self: this.cfg.self, epoch: this.election.epoch, replication: this.cfg.replication, servers: this.status(), ...(primary === undefined ? {} : { primary }) };
   }
 
   status(): ServerStatus[] {

@@ -19,8 +19,6 @@ export interface ReplicaDeps {
   /** The store was replaced (a snapshot install); undefined while it is being rewritten. */
   setStore(s: Store | undefined): void;
   committer(): Committer | undefined;
-  /** Tells modules and watchers of applied changes. */
-  publish(changes: Change[], revision: number): void;
   /** Closes every client connection, saying why. */
   dropClients(why: string): void;
   /** The disk failed: the server stops. */
@@ -57,10 +55,7 @@ export class Replica implements ReplicaSink {
     const all: Change[] = [];
     for (const r of recs) all.push(...this.d.registry.applyRecord(r.d, r.i));
     const last = (recs.at(-1) as WireRecord).i;
-    const committer = this.d.committer();
-    committer?.markDurable(last);
-    this.d.publish(all, last);
-    committer?.maybeSnapshot();
+    this.d.committer()?.settled(all, last);
   }
 
   async install(index: number, json: string): Promise<void> {
