@@ -4,7 +4,7 @@
 // If the old server is in fact alive behind a partition, the new process finds its data directory
 // locked and exits: nothing runs twice.
 import { agent as A, newTicket, parseHostPort } from '@dpns/protocol';
-import { callAgent } from '../launch/agent-client.js';
+import { callAgent, launchOp } from '../launch/agent-client.js';
 import type { Logger } from '../log.js';
 
 /** How to start a member on its host: `{self}` and `{sid}` in args become that member's address and SID. */
@@ -70,17 +70,10 @@ export class MemberRestarter {
       const pinned = this.o.agentKeys?.[host];
       const reply = await callAgent({ host, port: this.o.agentPort, ...(pinned === undefined ? {} : { pinned }) }, 'launch', {
         key: this.o.key, epoch, timeoutMs: this.o.agentTimeoutMs,
-        build: (hello) => {
-          // The agent hands every child a ticket line; a name server has no use for it.
-          const line = A.ticketLineText({ service, ticket: newTicket(), nameserverTicket: newTicket(), servers: this.o.members });
-          const op: A.AgentLaunchOp = {
-            op: 'launch', service, launchId: A.newLaunchId(), program: spec.program, args, env: spec.env ?? {}, servers: this.o.members,
-            secret: A.sealTicketLine(line, hello.boxKey),
-          };
-          if (spec.cwd !== undefined) op.cwd = spec.cwd;
-          if (spec.user !== undefined) op.user = spec.user;
-          return op;
-        },
+        // The agent hands every child a ticket line; a name server has no use for it.
+        build: (hello) => launchOp(hello, {
+          service, launchId: A.newLaunchId(), spec: { ...spec, args, env: spec.env ?? {} }, tickets: { service: newTicket(), nameserver: newTicket() }, servers: this.o.members,
+        }),
       });
       if (reply.ok) this.o.log.info('asked the agent to restart a failed member', { sid, host, pid: reply.pid, attempt: n });
       else this.o.log.warn('the agent refused to restart a failed member', { sid, host, code: reply.code, message: reply.message, attempt: n });

@@ -29,6 +29,30 @@ export interface AgentCallOptions {
   build: (hello: A.AgentHello) => A.AgentOperation;
 }
 
+/** What a launch starts: the program part of a LaunchSpec. */
+export interface ProgramSpec {
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  user?: string;
+}
+
+/** A launch operation, its ticket line sealed to the box key of the agent that said `hello`. */
+export function launchOp(
+  hello: A.AgentHello, o: { service: string; launchId: string; spec: ProgramSpec; tickets: { service: string; nameserver: string }; servers: string[] },
+): A.AgentLaunchOp {
+  const line = A.ticketLineText({ service: o.service, ticket: o.tickets.service, nameserverTicket: o.tickets.nameserver, servers: o.servers });
+  const { spec } = o;
+  const op: A.AgentLaunchOp = {
+    op: 'launch', service: o.service, launchId: o.launchId, program: spec.program, args: spec.args, env: spec.env,
+    servers: o.servers, secret: A.sealTicketLine(line, hello.boxKey),
+  };
+  if (spec.cwd !== undefined) op.cwd = spec.cwd;
+  if (spec.user !== undefined) op.user = spec.user;
+  return op;
+}
+
 /** One operation on one agent. Resolves with the agent's reply (which may be a refusal). */
 export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, opts: AgentCallOptions): Promise<A.AgentReplyFor<O>> {
   const where = `${target.host}:${target.port}`;

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { LaunchTickets, Op } from '../registry/ops.js';
 import type { Registry } from '../registry/registry.js';
-import { AgentCallError, callAgent, type AgentTarget } from './agent-client.js';
+import { AgentCallError, callAgent, launchOp, type AgentTarget } from './agent-client.js';
 
 export interface LauncherOptions {
   registry: Registry;
@@ -162,16 +162,7 @@ export class Launcher {
     try {
       reply = await callAgent(this.target(spec.host), 'launch', {
         key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs,
-        build: (hello) => {
-          const line = A.ticketLineText({ service: name, ticket: tickets.service, nameserverTicket: tickets.nameserver, servers: this.o.servers });
-          const op: A.AgentLaunchOp = {
-            op: 'launch', service: name, launchId: tickets.launchId, program: spec.program, args: spec.args, env: spec.env,
-            servers: this.o.servers, secret: A.sealTicketLine(line, hello.boxKey),
-          };
-          if (spec.cwd !== undefined) op.cwd = spec.cwd;
-          if (spec.user !== undefined) op.user = spec.user;
-          return op;
-        },
+        build: (hello) => launchOp(hello, { service: name, launchId: tickets.launchId, spec, tickets, servers: this.o.servers }),
       });
     } catch (e) {
       const err = this.failure(name, e, 'launch');
