@@ -15,6 +15,8 @@ const SEED = process.env.FUZZ_SEED === undefined ? (Date.now() ^ (process.pid <<
 const FRAMES_PER_CONN = 2_200;
 const ROUND = 200;
 const MIB = 1024 * 1024;
+/** docs/PROTOCOL.md §2: a frame nesting deeper is refused whole, with id null. */
+const MAX_JSON_DEPTH = 32;
 
 // ---------------------------------------------------------------- a seeded PRNG (mulberry32)
 
@@ -253,10 +255,24 @@ function expectationFor(frame: Frame, maxFrameBytes: number): Expectation {
     e.nulls = 1;
     return e;
   }
-  if (!Array.isArray(msg)) expectOne(msg, e);
+  if (depthOf(msg) > MAX_JSON_DEPTH) e.nulls = 1;
+  else if (!Array.isArray(msg)) expectOne(msg, e);
   else if (msg.length === 0 || msg.length > 64) e.nulls = 1;
   else for (const m of msg) expectOne(m, e);
   return e;
+}
+
+/** How deeply objects and arrays nest in a parsed value (iteratively: fuzz frames nest a million deep). */
+function depthOf(v: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (typeof x !== 'object' || x === null) continue;
+    max = Math.max(max, d + 1);
+    for (const child of Object.values(x)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 /** Why `m` is not a well-formed dpns JSON-RPC response, or undefined when it is one. */
@@ -521,6 +537,20 @@ test(`fuzz: 10,000+ random and mutated frames (seed ${SEED}; replay with FUZZ_SE
   assert.ok(hasOwn(refused, 'error'), 'an alias to itself must be refused');
   const before = await registry(admin);
 
+  // A legitimate client watching everything throughout: the fuzzers' abuse must not cost it its
+  // connection or a single event.
+  const legit = await plain(server.url);
+  const seen = new Set<string>();
+  let legitClosed: number | undefined;
+  legit.ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { method?: string; params?: { name?: string } };
+    if (m.method === 'watch.event' && typeof m.params?.name === 'string') seen.add(m.params.name);
+  });
+  legit.ws.on('close', (code) => {
+    legitClosed = code;
+  });
+  await ok(legit, 'watch', { pattern: '/*' });
+
   const problems: string[] = [];
   const acked = new Set<string>();
   const conns: FuzzConn[] = [];
@@ -535,9 +565,17 @@ test(`fuzz: 10,000+ random and mutated frames (seed ${SEED}; replay with FUZZ_SE
 
   let seq = 0;
   let skipped = 0;
+  // Making frames is slow (some are megabytes): the test yields every few milliseconds so its
+  // own sockets answer the server's heartbeat pings. A client that holds its event loop for
+  // longer than a heartbeat is rightly dropped, and the test would only be measuring itself.
+  let lastYield = performance.now();
   for (let round = 0; round * ROUND < FRAMES_PER_CONN; round++) {
     for (const c of conns) {
       for (let k = 0; k < ROUND; k++) {
+        if (performance.now() - lastYield > 20) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         let frame = makeFrame(rng, seq++);
         let e = expectationFor(frame, c.hello.maxFrameBytes);
         while (!e.sendable) {
@@ -589,6 +627,15 @@ test(`fuzz: 10,000+ random and mutated frames (seed ${SEED}; replay with FUZZ_SE
     }
   }
   assert.deepEqual(changed, [], 'entries changed without an acknowledged write');
+  assert.equal(legitClosed, undefined, 'the legitimate watcher kept its connection');
+  const legitPong = await legit.call('ping', {});
+  assert.ok(hasOwn(legitPong, 'result'));
+  // Every entry that differs now from before was changed by some write: the watcher saw it.
+  const unseen = [...new Set([...before.keys(), ...after.keys()])]
+    .filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)) && !seen.has(name));
+  assert.deepEqual(unseen, [], 'the legitimate watcher saw a change to every entry that changed');
+  assert.ok(seen.size > 0, 'the watcher saw the fuzzers\' writes');
+  legit.ws.close();
   admin.ws.close();
   check.ws.close();
 });

@@ -10,6 +10,9 @@ export type ConnectionState = 'open' | 'closed';
 /** A peer that stops reading is cut off once this much is queued for it. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
+/** The reasons the server ends a client connection on its own. */
+export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'not_primary' | 'history_changed';
+
 export class Connection implements WatchSink, HeartbeatTarget {
   readonly nonce = randomHex(32);
   admin = false;
@@ -25,6 +28,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
   private readonly loadReports = new Map<string, TokenBucket>();
   /** Why the connection ended, for the `lost` reason of what it advertised. */
   endReason = 'its connection closed';
+  /** Why the server itself ended this connection, for its log line and /metrics; unset when the peer did. */
+  closedBy: ServerCloseReason | undefined;
 
   /** Requests this server sent the peer (ticket challenges), by id. */
   private readonly asked = new Map<string, { resolve(m: Record<string, unknown>): void; timer: NodeJS.Timeout }>();
@@ -54,6 +59,7 @@ export class Connection implements WatchSink, HeartbeatTarget {
     if (this.state !== 'open') return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.endReason = 'it stopped reading (more than 32 MiB queued)';
+      this.closedBy = 'slow_consumer';
       this.ws.close(1008, 'slow consumer: too much queued');
       this.ws.terminate();
       return;
@@ -107,6 +113,7 @@ export class Connection implements WatchSink, HeartbeatTarget {
 
   dead(): void {
     this.endReason = 'it stopped answering heartbeats';
+    this.closedBy = 'heartbeat';
     this.ws.terminate();
   }
 }

@@ -1,5 +1,14 @@
-// Liveness of a peer: ping every interval; a peer that has not answered since the last
-// ping is dead. So a vanished peer is noticed between one and two intervals after it went.
+// Liveness of a peer: ping every interval; a peer that has not answered since the last ping is
+// dead. So a vanished peer is noticed between one and two intervals after it went.
+//
+// Fair: a peer is judged only on time the server could have heard it.
+// - The judgement runs one turn of the event loop after the beat's timer (setImmediate runs
+//   after libuv's poll phase), so answers already waiting in socket buffers are read first.
+//   Without this, a server busy for longer than an interval wakes up, fires its timer before it
+//   reads its sockets, and drops every peer whose answer is sitting unread.
+// - A small probe timer measures how long the event loop was held (a long request, a GC pause,
+//   an overloaded machine). A round in which the server could listen for less than three
+//   quarters of an interval judges nobody: it starts a fresh round, as if it had just pinged.
 
 export interface HeartbeatTarget {
   ping(): void;
@@ -7,16 +16,55 @@ export interface HeartbeatTarget {
   dead(): void;
 }
 
+export interface HeartbeatOptions {
+  /** Monotonic milliseconds. */
+  now?: () => number;
+  /** Told when a round judged nobody because the server was held for `stalledMs` of it. */
+  onLateRound?: (stalledMs: number) => void;
+  /** Measure stalls with a probe timer (default true); tests that drive the clock report them with `stalled`. */
+  probe?: boolean;
+}
+
+/** How often the probe looks at the clock; a tick later than twice this counts as a stall. */
+const PROBE_MS = 25;
+
 export class Heartbeat {
   private readonly targets = new Map<HeartbeatTarget, boolean>();
   private timer: NodeJS.Timeout | undefined;
+  private judging: NodeJS.Immediate | undefined;
+  private lastBeat = 0;
+  /** Milliseconds the event loop was held since the last round. */
+  private stalledMs = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private lastProbe = 0;
+  private readonly now: () => number;
+  /** Rounds that judged nobody because the server was late. */
+  lateRounds = 0;
 
-  constructor(private readonly intervalMs: number) {}
+  constructor(private readonly intervalMs: number, private readonly opts: HeartbeatOptions = {}) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   start(): void {
     if (this.timer !== undefined) return;
+    this.lastBeat = this.now();
     this.timer = setInterval(() => this.beat(), this.intervalMs);
     this.timer.unref();
+    if (this.opts.probe !== false) {
+      this.lastProbe = this.now();
+      this.probeTimer = setInterval(() => {
+        const t = this.now();
+        const late = t - this.lastProbe - PROBE_MS;
+        this.lastProbe = t;
+        if (late > PROBE_MS) this.stalled(late);
+      }, PROBE_MS);
+      this.probeTimer.unref();
+    }
+  }
+
+  /** The event loop was held for `ms`: the server could not hear anyone meanwhile. */
+  stalled(ms: number): void {
+    this.stalledMs += ms;
   }
 
   add(t: HeartbeatTarget): void {
@@ -34,13 +82,44 @@ export class Heartbeat {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    if (this.judging !== undefined) clearImmediate(this.judging);
     this.timer = undefined;
+    this.judging = undefined;
     this.targets.clear();
   }
 
-  private beat(): void {
+  /** Called by the interval timer; exposed for tests that drive the clock themselves. */
+  beat(): void {
+    if (this.judging !== undefined) return;
+    this.judging = setImmediate(() => {
+      this.judging = undefined;
+      this.judge();
+    });
+  }
+
+  private judge(): void {
+    const now = this.now();
+    // The probe may not have ticked since the last stall ended (the judgement can run first).
+    if (this.opts.probe !== false) {
+      const late = now - this.lastProbe - PROBE_MS;
+      if (late > PROBE_MS) this.stalled(late);
+      this.lastProbe = now;
+    }
+    const hearing = now - this.lastBeat - this.stalledMs;
+    const stalled = this.stalledMs;
+    this.lastBeat = now;
+    this.stalledMs = 0;
+    // A quarter of an interval of slack: timers are never exact, and a loaded machine may be a
+    // little behind without any peer having had less than a fair chance.
+    const fair = hearing >= this.intervalMs * 0.75;
+    if (!fair) {
+      this.lateRounds++;
+      this.opts.onLateRound?.(stalled);
+    }
     for (const [t, ok] of this.targets) {
-      if (!ok) {
+      if (!ok && fair) {
         this.targets.delete(t);
         t.dead();
       } else {

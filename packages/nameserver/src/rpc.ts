@@ -5,6 +5,7 @@ import {
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import type { Op } from './registry/ops.js';
 
 /** Most requests one batch may hold. */
@@ -27,6 +28,12 @@ export class RpcDispatcher {
     if (data.length > this.maxFrameBytes) {
       conn.sendRaw(errorFrame(null, new DpnsError('FRAME_TOO_LARGE', `frame of ${data.length} bytes is over the limit of ${this.maxFrameBytes} bytes`, {
         details: { limit: this.maxFrameBytes },
+      })));
+      return;
+    }
+    if (nestsDeeperThan(data, MAX_JSON_DEPTH)) {
+      conn.sendRaw(errorFrame(null, new DpnsError('INVALID_REQUEST', `the frame nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels; no request needs that`, {
+        details: { limit: MAX_JSON_DEPTH },
       })));
       return;
     }

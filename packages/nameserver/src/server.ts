@@ -8,8 +8,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, formatHostPort, type HelloParams } from '@dpns/protocol';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
 import { Committer } from './committer.js';
-import { Connection } from './connection.js';
+import { Connection, type ServerCloseReason } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
+import { LoopDelay } from './loop-delay.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { Liveness } from './liveness.js';
 import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
@@ -107,8 +109,18 @@ export class NameServer {
   /** Fires when the server has to stop on its own (its disk failed). */
   onFatal: (err: unknown) => void = () => undefined;
 
+  /** How late the event loop runs, for /metrics and the heartbeat's log line. */
+  private readonly loopDelay = new LoopDelay();
+  /** Lines about connections the server closed: one per close, at most a few a second. */
+  private readonly closeLog: RateLimitedLog;
+
   constructor(readonly opts: NameServerOptions) {
-    this.heartbeat = new Heartbeat(opts.heartbeatMs);
+    this.closeLog = new RateLimitedLog(opts.logger, 10);
+    this.heartbeat = new Heartbeat(opts.heartbeatMs, {
+      onLateRound: (stalledMs) => this.closeLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
+        stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(this.loopDelay.currentMaxMs()),
+      }),
+    });
   }
 
   get address(): { host: string; port: number } {
@@ -159,7 +171,7 @@ export class NameServer {
         committer: () => this.committer,
         // Watchers here saw a history that no longer holds: they reconnect and start over.
         dropClients: (why) => {
-          for (const c of this.conns) c.ws.close(4002, why);
+          this.closeAll(4002, why, 'history_changed');
         },
         fatal: (err) => this.fatal(err),
       }),
@@ -269,7 +281,7 @@ export class NameServer {
     this.liveness?.stop();
     this.restarter?.stop();
     this.committer?.resetDurable(this.registry.revision);
-    for (const c of this.conns) c.ws.close(4001, `this server is no longer the primary (${why.slice(0, 60)})`);
+    this.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
   }
 
   private moduleLimits(): ModuleLimits {
@@ -303,6 +315,10 @@ export class NameServer {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     if (this.state !== 'running' || this.conns.size >= this.opts.maxConnections) {
       ws.on('error', () => undefined);
+      if (this.state === 'running') {
+        this.metrics.closes.inc({ reason: 'too_many' });
+        this.closeLog.warn('connection refused: --max-connections reached', { remote, max: this.opts.maxConnections });
+      }
       ws.close(1013, this.state !== 'running' ? 'server is shutting down' : 'too many connections; try again later');
       return;
     }
@@ -314,6 +330,8 @@ export class NameServer {
       log.debug('connection error', { conn: conn.id, err: err.message });
     });
     ws.on('pong', () => this.heartbeat.alive(conn));
+    // Any bytes count: a pong can sit behind the rest of a large message the server is still reading.
+    req.socket.on('data', () => this.heartbeat.alive(conn));
     let corked = false;
     ws.on('message', (data: Buffer, isBinary) => {
       this.heartbeat.alive(conn);
@@ -338,11 +356,25 @@ export class NameServer {
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
   }
 
+  /** Ends every client connection for one reason (a role change), with one log line for all. */
+  private closeAll(code: number, why: string, reason: ServerCloseReason): void {
+    if (this.conns.size === 0) return;
+    this.opts.logger.info('closing every client connection', { count: this.conns.size, reason, why });
+    for (const c of this.conns) {
+      this.metrics.closes.inc({ reason });
+      c.ws.close(code, why);
+    }
+  }
+
   private onClose(conn: Connection): void {
     if (conn.state === 'closed') return;
     conn.state = 'closed';
     this.conns.delete(conn);
     this.heartbeat.remove(conn);
+    if (conn.closedBy !== undefined) {
+      this.metrics.closes.inc({ reason: conn.closedBy });
+      this.closeLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size });
+    }
     conn.dropAsked();
     for (const id of conn.watches) this.hub.remove(id, conn);
     conn.watches.clear();
@@ -389,6 +421,12 @@ export class NameServer {
       renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
       renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),
       this.metrics.launches.render(),
+      this.metrics.closes.render(),
+      renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {
+        const w = this.loopDelay.window();
+        return [{ labels: { quantile: '0.5' }, value: w.p50Ms / 1000 }, { labels: { quantile: '0.99' }, value: w.p99Ms / 1000 }, { labels: { quantile: '1' }, value: w.maxMs / 1000 }];
+      })()),
+      renderCounterValue('dpns_heartbeat_late_rounds_total', 'Heartbeat rounds that judged no peer because this server itself was late.', this.heartbeat.lateRounds),
       renderCounterValue('dpns_wal_fsyncs_total', 'fsync calls made by the write-ahead log.', this.store?.stats.fsyncs ?? 0),
       renderGauge('dpns_modules', 'External modules, by state.', [...moduleStates].map(([state, value]) => ({ labels: { state }, value }))),
       ...this.clusterMetrics(),
@@ -426,6 +464,7 @@ export class NameServer {
   private async doClose(): Promise<void> {
     this.state = 'closing';
     this.heartbeat.stop();
+    this.loopDelay.close();
     this.liveness?.stop();
     this.restarter?.stop();
     this.cluster?.stop();
