@@ -95,3 +95,51 @@ test('the star matcher agrees with a reference on random patterns', () => {
     assert.equal(compileGlob(p).match(s), ref(p, s), `${p} vs ${s}`);
   }
 });
+
+test('runs longer than one 32-bit word, with sets and ?, agree with the reference', () => {
+  // The reference again, with sets [ab] and [b-c], over long names so runs span several words.
+  const one = (p: string, c: string): [boolean, number] => {
+    if (p.startsWith('[ab]')) return [c === 'a' || c === 'b', 4];
+    if (p.startsWith('[b-c]')) return [c === 'b' || c === 'c', 5];
+    return [p[0] === '?' || p[0] === c, 1];
+  };
+  const ref = (p: string, s: string): boolean => {
+    const memo = new Map<string, boolean>();
+    const go = (i: number, j: number): boolean => {
+      const key = `${i},${j}`;
+      const hit = memo.get(key);
+      if (hit !== undefined) return hit;
+      let r: boolean;
+      if (i === p.length) r = j === s.length;
+      else if (p[i] === '*') r = go(i + 1, j) || (j < s.length && go(i, j + 1));
+      else if (j === s.length) r = false;
+      else {
+        const [ok, width] = one(p.slice(i), s[j] as string);
+        r = ok && go(i + width, j + 1);
+      }
+      memo.set(key, r);
+      return r;
+    };
+    return go(0, 0);
+  };
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const atoms = ['a', 'b', 'c', '?', '[ab]', '[b-c]'];
+  for (let k = 0; k < 2000; k++) {
+    const runs = Array.from({ length: 1 + rnd(3) }, () => Array.from({ length: rnd(80) }, () => atoms[rnd(atoms.length)]).join(''));
+    const p = `${rnd(2) === 0 ? '*' : '/'}${runs.join('*')}${rnd(2) === 0 ? '*' : ''}`;
+    if ((p.match(/\[/g) ?? []).length > 64) continue;
+    const s = `/${Array.from({ length: rnd(200) }, () => 'abc'[rnd(3)]).join('')}`;
+    assert.equal(compileGlob(p).match(s), ref(p, s), `${p} vs ${s}`);
+  }
+});
+
+test('limits on stars and sets keep every pattern cheap to match', () => {
+  assert.ok(compileGlob(`/${'a*'.repeat(32)}`));
+  assert.throws(() => compileGlob(`/${'a*'.repeat(33)}`), (e: unknown) => isDpnsError(e, 'INVALID_PATTERN') && /at most 32 "\*"/.test(e.message));
+  assert.ok(compileGlob('/a**********b'), 'a run of stars counts once');
+  assert.ok(compileGlob(`/${'[ab]'.repeat(64)}`));
+  assert.throws(() => compileGlob(`/${'[ab]'.repeat(65)}`), (e: unknown) => isDpnsError(e, 'INVALID_PATTERN') && /at most 64/.test(e.message));
+  // More atoms than the longest name can hold: matches nothing, at once.
+  assert.equal(compileGlob(`*${'?'.repeat(300)}*`).match(`/${'a'.repeat(254)}`), false);
+});

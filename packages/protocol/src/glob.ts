@@ -5,6 +5,10 @@ import { MAX_NAME_BYTES } from './names.js';
 
 /** The longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 512;
+/** Most `*` wildcards in one pattern (a run of stars counts once: `**` is `*`). */
+export const MAX_PATTERN_STARS = 32;
+/** Most `[...]` sets in one pattern. */
+export const MAX_PATTERN_SETS = 64;
 
 /** A compiled pattern. */
 export interface Glob {
@@ -44,9 +48,24 @@ export function hasWildcard(s: string): boolean {
 
 /** One position of a pattern: a literal character, any character, or a set. */
 type Atom = { t: 'c'; c: string } | { t: '?' } | { t: 'set'; chars: string; ranges: [string, string][] };
+/**
+ * A run of atoms compiled for matching in time linear in the name: for each ASCII character, a
+ * bit mask of the run's positions that accept it (names are ASCII; other characters take a slow
+ * path). Shift-and over these masks finds a run in a name in |name| × ⌈|run|/32⌉ steps, whatever
+ * the run holds, where trying each start would cost |name| × |run|.
+ */
+interface Run {
+  atoms: Atom[];
+  len: number;
+  /** 32-bit words per mask. */
+  words: number;
+  /** masks[code * words + w]: bit k of word w set when atom 32w+k accepts the character `code`. */
+  masks: Uint32Array;
+}
+
 /** A pattern split at its stars: the runs of atoms between them. */
 interface Parsed {
-  segments: Atom[][];
+  segments: Run[];
   /** Whether the pattern starts / ends with a star. */
   openStart: boolean;
   openEnd: boolean;
@@ -62,24 +81,33 @@ function build(pattern: string, where: string): Glob {
 
   const segments: Atom[][] = [[]];
   let stars = 0;
+  let sets = 0;
+  let starGroups = 0;
+  let prevStar = false;
   let prefix = '';
   let inPrefix = true;
   const cur = () => segments[segments.length - 1] as Atom[];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
     if (c === '*') {
+      if (!prevStar) starGroups++;
+      prevStar = true;
       stars++;
       if (cur().length > 0 || segments.length === 1) segments.push([]);
       inPrefix = false;
     } else if (c === '?') {
+      prevStar = false;
       cur().push({ t: '?' });
       inPrefix = false;
     } else if (c === '[') {
+      prevStar = false;
       const { atom, end } = parseSet(pattern, i, fail);
+      if (++sets > MAX_PATTERN_SETS) fail(`a pattern has at most ${MAX_PATTERN_SETS} "[...]" sets`);
       cur().push(atom);
       i = end;
       inPrefix = false;
     } else {
+      prevStar = false;
       let lit = c;
       if (c === '\\') {
         const next = pattern[i + 1];
@@ -96,27 +124,60 @@ function build(pattern: string, where: string): Glob {
     const name = prefix;
     return { pattern, literalPrefix: prefix, isLiteral: true, match: (s) => s === name };
   }
+  const runs = (stars === 0 ? segments : segments.filter((seg, k) => seg.length > 0 || k === 0)).map(compileRun);
+  if (starGroups > MAX_PATTERN_STARS) fail(`a pattern has at most ${MAX_PATTERN_STARS} "*" wildcards, got ${starGroups}`);
   const parsed: Parsed = {
-    segments: stars === 0 ? segments : segments.filter((seg, k) => seg.length > 0 || k === 0),
+    segments: runs,
     openStart: pattern.startsWith('*'),
     openEnd: stars > 0 && segments[segments.length - 1]?.length === 0,
   };
   if (stars === 0) parsed.openEnd = false;
-  // A pattern whose fixed prefix is already longer than any name can match nothing.
+  // A pattern that needs more characters than any name has can match nothing.
+  const needed = runs.reduce((n, r) => n + r.len, 0);
   const fixed = prefix;
-  const match = fixed.length > MAX_NAME_BYTES
+  const match = needed > MAX_NAME_BYTES
     ? () => false
     : stars === 0
-      ? (s: string) => s.length === (parsed.segments[0] as Atom[]).length && at(parsed.segments[0] as Atom[], s, 0)
+      ? (s: string) => s.length === (parsed.segments[0] as Run).len && at(parsed.segments[0] as Run, s, 0)
       : (s: string) => s.startsWith(fixed) && matchStars(parsed, s);
   return { pattern, literalPrefix: prefix, isLiteral: false, match };
+}
+
+function compileRun(atoms: Atom[]): Run {
+  const len = atoms.length;
+  const words = Math.max(1, Math.ceil(len / 32));
+  const masks = new Uint32Array(128 * words);
+  for (let k = 0; k < len; k++) {
+    const a = atoms[k] as Atom;
+    const w = k >>> 5;
+    const bit = 1 << (k & 31);
+    const set = (code: number) => {
+      if (code < 128) masks[code * words + w] = ((masks[code * words + w] as number) | bit) >>> 0;
+    };
+    if (a.t === '?') {
+      for (let code = 0; code < 128; code++) set(code);
+    } else if (a.t === 'c') {
+      set(a.c.charCodeAt(0));
+    } else {
+      for (const ch of a.chars) set(ch.charCodeAt(0));
+      for (const [lo, hi] of a.ranges) for (let code = lo.charCodeAt(0); code <= Math.min(hi.charCodeAt(0), 127); code++) set(code);
+    }
+  }
+  return { atoms, len, words, masks };
+}
+
+function accepts(a: Atom, ch: string): boolean {
+  if (a.t === '?') return true;
+  if (a.t === 'c') return a.c === ch;
+  return a.chars.includes(ch) || a.ranges.some(([lo, hi]) => ch >= lo && ch <= hi);
 }
 
 /**
  * Matching with stars, without backtracking: the first run is anchored at the start, the
  * last at the end, and each run between is taken at its leftmost place (which is always
- * safe for globs). So a hostile pattern costs at most |name| × |run| per run, never
- * exponential time, which a regex translation would allow.
+ * safe for globs). Each run is found by shift-and, so a hostile pattern costs at most
+ * |name| × (runs + ⌈atoms/32⌉) steps, never exponential time, which a regex translation
+ * would allow, nor |name| × |pattern|, which trying every start would.
  */
 function matchStars(p: Parsed, s: string): boolean {
   const segs = p.segments;
@@ -125,46 +186,70 @@ function matchStars(p: Parsed, s: string): boolean {
   let pos = 0;
   let end = s.length;
   if (!p.openStart) {
-    const head = segs[0] as Atom[];
-    if (head.length > end || !at(head, s, 0)) return false;
-    pos = head.length;
+    const head = segs[0] as Run;
+    if (head.len > end || !at(head, s, 0)) return false;
+    pos = head.len;
     first = 1;
   }
   if (!p.openEnd && last >= first) {
-    const tail = segs[last] as Atom[];
-    if (end - tail.length < pos || !at(tail, s, end - tail.length)) return false;
-    end -= tail.length;
+    const tail = segs[last] as Run;
+    if (end - tail.len < pos || !at(tail, s, end - tail.len)) return false;
+    end -= tail.len;
     last--;
   }
   for (let k = first; k <= last; k++) {
-    const seg = segs[k] as Atom[];
-    if (seg.length === 0) continue;
-    let found = -1;
-    for (let i = pos; i + seg.length <= end; i++) {
-      if (at(seg, s, i)) {
-        found = i;
-        break;
-      }
-    }
+    const run = segs[k] as Run;
+    if (run.len === 0) continue;
+    const found = leftmost(run, s, pos, end);
     if (found < 0) return false;
-    pos = found + seg.length;
+    pos = found + run.len;
   }
   return true;
 }
 
-/** Whether the run of atoms matches `s` starting at `i`. */
-function at(seg: Atom[], s: string, i: number): boolean {
-  if (i + seg.length > s.length) return false;
-  for (let k = 0; k < seg.length; k++) {
-    const a = seg[k] as Atom;
-    const ch = s[i + k] as string;
-    if (a.t === 'c') {
-      if (a.c !== ch) return false;
-    } else if (a.t === 'set') {
-      if (!a.chars.includes(ch) && !a.ranges.some(([lo, hi]) => ch >= lo && ch <= hi)) return false;
-    }
+/** Whether the run matches `s` starting at `i`. */
+function at(run: Run, s: string, i: number): boolean {
+  if (i + run.len > s.length) return false;
+  const { masks, words } = run;
+  for (let k = 0; k < run.len; k++) {
+    const code = s.charCodeAt(i + k);
+    const ok = code < 128 ? ((masks[code * words + (k >>> 5)] as number) >>> (k & 31)) & 1 : Number(accepts(run.atoms[k] as Atom, s[i + k] as string));
+    if (ok === 0) return false;
   }
   return true;
+}
+
+/** Scratch state for shift-and; runs are at most MAX_PATTERN_LENGTH atoms. */
+const state = new Uint32Array(Math.ceil(MAX_PATTERN_LENGTH / 32) + 1);
+
+/** The leftmost i in [from, end - run.len] where the run matches `s`, or -1 (shift-and, one pass). */
+function leftmost(run: Run, s: string, from: number, end: number): number {
+  const { masks, words, len } = run;
+  const lastWord = (len - 1) >>> 5;
+  const lastBit = (len - 1) & 31;
+  state.fill(0, 0, words);
+  for (let j = from; j < end; j++) {
+    const code = s.charCodeAt(j);
+    let carry = 1;
+    for (let w = 0; w < words; w++) {
+      const d = state[w] as number;
+      const mask = code < 128 ? (masks[code * words + w] as number) : slowMask(run, s[j] as string, w);
+      state[w] = (((d << 1) | carry) & mask) >>> 0;
+      carry = d >>> 31;
+    }
+    if ((((state[lastWord] as number) >>> lastBit) & 1) === 1) return j - len + 1;
+  }
+  return -1;
+}
+
+/** The mask of one word for a character outside ASCII (never in a valid name, but patterns are matched against anything). */
+function slowMask(run: Run, ch: string, w: number): number {
+  let m = 0;
+  for (let b = 0; b < 32; b++) {
+    const a = run.atoms[w * 32 + b];
+    if (a !== undefined && accepts(a, ch)) m |= 1 << b;
+  }
+  return m >>> 0;
 }
 
 function parseSet(pattern: string, open: number, fail: (why: string) => never): { atom: Atom; end: number } {
