@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('two-node-failover', { type: 'boolean', describe: 'in a cluster of two, let the survivor take over alone (a partition can then make two primaries)', defaultDescription: 'false' })
     .option('restart-member', { type: 'string', describe: 'after a takeover, have the old primary\'s agent start it again: JSON {"program":"/abs/path","args":[...]} where {self} and {sid} name the member' })
     .option('agent-key', { type: 'string', array: true, describe: 'HOST=HEX: accept only the launch agent with this identity on HOST (repeatable; config file: "agentKeys": {"host": ["hex"]})' })
+    .option('allowed-origins', { type: 'string', array: true, describe: 'browser origins (besides this server\'s own monitor page) whose pages may open a WebSocket here, e.g. http://ops.example:8080; repeatable or comma-separated (env DPNS_ALLOWED_ORIGINS)' })
     .option('read-from-backups', { type: 'boolean', describe: 'backups answer find, list, state and watch themselves (env DPNS_READ_FROM_BACKUPS)', defaultDescription: 'false' })
     .example('$0 --cluster a:7700,b:7700,c:7700 --self b:7700 --data-dir /var/lib/dpns', 'member 1 of a three-server cluster (copy nameserver.key and admin.token to every member first)')
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
@@ -74,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,
       replHeartbeatMs: args['repl-heartbeat-ms'], replMisses: args['repl-misses'], twoNodeFailover: args['two-node-failover'],
       readFromBackups: args['read-from-backups'], restartMember: args['restart-member'], agentKeys: args['agent-key'],
+      allowedOrigins: args['allowed-origins']?.flatMap((s) => s.split(',')),
     });
   } catch (e) {
     if (e instanceof ConfigError) {
