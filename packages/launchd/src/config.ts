@@ -6,6 +6,7 @@ import { isAbsolute, join, normalize, resolve } from 'node:path';
 import type { AllowEntry } from './allowlist.js';
 import type { LogLevel } from './log.js';
 import { ConfigError, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { trustedKey } from './trusted-key.js';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 
 export interface AgentConfig {
@@ -56,11 +57,10 @@ const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'allowEnv', 'users'];
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
 const SHORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const KEY = /^[0-9a-f]{64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const HOW_TO_TRUST =
-  'add the name server\'s public launch key (64 hex digits, printed by dpns-nameserver at start-up) to "trustedKeys" in the config file, ' +
+  'add the name server\'s public key (64 hex digits, printed by `dpns-nameserver key` on its host, and at its start-up) to "trustedKeys" in the config file, ' +
   'or pass --trusted-key HEX (env DPNS_LAUNCHD_TRUSTED_KEYS=HEX,HEX)';
 
 export function defaultStateDir(): string {
@@ -123,13 +123,9 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
   return cfg;
 }
 
-/** Hex Ed25519 public keys, lowercased. */
+/** Hex Ed25519 public keys, lowercased; a private key in any form is refused (trusted-key.ts). */
 export function trustedKeys(v: unknown, at: string): string[] {
-  return stringList(v, at).map((k, i) => {
-    const key = k.trim().toLowerCase();
-    if (!KEY.test(key)) throw new ConfigError(`${at}[${i}]: expected an Ed25519 public key as 64 hex digits, got ${JSON.stringify(k)}`);
-    return key;
-  });
+  return stringList(v, at).map((k, i) => trustedKey(k, `${at}[${i}]`));
 }
 
 /**

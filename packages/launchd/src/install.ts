@@ -1,7 +1,7 @@
 // `dpns-launchd install`: writes the systemd unit and a starter config, and nothing else (no
 // user, no directories beyond the files' own, no systemctl); says what it did and what is left.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allowEntries, allowEnvList, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys, withAllowEnv } from './config.js';
@@ -59,17 +59,27 @@ export async function install(opts: InstallOptions): Promise<void> {
     return;
   }
   await mkdir(dirname(unitPath), { recursive: true });
-  await writeFile(unitPath, unit, { mode: 0o644 });
+  await writePublic(unitPath, unit);
   out(`wrote ${unitPath}\n`);
   if (keepConfig) {
     out(`kept the existing ${configPath} (--force replaces it)\n`);
   } else {
     await mkdir(dirname(configPath), { recursive: true });
-    // Public keys and paths only: readable by the service user whoever it is.
-    await writeFile(configPath, config, { mode: 0o644 });
+    // Public keys and paths only (trustedKeys refused every form of a private key above):
+    // readable by the service user whoever it is.
+    await writePublic(configPath, config);
     out(`wrote ${configPath}\n`);
   }
   out(nextSteps({ user: opts.user, configPath, hasKeys: keys.length > 0 || keepConfig, hasAllow: allow.length > 0 || keepConfig }));
+}
+
+/**
+ * Writes a file that holds nothing secret, mode 0644 whatever it was: `mode` applies only when
+ * the file is created, so a replaced file (--force, a re-install) is set explicitly.
+ */
+async function writePublic(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o644 });
+  await chmod(path, 0o644);
 }
 
 function starterConfig(c: { listen: string; trustedKeys: string[]; allow: AllowEntry[]; root: boolean }): string {

@@ -131,7 +131,8 @@ export class NameServer {
     if (clusterCfg.members.length > 1) await requireClusterFiles(this.opts.dataDir);
     const token = await loadOrCreateAdminToken(this.opts.dataDir, log);
     Object.assign(this, { adminToken: token.token, tokenPath: token.path, tokenCreated: token.created });
-    const { key } = await loadOrCreateNameServerKey(this.opts.dataDir);
+    const { key, path: keyPath, upgraded } = await loadOrCreateNameServerKey(this.opts.dataDir, { upgrade: true });
+    if (upgraded) log.info('rewrote the name server key file in the marked private-key form', { path: keyPath });
     this.publicKey = key.publicKey;
 
     const started = Date.now();
