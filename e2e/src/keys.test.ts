@@ -49,6 +49,10 @@ test('dpns-nameserver key prints the public key of nameserver.key; the installer
     assert.equal(r.status, 2, `${bad}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /dpns-nameserver key/);
   }
+  // As two arguments, the way `--trusted-key "$(cat nameserver.key)"` passes it.
+  const split = run(LAUNCHD_BIN, ['install', '--unit-dir', join(out, 'units'), '--config-path', join(out, 'launchd.json'), '--trusted-key', text]);
+  assert.equal(split.status, 2);
+  assert.match(split.stderr, /^dpns-launchd: an argument is a private key, .*dpns-nameserver key/);
   assert.deepEqual(readdirSync(out), [], 'nothing written');
 
   const good = install(expected);

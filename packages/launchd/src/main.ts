@@ -2,7 +2,9 @@
 // `install` writes the systemd unit and a starter config. Start-up lines on stdout, logs on
 // stderr. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage or a bad setting.
 import yargs, { type Argv } from 'yargs';
+import { mentionsPrivateKey } from '@dpns/protocol';
 import { ConfigError, loadConfig } from './config.js';
+import { TRUST_PUBLIC_KEY } from './trusted-key.js';
 import { install, INSTALL_DEFAULTS } from './install.js';
 import { LedgerError } from './ledger.js';
 import { createLogger } from './log.js';
@@ -45,6 +47,12 @@ type InstallArgs = Awaited<ReturnType<typeof installOptions>['argv']>;
 type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs };
 
 export async function main(argv: string[]): Promise<number> {
+  // `--trusted-key "$(cat nameserver.key)"`: yargs would take the marker line for an unknown
+  // flag and say only that; say what it is instead, before anything else.
+  if (argv.some((a) => mentionsPrivateKey(a))) {
+    process.stderr.write(`dpns-launchd: an argument is a private key, which must never leave the name server's host; ${TRUST_PUBLIC_KEY}\n`);
+    return 2;
+  }
   let usageError: string | undefined;
   let chosen: Chosen | undefined;
   const parser = yargs(argv)

@@ -12,7 +12,8 @@ import { signingKeyFromSeed } from './wire.js';
 
 const KEY = /^[0-9a-f]{64}$/;
 
-const HOW = 'an agent trusts the name server\'s public key: run `dpns-nameserver key` on the name server\'s host and give the 64 hex digits it prints';
+/** What to give instead of a private key. */
+export const TRUST_PUBLIC_KEY = 'an agent trusts the name server\'s public key: run `dpns-nameserver key` on the name server\'s host and give the 64 hex digits it prints';
 
 /** Where name servers keep their key by default (root, a user, the quick start), for the seed check. */
 export function knownKeyFiles(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -25,7 +26,7 @@ export function knownKeyFiles(env: NodeJS.ProcessEnv = process.env): string[] {
 
 /** The lowercased public key in `value`, or a ConfigError at `at` that says why not and what to give instead. */
 export function trustedKey(value: string, at: string, keyFiles: readonly string[] = knownKeyFiles()): string {
-  if (mentionsPrivateKey(value)) throw new ConfigError(`${at}: this is a private key, which must never leave the name server's host; ${HOW}`);
+  if (mentionsPrivateKey(value)) throw new ConfigError(`${at}: this is a private key, which must never leave the name server's host; ${TRUST_PUBLIC_KEY}`);
   const key = value.trim().toLowerCase();
   if (KEY.test(key)) {
     for (const file of keyFiles) {
@@ -40,9 +41,9 @@ export function trustedKey(value: string, at: string, keyFiles: readonly string[
   if (value.includes('/')) {
     const text = readOrEmpty(value);
     if (parsePrivateKeyFile(text) !== undefined || mentionsPrivateKey(text)) {
-      throw new ConfigError(`${at}: ${value} is the name server's private key file; ${HOW}`);
+      throw new ConfigError(`${at}: ${value} is the name server's private key file; ${TRUST_PUBLIC_KEY}`);
     }
-    throw new ConfigError(`${at}: expected an Ed25519 public key as 64 hex digits, not a file name; ${HOW}`);
+    throw new ConfigError(`${at}: expected an Ed25519 public key as 64 hex digits, not a file name; ${TRUST_PUBLIC_KEY}`);
   }
   throw new ConfigError(`${at}: expected an Ed25519 public key as 64 hex digits, got ${JSON.stringify(value)}`);
 }
