@@ -136,13 +136,12 @@ export function trustedKeys(v: unknown, at: string): string[] {
 export function allowEntries(v: unknown, at: string): AllowEntry[] {
   const out: AllowEntry[] = [];
   const add = (name: string | undefined, value: unknown, where: string) => {
-    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-    const path: unknown = isObject ? (value as { path?: unknown }).path : value;
-    if (isObject) {
-      const extra = Object.keys(value).filter((k) => k !== 'path' && k !== 'env');
-      if (extra.length > 0) throw new ConfigError(`${where}: unknown field ${JSON.stringify(extra[0])} (allowed: path, env)`);
-    }
-    const env = isObject && (value as { env?: unknown }).env !== undefined ? envNames((value as { env?: unknown }).env, `${where}.env`) : undefined;
+    // A map value is a path, or {"path", "env"}: the program and the loader variables it may be given.
+    const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const extra = Object.keys(obj ?? {}).filter((k) => k !== 'path' && k !== 'env');
+    if (extra.length > 0) throw new ConfigError(`${where}: unknown field ${JSON.stringify(extra[0])} (allowed: path, env)`);
+    const path = obj === undefined ? value : obj.path;
+    const env = obj?.env === undefined ? undefined : envNames(obj.env, `${where}.env`);
     if (name !== undefined && !SHORT_NAME.test(name)) {
       throw new ConfigError(`${where}: a short name is letters, digits, ".", "_" or "-" (not starting with "." or "-"), got ${JSON.stringify(name)}`);
     }
