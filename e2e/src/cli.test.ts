@@ -143,11 +143,13 @@ test('admin operations without the token are refused: exit 1, UNAUTHORIZED, no u
   assert.match(wrong.stderr, /login with the given token was refused/);
 });
 
-test('the token from --token, --token-file and DPNS_TOKEN_FILE', async () => {
+test('the token from --token-file, DPNS_TOKEN_FILE and the deprecated --token (which warns)', async () => {
   const dir = makeTempDir();
   const file = join(dir, 'token');
   writeFileSync(file, `${ns.token}\n`);
-  await ok(['--token', ns.token, 'add', '/tok/a', '--host', 'h', '--program', '/p'], { token: false });
+  const flag = await dpns(['--token', ns.token, 'add', '/tok/a', '--host', 'h', '--program', '/p'], { token: false });
+  assert.equal(flag.code, 0, flag.stderr);
+  assert.match(flag.stderr, /^dpns: warning: --token puts the admin token on the command line, where every user of this host can read it/);
   await ok(['--token-file', file, 'add', '/tok/b', '--host', 'h', '--program', '/p'], { token: false });
   await ok(['add', '/tok/c', '--host', 'h', '--program', '/p'], { token: false, env: { DPNS_TOKEN_FILE: ns.tokenPath } });
   assert.deepEqual(await ok(['list', '/tok/*']), ['/tok/a', '/tok/b', '/tok/c']);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { agent as A, newTicket, type ServiceView } from '@dpns/protocol';
+import { agent as A, newTicket, parsePrivateKeyFile, type ServiceView } from '@dpns/protocol';
 import { DpnsClient, isDpnsError } from '@dpns/client';
 import {
   createTestNet, ECHO_SERVICE, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
@@ -122,7 +122,9 @@ function agentExchange(address: string, frame: (hello: A.AgentHello) => unknown)
 }
 
 function nameServerKey(): A.SigningKey {
-  return A.signingKeyFromSeed(Buffer.from(readFileSync(join(ns.dataDir, 'nameserver.key'), 'utf8').trim(), 'hex'));
+  const parsed = parsePrivateKeyFile(readFileSync(join(ns.dataDir, 'nameserver.key'), 'utf8'));
+  assert.ok(parsed, 'nameserver.key holds a private key');
+  return A.signingKeyFromSeed(Buffer.from(parsed.seed, 'hex'));
 }
 
 async function registerEcho(name: string, hostIndex: number): Promise<string> {

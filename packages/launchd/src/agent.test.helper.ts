@@ -90,10 +90,14 @@ export function killGroup(pgid: number): void {
   }
 }
 
-/** Writes an executable fixture script into `dir`. */
+/**
+ * Writes an executable fixture script into `dir`. Its #! line names this very node: the agent
+ * gives children a fixed PATH and refuses a spec that sets one (env-policy.ts), so
+ * `#!/usr/bin/env node` would find only a system node, if any.
+ */
 export async function fixture(dir: string, name: string, body: string): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, `#!/usr/bin/env node\n${body}\n`, { mode: 0o755 });
+  await writeFile(path, `#!${process.execPath}\n${body}\n`, { mode: 0o755 });
   return path;
 }
 
@@ -122,9 +126,6 @@ export const MARKER = `
 require('node:fs').writeFileSync(process.argv[2], 'ran');
 setInterval(() => {}, 1 << 30);
 `;
-
-/** The env of the fixtures: they find node through PATH (#!/usr/bin/env node). */
-export const FIXTURE_ENV = { PATH: `${process.execPath.replace(/\/[^/]+$/, '')}:/usr/bin:/bin` };
 
 /** What one connection gave: the hello, and the reply to the frame sent (as text). */
 export interface Exchange {
@@ -201,7 +202,7 @@ export function launchOp(hello: AgentHello, f: LaunchFields): { op: wire.AgentLa
   const servers = ['127.0.0.1:7700'];
   const line = wire.ticketLineText({ service, ticket: wire.newLaunchId() + wire.newLaunchId(), nameserverTicket: wire.newLaunchId() + wire.newLaunchId(), servers });
   const op: wire.AgentLaunchOp = {
-    op: 'launch', service, launchId: wire.newLaunchId(), program: f.program, args: f.args ?? [], env: { ...FIXTURE_ENV, ...f.env }, servers,
+    op: 'launch', service, launchId: wire.newLaunchId(), program: f.program, args: f.args ?? [], env: { ...f.env }, servers,
     secret: wire.sealTicketLine(line, hello.boxKey),
   };
   if (f.cwd !== undefined) op.cwd = f.cwd;

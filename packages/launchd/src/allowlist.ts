@@ -5,10 +5,20 @@ import { constants, promises as fs } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { AgentError } from './wire.js';
 
-/** One allowed program: an absolute path, optionally reachable by a short name. */
+/**
+ * One allowed program: an absolute path, optionally reachable by a short name, and the loader or
+ * interpreter variables (env-policy.ts) a launch of it may set.
+ */
 export interface AllowEntry {
   name?: string;
   path: string;
+  env?: readonly string[];
+}
+
+/** A program a launch may run: its real path, and the loader variables its entries permit. */
+export interface AllowedProgram {
+  path: string;
+  env: ReadonlySet<string>;
 }
 
 export class Allowlist {
@@ -23,6 +33,14 @@ export class Allowlist {
    * any spelling), NOT_FOUND (on the list but missing), NOT_EXECUTABLE.
    */
   async resolve(program: string): Promise<string> {
+    return (await this.resolveProgram(program)).path;
+  }
+
+  /**
+   * As `resolve`, with the variables permitted for the program: those of every entry whose real
+   * path it is, since the permission is for the program, whichever spelling reached it.
+   */
+  async resolveProgram(program: string): Promise<AllowedProgram> {
     const quoted = JSON.stringify(program);
     let requested: string;
     let candidates: readonly AllowEntry[];
@@ -58,7 +76,9 @@ export class Allowlist {
       throw new AgentError('NOT_ALLOWED', `program ${quoted}${via} is not in this agent's allowlist; add its real path to "allow" in the agent's config`);
     }
     await assertExecutable(real, quoted);
-    return real;
+    const reals = candidates === this.entries ? allowedReals : await Promise.all(this.entries.map((e) => realpathOrUndefined(e.path)));
+    const env = new Set(this.entries.flatMap((e, i) => (reals[i] === real ? e.env ?? [] : [])));
+    return { path: real, env };
   }
 }
 

@@ -6,6 +6,7 @@ import { isAbsolute, join, normalize, resolve } from 'node:path';
 import type { AllowEntry } from './allowlist.js';
 import type { LogLevel } from './log.js';
 import { ConfigError, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { trustedKey } from './trusted-key.js';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 
 export interface AgentConfig {
@@ -32,7 +33,7 @@ export interface AgentConfig {
 export { ConfigError };
 
 const KEYS = [
-  'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat',
+  'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'allowEnv', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat',
 ] as const;
 type Key = (typeof KEYS)[number];
 export type RawConfig = Partial<Record<Key, unknown>>;
@@ -43,6 +44,7 @@ const ENV: Record<string, Key> = {
   DPNS_LAUNCHD_LOGS_DIR: 'logsDir',
   DPNS_LAUNCHD_TRUSTED_KEYS: 'trustedKeys',
   DPNS_LAUNCHD_ALLOW: 'allow',
+  DPNS_LAUNCHD_ALLOW_ENV: 'allowEnv',
   DPNS_LAUNCHD_USERS: 'users',
   DPNS_LAUNCHD_DEFAULT_USER: 'defaultUser',
   DPNS_LAUNCHD_WINDOW_MS: 'windowMs',
@@ -51,14 +53,14 @@ const ENV: Record<string, Key> = {
   DPNS_LAUNCHD_LOG_FORMAT: 'logFormat',
 };
 /** Environment variables holding lists, comma-separated. */
-const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'users'];
+const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'allowEnv', 'users'];
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
 const SHORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const KEY = /^[0-9a-f]{64}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const HOW_TO_TRUST =
-  'add the name server\'s public launch key (64 hex digits, printed by dpns-nameserver at start-up) to "trustedKeys" in the config file, ' +
+  'add the name server\'s public key (64 hex digits, printed by `dpns-nameserver key` on its host, and at its start-up) to "trustedKeys" in the config file, ' +
   'or pass --trusted-key HEX (env DPNS_LAUNCHD_TRUSTED_KEYS=HEX,HEX)';
 
 export function defaultStateDir(): string {
@@ -91,6 +93,7 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
     host: '0.0.0.0', port: AGENT_PORT, stateDir: defaultStateDir(), logsDir: '', trustedKeys: [], allow: [], users: [],
     defaultUser: 'nobody', windowMs: AGENT_WINDOW_MS, killGraceMs: 5000, logLevel: 'info', logFormat: 'json',
   };
+  let allowEnv: [string, string[]][] = [];
   for (const [where, raw] of layers) {
     for (const [key, v] of Object.entries(raw)) {
       if (v === undefined) continue;
@@ -101,6 +104,7 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
         case 'logsDir': cfg.logsDir = resolve(settingNonEmpty(v, at)); break;
         case 'trustedKeys': cfg.trustedKeys = trustedKeys(v, at); break;
         case 'allow': cfg.allow = allowEntries(v, at); break;
+        case 'allowEnv': allowEnv = allowEnvList(v, at); break;
         case 'users': cfg.users = stringList(v, at).map((u, i) => userName(u, `${at}[${i}]`)); break;
         case 'defaultUser': cfg.defaultUser = userName(v, at); break;
         case 'windowMs': cfg.windowMs = settingInt(v, [1000, 3_600_000], at); break;
@@ -111,6 +115,7 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
       }
     }
   }
+  cfg.allow = withAllowEnv(cfg.allow, allowEnv, 'allowEnv');
   if (cfg.logsDir === '') cfg.logsDir = join(cfg.stateDir, 'logs');
   if (cfg.trustedKeys.length === 0) {
     throw new ConfigError(`no trusted name server keys, so every request would be refused: ${HOW_TO_TRUST}`);
@@ -118,22 +123,25 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
   return cfg;
 }
 
-/** Hex Ed25519 public keys, lowercased. */
+/** Hex Ed25519 public keys, lowercased; a private key in any form is refused (trusted-key.ts). */
 export function trustedKeys(v: unknown, at: string): string[] {
-  return stringList(v, at).map((k, i) => {
-    const key = k.trim().toLowerCase();
-    if (!KEY.test(key)) throw new ConfigError(`${at}[${i}]: expected an Ed25519 public key as 64 hex digits, got ${JSON.stringify(k)}`);
-    return key;
-  });
+  return stringList(v, at).map((k, i) => trustedKey(k, `${at}[${i}]`));
 }
 
 /**
- * The allowlist: `{"name": "/abs/path"}`, or an array of absolute paths, "name=/abs/path"
- * strings and such objects (flags and the environment give strings).
+ * The allowlist: `{"name": "/abs/path"}` or `{"name": {"path": "/abs/path", "env": ["VAR"]}}`
+ * (env: loader or interpreter variables a launch of it may set, env-policy.ts), or an array of
+ * absolute paths, "name=/abs/path" strings and such objects (flags and the environment give strings).
  */
 export function allowEntries(v: unknown, at: string): AllowEntry[] {
   const out: AllowEntry[] = [];
-  const add = (name: string | undefined, path: unknown, where: string) => {
+  const add = (name: string | undefined, value: unknown, where: string) => {
+    // A map value is a path, or {"path", "env"}: the program and the loader variables it may be given.
+    const obj = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const extra = Object.keys(obj ?? {}).filter((k) => k !== 'path' && k !== 'env');
+    if (extra.length > 0) throw new ConfigError(`${where}: unknown field ${JSON.stringify(extra[0])} (allowed: path, env)`);
+    const path = obj === undefined ? value : obj.path;
+    const env = obj?.env === undefined ? undefined : envNames(obj.env, `${where}.env`);
     if (name !== undefined && !SHORT_NAME.test(name)) {
       throw new ConfigError(`${where}: a short name is letters, digits, ".", "_" or "-" (not starting with "." or "-"), got ${JSON.stringify(name)}`);
     }
@@ -141,7 +149,7 @@ export function allowEntries(v: unknown, at: string): AllowEntry[] {
       throw new ConfigError(`${where}: expected an absolute path without "." or ".." parts, like /opt/dpns/bin/echo-service, got ${JSON.stringify(path)}`);
     }
     if (name !== undefined && out.some((e) => e.name === name)) throw new ConfigError(`${where}: the short name ${JSON.stringify(name)} is given twice`);
-    out.push(name === undefined ? { path } : { name, path });
+    out.push({ ...(name === undefined ? {} : { name }), path, ...(env === undefined || env.length === 0 ? {} : { env }) });
   };
   const addMap = (m: object, where: string) => {
     for (const [name, path] of Object.entries(m)) add(name, path, `${where}.${name}`);
@@ -159,6 +167,40 @@ export function allowEntries(v: unknown, at: string): AllowEntry[] {
     });
   } else {
     throw new ConfigError(`${at}: expected an object of short names to absolute paths, or an array of absolute paths, got ${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
+/** Environment variable names, as a launch's env may hold them. */
+function envNames(v: unknown, at: string): string[] {
+  return stringList(v, at).map((n, i) => {
+    if (!ENV_NAME.test(n)) throw new ConfigError(`${at}[${i}]: expected an environment variable name like PYTHONPATH, got ${JSON.stringify(n)}`);
+    return n;
+  });
+}
+
+/**
+ * Variables permitted per program, apart from the allow map: `{"name": ["VAR"]}`, or
+ * "NAME=VAR" strings (flags, DPNS_LAUNCHD_ALLOW_ENV), NAME being a short name or an entry's path.
+ */
+export function allowEnvList(v: unknown, at: string): [string, string[]][] {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    return Object.entries(v).map(([name, vars]) => [name, envNames(vars, `${at}.${name}`)]);
+  }
+  return stringList(v, at).map((item, i) => {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new ConfigError(`${at}[${i}]: expected NAME=VAR (a short name or path from "allow", then a variable), got ${JSON.stringify(item)}`);
+    return [item.slice(0, eq), envNames(item.slice(eq + 1), `${at}[${i}]`)];
+  });
+}
+
+/** `allow` with the permissions of `allowEnv` added to the entries they name. */
+export function withAllowEnv(allow: readonly AllowEntry[], allowEnv: readonly [string, string[]][], at: string): AllowEntry[] {
+  const out = allow.map((e) => ({ ...e }));
+  for (const [name, vars] of allowEnv) {
+    const entry = out.find((e) => e.name === name || e.path === name);
+    if (entry === undefined) throw new ConfigError(`${at}: ${JSON.stringify(name)} is neither a short name nor a path in "allow"; permit variables only for an allowed program`);
+    entry.env = [...new Set([...(entry.env ?? []), ...vars])];
   }
   return out;
 }

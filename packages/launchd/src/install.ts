@@ -1,10 +1,10 @@
 // `dpns-launchd install`: writes the systemd unit and a starter config, and nothing else (no
 // user, no directories beyond the files' own, no systemctl); says what it did and what is left.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allowEntries, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys } from './config.js';
+import { allowEntries, allowEnvList, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys, withAllowEnv } from './config.js';
 import type { AllowEntry } from './allowlist.js';
 import { renderUnit, UNIT_NAME } from './unit.js';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
@@ -19,6 +19,8 @@ export interface InstallOptions {
   exec?: string;
   trustedKeys: readonly string[];
   allow: readonly string[];
+  /** NAME=VAR: loader or interpreter variables an allowed program's launches may set. */
+  allowEnv?: readonly string[];
   listen: string;
   out: (text: string) => void;
 }
@@ -41,7 +43,7 @@ export async function install(opts: InstallOptions): Promise<void> {
   if (opts.exec !== undefined && !isAbsolute(opts.exec)) throw new ConfigError(`--exec: systemd needs an absolute path, got ${JSON.stringify(opts.exec)}`);
   parseHostPort(opts.listen, '--listen');
   const keys = trustedKeys([...opts.trustedKeys], '--trusted-key');
-  const allow = allowEntries([...opts.allow], '--allow');
+  const allow = withAllowEnv(allowEntries([...opts.allow], '--allow'), allowEnvList([...opts.allowEnv ?? []], '--allow-env'), '--allow-env');
 
   const configPath = resolve(opts.configPath);
   const unitPath = join(resolve(opts.unitDir), UNIT_NAME);
@@ -57,27 +59,42 @@ export async function install(opts: InstallOptions): Promise<void> {
     return;
   }
   await mkdir(dirname(unitPath), { recursive: true });
-  await writeFile(unitPath, unit, { mode: 0o644 });
+  await writePublic(unitPath, unit);
   out(`wrote ${unitPath}\n`);
   if (keepConfig) {
     out(`kept the existing ${configPath} (--force replaces it)\n`);
   } else {
     await mkdir(dirname(configPath), { recursive: true });
-    // Public keys and paths only: readable by the service user whoever it is.
-    await writeFile(configPath, config, { mode: 0o644 });
+    // Public keys and paths only (trustedKeys refused every form of a private key above):
+    // readable by the service user whoever it is.
+    await writePublic(configPath, config);
     out(`wrote ${configPath}\n`);
   }
   out(nextSteps({ user: opts.user, configPath, hasKeys: keys.length > 0 || keepConfig, hasAllow: allow.length > 0 || keepConfig }));
 }
 
+/**
+ * Writes a file that holds nothing secret, mode 0644 whatever it was: `mode` applies only when
+ * the file is created, so a replaced file (--force, a re-install) is set explicitly.
+ */
+async function writePublic(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o644 });
+  await chmod(path, 0o644);
+}
+
 function starterConfig(c: { listen: string; trustedKeys: string[]; allow: AllowEntry[]; root: boolean }): string {
+  // An entry that permits variables is written as {"path", "env"}; every other one as its path.
+  const value = (e: AllowEntry) => (e.env === undefined ? e.path : { path: e.path, env: e.env });
   const allow = c.allow.every((e) => e.name !== undefined)
-    ? Object.fromEntries(c.allow.map((e) => [e.name, e.path]))
-    : c.allow.map((e) => (e.name === undefined ? e.path : { [e.name]: e.path }));
+    ? Object.fromEntries(c.allow.map((e) => [e.name, value(e)]))
+    : c.allow.map((e) => (e.name === undefined ? e.path : { [e.name]: value(e) }));
+  // A bare path has no object to carry its variables: they go under "allowEnv", keyed by the path.
+  const unnamed = c.allow.filter((e) => e.name === undefined && e.env !== undefined);
   const config = {
     listen: c.listen,
     trustedKeys: c.trustedKeys,
     allow,
+    ...(unnamed.length === 0 ? {} : { allowEnv: Object.fromEntries(unnamed.map((e) => [e.path, e.env])) }),
     ...(c.root ? { users: [], defaultUser: 'nobody' } : {}),
     windowMs: AGENT_WINDOW_MS,
     killGraceMs: 5000,

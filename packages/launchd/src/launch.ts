@@ -1,4 +1,4 @@
-// The launch operation: allowlist, user, working directory, ticket; then spawn, record in the
+// The launch operation: allowlist, environment policy, user, working directory, ticket; then spawn, record in the
 // ledger, reply. Every check that can refuse runs before anything is started.
 //
 // The reply is sent as soon as the child runs and the ledger holds it; the agent does not wait to
@@ -7,6 +7,7 @@
 // reply is built, the launch is reported as SPAWN_FAILED with its exit status instead.
 import { stat } from 'node:fs/promises';
 import type { Allowlist } from './allowlist.js';
+import { checkLaunchEnv } from './env-policy.js';
 import type { Ledger } from './ledger.js';
 import type { Logger } from './log.js';
 import { procStat } from './proc.js';
@@ -28,7 +29,8 @@ export interface LaunchContext {
 }
 
 export async function launch(op: AgentLaunchOp, ctx: LaunchContext): Promise<AgentLaunchReply> {
-  const program = await ctx.allowlist.resolve(op.program);
+  const { path: program, env: permittedEnv } = await ctx.allowlist.resolveProgram(op.program);
+  checkLaunchEnv(op.env, permittedEnv, program);
   const runAs = await chooseRunAs(op.user, ctx.policy);
   const cwd = op.cwd ?? '/';
   await assertDirectory(cwd);

@@ -2,7 +2,9 @@
 // `install` writes the systemd unit and a starter config. Start-up lines on stdout, logs on
 // stderr. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage or a bad setting.
 import yargs, { type Argv } from 'yargs';
+import { mentionsPrivateKey } from '@dpns/protocol';
 import { ConfigError, loadConfig } from './config.js';
+import { TRUST_PUBLIC_KEY } from './trusted-key.js';
 import { install, INSTALL_DEFAULTS } from './install.js';
 import { LedgerError } from './ledger.js';
 import { createLogger } from './log.js';
@@ -17,6 +19,7 @@ function runOptions(y: Argv) {
     .option('logs-dir', { type: 'string', describe: "where each service's stdout and stderr are appended (env DPNS_LAUNCHD_LOGS_DIR)", defaultDescription: '<state-dir>/logs' })
     .option('trusted-key', { type: 'string', array: true, describe: 'hex Ed25519 public key of a name server to obey; repeatable (env DPNS_LAUNCHD_TRUSTED_KEYS, comma-separated)' })
     .option('allow', { type: 'string', array: true, describe: 'a program it may run: /abs/path or NAME=/abs/path; repeatable (env DPNS_LAUNCHD_ALLOW)' })
+    .option('allow-env', { type: 'string', array: true, describe: 'NAME=VAR: let launches of the allowed program NAME (short name or path) set the loader/interpreter variable VAR, e.g. qs=PYTHONPATH; repeatable (env DPNS_LAUNCHD_ALLOW_ENV)' })
     .option('users', { type: 'string', array: true, describe: 'users a launch may name when the agent runs as root; "root" must be listed to run anything as root (env DPNS_LAUNCHD_USERS)' })
     .option('default-user', { type: 'string', describe: 'the user when a launch names none and the agent runs as root (env DPNS_LAUNCHD_DEFAULT_USER)', defaultDescription: 'nobody' })
     .option('window-ms', { type: 'number', describe: "how far a request's timestamp may be from this host's clock (env DPNS_LAUNCHD_WINDOW_MS)", defaultDescription: '30000' })
@@ -35,6 +38,7 @@ function installOptions(y: Argv) {
     .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: 'this node and this package\'s bin/dpns-launchd.js' })
     .option('trusted-key', { type: 'string', array: true, default: [] as string[], describe: 'a name server key for the config; repeatable' })
     .option('allow', { type: 'string', array: true, default: [] as string[], describe: 'a program for the config: /abs/path or NAME=/abs/path; repeatable' })
+    .option('allow-env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VAR: a loader/interpreter variable launches of the allowed program NAME may set, e.g. qs=PYTHONPATH; repeatable' })
     .option('listen', { type: 'string', default: INSTALL_DEFAULTS.listen, describe: 'HOST:PORT for the config' });
 }
 
@@ -43,6 +47,12 @@ type InstallArgs = Awaited<ReturnType<typeof installOptions>['argv']>;
 type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs };
 
 export async function main(argv: string[]): Promise<number> {
+  // `--trusted-key "$(cat nameserver.key)"`: yargs would take the marker line for an unknown
+  // flag and say only that; say what it is instead, before anything else.
+  if (argv.some((a) => mentionsPrivateKey(a))) {
+    process.stderr.write(`dpns-launchd: an argument is a private key, which must never leave the name server's host; ${TRUST_PUBLIC_KEY}\n`);
+    return 2;
+  }
   let usageError: string | undefined;
   let chosen: Chosen | undefined;
   const parser = yargs(argv)
@@ -88,7 +98,7 @@ async function runInstall(a: InstallArgs): Promise<number> {
   try {
     await install({
       unitDir: a['unit-dir'], configPath: a['config-path'], force: a.force, dryRun: a['dry-run'], user: a.user, exec: a.exec,
-      trustedKeys: a['trusted-key'], allow: a.allow, listen: a.listen, out: (t) => process.stdout.write(t),
+      trustedKeys: a['trusted-key'], allow: a.allow, allowEnv: a['allow-env'], listen: a.listen, out: (t) => process.stdout.write(t),
     });
   } catch (e) {
     if (e instanceof ConfigError) throw e;
@@ -102,7 +112,7 @@ async function runInstall(a: InstallArgs): Promise<number> {
 async function runAgent(a: RunArgs): Promise<number> {
   const cfg = loadConfig({
     config: a.config, listen: a.listen, stateDir: a['state-dir'], logsDir: a['logs-dir'], trustedKeys: a['trusted-key'], allow: a.allow,
-    users: a.users, defaultUser: a['default-user'], windowMs: a['window-ms'], killGraceMs: a['kill-grace-ms'], logLevel: a['log-level'],
+    allowEnv: a['allow-env'], users: a.users, defaultUser: a['default-user'], windowMs: a['window-ms'], killGraceMs: a['kill-grace-ms'], logLevel: a['log-level'],
     logFormat: a['log-format'],
   });
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });

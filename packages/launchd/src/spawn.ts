@@ -42,7 +42,12 @@ export function logFileName(service: string): string {
   return `${service.replaceAll('/', '_')}.log`;
 }
 
-/** The child's environment: a minimal safe base, then the spec's, then what dpns tells it. */
+/**
+ * The child's environment: a minimal safe base, then the spec's, then what dpns tells it. Nothing
+ * else of the agent's own environment (extendEnv: false) reaches the child but LANG: the agent's
+ * unit may carry settings and credentials its services must not see. The spec's env has already
+ * passed the environment policy (env-policy.ts), so it cannot replace PATH or add LD_PRELOAD.
+ */
 export function childEnv(spec: Pick<SpawnSpec, 'env' | 'runAs' | 'service' | 'servers'>): Record<string, string> {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',

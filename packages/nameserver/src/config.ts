@@ -9,6 +9,7 @@ export function parseHostPort(s: string, where: string): { host: string; port: n
   return splitHostPort(s, where, DEFAULT_PORT);
 }
 import type { LogLevel } from './log.js';
+import { originList } from './origin-policy.js';
 import type { ClusterConfig, ReplicationMode } from './cluster/cluster-config.js';
 import type { MemberRestartSpec } from './cluster/member-restart.js';
 
@@ -59,6 +60,8 @@ export interface ServerConfig {
   restartMember?: MemberRestartSpec;
   /** Host → the launch agent identities (hex Ed25519 keys) accepted on it; other agents there are refused. */
   agentKeys?: Record<string, string[]>;
+  /** Browser origins, besides the server's own, whose pages may open a WebSocket to it (origin-policy.ts). */
+  allowedOrigins: string[];
 }
 
 /** The cluster this configuration describes; a stand-alone server is a cluster of one. */
@@ -107,6 +110,7 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_SELF: 'self',
   DPNS_REPLICATION: 'replication',
   DPNS_READ_FROM_BACKUPS: 'readFromBackups',
+  DPNS_ALLOWED_ORIGINS: 'allowedOrigins',
 };
 
 export function defaultDataDir(): string {
@@ -131,6 +135,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
     snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
     replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,
+    allowedOrigins: [],
   };
   let listenGiven = false;
   for (const [where, raw] of layers) {
@@ -150,6 +155,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       else if (key === 'twoNodeFailover' || key === 'readFromBackups') cfg[key] = settingBool(v, at);
       else if (key === 'restartMember') cfg.restartMember = restartSpec(v, at);
       else if (key === 'agentKeys') cfg.agentKeys = agentKeys(v, at);
+      else if (key === 'allowedOrigins') cfg.allowedOrigins = originList(v, at);
       else if (key === 'dataDir') cfg.dataDir = resolve(settingNonEmpty(v, at));
       else if (key === 'modulesDir') cfg.modulesDir = resolve(settingNonEmpty(v, at));
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = settingInt(v, NUMERIC[key] as [number, number], at);

@@ -65,7 +65,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   login(ctx, conn, p) {
     if (!checkAdminProof(ctx.adminToken, conn.nonce, p.proof)) {
       ctx.log.warn('refused an admin login with a wrong credential', { conn: conn.id, remote: conn.remote });
-      throw new DpnsError('UNAUTHORIZED', 'wrong admin credential: check --token / DPNS_TOKEN against the server\'s admin.token');
+      throw new DpnsError('UNAUTHORIZED', 'wrong admin credential: check the token given to dpns (--token-file, DPNS_TOKEN_FILE or DPNS_TOKEN) against the server\'s admin.token');
     }
     conn.admin = true;
     return { admin: true };

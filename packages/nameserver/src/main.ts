@@ -10,10 +10,13 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
+import { keyCommandText } from './key-command.js';
+import { defaultDataDir } from './config.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'install') return installCommand(argv.slice(1));
   if (argv[0] === 'init') return initCommand(argv.slice(1));
+  if (argv[0] === 'key') return keyCommand(argv.slice(1));
   let usageError: string | undefined;
   let helpShown = false;
   const parser = yargs(argv)
@@ -44,10 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('two-node-failover', { type: 'boolean', describe: 'in a cluster of two, let the survivor take over alone (a partition can then make two primaries)', defaultDescription: 'false' })
     .option('restart-member', { type: 'string', describe: 'after a takeover, have the old primary\'s agent start it again: JSON {"program":"/abs/path","args":[...]} where {self} and {sid} name the member' })
     .option('agent-key', { type: 'string', array: true, describe: 'HOST=HEX: accept only the launch agent with this identity on HOST (repeatable; config file: "agentKeys": {"host": ["hex"]})' })
+    .option('allowed-origins', { type: 'string', array: true, describe: 'browser origins (besides this server\'s own monitor page) whose pages may open a WebSocket here, e.g. http://ops.example:8080; repeatable or comma-separated (env DPNS_ALLOWED_ORIGINS)' })
     .option('read-from-backups', { type: 'boolean', describe: 'backups answer find, list, state and watch themselves (env DPNS_READ_FROM_BACKUPS)', defaultDescription: 'false' })
     .example('$0 --cluster a:7700,b:7700,c:7700 --self b:7700 --data-dir /var/lib/dpns', 'member 1 of a three-server cluster (copy nameserver.key and admin.token to every member first)')
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
-    .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).\ndpns-nameserver init --data-dir DIR: make the key and token a cluster\'s members share.')
+    .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).\ndpns-nameserver init --data-dir DIR: make the key and token a cluster\'s members share.\ndpns-nameserver key [--data-dir DIR] [--json]: print the public key launch agents trust.')
     .strict()
     .version(VERSION)
     .help()
@@ -74,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,
       replHeartbeatMs: args['repl-heartbeat-ms'], replMisses: args['repl-misses'], twoNodeFailover: args['two-node-failover'],
       readFromBackups: args['read-from-backups'], restartMember: args['restart-member'], agentKeys: args['agent-key'],
+      allowedOrigins: args['allowed-origins']?.flatMap((s) => s.split(',')),
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -162,6 +167,23 @@ async function initCommand(argv: string[]): Promise<number> {
     'Copy both files (mode 0600, owned by the server\'s user) into every other member\'s data directory before it first starts.\n',
   );
   return 0;
+}
+
+/** `dpns-nameserver key`: the public key agents trust, from the data directory's private key file; reads only. */
+async function keyCommand(argv: string[]): Promise<number> {
+  const parsed = await subcommandArgs('key', argv, yargs(argv)
+    .usage('$0 [--data-dir DIR] [--json]\n\nPrints the public key of this name server: the value for dpns-launchd --trusted-key (and "trustedKeys").\nIt reads DIR/nameserver.key, the private key, which never leaves this host but to the other members of a cluster.')
+    .option('data-dir', { type: 'string', describe: 'the data directory (env DPNS_DATA_DIR)', defaultDescription: '/var/lib/dpns as root, else ~/.local/state/dpns' })
+    .option('json', { type: 'boolean', default: false, describe: 'print {"publicKey", "keyFile", "format"}' }));
+  if (typeof parsed === 'number') return parsed;
+  const dir = resolve(parsed['data-dir'] ?? (process.env.DPNS_DATA_DIR || defaultDataDir()));
+  try {
+    process.stdout.write(await keyCommandText(dir, parsed.json));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`dpns-nameserver key: ${(e as Error).message}\n`);
+    return 1;
+  }
 }
 
 /** `dpns-nameserver install`: the systemd unit. */

@@ -1,30 +1,76 @@
 // The name server's signing key: launch agents trust requests signed by it. Made once, at
-// first start, readable by the server's user only; its public half goes into agents' configs.
+// first start, readable by the server's user only; its public half goes into agents' configs
+// (`dpns-nameserver key` prints it). The file is marked as a private key (@dpns/protocol's
+// key-file.ts) so that it cannot pass for the public key it looks like in the old bare-hex form.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { agent as A, fsyncDir, randomHex } from '@dpns/protocol';
+import { agent as A, formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile, randomHex } from '@dpns/protocol';
 
 export const KEY_FILE = 'nameserver.key';
 
-/** Reads `<dataDir>/nameserver.key` (a hex Ed25519 seed), creating it when absent. */
-export async function loadOrCreateNameServerKey(dataDir: string): Promise<{ key: A.SigningKey; path: string; created: boolean }> {
+export interface LoadedKey {
+  key: A.SigningKey;
+  path: string;
+  created: boolean;
+  /** The file held the old bare-hex form and was rewritten in the marked form. */
+  upgraded: boolean;
+}
+
+/**
+ * Reads `<dataDir>/nameserver.key`, creating it when absent. An old bare-hex file is rewritten in
+ * the marked form when `upgrade` (the server, running as the file's owner, does; a command an
+ * operator runs as another user must not replace the file with one the server cannot read).
+ */
+export async function loadOrCreateNameServerKey(dataDir: string, opts: { upgrade?: boolean } = {}): Promise<LoadedKey> {
   const path = join(dataDir, KEY_FILE);
   try {
     const fh = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    const seed = Buffer.from(randomHex(32), 'hex');
+    const seed = randomHex(32);
     try {
-      await fh.writeFile(`${seed.toString('hex')}\n`);
+      await fh.writeFile(formatPrivateKeyFile(seed));
       await fh.sync();
     } finally {
       await fh.close();
     }
     // The file's name must survive a crash too, not only its bytes.
     await fsyncDir(dataDir);
-    return { key: A.signingKeyFromSeed(seed), path, created: true };
+    return { key: A.signingKeyFromSeed(Buffer.from(seed, 'hex')), path, created: true, upgraded: false };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const text = (await fs.readFile(path, 'utf8')).trim();
-  if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} does not hold a 64-hex-digit key seed; delete it to have a new key made (and re-trust it on every agent)`);
-  return { key: A.signingKeyFromSeed(Buffer.from(text, 'hex')), path, created: false };
+  const { seed, legacy } = await readNameServerKeyFile(path);
+  const upgraded = legacy && opts.upgrade === true && (await rewrite(path, seed));
+  return { key: A.signingKeyFromSeed(Buffer.from(seed, 'hex')), path, created: false, upgraded };
+}
+
+/** The seed in an existing key file, either form; an Error saying what to do when it holds neither. */
+export async function readNameServerKeyFile(path: string): Promise<{ seed: string; legacy: boolean }> {
+  const parsed = parsePrivateKeyFile(await fs.readFile(path, 'utf8'));
+  if (parsed === undefined) throw new Error(`${path} does not hold a name server private key; delete it to have a new key made (and re-trust it on every agent)`);
+  return parsed;
+}
+
+/**
+ * Replaces the file by the marked form atomically (a temporary file of mode 0600, fsynced, renamed
+ * over it): a crash leaves the old or the new file, never half of one. False when it cannot (a
+ * read-only data directory): the old form still works.
+ */
+async function rewrite(path: string, seed: string): Promise<boolean> {
+  const tmp = `${path}.tmp`;
+  try {
+    await fs.rm(tmp, { force: true });
+    const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await fh.writeFile(formatPrivateKeyFile(seed));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+    await fsyncDir(join(path, '..'));
+    return true;
+  } catch {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    return false;
+  }
 }

@@ -113,7 +113,7 @@ export class RpcDispatcher {
     }
     label = method;
     if (ADMIN_METHODS.has(method) && !conn.admin) {
-      return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command takes --token or DPNS_TOKEN)`));
+      return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command reads it from --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)`));
     }
     const refusal = this.ctx.gate(method, req.params);
     if (refusal !== undefined) return fail(refusal);

@@ -38,6 +38,7 @@ import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { KEY_FILE } from './nameserver-key.js';
+import { OriginPolicy } from './origin-policy.js';
 
 export interface NameServerOptions {
   host: string;
@@ -72,6 +73,8 @@ export interface NameServerOptions {
   restartMember?: MemberRestartSpec;
   /** Host → the launch agent identities accepted on it. */
   agentKeys?: Record<string, string[]>;
+  /** Browser origins besides the server's own that may open a WebSocket (origin-policy.ts). */
+  allowedOrigins?: readonly string[];
   logger: Logger;
 }
 
@@ -140,7 +143,8 @@ export class NameServer {
     if (clusterCfg.members.length > 1) await requireClusterFiles(this.opts.dataDir);
     const token = await loadOrCreateAdminToken(this.opts.dataDir, log);
     Object.assign(this, { adminToken: token.token, tokenPath: token.path, tokenCreated: token.created });
-    const { key } = await loadOrCreateNameServerKey(this.opts.dataDir);
+    const { key, path: keyPath, upgraded } = await loadOrCreateNameServerKey(this.opts.dataDir, { upgrade: true });
+    if (upgraded) log.info('rewrote the name server key file in the marked private-key form', { path: keyPath });
     this.publicKey = key.publicKey;
 
     const started = Date.now();
@@ -236,7 +240,17 @@ export class NameServer {
     this.http = createServer((req, res) => this.onHttp(req, res));
     // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
     const hardCap = Math.max(this.opts.maxFrameBytes * 4, this.opts.maxFrameBytes + 65536);
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false });
+    const origins = new OriginPolicy(this.opts.allowedOrigins);
+    this.wss = new WebSocketServer({
+      server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false,
+      // Refused before the upgrade completes: a page of another origin never gets a hello.
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+        const why = origins.refusal(info.req);
+        if (why === undefined) return done(true);
+        log.warn('websocket upgrade refused', { origin: info.req.headers.origin, remote: `${info.req.socket.remoteAddress ?? '?'}:${info.req.socket.remotePort ?? '?'}`, why });
+        done(false, 403, `dpns name server: ${why}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+      },
+    });
     this.wss.on('connection', (ws, req) => {
       if (req.url?.startsWith(`${PEER_PATH}?`) === true) cluster.acceptPeer(ws, req);
       else this.onConnection(ws, req, rpc);

@@ -33,6 +33,7 @@ export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
 export { ConfigError, readConfigFile, parseHostPort, formatHostPort, settingNonEmpty, settingInt, settingOneOf } from './config-file.js';
 export { fsyncDir } from './fsync-dir.js';
+export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateKeyFile, mentionsPrivateKey } from './key-file.js';
 export { quoteExecArg } from './systemd.js';
 export { SERVER_ROLES, MAX_REQUEST_ID_LENGTH, checkRequestId } from './cluster.js';
 export type { ServerRole, ClusterHello, ServerStatus } from './cluster.js';

@@ -4,7 +4,7 @@ import { DpnsClient } from '../client.js';
 import { parseEndpoint } from '../endpoints.js';
 import { DEFAULT_SERVER } from '../options.js';
 import { optInt, optString, stringList, type Argv } from './args.js';
-import { resolveToken } from './token.js';
+import { resolveToken, TOKEN_FLAG_WARNING } from './token.js';
 import { checkLocally, UsageError } from './usage-error.js';
 
 /** Where a command writes; the process streams, or buffers in tests. */
@@ -26,6 +26,7 @@ export class CliContext {
     this.servers = serverList(argv, io.env);
     this.timeoutMs = optInt(argv, 'timeout', 1, 3_600_000);
     this.readFromBackups = argv['read-from-backups'] === true;
+    if (optString(argv, 'token') !== undefined) this.note(TOKEN_FLAG_WARNING);
   }
 
   /** The client, made on first use; `admin` commands log in with the token when one is configured. */

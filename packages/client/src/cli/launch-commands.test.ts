@@ -41,7 +41,7 @@ after(async () => {
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['--server', fake.server, '--token', 't', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
+  const code = await main(['--server', fake.server, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { DPNS_TOKEN: 't' } });
   return { code, stdout, stderr };
 }
 

@@ -46,15 +46,16 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       describe: 'name server HOST:PORT, repeatable, tried in order; of a cluster, the primary is found and followed (env DPNS_SERVERS=h:p,h:p)',
       defaultDescription: '127.0.0.1:7700',
     })
-    .option('token', { type: 'string', describe: 'admin credential (env DPNS_TOKEN)' })
-    .option('token-file', { type: 'string', describe: 'file holding the admin credential, e.g. DATA_DIR/admin.token (env DPNS_TOKEN_FILE)' })
+    // Hidden and deprecated: other users can read a command line. It still works, with a warning.
+    .option('token', { type: 'string', hidden: true, deprecated: 'use --token-file, DPNS_TOKEN_FILE or DPNS_TOKEN' })
+    .option('token-file', { type: 'string', describe: 'file holding the admin credential, e.g. DATA_DIR/admin.token (env DPNS_TOKEN_FILE; or the token itself in DPNS_TOKEN)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (watch: one JSON object per line)' })
     .option('timeout', { type: 'string', describe: 'milliseconds to wait for each answer', defaultDescription: '10000' })
     .option('read-from-backups', {
       type: 'boolean', default: false,
       describe: 'let a backup that serves reads answer list, state, find --no-launch and watch (it may lag the primary slightly)',
     })
-    .group(['server', 'token', 'token-file', 'json', 'timeout', 'read-from-backups', 'help', 'version'], 'Global options:')
+    .group(['server', 'token-file', 'json', 'timeout', 'read-from-backups', 'help', 'version'], 'Global options:')
     .example('$0 find /demo/echo', 'where /demo/echo runs (started first if it is auto-start and down)')
     .example("$0 state '/demo/*'", 'the states of the entries under /demo')
     .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')

@@ -1,5 +1,9 @@
-// The admin credential for the command line: --token, --token-file, DPNS_TOKEN, DPNS_TOKEN_FILE,
-// in that order. Read only by commands that need it, so a stale variable cannot break `list`.
+// The admin credential for the command line: --token-file, DPNS_TOKEN_FILE or DPNS_TOKEN, and the
+// deprecated --token, which still works (scripts keep running) but warns: a command line is
+// readable by every user of the host (ps, /proc/PID/cmdline), a file of mode 0600 or the
+// environment (/proc/PID/environ, owner only) is not. Precedence: --token, --token-file,
+// DPNS_TOKEN, DPNS_TOKEN_FILE. Read only by commands that need it, so a stale variable cannot
+// break `list`.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './usage-error.js';
 
@@ -19,6 +23,11 @@ export function resolveToken(s: TokenSources): string | undefined {
   if (envFile !== undefined && envFile !== '') return readToken(envFile, 'DPNS_TOKEN_FILE');
   return undefined;
 }
+
+/** The warning printed when --token is used (never an advice to use it). */
+export const TOKEN_FLAG_WARNING =
+  'warning: --token puts the admin token on the command line, where every user of this host can read it (ps, /proc/PID/cmdline); ' +
+  'use --token-file FILE (mode 0600), DPNS_TOKEN_FILE or DPNS_TOKEN instead';
 
 function readToken(path: string, from: string): string {
   let text: string;

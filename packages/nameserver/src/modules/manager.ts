@@ -139,7 +139,7 @@ export class ModuleManager {
       });
     }
     if (m.admin && !caller.admin) {
-      throw new DpnsError('UNAUTHORIZED', `${name.prefix}.${name.method} needs the admin credential: log in first (the dpns command takes --token or DPNS_TOKEN)`);
+      throw new DpnsError('UNAUTHORIZED', `${name.prefix}.${name.method} needs the admin credential: log in first (the dpns command reads it from --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)`);
     }
     // The changes published so far go first: a client that wrote and then calls sees its write.
     this.flush();

@@ -40,7 +40,7 @@ function service(reg: Registry, name: string, verb: string): ServiceView {
 
 export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, actor: Actor, bindings: Bindings, now: number): Op[] {
   if (p.static && !actor.admin) {
-    throw new DpnsError('UNAUTHORIZED', 'a static advertisement needs the admin credential (--token or DPNS_TOKEN)');
+    throw new DpnsError('UNAUTHORIZED', 'a static advertisement needs the admin credential (dpns: --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)');
   }
   const old = reg.get(p.name);
   if (old?.kind === 'alias') {

@@ -7,7 +7,7 @@ export const unadvertiseCommand: CliCommand = {
   describe: 'Remove the advertisement of NAME (admin); an auto-start service becomes stopped',
   builder: (y) => y
     .positional('name', { type: 'string', describe: 'service name' })
-    .example('$0 unadvertise /lab/printer --token "$TOKEN"', 'remove a static entry'),
+    .example('$0 unadvertise /lab/printer --token-file /var/lib/dpns/admin.token', 'remove a static entry'),
   async run(ctx, argv) {
     const n = name(argv);
     await ctx.client({ admin: true }).unadvertiseService(n);
