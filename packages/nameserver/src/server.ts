@@ -434,6 +434,7 @@ export class NameServer {
       renderGauge('dpns_registry_revision', 'Revision of the last applied registry change.', [{ value: this.registry.revision }]),
       renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
       renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),
+      renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
       this.metrics.launches.render(),
       this.metrics.closes.render(),
       renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {

@@ -1,7 +1,12 @@
 // Watches: grouped by pattern, so a change is matched once per distinct pattern and not
 // once per watcher; its JSON is built once per change, and each connection gets one frame
 // per change that lists its matching watches.
-import { compileGlob, type Glob } from '@dpns/protocol';
+//
+// A change finds its groups through indexes where it can: a name pattern by a map lookup, a
+// `prefix*` pattern by looking up each prefix of the changed name. Only the other patterns
+// are tried one by one, so those are what a client could multiply to make every write slow:
+// they are capped per connection and in total.
+import { DpnsError, compileGlob, type Glob } from '@dpns/protocol';
 import type { Change } from './registry/ops.js';
 
 /** Where a watch's events go: the connection that opened it. */
@@ -13,24 +18,57 @@ export interface WatchSink {
   uncork(): void;
 }
 
+/** How a group is found for a change. */
+type GroupKind = 'literal' | 'prefix' | 'scanned';
+
 interface Group {
   glob: Glob;
+  kind: GroupKind;
   watches: Map<string, WatchSink>;
 }
 
+/** Distinct patterns that need a match per change (not a name, not `prefix*`) one connection may watch. */
+export const MAX_SCANNED_PATTERNS_PER_CONNECTION = 64;
+/** The same over all connections. */
+export const MAX_SCANNED_PATTERNS = 1000;
+
 export class WatchHub {
   private readonly groups = new Map<string, Group>();
+  private readonly literal = new Map<string, Group>();
+  private readonly prefix = new Map<string, Group>();
+  /** How many prefix groups have each prefix length: the lengths a change's name is cut at. */
+  private readonly prefixLengths = new Map<number, number>();
+  private readonly scanned = new Set<Group>();
+  /** Scanned patterns each sink watches, with how many of its watches use each. */
+  private readonly scannedBySink = new Map<WatchSink, Map<string, number>>();
   private readonly byId = new Map<string, Group>();
   private nextId = 1;
   private count = 0;
+
+  constructor(
+    private readonly limits = { perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS },
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
+  /** Distinct patterns matched one by one on every change. */
+  get scannedPatterns(): number {
+    return this.scanned.size;
+  }
+
+  /** Adds a watch; LIMIT_EXCEEDED when it would add one scanned pattern too many. */
   add(pattern: string, sink: WatchSink): string {
     let g = this.groups.get(pattern);
-    if (g === undefined) this.groups.set(pattern, (g = { glob: compileGlob(pattern), watches: new Map() }));
+    const glob = g?.glob ?? compileGlob(pattern);
+    const kind = g?.kind ?? kindOf(glob);
+    if (kind === 'scanned') this.admitScanned(pattern, sink, g === undefined);
+    if (g === undefined) {
+      g = { glob, kind, watches: new Map() };
+      this.groups.set(pattern, g);
+      this.index(g, true);
+    }
     const id = `w${this.nextId++}`;
     g.watches.set(id, sink);
     this.byId.set(id, g);
@@ -45,8 +83,65 @@ export class WatchHub {
     g.watches.delete(id);
     this.byId.delete(id);
     this.count--;
-    if (g.watches.size === 0) this.groups.delete(g.glob.pattern);
+    if (g.kind === 'scanned') {
+      const mine = this.scannedBySink.get(sink);
+      const n = (mine?.get(g.glob.pattern) ?? 1) - 1;
+      if (n > 0) mine?.set(g.glob.pattern, n);
+      else mine?.delete(g.glob.pattern);
+      if (mine?.size === 0) this.scannedBySink.delete(sink);
+    }
+    if (g.watches.size === 0) {
+      this.groups.delete(g.glob.pattern);
+      this.index(g, false);
+    }
     return true;
+  }
+
+  private admitScanned(pattern: string, sink: WatchSink, newGroup: boolean): void {
+    let mine = this.scannedBySink.get(sink);
+    const have = mine?.get(pattern) ?? 0;
+    if (have === 0 && (mine?.size ?? 0) >= this.limits.perConnection) {
+      throw new DpnsError('LIMIT_EXCEEDED', `at most ${this.limits.perConnection} distinct wildcard patterns (other than NAME and PREFIX*) per connection; watch a wider pattern and filter, or use PREFIX* patterns, which are not limited`, {
+        details: { limit: this.limits.perConnection, what: 'scannedPatternsPerConnection' },
+      });
+    }
+    if (newGroup && this.scanned.size >= this.limits.total) {
+      throw new DpnsError('LIMIT_EXCEEDED', `this server already watches ${this.limits.total} distinct wildcard patterns (other than NAME and PREFIX*); try again later, or watch a PREFIX* pattern`, {
+        details: { limit: this.limits.total, what: 'scannedPatterns' },
+      });
+    }
+    if (mine === undefined) this.scannedBySink.set(sink, (mine = new Map()));
+    mine.set(pattern, have + 1);
+  }
+
+  private index(g: Group, add: boolean): void {
+    if (g.kind === 'literal') {
+      if (add) this.literal.set(g.glob.literalPrefix, g);
+      else this.literal.delete(g.glob.literalPrefix);
+    } else if (g.kind === 'prefix') {
+      const key = g.glob.literalPrefix;
+      const n = (this.prefixLengths.get(key.length) ?? 0) + (add ? 1 : -1);
+      if (n > 0) this.prefixLengths.set(key.length, n);
+      else this.prefixLengths.delete(key.length);
+      if (add) this.prefix.set(key, g);
+      else this.prefix.delete(key);
+    } else if (add) {
+      this.scanned.add(g);
+    } else {
+      this.scanned.delete(g);
+    }
+  }
+
+  /** The groups whose pattern matches `name`. */
+  private matching(name: string, out: (g: Group) => void): void {
+    const lit = this.literal.get(name);
+    if (lit !== undefined) out(lit);
+    for (const len of this.prefixLengths.keys()) {
+      if (len > name.length) continue;
+      const g = this.prefix.get(name.slice(0, len));
+      if (g !== undefined) out(g);
+    }
+    for (const g of this.scanned) if (g.glob.match(name)) out(g);
   }
 
   /**
@@ -60,14 +155,13 @@ export class WatchHub {
     for (const ch of changes) {
       // One frame per connection: a connection holding many matching watches gets their ids in one list.
       const ids = new Map<WatchSink, string[]>();
-      for (const g of this.groups.values()) {
-        if (!g.glob.match(ch.name)) continue;
+      this.matching(ch.name, (g) => {
         for (const [id, sink] of g.watches) {
           const list = ids.get(sink);
           if (list === undefined) ids.set(sink, [id]);
           else list.push(id);
         }
-      }
+      });
       if (ids.size === 0) continue;
       const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: ch.entry } : {}) }).slice(1);
       for (const [sink, list] of ids) {
@@ -135,4 +229,15 @@ class FrameQueue {
     }
     return out;
   }
+}
+
+/** A name is looked up; `PREFIX*` (one star, at the end, nothing else wild) is found by prefix; the rest is scanned. */
+function kindOf(glob: Glob): GroupKind {
+  if (glob.isLiteral) return 'literal';
+  const p = glob.pattern;
+  // The literal prefix is the pattern up to its first wildcard, escapes removed: `prefix*`
+  // exactly when the pattern is that prefix (as written) and one final star. A prefix written
+  // with escapes is simply scanned.
+  if (p.endsWith('*') && p.length === glob.literalPrefix.length + 1 && p.slice(0, -1) === glob.literalPrefix) return 'prefix';
+  return 'scanned';
 }

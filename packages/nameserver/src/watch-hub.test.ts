@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
+import { compileGlob, isDpnsError } from '@dpns/protocol';
+import { WatchHub, type WatchSink } from './watch-hub.js';
+
+class Sink implements WatchSink {
+  readonly got: { ids: string[]; name: string }[] = [];
+  sendRaw(frame: string): void {
+    const m = JSON.parse(frame) as { params: { watchIds: string[]; name: string } };
+    this.got.push({ ids: m.params.watchIds, name: m.params.name });
+  }
+  cork(): void {}
+  uncork(): void {}
+}
+
+const put = (name: string) => ({ type: 'put' as const, name, entry: undefined });
+
+test('names, PREFIX* and other patterns each reach exactly the watches they match', async () => {
+  const hub = new WatchHub();
+  const patterns = ['/a/b', '/a/*', '*', '/a*', '/a/*/c', '/a/?', '/a\\*x*', '/[ab]/*', '/zz', '/a/b*'];
+  const names = ['/a/b', '/a/b/c', '/a/x', '/ab', '/b/q', '/a*x', '/a*xy', '/zz', '/c'];
+  const sink = new Sink();
+  const idOf = new Map<string, string>();
+  for (const p of patterns) idOf.set(hub.add(p, sink), p);
+  for (const name of names) hub.publish([put(name)], 1);
+  await turn();
+  for (const name of names) {
+    const frame = sink.got.find((g) => g.name === name);
+    const want = patterns.filter((p) => compileGlob(p).match(name)).sort();
+    const got = (frame?.ids ?? []).map((id) => idOf.get(id) as string).sort();
+    assert.deepEqual(got, want, name);
+  }
+  assert.equal(hub.scannedPatterns, 4, '/a/*/c, /a/?, /a\\*x* and /[ab]/* are scanned; the rest are indexed');
+});
+
+test('random patterns and names: the indexes agree with matching every pattern', async () => {
+  let seed = 3;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const piece = () => ['/a', '/b', '/ab', '*', '?', '/', 'a', 'b'][rnd(8)] as string;
+  const hub = new WatchHub({ perConnection: 1000, total: 1000 });
+  const sink = new Sink();
+  const idOf = new Map<string, string>();
+  const patterns = new Set<string>();
+  for (let i = 0; i < 300; i++) patterns.add(`/${Array.from({ length: 1 + rnd(4) }, piece).join('')}`);
+  for (const p of patterns) idOf.set(hub.add(p, sink), p);
+  const names = new Set<string>();
+  for (let i = 0; i < 300; i++) names.add(`/${Array.from({ length: 1 + rnd(4) }, () => ['a', 'b', 'ab'][rnd(3)]).join('/')}`);
+  for (const name of names) hub.publish([put(name)], 1);
+  for (let i = 0; i < 20; i++) await turn();
+  for (const name of names) {
+    const want = [...patterns].filter((p) => compileGlob(p).match(name)).sort();
+    const got = (sink.got.find((g) => g.name === name)?.ids ?? []).map((id) => idOf.get(id) as string).sort();
+    assert.deepEqual(got, want, name);
+  }
+});
+
+test('scanned patterns are capped per connection and in total; names and PREFIX* are not', () => {
+  const hub = new WatchHub({ perConnection: 3, total: 5 });
+  const a = new Sink();
+  const b = new Sink();
+  for (let i = 0; i < 3; i++) hub.add(`/s/${i}/?`, a);
+  hub.add('/s/0/?', a); // the same pattern again: no new scanned pattern
+  assert.throws(() => hub.add('/s/3/?', a), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED') && e.details?.what === 'scannedPatternsPerConnection');
+  for (let i = 0; i < 100; i++) hub.add(`/p/${i}/*`, a);
+  for (let i = 0; i < 100; i++) hub.add(`/n/${i}`, a);
+  hub.add('/s/10/?', b);
+  hub.add('/s/11/?', b);
+  assert.throws(() => hub.add('/s/12/?', b), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED') && e.details?.what === 'scannedPatterns');
+  assert.equal(hub.scannedPatterns, 5);
+});
+
+test('removing watches frees their patterns for the caps', () => {
+  const hub = new WatchHub({ perConnection: 2, total: 2 });
+  const a = new Sink();
+  const w1 = hub.add('/x/?', a);
+  const w2 = hub.add('/x/?', a);
+  hub.add('/y/?', a);
+  assert.throws(() => hub.add('/z/?', a));
+  assert.ok(hub.remove(w1, a));
+  assert.throws(() => hub.add('/z/?', a), 'one watch still uses /x/?');
+  assert.ok(hub.remove(w2, a));
+  hub.add('/z/?', a);
+  assert.equal(hub.scannedPatterns, 2);
+});
