@@ -11,11 +11,13 @@ export type ConnectionState = 'open' | 'closed';
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /** The reasons the server ends a client connection on its own. */
-export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'not_primary' | 'history_changed';
+export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'not_primary' | 'history_changed' | 'login_failures';
 
 export class Connection implements WatchSink, HeartbeatTarget {
   readonly nonce = randomHex(32);
   admin = false;
+  /** Wrong admin proofs sent so far (login-guard.ts). */
+  loginFailures = 0;
   /** The Ed25519 public key this connection proved with `identify`. */
   owner: string | undefined;
   readonly watches = new Set<string>();
@@ -109,6 +111,13 @@ export class Connection implements WatchSink, HeartbeatTarget {
 
   ping(): void {
     if (this.state === 'open') this.ws.ping();
+  }
+
+  /** Ends the connection of a peer that sent too many wrong admin proofs. */
+  endForLoginFailures(): void {
+    this.endReason = 'it sent too many wrong admin credentials';
+    this.closedBy = 'login_failures';
+    this.ws.close(4003, 'too many wrong admin credentials');
   }
 
   dead(): void {

@@ -7,9 +7,11 @@ import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
 import type { Logger } from './log.js';
+import { MAX_LOGIN_FAILURES, onLoginFailure } from './login-guard.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor } from './registry/rules.js';
@@ -34,6 +36,8 @@ export interface HandlerContext {
   adminToken: string;
   maxWatchesPerConnection: number;
   log: Logger;
+  /** For lines a hostile peer can cause (failed logins): a few a second at most. */
+  rateLog: RateLimitedLog;
   /** Requests by method and outcome, and their latency. */
   metrics: ServerMetrics;
   now(): number;
@@ -64,8 +68,18 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   login(ctx, conn, p) {
     if (!checkAdminProof(ctx.adminToken, conn.nonce, p.proof)) {
-      ctx.log.warn('refused an admin login with a wrong credential', { conn: conn.id, remote: conn.remote });
-      throw new DpnsError('UNAUTHORIZED', 'wrong admin credential: check the token given to dpns (--token-file, DPNS_TOKEN_FILE or DPNS_TOKEN) against the server\'s admin.token');
+      const verdict = onLoginFailure(conn.loginFailures++);
+      ctx.metrics.loginFailures.inc();
+      ctx.rateLog.warn('refused an admin login with a wrong credential', { conn: conn.id, remote: conn.remote, failures: conn.loginFailures, closing: verdict.close });
+      const err = new DpnsError('UNAUTHORIZED', `wrong admin credential: check the token given to dpns (--token-file, DPNS_TOKEN_FILE or DPNS_TOKEN) against the server's admin.token${verdict.close ? `; this was the ${MAX_LOGIN_FAILURES}th wrong one, so the connection is closed` : ''}`);
+      if (verdict.delayMs === 0 && !verdict.close) throw err;
+      return new Promise((_resolve, reject) => {
+        setTimeout(() => {
+          reject(err);
+          // After the answer has been queued: the peer is told why before the close.
+          if (verdict.close) setImmediate(() => conn.endForLoginFailures());
+        }, verdict.delayMs).unref();
+      });
     }
     conn.admin = true;
     return { admin: true };

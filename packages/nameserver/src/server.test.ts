@@ -236,3 +236,27 @@ test('a connection with several matching watches gets one frame per change namin
     w.ws.close();
   });
 });
+
+test('wrong admin proofs: two answered at once, then slower, and the fifth closes the connection (4003)', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    const closed = new Promise<number>((resolve) => p.ws.once('close', (code) => resolve(code)));
+    const wrong = { proof: '0'.repeat(64) };
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      assert.equal(await p.err('login', wrong), 'UNAUTHORIZED');
+      times.push(performance.now() - t0);
+    }
+    assert.equal(await closed, 4003);
+    assert.ok((times[0] ?? 0) < 400 && (times[1] ?? 0) < 400, `the first two at once: ${times.join(', ')}`);
+    assert.ok((times[2] ?? 0) >= 450 && (times[3] ?? 0) >= 950 && (times[4] ?? 0) >= 1950, `then 0.5, 1 and 2 s: ${times.join(', ')}`);
+    // The right token still works on a new connection: the guard is per connection.
+    const q = await Peer.open(ns.url);
+    await q.ok('login', { proof: adminProof(ns.adminToken, q.hello.nonce) });
+    const text = await (await fetch(`http://127.0.0.1:${ns.port}/metrics`)).text();
+    assert.match(text, /^dpns_login_failures_total 5$/m);
+    assert.match(text, /^dpns_connections_closed_by_server_total\{reason="login_failures"\} 1$/m);
+    q.ws.close();
+  });
+});

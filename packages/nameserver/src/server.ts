@@ -115,12 +115,12 @@ export class NameServer {
   /** How late the event loop runs, for /metrics and the heartbeat's log line. */
   private readonly loopDelay = new LoopDelay();
   /** Lines about connections the server closed: one per close, at most a few a second. */
-  private readonly closeLog: RateLimitedLog;
+  private readonly rateLog: RateLimitedLog;
 
   constructor(readonly opts: NameServerOptions) {
-    this.closeLog = new RateLimitedLog(opts.logger, 10);
+    this.rateLog = new RateLimitedLog(opts.logger, 10);
     this.heartbeat = new Heartbeat(opts.heartbeatMs, {
-      onLateRound: (stalledMs) => this.closeLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
+      onLateRound: (stalledMs) => this.rateLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
         stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(this.loopDelay.currentMaxMs()),
       }),
     });
@@ -226,7 +226,7 @@ export class NameServer {
     committer.onDurable = (changes, revision) => modules.publish(changes, revision);
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
-      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, metrics: this.metrics, now: Date.now,
+      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
       gate: (method, params) => refusalFor(method, params, cluster),
       servers: () => cluster.serversResult(),
     }, this.opts.maxFrameBytes);
@@ -331,7 +331,7 @@ export class NameServer {
       ws.on('error', () => undefined);
       if (this.state === 'running') {
         this.metrics.closes.inc({ reason: 'too_many' });
-        this.closeLog.warn('connection refused: --max-connections reached', { remote, max: this.opts.maxConnections });
+        this.rateLog.warn('connection refused: --max-connections reached', { remote, max: this.opts.maxConnections });
       }
       ws.close(1013, this.state !== 'running' ? 'server is shutting down' : 'too many connections; try again later');
       return;
@@ -387,7 +387,7 @@ export class NameServer {
     this.heartbeat.remove(conn);
     if (conn.closedBy !== undefined) {
       this.metrics.closes.inc({ reason: conn.closedBy });
-      this.closeLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size });
+      this.rateLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size });
     }
     conn.dropAsked();
     for (const id of conn.watches) this.hub.remove(id, conn);
@@ -437,6 +437,7 @@ export class NameServer {
       renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
       this.metrics.launches.render(),
       this.metrics.closes.render(),
+      this.metrics.loginFailures.render(),
       renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {
         const w = this.loopDelay.window();
         return [{ labels: { quantile: '0.5' }, value: w.p50Ms / 1000 }, { labels: { quantile: '0.99' }, value: w.p99Ms / 1000 }, { labels: { quantile: '1' }, value: w.maxMs / 1000 }];
