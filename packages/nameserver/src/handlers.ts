@@ -12,7 +12,8 @@ import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
-import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor } from './registry/rules.js';
+import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
+import { planRelease } from './registry/reservation.js';
 import type { WatchHub } from './watch-hub.js';
 
 /** What handlers need from the server around them. */
@@ -33,6 +34,8 @@ export interface HandlerContext {
   modules: ModuleManager;
   adminToken: string;
   maxWatchesPerConnection: number;
+  /** Who may advertise what beyond the registry's own rules (admin prefixes). */
+  advertisePolicy: AdvertisePolicy;
   log: Logger;
   /** Requests by method and outcome, and their latency. */
   metrics: ServerMetrics;
@@ -165,7 +168,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return { ok: true };
   },
   advertiseService(ctx, conn, p) {
-    const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now());
+    const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);
     if (p.static) ctx.liveness.unbind(p.name);
     else ctx.liveness.bind(p.name, conn);
     const tickets = ctx.registry.ticketsOf(p.name);
@@ -209,6 +212,11 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'register.info'(ctx, _conn, p) {
     return ctx.afterDurable(info(ctx.registry, p.name));
+  },
+  'register.release'(ctx, _conn, p) {
+    const { ops, released } = planRelease(ctx.registry, p.name);
+    if (ops.length === 0) return ctx.afterDurable({ revision: ctx.registry.revision });
+    return ctx.commit(ops).then((r) => (released === undefined ? { revision: r } : { revision: r, released }));
   },
   'modules.list'(ctx) {
     return { modules: ctx.modules.list() };

@@ -1,7 +1,7 @@
 // Watches: grouped by pattern, so a change is matched once per distinct pattern and not
 // once per watcher; its JSON is built once per change, and each connection gets one frame
 // per change that lists its matching watches.
-import { compileGlob, type Glob } from '@dpns/protocol';
+import { compileGlob, publicEntry, type Glob } from '@dpns/protocol';
 import type { Change } from './registry/ops.js';
 
 /** Where a watch's events go: the connection that opened it. */
@@ -69,7 +69,8 @@ export class WatchHub {
         }
       }
       if (ids.size === 0) continue;
-      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: ch.entry } : {}) }).slice(1);
+      // One body for every watcher, admin or not, so launch specs go out redacted (register.info shows them).
+      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: publicEntry(ch.entry) } : {}) }).slice(1);
       for (const [sink, list] of ids) {
         this.queue.push(sink, `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`);
       }

@@ -5,7 +5,9 @@ export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
 export { MAX_PATTERN_LENGTH, compileGlob, hasWildcard } from './glob.js';
 export type { Glob } from './glob.js';
 export { SERVICE_STATES, RESTART_POLICIES } from './entries.js';
-export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export { REDACTED, redactSpec, scrubSecrets, publicEntry } from './redact.js';
+export { ownerFingerprint } from './owners.js';
 export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
 export type { Methods, MethodName, Params, Result } from './methods.js';
 export {

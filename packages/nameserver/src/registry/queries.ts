@@ -1,5 +1,5 @@
 // Read-only answers: list, find and state. Reads never touch the log.
-import { DpnsError, compileGlob, type EntryView, type Location } from '@dpns/protocol';
+import { DpnsError, compileGlob, publicEntry, type EntryView, type Location } from '@dpns/protocol';
 import type { Registry } from './registry.js';
 
 export function listNames(reg: Registry, pattern: string): string[] {
@@ -8,8 +8,11 @@ export function listNames(reg: Registry, pattern: string): string[] {
   return out;
 }
 
+/** Matching entries as anyone may see them: launch specs redacted (only `register.info` shows their values). */
 export function states(reg: Registry, pattern: string): EntryView[] {
-  return [...reg.select(compileGlob(pattern))];
+  const out: EntryView[] = [];
+  for (const e of reg.select(compileGlob(pattern))) out.push(publicEntry(e));
+  return out;
 }
 
 /**
