@@ -20,7 +20,7 @@ export type {
   TicketChallengeRequest,
   ServerNotification, ServerMessage,
 } from './messages.js';
-export { randomHex, adminProof, checkAdminProof, newOwnerKey, identifySignature, checkIdentify } from './proofs.js';
+export { randomHex, adminProof, checkAdminProof, newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS, launchSpec } from './validate.js';
 export {
