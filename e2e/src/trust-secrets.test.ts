@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DpnsClient, REDACTED, type ServiceView, type WatchEvent } from '@dpns/client';
+import { DpnsClient, isDpnsError, REDACTED, type ServiceView, type WatchEvent } from '@dpns/client';
 import { FIXTURES_DIR, freePorts, runCli, startAgentProcess, startServerProcess, teardown } from './harness/index.js';
 
 after(teardown);
@@ -16,8 +16,9 @@ const NAME = '/sec/db';
 
 test('launch spec secrets: anonymous readers see keys and counts, admins see values, logs never do', { timeout: 60_000 }, async () => {
   const [agentPort] = await freePorts(1);
-  // Debug logging: the secret must not reach even the most talkative log.
-  const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'debug'] });
+  // Debug logging: the secret must not reach even the most talkative log. /sec is kept for admins:
+  // the launched service still advertises there, with its ticket.
+  const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'debug', '--admin-prefix', '/sec/*'] });
   const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { node: process.execPath }, port: agentPort });
   const dpns = (args: string[], admin: boolean) => runCli(['--server', ns.server, ...args], { env: admin ? { DPNS_TOKEN: ns.token } : {}, timeoutMs: 30_000 });
 
@@ -31,6 +32,7 @@ test('launch spec secrets: anonymous readers see keys and counts, admins see val
     assert.equal(added.code, 0, added.stderr);
     const launched = await dpns(['launch', NAME], false);
     assert.equal(launched.code, 0, launched.stderr);
+    await assert.rejects(anon.advertise('/sec/other', '127.0.0.1', 9531), (e: unknown) => isDpnsError(e, 'FORBIDDEN'), 'the admin prefix holds for others');
 
     // Anonymous CLI reads, human and JSON.
     const anonymousOutputs: string[] = [];
