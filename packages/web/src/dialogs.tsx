@@ -1,6 +1,6 @@
 // The action dialogs: Add and Edit (a launch spec), Alias, Info, and the confirmations of
 // Delete, Kill and Reset.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ActionForm } from './action-form.js';
 import { RpcError } from './rpc.js';
 import type { Session } from './session.js';
@@ -130,12 +130,14 @@ export function EditDialog(props: DialogBase & { entry: ServiceView }) {
   const { entry, session } = props;
   const [before, setBefore] = useState<SpecText>(entry.spec === undefined ? EMPTY_SPEC : specText(entry.spec));
   const [spec, setSpec] = useState<SpecText>(before);
+  // Once the operator types, the values arriving from register.info no longer replace the form.
+  const touched = useRef(false);
   const hidden = [before.args, before.env, before.cwd, before.user].some((t) => t.includes(REDACTED));
   useEffect(() => {
     // The table's entries come from the watch, which never carries spec values: an admin edits the real ones.
     if (entry.spec?.redacted !== true || !session.current.admin) return;
     session.call('register.info', { name: entry.name }).then((r) => {
-      if (r.entry.kind !== 'service' || r.entry.spec === undefined) return;
+      if (touched.current || r.entry.kind !== 'service' || r.entry.spec === undefined) return;
       const t = specText(r.entry.spec);
       setBefore(t);
       setSpec(t);
@@ -152,7 +154,10 @@ export function EditDialog(props: DialogBase & { entry: ServiceView }) {
     >
       {entry.spec === undefined && <p class="hint">This entry has no launch spec (it was advertised, not added): only an auto-start service can be edited.</p>}
       {hidden && <p class="hint" data-testid="redacted-hint">Argument, environment, directory and user values are hidden until the admin token is given; hidden fields left as they are stay unchanged.</p>}
-      <SpecFields value={spec} onChange={setSpec} />
+      <SpecFields value={spec} onChange={(v) => {
+        touched.current = true;
+        setSpec(v);
+      }} />
     </ActionForm>
   );
 }
