@@ -1,7 +1,7 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
-  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, sealTo, sealWithTicket, ticketProof,
-  type AuthPair, type MethodName, type Params, type Result,
+  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
+  type AuthPair, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
 import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
@@ -50,6 +50,25 @@ function actor(conn: Connection): Actor {
   return a;
 }
 
+/**
+ * A launch's refusal as anyone may see it: the agent's message may quote the spec's cwd or user
+ * (a permission error), and the caller of a launch need not be admin.
+ */
+function scrubLaunchError(registry: Registry, name: string): (err: unknown) => never {
+  return (err) => {
+    let spec: LaunchSpec | undefined;
+    try {
+      spec = registry.resolve(name).service.spec;
+    } catch {
+      // Deleted or re-pointed meanwhile: no spec to hide, the refusal goes as it is.
+    }
+    if (!(err instanceof DpnsError) || spec === undefined) throw err;
+    const message = scrubSecrets(err.message, spec);
+    if (message === err.message) throw err;
+    throw new DpnsError(err.code, message, { ...(err.details === undefined ? {} : { details: err.details }) });
+  };
+}
+
 function spendLaunch(conn: Connection): void {
   if (!conn.launches.take()) {
     throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection: bursts of up to 20, then one a second; try again shortly');
@@ -94,14 +113,14 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
       if (e?.spec !== undefined && e.state !== 'running') {
         spendLaunch(conn);
-        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }));
+        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
       }
     }
     return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
   },
   launchService(ctx, conn, p) {
     spendLaunch(conn);
-    return ctx.launcher.launch(p.name);
+    return ctx.launcher.launch(p.name).catch(scrubLaunchError(ctx.registry, p.name));
   },
   killService(ctx, _conn, p) {
     return ctx.launcher.kill(p.name);
