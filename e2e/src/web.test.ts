@@ -111,6 +111,43 @@ async function rememberPid(ns: ServerProcess, name: string): Promise<void> {
   if (pid !== undefined) launchedPids.add(pid);
 }
 
+test('launch spec values: <redacted> on the page without the token, the real ones in Edit and Info with it', { timeout: 90_000 }, async () => {
+  const ns = await startServerProcess({ args: ['--log-level', 'warn'] });
+  const admin = await RawAdmin.connect(ns.url, ns.token);
+  await admin.call('register.add', { name: '/sec/page', spec: { host: '127.0.0.1', program: 'echo', args: ['--password=x'], env: { DB_PASSWORD: 's3cret' }, startTimeoutMs: 10000 } });
+  admin.close();
+  const { page, watch } = await openPage(ns, '#/sec/*');
+  await rowState(page, '/sec/page', 'registered');
+  assert.ok(!(await page.content()).includes('s3cret'), 'the page holds the secret without the token');
+  assert.ok(!JSON.stringify(await page.evaluate('document.body.innerText')).includes('s3cret'));
+
+  // Edit without the token: hidden values show as the marker, and the page says why.
+  await select(page, '/sec/page');
+  await action(page, 'Edit');
+  let edit = page.getByRole('dialog');
+  assert.equal(await edit.locator('textarea[name=env]').inputValue(), 'DB_PASSWORD=<redacted>');
+  await edit.getByTestId('redacted-hint').waitFor();
+  // Writing the marker back is refused in the page, before anything is sent.
+  await edit.locator('textarea[name=env]').fill('DB_PASSWORD=<redacted>\nMORE=1');
+  await edit.locator('input[name=token]').fill(ns.token);
+  await edit.getByRole('button', { name: 'Save', exact: true }).click();
+  await edit.getByRole('alert').getByText('still holds <redacted>').waitFor();
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+
+  // Now admin: Info and Edit show the real values.
+  await action(page, 'Info');
+  await page.getByTestId('info').waitFor();
+  assert.match(await page.getByTestId('info').innerText(), /"DB_PASSWORD": "s3cret"/);
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  await action(page, 'Edit');
+  edit = page.getByRole('dialog');
+  await until(page, `document.querySelector('textarea[name=env]')?.value === 'DB_PASSWORD=s3cret'`);
+  assert.equal(await edit.locator('textarea[name=args]').inputValue(), '--password=x');
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+  assertClean(watch, ns);
+  await page.context().close();
+});
+
 test('an operator adds, launches, resets, aliases, kills and deletes a service from the page', { timeout: 180_000 }, async () => {
   const agentPort = await freePort();
   const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });

@@ -126,7 +126,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
       error: (e) => this.emit('error', e),
     }));
     this.#channel = this.#channels.primary;
-    this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e));
+    this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e), this.#opts.ownerKey);
     this.register = new Register((method, params) => this.call(method, params));
     this.modules = new Modules((method, params) => this.call(method, params));
     this.#serverRequests.handle('ticket.challenge', (conn, params) => this.#tickets.answerChallenge(conn, params));

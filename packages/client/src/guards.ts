@@ -74,6 +74,7 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   'register.alias': hasRevision,
   'register.info': (r) => isEntryView(r.entry) && arrayOf(r.aliases, isString) &&
     (r.resolved === undefined || typeof r.resolved === 'string'),
+  'register.release': (r) => hasRevision(r) && (r.released === undefined || (isObject(r.released) && typeof r.released.owner === 'string' && typeof r.released.until === 'number')),
   'modules.list': (r) => arrayOf(r.modules, isModuleInfo),
   'modules.load': (r) => isModuleInfo(r.module),
   'modules.unload': (r) => typeof r.path === 'string' && (r.prefix === null || typeof r.prefix === 'string'),

@@ -17,8 +17,8 @@ export type { ServiceSpec, EntryInfo } from './register.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 // Re-exported so that callers can branch on codes without depending on @dpns/protocol directly.
-export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes, parseLaunchTicket } from '@dpns/protocol';
+export { DpnsError, isDpnsError, ErrorCodes, LocalErrorCodes, parseLaunchTicket, ownerKeyFromSeed, ownerFingerprint, REDACTED } from '@dpns/protocol';
 export type {
-  ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState, LaunchTicket, AuthPair,
+  ErrorCode, LocalErrorCode, EntryView, ServiceView, AliasView, Location, LaunchSpec, ServiceState, LaunchTicket, AuthPair, OwnerKey, Reservation,
   ModuleInfo, ModuleState, ModuleMethodInfo, ModuleFailureCause, ServerStatus, ServerRole, ClusterHello,
 } from '@dpns/protocol';

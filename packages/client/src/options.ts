@@ -1,6 +1,6 @@
 // The client's options, with their defaults, checked once at construction.
 import type { ClientOptions as WsOptions } from 'ws';
-import { DpnsError } from '@dpns/protocol';
+import { DpnsError, type OwnerKey } from '@dpns/protocol';
 import { parseEndpoint, type Endpoint } from './endpoints.js';
 
 export interface DpnsClientOptions {
@@ -39,6 +39,12 @@ export interface DpnsClientOptions {
   readFromBackups?: boolean;
   /** Further options for the `ws` WebSocket (headers, TLS, agent). */
   ws?: WsOptions;
+  /**
+   * The key this client's advertisements are owned by (`ownerKeyFromSeed`). Default: a fresh key
+   * per client, which a restarted process cannot prove again, so a name it lost stays reserved
+   * for the old key until the reservation ends or an admin runs `dpns release`.
+   */
+  ownerKey?: OwnerKey;
 }
 
 export interface NormalizedOptions {
@@ -52,6 +58,7 @@ export interface NormalizedOptions {
   waitForServer: boolean;
   readFromBackups: boolean;
   ws: WsOptions;
+  ownerKey: OwnerKey | undefined;
 }
 
 export const DEFAULT_SERVER = '127.0.0.1:7700';
@@ -74,6 +81,7 @@ export function normalizeOptions(o: DpnsClientOptions = {}): NormalizedOptions {
     waitForServer: o.waitForServer ?? false,
     readFromBackups: bool('readFromBackups', o.readFromBackups),
     ws: { maxPayload: positive('maxPayload', o.maxPayload, 64 * 1024 * 1024), ...o.ws },
+    ownerKey: o.ownerKey,
   };
 }
 

@@ -1,5 +1,5 @@
 // The admin's registry operations (`register.*`): auto-start services and aliases.
-import { SPEC_LIMITS, type EntryView, type LaunchSpec, type MethodName, type Params, type Result, type ServiceView } from '@dpns/protocol';
+import { SPEC_LIMITS, type EntryView, type LaunchSpec, type MethodName, type Params, type Reservation, type Result, type ServiceView } from '@dpns/protocol';
 
 /** A launch spec as a caller writes it: args, env and start timeout may be left to defaults. */
 export interface ServiceSpec {
@@ -53,7 +53,15 @@ export class Register {
     await this.call('register.alias', { name, target });
   }
 
-  /** Everything about one entry (admin). */
+  /**
+   * Ends the hold of a lost name on the owner key that advertised it, so anyone may advertise it
+   * (admin). Answers the hold that ended, or undefined when the name was not held.
+   */
+  async release(name: string): Promise<Reservation | undefined> {
+    return (await this.call('register.release', { name })).released;
+  }
+
+  /** Everything about one entry, launch spec values included (admin; other answers redact them). */
   async info(name: string): Promise<EntryInfo> {
     const r = await this.call('register.info', { name });
     const out: EntryInfo = { entry: r.entry, aliases: r.aliases };

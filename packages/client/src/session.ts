@@ -19,11 +19,13 @@ export class Session {
     private readonly token: string | undefined,
     /** Reports a refusal no caller is waiting for. */
     private readonly reportError: (err: DpnsError) => void,
+    /** A key given in the options, proved from the first advertise on, as a made one would be. */
+    private readonly givenOwnerKey?: OwnerKey,
   ) {}
 
   /** Creates the owner key if there is none yet; from then on every connection identifies. */
   ensureOwnerKey(): void {
-    this.#ownerKey ??= newOwnerKey();
+    this.#ownerKey ??= this.givenOwnerKey ?? newOwnerKey();
   }
 
   /** Logs in and identifies on a fresh connection. Throws only when the connection itself failed. */

@@ -2,7 +2,7 @@
 // flags, in rising precedence; every value is checked here, before anything starts.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, formatHostPort, settingInt, settingNonEmpty, settingOneOf, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { compileGlob, ConfigError, formatHostPort, settingInt, settingNonEmpty, settingOneOf, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
 
 /** Splits "host:port" or "[v6]:port". */
 export function parseHostPort(s: string, where: string): { host: string; port: number } {
@@ -12,6 +12,7 @@ import type { LogLevel } from './log.js';
 import { originList } from './origin-policy.js';
 import type { ClusterConfig, ReplicationMode } from './cluster/cluster-config.js';
 import type { MemberRestartSpec } from './cluster/member-restart.js';
+import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
 
 export interface ServerConfig {
   host: string;
@@ -62,6 +63,10 @@ export interface ServerConfig {
   agentKeys?: Record<string, string[]>;
   /** Browser origins, besides the server's own, whose pages may open a WebSocket to it (origin-policy.ts). */
   allowedOrigins: string[];
+  /** How long a lost name stays held for the owner key that advertised it (0: not held). */
+  reservationMs: number;
+  /** Globs under which only admins, or launched processes with their ticket, may advertise. */
+  adminPrefixes: string[];
 }
 
 /** The cluster this configuration describes; a stand-alone server is a cluster of one. */
@@ -93,6 +98,7 @@ const NUMERIC: Record<string, [number, number]> = {
   moduleNice: [0, 19],
   replHeartbeatMs: [10, 60_000],
   replMisses: [2, 100],
+  reservationMs: [0, 30 * 86_400_000],
 };
 
 const ENV: Record<string, keyof Raw> = {
@@ -111,6 +117,8 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_REPLICATION: 'replication',
   DPNS_READ_FROM_BACKUPS: 'readFromBackups',
   DPNS_ALLOWED_ORIGINS: 'allowedOrigins',
+  DPNS_RESERVATION_MS: 'reservationMs',
+  DPNS_ADMIN_PREFIXES: 'adminPrefixes',
 };
 
 export function defaultDataDir(): string {
@@ -136,6 +144,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
     replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,
     allowedOrigins: [],
+    reservationMs: DEFAULT_RESERVATION_MS, adminPrefixes: [],
   };
   let listenGiven = false;
   for (const [where, raw] of layers) {
@@ -156,6 +165,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
       else if (key === 'restartMember') cfg.restartMember = restartSpec(v, at);
       else if (key === 'agentKeys') cfg.agentKeys = agentKeys(v, at);
       else if (key === 'allowedOrigins') cfg.allowedOrigins = originList(v, at);
+      else if (key === 'adminPrefixes') cfg.adminPrefixes = adminPrefixes(v, at);
       else if (key === 'dataDir') cfg.dataDir = resolve(settingNonEmpty(v, at));
       else if (key === 'modulesDir') cfg.modulesDir = resolve(settingNonEmpty(v, at));
       else if (key in NUMERIC) (cfg as unknown as Record<string, number>)[key] = settingInt(v, NUMERIC[key] as [number, number], at);
@@ -239,6 +249,21 @@ function agentKeys(v: unknown, at: string): Record<string, string[]> {
     for (const [host, keys] of Object.entries(v)) for (const k of Array.isArray(keys) ? keys : [keys]) add(host, k);
   } else throw new ConfigError(`${at}: expected {"host": ["hex", ...]}`);
   return out;
+}
+
+/** '/prod/*' globs: a JSON array, a flag repeated, or "a,b" from DPNS_ADMIN_PREFIXES. */
+function adminPrefixes(v: unknown, at: string): string[] {
+  const items = Array.isArray(v) ? v : String(v).split(',');
+  return items.map((x) => {
+    const p = typeof x === 'string' ? x.trim() : x;
+    try {
+      compileGlob(p, at);
+    } catch (e) {
+      throw new ConfigError(`${at}: expected a name pattern like "/prod/*": ${(e as Error).message}`);
+    }
+    if (typeof p !== 'string' || !p.startsWith('/')) throw new ConfigError(`${at}: expected a name pattern starting with "/", like "/prod/*", got ${JSON.stringify(p)}`);
+    return p;
+  });
 }
 
 function settingBool(v: unknown, at: string): boolean {

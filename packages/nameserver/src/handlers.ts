@@ -1,7 +1,7 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
-  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, sealTo, sealWithTicket, ticketProof,
-  type AuthPair, type MethodName, type Params, type Result,
+  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
+  type AuthPair, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
 import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
@@ -14,7 +14,8 @@ import type { Op } from './registry/ops.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
-import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor } from './registry/rules.js';
+import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
+import { planRelease } from './registry/reservation.js';
 import type { WatchHub } from './watch-hub.js';
 
 /** What handlers need from the server around them. */
@@ -35,6 +36,8 @@ export interface HandlerContext {
   modules: ModuleManager;
   adminToken: string;
   maxWatchesPerConnection: number;
+  /** Who may advertise what beyond the registry's own rules (admin prefixes). */
+  advertisePolicy: AdvertisePolicy;
   log: Logger;
   /** For lines a hostile peer can cause (failed logins): a few a second at most. */
   rateLog: RateLimitedLog;
@@ -49,6 +52,25 @@ function actor(conn: Connection): Actor {
   const a: Actor = { admin: conn.admin, connId: conn.id, nonce: conn.nonce };
   if (conn.owner !== undefined) a.owner = conn.owner;
   return a;
+}
+
+/**
+ * A launch's refusal as anyone may see it: the agent's message may quote the spec's cwd or user
+ * (a permission error), and the caller of a launch need not be admin.
+ */
+function scrubLaunchError(registry: Registry, name: string): (err: unknown) => never {
+  return (err) => {
+    let spec: LaunchSpec | undefined;
+    try {
+      spec = registry.resolve(name).service.spec;
+    } catch {
+      // Deleted or re-pointed meanwhile: no spec to hide, the refusal goes as it is.
+    }
+    if (!(err instanceof DpnsError) || spec === undefined) throw err;
+    const message = scrubSecrets(err.message, spec);
+    if (message === err.message) throw err;
+    throw new DpnsError(err.code, message, { ...(err.details === undefined ? {} : { details: err.details }) });
+  };
 }
 
 function spendLaunch(conn: Connection): void {
@@ -105,14 +127,14 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
       if (e?.spec !== undefined && e.state !== 'running') {
         spendLaunch(conn);
-        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }));
+        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
       }
     }
     return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
   },
   launchService(ctx, conn, p) {
     spendLaunch(conn);
-    return ctx.launcher.launch(p.name);
+    return ctx.launcher.launch(p.name).catch(scrubLaunchError(ctx.registry, p.name));
   },
   killService(ctx, _conn, p) {
     return ctx.launcher.kill(p.name);
@@ -179,7 +201,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return { ok: true };
   },
   advertiseService(ctx, conn, p) {
-    const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now());
+    const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);
     if (p.static) ctx.liveness.unbind(p.name);
     else ctx.liveness.bind(p.name, conn);
     const tickets = ctx.registry.ticketsOf(p.name);
@@ -223,6 +245,11 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'register.info'(ctx, _conn, p) {
     return ctx.afterDurable(info(ctx.registry, p.name));
+  },
+  'register.release'(ctx, _conn, p) {
+    const { ops, released } = planRelease(ctx.registry, p.name);
+    if (ops.length === 0) return ctx.afterDurable({ revision: ctx.registry.revision });
+    return ctx.commit(ops).then((r) => (released === undefined ? { revision: r } : { revision: r, released }));
   },
   'modules.list'(ctx) {
     return { modules: ctx.modules.list() };

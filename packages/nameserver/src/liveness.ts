@@ -16,6 +16,8 @@ export class Liveness implements Bindings {
   constructor(
     private readonly registry: Registry,
     private readonly commit: (ops: Op[]) => Promise<number>,
+    /** How long a lost name stays held for the owner key that advertised it (0: not held). */
+    private readonly reservationMs = 0,
   ) {}
 
   liveConn(name: string): number | undefined {
@@ -47,7 +49,7 @@ export class Liveness implements Bindings {
     for (const name of conn.advertised) {
       if (this.bound.get(name) !== conn) continue;
       this.bound.delete(name);
-      ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now));
+      ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now, this.reservationMs));
     }
     conn.advertised.clear();
     return this.commit(ops).then(() => this.told(ops));
@@ -69,7 +71,7 @@ export class Liveness implements Bindings {
       const ops: Op[] = [];
       for (const name of waiting) {
         if (this.bound.has(name)) continue;
-        ops.push(...planLost(this.registry, name, `its advertiser did not come back within ${graceMs} ms of the name server restarting`, now()));
+        ops.push(...planLost(this.registry, name, `its advertiser did not come back within ${graceMs} ms of the name server restarting`, now(), this.reservationMs));
       }
       this.commit(ops).then(() => this.told(ops), () => undefined);
     }, graceMs);

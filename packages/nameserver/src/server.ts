@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { PROTOCOL_VERSION, formatHostPort, type HelloParams } from '@dpns/protocol';
+import { PROTOCOL_VERSION, formatHostPort, publicEntry, type HelloParams } from '@dpns/protocol';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
 import { Committer } from './committer.js';
 import { Connection, type ServerCloseReason } from './connection.js';
@@ -37,6 +37,9 @@ import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restar
 import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
+import { AdminPrefixes } from './registry/admin-prefixes.js';
+import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
+import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
 import { OriginPolicy } from './origin-policy.js';
 
@@ -75,6 +78,10 @@ export interface NameServerOptions {
   agentKeys?: Record<string, string[]>;
   /** Browser origins besides the server's own that may open a WebSocket (origin-policy.ts). */
   allowedOrigins?: readonly string[];
+  /** How long a lost name stays held for the owner key that advertised it; DEFAULT_RESERVATION_MS when absent, 0 holds nothing. */
+  reservationMs?: number;
+  /** Globs under which only admins (or launched processes with their ticket) may advertise. */
+  adminPrefixes?: string[];
   logger: Logger;
 }
 
@@ -206,7 +213,7 @@ export class NameServer {
     });
     this.committer = committer;
     const commit = committer.commit.bind(committer);
-    const liveness = new Liveness(this.registry, commit);
+    const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS);
     this.liveness = liveness;
 
     const launcher = new Launcher({
@@ -223,10 +230,12 @@ export class NameServer {
       registry: this.registry, dataDir: this.opts.dataDir, limits: this.moduleLimits(), log, afterDurable, now: Date.now,
     });
     this.modules = modules;
-    committer.onDurable = (changes, revision) => modules.publish(changes, revision);
+    // Modules answer anyone, so they see launch specs as anyone would: redacted.
+    committer.onDurable = (changes, revision) => modules.publish(changes.map(publicChange), revision);
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
+      advertisePolicy: { adminPrefixes: new AdminPrefixes(this.opts.adminPrefixes ?? []) },
       gate: (method, params) => refusalFor(method, params, cluster),
       servers: () => cluster.serversResult(),
     }, this.opts.maxFrameBytes);
@@ -524,4 +533,9 @@ async function requireClusterFiles(dataDir: string): Promise<void> {
 function publicAddressFor(a: { host: string; port: number }): string {
   const host = a.host === '0.0.0.0' || a.host === '::' ? hostname() : a.host;
   return formatHostPort(host, a.port);
+}
+
+/** A change as anyone may see it: its entry's launch spec redacted. */
+function publicChange(c: Change): Change {
+  return c.entry === undefined ? c : { ...c, entry: publicEntry(c.entry) };
 }

@@ -6,7 +6,7 @@
 // `prefix*` pattern by looking up each prefix of the changed name. Only the other patterns
 // are tried one by one, so those are what a client could multiply to make every write slow:
 // they are capped per connection and in total.
-import { DpnsError, compileGlob, type Glob } from '@dpns/protocol';
+import { DpnsError, compileGlob, publicEntry, type Glob } from '@dpns/protocol';
 import type { Change } from './registry/ops.js';
 
 /** Where a watch's events go: the connection that opened it. */
@@ -163,7 +163,8 @@ export class WatchHub {
         }
       });
       if (ids.size === 0) continue;
-      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: ch.entry } : {}) }).slice(1);
+      // One body for every watcher, admin or not, so launch specs go out redacted (register.info shows them).
+      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: publicEntry(ch.entry) } : {}) }).slice(1);
       for (const [sink, list] of ids) {
         this.queue.push(sink, `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`);
       }

@@ -23,6 +23,11 @@ export interface LaunchSpec {
    * server launches it again, with back-off. Absent: never relaunched on its own.
    */
   restart?: RestartPolicy;
+  /**
+   * Set on a spec shown to a connection that is not admin: `args`, the values of `env`, `cwd` and
+   * `user` are then the REDACTED marker (redact.ts). Never accepted on input.
+   */
+  redacted?: true;
 }
 
 export const RESTART_POLICIES = ['no', 'on-failure'] as const;
@@ -34,6 +39,17 @@ export type Advertiser =
   | { kind: 'static' }
   /** A live connection; `owner` is the hex Ed25519 key it proved, when it identified itself. */
   | { kind: 'session'; owner?: string };
+
+/**
+ * A lost name that an owner key advertised, held for that key: until `until` (epoch ms) only a
+ * connection that proves `owner` (or an admin) may advertise it; an admin may release it sooner.
+ */
+export interface Reservation {
+  /** The hex Ed25519 key that advertised the name. */
+  owner: string;
+  /** Epoch milliseconds when the hold ends on its own. */
+  until: number;
+}
 
 /** A service entry as `serviceState` and `register.info` show it. */
 export interface ServiceView {
@@ -56,6 +72,8 @@ export interface ServiceView {
   load?: number;
   /** Epoch milliseconds of that report. */
   loadAt?: number;
+  /** Present while the name is `lost` and held for the owner key that advertised it (§9.6 of PROTOCOL.md). */
+  reservation?: Reservation;
 }
 
 /** An alias entry: a name standing for another name. */

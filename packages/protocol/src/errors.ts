@@ -17,6 +17,8 @@ export const ErrorCodes = {
   ALREADY_EXISTS: -32005,
   WRONG_KIND: -32006,
   IN_USE: -32007,
+  /** The name is held for the owner key that advertised it before it was lost: data.owner, data.until. */
+  RESERVED: -32008,
   INVALID_NAME: -32010,
   INVALID_PATTERN: -32011,
   ALIAS_CYCLE: -32012,

@@ -5,7 +5,9 @@ export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
 export { MAX_PATTERN_LENGTH, compileGlob, hasWildcard } from './glob.js';
 export type { Glob } from './glob.js';
 export { SERVICE_STATES, RESTART_POLICIES } from './entries.js';
-export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export { REDACTED, redactSpec, scrubSecrets, publicEntry } from './redact.js';
+export { ownerFingerprint } from './owners.js';
 export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
 export type { Methods, MethodName, Params, Result } from './methods.js';
 export {
@@ -18,7 +20,7 @@ export type {
   TicketChallengeRequest,
   ServerNotification, ServerMessage,
 } from './messages.js';
-export { randomHex, adminProof, checkAdminProof, newOwnerKey, identifySignature, checkIdentify } from './proofs.js';
+export { randomHex, adminProof, checkAdminProof, newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS, launchSpec } from './validate.js';
 export {

@@ -1,6 +1,6 @@
 // Every method of the dpns protocol, declared once: its params, its result, who may call
 // it, and the runtime parser that turns untrusted params into the typed ones.
-import type { EntryView, LaunchSpec, Location, ServiceView } from './entries.js';
+import type { EntryView, LaunchSpec, Location, Reservation, ServiceView } from './entries.js';
 import { prefixProblem, RESERVED_PREFIXES, type ModuleInfo, type ModuleTarget } from './modules.js';
 import type { Sealed } from './tickets.js';
 import type { ServerStatus } from './cluster.js';
@@ -59,7 +59,13 @@ export interface Methods {
   'register.delete': { params: { name: string }; result: { revision: number } };
   'register.edit': { params: { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] }; result: { revision: number; entry: ServiceView } };
   'register.alias': { params: { name: string; target: string }; result: { revision: number } };
+  /** The only answer that shows a launch spec's args, env values, cwd and user (admins only). */
   'register.info': { params: { name: string }; result: { entry: EntryView; aliases: string[]; resolved?: string } };
+  /**
+   * Ends the hold of a lost name on its owner key (PROTOCOL.md §9.6) so anyone may advertise it;
+   * `released` is the hold that ended, absent when the name was not held (nothing is written).
+   */
+  'register.release': { params: { name: string }; result: { revision: number; released?: Reservation } };
   /** Every module the server knows of, loaded or failed (docs/MODULES.md). */
   'modules.list': { params: Record<string, never>; result: { modules: ModuleInfo[] } };
   /** Loads a module file on the name server's host; answers once it runs, or refuses saying why. */
@@ -77,12 +83,13 @@ export type Result<M extends MethodName> = Methods[M]['result'];
 /** Methods that need a connection that has logged in as admin. */
 export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'killService', 'resetService', 'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
-  'modules.list', 'modules.load', 'modules.unload', 'modules.reload',
+  'register.release', 'modules.list', 'modules.load', 'modules.unload', 'modules.reload',
 ]);
 
 /** Methods that change the registry (and so are logged before they are answered). */
 export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'reportLoad', 'register.add', 'register.delete', 'register.edit', 'register.alias',
+  'register.release',
 ]);
 
 const P = 'params';
@@ -185,6 +192,7 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return { name: name(o), target: name(o, 'target') };
   },
   'register.info': (raw) => ({ name: name(params(raw, ['name'])) }),
+  'register.release': (raw) => ({ name: name(params(raw, ['name'])) }),
   'modules.list': (raw) => {
     params(raw, []);
     return {};

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
+import { DpnsError } from './errors.js';
 
 const LOGIN_CONTEXT = 'dpns-login\n';
 const IDENTIFY_CONTEXT = 'dpns-identify\n';
@@ -32,6 +33,17 @@ export interface OwnerKey {
 
 export function newOwnerKey(): OwnerKey {
   const kp = nacl.sign.keyPair();
+  return { publicKey: Buffer.from(kp.publicKey).toString('hex'), secretKey: kp.secretKey };
+}
+
+/**
+ * The owner key made from a 32-byte seed (64 hex digits): a process that keeps its seed (in a
+ * file of mode 0600) proves the same key after it restarts, and so takes back a name reserved
+ * for it (PROTOCOL.md §9.6).
+ */
+export function ownerKeyFromSeed(seedHex: string): OwnerKey {
+  if (!/^[0-9a-f]{64}$/.test(seedHex)) throw new DpnsError('INVALID_PARAMS', 'an owner key seed is 64 lowercase hex digits');
+  const kp = nacl.sign.keyPair.fromSeed(Buffer.from(seedHex, 'hex'));
   return { publicKey: Buffer.from(kp.publicKey).toString('hex'), secretKey: kp.secretKey };
 }
 

@@ -83,7 +83,8 @@ const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
 export const SPEC_LIMITS = { args: 256, env: 256, value: 4096, startTimeoutMs: { min: 100, max: 600_000, dflt: 10_000 } } as const;
 
 /** Parses one launch-spec field; shared by `register.add` (all fields) and `register.edit` (some). */
-export function specField(o: Obj, key: keyof LaunchSpec, field: string): LaunchSpec[keyof LaunchSpec] {
+// `redacted` is output only (redact.ts), so it is not a field anyone may set.
+export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, field: string): LaunchSpec[keyof LaunchSpec] {
   const f = `${field}.${key}`;
   switch (key) {
     case 'host':

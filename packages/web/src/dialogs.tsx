@@ -1,6 +1,6 @@
 // The action dialogs: Add and Edit (a launch spec), Alias, Info, and the confirmations of
 // Delete, Kill and Reset.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ActionForm } from './action-form.js';
 import { RpcError } from './rpc.js';
 import type { Session } from './session.js';
@@ -120,10 +120,29 @@ export function AddDialog(props: DialogBase) {
   );
 }
 
+/**
+ * What the server shows in place of a hidden spec value to a connection that is not admin
+ * (REDACTED in packages/protocol/src/redact.ts; the page imports only types from there).
+ */
+const REDACTED = '<redacted>';
+
 export function EditDialog(props: DialogBase & { entry: ServiceView }) {
-  const { entry } = props;
-  const before = entry.spec === undefined ? EMPTY_SPEC : specText(entry.spec);
+  const { entry, session } = props;
+  const [before, setBefore] = useState<SpecText>(entry.spec === undefined ? EMPTY_SPEC : specText(entry.spec));
   const [spec, setSpec] = useState<SpecText>(before);
+  // Once the operator types, the values arriving from register.info no longer replace the form.
+  const touched = useRef(false);
+  const hidden = [before.args, before.env, before.cwd, before.user].some((t) => t.includes(REDACTED));
+  useEffect(() => {
+    // The table's entries come from the watch, which never carries spec values: an admin edits the real ones.
+    if (entry.spec?.redacted !== true || !session.current.admin) return;
+    session.call('register.info', { name: entry.name }).then((r) => {
+      if (touched.current || r.entry.kind !== 'service' || r.entry.spec === undefined) return;
+      const t = specText(r.entry.spec);
+      setBefore(t);
+      setSpec(t);
+    }, () => undefined);
+  }, []); // once per dialog
   return (
     <ActionForm
       title={`Edit ${entry.name}`} submitLabel="Save" admin {...props}
@@ -134,7 +153,11 @@ export function EditDialog(props: DialogBase & { entry: ServiceView }) {
       }}
     >
       {entry.spec === undefined && <p class="hint">This entry has no launch spec (it was advertised, not added): only an auto-start service can be edited.</p>}
-      <SpecFields value={spec} onChange={setSpec} />
+      {hidden && <p class="hint" data-testid="redacted-hint">Argument, environment, directory and user values are hidden until the admin token is given; hidden fields left as they are stay unchanged.</p>}
+      <SpecFields value={spec} onChange={(v) => {
+        touched.current = true;
+        setSpec(v);
+      }} />
     </ActionForm>
   );
 }
@@ -148,6 +171,12 @@ function editParams(name: string, before: SpecText, after: SpecText): Params<'re
   if (after.program !== before.program) spec.program = full.program;
   if (after.args !== before.args) spec.args = full.args;
   if (after.env !== before.env) spec.env = full.env;
+  // A hidden value must never be written back as the marker text.
+  const stillHidden = spec.args?.includes(REDACTED) === true || Object.values(spec.env ?? {}).includes(REDACTED) ||
+    (full.cwd === REDACTED && after.cwd !== before.cwd) || (full.user === REDACTED && after.user !== before.user);
+  if (stillHidden) {
+    throw new RpcError('INVALID_INPUT', `a changed field still holds ${REDACTED}: give the admin token and reopen Edit to see the real values, or retype them`);
+  }
   if (after.startTimeoutMs !== before.startTimeoutMs) spec.startTimeoutMs = full.startTimeoutMs;
   if (after.restart !== before.restart) spec.restart = full.restart;
   for (const k of ['cwd', 'user'] as const) {

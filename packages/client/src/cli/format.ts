@@ -41,6 +41,9 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
       const a = entry.advertiser;
       out.push(['advertiser', a.kind === 'static' ? 'static' : a.owner === undefined ? 'session' : `session (owner ${a.owner.slice(0, 16)}…)`]);
     }
+    if (entry.reservation !== undefined) {
+      out.push(['reserved for', `owner ${entry.reservation.owner.slice(0, 16)}… until ${isoSeconds(entry.reservation.until)}`]);
+    }
     const s = entry.spec;
     if (s !== undefined) {
       out.push(['launch host', s.host], ['program', s.program]);

@@ -22,6 +22,7 @@ import { launchCommand } from './commands/launch.js';
 import { listCommand } from './commands/list.js';
 import { modulesCommand } from './commands/modules.js';
 import { pingCommand } from './commands/ping.js';
+import { releaseCommand } from './commands/release.js';
 import { resetCommand } from './commands/reset.js';
 import { serversCommand } from './commands/servers.js';
 import { stateCommand } from './commands/state.js';
@@ -30,7 +31,7 @@ import { watchCommand } from './commands/watch.js';
 
 const COMMANDS: CliCommand[] = [
   listCommand, findCommand, stateCommand, watchCommand, launchCommand, killCommand, resetCommand, authCommand,
-  advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, pingCommand,
+  advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, releaseCommand, pingCommand,
   callCommand, modulesCommand, serversCommand,
 ];
 

@@ -4,7 +4,7 @@
 import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  DpnsError, prefixProblem, RESERVED_PREFIXES, type ModuleCallName, type ModuleInfo, type ModuleTarget,
+  DpnsError, prefixProblem, publicEntry, RESERVED_PREFIXES, type ModuleCallName, type ModuleInfo, type ModuleTarget,
 } from '@dpns/protocol';
 import type { Logger } from '../log.js';
 import type { Change } from '../registry/ops.js';
@@ -51,7 +51,8 @@ export class ModuleManager {
       claim: (rec, prefix) => this.claim(rec, prefix),
       snapshot: () => {
         const s = opts.registry.snapshot();
-        return { revision: s.revision, entries: s.entries };
+        // Redacted as for any client: a module answers calls from anyone (server.ts redacts its change feed too).
+        return { revision: s.revision, entries: s.entries.map(publicEntry) };
       },
       storeFile: (prefix) => join(opts.dataDir, 'modules', `${prefix}.json`),
     };

@@ -1,5 +1,5 @@
 // Read-only answers: list, find and state. Reads never touch the log.
-import { DpnsError, compileGlob, type EntryView, type Location } from '@dpns/protocol';
+import { DpnsError, compileGlob, publicEntry, type EntryView, type Location, type ServiceView } from '@dpns/protocol';
 import type { Registry } from './registry.js';
 
 export function listNames(reg: Registry, pattern: string): string[] {
@@ -8,8 +8,11 @@ export function listNames(reg: Registry, pattern: string): string[] {
   return out;
 }
 
+/** Matching entries as anyone may see them: launch specs redacted (only `register.info` shows their values). */
 export function states(reg: Registry, pattern: string): EntryView[] {
-  return [...reg.select(compileGlob(pattern))];
+  const out: EntryView[] = [];
+  for (const e of reg.select(compileGlob(pattern))) out.push(publicEntry(e));
+  return out;
 }
 
 /**
@@ -22,9 +25,11 @@ export function find(reg: Registry, pattern: string): Location[] {
   if (glob.isLiteral) {
     const { service, chain } = reg.resolve(glob.literalPrefix);
     if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
+      // The reason of a failed launch may quote the spec's cwd or user: shown as anyone may see it.
+      const reason = (publicEntry(service) as ServiceView).reason;
       const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
-      throw new DpnsError('NOT_RUNNING', `${service.name}${via} is ${service.state}${service.reason ? `: ${service.reason}` : ''}`, {
-        details: { name: service.name, state: service.state, ...(service.reason ? { reason: service.reason } : {}) },
+      throw new DpnsError('NOT_RUNNING', `${service.name}${via} is ${service.state}${reason ? `: ${reason}` : ''}`, {
+        details: { name: service.name, state: service.state, ...(reason ? { reason } : {}) },
       });
     }
     return [{ name: glob.literalPrefix, service: service.name, host: service.host, port: service.port }];

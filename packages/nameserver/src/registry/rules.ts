@@ -1,8 +1,10 @@
 // Who may change what, and how: turns a validated request into the ops to log, or refuses it.
 // Pure functions of the registry and the caller, so every rule can be tested without sockets.
 import { DpnsError, SPEC_LIMITS, checkTicketProof, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
+import { NO_ADMIN_PREFIXES, type AdminPrefixes } from './admin-prefixes.js';
 import type { Op } from './ops.js';
 import { MAX_ALIAS_DEPTH, type Registry } from './registry.js';
+import { checkHold, holdOnLoss } from './reservation.js';
 
 /** The caller of a request, as the connection knows it. */
 export interface Actor {
@@ -38,7 +40,14 @@ function service(reg: Registry, name: string, verb: string): ServiceView {
   return e;
 }
 
-export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, actor: Actor, bindings: Bindings, now: number): Op[] {
+/** Server settings that narrow who may advertise what. */
+export interface AdvertisePolicy {
+  adminPrefixes: AdminPrefixes;
+}
+
+const OPEN: AdvertisePolicy = { adminPrefixes: NO_ADMIN_PREFIXES };
+
+export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, actor: Actor, bindings: Bindings, now: number, policy: AdvertisePolicy = OPEN): Op[] {
   if (p.static && !actor.admin) {
     throw new DpnsError('UNAUTHORIZED', 'a static advertisement needs the admin credential (dpns: --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)');
   }
@@ -57,11 +66,16 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
     if (tickets === undefined || actor.nonce === undefined || !checkTicketProof(tickets.service, p.proof, 'advertise', actor.nonce, p.name, p.host, p.port)) {
       throw new DpnsError('TICKET_REFUSED', `the ticket proof for ${p.name} does not match its current launch`, { details: { name: p.name } });
     }
-  } else if (old?.state === 'running' && !holds(old, actor, bindings)) {
-    const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
-    throw new DpnsError('FORBIDDEN', `${p.name} is already advertised ${by}; only its advertiser or an admin may advertise over it`, {
-      details: { name: p.name },
-    });
+  } else {
+    // A launched process proved its ticket above; any other advertiser of a kept prefix must be admin.
+    policy.adminPrefixes.check(p.name, actor.admin);
+    if (old?.state === 'running' && !holds(old, actor, bindings)) {
+      const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
+      throw new DpnsError('FORBIDDEN', `${p.name} is already advertised ${by}; only its advertiser or an admin may advertise over it`, {
+        details: { name: p.name },
+      });
+    }
+    if (old?.kind === 'service') checkHold(old, actor, now);
   }
   const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' } : { kind: 'session', owner: actor.owner };
   if (
@@ -109,11 +123,17 @@ export function planReportLoad(reg: Registry, name: string, load: number, actor:
   return [{ t: 'put', e: { ...old, load, loadAt: now } }];
 }
 
-/** The advertiser of a running service went away without unadvertising. */
-export function planLost(reg: Registry, name: string, reason: string, now: number): Op[] {
+/**
+ * The advertiser of a running service went away without unadvertising. A plain name an owner key
+ * advertised is held for that key for `reservationMs` (reservation.ts); 0 holds nothing.
+ */
+export function planLost(reg: Registry, name: string, reason: string, now: number, reservationMs = 0): Op[] {
   const old = reg.get(name);
   if (old?.kind !== 'service' || old.state !== 'running' || old.advertiser?.kind !== 'session') return [];
-  return [{ t: 'put', e: { ...old, state: 'lost', since: now, reason } }];
+  const e: ServiceView = { ...old, state: 'lost', since: now, reason };
+  const hold = holdOnLoss(old, now, reservationMs);
+  if (hold !== undefined) e.reservation = hold;
+  return [{ t: 'put', e }];
 }
 
 export function planAdd(reg: Registry, name: string, spec: LaunchSpec, now: number): Op[] {
