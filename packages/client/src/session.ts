@@ -51,7 +51,9 @@ export class Session {
     let done = this.#identified.get(conn);
     if (done === undefined) {
       done = this.channel
-        .request('identify', { publicKey: key.publicKey, signature: identifySignature(key, conn.hello.nonce) }, conn)
+        // A key made here dies with this client: it asks for no reservation, or a restarted
+        // process (with a new key) would find its own name held for hours.
+        .request('identify', { publicKey: key.publicKey, signature: identifySignature(key, conn.hello.nonce), reserve: this.givenOwnerKey !== undefined }, conn)
         .then(
           () => undefined,
           (err: unknown) => {

@@ -20,6 +20,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
   loginFailures = 0;
   /** The Ed25519 public key this connection proved with `identify`. */
   owner: string | undefined;
+  /** The owner key asked for no reservation of its names (identify `reserve: false`). */
+  ephemeralOwner = false;
   readonly watches = new Set<string>();
   /** Names whose advertisements this connection keeps alive. */
   readonly advertised = new Set<string>();

@@ -51,6 +51,7 @@ type Handler<M extends MethodName> = (ctx: HandlerContext, conn: Connection, p: 
 function actor(conn: Connection): Actor {
   const a: Actor = { admin: conn.admin, connId: conn.id, nonce: conn.nonce };
   if (conn.owner !== undefined) a.owner = conn.owner;
+  if (conn.ephemeralOwner) a.ephemeralOwner = true;
   return a;
 }
 
@@ -111,6 +112,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       throw new DpnsError('UNAUTHORIZED', 'identify: the signature does not match this connection\'s nonce and the given key');
     }
     conn.owner = p.publicKey;
+    conn.ephemeralOwner = !p.reserve;
     return { owner: p.publicKey };
   },
   ping(ctx) {

@@ -37,8 +37,11 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 export type Advertiser =
   /** Recorded by an admin for a program that does not speak dpns; stays until unadvertised. */
   | { kind: 'static' }
-  /** A live connection; `owner` is the hex Ed25519 key it proved, when it identified itself. */
-  | { kind: 'session'; owner?: string };
+  /**
+   * A live connection; `owner` is the hex Ed25519 key it proved, when it identified itself;
+   * `ephemeral` when that key asked for no reservation (identify `reserve: false`).
+   */
+  | { kind: 'session'; owner?: string; ephemeral?: true };
 
 /**
  * A lost name that an owner key advertised, held for that key: until `until` (epoch ms) only a

@@ -14,7 +14,7 @@ export interface Methods {
   /** Proves the admin credential: `proof` is `adminProof(token, hello.nonce)`. */
   login: { params: { proof: string }; result: { admin: true } };
   /** Proves an Ed25519 key; the connection's advertisements are then owned by that key, across reconnects. */
-  identify: { params: { publicKey: string; signature: string }; result: { owner: string } };
+  identify: { params: { publicKey: string; signature: string; reserve: boolean }; result: { owner: string } };
   /** Liveness and the current revision. */
   ping: { params: Record<string, never>; result: { revision: number; time: number } };
   /**
@@ -122,8 +122,8 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return { proof: hex(o, 'proof', 64) };
   },
   identify: (raw) => {
-    const o = params(raw, ['publicKey', 'signature']);
-    return { publicKey: hex(o, 'publicKey', 64), signature: hex(o, 'signature', 128) };
+    const o = params(raw, ['publicKey', 'signature', 'reserve']);
+    return { publicKey: hex(o, 'publicKey', 64), signature: hex(o, 'signature', 128), reserve: bool(o, 'reserve', P, true) };
   },
   servers: (raw) => {
     params(raw, []);

@@ -13,7 +13,8 @@ export const DEFAULT_RESERVATION_MS = 6 * 3_600_000;
  * an owner key. An auto-start name is already guarded by its launch ticket.
  */
 export function holdOnLoss(old: ServiceView, now: number, reservationMs: number): Reservation | undefined {
-  const owner = old.advertiser?.kind === 'session' ? old.advertiser.owner : undefined;
+  // A throwaway key (the client library's own, when given none) could never come back for it.
+  const owner = old.advertiser?.kind === 'session' && old.advertiser.ephemeral !== true ? old.advertiser.owner : undefined;
   if (owner === undefined || old.spec !== undefined || reservationMs <= 0) return undefined;
   return { owner, until: now + reservationMs };
 }

@@ -12,6 +12,8 @@ export interface Actor {
   connId: number;
   /** The owner key this connection proved with `identify`, if any. */
   owner?: string;
+  /** The owner key is a throwaway (identify `reserve: false`): its names are not held when lost. */
+  ephemeralOwner?: boolean;
   /** The connection's hello nonce: what ticket proofs are made over. */
   nonce?: string;
 }
@@ -77,7 +79,8 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
     }
     if (old?.kind === 'service') checkHold(old, actor, now);
   }
-  const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' } : { kind: 'session', owner: actor.owner };
+  const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' }
+    : actor.ephemeralOwner === true ? { kind: 'session', owner: actor.owner, ephemeral: true } : { kind: 'session', owner: actor.owner };
   if (
     old?.state === 'running' && old.host === p.host && old.port === p.port &&
     old.advertiser?.kind === advertiser.kind && (old.advertiser.kind === 'static' || old.advertiser.owner === (advertiser.kind === 'session' ? advertiser.owner : undefined))
