@@ -23,6 +23,10 @@ export interface ServerConfig {
   maxFrameBytes: number;
   maxWatchesPerConnection: number;
   maxConnections: number;
+  /** Client connections one source address may hold at once. */
+  maxConnectionsPerAddress: number;
+  /** Names one non-admin connection may keep advertised at once. */
+  maxAdvertisementsPerConnection: number;
   snapshotEvery: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'text';
@@ -88,6 +92,8 @@ const NUMERIC: Record<string, [number, number]> = {
   maxFrameBytes: [1024, 64 * 1024 * 1024],
   maxWatchesPerConnection: [1, 1_000_000],
   maxConnections: [1, 1_000_000],
+  maxConnectionsPerAddress: [1, 1_000_000],
+  maxAdvertisementsPerConnection: [1, 1_000_000],
   snapshotEvery: [10, 100_000_000],
   agentPort: [1, 65535],
   agentTimeoutMs: [100, 600_000],
@@ -139,7 +145,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
 
   const cfg: ServerConfig = {
     host: '127.0.0.1', port: DEFAULT_PORT, dataDir: defaultDataDir(), heartbeatMs: 1000, graceMs: 5000,
-    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000, maxConnectionsPerAddress: 5000, maxAdvertisementsPerConnection: 10_000,
     snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
     replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,

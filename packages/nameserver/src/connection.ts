@@ -11,7 +11,7 @@ export type ConnectionState = 'open' | 'closed';
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /** The reasons the server ends a client connection on its own. */
-export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'not_primary' | 'history_changed' | 'login_failures';
+export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'too_many_from_address' | 'not_primary' | 'history_changed' | 'login_failures';
 
 export class Connection implements WatchSink, HeartbeatTarget {
   readonly nonce = randomHex(32);
@@ -113,6 +113,19 @@ export class Connection implements WatchSink, HeartbeatTarget {
 
   ping(): void {
     if (this.state === 'open') this.ws.ping();
+  }
+
+  /** Output queued for this peer and not yet written. */
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Ends the connection because all queues together hold too much (socket-guard.ts): this one is the largest. */
+  cutForMemory(): void {
+    this.endReason = 'it stopped reading while the server\'s output queues were full';
+    this.closedBy = 'slow_consumer';
+    this.ws.close(1008, 'slow consumer: too much queued');
+    this.ws.terminate();
   }
 
   /** Ends the connection of a peer that sent too many wrong admin proofs. */

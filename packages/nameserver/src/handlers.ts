@@ -36,6 +36,7 @@ export interface HandlerContext {
   modules: ModuleManager;
   adminToken: string;
   maxWatchesPerConnection: number;
+  maxAdvertisementsPerConnection: number;
   /** Who may advertise what beyond the registry's own rules (admin prefixes). */
   advertisePolicy: AdvertisePolicy;
   log: Logger;
@@ -203,6 +204,11 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return { ok: true };
   },
   advertiseService(ctx, conn, p) {
+    if (!p.static && !conn.admin && !conn.advertised.has(p.name) && conn.advertised.size >= ctx.maxAdvertisementsPerConnection) {
+      throw new DpnsError('LIMIT_EXCEEDED', `at most ${ctx.maxAdvertisementsPerConnection} names advertised by one connection; unadvertise some, or spread them over more connections`, {
+        details: { limit: ctx.maxAdvertisementsPerConnection, what: 'advertisementsPerConnection' },
+      });
+    }
     const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);
     if (p.static) ctx.liveness.unbind(p.name);
     else ctx.liveness.bind(p.name, conn);

@@ -30,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('max-frame-bytes', { type: 'number', describe: 'largest request frame accepted (env DPNS_MAX_FRAME_BYTES)', defaultDescription: '1048576' })
     .option('max-watches', { type: 'number', describe: 'watches one connection may hold', defaultDescription: '1000' })
     .option('max-connections', { type: 'number', describe: 'connections accepted at once', defaultDescription: '20000' })
+    .option('max-connections-per-address', { type: 'number', describe: 'connections one source address may hold at once', defaultDescription: '5000' })
+    .option('max-advertisements', { type: 'number', describe: 'names one non-admin connection may keep advertised', defaultDescription: '10000' })
     .option('snapshot-every', { type: 'number', describe: 'log records between snapshots', defaultDescription: '50000' })
     .option('agent-port', { type: 'number', describe: 'port of the dpns-launchd agents that start auto-start services (env DPNS_AGENT_PORT)', defaultDescription: '7701' })
     .option('public-address', { type: 'string', describe: 'HOST:PORT launched services use to reach this server (env DPNS_PUBLIC_ADDRESS)', defaultDescription: 'the listen address' })
@@ -74,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
     cfg = loadConfig({
       config: args.config, listen: args.listen, dataDir: args['data-dir'], heartbeatMs: args['heartbeat-ms'],
       graceMs: args['grace-ms'], maxFrameBytes: args['max-frame-bytes'], maxWatchesPerConnection: args['max-watches'],
-      maxConnections: args['max-connections'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
+      maxConnections: args['max-connections'], maxConnectionsPerAddress: args['max-connections-per-address'],
+      maxAdvertisementsPerConnection: args['max-advertisements'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
       logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
       modulesDir: args['modules-dir'], moduleTimeoutMs: args['module-timeout-ms'], moduleMemoryMb: args['module-memory-mb'],
       moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,

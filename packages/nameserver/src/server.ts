@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, formatHostPort, publicEntry, type HelloParams } from '@dpns/protocol';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
@@ -12,6 +12,7 @@ import { Connection, type ServerCloseReason } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { LoopDelay } from './loop-delay.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, PendingSockets } from './socket-guard.js';
 import { Liveness } from './liveness.js';
 import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
@@ -54,6 +55,10 @@ export interface NameServerOptions {
   maxFrameBytes: number;
   maxWatchesPerConnection: number;
   maxConnections: number;
+  /** Client connections one source address may hold at once. */
+  maxConnectionsPerAddress: number;
+  /** Names one non-admin connection may keep advertised at once. */
+  maxAdvertisementsPerConnection: number;
   /** Log records between snapshots. */
   snapshotEvery: number;
   agentPort: number;
@@ -121,11 +126,21 @@ export class NameServer {
 
   /** How late the event loop runs, for /metrics and the heartbeat's log line. */
   private readonly loopDelay = new LoopDelay();
+  /** Sockets still plain HTTP (slowloris is cut here), connections per address, and the total output held for slow readers. */
+  private readonly pendingSockets = new PendingSockets();
+  private readonly perAddress: AddressCounts;
+  private readonly bufferSweep: NodeJS.Timeout;
   /** Lines about connections the server closed: one per close, at most a few a second. */
   private readonly rateLog: RateLimitedLog;
 
   constructor(readonly opts: NameServerOptions) {
     this.rateLog = new RateLimitedLog(opts.logger, 10);
+    this.perAddress = new AddressCounts(opts.maxConnectionsPerAddress);
+    this.bufferSweep = setInterval(() => {
+      const cut = capTotalBuffered(this.conns);
+      if (cut > 0) this.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
+    }, 1000);
+    this.bufferSweep.unref();
     this.heartbeat = new Heartbeat(opts.heartbeatMs, {
       onLateRound: (stalledMs) => this.rateLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
         stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(this.loopDelay.currentMaxMs()),
@@ -234,7 +249,7 @@ export class NameServer {
     committer.onDurable = (changes, revision) => modules.publish(changes.map(publicChange), revision);
     const rpc = new RpcDispatcher({
       registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
-      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
+      maxWatchesPerConnection: this.opts.maxWatchesPerConnection, maxAdvertisementsPerConnection: this.opts.maxAdvertisementsPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
       advertisePolicy: { adminPrefixes: new AdminPrefixes(this.opts.adminPrefixes ?? []) },
       gate: (method, params) => refusalFor(method, params, cluster),
       servers: () => cluster.serversResult(),
@@ -246,7 +261,13 @@ export class NameServer {
       log.info('modules directory loaded', { dir: modulesDir, modules: modules.list().map((m) => `${m.prefix ?? m.path}:${m.state}`) });
     }
 
-    this.http = createServer((req, res) => this.onHttp(req, res));
+    this.http = createServer({
+      headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 2 * HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Timeouts are enforced by a sweep; the default (30 s) would let a slowloris socket live three times as long.
+      connectionsCheckingInterval: 1000,
+    }, (req, res) => this.onHttp(req, res));
+    this.http.on('connection', (s: Socket) => this.pendingSockets.accepted(s));
+    this.http.on('upgrade', (_req: IncomingMessage, s: Socket) => this.pendingSockets.upgraded(s));
     // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
     const hardCap = Math.max(this.opts.maxFrameBytes * 4, this.opts.maxFrameBytes + 65536);
     const origins = new OriginPolicy(this.opts.allowedOrigins);
@@ -336,6 +357,14 @@ export class NameServer {
   private onConnection(ws: WebSocket, req: IncomingMessage, rpc: RpcDispatcher): void {
     const log = this.opts.logger;
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const addr = req.socket.remoteAddress ?? '?';
+    if (this.state === 'running' && this.conns.size < this.opts.maxConnections && !this.perAddress.take(addr)) {
+      ws.on('error', () => undefined);
+      this.metrics.closes.inc({ reason: 'too_many_from_address' });
+      this.rateLog.warn('connection refused: --max-connections-per-address reached', { remote, max: this.opts.maxConnectionsPerAddress });
+      ws.close(1013, 'too many connections from your address; try again later');
+      return;
+    }
     if (this.state !== 'running' || this.conns.size >= this.opts.maxConnections) {
       ws.on('error', () => undefined);
       if (this.state === 'running') {
@@ -370,7 +399,10 @@ export class NameServer {
       }
       rpc.onFrame(conn, data, isBinary);
     });
-    ws.on('close', () => this.onClose(conn));
+    ws.on('close', () => {
+      this.perAddress.release(addr);
+      this.onClose(conn);
+    });
     const hello: HelloParams = {
       server: 'dpns', version: VERSION, protocol: PROTOCOL_VERSION, nonce: conn.nonce,
       heartbeatMs: this.opts.heartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
@@ -442,6 +474,8 @@ export class NameServer {
       ]),
       renderGauge('dpns_registry_revision', 'Revision of the last applied registry change.', [{ value: this.registry.revision }]),
       renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
+      renderGauge('dpns_http_pending_sockets', 'Accepted sockets that are still plain HTTP (not yet a WebSocket).', [{ value: this.pendingSockets.size }]),
+      renderCounterValue('dpns_http_sockets_cut_total', 'Plain HTTP sockets cut because too many were open at once (the oldest goes first).', this.pendingSockets.cut),
       renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),
       renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
       this.metrics.launches.render(),
@@ -490,6 +524,7 @@ export class NameServer {
     this.state = 'closing';
     this.heartbeat.stop();
     this.loopDelay.close();
+    clearInterval(this.bufferSweep);
     this.liveness?.stop();
     this.restarter?.stop();
     this.cluster?.stop();

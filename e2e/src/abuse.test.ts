@@ -1,0 +1,100 @@
+// Hostile clients against the real name server: each attack is refused or bounded, and a
+// legitimate client connected throughout keeps its connection and is still answered.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { DpnsClient, isDpnsError } from '@dpns/client';
+import { startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+
+let ns: ServerProcess;
+let legit: DpnsClient;
+let legitDropped = 0;
+
+before(async () => {
+  ns = await startServerProcess({ args: ['--max-connections-per-address', '20', '--max-advertisements', '5', '--log-level', 'warn'] });
+  // Connected before the attacks: the per-address limit refuses new connections, never old ones.
+  legit = new DpnsClient({ servers: [ns.server], reconnect: { minDelayMs: 20, maxDelayMs: 200 } });
+  legit.on('disconnect', () => legitDropped++);
+  await legit.ping();
+});
+after(async () => {
+  await legit.close();
+  await teardown();
+});
+
+async function metricsText(): Promise<string> {
+  return (await fetch(`http://${ns.server}/metrics`)).text();
+}
+
+function openWs(localAddress?: string): Promise<{ ws: WebSocket; code?: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${ns.server}/`, localAddress === undefined ? {} : { localAddress });
+    ws.on('error', () => undefined);
+    ws.once('message', () => resolve({ ws }));
+    ws.once('close', (code) => resolve({ ws, code }));
+  });
+}
+
+test('slowloris: sockets that never finish their headers are cut, oldest first, and the monitor and clients still get in', async () => {
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < 1100; i++) {
+      const s = connect({ host: '127.0.0.1', port: ns.port });
+      s.on('error', () => undefined);
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // never ends
+      sockets.push(s);
+    }
+    // Every socket is accepted (its headers sent) before the count is read.
+    await Promise.all(sockets.map((s) => new Promise((r) => (s.readyState === 'open' ? r(undefined) : s.once('connect', r)))));
+    const t0 = Date.now();
+    let cut = 0;
+    while (cut === 0 && Date.now() - t0 < 10_000) {
+      cut = Number(/^dpns_http_sockets_cut_total (\d+)$/m.exec(await metricsText())?.[1] ?? 0);
+    }
+    assert.ok(cut >= 1, 'the oldest pending sockets were cut');
+    const page = await fetch(`http://${ns.server}/healthz`);
+    assert.equal(page.status, 200);
+    assert.equal(Number(await legit.ping().then(() => 1)), 1);
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+});
+
+test('one address may hold only so many connections; another address is not affected', async () => {
+  const opened: WebSocket[] = [];
+  try {
+    let refused: number | undefined;
+    for (let i = 0; i < 25 && refused === undefined; i++) {
+      const r = await openWs('127.0.0.1');
+      opened.push(r.ws);
+      refused = r.code;
+    }
+    assert.equal(refused, 1013);
+    const other = await openWs('127.0.0.2');
+    assert.equal(other.code, undefined, 'a connection from another address is accepted');
+    opened.push(other.ws);
+    assert.match(await metricsText(), /^dpns_connections_closed_by_server_total\{reason="too_many_from_address"\} [1-9]/m);
+  } finally {
+    await Promise.all(opened.map((ws) => new Promise((r) => {
+      if (ws.readyState === WebSocket.CLOSED) return r(undefined);
+      ws.once('close', r);
+      ws.close();
+    })));
+  }
+});
+
+test('one connection may advertise only so many names', async () => {
+  const c = new DpnsClient({ servers: [ns.server] });
+  try {
+    const ads = [];
+    for (let i = 0; i < 5; i++) ads.push(await c.advertise(`/abuse/a${i}`, '127.0.0.1', 9000 + i));
+    await assert.rejects(c.advertise('/abuse/a5', '127.0.0.1', 9005), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED') && /at most 5 names/.test(e.message));
+    // Giving one back makes room.
+    await ads[0]?.close();
+    await c.advertise('/abuse/a5', '127.0.0.1', 9005);
+  } finally {
+    await c.close();
+  }
+  assert.equal(legitDropped, 0, 'the legitimate client kept its connection throughout');
+});

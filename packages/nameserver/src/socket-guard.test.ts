@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { test } from 'node:test';
+import { AddressCounts, capTotalBuffered, PendingSockets } from './socket-guard.js';
+
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  destroy(): void {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+test('past the cap, the oldest socket that is still plain HTTP is cut; upgraded ones are not counted', () => {
+  const p = new PendingSockets(3);
+  const s = Array.from({ length: 5 }, () => new FakeSocket());
+  p.accepted(s[0] as unknown as Socket);
+  p.accepted(s[1] as unknown as Socket);
+  p.upgraded(s[1] as unknown as Socket);
+  p.accepted(s[2] as unknown as Socket);
+  p.accepted(s[3] as unknown as Socket);
+  assert.equal(p.size, 3);
+  p.accepted(s[4] as unknown as Socket);
+  assert.deepEqual(s.map((x) => x.destroyed), [true, false, false, false, false]);
+  assert.equal(p.cut, 1);
+  assert.equal(p.size, 3);
+});
+
+test('connections per address', () => {
+  const a = new AddressCounts(2);
+  assert.ok(a.take('10.0.0.1'));
+  assert.ok(a.take('10.0.0.1'));
+  assert.ok(!a.take('10.0.0.1'));
+  assert.ok(a.take('10.0.0.2'));
+  a.release('10.0.0.1');
+  assert.ok(a.take('10.0.0.1'));
+});
+
+test('the largest output queues are cut until the total fits', () => {
+  const cut: string[] = [];
+  const c = (name: string, n: number) => ({ bufferedBytes: () => n, cutForMemory: () => cut.push(name) });
+  assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30)], 100), 0);
+  assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30), c('d', 40)], 60), 2);
+  assert.deepEqual(cut, ['b', 'd']);
+});

@@ -1,0 +1,88 @@
+// Limits on sockets that have not earned their keep yet, and on memory that slow peers make the
+// server hold. A peer can open sockets and never finish a request (slowloris), open hundreds of
+// WebSockets from one address, or stop reading while the server queues frames for it; each of
+// these is capped here, so one peer cannot take what every other peer needs.
+import type { Socket } from 'node:net';
+
+/** Plain HTTP sockets (not yet a WebSocket) kept at once; past it the oldest is cut. */
+export const MAX_PENDING_HTTP_SOCKETS = 1024;
+/** Time to send a request's headers (an upgrade's too). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** An idle keep-alive HTTP socket is closed after this. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Output queued for all client connections together; past it the largest queue is cut. */
+export const MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+/** Sockets that are still plain HTTP: a slow or idle one is the first to go when there are too many. */
+export class PendingSockets {
+  private readonly pending = new Set<Socket>();
+  /** Sockets cut because there were too many. */
+  cut = 0;
+
+  constructor(private readonly max = MAX_PENDING_HTTP_SOCKETS) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** A socket was accepted. */
+  accepted(s: Socket): void {
+    this.pending.add(s);
+    s.once('close', () => this.pending.delete(s));
+    if (this.pending.size > this.max) {
+      // A Set iterates in insertion order: the oldest socket that has still not upgraded.
+      const oldest = this.pending.values().next().value as Socket;
+      this.pending.delete(oldest);
+      this.cut++;
+      oldest.destroy();
+    }
+  }
+
+  /** The socket became a WebSocket: its own limits apply from now on. */
+  upgraded(s: Socket): void {
+    this.pending.delete(s);
+  }
+}
+
+/** Connections per source address. */
+export class AddressCounts {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Counts one more connection from `addr`; false (and nothing counted) when it already has `max`. */
+  take(addr: string): boolean {
+    const n = this.counts.get(addr) ?? 0;
+    if (n >= this.max) return false;
+    this.counts.set(addr, n + 1);
+    return true;
+  }
+
+  release(addr: string): void {
+    const n = (this.counts.get(addr) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(addr);
+    else this.counts.set(addr, n);
+  }
+}
+
+/** Something with queued output that can be cut off. */
+export interface Buffered {
+  bufferedBytes(): number;
+  cutForMemory(): void;
+}
+
+/** Cuts the largest queues while the total is over `max`; returns how many were cut. */
+export function capTotalBuffered(conns: Iterable<Buffered>, max = MAX_TOTAL_BUFFERED_BYTES): number {
+  const sized = [...conns].map((c) => ({ c, n: c.bufferedBytes() }));
+  let total = sized.reduce((t, x) => t + x.n, 0);
+  if (total <= max) return 0;
+  sized.sort((a, b) => b.n - a.n);
+  let cut = 0;
+  for (const { c, n } of sized) {
+    if (total <= max || n === 0) break;
+    c.cutForMemory();
+    total -= n;
+    cut++;
+  }
+  return cut;
+}
