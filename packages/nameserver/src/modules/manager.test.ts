@@ -16,7 +16,7 @@ const lines: Record<string, unknown>[] = [];
 const log = createLogger({ level: 'debug', format: 'json', write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
 const registry = new Registry();
 let manager: ModuleManager;
-const caller = { admin: false, conn: 1 };
+const caller = { admin: false, conn: 1, owner: null };
 
 const svc = (name: string, port: number): EntryView => ({ kind: 'service', name, state: 'running', since: 1, host: '127.0.0.1', port });
 

@@ -13,7 +13,7 @@ import type { ModuleLimits } from './limits.js';
 import { answerQuery } from './queries.js';
 import { ModuleRecord, type RecordDeps } from './record.js';
 import type { ChangeBatch, ModuleCaller } from './wire.js';
-import { WorkerHost } from './worker-host.js';
+import { ChildHost } from './child-host.js';
 
 export interface ModuleManagerOptions {
   registry: Registry;
@@ -43,7 +43,7 @@ export class ModuleManager {
       limits: opts.limits,
       log,
       now: opts.now,
-      spawn: (path, failed) => new WorkerHost(path, opts.limits, {
+      spawn: (path, failed) => new ChildHost(path, opts.limits, {
         failed,
         log,
         query: async (method, params) => opts.afterDurable(answerQuery(opts.registry, method, params, opts.now)),

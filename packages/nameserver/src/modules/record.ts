@@ -5,14 +5,14 @@ import { DpnsError, type EntryView, type ModuleFailureCause, type ModuleInfo, ty
 import type { Logger } from '../log.js';
 import { restartDelay, type ModuleLimits } from './limits.js';
 import type { ChangeBatch, ModuleCaller } from './wire.js';
-import type { WorkerFailure, WorkerHost } from './worker-host.js';
+import type { ChildFailure, ChildHost } from './child-host.js';
 
 /** What a record needs from the manager around it. */
 export interface RecordDeps {
   limits: ModuleLimits;
   log: Logger;
   /** A new worker for the module file; `failed` hears of its death once it runs. */
-  spawn(path: string, failed: (f: WorkerFailure) => void): WorkerHost;
+  spawn(path: string, failed: (f: ChildFailure) => void): ChildHost;
   /** Takes `prefix` for the record, or throws the refusal (reserved, or held by another module). */
   claim(rec: ModuleRecord, prefix: string): void;
   /** The registry now, for a new worker. */
@@ -35,7 +35,7 @@ export class ModuleRecord {
   lastError: ModuleInfo['lastError'];
   /** Set when the load was refused (a reserved or taken prefix): such a record is not kept. */
   refused = false;
-  private host: WorkerHost | undefined;
+  private host: ChildHost | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readyAt = 0;
   private closed = false;
@@ -132,7 +132,7 @@ export class ModuleRecord {
   }
 
   /** A running worker died. */
-  private crashed(host: WorkerHost, f: WorkerFailure): void {
+  private crashed(host: ChildHost, f: ChildFailure): void {
     if (host !== this.host || this.closed) return;
     this.host = undefined;
     // A worker that ran a good while before failing starts a fresh count of failures in a row.
@@ -140,7 +140,7 @@ export class ModuleRecord {
     this.afterFailure(f);
   }
 
-  private afterFailure(f: WorkerFailure): void {
+  private afterFailure(f: ChildFailure): void {
     this.crashes++;
     this.lastError = { at: this.deps.now(), cause: f.cause, message: f.message };
     const { maxRestarts } = this.deps.limits;
@@ -171,7 +171,7 @@ export class ModuleRecord {
     }
   }
 
-  private enter(state: ModuleState, failure?: WorkerFailure): void {
+  private enter(state: ModuleState, failure?: ChildFailure): void {
     if (failure !== undefined) this.lastError = { at: this.deps.now(), cause: failure.cause, message: failure.message };
     if (state === this.state) return;
     this.state = state;
@@ -180,7 +180,7 @@ export class ModuleRecord {
 }
 
 /** The cause and message of a failed load step. */
-function failureOf(err: unknown): WorkerFailure {
+function failureOf(err: unknown): ChildFailure {
   const e = err as DpnsError;
   const cause = (e.details?.cause ?? 'CRASHED') as ModuleFailureCause;
   return { cause, message: e instanceof Error ? e.message : String(err) };

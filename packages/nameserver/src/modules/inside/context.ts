@@ -4,7 +4,7 @@
 import { format } from 'node:util';
 import { DpnsError, MODULE_ERROR_CODES, type ErrorCode } from '@dpns/protocol';
 import type { ModuleCaller } from '../wire.js';
-import type { ModuleStoreApi } from './store.js';
+import type { ModuleStoreApi } from './store-mirror.js';
 import type { ModuleRegistry } from './view.js';
 
 /** A module's logger; lines go to the name server's log, tagged with the module's prefix. */
