@@ -9,7 +9,6 @@ export interface ModuleLimits {
   /** The child process's V8 heap for long-lived objects (the registry copy lives here). */
   maxOldGenerationMb: number;
   maxYoungGenerationMb: number;
-  stackMb: number;
   /** Failures in a row after which a module stays `failed` instead of restarting again. */
   maxRestarts: number;
   /** The first restart's delay; each failure in a row doubles it, up to 30 s. */
@@ -39,7 +38,6 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
   loadTimeoutMs: 5000,
   maxOldGenerationMb: 128,
   maxYoungGenerationMb: 16,
-  stackMb: 4,
   maxRestarts: 5,
   restartBackoffMs: 200,
   stableMs: 30_000,
