@@ -105,7 +105,7 @@ export class ModuleManager {
     return { prefix: rec.prefix, path: rec.path };
   }
 
-  /** Unloads a module and loads its file again: new code, a fresh worker, counters from zero. */
+  /** Unloads a module and loads its file again: new code, a fresh child process, counters from zero. */
   async reload(target: ModuleTarget): Promise<ModuleInfo> {
     const rec = this.find(target);
     // Check the file first: a reload of a file that moved must not leave no module at all.
@@ -210,7 +210,7 @@ export class ModuleManager {
   }
 }
 
-/** A module file must exist and be a file; said here, before a worker is spent on it. */
+/** A module file must exist and be a file; said here, before a process is spent on it. */
 async function checkFile(path: string): Promise<void> {
   let s;
   try {

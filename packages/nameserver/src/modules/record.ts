@@ -1,4 +1,4 @@
-// One module the name server knows of, across the workers it runs in: its manifest, its state
+// One module the name server knows of, across the child processes it runs in: its manifest, its state
 // and counters, and the restart policy — a back-off after each failure, and `failed` for good
 // (until reloaded) after too many failures in a row.
 import { DpnsError, type EntryView, type ModuleFailureCause, type ModuleInfo, type ModuleMethodInfo, type ModuleState } from '@dpns/protocol';
@@ -11,11 +11,11 @@ import type { ChildFailure, ChildHost } from './child-host.js';
 export interface RecordDeps {
   limits: ModuleLimits;
   log: Logger;
-  /** A new worker for the module file; `failed` hears of its death once it runs. */
+  /** A new child process for the module file; `failed` hears of its death once it runs. */
   spawn(path: string, failed: (f: ChildFailure) => void): ChildHost;
   /** Takes `prefix` for the record, or throws the refusal (reserved, or held by another module). */
   claim(rec: ModuleRecord, prefix: string): void;
-  /** The registry now, for a new worker. */
+  /** The registry now, for a new child. */
   snapshot(): { revision: number; entries: EntryView[] };
   storeFile(prefix: string): string;
   now(): number;
@@ -76,12 +76,12 @@ export class ModuleRecord {
     return Promise.reject(new DpnsError('MODULE_FAILED', `module ${name} is ${this.state}; retry shortly`, { details: { cause: 'RESTARTING', prefix: name, retryAfterMs } }));
   }
 
-  /** Durable changes, for the current worker. */
+  /** Durable changes, for the current child. */
   feed(batches: ChangeBatch[]): void {
     this.host?.changes(batches);
   }
 
-  /** Stops the worker and any restart to come. Safe to call twice. */
+  /** Stops the child and any restart to come. Safe to call twice. */
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.restartTimer);
@@ -99,7 +99,7 @@ export class ModuleRecord {
     return out;
   }
 
-  /** Spawns a worker, checks its manifest, hands it the registry, and waits for its init. */
+  /** Spawns a child, checks its manifest, hands it the registry, and waits for its init. */
   private async start(): Promise<void> {
     const host = this.deps.spawn(this.path, (f) => this.crashed(host, f));
     this.host = host;
@@ -131,11 +131,11 @@ export class ModuleRecord {
     this.enter('running');
   }
 
-  /** A running worker died. */
+  /** A running child died. */
   private crashed(host: ChildHost, f: ChildFailure): void {
     if (host !== this.host || this.closed) return;
     this.host = undefined;
-    // A worker that ran a good while before failing starts a fresh count of failures in a row.
+    // A child that ran a good while before failing starts a fresh count of failures in a row.
     if (this.deps.now() - this.readyAt >= this.deps.limits.stableMs) this.crashes = 0;
     this.afterFailure(f);
   }

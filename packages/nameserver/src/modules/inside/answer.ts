@@ -1,5 +1,5 @@
 // Turning what a module's handler did into the message the name server gets: its answer as
-// JSON text (made here, in the worker, so a big answer costs the module's thread and not the
+// JSON text (made here, in the child, so a big answer costs the module's process and not the
 // name server's), or an error with a protocol code the module may use, or MODULE_FAILED.
 import { MODULE_ERROR_CODES, type ErrorCode } from '@dpns/protocol';
 import type { FromChild } from '../wire.js';
