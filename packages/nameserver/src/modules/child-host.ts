@@ -197,11 +197,6 @@ export class ChildHost {
     this.state = 'gone';
   }
 
-  /** Read through a method: a message handled a line above may have changed it. */
-  private ended(): boolean {
-    return this.state === 'gone' || this.state === 'stopping';
-  }
-
   private whenExited(): Promise<void> {
     if (this.exited) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
@@ -240,7 +235,7 @@ export class ChildHost {
   }
 
   private onBytes(chunk: Buffer): void {
-    if (this.state === 'gone' || this.state === 'stopping') return;
+    if (this.state === 'gone') return;
     let frames: Frame[];
     try {
       frames = this.reader.push(chunk);
@@ -254,10 +249,17 @@ export class ChildHost {
     for (const frame of frames) {
       const m = parseFromChild(frame);
       if (m === undefined) this.refuse('a malformed message', frame.header);
-      else this.handle(m);
+      // Stopping, the child still finishes its store writes (it waits for their answers before it exits); nothing else counts.
+      else if (this.state !== 'stopping') this.handle(m);
+      else if (m.t === 'store') this.storeWrite(m.id, m.key, m.json);
       // A message can end the child (load-failed, too many refusals); the rest is moot.
-      if (this.ended()) return;
+      if (this.isGone()) return;
     }
+  }
+
+  /** Read through a method: a message handled a line above may have changed the state. */
+  private isGone(): boolean {
+    return this.state === 'gone';
   }
 
   /** Counts and logs a message that does not fit; too many and the child is stopped. */
@@ -362,7 +364,7 @@ export class ChildHost {
   /** A write to the module's own store, and nothing else: the store is the only file a module has. */
   private storeWrite(id: number, key: string, json: string | null): void {
     const store = this.store;
-    if (store === undefined || (this.state !== 'loading' && this.state !== 'ready')) {
+    if (store === undefined || this.state === 'spawning' || this.state === 'gone') {
       this.refuse('a store write before its store was open', { t: 'store' });
       return;
     }
