@@ -9,17 +9,22 @@
 //   dpns call dir.list
 //   dpns call dir.unregister '{"person":"ann"}'
 //
+// Anyone may look up and list. Changing an entry needs a caller the name server can vouch for
+// (ctx.caller): a connection that proved an owner key with `identify` creates entries it owns,
+// and only it — or an admin — may change or remove them later. An anonymous connection changes
+// nothing: otherwise anyone could point ann's entry at their own server.
+//
 // Who is on which server is kept in the module's own store (<data-dir>/modules/dir.json), so it
 // survives restarts. It imports nothing: copy it, change the prefix, and make it yours.
 
 export const manifest = {
   prefix: 'dir',
-  version: '1.0.0',
+  version: '1.1.0',
   methods: {
-    register: { description: 'Record that {person} is on the conferencing server {server} (a dpns service name)' },
-    unregister: { description: 'Forget {person}' },
+    register: { description: 'Record that {person} is on the conferencing server {server} (a dpns service name); admin, or an identified caller for a new entry or one it owns' },
+    unregister: { description: 'Forget {person}; admin, or the identified caller that owns the entry' },
     lookup: { description: "Where {person}'s conferencing server runs: {person, server, service, host, port}; aliases followed, running only" },
-    list: { description: 'Everyone in the directory: {people: [{person, server, since}]}' },
+    list: { description: 'Everyone in the directory: {people: [{person, server, since, owner}]}' },
   },
 };
 
@@ -45,6 +50,23 @@ function personOf(p, ctx) {
   return p.person;
 }
 
+/**
+ * Refuses a change to `person`'s entry unless the caller is an admin or owns it: UNAUTHORIZED
+ * for a caller with no identity at all, FORBIDDEN for one that is not the entry's owner. An
+ * entry with no owner (made by an admin without an owner key, or by an older version of this
+ * module) is the admins' alone.
+ */
+function mayChange(ctx, person, rec) {
+  const { admin, owner } = ctx.caller;
+  if (admin) return;
+  if (owner === null) {
+    throw ctx.error('UNAUTHORIZED', `changing the directory needs an identity: identify with an owner key, or log in as admin (dpns --token)`, { person });
+  }
+  if (rec !== undefined && rec.owner !== owner) {
+    throw ctx.error('FORBIDDEN', `${person}'s entry belongs to another owner; only it or an admin may change it`, { person });
+  }
+}
+
 export const handlers = {
   async register(params, ctx) {
     const p = paramsOf(params, ctx, ['person', 'server']);
@@ -52,14 +74,20 @@ export const handlers = {
     if (typeof p.server !== 'string' || p.server.length > 255 || !SERVICE.test(p.server)) {
       throw ctx.error('INVALID_PARAMS', 'params.server: expected the dpns name of a conferencing server, like /conf/room-1', { field: 'params.server' });
     }
+    const old = ctx.store.get(KEY + person);
+    mayChange(ctx, person, old);
+    // An admin's change keeps the entry's owner; a new entry belongs to whoever made it.
+    const owner = old !== undefined ? (old.owner ?? null) : ctx.caller.owner;
     // The store writes atomically and resolves once the record is on disk.
-    await ctx.store.set(KEY + person, { server: p.server, since: Date.now() });
+    await ctx.store.set(KEY + person, { server: p.server, since: Date.now(), owner });
     return { person, server: p.server };
   },
 
   async unregister(params, ctx) {
     const person = personOf(paramsOf(params, ctx, ['person']), ctx);
-    if (!(await ctx.store.delete(KEY + person))) throw ctx.error('NOT_FOUND', `${person} is not in the directory`, { person });
+    const old = ctx.store.get(KEY + person);
+    mayChange(ctx, person, old);
+    if (old === undefined || !(await ctx.store.delete(KEY + person))) throw ctx.error('NOT_FOUND', `${person} is not in the directory`, { person });
     return { person };
   },
 
@@ -77,7 +105,10 @@ export const handlers = {
     const people = ctx.store.keys()
       .filter((k) => k.startsWith(KEY))
       .sort()
-      .map((k) => ({ person: k.slice(KEY.length), ...ctx.store.get(k) }));
+      .map((k) => {
+        const { server, since, owner } = ctx.store.get(k);
+        return { person: k.slice(KEY.length), server, since, owner: owner ?? null };
+      });
     return { people };
   },
 };

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModuleInfo } from '@dpns/protocol';
-import { makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, type CliResult, type ServerProcess } from './harness/index.js';
+import { identifySignature, newOwnerKey, type ModuleInfo } from '@dpns/protocol';
+import { makeTempDir, REPO_ROOT, RpcSession, runCli, startServerProcess, teardown, type CliResult, type ServerProcess } from './harness/index.js';
 
 const SHIPPED = resolve(REPO_ROOT, 'modules');
 
@@ -63,7 +63,7 @@ test('the modules directory is loaded at start: dir and lb are running', async (
   assert.deepEqual(modules[0]?.methods.map((m) => m.name), ['register', 'unregister', 'lookup', 'list']);
   const table = (await ok(['modules', 'list'])).split('\n');
   assert.match(table[0] ?? '', /^PREFIX\s+STATE\s+VERSION\s+RESTARTS\s+CALLS\s+ERRORS\s+PATH\s+LAST-ERROR$/);
-  assert.match(table[1] ?? '', /^dir\s+running\s+1\.0\.0\s+0\s+/);
+  assert.match(table[1] ?? '', /^dir\s+running\s+1\.1\.0\s+0\s+/);
   // Managing modules is for admins; calling them is for anyone.
   await refused(['modules', 'list'], 'UNAUTHORIZED', { token: false });
 });
@@ -71,7 +71,9 @@ test('the modules directory is loaded at start: dir and lb are running', async (
 test('dir: a person\'s conferencing server, resolved from the registry in one call', async () => {
   await ok(['advertise', '/conf/room-1', '127.0.0.1', '7010']);
   await ok(['alias', '/conf/ann-room', '/conf/room-1']);
-  assert.deepEqual(await okJson(['call', 'dir.register', '{"person":"ann","server":"/conf/ann-room"}'], { token: false }), { person: 'ann', server: '/conf/ann-room' });
+  // Anyone may look up; changing the directory needs an identity (see the owner test below).
+  await refused(['call', 'dir.register', '{"person":"ann","server":"/conf/ann-room"}'], 'UNAUTHORIZED', { token: false });
+  assert.deepEqual(await okJson(['call', 'dir.register', '{"person":"ann","server":"/conf/ann-room"}']), { person: 'ann', server: '/conf/ann-room' });
   // The alias is followed to the running service: the address comes from the registry, as find would give it.
   assert.deepEqual(await okJson(['call', 'dir.lookup', '{"person":"ann"}'], { token: false }), {
     person: 'ann', server: '/conf/ann-room', service: '/conf/room-1', host: '127.0.0.1', port: 7010,
@@ -95,6 +97,49 @@ test('dir: a person\'s conferencing server, resolved from the registry in one ca
   // The directory is the module's own data, in its own file under the data directory.
   const stored = JSON.parse(readFileSync(join(ns.dataDir, 'modules', 'dir.json'), 'utf8')) as { data: Record<string, { server: string }> };
   assert.deepEqual(Object.keys(stored.data), ['person:ann']);
+});
+
+/** A raw connection that proved a fresh owner key with `identify`. */
+async function identified(): Promise<{ session: RpcSession; owner: string }> {
+  const session = await RpcSession.open(ns.url);
+  const key = newOwnerKey();
+  const a = await session.call('identify', { publicKey: key.publicKey, signature: identifySignature(key, session.hello.nonce) });
+  assert.ok(a.ok, JSON.stringify(a));
+  return { session, owner: key.publicKey };
+}
+
+test('dir: only the admin or the entry\'s owner changes an entry; an anonymous caller cannot overwrite or delete it', async () => {
+  await ok(['advertise', '/conf/eve-room', '127.0.0.1', '7020']);
+  await ok(['advertise', '/conf/mallory-room', '127.0.0.1', '7666']);
+  const eve = await identified();
+  const mallory = await identified();
+  try {
+    const reg = { person: 'eve', server: '/conf/eve-room' };
+    assert.deepEqual(await eve.session.call('dir.register', reg), { ok: true, result: reg });
+    const evil = '{"person":"eve","server":"/conf/mallory-room"}';
+    // Anonymous, through the real command line: refused, whatever the method.
+    await refused(['call', 'dir.register', evil], 'UNAUTHORIZED', { token: false });
+    await refused(['call', 'dir.unregister', '{"person":"eve"}'], 'UNAUTHORIZED', { token: false });
+    // Another owner: refused too.
+    assert.equal((await mallory.session.call('dir.register', { person: 'eve', server: '/conf/mallory-room' })).ok, false);
+    const del = await mallory.session.call('dir.unregister', { person: 'eve' });
+    assert.ok(!del.ok && del.code === 'FORBIDDEN', JSON.stringify(del));
+    // Eve's entry is as she left it.
+    assert.equal((await okJson<{ port: number }>(['call', 'dir.lookup', '{"person":"eve"}'], { token: false })).port, 7020);
+    const { people } = await okJson<{ people: { person: string; owner: string | null }[] }>(['call', 'dir.list'], { token: false });
+    assert.equal(people.find((p) => p.person === 'eve')?.owner, eve.owner);
+    // A new entry of another owner's is that owner's; the owner itself changes its own.
+    assert.equal((await mallory.session.call('dir.register', { person: 'mallory', server: '/conf/mallory-room' })).ok, true);
+    assert.equal((await eve.session.call('dir.register', { person: 'eve', server: '/conf/ann-room' })).ok, true);
+    assert.equal((await eve.session.call('dir.unregister', { person: 'mallory' })).ok, false);
+    // The admin may change anyone's, and keeps the owner.
+    await ok(['call', 'dir.register', '{"person":"eve","server":"/conf/eve-room"}']);
+    assert.equal((await eve.session.call('dir.unregister', { person: 'eve' })).ok, true);
+    await ok(['call', 'dir.unregister', '{"person":"mallory"}']);
+  } finally {
+    eve.session.close();
+    mallory.session.close();
+  }
 });
 
 test('dir: the directory survives a restart of the name server', async () => {

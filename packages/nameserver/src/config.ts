@@ -42,11 +42,11 @@ export interface ServerConfig {
   moduleTimeoutMs: number;
   /** Import, snapshot and init of a module, together. */
   moduleLoadTimeoutMs: number;
-  /** Each module worker's heap limit, in MB. */
+  /** Each module process's heap limit, in MB. */
   moduleMemoryMb: number;
   /** Failures in a row after which a module stays failed. */
   moduleMaxRestarts: number;
-  /** Niceness of module worker threads on Linux (0 leaves them at the server's). */
+  /** Niceness of module processes (0 leaves them at the server's). */
   moduleNice: number;
   /** Backup mode: every member's HOST:PORT in SID order; absent for a stand-alone server. */
   cluster?: string[];

@@ -73,7 +73,7 @@ export function renderUnit(exec: readonly string[], listen: string, cluster?: In
     'LockPersonality=yes',
     'SystemCallArchitectures=native',
     '# Not set: MemoryDenyWriteExecute=yes breaks the Node.js JIT.',
-    '# Modules run in worker threads of this process, under the same sandbox.',
+    '# Modules run in child processes of this one, under the same sandbox, as the same user, and under Node\'s permission model (docs/MODULES.md).',
     '',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -154,7 +154,7 @@ export class RpcDispatcher {
     };
     let answer: Promise<string>;
     try {
-      answer = this.ctx.modules.call(name, parseModuleParams(rawParams), { admin: conn.admin, conn: conn.id });
+      answer = this.ctx.modules.call(name, parseModuleParams(rawParams), { admin: conn.admin, conn: conn.id, owner: conn.owner ?? null });
     } catch (e) {
       return fail(e);
     }

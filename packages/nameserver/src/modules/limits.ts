@@ -1,20 +1,19 @@
-// What a module may use: memory, time, restarts, answer and store sizes. Set from the server's
+// What a module may use: memory, time, restarts, answer and store sizes, and as whom it runs. Set from the server's
 // config (config.ts); defaults suit modules like the shipped `dir` and `lb`.
 
 export interface ModuleLimits {
-  /** A call not answered within this is MODULE_TIMEOUT, and the worker is stopped and restarted. */
+  /** A call not answered within this is MODULE_TIMEOUT, and the child process is stopped and restarted. */
   callTimeoutMs: number;
   /** Import, registry snapshot and init(ctx) together; past it the load is refused. */
   loadTimeoutMs: number;
-  /** The worker's V8 heap for long-lived objects (the registry copy lives here). */
+  /** The child process's V8 heap for long-lived objects (the registry copy lives here). */
   maxOldGenerationMb: number;
   maxYoungGenerationMb: number;
-  stackMb: number;
   /** Failures in a row after which a module stays `failed` instead of restarting again. */
   maxRestarts: number;
   /** The first restart's delay; each failure in a row doubles it, up to 30 s. */
   restartBackoffMs: number;
-  /** A worker up this long without failing has its count of failures in a row cleared. */
+  /** A child up this long without failing has its count of failures in a row cleared. */
   stableMs: number;
   /** Largest JSON answer a module call may give. */
   maxResultBytes: number;
@@ -23,10 +22,15 @@ export interface ModuleLimits {
   /** Queries to the name server a module may have in flight. */
   maxQueriesInFlight: number;
   /**
-   * Niceness of the worker thread (Linux): the name server's own thread keeps the CPU when a
+   * Niceness of the child process: the name server's own thread keeps the CPU when a
    * module spins. 0 leaves it as it is.
    */
   nice: number;
+  /**
+   * When the name server runs as root, its module children run as this user (a name in
+   * /etc/passwd, or "UID:GID"); '' keeps root (not advised: see docs/MODULES.md).
+   */
+  user: string;
 }
 
 export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
@@ -34,7 +38,6 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
   loadTimeoutMs: 5000,
   maxOldGenerationMb: 128,
   maxYoungGenerationMb: 16,
-  stackMb: 4,
   maxRestarts: 5,
   restartBackoffMs: 200,
   stableMs: 30_000,
@@ -42,6 +45,7 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
   maxStoreBytes: 16 * 1024 * 1024,
   maxQueriesInFlight: 16,
   nice: 10,
+  user: 'nobody',
 };
 
 /** The delay before restart number `crashes` in a row (1 is the first). */

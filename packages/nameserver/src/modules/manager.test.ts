@@ -2,7 +2,7 @@
 // feed, queries, answers that are not JSON, unload of a call in flight, load timeouts, logs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDpnsError, type EntryView } from '@dpns/protocol';
@@ -16,7 +16,7 @@ const lines: Record<string, unknown>[] = [];
 const log = createLogger({ level: 'debug', format: 'json', write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
 const registry = new Registry();
 let manager: ModuleManager;
-const caller = { admin: false, conn: 1 };
+const caller = { admin: false, conn: 1, owner: null };
 
 const svc = (name: string, port: number): EntryView => ({ kind: 'service', name, state: 'running', since: 1, host: '127.0.0.1', port });
 
@@ -131,4 +131,15 @@ test('the same file cannot be loaded twice; a bad manifest is listed as failed, 
   assert.equal(manager.list().filter((m) => m.path === path).length, 1);
   assert.equal(await call('bad', 'a'), 'fixed');
   await manager.unload({ prefix: 'bad' });
+});
+
+test('the store is the name server\'s to write: writes a module started before it was unloaded reach the disk', async () => {
+  const path = await fixture('writes.mjs', `
+    export const manifest = { prefix: 'writes', version: '1', methods: { burst: { description: 'writes without waiting' } } };
+    export const handlers = { burst(_p, ctx) { for (let i = 0; i < 50; i++) void ctx.store.set('k' + (i % 5), i); return 'started'; } };`);
+  await manager.load(path);
+  assert.equal(await call('writes', 'burst'), 'started');
+  await manager.unload({ prefix: 'writes' });
+  const stored = JSON.parse(await readFile(join(dir, 'modules', 'writes.json'), 'utf8')) as { data: Record<string, number> };
+  assert.deepEqual(stored.data, { k0: 45, k1: 46, k2: 47, k3: 48, k4: 49 });
 });

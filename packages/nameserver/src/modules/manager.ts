@@ -13,7 +13,7 @@ import type { ModuleLimits } from './limits.js';
 import { answerQuery } from './queries.js';
 import { ModuleRecord, type RecordDeps } from './record.js';
 import type { ChangeBatch, ModuleCaller } from './wire.js';
-import { WorkerHost } from './worker-host.js';
+import { ChildHost } from './child-host.js';
 
 export interface ModuleManagerOptions {
   registry: Registry;
@@ -43,7 +43,7 @@ export class ModuleManager {
       limits: opts.limits,
       log,
       now: opts.now,
-      spawn: (path, failed) => new WorkerHost(path, opts.limits, {
+      spawn: (path, failed) => new ChildHost(path, opts.limits, {
         failed,
         log,
         query: async (method, params) => opts.afterDurable(answerQuery(opts.registry, method, params, opts.now)),
@@ -106,7 +106,7 @@ export class ModuleManager {
     return { prefix: rec.prefix, path: rec.path };
   }
 
-  /** Unloads a module and loads its file again: new code, a fresh worker, counters from zero. */
+  /** Unloads a module and loads its file again: new code, a fresh child process, counters from zero. */
   async reload(target: ModuleTarget): Promise<ModuleInfo> {
     const rec = this.find(target);
     // Check the file first: a reload of a file that moved must not leave no module at all.
@@ -211,7 +211,7 @@ export class ModuleManager {
   }
 }
 
-/** A module file must exist and be a file; said here, before a worker is spent on it. */
+/** A module file must exist and be a file; said here, before a process is spent on it. */
 async function checkFile(path: string): Promise<void> {
   let s;
   try {

@@ -1,6 +1,6 @@
-// Messages between the name server and a module's worker leave in batches, one per turn of the
-// event loop: a postMessage has a fixed cost on both threads (clone, wake-up, dispatch), and
-// under load dozens of calls or answers share it instead of paying it one by one.
+// Messages between the name server and a module's child process leave in batches, one per turn
+// of the event loop: a write to the pipe has a fixed cost on both ends (system calls, wake-up),
+// and under load dozens of calls or answers share it instead of paying it one by one.
 
 export class Outbox<T> {
   private queue: T[] = [];
@@ -15,7 +15,7 @@ export class Outbox<T> {
     setImmediate(() => this.flush());
   }
 
-  /** Sends what is queued now (also called before the worker exits). */
+  /** Sends what is queued now (also called before the child exits). */
   flush(): void {
     this.scheduled = false;
     if (this.queue.length === 0) return;

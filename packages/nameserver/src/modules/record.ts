@@ -1,21 +1,21 @@
-// One module the name server knows of, across the workers it runs in: its manifest, its state
+// One module the name server knows of, across the child processes it runs in: its manifest, its state
 // and counters, and the restart policy — a back-off after each failure, and `failed` for good
 // (until reloaded) after too many failures in a row.
 import { DpnsError, type EntryView, type ModuleFailureCause, type ModuleInfo, type ModuleMethodInfo, type ModuleState } from '@dpns/protocol';
 import type { Logger } from '../log.js';
 import { restartDelay, type ModuleLimits } from './limits.js';
 import type { ChangeBatch, ModuleCaller } from './wire.js';
-import type { WorkerFailure, WorkerHost } from './worker-host.js';
+import type { ChildFailure, ChildHost } from './child-host.js';
 
 /** What a record needs from the manager around it. */
 export interface RecordDeps {
   limits: ModuleLimits;
   log: Logger;
-  /** A new worker for the module file; `failed` hears of its death once it runs. */
-  spawn(path: string, failed: (f: WorkerFailure) => void): WorkerHost;
+  /** A new child process for the module file; `failed` hears of its death once it runs. */
+  spawn(path: string, failed: (f: ChildFailure) => void): ChildHost;
   /** Takes `prefix` for the record, or throws the refusal (reserved, or held by another module). */
   claim(rec: ModuleRecord, prefix: string): void;
-  /** The registry now, for a new worker. */
+  /** The registry now, for a new child. */
   snapshot(): { revision: number; entries: EntryView[] };
   storeFile(prefix: string): string;
   now(): number;
@@ -35,7 +35,7 @@ export class ModuleRecord {
   lastError: ModuleInfo['lastError'];
   /** Set when the load was refused (a reserved or taken prefix): such a record is not kept. */
   refused = false;
-  private host: WorkerHost | undefined;
+  private host: ChildHost | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readyAt = 0;
   private closed = false;
@@ -76,12 +76,12 @@ export class ModuleRecord {
     return Promise.reject(new DpnsError('MODULE_FAILED', `module ${name} is ${this.state}; retry shortly`, { details: { cause: 'RESTARTING', prefix: name, retryAfterMs } }));
   }
 
-  /** Durable changes, for the current worker. */
+  /** Durable changes, for the current child. */
   feed(batches: ChangeBatch[]): void {
     this.host?.changes(batches);
   }
 
-  /** Stops the worker and any restart to come. Safe to call twice. */
+  /** Stops the child and any restart to come. Safe to call twice. */
   async stop(): Promise<void> {
     this.closed = true;
     clearTimeout(this.restartTimer);
@@ -99,7 +99,7 @@ export class ModuleRecord {
     return out;
   }
 
-  /** Spawns a worker, checks its manifest, hands it the registry, and waits for its init. */
+  /** Spawns a child, checks its manifest, hands it the registry, and waits for its init. */
   private async start(): Promise<void> {
     const host = this.deps.spawn(this.path, (f) => this.crashed(host, f));
     this.host = host;
@@ -131,16 +131,16 @@ export class ModuleRecord {
     this.enter('running');
   }
 
-  /** A running worker died. */
-  private crashed(host: WorkerHost, f: WorkerFailure): void {
+  /** A running child died. */
+  private crashed(host: ChildHost, f: ChildFailure): void {
     if (host !== this.host || this.closed) return;
     this.host = undefined;
-    // A worker that ran a good while before failing starts a fresh count of failures in a row.
+    // A child that ran a good while before failing starts a fresh count of failures in a row.
     if (this.deps.now() - this.readyAt >= this.deps.limits.stableMs) this.crashes = 0;
     this.afterFailure(f);
   }
 
-  private afterFailure(f: WorkerFailure): void {
+  private afterFailure(f: ChildFailure): void {
     this.crashes++;
     this.lastError = { at: this.deps.now(), cause: f.cause, message: f.message };
     const { maxRestarts } = this.deps.limits;
@@ -171,7 +171,7 @@ export class ModuleRecord {
     }
   }
 
-  private enter(state: ModuleState, failure?: WorkerFailure): void {
+  private enter(state: ModuleState, failure?: ChildFailure): void {
     if (failure !== undefined) this.lastError = { at: this.deps.now(), cause: failure.cause, message: failure.message };
     if (state === this.state) return;
     this.state = state;
@@ -180,7 +180,7 @@ export class ModuleRecord {
 }
 
 /** The cause and message of a failed load step. */
-function failureOf(err: unknown): WorkerFailure {
+function failureOf(err: unknown): ChildFailure {
   const e = err as DpnsError;
   const cause = (e.details?.cause ?? 'CRASHED') as ModuleFailureCause;
   return { cause, message: e instanceof Error ? e.message : String(err) };

@@ -1,16 +1,9 @@
-// The messages between the name server and a module's worker thread. They are structured
-// clones on a private MessageChannel; what comes from the worker is untrusted and is narrowed
+// The messages between the name server and a module's child process, as frame headers (see
+// frames.ts; a frame's payload carries the text named in a message's comment). What comes from
+// the child is untrusted — the module's code can write any bytes to its pipe — and is narrowed
 // here before the name server acts on it.
 import { MODULE_ERROR_CODES, type EntryView, type ErrorCode, type ModuleMethodInfo } from '@dpns/protocol';
-
-/** What the worker is started with (its `workerData`). */
-export interface WorkerStart {
-  /** The module file, absolute. */
-  path: string;
-  maxResultBytes: number;
-  maxStoreBytes: number;
-  nice: number;
-}
+import type { Frame } from './frames.js';
 
 /** One durable change as a module's `onChange` sees it. */
 export interface ModuleChange {
@@ -28,34 +21,44 @@ export interface ChangeBatch {
 
 /** Who made a call, as a handler sees it in `ctx.caller`. */
 export interface ModuleCaller {
+  /** The connection logged in with the admin credential. */
   admin: boolean;
   /** The connection's number on this server, for logs and per-client state. */
   conn: number;
+  /** The Ed25519 public key (hex) the connection proved with `identify`; null when it proved none. */
+  owner: string | null;
 }
 
-/** Name server → worker. */
-export type ToWorker =
-  /** After the manifest is accepted: the store file and the first slice of the registry at `revision`. */
-  | { t: 'start'; storeFile: string; revision: number; entries: EntryView[]; more: boolean }
+/** Name server → child. */
+export type ToChild =
+  /** The first message: the module's source is the payload (the child reads no file of its own). */
+  | { t: 'load'; path: string; maxResultBytes: number; maxStoreBytes: number }
+  /** After the manifest is accepted: the first slice of the registry at `revision`; the payload is the store's document (store.ts). */
+  | { t: 'start'; revision: number; entries: EntryView[]; more: boolean }
   /** The next slice of the registry snapshot. */
   | { t: 'entries'; entries: EntryView[]; more: boolean }
   | { t: 'changes'; batches: ChangeBatch[] }
   | { t: 'call'; id: number; method: string; params: unknown; caller: ModuleCaller }
   | { t: 'query-result'; id: number; result?: unknown; error?: { code: string; message: string } }
+  /** A store write is on disk (or refused, with why). */
+  | { t: 'stored'; id: number; error?: { code: string; message: string } }
   | { t: 'ping'; seq: number }
   | { t: 'stop' };
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 
-/** Worker → name server. */
-export type FromWorker =
+/** Child → name server. */
+export type FromChild =
   | { t: 'manifest'; prefix: string; version: string; methods: ModuleMethodInfo[]; hasInit: boolean; hasOnChange: boolean }
   | { t: 'load-failed'; cause: 'LOAD_FAILED' | 'BAD_MANIFEST'; message: string }
   | { t: 'ready' }
   | { t: 'init-failed'; message: string }
+  /** An answer; `json` is the frame's payload. */
   | { t: 'result'; id: number; json: string }
   | { t: 'error'; id: number; code: ErrorCode; cause?: 'THREW' | 'BAD_RESULT'; message: string; details?: Record<string, unknown> }
   | { t: 'query'; id: number; method: string; params: unknown }
+  /** A store write: `json` (the payload) is the value's JSON text, or null to delete `key`. */
+  | { t: 'store'; id: number; key: string; json: string | null }
   | { t: 'log'; level: LogLevelName; message: string; fields?: Record<string, unknown> }
   | { t: 'pong'; seq: number }
   | { t: 'stopped' };
@@ -68,6 +71,19 @@ type Raw = Record<string, unknown>;
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? (v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT)}…` : v) : undefined);
 const id = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined);
+
+/**
+ * The text is one JSON value. An answer goes to the client as it is (rpc.ts splices it into the
+ * response), so a forged one must not be able to end the response early or add members to it.
+ */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return text.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 /** A plain object small enough to log or to put in an error's data; anything else is dropped. */
 function smallObject(v: unknown): Record<string, unknown> | undefined {
@@ -95,9 +111,10 @@ function methodList(v: unknown): ModuleMethodInfo[] | undefined {
   return out;
 }
 
-/** Narrows a message from a worker; undefined when it is not one the name server sent for. */
-export function parseFromWorker(v: unknown): FromWorker | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
+/** Narrows a frame from a child; undefined when it is not a message the name server knows. */
+export function parseFromChild(frame: Frame): FromChild | undefined {
+  const v = frame.header;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const m = v as Raw;
   switch (m.t) {
     case 'manifest': {
@@ -117,8 +134,8 @@ export function parseFromWorker(v: unknown): FromWorker | undefined {
       return { t: 'init-failed', message: text(m.message) ?? 'no reason given' };
     case 'result': {
       const i = id(m.id);
-      if (i === undefined || typeof m.json !== 'string') return undefined;
-      return { t: 'result', id: i, json: m.json };
+      if (i === undefined || !isJson(frame.payload)) return undefined;
+      return { t: 'result', id: i, json: frame.payload };
     }
     case 'error': {
       const i = id(m.id);
@@ -135,6 +152,13 @@ export function parseFromWorker(v: unknown): FromWorker | undefined {
       const i = id(m.id);
       if (i === undefined || typeof m.method !== 'string') return undefined;
       return { t: 'query', id: i, method: m.method.slice(0, 64), params: m.params };
+    }
+    case 'store': {
+      const i = id(m.id);
+      if (i === undefined || typeof m.key !== 'string') return undefined;
+      if (m.op === 'delete') return { t: 'store', id: i, key: m.key, json: null };
+      if (m.op !== 'set' || !isJson(frame.payload)) return undefined;
+      return { t: 'store', id: i, key: m.key, json: frame.payload };
     }
     case 'log': {
       const message = text(m.message);

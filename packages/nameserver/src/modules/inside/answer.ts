@@ -1,15 +1,15 @@
 // Turning what a module's handler did into the message the name server gets: its answer as
-// JSON text (made here, in the worker, so a big answer costs the module's thread and not the
+// JSON text (made here, in the child, so a big answer costs the module's process and not the
 // name server's), or an error with a protocol code the module may use, or MODULE_FAILED.
 import { MODULE_ERROR_CODES, type ErrorCode } from '@dpns/protocol';
-import type { FromWorker } from '../wire.js';
+import type { FromChild } from '../wire.js';
 
 // Taken before any module code runs: a module that replaces JSON.stringify cannot forge an answer.
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 
 /** The answer message for `value`, or a BAD_RESULT error when it is not JSON or too large. */
-export function resultMessage(id: number, value: unknown, maxBytes: number): FromWorker {
+export function resultMessage(id: number, value: unknown, maxBytes: number): FromChild {
   let json: string | undefined;
   try {
     json = value === undefined ? 'null' : stringify(value);
@@ -24,7 +24,7 @@ export function resultMessage(id: number, value: unknown, maxBytes: number): Fro
 }
 
 /** The error message for something a handler threw. */
-export function errorMessage(id: number, err: unknown): FromWorker {
+export function errorMessage(id: number, err: unknown): FromChild {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && MODULE_ERROR_CODES.has(code as ErrorCode)) {
     const details = plainDetails((err as { details?: unknown }).details);

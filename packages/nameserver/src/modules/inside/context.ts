@@ -1,10 +1,10 @@
 // The `ctx` a module's handlers, init and onChange receive: the registry (read-only), its own
 // store, queries answered by the name server, a logger, and a way to refuse with a protocol
-// code. Frozen, and made of closures: nothing in it reaches the worker's own machinery.
+// code. Frozen, and made of closures: nothing in it reaches the child's own machinery.
 import { format } from 'node:util';
 import { DpnsError, MODULE_ERROR_CODES, type ErrorCode } from '@dpns/protocol';
 import type { ModuleCaller } from '../wire.js';
-import type { ModuleStoreApi } from './store.js';
+import type { ModuleStoreApi } from './store-mirror.js';
 import type { ModuleRegistry } from './view.js';
 
 /** A module's logger; lines go to the name server's log, tagged with the module's prefix. */

@@ -1,5 +1,5 @@
 // Deep freezing of what a module is handed: its registry entries, changes and query answers.
-// They are the worker's own copies (structured clones); freezing makes a write throw instead
+// They are the child's own copies (decoded from its pipe); freezing makes a write throw instead
 // of quietly changing the module's view of the registry.
 
 /** Freezes `v` and everything reachable from it; returns `v`. */

@@ -1,5 +1,5 @@
-// Reads a module's exports into what the worker runs: its manifest (prefix, version, methods),
-// one handler per declared method, and the optional init/onChange hooks. Inside the worker.
+// Reads a module's exports into what the child runs: its manifest (prefix, version, methods),
+// one handler per declared method, and the optional init/onChange hooks. Inside the child.
 import { moduleMethodProblem, prefixProblem, RESERVED_PREFIXES, type ModuleMethodInfo } from '@dpns/protocol';
 
 /** A handler as a module writes it. */
@@ -27,7 +27,7 @@ function plainObject(v: unknown, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Checks the module namespace `ns` and returns what the worker needs from it. */
+/** Checks the module namespace `ns` and returns what the child needs from it. */
 export function readModule(ns: Record<string, unknown>): LoadedModule {
   if (!own(ns, 'manifest')) throw new ManifestError('the module does not export `manifest` (export const manifest = { prefix, version, methods })');
   if (!own(ns, 'handlers')) throw new ManifestError('the module does not export `handlers` (export const handlers = { method(params, ctx) { ... } })');

@@ -1,4 +1,4 @@
-// The module's read-only copy of the registry, inside its worker: the snapshot it was started
+// The module's read-only copy of the registry, inside its child process: the snapshot it was started
 // with, then every durable change after it. The same Registry class and queries as the name
 // server's, so `find` here answers as `findServices` does; entries are frozen as they arrive.
 import type { EntryView, Location } from '@dpns/protocol';

@@ -1,26 +1,23 @@
-// A module's own data: JSON values by key in `<data-dir>/modules/<prefix>.json`, kept in the
-// worker. Every write replaces the file atomically (temporary file, fsync, rename, fsync of the
-// directory), so a crash leaves the old file or the new one, never half of each. Writes that
-// arrive while one is in progress are folded into the next, so a burst costs two writes.
+// A module's own data: JSON values by key in `<data-dir>/modules/<prefix>.json`, kept by the
+// name server for the module's child process, which has no file system rights of its own: the
+// child holds a copy for reads and sends its writes here (inside/store-mirror.ts). Every write
+// replaces the file atomically (temporary file, fsync, rename, fsync of the directory), so a
+// crash leaves the old file or the new one, never half of each. Writes that arrive while one is
+// in progress are folded into the next, so a burst costs two writes.
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DpnsError } from '@dpns/protocol';
 import { fsyncDir } from '@dpns/protocol';
-
-/** What `ctx.store` offers a module. */
-export interface ModuleStoreApi {
-  /** A copy of the value under `key`, or undefined. */
-  get(key: string): unknown;
-  has(key: string): boolean;
-  keys(): string[];
-  /** Stores a JSON value; resolves once it is on disk. */
-  set(key: string, value: unknown): Promise<void>;
-  /** Removes a key; resolves (true when it existed) once that is on disk. */
-  delete(key: string): Promise<boolean>;
-}
+import type { ModuleStoreApi } from './inside/store-mirror.js';
 
 const stringify = JSON.stringify;
 const parse = JSON.parse;
+
+/**
+ * The write in progress per store file: a module restarted (or reloaded) while its old child's
+ * last writes are still going to disk reads the file only once they are there.
+ */
+const draining = new Map<string, Promise<void>>();
 
 interface Waiter {
   resolve(): void;
@@ -44,12 +41,13 @@ export class ModuleStore {
       has: (key: string) => this.data.has(String(key)),
       keys: () => [...this.data.keys()],
       set: (key: string, value: unknown) => this.set(key, value),
-      delete: (key: string) => this.delete(key),
+      delete: (key: string) => this.remove(key),
     });
   }
 
   /** Reads the store file; a missing one is an empty store, a damaged one refuses to load. */
   static async open(file: string, maxBytes: number): Promise<ModuleStore> {
+    await draining.get(file)?.catch(() => undefined);
     const store = new ModuleStore(file, maxBytes);
     let text: string;
     try {
@@ -76,8 +74,14 @@ export class ModuleStore {
     while (this.writing !== undefined) await this.writing.catch(() => undefined);
   }
 
+  /** The whole store as its file holds it: what a module's child is started with. */
+  document(): string {
+    const parts: string[] = [];
+    for (const [k, t] of this.data) parts.push(`${stringify(k)}:${t}`);
+    return `{"version":1,"data":{${parts.join(',')}}}\n`;
+  }
+
   private set(key: string, value: unknown): Promise<void> {
-    checkKey(key);
     let t: string | undefined;
     try {
       t = stringify(value);
@@ -85,6 +89,20 @@ export class ModuleStore {
       return Promise.reject(new DpnsError('INVALID_PARAMS', `store.set(${stringify(key)}): the value cannot be stored as JSON: ${(err as Error).message}`));
     }
     if (t === undefined) return Promise.reject(new DpnsError('INVALID_PARAMS', `store.set(${stringify(key)}): the value cannot be stored as JSON (undefined or a function)`));
+    return this.setJson(key, t);
+  }
+
+  /**
+   * Stores `t`, the JSON text of a value, under `key`; resolves once it is on disk. The text
+   * must already be known to be JSON (wire.ts checks what a child sends). Refusals reject with
+   * INVALID_PARAMS or LIMIT_EXCEEDED.
+   */
+  setJson(key: string, t: string): Promise<void> {
+    try {
+      checkKey(key);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const old = this.data.get(key);
     const size = this.bytes + t.length - (old === undefined ? -(stringify(key).length + 2) : old.length);
     if (size > this.maxBytes) {
@@ -95,8 +113,13 @@ export class ModuleStore {
     return this.persist();
   }
 
-  private delete(key: string): Promise<boolean> {
-    checkKey(key);
+  /** Removes a key; resolves (true when it existed) once that is on disk. */
+  remove(key: string): Promise<boolean> {
+    try {
+      checkKey(key);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const old = this.data.get(key);
     if (old === undefined) return this.persist().then(() => false);
     this.data.delete(key);
@@ -108,7 +131,11 @@ export class ModuleStore {
   private persist(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.writing ??= this.drain();
+      if (this.writing === undefined) {
+        const w = this.drain();
+        this.writing = w;
+        draining.set(this.file, w);
+      }
     });
   }
 
@@ -124,12 +151,11 @@ export class ModuleStore {
       }
     }
     this.writing = undefined;
+    draining.delete(this.file);
   }
 
   private async writeFile(): Promise<void> {
-    const parts: string[] = [];
-    for (const [k, t] of this.data) parts.push(`${stringify(k)}:${t}`);
-    const text = `{"version":1,"data":{${parts.join(',')}}}\n`;
+    const text = this.document();
     const dir = dirname(this.file);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp`;
