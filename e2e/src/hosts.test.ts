@@ -33,6 +33,7 @@ before(async () => {
   });
   agents = await Promise.all(net.hosts.slice(1).map((h) => startAgentProcess({
     trustedKeys: [ns.publicKey], allow: { echo: ECHO_SERVICE, false: '/bin/false' }, listenHost: h.addr, port: 7701, wrap: net.exec(h),
+    enroll: { url: ns.url, token: ns.token },
   })));
 });
 
@@ -192,7 +193,8 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   const key = nameServerKey();
   const epoch = await nameServerEpoch();
   // A genuine request, as the name server would sign it: accepted once.
-  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch }));
+  const host = agent.address.split(':')[0] as string;
+  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch, target: host, agent: hello.identity }));
   assert.equal(first.reply.ok, true);
   // The same bytes, captured and sent again on a new connection.
   const replay = await agentExchange(agent.address, () => first.sent);
@@ -201,10 +203,9 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   // A well-formed launch signed by a key the agent does not trust.
   const rogue = A.newSigningKey();
   const before = readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8');
-  const forged = await agentExchange(agent.address, (hello) => A.buildAgentRequest(rogue, {
-    op: 'launch', service: '/net/forged', launchId: A.newLaunchId(), program: 'echo', args: [], env: {}, servers: [ns.server],
-    secret: A.sealTicketLine('{}', hello.boxKey),
-  }, { boxKey: hello.boxKey, epoch }));
+  const forged = await agentExchange(agent.address, (hello) => A.buildAgentRequest(rogue, A.sealLaunch({
+    op: 'launch', service: '/net/forged', launchId: A.newLaunchId(), program: 'echo', args: [], env: {}, servers: [ns.server], ticketLine: '{}',
+  }, hello.boxKey), { boxKey: hello.boxKey, epoch, target: host, agent: hello.identity }));
   assert.equal(forged.reply.ok, false);
   assert.equal(forged.reply.code, 'UNKNOWN_KEY');
   assert.equal(readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
@@ -221,7 +222,7 @@ test('a kill of a pid the agent never launched is refused and the process lives'
   const epoch = await nameServerEpoch();
   const r = await agentExchange(agent.address, (hello) => A.buildAgentRequest(nameServerKey(), {
     op: 'kill', service: '/net/echo', launchId: A.newLaunchId(), pid,
-  }, { boxKey: hello.boxKey, epoch }));
+  }, { boxKey: hello.boxKey, epoch, target: h.addr, agent: hello.identity }));
   assert.equal(r.reply.ok, false);
   assert.equal(r.reply.code, 'NOT_LAUNCHED');
   assert.ok(alive(pid), 'the process the agent did not launch is untouched');

@@ -114,7 +114,7 @@ async function rememberPid(ns: ServerProcess, name: string): Promise<void> {
 test('an operator adds, launches, resets, aliases, kills and deletes a service from the page', { timeout: 180_000 }, async () => {
   const agentPort = await freePort();
   const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
-  await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO }, port: agentPort });
+  await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO }, port: agentPort, enroll: { url: ns.url, token: ns.token } });
   const { page, watch } = await openPage(ns);
   assert.equal(await page.getByTestId('admin').textContent(), 'read-only');
   // A stand-alone server is a cluster of one (or predates `servers`): no servers panel.

@@ -18,6 +18,7 @@ import { Registry, type RegistrySnapshot } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
 import { Launcher } from './launch/launcher.js';
+import { AgentTrust } from './launch/agent-trust.js';
 import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
 import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
@@ -171,10 +172,10 @@ export class NameServer {
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
     });
+    const trust = new AgentTrust(this.registry, this.opts.agentKeys);
     const restartSpec = this.opts.restartMember;
     const restarts = restartSpec === undefined ? undefined : new MemberRestarter({
-      members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key,
-      ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }),
+      members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key, trust,
       epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: monotonicMs, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
     });
     this.memberRestarter = restarts;
@@ -195,7 +196,7 @@ export class NameServer {
 
     const launcher = new Launcher({
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
-      servers: [], epoch: () => cluster.epoch, now: Date.now, ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }), unbind: (name) => liveness.unbind(name), metrics: this.metrics,
+      servers: [], epoch: () => cluster.epoch, now: Date.now, trust, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
@@ -209,7 +210,7 @@ export class NameServer {
     this.modules = modules;
     committer.onDurable = (changes, revision) => modules.publish(changes, revision);
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, launcher, trust, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, log, metrics: this.metrics, now: Date.now,
       gate: (method, params) => refusalFor(method, params, cluster),
       servers: () => cluster.serversResult(),
