@@ -1,8 +1,9 @@
 // Launch on demand across hosts: network namespaces joined by a private bridge (198.18.0.0/15),
 // the name server on one, a launch agent on each of two others, the test driving them from the
 // bridge with the real CLI. Then the attacks: a program off the allowlist, a replayed signed
-// request, a request signed by an unknown key, a kill of a pid the agent never launched, and an
-// advertisement with a wrong ticket — each refused, with nothing started or killed.
+// request, a request signed by an unknown key, a request for one host relayed to another host's
+// agent, a kill of a pid the agent never launched, and an advertisement with a wrong ticket —
+// each refused, with nothing started or killed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -210,6 +211,27 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   assert.equal(forged.reply.code, 'UNKNOWN_KEY');
   assert.equal(readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
   assert.match(agent.stderr.text(), /REPLAYED|replay/i, 'the refusal is logged');
+});
+
+test('attack: a request built for host B and relayed to host A\'s agent is WRONG_TARGET, and A starts nothing', { skip: why }, async () => {
+  const [agentA, agentB] = agents as [AgentProcess, AgentProcess];
+  const hostB = agentB.address.split(':')[0] as string;
+  const epoch = await nameServerEpoch();
+  const before = readFileSync(join(agentA.stateDir, 'ledger.json'), 'utf8');
+  // What a relay between the name server and B's port produces when it forwards to A: A's hello
+  // (its box key, its identity) answered by a request the name server built for B.
+  const relayed = await agentExchange(agentA.address, (hello) => A.buildAgentRequest(nameServerKey(), A.sealLaunch({
+    op: 'launch', service: '/net/relayed', launchId: A.newLaunchId(), program: 'echo', args: ['--host', hostB], env: {}, servers: [ns.server], ticketLine: '{}',
+  }, hello.boxKey), { boxKey: hello.boxKey, epoch, target: hostB, agent: hello.identity }));
+  assert.equal(relayed.reply.ok, false);
+  assert.equal(relayed.reply.code, 'WRONG_TARGET');
+  assert.match(String(relayed.reply.message), new RegExp(hostB.replaceAll('.', '\\.')));
+  // Named for A's host but for B's identity (an agent key relayed across hosts): refused too.
+  const otherKey = await agentExchange(agentA.address, (hello) => A.buildAgentRequest(nameServerKey(), { op: 'status' }, {
+    boxKey: hello.boxKey, epoch, target: agentA.address.split(':')[0] as string, agent: agentB.identity,
+  }));
+  assert.equal(otherKey.reply.code, 'WRONG_TARGET');
+  assert.equal(readFileSync(join(agentA.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
 });
 
 test('a kill of a pid the agent never launched is refused and the process lives', { skip: why }, async () => {
