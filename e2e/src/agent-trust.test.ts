@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { agent as A, type ServiceView } from '@dpns/protocol';
 import {
-  ECHO_SERVICE, LAUNCHD_BIN, freePort, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
+  ECHO_SERVICE, LAUNCHD_BIN, LineLog, freePort, makeTempDir, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
   type AgentProcess, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
@@ -205,5 +205,34 @@ test('an agent whose identity changed is refused until it is trusted again; a re
   assert.equal((await ok(['agents', 'list'])).trim().split('\n').length, 1, 'only the header');
 
   await ok(['agents', 'trust', '127.0.0.1', agent.identity]);
+  await ok(['kill', '/trust/echo']);
+});
+
+test('the README flow: dpns-launchd install --join TOKEN --server enrolls the agent it installs, which then launches', async () => {
+  await ok(['kill', '/trust/echo']).catch(() => undefined);
+  await agent.kill('SIGTERM');
+  const dir = makeTempDir('dpns-install-');
+  const stateDir = join(dir, 'state');
+  const configPath = join(dir, 'launchd.json');
+  const token = await joinToken(['--host', '127.0.0.1']);
+  const install = spawn(process.execPath, [
+    LAUNCHD_BIN, 'install', '--unit-dir', join(dir, 'units'), '--config-path', configPath, '--user', 'root', '--trusted-key', ns.publicKey,
+    '--allow', `echo=${ECHO_SERVICE}`, '--listen', `127.0.0.1:${agentPort}`, '--join', token, '--server', ns.server, '--host', '127.0.0.1', '--state-dir', stateDir,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  install.stdout.on('data', (d) => (out += String(d)));
+  install.stderr.on('data', (d) => (out += String(d)));
+  assert.equal((await trackChild(install)).code, 0, out);
+  const identity = /identity ([0-9a-f]{64})\) is trusted for 127\.0\.0\.1/.exec(out)?.[1];
+  assert.ok(identity !== undefined, out);
+  assert.match(await ok(['agents', 'list']), new RegExp(`127\\.0\\.0\\.1\\s+${identity.slice(0, 16)}\\s+join`));
+
+  const run = spawn(process.execPath, [LAUNCHD_BIN, '--config', configPath, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  void trackChild(run);
+  const stdout = new LineLog(run.stdout, 'installed dpns-launchd stdout');
+  const stderr = new LineLog(run.stderr, 'installed dpns-launchd stderr');
+  assert.equal(await stdout.waitFor(/^identity: ([0-9a-f]{64})/, 15_000), `identity: ${identity}`, `the agent runs with the identity that was enrolled\n${stderr.text()}`);
+  await ok(['find', '/trust/echo']);
+  assert.equal((await entry('/trust/echo')).state, 'running');
   await ok(['kill', '/trust/echo']);
 });
