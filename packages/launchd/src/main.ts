@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, defaultStateDir, loadConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity.js';
+import { parseJoinToken } from '@dpns/protocol';
 import { join, JoinError } from './join.js';
 import { install, INSTALL_DEFAULTS } from './install.js';
 import { LedgerError } from './ledger.js';
@@ -108,6 +109,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function runInstall(a: InstallArgs): Promise<number> {
+  if (a.join !== undefined) {
+    // Checked before anything is written, so a typo leaves no half-done install.
+    if (a.server.length === 0) throw new ConfigError('--join needs --server HOST:PORT of a name server to enroll with');
+    try {
+      parseJoinToken(a.join);
+    } catch (e) {
+      throw new ConfigError(`--join: ${(e as Error).message}`);
+    }
+  }
   try {
     await install({
       unitDir: a['unit-dir'], configPath: a['config-path'], force: a.force, dryRun: a['dry-run'], user: a.user, exec: a.exec,
@@ -120,7 +130,6 @@ async function runInstall(a: InstallArgs): Promise<number> {
     return 1;
   }
   if (a.join !== undefined && !a['dry-run']) {
-    if (a.server.length === 0) throw new ConfigError('--join needs --server HOST:PORT of a name server to enroll with');
     return runJoin({ join: a.join, server: a.server, host: a.host, 'state-dir': a['state-dir'] });
   }
   return 0;
@@ -128,6 +137,13 @@ async function runInstall(a: InstallArgs): Promise<number> {
 
 /** Enrolls the identity in the state directory (made now if there is none) with a join token. */
 async function runJoin(a: Pick<JoinArgs, 'join' | 'server' | 'host' | 'state-dir'>): Promise<number> {
+  try {
+    // A malformed token is bad usage, found before anything is made on disk.
+    parseJoinToken(a.join);
+  } catch (e) {
+    process.stderr.write(`dpns-launchd join: ${(e as Error).message}\n`);
+    return 2;
+  }
   const stateDir = a['state-dir'] ?? defaultStateDir();
   const logger = createLogger({ level: 'warn', format: 'text' });
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -137,9 +153,9 @@ async function runJoin(a: Pick<JoinArgs, 'join' | 'server' | 'host' | 'state-dir
     process.stdout.write(`enrolled: this agent (identity ${identity.key.publicKey}) is trusted for ${r.host}\n`);
     return 0;
   } catch (e) {
-    const code = e instanceof JoinError ? e.code : (e as { code?: unknown }).code;
-    process.stderr.write(`dpns-launchd join: ${(e as Error).message}\n`);
-    return code === 'INVALID_PARAMS' ? 2 : 1;
+    const why = e instanceof JoinError ? e.message : `${(e as Error).message}`;
+    process.stderr.write(`dpns-launchd join: ${why}\n`);
+    return 1;
   }
 }
 
