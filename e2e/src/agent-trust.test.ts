@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { agent as A, type ServiceView } from '@dpns/protocol';
 import {
-  ECHO_SERVICE, LAUNCHD_BIN, LineLog, freePort, makeTempDir, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
+  ECHO_SERVICE, LAUNCHD_BIN, LineLog, freePort, makeTempDir, runCli, startAgentProcess, startCluster, startServerProcess, teardown, trackChild,
   type AgentProcess, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
@@ -235,4 +235,36 @@ test('the README flow: dpns-launchd install --join TOKEN --server enrolls the ag
   await ok(['find', '/trust/echo']);
   assert.equal((await entry('/trust/echo')).state, 'running');
   await ok(['kill', '/trust/echo']);
+});
+
+test('backup mode: an enrollment replicates to the backups and survives their restart', async () => {
+  const c = await startCluster({ n: 3, readFromBackups: true });
+  try {
+    const primary = await c.primary();
+    const key = A.newSigningKey().publicKey;
+    const w = await c.call(primary.sid, 'agents.trust', { host: 'web-7', key });
+    assert.ok(w.ok, JSON.stringify(w));
+    const listed = async (sid: number): Promise<boolean> => {
+      const r = await c.call(sid, 'agents.list', {});
+      return r.ok && (r.result as { agents: { host: string; fingerprint: string }[] }).agents.some((a) => a.host === 'web-7' && a.fingerprint === key.slice(0, 16));
+    };
+    const backups = c.members.map((m) => m.sid).filter((sid) => sid !== primary.sid);
+    for (const sid of backups) {
+      const t0 = Date.now();
+      while (!(await listed(sid))) {
+        if (Date.now() - t0 > 10_000) throw new Error(`backup ${sid} never listed the agent`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const sid = backups[0] as number;
+    await c.stop(sid);
+    await c.restart(sid);
+    const t0 = Date.now();
+    while (!(await listed(sid))) {
+      if (Date.now() - t0 > 10_000) throw new Error(`backup ${sid} lost the agent across its restart`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await c.close();
+  }
 });
