@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The quick start: a name server and a local launch agent that trust each other, with the
-// example echo service registered as auto-start, so `dpns find /demo/echo` starts it.
+// The quick start: a name server and a local launch agent that trust each other (the agent trusts
+// the name server's key; the name server trusts the agent's identity for 127.0.0.1, enrolled
+// here through the admin API), with the example echo service registered as auto-start, so
+// `dpns find /demo/echo` starts it.
 // State lives in ./.dpns-data; Ctrl-C stops both daemons (launched services keep running,
 // as they would under systemd; `dpns kill /demo/echo` stops the example).
 import { spawn } from 'node:child_process';
@@ -58,9 +60,10 @@ writeFileSync(agentConfig, `${JSON.stringify({
   trustedKeys: [key],
   allow: { echo: example },
 }, null, 2)}\n`, { mode: 0o600 });
-await new Promise((resolveAgent) => {
+const identity = await new Promise((resolveAgent) => {
   start('dpns-launchd', 'packages/launchd/bin/dpns-launchd.js', ['--config', agentConfig, '--log-level', 'warn'], (line) => {
-    if (line.includes('listening on')) resolveAgent();
+    const m = /^identity: ([0-9a-f]{64})/.exec(line);
+    if (m) resolveAgent(m[1]);
   });
 });
 
@@ -70,6 +73,10 @@ const { readFileSync } = await import('node:fs');
 const token = readFileSync(join(dataDir, 'nameserver', 'admin.token'), 'utf8').trim();
 const client = new DpnsClient({ servers: [nsListen], token });
 try {
+  // Launches go only to an agent enrolled for its host: this one is ours, so trust it directly
+  // (on other hosts an admin uses a join token: dpns agents join-token, then dpns-launchd join).
+  await client.agents.trust('127.0.0.1', identity);
+  process.stdout.write(`trusted the local agent (identity ${identity.slice(0, 16)}…) for 127.0.0.1\n`);
   await client.register.add('/demo/echo', {
     host: '127.0.0.1', program: 'echo', args: ['--host', '127.0.0.1'], env: { DPNS_ADVERTISE_HOST: '127.0.0.1' },
   });

@@ -1,6 +1,7 @@
 // Agent identity pinning: with --agent-key HOST=HEX the name server talks only to the agent that
 // proves that identity on HOST (its hello is signed by the identity key). Another agent listening
-// there — a stale install, or an impostor on the port — gets no launch and no ticket.
+// there — a stale install, or an impostor on the port — gets no launch and no ticket. The static
+// key wins over an agent enrolled for the same host.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agent as A } from '@dpns/protocol';
@@ -20,7 +21,8 @@ test('a launch goes only to the agent whose identity is pinned for the host', { 
   const refused = await dpns(['find', '/pin/echo']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /LAUNCH_FAILED/);
-  assert.match(refused.stderr, new RegExp(`identity ${agent.identity}, which is not the one configured`), 'says which identity answered');
+  assert.match(refused.stderr, /AGENT_UNTRUSTED/);
+  assert.match(refused.stderr, new RegExp(`identity ${agent.identity}, which is not the one trusted for 127\\.0\\.0\\.1`), 'says which identity answered');
 
   // Pinned to the agent's real identity, the same launch goes through.
   const again = await ns.restart({ args: ['--agent-port', String(agentPort), '--agent-key', `127.0.0.1=${agent.identity}`, '--log-level', 'warn'] });

@@ -31,6 +31,8 @@ test('the new primary has the old primary restarted through its host\'s agent, a
     writeFileSync(join(dir, 'agent-port'), String(agentPort));
     for (const m of c.members) writeFileSync(join(dir, `dir-${m.sid}`), m.dataDir);
     const agent = await startAgentProcess({ trustedKeys: [c.proc(0).publicKey], allow: { member: script }, port: agentPort,
+      // Enrolled through the primary, so every member knows it: the restart goes through the same trust check as a launch.
+      enroll: { url: (await c.primary()).url, token: c.adminToken },
       // This test's name servers run as root, so the restarted one must too; an operator's run as their own user.
       users: ['root'] });
 

@@ -1,8 +1,9 @@
 // Launch on demand across hosts: network namespaces joined by a private bridge (198.18.0.0/15),
 // the name server on one, a launch agent on each of two others, the test driving them from the
 // bridge with the real CLI. Then the attacks: a program off the allowlist, a replayed signed
-// request, a request signed by an unknown key, a kill of a pid the agent never launched, and an
-// advertisement with a wrong ticket — each refused, with nothing started or killed.
+// request, a request signed by an unknown key, a request for one host relayed to another host's
+// agent, a kill of a pid the agent never launched, and an advertisement with a wrong ticket —
+// each refused, with nothing started or killed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -33,6 +34,7 @@ before(async () => {
   });
   agents = await Promise.all(net.hosts.slice(1).map((h) => startAgentProcess({
     trustedKeys: [ns.publicKey], allow: { echo: ECHO_SERVICE, false: '/bin/false' }, listenHost: h.addr, port: 7701, wrap: net.exec(h),
+    enroll: { url: ns.url, token: ns.token },
   })));
 });
 
@@ -194,7 +196,8 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   const key = nameServerKey();
   const epoch = await nameServerEpoch();
   // A genuine request, as the name server would sign it: accepted once.
-  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch }));
+  const host = agent.address.split(':')[0] as string;
+  const first = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, { op: 'status' }, { boxKey: hello.boxKey, epoch, target: host, agent: hello.identity }));
   assert.equal(first.reply.ok, true);
   // The same bytes, captured and sent again on a new connection.
   const replay = await agentExchange(agent.address, () => first.sent);
@@ -203,14 +206,34 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   // A well-formed launch signed by a key the agent does not trust.
   const rogue = A.newSigningKey();
   const before = readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8');
-  const forged = await agentExchange(agent.address, (hello) => A.buildAgentRequest(rogue, {
-    op: 'launch', service: '/net/forged', launchId: A.newLaunchId(), program: 'echo', args: [], env: {}, servers: [ns.server],
-    secret: A.sealTicketLine('{}', hello.boxKey),
-  }, { boxKey: hello.boxKey, epoch }));
+  const forged = await agentExchange(agent.address, (hello) => A.buildAgentRequest(rogue, A.sealLaunch({
+    op: 'launch', service: '/net/forged', launchId: A.newLaunchId(), program: 'echo', args: [], env: {}, servers: [ns.server], ticketLine: '{}',
+  }, hello.boxKey), { boxKey: hello.boxKey, epoch, target: host, agent: hello.identity }));
   assert.equal(forged.reply.ok, false);
   assert.equal(forged.reply.code, 'UNKNOWN_KEY');
   assert.equal(readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
   assert.match(agent.stderr.text(), /REPLAYED|replay/i, 'the refusal is logged');
+});
+
+test('attack: a request built for host B and relayed to host A\'s agent is WRONG_TARGET, and A starts nothing', { skip: why }, async () => {
+  const [agentA, agentB] = agents as [AgentProcess, AgentProcess];
+  const hostB = agentB.address.split(':')[0] as string;
+  const epoch = await nameServerEpoch();
+  const before = readFileSync(join(agentA.stateDir, 'ledger.json'), 'utf8');
+  // What a relay between the name server and B's port produces when it forwards to A: A's hello
+  // (its box key, its identity) answered by a request the name server built for B.
+  const relayed = await agentExchange(agentA.address, (hello) => A.buildAgentRequest(nameServerKey(), A.sealLaunch({
+    op: 'launch', service: '/net/relayed', launchId: A.newLaunchId(), program: 'echo', args: ['--host', hostB], env: {}, servers: [ns.server], ticketLine: '{}',
+  }, hello.boxKey), { boxKey: hello.boxKey, epoch, target: hostB, agent: hello.identity }));
+  assert.equal(relayed.reply.ok, false);
+  assert.equal(relayed.reply.code, 'WRONG_TARGET');
+  assert.match(String(relayed.reply.message), new RegExp(hostB.replaceAll('.', '\\.')));
+  // Named for A's host but for B's identity (an agent key relayed across hosts): refused too.
+  const otherKey = await agentExchange(agentA.address, (hello) => A.buildAgentRequest(nameServerKey(), { op: 'status' }, {
+    boxKey: hello.boxKey, epoch, target: agentA.address.split(':')[0] as string, agent: agentB.identity,
+  }));
+  assert.equal(otherKey.reply.code, 'WRONG_TARGET');
+  assert.equal(readFileSync(join(agentA.stateDir, 'ledger.json'), 'utf8'), before, 'nothing was launched');
 });
 
 test('a kill of a pid the agent never launched is refused and the process lives', { skip: why }, async () => {
@@ -223,7 +246,7 @@ test('a kill of a pid the agent never launched is refused and the process lives'
   const epoch = await nameServerEpoch();
   const r = await agentExchange(agent.address, (hello) => A.buildAgentRequest(nameServerKey(), {
     op: 'kill', service: '/net/echo', launchId: A.newLaunchId(), pid,
-  }, { boxKey: hello.boxKey, epoch }));
+  }, { boxKey: hello.boxKey, epoch, target: h.addr, agent: hello.identity }));
   assert.equal(r.reply.ok, false);
   assert.equal(r.reply.code, 'NOT_LAUNCHED');
   assert.ok(alive(pid), 'the process the agent did not launch is untouched');

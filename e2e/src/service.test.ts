@@ -49,6 +49,11 @@ before(async () => {
       throw new Error(`dpns-launchd exited (code ${e.code}) before listening:\n${stdout.text()}\n${stderr.text()}`);
     }),
   ]);
+  // Enrolled as an operator would: a join token from the admin, `dpns-launchd join` on the host.
+  const token = await runCli(['--server', ns.server, 'agents', 'join-token'], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 30_000 });
+  assert.equal(token.code, 0, token.stderr);
+  const join_ = spawn(process.execPath, [LAUNCHD_BIN, 'join', '--join', token.stdout.trim(), '--server', ns.server, '--host', '127.0.0.1', '--state-dir', join(dir, 'state')], { stdio: 'ignore' });
+  assert.equal((await trackChild(join_)).code, 0, 'dpns-launchd join enrolled the agent');
 });
 
 after(async () => {

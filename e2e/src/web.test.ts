@@ -151,11 +151,15 @@ test('launch spec values: <redacted> on the page without the token, the real one
 test('an operator adds, launches, resets, aliases, kills and deletes a service from the page', { timeout: 180_000 }, async () => {
   const agentPort = await freePort();
   const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
-  await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO }, port: agentPort });
+  const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO }, port: agentPort, enroll: { url: ns.url, token: ns.token } });
   const { page, watch } = await openPage(ns);
   assert.equal(await page.getByTestId('admin').textContent(), 'read-only');
   // A stand-alone server is a cluster of one (or predates `servers`): no servers panel.
   assert.equal(await page.locator('section.servers').count(), 0);
+  // The agent enrolled for 127.0.0.1 is listed, by its fingerprint, for anyone (no admin needed).
+  const agentRow = page.locator('section.agents tr[data-host="127.0.0.1"]');
+  await agentRow.waitFor({ timeout: 10_000 });
+  assert.match((await agentRow.textContent()) ?? '', new RegExp(`${agent.identity.slice(0, 16)}trust`));
 
   await setFilter(page, '/demo/*');
   assert.equal(new URL(page.url()).hash, '#/demo/*');

@@ -40,7 +40,7 @@ export async function startLaunchRig(cfg: BenchConfig, name: string): Promise<La
   };
   const forget = onCleanup(stop);
   try {
-    agent = await startAgentProcess({ trustedKeys: [server.publicKey], allow: { [PROGRAM]: ECHO_SERVICE }, port: agentPort });
+    agent = await startAgentProcess({ trustedKeys: [server.publicKey], allow: { [PROGRAM]: ECHO_SERVICE }, port: agentPort, enroll: { url: server.url, token: server.token } });
     trackChild(agent.proc);
     const [admin] = await server.connect(1, true);
     if (admin === undefined) throw new Error('no admin connection');

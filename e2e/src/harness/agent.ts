@@ -1,11 +1,14 @@
 // Starts the REAL dpns-launchd binary, optionally inside a test host's namespace, and waits
-// until it listens. Tracked like every other child, so teardown ends it.
+// until it listens; with `enroll`, trusts its printed identity for its host through the admin API
+// (`agents.trust`), as a name server launches only through an agent enrolled for the host.
+// Tracked like every other child, so teardown ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killChild, trackChild, type ExitInfo } from './children.js';
 import { LineLog } from './lines.js';
 import { LAUNCHD_BIN } from './paths.js';
+import { rpcOnce } from './raw-writer.js';
 import { makeTempDir } from './tmp.js';
 
 export interface StartAgentOptions {
@@ -21,6 +24,11 @@ export interface StartAgentOptions {
   wrap?: string[];
   /** Users a launch may name (the agent's "users" setting); root only when listed. */
   users?: string[];
+  /**
+   * The name server (its primary's ws:// URL and admin token) to enroll the agent with once it
+   * listens, for `host` (default: `listenHost`, the host services name in their spec).
+   */
+  enroll?: { url: string; token: string; host?: string };
 }
 
 export interface AgentProcess {
@@ -69,10 +77,19 @@ export async function startAgentProcess(opts: StartAgentOptions): Promise<AgentP
     throw e;
   }
   const port = Number(LISTENING.exec(listen)?.[2]);
+  const key = IDENTITY.exec(identity)?.[1] ?? '';
+  if (opts.enroll !== undefined) {
+    const host = opts.enroll.host ?? listenHost;
+    const a = await rpcOnce(opts.enroll.url, 'agents.trust', { host, key }, { token: opts.enroll.token });
+    if (!a.ok) {
+      await killChild(proc, 'SIGKILL');
+      throw new Error(`could not enroll the agent for ${host}: ${JSON.stringify(a)}`);
+    }
+  }
   const self: AgentProcess = {
     port,
     address: `${listenHost}:${port}`,
-    identity: IDENTITY.exec(identity)?.[1] ?? '',
+    identity: key,
     stateDir,
     proc,
     stdout,

@@ -13,6 +13,7 @@ import type { Channel, ClientState } from './channel.js';
 import type { Connection } from './connection.js';
 import { Emitter } from './emitter.js';
 import { Modules } from './modules.js';
+import { Agents } from './agents.js';
 import { normalizeOptions, type DpnsClientOptions, type NormalizedOptions } from './options.js';
 import { Channels, type ChannelRole } from './read-routing.js';
 import { Register } from './register.js';
@@ -108,6 +109,8 @@ export class DpnsClient extends Emitter<ClientEvents> {
   readonly register: Register;
   /** The admin's management of external modules. */
   readonly modules: Modules;
+  /** Which launch agents are trusted on which hosts, and join tokens. */
+  readonly agents: Agents;
 
   constructor(options: DpnsClientOptions = {}) {
     super();
@@ -129,6 +132,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
     this.#session = new Session(this.#channel, this.#opts.token, (e) => this.emit('error', e), this.#opts.ownerKey);
     this.register = new Register((method, params) => this.call(method, params));
     this.modules = new Modules((method, params) => this.call(method, params));
+    this.agents = new Agents((method, params) => this.call(method, params));
     this.#serverRequests.handle('ticket.challenge', (conn, params) => this.#tickets.answerChallenge(conn, params));
   }
 

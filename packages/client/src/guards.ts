@@ -1,7 +1,7 @@
 // Runtime checks for the shapes the server answers with. They check what the client relies on
 // (kinds, names, numbers) rather than re-validating everything the server already validated.
 import {
-  SERVER_ROLES, SERVICE_STATES, type EntryView, type Location, type MethodName, type ModuleInfo, type Result, type ServerStatus,
+  SERVER_ROLES, SERVICE_STATES, type AgentInfo, type EntryView, type Location, type MethodName, type ModuleInfo, type Result, type ServerStatus,
 } from '@dpns/protocol';
 import { badResponse } from './local-errors.js';
 
@@ -35,6 +35,11 @@ export function isModuleInfo(v: unknown): v is ModuleInfo {
   return isObject(v) && typeof v.path === 'string' && (v.prefix === null || typeof v.prefix === 'string') && MODULE_STATES.has(v.state) &&
     typeof v.restarts === 'number' && typeof v.crashes === 'number' && Array.isArray(v.methods) &&
     (v.lastError === undefined || (isObject(v.lastError) && typeof v.lastError.message === 'string'));
+}
+const ENROLLMENTS: ReadonlySet<unknown> = new Set(['join', 'trust', 'static']);
+
+export function isAgentInfo(v: unknown): v is AgentInfo {
+  return isObject(v) && typeof v.host === 'string' && typeof v.fingerprint === 'string' && ENROLLMENTS.has(v.how) && optNumber(v.enrolledAt);
 }
 const hasRevision = (r: Record<string, unknown>): boolean => typeof r.revision === 'number';
 
@@ -79,6 +84,11 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   'modules.load': (r) => isModuleInfo(r.module),
   'modules.unload': (r) => typeof r.path === 'string' && (r.prefix === null || typeof r.prefix === 'string'),
   'modules.reload': (r) => isModuleInfo(r.module),
+  'agents.list': (r) => arrayOf(r.agents, isAgentInfo),
+  'agents.joinToken': (r) => typeof r.token === 'string' && typeof r.id === 'string' && typeof r.expiresAt === 'number',
+  'agents.enroll': (r) => hasRevision(r) && typeof r.host === 'string' && typeof r.fingerprint === 'string',
+  'agents.trust': hasRevision,
+  'agents.revoke': hasRevision,
 };
 
 /** Narrows a result from the wire; throws BAD_RESPONSE naming the method when it does not fit. */

@@ -13,6 +13,7 @@ export { Advertisement } from './advertisement.js';
 export type { AdvertisementEvents, AdvertisementState } from './advertisement.js';
 export { Register } from './register.js';
 export { Modules } from './modules.js';
+export { Agents } from './agents.js';
 export type { ServiceSpec, EntryInfo } from './register.js';
 export { parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';

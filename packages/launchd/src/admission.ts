@@ -1,6 +1,6 @@
 // Whether a request may be acted on: signed by a trusted name server key, signed correctly,
-// fresh (timestamp in the window, nonce unseen, meant for this very connection) and from the
-// current primary (epoch). The checks run in that order, so the cheapest refusal wins and
+// fresh (timestamp in the window, nonce unseen, meant for this very connection), meant for this
+// agent (its identity, one of this host's names) and from the current primary (epoch). The checks run in that order, so the cheapest refusal wins and
 // nothing from an untrusted sender is parsed beyond the frame.
 import type { EpochStore } from './epoch.js';
 import type { ReplayCache } from './replay.js';
@@ -11,6 +11,10 @@ export interface AdmissionOptions {
   windowMs: number;
   replay: ReplayCache;
   epochs: EpochStore;
+  /** This agent's hex identity: a request naming another is refused. */
+  identity: string;
+  /** Whether a host name is one of this host's: a request naming another host is refused. */
+  isOwnHost: (name: string) => boolean;
   now?: () => number;
 }
 
@@ -40,6 +44,12 @@ export class Admission {
     }
     if (body.boxKey !== boxKey) {
       throw new AgentError('REPLAYED', 'the request names another connection\'s key: it was captured and replayed, or sent on the wrong connection');
+    }
+    if (body.agent !== this.opts.identity) {
+      throw new AgentError('WRONG_TARGET', `the request is meant for the agent with identity ${body.agent}, not this one (${this.opts.identity}); it was relayed to the wrong agent`);
+    }
+    if (!this.opts.isOwnHost(body.target)) {
+      throw new AgentError('WRONG_TARGET', `the request is meant for host ${JSON.stringify(body.target)}, which is not a name of this host; if the name servers dial it by that name, add it to "hostNames" in the agent's config`);
     }
     if (!this.opts.replay.admit(body.nonce, body.ts, now)) {
       throw new AgentError('REPLAYED', `nonce ${body.nonce.slice(0, 16)}… was already used: a request is accepted once`);

@@ -56,7 +56,7 @@ export async function startTestAgent(opts: TestAgentOptions = {}): Promise<TestA
   const make = () => new LaunchAgent({
     host: '127.0.0.1', port: 0, stateDir, logsDir: join(stateDir, 'logs'),
     trustedKeys: (opts.trusted ?? [nsKey]).map((k) => k.publicKey), allow: opts.allow?.(dir) ?? [], users: opts.users ?? [],
-    defaultUser: 'nobody', windowMs: opts.windowMs ?? 30_000, killGraceMs: 5000, logLevel: 'debug', logFormat: 'json',
+    defaultUser: 'nobody', windowMs: opts.windowMs ?? 30_000, killGraceMs: 5000, logLevel: 'debug', logFormat: 'json', hostNames: [],
     logger: createLogger({ level: 'debug', format: 'json', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
     ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }),
   });
@@ -167,16 +167,28 @@ export async function exchange(url: string, frame: (hello: AgentHello) => string
   });
 }
 
+/** What a request names besides its operation; by default what a name server dialing 127.0.0.1 would. */
+export interface RequestOptions {
+  epoch?: number;
+  now?: number;
+  /** The host the request is meant for. */
+  target?: string;
+  /** The agent identity it is meant for; the hello's by default. */
+  agent?: string;
+}
+
 /** A signed request for `op` on the connection of `hello`. */
-export function signed(key: SigningKey, hello: AgentHello, op: wire.AgentOperation, opts: { epoch?: number; now?: number } = {}): string {
-  return JSON.stringify(wire.buildAgentRequest(key, op, { boxKey: hello.boxKey, epoch: opts.epoch ?? 0, now: opts.now ?? Date.now() }));
+export function signed(key: SigningKey, hello: AgentHello, op: wire.AgentOperation, opts: RequestOptions = {}): string {
+  return JSON.stringify(wire.buildAgentRequest(key, op, {
+    boxKey: hello.boxKey, epoch: opts.epoch ?? 0, now: opts.now ?? Date.now(), target: opts.target ?? '127.0.0.1', agent: opts.agent ?? hello.identity,
+  }));
 }
 
 /** Sends one operation and parses the reply as the name server will. */
 export async function request<O extends wire.AgentOpName>(
   t: { url: string; nsKey: SigningKey },
   op: (hello: AgentHello) => wire.AgentOperation & { op: O },
-  opts: { epoch?: number; now?: number } = {},
+  opts: RequestOptions = {},
 ): Promise<wire.AgentReplyFor<O>> {
   let name: O | undefined;
   const ex = await exchange(t.url, (hello) => {
@@ -196,18 +208,17 @@ export interface LaunchFields {
   user?: string;
 }
 
-/** A launch operation with a fresh ticket pair sealed to the hello's boxKey; `line` is the plain ticket line. */
-export function launchOp(hello: AgentHello, f: LaunchFields): { op: wire.AgentLaunchOp; line: string } {
+/** A launch operation with a fresh ticket pair, all sealed to the hello's boxKey; `line` is the plain ticket line. */
+export function launchOp(hello: AgentHello, f: LaunchFields): { op: wire.AgentSealedLaunchOp; plain: wire.AgentLaunchOp; line: string } {
   const service = f.service ?? '/test/svc';
   const servers = ['127.0.0.1:7700'];
   const line = wire.ticketLineText({ service, ticket: wire.newLaunchId() + wire.newLaunchId(), nameserverTicket: wire.newLaunchId() + wire.newLaunchId(), servers });
   const op: wire.AgentLaunchOp = {
-    op: 'launch', service, launchId: wire.newLaunchId(), program: f.program, args: f.args ?? [], env: { ...f.env }, servers,
-    secret: wire.sealTicketLine(line, hello.boxKey),
+    op: 'launch', service, launchId: wire.newLaunchId(), program: f.program, args: f.args ?? [], env: { ...f.env }, servers, ticketLine: line,
   };
   if (f.cwd !== undefined) op.cwd = f.cwd;
   if (f.user !== undefined) op.user = f.user;
-  return { op, line };
+  return { op: wire.sealLaunch(op, hello.boxKey), plain: op, line };
 }
 
 /** Resolves once `check` holds; fails after `ms`. For conditions no event announces (another process's files). */

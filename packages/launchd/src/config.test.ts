@@ -69,3 +69,9 @@ test('bad settings name where they came from, what was given and what was expect
   assert.throws(() => loadConfig({ config: unknown }, {}), /unknown setting "colour"/);
   assert.throws(() => loadConfig({ config: join(dir, 'missing.json') }, {}), /cannot read config file/);
 });
+
+test('hostNames: from the file or DPNS_LAUNCHD_HOST_NAMES (comma-separated), lowercased; a bad name names the setting', () => {
+  assert.deepEqual(loadConfig({ trustedKeys: [K1] }, {}).hostNames, []);
+  assert.deepEqual(loadConfig({ trustedKeys: [K1] }, { DPNS_LAUNCHD_HOST_NAMES: 'Web-1.lan, 10.0.0.9' }).hostNames, ['web-1.lan', '10.0.0.9']);
+  assert.throws(() => loadConfig({ trustedKeys: [K1], hostNames: ['bad name'] }, {}), (e: unknown) => e instanceof ConfigError && /hostNames\[0\]: expected a host name/.test(e.message));
+});

@@ -27,13 +27,18 @@ export interface AgentConfig {
   killGraceMs: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'text';
+  /**
+   * Names the name servers may dial this host by, besides its hostname and its interfaces'
+   * addresses (e.g. a DNS alias): a request naming any other host is refused (WRONG_TARGET).
+   */
+  hostNames: string[];
 }
 
 /** A setting that could not be used; the message names where it came from. */
 export { ConfigError };
 
 const KEYS = [
-  'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'allowEnv', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat',
+  'listen', 'stateDir', 'logsDir', 'trustedKeys', 'allow', 'allowEnv', 'users', 'defaultUser', 'windowMs', 'killGraceMs', 'logLevel', 'logFormat', 'hostNames',
 ] as const;
 type Key = (typeof KEYS)[number];
 export type RawConfig = Partial<Record<Key, unknown>>;
@@ -51,9 +56,10 @@ const ENV: Record<string, Key> = {
   DPNS_LAUNCHD_KILL_GRACE_MS: 'killGraceMs',
   DPNS_LAUNCHD_LOG_LEVEL: 'logLevel',
   DPNS_LAUNCHD_LOG_FORMAT: 'logFormat',
+  DPNS_LAUNCHD_HOST_NAMES: 'hostNames',
 };
 /** Environment variables holding lists, comma-separated. */
-const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'allowEnv', 'users'];
+const LIST_KEYS: readonly Key[] = ['trustedKeys', 'allow', 'allowEnv', 'users', 'hostNames'];
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
 const SHORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -91,7 +97,7 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
 
   const cfg: AgentConfig = {
     host: '0.0.0.0', port: AGENT_PORT, stateDir: defaultStateDir(), logsDir: '', trustedKeys: [], allow: [], users: [],
-    defaultUser: 'nobody', windowMs: AGENT_WINDOW_MS, killGraceMs: 5000, logLevel: 'info', logFormat: 'json',
+    defaultUser: 'nobody', windowMs: AGENT_WINDOW_MS, killGraceMs: 5000, logLevel: 'info', logFormat: 'json', hostNames: [],
   };
   let allowEnv: [string, string[]][] = [];
   for (const [where, raw] of layers) {
@@ -111,6 +117,7 @@ export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.P
         case 'killGraceMs': cfg.killGraceMs = settingInt(v, [0, 600_000], at); break;
         case 'logLevel': cfg.logLevel = settingOneOf(v, ['debug', 'info', 'warn', 'error', 'silent'] as const, at); break;
         case 'logFormat': cfg.logFormat = settingOneOf(v, ['json', 'text'] as const, at); break;
+        case 'hostNames': cfg.hostNames = stringList(v, at).map((h, i) => hostName(h, `${at}[${i}]`)); break;
         default: throw new ConfigError(`${where}: unknown setting ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`);
       }
     }
@@ -211,6 +218,11 @@ function stringList(v: unknown, at: string): string[] {
     throw new ConfigError(`${at}: expected an array of strings, got ${JSON.stringify(v)}`);
   }
   return list as string[];
+}
+
+function hostName(v: string, at: string): string {
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(v)) throw new ConfigError(`${at}: expected a host name or address like "web-1.lan", got ${JSON.stringify(v)}`);
+  return v.toLowerCase();
 }
 
 function userName(v: unknown, at: string): string {

@@ -1,5 +1,5 @@
-// The launch operation: allowlist, environment policy, user, working directory, ticket; then spawn, record in the
-// ledger, reply. Every check that can refuse runs before anything is started.
+// The launch operation: the sealed spec opened, then allowlist, environment policy, user, working
+// directory, ticket; then spawn, record in the ledger, reply. Every check that can refuse runs before anything is started.
 //
 // The reply is sent as soon as the child runs and the ledger holds it; the agent does not wait to
 // see whether the service comes up (the name server's start-up timeout covers that, and waiting
@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { procStat } from './proc.js';
 import { chooseRunAs, type RunAsPolicy } from './run-as.js';
 import { spawnDetached, type ExitInfo } from './spawn.js';
-import { AgentError, openTicketLine, type AgentLaunchOp, type AgentLaunchReply, type AgentLedgerEntry } from './wire.js';
+import { AgentError, openLaunch, type AgentLaunchReply, type AgentLedgerEntry, type AgentSealedLaunchOp } from './wire.js';
 
 /** A child that exits this soon after its launch is worth a warning in the log. */
 const EARLY_EXIT_MS = 100;
@@ -24,20 +24,18 @@ export interface LaunchContext {
   policy: RunAsPolicy;
   logsDir: string;
   log: Logger;
-  /** The secret half of this connection's boxKey, to open the ticket line. */
+  /** The secret half of this connection's boxKey, to open the sealed spec. */
   boxSecretKey: Uint8Array;
 }
 
-export async function launch(op: AgentLaunchOp, ctx: LaunchContext): Promise<AgentLaunchReply> {
+export async function launch(sealed: AgentSealedLaunchOp, ctx: LaunchContext): Promise<AgentLaunchReply> {
+  const op = openLaunch(sealed, ctx.boxSecretKey);
   const { path: program, env: permittedEnv } = await ctx.allowlist.resolveProgram(op.program);
   checkLaunchEnv(op.env, permittedEnv, program);
   const runAs = await chooseRunAs(op.user, ctx.policy);
   const cwd = op.cwd ?? '/';
   await assertDirectory(cwd);
-  const ticketLine = openTicketLine(op.secret, ctx.boxSecretKey);
-  if (ticketLine === undefined) {
-    throw new AgentError('BAD_REQUEST', 'the launch secret does not open with this connection\'s key; seal the ticket line to the boxKey of this connection\'s hello');
-  }
+  const { ticketLine } = op;
   if (ticketLine.includes('\n')) {
     throw new AgentError('BAD_REQUEST', 'the ticket line holds a newline; the service reads exactly one line, so send it as compact JSON');
   }

@@ -1,9 +1,13 @@
 // The dpns-launchd command: `run` (the default) serves name servers until SIGINT/SIGTERM;
-// `install` writes the systemd unit and a starter config. Start-up lines on stdout, logs on
+// `install` writes the systemd unit and a starter config (and with --join enrolls the agent);
+// `join` enrolls this agent's identity with the name servers using a join token. Start-up lines on stdout, logs on
 // stderr. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage or a bad setting.
 import yargs, { type Argv } from 'yargs';
-import { mentionsPrivateKey } from '@dpns/protocol';
-import { ConfigError, loadConfig } from './config.js';
+import { mkdir } from 'node:fs/promises';
+import { mentionsPrivateKey, parseJoinToken } from '@dpns/protocol';
+import { ConfigError, defaultStateDir, loadConfig } from './config.js';
+import { loadOrCreateIdentity } from './identity.js';
+import { join, JoinError } from './join.js';
 import { TRUST_PUBLIC_KEY } from './trusted-key.js';
 import { install, INSTALL_DEFAULTS } from './install.js';
 import { LedgerError } from './ledger.js';
@@ -25,7 +29,16 @@ function runOptions(y: Argv) {
     .option('window-ms', { type: 'number', describe: "how far a request's timestamp may be from this host's clock (env DPNS_LAUNCHD_WINDOW_MS)", defaultDescription: '30000' })
     .option('kill-grace-ms', { type: 'number', describe: 'SIGTERM to SIGKILL, when a kill names no grace period (env DPNS_LAUNCHD_KILL_GRACE_MS)', defaultDescription: '5000' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LAUNCHD_LOG_LEVEL', defaultDescription: 'info' })
-    .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LAUNCHD_LOG_FORMAT', defaultDescription: 'json' });
+    .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LAUNCHD_LOG_FORMAT', defaultDescription: 'json' })
+    .option('host-name', { type: 'string', array: true, describe: 'a name the name servers dial this host by, besides its hostname and addresses; repeatable (env DPNS_LAUNCHD_HOST_NAMES)' });
+}
+
+function joinOptions(y: Argv) {
+  return y
+    .option('join', { type: 'string', demandOption: true, describe: 'the join token printed by "dpns agents join-token" (single use)' })
+    .option('server', { type: 'string', array: true, demandOption: true, describe: 'a name server HOST:PORT; repeatable (a backup sends it on to the primary)' })
+    .option('host', { type: 'string', describe: 'the host name the name servers dial this agent by, as services name it in their spec', defaultDescription: 'this hostname' })
+    .option('state-dir', { type: 'string', describe: 'where the identity key is (made now if there is none)', defaultDescription: '/var/lib/dpns-launchd as root, else ~/.local/state/dpns-launchd' });
 }
 
 function installOptions(y: Argv) {
@@ -39,12 +52,17 @@ function installOptions(y: Argv) {
     .option('trusted-key', { type: 'string', array: true, default: [] as string[], describe: 'a name server key for the config; repeatable' })
     .option('allow', { type: 'string', array: true, default: [] as string[], describe: 'a program for the config: /abs/path or NAME=/abs/path; repeatable' })
     .option('allow-env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VAR: a loader/interpreter variable launches of the allowed program NAME may set, e.g. qs=PYTHONPATH; repeatable' })
-    .option('listen', { type: 'string', default: INSTALL_DEFAULTS.listen, describe: 'HOST:PORT for the config' });
+    .option('listen', { type: 'string', default: INSTALL_DEFAULTS.listen, describe: 'HOST:PORT for the config' })
+    .option('join', { type: 'string', describe: 'a join token from "dpns agents join-token": enroll this agent now (needs --server)' })
+    .option('server', { type: 'string', array: true, default: [] as string[], describe: 'a name server HOST:PORT to enroll with; repeatable' })
+    .option('host', { type: 'string', describe: 'with --join: the host name the name servers dial this agent by', defaultDescription: 'this hostname' })
+    .option('state-dir', { type: 'string', default: '/var/lib/dpns-launchd', describe: "with --join: the agent's state directory, where its identity key is made (the unit's StateDirectory)" });
 }
 
 type RunArgs = Awaited<ReturnType<typeof runOptions>['argv']>;
 type InstallArgs = Awaited<ReturnType<typeof installOptions>['argv']>;
-type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs };
+type JoinArgs = Awaited<ReturnType<typeof joinOptions>['argv']>;
+type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs } | { cmd: 'join'; args: JoinArgs };
 
 export async function main(argv: string[]): Promise<number> {
   // `--trusted-key "$(cat nameserver.key)"`: yargs would take the marker line for an unknown
@@ -57,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   let chosen: Chosen | undefined;
   const parser = yargs(argv)
     .scriptName('dpns-launchd')
-    .usage('$0 [run] [options]\n$0 install [options]')
+    .usage('$0 [run] [options]\n$0 install [options]\n$0 join --join TOKEN --server HOST:PORT [options]')
     .epilogue('The dpns launch agent starts and stops services on this host for the dpns name servers it trusts.\nSettings come from flags, then DPNS_LAUNCHD_* environment variables, then --config FILE, then defaults.')
     .command(['run', '$0'], 'run the agent (the default)', runOptions, (args) => {
       chosen = { cmd: 'run', args };
@@ -65,7 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     .command('install', 'write the systemd unit and a starter config', installOptions, (args) => {
       chosen = { cmd: 'install', args };
     })
+    .command('join', "enroll this agent's identity with the name servers, using a join token", joinOptions, (args) => {
+      chosen = { cmd: 'join', args };
+    })
     .example('$0 --trusted-key KEY --allow echo=/opt/echo', 'run with settings given as flags')
+    .example('$0 install --trusted-key KEY --join TOKEN --server ns1:7700', 'install, and enroll the agent with a join token')
     .example('$0 install --user root --dry-run', 'show the unit and config it would write')
     .wrap(Math.min(120, process.stdout.columns ?? 120))
     .strict()
@@ -84,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   if (chosen === undefined) return 0;
   try {
     if (chosen.cmd === 'install') return await runInstall(chosen.args);
+    if (chosen.cmd === 'join') return await runJoin(chosen.args);
     return await runAgent(chosen.args);
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -95,6 +118,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function runInstall(a: InstallArgs): Promise<number> {
+  if (a.join !== undefined) {
+    // Checked before anything is written, so a typo leaves no half-done install.
+    if (a.server.length === 0) throw new ConfigError('--join needs --server HOST:PORT of a name server to enroll with');
+    try {
+      parseJoinToken(a.join);
+    } catch (e) {
+      throw new ConfigError(`--join: ${(e as Error).message}`);
+    }
+  }
   try {
     await install({
       unitDir: a['unit-dir'], configPath: a['config-path'], force: a.force, dryRun: a['dry-run'], user: a.user, exec: a.exec,
@@ -106,14 +138,41 @@ async function runInstall(a: InstallArgs): Promise<number> {
     process.stderr.write(`dpns-launchd install: ${err.code === 'EACCES' ? `no permission to write ${err.path ?? 'a file'}; run as root or choose --unit-dir and --config-path` : err.message}\n`);
     return 1;
   }
+  if (a.join !== undefined && !a['dry-run']) {
+    return runJoin({ join: a.join, server: a.server, host: a.host, 'state-dir': a['state-dir'] });
+  }
   return 0;
+}
+
+/** Enrolls the identity in the state directory (made now if there is none) with a join token. */
+async function runJoin(a: Pick<JoinArgs, 'join' | 'server' | 'host' | 'state-dir'>): Promise<number> {
+  try {
+    // A malformed token is bad usage, found before anything is made on disk.
+    parseJoinToken(a.join);
+  } catch (e) {
+    process.stderr.write(`dpns-launchd join: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const stateDir = a['state-dir'] ?? defaultStateDir();
+  const logger = createLogger({ level: 'warn', format: 'text' });
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const identity = await loadOrCreateIdentity(stateDir, logger);
+  try {
+    const r = await join({ token: a.join, servers: a.server, identity: identity.key, ...(a.host === undefined ? {} : { host: a.host }) });
+    process.stdout.write(`enrolled: this agent (identity ${identity.key.publicKey}) is trusted for ${r.host}\n`);
+    return 0;
+  } catch (e) {
+    const why = e instanceof JoinError ? e.message : `${(e as Error).message}`;
+    process.stderr.write(`dpns-launchd join: ${why}\n`);
+    return 1;
+  }
 }
 
 async function runAgent(a: RunArgs): Promise<number> {
   const cfg = loadConfig({
     config: a.config, listen: a.listen, stateDir: a['state-dir'], logsDir: a['logs-dir'], trustedKeys: a['trusted-key'], allow: a.allow,
     allowEnv: a['allow-env'], users: a.users, defaultUser: a['default-user'], windowMs: a['window-ms'], killGraceMs: a['kill-grace-ms'], logLevel: a['log-level'],
-    logFormat: a['log-format'],
+    logFormat: a['log-format'], hostNames: a['host-name'],
   });
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const agent = new LaunchAgent({ ...cfg, logger });

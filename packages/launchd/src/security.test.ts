@@ -2,6 +2,7 @@
 // connection, from the current epoch. In every refused case nothing is started.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as wire from './wire.js';
 import nacl from 'tweetnacl';
@@ -64,9 +65,9 @@ test('the same nonce on the same connection key is REPLAYED (the nonce cache, no
   const { t: a, marker } = await setup();
   // Build one body, then present it twice as if both connections had the same box key: only
   // possible in a test, by rewriting the body for each hello and keeping the nonce.
-  const body = { op: 'status' as const, nonce: wire.newLaunchId() + wire.newLaunchId(), ts: Date.now(), epoch: 0 };
+  const body = { op: 'status' as const, nonce: wire.newLaunchId() + wire.newLaunchId(), ts: Date.now(), epoch: 0, target: '127.0.0.1' };
   const sign = (hello: wire.AgentHello) => {
-    const text = JSON.stringify({ ...body, boxKey: hello.boxKey });
+    const text = JSON.stringify({ ...body, boxKey: hello.boxKey, agent: hello.identity });
     return JSON.stringify({ type: 'request', key: a.nsKey.publicKey, body: text, sig: resign(a.nsKey, text) });
   };
   assert.ok(wire.parseAgentReply((await exchange(a.url, sign)).reply, 'status').ok);
@@ -92,7 +93,7 @@ test('a request whose body was altered after signing is BAD_SIGNATURE and starts
   const ex = await exchange(a.url, (hello) => {
     const frame = JSON.parse(signed(a.nsKey, hello, launchOp(hello, { program: 'marker', args: [marker] }).op)) as wire.AgentRequestFrame;
     const body = JSON.parse(frame.body) as Record<string, unknown>;
-    body.args = [join(a.outDir, 'elsewhere')];
+    body.launchId = wire.newLaunchId();
     return JSON.stringify({ ...frame, body: JSON.stringify(body) });
   });
   assert.equal(refusal(ex.reply).code, 'BAD_SIGNATURE');
@@ -139,13 +140,42 @@ test('malformed requests are BAD_REQUEST with the field named', async () => {
   await assertNothingStarted(a, marker);
 });
 
-test('a launch secret sealed to another connection does not open: BAD_REQUEST, nothing started', async () => {
+test('a request meant for another host or another agent identity is WRONG_TARGET and starts nothing', async () => {
+  const { t: a, marker } = await setup();
+  const otherHost = refusal((await exchange(a.url, (hello) => signed(a.nsKey, hello, launchOp(hello, { program: 'marker', args: [marker] }).op, { target: '192.0.2.7' }))).reply);
+  assert.equal(otherHost.code, 'WRONG_TARGET');
+  assert.match(otherHost.message, /192\.0\.2\.7/);
+  const otherAgent = wire.newSigningKey().publicKey;
+  const wrongKey = refusal((await exchange(a.url, (hello) => signed(a.nsKey, hello, launchOp(hello, { program: 'marker', args: [marker] }).op, { agent: otherAgent }))).reply);
+  assert.equal(wrongKey.code, 'WRONG_TARGET');
+  assert.match(wrongKey.message, /identity/);
+  refusalLogged(a, 'WRONG_TARGET');
+  // Its own names pass: the hostname, localhost, an interface address.
+  for (const target of [hostname(), 'localhost', '127.0.0.1']) {
+    assert.ok((await request(a, () => ({ op: 'status' }), { target })).ok, target);
+  }
+  await assertNothingStarted(a, marker);
+});
+
+test('the launch spec travels sealed: no program, argument, env or ticket in the clear', async () => {
+  const { t: a, marker } = await setup();
+  let sent = '';
+  let line = '';
+  await exchange(a.url, (hello) => {
+    const l = launchOp(hello, { program: 'marker', args: [marker], env: { SECRET_SETTING: 'hunter2' } });
+    line = l.line;
+    return (sent = signed(a.nsKey, hello, l.op));
+  });
+  const ticket = (JSON.parse(line) as { ticket: string }).ticket;
+  for (const clear of ['marker', marker, 'hunter2', 'SECRET_SETTING', ticket, '/test/svc']) assert.ok(!sent.includes(clear), `${clear} is not in the frame`);
+});
+
+test('a launch sealed to another connection does not open: BAD_REQUEST, nothing started', async () => {
   const { t: a, marker } = await setup();
   const other = wire.newBoxKeyPair();
   const ex = await exchange(a.url, (hello) => {
-    const { op } = launchOp(hello, { program: 'marker', args: [marker] });
-    op.secret = wire.sealTicketLine('{"x":1}', other.publicKey);
-    return signed(a.nsKey, hello, op);
+    const { plain } = launchOp(hello, { program: 'marker', args: [marker] });
+    return signed(a.nsKey, hello, wire.sealLaunch(plain, other.publicKey));
   });
   const r = refusal(ex.reply);
   assert.equal(r.code, 'BAD_REQUEST');

@@ -12,6 +12,7 @@ import type { AgentConfig } from './config.js';
 import { AgentConnection } from './connection.js';
 import { EpochStore } from './epoch.js';
 import { HelloMaker } from './hello.js';
+import { HostNames } from './host-names.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { kill } from './kill.js';
 import { launch } from './launch.js';
@@ -63,8 +64,10 @@ export class LaunchAgent {
     const ledger = await Ledger.open(this.opts.stateDir);
     this.ledger = ledger;
     const epochs = await EpochStore.open(this.opts.stateDir);
+    const names = new HostNames(this.opts.hostNames, this.opts.host);
     const admission = new Admission({
       trustedKeys: this.opts.trustedKeys, windowMs: this.opts.windowMs, replay: new ReplayCache(this.opts.windowMs), epochs,
+      identity: this.identity.key.publicKey, isOwnHost: (name) => names.has(name),
     });
     const allowlist = new Allowlist(this.opts.allow);
     if (this.opts.allow.length === 0) log.warn('the allowlist is empty, so every launch will be refused; add programs to "allow" in the config');

@@ -6,13 +6,13 @@ import { agent } from '@dpns/protocol';
 // The agent's side.
 export const {
   AGENT_IDLE_MS, AGENT_MAX_FRAME_BYTES, AGENT_NAME, AGENT_PORT, AGENT_WINDOW_MS, AgentError, AgentErrorCodes,
-  agentErrorReply, isAgentError, newBoxKeyPair, openTicketLine, parseAgentRequestBody, parseAgentRequestFrame,
+  agentErrorReply, isAgentError, newBoxKeyPair, openLaunch, parseAgentRequestBody, parseAgentRequestFrame,
   parseLedgerEntry, signAgentHello, signingKeyFromSeed, verifyAgentRequest,
 } = agent;
 
 // The name server's side, which the tests use to speak to the agent exactly as a name server does.
 export const {
-  buildAgentRequest, newLaunchId, newSigningKey, parseAgentHello, parseAgentReply, parseTicketLine, sealTicketLine, ticketLineText,
+  buildAgentRequest, newLaunchId, newSigningKey, parseAgentHello, parseAgentReply, parseTicketLine, sealLaunch, ticketLineText,
 } = agent;
 
 export type AgentError = agent.AgentError;
@@ -22,6 +22,7 @@ export type AgentHello = agent.AgentHello;
 export type AgentKillOp = agent.AgentKillOp;
 export type AgentKillReply = agent.AgentKillReply;
 export type AgentLaunchOp = agent.AgentLaunchOp;
+export type AgentSealedLaunchOp = agent.AgentSealedLaunchOp;
 export type AgentLaunchReply = agent.AgentLaunchReply;
 export type AgentLedgerEntry = agent.AgentLedgerEntry;
 export type AgentOperation = agent.AgentOperation;

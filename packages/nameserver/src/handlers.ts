@@ -3,6 +3,7 @@ import {
   DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
   type AuthPair, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
+import type { AgentTrust } from './launch/agent-trust.js';
 import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
@@ -14,6 +15,7 @@ import type { Op } from './registry/ops.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import { find, listNames, states } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
+import { enrolled, planEnroll, planJoinToken, planRevoke, planTrust } from './registry/agent-rules.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
 import { planRelease } from './registry/reservation.js';
 import type { WatchHub } from './watch-hub.js';
@@ -32,6 +34,8 @@ export interface HandlerContext {
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
   launcher: Launcher;
+  /** Which agent is trusted on each host (agents.*). */
+  trust: AgentTrust;
   /** The external modules: `modules.*` and the calls routed to a module's prefix. */
   modules: ModuleManager;
   adminToken: string;
@@ -270,5 +274,37 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'modules.reload'(ctx, _conn, p) {
     return ctx.modules.reload(p).then((module) => ({ module }));
+  },
+  'agents.list'(ctx) {
+    return ctx.afterDurable({ agents: ctx.trust.list() });
+  },
+  'agents.joinToken'(ctx, _conn, p) {
+    const { ops, result } = planJoinToken(ctx.registry, p, ctx.now());
+    return ctx.commit(ops).then(() => result);
+  },
+  'agents.enroll'(ctx, conn, p) {
+    const now = ctx.now();
+    // A token is spent once even when two enrollments race with it: the second waits for nothing, it is refused.
+    if (!ctx.trust.spend(p.tokenId)) {
+      throw new DpnsError('UNAUTHORIZED', `join token ${p.tokenId} is being used by another enrollment right now`, { details: { cause: 'TOKEN_UNKNOWN' } });
+    }
+    let ops: Op[];
+    try {
+      ops = planEnroll(ctx.registry, p, conn.nonce, now);
+    } catch (e) {
+      ctx.trust.unspend(p.tokenId);
+      ctx.log.warn('refused an agent enrollment', { conn: conn.id, remote: conn.remote, host: p.host, tokenId: p.tokenId, why: (e as Error).message });
+      throw e;
+    }
+    return ctx.commit(ops).then((r) => {
+      ctx.log.info('enrolled a launch agent', { host: p.host, identity: p.identity, tokenId: p.tokenId, remote: conn.remote });
+      return enrolled(p, now, r);
+    }).finally(() => ctx.trust.unspend(p.tokenId));
+  },
+  'agents.trust'(ctx, _conn, p) {
+    return ctx.commit(planTrust(p, ctx.now())).then(revision);
+  },
+  'agents.revoke'(ctx, _conn, p) {
+    return ctx.commit(planRevoke(ctx.registry, p.host)).then(revision);
   },
 };

@@ -21,6 +21,7 @@ import { Registry, type RegistrySnapshot } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
 import { Launcher } from './launch/launcher.js';
+import { AgentTrust } from './launch/agent-trust.js';
 import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
 import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
@@ -209,10 +210,10 @@ export class NameServer {
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
     });
+    const trust = new AgentTrust(this.registry, this.opts.agentKeys);
     const restartSpec = this.opts.restartMember;
     const restarts = restartSpec === undefined ? undefined : new MemberRestarter({
-      members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key,
-      ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }),
+      members: clusterCfg.members, spec: restartSpec, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs, key, trust,
       epoch: () => cluster.epoch, lastHeard: (sid) => cluster.lastHeard(sid), now: monotonicMs, stillPrimary: (epoch) => cluster.isPrimaryOf(epoch), log,
     });
     this.memberRestarter = restarts;
@@ -233,7 +234,7 @@ export class NameServer {
 
     const launcher = new Launcher({
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
-      servers: [], epoch: () => cluster.epoch, now: Date.now, ...(this.opts.agentKeys === undefined ? {} : { agentKeys: this.opts.agentKeys }), unbind: (name) => liveness.unbind(name), metrics: this.metrics,
+      servers: [], epoch: () => cluster.epoch, now: Date.now, trust, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
@@ -248,7 +249,7 @@ export class NameServer {
     // Modules answer anyone, so they see launch specs as anyone would: redacted.
     committer.onDurable = (changes, revision) => modules.publish(changes.map(publicChange), revision);
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, launcher, modules, afterDurable, adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, launcher, trust, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, maxAdvertisementsPerConnection: this.opts.maxAdvertisementsPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
       advertisePolicy: { adminPrefixes: new AdminPrefixes(this.opts.adminPrefixes ?? []) },
       gate: (method, params) => refusalFor(method, params, cluster),

@@ -2,20 +2,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  AgentErrorCodes, buildAgentRequest, isAgentError, newBoxKeyPair, newLaunchId, newSigningKey, openTicketLine, parseAgentHello,
-  parseAgentReply, parseAgentRequestBody, parseAgentRequestFrame, parseTicketLine, sealTicketLine, signAgentHello, ticketLineText,
-  verifyAgentRequest, type AgentLaunchOp,
+  AgentErrorCodes, buildAgentRequest, isAgentError, newBoxKeyPair, newLaunchId, newSigningKey, openLaunch, parseAgentHello,
+  parseAgentReply, parseAgentRequestBody, parseAgentRequestFrame, parseTicketLine, sealLaunch, signAgentHello, ticketLineText,
+  verifyAgentRequest, type AgentLaunchOp, type AgentSealedLaunchOp,
 } from './agent.js';
 import { isDpnsError } from './errors.js';
 
 const ticket = { service: '/demo/echo', ticket: 'a1'.repeat(32), nameserverTicket: 'b2'.repeat(32), servers: ['127.0.0.1:7700', '[::1]:7700'] };
 
-function launchOp(boxKey: string): AgentLaunchOp {
+function plainLaunch(): AgentLaunchOp {
   return {
     op: 'launch', service: '/demo/echo', launchId: newLaunchId(), program: 'echo', args: ['--port', '0'], env: { A: 'b' }, servers: ['127.0.0.1:7700'],
-    secret: sealTicketLine(ticketLineText(ticket), boxKey), user: 'svc',
+    ticketLine: ticketLineText(ticket), user: 'svc',
   };
 }
+
+function launchOp(boxKey: string): AgentSealedLaunchOp {
+  return sealLaunch(plainLaunch(), boxKey);
+}
+
+const AGENT = 'ab'.repeat(32);
+const to = (boxKey: string, epoch: number, now?: number) => ({ boxKey, epoch, target: 'host-a', agent: AGENT, ...(now === undefined ? {} : { now }) });
 
 test('a hello signed by the agent verifies; one with another box key or identity does not', () => {
   const identity = newSigningKey();
@@ -33,7 +40,7 @@ test('a request built by the name server parses and verifies at the agent, for e
   const ns = newSigningKey();
   const box = newBoxKeyPair();
   for (const op of [launchOp(box.publicKey), { op: 'kill' as const, service: '/demo/echo', launchId: newLaunchId(), pid: 42, graceMs: 100 }, { op: 'status' as const }]) {
-    const frame = parseAgentRequestFrame(JSON.stringify(buildAgentRequest(ns, op, { boxKey: box.publicKey, epoch: 3, now: 1000 })));
+    const frame = parseAgentRequestFrame(JSON.stringify(buildAgentRequest(ns, op, to(box.publicKey, 3, 1000))));
     assert.equal(frame.key, ns.publicKey);
     assert.ok(verifyAgentRequest(frame));
     const body = parseAgentRequestBody(frame.body);
@@ -42,43 +49,45 @@ test('a request built by the name server parses and verifies at the agent, for e
     assert.equal(body.ts, 1000);
     assert.equal(body.boxKey, box.publicKey);
     assert.match(body.nonce, /^[0-9a-f]{64}$/);
+    assert.equal(body.target, 'host-a');
+    assert.equal(body.agent, AGENT);
   }
 });
 
 test('a request whose body or key was changed does not verify', () => {
   const ns = newSigningKey();
   const box = newBoxKeyPair();
-  const frame = buildAgentRequest(ns, { op: 'status' }, { boxKey: box.publicKey, epoch: 0 });
+  const frame = buildAgentRequest(ns, { op: 'status' }, to(box.publicKey, 0));
   assert.equal(verifyAgentRequest({ ...frame, body: frame.body.replace('"epoch":0', '"epoch":1') }), false);
   assert.equal(verifyAgentRequest({ ...frame, key: newSigningKey().publicKey }), false);
 });
 
-test('the ticket line opens only with the box key it was sealed to, byte for byte', () => {
+test('the whole launch spec opens only with the box key it was sealed to, byte for byte', () => {
   const box = newBoxKeyPair();
-  const line = ticketLineText(ticket);
-  const sealed = sealTicketLine(line, box.publicKey);
-  assert.equal(openTicketLine(sealed, box.secretKey), line);
-  assert.equal(openTicketLine(sealed, newBoxKeyPair().secretKey), undefined);
-  assert.ok(!JSON.stringify(sealed).includes(ticket.ticket), 'the ticket is not in the clear');
-  assert.deepEqual(parseTicketLine(`${line}\n`), ticket);
-  assert.notEqual(sealTicketLine(line, box.publicKey).from, sealed.from, 'a fresh ephemeral key per seal');
+  const plain = plainLaunch();
+  const sealed = sealLaunch(plain, box.publicKey);
+  assert.deepEqual(JSON.parse(JSON.stringify(openLaunch(sealed, box.secretKey))), plain);
+  assert.throws(() => openLaunch(sealed, newBoxKeyPair().secretKey), (e: unknown) => isAgentError(e, 'BAD_REQUEST'));
+  const wire = JSON.stringify(sealed);
+  for (const clear of [ticket.ticket, 'echo', '--port', '/demo/echo', 'svc']) assert.ok(!wire.includes(clear), `${clear} is not in the clear`);
+  assert.deepEqual(parseTicketLine(`${plain.ticketLine}\n`), ticket);
+  assert.notEqual(sealLaunch(plain, box.publicKey).sealed.from, sealed.sealed.from, 'a fresh ephemeral key per seal');
 });
 
 test('malformed requests are BAD_REQUEST naming the field, what was given and what was expected', () => {
   const box = newBoxKeyPair();
   const ns = newSigningKey();
   const body = (over: Record<string, unknown>) => {
-    const b = JSON.parse(buildAgentRequest(ns, launchOp(box.publicKey), { boxKey: box.publicKey, epoch: 0 }).body) as Record<string, unknown>;
+    const b = JSON.parse(buildAgentRequest(ns, launchOp(box.publicKey), to(box.publicKey, 0)).body) as Record<string, unknown>;
     return JSON.stringify({ ...b, ...over });
   };
   const cases: [string, RegExp][] = [
-    [body({ service: 'relative' }), /body\.service: expected a dpns name/],
+    [body({ target: 7 }), /body\.target: expected a string/],
+    [body({ agent: 'x' }), /body\.agent: expected 64 lowercase hex digits/],
     [body({ nonce: 'short' }), /body\.nonce: expected 64 lowercase hex digits/],
     [body({ epoch: -1 }), /body\.epoch: expected an integer from 0/],
-    [body({ args: 'x' }), /body\.args: expected an array/],
     [body({ extra: 1 }), /unknown field "extra"/],
-    [body({ servers: ['no-port'] }), /body\.servers\[0\]: expected a "host:port" string/],
-    [body({ secret: { from: '00', nonce: '00', box: '00' } }), /body\.secret/],
+    [body({ sealed: { from: '00', nonce: '00', box: '00' } }), /body\.sealed/],
     [body({ op: 'reboot' }), /body\.op: expected "launch", "kill" or "status"/],
     ['[]', /body: expected an object/],
     ['nope', /body: expected JSON text/],

@@ -6,8 +6,10 @@
 //   agent → NS   reply    then the agent closes the connection
 //
 // The body names the connection's boxKey, so a captured request is useless on any other
-// connection; its nonce and timestamp stop a replay on the same agent. The launch ticket is
-// sealed to that boxKey, so it never crosses the wire in the clear.
+// connection; its nonce and timestamp stop a replay on the same agent. It also names the host the
+// name server dialed and the agent identity it trusts there, so a request relayed to another
+// agent is refused (WRONG_TARGET). A launch's whole spec (program, args, env, cwd, user, service,
+// ticket line) is sealed to that boxKey, so none of it crosses the wire in the clear.
 import nacl from 'tweetnacl';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError, isDpnsError } from './errors.js';
@@ -50,6 +52,8 @@ export const AgentErrorCodes = {
   SPAWN_FAILED: 'SPAWN_FAILED',
   /** A kill names a process the agent did not launch (or whose pid was recycled). */
   NOT_LAUNCHED: 'NOT_LAUNCHED',
+  /** The request names another host or another agent identity: it was meant for another agent. */
+  WRONG_TARGET: 'WRONG_TARGET',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AgentErrorCode = keyof typeof AgentErrorCodes;
@@ -127,17 +131,20 @@ export interface AgentRequestFrame {
   sig: string;
 }
 
-/** The ticket line, sealed with nacl.box to the hello's boxKey by an ephemeral NS key. */
+/** A secret (a launch's spec), sealed with nacl.box to the hello's boxKey by an ephemeral NS key. */
 export interface SealedSecret {
   /** Hex X25519 ephemeral public key of the sender. */
   from: string;
   /** Hex, 24 bytes. */
   nonce: string;
-  /** Hex nacl.box of the UTF-8 ticket line. */
+  /** Hex nacl.box of the UTF-8 JSON text. */
   box: string;
 }
 
-/** Start `program` for `service`; the child reads the ticket line on stdin. */
+/**
+ * Start `program` for `service`; the child reads `ticketLine` on stdin. This is what the agent
+ * opens from a launch's `sealed` field; on the wire only `op`, `launchId` and the box travel.
+ */
 export interface AgentLaunchOp {
   op: 'launch';
   service: string;
@@ -150,7 +157,15 @@ export interface AgentLaunchOp {
   user?: string;
   /** Name server endpoints (host:port) for the child, also in its DPNS_SERVERS. */
   servers: string[];
-  secret: SealedSecret;
+  /** The JSON text of the child's TicketLine, without the newline. */
+  ticketLine: string;
+}
+
+/** A launch as it crosses the wire: the AgentLaunchOp without `op` and `launchId`, sealed. */
+export interface AgentSealedLaunchOp {
+  op: 'launch';
+  launchId: string;
+  sealed: SealedSecret;
 }
 
 /** Stop a process this agent launched: SIGTERM to its group, SIGKILL after graceMs. */
@@ -168,7 +183,8 @@ export interface AgentStatusOp {
   op: 'status';
 }
 
-export type AgentOperation = AgentLaunchOp | AgentKillOp | AgentStatusOp;
+/** An operation as the request body carries it. */
+export type AgentOperation = AgentSealedLaunchOp | AgentKillOp | AgentStatusOp;
 export type AgentOpName = AgentOperation['op'];
 
 /** What every body carries besides its operation. */
@@ -181,6 +197,10 @@ export interface AgentRequestEnvelope {
   epoch: number;
   /** The boxKey of the hello on this connection. */
   boxKey: string;
+  /** The host name or address the name server dialed: the agent refuses a request for another host. */
+  target: string;
+  /** Hex Ed25519 identity the name server trusts for `target`: the agent refuses one that is not its own. */
+  agent: string;
 }
 
 export type AgentRequestBody = AgentOperation & AgentRequestEnvelope;
@@ -289,25 +309,14 @@ export function parseAgentRequestBody(body: string): AgentRequestBody {
       ts: int(o, 'ts', 'body', 0, Number.MAX_SAFE_INTEGER),
       epoch: int(o, 'epoch', 'body', 0, Number.MAX_SAFE_INTEGER),
       boxKey: hex(o, 'boxKey', 'body', 32),
+      target: str(o, 'target', 'body', { max: 255 }),
+      agent: hex(o, 'agent', 'body', 32),
     };
-    const common = ['op', 'nonce', 'ts', 'epoch', 'boxKey'];
+    const common = ['op', 'nonce', 'ts', 'epoch', 'boxKey', 'target', 'agent'];
     switch (o.op) {
-      case 'launch': {
-        onlyKeys(o, [...common, 'service', 'launchId', 'program', 'args', 'env', 'cwd', 'user', 'servers', 'secret'], 'body');
-        const op: AgentLaunchOp = {
-          op: 'launch',
-          service: serviceName(o),
-          launchId: hex(o, 'launchId', 'body', 16),
-          program: specField(o, 'program', 'body') as string,
-          args: o.args === undefined ? [] : (specField(o, 'args', 'body') as string[]),
-          env: o.env === undefined ? (Object.create(null) as Record<string, string>) : (specField(o, 'env', 'body') as Record<string, string>),
-          servers: servers(o.servers, 'body.servers'),
-          secret: sealedSecret(o.secret),
-        };
-        if (o.cwd !== undefined) op.cwd = specField(o, 'cwd', 'body') as string;
-        if (o.user !== undefined) op.user = specField(o, 'user', 'body') as string;
-        return { ...op, ...envelope };
-      }
+      case 'launch':
+        onlyKeys(o, [...common, 'launchId', 'sealed'], 'body');
+        return { op: 'launch', launchId: hex(o, 'launchId', 'body', 16), sealed: sealedSecret(o.sealed), ...envelope };
       case 'kill':
         onlyKeys(o, [...common, 'service', 'launchId', 'pid', 'graceMs'], 'body');
         return {
@@ -323,10 +332,32 @@ export function parseAgentRequestBody(body: string): AgentRequestBody {
   });
 }
 
-/** The ticket line sealed in a launch, or undefined when it does not open with this key. */
-export function openTicketLine(secret: SealedSecret, boxSecretKey: Uint8Array): string | undefined {
-  const opened = nacl.box.open(fromHex(secret.box), fromHex(secret.nonce), fromHex(secret.from), boxSecretKey);
-  return opened === null ? undefined : Buffer.from(opened).toString('utf8');
+/**
+ * Opens a launch's sealed spec with the connection's box secret key and narrows it; throws
+ * AgentError BAD_REQUEST when it does not open with this key or is malformed.
+ */
+export function openLaunch(op: AgentSealedLaunchOp, boxSecretKey: Uint8Array): AgentLaunchOp {
+  const opened = nacl.box.open(fromHex(op.sealed.box), fromHex(op.sealed.nonce), fromHex(op.sealed.from), boxSecretKey);
+  if (opened === null) {
+    throw new AgentError('BAD_REQUEST', 'the launch spec does not open with this connection\'s key; seal it to the boxKey of this connection\'s hello');
+  }
+  return asBadRequest(() => {
+    const o = object(parseJson(Buffer.from(opened).toString('utf8'), 'launch'), 'launch');
+    onlyKeys(o, ['service', 'program', 'args', 'env', 'cwd', 'user', 'servers', 'ticketLine'], 'launch');
+    const out: AgentLaunchOp = {
+      op: 'launch',
+      service: serviceName(o, 'launch'),
+      launchId: op.launchId,
+      program: specField(o, 'program', 'launch') as string,
+      args: o.args === undefined ? [] : (specField(o, 'args', 'launch') as string[]),
+      env: o.env === undefined ? (Object.create(null) as Record<string, string>) : (specField(o, 'env', 'launch') as Record<string, string>),
+      servers: servers(o.servers, 'launch.servers'),
+      ticketLine: str(o, 'ticketLine', 'launch', { max: 16_384 }),
+    };
+    if (o.cwd !== undefined) out.cwd = specField(o, 'cwd', 'launch') as string;
+    if (o.user !== undefined) out.user = specField(o, 'user', 'launch') as string;
+    return out;
+  });
 }
 
 /** The refusal sent for `code`. */
@@ -362,12 +393,22 @@ export function ticketLineText(t: TicketLine): string {
   return JSON.stringify({ service: t.service, ticket: t.ticket, nameserverTicket: t.nameserverTicket, servers: t.servers });
 }
 
-/** Seals a ticket line to a hello's boxKey with a fresh ephemeral key and nonce. */
-export function sealTicketLine(line: string, boxKey: string): SealedSecret {
+/** Seals text to a hello's boxKey with a fresh ephemeral key and nonce. */
+export function sealToBoxKey(text: string, boxKey: string): SealedSecret {
   const eph = nacl.box.keyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const box = nacl.box(utf8(line), nonce, fromHex(boxKey), eph.secretKey);
+  const box = nacl.box(utf8(text), nonce, fromHex(boxKey), eph.secretKey);
   return { from: toHex(eph.publicKey), nonce: toHex(nonce), box: toHex(box) };
+}
+
+/** A launch for the wire: everything but its launch id sealed to the hello's boxKey. */
+export function sealLaunch(op: AgentLaunchOp, boxKey: string): AgentSealedLaunchOp {
+  const spec: Record<string, unknown> = {
+    service: op.service, program: op.program, args: op.args, env: op.env, servers: op.servers, ticketLine: op.ticketLine,
+  };
+  if (op.cwd !== undefined) spec.cwd = op.cwd;
+  if (op.user !== undefined) spec.user = op.user;
+  return { op: 'launch', launchId: op.launchId, sealed: sealToBoxKey(JSON.stringify(spec), boxKey) };
 }
 
 /** A fresh launch id. */
@@ -376,15 +417,17 @@ export function newLaunchId(): string {
 }
 
 /**
- * A signed request for one operation on the connection whose hello named `boxKey`.
- * A fresh nonce and the current time are added here.
+ * A signed request for one operation on the connection whose hello named `boxKey`, meant for the
+ * agent `agent` on `target` (the host dialed). A fresh nonce and the current time are added here.
  */
 export function buildAgentRequest(
   key: SigningKey,
   op: AgentOperation,
-  ctx: { boxKey: string; epoch: number; now?: number },
+  ctx: { boxKey: string; epoch: number; target: string; agent: string; now?: number },
 ): AgentRequestFrame {
-  const body = JSON.stringify({ ...op, nonce: randomHex(32), ts: ctx.now ?? Date.now(), epoch: ctx.epoch, boxKey: ctx.boxKey });
+  const body = JSON.stringify({
+    ...op, nonce: randomHex(32), ts: ctx.now ?? Date.now(), epoch: ctx.epoch, boxKey: ctx.boxKey, target: ctx.target, agent: ctx.agent,
+  });
   const sig = toHex(ed25519Sign(utf8(REQUEST_CONTEXT + body), key.secretKey));
   return { type: 'request', key: key.publicKey, body, sig };
 }
@@ -505,14 +548,14 @@ function servers(v: unknown, field: string): string[] {
 }
 
 function sealedSecret(v: unknown): SealedSecret {
-  const o = object(v, 'body.secret');
-  onlyKeys(o, ['from', 'nonce', 'box'], 'body.secret');
+  const o = object(v, 'body.sealed');
+  onlyKeys(o, ['from', 'nonce', 'box'], 'body.sealed');
   const box = o.box;
-  // A ticket line is a few hundred bytes; the box adds 16.
-  if (typeof box !== 'string' || box.length < 34 || box.length > 16_384 || box.length % 2 !== 0 || !/^[0-9a-f]*$/.test(box)) {
-    throw bad('body.secret.box', 'lowercase hex of 17 to 8192 bytes', box);
+  // A spec is a few hundred bytes to a few tens of KiB; the box adds 16; the frame bounds it.
+  if (typeof box !== 'string' || box.length < 34 || box.length > AGENT_MAX_FRAME_BYTES || box.length % 2 !== 0 || !/^[0-9a-f]*$/.test(box)) {
+    throw bad('body.sealed.box', `lowercase hex of 17 to ${AGENT_MAX_FRAME_BYTES / 2} bytes`, box);
   }
-  return { from: hex(o, 'from', 'body.secret', 32), nonce: hex(o, 'nonce', 'body.secret', 24), box };
+  return { from: hex(o, 'from', 'body.sealed', 32), nonce: hex(o, 'nonce', 'body.sealed', 24), box };
 }
 
 function parseJson(text: string, what: string): unknown {

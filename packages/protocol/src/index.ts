@@ -31,6 +31,10 @@ export type { ProofPurpose, Sealed, AuthPair } from './tickets.js';
 export { parseTicketLine as parseLaunchTicket } from './agent.js';
 export type { TicketLine as LaunchTicket } from './agent.js';
 export * as agent from './agent.js';
+export {
+  JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS, newJoinToken, parseJoinToken, joinKey, enrollParams, checkEnrollProof, agentFingerprint,
+} from './enrollment.js';
+export type { JoinToken, AgentEnrollment, AgentInfo } from './enrollment.js';
 export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
 export { ConfigError, readConfigFile, parseHostPort, formatHostPort, settingNonEmpty, settingInt, settingOneOf } from './config-file.js';

@@ -3,6 +3,7 @@
 import type { EntryView, LaunchSpec, Location, Reservation, ServiceView } from './entries.js';
 import { prefixProblem, RESERVED_PREFIXES, type ModuleInfo, type ModuleTarget } from './modules.js';
 import type { Sealed } from './tickets.js';
+import { JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS, type AgentInfo } from './enrollment.js';
 import type { ServerStatus } from './cluster.js';
 import { DpnsError } from './errors.js';
 import { compileGlob } from './glob.js';
@@ -74,6 +75,26 @@ export interface Methods {
   'modules.unload': { params: ModuleTarget; result: { prefix: string | null; path: string } };
   /** Unloads then loads the module's file again (new code, fresh worker, counters reset). */
   'modules.reload': { params: ModuleTarget; result: { module: ModuleInfo } };
+  /** Every agent trusted for a host (enrolled, trusted by an admin, or static in the config): host, fingerprint, when, how. */
+  'agents.list': { params: Record<string, never>; result: { agents: AgentInfo[] } };
+  /**
+   * A single-use join token that enrolls one agent (for `host` only, when given) until `expiresAt`.
+   * The token is shown here once; the name server keeps only its id and a key derived from it.
+   */
+  'agents.joinToken': { params: { ttlMs: number; host?: string }; result: { token: string; id: string; expiresAt: number; host?: string } };
+  /**
+   * Called by an agent: enrolls `identity` for `host` with a join token, proven by `proof` =
+   * HMAC(joinKey(secret), context ‖ hello.nonce ‖ tokenId ‖ host ‖ identity) and `signature` by
+   * `identity` over the same text. Spends the token.
+   */
+  'agents.enroll': {
+    params: { tokenId: string; host: string; identity: string; proof: string; signature: string };
+    result: { host: string; fingerprint: string; enrolledAt: number; revision: number };
+  };
+  /** Trusts `key` (an agent's hex Ed25519 identity) for `host`, replacing any agent enrolled there. */
+  'agents.trust': { params: { host: string; key: string }; result: { revision: number } };
+  /** Forgets the agent enrolled for `host`: launches there fail AGENT_UNTRUSTED until one is enrolled again. */
+  'agents.revoke': { params: { host: string }; result: { revision: number } };
 }
 
 export type MethodName = keyof Methods;
@@ -83,13 +104,13 @@ export type Result<M extends MethodName> = Methods[M]['result'];
 /** Methods that need a connection that has logged in as admin. */
 export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'killService', 'resetService', 'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
-  'register.release', 'modules.list', 'modules.load', 'modules.unload', 'modules.reload',
+  'register.release', 'modules.list', 'modules.load', 'modules.unload', 'modules.reload', 'agents.joinToken', 'agents.trust', 'agents.revoke',
 ]);
 
 /** Methods that change the registry (and so are logged before they are answered). */
 export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'reportLoad', 'register.add', 'register.delete', 'register.edit', 'register.alias',
-  'register.release',
+  'register.release', 'agents.joinToken', 'agents.enroll', 'agents.trust', 'agents.revoke',
 ]);
 
 const P = 'params';
@@ -200,6 +221,31 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
   'modules.load': (raw) => ({ path: absolutePath(params(raw, ['path']), 'path') }),
   'modules.unload': (raw) => moduleTarget(raw),
   'modules.reload': (raw) => moduleTarget(raw),
+  'agents.list': (raw) => {
+    params(raw, []);
+    return {};
+  },
+  'agents.joinToken': (raw) => {
+    const o = params(raw, ['ttlMs', 'host']);
+    const ttl = o.ttlMs ?? JOIN_TTL_DEFAULT_MS;
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1000 || ttl > JOIN_TTL_MAX_MS) {
+      throw bad(`${P}.ttlMs`, `an integer number of milliseconds from 1000 to ${JOIN_TTL_MAX_MS} (7 days)`, ttl);
+    }
+    const out: Params<'agents.joinToken'> = { ttlMs: ttl };
+    if (o.host !== undefined) out.host = host(o, 'host', P);
+    return out;
+  },
+  'agents.enroll': (raw) => {
+    const o = params(raw, ['tokenId', 'host', 'identity', 'proof', 'signature']);
+    return {
+      tokenId: hex(o, 'tokenId', 16), host: host(o, 'host', P), identity: hex(o, 'identity', 64), proof: hex(o, 'proof', 64), signature: hex(o, 'signature', 128),
+    };
+  },
+  'agents.trust': (raw) => {
+    const o = params(raw, ['host', 'key']);
+    return { host: host(o, 'host', P), key: hex(o, 'key', 64) };
+  },
+  'agents.revoke': (raw) => ({ host: host(params(raw, ['host']), 'host', P) }),
 };
 
 /** An absolute path on the name server's host. */

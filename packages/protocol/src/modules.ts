@@ -16,7 +16,7 @@ const METHOD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export const RESERVED_PREFIXES: ReadonlySet<string> = new Set([
   'login', 'identify', 'ping', 'listservices', 'findservices', 'servicestate', 'watch', 'unwatch', 'advertiseservice',
   'unadvertiseservice', 'reportload', 'launchservice', 'killservice', 'resetservice', 'authenticateservice', 'register', 'modules',
-  'ticket', 'hello', 'rpc', 'dpns', 'servers', 'peer',
+  'ticket', 'hello', 'rpc', 'dpns', 'servers', 'peer', 'agents',
 ]);
 
 /** Why `prefix` cannot be a module prefix, or undefined when it can. */

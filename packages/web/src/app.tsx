@@ -1,11 +1,12 @@
 // The monitor page: connection status, the glob filter (the paper's "Service" entry), the
-// actions, the services table, the servers of a cluster, and a log of what the actions did.
+// actions, the services table, the servers of a cluster, the trusted launch agents, and a log of what the actions did.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { AddDialog, AliasDialog, ConfirmDialog, EditDialog, InfoDialog, type ConfirmAction } from './dialogs.js';
 import { Filter, MATCH_ALL } from './filter.js';
 import { describeError, formatAge } from './format.js';
 import { RpcError } from './rpc.js';
 import { PrimaryBanner, ServersPanel, useServers } from './servers.js';
+import { AgentsPanel, useAgents } from './agents.js';
 import { Session, type SessionStatus } from './session.js';
 import { EntryStore } from './store.js';
 import { ServicesTable } from './table.js';
@@ -50,6 +51,7 @@ export function App() {
   const [primaryHint, setPrimaryHint] = useState<string | undefined>(undefined);
   const [now, setNow] = useState(Date.now());
   const servers = useServers(session, status);
+  const agents = useAgents(session, status);
 
   useEffect(() => {
     const offs = [session.onStatus(setStatus), filter.onStatus(setFilterStatus), store.onChange(() => setVersion(store.version))];
@@ -140,6 +142,7 @@ export function App() {
       <main>
         <ServicesTable store={store} version={version} selected={selected} onSelect={setSelected} onOpen={(name) => setDialog({ kind: 'info', name })} now={serverTime} />
         {servers !== undefined && servers.servers.length > 1 && <ServersPanel servers={servers} />}
+        {agents.length > 0 && <AgentsPanel agents={agents} />}
       </main>
       <ul class="notices" role="log" aria-label="What the actions did" data-testid="notices">
         {notices.map((n) => <li key={n.id} class={n.ok ? 'ok' : 'failed'}>{n.text}</li>)}

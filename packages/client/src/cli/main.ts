@@ -21,6 +21,7 @@ import { killCommand } from './commands/kill.js';
 import { launchCommand } from './commands/launch.js';
 import { listCommand } from './commands/list.js';
 import { modulesCommand } from './commands/modules.js';
+import { agentsCommand } from './commands/agents.js';
 import { pingCommand } from './commands/ping.js';
 import { releaseCommand } from './commands/release.js';
 import { resetCommand } from './commands/reset.js';
@@ -32,7 +33,7 @@ import { watchCommand } from './commands/watch.js';
 const COMMANDS: CliCommand[] = [
   listCommand, findCommand, stateCommand, watchCommand, launchCommand, killCommand, resetCommand, authCommand,
   advertiseCommand, unadvertiseCommand, addCommand, deleteCommand, editCommand, aliasCommand, infoCommand, releaseCommand, pingCommand,
-  callCommand, modulesCommand, serversCommand,
+  callCommand, modulesCommand, serversCommand, agentsCommand,
 ];
 
 /** Runs `dpns` with `argv` (without node and the script); resolves with the exit code. */

@@ -6,7 +6,7 @@ import { hasWildcard, type DpnsError } from '@dpns/protocol';
 /** Answered by any member in any role. */
 const ANYWHERE: ReadonlySet<string> = new Set(['login', 'identify', 'ping', 'servers', 'unwatch', 'modules.list']);
 /** Answered by a backup that serves reads ('@module': a call to an external module, which cannot write). */
-const READS: ReadonlySet<string> = new Set(['listServices', 'serviceState', 'watch', 'register.info', '@module']);
+const READS: ReadonlySet<string> = new Set(['listServices', 'serviceState', 'watch', 'register.info', 'agents.list', '@module']);
 
 export interface RoleCheck {
   writeRefusal(): DpnsError | undefined;

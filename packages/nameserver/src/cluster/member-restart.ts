@@ -5,6 +5,7 @@
 // locked and exits: nothing runs twice.
 import { agent as A, newTicket, parseHostPort } from '@dpns/protocol';
 import { callAgent, launchOp } from '../launch/agent-client.js';
+import type { AgentTrust } from '../launch/agent-trust.js';
 import type { Logger } from '../log.js';
 
 /** How to start a member on its host: `{self}` and `{sid}` in args become that member's address and SID. */
@@ -21,8 +22,8 @@ export interface MemberRestartOptions {
   spec: MemberRestartSpec;
   agentPort: number;
   agentTimeoutMs: number;
-  /** Host → the agent identities accepted there. */
-  agentKeys?: Readonly<Record<string, readonly string[]>>;
+  /** Which agent is trusted on each host: the same check as every launch, so an untrusted agent gets nothing. */
+  trust: AgentTrust;
   key: A.SigningKey;
   epoch: () => number;
   /** When the member was last heard from (ms since the epoch; 0 for never). */
@@ -67,8 +68,7 @@ export class MemberRestarter {
     const service = `/dpns/nameserver/${sid}`;
     const args = spec.args.map((a) => a.replaceAll('{self}', member).replaceAll('{sid}', String(sid)));
     try {
-      const pinned = this.o.agentKeys?.[host];
-      const reply = await callAgent({ host, port: this.o.agentPort, ...(pinned === undefined ? {} : { pinned }) }, 'launch', {
+      const reply = await callAgent({ host, port: this.o.agentPort, trusted: this.o.trust.keysFor(host) }, 'launch', {
         key: this.o.key, epoch, timeoutMs: this.o.agentTimeoutMs,
         // The agent hands every child a ticket line; a name server has no use for it.
         build: (hello) => launchOp(hello, {

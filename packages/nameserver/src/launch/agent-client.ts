@@ -1,16 +1,19 @@
 // Dialing a host's launch agent for one operation: hello, one signed request, one reply.
+// Nothing is sent to an agent this name server does not trust for that host: with no trusted
+// identity the agent is not dialed at all, and a hello from another identity gets no request.
 import { WebSocket } from 'ws';
-import { DpnsError, agent as A, formatHostPort } from '@dpns/protocol';
+import { agent as A, formatHostPort } from '@dpns/protocol';
 
 export interface AgentTarget {
+  /** The host as the name server dials it; the request names it, so another agent refuses it. */
   host: string;
   port: number;
-  /** The agent identities (hex) configured for this host (agentKeys); any trusted agent when absent. */
-  pinned?: readonly string[];
+  /** The agent identities (hex) trusted on this host (AgentTrust.keysFor); empty when none is. */
+  trusted: readonly string[];
 }
 
 /** Why an agent operation did not produce a reply: the `cause` of a LAUNCH_FAILED. */
-export type AgentFailure = 'AGENT_UNREACHABLE' | 'AGENT_BAD_RESPONSE';
+export type AgentFailure = 'AGENT_UNREACHABLE' | 'AGENT_BAD_RESPONSE' | 'AGENT_UNTRUSTED';
 
 export class AgentCallError extends Error {
   override readonly name = 'AgentCallError';
@@ -23,8 +26,6 @@ export interface AgentCallOptions {
   key: A.SigningKey;
   epoch: number;
   timeoutMs: number;
-  /** Agent identities (hex) this name server accepts from that host; any when empty. */
-  pinned?: readonly string[];
   /** Builds the operation once the hello is known (a launch seals its ticket to the hello's boxKey). */
   build: (hello: A.AgentHello) => A.AgentOperation;
 }
@@ -38,24 +39,27 @@ export interface ProgramSpec {
   user?: string;
 }
 
-/** A launch operation, its ticket line sealed to the box key of the agent that said `hello`. */
+/** A launch operation, its whole spec and ticket line sealed to the box key of the agent that said `hello`. */
 export function launchOp(
   hello: A.AgentHello, o: { service: string; launchId: string; spec: ProgramSpec; tickets: { service: string; nameserver: string }; servers: string[] },
-): A.AgentLaunchOp {
-  const line = A.ticketLineText({ service: o.service, ticket: o.tickets.service, nameserverTicket: o.tickets.nameserver, servers: o.servers });
+): A.AgentSealedLaunchOp {
+  const ticketLine = A.ticketLineText({ service: o.service, ticket: o.tickets.service, nameserverTicket: o.tickets.nameserver, servers: o.servers });
   const { spec } = o;
   const op: A.AgentLaunchOp = {
-    op: 'launch', service: o.service, launchId: o.launchId, program: spec.program, args: spec.args, env: spec.env,
-    servers: o.servers, secret: A.sealTicketLine(line, hello.boxKey),
+    op: 'launch', service: o.service, launchId: o.launchId, program: spec.program, args: spec.args, env: spec.env, servers: o.servers, ticketLine,
   };
   if (spec.cwd !== undefined) op.cwd = spec.cwd;
   if (spec.user !== undefined) op.user = spec.user;
-  return op;
+  return A.sealLaunch(op, hello.boxKey);
 }
 
 /** One operation on one agent. Resolves with the agent's reply (which may be a refusal). */
 export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, opts: AgentCallOptions): Promise<A.AgentReplyFor<O>> {
   const where = `${target.host}:${target.port}`;
+  if (target.trusted.length === 0) {
+    return Promise.reject(new AgentCallError('AGENT_UNTRUSTED',
+      `no launch agent is enrolled for ${target.host}: enroll one (dpns agents join-token, then dpns-launchd join) or trust its identity (dpns agents trust ${target.host} KEY)`));
+  }
   return new Promise((resolve, reject) => {
     const url = `ws://${formatHostPort(target.host, target.port)}/`;
     const ws = new WebSocket(url, { maxPayload: A.AGENT_MAX_FRAME_BYTES, handshakeTimeout: opts.timeoutMs, perMessageDeflate: false });
@@ -76,12 +80,14 @@ export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, o
       try {
         if (stage === 'hello') {
           const hello = A.parseAgentHello(text);
-          const pinned = target.pinned ?? opts.pinned;
-          if (pinned !== undefined && pinned.length > 0 && !pinned.includes(hello.identity)) {
-            throw new DpnsError('BAD_RESPONSE', `the agent at ${where} has identity ${hello.identity}, which is not the one configured for that host`);
+          if (!target.trusted.includes(hello.identity)) {
+            // Checked before anything is built or sent: an impostor gets no request frame at all.
+            finish(new AgentCallError('AGENT_UNTRUSTED',
+              `the agent at ${where} has identity ${hello.identity}, which is not the one trusted for ${target.host}; if the agent was re-installed, enroll it again (dpns agents trust ${target.host} KEY)`));
+            return;
           }
           stage = 'reply';
-          const frame = A.buildAgentRequest(opts.key, opts.build(hello), { boxKey: hello.boxKey, epoch: opts.epoch });
+          const frame = A.buildAgentRequest(opts.key, opts.build(hello), { boxKey: hello.boxKey, epoch: opts.epoch, target: target.host, agent: hello.identity });
           ws.send(JSON.stringify(frame));
         } else if (stage === 'reply') {
           finish(undefined, A.parseAgentReply(text, op));

@@ -7,6 +7,7 @@ import type { ServerMetrics } from '../metrics.js';
 import type { LaunchTickets, Op } from '../registry/ops.js';
 import type { Registry } from '../registry/registry.js';
 import { AgentCallError, callAgent, launchOp, type AgentTarget } from './agent-client.js';
+import type { AgentTrust } from './agent-trust.js';
 
 export interface LauncherOptions {
   registry: Registry;
@@ -19,8 +20,8 @@ export interface LauncherOptions {
   /** Timeout of one agent operation. */
   agentTimeoutMs: number;
   epoch(): number;
-  /** Host → the agent identities accepted there; a host not listed accepts whichever agent answers there. */
-  agentKeys?: Readonly<Record<string, readonly string[]>>;
+  /** Which agent identity is trusted on each host; a host with none is never sent a request. */
+  trust: AgentTrust;
   now(): number;
   /** Forgets the connection binding of a service that was killed. */
   unbind(name: string): void;
@@ -302,7 +303,6 @@ export class Launcher {
   }
 
   private target(host: string): AgentTarget {
-    const pinned = this.o.agentKeys?.[host];
-    return pinned === undefined ? { host, port: this.o.agentPort } : { host, port: this.o.agentPort, pinned };
+    return { host, port: this.o.agentPort, trusted: this.o.trust.keysFor(host) };
   }
 }

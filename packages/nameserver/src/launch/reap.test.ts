@@ -8,21 +8,23 @@ import { agent as A, isDpnsError, type LaunchSpec } from '@dpns/protocol';
 import { createLogger } from '../log.js';
 import type { Op } from '../registry/ops.js';
 import { Registry } from '../registry/registry.js';
+import { AgentTrust } from './agent-trust.js';
 import { Launcher } from './launcher.js';
 
 /** An agent that takes a launch and never answers it, but keeps it in its ledger and obeys status and kill. */
-async function silentAgent(): Promise<{ port: number; kills: { launchId: string; pid: number }[]; close: () => Promise<void> }> {
+async function silentAgent(): Promise<{ port: number; identity: string; kills: { launchId: string; pid: number }[]; close: () => Promise<void> }> {
   const identity = A.newSigningKey();
   const ledger: A.AgentLedgerEntry[] = [];
   const kills: { launchId: string; pid: number }[] = [];
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   wss.on('connection', (ws) => {
-    ws.send(JSON.stringify(A.signAgentHello(identity, A.newBoxKeyPair().publicKey, 'h', '0.0.0')));
+    const box = A.newBoxKeyPair();
+    ws.send(JSON.stringify(A.signAgentHello(identity, box.publicKey, 'h', '0.0.0')));
     ws.on('message', (data) => {
       const body = A.parseAgentRequestBody(A.parseAgentRequestFrame(String(data)).body);
       if (body.op === 'launch') {
-        ledger.push({ launchId: body.launchId, service: body.service, pid: 4242, pgid: 4242, startTime: '1', program: '/bin/x', user: 'nobody', launchedAt: 0 });
+        ledger.push({ launchId: body.launchId, service: A.openLaunch(body, box.secretKey).service, pid: 4242, pgid: 4242, startTime: '1', program: '/bin/x', user: 'nobody', launchedAt: 0 });
       } else if (body.op === 'status') {
         ws.send(JSON.stringify({ type: 'reply', ok: true, entries: ledger }));
       } else {
@@ -32,7 +34,7 @@ async function silentAgent(): Promise<{ port: number; kills: { launchId: string;
     });
   });
   return {
-    port: (wss.address() as AddressInfo).port, kills,
+    port: (wss.address() as AddressInfo).port, identity: identity.publicKey, kills,
     close: () => new Promise<void>((r) => {
       for (const c of wss.clients) c.terminate();
       wss.close(() => r());
@@ -40,7 +42,7 @@ async function silentAgent(): Promise<{ port: number; kills: { launchId: string;
   };
 }
 
-function launcherFor(agentPort: number): { launcher: Launcher; reg: Registry } {
+function launcherFor(agentPort: number, identity: string): { launcher: Launcher; reg: Registry } {
   const reg = new Registry();
   let rev = 0;
   const spec: LaunchSpec = { host: '127.0.0.1', program: 'x', args: [], env: {}, startTimeoutMs: 1000, restart: 'no' };
@@ -53,6 +55,7 @@ function launcherFor(agentPort: number): { launcher: Launcher; reg: Registry } {
     },
     log: createLogger({ level: 'silent', format: 'json' }),
     key: A.newSigningKey(), agentPort, servers: ['127.0.0.1:7700'], agentTimeoutMs: 200, epoch: () => 1, now: Date.now, unbind: () => undefined,
+    trust: new AgentTrust(reg, { '127.0.0.1': [identity] }),
   });
   return { launcher, reg };
 }
@@ -60,7 +63,7 @@ function launcherFor(agentPort: number): { launcher: Launcher; reg: Registry } {
 test('a launch the agent never answers fails AGENT_UNREACHABLE, and the process it started anyway is stopped', async () => {
   const agent = await silentAgent();
   try {
-    const { launcher, reg } = launcherFor(agent.port);
+    const { launcher, reg } = launcherFor(agent.port, agent.identity);
     await assert.rejects(launcher.launch('/s'), (e: unknown) => isDpnsError(e, 'LAUNCH_FAILED') && e.details?.cause === 'AGENT_UNREACHABLE');
     const e = reg.get('/s');
     assert.equal(e?.kind === 'service' ? e.state : undefined, 'failed');
@@ -75,7 +78,7 @@ test('a launch the agent never answers fails AGENT_UNREACHABLE, and the process 
 
 test('reaping stops at a ledger without the launch, and gives up on an agent that stays away', async () => {
   const agent = await silentAgent();
-  const { launcher } = launcherFor(agent.port);
+  const { launcher } = launcherFor(agent.port, agent.identity);
   assert.equal(await launcher.reap('127.0.0.1', '/s', 'ab'.repeat(16), 1), 'absent');
   await agent.close();
   assert.equal(await launcher.reap('127.0.0.1', '/s', 'ab'.repeat(16), 1), 'unreachable');

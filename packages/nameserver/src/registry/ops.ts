@@ -8,11 +8,37 @@ export interface LaunchTickets {
   nameserver: string;
 }
 
+/** An agent trusted for a host: replicated and logged like entries, so every server knows it. */
+export interface AgentRecord {
+  host: string;
+  /** Hex Ed25519 identity the agent signs its hellos with. */
+  key: string;
+  /** Epoch milliseconds. */
+  at: number;
+  how: 'join' | 'trust';
+}
+
+/** An unspent join token: its id and the key derived from its secret, never the secret. */
+export interface JoinTokenRecord {
+  id: string;
+  /** joinKey(secret), hex. */
+  key: string;
+  /** Epoch milliseconds after which it enrolls nothing. */
+  expires: number;
+  /** The one host it may enroll, when the admin named one. */
+  host?: string;
+}
+
 /**
  * Tickets travel in the log beside the entries but never in an entry, so no view, watch event
  * or snapshot answer can show them.
  */
-export type Op = { t: 'put'; e: EntryView } | { t: 'del'; n: string } | { t: 'tickets'; n: string; v: LaunchTickets | null };
+export type Op =
+  | { t: 'put'; e: EntryView }
+  | { t: 'del'; n: string }
+  | { t: 'tickets'; n: string; v: LaunchTickets | null }
+  | { t: 'agent'; h: string; v: AgentRecord | null }
+  | { t: 'join'; id: string; v: JoinTokenRecord | null };
 
 /** One logged record: the ops of one request, applied together or not at all. */
 export interface LogRecord {
@@ -35,6 +61,8 @@ export function isLogRecord(v: unknown): v is LogRecord {
   if (typeof v !== 'object' || v === null || !Array.isArray((v as LogRecord).ops)) return false;
   return (v as LogRecord).ops.every(
     (op) => (op.t === 'put' && typeof op.e?.name === 'string') || (op.t === 'del' && typeof op.n === 'string') ||
-      (op.t === 'tickets' && typeof op.n === 'string' && (op.v === null || typeof op.v?.service === 'string')),
+      (op.t === 'tickets' && typeof op.n === 'string' && (op.v === null || typeof op.v?.service === 'string')) ||
+      (op.t === 'agent' && typeof op.h === 'string' && (op.v === null || typeof op.v?.key === 'string')) ||
+      (op.t === 'join' && typeof op.id === 'string' && (op.v === null || typeof op.v?.key === 'string')),
   );
 }

@@ -2,7 +2,7 @@
 // It only applies ops and answers queries; the rules that produce ops live in rules.ts.
 import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
 import { OrderedNames } from './ordered-names.js';
-import type { Change, LaunchTickets, LogRecord, Op } from './ops.js';
+import type { AgentRecord, Change, JoinTokenRecord, LaunchTickets, LogRecord, Op } from './ops.js';
 
 /** How many applied request ids are remembered (oldest forgotten first); retries come within seconds. */
 export const REMEMBERED_REQUESTS = 100_000;
@@ -19,6 +19,10 @@ export interface RegistrySnapshot {
   epoch?: number;
   /** The newest applied request ids with the revision that applied each, oldest first. */
   requests?: [string, number][];
+  /** Agents trusted per host. */
+  agents?: AgentRecord[];
+  /** Unspent join tokens. */
+  joins?: JoinTokenRecord[];
 }
 
 export class Registry {
@@ -27,6 +31,10 @@ export class Registry {
   /** target name → names of aliases that point straight at it. */
   private readonly aliasesOf = new Map<string, Set<string>>();
   private readonly tickets = new Map<string, LaunchTickets>();
+  /** host → the agent trusted there. */
+  private readonly agents = new Map<string, AgentRecord>();
+  /** token id → an unspent join token. */
+  private readonly joins = new Map<string, JoinTokenRecord>();
   private rev = 0;
   private lastEpoch = 0;
   /** request id → the revision that applied it; in insertion order, so the oldest go first. */
@@ -83,6 +91,12 @@ export class Registry {
       } else if (op.t === 'tickets') {
         if (op.v === null) this.tickets.delete(op.n);
         else this.tickets.set(op.n, op.v);
+      } else if (op.t === 'agent') {
+        if (op.v === null) this.agents.delete(op.h);
+        else this.agents.set(op.h, op.v);
+      } else if (op.t === 'join') {
+        if (op.v === null) this.joins.delete(op.id);
+        else this.joins.set(op.id, op.v);
       } else if (this.remove(op.n)) {
         this.tickets.delete(op.n);
         changes.push({ type: 'delete', name: op.n });
@@ -107,6 +121,26 @@ export class Registry {
   /** The tickets of the current launch of `name`, if it was launched. */
   ticketsOf(name: string): LaunchTickets | undefined {
     return this.tickets.get(name);
+  }
+
+  /** The agent trusted for `host`, if one is enrolled. */
+  agentOf(host: string): AgentRecord | undefined {
+    return this.agents.get(host);
+  }
+
+  /** Every enrolled agent, by host name. */
+  agentList(): AgentRecord[] {
+    return [...this.agents.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  }
+
+  /** An unspent join token. */
+  joinToken(id: string): JoinTokenRecord | undefined {
+    return this.joins.get(id);
+  }
+
+  /** Every unspent join token (expired ones too, until a new token prunes them). */
+  joinTokens(): JoinTokenRecord[] {
+    return [...this.joins.values()];
   }
 
   /** Names of aliases pointing straight at `name`. */
@@ -158,7 +192,10 @@ export class Registry {
   }
 
   snapshot(): RegistrySnapshot {
-    return { revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests] };
+    return {
+      revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
+      agents: [...this.agents.values()], joins: [...this.joins.values()],
+    };
   }
 
   /** Replaces everything with a snapshot; the index is built once, not entry by entry. */
@@ -167,6 +204,10 @@ export class Registry {
     this.aliasesOf.clear();
     this.tickets.clear();
     this.requests.clear();
+    this.agents.clear();
+    this.joins.clear();
+    for (const a of snap.agents ?? []) this.agents.set(a.host, a);
+    for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
     for (const [rid, rev] of snap.requests ?? []) this.requests.set(rid, rev);
     this.lastEpoch = snap.epoch ?? 0;

@@ -10,6 +10,10 @@ test('the sliced text is exactly JSON.stringify of the snapshot (keys in the reg
     { revision: 0, entries: [] },
     { revision: 7, entries: [entry(1)], tickets: [], epoch: 3, requests: [] },
     {
+      revision: 8, entries: [], tickets: [], epoch: 1, requests: [],
+      agents: [{ host: 'h1', key: 'ab'.repeat(32), at: 5, how: 'join' }], joins: [{ id: '01'.repeat(8), key: 'cd'.repeat(32), expires: 9, host: 'h2' }],
+    },
+    {
       revision: 9001, entries: Array.from({ length: 4567 }, (_, i) => entry(i)),
       tickets: Array.from({ length: 2001 }, (_, i) => [`/s/${i}`, { launchId: 'a', service: 'b', nameserver: 'c' }]), epoch: 2,
       requests: Array.from({ length: 4001 }, (_, i) => [`r${i}`, i]),

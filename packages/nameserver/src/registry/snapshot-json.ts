@@ -12,6 +12,8 @@ export async function snapshotJson(snap: RegistrySnapshot): Promise<string> {
   if (snap.tickets !== undefined) await array(parts, 'tickets', snap.tickets);
   if (snap.epoch !== undefined) parts.push(`,"epoch":${JSON.stringify(snap.epoch)}`);
   if (snap.requests !== undefined) await array(parts, 'requests', snap.requests);
+  if (snap.agents !== undefined) await array(parts, 'agents', snap.agents);
+  if (snap.joins !== undefined) await array(parts, 'joins', snap.joins);
   parts.push('}');
   return parts.join('');
 }

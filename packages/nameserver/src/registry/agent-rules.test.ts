@@ -1,0 +1,70 @@
+// The enrollment rules as pure functions: tokens made, pruned, spent once; proofs checked; the
+// records replayed from the log and carried in a snapshot.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { agent as A, enrollParams, isDpnsError, parseJoinToken } from '@dpns/protocol';
+import { MAX_JOIN_TOKENS, planEnroll, planJoinToken, planRevoke, planTrust } from './agent-rules.js';
+import { Registry } from './registry.js';
+
+const NONCE = 'ab'.repeat(32);
+
+function withToken(reg: Registry, now: number, ttlMs = 60_000, host?: string): { token: string } {
+  const { ops, result } = planJoinToken(reg, { ttlMs, ...(host === undefined ? {} : { host }) }, now);
+  reg.apply(ops, reg.revision + 1);
+  return { token: result.token };
+}
+
+function params(token: string, host = 'web-1', identity = A.newSigningKey(), nonce = NONCE) {
+  const { id, secret } = parseJoinToken(token);
+  return enrollParams({ secret, tokenId: id, host, nonce, identity });
+}
+
+test('a join token stores only a key derived from its secret, and enrolls one agent once', () => {
+  const reg = new Registry();
+  const { token } = withToken(reg, 1000);
+  const stored = reg.joinTokens()[0];
+  assert.ok(stored !== undefined);
+  assert.ok(!JSON.stringify(reg.snapshot()).includes(token.split('.')[1] as string), 'the secret is not in the registry');
+  const p = params(token);
+  const ops = planEnroll(reg, p, NONCE, 2000);
+  reg.apply(ops, reg.revision + 1);
+  assert.deepEqual(reg.agentOf('web-1'), { host: 'web-1', key: p.identity, at: 2000, how: 'join' });
+  assert.throws(() => planEnroll(reg, params(token), NONCE, 2001), (e: unknown) => isDpnsError(e, 'UNAUTHORIZED') && e.details?.cause === 'TOKEN_UNKNOWN');
+});
+
+test('a wrong secret, another nonce, an expired token, another host, a forged signature are refused', () => {
+  const reg = new Registry();
+  const { token } = withToken(reg, 1000, 60_000, 'web-1');
+  const id = token.split('.')[0] as string;
+  const cause = (c: string) => (e: unknown) => isDpnsError(e) && e.details?.cause === c;
+  assert.throws(() => planEnroll(reg, params(`${id}.${'0'.repeat(64)}`), NONCE, 2000), cause('BAD_PROOF'));
+  assert.throws(() => planEnroll(reg, params(token), 'cd'.repeat(32), 2000), cause('BAD_PROOF'), 'a proof made for another connection');
+  assert.throws(() => planEnroll(reg, params(token), NONCE, 61_000), cause('TOKEN_EXPIRED'));
+  assert.throws(() => planEnroll(reg, params(token, 'web-2'), NONCE, 2000), cause('WRONG_HOST'));
+  const p = params(token);
+  assert.throws(() => planEnroll(reg, { ...p, identity: A.newSigningKey().publicKey }, NONCE, 2000), cause('BAD_PROOF'), 'the proof covers the identity');
+  assert.equal(reg.agentOf('web-1'), undefined);
+});
+
+test('expired tokens are pruned when a new one is made, and at most MAX_JOIN_TOKENS are outstanding', () => {
+  const reg = new Registry();
+  withToken(reg, 0, 1000);
+  withToken(reg, 5000, 1000);
+  assert.equal(reg.joinTokens().length, 1, 'the first, expired, was forgotten');
+  for (let i = 1; i < MAX_JOIN_TOKENS; i++) withToken(reg, 5000, 60_000);
+  assert.throws(() => planJoinToken(reg, { ttlMs: 1000 }, 5000), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED'));
+});
+
+test('trust replaces, revoke forgets, and both survive a snapshot', () => {
+  const reg = new Registry();
+  const key = 'ef'.repeat(32);
+  reg.apply(planTrust({ host: 'h', key }, 7), 1);
+  withToken(reg, 0);
+  const copy = new Registry();
+  copy.load(JSON.parse(JSON.stringify(reg.snapshot())) as ReturnType<Registry['snapshot']>);
+  assert.deepEqual(copy.agentOf('h'), { host: 'h', key, at: 7, how: 'trust' });
+  assert.equal(copy.joinTokens().length, 1);
+  copy.apply(planRevoke(copy, 'h'), 3);
+  assert.equal(copy.agentOf('h'), undefined);
+  assert.throws(() => planRevoke(copy, 'h'), (e: unknown) => isDpnsError(e, 'NOT_FOUND'));
+});

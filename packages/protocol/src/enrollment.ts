@@ -1,0 +1,92 @@
+// Agent enrollment: the join token an admin hands to a host, and the proof an agent sends to
+// `agents.enroll` with it. The token is `<id>.<secret>`; the name server keeps only the id and a
+// key derived from the secret, and the agent proves it holds the secret by an HMAC over the
+// connection's nonce, its host name and its identity key, so the secret never crosses the wire.
+// The agent also signs the same text with its identity, so nobody enrolls a key they do not hold.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ed25519Sign, ed25519Verify } from './ed25519.js';
+import { DpnsError } from './errors.js';
+
+const KEY_CONTEXT = 'dpns-join-key\n';
+const ENROLL_CONTEXT = 'dpns-agent-enroll\n';
+
+/** Hex digits of a token's id (8 bytes) and secret (32 bytes). */
+export const JOIN_ID_HEX = 16;
+export const JOIN_SECRET_HEX = 64;
+/** How long a join token lives when the admin names no --ttl, and the longest it may. */
+export const JOIN_TTL_DEFAULT_MS = 60 * 60_000;
+export const JOIN_TTL_MAX_MS = 7 * 24 * 60 * 60_000;
+
+/** A token as the admin sees it once, and the part the name server stores. */
+export interface JoinToken {
+  /** `<id>.<secret>`: give it to the host that should enroll. */
+  token: string;
+  id: string;
+  /** HMAC-SHA256(secret, 'dpns-join-key\n'), hex: what the name server stores in place of the secret. */
+  key: string;
+}
+
+export function newJoinToken(): JoinToken {
+  const id = randomBytes(JOIN_ID_HEX / 2).toString('hex');
+  const secret = randomBytes(JOIN_SECRET_HEX / 2).toString('hex');
+  return { token: `${id}.${secret}`, id, key: joinKey(secret) };
+}
+
+/** Splits a token given on a command line; throws DpnsError INVALID_PARAMS saying what a token looks like. */
+export function parseJoinToken(text: string): { id: string; secret: string } {
+  const m = /^([0-9a-f]{16})\.([0-9a-f]{64})$/.exec(text.trim());
+  if (m === null) {
+    throw new DpnsError('INVALID_PARAMS', `a join token is ${JOIN_ID_HEX} hex digits, a dot and ${JOIN_SECRET_HEX} hex digits, as printed by "dpns agents join-token"; got ${JSON.stringify(text.slice(0, 100))}`);
+  }
+  return { id: m[1] as string, secret: m[2] as string };
+}
+
+/** The key the name server stores for a token's secret. */
+export function joinKey(secret: string): string {
+  return createHmac('sha256', secret).update(KEY_CONTEXT).digest('hex');
+}
+
+/** What the proof and the signature of an enrollment cover. */
+function enrollText(nonce: string, tokenId: string, host: string, identity: string): string {
+  return `${ENROLL_CONTEXT}${nonce}\n${tokenId}\n${host}\n${identity}`;
+}
+
+/** The params of `agents.enroll` for the connection whose hello sent `nonce`. */
+export function enrollParams(
+  o: { secret: string; tokenId: string; host: string; nonce: string; identity: { publicKey: string; secretKey: Uint8Array } },
+): { tokenId: string; host: string; identity: string; proof: string; signature: string } {
+  const text = enrollText(o.nonce, o.tokenId, o.host, o.identity.publicKey);
+  const proof = createHmac('sha256', joinKey(o.secret)).update(text).digest('hex');
+  const signature = Buffer.from(ed25519Sign(new Uint8Array(Buffer.from(text, 'utf8')), o.identity.secretKey)).toString('hex');
+  return { tokenId: o.tokenId, host: o.host, identity: o.identity.publicKey, proof, signature };
+}
+
+/** Constant-time check of an enrollment's HMAC against the stored key, and of its signature. */
+export function checkEnrollProof(
+  storedKey: string, nonce: string, p: { tokenId: string; host: string; identity: string; proof: string; signature: string },
+): { proof: boolean; signature: boolean } {
+  const text = enrollText(nonce, p.tokenId, p.host, p.identity);
+  const want = createHmac('sha256', storedKey).update(text).digest();
+  const got = Buffer.from(p.proof, 'hex');
+  const proof = got.length === want.length && timingSafeEqual(got, want);
+  const signature = ed25519Verify(new Uint8Array(Buffer.from(text, 'utf8')), new Uint8Array(Buffer.from(p.signature, 'hex')), new Uint8Array(Buffer.from(p.identity, 'hex')));
+  return { proof, signature };
+}
+
+/** How an agent came to be trusted for its host. */
+export type AgentEnrollment = 'join' | 'trust' | 'static';
+
+/** One enrolled agent as `agents.list` shows it: no more than an operator needs to recognise it. */
+export interface AgentInfo {
+  host: string;
+  /** The first 16 hex digits of the agent's identity key (dpns-launchd prints the whole key at start). */
+  fingerprint: string;
+  how: AgentEnrollment;
+  /** Epoch milliseconds; absent for a static key from the name server's config. */
+  enrolledAt?: number;
+}
+
+/** The fingerprint shown for an identity key. */
+export function agentFingerprint(identity: string): string {
+  return identity.slice(0, 16);
+}
