@@ -19,7 +19,7 @@ test('launch spec secrets: anonymous readers see keys and counts, admins see val
   // Debug logging: the secret must not reach even the most talkative log. /sec is kept for admins:
   // the launched service still advertises there, with its ticket.
   const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'debug', '--admin-prefix', '/sec/*'] });
-  const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { node: process.execPath }, port: agentPort });
+  const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { node: process.execPath }, port: agentPort, enroll: { url: ns.url, token: ns.token } });
   const dpns = (args: string[], admin: boolean) => runCli(['--server', ns.server, ...args], { env: admin ? { DPNS_TOKEN: ns.token } : {}, timeoutMs: 30_000 });
 
   const anon = new DpnsClient({ servers: [ns.server] });

@@ -32,7 +32,8 @@ export function redactSpec(spec: LaunchSpec): LaunchSpec {
 /** `text` with every secret value of `spec` replaced by the marker (an agent's error may quote the cwd). */
 export function scrubSecrets(text: string, spec: LaunchSpec): string {
   const secrets = [...spec.args, ...Object.values(spec.env), spec.cwd ?? '', spec.user ?? '']
-    .filter((v) => v.length >= MIN_SCRUBBED_LENGTH)
+    // A value that is also the host or the program is shown anyway: scrubbing it would only garble the text.
+    .filter((v) => v.length >= MIN_SCRUBBED_LENGTH && v !== spec.host && v !== spec.program)
     .sort((a, b) => b.length - a.length);
   let out = text;
   for (const s of secrets) out = out.replaceAll(s, REDACTED);
