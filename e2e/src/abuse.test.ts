@@ -98,3 +98,52 @@ test('one connection may advertise only so many names', async () => {
   }
   assert.equal(legitDropped, 0, 'the legitimate client kept its connection throughout');
 });
+
+test('lost entries nobody keeps expire; the legitimate client\'s own entries do not', async () => {
+  const sweeper = await startServerProcess({ args: ['--lost-expiry-ms', '400', '--log-level', 'warn'] });
+  const keeper = new DpnsClient({ servers: [sweeper.server] });
+  try {
+    await keeper.advertise('/keep/me', '127.0.0.1', 9200);
+    // An abuser advertises names and vanishes: they go lost, then away.
+    const abuser = await openRaw(sweeper.server);
+    for (let i = 0; i < 20; i++) await abuser.call('advertiseService', { name: `/litter/${i}`, host: '127.0.0.1', port: 9300 + i });
+    abuser.ws.terminate();
+    const t0 = Date.now();
+    let left = -1;
+    while (left !== 0 && Date.now() - t0 < 10_000) {
+      left = (await keeper.serviceState('/litter/*')).length;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(left, 0, 'the litter was swept');
+    const [mine] = await keeper.serviceState('/keep/me');
+    assert.equal(mine?.kind === 'service' && mine.state, 'running');
+    const text = await (await fetch(`http://${sweeper.server}/metrics`)).text();
+    assert.match(text, /^dpns_lost_entries_expired_total 20$/m);
+  } finally {
+    await keeper.close();
+    await sweeper.kill('SIGKILL');
+  }
+});
+
+/** A bare JSON-RPC connection: calls in order, answers by id. */
+async function openRaw(server: string): Promise<{ ws: WebSocket; call(method: string, params: unknown): Promise<unknown> }> {
+  const ws = new WebSocket(`ws://${server}/`);
+  const pending = new Map<number, (m: { result?: unknown; error?: unknown }) => void>();
+  await new Promise((resolve, reject) => {
+    ws.once('message', resolve);
+    ws.once('error', reject);
+  });
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { id?: number; result?: unknown; error?: unknown };
+    if (typeof m.id === 'number') pending.get(m.id)?.(m);
+  });
+  let next = 1;
+  return {
+    ws,
+    call: (method, params) => new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, (m) => (m.error === undefined ? resolve(m.result) : reject(new Error(JSON.stringify(m.error)))));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    }),
+  };
+}

@@ -13,6 +13,7 @@ import { originList } from './origin-policy.js';
 import type { ClusterConfig, ReplicationMode } from './cluster/cluster-config.js';
 import type { MemberRestartSpec } from './cluster/member-restart.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
+import { DEFAULT_LOST_EXPIRY_MS } from './registry/stray-expiry.js';
 
 export interface ServerConfig {
   host: string;
@@ -69,6 +70,8 @@ export interface ServerConfig {
   allowedOrigins: string[];
   /** How long a lost name stays held for the owner key that advertised it (0: not held). */
   reservationMs: number;
+  /** How long a lost entry that nobody keeps stays before it is deleted (0: kept for ever). */
+  lostExpiryMs: number;
   /** Globs under which only admins, or launched processes with their ticket, may advertise. */
   adminPrefixes: string[];
 }
@@ -105,6 +108,7 @@ const NUMERIC: Record<string, [number, number]> = {
   replHeartbeatMs: [10, 60_000],
   replMisses: [2, 100],
   reservationMs: [0, 30 * 86_400_000],
+  lostExpiryMs: [0, 30 * 86_400_000],
 };
 
 const ENV: Record<string, keyof Raw> = {
@@ -124,6 +128,7 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_READ_FROM_BACKUPS: 'readFromBackups',
   DPNS_ALLOWED_ORIGINS: 'allowedOrigins',
   DPNS_RESERVATION_MS: 'reservationMs',
+  DPNS_LOST_EXPIRY_MS: 'lostExpiryMs',
   DPNS_ADMIN_PREFIXES: 'adminPrefixes',
 };
 
@@ -150,7 +155,7 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
     replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,
     allowedOrigins: [],
-    reservationMs: DEFAULT_RESERVATION_MS, adminPrefixes: [],
+    reservationMs: DEFAULT_RESERVATION_MS, adminPrefixes: [], lostExpiryMs: DEFAULT_LOST_EXPIRY_MS,
   };
   let listenGiven = false;
   for (const [where, raw] of layers) {

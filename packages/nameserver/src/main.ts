@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('restart-member', { type: 'string', describe: 'after a takeover, have the old primary\'s agent start it again: JSON {"program":"/abs/path","args":[...]} where {self} and {sid} name the member' })
     .option('agent-key', { type: 'string', array: true, describe: 'HOST=HEX: accept only the launch agent with this identity on HOST (repeatable; config file: "agentKeys": {"host": ["hex"]})' })
     .option('allowed-origins', { type: 'string', array: true, describe: 'browser origins (besides this server\'s own monitor page) whose pages may open a WebSocket here, e.g. http://ops.example:8080; repeatable or comma-separated (env DPNS_ALLOWED_ORIGINS)' })
+    .option('lost-expiry-ms', { type: 'number', describe: 'a lost entry that nobody keeps (its advertiser went, no reservation, no alias to it) is deleted after this long; 0 keeps them (env DPNS_LOST_EXPIRY_MS)', defaultDescription: '3600000 (1 h)' })
     .option('reservation-ms', { type: 'number', describe: 'how long a lost name stays reserved for the owner key that advertised it; 0 reserves nothing (env DPNS_RESERVATION_MS)', defaultDescription: '21600000 (6 h)' })
     .option('admin-prefix', { type: 'string', array: true, describe: "a name pattern, e.g. '/prod/*', under which only admins (or launched services with their ticket) may advertise (repeatable; env DPNS_ADMIN_PREFIXES=a,b)" })
     .option('read-from-backups', { type: 'boolean', describe: 'backups answer find, list, state and watch themselves (env DPNS_READ_FROM_BACKUPS)', defaultDescription: 'false' })
@@ -84,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       replHeartbeatMs: args['repl-heartbeat-ms'], replMisses: args['repl-misses'], twoNodeFailover: args['two-node-failover'],
       readFromBackups: args['read-from-backups'], restartMember: args['restart-member'], agentKeys: args['agent-key'],
       allowedOrigins: args['allowed-origins']?.flatMap((s) => s.split(',')),
-      reservationMs: args['reservation-ms'], adminPrefixes: args['admin-prefix'],
+      reservationMs: args['reservation-ms'], adminPrefixes: args['admin-prefix'], lostExpiryMs: args['lost-expiry-ms'],
     });
   } catch (e) {
     if (e instanceof ConfigError) {

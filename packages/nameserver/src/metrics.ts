@@ -97,6 +97,7 @@ export class ServerMetrics {
   readonly requests = new Counter('dpns_requests_total', 'Requests answered, by method and outcome (ok or the error code).');
   readonly duration = new Histogram('dpns_request_duration_seconds', 'Time from a request being read to its answer, durability wait included, by method.', DURATION_BUCKETS);
   readonly launches = new Counter('dpns_launches_total', 'Launch attempts through an agent, by outcome (ok or the LAUNCH_FAILED cause).');
+  readonly expired = new Counter('dpns_lost_entries_expired_total', 'Lost entries nobody kept, deleted after --lost-expiry-ms.');
   readonly loginFailures = new Counter('dpns_login_failures_total', 'Admin logins refused for a wrong credential.');
   readonly closes = new Counter('dpns_connections_closed_by_server_total', 'Client connections the server closed, by reason (heartbeat, slow_consumer, too_many, not_primary, history_changed, login_failures).');
 

@@ -41,6 +41,8 @@ import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
+import { DEFAULT_LOST_EXPIRY_MS, MAX_EXPIRED_PER_RECORD, planExpireStrays } from './registry/stray-expiry.js';
+import type { Op } from './registry/ops.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -86,6 +88,8 @@ export interface NameServerOptions {
   allowedOrigins?: readonly string[];
   /** How long a lost name stays held for the owner key that advertised it; DEFAULT_RESERVATION_MS when absent, 0 holds nothing. */
   reservationMs?: number;
+  /** How long a lost entry that nobody keeps stays; DEFAULT_LOST_EXPIRY_MS when absent, 0 keeps them. */
+  lostExpiryMs?: number;
   /** Globs under which only admins (or launched processes with their ticket) may advertise. */
   adminPrefixes?: string[];
   logger: Logger;
@@ -131,6 +135,7 @@ export class NameServer {
   private readonly pendingSockets = new PendingSockets();
   private readonly perAddress: AddressCounts;
   private readonly bufferSweep: NodeJS.Timeout;
+  private straySweep: NodeJS.Timeout | undefined;
   /** Lines about connections the server closed: one per close, at most a few a second. */
   private readonly rateLog: RateLimitedLog;
 
@@ -239,6 +244,7 @@ export class NameServer {
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
+    this.startStraySweep(commit);
     liveness.onLost = (name) => restarter.lost(name);
     launcher.onStopped = (name) => restarter.cancel(name);
     const afterDurable = committer.afterDurable.bind(committer);
@@ -412,6 +418,36 @@ export class NameServer {
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
   }
 
+  /**
+   * Deletes lost entries nobody keeps once they have been lost for lostExpiryMs, in records of at
+   * most MAX_EXPIRED_PER_RECORD deletes. Only the primary's commits succeed; elsewhere this is a no-op.
+   */
+  private startStraySweep(commit: (ops: Op[]) => Promise<number>): void {
+    const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
+    if (expiryMs === 0) return;
+    let sweeping = false;
+    const sweep = async (): Promise<void> => {
+      if (sweeping || this.state !== 'running') return;
+      sweeping = true;
+      try {
+        for (;;) {
+          const ops = planExpireStrays(this.registry, Date.now(), expiryMs);
+          if (ops.length === 0) break;
+          await commit(ops);
+          this.metrics.expired.inc({}, ops.length);
+          this.opts.logger.info('deleted lost entries nobody kept', { count: ops.length, lostForMs: expiryMs });
+          if (ops.length < MAX_EXPIRED_PER_RECORD) break;
+        }
+      } catch {
+        // Not the primary, no quorum, or storage trouble: the next sweep tries again.
+      } finally {
+        sweeping = false;
+      }
+    };
+    this.straySweep = setInterval(() => void sweep(), Math.min(60_000, Math.max(100, expiryMs / 4)));
+    this.straySweep.unref();
+  }
+
   /** Ends every client connection for one reason (a role change), with one log line for all. */
   private closeAll(code: number, why: string, reason: ServerCloseReason): void {
     if (this.conns.size === 0) return;
@@ -482,6 +518,7 @@ export class NameServer {
       this.metrics.launches.render(),
       this.metrics.closes.render(),
       this.metrics.loginFailures.render(),
+      this.metrics.expired.render(),
       renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {
         const w = this.loopDelay.window();
         return [{ labels: { quantile: '0.5' }, value: w.p50Ms / 1000 }, { labels: { quantile: '0.99' }, value: w.p99Ms / 1000 }, { labels: { quantile: '1' }, value: w.maxMs / 1000 }];
@@ -526,6 +563,7 @@ export class NameServer {
     this.heartbeat.stop();
     this.loopDelay.close();
     clearInterval(this.bufferSweep);
+    if (this.straySweep !== undefined) clearInterval(this.straySweep);
     this.liveness?.stop();
     this.restarter?.stop();
     this.cluster?.stop();

@@ -37,6 +37,8 @@ export class Registry {
   private readonly joins = new Map<string, JoinTokenRecord>();
   private rev = 0;
   private lastEpoch = 0;
+  /** Lost entries nobody keeps: a connection advertised them and went (stray-expiry.ts sweeps them). */
+  private readonly strayNames = new Set<string>();
   /** request id → the revision that applied it; in insertion order, so the oldest go first. */
   private readonly requests = new Map<string, number>();
 
@@ -64,6 +66,11 @@ export class Registry {
       if (this.requests.size > REMEMBERED_REQUESTS) this.requests.delete(this.requests.keys().next().value as string);
     }
     return changes;
+  }
+
+  /** Names of `lost` entries that a connection advertised (not static, not auto-start): candidates for expiry. */
+  strays(): ReadonlySet<string> {
+    return this.strayNames;
   }
 
   get size(): number {
@@ -206,6 +213,7 @@ export class Registry {
     this.requests.clear();
     this.agents.clear();
     this.joins.clear();
+    this.strayNames.clear();
     for (const a of snap.agents ?? []) this.agents.set(a.host, a);
     for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
@@ -214,6 +222,7 @@ export class Registry {
     for (const e of snap.entries) {
       this.entries.set(e.name, e);
       if (e.kind === 'alias') this.link(e.name, e.target);
+      if (isStray(e)) this.strayNames.add(e.name);
     }
     this.names.reset(this.entries.keys());
     this.rev = snap.revision;
@@ -225,6 +234,8 @@ export class Registry {
     else if (old.kind === 'alias') this.unlink(old.name, old.target);
     this.entries.set(e.name, e);
     if (e.kind === 'alias') this.link(e.name, e.target);
+    if (isStray(e)) this.strayNames.add(e.name);
+    else this.strayNames.delete(e.name);
   }
 
   private remove(name: string): boolean {
@@ -233,6 +244,7 @@ export class Registry {
     if (old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);
+    this.strayNames.delete(name);
     return true;
   }
 
@@ -247,4 +259,9 @@ export class Registry {
     set?.delete(alias);
     if (set?.size === 0) this.aliasesOf.delete(target);
   }
+}
+
+/** A `lost` entry that only its (gone) advertiser kept: nothing brings it back but a new advertisement. */
+function isStray(e: EntryView): boolean {
+  return e.kind === 'service' && e.state === 'lost' && e.advertiser?.kind === 'session' && e.spec === undefined;
 }
