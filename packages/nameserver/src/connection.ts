@@ -34,6 +34,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
   endReason = 'its connection closed';
   /** Why the server itself ended this connection, for its log line and /metrics; unset when the peer did. */
   closedBy: ServerCloseReason | undefined;
+  /** Output still queued for the peer when the server closed it (a ping can wait behind it). */
+  queuedAtClose = 0;
 
   /** Requests this server sent the peer (ticket challenges), by id. */
   private readonly asked = new Map<string, { resolve(m: Record<string, unknown>): void; timer: NodeJS.Timeout }>();
@@ -138,6 +140,7 @@ export class Connection implements WatchSink, HeartbeatTarget {
   dead(): void {
     this.endReason = 'it stopped answering heartbeats';
     this.closedBy = 'heartbeat';
+    this.queuedAtClose = this.ws.bufferedAmount;
     this.ws.terminate();
   }
 }

@@ -465,7 +465,7 @@ export class NameServer {
     this.heartbeat.remove(conn);
     if (conn.closedBy !== undefined) {
       this.metrics.closes.inc({ reason: conn.closedBy });
-      this.rateLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size });
+      this.rateLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size, queuedBytes: conn.queuedAtClose });
     }
     conn.dropAsked();
     for (const id of conn.watches) this.hub.remove(id, conn);
