@@ -20,17 +20,14 @@ test('install --dry-run prints the unit and writes nothing', async () => {
   }
 });
 
-test('the written unit passes systemd-analyze verify', async (t) => {
-  const probe = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+const systemdAnalyze = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('the written unit passes systemd-analyze verify', { skip: systemdAnalyze ? false : 'systemd-analyze is not installed here (Debian package systemd; .ci/run installs it)' }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dpns-ns-unit-'));
   try {
     await install({ unitDir: dir, listen: '127.0.0.1:7700', exec: process.execPath, dryRun: false, out: () => undefined });
     const unit = await readFile(join(dir, UNIT_NAME), 'utf8');
     assert.match(unit, /^Restart=on-failure$/m);
-    if (probe.status !== 0) {
-      t.diagnostic('systemd-analyze is not installed here; the unit was written but not verified');
-      return;
-    }
     execFileSync('systemd-analyze', ['verify', join(dir, UNIT_NAME)], { stdio: 'pipe' });
   } finally {
     await rm(dir, { recursive: true, force: true });
