@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order they run and print. */
-export const SCENARIOS = ['echo', 'find', 'module', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd', 'failover', 'failover-cut', 'read-backups'] as const;
+export const SCENARIOS = ['echo', 'find', 'module', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd', 'failover', 'failover-cut', 'read-backups', 'abuse'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {

@@ -5,6 +5,7 @@ import { parseBenchArgs } from './args.js';
 import { BenchContext } from './context.js';
 import { cleanupAll, installSignalHandlers, isAborting } from './lifecycle.js';
 import { status, table } from './report.js';
+import { runAbuse } from './scenarios/abuse.js';
 import { runAdvertise } from './scenarios/advertise.js';
 import { runEcho } from './scenarios/echo.js';
 import { runEtcd } from './scenarios/etcd.js';
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
     [cfg.only.has('failover'), 'failover', () => runFailover(ctx)],
     [cfg.only.has('failover-cut'), 'failover-cut', () => runFailoverCut(ctx)],
     [cfg.only.has('read-backups'), 'read-backups', () => runReadBackups(ctx)],
+    [cfg.only.has('abuse'), 'abuse', () => runAbuse(ctx)],
   ];
   let failed = 0;
   for (const [selected, name, run] of steps) {

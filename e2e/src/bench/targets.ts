@@ -133,5 +133,17 @@ export function verdicts(ctx: BenchContext): Verdict[] {
     met: rb && rb[0] >= 2 * rb[1],
     measured: rb ? `${(rb[0] / rb[1]).toFixed(2)}× (${Math.round(rb[0]).toLocaleString('en-US')} vs ${Math.round(rb[1]).toLocaleString('en-US')} reads/s)` : 'not run (or no cgroup to cap CPU)',
   });
+  const abuse = ctx.rows.filter((r) => r.key.startsWith('abuse.'));
+  if (abuse.length === 0) {
+    v.push({ target: 'under every attack, a legitimate client\'s find p99 < 20 ms and none of its connections dropped', met: undefined, measured: 'not run' });
+  } else {
+    const worst = abuse.reduce((a, b) => ((b.p99Ms ?? 0) > (a.p99Ms ?? 0) ? b : a));
+    const dropped = abuse.reduce((n, r) => n + (r.errors ?? 0), 0);
+    v.push({
+      target: 'under every attack, a legitimate client\'s find p99 < 20 ms and none of its connections dropped',
+      met: (worst.p99Ms ?? Infinity) < 20 && dropped === 0,
+      measured: `worst p99 ${fmtMs(worst.p99Ms)} ms (${worst.key}), ${dropped} dropped, peak RSS ${fmtMB(Math.max(...abuse.map((r) => r.peakRssMB ?? 0)))} MiB`,
+    });
+  }
   return v;
 }
