@@ -13,7 +13,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
-import { find, listNames, states } from './registry/queries.js';
+import { find, findSliced, listNamesSliced, states, statesSliced } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
 import { enrolled, planEnroll, planJoinToken, planRevoke, planTrust } from './registry/agent-rules.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
@@ -124,7 +124,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.afterDurable({ revision: ctx.registry.revision, time: ctx.now() });
   },
   listServices(ctx, _conn, p) {
-    return ctx.afterDurable({ names: listNames(ctx.registry, p.pattern) });
+    return listNamesSliced(ctx.registry, p.pattern).then((names) => ctx.afterDurable({ names }));
   },
   findServices(ctx, conn, p) {
     const glob = compileGlob(p.pattern);
@@ -137,7 +137,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
         return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
       }
     }
-    return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
+    // A name is one lookup; a pattern may scan, a slice at a time.
+    if (glob.isLiteral) return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
+    return findSliced(ctx.registry, p.pattern).then((services) => ctx.afterDurable({ services }));
   },
   launchService(ctx, conn, p) {
     spendLaunch(conn);
@@ -186,7 +188,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return { pairId: pair.pairId, service: service.name, sealed: sealTo(p.boxKey, text) };
   },
   serviceState(ctx, _conn, p) {
-    return ctx.afterDurable({ entries: states(ctx.registry, p.pattern) });
+    return statesSliced(ctx.registry, p.pattern).then((entries) => ctx.afterDurable({ entries }));
   },
   watch(ctx, conn, p) {
     if (conn.watches.size >= ctx.maxWatchesPerConnection) {

@@ -45,15 +45,21 @@ export class OrderedNames {
     if (chunk.length === 0) this.chunks.splice(ci, 1);
   }
 
-  /** Every name starting with `prefix`, in order. */
-  *withPrefix(prefix: string): Generator<string> {
+  /**
+   * Every name starting with `prefix`, in order; with `after`, only those after it. Found by
+   * search each time, so a scan resumed after other work changed the index neither skips nor
+   * repeats a name that was there throughout.
+   */
+  *withPrefix(prefix: string, after?: string): Generator<string> {
     if (this.chunks.length === 0) return;
-    let ci = prefix === '' ? 0 : this.chunkFor(prefix);
-    let i = prefix === '' ? 0 : lowerBound(this.chunks[ci] as string[], prefix);
+    const from = after !== undefined && after > prefix ? after : prefix;
+    let ci = from === '' ? 0 : this.chunkFor(from);
+    let i = from === '' ? 0 : lowerBound(this.chunks[ci] as string[], from);
     for (; ci < this.chunks.length; ci++, i = 0) {
       const chunk = this.chunks[ci] as string[];
       for (; i < chunk.length; i++) {
         const n = chunk[i] as string;
+        if (n === after) continue;
         if (!n.startsWith(prefix)) return;
         yield n;
       }

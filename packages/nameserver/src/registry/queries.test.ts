@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REDACTED, type DpnsError, type ServiceView } from '@dpns/protocol';
+import { REDACTED, compileGlob, type DpnsError, type ServiceView } from '@dpns/protocol';
 import { Registry } from './registry.js';
-import { find, states } from './queries.js';
+import { find, selectSliced, states } from './queries.js';
 
 const failed: ServiceView = {
   kind: 'service', name: '/s', state: 'failed', since: 1, reason: 'AGENT_SPAWN_FAILED: permission denied (can dbsvc enter /srv/secret-dir?)',
@@ -20,4 +20,24 @@ test('state answers redacted specs and find refusals scrub spec values out of th
     const d = err as DpnsError;
     return d.code === 'NOT_RUNNING' && !/secret-dir|dbsvc/.test(d.message) && d.message.includes(REDACTED) && !/secret-dir/.test(String(d.details?.reason));
   });
+});
+
+test('a sliced scan finds what a plain one does, and survives changes between its slices', async () => {
+  const reg = new Registry();
+  const put = (name: string, rev: number) => reg.apply([{ t: 'put', e: { kind: 'service', name, state: 'running', since: 0, host: 'h', port: 1, advertiser: { kind: 'session' } } }], rev);
+  let rev = 0;
+  for (let i = 0; i < 5000; i++) put(`/s/${String(i).padStart(5, '0')}${'a'.repeat(200)}`, ++rev);
+  const glob = compileGlob(`/s/*${'[a-z]'.repeat(50)}*`);
+  const plain = [...reg.select(glob)].map((e) => e.name);
+  // Resuming a scan after a name continues from the next one, even if names were added or removed meanwhile.
+  const first = reg.selectSlice(glob, undefined, 0);
+  assert.ok(first.next !== undefined, 'a deadline already past stops after the first names');
+  const resumed = reg.selectSlice(glob, first.next, Infinity);
+  assert.equal(resumed.next, undefined);
+  assert.deepEqual([...first.entries, ...resumed.entries].map((e) => e.name), plain);
+  reg.apply([{ t: 'del', n: first.next as string }], ++rev);
+  put('/s/00000', ++rev);
+  const afterChange = reg.selectSlice(glob, first.next, Infinity).entries.map((e) => e.name);
+  assert.deepEqual(afterChange, plain.slice(plain.indexOf(first.next as string) + 1));
+  assert.deepEqual((await selectSliced(reg, glob)).map((e) => e.name), [...reg.select(glob)].map((e) => e.name));
 });

@@ -1,6 +1,42 @@
 // Read-only answers: list, find and state. Reads never touch the log.
-import { DpnsError, compileGlob, publicEntry, type EntryView, type Location, type ServiceView } from '@dpns/protocol';
+//
+// The server answers clients with the sliced forms: a scan over many names yields to other
+// connections every SLICE_MS, so one request (a hostile pattern over a large registry) cannot
+// hold everyone else up. A sliced answer that took several slices is not a snapshot at one
+// revision: each entry is as the scan found it, somewhere between the request and its answer.
+// The plain forms serve module copies, which nobody else shares.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { DpnsError, compileGlob, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
 import type { Registry } from './registry.js';
+
+/** Longest a scan runs before it lets other work in. */
+export const SLICE_MS = 2;
+
+/** Every entry matching `glob`, in name order, found a slice at a time. */
+export async function selectSliced(reg: Registry, glob: Glob): Promise<EntryView[]> {
+  const out: EntryView[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const slice = reg.selectSlice(glob, after, performance.now() + SLICE_MS);
+    for (const e of slice.entries) out.push(e);
+    if (slice.next === undefined) return out;
+    after = slice.next;
+    await nextTurn();
+  }
+}
+
+export async function listNamesSliced(reg: Registry, pattern: string): Promise<string[]> {
+  return (await selectSliced(reg, compileGlob(pattern))).map((e) => e.name);
+}
+
+export async function statesSliced(reg: Registry, pattern: string): Promise<EntryView[]> {
+  return (await selectSliced(reg, compileGlob(pattern))).map(publicEntry);
+}
+
+export async function findSliced(reg: Registry, pattern: string): Promise<Location[]> {
+  const glob = compileGlob(pattern);
+  return glob.isLiteral ? findName(reg, glob) : running(reg, await selectSliced(reg, glob));
+}
 
 export function listNames(reg: Registry, pattern: string): string[] {
   const out: string[] = [];
@@ -22,20 +58,26 @@ export function states(reg: Registry, pattern: string): EntryView[] {
  */
 export function find(reg: Registry, pattern: string): Location[] {
   const glob = compileGlob(pattern);
-  if (glob.isLiteral) {
-    const { service, chain } = reg.resolve(glob.literalPrefix);
-    if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
-      // The reason of a failed launch may quote the spec's cwd or user: shown as anyone may see it.
-      const reason = (publicEntry(service) as ServiceView).reason;
-      const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
-      throw new DpnsError('NOT_RUNNING', `${service.name}${via} is ${service.state}${reason ? `: ${reason}` : ''}`, {
-        details: { name: service.name, state: service.state, ...(reason ? { reason } : {}) },
-      });
-    }
-    return [{ name: glob.literalPrefix, service: service.name, host: service.host, port: service.port }];
+  return glob.isLiteral ? findName(reg, glob) : running(reg, reg.select(glob));
+}
+
+function findName(reg: Registry, glob: Glob): Location[] {
+  const { service, chain } = reg.resolve(glob.literalPrefix);
+  if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
+    // The reason of a failed launch may quote the spec's cwd or user: shown as anyone may see it.
+    const reason = (publicEntry(service) as ServiceView).reason;
+    const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
+    throw new DpnsError('NOT_RUNNING', `${service.name}${via} is ${service.state}${reason ? `: ${reason}` : ''}`, {
+      details: { name: service.name, state: service.state, ...(reason ? { reason } : {}) },
+    });
   }
+  return [{ name: glob.literalPrefix, service: service.name, host: service.host, port: service.port }];
+}
+
+/** The running services among `entries` (aliases resolved now), least loaded first. */
+function running(reg: Registry, entries: Iterable<EntryView>): Location[] {
   const out: { loc: Location; load: number }[] = [];
-  for (const e of reg.select(glob)) {
+  for (const e of entries) {
     let svc = e;
     if (e.kind === 'alias') {
       try {

@@ -125,6 +125,26 @@ export class Registry {
     }
   }
 
+  /**
+   * One slice of a scan: the entries matching `glob` after the name `after` (from the start when
+   * absent), until `deadline` (performance.now() milliseconds) passes. `next` is where to resume,
+   * absent when the scan is complete.
+   */
+  selectSlice(glob: Glob, after: string | undefined, deadline: number): { entries: EntryView[]; next?: string } {
+    const entries: EntryView[] = [];
+    if (glob.isLiteral) {
+      const e = after === undefined ? this.entries.get(glob.literalPrefix) : undefined;
+      return { entries: e === undefined ? [] : [e] };
+    }
+    let n = 0;
+    for (const name of this.names.withPrefix(glob.literalPrefix, after)) {
+      if (glob.match(name)) entries.push(this.entries.get(name) as EntryView);
+      // The clock is read every 32 names: a name costs at most ~10 µs to match.
+      if ((++n & 31) === 0 && performance.now() >= deadline) return { entries, next: name };
+    }
+    return { entries };
+  }
+
   /** The tickets of the current launch of `name`, if it was launched. */
   ticketsOf(name: string): LaunchTickets | undefined {
     return this.tickets.get(name);
