@@ -99,6 +99,33 @@ test('one connection may advertise only so many names', async () => {
   assert.equal(legitDropped, 0, 'the legitimate client kept its connection throughout');
 });
 
+test('unfinished fragmented messages cannot add up: past the total cap the largest holders are cut, the legitimate client stays', async () => {
+  const senders: WebSocket[] = [];
+  try {
+    const chunk = Buffer.alloc(100 * 1024, 0x61);
+    for (let i = 0; i < 19; i++) {
+      const r = await openWs(i < 15 ? '127.0.0.1' : '127.0.0.3');
+      if (r.code !== undefined) break;
+      senders.push(r.ws);
+      // 3.9 MiB of one text message, in fragments, never finished: under the 4 MiB per-message cap.
+      for (let k = 0; k < 39; k++) r.ws.send(chunk, { binary: false, fin: false });
+    }
+    const t0 = Date.now();
+    let cut = 0;
+    while (Date.now() - t0 < 10_000) {
+      cut = senders.filter((ws) => ws.readyState !== WebSocket.OPEN).length;
+      if (cut > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(cut >= 1, 'some holders of unfinished input were cut (19 × 3.9 MiB is over 64 MiB)');
+    assert.match(await metricsText(), /^dpns_connections_closed_by_server_total\{reason="unfinished_input"\} [1-9]/m);
+    await legit.ping();
+    assert.equal(legitDropped, 0);
+  } finally {
+    for (const ws of senders) ws.terminate();
+  }
+});
+
 test('lost entries nobody keeps expire; the legitimate client\'s own entries do not', async () => {
   const sweeper = await startServerProcess({ args: ['--lost-expiry-ms', '400', '--log-level', 'warn'] });
   const keeper = new DpnsClient({ servers: [sweeper.server] });

@@ -11,7 +11,7 @@ export type ConnectionState = 'open' | 'closed';
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /** The reasons the server ends a client connection on its own. */
-export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'too_many_from_address' | 'not_primary' | 'history_changed' | 'login_failures';
+export type ServerCloseReason = 'heartbeat' | 'slow_consumer' | 'too_many' | 'too_many_from_address' | 'not_primary' | 'history_changed' | 'login_failures' | 'unfinished_input';
 
 export class Connection implements WatchSink, HeartbeatTarget {
   readonly nonce = randomHex(32);
@@ -127,6 +127,14 @@ export class Connection implements WatchSink, HeartbeatTarget {
     this.endReason = 'it stopped reading while the server\'s output queues were full';
     this.closedBy = 'slow_consumer';
     this.ws.close(1008, 'slow consumer: too much queued');
+    this.ws.terminate();
+  }
+
+  /** Ends the connection because all unfinished messages together hold too much (socket-guard.ts): this one holds the most. */
+  cutForUnfinishedInput(): void {
+    this.endReason = 'it held the most unfinished input while all unfinished messages together were over the limit';
+    this.closedBy = 'unfinished_input';
+    this.ws.close(1008, 'too much unfinished input on this server; send smaller messages');
     this.ws.terminate();
   }
 

@@ -12,7 +12,9 @@ import { Connection, type ServerCloseReason } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import { LoopDelay } from './loop-delay.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import { AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, PendingSockets } from './socket-guard.js';
+import {
+  AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, MAX_TOTAL_PARTIAL_BYTES, PartialBytes, PendingSockets,
+} from './socket-guard.js';
 import { Liveness } from './liveness.js';
 import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
@@ -133,6 +135,7 @@ export class NameServer {
   private readonly loopDelay = new LoopDelay();
   /** Sockets still plain HTTP (slowloris is cut here), connections per address, and the total output held for slow readers. */
   private readonly pendingSockets = new PendingSockets();
+  private readonly partial = new PartialBytes<Connection>();
   private readonly perAddress: AddressCounts;
   private readonly bufferSweep: NodeJS.Timeout;
   private straySweep: NodeJS.Timeout | undefined;
@@ -390,10 +393,19 @@ export class NameServer {
     });
     ws.on('pong', () => this.heartbeat.alive(conn));
     // Any bytes count: a pong can sit behind the rest of a large message the server is still reading.
-    req.socket.on('data', () => this.heartbeat.alive(conn));
+    req.socket.on('data', (chunk: Buffer) => {
+      this.heartbeat.alive(conn);
+      const worst = this.partial.received(conn, chunk.length);
+      if (worst !== undefined) {
+        this.partial.done(worst);
+        worst.cutForUnfinishedInput();
+        this.rateLog.warn('cut the connection holding the most unfinished input: all unfinished messages together were over the limit', { conn: worst.id, remote: worst.remote, limitBytes: MAX_TOTAL_PARTIAL_BYTES });
+      }
+    });
     let corked = false;
     ws.on('message', (data: Buffer, isBinary) => {
       this.heartbeat.alive(conn);
+      this.partial.done(conn);
       // Frames that arrived in one read are handled in one go; their immediate answers leave in
       // one write instead of one syscall each, which is most of the cost of a pipelined find.
       if (!corked) {
@@ -408,6 +420,7 @@ export class NameServer {
     });
     ws.on('close', () => {
       this.perAddress.release(addr);
+      this.partial.done(conn);
       this.onClose(conn);
     });
     const hello: HelloParams = {
@@ -511,6 +524,7 @@ export class NameServer {
       ]),
       renderGauge('dpns_registry_revision', 'Revision of the last applied registry change.', [{ value: this.registry.revision }]),
       renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
+      renderGauge('dpns_unfinished_input_bytes', 'Bytes of client messages still arriving, over all connections.', [{ value: this.partial.bytes }]),
       renderGauge('dpns_http_pending_sockets', 'Accepted sockets that are still plain HTTP (not yet a WebSocket).', [{ value: this.pendingSockets.size }]),
       renderCounterValue('dpns_http_sockets_cut_total', 'Plain HTTP sockets cut because too many were open at once (the oldest goes first).', this.pendingSockets.cut),
       renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),

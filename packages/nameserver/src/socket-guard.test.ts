@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { AddressCounts, capTotalBuffered, PendingSockets } from './socket-guard.js';
+import { AddressCounts, capTotalBuffered, PartialBytes, PendingSockets } from './socket-guard.js';
 
 class FakeSocket extends EventEmitter {
   destroyed = false;
@@ -43,4 +43,16 @@ test('the largest output queues are cut until the total fits', () => {
   assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30)], 100), 0);
   assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30), c('d', 40)], 60), 2);
   assert.deepEqual(cut, ['b', 'd']);
+});
+
+test('unfinished input is counted per connection until its message completes; over the cap the largest is named', () => {
+  const p = new PartialBytes<string>(100);
+  assert.equal(p.received('a', 40), undefined);
+  assert.equal(p.received('b', 50), undefined);
+  p.done('a');
+  assert.equal(p.bytes, 50);
+  assert.equal(p.received('c', 45), undefined);
+  assert.equal(p.received('c', 10), 'c', 'c holds 55 of 105');
+  p.done('c');
+  assert.equal(p.bytes, 50);
 });

@@ -10,6 +10,8 @@ export const MAX_PENDING_HTTP_SOCKETS = 1024;
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** An idle keep-alive HTTP socket is closed after this. */
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Bytes of messages still arriving, over all connections; past it the largest is cut. */
+export const MAX_TOTAL_PARTIAL_BYTES = 64 * 1024 * 1024;
 /** Output queued for all client connections together; past it the largest queue is cut. */
 export const MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
 
@@ -85,4 +87,42 @@ export function capTotalBuffered(conns: Iterable<Buffered>, max = MAX_TOTAL_BUFF
     cut++;
   }
   return cut;
+}
+
+/**
+ * Bytes received on each connection since its last complete message: what the server holds for
+ * messages still arriving. One connection is capped by the frame size limit; this caps them all
+ * together, so many unfinished messages cannot add up.
+ */
+export class PartialBytes<K> {
+  private total = 0;
+  private readonly by = new Map<K, number>();
+
+  constructor(private readonly max = MAX_TOTAL_PARTIAL_BYTES) {}
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** `n` more bytes arrived on `k`; returns the connection holding the most when the total is over the cap. */
+  received(k: K, n: number): K | undefined {
+    this.by.set(k, (this.by.get(k) ?? 0) + n);
+    this.total += n;
+    if (this.total <= this.max) return undefined;
+    let worst: K | undefined;
+    let most = -1;
+    for (const [c, b] of this.by) {
+      if (b > most) {
+        most = b;
+        worst = c;
+      }
+    }
+    return worst;
+  }
+
+  /** A message completed on `k` (or `k` closed): nothing of it is held any more. */
+  done(k: K): void {
+    this.total -= this.by.get(k) ?? 0;
+    this.by.delete(k);
+  }
 }
