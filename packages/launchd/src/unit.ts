@@ -55,6 +55,8 @@ export function renderUnit(opts: UnitOptions): string {
     '# Back after a crash within a second: no service can be launched on this host while it is down.',
     'Restart=on-failure',
     'RestartSec=1',
+    '# A descriptor per launch in flight and per log file it opens for a service.',
+    'LimitNOFILE=16384',
     '# Stop only the agent: the services it launched live in this cgroup too and must outlive a',
     '# restart or upgrade of the agent (the reason the paper launched through inetd, not rsh).',
     'KillMode=process',

@@ -43,6 +43,8 @@ export function renderUnit(exec: readonly string[], listen: string, cluster?: In
     '# Every client depends on it: back within a second after a crash; the log makes the restart lossless.',
     'Restart=on-failure',
     'RestartSec=1',
+    '# One descriptor per client connection (--max-connections defaults to 20000), plus the log.',
+    'LimitNOFILE=65536',
     '# A user made for the unit and kept for nothing else; it owns only its state directory.',
     'DynamicUser=yes',
     `# ${DATA_DIR}: the write-ahead log, snapshots, admin.token and nameserver.key (both 0600).`,
