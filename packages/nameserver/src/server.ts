@@ -43,8 +43,8 @@ import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
-import { DEFAULT_LOST_EXPIRY_MS, MAX_EXPIRED_PER_RECORD, planExpireStrays } from './registry/stray-expiry.js';
-import type { Op } from './registry/ops.js';
+import { DEFAULT_LOST_EXPIRY_MS } from './registry/stray-expiry.js';
+import { StraySweeper } from './stray-sweeper.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
 import { OriginPolicy } from './origin-policy.js';
@@ -138,7 +138,7 @@ export class NameServer {
   private readonly partial = new PartialBytes<Connection>();
   private readonly perAddress: AddressCounts;
   private readonly bufferSweep: NodeJS.Timeout;
-  private straySweep: NodeJS.Timeout | undefined;
+  private straySweeper: StraySweeper | undefined;
   /** Lines about connections the server closed: one per close, at most a few a second. */
   private readonly rateLog: RateLimitedLog;
 
@@ -247,7 +247,8 @@ export class NameServer {
     this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
-    this.startStraySweep(commit);
+    const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
+    if (expiryMs > 0) this.straySweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n));
     liveness.onLost = (name) => restarter.lost(name);
     launcher.onStopped = (name) => restarter.cancel(name);
     const afterDurable = committer.afterDurable.bind(committer);
@@ -431,36 +432,6 @@ export class NameServer {
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
   }
 
-  /**
-   * Deletes lost entries nobody keeps once they have been lost for lostExpiryMs, in records of at
-   * most MAX_EXPIRED_PER_RECORD deletes. Only the primary's commits succeed; elsewhere this is a no-op.
-   */
-  private startStraySweep(commit: (ops: Op[]) => Promise<number>): void {
-    const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
-    if (expiryMs === 0) return;
-    let sweeping = false;
-    const sweep = async (): Promise<void> => {
-      if (sweeping || this.state !== 'running') return;
-      sweeping = true;
-      try {
-        for (;;) {
-          const ops = planExpireStrays(this.registry, Date.now(), expiryMs);
-          if (ops.length === 0) break;
-          await commit(ops);
-          this.metrics.expired.inc({}, ops.length);
-          this.opts.logger.info('deleted lost entries nobody kept', { count: ops.length, lostForMs: expiryMs });
-          if (ops.length < MAX_EXPIRED_PER_RECORD) break;
-        }
-      } catch {
-        // Not the primary, no quorum, or storage trouble: the next sweep tries again.
-      } finally {
-        sweeping = false;
-      }
-    };
-    this.straySweep = setInterval(() => void sweep(), Math.min(60_000, Math.max(100, expiryMs / 4)));
-    this.straySweep.unref();
-  }
-
   /** Ends every client connection for one reason (a role change), with one log line for all. */
   private closeAll(code: number, why: string, reason: ServerCloseReason): void {
     if (this.conns.size === 0) return;
@@ -577,7 +548,7 @@ export class NameServer {
     this.heartbeat.stop();
     this.loopDelay.close();
     clearInterval(this.bufferSweep);
-    if (this.straySweep !== undefined) clearInterval(this.straySweep);
+    this.straySweeper?.stop();
     this.liveness?.stop();
     this.restarter?.stop();
     this.cluster?.stop();
