@@ -7,14 +7,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { agent as A, newTicket, parsePrivateKeyFile, type ServiceView } from '@dpns/protocol';
 import { DpnsClient, isDpnsError } from '@dpns/client';
 import {
-  createTestNet, ECHO_SERVICE, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
+  createTestNet, ECHO_SERVICE, makeTempDir, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
   type AgentProcess, type CliResult, type ServerProcess, type TestNet,
 } from './harness/index.js';
 
@@ -172,7 +172,14 @@ test('concurrent finds of a stopped service start it once', { skip: why }, async
 test('a program off the allowlist is refused with a clear error and nothing runs', { skip: why }, async () => {
   const h = net.hosts[1];
   assert.ok(h);
-  await ok(['add', '/net/rm', '--host', h.addr, '--program', '/bin/rm', '--arg=-rf', '--arg=/tmp/never']);
+  // A file the refused program would remove: still there afterwards proves it never ran (the
+  // namespaces share this machine's file system). Anyone may delete it, whichever user the
+  // agent would have run the program as.
+  const dir = makeTempDir('dpns-refused-');
+  chmodSync(dir, 0o777);
+  const marker = join(dir, 'must-survive');
+  writeFileSync(marker, 'x', { mode: 0o666 });
+  await ok(['add', '/net/rm', '--host', h.addr, '--program', '/bin/rm', '--arg=-f', `--arg=${marker}`]);
   const r = await dpns(['find', '/net/rm']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /LAUNCH_FAILED.*NOT_ALLOWED/);
@@ -180,8 +187,9 @@ test('a program off the allowlist is refused with a clear error and nothing runs
   assert.equal(e.state, 'failed');
   assert.match(e.reason ?? '', /NOT_ALLOWED/);
   // A symlink or ../ trick names the same refused file.
-  await ok(['add', '/net/rm2', '--host', h.addr, '--program', `${ECHO_SERVICE}/../../../../../bin/rm`]);
+  await ok(['add', '/net/rm2', '--host', h.addr, '--program', `${ECHO_SERVICE}/../../../../../bin/rm`, '--arg=-f', `--arg=${marker}`]);
   assert.match((await dpns(['find', '/net/rm2'])).stderr, /NOT_ALLOWED/);
+  assert.ok(existsSync(marker), 'the refused program did not run');
 });
 
 /** The name server's epoch: requests signed with an older one are refused as STALE_EPOCH. */
