@@ -211,6 +211,17 @@ test('an agent refuses a replayed request and one signed by an unknown key, and 
   const replay = await agentExchange(agent.address, () => first.sent);
   assert.equal(replay.reply.ok, false);
   assert.equal(replay.reply.code, 'REPLAYED');
+  // A genuine *launch*, captured and replayed: the agent launches it once, never twice.
+  const launchId = A.newLaunchId();
+  const launched = await agentExchange(agent.address, (hello) => A.buildAgentRequest(key, A.sealLaunch({
+    op: 'launch', service: '/net/replayed', launchId, program: 'echo', args: [], env: {}, servers: [ns.server], ticketLine: '{}',
+  }, hello.boxKey), { boxKey: hello.boxKey, epoch, target: host, agent: hello.identity }));
+  assert.equal(launched.reply.ok, true, JSON.stringify(launched.reply));
+  const again = await agentExchange(agent.address, () => launched.sent);
+  assert.equal(again.reply.ok, false);
+  assert.equal(again.reply.code, 'REPLAYED');
+  const launches = agent.stderr.lines.filter((l) => l.includes(launchId) && l.includes('"msg":"launched"'));
+  assert.equal(launches.length, 1, 'the replayed launch started nothing');
   // A well-formed launch signed by a key the agent does not trust.
   const rogue = A.newSigningKey();
   const before = readFileSync(join(agent.stateDir, 'ledger.json'), 'utf8');
