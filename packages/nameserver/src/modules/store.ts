@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DpnsError } from '@dpns/protocol';
 import { fsyncDir } from '@dpns/protocol';
-import type { ModuleStoreApi } from './inside/store-mirror.js';
+import { storeApi, type ModuleStoreApi } from './inside/store-mirror.js';
 
 const stringify = JSON.stringify;
 const parse = JSON.parse;
@@ -33,16 +33,7 @@ export class ModuleStore {
   readonly api: ModuleStoreApi;
 
   private constructor(private readonly file: string, private readonly maxBytes: number) {
-    this.api = Object.freeze({
-      get: (key: string) => {
-        const t = this.data.get(String(key));
-        return t === undefined ? undefined : (parse(t) as unknown);
-      },
-      has: (key: string) => this.data.has(String(key)),
-      keys: () => [...this.data.keys()],
-      set: (key: string, value: unknown) => this.set(key, value),
-      delete: (key: string) => this.remove(key),
-    });
+    this.api = storeApi(this.data, (key, value) => this.set(key, value), (key) => this.remove(key));
   }
 
   /** Reads the store file; a missing one is an empty store, a damaged one refuses to load. */

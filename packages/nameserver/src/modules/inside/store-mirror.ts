@@ -22,6 +22,25 @@ export type SendStoreWrite = (id: number, key: string, json: string | null) => v
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 
+/**
+ * The store as a module sees it, over a map of key → the value's JSON text: `get` parses a fresh
+ * copy, so a module never aliases a stored value. Shared by the module's mirror and the server's store.
+ */
+export function storeApi(
+  data: ReadonlyMap<string, string>, set: (key: string, value: unknown) => Promise<void>, remove: (key: string) => Promise<boolean>,
+): ModuleStoreApi {
+  return Object.freeze({
+    get: (key: string) => {
+      const t = data.get(String(key));
+      return t === undefined ? undefined : (parse(t) as unknown);
+    },
+    has: (key: string) => data.has(String(key)),
+    keys: () => [...data.keys()],
+    set,
+    delete: remove,
+  });
+}
+
 export class StoreMirror {
   /** key → the value's JSON text: a `get` parses a fresh copy, so the module never aliases the stored value. */
   private readonly data = new Map<string, string>();
@@ -36,16 +55,7 @@ export class StoreMirror {
     const data = (parse(document) as { data?: Record<string, unknown> }).data ?? {};
     for (const [k, v] of Object.entries(data)) this.data.set(k, stringify(v));
     this.bytes = document.length;
-    this.api = Object.freeze({
-      get: (key: string) => {
-        const t = this.data.get(String(key));
-        return t === undefined ? undefined : (parse(t) as unknown);
-      },
-      has: (key: string) => this.data.has(String(key)),
-      keys: () => [...this.data.keys()],
-      set: (key: string, value: unknown) => this.set(key, value),
-      delete: (key: string) => this.remove(key),
-    });
+    this.api = storeApi(this.data, (key, value) => this.set(key, value), (key) => this.remove(key));
   }
 
   /** The name server's answer to write `id`. */
