@@ -228,7 +228,12 @@ function expectOne(msg: unknown, e: Expectation): void {
   }
   const req = msg as Record<string, unknown>;
   if (unsafe(req)) e.sendable = false;
-  if (!hasOwn(req, 'id')) return;
+  if (!hasOwn(req, 'id')) {
+    // Not a valid Request (and not a response to the server's own request): answered with id null.
+    const response = req.method === undefined && (hasOwn(req, 'result') || hasOwn(req, 'error'));
+    if (!response && (req.jsonrpc !== '2.0' || typeof req.method !== 'string')) e.nulls++;
+    return;
+  }
   if (!idOk(req.id)) {
     e.nulls++;
     return;

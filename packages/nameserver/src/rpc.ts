@@ -95,9 +95,14 @@ export class RpcDispatcher {
       this.ctx.metrics.request(label, 'ok', started);
       return id === undefined ? undefined : resultFrame(id, result);
     };
-    if (req.jsonrpc !== '2.0') return fail(new DpnsError('INVALID_REQUEST', 'jsonrpc must be "2.0"'));
+    // Not a valid Request is not a notification either: JSON-RPC 2.0 answers it, with id null when it has none.
+    const invalid = (err: DpnsError): Answer => {
+      this.ctx.metrics.request(label, outcome(err), started);
+      return errorFrame(id ?? null, err);
+    };
+    if (req.jsonrpc !== '2.0') return invalid(new DpnsError('INVALID_REQUEST', 'jsonrpc must be "2.0"'));
     const method = req.method;
-    if (typeof method !== 'string') return fail(new DpnsError('INVALID_REQUEST', 'method must be a string'));
+    if (typeof method !== 'string') return invalid(new DpnsError('INVALID_REQUEST', 'method must be a string'));
     if (!isMethodName(method)) {
       // `<prefix>.<method>` of a loaded module goes to its worker; the manager refuses an unknown one.
       const moduleCall = parseModuleMethod(method);

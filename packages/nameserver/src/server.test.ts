@@ -260,3 +260,17 @@ test('wrong admin proofs: two answered at once, then slower, and the fifth close
     q.ws.close();
   });
 });
+
+test('an invalid Request without an id is answered INVALID_REQUEST with id null; a valid notification is not answered', async () => {
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    for (const bad of ['{}', '{"method":1}', '{"jsonrpc":"2.0"}', '{"jsonrpc":"1.0","method":"ping"}']) p.ws.send(bad);
+    p.ws.send('{"jsonrpc":"2.0","method":"ping"}');
+    await p.ok('ping');
+    const answers = p.notes.filter((m) => m.id === null);
+    assert.equal(answers.length, 4, JSON.stringify(p.notes));
+    for (const a of answers) assert.equal((a.error as { data: { code: string } }).data.code, 'INVALID_REQUEST');
+    assert.equal(p.notes.length, 4, 'the valid notification got no answer');
+    p.ws.close();
+  });
+});
