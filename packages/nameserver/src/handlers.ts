@@ -79,6 +79,27 @@ function scrubLaunchError(registry: Registry, name: string): (err: unknown) => n
   };
 }
 
+/**
+ * A wrong credential (admin proof, join-token proof): counted, logged at a bounded rate, and
+ * answered later the more a connection has sent (login-guard.ts); the fifth closes it.
+ */
+function refuseCredential(ctx: HandlerContext, conn: Connection, what: string, err: DpnsError, fields: Record<string, unknown> = {}): Promise<never> {
+  const verdict = onLoginFailure(conn.loginFailures++);
+  ctx.metrics.loginFailures.inc();
+  ctx.rateLog.warn(what, { ...fields, conn: conn.id, remote: conn.remote, failures: conn.loginFailures, closing: verdict.close, why: err.message });
+  const answer = verdict.close
+    ? new DpnsError(err.code, `${err.message}; this was the ${MAX_LOGIN_FAILURES}th wrong credential on this connection, so it is closed`, err.details === undefined ? {} : { details: err.details })
+    : err;
+  return new Promise((_resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(answer);
+      // After the answer has been queued: the peer is told why before the close.
+      if (verdict.close) setImmediate(() => conn.endForLoginFailures());
+    }, verdict.delayMs);
+    timer.unref();
+  });
+}
+
 function spendLaunch(conn: Connection): void {
   if (!conn.launches.take()) {
     throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection: bursts of up to 20, then one a second; try again shortly');
@@ -96,18 +117,8 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   login(ctx, conn, p) {
     if (!checkAdminProof(ctx.adminToken, conn.nonce, p.proof)) {
-      const verdict = onLoginFailure(conn.loginFailures++);
-      ctx.metrics.loginFailures.inc();
-      ctx.rateLog.warn('refused an admin login with a wrong credential', { conn: conn.id, remote: conn.remote, failures: conn.loginFailures, closing: verdict.close });
-      const err = new DpnsError('UNAUTHORIZED', `wrong admin credential: check the token given to dpns (--token-file, DPNS_TOKEN_FILE or DPNS_TOKEN) against the server's admin.token${verdict.close ? `; this was the ${MAX_LOGIN_FAILURES}th wrong one, so the connection is closed` : ''}`);
-      if (verdict.delayMs === 0 && !verdict.close) throw err;
-      return new Promise((_resolve, reject) => {
-        setTimeout(() => {
-          reject(err);
-          // After the answer has been queued: the peer is told why before the close.
-          if (verdict.close) setImmediate(() => conn.endForLoginFailures());
-        }, verdict.delayMs).unref();
-      });
+      return refuseCredential(ctx, conn, 'refused an admin login with a wrong credential',
+        new DpnsError('UNAUTHORIZED', 'wrong admin credential: check the token given to dpns (--token-file, DPNS_TOKEN_FILE or DPNS_TOKEN) against the server\'s admin.token'));
     }
     conn.admin = true;
     return { admin: true };
@@ -295,7 +306,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       ops = planEnroll(ctx.registry, p, conn.nonce, now);
     } catch (e) {
       ctx.trust.unspend(p.tokenId);
-      ctx.log.warn('refused an agent enrollment', { conn: conn.id, remote: conn.remote, host: p.host, tokenId: p.tokenId, why: (e as Error).message });
+      // A wrong join-token proof is a wrong credential like a wrong admin proof: slowed, then the connection closed.
+      if (e instanceof DpnsError && e.code === 'UNAUTHORIZED') return refuseCredential(ctx, conn, 'refused an agent enrollment', e, { host: p.host, tokenId: p.tokenId });
+      ctx.rateLog.warn('refused an agent enrollment', { conn: conn.id, remote: conn.remote, host: p.host, tokenId: p.tokenId, why: (e as Error).message });
       throw e;
     }
     return ctx.commit(ops).then((r) => {

@@ -16,9 +16,14 @@ export interface LoginVerdict {
   close: boolean;
 }
 
-/** Counts one more wrong proof on a connection that had `failures` before it. */
+/**
+ * Counts one more wrong proof on a connection that had `failures` before it. Proofs pipelined
+ * past the closing one are answered at once: the connection is already on its way out, and no
+ * timer is kept for them.
+ */
 export function onLoginFailure(failures: number): LoginVerdict {
   const n = failures + 1;
+  if (n > MAX_LOGIN_FAILURES) return { delayMs: 0, close: false };
   const delayMs = n <= FREE_FAILURES ? 0 : FIRST_DELAY_MS * 2 ** (n - FREE_FAILURES - 1);
-  return { delayMs, close: n >= MAX_LOGIN_FAILURES };
+  return { delayMs, close: n === MAX_LOGIN_FAILURES };
 }
