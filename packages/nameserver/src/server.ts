@@ -476,6 +476,7 @@ export class NameServer {
       const c = this.cluster;
       res.end(JSON.stringify({
         status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size,
+        storage: this.store?.state === 'unavailable' ? 'unavailable' : 'writable',
         ...(c === undefined ? {} : { role: c.role, epoch: c.epoch, ...(c.primaryUrl === undefined ? {} : { primary: c.primaryUrl }) }),
       }));
       return;
