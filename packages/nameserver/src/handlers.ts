@@ -239,6 +239,13 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
         details: { limit: ctx.maxAdvertisementsPerConnection, what: 'advertisementsPerConnection' },
       });
     }
+    const breach = p.static ? undefined : ctx.liveness.quotaBreach(conn, p.name);
+    if (breach !== undefined) {
+      const whose = breach.what === 'advertisementsPerAddress' ? `connections from ${conn.address}` : 'connections that proved this owner key';
+      throw new DpnsError('LIMIT_EXCEEDED', `at most ${breach.limit} names kept advertised by the ${whose} together; unadvertise some first`, {
+        details: { limit: breach.limit, what: breach.what },
+      });
+    }
     const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);
     const keeper = ctx.liveness.connOf(p.name);
     if (p.static) ctx.liveness.unbind(p.name);

@@ -15,7 +15,7 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import {
   AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, MAX_TOTAL_PARTIAL_BYTES, PartialBytes, PendingSockets,
 } from './socket-guard.js';
-import { Liveness } from './liveness.js';
+import { DEFAULT_QUOTAS, Liveness } from './liveness.js';
 import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { isLogRecord } from './registry/ops.js';
@@ -43,7 +43,7 @@ import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
-import { DEFAULT_LOST_EXPIRY_MS } from './registry/stray-expiry.js';
+import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/stray-expiry.js';
 import { StraySweeper } from './stray-sweeper.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
@@ -64,6 +64,11 @@ export interface NameServerOptions {
   maxConnectionsPerAddress: number;
   /** Names one non-admin connection may keep advertised at once. */
   maxAdvertisementsPerConnection: number;
+  /** Names the non-admin connections of one source address / one owner key may keep advertised together (DEFAULT_QUOTAS when absent). */
+  maxAdvertisementsPerAddress?: number;
+  maxAdvertisementsPerOwner?: number;
+  /** Lost entries nobody keeps, at most (DEFAULT_MAX_LOST_ENTRIES when absent). */
+  maxLostEntries?: number;
   /** Log records between snapshots. */
   snapshotEvery: number;
   agentPort: number;
@@ -244,7 +249,9 @@ export class NameServer {
     });
     this.committer = committer;
     const commit = committer.commit.bind(committer);
-    const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS);
+    const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS, {
+      perAddress: this.opts.maxAdvertisementsPerAddress ?? DEFAULT_QUOTAS.perAddress, perOwner: this.opts.maxAdvertisementsPerOwner ?? DEFAULT_QUOTAS.perOwner,
+    });
     this.liveness = liveness;
 
     const launcher = new Launcher({
@@ -255,8 +262,12 @@ export class NameServer {
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
     const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
-    if (expiryMs > 0) this.straySweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n));
-    liveness.onLost = (name) => restarter.lost(name);
+    const sweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n), this.opts.maxLostEntries ?? DEFAULT_MAX_LOST_ENTRIES);
+    this.straySweeper = sweeper;
+    liveness.onLost = (name) => {
+      restarter.lost(name);
+      sweeper.kick();
+    };
     launcher.onStopped = (name) => restarter.cancel(name);
     const afterDurable = committer.afterDurable.bind(committer);
     const modules = new ModuleManager({
