@@ -153,7 +153,9 @@ test('lost entries nobody keeps expire; the legitimate client\'s own entries do 
 });
 
 test('advertisements are capped per source address and per owner key; lost litter past its cap goes at once', async () => {
-  const q = await startServerProcess({ args: ['--max-advertisements-per-address', '6', '--max-advertisements-per-owner', '4', '--max-lost-entries', '10', '--log-level', 'warn'] });
+  const q = await startServerProcess({ args: [
+    '--max-advertisements-per-address', '6', '--max-advertisements-per-owner', '4', '--max-lost-entries', '10', '--max-watches-per-address', '5', '--log-level', 'warn',
+  ] });
   const ownerKey = ownerKeyFromSeed('5'.repeat(64));
   const a = new DpnsClient({ servers: [q.server], ownerKey });
   const b = new DpnsClient({ servers: [q.server], ownerKey });
@@ -175,6 +177,17 @@ test('advertisements are capped per source address and per owner key; lost litte
     other.ws.terminate();
     await mine[0]?.close();
     await c.advertise('/quota/c2', '127.0.0.1', 9422);
+
+    // Watches: 5 from one address together (b has none yet; a and c take 3 and 2).
+    for (let i = 0; i < 3; i++) await a.watch(`/w/a${i}/*`).ready;
+    const cw = [c.watch('/w/c0/*'), c.watch('/w/c1/*')];
+    await Promise.all(cw.map((w) => w.ready));
+    const refused = b.watch('/w/b0/*');
+    await assert.rejects(refused.ready, refusedFor('watchesPerAddress'));
+    await refused.close();
+    await other2Watch(q.server);
+    await cw[0]?.close();
+    await b.watch('/w/b0/*').ready;
 
     // Litter from three addresses that advertise and vanish: 18 strays, 10 kept, the oldest go.
     for (const addr of ['127.0.0.3', '127.0.0.4', '127.0.0.5']) {
@@ -199,6 +212,16 @@ test('advertisements are capped per source address and per owner key; lost litte
     await q.kill('SIGKILL');
   }
 });
+
+/** A watch from another address is not counted with 127.0.0.1's. */
+async function other2Watch(server: string): Promise<void> {
+  const other = await openRaw(server, '127.0.0.2');
+  try {
+    await other.call('watch', { pattern: '/w/other/*' });
+  } finally {
+    other.ws.terminate();
+  }
+}
 
 /** A bare JSON-RPC connection: calls in order, answers by id. */
 async function openRaw(server: string, localAddress?: string): Promise<{ ws: WebSocket; call(method: string, params: unknown): Promise<unknown> }> {

@@ -30,7 +30,7 @@ import { Restarter } from './launch/restarter.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { WatchHub } from './watch-hub.js';
+import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
 import { VERSION } from './version.js';
 import { serveWebAsset } from './web/assets.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
@@ -69,6 +69,8 @@ export interface NameServerOptions {
   maxAdvertisementsPerOwner?: number;
   /** Lost entries nobody keeps, at most (DEFAULT_MAX_LOST_ENTRIES when absent). */
   maxLostEntries?: number;
+  /** Watches the connections of one source address may hold together (DEFAULT_MAX_WATCHES_PER_ADDRESS when absent). */
+  maxWatchesPerAddress?: number;
   /** Log records between snapshots. */
   snapshotEvery: number;
   agentPort: number;
@@ -110,7 +112,7 @@ export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
 export class NameServer {
   state: ServerState = 'starting';
   readonly registry = new Registry();
-  private readonly hub = new WatchHub();
+  private readonly hub: WatchHub;
   private readonly conns = new Set<Connection>();
   /** Requests, latency and launches, for GET /metrics. */
   readonly metrics = new ServerMetrics();
@@ -150,6 +152,9 @@ export class NameServer {
   constructor(readonly opts: NameServerOptions) {
     this.rateLog = new RateLimitedLog(opts.logger, 10);
     this.perAddress = new AddressCounts(opts.maxConnectionsPerAddress);
+    this.hub = new WatchHub({
+      perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS, perAddress: opts.maxWatchesPerAddress ?? DEFAULT_MAX_WATCHES_PER_ADDRESS,
+    });
     this.bufferSweep = setInterval(() => {
       const cut = capTotalBuffered(this.conns);
       if (cut > 0) this.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
