@@ -207,6 +207,10 @@ test('advertisements are capped per source address and per owner key; lost litte
     assert.ok(names.every((n) => !n.startsWith('/litter/127.0.0.3/')), `the oldest litter went first: ${names.join(' ')}`);
     const [kept] = await c.serviceState('/quota/c0');
     assert.equal(kept?.kind === 'service' && kept.state, 'running', 'names that are kept alive are never strays');
+    const text = await (await fetch(`http://${q.server}/metrics`)).text();
+    for (const what of ['advertisementsPerOwner', 'advertisementsPerAddress', 'watchesPerAddress']) {
+      assert.match(text, new RegExp(`^dpns_limit_refusals_total\\{what="${what}"\\} 1$`, 'm'), `the ${what} refusal is counted`);
+    }
   } finally {
     await Promise.all([a.close(), b.close(), c.close()]);
     await q.kill('SIGKILL');

@@ -204,7 +204,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   watch(ctx, conn, p) {
     if (conn.watches.size >= ctx.maxWatchesPerConnection) {
       throw new DpnsError('LIMIT_EXCEEDED', `at most ${ctx.maxWatchesPerConnection} watches per connection; close some with unwatch or use a wider pattern`, {
-        details: { limit: ctx.maxWatchesPerConnection },
+        details: { limit: ctx.maxWatchesPerConnection, what: 'watchesPerConnection' },
       });
     }
     // Opened in the same turn as the initial entries are read, so they are the state at its revision.

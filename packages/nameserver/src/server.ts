@@ -527,6 +527,7 @@ export class NameServer {
       renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
       this.metrics.launches.render(),
       this.metrics.closes.render(),
+      this.metrics.limits.render(),
       this.metrics.loginFailures.render(),
       this.metrics.expired.render(),
       renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {
