@@ -307,6 +307,8 @@ export class NameServer {
     const origins = new OriginPolicy(this.opts.allowedOrigins);
     this.wss = new WebSocketServer({
       server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false,
+      // The protocol has no subprotocol (PROTOCOL.md §2.1): none is echoed, whatever is offered.
+      handleProtocols: () => false,
       // Refused before the upgrade completes: a page of another origin never gets a hello.
       verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
         const why = origins.refusal(info.req);
