@@ -10,16 +10,12 @@ import { listSegments, WAL_DIR_NAME } from './segment.js';
 import { encodeSnapshot, encodeSnapshotText, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
+import type { Recovered, StoreLogger } from './types.js';
 
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
+export type { StoreLogger, Recovered } from './types.js';
 
-/** Where the store reports what an operator should know (torn tails, stale locks, failures). */
-export interface StoreLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
 
 export interface StoreOptions {
   /** The data directory; created (mode 0700) if missing. */
@@ -36,15 +32,6 @@ export interface StoreOptions {
   onAvailability?: (writable: boolean, cause: string | undefined) => void;
 }
 
-/** What was on disk at open: the state to start from and the records to apply on top of it. */
-export interface Recovered {
-  snapshot: { index: number; state: unknown } | undefined;
-  /** Every record after the snapshot, in index order. */
-  records: { index: number; data: unknown }[];
-  lastIndex: number;
-  /** Set when a torn or corrupt tail of the last segment was cut off. */
-  droppedTail?: { segment: string; offset: number; bytes: number; reason: string };
-}
 
 /** Counters for tests and metrics. */
 export type StoreStats = WalStats;
