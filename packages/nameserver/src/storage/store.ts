@@ -151,7 +151,8 @@ export class Store {
   }
 
   private queueSnapshot(index: number, contents: Buffer): Promise<void> {
-    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents));
+    const faults = this.wal.stats.faults;
+    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents, faults));
     this.snapshotChain = run.catch(() => {});
     return run;
   }
@@ -183,11 +184,16 @@ export class Store {
     this.logger.info('store closed', { dir: this.dir, lastIndex: this.wal.lastIndex });
   }
 
-  private async persistSnapshot(index: number, contents: Buffer): Promise<void> {
+  private async persistSnapshot(index: number, contents: Buffer, faultsAtRequest: number): Promise<void> {
     if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return;
     // A snapshot must never be ahead of the durable log: after a crash the records it covers
     // would be missing from the log, and later appends would land after a gap.
     await this.wal.flushed();
+    // Records appended before it was asked for may since have failed and been handed back, their
+    // indexes reused by other records: the state it holds is then not the log's.
+    if (this.wal.stats.faults !== faultsAtRequest) {
+      throw new StorageError('UNAVAILABLE', `the snapshot at index ${index} was dropped: a write failed after it was asked for, so records it holds may have been taken back`);
+    }
     // Everything up to `index` is written now, so the next segment holds only later records and
     // the ones before it can be removed whole once they are no longer needed.
     this.wal.requestRoll();
