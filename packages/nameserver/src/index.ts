@@ -8,3 +8,6 @@ export type { ServerConfig } from './config.js';
 export { createLogger } from './log.js';
 export type { Logger, LogLevel } from './log.js';
 export { VERSION } from './version.js';
+export { renderUnit, UNIT_NAME, DATA_DIR } from './unit.js';
+export type { UnitOptions } from './unit.js';
+export { EMBEDDED_WEB, filesInDir } from './web/assets.js';
