@@ -48,6 +48,9 @@ async function main(argv: string[]): Promise<void> {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 12)) throw new Error(`Node ${process.versions.node}: single executables with embedded files need Node 20.12 or later`);
   if (process.platform !== 'linux') throw new Error('the binary and the .deb are built on Linux, for Linux');
+  // A node that links libnode (Debian's own nodejs package) would make a binary that needs it on every host.
+  const { stdout: libs } = await run('ldd', [process.execPath]);
+  if (/libnode\.so/.test(libs)) throw new Error(`${process.execPath} links libnode: the binary would need Node's library on every host; build with a self-contained node (nodejs.org's or NodeSource's)`);
   const out = outDir(argv);
   const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
   const architecture = (await run('dpkg', ['--print-architecture'])).stdout.trim();
