@@ -52,7 +52,7 @@ if (skipped.length > 0) {
   if (allowed) {
     console.error('run-tests: allowed by DPNS_TEST_ALLOW_SKIP=1; these claims were not checked on this run.');
   } else {
-    console.error('run-tests: a skipped test is a claim left unchecked, so the run fails. Run as root with iproute2 and systemd installed (as .ci/run does), or set DPNS_TEST_ALLOW_SKIP=1 to accept it on this machine.');
+    console.error('run-tests: a skipped test is a claim left unchecked, so the run fails. Run as root with iproute2, systemd and strace installed (as .ci/run does), or set DPNS_TEST_ALLOW_SKIP=1 to accept it on this machine.');
     if (status === 0) status = 1;
   }
 }
