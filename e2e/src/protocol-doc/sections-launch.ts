@@ -204,7 +204,8 @@ export const launchSections: readonly SectionScript[] = [
     setup: async (ctx) => {
       const specs: Record<string, Record<string, unknown>> = {
         '/fail/unreachable': { host: '127.0.0.9', program: 'echo' },
-        '/fail/exits': { host: '127.0.0.1', program: 'sleep', args: ['0.5'] },
+        // Lives long enough for the agent's reply (a process gone by then is SPAWN_FAILED), then exits.
+        '/fail/exits': { host: '127.0.0.1', program: 'sleep', args: ['2'] },
         '/fail/timeout': { host: '127.0.0.1', program: '/bin/sleep', args: ['30'], startTimeoutMs: 1000 },
         '/fail/cwd': { host: '127.0.0.1', program: 'sleep', args: ['30'], cwd: '/nonexistent' },
         '/fail/root': { host: '127.0.0.1', program: 'sleep', args: ['30'], user: 'root' },

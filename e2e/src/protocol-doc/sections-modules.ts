@@ -154,15 +154,16 @@ export const moduleSections: readonly SectionScript[] = [
         },
       },
       {
-        // A handler that loops for ever, then two calls 50 ms and 450 ms later. How long the
-        // worker takes to come back varies with the machine's load, so the last call is
-        // repeated (same id) while the module answers RESTARTING, as the doc tells callers to.
+        // A handler that loops for ever, then two calls 50 ms and 450 ms later. The second goes
+        // out as soon as the timeout is answered (the restart waits 200 ms, and a loaded machine
+        // can stall 50 ms more), and how long the module takes to come back varies with the
+        // load, so the last call is repeated (same id) while it answers RESTARTING, as the doc
+        // tells callers to.
         match: '"method":"probe.spin"',
         produce: async (ctx, docs) => {
           const [spin, , restarting, , again] = docs as Record<string, unknown>[];
           const client = await ctx.conn('client');
           const out: unknown[] = [AS_SENT, await client.request(spin?.id, 'probe.spin', {}, 10_000)];
-          await new Promise((resolve) => setTimeout(resolve, 50));
           out.push(AS_SENT, await client.request(restarting?.id, 'probe.echo', {}));
           await new Promise((resolve) => setTimeout(resolve, 400));
           const deadline = Date.now() + 15_000;

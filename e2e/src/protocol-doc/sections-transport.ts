@@ -48,15 +48,20 @@ export const transportSections: readonly SectionScript[] = [
     hooks: [
       { match: 'method must be a string', produce: async (ctx) => [await nullIdAnswer(ctx, '{"jsonrpc":"2.0","method":1}')] },
       {
-        // "sending advertise (id 1), find (id 2) and unwatch (id 3) back to back"; the order of
-        // the answers is not part of the contract (match answers by id), so it is not checked.
-        match: 'no watch w1 on this connection',
+        // "sending advertise (id 1), find (id 2) and unwatch (id 3, of a watch the connection
+        // held) back to back gave the answers in the order 3, 1, 2": the order is checked too,
+        // as the rules make it certain (an unwatch is answered at once, a write once fsynced,
+        // and a read after the write it sees).
+        match: '"id":3,"result":{"ok":true}',
         produce: async (ctx, docs) => {
           const c = await ctx.conn('client');
+          const w = await ctx.call('client', 'watch', { pattern: '/elsewhere/*' });
           c.send({ jsonrpc: '2.0', id: 1, method: 'advertiseService', params: { name: '/rw/a', host: 'h', port: 1 } });
           c.send({ jsonrpc: '2.0', id: 2, method: 'findServices', params: { pattern: '/rw/a' } });
-          c.send({ jsonrpc: '2.0', id: 3, method: 'unwatch', params: { watchId: 'w1' } });
-          return Promise.all(docs.map((d) => c.answer((d as Record<string, unknown>).id)));
+          c.send({ jsonrpc: '2.0', id: 3, method: 'unwatch', params: { watchId: w.watchId } });
+          const answers: unknown[] = [];
+          for (const _ of docs) answers.push(await c.next((f) => isObject(f) && 'id' in f && !('method' in f), 10_000, 'an answer'));
+          return answers;
         },
       },
     ],
