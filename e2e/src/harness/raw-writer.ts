@@ -18,16 +18,20 @@ export class RpcSession {
   private nextId = 1;
   private closedWhy: string | undefined;
 
-  private constructor(readonly url: string, private readonly ws: WebSocket, readonly hello: HelloParams) {
+  /** `ws` is exposed for tests that watch the socket itself (pings, the close code). */
+  private constructor(readonly url: string, readonly ws: WebSocket, readonly hello: HelloParams) {
     ws.on('message', (data) => this.onFrame(String(data)));
     ws.on('close', (code, reason) => this.fail(`connection closed (${code}${reason.length > 0 ? `: ${String(reason)}` : ''})`));
     ws.on('error', (e) => this.fail(`connection error: ${e.message}`));
   }
 
-  /** Connects and waits for the hello; rejects on a refused connection or after `timeoutMs`. */
-  static open(url: string, timeoutMs = 2000): Promise<RpcSession> {
+  /**
+   * Connects and waits for the hello; rejects on a refused connection or after `timeoutMs`.
+   * `options` go to ws (e.g. `autoPong: false` for a peer that never answers a ping).
+   */
+  static open(url: string, timeoutMs = 2000, options: WebSocket.ClientOptions = {}): Promise<RpcSession> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...options });
       const settle = (e: Error | undefined, s?: RpcSession): void => {
         clearTimeout(timer);
         ws.off('error', onError);
