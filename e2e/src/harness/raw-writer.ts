@@ -39,6 +39,9 @@ export class RpcSession {
         ws.off('message', onHello);
         if (e === undefined) resolve(s as RpcSession);
         else {
+          // terminate() during the handshake emits 'error' on the next tick, with no listener left
+          // for it: without this one, a connection that timed out would crash the process.
+          ws.on('error', () => undefined);
           ws.terminate();
           reject(e);
         }
