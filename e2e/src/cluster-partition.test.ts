@@ -14,6 +14,9 @@ import {
   type ProbeWrite, type ServersResult, type TestCluster, type TestNet,
 } from './harness/index.js';
 
+/** Far above the 600 ms failure window, far below "never". */
+const FUNCTIONAL_LIMIT_MS = 8000;
+
 const why = netnsUnavailable();
 /** The failure window of the default settings: 150 ms heartbeats × 4 misses. */
 const WINDOW_MS = 600;
@@ -136,8 +139,10 @@ test('a primary cut off by a partition stops taking writes; the majority elects 
   acked.push('/cut/after/n0');
   t.diagnostic(`cut at 0: SID ${next.sid} primary of epoch ${next.epoch} seen after ${electedMs.toFixed(0)} ms; first write acknowledged after ${firstWriteMs.toFixed(0)} ms (by ${String(w.url)}, after ${w.failures.join(', ')})`);
   assert.ok(next.epoch > first.epoch);
-  assert.ok(electedMs < 2000, `a new primary took ${electedMs.toFixed(0)} ms`);
-  assert.ok(firstWriteMs < 2000, `the first write after the cut took ${firstWriteMs.toFixed(0)} ms`);
+  // That the majority side takes over, not how fast: a few failure windows even on a loaded CI
+  // machine. The time itself is measured in `pnpm bench --only failover-cut`.
+  assert.ok(electedMs < FUNCTIONAL_LIMIT_MS, `a new primary took ${electedMs.toFixed(0)} ms`);
+  assert.ok(firstWriteMs < FUNCTIONAL_LIMIT_MS, `the first write after the cut took ${firstWriteMs.toFixed(0)} ms`);
   for (let i = 1; i < 20; i++) {
     const o = await writer.write('register.add', { name: `/cut/after/n${i}`, spec });
     assert.ok(o.ok, `write through the new primary: ${o.code ?? ''} ${o.message ?? ''}`);
