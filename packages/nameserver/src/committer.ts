@@ -1,7 +1,9 @@
 // The write path: log the ops, apply them, and let the answer out only once they are on disk.
 import type { Store } from './storage/store.js';
 import type { Change, LogRecord, Op } from './registry/ops.js';
-import type { Registry } from './registry/registry.js';
+import type { Registry, Undo } from './registry/registry.js';
+import { DpnsError } from '@dpns/protocol';
+import { StorageError } from './storage/store.js';
 import type { WatchHub } from './watch-hub.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import type { Logger } from './log.js';
@@ -14,6 +16,17 @@ export interface Replication {
   appended(index: number, rec: LogRecord): void;
   /** The record at `index` is on this server's disk; resolves once the cluster has committed it. */
   committed(index: number): Promise<void>;
+  /**
+   * Records from `firstIndex` on were never written and are being taken back. False when they
+   * cannot be (backups may hold them already): the server must stop instead.
+   */
+  takeBack(firstIndex: number): boolean;
+}
+
+/** A record applied to the registry but not yet durable, with what it changed. */
+interface Applied {
+  index: number;
+  undo: Undo;
 }
 
 export class Committer {
@@ -22,7 +35,9 @@ export class Committer {
   /** The highest revision known to be on disk. */
   private durableRevision: number;
   /** Reads waiting for the revision they saw to reach the disk, in revision order. */
-  private readonly readers: { revision: number; release: () => void }[] = [];
+  private readonly readers: { revision: number; release: () => void; refuse: (err: Error) => void }[] = [];
+  /** Records applied but not yet durable, oldest first: what a failed write takes back. */
+  private readonly applied: Applied[] = [];
   /** Hears every durable change right after the watchers do (the external modules' feed). */
   onDurable: ((changes: readonly Change[], revision: number) => void) | undefined;
 
@@ -48,7 +63,7 @@ export class Committer {
   afterDurable<T>(answer: T): T | Promise<T> {
     const revision = this.registry.revision;
     if (revision <= this.durableRevision) return answer;
-    return new Promise<T>((resolve) => this.readers.push({ revision, release: () => resolve(answer) }));
+    return new Promise<T>((resolve, reject) => this.readers.push({ revision, release: () => resolve(answer), refuse: reject }));
   }
 
   /**
@@ -104,22 +119,54 @@ export class Committer {
     try {
       appended = this.store.append(record);
     } catch (err) {
-      // The store refuses once it has failed or closed; the registry was not touched.
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      // The store refuses once it has failed, closed or run out of room; the registry was not touched.
+      return Promise.reject(writeError(err));
     }
     const { index, durable } = appended;
     this.replication.appended(index, record);
+    const applied: Applied = { index, undo: this.registry.beforeImage(record) };
+    this.applied.push(applied);
     const changes: Change[] = this.registry.applyRecord(record, index);
     return durable.then(
-      () => this.replication.committed(index).then(() => {
-        this.settled(changes, index);
-        return index;
-      }),
+      () => {
+        this.forget(applied);
+        return this.replication.committed(index).then(() => {
+          this.settled(changes, index);
+          return index;
+        });
+      },
       (err: unknown) => {
+        if (err instanceof StorageError && err.code === 'UNAVAILABLE' && this.takeBack(index, err)) throw writeError(err);
         this.onFatal(err);
         throw err;
       },
     );
+  }
+
+  private forget(a: Applied): void {
+    // Records become durable in index order, so this is nearly always the first.
+    const at = this.applied.indexOf(a);
+    if (at >= 0) this.applied.splice(at, 1);
+  }
+
+  /**
+   * The write of the record at `index` failed before it reached the disk, and so did every
+   * record after it: the registry goes back to how it was before them (newest first), and the
+   * reads that saw them are refused. True when done (or already done by an earlier record of
+   * the same failed batch); false when records in a cluster cannot be taken back.
+   */
+  private takeBack(index: number, err: StorageError): boolean {
+    const from = this.applied.findIndex((a) => a.index >= index);
+    if (from < 0) return true;
+    if (!this.replication.takeBack(index)) return false;
+    const undone = this.applied.splice(from);
+    for (let k = undone.length - 1; k >= 0; k--) this.registry.restore((undone[k] as Applied).undo);
+    const refused = writeError(err);
+    let keep = 0;
+    while (keep < this.readers.length && (this.readers[keep] as { revision: number }).revision < index) keep++;
+    for (const r of this.readers.splice(keep)) r.refuse(refused);
+    this.log.warn('took back writes that never reached the disk', { fromIndex: index, records: undone.length, revision: this.registry.revision });
+    return true;
   }
 
   /**
@@ -152,4 +199,14 @@ export class Committer {
       this.snapshotting = false;
     });
   }
+}
+
+/** A write the store would not take, as the error its client gets. */
+function writeError(err: unknown): Error {
+  if (err instanceof StorageError && err.code === 'UNAVAILABLE') {
+    return new DpnsError('STORAGE_UNAVAILABLE', `the name server cannot write to its disk (${err.errno ?? 'EIO'}), so this write was not applied; writes resume by themselves once the disk has room (or the server has file descriptors) again, reads still work`, {
+      details: { cause: err.errno ?? 'EIO' },
+    });
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }

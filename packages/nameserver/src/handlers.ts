@@ -211,7 +211,14 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     conn.watches.add(watchId);
     const out: Result<'watch'> = { watchId, revision: ctx.registry.revision };
     if (p.initial) out.entries = states(ctx.registry, p.pattern);
-    return ctx.afterDurable(out);
+    const answered = ctx.afterDurable(out);
+    if (!(answered instanceof Promise)) return answered;
+    // Refused when what it saw was taken back (a write that never reached the disk): no watch then.
+    return answered.catch((e: unknown) => {
+      ctx.hub.remove(watchId, conn);
+      conn.watches.delete(watchId);
+      throw e;
+    });
   },
   unwatch(ctx, conn, p) {
     if (!conn.watches.has(p.watchId) || !ctx.hub.remove(p.watchId, conn)) {
@@ -227,10 +234,11 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       });
     }
     const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);
+    const keeper = ctx.liveness.connOf(p.name);
     if (p.static) ctx.liveness.unbind(p.name);
     else ctx.liveness.bind(p.name, conn);
     const tickets = ctx.registry.ticketsOf(p.name);
-    return ctx.commit(ops).then((r) => {
+    return ctx.commit(ops).catch(rebind(ctx, p.name, keeper)).then((r) => {
       ctx.launcher.advertised(p.name);
       const out: Result<'advertiseService'> = { revision: r };
       // The name server's half of the pair answers the service's nonce: the service can check us.
@@ -240,8 +248,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   unadvertiseService(ctx, conn, p) {
     const ops = planUnadvertise(ctx.registry, p.name, actor(conn), ctx.liveness, ctx.now());
+    const keeper = ctx.liveness.connOf(p.name);
     ctx.liveness.unbind(p.name);
-    return ctx.commit(ops).then(revision);
+    return ctx.commit(ops).catch(rebind(ctx, p.name, keeper)).then(revision);
   },
   reportLoad(ctx, conn, p) {
     // Checked before the rate limit, so only names this connection may report for get a bucket.
@@ -258,8 +267,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'register.delete'(ctx, _conn, p) {
     const ops = planDelete(ctx.registry, p.name);
+    const keeper = ctx.liveness.connOf(p.name);
     ctx.liveness.unbind(p.name);
-    return ctx.commit(ops).then(revision);
+    return ctx.commit(ops).catch(rebind(ctx, p.name, keeper)).then(revision);
   },
   'register.edit'(ctx, _conn, p) {
     const { ops, entry } = planEdit(ctx.registry, p, ctx.now());
@@ -323,3 +333,15 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     return ctx.commit(planRevoke(ctx.registry, p.host)).then(revision);
   },
 };
+
+/**
+ * A write refused after the name's keeper was changed (its record never reached the disk and
+ * was taken back): the connection that kept the name alive before keeps it again.
+ */
+function rebind(ctx: HandlerContext, name: string, keeper: Connection | undefined): (e: unknown) => never {
+  return (e) => {
+    if (keeper === undefined) ctx.liveness.unbind(name);
+    else if (keeper.state === 'open') ctx.liveness.bind(name, keeper);
+    throw e;
+  };
+}

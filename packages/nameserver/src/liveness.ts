@@ -6,9 +6,18 @@ import type { Registry } from './registry/registry.js';
 import { planLost } from './registry/rules.js';
 import type { Op } from './registry/ops.js';
 
+/**
+ * Most ops in one record when many services go `lost` at once (a restart's grace period ending,
+ * a connection that advertised thousands): no single record grows with the registry, so one
+ * that does not fit on a nearly full disk cannot stop the rest.
+ */
+export const LOST_OPS_PER_RECORD = 256;
+
 export class Liveness implements Bindings {
   private readonly bound = new Map<string, Connection>();
   private graceTimer: NodeJS.Timeout | undefined;
+  /** Services given a grace period after a restart, while it runs: not bound yet, and not to be marked lost yet. */
+  private graceWaiting: ReadonlySet<string> = new Set();
 
   /** Told of every service that became `lost`, once that is durable. */
   onLost: (name: string) => void = () => undefined;
@@ -52,7 +61,29 @@ export class Liveness implements Bindings {
       ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now, this.reservationMs));
     }
     conn.advertised.clear();
-    return this.commit(ops).then(() => this.told(ops));
+    return this.commitLost(ops);
+  }
+
+  /**
+   * Storage is writable again: services whose advertiser went while writes were refused (their
+   * `lost` record was refused with it) are marked `lost` now.
+   */
+  reconcile(now: number): Promise<unknown> {
+    const ops: Op[] = [];
+    for (const e of this.registry.snapshot().entries) {
+      if (e.kind !== 'service' || e.state !== 'running' || e.advertiser?.kind !== 'session') continue;
+      if (this.bound.has(e.name) || this.graceWaiting.has(e.name)) continue;
+      ops.push(...planLost(this.registry, e.name, 'its advertiser went away while the name server could not write to its disk', now, this.reservationMs));
+    }
+    return this.commitLost(ops);
+  }
+
+  // All chunks are committed in this turn, so no other request changes a name between planning and applying.
+  private commitLost(ops: Op[]): Promise<unknown> {
+    if (ops.length === 0) return Promise.resolve();
+    const chunks: Op[][] = [];
+    for (let k = 0; k < ops.length; k += LOST_OPS_PER_RECORD) chunks.push(ops.slice(k, k + LOST_OPS_PER_RECORD));
+    return Promise.all(chunks.map((chunk) => this.commit(chunk).then(() => this.told(chunk))));
   }
 
   /**
@@ -66,14 +97,16 @@ export class Liveness implements Bindings {
       if (e.kind === 'service' && e.state === 'running' && e.advertiser?.kind === 'session') waiting.push(e.name);
     }
     if (waiting.length === 0) return 0;
+    this.graceWaiting = new Set(waiting);
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
+      this.graceWaiting = new Set();
       const ops: Op[] = [];
       for (const name of waiting) {
         if (this.bound.has(name)) continue;
         ops.push(...planLost(this.registry, name, `its advertiser did not come back within ${graceMs} ms of the name server restarting`, now(), this.reservationMs));
       }
-      this.commit(ops).then(() => this.told(ops), () => undefined);
+      this.commitLost(ops).catch(() => undefined);
     }, graceMs);
     this.graceTimer.unref();
     return waiting.length;
@@ -86,5 +119,6 @@ export class Liveness implements Bindings {
   stop(): void {
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
+    this.graceWaiting = new Set();
   }
 }

@@ -22,6 +22,10 @@ export class RateLimitedLog {
     if (this.admit()) this.log.warn(msg, fields);
   }
 
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (this.admit()) this.log.error(msg, fields);
+  }
+
   private admit(): boolean {
     const t = this.now();
     if (t - this.windowStart >= 1000) {

@@ -131,7 +131,7 @@ export class RpcDispatcher {
         if (applied !== undefined) {
           // Answered like a read: only once the record that applied it is committed, not merely applied here.
           const answer = this.ctx.afterDurable(replayed(this.ctx, method, params as { name?: string }, applied));
-          return answer instanceof Promise ? answer.then(ok) : ok(answer);
+          return answer instanceof Promise ? answer.then(ok, (e: unknown) => fail(this.toDpnsError(e, conn, method))) : ok(answer);
         }
       }
       const ctx = rid === undefined ? this.ctx : { ...this.ctx, commit: (ops: Op[]) => this.ctx.commit(ops, rid) };
@@ -143,7 +143,7 @@ export class RpcDispatcher {
     } catch (e) {
       // A refusal (NOT_FOUND, FORBIDDEN) is an answer about the registry too: it waits like a read.
       const waited = this.ctx.afterDurable(this.toDpnsError(e, conn, method));
-      return waited instanceof Promise ? waited.then(fail) : fail(waited);
+      return waited instanceof Promise ? waited.then(fail, (e: unknown) => fail(this.toDpnsError(e, conn, method))) : fail(waited);
     }
   }
 

@@ -179,7 +179,13 @@ export class NameServer {
     this.publicKey = key.publicKey;
 
     const started = Date.now();
-    const { store, recovered } = await Store.open({ dir: this.opts.dataDir, logger: log });
+    const { store, recovered } = await Store.open({
+      dir: this.opts.dataDir, logger: log,
+      // Advertisers that went while writes were refused are marked lost now.
+      onAvailability: (writable) => {
+        if (writable) this.liveness?.reconcile(Date.now()).catch(() => undefined);
+      },
+    });
     this.store = store;
     if (recovered.snapshot !== undefined) this.registry.load(recovered.snapshot.state as RegistrySnapshot);
     const tail = new LogTail(LOG_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
@@ -234,6 +240,7 @@ export class NameServer {
       },
       appended: (index, rec) => cluster.appended(index, rec),
       committed: (index) => cluster.committed(index),
+      takeBack: (index) => cluster.takeBack(index),
     });
     this.committer = committer;
     const commit = committer.commit.bind(committer);
@@ -302,7 +309,8 @@ export class NameServer {
       http.once('error', reject);
       http.listen(this.opts.port, this.opts.host, () => {
         http.off('error', reject);
-        http.on('error', (err) => log.error('http server error', { err }));
+        // Out of descriptors, accept fails on every try: logged at a bounded rate, and the server stays up.
+        http.on('error', (err) => this.rateLog.error('http server error', { err }));
         resolve();
       });
     });
@@ -510,6 +518,10 @@ export class NameServer {
       })()),
       renderCounterValue('dpns_heartbeat_late_rounds_total', 'Heartbeat rounds that judged no peer because this server itself was late.', this.heartbeat.lateRounds),
       renderCounterValue('dpns_wal_fsyncs_total', 'fsync calls made by the write-ahead log.', this.store?.stats.fsyncs ?? 0),
+      renderGauge('dpns_storage_writable', 'Whether the write-ahead log takes writes (0 while a disk or descriptor fault makes writes be refused with STORAGE_UNAVAILABLE).', [{
+        value: this.store?.state === 'open' ? 1 : 0,
+      }]),
+      renderCounterValue('dpns_storage_faults_total', 'Times a write-ahead log write or open failed and writes were refused until a probe write succeeded.', this.store?.stats.faults ?? 0),
       renderGauge('dpns_modules', 'External modules, by state.', [...moduleStates].map(([state, value]) => ({ labels: { state }, value }))),
       ...this.clusterMetrics(),
     ].join('');

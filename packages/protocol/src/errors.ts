@@ -25,6 +25,12 @@ export const ErrorCodes = {
   NOT_RUNNING: -32013,
   LIMIT_EXCEEDED: -32014,
   UNAVAILABLE: -32015,
+  /**
+   * The name server cannot write to its disk now (no space, no file descriptors, an I/O error on
+   * a write): the write was not applied. data.cause is the errno. Reads still work; writes resume
+   * by themselves once a probe write succeeds.
+   */
+  STORAGE_UNAVAILABLE: -32016,
   /** A launch or kill did not succeed; data.cause says why: AGENT_UNREACHABLE, AGENT_BAD_RESPONSE, AGENT_UNTRUSTED (no agent enrolled for the host, or another identity answered: nothing was sent), AGENT_<the agent's code>, EXITED_EARLY, START_TIMEOUT, KILLED, KILL_FAILED, INTERNAL. */
   LAUNCH_FAILED: -32020,
   /** An auto-start name advertised without its launch ticket, or a ticket proof that does not check out. */

@@ -168,6 +168,16 @@ export class ClusterNode {
     this.replicator?.push(index, rec);
   }
 
+  /**
+   * Records from `firstIndex` on never reached this server's disk. A server alone forgets them;
+   * in a cluster backups may already hold them, so they cannot be taken back (the caller stops).
+   */
+  takeBack(firstIndex: number): boolean {
+    if (this.cfg.members.length > 1) return false;
+    this.d.tail.truncateFrom(firstIndex);
+    return true;
+  }
+
   /** The primary's disk has everything up to `index`; resolves once it is committed. */
   committed(index: number): Promise<void> {
     const r = this.replicator;

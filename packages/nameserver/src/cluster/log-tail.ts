@@ -37,6 +37,12 @@ export class LogTail {
     }
   }
 
+  /** Forget the records from `index` on (they were taken back before reaching the disk). */
+  truncateFrom(index: number): void {
+    if (index <= this.baseIndex) this.recs = [];
+    else this.recs.length = Math.min(this.recs.length, index - this.baseIndex - 1);
+  }
+
   /** Forget everything; the log now ends at `index` (epoch `epoch`), as after a snapshot install. */
   reset(index: number, epoch: number): void {
     this.recs = [];

@@ -25,6 +25,21 @@ export interface RegistrySnapshot {
   joins?: JoinTokenRecord[];
 }
 
+/**
+ * What one record is about to change, taken before it is applied: a record is applied before it
+ * is durable, and a write that then fails for want of disk space is put back from this.
+ */
+export interface Undo {
+  rev: number;
+  epoch: number;
+  /** The record's request id, and the revision it was remembered with before (undefined: not remembered). */
+  rid?: { id: string; before: number | undefined };
+  entries: Map<string, EntryView | undefined>;
+  tickets: Map<string, LaunchTickets | undefined>;
+  agents: Map<string, AgentRecord | undefined>;
+  joins: Map<string, JoinTokenRecord | undefined>;
+}
+
 export class Registry {
   private readonly entries = new Map<string, EntryView>();
   private readonly names = new OrderedNames();
@@ -66,6 +81,53 @@ export class Registry {
       if (this.requests.size > REMEMBERED_REQUESTS) this.requests.delete(this.requests.keys().next().value as string);
     }
     return changes;
+  }
+
+  /** The state `rec` would change, to put back with restore() if its write fails. */
+  beforeImage(rec: LogRecord): Undo {
+    const u: Undo = {
+      rev: this.rev, epoch: this.lastEpoch, entries: new Map(), tickets: new Map(), agents: new Map(), joins: new Map(),
+      ...(rec.rid === undefined ? {} : { rid: { id: rec.rid, before: this.requests.get(rec.rid) } }),
+    };
+    const keep = <K, V>(m: Map<K, V | undefined>, k: K, v: V | undefined): void => {
+      if (!m.has(k)) m.set(k, v);
+    };
+    for (const op of rec.ops) {
+      if (op.t === 'put') keep(u.entries, op.e.name, this.entries.get(op.e.name));
+      else if (op.t === 'del') {
+        keep(u.entries, op.n, this.entries.get(op.n));
+        keep(u.tickets, op.n, this.tickets.get(op.n));
+      } else if (op.t === 'tickets') keep(u.tickets, op.n, this.tickets.get(op.n));
+      else if (op.t === 'agent') keep(u.agents, op.h, this.agents.get(op.h));
+      else keep(u.joins, op.id, this.joins.get(op.id));
+    }
+    return u;
+  }
+
+  /**
+   * Puts back what a record changed (records undone newest first). A request id that the record
+   * pushed out of the remembered window stays forgotten: a retry that old is applied again.
+   */
+  restore(u: Undo): void {
+    for (const [name, e] of u.entries) {
+      if (e === undefined) this.remove(name);
+      else this.put(e);
+    }
+    const back = <K, V>(m: Map<K, V>, before: Map<K, V | undefined>): void => {
+      for (const [k, v] of before) {
+        if (v === undefined) m.delete(k);
+        else m.set(k, v);
+      }
+    };
+    back(this.tickets, u.tickets);
+    back(this.agents, u.agents);
+    back(this.joins, u.joins);
+    if (u.rid !== undefined) {
+      if (u.rid.before === undefined) this.requests.delete(u.rid.id);
+      else this.requests.set(u.rid.id, u.rid.before);
+    }
+    this.rev = u.rev;
+    this.lastEpoch = u.epoch;
   }
 
   /** Names of `lost` entries that a connection advertised (not static, not auto-start): candidates for expiry. */

@@ -8,8 +8,13 @@ export type StorageErrorCode =
   | 'IO'
   /** Another live process owns the data directory. */
   | 'LOCKED'
-  /** A WAL write or fsync failed earlier; nothing more is accepted until the process restarts. */
+  /** A WAL fsync failed earlier; nothing more is accepted until the process restarts. */
   | 'FAILED'
+  /**
+   * A WAL write or file open failed for want of a resource (disk space, file descriptors) or with
+   * EIO before anything was acknowledged: appends are refused until a probe write succeeds.
+   */
+  | 'UNAVAILABLE'
   /** The store was closed. */
   | 'CLOSED';
 
@@ -17,10 +22,13 @@ export type StorageErrorCode =
 export class StorageError extends Error {
   override readonly name = 'StorageError';
   readonly code: StorageErrorCode;
+  /** For UNAVAILABLE: the errno that made the store stop taking writes (ENOSPC, EMFILE, ...). */
+  readonly errno: string | undefined;
 
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; errno?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.errno = options?.errno;
   }
 }
 

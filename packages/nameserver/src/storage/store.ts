@@ -27,6 +27,13 @@ export interface StoreOptions {
   logger: StoreLogger;
   /** roll to a new segment past this size */
   segmentBytes?: number /* default 64 MiB */;
+  /** How often a probe write is tried while writes are refused (default 1000 ms). */
+  probeMs?: number;
+  /**
+   * Told when appends start being refused (a WAL write ran out of space or descriptors: `cause`
+   * is the errno) and when a probe write succeeds and they are accepted again.
+   */
+  onAvailability?: (writable: boolean, cause: string | undefined) => void;
 }
 
 /** What was on disk at open: the state to start from and the records to apply on top of it. */
@@ -84,7 +91,11 @@ export class Store {
     }
     try {
       const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger);
-      const wal = await Wal.open({ walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast });
+      const wal = await Wal.open({
+        walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast,
+        ...(opts.probeMs === undefined ? {} : { probeMs: opts.probeMs }),
+        ...(opts.onAvailability === undefined ? {} : { onAvailability: opts.onAvailability }),
+      });
       logger.info('store opened', {
         dir,
         snapshotIndex: snapshotIndex ?? null,
@@ -115,7 +126,9 @@ export class Store {
 
   /**
    * Assigns the next index synchronously (lastIndex+1, +2, ...) and returns it with a promise
-   * that resolves once the record is fsynced (group commit). Throws StorageError CLOSED or FAILED,
+   * that resolves once the record is fsynced (group commit). Throws StorageError CLOSED, FAILED or
+   * UNAVAILABLE (the promise rejects with UNAVAILABLE when the write fails for want of space or
+   * descriptors: the index is then handed back, and every later append until a probe succeeds is refused),
    * TypeError for data with no JSON form and RangeError for a record over 16 MiB; a refused
    * append uses no index.
    */
@@ -144,6 +157,7 @@ export class Store {
   private checkSnapshot(index: number): void {
     if (this.closing !== undefined) throw new StorageError('CLOSED', 'the store is closed');
     if (this.wal.failed) throw new StorageError('FAILED', 'the WAL failed earlier; no snapshot can be trusted');
+    if (this.wal.isUnavailable) throw new StorageError('UNAVAILABLE', 'the WAL cannot be written now; the snapshot waits until it can');
     if (!Number.isSafeInteger(index) || index < 0 || index > this.wal.lastIndex) {
       throw new RangeError(`snapshot index must be an integer from 0 to the last appended index ${this.wal.lastIndex}, got ${index}`);
     }
@@ -159,9 +173,10 @@ export class Store {
     return this.wal.lastIndex;
   }
 
-  get state(): 'open' | 'failed' | 'closed' {
+  get state(): 'open' | 'unavailable' | 'failed' | 'closed' {
     if (this.closing !== undefined) return 'closed';
-    return this.wal.failed ? 'failed' : 'open';
+    if (this.wal.failed) return 'failed';
+    return this.wal.isUnavailable ? 'unavailable' : 'open';
   }
 
   get stats(): Readonly<StoreStats> {

@@ -1,4 +1,4 @@
-// The WAL write path: group commit, segment roll, and fsync failure being fatal.
+// The WAL write path: group commit, segment roll, and failures that cannot be taken back being fatal.
 import assert from 'node:assert/strict';
 import { access, readFile, stat, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -55,7 +55,7 @@ void test('the WAL rolls to a new segment, named for its first record, once one 
   }
 });
 
-void test('a failed write or fsync fails the store for good', async (t) => {
+void test('a failed write that cannot be cut back (a device, not a file) fails the store for good', async (t) => {
   try {
     await access('/dev/full');
   } catch {
