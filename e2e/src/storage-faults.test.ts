@@ -125,43 +125,63 @@ function logLine(level: string, text: string): (line: string) => boolean {
   };
 }
 
-/** One admin write over a bare WebSocket, to see the wire error itself (number, data.code, data.cause). */
-async function wireWrite(ns: ServerProcess, method: string, params: unknown): Promise<{ result?: unknown; error?: WireError }> {
-  const ws = new WebSocket(`ws://${ns.server}/`, { perMessageDeflate: false });
-  try {
-    const frames: { id?: unknown; method?: unknown; params?: { nonce?: string }; result?: unknown; error?: WireError }[] = [];
-    let wake: (() => void) | undefined;
+type WireAnswer = { result?: unknown; error?: WireError };
+
+/** An admin connection on a bare WebSocket, to see the wire itself (error number, data.code, data.cause) and send request ids. */
+class RawAdmin {
+  private readonly pending = new Map<number, (a: WireAnswer) => void>();
+  private nextId = 1;
+
+  private constructor(private readonly ws: WebSocket) {
     ws.on('message', (d) => {
-      frames.push(JSON.parse(String(d)) as (typeof frames)[number]);
-      wake?.();
+      const m = JSON.parse(String(d)) as { id?: unknown } & WireAnswer;
+      if (typeof m.id !== 'number') return;
+      const done = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      done?.({ ...(m.result === undefined ? {} : { result: m.result }), ...(m.error === undefined ? {} : { error: m.error }) });
     });
-    const closed = new Promise<never>((_, reject) => {
-      ws.on('close', (code) => reject(new Error(`connection closed (${code})`)));
-      ws.on('error', reject);
+    ws.on('close', () => {
+      for (const done of this.pending.values()) done({ error: { code: 0, message: 'connection closed' } });
+      this.pending.clear();
     });
-    closed.catch(() => undefined);
-    const next = async (match: (f: (typeof frames)[number]) => boolean): Promise<(typeof frames)[number]> => {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const i = frames.findIndex(match);
-        if (i >= 0) return frames.splice(i, 1)[0] as (typeof frames)[number];
-        if (Date.now() > deadline) throw new Error('no answer on the bare connection within 10 s');
-        await Promise.race([new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 200);
-        }), closed]);
-      }
-    };
-    const hello = await next((f) => f.method === 'hello');
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'login', params: { proof: adminProof(ns.token, hello.params?.nonce ?? '') } }));
-    const login = await next((f) => f.id === 1);
-    assert.equal(login.error, undefined, `login: ${JSON.stringify(login.error)}`);
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method, params }));
-    const answer = await next((f) => f.id === 2);
-    return { ...(answer.result === undefined ? {} : { result: answer.result }), ...(answer.error === undefined ? {} : { error: answer.error }) };
-  } finally {
-    ws.terminate();
   }
+
+  static async open(ns: ServerProcess): Promise<RawAdmin> {
+    const ws = new WebSocket(`ws://${ns.server}/`, { perMessageDeflate: false });
+    const hello = await new Promise<{ params?: { nonce?: string } }>((resolve, reject) => {
+      ws.once('message', (d) => resolve(JSON.parse(String(d)) as { params?: { nonce?: string } }));
+      ws.once('error', reject);
+    });
+    ws.on('error', () => undefined);
+    const raw = new RawAdmin(ws);
+    const login = await raw.call('login', { proof: adminProof(ns.token, hello.params?.nonce ?? '') });
+    assert.equal(login.error, undefined, `login: ${JSON.stringify(login.error)}`);
+    return raw;
+  }
+
+  call(method: string, params: unknown, timeoutMs = 10_000): Promise<WireAnswer> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ error: { code: 0, message: `no answer to ${method} within ${timeoutMs} ms` } });
+      }, timeoutMs);
+      this.pending.set(id, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** register.add params as they go on the wire, with a request id for the retry. */
+function addParams(name: string, spec: { host: string; program: string; args?: string[] }): Record<string, unknown> {
+  return { name, spec: { args: [], env: {}, startTimeoutMs: 10_000, ...spec }, requestId: `sf-${process.pid}-${name.replace(/[^a-z0-9]/gi, '-')}` };
 }
 
 /** Names present after a restart: what the registry recovered from the data directory. */
@@ -266,35 +286,41 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
     const free = freeBytes(mnt);
     writeFileSync(filler, Buffer.alloc(free - 64 * 1024));
     t.diagnostic(`tmpfs: ${free} bytes free before the filler, ${freeBytes(mnt)} after`);
-    let fault: Outcome | undefined;
-    for (let i = 0; i < 200 && fault === undefined; i++) {
-      const name = `/sf/disk/n${i}`;
-      const o = await attempt(() => admin.register.add(name, bigSpec(name)));
-      if (o.ok) acked.push(name);
-      else {
-        assert.equal(o.code, CODE, `write ${name} while filling the disk: ${describe(o)}\n${story(ns)}`);
+    // Three writes at a time, each with a request id, so the batch the fault hits may hold several.
+    const raw = await RawAdmin.open(ns);
+    const inFlight: Record<string, unknown>[] = [];
+    for (let i = 0; i < 200 && inFlight.length === 0; i += 3) {
+      const step = [i, i + 1, i + 2].map((k) => addParams(`/sf/disk/n${k}`, bigSpec(`/sf/disk/n${k}`)));
+      const answers = await Promise.all(step.map((p) => raw.call('register.add', p)));
+      answers.forEach((a, j) => {
+        const p = step[j] as Record<string, unknown>;
+        const name = p.name as string;
+        if (a.error === undefined) return void acked.push(name);
+        assert.equal(a.error.code, CODE_NUMBER, `write ${name} while filling the disk: ${JSON.stringify(a.error)}\n${story(ns as ServerProcess)}`);
+        assert.equal(a.error.data?.code, CODE);
+        assert.equal(a.error.data?.cause, 'ENOSPC', `the refusal names its cause: ${JSON.stringify(a.error)}`);
         refused.push(name);
-        fault = o;
-      }
+        inFlight.push(p);
+      });
     }
     const faultAt = Date.now();
-    assert.ok(fault !== undefined && !fault.ok, 'a write was refused once the disk was full');
-    assert.equal(fault.cause, 'ENOSPC', `the refusal names its cause: ${describe(fault)}`);
+    assert.ok(inFlight.length > 0, 'a write was refused once the disk was full');
     const filled = acked.filter((n) => n.startsWith('/sf/disk/')).length;
     assert.ok(filled >= 1, 'writes were acknowledged before the disk filled up');
-    t.diagnostic(`${filled} writes acknowledged before the first refusal (${refused[0]})`);
+    t.diagnostic(`${filled} writes acknowledged before the first refusal; refused in flight: ${inFlight.map((p) => p.name as string).join(' ')}`);
 
     // Refused from now on, the same way: through the library, and on the wire.
     for (let i = 0; i < 3; i++) {
       const name = `/sf/disk/more${i}`;
       const o = await attempt(() => admin.register.add(name, { host: '127.0.0.1', program: '/bin/true' }));
       assert.equal(o.ok ? 'ok' : o.code, CODE, `a further write is refused: ${describe(o)}\n${story(ns)}`);
+      assert.equal(o.ok ? undefined : o.cause, 'ENOSPC', `the library's error carries the cause: ${describe(o)}`);
       refused.push(name);
     }
     const o = await attempt(() => admin.advertiseStatic('/sf/disk/static', '127.0.0.1', 4242));
     assert.equal(o.ok ? 'ok' : o.code, CODE, `a static advertisement is refused: ${describe(o)}`);
     refused.push('/sf/disk/static');
-    const wire = await wireWrite(ns, 'register.add', { name: '/sf/disk/wire', spec: { host: '127.0.0.1', program: '/bin/true', args: [], env: {}, startTimeoutMs: 10_000 } });
+    const wire = await raw.call('register.add', addParams('/sf/disk/wire', { host: '127.0.0.1', program: '/bin/true' }));
     refused.push('/sf/disk/wire');
     assert.equal(wire.error?.code, CODE_NUMBER, `wire answer: ${JSON.stringify(wire)}`);
     assert.equal(wire.error?.data?.code, CODE);
@@ -326,6 +352,9 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
     assert.ok(alive(ns), 'the name server is still running');
     assert.equal(sample(await metrics(ns), 'dpns_storage_writable'), 0, 'still not writable while the disk is full');
 
+    const heardDuringOutage = events.map((e) => e.name).filter((n) => refused.includes(n) || n === '/sf/legit2');
+    assert.deepEqual(heardDuringOutage, [], 'the watch heard of refused writes');
+
     // Free the disk: writes come back by themselves, and the watch hears of the first one.
     unlinkSync(filler);
     const freedAt = Date.now();
@@ -346,6 +375,17 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
       await admin.register.add(name, bigSpec(name));
       acked.push(name);
     }
+    // The writes refused in flight, sent again with their request ids: applied now, not answered
+    // from a memory of the attempt that was taken back.
+    for (const p of inFlight) {
+      const name = p.name as string;
+      const again = await raw.call('register.add', p);
+      assert.equal(again.error, undefined, `the retry of ${name} (request id ${String(p.requestId)}) is applied: ${JSON.stringify(again)}`);
+      refused.splice(refused.indexOf(name), 1);
+      acked.push(name);
+    }
+    const retried = new Set(await admin.listServices('/sf/disk/*'));
+    for (const p of inFlight) assert.ok(retried.has(p.name as string), `${String(p.name)} is in the registry after its retry`);
     // The refused advertisement can be made now, and the leaver's name is marked lost after all.
     await legit.advertise('/sf/legit2', '127.0.0.1', 40002);
     acked.push('/sf/legit2');
@@ -361,6 +401,7 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
     assert.equal(await stateOf(legit, '/sf/legit'), 'running');
 
     // Restart on the same data directory: every acknowledged write is there, no refused one.
+    raw.close();
     await closeClient(admin);
     await closeClient(legit);
     const port = ns.port;
