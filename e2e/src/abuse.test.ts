@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import { DpnsClient, isDpnsError } from '@dpns/client';
+import { DpnsClient, isDpnsError, ownerKeyFromSeed } from '@dpns/client';
 import { startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 
 let ns: ServerProcess;
@@ -152,9 +152,84 @@ test('lost entries nobody keeps expire; the legitimate client\'s own entries do 
   }
 });
 
+test('advertisements are capped per source address and per owner key; lost litter past its cap goes at once', async () => {
+  const q = await startServerProcess({ args: [
+    '--max-advertisements-per-address', '6', '--max-advertisements-per-owner', '4', '--max-lost-entries', '10', '--max-watches-per-address', '5', '--log-level', 'warn',
+  ] });
+  const ownerKey = ownerKeyFromSeed('5'.repeat(64));
+  const a = new DpnsClient({ servers: [q.server], ownerKey });
+  const b = new DpnsClient({ servers: [q.server], ownerKey });
+  const c = new DpnsClient({ servers: [q.server] });
+  const refusedFor = (what: string) => (e: unknown): boolean => isDpnsError(e, 'LIMIT_EXCEEDED') && (e.details as { what?: string } | undefined)?.what === what;
+  try {
+    // One owner key over two connections: 4 names together.
+    const mine = [];
+    for (let i = 0; i < 3; i++) mine.push(await a.advertise(`/quota/a${i}`, '127.0.0.1', 9400 + i));
+    await b.advertise('/quota/b0', '127.0.0.1', 9410);
+    await assert.rejects(b.advertise('/quota/b1', '127.0.0.1', 9411), refusedFor('advertisementsPerOwner'));
+    // Another key from the same address: the address has 6 together.
+    await c.advertise('/quota/c0', '127.0.0.1', 9420);
+    await c.advertise('/quota/c1', '127.0.0.1', 9421);
+    await assert.rejects(c.advertise('/quota/c2', '127.0.0.1', 9422), refusedFor('advertisementsPerAddress'));
+    // Another address is not affected; giving a name back makes room.
+    const other = await openRaw(q.server, '127.0.0.2');
+    await other.call('advertiseService', { name: '/quota/other', host: '127.0.0.1', port: 9430 });
+    other.ws.terminate();
+    await mine[0]?.close();
+    await c.advertise('/quota/c2', '127.0.0.1', 9422);
+
+    // Watches: 5 from one address together (b has none yet; a and c take 3 and 2).
+    for (let i = 0; i < 3; i++) await a.watch(`/w/a${i}/*`).ready;
+    const cw = [c.watch('/w/c0/*'), c.watch('/w/c1/*')];
+    await Promise.all(cw.map((w) => w.ready));
+    const refused = b.watch('/w/b0/*');
+    await assert.rejects(refused.ready, refusedFor('watchesPerAddress'));
+    await refused.close();
+    await other2Watch(q.server);
+    await cw[0]?.close();
+    await b.watch('/w/b0/*').ready;
+
+    // Litter from three addresses that advertise and vanish: 18 strays, 10 kept, the oldest go.
+    for (const addr of ['127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      const litterer = await openRaw(q.server, addr);
+      for (let i = 0; i < 6; i++) await litterer.call('advertiseService', { name: `/litter/${addr}/${i}`, host: '127.0.0.1', port: 9500 + i });
+      litterer.ws.terminate();
+    }
+    const t0 = Date.now();
+    let left = -1;
+    while (Date.now() - t0 < 10_000) {
+      left = (await c.serviceState('/litter/*')).length;
+      if (left <= 10 && left > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(left > 0 && left <= 10, `at most 10 strays kept (${left})`);
+    const names = (await c.serviceState('/litter/*')).map((e) => e.name);
+    assert.ok(names.every((n) => !n.startsWith('/litter/127.0.0.3/')), `the oldest litter went first: ${names.join(' ')}`);
+    const [kept] = await c.serviceState('/quota/c0');
+    assert.equal(kept?.kind === 'service' && kept.state, 'running', 'names that are kept alive are never strays');
+    const text = await (await fetch(`http://${q.server}/metrics`)).text();
+    for (const what of ['advertisementsPerOwner', 'advertisementsPerAddress', 'watchesPerAddress']) {
+      assert.match(text, new RegExp(`^dpns_limit_refusals_total\\{what="${what}"\\} 1$`, 'm'), `the ${what} refusal is counted`);
+    }
+  } finally {
+    await Promise.all([a.close(), b.close(), c.close()]);
+    await q.kill('SIGKILL');
+  }
+});
+
+/** A watch from another address is not counted with 127.0.0.1's. */
+async function other2Watch(server: string): Promise<void> {
+  const other = await openRaw(server, '127.0.0.2');
+  try {
+    await other.call('watch', { pattern: '/w/other/*' });
+  } finally {
+    other.ws.terminate();
+  }
+}
+
 /** A bare JSON-RPC connection: calls in order, answers by id. */
-async function openRaw(server: string): Promise<{ ws: WebSocket; call(method: string, params: unknown): Promise<unknown> }> {
-  const ws = new WebSocket(`ws://${server}/`);
+async function openRaw(server: string, localAddress?: string): Promise<{ ws: WebSocket; call(method: string, params: unknown): Promise<unknown> }> {
+  const ws = new WebSocket(`ws://${server}/`, localAddress === undefined ? {} : { localAddress });
   const pending = new Map<number, (m: { result?: unknown; error?: unknown }) => void>();
   await new Promise((resolve, reject) => {
     ws.once('message', resolve);

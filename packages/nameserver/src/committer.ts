@@ -165,6 +165,9 @@ export class Committer {
     let keep = 0;
     while (keep < this.readers.length && (this.readers[keep] as { revision: number }).revision < index) keep++;
     for (const r of this.readers.splice(keep)) r.refuse(refused);
+    // Batches reach the disk in order, so every record before this one is on it; alone, that is
+    // committed too. Reads held for a new epoch's first record (holdReads) need not wait for it.
+    this.markDurable(index - 1);
     this.log.warn('took back writes that never reached the disk', { fromIndex: index, records: undone.length, revision: this.registry.revision });
     return true;
   }

@@ -13,7 +13,9 @@ import { originList } from './origin-policy.js';
 import type { ClusterConfig, ReplicationMode } from './cluster/cluster-config.js';
 import type { MemberRestartSpec } from './cluster/member-restart.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
-import { DEFAULT_LOST_EXPIRY_MS } from './registry/stray-expiry.js';
+import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/stray-expiry.js';
+import { DEFAULT_QUOTAS } from './liveness.js';
+import { DEFAULT_MAX_WATCHES_PER_ADDRESS } from './watch-hub.js';
 
 export interface ServerConfig {
   host: string;
@@ -28,6 +30,14 @@ export interface ServerConfig {
   maxConnectionsPerAddress: number;
   /** Names one non-admin connection may keep advertised at once. */
   maxAdvertisementsPerConnection: number;
+  /** Names the non-admin connections from one source address may keep advertised together. */
+  maxAdvertisementsPerAddress: number;
+  /** Names the non-admin connections that proved one owner key may keep advertised together. */
+  maxAdvertisementsPerOwner: number;
+  /** Lost entries nobody keeps, at most; past it the oldest are deleted early. */
+  maxLostEntries: number;
+  /** Watches the connections from one source address may hold together. */
+  maxWatchesPerAddress: number;
   snapshotEvery: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'text';
@@ -97,6 +107,10 @@ const NUMERIC: Record<string, [number, number]> = {
   maxConnections: [1, 1_000_000],
   maxConnectionsPerAddress: [1, 1_000_000],
   maxAdvertisementsPerConnection: [1, 1_000_000],
+  maxAdvertisementsPerAddress: [1, 10_000_000],
+  maxAdvertisementsPerOwner: [1, 10_000_000],
+  maxLostEntries: [1, 100_000_000],
+  maxWatchesPerAddress: [1, 100_000_000],
   snapshotEvery: [10, 100_000_000],
   agentPort: [1, 65535],
   agentTimeoutMs: [100, 600_000],
@@ -129,6 +143,7 @@ const ENV: Record<string, keyof Raw> = {
   DPNS_ALLOWED_ORIGINS: 'allowedOrigins',
   DPNS_RESERVATION_MS: 'reservationMs',
   DPNS_LOST_EXPIRY_MS: 'lostExpiryMs',
+  DPNS_MAX_LOST_ENTRIES: 'maxLostEntries',
   DPNS_ADMIN_PREFIXES: 'adminPrefixes',
 };
 
@@ -151,6 +166,8 @@ export function loadConfig(flags: Raw & { config?: string }, env: NodeJS.Process
   const cfg: ServerConfig = {
     host: '127.0.0.1', port: DEFAULT_PORT, dataDir: defaultDataDir(), heartbeatMs: 1000, graceMs: 5000,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxWatchesPerConnection: 1000, maxConnections: 20_000, maxConnectionsPerAddress: 5000, maxAdvertisementsPerConnection: 10_000,
+    maxAdvertisementsPerAddress: DEFAULT_QUOTAS.perAddress, maxAdvertisementsPerOwner: DEFAULT_QUOTAS.perOwner, maxLostEntries: DEFAULT_MAX_LOST_ENTRIES,
+    maxWatchesPerAddress: DEFAULT_MAX_WATCHES_PER_ADDRESS,
     snapshotEvery: 50_000, logLevel: 'info', logFormat: 'json', agentPort: 7701, agentTimeoutMs: 10_000,
     moduleTimeoutMs: 1000, moduleLoadTimeoutMs: 5000, moduleMemoryMb: 128, moduleMaxRestarts: 5, moduleNice: 10,
     replication: 'sync', replHeartbeatMs: 150, replMisses: 4, twoNodeFailover: false, readFromBackups: false,

@@ -40,12 +40,17 @@ export class Connection implements WatchSink, HeartbeatTarget {
   /** Requests this server sent the peer (ticket challenges), by id. */
   private readonly asked = new Map<string, { resolve(m: Record<string, unknown>): void; timer: NodeJS.Timeout }>();
   private nextAsk = 1;
+  /** The peer's address without its port: what per-address quotas count under. */
+  readonly address: string;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
+    /** `address:port` of the peer. */
     readonly remote: string,
-  ) {}
+  ) {
+    this.address = remote.slice(0, Math.max(0, remote.lastIndexOf(':')));
+  }
 
   /** Spends one load report for `name`; false when this connection reports it too often. */
   takeLoadReport(name: string): boolean {

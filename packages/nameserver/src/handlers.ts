@@ -1,7 +1,7 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
   DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
-  type AuthPair, type LaunchSpec, type MethodName, type Params, type Result,
+  type AuthPair, type EntryView, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
 import type { AgentTrust } from './launch/agent-trust.js';
 import type { Launcher } from './launch/launcher.js';
@@ -13,7 +13,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
-import { find, findSliced, listNamesSliced, states, statesSliced } from './registry/queries.js';
+import { find, findSliced, listNamesSliced, statesAtOnce, statesSliced } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
 import { enrolled, planEnroll, planJoinToken, planRevoke, planTrust } from './registry/agent-rules.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
@@ -204,21 +204,27 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   watch(ctx, conn, p) {
     if (conn.watches.size >= ctx.maxWatchesPerConnection) {
       throw new DpnsError('LIMIT_EXCEEDED', `at most ${ctx.maxWatchesPerConnection} watches per connection; close some with unwatch or use a wider pattern`, {
-        details: { limit: ctx.maxWatchesPerConnection },
+        details: { limit: ctx.maxWatchesPerConnection, what: 'watchesPerConnection' },
       });
     }
-    const watchId = ctx.hub.add(p.pattern, conn);
-    conn.watches.add(watchId);
-    const out: Result<'watch'> = { watchId, revision: ctx.registry.revision };
-    if (p.initial) out.entries = states(ctx.registry, p.pattern);
-    const answered = ctx.afterDurable(out);
-    if (!(answered instanceof Promise)) return answered;
-    // Refused when what it saw was taken back (a write that never reached the disk): no watch then.
-    return answered.catch((e: unknown) => {
-      ctx.hub.remove(watchId, conn);
-      conn.watches.delete(watchId);
-      throw e;
-    });
+    // Opened in the same turn as the initial entries are read, so they are the state at its revision.
+    const open = (entries?: EntryView[]): Result<'watch'> | Promise<Result<'watch'>> => {
+      if (conn.state !== 'open') throw new DpnsError('UNAVAILABLE', 'the connection closed while the watch was being opened');
+      const watchId = ctx.hub.add(p.pattern, conn);
+      conn.watches.add(watchId);
+      const out: Result<'watch'> = { watchId, revision: ctx.registry.revision, ...(entries === undefined ? {} : { entries }) };
+      const answered = ctx.afterDurable(out);
+      if (!(answered instanceof Promise)) return answered;
+      // Refused when what it saw was taken back (a write that never reached the disk): no watch then.
+      return answered.catch((e: unknown) => {
+        ctx.hub.remove(watchId, conn);
+        conn.watches.delete(watchId);
+        throw e;
+      });
+    };
+    if (!p.initial) return open();
+    // A large initial list is read a slice at a time, like serviceState.
+    return statesAtOnce(ctx.registry, p.pattern, open);
   },
   unwatch(ctx, conn, p) {
     if (!conn.watches.has(p.watchId) || !ctx.hub.remove(p.watchId, conn)) {
@@ -231,6 +237,13 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     if (!p.static && !conn.admin && !conn.advertised.has(p.name) && conn.advertised.size >= ctx.maxAdvertisementsPerConnection) {
       throw new DpnsError('LIMIT_EXCEEDED', `at most ${ctx.maxAdvertisementsPerConnection} names advertised by one connection; unadvertise some, or spread them over more connections`, {
         details: { limit: ctx.maxAdvertisementsPerConnection, what: 'advertisementsPerConnection' },
+      });
+    }
+    const breach = p.static ? undefined : ctx.liveness.quotaBreach(conn, p.name);
+    if (breach !== undefined) {
+      const whose = breach.what === 'advertisementsPerAddress' ? `connections from ${conn.address}` : 'connections that proved this owner key';
+      throw new DpnsError('LIMIT_EXCEEDED', `at most ${breach.limit} names kept advertised by the ${whose} together; unadvertise some first`, {
+        details: { limit: breach.limit, what: breach.what },
       });
     }
     const ops = planAdvertise(ctx.registry, p, actor(conn), ctx.liveness, ctx.now(), ctx.advertisePolicy);

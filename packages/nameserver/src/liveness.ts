@@ -13,8 +13,23 @@ import type { Op } from './registry/ops.js';
  */
 export const LOST_OPS_PER_RECORD = 256;
 
+/** Names kept advertised together by the non-admin connections of one source address, and of one owner key. */
+export interface AdvertisementQuotas {
+  perAddress: number;
+  perOwner: number;
+}
+
+export const DEFAULT_QUOTAS: AdvertisementQuotas = { perAddress: 20_000, perOwner: 20_000 };
+
+/** Which quota an advertisement would break. */
+export type QuotaBreach = 'advertisementsPerAddress' | 'advertisementsPerOwner';
+
 export class Liveness implements Bindings {
   private readonly bound = new Map<string, Connection>();
+  /** The address and owner key each bound name is counted under (as they were when it was bound). */
+  private readonly countedAs = new Map<string, { address?: string; owner?: string }>();
+  private readonly byAddress = new Map<string, number>();
+  private readonly byOwner = new Map<string, number>();
   private graceTimer: NodeJS.Timeout | undefined;
   /** Services given a grace period after a restart, while it runs: not bound yet, and not to be marked lost yet. */
   private graceWaiting: ReadonlySet<string> = new Set();
@@ -27,7 +42,19 @@ export class Liveness implements Bindings {
     private readonly commit: (ops: Op[]) => Promise<number>,
     /** How long a lost name stays held for the owner key that advertised it (0: not held). */
     private readonly reservationMs = 0,
+    private readonly quotas: AdvertisementQuotas = DEFAULT_QUOTAS,
   ) {}
+
+  /**
+   * Whether `conn` advertising `name` would put its source address or its owner key over its
+   * quota. Admin connections, and names it keeps already, are not counted.
+   */
+  quotaBreach(conn: Connection, name: string): { what: QuotaBreach; limit: number } | undefined {
+    if (conn.admin || this.bound.get(name) === conn) return undefined;
+    if ((this.byAddress.get(conn.address) ?? 0) >= this.quotas.perAddress) return { what: 'advertisementsPerAddress', limit: this.quotas.perAddress };
+    if (conn.owner !== undefined && (this.byOwner.get(conn.owner) ?? 0) >= this.quotas.perOwner) return { what: 'advertisementsPerOwner', limit: this.quotas.perOwner };
+    return undefined;
+  }
 
   liveConn(name: string): number | undefined {
     return this.bound.get(name)?.id;
@@ -41,15 +68,31 @@ export class Liveness implements Bindings {
   /** `conn` now keeps `name` alive (it advertised it, or took it over). */
   bind(name: string, conn: Connection): void {
     const prev = this.bound.get(name);
-    if (prev !== undefined && prev !== conn) prev.advertised.delete(name);
+    if (prev === conn) return;
+    if (prev !== undefined) prev.advertised.delete(name);
+    this.uncount(name);
     this.bound.set(name, conn);
     conn.advertised.add(name);
+    if (conn.admin) return;
+    const as = { address: conn.address, ...(conn.owner === undefined ? {} : { owner: conn.owner }) };
+    this.countedAs.set(name, as);
+    bump(this.byAddress, as.address, 1);
+    if (as.owner !== undefined) bump(this.byOwner, as.owner, 1);
   }
 
   /** Nobody keeps `name` alive any more (unadvertised, deleted, or made static). */
   unbind(name: string): void {
     this.bound.get(name)?.advertised.delete(name);
     this.bound.delete(name);
+    this.uncount(name);
+  }
+
+  private uncount(name: string): void {
+    const as = this.countedAs.get(name);
+    if (as === undefined) return;
+    this.countedAs.delete(name);
+    if (as.address !== undefined) bump(this.byAddress, as.address, -1);
+    if (as.owner !== undefined) bump(this.byOwner, as.owner, -1);
   }
 
   /** The connection ended: every service it kept alive is now `lost`. */
@@ -58,6 +101,7 @@ export class Liveness implements Bindings {
     for (const name of conn.advertised) {
       if (this.bound.get(name) !== conn) continue;
       this.bound.delete(name);
+      this.uncount(name);
       ops.push(...planLost(this.registry, name, `its advertiser went away: ${conn.endReason}`, now, this.reservationMs));
     }
     conn.advertised.clear();
@@ -121,4 +165,10 @@ export class Liveness implements Bindings {
     this.graceTimer = undefined;
     this.graceWaiting = new Set();
   }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }

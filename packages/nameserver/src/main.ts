@@ -32,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('max-connections', { type: 'number', describe: 'connections accepted at once', defaultDescription: '20000' })
     .option('max-connections-per-address', { type: 'number', describe: 'connections one source address may hold at once', defaultDescription: '5000' })
     .option('max-advertisements', { type: 'number', describe: 'names one non-admin connection may keep advertised', defaultDescription: '10000' })
+    .option('max-advertisements-per-address', { type: 'number', describe: 'names the non-admin connections from one source address may keep advertised together', defaultDescription: '20000' })
+    .option('max-advertisements-per-owner', { type: 'number', describe: 'names the non-admin connections that proved one owner key may keep advertised together', defaultDescription: '20000' })
+    .option('max-watches-per-address', { type: 'number', describe: 'watches the connections from one source address may hold together', defaultDescription: '20000' })
+    .option('max-lost-entries', { type: 'number', describe: 'lost entries nobody keeps, at most; past it the oldest are deleted early (env DPNS_MAX_LOST_ENTRIES)', defaultDescription: '100000' })
     .option('snapshot-every', { type: 'number', describe: 'log records between snapshots', defaultDescription: '50000' })
     .option('agent-port', { type: 'number', describe: 'port of the dpns-launchd agents that start auto-start services (env DPNS_AGENT_PORT)', defaultDescription: '7701' })
     .option('public-address', { type: 'string', describe: 'HOST:PORT launched services use to reach this server (env DPNS_PUBLIC_ADDRESS)', defaultDescription: 'the listen address' })
@@ -78,7 +82,8 @@ export async function main(argv: string[]): Promise<number> {
       config: args.config, listen: args.listen, dataDir: args['data-dir'], heartbeatMs: args['heartbeat-ms'],
       graceMs: args['grace-ms'], maxFrameBytes: args['max-frame-bytes'], maxWatchesPerConnection: args['max-watches'],
       maxConnections: args['max-connections'], maxConnectionsPerAddress: args['max-connections-per-address'],
-      maxAdvertisementsPerConnection: args['max-advertisements'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
+      maxAdvertisementsPerConnection: args['max-advertisements'], maxAdvertisementsPerAddress: args['max-advertisements-per-address'],
+      maxAdvertisementsPerOwner: args['max-advertisements-per-owner'], maxLostEntries: args['max-lost-entries'], maxWatchesPerAddress: args['max-watches-per-address'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
       logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
       modulesDir: args['modules-dir'], moduleTimeoutMs: args['module-timeout-ms'], moduleMemoryMb: args['module-memory-mb'],
       moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,

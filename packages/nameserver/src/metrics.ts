@@ -99,6 +99,7 @@ export class ServerMetrics {
   readonly launches = new Counter('dpns_launches_total', 'Launch attempts through an agent, by outcome (ok or the LAUNCH_FAILED cause).');
   readonly expired = new Counter('dpns_lost_entries_expired_total', 'Lost entries nobody kept, deleted after --lost-expiry-ms.');
   readonly loginFailures = new Counter('dpns_login_failures_total', 'Wrong credentials: admin logins and agent enrollments refused UNAUTHORIZED.');
+  readonly limits = new Counter('dpns_limit_refusals_total', 'Requests refused LIMIT_EXCEEDED, by the limit they hit (data.what).');
   readonly closes = new Counter('dpns_connections_closed_by_server_total', 'Client connections the server closed, by reason (heartbeat, slow_consumer, too_many, not_primary, history_changed, login_failures).');
 
   /** Records one answered request; `started` is from `process.hrtime.bigint()`. */

@@ -89,6 +89,8 @@ export class RpcDispatcher {
     const id = hasId ? (rawId as RequestId) : undefined;
     const fail = (err: DpnsError): Answer => {
       this.ctx.metrics.request(label, outcome(err), started);
+      // `what` is always one of the server's own names here (module calls answer elsewhere).
+      if (err.code === 'LIMIT_EXCEEDED') this.ctx.metrics.limits.inc({ what: String(err.details?.what ?? 'other') });
       return id === undefined ? undefined : errorFrame(id, err);
     };
     const ok = (result: unknown): Answer => {

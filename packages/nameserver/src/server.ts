@@ -15,7 +15,7 @@ import { RateLimitedLog } from './rate-limited-log.js';
 import {
   AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, MAX_TOTAL_PARTIAL_BYTES, PartialBytes, PendingSockets,
 } from './socket-guard.js';
-import { Liveness } from './liveness.js';
+import { DEFAULT_QUOTAS, Liveness } from './liveness.js';
 import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { isLogRecord } from './registry/ops.js';
@@ -30,7 +30,7 @@ import { Restarter } from './launch/restarter.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { WatchHub } from './watch-hub.js';
+import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
 import { VERSION } from './version.js';
 import { serveWebAsset } from './web/assets.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
@@ -43,7 +43,7 @@ import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
-import { DEFAULT_LOST_EXPIRY_MS } from './registry/stray-expiry.js';
+import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/stray-expiry.js';
 import { StraySweeper } from './stray-sweeper.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
@@ -64,6 +64,13 @@ export interface NameServerOptions {
   maxConnectionsPerAddress: number;
   /** Names one non-admin connection may keep advertised at once. */
   maxAdvertisementsPerConnection: number;
+  /** Names the non-admin connections of one source address / one owner key may keep advertised together (DEFAULT_QUOTAS when absent). */
+  maxAdvertisementsPerAddress?: number;
+  maxAdvertisementsPerOwner?: number;
+  /** Lost entries nobody keeps, at most (DEFAULT_MAX_LOST_ENTRIES when absent). */
+  maxLostEntries?: number;
+  /** Watches the connections of one source address may hold together (DEFAULT_MAX_WATCHES_PER_ADDRESS when absent). */
+  maxWatchesPerAddress?: number;
   /** Log records between snapshots. */
   snapshotEvery: number;
   agentPort: number;
@@ -105,7 +112,7 @@ export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
 export class NameServer {
   state: ServerState = 'starting';
   readonly registry = new Registry();
-  private readonly hub = new WatchHub();
+  private readonly hub: WatchHub;
   private readonly conns = new Set<Connection>();
   /** Requests, latency and launches, for GET /metrics. */
   readonly metrics = new ServerMetrics();
@@ -145,6 +152,9 @@ export class NameServer {
   constructor(readonly opts: NameServerOptions) {
     this.rateLog = new RateLimitedLog(opts.logger, 10);
     this.perAddress = new AddressCounts(opts.maxConnectionsPerAddress);
+    this.hub = new WatchHub({
+      perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS, perAddress: opts.maxWatchesPerAddress ?? DEFAULT_MAX_WATCHES_PER_ADDRESS,
+    });
     this.bufferSweep = setInterval(() => {
       const cut = capTotalBuffered(this.conns);
       if (cut > 0) this.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
@@ -244,7 +254,9 @@ export class NameServer {
     });
     this.committer = committer;
     const commit = committer.commit.bind(committer);
-    const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS);
+    const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS, {
+      perAddress: this.opts.maxAdvertisementsPerAddress ?? DEFAULT_QUOTAS.perAddress, perOwner: this.opts.maxAdvertisementsPerOwner ?? DEFAULT_QUOTAS.perOwner,
+    });
     this.liveness = liveness;
 
     const launcher = new Launcher({
@@ -255,8 +267,12 @@ export class NameServer {
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
     const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
-    if (expiryMs > 0) this.straySweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n));
-    liveness.onLost = (name) => restarter.lost(name);
+    const sweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n), this.opts.maxLostEntries ?? DEFAULT_MAX_LOST_ENTRIES);
+    this.straySweeper = sweeper;
+    liveness.onLost = (name) => {
+      restarter.lost(name);
+      sweeper.kick();
+    };
     launcher.onStopped = (name) => restarter.cancel(name);
     const afterDurable = committer.afterDurable.bind(committer);
     const modules = new ModuleManager({
@@ -291,6 +307,8 @@ export class NameServer {
     const origins = new OriginPolicy(this.opts.allowedOrigins);
     this.wss = new WebSocketServer({
       server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false,
+      // The protocol has no subprotocol (PROTOCOL.md §2.1): none is echoed, whatever is offered.
+      handleProtocols: () => false,
       // Refused before the upgrade completes: a page of another origin never gets a hello.
       verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
         const why = origins.refusal(info.req);
@@ -476,6 +494,7 @@ export class NameServer {
       const c = this.cluster;
       res.end(JSON.stringify({
         status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size,
+        storage: this.store?.state === 'unavailable' ? 'unavailable' : 'writable',
         ...(c === undefined ? {} : { role: c.role, epoch: c.epoch, ...(c.primaryUrl === undefined ? {} : { primary: c.primaryUrl }) }),
       }));
       return;
@@ -510,6 +529,7 @@ export class NameServer {
       renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
       this.metrics.launches.render(),
       this.metrics.closes.render(),
+      this.metrics.limits.render(),
       this.metrics.loginFailures.render(),
       this.metrics.expired.render(),
       renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {

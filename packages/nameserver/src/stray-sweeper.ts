@@ -17,10 +17,17 @@ export class StraySweeper {
     private readonly expiryMs: number,
     private readonly log: Logger,
     private readonly expired: (count: number) => void,
+    /** Strays kept at most; past it the oldest go at the next sweep (kick() starts one at once). */
+    private readonly maxStrays = Infinity,
   ) {
     // Often enough that an entry outlives its expiry by a quarter of it at most, and at least once a minute.
-    this.timer = setInterval(() => void this.sweep(), Math.min(60_000, Math.max(100, expiryMs / 4)));
+    this.timer = setInterval(() => void this.sweep(), expiryMs === 0 ? 60_000 : Math.min(60_000, Math.max(100, expiryMs / 4)));
     this.timer.unref();
+  }
+
+  /** A name became lost: sweep now if there are more strays than kept. */
+  kick(): void {
+    if (this.registry.strays().size > this.maxStrays) void this.sweep();
   }
 
   stop(): void {
@@ -33,11 +40,11 @@ export class StraySweeper {
     this.sweeping = true;
     try {
       for (;;) {
-        const ops = planExpireStrays(this.registry, Date.now(), this.expiryMs);
+        const ops = planExpireStrays(this.registry, Date.now(), this.expiryMs, this.maxStrays);
         if (ops.length === 0) break;
         await this.commit(ops);
         this.expired(ops.length);
-        this.log.info('deleted lost entries nobody kept', { count: ops.length, lostForMs: this.expiryMs });
+        this.log.info('deleted lost entries nobody kept', { count: ops.length, lostForMs: this.expiryMs, strays: this.registry.strays().size, maxStrays: this.maxStrays });
         if (ops.length < MAX_EXPIRED_PER_RECORD) break;
       }
     } catch {

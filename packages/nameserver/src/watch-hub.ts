@@ -16,6 +16,8 @@ export interface WatchSink {
   /** Lets the sink batch the frames of one change into as few writes as it can. */
   cork(): void;
   uncork(): void;
+  /** The peer's source address, when watches are counted per address. */
+  readonly address?: string;
 }
 
 /** How a group is found for a change. */
@@ -31,6 +33,17 @@ interface Group {
 export const MAX_SCANNED_PATTERNS_PER_CONNECTION = 64;
 /** The same over all connections. */
 export const MAX_SCANNED_PATTERNS = 1000;
+/** Watches the connections from one source address may hold together. */
+export const DEFAULT_MAX_WATCHES_PER_ADDRESS = 20_000;
+
+export interface WatchLimits {
+  /** Distinct scanned patterns per sink. */
+  perConnection: number;
+  /** Distinct scanned patterns in all. */
+  total: number;
+  /** Watches of all the sinks with one address together. */
+  perAddress?: number;
+}
 
 export class WatchHub {
   private readonly groups = new Map<string, Group>();
@@ -44,9 +57,10 @@ export class WatchHub {
   private readonly byId = new Map<string, Group>();
   private nextId = 1;
   private count = 0;
+  private readonly byAddress = new Map<string, number>();
 
   constructor(
-    private readonly limits = { perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS },
+    private readonly limits: WatchLimits = { perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS },
   ) {}
 
   get size(): number {
@@ -60,6 +74,12 @@ export class WatchHub {
 
   /** Adds a watch; LIMIT_EXCEEDED when it would add one scanned pattern too many. */
   add(pattern: string, sink: WatchSink): string {
+    const limit = this.limits.perAddress ?? DEFAULT_MAX_WATCHES_PER_ADDRESS;
+    if (sink.address !== undefined && (this.byAddress.get(sink.address) ?? 0) >= limit) {
+      throw new DpnsError('LIMIT_EXCEEDED', `at most ${limit} watches by the connections from ${sink.address} together; unwatch some, or watch wider patterns`, {
+        details: { limit, what: 'watchesPerAddress' },
+      });
+    }
     let g = this.groups.get(pattern);
     const glob = g?.glob ?? compileGlob(pattern);
     const kind = g?.kind ?? kindOf(glob);
@@ -73,6 +93,7 @@ export class WatchHub {
     g.watches.set(id, sink);
     this.byId.set(id, g);
     this.count++;
+    if (sink.address !== undefined) this.byAddress.set(sink.address, (this.byAddress.get(sink.address) ?? 0) + 1);
     return id;
   }
 
@@ -83,6 +104,11 @@ export class WatchHub {
     g.watches.delete(id);
     this.byId.delete(id);
     this.count--;
+    if (sink.address !== undefined) {
+      const n = (this.byAddress.get(sink.address) ?? 1) - 1;
+      if (n > 0) this.byAddress.set(sink.address, n);
+      else this.byAddress.delete(sink.address);
+    }
     if (g.kind === 'scanned') {
       const mine = this.scannedBySink.get(sink);
       const n = (mine?.get(g.glob.pattern) ?? 1) - 1;

@@ -63,12 +63,48 @@ export function bool(o: Obj, key: string, field: string, dflt: boolean): boolean
   return v;
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$|^[0-9.]+$|^[0-9A-Fa-f:.]+$/;
+const DNS_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const IPV4_PART = /^(?:0|[1-9][0-9]{0,2})$/;
+const IPV6_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => IPV4_PART.test(p) && Number(p) <= 255);
+}
+
+// Without brackets or a zone id; the last 32 bits may be written as IPv4 (::ffff:192.0.2.1).
+function isIPv6(s: string): boolean {
+  let t = s;
+  if (t.includes('.')) {
+    const cut = t.lastIndexOf(':');
+    if (!isIPv4(t.slice(cut + 1))) return false;
+    t = `${t.slice(0, cut + 1)}0:0`;
+  }
+  const halves = t.split('::');
+  if (halves.length > 2) return false;
+  const groups = (x: string): string[] => (x === '' ? [] : x.split(':'));
+  if (halves.length === 2) {
+    const all = [...groups(halves[0] as string), ...groups(halves[1] as string)];
+    return all.length <= 7 && all.every((g) => IPV6_GROUP.test(g));
+  }
+  const all = t.split(':');
+  return all.length === 8 && all.every((g) => IPV6_GROUP.test(g));
+}
+
+/**
+ * The host rule (PROTOCOL.md §5.10): digits and dots only is an IPv4 literal (four parts of 0 to
+ * 255), anything with a colon an IPv6 literal, anything else a DNS name.
+ */
+export function isHost(v: string): boolean {
+  if (/^[0-9.]+$/.test(v)) return isIPv4(v);
+  if (v.includes(':')) return isIPv6(v);
+  return DNS_NAME.test(v);
+}
 
 /** A host name or an IPv4/IPv6 literal. */
 export function host(o: Obj, key: string, field: string): string {
   const v = str(o, key, field, { max: 253 });
-  if (!HOST.test(v)) throw bad(`${field}.${key}`, 'a host name or IP address', v);
+  if (!isHost(v)) throw bad(`${field}.${key}`, 'a host name or IP address', v);
   return v;
 }
 

@@ -178,6 +178,30 @@ const attacks: Attack[] = [
       return `${i} writes; ${cut} of 8 non-readers cut by the server`;
     },
   },
+  {
+    key: 'abuse.litter', label: 'anonymous connections that advertise 1,000 names each and vanish, over and over',
+    run: async (server, ms) => {
+      const until = performance.now() + ms;
+      let advertised = 0;
+      let refused = 0;
+      let rounds = 0;
+      while (performance.now() < until) {
+        const [c] = await server.connect(1, false);
+        if (c === undefined) throw new Error('abuse: no connection');
+        const r = await rpcBulk([c], 64, 1000, (i) => ['advertiseService', { name: `/litter/${rounds}/${i}`, host: '127.0.0.1', port: 1 }]);
+        advertised += 1000 - r.errors;
+        refused += r.errors;
+        rounds++;
+        c.ws.terminate();
+      }
+      // Let the last lost markings and the sweep of what is past the cap finish.
+      await sleep(1000);
+      const text = await (await fetch(`${server.url.replace('ws:', 'http:')}/metrics`)).text();
+      const expired = Number(/^dpns_lost_entries_expired_total (\d+)/m.exec(text)?.[1] ?? 0);
+      const entries = /^dpns_registry_entries\{kind="service"\} (\d+)/m.exec(text)?.[1] ?? '?';
+      return `${advertised} names advertised on ${rounds} connections (${refused} refused); ${expired} lost ones deleted past the 100,000 cap; ${entries} services left`;
+    },
+  },
 ];
 
 export async function runAbuse(ctx: BenchContext): Promise<void> {

@@ -17,7 +17,7 @@ export function planJoinToken(reg: Registry, p: Params<'agents.joinToken'>, now:
   }
   if (live >= MAX_JOIN_TOKENS) {
     throw new DpnsError('LIMIT_EXCEEDED', `${live} join tokens are outstanding, the most a name server keeps; let some expire or use them first`, {
-      details: { limit: MAX_JOIN_TOKENS },
+      details: { limit: MAX_JOIN_TOKENS, what: 'joinTokens' },
     });
   }
   const token = newJoinToken();

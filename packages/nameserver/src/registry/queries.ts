@@ -38,6 +38,36 @@ export async function findSliced(reg: Registry, pattern: string): Promise<Locati
   return glob.isLiteral ? findName(reg, glob) : running(reg, await selectSliced(reg, glob));
 }
 
+/**
+ * Every entry matching `pattern` as anyone may see it, at one revision however many slices the
+ * scan took: names put or removed while it ran are read again at the end. `then` runs in the
+ * same turn as that last read, so nothing changes between the two (what `watch` needs: its
+ * `initial` entries are the state at the revision it answers with).
+ */
+export async function statesAtOnce<T>(reg: Registry, pattern: string, then: (entries: EntryView[]) => T | Promise<T>): Promise<T> {
+  const glob = compileGlob(pattern);
+  const touched = new Set<string>();
+  const stop = reg.observe((name) => {
+    if (glob.match(name)) touched.add(name);
+  });
+  let found: EntryView[];
+  try {
+    found = await selectSliced(reg, glob);
+  } finally {
+    stop();
+  }
+  if (touched.size > 0) {
+    const byName = new Map(found.map((e) => [e.name, e]));
+    for (const name of touched) {
+      const e = reg.get(name);
+      if (e === undefined) byName.delete(name);
+      else byName.set(name, e);
+    }
+    found = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+  return then(found.map(publicEntry));
+}
+
 export function listNames(reg: Registry, pattern: string): string[] {
   const out: string[] = [];
   for (const e of reg.select(compileGlob(pattern))) out.push(e.name);

@@ -56,6 +56,14 @@ export class Registry {
   private readonly strayNames = new Set<string>();
   /** request id → the revision that applied it; in insertion order, so the oldest go first. */
   private readonly requests = new Map<string, number>();
+  /** Told the name of every entry put or removed (a sliced scan that must end at one revision). */
+  private readonly observers = new Set<(name: string) => void>();
+
+  /** Calls `fn` with the name of each entry put or removed from now on, until the returned stop is called. */
+  observe(fn: (name: string) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
 
   /** The revision of the last applied change (the log index that made it). */
   get revision(): number {
@@ -311,6 +319,7 @@ export class Registry {
   }
 
   private put(e: EntryView): void {
+    for (const o of this.observers) o(e.name);
     const old = this.entries.get(e.name);
     if (old === undefined) this.names.add(e.name);
     else if (old.kind === 'alias') this.unlink(old.name, old.target);
@@ -323,6 +332,7 @@ export class Registry {
   private remove(name: string): boolean {
     const old = this.entries.get(name);
     if (old === undefined) return false;
+    for (const o of this.observers) o(name);
     if (old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);

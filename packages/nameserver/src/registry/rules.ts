@@ -194,7 +194,7 @@ export function planAlias(reg: Registry, name: string, target: string, now: numb
   }
   if (reg.chainLength(target) >= MAX_ALIAS_DEPTH) {
     throw new DpnsError('LIMIT_EXCEEDED', `an alias chain is at most ${MAX_ALIAS_DEPTH} links long; ${target} is already at the end of a chain that long`, {
-      details: { name, target, limit: MAX_ALIAS_DEPTH },
+      details: { name, target, limit: MAX_ALIAS_DEPTH, what: 'aliasChain' },
     });
   }
   if (reg.wouldCycle(name, target)) {
