@@ -259,6 +259,11 @@ test('--help on every command, with examples; --version', async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Examples:/, `help for ${commands[i - 1] ?? 'dpns'}`);
   });
+  // Wrapped at word boundaries, never inside a word (yargs 17 under ESM broke "kil/l").
+  const top = results[0]?.stdout.replace(/\n\s*/g, ' ') ?? '';
+  assert.match(top, /launch, kill and reset them/);
+  const words = new Set((results[0]?.stdout ?? '').split(/[^A-Za-z]+/));
+  for (const broken of ['kil', 'ru', 'WebSocke', 'POR']) assert.ok(!words.has(broken), `no word broken at a line end: ${broken}`);
   const v = await runCli(['--version']);
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);

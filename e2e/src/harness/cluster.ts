@@ -30,6 +30,12 @@ export interface StartClusterOptions {
   extraArgs?: string[];
   /** Called with every process started (first starts and restarts), e.g. to register it with a benchmark's clean-up. */
   onProcess?: (p: ServerProcess) => void;
+  /**
+   * Puts something in front of each member (a recording proxy): called with the address member
+   * `sid` listens on, it returns the HOST:PORT that reaches it, which is what --cluster (and so
+   * every peer, client and ticket line) names. Not with `hosts`.
+   */
+  front?: (sid: number, listen: { host: string; port: number }) => Promise<string>;
 }
 
 /** One member: its SID, address, and the process now running it (undefined while it is down). */
@@ -85,7 +91,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<TestClust
   const addrs = opts.hosts === undefined
     ? (await freePorts(n)).map((port) => ({ host: '127.0.0.1', port }))
     : opts.hosts.slice(0, n).map((h) => ({ host: h.addr, port: opts.hostPort ?? 7700 }));
-  const list = addrs.map((a) => `${a.host}:${a.port}`);
+  if (opts.front !== undefined && opts.hosts !== undefined) throw new Error('startCluster: front and hosts do not go together');
+  const front = opts.front;
+  const list = front === undefined ? addrs.map((a) => `${a.host}:${a.port}`) : await Promise.all(addrs.map((a, sid) => front(sid, a)));
   const dirs = list.map(() => makeTempDir('dpns-cluster-'));
   const adminToken = shareClusterFiles(dirs);
   const flags = [

@@ -1,5 +1,7 @@
 // Debian's Chromium, driven by playwright-core: headless, no sandbox (CI runs as root), no
 // background networking. The page must talk only to the name server on loopback.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,6 +12,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** Screenshots of the main states, kept as test artifacts. */
 export const ARTIFACTS = join(REPO_ROOT, 'e2e/artifacts/web');
+
+/** Bundles the page from packages/web/src, as `pnpm build` does: the page under test is the one in src. */
+export function bundlePage(): void {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'packages/web/scripts/bundle.mjs')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `bundling the page failed:\n${r.stdout}${r.stderr}`);
+}
 
 /** Starts Chromium, or fails saying how to install it: a missing browser is an error, never a skip. */
 export async function launchChromium(): Promise<Browser> {

@@ -85,7 +85,7 @@ const checks: { [M in MethodName]: (r: Record<string, unknown>) => boolean } = {
   'modules.unload': (r) => typeof r.path === 'string' && (r.prefix === null || typeof r.prefix === 'string'),
   'modules.reload': (r) => isModuleInfo(r.module),
   'agents.list': (r) => arrayOf(r.agents, isAgentInfo),
-  'agents.joinToken': (r) => typeof r.token === 'string' && typeof r.id === 'string' && typeof r.expiresAt === 'number',
+  'agents.joinToken': (r) => typeof r.sealed === 'object' && r.sealed !== null && typeof r.id === 'string' && typeof r.expiresAt === 'number',
   'agents.enroll': (r) => hasRevision(r) && typeof r.host === 'string' && typeof r.fingerprint === 'string',
   'agents.trust': hasRevision,
   'agents.revoke': hasRevision,

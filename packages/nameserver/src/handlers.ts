@@ -316,7 +316,9 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'agents.joinToken'(ctx, _conn, p) {
     const { ops, result } = planJoinToken(ctx.registry, p, ctx.now());
-    return ctx.commit(ops).then(() => result);
+    // The secret goes back sealed to the admin's one-off key, like an authenticateService pair.
+    const { token, ...rest } = result;
+    return ctx.commit(ops).then(() => ({ sealed: sealTo(p.boxKey, token), ...rest }));
   },
   'agents.enroll'(ctx, conn, p) {
     const now = ctx.now();

@@ -8,3 +8,5 @@ export type { ServerConfig } from './config.js';
 export { createLogger } from './log.js';
 export type { Logger, LogLevel } from './log.js';
 export { VERSION } from './version.js';
+// The cluster key never travels; tests that check the wire need it to know what to look for.
+export { deriveClusterKey } from './cluster/peer-link.js';

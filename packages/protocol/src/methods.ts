@@ -81,7 +81,8 @@ export interface Methods {
    * A single-use join token that enrolls one agent (for `host` only, when given) until `expiresAt`.
    * The token is shown here once; the name server keeps only its id and a key derived from it.
    */
-  'agents.joinToken': { params: { ttlMs: number; host?: string }; result: { token: string; id: string; expiresAt: number; host?: string } };
+  /** The token (its secret included) comes back sealed to the caller's X25519 `boxKey`, never in the clear. */
+  'agents.joinToken': { params: { ttlMs: number; host?: string; boxKey: string }; result: { sealed: Sealed; id: string; expiresAt: number; host?: string } };
   /**
    * Called by an agent: enrolls `identity` for `host` with a join token, proven by `proof` =
    * HMAC(joinKey(secret), context ‖ hello.nonce ‖ tokenId ‖ host ‖ identity) and `signature` by
@@ -226,12 +227,12 @@ export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
     return {};
   },
   'agents.joinToken': (raw) => {
-    const o = params(raw, ['ttlMs', 'host']);
+    const o = params(raw, ['ttlMs', 'host', 'boxKey']);
     const ttl = o.ttlMs ?? JOIN_TTL_DEFAULT_MS;
     if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1000 || ttl > JOIN_TTL_MAX_MS) {
       throw bad(`${P}.ttlMs`, `an integer number of milliseconds from 1000 to ${JOIN_TTL_MAX_MS} (7 days)`, ttl);
     }
-    const out: Params<'agents.joinToken'> = { ttlMs: ttl };
+    const out: Params<'agents.joinToken'> = { ttlMs: ttl, boxKey: hex(o, 'boxKey', 64) };
     if (o.host !== undefined) out.host = host(o, 'host', P);
     return out;
   },

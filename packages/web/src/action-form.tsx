@@ -1,10 +1,12 @@
-// The frame of every action dialog: its fields, the admin token field when the action needs the
-// credential and this connection has not logged in, and the server's answer when it refuses.
+// The form of every action dialog (shown in a Modal): its fields, the admin token field when the
+// action needs the credential and this connection has not logged in, and the server's answer when
+// it refuses.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { RpcError } from './rpc.js';
 import type { Session } from './session.js';
 import { describeError, pageUrlOf } from './format.js';
+import { Modal } from './modal.js';
 
 export interface ActionFormProps {
   title: string;
@@ -43,26 +45,23 @@ export function ActionForm(props: ActionFormProps) {
   };
 
   return (
-    <div class="overlay" onKeyDown={(ev) => ev.key === 'Escape' && props.onCancel()}>
-      <div class="dialog" role="dialog" aria-modal="true" aria-label={props.title}>
-        <form onSubmit={submit}>
-          <h2>{props.title}</h2>
-          {props.children}
-          {askToken && (
-            <label class="token">
-              <span>Admin token <small>(from the server's admin.token; asked once, kept for this tab only)</small></span>
-              <input type="password" name="token" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
-            </label>
-          )}
-          {error !== undefined && <ErrorBox error={error} />}
-          {error?.code === 'UNAUTHORIZED' && askToken && <p class="hint">This action needs the admin credential: enter the admin token above.</p>}
-          <div class="buttons">
-            <button type="button" onClick={props.onCancel}>Cancel</button>
-            <button type="submit" class="primary" disabled={busy}>{busy ? 'Working…' : props.submitLabel}</button>
-          </div>
-        </form>
-      </div>
-    </div>
+    <Modal title={props.title} onCancel={props.onCancel}>
+      <form onSubmit={submit}>
+        {props.children}
+        {askToken && (
+          <label class="token">
+            <span>Admin token <small>(from the server's admin.token; asked once, kept for this tab only)</small></span>
+            <input type="password" name="token" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+          </label>
+        )}
+        {error !== undefined && <ErrorBox error={error} />}
+        {error?.code === 'UNAUTHORIZED' && askToken && <p class="hint">This action needs the admin credential: enter the admin token above.</p>}
+        <div class="buttons">
+          <button type="button" onClick={props.onCancel}>Cancel</button>
+          <button type="submit" class="primary" disabled={busy}>{busy ? 'Working…' : props.submitLabel}</button>
+        </div>
+      </form>
+    </Modal>
   );
 }
 

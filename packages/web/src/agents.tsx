@@ -39,7 +39,8 @@ export function useAgents(session: Session, status: SessionStatus): AgentList {
 
 export function AgentsPanel({ agents }: { agents: AgentList }) {
   return (
-    <section class="agents" aria-label="Launch agents">
+    // Focusable: in a narrow window the panel scrolls sideways, and a keyboard scrolls only what it can focus.
+    <section class="agents" aria-label="Launch agents" tabIndex={0}>
       <h2>Launch agents <small>trusted per host; dpns agents join-token, trust, revoke</small></h2>
       <table>
         <thead>

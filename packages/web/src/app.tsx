@@ -119,14 +119,16 @@ export function App() {
         <label>
           Service
           <input
-            name="pattern" value={input} spellcheck={false} autocomplete="off" aria-describedby="filter-error"
+            name="pattern" value={input} spellcheck={false} autocomplete="off"
+            aria-invalid={filterStatus.error !== undefined} aria-describedby={filterStatus.error === undefined ? undefined : 'filter-error'}
             onInput={(e) => { setInput(e.currentTarget.value); applyFilter(e.currentTarget.value); }}
           />
         </label>
         <span class="count" data-testid="count" data-pattern={filterStatus.shown ?? ''}>
           {filterStatus.shown === undefined ? '' : `${store.size.toLocaleString('en-US')} ${store.size === 1 ? 'entry matches' : 'entries match'} ${filterStatus.shown}`}
         </span>
-        {filterStatus.error !== undefined && <span id="filter-error" class="error" role="alert">{filterStatus.error}</span>}
+        {/* Always in the DOM: a live region announces what is put into it, not itself appearing. */}
+        <span id="filter-error" class="error" role="alert">{filterStatus.error ?? ''}</span>
       </form>
       <nav class="actions" aria-label="Actions">
         <button type="button" onClick={() => setDialog({ kind: 'add' })}>Add</button>
@@ -140,13 +142,15 @@ export function App() {
         <span class="selected">{selected === undefined ? 'Select a row to act on it.' : `Selected: ${selected}`}</span>
       </nav>
       <main>
-        <ServicesTable store={store} version={version} selected={selected} onSelect={setSelected} onOpen={(name) => setDialog({ kind: 'info', name })} now={serverTime} />
+        <ServicesTable store={store} version={version} filter={filterStatus} selected={selected} onSelect={setSelected} onOpen={(name) => setDialog({ kind: 'info', name })} now={serverTime} />
         {servers !== undefined && servers.servers.length > 1 && <ServersPanel servers={servers} />}
         {agents.length > 0 && <AgentsPanel agents={agents} />}
       </main>
-      <ul class="notices" role="log" aria-label="What the actions did" data-testid="notices">
-        {notices.map((n) => <li key={n.id} class={n.ok ? 'ok' : 'failed'}>{n.text}</li>)}
-      </ul>
+      <div class="notices" role="log" aria-label="What the actions did" data-testid="notices">
+        <ul>
+          {notices.map((n) => <li key={n.id} class={n.ok ? 'ok' : 'failed'}>{n.text}</li>)}
+        </ul>
+      </div>
       {dialog?.kind === 'add' && <AddDialog {...base} />}
       {dialog?.kind === 'alias' && <AliasDialog {...base} target={dialog.target} />}
       {dialog?.kind === 'info' && <InfoDialog {...base} name={dialog.name} />}

@@ -113,7 +113,7 @@ export function AddDialog(props: DialogBase) {
     >
       <label>
         <span>Name <small>(e.g. /demo/echo)</small></span>
-        <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} autoFocus />
+        <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       <SpecFields value={spec} onChange={setSpec} />
     </ActionForm>
@@ -201,7 +201,7 @@ export function AliasDialog(props: DialogBase & { target: string }) {
     >
       <label>
         Alias name
-        <input name="alias" value={name} onInput={(e) => setName(e.currentTarget.value)} autoFocus />
+        <input name="alias" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       <label>
         Target

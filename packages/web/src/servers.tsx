@@ -44,7 +44,8 @@ export function useServers(session: Session, status: SessionStatus): ServersResu
 
 export function ServersPanel({ servers }: { servers: ServersResult }) {
   return (
-    <section class="servers" aria-label="Servers">
+    // Focusable: in a narrow window the panel scrolls sideways, and a keyboard scrolls only what it can focus.
+    <section class="servers" aria-label="Servers" tabIndex={0}>
       <h2>Servers <small>epoch {servers.epoch}, {servers.replication} replication</small></h2>
       <table>
         <thead>

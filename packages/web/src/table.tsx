@@ -1,8 +1,14 @@
 // The services table, virtualised: only the rows in view (and a few either side) are in the DOM,
 // so 10,000 entries render as fast as 30. Rows have one fixed height, which makes the row of a
 // scroll position a division.
+//
+// The grid is one scroll container, in both directions: the header row sticks to its top and
+// scrolls sideways with the rows, so the columns stay under their headers at any width, and a
+// narrow window scrolls the table rather than cutting columns off. The grid itself takes focus
+// (it is what scrolls); the selected row is its active descendant.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EntryStore } from './store.js';
+import type { FilterStatus } from './filter.js';
 import type { EntryView } from './protocol.js';
 import { formatAge, formatLoad } from './format.js';
 
@@ -13,6 +19,8 @@ export interface TableProps {
   store: EntryStore;
   /** The store's version: a new one renders again. */
   version: number;
+  /** Which pattern the table shows, if any yet, and why the last one was refused. */
+  filter: FilterStatus;
   selected: string | undefined;
   onSelect(name: string): void;
   onOpen(name: string): void;
@@ -20,14 +28,22 @@ export interface TableProps {
   now: number;
 }
 
+/** What the table says instead of rows: before the first answer, after a refusal, or when nothing matches. */
+type TableStatus = 'loading' | 'refused' | 'empty' | 'rows';
+
+function tableStatus(filter: FilterStatus, total: number): TableStatus {
+  if (filter.shown === undefined) return filter.error === undefined ? 'loading' : 'refused';
+  return total === 0 ? 'empty' : 'rows';
+}
+
 export function ServicesTable(props: TableProps) {
-  const { store, selected, onSelect, onOpen, now } = props;
-  const body = useRef<HTMLDivElement>(null);
+  const { store, filter, selected, onSelect, onOpen, now } = props;
+  const grid = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
 
   useEffect(() => {
-    const el = body.current;
+    const el = grid.current;
     if (el === null) return undefined;
     const ro = new ResizeObserver(() => setHeight(el.clientHeight));
     ro.observe(el);
@@ -36,52 +52,87 @@ export function ServicesTable(props: TableProps) {
   }, []);
 
   const total = store.size;
+  // The sticky header covers the top row height of the viewport; the rows start below it.
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(total, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+  const last = Math.min(total, Math.ceil((scrollTop + height - ROW_HEIGHT) / ROW_HEIGHT) + OVERSCAN);
   const rows = [];
+  let activeId: string | undefined;
   for (let i = first; i < last; i++) {
     const e = store.at(i);
-    if (e !== undefined) rows.push(<Row key={e.name} entry={e} index={i} selected={e.name === selected} now={now} onSelect={onSelect} onOpen={onOpen} />);
+    if (e === undefined) continue;
+    const isSelected = e.name === selected;
+    // Only a row in the DOM can be the active descendant; scrolled away, the grid itself is.
+    if (isSelected) activeId = rowId(i);
+    rows.push(<Row key={e.name} entry={e} index={i} selected={isSelected} now={now} onSelect={onSelect} onOpen={onOpen} />);
   }
 
   const onKeyDown = (ev: KeyboardEvent) => {
+    const el = grid.current;
+    const page = el === null ? 1 : Math.max(1, Math.floor((el.clientHeight - ROW_HEIGHT) / ROW_HEIGHT) - 1);
     const at = selected === undefined ? -1 : store.indexOf(selected);
-    let next = at;
-    if (ev.key === 'ArrowDown') next = Math.min(total - 1, at + 1);
-    else if (ev.key === 'ArrowUp') next = Math.max(0, at - 1);
-    else if (ev.key === 'Enter' && selected !== undefined) return onOpen(selected);
-    else return undefined;
-    ev.preventDefault();
-    const e = store.at(next);
-    if (e === undefined) return undefined;
-    onSelect(e.name);
-    const el = body.current;
-    if (el !== null) {
-      const top = next * ROW_HEIGHT;
-      if (top < el.scrollTop) el.scrollTop = top;
-      else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+    let next: number;
+    switch (ev.key) {
+      case 'ArrowDown': next = at + 1; break;
+      case 'ArrowUp': next = at - 1; break;
+      case 'PageDown': next = at + page; break;
+      case 'PageUp': next = at - page; break;
+      case 'Home': next = 0; break;
+      case 'End': next = total - 1; break;
+      case 'Enter':
+        if (selected !== undefined) onOpen(selected);
+        return;
+      default:
+        // ArrowLeft and ArrowRight are left to the browser: they scroll a narrow table sideways.
+        return;
     }
-    return undefined;
+    ev.preventDefault();
+    const e = store.at(Math.min(total - 1, Math.max(0, next)));
+    if (e === undefined) return;
+    onSelect(e.name);
+    if (el !== null) scrollRowIntoView(el, store.indexOf(e.name));
   };
 
+  const status = tableStatus(filter, total);
   return (
-    <div class="table" role="grid" aria-rowcount={total + 1} data-count={total} data-version={props.version}>
-      <div class="row head" role="row">
-        <span role="columnheader" class="c-name">Name</span>
-        <span role="columnheader" class="c-host">Host</span>
-        <span role="columnheader" class="c-port">Port</span>
-        <span role="columnheader" class="c-state">State</span>
-        <span role="columnheader" class="c-load">Load</span>
-        <span role="columnheader" class="c-target">Alias target</span>
-      </div>
-      <div class="body" ref={body} tabIndex={0} onScroll={(ev) => setScrollTop((ev.currentTarget as HTMLDivElement).scrollTop)} onKeyDown={onKeyDown}>
+    <div class="table" data-count={total} data-version={props.version}>
+      <div
+        class="grid" role="grid" aria-label="Services" aria-rowcount={total + 1} aria-busy={status === 'loading' || filter.busy}
+        aria-activedescendant={activeId} tabIndex={0} ref={grid}
+        onScroll={(ev) => setScrollTop((ev.currentTarget as HTMLDivElement).scrollTop)} onKeyDown={onKeyDown}
+      >
+        <div class="row head" role="row" aria-rowindex={1}>
+          <span role="columnheader" class="c-name">Name</span>
+          <span role="columnheader" class="c-host">Host</span>
+          <span role="columnheader" class="c-port">Port</span>
+          <span role="columnheader" class="c-state">State</span>
+          <span role="columnheader" class="c-load">Load</span>
+          <span role="columnheader" class="c-target">Alias target</span>
+        </div>
         <div class="spacer" style={{ height: `${total * ROW_HEIGHT}px` }}>
           {rows}
         </div>
-        {total === 0 && <p class="empty">No entries match this pattern.</p>}
       </div>
+      {/* Outside the grid (a grid holds only rows), and always in the DOM, so that a screen
+          reader announces "loading" turning into "no entries" or into the rows. */}
+      <p class="table-status" role="status" data-testid="table-status" data-status={status}>
+        {status === 'loading' && 'Loading entries…'}
+        {status === 'refused' && 'No entries loaded: the server refused the filter (its answer is beside the Service box).'}
+        {status === 'empty' && `No entries match ${filter.shown ?? ''}.`}
+      </p>
     </div>
   );
+}
+
+function rowId(index: number): string {
+  return `services-row-${index}`;
+}
+
+/** Scrolls the grid so that row `index` is in view below the sticky header. */
+function scrollRowIntoView(el: HTMLElement, index: number): void {
+  const top = index * ROW_HEIGHT;
+  const visible = el.clientHeight - ROW_HEIGHT;
+  if (top < el.scrollTop) el.scrollTop = top;
+  else if (top + ROW_HEIGHT > el.scrollTop + visible) el.scrollTop = top + ROW_HEIGHT - visible;
 }
 
 interface RowProps {
@@ -99,9 +150,10 @@ function Row({ entry: e, index, selected, now, onSelect, onOpen }: RowProps) {
   const age = formatAge(now - e.since);
   const select = () => onSelect(e.name);
   const open = () => onOpen(e.name);
+  const common = { id: rowId(index), class: cls, role: 'row' as const, 'aria-rowindex': index + 2, 'aria-selected': selected, 'data-name': e.name, style, onClick: select, onDblClick: open };
   if (e.kind === 'alias') {
     return (
-      <div class={cls} role="row" aria-selected={selected} data-name={e.name} data-kind="alias" style={style} onClick={select} onDblClick={open}>
+      <div {...common} data-kind="alias">
         <span role="gridcell" class="c-name" title={e.name}>{e.name}</span>
         <span role="gridcell" class="c-host" />
         <span role="gridcell" class="c-port" />
@@ -112,7 +164,7 @@ function Row({ entry: e, index, selected, now, onSelect, onOpen }: RowProps) {
     );
   }
   return (
-    <div class={cls} role="row" aria-selected={selected} data-name={e.name} data-kind="service" data-state={e.state} style={style} onClick={select} onDblClick={open}>
+    <div {...common} data-kind="service" data-state={e.state}>
       <span role="gridcell" class="c-name" title={e.spec === undefined ? e.name : `${e.name} (auto-start on ${e.spec.host})`}>{e.name}</span>
       <span role="gridcell" class="c-host">{e.host ?? e.spec?.host ?? ''}</span>
       <span role="gridcell" class="c-port">{e.port ?? ''}</span>

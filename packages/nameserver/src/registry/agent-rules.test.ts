@@ -8,8 +8,11 @@ import { Registry } from './registry.js';
 
 const NONCE = 'ab'.repeat(32);
 
+/** Sealing happens in the handler; the plan does not use the key. */
+const BOX_KEY = 'ab'.repeat(32);
+
 function withToken(reg: Registry, now: number, ttlMs = 60_000, host?: string): { token: string } {
-  const { ops, result } = planJoinToken(reg, { ttlMs, ...(host === undefined ? {} : { host }) }, now);
+  const { ops, result } = planJoinToken(reg, { ttlMs, boxKey: BOX_KEY, ...(host === undefined ? {} : { host }) }, now);
   reg.apply(ops, reg.revision + 1);
   return { token: result.token };
 }
@@ -52,7 +55,7 @@ test('expired tokens are pruned when a new one is made, and at most MAX_JOIN_TOK
   withToken(reg, 5000, 1000);
   assert.equal(reg.joinTokens().length, 1, 'the first, expired, was forgotten');
   for (let i = 1; i < MAX_JOIN_TOKENS; i++) withToken(reg, 5000, 60_000);
-  assert.throws(() => planJoinToken(reg, { ttlMs: 1000 }, 5000), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED'));
+  assert.throws(() => planJoinToken(reg, { ttlMs: 1000, boxKey: BOX_KEY }, 5000), (e: unknown) => isDpnsError(e, 'LIMIT_EXCEEDED'));
 });
 
 test('trust replaces, revoke forgets, and both survive a snapshot', () => {

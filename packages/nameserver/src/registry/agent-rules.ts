@@ -8,7 +8,15 @@ import type { Registry } from './registry.js';
 export const MAX_JOIN_TOKENS = 1000;
 
 /** A new join token; the ops also forget every expired one. */
-export function planJoinToken(reg: Registry, p: Params<'agents.joinToken'>, now: number): { ops: Op[]; result: Result<'agents.joinToken'> } {
+/** A new join token as the admin gets it once it is sealed: its text (`id.secret`), id and expiry. */
+export interface JoinTokenIssued {
+  token: string;
+  id: string;
+  expiresAt: number;
+  host?: string;
+}
+
+export function planJoinToken(reg: Registry, p: Params<'agents.joinToken'>, now: number): { ops: Op[]; result: JoinTokenIssued } {
   const ops: Op[] = [];
   let live = 0;
   for (const t of reg.joinTokens()) {

@@ -4,7 +4,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
 import { fsyncDir } from '@dpns/protocol';
-import type { StoreLogger } from './store.js';
+import type { StoreLogger } from './types.js';
 
 /** The LOCK file's name inside the data directory. */
 export const LOCK_FILE_NAME = 'LOCK';

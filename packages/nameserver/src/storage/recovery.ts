@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StorageError } from './errors.js';
 import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME } from './segment.js';
 import { listSnapshots, readSnapshot } from './snapshot.js';
-import type { Recovered, StoreLogger } from './store.js';
+import type { Recovered, StoreLogger } from './types.js';
 
 /** What recovery hands to the caller, plus what the WAL needs to carry on appending. */
 export interface Recovery {

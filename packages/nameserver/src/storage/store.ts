@@ -10,16 +10,12 @@ import { listSegments, WAL_DIR_NAME } from './segment.js';
 import { encodeSnapshot, encodeSnapshotText, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
+import type { Recovered, StoreLogger } from './types.js';
 
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
+export type { StoreLogger, Recovered } from './types.js';
 
-/** Where the store reports what an operator should know (torn tails, stale locks, failures). */
-export interface StoreLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
 
 export interface StoreOptions {
   /** The data directory; created (mode 0700) if missing. */
@@ -36,15 +32,6 @@ export interface StoreOptions {
   onAvailability?: (writable: boolean, cause: string | undefined) => void;
 }
 
-/** What was on disk at open: the state to start from and the records to apply on top of it. */
-export interface Recovered {
-  snapshot: { index: number; state: unknown } | undefined;
-  /** Every record after the snapshot, in index order. */
-  records: { index: number; data: unknown }[];
-  lastIndex: number;
-  /** Set when a torn or corrupt tail of the last segment was cut off. */
-  droppedTail?: { segment: string; offset: number; bytes: number; reason: string };
-}
 
 /** Counters for tests and metrics. */
 export type StoreStats = WalStats;
@@ -164,7 +151,8 @@ export class Store {
   }
 
   private queueSnapshot(index: number, contents: Buffer): Promise<void> {
-    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents));
+    const faults = this.wal.stats.faults;
+    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents, faults));
     this.snapshotChain = run.catch(() => {});
     return run;
   }
@@ -196,11 +184,16 @@ export class Store {
     this.logger.info('store closed', { dir: this.dir, lastIndex: this.wal.lastIndex });
   }
 
-  private async persistSnapshot(index: number, contents: Buffer): Promise<void> {
+  private async persistSnapshot(index: number, contents: Buffer, faultsAtRequest: number): Promise<void> {
     if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return;
     // A snapshot must never be ahead of the durable log: after a crash the records it covers
     // would be missing from the log, and later appends would land after a gap.
     await this.wal.flushed();
+    // Records appended before it was asked for may since have failed and been handed back, their
+    // indexes reused by other records: the state it holds is then not the log's.
+    if (this.wal.stats.faults !== faultsAtRequest) {
+      throw new StorageError('UNAVAILABLE', `the snapshot at index ${index} was dropped: a write failed after it was asked for, so records it holds may have been taken back`);
+    }
     // Everything up to `index` is written now, so the next segment holds only later records and
     // the ones before it can be removed whole once they are no longer needed.
     this.wal.requestRoll();

@@ -6,7 +6,7 @@ import { StorageError } from './errors.js';
 import { fsyncDir } from '@dpns/protocol';
 import { encodeRecord } from './record.js';
 import { segmentName } from './segment.js';
-import type { StoreLogger } from './store.js';
+import type { StoreLogger } from './types.js';
 
 /** Counters for tests and metrics. */
 export interface WalStats {
