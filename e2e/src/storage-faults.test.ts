@@ -87,6 +87,13 @@ async function metrics(ns: ServerProcess): Promise<string> {
   return res.text();
 }
 
+/** /healthz: its status code and its `storage` field. */
+async function health(ns: ServerProcess): Promise<{ status: number; storage: unknown }> {
+  const res = await fetch(`http://${ns.server}/healthz`);
+  const body = (await res.json()) as { storage?: unknown };
+  return { status: res.status, storage: body.storage };
+}
+
 function sample(page: string, name: string): number | undefined {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(page);
   return m === null ? undefined : Number(m[1]);
@@ -342,6 +349,7 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
     const page = await metrics(ns);
     assert.equal(sample(page, 'dpns_storage_writable'), 0, 'metrics say the storage is not writable');
     assert.ok((sample(page, 'dpns_storage_faults_total') ?? 0) >= 1, 'metrics count the fault');
+    assert.deepEqual(await health(ns), { status: 200, storage: 'unavailable' }, '/healthz: still serving, storage unavailable');
     await ns.stderr.waitFor(logLine('error', 'storage unavailable'), 5000);
     // Heartbeats keep the advertisement meanwhile: a few rounds (one a second) pass before the disk is freed.
     await until('three seconds of outage', 6000, () => (Date.now() - faultAt >= 3000 ? true : undefined), 50);
@@ -396,6 +404,7 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
     const recovered = await metrics(ns);
     assert.equal(sample(recovered, 'dpns_storage_writable'), 1, 'metrics say writable again');
     assert.ok((sample(recovered, 'dpns_storage_faults_total') ?? 0) >= 1);
+    assert.deepEqual(await health(ns), { status: 200, storage: 'writable' });
     await ns.stderr.waitFor(logLine('info', 'storage writable again'), 5000);
     assert.deepEqual(legitDrops, [], `the legit client was never disconnected\n${story(ns)}`);
     assert.equal(await stateOf(legit, '/sf/legit'), 'running');
@@ -540,6 +549,7 @@ test('file descriptors used up: a WAL segment that cannot be opened refuses writ
     const page = await metrics(ns);
     assert.equal(sample(page, 'dpns_storage_writable'), 1, 'metrics say writable again');
     assert.ok((sample(page, 'dpns_storage_faults_total') ?? 0) >= 1, 'metrics count the fault');
+    assert.deepEqual(await health(ns), { status: 200, storage: 'writable' });
     await ns.stderr.waitFor(logLine('info', 'storage writable again'), 5000);
     assert.deepEqual(legitDrops, [], `the legit client was never disconnected\n${story(ns)}`);
 
