@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 /** Past this, a test is failed; tests that need longer say so themselves ({ timeout }). */
 const TEST_TIMEOUT_MS = 300_000;
 
-const roots = ['packages/protocol/dist', 'packages/nameserver/dist', 'packages/client/dist', 'packages/launchd/dist', 'e2e/dist'];
+const roots = ['packages/protocol/dist', 'packages/nameserver/dist', 'packages/client/dist', 'packages/launchd/dist', 'packages/release/dist', 'e2e/dist'];
 const only = process.argv.slice(2);
 const files = [];
 function walk(dir) {
@@ -52,7 +52,7 @@ if (skipped.length > 0) {
   if (allowed) {
     console.error('run-tests: allowed by DPNS_TEST_ALLOW_SKIP=1; these claims were not checked on this run.');
   } else {
-    console.error('run-tests: a skipped test is a claim left unchecked, so the run fails. Run as root with iproute2 and systemd installed (as .ci/run does), or set DPNS_TEST_ALLOW_SKIP=1 to accept it on this machine.');
+    console.error('run-tests: a skipped test is a claim left unchecked, so the run fails. Run as root with iproute2, systemd and strace installed (as .ci/run does), or set DPNS_TEST_ALLOW_SKIP=1 to accept it on this machine.');
     if (status === 0) status = 1;
   }
 }

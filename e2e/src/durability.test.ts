@@ -67,7 +67,7 @@ test('acknowledged writes survive kill -9, three times', async (t) => {
     assert.equal(exit.signal, 'SIGKILL');
     await Promise.all(writers);
     await Promise.all(clients.map((c) => c.close()));
-    assert.ok(ledger.acked.size > ackedBefore + 100, `round ${round}: only ${ledger.acked.size - ackedBefore} writes acknowledged`);
+    assert.ok(ledger.acked.size >= ackedBefore + 100, `round ${round}: only ${ledger.acked.size - ackedBefore} writes acknowledged`);
 
     const unknown = [...ledger.requested.keys()].filter((n) => n.startsWith(`/dur/r${round}/`) && !ledger.acked.has(n)).length;
     t.diagnostic(`round ${round}: ${ledger.acked.size - ackedBefore} acknowledged, ${unknown} in flight at the crash`);

@@ -1,6 +1,8 @@
 // The e2e harness: real processes, temporary directories, and teardown that leaves nothing behind.
 export { startServerProcess } from './server.js';
 export type { ServerProcess, StartServerOptions } from './server.js';
+export { startTracedServer, straceUnavailable, parseStrace } from './strace.js';
+export type { Syscall, TracedServer } from './strace.js';
 export { runCli, spawnCli } from './cli.js';
 export type { CliOptions, CliResult, CliProcess } from './cli.js';
 export { makeTempDir, removeTempDirs } from './tmp.js';

@@ -5,5 +5,6 @@ export { loadConfig, ConfigError } from './config.js';
 export type { AgentConfig } from './config.js';
 export { install } from './install.js';
 export type { InstallOptions } from './install.js';
-export { renderUnit } from './unit.js';
+export { renderUnit, UNIT_NAME, UNIT_STATE_DIR } from './unit.js';
+export { INSTALL_DEFAULTS, starterConfig } from './install.js';
 export { VERSION } from './version.js';

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMMAND_NAMES, isSingleExecutable, singleExecutableCommand } from '@dpns/protocol';
 import { allowEntries, allowEnvList, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys, withAllowEnv } from './config.js';
 import type { AllowEntry } from './allowlist.js';
 import { renderUnit, UNIT_NAME } from './unit.js';
@@ -15,7 +16,7 @@ export interface InstallOptions {
   force: boolean;
   dryRun: boolean;
   user: string;
-  /** The ExecStart binary; the running node and this package's bin shim when absent. */
+  /** The ExecStart binary; when absent, the running binary (`pnpm package`'s) or node and this package's bin shim. */
   exec?: string;
   trustedKeys: readonly string[];
   allow: readonly string[];
@@ -37,6 +38,11 @@ export function shimPath(): string {
   return fileURLToPath(new URL('../bin/dpns-launchd.js', import.meta.url));
 }
 
+/** The command that runs this agent: the binary's dpns-launchd, or node and the bin shim. */
+function selfCommand(): string[] {
+  return isSingleExecutable() ? singleExecutableCommand(COMMAND_NAMES.launchd) : [process.execPath, shimPath()];
+}
+
 /** Writes (or with dryRun, prints) the unit and the config. Throws ConfigError on bad options. */
 export async function install(opts: InstallOptions): Promise<void> {
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(opts.user)) throw new ConfigError(`--user: expected a user name like dpns-launchd, got ${JSON.stringify(opts.user)}`);
@@ -47,7 +53,7 @@ export async function install(opts: InstallOptions): Promise<void> {
 
   const configPath = resolve(opts.configPath);
   const unitPath = join(resolve(opts.unitDir), UNIT_NAME);
-  const exec = opts.exec === undefined ? [process.execPath, shimPath()] : [opts.exec];
+  const exec = opts.exec === undefined ? selfCommand() : [opts.exec];
   const unit = renderUnit({ exec, user: opts.user, configPath });
   const config = starterConfig({ listen: opts.listen, trustedKeys: keys, allow, root: opts.user === 'root' });
   const keepConfig = existsSync(configPath) && !opts.force;
@@ -82,7 +88,8 @@ async function writePublic(path: string, text: string): Promise<void> {
   await chmod(path, 0o644);
 }
 
-function starterConfig(c: { listen: string; trustedKeys: string[]; allow: AllowEntry[]; root: boolean }): string {
+/** The config `install` writes when there is none: the agent refuses to start until it trusts a key. */
+export function starterConfig(c: { listen: string; trustedKeys: string[]; allow: AllowEntry[]; root: boolean }): string {
   // An entry that permits variables is written as {"path", "env"}; every other one as its path.
   const value = (e: AllowEntry) => (e.env === undefined ? e.path : { path: e.path, env: e.env });
   const allow = c.allow.every((e) => e.name !== undefined)

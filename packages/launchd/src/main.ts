@@ -48,7 +48,7 @@ function installOptions(y: Argv) {
     .option('force', { type: 'boolean', default: false, describe: 'replace an existing config' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be written, write nothing' })
     .option('user', { type: 'string', default: INSTALL_DEFAULTS.user, describe: 'the service user; root lets the agent start services as other users' })
-    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: 'this node and this package\'s bin/dpns-launchd.js' })
+    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: 'this binary\'s dpns-launchd (the package\'s /usr/bin/dpns-launchd), or this node and this package\'s bin/dpns-launchd.js' })
     .option('trusted-key', { type: 'string', array: true, default: [] as string[], describe: 'a name server key for the config; repeatable' })
     .option('allow', { type: 'string', array: true, default: [] as string[], describe: 'a program for the config: /abs/path or NAME=/abs/path; repeatable' })
     .option('allow-env', { type: 'string', array: true, default: [] as string[], describe: 'NAME=VAR: a loader/interpreter variable launches of the allowed program NAME may set, e.g. qs=PYTHONPATH; repeatable' })

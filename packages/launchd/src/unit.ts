@@ -1,5 +1,6 @@
-// The systemd unit `dpns-launchd install` writes. Every setting carries a comment line saying
-// why it is there, because an operator reviewing a unit should not have to guess.
+// The systemd unit `dpns-launchd install` writes and the package (`pnpm package`) ships. Every
+// setting carries a comment line saying why it is there, because an operator reviewing a unit
+// should not have to guess.
 import { quoteExecArg } from '@dpns/protocol';
 
 export { quoteExecArg };
@@ -14,6 +15,8 @@ export interface UnitOptions {
   /** The service user; "root" to let the agent start services as other users. */
   user: string;
   configPath: string;
+  /** Who wrote the unit, for its first line; `dpns-launchd install` when absent. */
+  origin?: string;
 }
 
 /** The unit file's text. */
@@ -40,7 +43,7 @@ export function renderUnit(opts: UnitOptions): string {
       'AmbientCapabilities=',
     ];
   return [
-    '# dpns-launchd: the dpns launch agent of this host, written by `dpns-launchd install`.',
+    `# dpns-launchd: the dpns launch agent of this host, ${opts.origin ?? 'written by `dpns-launchd install`'}.`,
     '# Change settings with a drop-in (systemctl edit dpns-launchd) so that a re-install keeps them.',
     '[Unit]',
     'Description=dpns launch agent (starts and stops dpns services on this host)',

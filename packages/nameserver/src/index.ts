@@ -10,3 +10,6 @@ export type { Logger, LogLevel } from './log.js';
 export { VERSION } from './version.js';
 // The cluster key never travels; tests that check the wire need it to know what to look for.
 export { deriveClusterKey } from './cluster/peer-link.js';
+export { renderUnit, UNIT_NAME, DATA_DIR } from './unit.js';
+export type { UnitOptions } from './unit.js';
+export { EMBEDDED_WEB, filesInDir } from './web/assets.js';

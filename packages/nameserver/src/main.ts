@@ -204,7 +204,7 @@ async function installCommand(argv: string[]): Promise<number> {
     .usage('$0 [options]\n\nWrites the systemd unit dpns-nameserver.service (state in /var/lib/dpns).')
     .option('unit-dir', { type: 'string', default: '/etc/systemd/system', describe: 'where the unit is written' })
     .option('listen', { type: 'string', default: '0.0.0.0:7700', describe: 'HOST:PORT the installed server listens on' })
-    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this node and this package's bin/dpns-nameserver.js" })
+    .option('exec', { type: 'string', describe: 'absolute path of the ExecStart binary', defaultDescription: "this binary's dpns-nameserver (the package's /usr/bin/dpns-nameserver), or this node and this package's bin/dpns-nameserver.js" })
     .option('cluster', { type: 'string', describe: 'backup mode: every member as HOST:PORT,... (with --self)' })
     .option('self', { type: 'string', describe: "this host's entry in --cluster" })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the unit, write nothing' })

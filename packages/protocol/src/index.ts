@@ -43,3 +43,4 @@ export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateK
 export { quoteExecArg } from './systemd.js';
 export { SERVER_ROLES, MAX_REQUEST_ID_LENGTH, checkRequestId } from './cluster.js';
 export type { ServerRole, ClusterHello, ServerStatus } from './cluster.js';
+export { COMMAND_NAMES, isSingleExecutable, embeddedFile, singleExecutableCommand } from './single-executable.js';

@@ -1,13 +1,13 @@
 // The `dpns` command line. yargs only parses: it never exits the process and never prints
 // usage for a refused operation. The chosen command runs after parsing, and main returns the
 // exit code (0 done, 1 refused or failed, 2 bad usage) for the bin shim to set.
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { isDpnsError, type DpnsError } from '@dpns/protocol';
 import type { Argv } from './args.js';
 import type { CliCommand } from './command.js';
 import { CliContext, type CliIo } from './context.js';
 import { UsageError } from './usage-error.js';
+import { VERSION } from '../version.js';
 import { addCommand } from './commands/add.js';
 import { advertiseCommand } from './commands/advertise.js';
 import { aliasCommand } from './commands/alias.js';
@@ -64,7 +64,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .example('DPNS_SERVERS=ns1:7700,ns2:7700,ns3:7700 $0 servers', 'the roles, epochs and lag of a cluster\'s servers')
     .example('$0 call dir.lookup \'{"person":"ann"}\'', 'call a method of a module loaded in the name server')
     .epilogue('Exit status: 0 done, 1 refused or failed (one line on stderr: "dpns: CODE: message"), 2 bad usage.')
-    .version(version())
+    .version(VERSION)
     .help()
     .alias('help', 'h')
     .strict()
@@ -147,12 +147,3 @@ function processIo(): CliIo {
   };
 }
 
-function version(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    const v = (pkg as { version?: unknown }).version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}

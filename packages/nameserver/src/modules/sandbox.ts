@@ -3,12 +3,15 @@
 // addons; an empty environment; `/` as its working directory; and, when the name server runs
 // as root, another user's uid and gid. The module's own file is not among what the child may
 // read: the name server reads it and sends its source over the pipe (child-host.ts).
+// Inside the single binary (`pnpm package`) the child is that binary started under the module
+// host's name, its code already inside it: it may read no file at all, and Node's flags go in
+// NODE_OPTIONS, since a single executable takes every argument as its own.
 import { lstatSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SpawnOptions } from 'node:child_process';
-import { DpnsError } from '@dpns/protocol';
+import { COMMAND_NAMES, DpnsError, isSingleExecutable } from '@dpns/protocol';
 import type { ModuleLimits } from './limits.js';
 import { lookupUser } from './module-user.js';
 
@@ -29,15 +32,15 @@ let readPaths: string[] | undefined;
 
 /** The command line and options of a module child under `limits`. Throws MODULE_FAILED when the module user does not exist. */
 export function childCommand(limits: ModuleLimits): ChildCommand {
-  readPaths ??= hostCodePaths();
-  const args = [
+  const single = isSingleExecutable();
+  readPaths ??= single ? [] : hostCodePaths();
+  const flags = [
     '--experimental-permission',
     ...readPaths.map((p) => `--allow-fs-read=${p}`),
     `--max-old-space-size=${limits.maxOldGenerationMb}`,
     `--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationMb / 2))}`,
     // The permission model's warning would be logged as the module's output at every start.
     '--disable-warning=ExperimentalWarning',
-    CHILD_ENTRY,
   ];
   const env: Record<string, string> = {};
   for (const k of CHILD_ENV_KEYS) {
@@ -51,6 +54,12 @@ export function childCommand(limits: ModuleLimits): ChildCommand {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     windowsHide: true,
   };
+  if (single) {
+    // No flag has a space in it (read paths are none here), so NODE_OPTIONS needs no quoting.
+    env.NODE_OPTIONS = flags.join(' ');
+    options.argv0 = COMMAND_NAMES.moduleHost;
+  }
+  const args = single ? [] : [...flags, CHILD_ENTRY];
   // As root the child would share root's right to read the data directory through any hole in
   // the permission model, and to signal the name server: give it a user of its own.
   if (process.getuid?.() === 0 && limits.user !== '') {

@@ -6,7 +6,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveWebAsset, WebAssets } from './assets.js';
+import { filesInDir, serveWebAsset, WebAssets } from './assets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dpns-web-'));
 const servers: Server[] = [];
@@ -59,7 +59,7 @@ function bundle(name: string): string {
 }
 
 test('serves the page and its assets with their types and a strict policy', async () => {
-  const host = await serve(new WebAssets(() => bundle('a')));
+  const host = await serve(new WebAssets(filesInDir(() => bundle('a'))));
   for (const [path, type] of [['/', 'text/html'], ['/index.html', 'text/html'], ['/app.js', 'text/javascript'], ['/app.css', 'text/css'], ['/app.js?v=2', 'text/javascript']] as const) {
     const r = await get(host, path);
     assert.equal(r.status, 200, path);
@@ -81,7 +81,7 @@ test('serves the page and its assets with their types and a strict policy', asyn
 });
 
 test('leaves every other path to the other routes: no traversal, no other files', async () => {
-  const host = await serve(new WebAssets(() => bundle('b')));
+  const host = await serve(new WebAssets(filesInDir(() => bundle('b'))));
   for (const path of ['/secret.txt', '/types', '/../package.json', '/%2e%2e/package.json', '/app.js/', '//app.js', '/metrics', '/healthz', '/types/x.d.ts']) {
     assert.equal((await get(host, path)).status, 418, path);
   }
@@ -89,7 +89,7 @@ test('leaves every other path to the other routes: no traversal, no other files'
 
 test('answers 503 saying to build while the bundle is missing, and serves it once built', async () => {
   const dir = join(tmp, 'c');
-  const host = await serve(new WebAssets(() => dir));
+  const host = await serve(new WebAssets(filesInDir(() => dir)));
   const r = await get(host, '/');
   assert.equal(r.status, 503);
   assert.match(r.body, /not built; run `pnpm build`/);

@@ -1,10 +1,12 @@
 // The monitor page's files, served on the protocol's port (GET / and its assets). They are the
-// bundle of @dpns/web (packages/web/dist), found by module resolution and read from disk once.
+// bundle of @dpns/web (packages/web/dist), found by module resolution and read from disk once;
+// inside the single binary `pnpm package` builds, the same files embedded in it.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
+import { embeddedFile, isSingleExecutable } from '@dpns/protocol';
 
 /** The content types of the files a bundle may hold; anything else in dist is never served. */
 const TYPES: Readonly<Record<string, string>> = {
@@ -21,19 +23,32 @@ const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 /** What may appear in the Host header we echo into the CSP; anything else is left out. */
 const HOST_HEADER = /^[A-Za-z0-9.:[\]-]{1,300}$/;
 
+/** A file of the bundle that may be served (and so is embedded in the binary): a plain name of a known type. */
+export function isServedFile(name: string): boolean {
+  return FILE_NAME.test(name) && TYPES[extname(name)] !== undefined;
+}
+
 interface Asset {
   body: Buffer;
   type: string;
   etag: string;
 }
 
-/** Serves one bundle directory; `serveWebAsset` is the one for @dpns/web's. */
+/** A bundle's files by name, or undefined while there is none (not built, not found). */
+export type BundleFiles = () => ReadonlyMap<string, Buffer> | undefined;
+
+/** Where the binary keeps the bundle: the list of file names, and each file under its name. */
+export const EMBEDDED_WEB = {
+  list: 'web/files.json',
+  file: (name: string): string => `web/${name}`,
+} as const;
+
+/** Serves one bundle; `serveWebAsset` is the one for @dpns/web's. */
 export class WebAssets {
   /** URL path → file, filled on the first request that finds the bundle, then kept. */
   private assets: Map<string, Asset> | undefined;
 
-  /** `dir()` gives the bundle directory, or undefined when @dpns/web cannot be found. */
-  constructor(private readonly dir: () => string | undefined) {}
+  constructor(private readonly files: BundleFiles) {}
 
   /** Answers `req` when it asks for a page asset; false leaves it to the other HTTP routes. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
@@ -74,21 +89,12 @@ export class WebAssets {
 
   private load(): Map<string, Asset> | undefined {
     if (this.assets !== undefined) return this.assets;
-    const dir = this.dir();
-    if (dir === undefined) return undefined;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return undefined; // not built yet: asked again on the next request
-    }
-    if (!names.includes('index.html')) return undefined;
+    const files = this.files();
+    if (files === undefined || !files.has('index.html')) return undefined; // asked again on the next request
     const assets = new Map<string, Asset>();
-    for (const name of names) {
+    for (const [name, body] of files) {
       const type = TYPES[extname(name)];
-      const file = join(dir, name);
-      if (type === undefined || !FILE_NAME.test(name) || !statSync(file).isFile()) continue;
-      const body = readFileSync(file);
+      if (type === undefined || !FILE_NAME.test(name)) continue;
       assets.set(`/${name}`, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
     }
     const index = assets.get('/index.html');
@@ -117,6 +123,36 @@ function contentSecurityPolicy(host: string | undefined): string {
   ].join('; ');
 }
 
+/** The plain files of directory `dir()`; undefined while it cannot be read. */
+export function filesInDir(dir: () => string | undefined): BundleFiles {
+  return () => {
+    const d = dir();
+    if (d === undefined) return undefined;
+    try {
+      const files = new Map<string, Buffer>();
+      for (const name of readdirSync(d)) {
+        const file = join(d, name);
+        if (isServedFile(name) && statSync(file).isFile()) files.set(name, readFileSync(file));
+      }
+      return files;
+    } catch {
+      return undefined; // not built yet
+    }
+  };
+}
+
+/** The files embedded in the binary under EMBEDDED_WEB. */
+function embeddedFiles(): ReadonlyMap<string, Buffer> | undefined {
+  const list = embeddedFile(EMBEDDED_WEB.list);
+  if (list === undefined) return undefined;
+  const files = new Map<string, Buffer>();
+  for (const name of JSON.parse(list.toString('utf8')) as string[]) {
+    const body = embeddedFile(EMBEDDED_WEB.file(name));
+    if (body !== undefined) files.set(name, body);
+  }
+  return files;
+}
+
 /** The bundle directory of @dpns/web, by module resolution from this package. */
 function webDistDir(): string | undefined {
   try {
@@ -126,7 +162,7 @@ function webDistDir(): string | undefined {
   }
 }
 
-const webAssets = new WebAssets(webDistDir);
+const webAssets = new WebAssets(isSingleExecutable() ? embeddedFiles : filesInDir(webDistDir));
 
 /** Answers `req` when it asks for a page asset; false leaves it to the other HTTP routes. */
 export function serveWebAsset(req: IncomingMessage, res: ServerResponse): boolean {

@@ -1,0 +1,72 @@
+// Step 1 of the binary: the compiled workspace (tsc's dist/) and its dependencies bundled by
+// esbuild into one CommonJS script, since Node 20's single executables run exactly one CommonJS
+// file as their main and `require` only built-in modules from it.
+import { build, type Plugin } from 'esbuild';
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled entry of the binary (multicall.ts), beside this file's folder. */
+const ENTRY = fileURLToPath(new URL('../multicall.js', import.meta.url));
+
+/**
+ * `import.meta.url` has no value in a CommonJS bundle, and the code uses it to find files beside
+ * itself (always with a fallback inside the binary) and for `createRequire`, which needs only a
+ * well-formed file URL: the script's own path, or the binary's.
+ */
+const IMPORT_META_URL = '__dpnsImportMetaUrl';
+/** `import.meta.resolve` is used only where the code finds its files on disk, never inside the binary. */
+const IMPORT_META_RESOLVE = '__dpnsImportMetaResolve';
+const BANNER = [
+  `var ${IMPORT_META_URL} = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename !== '' ? __filename : process.execPath).href;`,
+  `var ${IMPORT_META_RESOLVE} = (s) => { throw new Error('import.meta.resolve(' + JSON.stringify(s) + ') has no meaning inside the dpns binary'); };`,
+].join('\n');
+
+/**
+ * Optional packages a dependency requires inside a try (ws's native helpers), not installed: in
+ * the bundle, a module that throws as a missing one does. Left as a `require`, the binary would
+ * print Node's warning that a single executable requires only built-ins, at each connection.
+ */
+const ABSENT = ['bufferutil', 'utf-8-validate'];
+
+const absentPackages: Plugin = {
+  name: 'dpns-absent-optional-packages',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${ABSENT.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'dpns-absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'dpns-absent' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the dpns binary`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+export interface BundleResult {
+  bytes: number;
+  /** The optional packages the binary does without. */
+  absent: readonly string[];
+}
+
+/** Writes the bundle to `outfile`; throws when anything but a built-in module was left out of it. */
+export async function bundle(outfile: string): Promise<BundleResult> {
+  const result = await build({
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // Stack traces in logs stay readable; the size is the Node binary's anyway.
+    minify: false,
+    legalComments: 'inline',
+    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
+    banner: { js: BANNER },
+    plugins: [absentPackages],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const out = Object.values(result.metafile.outputs)[0];
+  const left = new Set(Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path)));
+  const builtin = (p: string): boolean => p.startsWith('node:') || builtinModules.includes(p);
+  const missing = [...left].filter((p) => !builtin(p));
+  if (missing.length > 0) throw new Error(`bundle: ${missing.join(', ')} would be required at run time, where a single executable can load only built-in modules`);
+  return { bytes: out?.bytes ?? 0, absent: ABSENT };
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+// Planted faults: does the suite notice when a documented promise is broken?
+//
+// Each patch in e2e/planted-faults/ breaks one claim of docs/PROTOCOL.md or docs/SECURITY.md.
+// For each, this script copies the working tree (uncommitted changes included) to a temporary
+// directory, applies the patch, builds incrementally (tsc -b, starting from this tree's dist/ and
+// .tsbuildinfo), and runs ONLY the tests that guard that claim. Dependencies are installed once,
+// from the pnpm store without the network, and moved from one throwaway tree to the next. Those tests must fail. A fault that leaves its guards green, a patch
+// that no longer applies or builds, or a guard that is red without any fault, fails the run.
+//
+//   node scripts/planted-faults.mjs                    every fault, after a baseline run
+//   node scripts/planted-faults.mjs heartbeat ticket   the faults whose name contains a word
+//   --no-baseline   skip the run of every guard on the unpatched tree
+//   --keep          leave the temporary trees (their paths are printed) for a look
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PATCHES = join(ROOT, 'e2e/planted-faults');
+
+/**
+ * One fault per claim: the patch that breaks it, the claim in a line (and where it is written),
+ * and the tests that guard it, as substrings of compiled test file paths (what run-tests takes).
+ */
+export const FAULTS = [
+  {
+    patch: 'drop-wal-fdatasync.patch',
+    claim: 'an acknowledged write survives power loss: its WAL record is fdatasynced (PROTOCOL §14)',
+    tests: ['e2e/dist/fsync-order.test'],
+  },
+  {
+    patch: 'ack-before-fsync.patch',
+    claim: 'a write is answered only once its record is fsynced (PROTOCOL §14)',
+    // durability.test also catches it, but only when kill -9 lands between an answer and its
+    // write: too rare a guard to spend 20 s on here.
+    tests: ['e2e/dist/fsync-order.test'],
+  },
+  {
+    patch: 'heartbeat-three-misses.patch',
+    claim: 'a silent peer is cut off between one and two heartbeatMs after it was last heard (PROTOCOL §2.6)',
+    tests: ['packages/nameserver/dist/heartbeat', 'packages/nameserver/dist/server.test', 'e2e/dist/heartbeat.test'],
+  },
+  {
+    patch: 'agent-accepts-bad-signature.patch',
+    claim: 'an agent acts only on a request whose signature verifies (PROTOCOL §17.4 step 3, SECURITY "Launch agents")',
+    tests: ['packages/launchd/dist/security.test'],
+  },
+  {
+    patch: 'allowlist-skips-realpath.patch',
+    claim: 'programs are compared by real path against the allowlist (SECURITY "Launch agents")',
+    tests: ['packages/launchd/dist/allowlist.test'],
+  },
+  {
+    patch: 'ticket-in-clear.patch',
+    claim: 'the launch spec and ticket line travel sealed to the agent (SECURITY "Trust roots", "Launch agents")',
+    tests: ['e2e/dist/wire-secrets.test', 'packages/launchd/dist/security.test'],
+  },
+  {
+    patch: 'cut-off-primary-acks-late.patch',
+    claim: 'the side of a partition without a majority never accepts a write (PROTOCOL §19.2)',
+    tests: ['e2e/dist/cluster-partition.test'],
+  },
+  {
+    patch: 'agent-accepts-stale-epoch.patch',
+    claim: 'an agent refuses a request of an epoch older than one it has seen (PROTOCOL §17.4 step 9, §19.2)',
+    tests: ['packages/launchd/dist/security.test'],
+  },
+  {
+    patch: 'member-votes-stale-epoch.patch',
+    claim: 'a member votes only in an epoch at least its own, once per epoch (PROTOCOL §19.2)',
+    tests: ['packages/nameserver/dist/cluster/vote-rules.test'],
+  },
+];
+
+/** Past this, a fault's test run is stopped and counted as an error. */
+const RUN_TIMEOUT_MS = 20 * 60_000;
+
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const baseline = !args.includes('--no-baseline');
+const only = args.filter((a) => !a.startsWith('--'));
+const chosen = FAULTS.filter((f) => only.length === 0 || only.some((o) => f.patch.includes(o)));
+if (chosen.length === 0) {
+  console.error(`planted-faults: no fault matches ${only.join(', ')}; known: ${FAULTS.map((f) => f.patch).join(', ')}`);
+  process.exit(2);
+}
+for (const f of chosen) {
+  if (!existsSync(join(PATCHES, f.patch))) {
+    console.error(`planted-faults: ${f.patch} is listed but missing from e2e/planted-faults/`);
+    process.exit(2);
+  }
+}
+const unlisted = readdirSync(PATCHES).filter((n) => n.endsWith('.patch') && !FAULTS.some((f) => f.patch === n));
+if (unlisted.length > 0) {
+  console.error(`planted-faults: patches without guarding tests listed in this script: ${unlisted.join(', ')}`);
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'dpns-faults-'));
+// Outside the work tree, so that the logs of a failed run outlive it.
+const logDir = mkdtempSync(join(tmpdir(), 'dpns-faults-logs-'));
+/** Where the installed node_modules folders wait between one tree and the next. */
+const depsHome = join(work, 'deps');
+let depsParked = false;
+const started = Date.now();
+const rows = [];
+let ok = true;
+
+try {
+  if (baseline) {
+    const guards = [...new Set(chosen.flatMap((f) => f.tests))];
+    const t0 = Date.now();
+    const tree = prepare('baseline', undefined);
+    const built = seconds(t0);
+    const r = runTests(tree, guards, 'baseline');
+    console.log(`baseline: ${r.summary} (${seconds(t0)} s: ${built} s to copy and build)`);
+    if (!r.green) {
+      console.error(r.failed.length > 0
+        ? `planted-faults: guards fail WITHOUT any fault, so a red run below would prove nothing; see ${r.log}`
+        : `planted-faults: the guards did not all run and pass without a fault (${r.summary}); a skipped guard checks nothing (run as root with .ci/run's packages); see ${r.log}`);
+      for (const name of r.failed) console.error(`  ✖ ${name}`);
+      ok = false;
+    }
+    release(tree);
+  }
+  for (const f of chosen) {
+    const t0 = Date.now();
+    const name = f.patch.replace(/\.patch$/, '');
+    let row;
+    try {
+      const tree = prepare(name, join(PATCHES, f.patch));
+      const built = seconds(t0);
+      const missing = f.tests.filter((t) => !hasTests(tree, t));
+      const present = f.tests.filter((t) => !missing.includes(t));
+      const r = present.length === 0 ? undefined : runTests(tree, present, name);
+      const result = r === undefined ? 'GREEN (no guard exists)' : r.red ? 'red' : `GREEN${r.skipped > 0 ? ` (${r.skipped} skipped)` : ''}`;
+      row = { fault: name, tests: f.tests.map((t) => (missing.includes(t) ? `${short(t)} (missing)` : short(t))).join(', '), result, s: seconds(t0), built, failed: r?.failed ?? [], log: r?.log };
+      release(tree);
+    } catch (err) {
+      row = { fault: name, tests: f.tests.map(short).join(', '), result: `ERROR: ${String(err instanceof Error ? err.message : err).split('\n')[0]}`, s: seconds(t0), failed: [] };
+    }
+    if (row.result !== 'red') ok = false;
+    rows.push(row);
+    console.log(`${row.fault}: ${row.result} (${row.s} s${row.built === undefined ? '' : `: ${row.built} s to copy, patch and build`})${row.failed.length > 0 ? `\n${row.failed.map((n) => `    ✖ ${n}`).join('\n')}` : ''}`);
+  }
+} finally {
+  printTable();
+  if (!keep) rmSync(work, { recursive: true, force: true });
+  else console.log(`kept: ${work}`);
+}
+if (ok && !keep) rmSync(logDir, { recursive: true, force: true });
+else console.log(`test logs: ${logDir}`);
+console.log(`\nplanted-faults: ${rows.filter((r) => r.result === 'red').length} of ${rows.length} faults caught, ${seconds(started)} s in all`);
+if (!ok) {
+  console.error('planted-faults: FAILED — a fault the suite does not catch is a claim nothing checks');
+  process.exit(1);
+}
+
+/**
+ * A copy of the working tree with its build outputs (timestamps kept, so tsc -b rebuilds only
+ * what the patch touches) and its dependencies, the patch applied, built.
+ */
+function prepare(name, patch) {
+  const tree = join(work, name);
+  if (existsSync(tree)) throw new Error(`${tree} exists already`);
+  const files = git(['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
+  for (const rel of files) {
+    const from = join(ROOT, rel);
+    if (!existsSync(from)) continue; // deleted in the working tree
+    cpSync(from, join(tree, rel), { preserveTimestamps: true, verbatimSymlinks: true });
+  }
+  for (const rel of buildOutputs()) cpSync(join(ROOT, rel), join(tree, rel), { recursive: true, preserveTimestamps: true });
+  if (depsParked) {
+    // pnpm's links are relative, so the folders work in any tree of the same layout.
+    for (const rel of depDirs(tree)) renameSync(join(depsHome, rel), join(tree, rel));
+    depsParked = false;
+  } else {
+    run(tree, 'pnpm', ['install', '--offline', '--frozen-lockfile'], `${name}: pnpm install`);
+  }
+  if (patch !== undefined) run(tree, 'git', ['apply', '--whitespace=nowarn', patch], `${name}: git apply`);
+  run(tree, process.execPath, [join(tree, 'node_modules/typescript/bin/tsc'), '-b'], `${name}: tsc -b`);
+  if (!existsSync(join(tree, 'packages/web/dist/app.js'))) run(tree, process.execPath, ['packages/web/scripts/bundle.mjs'], `${name}: bundle`);
+  return tree;
+}
+
+/** Done with a tree: its dependencies are parked for the next one, the rest removed (unless --keep). */
+function release(tree) {
+  if (keep) return;
+  for (const rel of depDirs(tree)) {
+    mkdirSync(dirname(join(depsHome, rel)), { recursive: true });
+    renameSync(join(tree, rel), join(depsHome, rel));
+  }
+  depsParked = true;
+  rmSync(tree, { recursive: true, force: true });
+}
+
+/** The node_modules folders of the workspace (pnpm-workspace.yaml: packages/*, e2e), relative. */
+function depDirs(tree) {
+  const pkgs = readdirSync(join(tree, 'packages')).map((p) => join('packages', p, 'node_modules'));
+  return ['node_modules', 'e2e/node_modules', ...pkgs].filter((rel) => existsSync(join(tree, rel)) || existsSync(join(depsHome, rel)));
+}
+
+/** dist/ folders and .tsbuildinfo files of this tree, relative to it. */
+function buildOutputs() {
+  const out = [];
+  for (const dir of ['packages', 'e2e']) {
+    const base = join(ROOT, dir);
+    const pkgs = dir === 'e2e' ? [''] : readdirSync(base).filter((n) => statSync(join(base, n)).isDirectory());
+    for (const p of pkgs) {
+      for (const leaf of ['dist', 'tsconfig.tsbuildinfo']) {
+        const rel = join(dir, p, leaf);
+        if (existsSync(join(ROOT, rel))) out.push(rel);
+      }
+    }
+  }
+  return out;
+}
+
+function hasTests(tree, substring) {
+  const found = [];
+  const walk = (dir) => {
+    let names;
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.test.js') && p.slice(tree.length + 1).includes(substring)) found.push(p);
+    }
+  };
+  // The folders run-tests.mjs searches: each package's dist/ and e2e/dist/.
+  for (const pkg of readdirSync(join(tree, 'packages'))) walk(join(tree, 'packages', pkg, 'dist'));
+  walk(join(tree, 'e2e/dist'));
+  return found.length > 0;
+}
+
+/** Runs the guards in `tree`; red when at least one test failed (a skip alone is not red). */
+function runTests(tree, substrings, name) {
+  const log = join(logDir, `${name}.log`);
+  const r = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...substrings], {
+    cwd: tree, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, DPNS_TEST_ALLOW_SKIP: '0' },
+  });
+  const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+  writeFileSync(log, text);
+  if (r.error !== undefined) throw new Error(`${name}: the tests did not finish: ${r.error.message} (log: ${log})`);
+  const count = (what) => Number(new RegExp(`^ℹ ${what} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const fail = count('fail') + count('cancelled');
+  const pass = count('pass');
+  const skipped = count('skipped');
+  const failingAt = text.indexOf('✖ failing tests:');
+  const failed = failingAt < 0 ? [] : [...new Set(text.slice(failingAt).split('\n').filter((l) => /^✖ /.test(l) && !/failing tests:/.test(l)).map((l) => l.slice(2).replace(/ \([\d.]+ms\)$/, '')))];
+  if (pass + fail + skipped === 0) throw new Error(`${name}: no test ran (exit ${r.status}; log: ${log})`);
+  return { red: fail > 0, green: fail === 0 && r.status === 0, failed, skipped, log, summary: `${pass} passed, ${fail} failed, ${skipped} skipped` };
+}
+
+function run(cwd, cmd, argv, what) {
+  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout || r.error?.message || '').trim().slice(-2000)}`);
+}
+
+function git(argv) {
+  const r = spawnSync('git', argv, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`git ${argv.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function seconds(t0) {
+  return Math.round((Date.now() - t0) / 1000);
+}
+
+function short(t) {
+  return t.replace(/^(packages\/[^/]+|e2e)\/dist\//, (_, p) => `${p.replace(/^packages\//, '')}:`);
+}
+
+function printTable() {
+  if (rows.length === 0) return;
+  const head = ['fault', 'guarding tests', 'result', 'seconds'];
+  const body = rows.map((r) => [r.fault, r.tests, r.result, String(r.s)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(`\n${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${body.map(line).join('\n')}`);
+}
