@@ -11,8 +11,11 @@ import { performance } from 'node:perf_hooks';
 import type { EntryView } from '@dpns/protocol';
 import {
   createTestNet, LineLog, netnsUnavailable, RawWriter, startCluster, teardown, trackChild,
-  type ProbeResult, type ServersResult, type TestCluster, type TestNet,
+  type ProbeWrite, type ServersResult, type TestCluster, type TestNet,
 } from './harness/index.js';
+
+/** Far above the 600 ms failure window, far below "never". */
+const FUNCTIONAL_LIMIT_MS = 8000;
 
 const why = netnsUnavailable();
 /** The failure window of the default settings: 150 ms heartbeats × 4 misses. */
@@ -42,23 +45,57 @@ function selfRow(s: ServersResult): ServersResult['servers'][number] {
   return row;
 }
 
+/** A `probeWrites` running in a namespace: started ahead, it sends for a while from `go`, then listens until `finish`. */
+interface InsideProbe {
+  /** Resolves once the probe is loaded and waiting for `go`. */
+  ready(): Promise<void>;
+  /** Starts the writes: the probe's clock starts now. */
+  go(): void;
+  /** Resolves once its last write has been sent. */
+  sent(): Promise<void>;
+  /** Stops listening and returns every write with whatever answer it got, however late. */
+  finish(): Promise<ProbeWrite[]>;
+}
+
 /**
  * Runs `probeWrites` inside a namespace (the test itself cannot reach a cut-off host): a client
- * that writes to that one server and never moves on.
+ * that writes to that one server and never moves on. It keeps every write outstanding until the
+ * test calls `finish` (it closes the probe's stdin), so an acknowledgement that comes late, even
+ * after the partition heals, is still seen.
  */
-async function probeInside(ns: string, url: string, token: string, durationMs: number): Promise<ProbeResult[]> {
-  const script = `import { probeWrites } from ${JSON.stringify(RAW_WRITER)};
-const r = await probeWrites(${JSON.stringify(url)}, process.env.PROBE_TOKEN, { durationMs: ${durationMs}, intervalMs: 50, prefix: '/cut/probe', host: '127.0.0.1' });
+function probeInside(ns: string, url: string, token: string, durationMs: number): InsideProbe {
+  const script = `import { createInterface } from 'node:readline';
+import { probeWrites } from ${JSON.stringify(RAW_WRITER)};
+const lines = createInterface({ input: process.stdin });
+const go = new Promise((resolve) => lines.on('line', (l) => { if (l === 'go') resolve(); }));
+const end = new Promise((resolve) => lines.on('close', resolve));
+process.stdout.write('ready\\n');
+await go;
+const r = await probeWrites(${JSON.stringify(url)}, process.env.PROBE_TOKEN, { durationMs: ${durationMs}, intervalMs: 50, prefix: '/cut/probe', host: '127.0.0.1', until: end, onSent: () => process.stdout.write('sent\\n') });
 process.stdout.write(JSON.stringify(r) + '\\n');`;
   const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script], {
-    env: { ...process.env, PROBE_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PROBE_TOKEN: token }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = trackChild(proc);
   const out = new LineLog(proc.stdout, 'probe stdout');
   const err = new LineLog(proc.stderr, 'probe stderr');
-  const e = await exited;
-  assert.equal(e.code, 0, `the probe failed (${e.code ?? e.signal}):\n${err.text()}`);
-  return JSON.parse(out.lines.find((l) => l.startsWith('[')) ?? '[]') as ProbeResult[];
+  return {
+    ready: async () => {
+      await out.waitFor((l) => l === 'ready', 10_000);
+    },
+    go: () => {
+      proc.stdin?.write('go\n');
+    },
+    sent: async () => {
+      await out.waitFor((l) => l === 'sent', durationMs + 10_000);
+    },
+    finish: async () => {
+      proc.stdin?.end();
+      const e = await exited;
+      assert.equal(e.code, 0, `the probe failed (${e.code ?? e.signal}):\n${err.text()}`);
+      return JSON.parse(out.lines.find((l) => l.startsWith('[')) ?? '[]') as ProbeWrite[];
+    },
+  };
 }
 
 async function entriesOf(c: TestCluster, sid: number): Promise<EntryView[]> {
@@ -84,10 +121,13 @@ test('a primary cut off by a partition stops taking writes; the majority elects 
 
   const cutHost = tn.hosts[first.sid];
   assert.ok(cutHost !== undefined);
+  // The client on the cut-off side starts writing at the cut, for well past the failure window,
+  // and listens for answers to the end of the test.
+  const cutSide = probeInside(cutHost.ns, first.url, c.adminToken, 3 * WINDOW_MS + 1000);
+  await cutSide.ready();
   const cutAt = performance.now();
   tn.setLink(cutHost, false);
-  // The client on the cut-off side starts now and writes for well past the failure window.
-  const probing = probeInside(cutHost.ns, first.url, c.adminToken, 3 * WINDOW_MS + 1000);
+  cutSide.go();
 
   // A write sent at once, retried until acknowledged, beside a watch for the new primary.
   const writing = writer.write('register.add', { name: '/cut/after/n0', spec });
@@ -99,8 +139,10 @@ test('a primary cut off by a partition stops taking writes; the majority elects 
   acked.push('/cut/after/n0');
   t.diagnostic(`cut at 0: SID ${next.sid} primary of epoch ${next.epoch} seen after ${electedMs.toFixed(0)} ms; first write acknowledged after ${firstWriteMs.toFixed(0)} ms (by ${String(w.url)}, after ${w.failures.join(', ')})`);
   assert.ok(next.epoch > first.epoch);
-  assert.ok(electedMs < 2000, `a new primary took ${electedMs.toFixed(0)} ms`);
-  assert.ok(firstWriteMs < 2000, `the first write after the cut took ${firstWriteMs.toFixed(0)} ms`);
+  // That the majority side takes over, not how fast: a few failure windows even on a loaded CI
+  // machine. The time itself is measured in `pnpm bench --only failover-cut`.
+  assert.ok(electedMs < FUNCTIONAL_LIMIT_MS, `a new primary took ${electedMs.toFixed(0)} ms`);
+  assert.ok(firstWriteMs < FUNCTIONAL_LIMIT_MS, `the first write after the cut took ${firstWriteMs.toFixed(0)} ms`);
   for (let i = 1; i < 20; i++) {
     const o = await writer.write('register.add', { name: `/cut/after/n${i}`, spec });
     assert.ok(o.ok, `write through the new primary: ${o.code ?? ''} ${o.message ?? ''}`);
@@ -108,15 +150,7 @@ test('a primary cut off by a partition stops taking writes; the majority elects 
     acked.push(`/cut/after/n${i}`);
   }
 
-  const probe = await probing;
-  const codes = probe.map((p) => `${p.atMs}:${p.code}`).join(' ');
-  t.diagnostic(`the cut-off side saw: ${codes}`);
-  assert.ok(probe.length > 10, `the probe made too few attempts: ${codes}`);
-  assert.deepEqual(probe.filter((p) => p.code === 'ok'), [], 'the cut-off primary acknowledged a write');
-  // Past the failure window (and a heartbeat to act on it) every write is refused outright.
-  const late = probe.filter((p) => p.atMs > WINDOW_MS + 300);
-  assert.ok(late.length > 5, `too few attempts after the window: ${codes}`);
-  for (const p of late) assert.ok(p.code === 'NOT_PRIMARY' || p.code === 'NO_QUORUM', `after the window the cut-off side got ${p.code} at ${p.atMs} ms: ${codes}`);
+  await cutSide.sent();
 
   tn.setLink(cutHost, true);
   const healedAt = performance.now();
@@ -139,6 +173,18 @@ test('a primary cut off by a partition stops taking writes; the majority elects 
   }
   const primaryNames = new Set(names[next.sid]);
   assert.deepEqual(acked.filter((n) => !primaryNames.has(n)), [], 'acknowledged writes are missing');
+
+  // The end of the test: every write of the cut-off side ended with an error or with no answer at
+  // all, however late an answer came (a late acknowledgement would be a lie: it is not in the log).
+  const probe = await cutSide.finish();
+  const codes = probe.map((p) => `${p.sentMs}:${p.code ?? 'unanswered'}${p.answeredMs === undefined ? '' : `@${p.answeredMs}`}`).join(' ');
+  t.diagnostic(`the cut-off side saw (sent:answer@when): ${codes}`);
+  assert.ok(probe.length > 10, `the probe made too few attempts: ${codes}`);
+  assert.deepEqual(probe.filter((p) => p.code === 'ok'), [], 'the cut-off primary acknowledged a write');
+  // Past the failure window (and a heartbeat to act on it) every write is refused outright.
+  const late = probe.filter((p) => p.sentMs > WINDOW_MS + 300);
+  assert.ok(late.length > 5, `too few attempts after the window: ${codes}`);
+  for (const p of late) assert.ok(p.code === 'NOT_PRIMARY' || p.code === 'NO_QUORUM', `after the window the cut-off side got ${p.code ?? 'no answer'} for a write sent at ${p.sentMs} ms: ${codes}`);
   const probeNames = new Set(probe.map((p) => p.name));
   for (const [sid, list] of names.entries()) {
     assert.deepEqual(list.filter((n) => probeNames.has(n)), [], `member ${sid} kept a write the cut-off primary never committed`);

@@ -79,7 +79,9 @@ test('with --two-node-failover, the survivor of two takes over, and the old prim
   assert.equal(w2.url, c.urls[survivor]);
   const tookMs = w2.answeredAt - killedAt;
   t.diagnostic(`first write on the survivor ${tookMs.toFixed(0)} ms after the kill (after ${w2.failures.join(', ') || 'no failure'})`);
-  assert.ok(tookMs < 2000, `the survivor took ${tookMs.toFixed(0)} ms to take a write`);
+  // That it takes over, not how fast (that is `pnpm bench --only failover`): a loaded CI machine
+  // may take a few failure windows.
+  assert.ok(tookMs < 8000, `the survivor took ${tookMs.toFixed(0)} ms to take a write`);
   const p = await c.primary({ among: [survivor], minEpoch: first.epoch + 1 });
   assert.deepEqual((await names(c, p.sid)).sort(), ['/two/after', '/two/before']);
 

@@ -22,7 +22,7 @@ export { startCluster } from './cluster.js';
 export { freePort, freePorts } from './ports.js';
 export type { StartClusterOptions, TestCluster, ClusterMember, PrimaryInfo, ServersResult } from './cluster.js';
 export { RawWriter, RpcSession, rpcOnce, probeWrites, newRequestId } from './raw-writer.js';
-export type { Answer, RawWriterOptions, WriteOutcome, ProbeResult } from './raw-writer.js';
+export type { Answer, RawWriterOptions, WriteOutcome, ProbeOptions, ProbeWrite } from './raw-writer.js';
 export { startRecordingProxy } from './recording-proxy.js';
 export type { RecordingProxy, RecordedConnection, ProxyTarget, StartRecordingProxyOptions } from './recording-proxy.js';
 export { decodeConnection, decodeStream } from './ws-frames.js';

@@ -18,16 +18,20 @@ export class RpcSession {
   private nextId = 1;
   private closedWhy: string | undefined;
 
-  private constructor(readonly url: string, private readonly ws: WebSocket, readonly hello: HelloParams) {
+  /** `ws` is exposed for tests that watch the socket itself (pings, the close code). */
+  private constructor(readonly url: string, readonly ws: WebSocket, readonly hello: HelloParams) {
     ws.on('message', (data) => this.onFrame(String(data)));
     ws.on('close', (code, reason) => this.fail(`connection closed (${code}${reason.length > 0 ? `: ${String(reason)}` : ''})`));
     ws.on('error', (e) => this.fail(`connection error: ${e.message}`));
   }
 
-  /** Connects and waits for the hello; rejects on a refused connection or after `timeoutMs`. */
-  static open(url: string, timeoutMs = 2000): Promise<RpcSession> {
+  /**
+   * Connects and waits for the hello; rejects on a refused connection or after `timeoutMs`.
+   * `options` go to ws (e.g. `autoPong: false` for a peer that never answers a ping).
+   */
+  static open(url: string, timeoutMs = 2000, options: WebSocket.ClientOptions = {}): Promise<RpcSession> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...options });
       const settle = (e: Error | undefined, s?: RpcSession): void => {
         clearTimeout(timer);
         ws.off('error', onError);
@@ -35,6 +39,9 @@ export class RpcSession {
         ws.off('message', onHello);
         if (e === undefined) resolve(s as RpcSession);
         else {
+          // terminate() during the handshake emits 'error' on the next tick, with no listener left
+          // for it: without this one, a connection that timed out would crash the process.
+          ws.on('error', () => undefined);
           ws.terminate();
           reject(e);
         }
@@ -62,15 +69,18 @@ export class RpcSession {
     return this.closedWhy === undefined;
   }
 
-  /** One request; never rejects: a lost connection or a timeout is a `local` answer. */
+  /**
+   * One request; never rejects: a lost connection or a timeout is a `local` answer. With
+   * `timeoutMs` Infinity it waits as long as the connection lasts.
+   */
   call(method: string, params: unknown, timeoutMs = 5000): Promise<Answer> {
     if (this.closedWhy !== undefined) return Promise.resolve(localAnswer('CONNECTION_LOST', this.closedWhy));
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => {
         this.pending.delete(id);
         resolve(localAnswer('TIMEOUT', `${method}: no answer from ${this.url} within ${timeoutMs} ms`));
-      }, timeoutMs);
+      }, timeoutMs) : undefined;
       this.pending.set(id, (a) => {
         clearTimeout(timer);
         resolve(a);
@@ -292,42 +302,73 @@ function delay(ms: number): Promise<void> {
   return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
 }
 
-/** One attempt of `probeWrites`: milliseconds since the probe began, and `ok` or the refusal's code. */
-export interface ProbeResult {
-  atMs: number;
-  code: string;
+/**
+ * One write of `probeWrites`: when it was sent (milliseconds since the probe began) and, if an
+ * answer came however late, what it was: `ok`, a refusal's code, or a local failure
+ * (CONNECT_FAILED; CONNECTION_LOST when the connection ended with the write outstanding).
+ * No `code`: still unanswered when the probe stopped.
+ */
+export interface ProbeWrite {
   name: string;
+  sentMs: number;
+  code?: string;
+  answeredMs?: number;
   detail?: string;
+}
+
+export interface ProbeOptions {
+  /** Send a write every `intervalMs` for this long. */
+  durationMs: number;
+  intervalMs: number;
+  /** Each write registers a fresh name under this prefix. */
+  prefix: string;
+  host: string;
+  /** Listen for answers until this settles; the writes still outstanding then got none. */
+  until: Promise<unknown>;
+  /** Told when the last write has been sent. */
+  onSent?: () => void;
 }
 
 /**
  * Writes to ONE server only, once per `intervalMs` for `durationMs`, never retrying and never
- * following a primary: what a client stuck on that server's side of a partition gets. A new
- * connection is opened whenever the last one failed. Each write registers a fresh name.
+ * following a primary: what a client stuck on that server's side of a partition gets. A write
+ * is never given up on: it stays outstanding, with later writes sent beside it, until an answer
+ * comes or its connection ends, so an acknowledgement that comes late is still seen. A new
+ * connection is opened whenever the last one failed.
  */
-export async function probeWrites(url: string, token: string, opts: { durationMs: number; intervalMs: number; prefix: string; host: string }): Promise<ProbeResult[]> {
+export async function probeWrites(url: string, token: string, opts: ProbeOptions): Promise<ProbeWrite[]> {
   const t0 = performance.now();
-  const out: ProbeResult[] = [];
+  const since = (): number => Math.round(performance.now() - t0);
+  const writes: ProbeWrite[] = [];
+  const sessions: RpcSession[] = [];
   let s: RpcSession | undefined;
   for (let i = 0; performance.now() - t0 < opts.durationMs; i++) {
-    const name = `${opts.prefix}/p${i}`;
-    const atMs = Math.round(performance.now() - t0);
+    const w: ProbeWrite = { name: `${opts.prefix}/p${i}`, sentMs: since() };
+    writes.push(w);
     if (s?.open !== true) {
+      s = undefined;
+      let opened: RpcSession | undefined;
       try {
-        s = await RpcSession.open(url, 1000);
-        await s.login(token);
+        opened = await RpcSession.open(url, 1000);
+        await opened.login(token);
+        s = opened;
+        sessions.push(s);
       } catch (e) {
-        s?.close();
-        s = undefined;
-        out.push({ atMs, code: 'CONNECT_FAILED', name, detail: (e as Error).message.slice(0, 120) });
+        opened?.close();
+        Object.assign(w, { code: 'CONNECT_FAILED', answeredMs: since(), detail: (e as Error).message.slice(0, 120) });
       }
     }
     if (s !== undefined) {
-      const a = await s.call('register.add', { name, spec: { host: opts.host, program: 'echo' }, requestId: newRequestId() }, 1500);
-      out.push({ atMs, code: a.ok ? 'ok' : a.code, name });
+      void s.call('register.add', { name: w.name, spec: { host: opts.host, program: 'echo' }, requestId: newRequestId() }, Infinity).then((a) => {
+        Object.assign(w, { code: a.ok ? 'ok' : a.code, answeredMs: since() });
+      });
     }
     await delay(opts.intervalMs);
   }
-  s?.close();
+  opts.onSent?.();
+  await opts.until;
+  // What is outstanding now got no answer: keep that, before closing fails it on this side.
+  const out = writes.map((w) => ({ ...w }));
+  for (const x of sessions) x.close();
   return out;
 }

@@ -6,8 +6,8 @@ import type { LogPosition, VoteAnswer, VoteRequest } from './peer-messages.js';
 
 export interface CandidacyHost {
   readonly heartbeatMs: number;
-  /** Servers, this one included, whose grant wins. */
-  readonly quorum: number;
+  /** Servers, this one included, whose grant wins now. */
+  quorum(): number;
   readonly log: Logger;
   /** Still looking for a primary (not stopped, not following one, not primary). */
   isCandidate(): boolean;
@@ -124,10 +124,10 @@ export class Candidacy {
       const finish = (): void => {
         clearTimeout(timer);
         if (this.ballot === ballot) this.ballot = undefined;
-        resolve(ballot.granted.size + 1 >= this.h.quorum);
+        resolve(ballot.granted.size + 1 >= this.h.quorum());
       };
       ballot.done = () => {
-        if (ballot.granted.size + 1 >= this.h.quorum || ballot.answered.size >= reachable.length) finish();
+        if (ballot.granted.size + 1 >= this.h.quorum() || ballot.answered.size >= reachable.length) finish();
       };
       const timer = setTimeout(finish, this.h.heartbeatMs * 2);
       this.ballot = ballot;

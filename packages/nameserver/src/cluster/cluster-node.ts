@@ -75,7 +75,7 @@ export class ClusterNode {
     this.windowMs = failureWindowMs(cfg);
     this.listId = memberListId(cfg.members);
     this.candidacy = new Candidacy({
-      heartbeatMs: cfg.heartbeatMs, quorum: this.quorum, log: d.log,
+      heartbeatMs: cfg.heartbeatMs, quorum: () => this.electionQuorum(), log: d.log,
       isCandidate: () => this.role === 'candidate' && !this.stopped,
       aheadOfUs: () => {
         const now = this.d.now();
@@ -96,6 +96,16 @@ export class ClusterNode {
 
   get epoch(): number {
     return this.election.epoch;
+  }
+
+  /**
+   * With --two-node-failover one member is a majority, but only once the pair has been whole since
+   * this one started (Pacemaker's two_node + wait_for_all): two members starting apart would each
+   * elect itself alone, in the same epoch.
+   */
+  private electionQuorum(): number {
+    if (this.quorum === 1 && this.peers.length === 1 && this.peers.every((p) => p.lastHeard === 0)) return 2;
+    return this.quorum;
   }
 
   get urls(): string[] {
