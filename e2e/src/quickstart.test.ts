@@ -14,9 +14,29 @@ after(() => teardown());
 function startQuick(env: Record<string, string>): { out: LineLog; err: LineLog; exit: ReturnType<typeof trackChild>; interrupt(): void } {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DPNS_')) clean[k] = v;
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return { out: new LineLog(proc.stdout), err: new LineLog(proc.stderr), exit: trackChild(proc), interrupt: () => proc.kill('SIGINT') };
+  // Its own process group, so that a test that fails before Ctrl-C still takes the daemons it started along.
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs')], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const group = proc.pid;
+  if (group !== undefined) groups.add(group);
+  const exit = trackChild(proc);
+  void exit.then(() => {
+    if (group !== undefined) killGroup(group);
+  });
+  return { out: new LineLog(proc.stdout), err: new LineLog(proc.stderr), exit, interrupt: () => proc.kill('SIGINT') };
 }
+
+const groups = new Set<number>();
+function killGroup(pgid: number): void {
+  groups.delete(pgid);
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+after(() => {
+  for (const g of [...groups]) killGroup(g);
+});
 
 // A zombie (exited, not yet reaped: its parent, the agent, may stop first) counts as gone.
 function alive(pid: number): boolean {
