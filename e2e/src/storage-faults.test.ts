@@ -4,7 +4,7 @@
 // writes are refused the same way, reads, watches, heartbeats and connections carry on, the
 // server recovers by itself once the fault is gone, and after a restart on the same data
 // directory every acknowledged write is there and no refused one is.
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -79,6 +79,28 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Tries a small write every 200 ms until one is accepted (each refusal must be STORAGE_UNAVAILABLE
+ * and is recorded in `refused`), then waits for the watch to hear of it; returns its name.
+ */
+async function firstWriteAfterRecovery(o: {
+  admin: DpnsClient; ns: ServerProcess; prefix: string; refused: string[]; events: WatchEvent[]; t: TestContext; what: string;
+}): Promise<string> {
+  const freedAt = Date.now();
+  let k = 0;
+  const first = await until(`a write accepted after the ${o.what} freed`, RECOVERY_MS, async () => {
+    const name = `${o.prefix}/after${k++}`;
+    const r = await attempt(() => o.admin.register.add(name, { host: '127.0.0.1', program: '/bin/true' }));
+    if (r.ok) return name;
+    assert.equal(r.code, CODE, `a write while recovering: ${describe(r)}\n${story(o.ns)}`);
+    o.refused.push(name);
+    return undefined;
+  }, 200);
+  o.t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the ${o.what} freed`);
+  await until('the watch event for the first write after recovery', 5000, () => o.events.find((e) => e.name === first && e.type === 'put'));
+  return first;
 }
 
 async function metrics(ns: ServerProcess): Promise<string> {
@@ -365,19 +387,8 @@ test('a full disk: writes are refused STORAGE_UNAVAILABLE, reads, watches and co
 
     // Free the disk: writes come back by themselves, and the watch hears of the first one.
     unlinkSync(filler);
-    const freedAt = Date.now();
-    let k = 0;
-    const first = await until('a write accepted after the disk was freed', RECOVERY_MS, async () => {
-      const name = `/sf/disk/after${k++}`;
-      const r = await attempt(() => admin.register.add(name, { host: '127.0.0.1', program: '/bin/true' }));
-      if (r.ok) return name;
-      assert.equal(r.code, CODE, `a write while recovering: ${describe(r)}\n${story(ns as ServerProcess)}`);
-      refused.push(name);
-      return undefined;
-    }, 200);
+    const first = await firstWriteAfterRecovery({ admin, ns, prefix: '/sf/disk', refused, events, t, what: 'disk was' });
     acked.push(first);
-    t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the disk was freed`);
-    await until('the watch event for the first write after recovery', 5000, () => events.find((e) => e.name === first && e.type === 'put'));
     for (let i = 0; i < 5; i++) {
       const name = `/sf/disk/later${i}`;
       await admin.register.add(name, bigSpec(name));
@@ -524,19 +535,8 @@ test('file descriptors used up: a WAL segment that cannot be opened refuses writ
 
     // Give the fds back: writes come back by themselves.
     for (const s of held.splice(0)) s.close();
-    const freedAt = Date.now();
-    let k = 0;
-    const first = await until('a write accepted after the fds were freed', RECOVERY_MS, async () => {
-      const name = `/sf/fd/after${k++}`;
-      const r = await attempt(() => admin.register.add(name, { host: '127.0.0.1', program: '/bin/true' }));
-      if (r.ok) return name;
-      assert.equal(r.code, CODE, `a write while recovering: ${describe(r)}\n${story(ns as ServerProcess)}`);
-      refused.push(name);
-      return undefined;
-    }, 200);
+    const first = await firstWriteAfterRecovery({ admin, ns, prefix: '/sf/fd', refused, events, t, what: 'fds were' });
     acked.push(first);
-    t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the fds were freed`);
-    await until('the watch event for the first write after recovery', 5000, () => events.find((e) => e.name === first && e.type === 'put'));
     // Past the next snapshot and segment roll, which now succeed.
     for (let i = 0; i < 25; i++) {
       const name = `/sf/fd/later${i}`;

@@ -31,8 +31,6 @@ interface Applied {
 
 export class Committer {
   private snapshotting = false;
-  /** Times records were taken back: a snapshot made before one may hold what was taken back. */
-  private takeBacks = 0;
   private lastSnapshot: number;
   /** The highest revision known to be on disk. */
   private durableRevision: number;
@@ -162,7 +160,6 @@ export class Committer {
     if (from < 0) return true;
     if (!this.replication.takeBack(index)) return false;
     const undone = this.applied.splice(from);
-    this.takeBacks++;
     for (let k = undone.length - 1; k >= 0; k--) this.registry.restore((undone[k] as Applied).undo);
     const refused = writeError(err);
     let keep = 0;
@@ -194,15 +191,11 @@ export class Committer {
     if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
     this.snapshotting = true;
     const started = Date.now();
-    const takeBacks = this.takeBacks;
+    // The store drops it if a write fails from now on: what it holds might then be taken back.
+    const faultsSeen = this.store.stats.faults;
     // Serialised a slice at a time, so requests keep being answered meanwhile.
-    snapshotJson(this.registry.snapshot()).then((json) => {
-      // Records it holds were taken back while it was serialised: its index may be reused by others.
-      if (this.takeBacks !== takeBacks) return false;
-      return this.store.snapshotText(rev, json).then(() => true);
-    }).then(
-      (written) => {
-        if (!written) return this.log.warn('snapshot dropped: writes it held were taken back after a storage fault; the next one is made later', { revision: rev });
+    snapshotJson(this.registry.snapshot()).then((json) => this.store.snapshotText(rev, json, faultsSeen)).then(
+      () => {
         this.lastSnapshot = rev;
         this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });
       },

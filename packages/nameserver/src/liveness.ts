@@ -114,7 +114,7 @@ export class Liveness implements Bindings {
    */
   reconcile(now: number): Promise<unknown> {
     const ops: Op[] = [];
-    for (const e of this.registry.snapshot().entries) {
+    for (const e of this.registry.all()) {
       if (e.kind !== 'service' || e.state !== 'running' || e.advertiser?.kind !== 'session') continue;
       if (this.bound.has(e.name) || this.graceWaiting.has(e.name)) continue;
       ops.push(...planLost(this.registry, e.name, 'its advertiser went away while the name server could not write to its disk', now, this.reservationMs));
@@ -137,7 +137,7 @@ export class Liveness implements Bindings {
    */
   startGrace(graceMs: number, now: () => number): number {
     const waiting: string[] = [];
-    for (const e of this.registry.snapshot().entries) {
+    for (const e of this.registry.all()) {
       if (e.kind === 'service' && e.state === 'running' && e.advertiser?.kind === 'session') waiting.push(e.name);
     }
     if (waiting.length === 0) return 0;

@@ -13,7 +13,7 @@ export class OrderedNames {
 
   /** Replaces the contents with `names` (any order); used once at recovery. */
   reset(names: Iterable<string>): void {
-    const all = [...names].sort(compare);
+    const all = [...names].sort(compareNames);
     this.chunks = [];
     for (let i = 0; i < all.length; i += CHUNK) this.chunks.push(all.slice(i, i + CHUNK));
     this.count = all.length;
@@ -72,14 +72,15 @@ export class OrderedNames {
     let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (compare((this.chunks[mid] as string[])[0] as string, name) <= 0) lo = mid;
+      if (compareNames((this.chunks[mid] as string[])[0] as string, name) <= 0) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 }
 
-function compare(a: string, b: string): number {
+/** The order of names everywhere: UTF-16 code units, as `<` compares strings. */
+export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

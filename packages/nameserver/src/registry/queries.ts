@@ -8,6 +8,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DpnsError, compileGlob, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
 import type { Registry } from './registry.js';
+import { compareNames } from './ordered-names.js';
 
 /** Longest a scan runs before it lets other work in. */
 export const SLICE_MS = 2;
@@ -63,7 +64,7 @@ export async function statesAtOnce<T>(reg: Registry, pattern: string, then: (ent
       if (e === undefined) byName.delete(name);
       else byName.set(name, e);
     }
-    found = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    found = [...byName.values()].sort((a, b) => compareNames(a.name, b.name));
   }
   return then(found.map(publicEntry));
 }

@@ -154,6 +154,11 @@ export class Registry {
     return out;
   }
 
+  /** Every entry, in no particular order, without copying (do not apply ops while iterating). */
+  all(): IterableIterator<EntryView> {
+    return this.entries.values();
+  }
+
   get(name: string): EntryView | undefined {
     return this.entries.get(name);
   }

@@ -132,13 +132,17 @@ export class Store {
    */
   async snapshot(index: number, state: unknown): Promise<void> {
     this.checkSnapshot(index);
-    return this.queueSnapshot(index, encodeSnapshot(index, state));
+    return this.queueSnapshot(index, encodeSnapshot(index, state), this.wal.stats.faults);
   }
 
-  /** Like snapshot(), for state already serialised as JSON text (see registry/snapshot-json.ts). */
-  async snapshotText(index: number, json: string): Promise<void> {
+  /**
+   * Like snapshot(), for state already serialised as JSON text (see registry/snapshot-json.ts).
+   * `faultsSeen` is `stats.faults` when that state was read: a write that failed since may have
+   * taken back records the state holds, and the snapshot is then refused (UNAVAILABLE).
+   */
+  async snapshotText(index: number, json: string, faultsSeen = this.wal.stats.faults): Promise<void> {
     this.checkSnapshot(index);
-    return this.queueSnapshot(index, encodeSnapshotText(index, json));
+    return this.queueSnapshot(index, encodeSnapshotText(index, json), faultsSeen);
   }
 
   private checkSnapshot(index: number): void {
@@ -150,9 +154,8 @@ export class Store {
     }
   }
 
-  private queueSnapshot(index: number, contents: Buffer): Promise<void> {
-    const faults = this.wal.stats.faults;
-    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents, faults));
+  private queueSnapshot(index: number, contents: Buffer, faultsSeen: number): Promise<void> {
+    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents, faultsSeen));
     this.snapshotChain = run.catch(() => {});
     return run;
   }
@@ -192,7 +195,7 @@ export class Store {
     // Records appended before it was asked for may since have failed and been handed back, their
     // indexes reused by other records: the state it holds is then not the log's.
     if (this.wal.stats.faults !== faultsAtRequest) {
-      throw new StorageError('UNAVAILABLE', `the snapshot at index ${index} was dropped: a write failed after it was asked for, so records it holds may have been taken back`);
+      throw new StorageError('UNAVAILABLE', `the snapshot at index ${index} was dropped: a write failed after its state was read, so records it holds may have been taken back`);
     }
     // Everything up to `index` is written now, so the next segment holds only later records and
     // the ones before it can be removed whole once they are no longer needed.
