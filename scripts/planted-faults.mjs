@@ -178,7 +178,7 @@ function prepare(name, patch) {
     for (const rel of depDirs(tree)) renameSync(join(depsHome, rel), join(tree, rel));
     depsParked = false;
   } else {
-    run(tree, 'pnpm', ['install', '--offline', '--frozen-lockfile'], `${name}: pnpm install`);
+    run(tree, ...pnpmCommand(['install', '--offline', '--frozen-lockfile']), `${name}: pnpm install`);
   }
   if (patch !== undefined) run(tree, 'git', ['apply', '--whitespace=nowarn', patch], `${name}: git apply`);
   run(tree, process.execPath, [join(tree, 'node_modules/typescript/bin/tsc'), '-b'], `${name}: tsc -b`);
@@ -258,6 +258,16 @@ function runTests(tree, substrings, name) {
   const failed = failingAt < 0 ? [] : [...new Set(text.slice(failingAt).split('\n').filter((l) => /^✖ /.test(l) && !/failing tests:/.test(l)).map((l) => l.slice(2).replace(/ \([\d.]+ms\)$/, '')))];
   if (pass + fail + skipped === 0) throw new Error(`${name}: no test ran (exit ${r.status}; log: ${log})`);
   return { red: fail > 0, green: fail === 0 && r.status === 0, failed, skipped, log, summary: `${pass} passed, ${fail} failed, ${skipped} skipped` };
+}
+
+/**
+ * pnpm itself: CI runs this script as `npx -y pnpm@10 run planted-faults`, which puts no `pnpm` on
+ * the PATH but names its own entry point in npm_execpath.
+ */
+function pnpmCommand(argv) {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(execPath)) return /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath, ...argv]] : [execPath, argv];
+  return ['pnpm', argv];
 }
 
 function run(cwd, cmd, argv, what) {

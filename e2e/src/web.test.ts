@@ -243,6 +243,8 @@ test('an operator adds, launches, resets, aliases, kills and deletes a service f
   await action(page, 'Delete');
   await submit(page, 'Delete');
   await page.waitForSelector(ROW(SERVICE), { state: 'detached' });
+  // The Delete button is disabled with its row gone: the focus is on the table, not lost.
+  await page.waitForFunction(`document.activeElement?.getAttribute('role') === 'grid'`, undefined, { timeout: 5_000 });
   await screenshot(page, '06-deleted');
 
   assert.equal(await page.evaluate('window.__noReload'), true);

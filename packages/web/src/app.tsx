@@ -84,6 +84,16 @@ export function App() {
 
   const entry = selected === undefined ? undefined : store.get(selected);
   const service = entry?.kind === 'service' ? entry : undefined;
+
+  // A deleted row disables the button that deleted it, and a disabled button drops the focus to
+  // the body, where a keyboard user is lost: hand it to the table, whose arrows pick the next row.
+  useEffect(() => {
+    if (entry !== undefined) return;
+    const active = document.activeElement;
+    if (active === null || active === document.body || active.matches(':disabled')) {
+      document.querySelector<HTMLElement>('.grid[role=grid]')?.focus();
+    }
+  }, [entry]);
   const launch = async (name: string) => {
     notify(true, `launching ${name}…`);
     try {
