@@ -28,3 +28,9 @@ test('publicEntry scrubs secret values out of a failure reason and leaves other 
   const plain: ServiceView = { kind: 'service', name: '/p', state: 'running', since: 1, host: 'h', port: 1 };
   assert.equal(publicEntry(plain), plain);
 });
+
+test('a secret is scrubbed inside a longer path too, longest first, but never the host or program', () => {
+  const s: LaunchSpec = { host: 'host-a', program: '/usr/bin/db', args: ['/usr/bin/db', 'host-a', 'ab'], env: { A: 'root', B: 'rootpw' }, user: 'root', startTimeoutMs: 1 };
+  const e: ServiceView = { kind: 'service', name: '/db', state: 'failed', since: 1, spec: s, reason: 'cannot chdir to /fail/root as rootpw on host-a running /usr/bin/db (ab)' };
+  assert.equal((publicEntry(e) as ServiceView).reason, `cannot chdir to /fail/${REDACTED} as ${REDACTED} on host-a running /usr/bin/db (ab)`);
+});
