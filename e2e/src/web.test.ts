@@ -244,7 +244,7 @@ test('an operator adds, launches, resets, aliases, kills and deletes a service f
   await submit(page, 'Delete');
   await page.waitForSelector(ROW(SERVICE), { state: 'detached' });
   // The Delete button is disabled with its row gone: the focus is on the table, not lost.
-  await page.waitForFunction(`document.activeElement?.getAttribute('role') === 'grid'`, undefined, { timeout: 5_000 });
+  await until(page, `document.activeElement?.getAttribute('role') === 'grid'`, 5_000);
   await screenshot(page, '06-deleted');
 
   assert.equal(await page.evaluate('window.__noReload'), true);

@@ -1,22 +1,21 @@
-// The name server: one HTTP port that upgrades to WebSocket, a registry recovered from disk,
-// and the explicit life starting → running → closing → closed.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+// The name server's wiring: the registry recovered from disk, the parts that act on it (commits,
+// liveness, launches, modules, the cluster), and the port (listener.ts) with its clients
+// (client-connections.ts), HTTP pages (http-routes.ts, metrics-page.ts); and the explicit life
+// starting → running → closing → closed.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { PROTOCOL_VERSION, formatHostPort, publicEntry, type HelloParams } from '@dpns/protocol';
+import { formatHostPort, publicEntry } from '@dpns/protocol';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
+import { ClientConnections } from './client-connections.js';
 import { Committer } from './committer.js';
-import { Connection, type ServerCloseReason } from './connection.js';
-import { Heartbeat } from './heartbeat.js';
+import { routeHttp, type Health } from './http-routes.js';
+import { Listener } from './listener.js';
 import { LoopDelay } from './loop-delay.js';
+import { renderMetricsPage } from './metrics-page.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import {
-  AddressCounts, capTotalBuffered, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_TOTAL_BUFFERED_BYTES, MAX_TOTAL_PARTIAL_BYTES, PartialBytes, PendingSockets,
-} from './socket-guard.js';
+import { PendingSockets } from './socket-guard.js';
 import { DEFAULT_QUOTAS, Liveness } from './liveness.js';
-import { renderCounterValue, renderGauge, ServerMetrics } from './metrics.js';
+import { ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { isLogRecord } from './registry/ops.js';
 import { Registry, type RegistrySnapshot } from './registry/registry.js';
@@ -31,14 +30,12 @@ import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
-import { VERSION } from './version.js';
-import { serveWebAsset } from './web/assets.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { refusalFor } from './cluster/gate.js';
 import { LogTail } from './cluster/log-tail.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
-import { deriveClusterKey, PEER_PATH } from './cluster/peer-link.js';
+import { deriveClusterKey } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
@@ -47,7 +44,6 @@ import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/str
 import { StraySweeper } from './stray-sweeper.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
-import { OriginPolicy } from './origin-policy.js';
 
 export interface NameServerOptions {
   host: string;
@@ -113,22 +109,18 @@ export class NameServer {
   state: ServerState = 'starting';
   readonly registry = new Registry();
   private readonly hub: WatchHub;
-  private readonly conns = new Set<Connection>();
   /** Requests, latency and launches, for GET /metrics. */
   readonly metrics = new ServerMetrics();
-  private readonly heartbeat: Heartbeat;
-  private http: HttpServer | undefined;
-  private wss: WebSocketServer | undefined;
+  private readonly clients: ClientConnections;
+  private listener: Listener | undefined;
   private store: Store | undefined;
   private liveness: Liveness | undefined;
-  private launcher: Launcher | undefined;
   private restarter: Restarter | undefined;
   private modules: ModuleManager | undefined;
   private committer: Committer | undefined;
   /** This server's place in the cluster (a cluster of one when stand-alone). */
   cluster: ClusterNode | undefined;
   private memberRestarter: MemberRestarter | undefined;
-  private nextConnId = 1;
   private closing: Promise<void> | undefined;
   adminToken = '';
   tokenPath = '';
@@ -140,36 +132,30 @@ export class NameServer {
 
   /** How late the event loop runs, for /metrics and the heartbeat's log line. */
   private readonly loopDelay = new LoopDelay();
-  /** Sockets still plain HTTP (slowloris is cut here), connections per address, and the total output held for slow readers. */
+  /** Sockets still plain HTTP (slowloris is cut here). */
   private readonly pendingSockets = new PendingSockets();
-  private readonly partial = new PartialBytes<Connection>();
-  private readonly perAddress: AddressCounts;
-  private readonly bufferSweep: NodeJS.Timeout;
   private straySweeper: StraySweeper | undefined;
   /** Lines about connections the server closed: one per close, at most a few a second. */
   private readonly rateLog: RateLimitedLog;
 
   constructor(readonly opts: NameServerOptions) {
     this.rateLog = new RateLimitedLog(opts.logger, 10);
-    this.perAddress = new AddressCounts(opts.maxConnectionsPerAddress);
     this.hub = new WatchHub({
       perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS, perAddress: opts.maxWatchesPerAddress ?? DEFAULT_MAX_WATCHES_PER_ADDRESS,
     });
-    this.bufferSweep = setInterval(() => {
-      const cut = capTotalBuffered(this.conns);
-      if (cut > 0) this.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
-    }, 1000);
-    this.bufferSweep.unref();
-    this.heartbeat = new Heartbeat(opts.heartbeatMs, {
-      onLateRound: (stalledMs) => this.rateLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
-        stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(this.loopDelay.currentMaxMs()),
-      }),
+    this.clients = new ClientConnections({
+      heartbeatMs: opts.heartbeatMs, maxFrameBytes: opts.maxFrameBytes, maxConnections: opts.maxConnections, maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+      logger: opts.logger, rateLog: this.rateLog, metrics: this.metrics, hub: this.hub, loopDelay: this.loopDelay,
+      accepting: () => this.state === 'running',
+      hello: () => ({ revision: this.registry.revision, ...(this.cluster === undefined ? {} : { cluster: this.cluster.hello() }) }),
+      advertiserGone: (conn) => {
+        this.liveness?.connectionEnded(conn, Date.now()).catch(() => undefined);
+      },
     });
   }
 
   get address(): { host: string; port: number } {
-    const a = this.http?.address() as AddressInfo | null | undefined;
-    return { host: this.opts.host, port: a?.port ?? this.opts.port };
+    return { host: this.opts.host, port: this.listener?.port ?? this.opts.port };
   }
 
   get url(): string {
@@ -222,7 +208,7 @@ export class NameServer {
         committer: () => this.committer,
         // Watchers here saw a history that no longer holds: they reconnect and start over.
         dropClients: (why) => {
-          this.closeAll(4002, why, 'history_changed');
+          this.clients.closeAll(4002, why, 'history_changed');
         },
         fatal: (err) => this.fatal(err),
       }),
@@ -263,7 +249,6 @@ export class NameServer {
       registry: this.registry, commit, log, key, agentPort: this.opts.agentPort, agentTimeoutMs: this.opts.agentTimeoutMs,
       servers: [], epoch: () => cluster.epoch, now: Date.now, trust, unbind: (name) => liveness.unbind(name), metrics: this.metrics,
     });
-    this.launcher = launcher;
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
     const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
@@ -295,47 +280,17 @@ export class NameServer {
       log.info('modules directory loaded', { dir: modulesDir, modules: modules.list().map((m) => `${m.prefix ?? m.path}:${m.state}`) });
     }
 
-    this.http = createServer({
-      headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 2 * HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      // Timeouts are enforced by a sweep; the default (30 s) would let a slowloris socket live three times as long.
-      connectionsCheckingInterval: 1000,
-    }, (req, res) => this.onHttp(req, res));
-    this.http.on('connection', (s: Socket) => this.pendingSockets.accepted(s));
-    this.http.on('upgrade', (_req: IncomingMessage, s: Socket) => this.pendingSockets.upgraded(s));
-    // The hard cap protects memory; frames between the soft limit and it get a JSON-RPC error.
-    const hardCap = Math.max(this.opts.maxFrameBytes * 4, this.opts.maxFrameBytes + 65536);
-    const origins = new OriginPolicy(this.opts.allowedOrigins);
-    this.wss = new WebSocketServer({
-      server: this.http, maxPayload: hardCap, perMessageDeflate: false, clientTracking: false,
-      // The protocol has no subprotocol (PROTOCOL.md §2.1): none is echoed, whatever is offered.
-      handleProtocols: () => false,
-      // Refused before the upgrade completes: a page of another origin never gets a hello.
-      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
-        const why = origins.refusal(info.req);
-        if (why === undefined) return done(true);
-        log.warn('websocket upgrade refused', { origin: info.req.headers.origin, remote: `${info.req.socket.remoteAddress ?? '?'}:${info.req.socket.remotePort ?? '?'}`, why });
-        done(false, 403, `dpns name server: ${why}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
-      },
-    });
-    this.wss.on('connection', (ws, req) => {
-      if (req.url?.startsWith(`${PEER_PATH}?`) === true) cluster.acceptPeer(ws, req);
-      else this.onConnection(ws, req, rpc);
-    });
-    this.wss.on('error', (err) => log.error('websocket server error', { err }));
-    await new Promise<void>((resolve, reject) => {
-      const http = this.http as HttpServer;
-      http.once('error', reject);
-      http.listen(this.opts.port, this.opts.host, () => {
-        http.off('error', reject);
-        // Out of descriptors, accept fails on every try: logged at a bounded rate, and the server stays up.
-        http.on('error', (err) => this.rateLog.error('http server error', { err }));
-        resolve();
-      });
+    this.listener = await Listener.open({
+      host: this.opts.host, port: this.opts.port, maxFrameBytes: this.opts.maxFrameBytes, allowedOrigins: this.opts.allowedOrigins,
+      logger: log, rateLog: this.rateLog, pendingSockets: this.pendingSockets,
+      onHttp: (req, res) => routeHttp(req, res, { health: () => this.health(), metrics: () => this.renderMetrics() }),
+      onPeer: (ws, req) => cluster.acceptPeer(ws, req),
+      onClient: (ws, req) => this.clients.accept(ws, req, rpc),
     });
     // Launched services are told where to find us (every member: they follow the primary); known only now that the port is bound.
     if (clusterCfg.members.length === 1) clusterCfg.members[0] = this.opts.publicAddress ?? publicAddressFor(this.address);
     launcher.setServers(clusterCfg.members);
-    this.heartbeat.start();
+    this.clients.startHeartbeat();
     this.state = 'running';
     // A cluster of one is primary when this returns; members of a larger one elect or find theirs shortly.
     await cluster.start();
@@ -362,7 +317,7 @@ export class NameServer {
     this.liveness?.stop();
     this.restarter?.stop();
     this.committer?.resetDurable(this.registry.revision);
-    this.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
+    this.clients.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
   }
 
   private moduleLimits(): ModuleLimits {
@@ -391,175 +346,22 @@ export class NameServer {
     throw new Error(`modules directory ${dir} is not a directory`);
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, rpc: RpcDispatcher): void {
-    const log = this.opts.logger;
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const addr = req.socket.remoteAddress ?? '?';
-    if (this.state === 'running' && this.conns.size < this.opts.maxConnections && !this.perAddress.take(addr)) {
-      ws.on('error', () => undefined);
-      this.metrics.closes.inc({ reason: 'too_many_from_address' });
-      this.rateLog.warn('connection refused: --max-connections-per-address reached', { remote, max: this.opts.maxConnectionsPerAddress });
-      ws.close(1013, 'too many connections from your address; try again later');
-      return;
-    }
-    if (this.state !== 'running' || this.conns.size >= this.opts.maxConnections) {
-      ws.on('error', () => undefined);
-      if (this.state === 'running') {
-        this.metrics.closes.inc({ reason: 'too_many' });
-        this.rateLog.warn('connection refused: --max-connections reached', { remote, max: this.opts.maxConnections });
-      }
-      ws.close(1013, this.state !== 'running' ? 'server is shutting down' : 'too many connections; try again later');
-      return;
-    }
-    const conn = new Connection(this.nextConnId++, ws, remote);
-    this.conns.add(conn);
-    this.heartbeat.add(conn);
-    ws.on('error', (err) => {
-      conn.endReason = `connection error: ${err.message}`;
-      log.debug('connection error', { conn: conn.id, err: err.message });
-    });
-    ws.on('pong', () => this.heartbeat.alive(conn));
-    // Any bytes count: a pong can sit behind the rest of a large message the server is still reading.
-    req.socket.on('data', (chunk: Buffer) => {
-      this.heartbeat.alive(conn);
-      const worst = this.partial.received(conn, chunk.length);
-      if (worst !== undefined) {
-        this.partial.done(worst);
-        worst.cutForUnfinishedInput();
-        this.rateLog.warn('cut the connection holding the most unfinished input: all unfinished messages together were over the limit', { conn: worst.id, remote: worst.remote, limitBytes: MAX_TOTAL_PARTIAL_BYTES });
-      }
-    });
-    let corked = false;
-    ws.on('message', (data: Buffer, isBinary) => {
-      this.heartbeat.alive(conn);
-      this.partial.done(conn);
-      // Frames that arrived in one read are handled in one go; their immediate answers leave in
-      // one write instead of one syscall each, which is most of the cost of a pipelined find.
-      if (!corked) {
-        corked = true;
-        conn.cork();
-        process.nextTick(() => {
-          corked = false;
-          conn.uncork();
-        });
-      }
-      rpc.onFrame(conn, data, isBinary);
-    });
-    ws.on('close', () => {
-      this.perAddress.release(addr);
-      this.partial.done(conn);
-      this.onClose(conn);
-    });
-    const hello: HelloParams = {
-      server: 'dpns', version: VERSION, protocol: PROTOCOL_VERSION, nonce: conn.nonce,
-      heartbeatMs: this.opts.heartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
-      ...(this.cluster === undefined ? {} : { cluster: this.cluster.hello() }),
+  private health(): Health {
+    // A backup is healthy too; `role` lets a load balancer or probe send writers to the primary.
+    const c = this.cluster;
+    return {
+      status: this.state === 'running' ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size,
+      storage: this.store?.state === 'unavailable' ? 'unavailable' : 'writable',
+      ...(c === undefined ? {} : { role: c.role, epoch: c.epoch, ...(c.primaryUrl === undefined ? {} : { primary: c.primaryUrl }) }),
     };
-    conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
-  }
-
-  /** Ends every client connection for one reason (a role change), with one log line for all. */
-  private closeAll(code: number, why: string, reason: ServerCloseReason): void {
-    if (this.conns.size === 0) return;
-    this.opts.logger.info('closing every client connection', { count: this.conns.size, reason, why });
-    for (const c of this.conns) {
-      this.metrics.closes.inc({ reason });
-      c.ws.close(code, why);
-    }
-  }
-
-  private onClose(conn: Connection): void {
-    if (conn.state === 'closed') return;
-    conn.state = 'closed';
-    this.conns.delete(conn);
-    this.heartbeat.remove(conn);
-    if (conn.closedBy !== undefined) {
-      this.metrics.closes.inc({ reason: conn.closedBy });
-      this.rateLog.info('closed a connection', { conn: conn.id, remote: conn.remote, reason: conn.closedBy, why: conn.endReason, advertised: conn.advertised.size, queuedBytes: conn.queuedAtClose });
-    }
-    conn.dropAsked();
-    for (const id of conn.watches) this.hub.remove(id, conn);
-    conn.watches.clear();
-    // On our own shutdown the advertisers are not gone: they come back within the grace period.
-    if (this.state === 'running' && conn.advertised.size > 0) {
-      this.liveness?.connectionEnded(conn, Date.now()).catch(() => undefined);
-    }
-  }
-
-  private onHttp(req: IncomingMessage, res: ServerResponse): void {
-    if (req.url === '/healthz') {
-      const ok = this.state === 'running';
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      // A backup is healthy too; `role` lets a load balancer or probe send writers to the primary.
-      const c = this.cluster;
-      res.end(JSON.stringify({
-        status: ok ? 'ok' : this.state, revision: this.registry.revision, entries: this.registry.size,
-        storage: this.store?.state === 'unavailable' ? 'unavailable' : 'writable',
-        ...(c === undefined ? {} : { role: c.role, epoch: c.epoch, ...(c.primaryUrl === undefined ? {} : { primary: c.primaryUrl }) }),
-      }));
-      return;
-    }
-    if (req.url?.split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(req.method === 'HEAD' ? undefined : this.renderMetrics());
-      return;
-    }
-    if (serveWebAsset(req, res)) return;
-    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-    res.end('dpns name server: speak JSON-RPC 2.0 over WebSocket here (see docs/PROTOCOL.md)\n');
   }
 
   /** The /metrics page. */
   renderMetrics(): string {
-    const kinds = this.registry.countByKind();
-    const moduleStates = new Map<string, number>();
-    for (const m of this.modules?.list() ?? []) moduleStates.set(m.state, (moduleStates.get(m.state) ?? 0) + 1);
-    return [
-      this.metrics.requests.render(),
-      this.metrics.duration.render(),
-      renderGauge('dpns_registry_entries', 'Entries in the registry, by kind.', [
-        { labels: { kind: 'service' }, value: kinds.service }, { labels: { kind: 'alias' }, value: kinds.alias },
-      ]),
-      renderGauge('dpns_registry_revision', 'Revision of the last applied registry change.', [{ value: this.registry.revision }]),
-      renderGauge('dpns_connections', 'Open client connections.', [{ value: this.conns.size }]),
-      renderGauge('dpns_unfinished_input_bytes', 'Bytes of client messages still arriving, over all connections.', [{ value: this.partial.bytes }]),
-      renderGauge('dpns_http_pending_sockets', 'Accepted sockets that are still plain HTTP (not yet a WebSocket).', [{ value: this.pendingSockets.size }]),
-      renderCounterValue('dpns_http_sockets_cut_total', 'Plain HTTP sockets cut because too many were open at once (the oldest goes first).', this.pendingSockets.cut),
-      renderGauge('dpns_watches', 'Open watches over all connections.', [{ value: this.hub.size }]),
-      renderGauge('dpns_watch_patterns_scanned', 'Distinct watched patterns tried one by one on every change (neither a name nor PREFIX*).', [{ value: this.hub.scannedPatterns }]),
-      this.metrics.launches.render(),
-      this.metrics.closes.render(),
-      this.metrics.limits.render(),
-      this.metrics.loginFailures.render(),
-      this.metrics.expired.render(),
-      renderGauge('dpns_event_loop_delay_seconds', 'How late the event loop ran over the last 10 to 20 s, by quantile (1 = the largest).', (() => {
-        const w = this.loopDelay.window();
-        return [{ labels: { quantile: '0.5' }, value: w.p50Ms / 1000 }, { labels: { quantile: '0.99' }, value: w.p99Ms / 1000 }, { labels: { quantile: '1' }, value: w.maxMs / 1000 }];
-      })()),
-      renderCounterValue('dpns_heartbeat_late_rounds_total', 'Heartbeat rounds that judged no peer because this server itself was late.', this.heartbeat.lateRounds),
-      renderCounterValue('dpns_wal_fsyncs_total', 'fsync calls made by the write-ahead log.', this.store?.stats.fsyncs ?? 0),
-      renderGauge('dpns_storage_writable', 'Whether the write-ahead log takes writes (0 while a disk or descriptor fault makes writes be refused with STORAGE_UNAVAILABLE).', [{
-        value: this.store?.state === 'open' ? 1 : 0,
-      }]),
-      renderCounterValue('dpns_storage_faults_total', 'Times a write-ahead log write or open failed and writes were refused until a probe write succeeded.', this.store?.stats.faults ?? 0),
-      renderGauge('dpns_modules', 'External modules, by state.', [...moduleStates].map(([state, value]) => ({ labels: { state }, value }))),
-      ...this.clusterMetrics(),
-    ].join('');
-  }
-
-  private clusterMetrics(): string[] {
-    const c = this.cluster;
-    if (c === undefined) return [];
-    return [
-      renderGauge('dpns_cluster_role', 'This server\'s role in the cluster (1 for the current one).', (['primary', 'backup', 'candidate'] as const).map((role) => ({
-        labels: { role }, value: c.role === role ? 1 : 0,
-      }))),
-      renderGauge('dpns_cluster_epoch', 'The newest epoch this server knows of.', [{ value: c.epoch }]),
-      renderGauge('dpns_cluster_members_connected', 'Members this server hears from, itself included.', [{ value: c.status().filter((s) => s.connected).length }]),
-      renderGauge('dpns_replication_lag_records', 'Records each backup is behind this primary.', [...c.lagBySid()].map(([sid, value]) => ({ labels: { sid: String(sid) }, value }))),
-      renderCounterValue('dpns_failovers_total', 'Times this server took over from a failed or deposed primary.', c.takeovers),
-      renderCounterValue('dpns_replication_dropped_total', 'Backups dropped from the star for not acknowledging in time.', c.dropped),
-    ];
+    return renderMetricsPage({
+      metrics: this.metrics, registry: this.registry, hub: this.hub, loopDelay: this.loopDelay, pendingSockets: this.pendingSockets, clients: this.clients,
+      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster,
+    });
   }
 
   private fatal(err: unknown): void {
@@ -577,24 +379,15 @@ export class NameServer {
 
   private async doClose(): Promise<void> {
     this.state = 'closing';
-    this.heartbeat.stop();
+    this.clients.shutdown();
     this.loopDelay.close();
-    clearInterval(this.bufferSweep);
     this.straySweeper?.stop();
     this.liveness?.stop();
     this.restarter?.stop();
     this.cluster?.stop();
     this.memberRestarter?.stop();
-    for (const c of this.conns) c.ws.close(1001, 'name server shutting down');
-    await new Promise<void>((resolve) => {
-      if (this.http === undefined) return resolve();
-      this.http.close(() => resolve());
-      // Peers that do not finish the close handshake promptly are cut off.
-      setTimeout(() => {
-        for (const c of this.conns) c.ws.terminate();
-      }, 500).unref();
-    });
-    this.wss?.close();
+    // Peers that do not finish the close handshake promptly are cut off.
+    await this.listener?.close(() => this.clients.terminateAll());
     await this.modules?.close();
     await this.store?.close();
     this.state = 'closed';

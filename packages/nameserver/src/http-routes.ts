@@ -1,0 +1,38 @@
+// The plain-HTTP side of the name server's port (PROTOCOL.md §16): /healthz, /metrics, the
+// monitor page's files, and 426 for everything else. No path changes state.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveWebAsset } from './web/assets.js';
+
+/** The /healthz body; `status` is "ok" while the server runs, else its state. */
+export interface Health {
+  status: string;
+  revision: number;
+  entries: number;
+  storage: 'writable' | 'unavailable';
+  role?: string;
+  epoch?: number;
+  primary?: string;
+}
+
+export interface HttpPages {
+  health(): Health;
+  /** The Prometheus text of /metrics. */
+  metrics(): string;
+}
+
+export function routeHttp(req: IncomingMessage, res: ServerResponse, pages: HttpPages): void {
+  if (req.url === '/healthz') {
+    const health = pages.health();
+    res.writeHead(health.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(health));
+    return;
+  }
+  if (req.url?.split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(req.method === 'HEAD' ? undefined : pages.metrics());
+    return;
+  }
+  if (serveWebAsset(req, res)) return;
+  res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+  res.end('dpns name server: speak JSON-RPC 2.0 over WebSocket here (see docs/PROTOCOL.md)\n');
+}
