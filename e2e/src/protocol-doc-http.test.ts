@@ -4,10 +4,12 @@
 // exact set of `dpns_*` series the server exports, with the documented types and labels.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { PROTOCOL_MD, sectionOf } from './harness/doc-examples.js';
 import { messageMatches, shapeDiff, VOLATILE_EVERYWHERE } from './harness/shape-match.js';
+import { DpnsClient } from '@dpns/client';
 import { startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 
 let ns: ServerProcess;
@@ -172,14 +174,44 @@ interface DocMetric {
 /** §16's table of metrics: name → type and label names. */
 function documentedMetrics(): Map<string, DocMetric> {
   const out = new Map<string, DocMetric>();
-  for (const m of markdown.matchAll(/^\s*\| `(dpns_[a-z_]+)` \| (\w+) \|([^|]*)\|/gm)) {
+  for (const m of markdown.matchAll(/^\s*\| `(dpns_[a-z0-9_]+)` \| (\w+) \|([^|]*)\|/gm)) {
     const labels = [...(m[3] ?? '').matchAll(/`([a-z_]+)`/g)].map((l) => l[1] ?? '');
     out.set(m[1] ?? '', { type: m[2] ?? '', labels });
   }
   return out;
 }
 
+/** Why `promtool` cannot run here (Debian's `prometheus` package has it), or undefined. */
+function promtoolUnavailable(): string | undefined {
+  const r = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : 'promtool is not installed (apt-get install prometheus)';
+}
+
+/** Requests of a few kinds, answered ok and refused, so the labelled series have samples. */
+async function someTraffic(): Promise<void> {
+  const c = new DpnsClient({ servers: [ns.server], requestTimeoutMs: 15_000 });
+  try {
+    await c.advertise('/doc-http/svc', '127.0.0.1', 1);
+    await c.findServices('/doc-http/svc');
+    await c.findServices('/doc-http/none').catch(() => undefined);
+  } finally {
+    await c.close();
+  }
+}
+
+test('/metrics passes promtool check metrics', { skip: promtoolUnavailable(), timeout: 30_000 }, async () => {
+  await someTraffic();
+  const text = await (await fetch(`http://${ns.server}/metrics`)).text();
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(r.status, 0, `promtool check metrics:\n${r.stdout}${r.stderr}`);
+  // prom-client's process and Node.js metrics are there beside ours (PROTOCOL.md §16).
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+    assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
+  }
+});
+
 test('/metrics exports exactly the series §16 lists, with their types and labels', { timeout: 30_000 }, async () => {
+  await someTraffic();
   const doc = documentedMetrics();
   assert.ok(doc.size > 20, `the §16 table parsed to ${doc.size} metrics`);
   const res = await fetch(`http://${ns.server}/metrics`);
@@ -198,7 +230,7 @@ test('/metrics exports exactly the series §16 lists, with their types and label
   }
   for (const name of doc.keys()) if (!types.has(name)) problems.push(`${name} is in PROTOCOL.md §16 but not exported`);
   // Each sample's label names are the documented ones (a histogram's buckets add `le`).
-  for (const m of text.matchAll(/^(dpns_[a-z_]+?)(_bucket|_sum|_count)?(?:\{([^}]*)\})? \S+$/gm)) {
+  for (const m of text.matchAll(/^(dpns_[a-z0-9_]+?)(_bucket|_sum|_count)?(?:\{([^}]*)\})? \S+$/gm)) {
     const base = types.has(m[1] ?? '') ? m[1] ?? '' : `${m[1] ?? ''}${m[2] ?? ''}`;
     const d = doc.get(base);
     if (d === undefined) continue;

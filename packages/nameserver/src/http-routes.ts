@@ -17,8 +17,11 @@ export interface Health {
 export interface HttpPages {
   health(): Health;
   /** The Prometheus text of /metrics. */
-  metrics(): string;
+  metrics(): Promise<string>;
 }
+
+/** The Prometheus text format 0.0.4, as prom-client's registry names it. */
+const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function routeHttp(req: IncomingMessage, res: ServerResponse, pages: HttpPages): void {
   if (req.url === '/healthz') {
@@ -28,8 +31,18 @@ export function routeHttp(req: IncomingMessage, res: ServerResponse, pages: Http
     return;
   }
   if (req.url?.split('?')[0] === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    res.end(req.method === 'HEAD' ? undefined : pages.metrics());
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+      res.end();
+      return;
+    }
+    pages.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+      res.end(text);
+    }, (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`dpns name server: metrics failed: ${(err as Error).message}\n`);
+    });
     return;
   }
   if (serveWebAsset(req, res)) return;

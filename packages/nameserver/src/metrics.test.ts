@@ -1,22 +1,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Counter, escapeLabelValue, Histogram } from './metrics.js';
+import { DURATION_BUCKETS, ServerMetrics } from './metrics.js';
 
-test('label values escape backslash, double quote and newline', () => {
-  assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
-  const c = new Counter('x_total', 'X.');
-  c.inc({ method: 'we"ird\n' }, 2);
-  assert.equal(c.render(), '# HELP x_total X.\n# TYPE x_total counter\nx_total{method="we\\"ird\\n"} 2\n');
+test('a request is counted by method and outcome, and timed in the documented buckets', async () => {
+  const m = new ServerMetrics();
+  const started = process.hrtime.bigint();
+  m.request('findServices', 'ok', started);
+  m.request('findServices', 'ok', started);
+  m.request('findServices', 'NOT_FOUND', started);
+  const text = await m.registry.metrics();
+  assert.match(text, /^dpns_requests_total\{method="findServices",outcome="ok"\} 2$/m);
+  assert.match(text, /^dpns_requests_total\{method="findServices",outcome="NOT_FOUND"\} 1$/m);
+  const les = [...text.matchAll(/^dpns_request_duration_seconds_bucket\{le="([^"]+)",method="findServices"\} (\d+)$/gm)];
+  assert.deepEqual(les.map((b) => b[1]), [...DURATION_BUCKETS.map(String), '+Inf']);
+  assert.equal(les.at(-1)?.[2], '3', '+Inf holds every request');
+  assert.match(text, /^dpns_request_duration_seconds_count\{method="findServices"\} 3$/m);
 });
 
-test('histogram buckets are cumulative and end with +Inf equal to the count', () => {
-  const h = new Histogram('d_seconds', 'D.', [0.1, 1]);
-  for (const v of [0.05, 0.5, 0.5, 5]) h.observe({ m: 'a' }, v);
-  assert.deepEqual(h.render().split('\n').slice(2, -1), [
-    'd_seconds_bucket{m="a",le="0.1"} 1',
-    'd_seconds_bucket{m="a",le="1"} 3',
-    'd_seconds_bucket{m="a",le="+Inf"} 4',
-    'd_seconds_sum{m="a"} 6.05',
-    'd_seconds_count{m="a"} 4',
-  ]);
+test('the process and Node.js metrics an operator graphs first are exported', async () => {
+  const text = await new ServerMetrics().registry.metrics();
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds']) {
+    assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
+  }
+});
+
+test('two servers in one process keep their own counts', async () => {
+  const a = new ServerMetrics();
+  const b = new ServerMetrics();
+  a.loginFailures.inc();
+  assert.match(await a.registry.metrics(), /^dpns_login_failures_total 1$/m);
+  assert.match(await b.registry.metrics(), /^dpns_login_failures_total 0$/m);
 });

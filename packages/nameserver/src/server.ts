@@ -11,7 +11,7 @@ import { Committer } from './committer.js';
 import { routeHttp, type Health } from './http-routes.js';
 import { Listener } from './listener.js';
 import { LoopDelay } from './loop-delay.js';
-import { renderMetricsPage } from './metrics-page.js';
+import { registerServerGauges } from './metrics-page.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { PendingSockets } from './socket-guard.js';
 import { DEFAULT_QUOTAS, Liveness } from './liveness.js';
@@ -152,6 +152,10 @@ export class NameServer {
         this.liveness?.connectionEnded(conn, Date.now()).catch(() => undefined);
       },
     });
+    registerServerGauges(this.metrics, {
+      registry: this.registry, hub: this.hub, loopDelay: this.loopDelay, pendingSockets: this.pendingSockets, clients: this.clients,
+      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster,
+    });
   }
 
   get address(): { host: string; port: number } {
@@ -252,7 +256,7 @@ export class NameServer {
     const restarter = new Restarter(this.registry, launcher, log);
     this.restarter = restarter;
     const expiryMs = this.opts.lostExpiryMs ?? DEFAULT_LOST_EXPIRY_MS;
-    const sweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc({}, n), this.opts.maxLostEntries ?? DEFAULT_MAX_LOST_ENTRIES);
+    const sweeper = new StraySweeper(this.registry, commit, expiryMs, log, (n) => this.metrics.expired.inc(n), this.opts.maxLostEntries ?? DEFAULT_MAX_LOST_ENTRIES);
     this.straySweeper = sweeper;
     liveness.onLost = (name) => {
       restarter.lost(name);
@@ -356,12 +360,9 @@ export class NameServer {
     };
   }
 
-  /** The /metrics page. */
-  renderMetrics(): string {
-    return renderMetricsPage({
-      metrics: this.metrics, registry: this.registry, hub: this.hub, loopDelay: this.loopDelay, pendingSockets: this.pendingSockets, clients: this.clients,
-      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster,
-    });
+  /** The /metrics page (Prometheus text format 0.0.4). */
+  renderMetrics(): Promise<string> {
+    return this.metrics.registry.metrics();
   }
 
   private fatal(err: unknown): void {
