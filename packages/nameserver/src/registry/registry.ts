@@ -250,6 +250,20 @@ export class Registry {
     return [...(this.aliasesOf.get(name) ?? [])].sort();
   }
 
+  /** The most alias links that lead to `name` from any alias pointing at it, directly or through others (0 for none). */
+  linksInto(name: string): number {
+    let deepest = 0;
+    const walk = (at: string, depth: number): void => {
+      if (depth > MAX_ALIAS_DEPTH) return; // a chain that long is refused before it is made; stop rather than trust it
+      for (const a of this.aliasesOf.get(at) ?? []) {
+        deepest = Math.max(deepest, depth + 1);
+        walk(a, depth + 1);
+      }
+    };
+    walk(name, 0);
+    return deepest;
+  }
+
   /**
    * Follows aliases from `name` to the service it stands for. Throws NOT_FOUND when a link
    * is missing; the chain is returned so callers can say how it resolved.

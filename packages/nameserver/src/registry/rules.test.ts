@@ -209,3 +209,18 @@ test('reportLoad: only the holder or an admin sets the load of a running service
   apply(reg, planLost(reg, '/l/b', 'gone', 9));
   assert.throws(() => planReportLoad(reg, '/l/b', 1, admin, b, 10), (e: unknown) => isDpnsError(e, 'NOT_RUNNING'));
 });
+
+test('re-pointing an alias may not stretch the chains that lead to it past the limit', () => {
+  const reg = new Registry();
+  apply(reg, planAdd(reg, '/s', spec, 1));
+  apply(reg, planAlias(reg, '/c1', '/s', 1));
+  for (let k = 2; k <= 31; k++) apply(reg, planAlias(reg, `/c${k}`, `/c${k - 1}`, 1));
+  apply(reg, planAlias(reg, '/b', '/s', 1));
+  apply(reg, planAlias(reg, '/a', '/b', 1));
+  // /a → /b → /c30 → … → /s is 32 links: allowed. Through /c31 it would be 33.
+  apply(reg, planAlias(reg, '/b', '/c30', 1));
+  assert.equal(reg.chainLength('/a'), 32);
+  assert.throws(() => planAlias(reg, '/b', '/c31', 1), (e) => isDpnsError(e) && e.code === 'LIMIT_EXCEEDED' && /longest chain through \/b would be 33/.test(e.message));
+  assert.equal((reg.get('/b') as { target: string }).target, '/c30', 'the refused re-point changed nothing');
+  assert.equal(reg.resolve('/a').service.name, '/s', 'the chain of 32 still resolves');
+});

@@ -202,6 +202,13 @@ export function planAlias(reg: Registry, name: string, target: string, now: numb
       details: { name, target },
     });
   }
+  // Re-pointing an alias lengthens the chains of the aliases that lead to it as well.
+  const through = reg.linksInto(name) + 1 + reg.chainLength(target);
+  if (through > MAX_ALIAS_DEPTH) {
+    throw new DpnsError('LIMIT_EXCEEDED', `an alias chain is at most ${MAX_ALIAS_DEPTH} links long; with ${name} an alias of ${target}, the longest chain through ${name} would be ${through}`, {
+      details: { name, target, limit: MAX_ALIAS_DEPTH, what: 'aliasChain' },
+    });
+  }
   if (old?.kind === 'alias' && old.target === target) return [];
   const e: AliasView = { kind: 'alias', name, target, since: now };
   return [{ t: 'put', e }];
