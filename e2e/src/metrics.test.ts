@@ -63,6 +63,8 @@ function parseMetrics(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
   let current: { name: string; help: boolean; family?: Family } | undefined;
   for (const line of text.slice(0, -1).split('\n')) {
+    // The format lets blank lines stand anywhere; prom-client puts one after every family.
+    if (line === '') continue;
     const help = new RegExp(`^# HELP (${METRIC_NAME}) (.*)$`).exec(line);
     const type = new RegExp(`^# TYPE (${METRIC_NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
     if (help !== null) {
