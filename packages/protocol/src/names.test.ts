@@ -24,3 +24,22 @@ test('invalid names say which rule they break', () => {
 test('assertName throws INVALID_NAME naming the field', () => {
   assert.throws(() => assertName('/a/..', 'params.name'), (e: unknown) => isDpnsError(e, 'INVALID_NAME') && e.message.startsWith('params.name:'));
 });
+
+test('a message quotes a long name cut at 64 characters, and says which segment is empty', () => {
+  const long = `/${'a'.repeat(100)}//b`;
+  const p = nameProblem(long) ?? '';
+  assert.ok(p.includes(`"/${'a'.repeat(63)}…"`), p);
+  assert.ok(!p.includes('a'.repeat(64)), p);
+  assert.match(nameProblem('/a//b') ?? '', /at position 2 in "\/a\/\/b"/);
+  assert.match(nameProblem('/a/b/') ?? '', /at position 3/);
+  // Exactly 64 characters is shown whole.
+  const sixtyFour = `/${'c'.repeat(62)}/`;
+  assert.ok((nameProblem(sixtyFour) ?? '').includes(`"${sixtyFour}"`));
+  assert.match(nameProblem(`/${'b'.repeat(70)} x`) ?? '', new RegExp(`segment "${'b'.repeat(64)}…" has a character`));
+});
+
+test('assertName names the field in its details, "name" unless told', () => {
+  assert.throws(() => assertName('nope'), (e: unknown) => isDpnsError(e, 'INVALID_NAME') && e.message.startsWith('name: ') && e.details?.field === 'name');
+  assert.throws(() => assertName(undefined, 'params.target'), (e: unknown) => isDpnsError(e, 'INVALID_NAME') && e.details?.field === 'params.target' && /missing/.test(e.message));
+  assert.doesNotThrow(() => assertName('/ok'));
+});

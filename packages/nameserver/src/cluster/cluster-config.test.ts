@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusterOf, ConfigError, loadConfig } from '../config.js';
-import { quorumOf } from './cluster-config.js';
+import { failureWindowMs, quorumOf, standalone } from './cluster-config.js';
 
 test('--cluster and --self make a cluster; the member listens at its own entry unless told otherwise', () => {
   const cfg = loadConfig({ cluster: 'a:7700, b:7700,c:7701', self: 'b:7700' }, {});
@@ -40,4 +40,19 @@ test('cluster settings that cannot work are refused with what to do', () => {
   assert.throws(() => loadConfig({ cluster: 'a:1', restartMember: '{"program":"bin/relative"}' }, {}), /absolute path or a short name/);
   const ok = loadConfig({ cluster: 'a:1', restartMember: '{"program":"/usr/bin/dpns-nameserver","args":["--self","{self}"]}' }, {});
   assert.deepEqual(ok.restartMember, { program: '/usr/bin/dpns-nameserver', args: ['--self', '{self}'] });
+});
+
+test('two-node failover changes only a cluster of two', () => {
+  const three = { ...standalone('a:1'), members: ['a:1', 'b:1', 'c:1'], twoNodeFailover: true };
+  assert.equal(quorumOf(three), 2);
+  assert.equal(quorumOf({ ...three, members: ['a:1'] }), 1);
+});
+
+test('a stand-alone server: a cluster of one, synchronous, neither failing over nor serving reads as a backup', () => {
+  assert.deepEqual(standalone('h:7700'), { members: ['h:7700'], self: 0, replication: 'sync', heartbeatMs: 150, misses: 4, twoNodeFailover: false, readFromBackups: false });
+  assert.equal(quorumOf(standalone('h:7700')), 1);
+});
+
+test('a member counts as gone after the heartbeats it may miss', () => {
+  assert.equal(failureWindowMs({ ...standalone('h:1'), heartbeatMs: 150, misses: 4 }), 600);
 });

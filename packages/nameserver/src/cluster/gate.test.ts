@@ -22,3 +22,21 @@ test('a backup answers only what needs no primary, and reads when it serves them
     assert.equal(refusalFor(m, {}, reads)?.code, 'NOT_PRIMARY', m);
   }
 });
+
+test('every read a backup may serve, and what it answers in any role', () => {
+  const plain = backup(false);
+  const reads = backup(true);
+  for (const m of ['modules.list', 'ping']) assert.equal(refusalFor(m, {}, plain), undefined, m);
+  for (const m of ['listServices', 'serviceState', 'watch', 'register.info', 'agents.list', '@module']) {
+    assert.equal(refusalFor(m, {}, reads), undefined, m);
+    assert.equal(refusalFor(m, {}, plain)?.code, 'NOT_PRIMARY', m);
+  }
+});
+
+test('a find that cannot launch anything is a read, whatever its params look like', () => {
+  const reads = backup(true);
+  for (const raw of [undefined, null, 'x', 5, { pattern: 5 }, { launch: true }]) {
+    assert.equal(refusalFor('findServices', raw, reads), undefined, JSON.stringify(raw));
+  }
+  assert.equal(refusalFor('findServices', { pattern: '/a', launch: true }, reads)?.code, 'NOT_PRIMARY');
+});

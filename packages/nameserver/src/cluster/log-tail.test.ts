@@ -28,3 +28,51 @@ test('a gap (a snapshot installed) starts the tail over just before the new reco
   assert.equal(t.epochAt(70), 4);
   assert.equal(t.lastEpoch, 4);
 });
+
+test('a new tail ends where its snapshot did', () => {
+  const t = new LogTail(4, 10, 3);
+  assert.equal(t.lastIndex, 10);
+  assert.equal(t.lastEpoch, 3);
+  assert.equal(t.epochAt(10), 3);
+  assert.deepEqual(t.after(10, 5), []);
+  assert.equal(t.after(9, 5), undefined);
+});
+
+test('the last epoch is the newest record\'s', () => {
+  const t = new LogTail(100);
+  for (const [i, ep] of [[1, 1], [2, 1], [3, 1], [4, 2]] as const) t.push(i, rec(ep));
+  assert.equal(t.lastEpoch, 2);
+  t.push(5, { ops: [] });
+  assert.equal(t.epochAt(5), 0, 'a record from before epochs is epoch 0');
+});
+
+test('a tail keeps up to a quarter over its capacity, then trims to it, remembering where it was cut', () => {
+  const t = new LogTail(4);
+  for (let i = 1; i <= 5; i++) t.push(i, rec(3));
+  assert.deepEqual(t.after(0, 10)?.map((r) => r.i), [1, 2, 3, 4, 5], '5 records: within a quarter over');
+  t.push(6, rec(3));
+  assert.equal(t.lastIndex, 6);
+  assert.equal(t.after(1, 10), undefined);
+  assert.deepEqual(t.after(2, 10)?.map((r) => r.i), [3, 4, 5, 6]);
+  assert.equal(t.epochAt(2), 3, 'the epoch of the last record cut off');
+  assert.deepEqual(t.after(3, 2)?.map((r) => r.i), [4, 5], 'at most max');
+});
+
+test('truncateFrom forgets the records from an index on', () => {
+  const t = new LogTail(100, 10, 1);
+  for (let i = 11; i <= 15; i++) t.push(i, rec(1));
+  t.truncateFrom(16);
+  assert.equal(t.lastIndex, 15, 'past the end: nothing to forget');
+  t.truncateFrom(14);
+  assert.equal(t.lastIndex, 13);
+  assert.deepEqual(t.after(10, 10)?.map((r) => r.i), [11, 12, 13]);
+  t.truncateFrom(11);
+  assert.equal(t.lastIndex, 10);
+  t.push(11, rec(2));
+  t.truncateFrom(10);
+  assert.equal(t.lastIndex, 10, 'from the tail\'s base: everything it holds');
+  t.push(11, rec(2));
+  t.truncateFrom(5);
+  assert.equal(t.lastIndex, 10, 'from before the tail: everything it holds');
+  assert.deepEqual(t.after(10, 10), []);
+});

@@ -134,7 +134,8 @@ export class Replicator {
     const frame = { t: 'append', epoch: this.d.epoch, recs };
     for (const f of this.followers.values()) {
       if (f.snapshotting || f.sentIndex >= last) continue;
-      const send = f.sentIndex >= (recs[0] as WireRecord).i - 1 ? recs : recs.filter((r) => r.i > f.sentIndex);
+      // A backup that caught up in this turn already has the start of the batch: only the rest.
+      const send = f.sentIndex < (recs[0] as WireRecord).i ? recs : recs.filter((r) => r.i > f.sentIndex);
       f.link.send(send === recs ? frame : { ...frame, recs: send });
       if (f.matchIndex >= f.sentIndex) f.waitingSince = this.d.now();
       f.sentIndex = last;

@@ -34,3 +34,16 @@ test('a prevote needs an epoch newer than ours, and grants nothing that is kept'
   assert.equal(voteRefusal({ t: 'prevote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, 1, me())?.rule, 'epoch');
   assert.equal(voteRefusal({ t: 'prevote', epoch: 3, lastIndex: 10, lastEpoch: 2 }, 1, me()), undefined);
 });
+
+test('a vote in our own epoch goes to the first candidate that asks', () => {
+  assert.equal(voteRefusal({ t: 'vote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, 3, me()), undefined);
+});
+
+test('each refusal says why, with the numbers', () => {
+  const reason = (req: Parameters<typeof voteRefusal>[0], state: VoterState) => voteRefusal(req, 2, state)?.reason;
+  assert.equal(reason({ t: 'vote', epoch: 5, lastIndex: 9, lastEpoch: 2 }, me()), 'its log (9@2) is behind ours (10@2)');
+  assert.equal(reason({ t: 'vote', epoch: 5, lastIndex: 10, lastEpoch: 2 }, me({ hearsPrimary: true, primarySid: 0 })), 'we still hear the primary (SID 0)');
+  assert.equal(reason({ t: 'prevote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, me()), 'epoch 2 is not newer than ours (2)');
+  assert.equal(reason({ t: 'vote', epoch: 1, lastIndex: 10, lastEpoch: 2 }, me()), 'epoch 1 is older than ours (2)');
+  assert.equal(reason({ t: 'vote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, me({ votedFor: 1 })), 'we already voted in epoch 2');
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REDACTED, compileGlob, type DpnsError, type ServiceView } from '@dpns/protocol';
 import { Registry } from './registry.js';
-import { find, selectSliced, states, statesAtOnce } from './queries.js';
+import { find, findSliced, listNames, listNamesSliced, selectSliced, states, statesAtOnce, statesSliced } from './queries.js';
 
 const failed: ServiceView = {
   kind: 'service', name: '/s', state: 'failed', since: 1, reason: 'AGENT_SPAWN_FAILED: permission denied (can dbsvc enter /srv/secret-dir?)',
@@ -66,4 +66,72 @@ test('a sliced initial list is the state at one revision: names changed between 
   writing = false;
   assert.ok(turns >= 2, `the scan took several slices with writes between them (${turns})`);
   assert.deepEqual(entries, expected);
+});
+
+const at = (name: string, port: number, over: Partial<ServiceView> = {}): ServiceView => ({ kind: 'service', name, state: 'running', since: 0, host: 'h', port, advertiser: { kind: 'session' }, ...over });
+
+test('the sliced answers agree with the plain ones', async () => {
+  const reg = new Registry();
+  reg.apply([{ t: 'put', e: at('/q/b', 2) }, { t: 'put', e: at('/q/a', 1) }, { t: 'put', e: failed }, { t: 'put', e: { kind: 'alias', name: '/q/al', target: '/q/a', since: 0 } }], 1);
+  assert.deepEqual(await listNamesSliced(reg, '/q/*'), ['/q/a', '/q/al', '/q/b']);
+  assert.deepEqual(listNames(reg, '/q/*'), ['/q/a', '/q/al', '/q/b']);
+  assert.deepEqual(await statesSliced(reg, '*'), states(reg, '*'));
+  assert.deepEqual(await findSliced(reg, '/q/*'), find(reg, '/q/*'));
+  assert.deepEqual(await findSliced(reg, '/q/al'), [{ name: '/q/al', service: '/q/a', host: 'h', port: 1 }]);
+});
+
+test('statesAtOnce reads again the names the pattern covers that changed during the scan, and no others', async () => {
+  const reg = new Registry();
+  reg.apply([{ t: 'put', e: at('/w/a', 1) }, { t: 'put', e: at('/w/gone', 2) }], 1);
+  const answer = statesAtOnce(reg, '/w/*', (entries) => entries.map((e) => e.name));
+  reg.apply([{ t: 'put', e: at('/w/new', 3) }, { t: 'put', e: at('/other', 4) }, { t: 'del', n: '/w/gone' }], 2);
+  assert.deepEqual(await answer, ['/w/a', '/w/new']);
+});
+
+test('find of a name that is not running says so, how it got there, and why', () => {
+  const reg = new Registry();
+  reg.apply([
+    { t: 'put', e: at('/lost', 1, { state: 'lost', reason: 'its advertiser went away' }) },
+    { t: 'put', e: { kind: 'service', name: '/reg', state: 'registered', since: 0 } },
+    { t: 'put', e: { kind: 'alias', name: '/a1', target: '/a2', since: 0 } },
+    { t: 'put', e: { kind: 'alias', name: '/a2', target: '/reg', since: 0 } },
+    { t: 'put', e: { kind: 'service', name: '/noaddr', state: 'running', since: 0, port: 1 } },
+    { t: 'put', e: { kind: 'service', name: '/noport', state: 'running', since: 0, host: 'h' } },
+  ], 1);
+  const refusal = (name: string): DpnsError => {
+    try {
+      find(reg, name);
+    } catch (e) {
+      return e as DpnsError;
+    }
+    return assert.fail(`${name} was found`);
+  };
+  const lost = refusal('/lost');
+  assert.equal(lost.code, 'NOT_RUNNING');
+  assert.equal(lost.message, '/lost is lost: its advertiser went away');
+  assert.deepEqual(lost.details, { name: '/lost', state: 'lost', reason: 'its advertiser went away' });
+  const via = refusal('/a1');
+  assert.equal(via.message, '/reg (via /a1 -> /a2 -> /reg) is registered');
+  assert.deepEqual(via.details, { name: '/reg', state: 'registered' });
+  assert.equal(refusal('/reg').message, '/reg is registered');
+  assert.equal(refusal('/noaddr').code, 'NOT_RUNNING');
+  assert.equal(refusal('/noport').code, 'NOT_RUNNING');
+});
+
+test('a pattern finds running services with an address, through aliases that resolve, least loaded first, ties in name order', () => {
+  const reg = new Registry();
+  reg.apply([
+    { t: 'put', e: at('/p/c', 3, { load: 5 }) },
+    { t: 'put', e: at('/p/a', 1, { load: 5 }) },
+    { t: 'put', e: at('/p/b', 2, { load: 1 }) },
+    { t: 'put', e: at('/p/d', 4) },
+    { t: 'put', e: at('/p/lost', 5, { state: 'lost' }) },
+    { t: 'put', e: { kind: 'service', name: '/p/reg', state: 'registered', since: 0 } },
+    { t: 'put', e: { kind: 'service', name: '/p/noaddr', state: 'running', since: 0, port: 1 } },
+    { t: 'put', e: { kind: 'service', name: '/p/noport', state: 'running', since: 0, host: 'h' } },
+    { t: 'put', e: { kind: 'alias', name: '/p/to-b', target: '/p/b', since: 0 } },
+    { t: 'put', e: { kind: 'alias', name: '/p/to-lost', target: '/p/lost', since: 0 } },
+    { t: 'put', e: { kind: 'alias', name: '/p/dangling', target: '/nowhere', since: 0 } },
+  ], 1);
+  assert.deepEqual(find(reg, '/p/*').map((l) => `${l.name}>${l.service}:${l.port}`), ['/p/b>/p/b:2', '/p/to-b>/p/b:2', '/p/a>/p/a:1', '/p/c>/p/c:3', '/p/d>/p/d:4']);
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDpnsError, type DpnsError, type LaunchSpec, type ServiceView } from '@dpns/protocol';
-import { AdminPrefixes } from './admin-prefixes.js';
+import { AdminPrefixes, NO_ADMIN_PREFIXES } from './admin-prefixes.js';
 import { Registry } from './registry.js';
-import { planRelease } from './reservation.js';
+import { DEFAULT_RESERVATION_MS, holdOnLoss, planRelease } from './reservation.js';
 import { planAdd, planAdvertise, planLost, type Actor, type Bindings } from './rules.js';
 import type { Op } from './ops.js';
 
@@ -91,4 +91,31 @@ test('admin prefixes: only admins advertise under them', () => {
   assert.throws(() => planAdvertise(reg, adv('/prod/db', 1), bob, nobodyBound, 1, policy), (e: unknown) => isDpnsError(e, 'FORBIDDEN'));
   assert.equal(planAdvertise(reg, adv('/prod/db', 1), admin, nobodyBound, 1, policy).length, 1);
   assert.equal(planAdvertise(reg, adv('/dev/db', 1), bob, nobodyBound, 1, policy).length, 1);
+});
+
+test('a hold is six hours unless configured, and only for a session advertiser with a lasting owner key', () => {
+  assert.equal(DEFAULT_RESERVATION_MS, 6 * 60 * 60 * 1000);
+  const base: ServiceView = { kind: 'service', name: '/a', state: 'running', since: 0, host: 'h', port: 1 };
+  const key = 'a'.repeat(64);
+  assert.deepEqual(holdOnLoss({ ...base, advertiser: { kind: 'session', owner: key } }, 10, HOLD), { owner: key, until: 10 + HOLD });
+  assert.equal(holdOnLoss({ ...base, advertiser: { kind: 'session', owner: key, ephemeral: true } }, 10, HOLD), undefined);
+  assert.equal(holdOnLoss({ ...base, advertiser: { kind: 'static' } }, 10, HOLD), undefined);
+  assert.equal(holdOnLoss({ ...base, advertiser: { kind: 'session' } }, 10, HOLD), undefined);
+  assert.equal(holdOnLoss(base, 10, HOLD), undefined);
+});
+
+test('a reserved name refused says until when and how to free it; release of nothing says so', () => {
+  const reg = new Registry();
+  apply(reg, planAdvertise(reg, adv('/a', 1), alice, nobodyBound, 10));
+  apply(reg, planLost(reg, '/a', 'gone', 20, HOLD));
+  assert.throws(() => planAdvertise(reg, adv('/a', 2), bob, nobodyBound, 30), (e: unknown) => isDpnsError(e, 'RESERVED') && e.message.endsWith('only that key may advertise it before then, unless an admin releases it (dpns release /a)'));
+  assert.throws(() => planRelease(reg, '/nope'), (e: unknown) => isDpnsError(e, 'NOT_FOUND') && e.message === 'no service named /nope' && e.details?.name === '/nope');
+});
+
+test('admin prefixes: a bad pattern names the setting; with none, nothing is kept', () => {
+  assert.throws(() => new AdminPrefixes(['/a[']), (e: unknown) => isDpnsError(e, 'INVALID_PATTERN') && e.details?.field === 'adminPrefixes');
+  assert.deepEqual(NO_ADMIN_PREFIXES.patterns, []);
+  const prefixes = new AdminPrefixes(['/prod/*', '/ops/*']);
+  assert.equal(prefixes.match('/ops/x'), '/ops/*');
+  assert.throws(() => prefixes.check('/ops/x', false), (e: unknown) => isDpnsError(e, 'FORBIDDEN') && e.message.startsWith('/ops/x is under the admin prefix /ops/*: only an admin connection'));
 });

@@ -30,3 +30,10 @@ test('other work runs while a large snapshot is serialised', async () => {
   clearInterval(timer);
   assert.ok(ticks > 0, 'the event loop was not held for the whole serialisation');
 });
+
+test('arrays of exactly one slice, or several, are still JSON.stringify\'s text', async () => {
+  for (const n of [2000, 4000]) {
+    const snap: RegistrySnapshot = { revision: 1, entries: Array.from({ length: n }, (_, i): EntryView => ({ kind: 'alias', name: `/a/${i}`, target: '/t', since: 0 })) };
+    assert.equal(await snapshotJson(snap), JSON.stringify(snap));
+  }
+});

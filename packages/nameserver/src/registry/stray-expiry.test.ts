@@ -63,3 +63,29 @@ test('a sweep over many strays is written in bounded records', () => {
   apply(reg, first);
   assert.equal(planExpireStrays(reg, 100 + EXPIRY, EXPIRY).length, 10);
 });
+
+test('past the most strays kept, the oldest go at once, whatever their age or reservation, except one an alias points at', () => {
+  const reg = new Registry();
+  lostAt(reg, '/s/1', anon, 100);
+  lostAt(reg, '/s/2', owner, 200, 100 * EXPIRY);
+  lostAt(reg, '/s/3', anon, 300);
+  lostAt(reg, '/s/4', anon, 400);
+  apply(reg, planAlias(reg, '/al', '/s/1', 500));
+  assert.deepEqual(planExpireStrays(reg, 500, EXPIRY, 4), [], 'at the limit: none');
+  assert.deepEqual(planExpireStrays(reg, 500, EXPIRY, 2), [{ t: 'del', n: '/s/2' }, { t: 'del', n: '/s/3' }]);
+  assert.deepEqual(planExpireStrays(reg, 500, 0, 3), [{ t: 'del', n: '/s/2' }], 'no expiry by age, but the limit still holds');
+});
+
+test('with no expiry time nothing goes for its age', () => {
+  const reg = new Registry();
+  lostAt(reg, '/old', anon, 100);
+  assert.deepEqual(planExpireStrays(reg, 100 + 1000 * EXPIRY, 0), []);
+});
+
+test('the strays past the limit are also written in bounded records', () => {
+  const reg = new Registry();
+  for (let i = 0; i < MAX_EXPIRED_PER_RECORD + 5; i++) lostAt(reg, `/m/${i}`, anon, 100);
+  const ops = planExpireStrays(reg, 100, 0, 0);
+  assert.equal(ops.length, MAX_EXPIRED_PER_RECORD);
+  assert.deepEqual(ops[0], { t: 'del', n: '/m/0' });
+});
