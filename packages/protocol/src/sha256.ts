@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4) and HMAC (RFC 2104) in plain TypeScript, for pages that are not a secure
-// context and so have no crypto.subtle. Only the login proof uses it: a few hundred bytes, once.
+// SHA-256 (FIPS 180-4) and HMAC (RFC 2104) in plain TypeScript: every proof of the protocol is an
+// HMAC-SHA256, and this runs wherever the protocol does, a Node process or a page that is not a
+// secure context and so has no crypto.subtle. The proofs cover a few hundred bytes: ~20 µs each.
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -1,0 +1,14 @@
+// Fresh random values for nonces, tokens and ids, from tweetnacl's source: the platform's CSPRNG
+// (crypto.getRandomValues in a page, node:crypto in Node). Never derived from the clock.
+import nacl from 'tweetnacl';
+import { toHex } from './bytes.js';
+
+/** `n` random bytes. */
+export function randomBytes(n: number): Uint8Array {
+  return nacl.randomBytes(n);
+}
+
+/** `bytes` random bytes as hex. */
+export function randomHex(bytes = 32): string {
+  return toHex(nacl.randomBytes(bytes));
+}
