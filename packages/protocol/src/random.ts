@@ -3,11 +3,6 @@
 import nacl from 'tweetnacl';
 import { toHex } from './bytes.js';
 
-/** `n` random bytes. */
-export function randomBytes(n: number): Uint8Array {
-  return nacl.randomBytes(n);
-}
-
 /** `bytes` random bytes as hex. */
 export function randomHex(bytes = 32): string {
   return toHex(nacl.randomBytes(bytes));
