@@ -11,7 +11,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { agent as A, newTicket, parsePrivateKeyFile, type ServiceView } from '@dpns/protocol';
+import { agent as A, newTicket, type ServiceView } from '@dpns/protocol';
+import { parsePrivateKeyFile } from '@dpns/node-kit';
 import { DpnsClient, isDpnsError } from '@dpns/client';
 import {
   createTestNet, ECHO_SERVICE, makeTempDir, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,

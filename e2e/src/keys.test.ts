@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { agent as A, parsePrivateKeyFile } from '@dpns/protocol';
+import { agent as A } from '@dpns/protocol';
+import { parsePrivateKeyFile } from '@dpns/node-kit';
 import { LAUNCHD_BIN, makeTempDir, NAMESERVER_BIN, teardown } from './harness/index.js';
 
 after(teardown);

@@ -18,7 +18,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DpnsClient, parseLaunchTicket } from '@dpns/client';
 import { deriveClusterKey } from '@dpns/nameserver';
-import { parsePrivateKeyFile, type AuthPair } from '@dpns/protocol';
+import { type AuthPair } from '@dpns/protocol';
+import { parsePrivateKeyFile } from '@dpns/node-kit';
 import {
   FIXTURES_DIR, LAUNCHD_BIN, carries, describeHits, findSecrets, freePort, freePorts, makeTempDir, runCli, startAgentProcess, startCluster,
   startRecordingProxy, startServerProcess, teardown, trackChild, viewsOf,

@@ -5,7 +5,8 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { parsePrivateKeyFile, randomHex } from '@dpns/protocol';
+import { randomHex } from '@dpns/protocol';
+import { parsePrivateKeyFile } from '@dpns/node-kit';
 import { isObject } from '../harness/doc-examples.js';
 import {
   decodeConnection, ECHO_SERVICE, startAgentProcess, startRecordingProxy,

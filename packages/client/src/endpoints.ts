@@ -1,5 +1,6 @@
 // Name server addresses as operators write them ("host:port") turned into WebSocket URLs.
-import { DEFAULT_PORT, DpnsError, formatHostPort } from '@dpns/protocol';
+import { DEFAULT_PORT, DpnsError } from '@dpns/protocol';
+import { formatHostPort } from '@dpns/node-kit';
 
 /** One name server the client may dial. */
 export interface Endpoint {

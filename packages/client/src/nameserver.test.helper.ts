@@ -1,10 +1,10 @@
-// Starts a REAL name server in this process for the client's tests.
-//
-// Imported dynamically: the client package does not depend on the name server in the build
-// graph, so a static import would make compiling the client wait for the server's build.
+// Starts a REAL name server in this process for the client's tests. @dpns/nameserver is a
+// devDependency of the client (and a project reference in its tsconfig): the name server does not
+// depend on the client, so the build graph stays acyclic; the client builds after the server.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startNameServer } from '@dpns/nameserver';
 
 export interface TestServer {
   url: string;
@@ -20,23 +20,15 @@ export interface TestServer {
   restart(): Promise<TestServer>;
 }
 
-interface NameServerModule {
-  startNameServer(o: { listen: string; dataDir: string; heartbeatMs?: number; graceMs?: number; log?: 'silent' }): Promise<{
-    url: string; host: string; port: number; adminToken: string; tokenPath: string; close(): Promise<void>;
-  }>;
-}
-
 const dirs: string[] = [];
 process.on('exit', () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 export async function startTestServer(opts: { port?: number; dataDir?: string; heartbeatMs?: number; graceMs?: number } = {}): Promise<TestServer> {
-  const specifier = '@dpns/nameserver';
-  const mod = (await import(specifier)) as NameServerModule;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dpns-client-test-'));
   if (opts.dataDir === undefined) dirs.push(dataDir);
-  const ns = await mod.startNameServer({
+  const ns = await startNameServer({
     listen: `127.0.0.1:${opts.port ?? 0}`,
     dataDir,
     log: 'silent',

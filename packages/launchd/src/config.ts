@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import type { AllowEntry } from './allowlist.js';
 import type { LogLevel } from './log.js';
-import { ConfigError, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { ConfigError, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile } from '@dpns/node-kit';
 import { trustedKey } from './trusted-key.js';
 import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 

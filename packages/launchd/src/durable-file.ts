@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 
 /** Atomically replaces `path` with `data` (file mode `mode` when it is created). */
 export async function writeFileDurably(path: string, data: string, mode = 0o600): Promise<void> {

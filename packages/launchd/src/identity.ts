@@ -3,7 +3,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import type { Logger } from './log.js';
 import { signingKeyFromSeed, type SigningKey } from './wire.js';
 

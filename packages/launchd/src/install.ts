@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_NAMES, isSingleExecutable, singleExecutableCommand } from '@dpns/protocol';
+import { COMMAND_NAMES, isSingleExecutable, singleExecutableCommand } from '@dpns/node-kit';
 import { allowEntries, allowEnvList, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys, withAllowEnv } from './config.js';
 import type { AllowEntry } from './allowlist.js';
 import { renderUnit, UNIT_NAME } from './unit.js';

@@ -4,7 +4,9 @@
 // itself is never sent. A backup answers NOT_PRIMARY naming the primary, which is tried next.
 import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
-import { enrollParams, formatHostPort, parseHostPort, parseJoinToken, DEFAULT_PORT, type Result } from '@dpns/protocol';
+import { enrollParams, parseJoinToken, DEFAULT_PORT, type Result } from '@dpns/protocol';
+import { formatHostPort, parseHostPort } from '@dpns/node-kit';
+import '@dpns/node-kit/use-native-ed25519';
 import type { SigningKey } from './wire.js';
 
 export interface JoinOptions {

@@ -4,7 +4,8 @@
 // stderr. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage or a bad setting.
 import yargs, { type Argv } from 'yargs';
 import { mkdir } from 'node:fs/promises';
-import { mentionsPrivateKey, parseJoinToken } from '@dpns/protocol';
+import { parseJoinToken } from '@dpns/protocol';
+import { mentionsPrivateKey } from '@dpns/node-kit';
 import { ConfigError, defaultStateDir, loadConfig } from './config.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { join, JoinError } from './join.js';

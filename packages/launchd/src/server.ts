@@ -21,7 +21,7 @@ import type { Logger } from './log.js';
 import { ReplayCache } from './replay.js';
 import { VERSION } from './version.js';
 import { AGENT_IDLE_MS, AGENT_MAX_FRAME_BYTES, type AgentReply, type AgentRequestBody, type BoxKeyPair } from './wire.js';
-import { formatHostPort } from '@dpns/protocol';
+import { formatHostPort } from '@dpns/node-kit';
 
 export interface LaunchAgentOptions extends AgentConfig {
   logger: Logger;

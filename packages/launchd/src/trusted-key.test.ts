@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, formatPrivateKeyFile } from '@dpns/protocol';
+import { ConfigError, formatPrivateKeyFile } from '@dpns/node-kit';
 import { loadConfig } from './config.js';
 import { install, type InstallOptions } from './install.js';
 import { trustedKey } from './trusted-key.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, mentionsPrivateKey, parsePrivateKeyFile } from '@dpns/protocol';
+import { ConfigError, mentionsPrivateKey, parsePrivateKeyFile } from '@dpns/node-kit';
 import { signingKeyFromSeed } from './wire.js';
 
 const KEY = /^[0-9a-f]{64}$/;

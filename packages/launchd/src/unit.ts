@@ -1,7 +1,7 @@
 // The systemd unit `dpns-launchd install` writes and the package (`pnpm package`) ships. Every
 // setting carries a comment line saying why it is there, because an operator reviewing a unit
 // should not have to guess.
-import { quoteExecArg } from '@dpns/protocol';
+import { quoteExecArg } from '@dpns/node-kit';
 
 export { quoteExecArg };
 

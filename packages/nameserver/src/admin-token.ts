@@ -1,7 +1,8 @@
 // The admin credential: created once, at first start, readable by the server's user only.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, randomHex } from '@dpns/protocol';
+import { randomHex } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import type { Logger } from './log.js';
 
 /** The admin credential's file name in the data directory. */

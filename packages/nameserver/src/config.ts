@@ -2,7 +2,10 @@
 // flags, in rising precedence; every value is checked here, before anything starts.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compileGlob, ConfigError, formatHostPort, settingInt, settingNonEmpty, settingOneOf, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT, parseHostPort as splitHostPort, readConfigFile } from '@dpns/protocol';
+import { compileGlob, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT } from '@dpns/protocol';
+import {
+  ConfigError, formatHostPort, settingInt, settingNonEmpty, settingOneOf, parseHostPort as splitHostPort, readConfigFile,
+} from '@dpns/node-kit';
 
 /** Splits "host:port" or "[v6]:port". */
 export function parseHostPort(s: string, where: string): { host: string; port: number } {

@@ -3,6 +3,7 @@ import {
   DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
   type AuthPair, type EntryView, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
+import '@dpns/node-kit/use-native-ed25519';
 import type { AgentTrust } from './launch/agent-trust.js';
 import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_NAMES, ConfigError, isSingleExecutable, singleExecutableCommand } from '@dpns/protocol';
+import { COMMAND_NAMES, ConfigError, isSingleExecutable, singleExecutableCommand } from '@dpns/node-kit';
 import { loadConfig, parseHostPort } from './config.js';
 import { renderUnit, UNIT_NAME } from './unit.js';
 

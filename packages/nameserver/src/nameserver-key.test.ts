@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agent as A, PRIVATE_KEY_BEGIN, PRIVATE_KEY_END } from '@dpns/protocol';
+import { agent as A } from '@dpns/protocol';
+import { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END } from '@dpns/node-kit';
 import { keyCommandText } from './key-command.js';
 import { KEY_FILE, loadOrCreateNameServerKey } from './nameserver-key.js';
 

@@ -1,10 +1,11 @@
 // The name server's signing key: launch agents trust requests signed by it. Made once, at
 // first start, readable by the server's user only; its public half goes into agents' configs
-// (`dpns-nameserver key` prints it). The file is marked as a private key (@dpns/protocol's
+// (`dpns-nameserver key` prints it). The file is marked as a private key (@dpns/node-kit's
 // key-file.ts) so that it cannot pass for the public key it looks like in the old bare-hex form.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { agent as A, formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile, randomHex } from '@dpns/protocol';
+import { agent as A, randomHex } from '@dpns/protocol';
+import { formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile } from '@dpns/node-kit';
 
 export const KEY_FILE = 'nameserver.key';
 

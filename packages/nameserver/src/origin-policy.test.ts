@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { ConfigError } from '@dpns/protocol';
+import { ConfigError } from '@dpns/node-kit';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { normalizeOrigin, OriginPolicy } from './origin-policy.js';

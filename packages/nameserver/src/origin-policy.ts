@@ -6,7 +6,7 @@
 // (--allowed-origins). Programs that are not browsers send no Origin and are not affected: the
 // CLI, the client library, services, cluster members.
 import type { IncomingMessage } from 'node:http';
-import { ConfigError } from '@dpns/protocol';
+import { ConfigError } from '@dpns/node-kit';
 
 export class OriginPolicy {
   private readonly allowed: ReadonlySet<string>;

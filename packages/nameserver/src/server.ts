@@ -4,7 +4,8 @@
 // starting → running → closing → closed.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { formatHostPort, publicEntry } from '@dpns/protocol';
+import { publicEntry } from '@dpns/protocol';
+import { formatHostPort } from '@dpns/node-kit';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from './admin-token.js';
 import { ClientConnections } from './client-connections.js';
 import { Committer } from './committer.js';

@@ -1,6 +1,6 @@
 // The systemd unit of the name server: what `dpns-nameserver install` writes and the package
 // (`pnpm package`) ships. Every setting carries a comment line saying why it is there.
-import { quoteExecArg } from '@dpns/protocol';
+import { quoteExecArg } from '@dpns/node-kit';
 
 export const UNIT_NAME = 'dpns-nameserver.service';
 /** The unit's state directory: the name server's data directory. */

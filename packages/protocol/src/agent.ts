@@ -11,10 +11,11 @@
 // agent is refused (WRONG_TARGET). A launch's whole spec (program, args, env, cwd, user, service,
 // ticket line) is sealed to that boxKey, so none of it crosses the wire in the clear.
 import nacl from 'tweetnacl';
+import { fromHex as hexBytes, fromUtf8, toHex, utf8 } from './bytes.js';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError, isDpnsError } from './errors.js';
 import { nameProblem } from './names.js';
-import { randomHex } from './proofs.js';
+import { randomHex } from './random.js';
 import { bad, int, object, onlyKeys, specField, str, type Obj } from './validate.js';
 
 /** The agent's default port. */
@@ -297,7 +298,9 @@ export function parseAgentRequestFrame(text: string): AgentRequestFrame {
 
 /** True when `frame.sig` is `frame.key`'s signature over the body. Says nothing of trust. */
 export function verifyAgentRequest(frame: AgentRequestFrame): boolean {
-  return ed25519Verify(utf8(REQUEST_CONTEXT + frame.body), fromHex(frame.sig), fromHex(frame.key));
+  const sig = hexBytes(frame.sig);
+  const key = hexBytes(frame.key);
+  return sig !== undefined && key !== undefined && ed25519Verify(utf8(REQUEST_CONTEXT + frame.body), sig, key);
 }
 
 /** Narrows a signed body; throws AgentError BAD_REQUEST naming the field. */
@@ -342,7 +345,7 @@ export function openLaunch(op: AgentSealedLaunchOp, boxSecretKey: Uint8Array): A
     throw new AgentError('BAD_REQUEST', 'the launch spec does not open with this connection\'s key; seal it to the boxKey of this connection\'s hello');
   }
   return asBadRequest(() => {
-    const o = object(parseJson(Buffer.from(opened).toString('utf8'), 'launch'), 'launch');
+    const o = object(parseJson(fromUtf8(opened), 'launch'), 'launch');
     onlyKeys(o, ['service', 'program', 'args', 'env', 'cwd', 'user', 'servers', 'ticketLine'], 'launch');
     const out: AgentLaunchOp = {
       op: 'launch',
@@ -504,16 +507,11 @@ export function parseTicketLine(text: string): TicketLine {
 
 // ---- helpers ----
 
-function utf8(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'utf8'));
-}
-
-function toHex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
-
+/** The bytes of hex that a parser here has already checked. */
 function fromHex(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'hex'));
+  const bytes = hexBytes(s);
+  if (bytes === undefined) throw new TypeError('expected hex checked by a parser');
+  return bytes;
 }
 
 /** Lowercase hex of exactly `bytes` bytes. */

@@ -1,44 +1,43 @@
-// Ed25519 signatures through Node's native crypto. The keys and signatures are exactly
-// tweetnacl's (a 32-byte seed, a 32-byte public key, 64-byte detached signatures, and
-// tweetnacl's 64-byte secret key is seed ‖ public key), but a sign or verify costs ~0.1 ms
-// instead of tweetnacl's 3–4 ms, which is most of what a launch adds to a service's start-up.
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+// The Ed25519 signatures of the protocol (identify, enrollment, the agent's hello and requests),
+// with the implementation chosen by the process. tweetnacl runs anywhere but costs 10–20 ms a
+// signature on a busy host; node:crypto's costs ~0.1 ms, which is most of what a launch adds to
+// a service's start-up. So the default is tweetnacl, and a Node process installs the native one
+// (`@dpns/node-kit/use-native-ed25519`) without the protocol importing anything of Node's.
+import nacl from 'tweetnacl';
 
-// DER prefixes that wrap a raw Ed25519 seed (PKCS#8) and public key (SPKI), per RFC 8410.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** Detached Ed25519 with tweetnacl's key formats: a 64-byte secret key (seed ‖ public key), 32-byte public keys, 64-byte signatures. */
+export interface Ed25519 {
+  sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  /** False for anything malformed; never throws. */
+  verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+}
 
-const privateKeys = new WeakMap<Uint8Array, KeyObject>();
-const publicKeys = new Map<string, KeyObject>();
-const PUBLIC_CACHE = 1024;
+/** The portable implementation. */
+export const tweetnaclEd25519: Ed25519 = {
+  sign: (message, secretKey) => nacl.sign.detached(message, secretKey),
+  verify: (message, signature, publicKey) =>
+    signature.length === nacl.sign.signatureLength && publicKey.length === nacl.sign.publicKeyLength
+    && nacl.sign.detached.verify(message, signature, publicKey),
+};
 
-/** A detached signature by a tweetnacl-style 64-byte secret key. */
+let current: Ed25519 = tweetnaclEd25519;
+
+/** Makes every signature of this process use `impl`; the keys and signatures are the same bytes either way. */
+export function useEd25519(impl: Ed25519): void {
+  current = impl;
+}
+
+/** The implementation in use: for a test that checks a process installed the one it meant to. */
+export function ed25519InUse(): Ed25519 {
+  return current;
+}
+
+/** A detached signature by a 64-byte secret key. */
 export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  let key = privateKeys.get(secretKey);
-  if (key === undefined) {
-    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(secretKey.subarray(0, 32))]), format: 'der', type: 'pkcs8' });
-    privateKeys.set(secretKey, key);
-  }
-  return new Uint8Array(sign(null, message, key));
+  return current.sign(message, secretKey);
 }
 
 /** Checks a detached signature; false for anything malformed. */
 export function ed25519Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== 64 || publicKey.length !== 32) return false;
-  const hex = Buffer.from(publicKey).toString('hex');
-  let key = publicKeys.get(hex);
-  if (key === undefined) {
-    try {
-      key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKey)]), format: 'der', type: 'spki' });
-    } catch {
-      return false;
-    }
-    if (publicKeys.size >= PUBLIC_CACHE) publicKeys.clear();
-    publicKeys.set(hex, key);
-  }
-  try {
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
+  return current.verify(message, signature, publicKey);
 }

@@ -3,9 +3,11 @@
 // key derived from the secret, and the agent proves it holds the secret by an HMAC over the
 // connection's nonce, its host name and its identity key, so the secret never crosses the wire.
 // The agent also signs the same text with its identity, so nobody enrolls a key they do not hold.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { equalBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError } from './errors.js';
+import { randomHex } from './random.js';
+import { hmacSha256 } from './sha256.js';
 
 const KEY_CONTEXT = 'dpns-join-key\n';
 const ENROLL_CONTEXT = 'dpns-agent-enroll\n';
@@ -27,8 +29,8 @@ export interface JoinToken {
 }
 
 export function newJoinToken(): JoinToken {
-  const id = randomBytes(JOIN_ID_HEX / 2).toString('hex');
-  const secret = randomBytes(JOIN_SECRET_HEX / 2).toString('hex');
+  const id = randomHex(JOIN_ID_HEX / 2);
+  const secret = randomHex(JOIN_SECRET_HEX / 2);
   return { token: `${id}.${secret}`, id, key: joinKey(secret) };
 }
 
@@ -41,9 +43,9 @@ export function parseJoinToken(text: string): { id: string; secret: string } {
   return { id: m[1] as string, secret: m[2] as string };
 }
 
-/** The key the name server stores for a token's secret. */
+/** The key the name server stores for a token's secret. The HMAC key is the secret's hex text, not its bytes. */
 export function joinKey(secret: string): string {
-  return createHmac('sha256', secret).update(KEY_CONTEXT).digest('hex');
+  return toHex(hmacSha256(utf8(secret), utf8(KEY_CONTEXT)));
 }
 
 /** What the proof and the signature of an enrollment cover. */
@@ -56,8 +58,8 @@ export function enrollParams(
   o: { secret: string; tokenId: string; host: string; nonce: string; identity: { publicKey: string; secretKey: Uint8Array } },
 ): { tokenId: string; host: string; identity: string; proof: string; signature: string } {
   const text = enrollText(o.nonce, o.tokenId, o.host, o.identity.publicKey);
-  const proof = createHmac('sha256', joinKey(o.secret)).update(text).digest('hex');
-  const signature = Buffer.from(ed25519Sign(new Uint8Array(Buffer.from(text, 'utf8')), o.identity.secretKey)).toString('hex');
+  const proof = toHex(hmacSha256(utf8(joinKey(o.secret)), utf8(text)));
+  const signature = toHex(ed25519Sign(utf8(text), o.identity.secretKey));
   return { tokenId: o.tokenId, host: o.host, identity: o.identity.publicKey, proof, signature };
 }
 
@@ -66,10 +68,11 @@ export function checkEnrollProof(
   storedKey: string, nonce: string, p: { tokenId: string; host: string; identity: string; proof: string; signature: string },
 ): { proof: boolean; signature: boolean } {
   const text = enrollText(nonce, p.tokenId, p.host, p.identity);
-  const want = createHmac('sha256', storedKey).update(text).digest();
-  const got = Buffer.from(p.proof, 'hex');
-  const proof = got.length === want.length && timingSafeEqual(got, want);
-  const signature = ed25519Verify(new Uint8Array(Buffer.from(text, 'utf8')), new Uint8Array(Buffer.from(p.signature, 'hex')), new Uint8Array(Buffer.from(p.identity, 'hex')));
+  const got = fromHex(p.proof);
+  const proof = got !== undefined && equalBytes(got, hmacSha256(utf8(storedKey), utf8(text)));
+  const sig = fromHex(p.signature);
+  const identity = fromHex(p.identity);
+  const signature = sig !== undefined && identity !== undefined && ed25519Verify(utf8(text), sig, identity);
   return { proof, signature };
 }
 

@@ -1,4 +1,5 @@
-// @dpns/protocol: what both ends of a dpns connection agree on.
+// @dpns/protocol: what both ends of a dpns connection agree on. Pure TypeScript that runs in a
+// page as well as in Node; what only a Node process needs is in @dpns/node-kit.
 export { ErrorCodes, LocalErrorCodes, DpnsError, isDpnsError, errorCodeName } from './errors.js';
 export type { ErrorCode, LocalErrorCode, WireError } from './errors.js';
 export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
@@ -20,7 +21,11 @@ export type {
   TicketChallengeRequest,
   ServerNotification, ServerMessage,
 } from './messages.js';
-export { randomHex, adminProof, checkAdminProof, newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
+export { randomHex } from './random.js';
+export { adminProof, checkAdminProof } from './admin-proof.js';
+export { newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
+export { tweetnaclEd25519, useEd25519, ed25519InUse } from './ed25519.js';
+export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS, launchSpec } from './validate.js';
 export {
@@ -35,12 +40,5 @@ export {
   JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS, newJoinToken, parseJoinToken, joinKey, enrollParams, checkEnrollProof, agentFingerprint,
 } from './enrollment.js';
 export type { JoinToken, AgentEnrollment, AgentInfo } from './enrollment.js';
-export { createLogger } from './log.js';
-export type { Logger, LoggerOptions, LogLevel } from './log.js';
-export { ConfigError, readConfigFile, parseHostPort, formatHostPort, settingNonEmpty, settingInt, settingOneOf } from './config-file.js';
-export { fsyncDir } from './fsync-dir.js';
-export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateKeyFile, mentionsPrivateKey } from './key-file.js';
-export { quoteExecArg } from './systemd.js';
 export { SERVER_ROLES, MAX_REQUEST_ID_LENGTH, checkRequestId } from './cluster.js';
 export type { ServerRole, ClusterHello, ServerStatus } from './cluster.js';
-export { COMMAND_NAMES, isSingleExecutable, embeddedFile, singleExecutableCommand } from './single-executable.js';

@@ -2,7 +2,9 @@
 // test vectors (§4.3), and what each check refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminProof, checkAdminProof, checkIdentify, identifySignature, newOwnerKey, ownerKeyFromSeed, randomHex } from './proofs.js';
+import { adminProof, checkAdminProof } from './admin-proof.js';
+import { checkIdentify, identifySignature, newOwnerKey, ownerKeyFromSeed } from './proofs.js';
+import { randomHex } from './random.js';
 import { isDpnsError } from './errors.js';
 
 const TOKEN = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';

@@ -1,8 +1,9 @@
 // Tickets: 256-bit random secrets shared by the name server and a launched service (and,
 // after authenticateService, by a client and a service). They are never sent in the clear:
 // each side proves it holds one with an HMAC over fresh values, and hands one on sealed.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
+import { hmacSha256 } from './sha256.js';
 
 /** Tickets are this many random bytes (256 bits), from tweetnacl's random source. */
 export const TICKET_BYTES = 32;
@@ -21,19 +22,29 @@ export type ProofPurpose =
 
 /** A fresh ticket, hex. */
 export function newTicket(): string {
-  return Buffer.from(nacl.randomBytes(TICKET_BYTES)).toString('hex');
+  return toHex(nacl.randomBytes(TICKET_BYTES));
 }
 
 /** HMAC-SHA256 keyed with the ticket's bytes over "dpns-<purpose>\n" and the parts joined by "\n"; hex. */
 export function ticketProof(ticket: string, purpose: ProofPurpose, ...parts: (string | number)[]): string {
-  return createHmac('sha256', Buffer.from(ticket, 'hex')).update(`dpns-${purpose}\n${parts.join('\n')}`).digest('hex');
+  return toHex(ticketMac(ticket, purpose, parts));
 }
 
 /** Constant-time check of a ticket proof. */
 export function checkTicketProof(ticket: string, proof: string, purpose: ProofPurpose, ...parts: (string | number)[]): boolean {
-  if (!/^[0-9a-f]{64}$/.test(proof)) return false;
-  const want = Buffer.from(ticketProof(ticket, purpose, ...parts), 'hex');
-  return timingSafeEqual(want, Buffer.from(proof, 'hex'));
+  const got = /^[0-9a-f]{64}$/.test(proof) ? fromHex(proof) : undefined;
+  return got !== undefined && equalBytes(got, ticketMac(ticket, purpose, parts));
+}
+
+function ticketMac(ticket: string, purpose: ProofPurpose, parts: (string | number)[]): Uint8Array {
+  return hmacSha256(ticketBytes(ticket), utf8(`dpns-${purpose}\n${parts.join('\n')}`));
+}
+
+/** A ticket's bytes. Tickets come from this module or were checked as hex where they entered. */
+function ticketBytes(ticket: string): Uint8Array {
+  const bytes = fromHex(ticket);
+  if (bytes === undefined) throw new TypeError('a ticket is hex');
+  return bytes;
 }
 
 /** A secret sealed for one recipient: nacl.box to an X25519 key, or nacl.secretbox under a ticket. */
@@ -48,35 +59,40 @@ export interface Sealed {
 export function sealTo(toPublicKey: string, plain: string): Sealed {
   const eph = nacl.box.keyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const box = nacl.box(Buffer.from(plain, 'utf8'), nonce, Buffer.from(toPublicKey, 'hex'), eph.secretKey);
-  return { from: hex(eph.publicKey), nonce: hex(nonce), box: hex(box) };
+  const to = fromHex(toPublicKey);
+  if (to === undefined) throw new TypeError('a public key is hex');
+  const box = nacl.box(utf8(plain), nonce, to, eph.secretKey);
+  return { from: toHex(eph.publicKey), nonce: toHex(nonce), box: toHex(box) };
 }
 
 /** Opens what `sealTo` sealed; undefined when it was not for this key or was tampered with. */
 export function openSealed(sealed: Sealed, secretKey: Uint8Array): string | undefined {
   if (sealed.from === undefined) return undefined;
-  const out = nacl.box.open(Buffer.from(sealed.box, 'hex'), Buffer.from(sealed.nonce, 'hex'), Buffer.from(sealed.from, 'hex'), secretKey);
-  return out === null ? undefined : Buffer.from(out).toString('utf8');
+  const box = fromHex(sealed.box);
+  const nonce = fromHex(sealed.nonce);
+  const from = fromHex(sealed.from);
+  if (box === undefined || nonce?.length !== nacl.box.nonceLength || from?.length !== nacl.box.publicKeyLength) return undefined;
+  const out = nacl.box.open(box, nonce, from, secretKey);
+  return out === null ? undefined : fromUtf8(out);
 }
 
 /** Seals `plain` under a key derived from a ticket both ends hold. */
 export function sealWithTicket(ticket: string, plain: string): Sealed {
   const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
-  const box = nacl.secretbox(Buffer.from(plain, 'utf8'), nonce, wrapKey(ticket));
-  return { nonce: hex(nonce), box: hex(box) };
+  const box = nacl.secretbox(utf8(plain), nonce, wrapKey(ticket));
+  return { nonce: toHex(nonce), box: toHex(box) };
 }
 
 export function openWithTicket(ticket: string, sealed: Sealed): string | undefined {
-  const out = nacl.secretbox.open(Buffer.from(sealed.box, 'hex'), Buffer.from(sealed.nonce, 'hex'), wrapKey(ticket));
-  return out === null ? undefined : Buffer.from(out).toString('utf8');
+  const box = fromHex(sealed.box);
+  const nonce = fromHex(sealed.nonce);
+  if (box === undefined || nonce?.length !== nacl.secretbox.nonceLength) return undefined;
+  const out = nacl.secretbox.open(box, nonce, wrapKey(ticket));
+  return out === null ? undefined : fromUtf8(out);
 }
 
 function wrapKey(ticket: string): Uint8Array {
-  return createHmac('sha256', Buffer.from(ticket, 'hex')).update('dpns-wrap').digest();
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
+  return hmacSha256(ticketBytes(ticket), utf8('dpns-wrap'));
 }
 
 /** The pair authenticateService hands out; the client gets it sealed to its key, the service under its ticket. */

@@ -1,7 +1,7 @@
 // The page's link to the name server: connects to the page's own origin, reconnects with
 // back-off when the connection drops, logs in again with the admin token it was given, and checks
 // the server is alive (and how far its clock is from ours) with a `ping` every few seconds.
-import { adminProof } from './proof.js';
+import { adminProof } from '@dpns/protocol/admin-proof';
 import { RpcConnection, RpcError } from './rpc.js';
 import type { HelloParams, MethodName, Params, Result, WatchEventParams } from './protocol.js';
 
@@ -97,7 +97,7 @@ export class Session {
     const hello = this.status.hello;
     if (hello === undefined || this.status.state !== 'open') throw new RpcError('CONNECTION_LOST', 'not connected to the name server');
     try {
-      await this.call('login', { proof: await adminProof(token, hello.nonce) });
+      await this.call('login', { proof: adminProof(token, hello.nonce) });
     } catch (e) {
       if (e instanceof RpcError && e.code === 'UNAUTHORIZED') this.forgetToken();
       throw e;

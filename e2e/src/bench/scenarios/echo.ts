@@ -9,7 +9,7 @@ import { status, type Row } from '../report.js';
 import { openMany } from '../rpc-conn.js';
 import { randInt } from '../shapes.js';
 import { measureSlices, type Target } from '../slices.js';
-import { findName } from './find.js';
+import { findName } from './services.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('../echo-server.js', import.meta.url));
 

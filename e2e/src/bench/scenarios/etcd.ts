@@ -10,7 +10,7 @@ import { status, type Row } from '../report.js';
 import { randInt } from '../shapes.js';
 import type { WatchWorkerData } from '../watch-protocol.js';
 import { startWatchers } from '../watchers.js';
-import { findName } from './find.js';
+import { findName } from './services.js';
 
 const WORKER = new URL('../etcd-watch-worker.js', import.meta.url);
 const b64 = EtcdHttp.b64;

@@ -11,7 +11,7 @@ import type { Row } from '../report.js';
 import { status } from '../report.js';
 import { describeError, randInt, rpcBulk, rpcIssue } from '../shapes.js';
 import { measureSlices, type Target } from '../slices.js';
-import { findName, loadServices } from './find.js';
+import { findName, loadServices } from './services.js';
 
 /** The shipped modules, as an operator would point --modules-dir at them. */
 const MODULES_DIR = resolve(REPO_ROOT, 'modules');

@@ -20,7 +20,7 @@ import { startBenchServer } from '../nameserver.js';
 import { fmtOps, status } from '../report.js';
 import { RpcConn, openMany } from '../rpc-conn.js';
 import { describeError, randInt, rpcBulk, rpcIssue } from '../shapes.js';
-import { findName, loadServices } from './find.js';
+import { findName, loadServices } from './services.js';
 
 /**
  * The CPU capacity of each emulated host, DPNS_BENCH_READ_CAP_CPUS or 0.15 by default. Small on

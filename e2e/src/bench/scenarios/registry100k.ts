@@ -4,7 +4,7 @@ import type { BenchContext } from '../context.js';
 import { startBenchServer } from '../nameserver.js';
 import { status } from '../report.js';
 import { randInt, rpcLoop } from '../shapes.js';
-import { loadServices } from './find.js';
+import { loadServices } from './services.js';
 
 export async function runRegistry100k(ctx: BenchContext, which: { list: boolean; rss: boolean }): Promise<void> {
   const { cfg } = ctx;

@@ -3,7 +3,7 @@
 // could win the same epoch.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 
 export const ELECTION_FILE = 'election.json';
 

@@ -3,7 +3,8 @@
 // The request carries the new epoch, so an agent that has seen it refuses the deposed primary's.
 // If the old server is in fact alive behind a partition, the new process finds its data directory
 // locked and exits: nothing runs twice.
-import { agent as A, newTicket, parseHostPort } from '@dpns/protocol';
+import { agent as A, newTicket } from '@dpns/protocol';
+import { parseHostPort } from '@dpns/node-kit';
 import { callAgent, launchOp } from '../launch/agent-client.js';
 import type { AgentTrust } from '../launch/agent-trust.js';
 import type { Logger } from '../log.js';

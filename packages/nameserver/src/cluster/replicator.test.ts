@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, isDpnsError } from '@dpns/protocol';
+import { isDpnsError } from '@dpns/protocol';
+import { createLogger } from '@dpns/node-kit';
 import { LogTail } from './log-tail.js';
 import type { PeerLink } from './peer-link.js';
 import { Replicator } from './replicator.js';

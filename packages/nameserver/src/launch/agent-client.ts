@@ -2,7 +2,9 @@
 // Nothing is sent to an agent this name server does not trust for that host: with no trusted
 // identity the agent is not dialed at all, and a hello from another identity gets no request.
 import { WebSocket } from 'ws';
-import { agent as A, formatHostPort } from '@dpns/protocol';
+import { agent as A } from '@dpns/protocol';
+import { formatHostPort } from '@dpns/node-kit';
+import '@dpns/node-kit/use-native-ed25519';
 
 export interface AgentTarget {
   /** The host as the name server dials it; the request names it, so another agent refuses it. */

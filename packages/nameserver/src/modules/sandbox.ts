@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SpawnOptions } from 'node:child_process';
-import { COMMAND_NAMES, DpnsError, isSingleExecutable } from '@dpns/protocol';
+import { DpnsError } from '@dpns/protocol';
+import { COMMAND_NAMES, isSingleExecutable } from '@dpns/node-kit';
 import type { ModuleLimits } from './limits.js';
 import { lookupUser } from './module-user.js';
 

@@ -7,7 +7,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DpnsError } from '@dpns/protocol';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import { storeApi, type ModuleStoreApi } from './inside/store-mirror.js';
 
 const stringify = JSON.stringify;

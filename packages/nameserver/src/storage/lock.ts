@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import type { StoreLogger } from './types.js';
 
 /** The LOCK file's name inside the data directory. */

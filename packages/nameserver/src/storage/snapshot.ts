@@ -2,7 +2,7 @@
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 
 const NAME_RE = /^snap-(\d{16})\.json$/;
 const TEMP_SUFFIX = '.tmp';

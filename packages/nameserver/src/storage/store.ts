@@ -2,7 +2,7 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { asStorageError, StorageError } from './errors.js';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
-import { fsyncDir } from '@dpns/protocol';
+import { fsyncDir } from '@dpns/node-kit';
 import { encodeRecord } from './record.js';
 import { segmentName } from './segment.js';
 import type { StoreLogger } from './types.js';

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { embeddedFile, isSingleExecutable } from '@dpns/protocol';
+import { embeddedFile, isSingleExecutable } from '@dpns/node-kit';
 
 /** The content types of the files a bundle may hold; anything else in dist is never served. */
 const TYPES: Readonly<Record<string, string>> = {

@@ -1,7 +1,7 @@
 // Where the package puts things on the host, in one place: the binary and its links, the
 // units, the sysusers file and the admin's config files.
 import { INSTALL_DEFAULTS } from '@dpns/launchd';
-import { COMMAND_NAMES } from '@dpns/protocol';
+import { COMMAND_NAMES } from '@dpns/node-kit';
 
 export const PACKAGE_NAME = 'dpns';
 export const BIN_DIR = '/usr/bin';

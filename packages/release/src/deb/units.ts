@@ -2,7 +2,7 @@
 // (@dpns/nameserver's and @dpns/launchd's renderUnit), pointed at the installed binary's names.
 import { INSTALL_DEFAULTS, renderUnit as renderAgentUnit, UNIT_NAME as AGENT_UNIT } from '@dpns/launchd';
 import { renderUnit as renderServerUnit, UNIT_NAME as SERVER_UNIT } from '@dpns/nameserver';
-import { COMMAND_NAMES } from '@dpns/protocol';
+import { COMMAND_NAMES } from '@dpns/node-kit';
 import { BIN_DIR, LAUNCHD_CONFIG, NAMESERVER_CONFIG, UNIT_DIR } from './layout.js';
 
 export interface PackagedFile {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nacl from 'tweetnacl';
-import { ed25519Sign, ed25519Verify } from './ed25519.js';
+import { ed25519InUse, tweetnaclEd25519 } from '@dpns/protocol';
+import { nativeEd25519 } from './native-ed25519.js';
+
+const { sign: ed25519Sign, verify: ed25519Verify } = nativeEd25519;
 
 test('native signatures are byte for byte tweetnacl\'s, and each side verifies the other', () => {
   for (let i = 0; i < 20; i++) {
@@ -26,4 +29,11 @@ test('a wrong message, key or signature does not verify, and garbage does not th
   assert.ok(!ed25519Verify(msg, flipped, kp.publicKey));
   assert.ok(!ed25519Verify(msg, sig.subarray(0, 63), kp.publicKey));
   assert.ok(!ed25519Verify(msg, sig, new Uint8Array(31)));
+});
+
+// Imported late on purpose: the first assertion sees the protocol before it.
+test('importing use-native-ed25519 makes the protocol sign with node:crypto', async () => {
+  assert.equal(ed25519InUse(), tweetnaclEd25519);
+  await import('./use-native-ed25519.js');
+  assert.equal(ed25519InUse(), nativeEd25519);
 });
