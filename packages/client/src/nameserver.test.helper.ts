@@ -21,7 +21,7 @@ export interface TestServer {
 }
 
 interface NameServerModule {
-  startNameServer(o: { listen: string; dataDir: string; heartbeatMs?: number; graceMs?: number; log?: 'silent' }): Promise<{
+  startNameServer(o: { listen: string; dataDir: string; clientHeartbeatMs?: number; graceMs?: number; log?: 'silent' }): Promise<{
     url: string; host: string; port: number; adminToken: string; tokenPath: string; close(): Promise<void>;
   }>;
 }
@@ -31,7 +31,7 @@ process.on('exit', () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-export async function startTestServer(opts: { port?: number; dataDir?: string; heartbeatMs?: number; graceMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { port?: number; dataDir?: string; clientHeartbeatMs?: number; graceMs?: number } = {}): Promise<TestServer> {
   const specifier = '@dpns/nameserver';
   const mod = (await import(specifier)) as NameServerModule;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dpns-client-test-'));
@@ -40,7 +40,7 @@ export async function startTestServer(opts: { port?: number; dataDir?: string; h
     listen: `127.0.0.1:${opts.port ?? 0}`,
     dataDir,
     log: 'silent',
-    ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
+    ...(opts.clientHeartbeatMs === undefined ? {} : { clientHeartbeatMs: opts.clientHeartbeatMs }),
     ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
   });
   let closed: Promise<void> | undefined;

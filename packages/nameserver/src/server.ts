@@ -54,7 +54,7 @@ export interface NameServerOptions {
   port: number;
   dataDir: string;
   /** Interval of the liveness pings; a dead peer is noticed within two. */
-  heartbeatMs: number;
+  clientHeartbeatMs: number;
   /** How long advertisements of connections survive a restart, waiting for them to come back. */
   graceMs: number;
   maxFrameBytes: number;
@@ -160,7 +160,7 @@ export class NameServer {
       if (cut > 0) this.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
     }, 1000);
     this.bufferSweep.unref();
-    this.heartbeat = new Heartbeat(opts.heartbeatMs, {
+    this.heartbeat = new Heartbeat(opts.clientHeartbeatMs, {
       onLateRound: (stalledMs) => this.rateLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
         stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(this.loopDelay.currentMaxMs()),
       }),
@@ -369,11 +369,11 @@ export class NameServer {
     const o = this.opts;
     return {
       ...DEFAULT_MODULE_LIMITS,
-      ...(o.moduleTimeoutMs === undefined ? {} : { callTimeoutMs: o.moduleTimeoutMs }),
-      ...(o.moduleLoadTimeoutMs === undefined ? {} : { loadTimeoutMs: o.moduleLoadTimeoutMs }),
-      ...(o.moduleMemoryMb === undefined ? {} : { maxOldGenerationMb: o.moduleMemoryMb }),
-      ...(o.moduleMaxRestarts === undefined ? {} : { maxRestarts: o.moduleMaxRestarts }),
-      ...(o.moduleNice === undefined ? {} : { nice: o.moduleNice }),
+      ...(o.moduleTimeoutMs === undefined ? {} : { moduleTimeoutMs: o.moduleTimeoutMs }),
+      ...(o.moduleLoadTimeoutMs === undefined ? {} : { moduleLoadTimeoutMs: o.moduleLoadTimeoutMs }),
+      ...(o.moduleMemoryMb === undefined ? {} : { moduleMemoryMb: o.moduleMemoryMb }),
+      ...(o.moduleMaxRestarts === undefined ? {} : { moduleMaxRestarts: o.moduleMaxRestarts }),
+      ...(o.moduleNice === undefined ? {} : { moduleNice: o.moduleNice }),
     };
   }
 
@@ -452,7 +452,7 @@ export class NameServer {
     });
     const hello: HelloParams = {
       server: 'dpns', version: VERSION, protocol: PROTOCOL_VERSION, nonce: conn.nonce,
-      heartbeatMs: this.opts.heartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
+      heartbeatMs: this.opts.clientHeartbeatMs, maxFrameBytes: this.opts.maxFrameBytes, revision: this.registry.revision,
       ...(this.cluster === undefined ? {} : { cluster: this.cluster.hello() }),
     };
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
