@@ -28,8 +28,8 @@ export function parseHostPort(s: string, where: string): HostPort {
 }
 
 export interface LoadOptions {
-  /** The values came from the command line: messages name them by flag (--window-ms). */
-  fromArgv?: boolean;
+  /** How each value was spelled on the command line (cliValues), so messages name the flag; the setting's name when absent. */
+  flagNames?: Readonly<Record<string, string>>;
   /** Told each deprecated spelling used, and what to write instead. */
   warn?: (line: string) => void;
 }
@@ -37,7 +37,7 @@ export interface LoadOptions {
 /** The settings, from `flags` (undefined = not given), `env` and the config file they name. */
 export function loadConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): AgentConfig {
   const { config, ...given } = flags;
-  const { values, deprecated } = loadSettings(AGENT_SETTINGS, { flags: given, env, flagSpelling: opts.fromArgv === true ? 'flag' : 'name', ...(config === undefined ? {} : { configFile: config }) });
+  const { values, deprecated } = loadSettings(AGENT_SETTINGS, { flags: given, env, ...(opts.flagNames === undefined ? {} : { flagNames: opts.flagNames }), ...(config === undefined ? {} : { configFile: config }) });
   for (const line of deprecated) opts.warn?.(line);
   const { listen, allowEnv, logsDir, ...rest } = values;
   const cfg: AgentConfig = { ...rest, ...listen, allow: withAllowEnv(values.allow, allowEnv, 'allowEnv'), logsDir: logsDir ?? join(values.stateDir, 'logs') };

@@ -160,7 +160,7 @@ async function runAgent(a: RunArgs): Promise<number> {
   const given = cliValues(AGENT_SETTINGS, a);
   const warn = (line: string) => void process.stderr.write(`dpns-launchd: warning: ${line} (docs/SETTINGS.md)\n`);
   for (const line of given.deprecated) warn(line);
-  const cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { fromArgv: true, warn });
+  const cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { flagNames: given.flagNames, warn });
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const agent = new LaunchAgent({ ...cfg, logger });
   try {

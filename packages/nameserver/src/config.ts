@@ -22,8 +22,8 @@ export type ServerConfig = Omit<ServerSettings, 'listen'> & HostPort;
 export type RawSettings = { [K in keyof ServerSettings]?: unknown };
 
 export interface LoadOptions {
-  /** The values came from the command line: messages name them by flag (--max-watches). */
-  fromArgv?: boolean;
+  /** How each value was spelled on the command line (cliValues), so messages name the flag; the setting's name when absent. */
+  flagNames?: Readonly<Record<string, string>>;
   /** Told each deprecated spelling used, and what to write instead. */
   warn?: (line: string) => void;
 }
@@ -31,7 +31,7 @@ export interface LoadOptions {
 /** The settings from `flags`, `env` and the config file they name (flags.config, else DPNS_CONFIG). */
 export function loadConfig(flags: RawSettings & { config?: string }, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): ServerConfig {
   const { config, ...given } = flags;
-  const loaded = loadSettings(SERVER_SETTINGS, { flags: given, env, flagSpelling: opts.fromArgv === true ? 'flag' : 'name', ...(config === undefined ? {} : { configFile: config }) });
+  const loaded = loadSettings(SERVER_SETTINGS, { flags: given, env, ...(opts.flagNames === undefined ? {} : { flagNames: opts.flagNames }), ...(config === undefined ? {} : { configFile: config }) });
   for (const line of loaded.deprecated) opts.warn?.(line);
   const { listen, ...rest } = loaded.values;
   const cfg: ServerConfig = { ...rest, ...listen };

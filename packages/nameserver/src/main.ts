@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     const given = cliValues(SERVER_SETTINGS, args);
     const warn = (line: string) => void process.stderr.write(`dpns-nameserver: warning: ${line} (docs/SETTINGS.md)\n`);
     for (const line of given.deprecated) warn(line);
-    cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { fromArgv: true, warn });
+    cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { flagNames: given.flagNames, warn });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`dpns-nameserver: ${e.message}\n`);

@@ -15,14 +15,20 @@ async function parse(argv: string[]): Promise<{ args: Record<string, unknown>; e
 
 test('flags come back by setting name; one not given is absent, a switch included', async () => {
   const { args } = await parse(['--ping-ms', '250', '--max-items', '3', '--tag', 'a', '--tag', 'b', '--config', '/etc/demo.json']);
-  assert.deepEqual(cliValues(TABLE, args), { values: { pingMs: 250, maxItemsPerConnection: 3, tags: ['a', 'b'] }, deprecated: [], configFile: '/etc/demo.json' });
+  assert.deepEqual(cliValues(TABLE, args), {
+    values: { pingMs: 250, maxItemsPerConnection: 3, tags: ['a', 'b'] }, flagNames: { pingMs: '--ping-ms', maxItemsPerConnection: '--max-items', tags: '--tag' },
+    deprecated: [], configFile: '/etc/demo.json',
+  });
   const sw = cliValues(TABLE, (await parse(['--verbose'])).args);
   assert.deepEqual(sw.values, { verbose: true });
 });
 
 test('a number flag reaches the setting\'s own check as given, so the message says what was wrong', async () => {
-  const { values } = cliValues(TABLE, (await parse(['--ping-ms', 'abc'])).args);
-  assert.throws(() => loadSettings(TABLE, { flags: values, env: {}, flagSpelling: 'flag' }), /--ping-ms: expected an integer from 10 to 1000, got "abc"/);
+  const { values, flagNames } = cliValues(TABLE, (await parse(['--ping-ms', 'abc'])).args);
+  assert.throws(() => loadSettings(TABLE, { flags: values, env: {}, flagNames }), /command line: --ping-ms: expected an integer from 10 to 1000, got "abc"$/);
+  // A deprecated flag is named as it was given.
+  const old = cliValues(TABLE, (await parse(['--heartbeat-ms', '5'])).args);
+  assert.throws(() => loadSettings(TABLE, { flags: old.values, env: {}, flagNames: old.flagNames }), /command line: --heartbeat-ms: expected an integer/);
 });
 
 test('a deprecated flag still works, says so, and is not listed in --help', async () => {

@@ -39,6 +39,8 @@ export function cliOptions<S extends Specs>(table: SettingsTable<S>): Record<str
 export interface CliValues {
   /** By setting name; a flag not given is absent. */
   values: Record<string, unknown>;
+  /** By setting name, the flag as given (a deprecated one included), for loadSettings' messages. */
+  flagNames: Record<string, string>;
   configFile?: string;
   /** A line for each deprecated flag used. */
   deprecated: string[];
@@ -47,14 +49,17 @@ export interface CliValues {
 /** The flags yargs parsed (with cliOptions), by setting name. */
 export function cliValues<S extends Specs>(table: SettingsTable<S>, args: Readonly<Record<string, unknown>>): CliValues {
   const values: Record<string, unknown> = {};
+  const flagNames: Record<string, string> = {};
   const deprecated: string[] = [];
   for (const e of table.entries) {
     const old = e.spec.deprecated?.flag;
     const oldValue = old === undefined ? undefined : args[old];
     if (oldValue !== undefined) deprecated.push(`--${old as string} is deprecated; use --${e.flag}`);
-    const v = args[e.flag] ?? oldValue;
-    if (v !== undefined) values[e.name] = v;
+    const [flag, v] = args[e.flag] !== undefined ? [e.flag, args[e.flag]] : [old, oldValue];
+    if (v === undefined) continue;
+    values[e.name] = v;
+    flagNames[e.name] = `--${flag as string}`;
   }
   const config = args.config;
-  return { values, deprecated, ...(typeof config === 'string' ? { configFile: config } : {}) };
+  return { values, flagNames, deprecated, ...(typeof config === 'string' ? { configFile: config } : {}) };
 }

@@ -51,7 +51,7 @@ test('a bad value names where it came from and how it was spelled there', () => 
   const fails = (input: Parameters<typeof loadSettings>[1], message: RegExp) =>
     assert.throws(() => loadSettings(TABLE, input), (e: unknown) => e instanceof ConfigError && message.test(e.message));
   fails({ flags: { pingMs: 5 }, env: {} }, /^command line: pingMs: expected an integer from 10 to 1000, got 5$/);
-  fails({ flags: { pingMs: 'abc' }, env: {}, flagSpelling: 'flag' }, /^command line: --ping-ms: expected an integer from 10 to 1000, got "abc"$/);
+  fails({ flags: { pingMs: 'abc' }, env: {}, flagNames: { pingMs: '--ping-ms' } }, /^command line: --ping-ms: expected an integer from 10 to 1000, got "abc"$/);
   fails({ flags: {}, env: { DEMO_MAX_ITEMS_PER_CONNECTION: '11' } }, /^environment: DEMO_MAX_ITEMS_PER_CONNECTION: expected an integer from 1 to 10/);
   fails({ flags: {}, env: { DEMO_HEARTBEAT_MS: '1' } }, /^environment: DEMO_HEARTBEAT_MS: expected an integer/);
   fails({ flags: {}, env: { DEMO_VERBOSE: 'maybe' } }, /DEMO_VERBOSE: expected true or false, got "maybe"/);

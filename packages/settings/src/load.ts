@@ -7,8 +7,8 @@ import { defaultValue, type Entry, type SettingsTable, type Specs, type Values }
 export interface LoadInput {
   /** Values by setting name, undefined when not given: the command line's (cliValues) or a caller's options. */
   flags: Readonly<Record<string, unknown>>;
-  /** How messages name a flags value: `--max-watches` when it came from the command line, the setting's name when from code. */
-  flagSpelling?: 'flag' | 'name';
+  /** How each flags value was spelled on the command line (cliValues), for messages; the setting's name when absent (code). */
+  flagNames?: Readonly<Record<string, string>>;
   env: NodeJS.ProcessEnv;
   /** --config FILE; when absent, the table's CONFIG variable may name one. */
   configFile?: string;
@@ -63,7 +63,7 @@ export function loadSettings<S extends Specs>(table: SettingsTable<S>, input: Lo
     if (v === undefined) continue;
     const e = table.entries.find((x) => x.name === name);
     if (e === undefined) throw new ConfigError(`command line: unknown setting ${JSON.stringify(name)}`);
-    take(e, v, `command line: ${input.flagSpelling === 'flag' ? `--${e.flag}` : e.name}`);
+    take(e, v, `command line: ${input.flagNames?.[name] ?? name}`);
   }
   return { values: values as Values<S>, given: given as ReadonlySet<keyof S & string>, deprecated };
 }
