@@ -9,7 +9,7 @@ import { RpcSession, spawnFixture, startServerProcess, teardown, type FixturePro
 
 const HEARTBEAT_MS = 200;
 const GRACE_MS = 300;
-const SERVER_ARGS = ['--heartbeat-ms', String(HEARTBEAT_MS), '--grace-ms', String(GRACE_MS), '--log-level', 'warn'];
+const SERVER_ARGS = ['--client-heartbeat-ms', String(HEARTBEAT_MS), '--grace-ms', String(GRACE_MS), '--log-level', 'warn'];
 
 let ns: ServerProcess;
 const clients: DpnsClient[] = [];

@@ -11,7 +11,7 @@ const HEARTBEAT_MS = 500;
 let ns: ServerProcess;
 
 before(async () => {
-  ns = await startServerProcess({ args: ['--heartbeat-ms', String(HEARTBEAT_MS), '--log-level', 'info'] });
+  ns = await startServerProcess({ args: ['--client-heartbeat-ms', String(HEARTBEAT_MS), '--log-level', 'info'] });
 });
 after(async () => {
   await teardown();

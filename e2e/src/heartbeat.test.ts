@@ -24,7 +24,7 @@ const SLACK_MS = HB / 2;
 let ns: ServerProcess;
 
 before(async () => {
-  ns = await startServerProcess({ args: ['--heartbeat-ms', String(HB), '--log-level', 'info'] });
+  ns = await startServerProcess({ args: ['--client-heartbeat-ms', String(HB), '--log-level', 'info'] });
 });
 after(async () => {
   await teardown();

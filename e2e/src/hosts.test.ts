@@ -31,7 +31,7 @@ before(async () => {
   net = createTestNet(3);
   const [h0] = net.hosts;
   ns = await startServerProcess({
-    listenHost: h0?.addr, wrap: net.exec(h0 as never), args: ['--agent-port', '7701', '--heartbeat-ms', '300', '--log-level', 'warn'],
+    listenHost: h0?.addr, wrap: net.exec(h0 as never), args: ['--agent-port', '7701', '--client-heartbeat-ms', '300', '--log-level', 'warn'],
   });
   agents = await Promise.all(net.hosts.slice(1).map((h) => startAgentProcess({
     trustedKeys: [ns.publicKey], allow: { echo: ECHO_SERVICE, false: '/bin/false' }, listenHost: h.addr, port: 7701, wrap: net.exec(h),

@@ -40,7 +40,7 @@ async function waitState(s: RpcSession, name: string, state: string, timeoutMs =
 const advertise = (s: RpcSession, name: string, port: number): Promise<Answer> => s.call('advertiseService', { name, host: '127.0.0.1', port });
 
 test('a lost owner-keyed name: refused to others, taken back by its owner, freed by dpns release', { timeout: 60_000 }, async () => {
-  const ns = await startServerProcess({ args: ['--heartbeat-ms', '200', '--log-level', 'warn'] });
+  const ns = await startServerProcess({ args: ['--client-heartbeat-ms', '200', '--log-level', 'warn'] });
   const anon = await RpcSession.open(ns.url);
   const other = new DpnsClient({ servers: [ns.server], ownerKey: ownerKeyFromSeed(randomBytes(32).toString('hex')) });
   const dpns = (args: string[], admin = true) => runCli(['--server', ns.server, ...args], { env: admin ? { DPNS_TOKEN: ns.token } : {} });
@@ -92,7 +92,7 @@ test('a lost owner-keyed name: refused to others, taken back by its owner, freed
 
 test('the reservation ends on its own after --reservation-ms, and survives a restart', { timeout: 60_000 }, async () => {
   const HOLD_MS = 2500;
-  let ns = await startServerProcess({ args: ['--heartbeat-ms', '200', '--reservation-ms', String(HOLD_MS), '--log-level', 'warn'] });
+  let ns = await startServerProcess({ args: ['--client-heartbeat-ms', '200', '--reservation-ms', String(HOLD_MS), '--log-level', 'warn'] });
   const a = await owner(ns, '/own/b', 9511);
   let anon = await RpcSession.open(ns.url);
   await a.kill('SIGKILL');
@@ -101,7 +101,7 @@ test('the reservation ends on its own after --reservation-ms, and survives a res
   assert.ok(until > Date.now() && until <= Date.now() + HOLD_MS);
   anon.close();
   // Durable: the hold is in the log, so a restarted server still keeps it.
-  ns = await ns.restart({ args: ['--heartbeat-ms', '200', '--reservation-ms', String(HOLD_MS), '--log-level', 'warn'] });
+  ns = await ns.restart({ args: ['--client-heartbeat-ms', '200', '--reservation-ms', String(HOLD_MS), '--log-level', 'warn'] });
   anon = await RpcSession.open(ns.url);
   try {
     assert.equal((await entry(anon, '/own/b'))?.reservation?.until, until);

@@ -12,7 +12,7 @@ export interface StartServerOptions {
   dataDir?: string;
   /** Port to listen on, 0 (the default) for any free one; a restart passes the old port. */
   port?: number;
-  /** Extra command-line arguments, e.g. `['--heartbeat-ms', '200']`. */
+  /** Extra command-line arguments, e.g. `['--client-heartbeat-ms', '200']`. */
   args?: string[];
   /** Extra environment variables (the rest is inherited). */
   env?: Record<string, string>;

@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from './nameserver.test.helper.js';
 let ns: TestServer;
 const clients: DpnsClient[] = [];
 before(async () => {
-  ns = await startTestServer({ heartbeatMs: 100, graceMs: 5000 });
+  ns = await startTestServer({ clientHeartbeatMs: 100, graceMs: 5000 });
 });
 after(async () => {
   await ns.close();

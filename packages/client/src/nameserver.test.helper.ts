@@ -25,14 +25,14 @@ process.on('exit', () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-export async function startTestServer(opts: { port?: number; dataDir?: string; heartbeatMs?: number; graceMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { port?: number; dataDir?: string; clientHeartbeatMs?: number; graceMs?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dpns-client-test-'));
   if (opts.dataDir === undefined) dirs.push(dataDir);
   const ns = await startNameServer({
     listen: `127.0.0.1:${opts.port ?? 0}`,
     dataDir,
     log: 'silent',
-    ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
+    ...(opts.clientHeartbeatMs === undefined ? {} : { clientHeartbeatMs: opts.clientHeartbeatMs }),
     ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }),
   });
   let closed: Promise<void> | undefined;

@@ -6,7 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as wire from './wire.js';
 import { checkLaunchEnv, isLoaderVariable } from './env-policy.js';
-import { allowEntries, allowEnvList, ConfigError, loadConfig, withAllowEnv } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { allowEntries, allowEnvList, withAllowEnv } from './setting-kinds.js';
 import { exchange, fixture, launchOp, MARKER, readIfExists, signed, startTestAgent, until, type TestAgent } from './agent.test.helper.js';
 
 let t: TestAgent | undefined;

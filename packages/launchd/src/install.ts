@@ -4,11 +4,12 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_NAMES, isSingleExecutable, singleExecutableCommand } from '@dpns/node-kit';
-import { allowEntries, allowEnvList, ConfigError, HOW_TO_TRUST, parseHostPort, trustedKeys, withAllowEnv } from './config.js';
+import { COMMAND_NAMES, formatHostPort, isSingleExecutable, singleExecutableCommand } from '@dpns/node-kit';
+import { ConfigError, HOW_TO_TRUST, parseHostPort } from './config.js';
+import { allowEntries, allowEnvList, trustedKeys, withAllowEnv } from './setting-kinds.js';
+import { AGENT_SETTINGS } from './settings.js';
 import type { AllowEntry } from './allowlist.js';
 import { renderUnit, UNIT_NAME } from './unit.js';
-import { AGENT_PORT, AGENT_WINDOW_MS } from './wire.js';
 
 export interface InstallOptions {
   unitDir: string;
@@ -30,7 +31,7 @@ export const INSTALL_DEFAULTS = {
   unitDir: '/etc/systemd/system',
   configPath: '/etc/dpns/launchd.json',
   user: 'dpns-launchd',
-  listen: `0.0.0.0:${AGENT_PORT}`,
+  listen: formatHostPort(AGENT_SETTINGS.defaultOf('listen').host, AGENT_SETTINGS.defaultOf('listen').port),
 } as const;
 
 /** The bin shim of this package, as installed. */
@@ -102,9 +103,9 @@ export function starterConfig(c: { listen: string; trustedKeys: string[]; allow:
     trustedKeys: c.trustedKeys,
     allow,
     ...(unnamed.length === 0 ? {} : { allowEnv: Object.fromEntries(unnamed.map((e) => [e.path, e.env])) }),
-    ...(c.root ? { users: [], defaultUser: 'nobody' } : {}),
-    windowMs: AGENT_WINDOW_MS,
-    killGraceMs: 5000,
+    ...(c.root ? { users: [], defaultUser: AGENT_SETTINGS.defaultOf('defaultUser') } : {}),
+    windowMs: AGENT_SETTINGS.defaultOf('windowMs'),
+    killGraceMs: AGENT_SETTINGS.defaultOf('killGraceMs'),
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }

@@ -6,7 +6,9 @@ import yargs, { type Argv } from 'yargs';
 import { mkdir } from 'node:fs/promises';
 import { parseJoinToken } from '@dpns/protocol';
 import { mentionsPrivateKey } from '@dpns/node-kit';
-import { ConfigError, defaultStateDir, loadConfig } from './config.js';
+import { cliOptions, cliValues } from '@dpns/settings';
+import { ConfigError, loadConfig } from './config.js';
+import { AGENT_SETTINGS, defaultStateDir } from './settings.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { join, JoinError } from './join.js';
 import { TRUST_PUBLIC_KEY } from './trusted-key.js';
@@ -17,21 +19,7 @@ import { LaunchAgent } from './server.js';
 import { VERSION } from './version.js';
 
 function runOptions(y: Argv) {
-  return y
-    .option('listen', { type: 'string', describe: 'HOST:PORT to listen on (env DPNS_LAUNCHD_LISTEN)', defaultDescription: '0.0.0.0:7701' })
-    .option('config', { type: 'string', describe: 'a JSON file of settings, e.g. {"trustedKeys":["<hex>"],"allow":{"echo":"/opt/dpns/bin/echo-service"}} (env DPNS_LAUNCHD_CONFIG)' })
-    .option('state-dir', { type: 'string', describe: 'identity key, ledger and epoch (env DPNS_LAUNCHD_STATE_DIR)', defaultDescription: '/var/lib/dpns-launchd as root, else ~/.local/state/dpns-launchd' })
-    .option('logs-dir', { type: 'string', describe: "where each service's stdout and stderr are appended (env DPNS_LAUNCHD_LOGS_DIR)", defaultDescription: '<state-dir>/logs' })
-    .option('trusted-key', { type: 'string', array: true, describe: 'hex Ed25519 public key of a name server to obey; repeatable (env DPNS_LAUNCHD_TRUSTED_KEYS, comma-separated)' })
-    .option('allow', { type: 'string', array: true, describe: 'a program it may run: /abs/path or NAME=/abs/path; repeatable (env DPNS_LAUNCHD_ALLOW)' })
-    .option('allow-env', { type: 'string', array: true, describe: 'NAME=VAR: let launches of the allowed program NAME (short name or path) set the loader/interpreter variable VAR, e.g. qs=PYTHONPATH; repeatable (env DPNS_LAUNCHD_ALLOW_ENV)' })
-    .option('users', { type: 'string', array: true, describe: 'users a launch may name when the agent runs as root; "root" must be listed to run anything as root (env DPNS_LAUNCHD_USERS)' })
-    .option('default-user', { type: 'string', describe: 'the user when a launch names none and the agent runs as root (env DPNS_LAUNCHD_DEFAULT_USER)', defaultDescription: 'nobody' })
-    .option('window-ms', { type: 'number', describe: "how far a request's timestamp may be from this host's clock (env DPNS_LAUNCHD_WINDOW_MS)", defaultDescription: '30000' })
-    .option('kill-grace-ms', { type: 'number', describe: 'SIGTERM to SIGKILL, when a kill names no grace period (env DPNS_LAUNCHD_KILL_GRACE_MS)', defaultDescription: '5000' })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LAUNCHD_LOG_LEVEL', defaultDescription: 'info' })
-    .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LAUNCHD_LOG_FORMAT', defaultDescription: 'json' })
-    .option('host-name', { type: 'string', array: true, describe: 'a name the name servers dial this host by, besides its hostname and addresses; repeatable (env DPNS_LAUNCHD_HOST_NAMES)' });
+  return y.options(cliOptions(AGENT_SETTINGS));
 }
 
 function joinOptions(y: Argv) {
@@ -60,7 +48,7 @@ function installOptions(y: Argv) {
     .option('state-dir', { type: 'string', default: '/var/lib/dpns-launchd', describe: "with --join: the agent's state directory, where its identity key is made (the unit's StateDirectory)" });
 }
 
-type RunArgs = Awaited<ReturnType<typeof runOptions>['argv']>;
+type RunArgs = Readonly<Record<string, unknown>>;
 type InstallArgs = Awaited<ReturnType<typeof installOptions>['argv']>;
 type JoinArgs = Awaited<ReturnType<typeof joinOptions>['argv']>;
 type Chosen = { cmd: 'run'; args: RunArgs } | { cmd: 'install'; args: InstallArgs } | { cmd: 'join'; args: JoinArgs };
@@ -77,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('dpns-launchd')
     .usage('$0 [run] [options]\n$0 install [options]\n$0 join --join TOKEN --server HOST:PORT [options]')
-    .epilogue('The dpns launch agent starts and stops services on this host for the dpns name servers it trusts.\nSettings come from flags, then DPNS_LAUNCHD_* environment variables, then --config FILE, then defaults.')
+    .epilogue('The dpns launch agent starts and stops services on this host for the dpns name servers it trusts.\nSettings come from flags, then DPNS_LAUNCHD_* environment variables, then --config FILE, then defaults (docs/SETTINGS.md).')
     .command(['run', '$0'], 'run the agent (the default)', runOptions, (args) => {
       chosen = { cmd: 'run', args };
     })
@@ -170,11 +158,10 @@ async function runJoin(a: Pick<JoinArgs, 'join' | 'server' | 'host' | 'state-dir
 }
 
 async function runAgent(a: RunArgs): Promise<number> {
-  const cfg = loadConfig({
-    config: a.config, listen: a.listen, stateDir: a['state-dir'], logsDir: a['logs-dir'], trustedKeys: a['trusted-key'], allow: a.allow,
-    allowEnv: a['allow-env'], users: a.users, defaultUser: a['default-user'], windowMs: a['window-ms'], killGraceMs: a['kill-grace-ms'], logLevel: a['log-level'],
-    logFormat: a['log-format'], hostNames: a['host-name'],
-  });
+  const given = cliValues(AGENT_SETTINGS, a);
+  const warn = (line: string) => void process.stderr.write(`dpns-launchd: warning: ${line} (docs/SETTINGS.md)\n`);
+  for (const line of given.deprecated) warn(line);
+  const cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { flagNames: given.flagNames, warn });
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const agent = new LaunchAgent({ ...cfg, logger });
   try {

@@ -2,6 +2,7 @@
 // setting carries a comment line saying why it is there, because an operator reviewing a unit
 // should not have to guess.
 import { quoteExecArg } from '@dpns/node-kit';
+import { AGENT_SETTINGS as S } from './settings.js';
 
 export { quoteExecArg };
 
@@ -21,7 +22,7 @@ export interface UnitOptions {
 
 /** The unit file's text. */
 export function renderUnit(opts: UnitOptions): string {
-  const execStart = [...opts.exec, 'run', '--config', opts.configPath, '--state-dir', UNIT_STATE_DIR, '--logs-dir', UNIT_LOGS_DIR]
+  const execStart = [...opts.exec, 'run', S.configFlag, opts.configPath, S.flag('stateDir'), UNIT_STATE_DIR, S.flag('logsDir'), UNIT_LOGS_DIR]
     .map(quoteExecArg)
     .join(' ');
   const asRoot = opts.user === 'root';

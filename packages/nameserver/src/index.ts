@@ -5,6 +5,8 @@ export { NameServer } from './server.js';
 export type { NameServerOptions, ServerState } from './server.js';
 export { loadConfig, ConfigError } from './config.js';
 export type { ServerConfig } from './config.js';
+export { SERVER_SETTINGS } from './settings.js';
+export type { ServerSettings } from './settings.js';
 export { createLogger } from './log.js';
 export type { Logger, LogLevel } from './log.js';
 export { VERSION } from './version.js';

@@ -1,7 +1,8 @@
 // The dpns-nameserver command: flags, start-up lines on stdout, logs on stderr, and a clean
 // stop on SIGINT/SIGTERM. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage.
 import yargs, { type Argv } from 'yargs';
-import { clusterOf, ConfigError, loadConfig } from './config.js';
+import { cliOptions, cliValues } from '@dpns/settings';
+import { ConfigError, loadConfig, serverOptions } from './config.js';
 import { createLogger } from './log.js';
 import { NameServer } from './server.js';
 import { VERSION } from './version.js';
@@ -11,7 +12,7 @@ import { resolve } from 'node:path';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { keyCommandText } from './key-command.js';
-import { defaultDataDir } from './config.js';
+import { defaultDataDir, SERVER_SETTINGS } from './settings.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'install') return installCommand(argv.slice(1));
@@ -21,43 +22,9 @@ export async function main(argv: string[]): Promise<number> {
   let helpShown = false;
   const parser = yargs(argv)
     .scriptName('dpns-nameserver')
-    .usage('$0 [options]\n\nRuns the dpns name server: JSON-RPC 2.0 over WebSocket (docs/PROTOCOL.md).\nSettings come from flags, then DPNS_* environment variables, then --config FILE, then defaults.')
-    .option('listen', { type: 'string', describe: 'HOST:PORT to listen on (env DPNS_LISTEN)', defaultDescription: '127.0.0.1:7700' })
-    .option('data-dir', { type: 'string', describe: 'where the log, snapshots and admin.token live (env DPNS_DATA_DIR)', defaultDescription: '/var/lib/dpns as root, else ~/.local/state/dpns' })
-    .option('config', { type: 'string', describe: 'a JSON file of settings, e.g. {"listen":"0.0.0.0:7700","heartbeatMs":500} (env DPNS_CONFIG)' })
-    .option('heartbeat-ms', { type: 'number', describe: 'liveness ping interval; a dead advertiser leaves running within two (env DPNS_HEARTBEAT_MS)', defaultDescription: '1000' })
-    .option('grace-ms', { type: 'number', describe: 'after a restart, how long advertisers have to reconnect (env DPNS_GRACE_MS)', defaultDescription: '5000' })
-    .option('max-frame-bytes', { type: 'number', describe: 'largest request frame accepted (env DPNS_MAX_FRAME_BYTES)', defaultDescription: '1048576' })
-    .option('max-watches', { type: 'number', describe: 'watches one connection may hold', defaultDescription: '1000' })
-    .option('max-connections', { type: 'number', describe: 'connections accepted at once', defaultDescription: '20000' })
-    .option('max-connections-per-address', { type: 'number', describe: 'connections one source address may hold at once', defaultDescription: '5000' })
-    .option('max-advertisements', { type: 'number', describe: 'names one non-admin connection may keep advertised', defaultDescription: '10000' })
-    .option('max-advertisements-per-address', { type: 'number', describe: 'names the non-admin connections from one source address may keep advertised together', defaultDescription: '20000' })
-    .option('max-advertisements-per-owner', { type: 'number', describe: 'names the non-admin connections that proved one owner key may keep advertised together', defaultDescription: '20000' })
-    .option('max-watches-per-address', { type: 'number', describe: 'watches the connections from one source address may hold together', defaultDescription: '20000' })
-    .option('max-lost-entries', { type: 'number', describe: 'lost entries nobody keeps, at most; past it the oldest are deleted early (env DPNS_MAX_LOST_ENTRIES)', defaultDescription: '100000' })
-    .option('snapshot-every', { type: 'number', describe: 'log records between snapshots', defaultDescription: '50000' })
-    .option('agent-port', { type: 'number', describe: 'port of the dpns-launchd agents that start auto-start services (env DPNS_AGENT_PORT)', defaultDescription: '7701' })
-    .option('public-address', { type: 'string', describe: 'HOST:PORT launched services use to reach this server (env DPNS_PUBLIC_ADDRESS)', defaultDescription: 'the listen address' })
-    .option('modules-dir', { type: 'string', describe: 'load every *.mjs/*.js module in DIR at start (env DPNS_MODULES_DIR; docs/MODULES.md)', defaultDescription: 'DATA_DIR/modules.d if it exists' })
-    .option('module-timeout-ms', { type: 'number', describe: 'time limit of one module call; past it the module is restarted', defaultDescription: '1000' })
-    .option('module-memory-mb', { type: 'number', describe: 'heap limit of each module worker', defaultDescription: '128' })
-    .option('module-max-restarts', { type: 'number', describe: 'failures in a row before a module stays failed', defaultDescription: '5' })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'], describe: 'env DPNS_LOG_LEVEL', defaultDescription: 'info' })
-    .option('log-format', { choices: ['json', 'text'], describe: 'env DPNS_LOG_FORMAT', defaultDescription: 'json' })
-    .option('cluster', { type: 'string', describe: 'backup mode: every member as HOST:PORT,HOST:PORT,... in SID order, the same list on each (env DPNS_CLUSTER)' })
-    .option('self', { type: 'string', describe: "this server's entry in --cluster; it listens there unless --listen says otherwise (env DPNS_SELF)" })
-    .option('replication', { choices: ['sync', 'async'], describe: 'sync: answer a write once every connected backup stored it; async: at once (env DPNS_REPLICATION)', defaultDescription: 'sync' })
-    .option('repl-heartbeat-ms', { type: 'number', describe: 'heartbeat between cluster members', defaultDescription: '150' })
-    .option('repl-misses', { type: 'number', describe: 'heartbeats missed before a member counts as gone', defaultDescription: '4 (a dead host is noticed in 0.6 s)' })
-    .option('two-node-failover', { type: 'boolean', describe: 'in a cluster of two, let the survivor take over alone (a partition can then make two primaries)', defaultDescription: 'false' })
-    .option('restart-member', { type: 'string', describe: 'after a takeover, have the old primary\'s agent start it again: JSON {"program":"/abs/path","args":[...]} where {self} and {sid} name the member' })
-    .option('agent-key', { type: 'string', array: true, describe: 'HOST=HEX: accept only the launch agent with this identity on HOST (repeatable; config file: "agentKeys": {"host": ["hex"]})' })
-    .option('allowed-origins', { type: 'string', array: true, describe: 'browser origins (besides this server\'s own monitor page) whose pages may open a WebSocket here, e.g. http://ops.example:8080; repeatable or comma-separated (env DPNS_ALLOWED_ORIGINS)' })
-    .option('lost-expiry-ms', { type: 'number', describe: 'a lost entry that nobody keeps (its advertiser went, no reservation, no alias to it) is deleted after this long; 0 keeps them (env DPNS_LOST_EXPIRY_MS)', defaultDescription: '3600000 (1 h)' })
-    .option('reservation-ms', { type: 'number', describe: 'how long a lost name stays reserved for the owner key that advertised it; 0 reserves nothing (env DPNS_RESERVATION_MS)', defaultDescription: '21600000 (6 h)' })
-    .option('admin-prefix', { type: 'string', array: true, describe: "a name pattern, e.g. '/prod/*', under which only admins (or launched services with their ticket) may advertise (repeatable; env DPNS_ADMIN_PREFIXES=a,b)" })
-    .option('read-from-backups', { type: 'boolean', describe: 'backups answer find, list, state and watch themselves (env DPNS_READ_FROM_BACKUPS)', defaultDescription: 'false' })
+    .usage('$0 [options]\n\nRuns the dpns name server: JSON-RPC 2.0 over WebSocket (docs/PROTOCOL.md).\nSettings come from flags, then DPNS_* environment variables, then --config FILE, then defaults (docs/SETTINGS.md).')
+    .options(cliOptions(SERVER_SETTINGS))
+    .wrap(Math.min(120, process.stdout.columns ?? 120))
     .example('$0 --cluster a:7700,b:7700,c:7700 --self b:7700 --data-dir /var/lib/dpns', 'member 1 of a three-server cluster (copy nameserver.key and admin.token to every member first)')
     .example('$0 --listen 0.0.0.0:7700 --data-dir /var/lib/dpns', 'serve the network, state in /var/lib/dpns')
     .epilogue('dpns-nameserver install [--dry-run]: write a hardened systemd unit for it (see dpns-nameserver install --help).\ndpns-nameserver init --data-dir DIR: make the key and token a cluster\'s members share.\ndpns-nameserver key [--data-dir DIR] [--json]: print the public key launch agents trust.')
@@ -78,20 +45,10 @@ export async function main(argv: string[]): Promise<number> {
 
   let cfg;
   try {
-    cfg = loadConfig({
-      config: args.config, listen: args.listen, dataDir: args['data-dir'], heartbeatMs: args['heartbeat-ms'],
-      graceMs: args['grace-ms'], maxFrameBytes: args['max-frame-bytes'], maxWatchesPerConnection: args['max-watches'],
-      maxConnections: args['max-connections'], maxConnectionsPerAddress: args['max-connections-per-address'],
-      maxAdvertisementsPerConnection: args['max-advertisements'], maxAdvertisementsPerAddress: args['max-advertisements-per-address'],
-      maxAdvertisementsPerOwner: args['max-advertisements-per-owner'], maxLostEntries: args['max-lost-entries'], maxWatchesPerAddress: args['max-watches-per-address'], snapshotEvery: args['snapshot-every'], logLevel: args['log-level'],
-      logFormat: args['log-format'], agentPort: args['agent-port'], publicAddress: args['public-address'],
-      modulesDir: args['modules-dir'], moduleTimeoutMs: args['module-timeout-ms'], moduleMemoryMb: args['module-memory-mb'],
-      moduleMaxRestarts: args['module-max-restarts'], cluster: args.cluster, self: args.self, replication: args.replication,
-      replHeartbeatMs: args['repl-heartbeat-ms'], replMisses: args['repl-misses'], twoNodeFailover: args['two-node-failover'],
-      readFromBackups: args['read-from-backups'], restartMember: args['restart-member'], agentKeys: args['agent-key'],
-      allowedOrigins: args['allowed-origins']?.flatMap((s) => s.split(',')),
-      reservationMs: args['reservation-ms'], adminPrefixes: args['admin-prefix'], lostExpiryMs: args['lost-expiry-ms'],
-    });
+    const given = cliValues(SERVER_SETTINGS, args);
+    const warn = (line: string) => void process.stderr.write(`dpns-nameserver: warning: ${line} (docs/SETTINGS.md)\n`);
+    for (const line of given.deprecated) warn(line);
+    cfg = loadConfig({ ...given.values, ...(given.configFile === undefined ? {} : { config: given.configFile }) }, process.env, { flagNames: given.flagNames, warn });
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`dpns-nameserver: ${e.message}\n`);
@@ -100,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
-  const server = new NameServer({ ...cfg, cluster: clusterOf(cfg), logger });
+  const server = new NameServer(serverOptions(cfg, logger));
   let fatal = false;
   server.onFatal = () => {
     fatal = true;
@@ -185,10 +142,10 @@ async function initCommand(argv: string[]): Promise<number> {
 async function keyCommand(argv: string[]): Promise<number> {
   const parsed = await subcommandArgs('key', argv, yargs(argv)
     .usage('$0 [--data-dir DIR] [--json]\n\nPrints the public key of this name server: the value for dpns-launchd --trusted-key (and "trustedKeys").\nIt reads DIR/nameserver.key, the private key, which never leaves this host but to the other members of a cluster.')
-    .option('data-dir', { type: 'string', describe: 'the data directory (env DPNS_DATA_DIR)', defaultDescription: '/var/lib/dpns as root, else ~/.local/state/dpns' })
+    .option('data-dir', { type: 'string', describe: `the data directory (env ${SERVER_SETTINGS.env('dataDir')})`, defaultDescription: SERVER_SETTINGS.specs.dataDir.defaultText })
     .option('json', { type: 'boolean', default: false, describe: 'print {"publicKey", "keyFile", "format"}' }));
   if (typeof parsed === 'number') return parsed;
-  const dir = resolve(parsed['data-dir'] ?? (process.env.DPNS_DATA_DIR || defaultDataDir()));
+  const dir = resolve(parsed['data-dir'] ?? (process.env[SERVER_SETTINGS.env('dataDir')] || defaultDataDir()));
   try {
     process.stdout.write(await keyCommandText(dir, parsed.json));
     return 0;

@@ -54,9 +54,9 @@ class Peer {
   }
 }
 
-async function withServer(fn: (ns: RunningNameServer, dir: string) => Promise<void>, opts: { heartbeatMs?: number; graceMs?: number; dir?: string } = {}): Promise<void> {
+async function withServer(fn: (ns: RunningNameServer, dir: string) => Promise<void>, opts: { clientHeartbeatMs?: number; graceMs?: number; dir?: string } = {}): Promise<void> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dpns-server-')));
-  const ns = await startNameServer({ listen: '127.0.0.1:0', dataDir: dir, log: 'silent', heartbeatMs: opts.heartbeatMs ?? 1000, graceMs: opts.graceMs ?? 5000 });
+  const ns = await startNameServer({ listen: '127.0.0.1:0', dataDir: dir, log: 'silent', clientHeartbeatMs: opts.clientHeartbeatMs ?? 1000, graceMs: opts.graceMs ?? 5000 });
   try {
     await fn(ns, dir);
   } finally {
@@ -133,7 +133,7 @@ test('a peer that stops answering pings leaves running at the second beat after 
       break;
     }
     watcher.ws.close();
-  }, { heartbeatMs: HB });
+  }, { clientHeartbeatMs: HB });
 });
 
 test('a closed connection takes its advertisements out of running at once, and watchers see it', async () => {

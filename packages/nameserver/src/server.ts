@@ -51,7 +51,7 @@ export interface NameServerOptions {
   port: number;
   dataDir: string;
   /** Interval of the liveness pings; a dead peer is noticed within two. */
-  heartbeatMs: number;
+  clientHeartbeatMs: number;
   /** How long advertisements of connections survive a restart, waiting for them to come back. */
   graceMs: number;
   maxFrameBytes: number;
@@ -145,7 +145,7 @@ export class NameServer {
       perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS, perAddress: opts.maxWatchesPerAddress ?? DEFAULT_MAX_WATCHES_PER_ADDRESS,
     });
     this.clients = new ClientConnections({
-      heartbeatMs: opts.heartbeatMs, maxFrameBytes: opts.maxFrameBytes, maxConnections: opts.maxConnections, maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
+      heartbeatMs: opts.clientHeartbeatMs, maxFrameBytes: opts.maxFrameBytes, maxConnections: opts.maxConnections, maxConnectionsPerAddress: opts.maxConnectionsPerAddress,
       logger: opts.logger, rateLog: this.rateLog, metrics: this.metrics, hub: this.hub, loopDelay: this.loopDelay,
       accepting: () => this.state === 'running',
       hello: () => ({ revision: this.registry.revision, ...(this.cluster === undefined ? {} : { cluster: this.cluster.hello() }) }),
@@ -329,11 +329,11 @@ export class NameServer {
     const o = this.opts;
     return {
       ...DEFAULT_MODULE_LIMITS,
-      ...(o.moduleTimeoutMs === undefined ? {} : { callTimeoutMs: o.moduleTimeoutMs }),
-      ...(o.moduleLoadTimeoutMs === undefined ? {} : { loadTimeoutMs: o.moduleLoadTimeoutMs }),
-      ...(o.moduleMemoryMb === undefined ? {} : { maxOldGenerationMb: o.moduleMemoryMb }),
-      ...(o.moduleMaxRestarts === undefined ? {} : { maxRestarts: o.moduleMaxRestarts }),
-      ...(o.moduleNice === undefined ? {} : { nice: o.moduleNice }),
+      ...(o.moduleTimeoutMs === undefined ? {} : { moduleTimeoutMs: o.moduleTimeoutMs }),
+      ...(o.moduleLoadTimeoutMs === undefined ? {} : { moduleLoadTimeoutMs: o.moduleLoadTimeoutMs }),
+      ...(o.moduleMemoryMb === undefined ? {} : { moduleMemoryMb: o.moduleMemoryMb }),
+      ...(o.moduleMaxRestarts === undefined ? {} : { moduleMaxRestarts: o.moduleMaxRestarts }),
+      ...(o.moduleNice === undefined ? {} : { moduleNice: o.moduleNice }),
     };
   }
 

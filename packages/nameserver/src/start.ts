@@ -1,6 +1,6 @@
 // Starting a name server in-process: what the binary, tests and benchmarks all call.
 import { NameServer } from './server.js';
-import { clusterOf, loadConfig, parseHostPort, type ServerConfig } from './config.js';
+import { loadConfig, parseHostPort, serverOptions, type ServerConfig } from './config.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 
 export interface StartOptions extends Partial<Omit<ServerConfig, 'host' | 'port'>> {
@@ -27,7 +27,7 @@ export async function startNameServer(opts: StartOptions = {}): Promise<RunningN
   const { listen, log, logger, ...rest } = opts;
   const cfg = loadConfig({ ...rest, ...(log ? { logLevel: log } : {}) }, {});
   if (listen !== undefined) Object.assign(cfg, parseHostPort(listen, 'listen'));
-  const server = new NameServer({ ...cfg, cluster: clusterOf(cfg), logger: logger ?? createLogger({ level: cfg.logLevel, format: cfg.logFormat }) });
+  const server = new NameServer(serverOptions(cfg, logger ?? createLogger({ level: cfg.logLevel, format: cfg.logFormat })));
   try {
     await server.start();
   } catch (e) {

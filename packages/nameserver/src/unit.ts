@@ -1,6 +1,7 @@
 // The systemd unit of the name server: what `dpns-nameserver install` writes and the package
 // (`pnpm package`) ships. Every setting carries a comment line saying why it is there.
 import { quoteExecArg } from '@dpns/node-kit';
+import { SERVER_SETTINGS as S } from './settings.js';
 
 export const UNIT_NAME = 'dpns-nameserver.service';
 /** The unit's state directory: the name server's data directory. */
@@ -21,10 +22,10 @@ export interface UnitOptions {
 
 /** The unit file's text. */
 export function renderUnit(opts: UnitOptions): string {
-  const listenArgs = opts.listen === undefined ? [] : ['--listen', opts.listen];
-  const configArgs = opts.configPath === undefined ? [] : ['--config', opts.configPath];
-  const clusterArgs = opts.cluster === undefined ? [] : ['--cluster', opts.cluster.members, '--self', opts.cluster.self];
-  const execStart = [...opts.exec, ...configArgs, ...listenArgs, '--data-dir', DATA_DIR, ...clusterArgs, '--log-format', 'json'].map(quoteExecArg).join(' ');
+  const listenArgs = opts.listen === undefined ? [] : [S.flag('listen'), opts.listen];
+  const configArgs = opts.configPath === undefined ? [] : [S.configFlag, opts.configPath];
+  const clusterArgs = opts.cluster === undefined ? [] : [S.flag('cluster'), opts.cluster.members, S.flag('self'), opts.cluster.self];
+  const execStart = [...opts.exec, ...configArgs, ...listenArgs, S.flag('dataDir'), DATA_DIR, ...clusterArgs, S.flag('logFormat'), 'json'].map(quoteExecArg).join(' ');
   return [
     `# dpns-nameserver: the dpns name server, ${opts.origin ?? 'written by `dpns-nameserver install`'}.`,
     '# Change settings with a drop-in (systemctl edit dpns-nameserver) so that a re-install keeps them.',
@@ -40,7 +41,7 @@ export function renderUnit(opts: UnitOptions): string {
     '# Every client depends on it: back within a second after a crash; the log makes the restart lossless.',
     'Restart=on-failure',
     'RestartSec=1',
-    '# One descriptor per client connection (--max-connections defaults to 20000), plus the log.',
+    `# One descriptor per client connection (${S.flag('maxConnections')} defaults to ${S.defaultOf('maxConnections')}), plus the log.`,
     'LimitNOFILE=65536',
     '# A user made for the unit and kept for nothing else; it owns only its state directory.',
     'DynamicUser=yes',

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { LogPosition, VoteAnswer, VoteRequest } from './peer-messages.js';
 
 export interface CandidacyHost {
-  readonly heartbeatMs: number;
+  readonly clusterHeartbeatMs: number;
   /** Servers, this one included, whose grant wins now. */
   quorum(): number;
   readonly log: Logger;
@@ -46,7 +46,7 @@ export class Candidacy {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.h.isCandidate() || this.running) return;
-      const wait = this.h.aheadOfUs() * 2 * this.h.heartbeatMs;
+      const wait = this.h.aheadOfUs() * 2 * this.h.clusterHeartbeatMs;
       if (wait > 0 && this.attempts === 0) {
         this.attempts++;
         return this.schedule(wait);
@@ -98,7 +98,7 @@ export class Candidacy {
       this.running = false;
       this.attempts++;
       if (this.h.isCandidate()) {
-        const hb = this.h.heartbeatMs;
+        const hb = this.h.clusterHeartbeatMs;
         // The first retries come quickly: the usual refusal is a member that has not yet noticed
         // the primary's death, which it does within milliseconds when the process died.
         this.schedule(this.attempts <= 3 ? 5 + Math.random() * 25 : hb / 2 + Math.random() * hb);
@@ -129,7 +129,7 @@ export class Candidacy {
       ballot.done = () => {
         if (ballot.granted.size + 1 >= this.h.quorum() || ballot.answered.size >= reachable.length) finish();
       };
-      const timer = setTimeout(finish, this.h.heartbeatMs * 2);
+      const timer = setTimeout(finish, this.h.clusterHeartbeatMs * 2);
       this.ballot = ballot;
       const req: VoteRequest = { t: type, epoch, ...pos };
       for (const p of reachable) p.send(req);

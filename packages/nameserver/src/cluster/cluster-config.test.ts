@@ -49,10 +49,10 @@ test('two-node failover changes only a cluster of two', () => {
 });
 
 test('a stand-alone server: a cluster of one, synchronous, neither failing over nor serving reads as a backup', () => {
-  assert.deepEqual(standalone('h:7700'), { members: ['h:7700'], self: 0, replication: 'sync', heartbeatMs: 150, misses: 4, twoNodeFailover: false, readFromBackups: false });
+  assert.deepEqual(standalone('h:7700'), { members: ['h:7700'], self: 0, replication: 'sync', clusterHeartbeatMs: 150, clusterMisses: 4, twoNodeFailover: false, readFromBackups: false });
   assert.equal(quorumOf(standalone('h:7700')), 1);
 });
 
 test('a member counts as gone after the heartbeats it may miss', () => {
-  assert.equal(failureWindowMs({ ...standalone('h:1'), heartbeatMs: 150, misses: 4 }), 600);
+  assert.equal(failureWindowMs({ ...standalone('h:1'), clusterHeartbeatMs: 150, clusterMisses: 4 }), 600);
 });

@@ -10,9 +10,9 @@ export interface ClusterConfig {
   /** sync: a write is answered once every connected backup (and a majority) stored it; async: at once. */
   replication: ReplicationMode;
   /** Interval of the heartbeats between members. */
-  heartbeatMs: number;
+  clusterHeartbeatMs: number;
   /** Heartbeats missed before a member counts as gone. */
-  misses: number;
+  clusterMisses: number;
   /**
    * In a cluster of two, a majority is both servers, so by default neither takes over from the other
    * (a partition between them must not make two primaries). With this set, either one alone is
@@ -23,9 +23,14 @@ export interface ClusterConfig {
   readFromBackups: boolean;
 }
 
+/** How members behave unless the operator says otherwise: the defaults of the settings table (settings.ts). */
+export const CLUSTER_DEFAULTS: Readonly<Omit<ClusterConfig, 'members' | 'self'>> = {
+  replication: 'sync', clusterHeartbeatMs: 150, clusterMisses: 4, twoNodeFailover: false, readFromBackups: false,
+};
+
 /** A stand-alone server: a cluster of one. */
 export function standalone(self: string): ClusterConfig {
-  return { members: [self], self: 0, replication: 'sync', heartbeatMs: 150, misses: 4, twoNodeFailover: false, readFromBackups: false };
+  return { members: [self], self: 0, ...CLUSTER_DEFAULTS };
 }
 
 /** Servers (this one included) that must hold a record before it counts as committed, and that must be reachable for a primary to take writes. */
@@ -36,5 +41,5 @@ export function quorumOf(cfg: ClusterConfig): number {
 
 /** How long a member may stay silent before it counts as gone. */
 export function failureWindowMs(cfg: ClusterConfig): number {
-  return cfg.heartbeatMs * cfg.misses;
+  return cfg.clusterHeartbeatMs * cfg.clusterMisses;
 }

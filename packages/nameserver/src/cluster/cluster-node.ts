@@ -75,7 +75,7 @@ export class ClusterNode {
     this.windowMs = failureWindowMs(cfg);
     this.listId = memberListId(cfg.members);
     this.candidacy = new Candidacy({
-      heartbeatMs: cfg.heartbeatMs, quorum: () => this.electionQuorum(), log: d.log,
+      clusterHeartbeatMs: cfg.clusterHeartbeatMs, quorum: () => this.electionQuorum(), log: d.log,
       isCandidate: () => this.role === 'candidate' && !this.stopped,
       aheadOfUs: () => {
         const now = this.d.now();
@@ -125,7 +125,7 @@ export class ClusterNode {
     this.d.log.info('cluster member starting', {
       sid: this.cfg.self, members: this.cfg.members, epoch: this.election.epoch, quorum: this.quorum, replication: this.cfg.replication,
     });
-    this.timer = setInterval(() => this.tick(), this.cfg.heartbeatMs);
+    this.timer = setInterval(() => this.tick(), this.cfg.clusterHeartbeatMs);
     this.timer.unref();
     for (const p of this.peers) this.dial(p);
     // A cluster of one elects itself at once; others first listen for a primary for a while.

@@ -90,7 +90,7 @@ export class ChildHost {
     this.label = path;
     this.reader = new FrameReader(Math.max(limits.maxResultBytes, limits.maxStoreBytes) + FRAME_HEADROOM);
     // Import, snapshot and init together; a module that hangs at load is stopped.
-    this.loadTimer = setTimeout(() => this.fail({ cause: 'TIMEOUT', message: `it did not load within ${limits.loadTimeoutMs} ms` }), limits.loadTimeoutMs);
+    this.loadTimer = setTimeout(() => this.fail({ cause: 'TIMEOUT', message: `it did not load within ${limits.moduleLoadTimeoutMs} ms` }), limits.moduleLoadTimeoutMs);
     let child: ChildProcess;
     try {
       const cmd = childCommand(limits);
@@ -107,7 +107,7 @@ export class ChildHost {
     child.on('close', (code, signal) => {
       this.exited = true;
       for (const w of this.exitWaiters.splice(0)) w();
-      if (this.oom) this.fail({ cause: 'OUT_OF_MEMORY', message: `it reached its memory limit (${limits.maxOldGenerationMb} MB)` });
+      if (this.oom) this.fail({ cause: 'OUT_OF_MEMORY', message: `it reached its memory limit (${limits.moduleMemoryMb} MB)` });
       else this.fail({ cause: 'CRASHED', message: `its process exited (${signal === null ? `code ${code}` : signal})` });
     });
     this.channel.on('data', (chunk: Buffer) => this.onBytes(chunk));
@@ -119,9 +119,9 @@ export class ChildHost {
       if (OOM_TEXT.test(chunk)) this.oom = true;
       this.onLog('warn', 'module output', { text: chunk.slice(0, 1000), stream: 'stderr' });
     });
-    if (limits.nice !== 0 && child.pid !== undefined) {
+    if (limits.moduleNice !== 0 && child.pid !== undefined) {
       try {
-        setPriority(child.pid, limits.nice);
+        setPriority(child.pid, limits.moduleNice);
       } catch {
         // Best effort: refused, the child keeps the name server's priority.
       }
@@ -164,7 +164,7 @@ export class ChildHost {
     if (this.state !== 'ready') return Promise.reject(new DpnsError('MODULE_FAILED', `module ${this.label} is not running`, { details: { cause: 'RESTARTING', prefix: this.label } }));
     const id = this.nextCall++;
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => this.timedOut(id, method), this.limits.callTimeoutMs);
+      const timer = setTimeout(() => this.timedOut(id, method), this.limits.moduleTimeoutMs);
       this.calls.set(id, { resolve, reject, timer });
       this.post({ t: 'call', id, method, params, caller });
     });
@@ -338,7 +338,7 @@ export class ChildHost {
     const c = this.calls.get(id);
     if (c === undefined) return;
     this.calls.delete(id);
-    const ms = this.limits.callTimeoutMs;
+    const ms = this.limits.moduleTimeoutMs;
     c.reject(new DpnsError('MODULE_TIMEOUT', `${this.label}.${method} did not answer within ${ms} ms; the module's process was stopped and is restarting`, {
       details: { prefix: this.label, method, timeoutMs: ms },
     }));
@@ -382,7 +382,7 @@ export class ChildHost {
 
   /** A loop outside any call (in onChange, a timer) is seen as a ping left unanswered. */
   private startPings(): void {
-    const every = Math.max(1000, 2 * this.limits.callTimeoutMs);
+    const every = Math.max(1000, 2 * this.limits.moduleTimeoutMs);
     this.pingTimer = setInterval(() => {
       if (this.pongSeq < this.pingSeq) {
         this.fail({ cause: 'UNRESPONSIVE', message: `its process did not answer a liveness ping within ${every} ms (a loop outside any call?)` });

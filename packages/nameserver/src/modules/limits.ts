@@ -1,16 +1,17 @@
-// What a module may use: memory, time, restarts, answer and store sizes, and as whom it runs. Set from the server's
-// config (config.ts); defaults suit modules like the shipped `dir` and `lb`.
+// What a module may use: memory, time, restarts, answer and store sizes, and as whom it runs. The
+// limits an operator sets carry their settings' names (settings.ts takes its defaults from here);
+// the defaults suit modules like the shipped `dir` and `lb`.
 
 export interface ModuleLimits {
   /** A call not answered within this is MODULE_TIMEOUT, and the child process is stopped and restarted. */
-  callTimeoutMs: number;
+  moduleTimeoutMs: number;
   /** Import, registry snapshot and init(ctx) together; past it the load is refused. */
-  loadTimeoutMs: number;
+  moduleLoadTimeoutMs: number;
   /** The child process's V8 heap for long-lived objects (the registry copy lives here). */
-  maxOldGenerationMb: number;
+  moduleMemoryMb: number;
   maxYoungGenerationMb: number;
   /** Failures in a row after which a module stays `failed` instead of restarting again. */
-  maxRestarts: number;
+  moduleMaxRestarts: number;
   /** The first restart's delay; each failure in a row doubles it, up to 30 s. */
   restartBackoffMs: number;
   /** A child up this long without failing has its count of failures in a row cleared. */
@@ -25,7 +26,7 @@ export interface ModuleLimits {
    * Niceness of the child process: the name server's own thread keeps the CPU when a
    * module spins. 0 leaves it as it is.
    */
-  nice: number;
+  moduleNice: number;
   /**
    * When the name server runs as root, its module children run as this user (a name in
    * /etc/passwd, or "UID:GID"); '' keeps root (not advised: see docs/MODULES.md).
@@ -34,17 +35,17 @@ export interface ModuleLimits {
 }
 
 export const DEFAULT_MODULE_LIMITS: ModuleLimits = {
-  callTimeoutMs: 1000,
-  loadTimeoutMs: 5000,
-  maxOldGenerationMb: 128,
+  moduleTimeoutMs: 1000,
+  moduleLoadTimeoutMs: 5000,
+  moduleMemoryMb: 128,
   maxYoungGenerationMb: 16,
-  maxRestarts: 5,
+  moduleMaxRestarts: 5,
   restartBackoffMs: 200,
   stableMs: 30_000,
   maxResultBytes: 1024 * 1024,
   maxStoreBytes: 16 * 1024 * 1024,
   maxQueriesInFlight: 16,
-  nice: 10,
+  moduleNice: 10,
   user: 'nobody',
 };
 

@@ -41,7 +41,7 @@ before(async () => {
   registry.load({ revision: 1, entries: [svc('/a', 1)] });
   manager = new ModuleManager({
     registry, dataDir: dir, log, now: Date.now, afterDurable: (x) => x,
-    limits: { ...DEFAULT_MODULE_LIMITS, maxResultBytes: 1000, loadTimeoutMs: 1500, nice: 0 },
+    limits: { ...DEFAULT_MODULE_LIMITS, maxResultBytes: 1000, moduleLoadTimeoutMs: 1500, moduleNice: 0 },
   });
   await manager.load(await fixture('probe.mjs', `
     export const manifest = { prefix: 'probe', version: '1', methods: {

@@ -143,11 +143,11 @@ export class ModuleRecord {
   private afterFailure(f: ChildFailure): void {
     this.crashes++;
     this.lastError = { at: this.deps.now(), cause: f.cause, message: f.message };
-    const { maxRestarts } = this.deps.limits;
+    const { moduleMaxRestarts } = this.deps.limits;
     const fields = { module: this.prefix, path: this.path, cause: f.cause, reason: f.message, crashes: this.crashes, restarts: this.restarts };
-    if (this.crashes > maxRestarts) {
+    if (this.crashes > moduleMaxRestarts) {
       this.enter('failed');
-      this.deps.log.error('module failed too many times in a row; it stays failed until an admin reloads it', { ...fields, maxRestarts });
+      this.deps.log.error('module failed too many times in a row; it stays failed until an admin reloads it', { ...fields, maxRestarts: moduleMaxRestarts });
       return;
     }
     const delay = restartDelay(this.deps.limits, this.crashes);

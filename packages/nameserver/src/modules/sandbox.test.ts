@@ -23,7 +23,7 @@ before(async () => {
   manager = new ModuleManager({
     registry: new Registry(), dataDir: dir, now: Date.now, afterDurable: (x) => x,
     log: createLogger({ level: 'error', format: 'json', write: () => undefined }),
-    limits: { ...DEFAULT_MODULE_LIMITS, user: '', nice: 0 },
+    limits: { ...DEFAULT_MODULE_LIMITS, user: '', moduleNice: 0 },
   });
   await writeFile(join(dir, 'probe.mjs'), `
     import * as fs from 'node:fs';

@@ -38,7 +38,7 @@ export function childCommand(limits: ModuleLimits): ChildCommand {
   const flags = [
     '--experimental-permission',
     ...readPaths.map((p) => `--allow-fs-read=${p}`),
-    `--max-old-space-size=${limits.maxOldGenerationMb}`,
+    `--max-old-space-size=${limits.moduleMemoryMb}`,
     `--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationMb / 2))}`,
     // The permission model's warning would be logged as the module's output at every start.
     '--disable-warning=ExperimentalWarning',

@@ -5,7 +5,7 @@ import { INSTALL_DEFAULTS, starterConfig } from '@dpns/launchd';
 import { LAUNCHD_CONFIG, NAMESERVER_CONFIG } from './layout.js';
 import type { PackagedFile } from './units.js';
 
-/** The name server's settings (the same keys as its flags, in camelCase; README "Running the name server"). */
+/** The name server's settings, keyed by their names (docs/SETTINGS.md); deb.test.ts has its loader read them. */
 const NAMESERVER_SETTINGS = {
   listen: '0.0.0.0:7700',
 };

@@ -2,9 +2,11 @@
 // enable and start nothing, and its users and config files match the units.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { VERSION as AGENT_VERSION } from '@dpns/launchd';
-import { VERSION as SERVER_VERSION } from '@dpns/nameserver';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig as loadAgentConfig, VERSION as AGENT_VERSION } from '@dpns/launchd';
+import { loadConfig as loadServerConfig, VERSION as SERVER_VERSION } from '@dpns/nameserver';
 import { configFiles } from './config-files.js';
 import { controlFile } from './control.js';
 import { LAUNCHD_CONFIG, NAMESERVER_CONFIG } from './layout.js';
@@ -54,6 +56,25 @@ test('the conffiles: the name server listens where the config says; the agent tr
   assert.deepEqual(files.get(NAMESERVER_CONFIG), { listen: '0.0.0.0:7700' });
   assert.deepEqual(files.get(LAUNCHD_CONFIG)?.trustedKeys, []);
   assert.deepEqual(files.get(LAUNCHD_CONFIG)?.allow, {});
+});
+
+test('each daemon reads its conffile as it is shipped: every key a setting, every value in range', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dpns-conffiles-'));
+  try {
+    const write = (path: string) => {
+      const file = join(dir, path.replaceAll('/', '_'));
+      writeFileSync(file, configFiles().find((f) => f.path === path)?.text ?? '');
+      return file;
+    };
+    const server = loadServerConfig({ config: write(NAMESERVER_CONFIG) }, {});
+    assert.deepEqual([server.host, server.port], ['0.0.0.0', 7700]);
+    // The agent's is complete but for the key the admin adds: that, and nothing else, stops it.
+    assert.throws(() => loadAgentConfig({ config: write(LAUNCHD_CONFIG) }, {}), /no trusted name server keys/);
+    const agent = loadAgentConfig({ config: write(LAUNCHD_CONFIG), trustedKeys: ['ab'.repeat(32)] }, {});
+    assert.deepEqual([agent.host, agent.port, agent.allow], ['0.0.0.0', 7701, []]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('control names the package, its version and its libraries; every program reports the package\'s version', () => {
