@@ -8,12 +8,13 @@ export { SERVICE_STATES, RESTART_POLICIES } from './entries.js';
 export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
 export { REDACTED, redactSpec, scrubSecrets, publicEntry } from './redact.js';
 export { ownerFingerprint } from './owners.js';
-export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
-export type { Methods, MethodName, Params, Result } from './methods.js';
-export {
-  MODULE_PREFIX_RULE, RESERVED_PREFIXES, MODULE_ERROR_CODES, prefixProblem, moduleMethodProblem, parseModuleMethod, parseModuleParams,
-} from './modules.js';
-export type { ModuleCallName, ModuleState, ModuleFailureCause, ModuleMethodInfo, ModuleInfo, ModuleTarget } from './modules.js';
+export { METHODS, METHOD_NAMES, ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName, isWrite, traitsOf } from './methods.js';
+export type { Methods, MethodName, MethodTraits, Params, Result } from './methods.js';
+export { openRpcDocument } from './openrpc.js';
+export { MODULE_PREFIX_RULE, MODULE_ERROR_CODES, parseModuleParams } from './modules.js';
+export type { ModuleState, ModuleFailureCause, ModuleMethodInfo, ModuleInfo, ModuleTarget } from './modules.js';
+export { RESERVED_PREFIXES, prefixProblem, moduleMethodProblem, parseModuleMethod } from './module-names.js';
+export type { ModuleCallName } from './module-names.js';
 export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
 export type {
   RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, SingleWatchEvent, TicketPairParams,
@@ -22,7 +23,7 @@ export type {
 } from './messages.js';
 export { randomHex, adminProof, checkAdminProof, newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
 export type { OwnerKey } from './proofs.js';
-export { SPEC_LIMITS, launchSpec } from './validate.js';
+export { SPEC_LIMITS } from './validate.js';
 export {
   TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,
 } from './tickets.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseParams, isMethodName } from './methods.js';
-import { parseModuleMethod, parseModuleParams, prefixProblem, RESERVED_PREFIXES } from './modules.js';
+import { parseModuleParams } from './modules.js';
+import { parseModuleMethod, prefixProblem, RESERVED_PREFIXES } from './module-names.js';
 import { isDpnsError } from './errors.js';
 
 test('params are parsed into typed values with defaults', () => {

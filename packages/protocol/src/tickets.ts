@@ -2,6 +2,7 @@
 // after authenticateService, by a client and a service). They are never sent in the clear:
 // each side proves it holds one with an HMAC over fresh values, and hands one on sealed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
 import nacl from 'tweetnacl';
 
 /** Tickets are this many random bytes (256 bits), from tweetnacl's random source. */
@@ -37,12 +38,12 @@ export function checkTicketProof(ticket: string, proof: string, purpose: ProofPu
 }
 
 /** A secret sealed for one recipient: nacl.box to an X25519 key, or nacl.secretbox under a ticket. */
-export interface Sealed {
-  /** The sender's ephemeral X25519 public key (box only). */
-  from?: string;
-  nonce: string;
-  box: string;
-}
+export const Sealed = Type.Object({
+  from: Type.Optional(Type.String({ description: 'The sender\'s ephemeral X25519 public key (box only).' })),
+  nonce: Type.String(),
+  box: Type.String(),
+}, { title: 'Sealed' });
+export type Sealed = Static<typeof Sealed>;
 
 /** Seals `plain` for the holder of the X25519 secret key matching `toPublicKey` (hex). */
 export function sealTo(toPublicKey: string, plain: string): Sealed {
