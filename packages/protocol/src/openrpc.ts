@@ -3,19 +3,42 @@
 // `title` (EntryView, Location, …) become components; each method's traits go under `x-dpns`.
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { MAX_REQUEST_ID_LENGTH } from './cluster.js';
+import { MAX_PATTERN_LENGTH } from './glob.js';
 import { PROTOCOL_VERSION } from './messages.js';
 import { isWrite, METHOD_NAMES, METHODS, type MethodName } from './methods.js';
+import { MAX_NAME_BYTES } from './names.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
+
+/** The name rule (PROTOCOL.md §12.1, names.ts) as a JSON Schema pattern; openrpc.test.ts holds the two together. */
+export const NAME_PATTERN = '^(?:/(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+)+$';
+
+/**
+ * The server checks names, patterns and hosts with formats of its own; in the document they are
+ * JSON Schema any validator knows (an unknown format is an error to some), and the rule in words.
+ */
+const FORMATS: Record<string, JsonObject> = {
+  'dpns-name': { pattern: NAME_PATTERN, maxLength: MAX_NAME_BYTES, description: 'A service name: "/" and segments of [A-Za-z0-9._-], none "." or ".." (PROTOCOL.md §12.1).' },
+  'dpns-pattern': {
+    minLength: 1, maxLength: MAX_PATTERN_LENGTH,
+    description: 'A name, or a glob over names with *, ?, [set] and \\ escapes (PROTOCOL.md §12.2); one without wildcards is held to the name rules.',
+  },
+  'dpns-host': { description: 'A host name, or an IPv4 or IPv6 literal without brackets (PROTOCOL.md §5.10).' },
+};
 
 /** Plain JSON of a schema (TypeBox's symbol keys dropped), its titled parts moved to `components`. */
 function hoist(schema: TSchema, components: Record<string, Json>): Json {
   const walk = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
-    const out: JsonObject = {};
+    let out: JsonObject = {};
     for (const [k, x] of Object.entries(v)) out[k] = walk(x);
+    const format = typeof out.format === 'string' ? FORMATS[out.format] : undefined;
+    if (format !== undefined) {
+      const { format: _, description, ...rest } = out;
+      out = { ...rest, ...format, ...(typeof description === 'string' ? { description: `${description} ${String(format.description)}` } : {}) };
+    }
     const title = out.title;
     if (typeof title !== 'string') return out;
     const seen = components[title];
@@ -86,4 +109,9 @@ export function openRpcDocument(): JsonObject {
     methods,
     components: { schemas: sorted },
   };
+}
+
+/** The document as docs/openrpc.json holds it and GET /openrpc.json serves it. */
+export function openRpcText(): string {
+  return `${JSON.stringify(openRpcDocument(), null, 2)}\n`;
 }
