@@ -1,6 +1,7 @@
 // Backup mode as clients see it: the roles of a cluster's servers, what a server says about the
 // cluster in its hello, what `servers` answers, and the request ids that make a retried write safe.
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
 import { oneOf } from './entries.js';
 import { DpnsError } from './errors.js';
 

@@ -4,7 +4,8 @@
 // connection's nonce, its host name and its identity key, so the secret never crosses the wire.
 // The agent also signs the same text with its identity, so nobody enrolls a key they do not hold.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
 import { oneOf } from './entries.js';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError } from './errors.js';

@@ -1,6 +1,7 @@
 // The registry's entries as they cross the wire: each shape a JSON Schema (the method table's
 // results and docs/openrpc.json use them) and its TypeScript type derived from it.
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import type { Static, TLiteral, TUnion } from '@sinclair/typebox';
+import { Type } from './typebox.js';
 
 /** The life of a service, as DESIGN.md lists it. */
 export const SERVICE_STATES = ['registered', 'starting', 'running', 'stopping', 'stopped', 'failed', 'lost'] as const;

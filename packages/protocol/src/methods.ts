@@ -5,7 +5,7 @@
 // client's routing and resending, the reserved module prefixes and docs/openrpc.json all derive
 // from it. Adding a method is adding an entry here; the type checker then names the handler
 // (nameserver handlers.ts) and the client's result guard (client guards.ts) it still needs.
-import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { ServerStatus } from './cluster.js';
 import { AgentInfo, JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS } from './enrollment.js';
 import { EntryView, Location, oneOf, Reservation, ServiceView, type LaunchSpec } from './entries.js';
@@ -16,6 +16,7 @@ import {
 } from './param-fields.js';
 import { paramParser, type Parsed } from './param-parse.js';
 import { Sealed } from './tickets.js';
+import { Type } from './typebox.js';
 import { bad, SPEC_LIMITS } from './validate.js';
 
 /**

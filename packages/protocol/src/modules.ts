@@ -1,7 +1,8 @@
 // External modules as the protocol sees them: the prefix rule, a call's params, the errors a
 // module may answer with, and what `modules.list` reports. Which prefixes are reserved, and how
 // a call `<prefix>.<method>` names its module, is module-names.ts (it needs the method table).
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
 import { oneOf } from './entries.js';
 import { DpnsError, type ErrorCode } from './errors.js';
 

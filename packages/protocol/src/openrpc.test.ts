@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type * as SchemaUtils from '@open-rpc/schema-utils-js';
 import { METHOD_NAMES, isMethodName } from './methods.js';
 import { NAME_PATTERN, openRpcDocument, openRpcText } from './openrpc.js';
 import { isResultOf } from './result-check.js';
 import { nameProblem } from './names.js';
 
 const require = createRequire(import.meta.url);
-const { validateOpenRPCDocument, parseOpenRPCDocument, MethodCallValidator } = require('@open-rpc/schema-utils-js') as typeof import('@open-rpc/schema-utils-js');
+const { validateOpenRPCDocument, parseOpenRPCDocument, MethodCallValidator } = require('@open-rpc/schema-utils-js') as typeof SchemaUtils;
 const DOCS = new URL('../../../docs/', import.meta.url);
 
 test('the generated document is valid OpenRPC and its references resolve', async () => {

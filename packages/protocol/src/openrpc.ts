@@ -56,7 +56,10 @@ function traits(m: MethodName): JsonObject {
       return { kind: t.kind, admin: t.admin, answeredBy: 'primary', replayable: t.replayable };
     case 'launch':
       return { kind: t.kind, admin: t.admin, answeredBy: 'primary' };
-    default:
+    case 'read':
+    case 'session':
+    case 'auth':
+    case 'modules':
       return {
         kind: t.kind, admin: t.admin, answeredBy: t.answeredBy, channel: t.channel, resend: t.resend,
         ...(t.mayLaunch === undefined ? {} : { mayLaunch: true }),

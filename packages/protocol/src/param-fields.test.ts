@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TObject } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from './typebox.js';
 import { METHOD_NAMES, METHODS, parseParams } from './methods.js';
 import { explainObject, nullAbsentKeys } from './param-fields.js';
 

@@ -2,12 +2,13 @@
 // request path, the types, docs/openrpc.json) carrying the hand-written check that says, in the
 // words PROTOCOL.md quotes, what is wrong with a value the schema refused. The two must refuse
 // the same values: param-fields.test.ts holds them to it.
-import { FormatRegistry, Type, type TArray, type TObject, type TOptional, type TProperties, type TRecord, type TSchema, type TString } from '@sinclair/typebox';
+import type { TArray, TObject, TOptional, TProperties, TRecord, TSchema, TString } from '@sinclair/typebox';
 import { RESTART_POLICIES, oneOf } from './entries.js';
 import { DpnsError } from './errors.js';
 import { compileGlob } from './glob.js';
 import { prefixRuleProblem, MODULE_PREFIX_RULE } from './modules.js';
 import { assertName, nameProblem } from './names.js';
+import { FormatRegistry, Type } from './typebox.js';
 import { bad, bool, host, int, isHost, object, onlyKeys, port, SPEC_LIMITS, specField, str, type Obj } from './validate.js';
 
 /** Throws the DpnsError that says what is wrong with `o[key]` (named `${field}.${key}`), if anything. */

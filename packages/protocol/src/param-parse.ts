@@ -2,9 +2,9 @@
 // of every call), then defaults, then a method's own last step. Only a refused value takes the
 // slow walk that says, in PROTOCOL.md's words, what is wrong with it.
 import type { Static, TObject, TProperties, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { DpnsError } from './errors.js';
 import { explainObject, nullAbsentKeys, type DefaultMark } from './param-fields.js';
+import { TypeCompiler } from './typebox.js';
 
 type DefaultedKeys<P extends TProperties> = { [K in keyof P]: P[K] extends DefaultMark ? K : never }[keyof P];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

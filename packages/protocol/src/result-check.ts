@@ -2,8 +2,9 @@
 // client's guard against a server that answers something else. Result objects admit members
 // they do not declare, so a newer server may add some.
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+
 import { METHODS, type MethodName, type Result } from './methods.js';
+import { TypeCompiler } from './typebox.js';
 
 const compiled = new WeakMap<TSchema, (v: unknown) => boolean>();
 

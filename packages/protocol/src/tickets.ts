@@ -2,8 +2,9 @@
 // after authenticateService, by a client and a service). They are never sent in the clear:
 // each side proves it holds one with an HMAC over fresh values, and hands one on sealed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import nacl from 'tweetnacl';
+import { Type } from './typebox.js';
 
 /** Tickets are this many random bytes (256 bits), from tweetnacl's random source. */
 export const TICKET_BYTES = 32;
