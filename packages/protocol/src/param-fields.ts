@@ -75,7 +75,7 @@ export function members<P extends TProperties>(
 ): TObject<P> {
   const { checkOrder, ...rest } = options;
   const schema = Type.Object(props, { ...rest, additionalProperties: false }) as TObject<P> & ObjectChecks;
-  if (checkOrder !== undefined) Object.defineProperty(schema, ORDER, { value: checkOrder });
+  if (checkOrder !== undefined) Object.defineProperty(schema, ORDER, { value: checkOrder, enumerable: true });
   return schema;
 }
 
@@ -97,17 +97,22 @@ export function withDefault<T extends TSchema>(schema: T, value: unknown): TDefa
 
 const NO_NUL = '^[^\\u0000]*$';
 
+/** A `description` keyword, when there is one. */
+function doc(description: string | undefined): { description?: string } {
+  return description === undefined ? {} : { description };
+}
+
 // Formats are the rules a JSON Schema keyword cannot say; docs/openrpc.json names them and
 // PROTOCOL.md states them (§12 names and patterns, §5.10 hosts).
 FormatRegistry.Set('dpns-name', (v) => nameProblem(v) === undefined);
-FormatRegistry.Set('dpns-pattern', (v) => patternProblem(v) === undefined);
+FormatRegistry.Set('dpns-pattern', (v) => patternProblem(v, 'pattern') === undefined);
 FormatRegistry.Set('dpns-host', isHost);
 
-function patternProblem(v: unknown): DpnsError | undefined {
+function patternProblem(v: unknown, where: string): DpnsError | undefined {
   try {
     // A pattern without wildcards is a name, and is held to the name rules.
-    const glob = compileGlob(v, 'params.pattern');
-    if (glob.isLiteral) assertName(glob.literalPrefix, 'params.pattern');
+    const glob = compileGlob(v, where);
+    if (glob.isLiteral) assertName(glob.literalPrefix, where);
     return undefined;
   } catch (e) {
     return e as DpnsError;
@@ -116,20 +121,20 @@ function patternProblem(v: unknown): DpnsError | undefined {
 
 /** A service name (PROTOCOL.md §12.1); INVALID_NAME. */
 export function name(description?: string): TString {
-  return withCheck(Type.String({ format: 'dpns-name', ...(description === undefined ? {} : { description }) }), (o, key, field) => assertName(o[key], `${field}.${key}`));
+  return withCheck(Type.String({ format: 'dpns-name', ...doc(description) }), (o, key, field) => assertName(o[key], `${field}.${key}`));
 }
 
 /** A pattern (PROTOCOL.md §12.2); INVALID_PATTERN, or INVALID_NAME for one without wildcards. */
 export function pattern(description: string): TString {
-  return withCheck(Type.String({ format: 'dpns-pattern', description }), (o, key) => {
-    const problem = patternProblem(o[key]);
+  return withCheck(Type.String({ format: 'dpns-pattern', description }), (o, key, field) => {
+    const problem = patternProblem(o[key], `${field}.${key}`);
     if (problem !== undefined) throw problem;
   });
 }
 
 /** Exactly `digits` lowercase hex digits. */
 export function hex(digits: number, description?: string): TString {
-  return withCheck(Type.String({ pattern: `^[0-9a-f]{${digits}}$`, ...(description === undefined ? {} : { description }) }), (o, key, field) => {
+  return withCheck(Type.String({ pattern: `^[0-9a-f]{${digits}}$`, ...doc(description) }), (o, key, field) => {
     const v = o[key];
     if (typeof v !== 'string' || v.length !== digits || !/^[0-9a-f]+$/.test(v)) throw bad(`${field}.${key}`, `${digits} lowercase hex digits`, v);
   });
@@ -137,17 +142,17 @@ export function hex(digits: number, description?: string): TString {
 
 /** A non-empty string without NUL, at most `max` characters. */
 export function text(max = 4096, description?: string): TString {
-  return withCheck(Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL, ...(description === undefined ? {} : { description }) }), (o, key, field) => str(o, key, field, { max }));
+  return withCheck(Type.String({ minLength: 1, maxLength: max, pattern: NO_NUL, ...doc(description) }), (o, key, field) => str(o, key, field, { max }));
 }
 
 /** True or false. */
 export function flag(description?: string) {
-  return withCheck(Type.Boolean(description === undefined ? {} : { description }), (o, key, field) => bool(o, key, field, false));
+  return withCheck(Type.Boolean(doc(description)), (o, key, field) => bool(o, key, field, false));
 }
 
 /** An integer in [min, max]; `expected` replaces today's "an integer from min to max" where it says more. */
 export function integer(min: number, max: number, description?: string, expected?: string) {
-  return withCheck(Type.Integer({ minimum: min, maximum: max, ...(description === undefined ? {} : { description }) }), (o, key, field) => {
+  return withCheck(Type.Integer({ minimum: min, maximum: max, ...doc(description) }), (o, key, field) => {
     if (expected === undefined) return int(o, key, field, min, max);
     const v = o[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${field}.${key}`, expected, v);
@@ -165,7 +170,7 @@ export function nonNegative(description: string) {
 
 /** A host name or an IPv4/IPv6 literal (PROTOCOL.md §5.10). */
 export function hostName(description?: string): TString {
-  return withCheck(Type.String({ format: 'dpns-host', minLength: 1, maxLength: 253, ...(description === undefined ? {} : { description }) }), (o, key, field) => host(o, key, field));
+  return withCheck(Type.String({ format: 'dpns-host', minLength: 1, maxLength: 253, ...doc(description) }), (o, key, field) => host(o, key, field));
 }
 
 /** A TCP port. */

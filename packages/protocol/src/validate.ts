@@ -179,5 +179,3 @@ export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, fi
     }
   }
 }
-
-export const SPEC_KEYS = ['host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs', 'restart'] as const satisfies readonly (keyof LaunchSpec)[];
