@@ -1,13 +1,16 @@
 // PROTOCOL.md's plain-HTTP examples held to the real server, as protocol-doc.test.ts holds its
 // JSON ones: every ``` block that shows an HTTP response is answered by a request made for its
-// section (a block no request is made for fails the test), and §16's table of metrics is the
-// exact set of `dpns_*` series the server exports, with the documented types and labels.
+// section (a block no request is made for fails the test), §16's table of metrics is the
+// exact set of `dpns_*` series the server exports, with the documented types and labels, and
+// /openrpc.json is docs/openrpc.json.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { connect } from 'node:net';
 import { PROTOCOL_MD, sectionOf } from './harness/doc-examples.js';
+import { REPO_ROOT } from './harness/paths.js';
 import { messageMatches, shapeDiff, VOLATILE_EVERYWHERE } from './harness/shape-match.js';
 import { DpnsClient } from '@dpns/client';
 import { startServerProcess, teardown, type ServerProcess } from './harness/index.js';
@@ -238,4 +241,16 @@ test('/metrics exports exactly the series §16 lists, with their types and label
     if (names.join(',') !== [...d.labels].sort().join(',')) problems.push(`${m[0]}: labels ${names.join(',') || '(none)'}, §16 says ${d.labels.join(',') || '(none)'}`);
   }
   assert.deepEqual([...new Set(problems)], []);
+});
+
+test('/openrpc.json is docs/openrpc.json, the method table as OpenRPC', { timeout: 30_000 }, async () => {
+  assert.match(markdown, /\*\*`\/openrpc\.json`\*\* \(`GET` or `HEAD`\)/, 'PROTOCOL.md §16 no longer lists /openrpc.json');
+  const res = await fetch(`http://${ns.server}/openrpc.json`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  assert.equal(await res.text(), readFileSync(resolve(REPO_ROOT, 'docs/openrpc.json'), 'utf8'));
+  const head = await fetch(`http://${ns.server}/openrpc.json`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  const post = await fetch(`http://${ns.server}/openrpc.json`, { method: 'POST' });
+  assert.equal(post.status, 426, 'no path changes state: other methods get the 426 of any other path');
 });

@@ -11,22 +11,19 @@
 // state after a newer one. The price: a backup's answer may lag the primary by the records not
 // yet replicated to it (the server refuses reads once it has not heard from the primary for a
 // few heartbeats), so a client may not see its own write at once on its reads connection.
-import { hasWildcard, type MethodName } from '@dpns/protocol';
+import { isMethodName, traitsOf } from '@dpns/protocol';
 import { Channel, type ChannelHooks, type ChannelOptions } from './channel.js';
 
 /**
- * Methods a backup that serves reads answers itself (`findServices` only when it cannot launch).
- * `ping` is answered by any server; it goes where reads go, so that it measures their connection.
+ * Whether a call may be answered by a backup that serves reads: the method table's `channel`
+ * (listServices, serviceState, watch, unwatch, ping; ping goes where reads go, so that it
+ * measures their connection), and for findServices only when it cannot launch.
  */
-const BACKUP_READS: ReadonlySet<string> = new Set<MethodName>(['listServices', 'serviceState', 'watch', 'unwatch', 'ping']);
-
-/** Whether a call may be answered by a backup that serves reads. */
 export function isBackupRead(method: string, params: unknown): boolean {
-  if (BACKUP_READS.has(method)) return true;
-  if (method !== 'findServices' || typeof params !== 'object' || params === null) return false;
-  const p = params as { pattern?: unknown; launch?: unknown };
-  // A find of a plain name launches a stopped auto-start service unless told not to.
-  return p.launch === false || (typeof p.pattern === 'string' && hasWildcard(p.pattern));
+  if (!isMethodName(method)) return false;
+  const t = traitsOf(method);
+  if (t.kind === 'write' || t.kind === 'launch') return false;
+  return t.channel === 'reads' && t.mayLaunch?.(params) !== true;
 }
 
 /** What each connection's events are for: the session and advertisements, watches, or both. */

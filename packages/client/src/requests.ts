@@ -2,21 +2,19 @@
 // NO_QUORUM before trying again) or in flight on one connection. What happens to them when that
 // connection drops is decided here.
 import { randomBytes } from 'node:crypto';
-import { isMethodName, WRITE_METHODS, type DpnsError, type MethodName } from '@dpns/protocol';
+import { isMethodName, traitsOf, type DpnsError } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 
 /**
- * Session and watch set-up, and the admin's module management: never sent a second time after a
- * drop. Login and identify are redone by the client itself on every connection, watches
- * re-subscribe, and a module operation's outcome is for the admin to check.
+ * Reads, whose repetition changes nothing: the method table's `resend`. Session set-up, watches
+ * and module loads are not: login and identify are redone by the client itself on every
+ * connection, watches re-subscribe, and a module operation's outcome is for the admin to check.
+ * A module call (`dir.register`) may write: not one.
  */
-const NOT_RESENT: ReadonlySet<MethodName> = new Set<MethodName>([
-  'login', 'identify', 'watch', 'unwatch', 'modules.load', 'modules.unload', 'modules.reload',
-]);
-
-/** Reads, whose repetition changes nothing. A module call (`dir.register`) may write: not one. */
 export function isRead(method: string): boolean {
-  return isMethodName(method) && !NOT_RESENT.has(method) && !WRITE_METHODS.has(method);
+  if (!isMethodName(method)) return false;
+  const t = traitsOf(method);
+  return t.kind !== 'write' && t.kind !== 'launch' && t.resend;
 }
 
 /** A fresh request id for one logical write: 16 random bytes in hex, kept across every resend. */

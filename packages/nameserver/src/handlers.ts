@@ -29,7 +29,8 @@ export interface HandlerContext {
   /** `rid` is the client's request id, logged with the ops so a retry is recognised. */
   commit(ops: Op[], rid?: string): Promise<number>;
   /** Why this server will not answer `method` in its role (NOT_PRIMARY, NO_QUORUM), if it will not. */
-  gate(method: string, rawParams: unknown): DpnsError | undefined;
+  /** The role gate (cluster/gate.ts); `@module` for a call to an external module. */
+  gate(method: MethodName | '@module', rawParams: unknown): DpnsError | undefined;
   /** This server's place in the cluster: what `servers` answers. */
   servers(): Result<'servers'>;
   /** Holds a read's answer until what it saw is durable. */

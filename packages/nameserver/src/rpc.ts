@@ -1,7 +1,8 @@
 // JSON-RPC framing: turns one WebSocket frame into calls and their answers. Every failure
 // becomes a JSON-RPC error with a stable code; nothing a peer sends can throw past here.
 import {
-  ADMIN_METHODS, WRITE_METHODS, checkRequestId, type MethodName, DpnsError, ErrorCodes, isMethodName, parseModuleMethod, parseModuleParams, parseParams, type ModuleCallName, type RequestId, type WireError,
+  checkRequestId, type MethodName, DpnsError, ErrorCodes, isMethodName, isWrite, METHODS, parseModuleMethod, traitsOf, parseModuleParams, parseParams, type ModuleCallName,
+  type RequestId, type WireError,
 } from '@dpns/protocol';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
@@ -119,7 +120,7 @@ export class RpcDispatcher {
       }));
     }
     label = method;
-    if (ADMIN_METHODS.has(method) && !conn.admin) {
+    if (METHODS[method].admin && !conn.admin) {
       return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command reads it from --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)`));
     }
     const refusal = this.ctx.gate(method, req.params);
@@ -127,7 +128,7 @@ export class RpcDispatcher {
     try {
       const { params: rawParams, rid } = takeRequestId(method, req.params);
       const params = (parseParams[method] as (raw: unknown) => never)(rawParams);
-      if (rid !== undefined && REPLAYABLE.has(method)) {
+      if (rid !== undefined && replayable(method)) {
         // A retry of a write that was applied (perhaps by a primary that since failed): its outcome, not a second application.
         const applied = this.ctx.registry.appliedRequest(rid);
         if (applied !== undefined) {
@@ -183,12 +184,15 @@ export class RpcDispatcher {
   }
 }
 
-/** Writes whose whole effect is one logged record: a retry with a remembered request id is answered from the log. */
-const REPLAYABLE: ReadonlySet<string> = new Set(['register.add', 'register.delete', 'register.edit', 'register.alias', 'unadvertiseService', 'reportLoad']);
+/** A write whose whole effect is one logged record: a retry with a remembered request id is answered from the log. */
+function replayable(method: MethodName): boolean {
+  const t = traitsOf(method);
+  return t.kind === 'write' && t.replayable;
+}
 
 /** Splits the optional `requestId` off a write's params (other methods keep theirs, and refuse it as unknown). */
 function takeRequestId(method: MethodName, raw: unknown): { params: unknown; rid: string | undefined } {
-  if (!WRITE_METHODS.has(method) || typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('requestId' in raw)) return { params: raw, rid: undefined };
+  if (!isWrite(method) || typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('requestId' in raw)) return { params: raw, rid: undefined };
   const { requestId, ...rest } = raw as Record<string, unknown>;
   return { params: rest, rid: checkRequestId(requestId) };
 }

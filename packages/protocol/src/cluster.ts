@@ -1,5 +1,8 @@
 // Backup mode as clients see it: the roles of a cluster's servers, what a server says about the
 // cluster in its hello, what `servers` answers, and the request ids that make a retried write safe.
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
+import { oneOf } from './entries.js';
 import { DpnsError } from './errors.js';
 
 /**
@@ -24,23 +27,18 @@ export interface ClusterHello {
 }
 
 /** One row of `servers`: one member of the cluster as the answering server sees it. */
-export interface ServerStatus {
-  sid: number;
-  /** ws:// URL. */
-  url: string;
-  /** As last reported by that server; undefined when it was never heard from. */
-  role?: ServerRole;
-  epoch?: number;
-  /** The index of the last record in its log. */
-  lastIndex?: number;
-  /** Records it is behind the primary's last index (0 for the primary itself). */
-  lag?: number;
-  /** Whether the answering server hears from it now (always true for itself). */
-  connected: boolean;
-  /** Milliseconds since the answering server last heard from it. */
-  lastHeardMs?: number;
-  self: boolean;
-}
+export const ServerStatus = Type.Object({
+  sid: Type.Integer(),
+  url: Type.String({ description: 'ws:// URL.' }),
+  role: Type.Optional(oneOf(SERVER_ROLES, { description: 'As last reported by that server; absent when it was never heard from.' })),
+  epoch: Type.Optional(Type.Integer()),
+  lastIndex: Type.Optional(Type.Integer({ description: 'The index of the last record in its log.' })),
+  lag: Type.Optional(Type.Integer({ description: 'Records it is behind the primary\'s last index (0 for the primary itself).' })),
+  connected: Type.Boolean({ description: 'Whether the answering server hears from it now (always true for itself).' }),
+  lastHeardMs: Type.Optional(Type.Number({ description: 'Milliseconds since the answering server last heard from it.' })),
+  self: Type.Boolean(),
+}, { title: 'ServerStatus' });
+export type ServerStatus = Static<typeof ServerStatus>;
 
 /** Longest request id a write may carry. */
 export const MAX_REQUEST_ID_LENGTH = 64;

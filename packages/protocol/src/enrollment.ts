@@ -4,6 +4,9 @@
 // connection's nonce, its host name and its identity key, so the secret never crosses the wire.
 // The agent also signs the same text with its identity, so nobody enrolls a key they do not hold.
 import { equalBytes, fromHex, toHex, utf8 } from './bytes.js';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
+import { oneOf } from './entries.js';
 import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError } from './errors.js';
 import { randomHex } from './random.js';
@@ -77,17 +80,17 @@ export function checkEnrollProof(
 }
 
 /** How an agent came to be trusted for its host. */
-export type AgentEnrollment = 'join' | 'trust' | 'static';
+export const AGENT_ENROLLMENTS = ['join', 'trust', 'static'] as const;
+export type AgentEnrollment = (typeof AGENT_ENROLLMENTS)[number];
 
 /** One enrolled agent as `agents.list` shows it: no more than an operator needs to recognise it. */
-export interface AgentInfo {
-  host: string;
-  /** The first 16 hex digits of the agent's identity key (dpns-launchd prints the whole key at start). */
-  fingerprint: string;
-  how: AgentEnrollment;
-  /** Epoch milliseconds; absent for a static key from the name server's config. */
-  enrolledAt?: number;
-}
+export const AgentInfo = Type.Object({
+  host: Type.String(),
+  fingerprint: Type.String({ description: 'The first 16 hex digits of the agent\'s identity key (dpns-launchd prints the whole key at start).' }),
+  how: oneOf(AGENT_ENROLLMENTS),
+  enrolledAt: Type.Optional(Type.Number({ description: 'Epoch milliseconds; absent for a static key from the name server\'s config.' })),
+}, { title: 'AgentInfo' });
+export type AgentInfo = Static<typeof AgentInfo>;
 
 /** The fingerprint shown for an identity key. */
 export function agentFingerprint(identity: string): string {

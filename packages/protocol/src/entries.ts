@@ -1,100 +1,104 @@
-// The registry's entries as they cross the wire.
+// The registry's entries as they cross the wire: each shape a JSON Schema (the method table's
+// results and docs/openrpc.json use them) and its TypeScript type derived from it.
+import type { Static, TLiteral, TUnion } from '@sinclair/typebox';
+import { Type } from './typebox.js';
 
 /** The life of a service, as DESIGN.md lists it. */
 export const SERVICE_STATES = ['registered', 'starting', 'running', 'stopping', 'stopped', 'failed', 'lost'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
 
-/** How an auto-start service is launched by the agent on its host. */
-export interface LaunchSpec {
-  /** The host whose launch agent starts the program. */
-  host: string;
-  /** An absolute path, or a name the agent's allowlist maps to one. */
-  program: string;
-  args: string[];
-  env: Record<string, string>;
-  /** Absolute working directory; the agent's default when absent. */
-  cwd?: string;
-  /** The user to run as when the agent runs as root. */
-  user?: string;
-  /** How long the service has to advertise itself after it is spawned. */
-  startTimeoutMs: number;
+export const RESTART_POLICIES = ['no', 'on-failure'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/** A schema that is one of `values`. */
+export function oneOf<const V extends readonly string[]>(
+  values: V, options: { title?: string; description?: string } = {},
+): TUnion<{ -readonly [K in keyof V]: TLiteral<V[K]> }> {
+  return Type.Union(values.map((v) => Type.Literal(v)), options) as never;
+}
+
+/** How an auto-start service is launched by the agent on its host, as answers show it. */
+export const LaunchSpec = Type.Object({
+  host: Type.String({ description: 'The host whose launch agent starts the program.' }),
+  program: Type.String({ description: 'An absolute path, or a name the agent\'s allowlist maps to one.' }),
+  args: Type.Array(Type.String()),
+  env: Type.Record(Type.String(), Type.String()),
+  cwd: Type.Optional(Type.String({ description: 'Absolute working directory; the agent\'s default when absent.' })),
+  user: Type.Optional(Type.String({ description: 'The user to run as when the agent runs as root.' })),
+  startTimeoutMs: Type.Integer({ description: 'How long the service has to advertise itself after it is spawned.' }),
   /**
    * 'on-failure': when the service's process dies (it is `lost`) or a relaunch fails, the name
    * server launches it again, with back-off. Absent: never relaunched on its own.
    */
-  restart?: RestartPolicy;
+  restart: Type.Optional(oneOf(RESTART_POLICIES, { description: 'on-failure: relaunched, with back-off, when its process dies or a relaunch fails.' })),
   /**
    * Set on a spec shown to a connection that is not admin: `args`, the values of `env`, `cwd` and
    * `user` are then the REDACTED marker (redact.ts). Never accepted on input.
    */
-  redacted?: true;
-}
-
-export const RESTART_POLICIES = ['no', 'on-failure'] as const;
-export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+  redacted: Type.Optional(Type.Literal(true, { description: 'args, env values, cwd and user are redacted (PROTOCOL.md §7.5).' })),
+}, { title: 'LaunchSpec' });
+export type LaunchSpec = Static<typeof LaunchSpec>;
 
 /** Who keeps a running service's advertisement alive. */
-export type Advertiser =
+export const Advertiser = Type.Union([
   /** Recorded by an admin for a program that does not speak dpns; stays until unadvertised. */
-  | { kind: 'static' }
+  Type.Object({ kind: Type.Literal('static') }),
   /**
    * A live connection; `owner` is the hex Ed25519 key it proved, when it identified itself;
    * `ephemeral` when that key asked for no reservation (identify `reserve: false`).
    */
-  | { kind: 'session'; owner?: string; ephemeral?: true };
+  Type.Object({ kind: Type.Literal('session'), owner: Type.Optional(Type.String()), ephemeral: Type.Optional(Type.Literal(true)) }),
+], { title: 'Advertiser' });
+export type Advertiser = Static<typeof Advertiser>;
 
 /**
  * A lost name that an owner key advertised, held for that key: until `until` (epoch ms) only a
  * connection that proves `owner` (or an admin) may advertise it; an admin may release it sooner.
  */
-export interface Reservation {
-  /** The hex Ed25519 key that advertised the name. */
-  owner: string;
-  /** Epoch milliseconds when the hold ends on its own. */
-  until: number;
-}
+export const Reservation = Type.Object({
+  owner: Type.String({ description: 'The hex Ed25519 key that advertised the name.' }),
+  until: Type.Number({ description: 'Epoch milliseconds when the hold ends on its own.' }),
+}, { title: 'Reservation' });
+export type Reservation = Static<typeof Reservation>;
 
 /** A service entry as `serviceState` and `register.info` show it. */
-export interface ServiceView {
-  kind: 'service';
-  name: string;
-  state: ServiceState;
-  /** Epoch milliseconds when the entry entered `state`. */
-  since: number;
-  host?: string;
-  port?: number;
-  /** Why it is `failed` or `lost`. */
-  reason?: string;
+export const ServiceView = Type.Object({
+  kind: Type.Literal('service'),
+  name: Type.String(),
+  state: oneOf(SERVICE_STATES),
+  since: Type.Number({ description: 'Epoch milliseconds when the entry entered `state`.' }),
+  host: Type.Optional(Type.String()),
+  port: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String({ description: 'Why it is `failed` or `lost`.' })),
   /** Present for an auto-start service. */
-  spec?: LaunchSpec;
+  spec: Type.Optional(LaunchSpec),
   /** Present while it is advertised (`running`), and kept while it is `lost`. */
-  advertiser?: Advertiser;
-  /** The process the launch agent started; kept while it is starting, running, stopping or lost. */
-  pid?: number;
-  /** The last load figure the running service reported (reportLoad); lower is less loaded. */
-  load?: number;
-  /** Epoch milliseconds of that report. */
-  loadAt?: number;
+  advertiser: Type.Optional(Advertiser),
+  pid: Type.Optional(Type.Integer({ description: 'The process the launch agent started; kept while it is starting, running, stopping or lost.' })),
+  load: Type.Optional(Type.Number({ description: 'The last load figure the running service reported (reportLoad); lower is less loaded.' })),
+  loadAt: Type.Optional(Type.Number({ description: 'Epoch milliseconds of that report.' })),
   /** Present while the name is `lost` and held for the owner key that advertised it (§9.6 of PROTOCOL.md). */
-  reservation?: Reservation;
-}
+  reservation: Type.Optional(Reservation),
+}, { title: 'ServiceView' });
+export type ServiceView = Static<typeof ServiceView>;
 
 /** An alias entry: a name standing for another name. */
-export interface AliasView {
-  kind: 'alias';
-  name: string;
-  target: string;
-  since: number;
-}
+export const AliasView = Type.Object({
+  kind: Type.Literal('alias'),
+  name: Type.String(),
+  target: Type.String(),
+  since: Type.Number(),
+}, { title: 'AliasView' });
+export type AliasView = Static<typeof AliasView>;
 
-export type EntryView = ServiceView | AliasView;
+export const EntryView = Type.Union([ServiceView, AliasView], { title: 'EntryView' });
+export type EntryView = Static<typeof EntryView>;
 
 /** One address `findServices` answers with. */
-export interface Location {
-  /** The name asked for (or matched), which may be an alias. */
-  name: string;
-  /** The service it resolved to; equal to `name` unless `name` is an alias. */
-  service: string;
-  host: string;
-  port: number;
-}
+export const Location = Type.Object({
+  name: Type.String({ description: 'The name asked for (or matched), which may be an alias.' }),
+  service: Type.String({ description: 'The service it resolved to; equal to `name` unless `name` is an alias.' }),
+  host: Type.String(),
+  port: Type.Integer(),
+}, { title: 'Location' });
+export type Location = Static<typeof Location>;

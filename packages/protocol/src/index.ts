@@ -5,16 +5,18 @@ export type { ErrorCode, LocalErrorCode, WireError } from './errors.js';
 export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
 export { MAX_PATTERN_LENGTH, compileGlob, hasWildcard } from './glob.js';
 export type { Glob } from './glob.js';
-export { SERVICE_STATES, RESTART_POLICIES } from './entries.js';
+export { SERVICE_STATES, RESTART_POLICIES, EntryView as EntryViewSchema } from './entries.js';
 export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
 export { REDACTED, redactSpec, scrubSecrets, publicEntry } from './redact.js';
 export { ownerFingerprint } from './owners.js';
-export { ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName } from './methods.js';
-export type { Methods, MethodName, Params, Result } from './methods.js';
-export {
-  MODULE_PREFIX_RULE, RESERVED_PREFIXES, MODULE_ERROR_CODES, prefixProblem, moduleMethodProblem, parseModuleMethod, parseModuleParams,
-} from './modules.js';
-export type { ModuleCallName, ModuleState, ModuleFailureCause, ModuleMethodInfo, ModuleInfo, ModuleTarget } from './modules.js';
+export { METHODS, METHOD_NAMES, ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName, isWrite, traitsOf } from './methods.js';
+export type { Methods, MethodName, MethodTraits, Params, Result } from './methods.js';
+export { openRpcDocument, openRpcText } from './openrpc.js';
+export { conforms, isResultOf } from './result-check.js';
+export { MODULE_PREFIX_RULE, MODULE_ERROR_CODES, parseModuleParams } from './modules.js';
+export type { ModuleState, ModuleFailureCause, ModuleMethodInfo, ModuleInfo, ModuleTarget } from './modules.js';
+export { RESERVED_PREFIXES, prefixProblem, moduleMethodProblem, parseModuleMethod } from './module-names.js';
+export type { ModuleCallName } from './module-names.js';
 export { DEFAULT_PORT, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './messages.js';
 export type {
   RequestId, RequestMessage, SuccessResponse, ErrorResponse, ResponseMessage, HelloParams, WatchEventParams, SingleWatchEvent, TicketPairParams,
@@ -27,7 +29,7 @@ export { newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from 
 export { tweetnaclEd25519, useEd25519, ed25519InUse } from './ed25519.js';
 export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
-export { SPEC_LIMITS, launchSpec } from './validate.js';
+export { SPEC_LIMITS } from './validate.js';
 export {
   TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,
 } from './tickets.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseParams, isMethodName } from './methods.js';
-import { parseModuleMethod, parseModuleParams, prefixProblem, RESERVED_PREFIXES } from './modules.js';
+import { ADMIN_METHODS, METHOD_NAMES, METHODS, WRITE_METHODS, parseParams, isMethodName, traitsOf } from './methods.js';
+import { parseModuleParams } from './modules.js';
+import { parseModuleMethod, prefixProblem, RESERVED_PREFIXES } from './module-names.js';
 import { isDpnsError } from './errors.js';
 
 test('params are parsed into typed values with defaults', () => {
@@ -86,4 +87,19 @@ test('module calls are <prefix>.<method> with a well-formed prefix and method', 
   assert.deepEqual(parseModuleParams([1]), [1]);
   assert.throws(() => parseModuleParams('x'), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS'));
   assert.throws(() => parseModuleParams(null), (e: unknown) => isDpnsError(e, 'INVALID_PARAMS'));
+});
+
+test('the method table\'s traits agree with each other', () => {
+  for (const m of METHOD_NAMES) {
+    const t = traitsOf(m);
+    if (t.kind === 'write' || t.kind === 'launch') {
+      assert.ok(WRITE_METHODS.has(m), m);
+      continue;
+    }
+    assert.ok(!WRITE_METHODS.has(m), m);
+    // The client sends over its reads connection only what a backup that serves reads answers.
+    if (t.channel === 'reads') assert.notEqual(t.answeredBy, 'primary', m);
+    if (t.mayLaunch !== undefined) assert.notEqual(t.answeredBy, 'any', `${m}: a launch needs the primary`);
+  }
+  assert.deepEqual(METHOD_NAMES.filter((m) => METHODS[m].admin), [...ADMIN_METHODS]);
 });

@@ -1,283 +1,382 @@
-// Every method of the dpns protocol, declared once: its params, its result, who may call
-// it, and the runtime parser that turns untrusted params into the typed ones.
-import type { EntryView, LaunchSpec, Location, Reservation, ServiceView } from './entries.js';
-import { prefixProblem, RESERVED_PREFIXES, type ModuleInfo, type ModuleTarget } from './modules.js';
-import type { Sealed } from './tickets.js';
-import { JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS, type AgentInfo } from './enrollment.js';
-import type { ServerStatus } from './cluster.js';
-import { DpnsError } from './errors.js';
-import { compileGlob } from './glob.js';
-import { assertName } from './names.js';
-import { bad, bool, host, launchSpec, object, onlyKeys, port, SPEC_KEYS, specField, str, type Obj } from './validate.js';
+// The method table: every method of the dpns protocol declared once, with the schema of its
+// params and of its result, and how it is carried (who may call it, whether it writes, which
+// servers answer it, whether a retry is answered from the log). The TypeScript types, the
+// parsers at the server's edge, the server's role gate, admin check and retry table, the
+// client's routing and resending, the reserved module prefixes and docs/openrpc.json all derive
+// from it. Adding a method is adding an entry here; the type checker then names the handler
+// (nameserver handlers.ts) and the client's result guard (client guards.ts) it still needs.
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { ServerStatus } from './cluster.js';
+import { AgentInfo, JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS } from './enrollment.js';
+import { EntryView, Location, oneOf, Reservation, ServiceView, type LaunchSpec } from './entries.js';
+import { hasWildcard } from './glob.js';
+import { ModuleInfo, type ModuleTarget } from './modules.js';
+import {
+  absolutePath, flag, hex, hostName, integer, launchSpecFields, listOf, members, modulePrefix, name, nonNegative, nullIsAbsent, pattern, tcpPort, text, withDefault,
+} from './param-fields.js';
+import { paramParser, type Parsed } from './param-parse.js';
+import { Sealed } from './tickets.js';
+import { Type } from './typebox.js';
+import { bad, SPEC_LIMITS } from './validate.js';
 
-/** Param and result types of each client→server method. */
-export interface Methods {
-  /** Proves the admin credential: `proof` is `adminProof(token, hello.nonce)`. */
-  login: { params: { proof: string }; result: { admin: true } };
-  /** Proves an Ed25519 key; the connection's advertisements are then owned by that key, across reconnects. */
-  identify: { params: { publicKey: string; signature: string; reserve: boolean }; result: { owner: string } };
-  /** Liveness and the current revision. */
-  ping: { params: Record<string, never>; result: { revision: number; time: number } };
-  /**
-   * Every server of the cluster as this one sees it (a stand-alone server is a cluster of one).
-   * Answered by any server, primary or not.
-   */
-  servers: { params: Record<string, never>; result: { self: number; epoch: number; primary?: number; replication: 'sync' | 'async'; servers: ServerStatus[] } };
-  listServices: { params: { pattern: string }; result: { names: string[] } };
-  /** A plain name of an auto-start service that is not running is launched first, unless `launch` is false. */
-  findServices: { params: { pattern: string; launch: boolean }; result: { services: Location[] } };
-  serviceState: { params: { pattern: string }; result: { entries: EntryView[] } };
-  watch: { params: { pattern: string; initial: boolean }; result: { watchId: string; revision: number; entries?: EntryView[] } };
-  unwatch: { params: { watchId: string }; result: { ok: true } };
-  /**
-   * An auto-start name needs `proof` = ticketProof(ticket, 'advertise', hello.nonce, name, host, port);
-   * with `nonce` (fresh, hex), the answer carries `nameserverProof` =
-   * ticketProof(nameserverTicket, 'nameserver', hello.nonce, nonce, name), so the service can check us.
-   */
-  advertiseService: {
-    params: { name: string; host: string; port: number; static: boolean; proof?: string; nonce?: string };
-    result: { revision: number; nameserverProof?: string };
+/**
+ * How a method is carried. A write or launch changes the registry: only the primary answers it,
+ * it is logged before it is answered, and the client sends it with a `requestId` (PROTOCOL.md
+ * §19.4) so a retry after a failover is safe. Anything else says which servers answer it, and
+ * which of the client's connections carries it.
+ */
+export type MethodTraits =
+  /** `replayable`: a retry whose requestId was applied is answered `{revision}` from the log, not applied again. */
+  | { kind: 'write'; admin: boolean; replayable: boolean }
+  /** Talks to a launch agent and writes several revisions; safe to repeat as it is. */
+  | { kind: 'launch'; admin: boolean }
+  | {
+    /** As PROTOCOL.md §5.1's "kind" column says: `session` set-up, a `read`, `auth` (Figure 7), `modules` management. */
+    kind: 'read' | 'session' | 'auth' | 'modules';
+    admin: boolean;
+    /** `any` member in any role; a backup that serves `reads` (or the primary); the `primary` only. */
+    answeredBy: 'any' | 'reads' | 'primary';
+    /** With read-from-backups, the client's connection that carries it (PROTOCOL.md §19.6). */
+    channel: 'reads' | 'primary';
+    /** Sent again on the next connection after a drop: false for session set-up, watches (they re-subscribe) and module loads. */
+    resend: boolean;
+    /** When these params may launch a service, and so need the primary whatever `answeredBy` says. */
+    mayLaunch?: (rawParams: unknown) => boolean;
   };
-  unadvertiseService: { params: { name: string }; result: { revision: number } };
-  /**
-   * Sets the load figure (any finite number >= 0, e.g. a load average or requests in flight) of a
-   * running service this connection advertises; `findServices` of a pattern answers least loaded
-   * first. Unchanged values are not written; more than 10 a second per name are RATE_LIMITED.
-   */
-  reportLoad: { params: { name: string; load: number }; result: { revision: number } };
-  /** Starts an auto-start service through its host's agent; answers once it has advertised. */
-  launchService: { params: { name: string }; result: { service: Location; launched: boolean } };
-  /** Stops a launched service through its agent: SIGTERM to its process group, SIGKILL after a grace period. */
-  killService: { params: { name: string }; result: { revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean } };
-  /** Kill, then launch. */
-  resetService: { params: { name: string }; result: { service: Location } };
-  /**
-   * The paper's Figure 7: checks the running service still holds its ticket, then issues a fresh
-   * pair, sealed to the caller's X25519 `boxKey` (and to the service under its ticket).
-   */
-  authenticateService: { params: { name: string; boxKey: string }; result: { pairId: string; service: string; sealed: Sealed } };
-  'register.add': { params: { name: string; spec: LaunchSpec }; result: { revision: number } };
-  'register.delete': { params: { name: string }; result: { revision: number } };
-  'register.edit': { params: { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] }; result: { revision: number; entry: ServiceView } };
-  'register.alias': { params: { name: string; target: string }; result: { revision: number } };
-  /** The only answer that shows a launch spec's args, env values, cwd and user (admins only). */
-  'register.info': { params: { name: string }; result: { entry: EntryView; aliases: string[]; resolved?: string } };
-  /**
-   * Ends the hold of a lost name on its owner key (PROTOCOL.md §9.6) so anyone may advertise it;
-   * `released` is the hold that ended, absent when the name was not held (nothing is written).
-   */
-  'register.release': { params: { name: string }; result: { revision: number; released?: Reservation } };
-  /** Every module the server knows of, loaded or failed (docs/MODULES.md). */
-  'modules.list': { params: Record<string, never>; result: { modules: ModuleInfo[] } };
-  /** Loads a module file on the name server's host; answers once it runs, or refuses saying why. */
-  'modules.load': { params: { path: string }; result: { module: ModuleInfo } };
-  /** Stops a module's worker and forgets it; its store file stays. */
-  'modules.unload': { params: ModuleTarget; result: { prefix: string | null; path: string } };
-  /** Unloads then loads the module's file again (new code, fresh worker, counters reset). */
-  'modules.reload': { params: ModuleTarget; result: { module: ModuleInfo } };
-  /** Every agent trusted for a host (enrolled, trusted by an admin, or static in the config): host, fingerprint, when, how. */
-  'agents.list': { params: Record<string, never>; result: { agents: AgentInfo[] } };
-  /**
-   * A single-use join token that enrolls one agent (for `host` only, when given) until `expiresAt`.
-   * The token is shown here once; the name server keeps only its id and a key derived from it.
-   */
-  /** The token (its secret included) comes back sealed to the caller's X25519 `boxKey`, never in the clear. */
-  'agents.joinToken': { params: { ttlMs: number; host?: string; boxKey: string }; result: { sealed: Sealed; id: string; expiresAt: number; host?: string } };
-  /**
-   * Called by an agent: enrolls `identity` for `host` with a join token, proven by `proof` =
-   * HMAC(joinKey(secret), context ‖ hello.nonce ‖ tokenId ‖ host ‖ identity) and `signature` by
-   * `identity` over the same text. Spends the token.
-   */
-  'agents.enroll': {
-    params: { tokenId: string; host: string; identity: string; proof: string; signature: string };
-    result: { host: string; fingerprint: string; enrolledAt: number; revision: number };
-  };
-  /** Trusts `key` (an agent's hex Ed25519 identity) for `host`, replacing any agent enrolled there. */
-  'agents.trust': { params: { host: string; key: string }; result: { revision: number } };
-  /** Forgets the agent enrolled for `host`: launches there fail AGENT_UNTRUSTED until one is enrolled again. */
-  'agents.revoke': { params: { host: string }; result: { revision: number } };
-}
 
-export type MethodName = keyof Methods;
-export type Params<M extends MethodName> = Methods[M]['params'];
-export type Result<M extends MethodName> = Methods[M]['result'];
-
-/** Methods that need a connection that has logged in as admin. */
-export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  'killService', 'resetService', 'register.add', 'register.delete', 'register.edit', 'register.alias', 'register.info',
-  'register.release', 'modules.list', 'modules.load', 'modules.unload', 'modules.reload', 'agents.joinToken', 'agents.trust', 'agents.revoke',
-]);
-
-/** Methods that change the registry (and so are logged before they are answered). */
-export const WRITE_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
-  'launchService', 'killService', 'resetService', 'advertiseService', 'unadvertiseService', 'reportLoad', 'register.add', 'register.delete', 'register.edit', 'register.alias',
-  'register.release', 'agents.joinToken', 'agents.enroll', 'agents.trust', 'agents.revoke',
-]);
-
-const P = 'params';
-
-function params(raw: unknown, keys: readonly string[]): Obj {
-  // Omitted params mean "no params": JSON-RPC allows it, and `ping` needs none.
-  const o = object(raw ?? {}, P);
-  onlyKeys(o, keys, P);
-  return o;
-}
-
-function name(o: Obj, key = 'name'): string {
-  const v = o[key];
-  assertName(v, `${P}.${key}`);
-  return v;
-}
-
-function pattern(o: Obj, dflt?: string): string {
-  const v = o.pattern ?? dflt;
-  // A pattern without wildcards is a name, and is held to the name rules.
-  const glob = compileGlob(v, `${P}.pattern`);
-  if (glob.isLiteral) assertName(glob.literalPrefix, `${P}.pattern`);
-  return v as string;
-}
-
-/** Runtime parsers for each method's params. They throw DpnsError with a precise message. */
-export const parseParams: { [M in MethodName]: (raw: unknown) => Params<M> } = {
-  login: (raw) => {
-    const o = params(raw, ['proof']);
-    return { proof: hex(o, 'proof', 64) };
-  },
-  identify: (raw) => {
-    const o = params(raw, ['publicKey', 'signature', 'reserve']);
-    return { publicKey: hex(o, 'publicKey', 64), signature: hex(o, 'signature', 128), reserve: bool(o, 'reserve', P, true) };
-  },
-  servers: (raw) => {
-    params(raw, []);
-    return {};
-  },
-  ping: (raw) => {
-    params(raw, []);
-    return {};
-  },
-  listServices: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
-  findServices: (raw) => {
-    const o = params(raw, ['pattern', 'launch']);
-    return { pattern: pattern(o), launch: bool(o, 'launch', P, true) };
-  },
-  serviceState: (raw) => ({ pattern: pattern(params(raw, ['pattern']), '*') }),
-  watch: (raw) => {
-    const o = params(raw, ['pattern', 'initial']);
-    return { pattern: pattern(o, '*'), initial: bool(o, 'initial', P, false) };
-  },
-  unwatch: (raw) => ({ watchId: str(params(raw, ['watchId']), 'watchId', P, { max: 32 }) }),
-  advertiseService: (raw) => {
-    const o = params(raw, ['name', 'host', 'port', 'static', 'proof', 'nonce']);
-    const out: Params<'advertiseService'> = { name: name(o), host: host(o, 'host', P), port: port(o, 'port', P), static: bool(o, 'static', P, false) };
-    if (o.proof !== undefined) out.proof = hex(o, 'proof', 64);
-    if (o.nonce !== undefined) out.nonce = hex(o, 'nonce', 64);
-    return out;
-  },
-  unadvertiseService: (raw) => ({ name: name(params(raw, ['name'])) }),
-  reportLoad: (raw) => {
-    const o = params(raw, ['name', 'load']);
-    const load = o.load;
-    if (typeof load !== 'number' || !Number.isFinite(load) || load < 0) throw bad(`${P}.load`, 'a finite number >= 0', load);
-    return { name: name(o), load };
-  },
-  launchService: (raw) => ({ name: name(params(raw, ['name'])) }),
-  killService: (raw) => ({ name: name(params(raw, ['name'])) }),
-  resetService: (raw) => ({ name: name(params(raw, ['name'])) }),
-  authenticateService: (raw) => {
-    const o = params(raw, ['name', 'boxKey']);
-    return { name: name(o), boxKey: hex(o, 'boxKey', 64) };
-  },
-  'register.add': (raw) => {
-    const o = params(raw, ['name', 'spec']);
-    return { name: name(o), spec: launchSpec(o.spec, `${P}.spec`) };
-  },
-  'register.delete': (raw) => ({ name: name(params(raw, ['name'])) }),
-  'register.edit': (raw) => {
-    const o = params(raw, ['name', 'spec', 'unset']);
-    const s = object(o.spec ?? {}, `${P}.spec`);
-    onlyKeys(s, SPEC_KEYS, `${P}.spec`);
-    const spec: Partial<LaunchSpec> = {};
-    for (const k of SPEC_KEYS) {
-      if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = specField(s, k, `${P}.spec`);
-    }
-    const unsetRaw = o.unset ?? [];
-    if (!Array.isArray(unsetRaw) || !unsetRaw.every((u) => u === 'cwd' || u === 'user')) {
-      throw bad(`${P}.unset`, 'an array of "cwd" and "user"', unsetRaw);
-    }
-    const unset = unsetRaw as ('cwd' | 'user')[];
-    for (const u of unset) if (spec[u] !== undefined) throw bad(`${P}.unset`, `not both a value and unset for "${u}"`, unset);
-    if (Object.keys(spec).length === 0 && unset.length === 0) throw bad(`${P}.spec`, 'at least one field to change', s);
-    return { name: name(o), spec, unset };
-  },
-  'register.alias': (raw) => {
-    const o = params(raw, ['name', 'target']);
-    return { name: name(o), target: name(o, 'target') };
-  },
-  'register.info': (raw) => ({ name: name(params(raw, ['name'])) }),
-  'register.release': (raw) => ({ name: name(params(raw, ['name'])) }),
-  'modules.list': (raw) => {
-    params(raw, []);
-    return {};
-  },
-  'modules.load': (raw) => ({ path: absolutePath(params(raw, ['path']), 'path') }),
-  'modules.unload': (raw) => moduleTarget(raw),
-  'modules.reload': (raw) => moduleTarget(raw),
-  'agents.list': (raw) => {
-    params(raw, []);
-    return {};
-  },
-  'agents.joinToken': (raw) => {
-    const o = params(raw, ['ttlMs', 'host', 'boxKey']);
-    const ttl = o.ttlMs ?? JOIN_TTL_DEFAULT_MS;
-    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1000 || ttl > JOIN_TTL_MAX_MS) {
-      throw bad(`${P}.ttlMs`, `an integer number of milliseconds from 1000 to ${JOIN_TTL_MAX_MS} (7 days)`, ttl);
-    }
-    const out: Params<'agents.joinToken'> = { ttlMs: ttl, boxKey: hex(o, 'boxKey', 64) };
-    if (o.host !== undefined) out.host = host(o, 'host', P);
-    return out;
-  },
-  'agents.enroll': (raw) => {
-    const o = params(raw, ['tokenId', 'host', 'identity', 'proof', 'signature']);
-    return {
-      tokenId: hex(o, 'tokenId', 16), host: host(o, 'host', P), identity: hex(o, 'identity', 64), proof: hex(o, 'proof', 64), signature: hex(o, 'signature', 128),
-    };
-  },
-  'agents.trust': (raw) => {
-    const o = params(raw, ['host', 'key']);
-    return { host: host(o, 'host', P), key: hex(o, 'key', 64) };
-  },
-  'agents.revoke': (raw) => ({ host: host(params(raw, ['host']), 'host', P) }),
+/** One method: its docs, its params (members, checked) and result (for types and docs), and its traits. */
+export type MethodDef<P extends TObject, R extends TSchema, O> = MethodTraits & {
+  summary: string;
+  params: P;
+  result: R;
+  /** Checks that span members and shapes the handler's value; the schema's `Parsed` when absent. */
+  finish?: (p: Parsed<P>) => O;
 };
 
-/** An absolute path on the name server's host. */
-function absolutePath(o: Obj, key: string): string {
-  const v = str(o, key, P);
-  if (!v.startsWith('/')) throw bad(`${P}.${key}`, 'an absolute path (the CLI makes a relative one absolute)', v);
-  return v;
+function method<P extends TObject, R extends TSchema, O = Parsed<P>>(def: MethodDef<P, R, O>): MethodDef<P, R, O> {
+  return def;
+}
+
+const none = () => members({});
+const revision = Type.Integer({ description: 'The registry revision after this write (PROTOCOL.md §6).' });
+const named = (description?: string) => members({ name: name(description) });
+const patternOr = (dflt: string, description: string) => withDefault(nullIsAbsent(pattern(description)), dflt);
+
+/** A find of a plain name launches a stopped auto-start service unless told not to. */
+function findMayLaunch(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const p = raw as { pattern?: unknown; launch?: unknown };
+  return p.launch !== false && typeof p.pattern === 'string' && !hasWildcard(p.pattern);
+}
+
+const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart } = launchSpecFields();
+const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart };
+
+/** A whole launch spec, with defaults for what may be left out. */
+const fullSpec = members({
+  ...SPEC_FIELDS,
+  args: withDefault(args, []),
+  env: withDefault(env, {}),
+  cwd: Type.Optional(cwd),
+  user: Type.Optional(user),
+  startTimeoutMs: withDefault(startTimeoutMs, SPEC_LIMITS.startTimeoutMs.dflt),
+  restart: Type.Optional(restart),
+}, {
+  description: 'How the launch agent on `host` starts the service (PROTOCOL.md §7.3).',
+  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart'],
+});
+
+/** Some fields of a launch spec, to change. */
+const partialSpec = members({
+  host: Type.Optional(specHost), program: Type.Optional(program), args: Type.Optional(args), env: Type.Optional(env), cwd: Type.Optional(cwd),
+  user: Type.Optional(user), startTimeoutMs: Type.Optional(startTimeoutMs), restart: Type.Optional(restart),
+}, { description: 'The launch spec fields to change; the others keep their values.' });
+
+function exactlyOneTarget(p: { prefix?: unknown; path?: unknown }): void {
+  if ((p.prefix === undefined) === (p.path === undefined)) throw bad('params', 'exactly one of prefix and path', p.prefix ?? p.path);
 }
 
 /** Exactly one of `prefix` and `path`. */
-function moduleTarget(raw: unknown): ModuleTarget {
-  const o = params(raw, ['prefix', 'path']);
-  if ((o.prefix === undefined) === (o.path === undefined)) throw bad(P, 'exactly one of prefix and path', o.prefix ?? o.path);
-  if (o.path !== undefined) return { path: absolutePath(o, 'path') };
-  // A reserved prefix is well-formed here: no module holds it, so the server answers NOT_FOUND.
-  const problem = prefixProblem(o.prefix);
-  if (problem !== undefined && !RESERVED_PREFIXES.has(o.prefix as string)) {
-    throw new DpnsError('INVALID_PARAMS', `${P}.prefix: ${problem}`, { details: { field: `${P}.prefix` } });
-  }
-  return { prefix: o.prefix as string };
+const moduleTarget = members({
+  prefix: Type.Optional(modulePrefix('The module\'s prefix. A reserved one is accepted, and answers NOT_FOUND.')),
+  path: Type.Optional(absolutePath('The module\'s file: the way to name a module that failed before it declared a prefix.')),
+}, { description: 'Exactly one of prefix and path.', checkOrder: [exactlyOneTarget, 'prefix', 'path'] });
+
+function oneTarget(p: { prefix?: string; path?: string }): ModuleTarget {
+  exactlyOneTarget(p);
+  return p.path !== undefined ? { path: p.path } : { prefix: p.prefix as string };
 }
 
-function hex(o: Obj, key: string, len: number): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length !== len || !/^[0-9a-f]+$/.test(v)) {
-    throw bad(`${P}.${key}`, `${len} lowercase hex digits`, v);
-  }
-  return v;
+/** An edit sets or unsets something, and not both for one field. */
+function editChangesSomething(p: { spec?: unknown; unset?: unknown }): void {
+  const spec = (p.spec ?? {}) as Record<string, unknown>;
+  const unset = (p.unset ?? []) as ('cwd' | 'user')[];
+  for (const u of unset) if (spec[u] !== undefined) throw bad('params.unset', `not both a value and unset for "${u}"`, unset);
+  if (Object.keys(spec).length === 0 && unset.length === 0) throw bad('params.spec', 'at least one field to change', spec);
+}
+
+/** The table. Key order is the order of PROTOCOL.md §5 and of docs/openrpc.json. */
+export const METHODS = {
+  login: method({
+    summary: 'Proves the admin credential: `proof` is `adminProof(token, hello.nonce)` (PROTOCOL.md §4.1).',
+    params: members({ proof: hex(64) }),
+    result: Type.Object({ admin: Type.Literal(true) }),
+    kind: 'session', admin: false, answeredBy: 'any', channel: 'primary', resend: false,
+  }),
+  identify: method({
+    summary: 'Proves an Ed25519 key; the connection\'s advertisements are then owned by that key, across reconnects (PROTOCOL.md §4.2).',
+    params: members({
+      publicKey: hex(64), signature: hex(128),
+      reserve: withDefault(flag('Whether a lost name this key advertised is held for it (PROTOCOL.md §9.6).'), true),
+    }),
+    result: Type.Object({ owner: Type.String() }),
+    kind: 'session', admin: false, answeredBy: 'any', channel: 'primary', resend: false,
+  }),
+  ping: method({
+    summary: 'Liveness and the current revision.',
+    params: none(),
+    result: Type.Object({ revision, time: Type.Number({ description: 'The server\'s clock, epoch milliseconds.' }) }),
+    kind: 'read', admin: false, answeredBy: 'any', channel: 'reads', resend: true,
+  }),
+  servers: method({
+    summary: 'Every server of the cluster as this one sees it (a stand-alone server is a cluster of one); answered by any server, primary or not.',
+    params: none(),
+    result: Type.Object({
+      self: Type.Integer(), epoch: Type.Integer(), primary: Type.Optional(Type.Integer()), replication: oneOf(['sync', 'async']), servers: Type.Array(ServerStatus),
+    }),
+    kind: 'read', admin: false, answeredBy: 'any', channel: 'primary', resend: true,
+  }),
+  listServices: method({
+    summary: 'The names that match a pattern.',
+    params: members({ pattern: patternOr('*', 'Names to list (PROTOCOL.md §12.2).') }),
+    result: Type.Object({ names: Type.Array(Type.String()) }),
+    kind: 'read', admin: false, answeredBy: 'reads', channel: 'reads', resend: true,
+  }),
+  findServices: method({
+    summary: 'The addresses of running services; a plain name of an auto-start service that is not running is launched first, unless `launch` is false.',
+    params: members({
+      pattern: nullIsAbsent(pattern('A name, or a pattern (PROTOCOL.md §12.2).')),
+      launch: withDefault(flag('Whether a plain name of a stopped auto-start service is launched.'), true),
+    }),
+    result: Type.Object({ services: Type.Array(Location, { description: 'A pattern\'s matches least loaded first.' }) }),
+    kind: 'read', admin: false, answeredBy: 'reads', channel: 'reads', resend: true, mayLaunch: findMayLaunch,
+  }),
+  serviceState: method({
+    summary: 'The entries that match a pattern, with their states.',
+    params: members({ pattern: patternOr('*', 'Entries to show (PROTOCOL.md §12.2).') }),
+    result: Type.Object({ entries: Type.Array(EntryView) }),
+    kind: 'read', admin: false, answeredBy: 'reads', channel: 'reads', resend: true,
+  }),
+  watch: method({
+    summary: 'Subscribes to changes of the entries that match a pattern (watch.event notifications, PROTOCOL.md §6).',
+    params: members({
+      pattern: patternOr('*', 'Entries to watch (PROTOCOL.md §12.2).'),
+      initial: withDefault(flag('Whether the answer carries the matching entries as they are now.'), false),
+    }),
+    result: Type.Object({ watchId: Type.String(), revision, entries: Type.Optional(Type.Array(EntryView)) }),
+    kind: 'read', admin: false, answeredBy: 'reads', channel: 'reads', resend: false,
+  }),
+  unwatch: method({
+    summary: 'Ends a watch this connection made.',
+    params: members({ watchId: text(32) }),
+    result: Type.Object({ ok: Type.Literal(true) }),
+    kind: 'session', admin: false, answeredBy: 'any', channel: 'reads', resend: false,
+  }),
+  advertiseService: method({
+    summary: 'Records where a service runs. An auto-start name needs `proof` = ticketProof(ticket, \'advertise\', hello.nonce, name, host, port); with `nonce` (fresh, hex), the answer carries `nameserverProof` = ticketProof(nameserverTicket, \'nameserver\', hello.nonce, nonce, name), so the service can check the name server (PROTOCOL.md §11.3).',
+    params: members({
+      name: name(), host: hostName(), port: tcpPort(),
+      static: withDefault(flag('Recorded by an admin for a program that does not speak dpns; stays until unadvertised.'), false),
+      proof: Type.Optional(hex(64)), nonce: Type.Optional(hex(64)),
+    }),
+    result: Type.Object({ revision, nameserverProof: Type.Optional(Type.String()) }),
+    kind: 'write', admin: false, replayable: false,
+  }),
+  unadvertiseService: method({
+    summary: 'Withdraws an advertisement.',
+    params: named(),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: false, replayable: true,
+  }),
+  reportLoad: method({
+    summary: 'Sets the load figure of a running service this connection advertises; findServices of a pattern answers least loaded first. Unchanged values are not written; more than 10 a second per name are RATE_LIMITED.',
+    params: members({ name: name(), load: nonNegative('Any finite number >= 0, e.g. a load average or requests in flight.') }, { checkOrder: ['load', 'name'] }),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: false, replayable: true,
+  }),
+  launchService: method({
+    summary: 'Starts an auto-start service through its host\'s agent; answers once it has advertised.',
+    params: named(),
+    result: Type.Object({ service: Location, launched: Type.Boolean() }),
+    kind: 'launch', admin: false,
+  }),
+  killService: method({
+    summary: 'Stops a launched service through its agent: SIGTERM to its process group, SIGKILL after a grace period.',
+    params: named(),
+    result: Type.Object({ revision, signal: Type.Optional(oneOf(['SIGTERM', 'SIGKILL'])), alreadyGone: Type.Boolean() }),
+    kind: 'launch', admin: true,
+  }),
+  resetService: method({
+    summary: 'Kill, then launch.',
+    params: named(),
+    result: Type.Object({ service: Location }),
+    kind: 'launch', admin: true,
+  }),
+  authenticateService: method({
+    summary: 'The paper\'s Figure 7: checks the running service still holds its ticket, then issues a fresh pair, sealed to the caller\'s X25519 `boxKey` (and to the service under its ticket).',
+    params: members({ name: name(), boxKey: hex(64, 'The caller\'s X25519 public key.') }),
+    result: Type.Object({ pairId: Type.String(), service: Type.String(), sealed: Sealed }),
+    kind: 'auth', admin: false, answeredBy: 'primary', channel: 'primary', resend: true,
+  }),
+  'register.add': method({
+    summary: 'Registers an auto-start service.',
+    params: members({ name: name(), spec: fullSpec }),
+    result: Type.Object({ revision }),
+    finish: ({ name: n, spec: given }) => {
+      // Nested defaults are filled in too, though the types know only the top level's.
+      const s = given as typeof given & Pick<LaunchSpec, 'args' | 'env' | 'startTimeoutMs'>;
+      const spec: LaunchSpec = { host: s.host, program: s.program, args: s.args, env: s.env, startTimeoutMs: s.startTimeoutMs };
+      if (s.cwd !== undefined) spec.cwd = s.cwd;
+      if (s.user !== undefined) spec.user = s.user;
+      // "no" is what an absent policy means: stored as absent, so the two never differ.
+      if (s.restart !== undefined && s.restart !== 'no') spec.restart = s.restart;
+      return { name: n, spec };
+    },
+    kind: 'write', admin: true, replayable: true,
+  }),
+  'register.delete': method({
+    summary: 'Deletes a name: a service that is not running, or an alias.',
+    params: named(),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: true, replayable: true,
+  }),
+  'register.edit': method({
+    summary: 'Changes some fields of a launch spec, or makes a plain entry auto-start.',
+    params: members({
+      name: name(),
+      spec: withDefault(nullIsAbsent(partialSpec), {}),
+      unset: withDefault(nullIsAbsent(listOf(['cwd', 'user'], 'an array of "cwd" and "user"', 'Optional fields to remove.')), []),
+    }, { checkOrder: ['spec', 'unset', editChangesSomething, 'name'] }),
+    result: Type.Object({ revision, entry: ServiceView }),
+    finish: (p) => {
+      editChangesSomething(p);
+      return p as { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] };
+    },
+    kind: 'write', admin: true, replayable: true,
+  }),
+  'register.alias': method({
+    summary: 'Makes a name stand for another name.',
+    params: members({ name: name(), target: name() }),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: true, replayable: true,
+  }),
+  'register.info': method({
+    summary: 'An entry with its aliases; the only answer that shows a launch spec\'s args, env values, cwd and user (admins only).',
+    params: named(),
+    result: Type.Object({ entry: EntryView, aliases: Type.Array(Type.String()), resolved: Type.Optional(Type.String()) }),
+    kind: 'read', admin: true, answeredBy: 'reads', channel: 'primary', resend: true,
+  }),
+  'register.release': method({
+    summary: 'Ends the hold of a lost name on its owner key (PROTOCOL.md §9.6) so anyone may advertise it; `released` is the hold that ended, absent when the name was not held (nothing is written).',
+    params: named(),
+    result: Type.Object({ revision, released: Type.Optional(Reservation) }),
+    kind: 'write', admin: true, replayable: false,
+  }),
+  'modules.list': method({
+    summary: 'Every module the server knows of, loaded or failed (docs/MODULES.md).',
+    params: none(),
+    result: Type.Object({ modules: Type.Array(ModuleInfo) }),
+    kind: 'modules', admin: true, answeredBy: 'any', channel: 'primary', resend: true,
+  }),
+  'modules.load': method({
+    summary: 'Loads a module file on the name server\'s host; answers once it runs, or refuses saying why.',
+    params: members({ path: absolutePath('The module file, absolute (the CLI makes a relative one absolute).') }),
+    result: Type.Object({ module: ModuleInfo }),
+    kind: 'modules', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
+  }),
+  'modules.unload': method({
+    summary: 'Stops a module\'s worker and forgets it; its store file stays.',
+    params: moduleTarget,
+    result: Type.Object({ prefix: Type.Union([Type.String(), Type.Null()]), path: Type.String() }),
+    finish: oneTarget,
+    kind: 'modules', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
+  }),
+  'modules.reload': method({
+    summary: 'Unloads then loads the module\'s file again (new code, fresh worker, counters reset).',
+    params: moduleTarget,
+    result: Type.Object({ module: ModuleInfo }),
+    finish: oneTarget,
+    kind: 'modules', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
+  }),
+  'agents.list': method({
+    summary: 'Every agent trusted for a host (enrolled, trusted by an admin, or static in the config): host, fingerprint, when, how.',
+    params: none(),
+    result: Type.Object({ agents: Type.Array(AgentInfo) }),
+    kind: 'read', admin: false, answeredBy: 'reads', channel: 'primary', resend: true,
+  }),
+  'agents.joinToken': method({
+    summary: 'A single-use join token that enrolls one agent (for `host` only, when given) until `expiresAt`. It comes back sealed to the caller\'s X25519 `boxKey`, never in the clear; the name server keeps only its id and a key derived from it.',
+    params: members({
+      ttlMs: withDefault(nullIsAbsent(integer(1000, JOIN_TTL_MAX_MS, 'How long the token is good for.', `an integer number of milliseconds from 1000 to ${JOIN_TTL_MAX_MS} (7 days)`)), JOIN_TTL_DEFAULT_MS),
+      host: Type.Optional(hostName('The only host the token may enroll.')),
+      boxKey: hex(64, 'The caller\'s X25519 public key.'),
+    }, { checkOrder: ['ttlMs', 'boxKey', 'host'] }),
+    result: Type.Object({ sealed: Sealed, id: Type.String(), expiresAt: Type.Number(), host: Type.Optional(Type.String()) }),
+    kind: 'write', admin: true, replayable: false,
+  }),
+  'agents.enroll': method({
+    summary: 'Called by an agent: enrolls `identity` for `host` with a join token, proven by `proof` = HMAC(joinKey(secret), context ‖ hello.nonce ‖ tokenId ‖ host ‖ identity) and `signature` by `identity` over the same text. Spends the token.',
+    params: members({ tokenId: hex(16), host: hostName(), identity: hex(64), proof: hex(64), signature: hex(128) }),
+    result: Type.Object({ host: Type.String(), fingerprint: Type.String(), enrolledAt: Type.Number(), revision }),
+    kind: 'write', admin: false, replayable: false,
+  }),
+  'agents.trust': method({
+    summary: 'Trusts `key` (an agent\'s hex Ed25519 identity) for `host`, replacing any agent enrolled there.',
+    params: members({ host: hostName(), key: hex(64) }),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: true, replayable: false,
+  }),
+  'agents.revoke': method({
+    summary: 'Forgets the agent enrolled for `host`: launches there fail AGENT_UNTRUSTED until one is enrolled again.',
+    params: members({ host: hostName() }),
+    result: Type.Object({ revision }),
+    kind: 'write', admin: true, replayable: false,
+  }),
+};
+
+type Table = typeof METHODS;
+export type MethodName = keyof Table;
+export type Params<M extends MethodName> = Table[M] extends { finish?: (p: never) => infer O } ? O : never;
+export type Result<M extends MethodName> = Static<Table[M]['result']>;
+/** Param and result types of each client→server method. */
+export type Methods = { [M in MethodName]: { params: Params<M>; result: Result<M> } };
+
+/** Every method name, in table order. */
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+/** The traits of `m`, typed as the union so callers branch on `kind`. */
+export function traitsOf(m: MethodName): MethodTraits {
+  return METHODS[m];
 }
 
 /** True when `m` is a method this protocol version defines. */
 export function isMethodName(m: string): m is MethodName {
-  return Object.prototype.hasOwnProperty.call(parseParams, m);
+  return Object.prototype.hasOwnProperty.call(METHODS, m);
 }
+
+/** Whether `m` changes the registry: logged before it is answered, answered by the primary only, sent with a requestId. */
+export function isWrite(m: MethodName): boolean {
+  const k = METHODS[m].kind;
+  return k === 'write' || k === 'launch';
+}
+
+/** Methods that need a connection that has logged in as admin. */
+export const ADMIN_METHODS: ReadonlySet<MethodName> = new Set(METHOD_NAMES.filter((m) => METHODS[m].admin));
+
+/** Methods that change the registry (and so are logged before they are answered). */
+export const WRITE_METHODS: ReadonlySet<MethodName> = new Set(METHOD_NAMES.filter(isWrite));
+
+/** Runtime parsers for each method's params. They throw DpnsError with a precise message. */
+export const parseParams = Object.fromEntries(
+  METHOD_NAMES.map((m) => [m, paramParser(METHODS[m].params as TObject, (METHODS[m] as { finish?: never }).finish)]),
+) as { [M in MethodName]: (raw: unknown) => Params<M> };

@@ -1,57 +1,20 @@
-// External modules as the protocol sees them: the prefix rule, how a call `<prefix>.<method>`
-// names its module, the errors a module may answer with, and what `modules.list` reports.
+// External modules as the protocol sees them: the prefix rule, a call's params, the errors a
+// module may answer with, and what `modules.list` reports. Which prefixes are reserved, and how
+// a call `<prefix>.<method>` names its module, is module-names.ts (it needs the method table).
+import type { Static } from '@sinclair/typebox';
+import { Type } from './typebox.js';
+import { oneOf } from './entries.js';
 import { DpnsError, type ErrorCode } from './errors.js';
 
 /** A module prefix: a lowercase letter, then up to 31 lowercase letters, digits or dashes. */
 export const MODULE_PREFIX_RULE = '[a-z][a-z0-9-]{0,31}';
 const PREFIX = /^[a-z][a-z0-9-]{0,31}$/;
-/** A module method: an identifier a module can export as a handler. */
-const METHOD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-/**
- * Prefixes no module may take: the first segment of every built-in method (lowercased, so
- * `findservices` cannot pose as `findServices`), the server's own notifications, and JSON-RPC's
- * reserved `rpc.`. methods.test.ts checks that every built-in method is covered.
- */
-export const RESERVED_PREFIXES: ReadonlySet<string> = new Set([
-  'login', 'identify', 'ping', 'listservices', 'findservices', 'servicestate', 'watch', 'unwatch', 'advertiseservice',
-  'unadvertiseservice', 'reportload', 'launchservice', 'killservice', 'resetservice', 'authenticateservice', 'register', 'modules',
-  'ticket', 'hello', 'rpc', 'dpns', 'servers', 'peer', 'agents',
-]);
-
-/** Why `prefix` cannot be a module prefix, or undefined when it can. */
-export function prefixProblem(prefix: unknown): string | undefined {
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
-    const shown = typeof prefix === 'string' ? JSON.stringify(prefix.slice(0, 64)) : typeof prefix;
-    return `a module prefix must match ${MODULE_PREFIX_RULE} (a lowercase letter, then at most 31 lowercase letters, digits or dashes), got ${shown}`;
-  }
-  if (RESERVED_PREFIXES.has(prefix)) return `the prefix ${JSON.stringify(prefix)} is reserved for the name server's own methods`;
-  return undefined;
-}
-
-/** Why `name` cannot be a module method name, or undefined when it can. */
-export function moduleMethodProblem(name: unknown): string | undefined {
-  if (typeof name === 'string' && METHOD.test(name)) return undefined;
-  return `a module method name must match [A-Za-z][A-Za-z0-9_]{0,63}, got ${typeof name === 'string' ? JSON.stringify(name.slice(0, 64)) : typeof name}`;
-}
-
-/** A call's method split into the module that answers it and the method inside that module. */
-export interface ModuleCallName {
-  prefix: string;
-  method: string;
-}
-
-/**
- * Splits "dir.lookup" into {prefix: "dir", method: "lookup"}; undefined when the name cannot be
- * a module call (no dot, a bad or reserved prefix, a bad method name).
- */
-export function parseModuleMethod(name: string): ModuleCallName | undefined {
-  const dot = name.indexOf('.');
-  if (dot <= 0) return undefined;
-  const prefix = name.slice(0, dot);
-  const method = name.slice(dot + 1);
-  if (prefixProblem(prefix) !== undefined || moduleMethodProblem(method) !== undefined) return undefined;
-  return { prefix, method };
+/** Why `prefix` breaks the prefix rule, or undefined when it keeps it (reserved or not: module-names.ts says which are). */
+export function prefixRuleProblem(prefix: unknown): string | undefined {
+  if (typeof prefix === 'string' && PREFIX.test(prefix)) return undefined;
+  const shown = typeof prefix === 'string' ? JSON.stringify(prefix.slice(0, 64)) : typeof prefix;
+  return `a module prefix must match ${MODULE_PREFIX_RULE} (a lowercase letter, then at most 31 lowercase letters, digits or dashes), got ${shown}`;
 }
 
 /** A module call's params: a JSON object or array, `{}` when omitted. The module checks the rest. */
@@ -77,68 +40,66 @@ export const MODULE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * `running`, `restarting` (its worker died or was stopped; a new one follows after a back-off),
  * `failed` (it could not load, or crashed too often in a row; `modules reload` tries again).
  */
-export type ModuleState = 'loading' | 'running' | 'restarting' | 'failed';
+export const MODULE_STATES = ['loading', 'running', 'restarting', 'failed'] as const;
+export type ModuleState = (typeof MODULE_STATES)[number];
 
 /** Values of MODULE_FAILED's `data.cause`, and of a module's `lastError.cause`. */
-export type ModuleFailureCause =
+export const MODULE_FAILURE_CAUSES = [
   /** The module file could not be imported (it threw at top level, or does not parse). */
-  | 'LOAD_FAILED'
+  'LOAD_FAILED',
   /** Its `manifest` or `handlers` export is missing or malformed. */
-  | 'BAD_MANIFEST'
+  'BAD_MANIFEST',
   /** Its prefix is reserved for a built-in method. */
-  | 'PREFIX_RESERVED'
+  'PREFIX_RESERVED',
   /** Its `init(ctx)` threw, or its store file could not be read. */
-  | 'INIT_FAILED'
+  'INIT_FAILED',
   /** A handler threw something without a protocol error code. */
-  | 'THREW'
+  'THREW',
   /** A handler answered with something that is not JSON, or too large. */
-  | 'BAD_RESULT'
+  'BAD_RESULT',
   /** Loading or a call ran past its time limit; the worker was stopped. */
-  | 'TIMEOUT'
+  'TIMEOUT',
   /** The worker stopped answering its liveness pings (a loop outside any call). */
-  | 'UNRESPONSIVE'
+  'UNRESPONSIVE',
   /** The worker reached its memory limit and was stopped. */
-  | 'OUT_OF_MEMORY'
+  'OUT_OF_MEMORY',
   /** The worker died: an uncaught exception, process.exit, a stack overflow. */
-  | 'CRASHED'
+  'CRASHED',
   /** The call was in flight when the worker was stopped for another reason. */
-  | 'RESTARTED'
+  'RESTARTED',
   /** The module is restarting; retry after `data.retryAfterMs`. */
-  | 'RESTARTING'
+  'RESTARTING',
   /** The module is `failed` and answers nothing until it is reloaded. */
-  | 'FAILED'
+  'FAILED',
   /** The module was unloaded while the call was in flight. */
-  | 'UNLOADED';
+  'UNLOADED',
+] as const;
+export type ModuleFailureCause = (typeof MODULE_FAILURE_CAUSES)[number];
 
 /** One method a module offers, from its manifest. */
-export interface ModuleMethodInfo {
-  name: string;
-  description: string;
-  /** True when only an admin connection may call it. */
-  admin: boolean;
-}
+export const ModuleMethodInfo = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  admin: Type.Boolean({ description: 'True when only an admin connection may call it.' }),
+}, { title: 'ModuleMethodInfo' });
+export type ModuleMethodInfo = Static<typeof ModuleMethodInfo>;
 
 /** A module as `modules.list` reports it. */
-export interface ModuleInfo {
-  /** Null when the file failed before it could say (it threw at import). */
-  prefix: string | null;
-  /** The module file, absolute, on the name server's host. */
-  path: string;
-  version: string | null;
-  state: ModuleState;
-  /** Epoch milliseconds when it entered `state`. */
-  since: number;
-  /** Times its worker was restarted since it was loaded. */
-  restarts: number;
-  /** Failures in a row; it is `failed` once this passes the server's limit. */
-  crashes: number;
-  calls: number;
-  /** Calls answered with an error (a handler's own refusal included). */
-  errors: number;
-  timeouts: number;
-  lastError?: { at: number; cause: ModuleFailureCause; message: string };
-  methods: ModuleMethodInfo[];
-}
+export const ModuleInfo = Type.Object({
+  prefix: Type.Union([Type.String(), Type.Null()], { description: 'Null when the file failed before it could say (it threw at import).' }),
+  path: Type.String({ description: 'The module file, absolute, on the name server\'s host.' }),
+  version: Type.Union([Type.String(), Type.Null()]),
+  state: oneOf(MODULE_STATES),
+  since: Type.Number({ description: 'Epoch milliseconds when it entered `state`.' }),
+  restarts: Type.Integer({ description: 'Times its worker was restarted since it was loaded.' }),
+  crashes: Type.Integer({ description: 'Failures in a row; it is `failed` once this passes the server\'s limit.' }),
+  calls: Type.Integer(),
+  errors: Type.Integer({ description: 'Calls answered with an error (a handler\'s own refusal included).' }),
+  timeouts: Type.Integer(),
+  lastError: Type.Optional(Type.Object({ at: Type.Number(), cause: oneOf(MODULE_FAILURE_CAUSES), message: Type.String() })),
+  methods: Type.Array(ModuleMethodInfo),
+}, { title: 'ModuleInfo' });
+export type ModuleInfo = Static<typeof ModuleInfo>;
 
 /** How `modules.unload` and `modules.reload` name a module: by prefix, or by file for one that failed before it had a prefix. */
 export type ModuleTarget = { prefix: string } | { path: string };

@@ -1,9 +1,11 @@
 // Tickets: 256-bit random secrets shared by the name server and a launched service (and,
 // after authenticateService, by a client and a service). They are never sent in the clear:
 // each side proves it holds one with an HMAC over fresh values, and hands one on sealed.
+import type { Static } from '@sinclair/typebox';
 import nacl from 'tweetnacl';
 import { equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
 import { hmacSha256 } from './sha256.js';
+import { Type } from './typebox.js';
 
 /** Tickets are this many random bytes (256 bits), from tweetnacl's random source. */
 export const TICKET_BYTES = 32;
@@ -48,12 +50,12 @@ function ticketBytes(ticket: string): Uint8Array {
 }
 
 /** A secret sealed for one recipient: nacl.box to an X25519 key, or nacl.secretbox under a ticket. */
-export interface Sealed {
-  /** The sender's ephemeral X25519 public key (box only). */
-  from?: string;
-  nonce: string;
-  box: string;
-}
+export const Sealed = Type.Object({
+  from: Type.Optional(Type.String({ description: 'The sender\'s ephemeral X25519 public key (box only).' })),
+  nonce: Type.String(),
+  box: Type.String(),
+}, { title: 'Sealed' });
+export type Sealed = Static<typeof Sealed>;
 
 /** Seals `plain` for the holder of the X25519 secret key matching `toPublicKey` (hex). */
 export function sealTo(toPublicKey: string, plain: string): Sealed {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { DpnsError } from './errors.js';
-import { bad, bool, host, int, isHost, launchSpec, object, onlyKeys, port, specField, str } from './validate.js';
+import { parseParams } from './methods.js';
+import { bad, bool, host, int, isHost, object, onlyKeys, port, specField, str } from './validate.js';
 
 test('the host rule: DNS names, IPv4 and IPv6 literals, nothing else', () => {
   for (const ok of ['localhost', 'db-1.example.com', 'example.com.', 'a', `${'a'.repeat(63)}.b`, '1a.example', '127.0.0.1', '0.0.0.0', '255.255.255.255', '198.18.0.1',
@@ -108,53 +109,58 @@ test('host: the host rule, and at most 253 characters', () => {
 
 const SPEC = { host: 'h1', program: '/bin/true' };
 
+/** A launch spec as register.add parses it (its refusals name params.spec.<field>). */
+function launchSpec(spec: Record<string, unknown>) {
+  return parseParams['register.add']({ name: '/a', spec }).spec;
+}
+
 test('a launch spec gets its defaults, and keeps what was given', () => {
-  const plain = launchSpec(SPEC, 'p');
+  const plain = launchSpec(SPEC);
   assert.deepEqual({ ...plain, env: { ...plain.env } }, { host: 'h1', program: '/bin/true', args: [], env: {}, startTimeoutMs: 10_000 });
-  const full = launchSpec({ ...SPEC, args: ['-v'], env: { AB_1: 'x', _z: '' }, cwd: '/srv', user: 'svc-demo', startTimeoutMs: 100, restart: 'on-failure' }, 'p');
+  const full = launchSpec({ ...SPEC, args: ['-v'], env: { AB_1: 'x', _z: '' }, cwd: '/srv', user: 'svc-demo', startTimeoutMs: 100, restart: 'on-failure' });
   assert.deepEqual({ ...full, env: { ...full.env } }, {
     host: 'h1', program: '/bin/true', args: ['-v'], env: { AB_1: 'x', _z: '' }, cwd: '/srv', user: 'svc-demo', startTimeoutMs: 100, restart: 'on-failure',
   });
-  assert.equal('restart' in launchSpec({ ...SPEC, restart: 'no' }, 'p'), false, '"no" is the default, stored as absent');
-  assert.equal(launchSpec({ ...SPEC, startTimeoutMs: 600_000 }, 'p').startTimeoutMs, 600_000);
+  assert.equal('restart' in launchSpec({ ...SPEC, restart: 'no' }), false, '"no" is the default, stored as absent');
+  assert.equal(launchSpec({ ...SPEC, startTimeoutMs: 600_000 }).startTimeoutMs, 600_000);
 });
 
 test('each launch-spec field is checked, and the refusal names it', () => {
-  const field = (spec: Record<string, unknown>) => refusal(() => launchSpec({ ...SPEC, ...spec }, 'p.spec')).details?.field;
-  assert.equal(field({ host: 'bad host' }), 'p.spec.host');
-  assert.equal(field({ program: '' }), 'p.spec.program');
-  assert.equal(field({ args: 'x' }), 'p.spec.args');
-  assert.match(refusal(() => launchSpec({ ...SPEC, args: 'x' }, 'p')).message, /^p\.args: expected an array of at most 256 strings, got "x"/);
-  assert.equal(field({ args: Array.from({ length: 257 }, () => 'a') }), 'p.spec.args');
-  assert.equal(launchSpec({ ...SPEC, args: Array.from({ length: 256 }, () => 'a') }, 'p').args.length, 256);
-  assert.equal(field({ args: ['ok', 1] }), 'p.spec.args[1]');
-  assert.equal(field({ args: ['x'.repeat(4097)] }), 'p.spec.args[0]');
-  assert.equal(launchSpec({ ...SPEC, args: ['x'.repeat(4096)] }, 'p').args[0]?.length, 4096);
-  assert.equal(field({ args: ['a\0'] }), 'p.spec.args[0]');
-  assert.match(refusal(() => launchSpec({ ...SPEC, args: [2] }, 'p')).message, /^p\.args\[0\]: expected a string of at most 4096 characters without NUL/);
-  assert.equal(field({ env: [] }), 'p.spec.env');
+  const field = (spec: Record<string, unknown>) => refusal(() => launchSpec({ ...SPEC, ...spec })).details?.field;
+  assert.equal(field({ host: 'bad host' }), 'params.spec.host');
+  assert.equal(field({ program: '' }), 'params.spec.program');
+  assert.equal(field({ args: 'x' }), 'params.spec.args');
+  assert.match(refusal(() => launchSpec({ ...SPEC, args: 'x' })).message, /^params\.spec\.args: expected an array of at most 256 strings, got "x"/);
+  assert.equal(field({ args: Array.from({ length: 257 }, () => 'a') }), 'params.spec.args');
+  assert.equal(launchSpec({ ...SPEC, args: Array.from({ length: 256 }, () => 'a') }).args.length, 256);
+  assert.equal(field({ args: ['ok', 1] }), 'params.spec.args[1]');
+  assert.equal(field({ args: ['x'.repeat(4097)] }), 'params.spec.args[0]');
+  assert.equal(launchSpec({ ...SPEC, args: ['x'.repeat(4096)] }).args[0]?.length, 4096);
+  assert.equal(field({ args: ['a\0'] }), 'params.spec.args[0]');
+  assert.match(refusal(() => launchSpec({ ...SPEC, args: [2] })).message, /^params\.spec\.args\[0\]: expected a string of at most 4096 characters without NUL/);
+  assert.equal(field({ env: [] }), 'params.spec.env');
   const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`V${i}`, 'x']));
-  assert.match(refusal(() => launchSpec({ ...SPEC, env: many(257) }, 'p')).message, /^p\.env: expected at most 256 variables, got "257 variables"/);
-  assert.equal(Object.keys(launchSpec({ ...SPEC, env: many(256) }, 'p').env).length, 256);
-  assert.equal(field({ env: { '1A': 'x' } }), 'p.spec.env');
-  assert.equal(field({ env: { A1: 'x', AB: 'x', 'A-B': 'x' } }), 'p.spec.env');
-  assert.equal(field({ env: { [`A${'b'.repeat(256)}`]: 'x' } }), 'p.spec.env');
-  assert.equal(Object.keys(launchSpec({ ...SPEC, env: { [`A${'b'.repeat(255)}`]: 'x' } }, 'p').env).length, 1);
-  assert.equal(field({ env: { A: 1 } }), 'p.spec.env.A');
-  assert.equal(field({ env: { A: 'x'.repeat(4097) } }), 'p.spec.env.A');
-  assert.equal(launchSpec({ ...SPEC, env: { A: 'x'.repeat(4096) } }, 'p').env.A?.length, 4096);
-  assert.equal(field({ env: { A: 'a\0' } }), 'p.spec.env.A');
-  assert.match(refusal(() => launchSpec({ ...SPEC, env: { A: 2 } }, 'p')).message, /^p\.env\.A: expected a string of at most 4096 characters without NUL/);
-  assert.equal(field({ cwd: 'srv/' }), 'p.spec.cwd');
-  assert.equal(field({ user: 'Xsvc' }), 'p.spec.user');
-  assert.equal(field({ user: 'svc!' }), 'p.spec.user');
-  assert.match(refusal(() => launchSpec({ ...SPEC, user: 'svc!' }, 'p')).message, /a user name like "svc-demo"/);
-  assert.equal(field({ user: `${'a'.repeat(32)}$` }), 'p.spec.user', 'at most 32 characters');
-  assert.equal(launchSpec({ ...SPEC, user: `${'a'.repeat(31)}$` }, 'p').user, `${'a'.repeat(31)}$`);
-  assert.equal(field({ restart: 'always' }), 'p.spec.restart');
-  assert.match(refusal(() => launchSpec({ ...SPEC, restart: 'always' }, 'p')).message, /expected "no" or "on-failure"/);
-  assert.equal(field({ startTimeoutMs: 99 }), 'p.spec.startTimeoutMs');
-  assert.equal(field({ startTimeoutMs: 600_001 }), 'p.spec.startTimeoutMs');
+  assert.match(refusal(() => launchSpec({ ...SPEC, env: many(257) })).message, /^params\.spec\.env: expected at most 256 variables, got "257 variables"/);
+  assert.equal(Object.keys(launchSpec({ ...SPEC, env: many(256) }).env).length, 256);
+  assert.equal(field({ env: { '1A': 'x' } }), 'params.spec.env');
+  assert.equal(field({ env: { A1: 'x', AB: 'x', 'A-B': 'x' } }), 'params.spec.env');
+  assert.equal(field({ env: { [`A${'b'.repeat(256)}`]: 'x' } }), 'params.spec.env');
+  assert.equal(Object.keys(launchSpec({ ...SPEC, env: { [`A${'b'.repeat(255)}`]: 'x' } }).env).length, 1);
+  assert.equal(field({ env: { A: 1 } }), 'params.spec.env.A');
+  assert.equal(field({ env: { A: 'x'.repeat(4097) } }), 'params.spec.env.A');
+  assert.equal(launchSpec({ ...SPEC, env: { A: 'x'.repeat(4096) } }).env.A?.length, 4096);
+  assert.equal(field({ env: { A: 'a\0' } }), 'params.spec.env.A');
+  assert.match(refusal(() => launchSpec({ ...SPEC, env: { A: 2 } })).message, /^params\.spec\.env\.A: expected a string of at most 4096 characters without NUL/);
+  assert.equal(field({ cwd: 'srv/' }), 'params.spec.cwd');
+  assert.equal(field({ user: 'Xsvc' }), 'params.spec.user');
+  assert.equal(field({ user: 'svc!' }), 'params.spec.user');
+  assert.match(refusal(() => launchSpec({ ...SPEC, user: 'svc!' })).message, /a user name like "svc-demo"/);
+  assert.equal(field({ user: `${'a'.repeat(32)}$` }), 'params.spec.user', 'at most 32 characters');
+  assert.equal(launchSpec({ ...SPEC, user: `${'a'.repeat(31)}$` }).user, `${'a'.repeat(31)}$`);
+  assert.equal(field({ restart: 'always' }), 'params.spec.restart');
+  assert.match(refusal(() => launchSpec({ ...SPEC, restart: 'always' })).message, /expected "no" or "on-failure"/);
+  assert.equal(field({ startTimeoutMs: 99 }), 'params.spec.startTimeoutMs');
+  assert.equal(field({ startTimeoutMs: 600_001 }), 'params.spec.startTimeoutMs');
 });
 
 test('specField takes one field at a time, as register.edit does', () => {

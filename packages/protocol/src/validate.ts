@@ -179,22 +179,3 @@ export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, fi
     }
   }
 }
-
-export const SPEC_KEYS = ['host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs', 'restart'] as const satisfies readonly (keyof LaunchSpec)[];
-
-/** A whole launch spec, with defaults for the optional parts. */
-export function launchSpec(v: unknown, field: string): LaunchSpec {
-  const o = object(v, field);
-  onlyKeys(o, SPEC_KEYS, field);
-  const spec: LaunchSpec = {
-    host: specField(o, 'host', field) as string,
-    program: specField(o, 'program', field) as string,
-    args: o.args === undefined ? [] : (specField(o, 'args', field) as string[]),
-    env: o.env === undefined ? (Object.create(null) as Record<string, string>) : (specField(o, 'env', field) as Record<string, string>),
-    startTimeoutMs: o.startTimeoutMs === undefined ? SPEC_LIMITS.startTimeoutMs.dflt : (specField(o, 'startTimeoutMs', field) as number),
-  };
-  if (o.cwd !== undefined) spec.cwd = specField(o, 'cwd', field) as string;
-  if (o.user !== undefined) spec.user = specField(o, 'user', field) as string;
-  if (o.restart !== undefined && o.restart !== 'no') spec.restart = specField(o, 'restart', field) as LaunchSpec['restart'];
-  return spec;
-}
