@@ -43,6 +43,9 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
   --profile DIR     run each name server under node --cpu-prof, profiles written to DIR
                     (open them in Chrome DevTools or speedscope)
   -h, --help        this text
+
+The etcd rows (scenario etcd, and beside failover and failover-cut) need \`etcd\` on the
+PATH (apt-get install etcd-server); failover-cut and the capped half of read-backups need root.
 `;
 
 /** Parses argv; prints usage and exits 2 on a bad flag. */
@@ -75,6 +78,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     if (!(SCENARIOS as readonly string[]).includes(s)) usage(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
     only.add(s as ScenarioName);
   }
+  if (only.size === 0) usage('--only: no scenario given');
   return {
     only,
     quick,
@@ -99,7 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
 function seconds(v: string | undefined, dflt: number, flag: string): number {
   if (v === undefined) return dflt * 1000;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) usage(`${flag}: expected seconds between 0 and 3600, got "${v}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) usage(`${flag}: expected seconds above 0 and at most 3600, got "${v}"`);
   return n * 1000;
 }
 

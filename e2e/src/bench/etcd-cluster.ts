@@ -1,16 +1,17 @@
 // A three-member etcd cluster for the failover comparison, on loopback by default or one member
 // per test host (network namespace) when `hosts` is given: each member its own temporary data
-// directory and ports, etcd's default timing (100 ms heartbeat, 1 s election),
-// quiet logs. Members can be killed and restarted on their data directory; the leader is found
+// directory and ports, etcd's default timing (100 ms heartbeat, 1 s election) unless `timing` is
+// given, quiet logs. Members can be killed and restarted on their data directory; the leader is found
 // through each member's JSON gateway (/v3/maintenance/status). Also here: etcd's side of the
 // failover writer, the same shape as the dpns one (sequential puts, a timeout per attempt, the
 // next live member after any failure).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { freePorts } from '../harness/index.js';
 import { etcdVersion } from './etcd-process.js';
-import { EtcdHttp } from './etcd-http.js';
+import { etcdTimingArgs, type EtcdTiming } from './failure-detection.js';
+import { b64, etcdPost } from './etcd-http.js';
 import { onCleanup, removeDir, stopChild, tempDir, trackChild } from './lifecycle.js';
 
 interface Member {
@@ -43,34 +44,6 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-/** POSTs JSON to the gateway with a timeout; the parsed answer, or undefined on any failure. */
-export function etcdPost(url: string, path: string, body: unknown, timeoutMs: number, agent?: Agent): Promise<Record<string, unknown> | undefined> {
-  return new Promise((resolve) => {
-    const u = new URL(url);
-    const payload = JSON.stringify(body);
-    const req = request({
-      host: u.hostname, port: Number(u.port), method: 'POST', path, ...(agent === undefined ? {} : { agent }), timeout: timeoutMs,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return resolve(undefined);
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on('error', () => resolve(undefined));
-    });
-    // `timeout` only reports idleness; the request must be torn down here (a put waiting for a leader hangs).
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(undefined));
-    req.end(payload);
-  });
-}
-
 /** Where a member runs when not on loopback: its address, and the argv prefix that runs a command there. */
 export interface EtcdHost {
   addr: string;
@@ -80,6 +53,8 @@ export interface EtcdHost {
 export interface EtcdClusterOptions {
   /** One host per member (e.g. a test network namespace); the members use etcd's usual ports 2379 and 2380 there. */
   hosts?: readonly EtcdHost[];
+  /** `--heartbeat-interval` and `--election-timeout` of every member; etcd's defaults when absent. */
+  timing?: EtcdTiming;
 }
 
 export async function startEtcdCluster(n = 3, opts: EtcdClusterOptions = {}): Promise<EtcdCluster> {
@@ -104,6 +79,7 @@ export async function startEtcdCluster(n = 3, opts: EtcdClusterOptions = {}): Pr
       '--listen-client-urls', m.clientUrl, '--advertise-client-urls', m.clientUrl,
       '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+      ...etcdTimingArgs(opts.timing),
       '--logger', 'zap', '--log-level', 'error',
     ];
     // `ip netns exec` execs the program, so the child's pid is etcd's own and signals reach it.
@@ -176,7 +152,7 @@ export async function startEtcdCluster(n = 3, opts: EtcdClusterOptions = {}): Pr
     },
     async keys(url, prefix) {
       const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-      const r = await etcdPost(url, '/v3/kv/range', { key: EtcdHttp.b64(prefix), range_end: EtcdHttp.b64(end), keys_only: true }, 10_000);
+      const r = await etcdPost(url, '/v3/kv/range', { key: b64(prefix), range_end: b64(end), keys_only: true }, 10_000);
       if (r === undefined) throw new Error(`etcd: range of ${prefix} on ${url} failed`);
       const kvs = (r.kvs ?? []) as { key: string }[];
       return new Set(kvs.map((kv) => Buffer.from(kv.key, 'base64').toString('utf8')));
@@ -221,7 +197,7 @@ export class EtcdWriter {
     while (!this.closed && performance.now() - started < this.giveUpMs) {
       const url = this.urls[this.at % this.urls.length] as string;
       const sentAt = performance.now();
-      const r = await etcdPost(url, '/v3/kv/put', { key: EtcdHttp.b64(key), value: EtcdHttp.b64(value) }, this.attemptTimeoutMs, this.agent);
+      const r = await etcdPost(url, '/v3/kv/put', { key: b64(key), value: b64(value) }, this.attemptTimeoutMs, this.agent);
       if (r !== undefined) return { ok: true, url, lastSentAt: sentAt, answeredAt: performance.now(), failures };
       failures++;
       this.at++;

@@ -1,54 +1,38 @@
-// etcd's v3 JSON gateway over HTTP/1.1 keep-alive: the same kind of hand-made client as the
-// WebSocket one, with no gRPC dependency. `maxSockets` is the number of connections.
-import { Agent, request } from 'node:http';
+// etcd's v3 JSON gateway over HTTP/1.1, for what is not a throughput shape: readiness probes, the
+// leader lookups and key listings of the failover scenarios, and their sequential writers (one
+// request at a time each, so HTTP/1.1 costs them nothing in flight). The throughput shapes speak
+// gRPC (etcd-grpc.ts).
+import { request, type Agent } from 'node:http';
 
-export class EtcdHttp {
-  private readonly agent: Agent;
-  private readonly host: string;
-  private readonly port: number;
+/** Base64, as the gateway wants keys and values. */
+export function b64(s: string): string {
+  return Buffer.from(s).toString('base64');
+}
 
-  constructor(url: string, connections: number) {
+/** POSTs JSON to the gateway with a timeout; the parsed answer, or undefined on any failure. */
+export function etcdPost(url: string, path: string, body: unknown, timeoutMs: number, agent?: Agent): Promise<Record<string, unknown> | undefined> {
+  return new Promise((resolve) => {
     const u = new URL(url);
-    this.host = u.hostname;
-    this.port = Number(u.port);
-    this.agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  }
-
-  /** Base64, as the gateway wants keys and values. */
-  static b64(s: string): string {
-    return Buffer.from(s).toString('base64');
-  }
-
-  /** POSTs `body` as JSON; `done` gets the parsed answer, or undefined on any failure. */
-  post(path: string, body: unknown, onDone: (res: Record<string, unknown> | undefined) => void): void {
-    let settled = false;
-    const done = (res: Record<string, unknown> | undefined): void => {
-      if (settled) return;
-      settled = true;
-      onDone(res);
-    };
     const payload = JSON.stringify(body);
     const req = request({
-      host: this.host, port: this.port, method: 'POST', path, agent: this.agent,
+      host: u.hostname, port: Number(u.port), method: 'POST', path, ...(agent === undefined ? {} : { agent }), timeout: timeoutMs,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        if (res.statusCode !== 200) return done(undefined);
+        if (res.statusCode !== 200) return resolve(undefined);
         try {
-          done(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
         } catch {
-          done(undefined);
+          resolve(undefined);
         }
       });
-      res.on('error', () => done(undefined));
+      res.on('error', () => resolve(undefined));
     });
-    req.on('error', () => done(undefined));
+    // `timeout` only reports idleness; the request must be torn down here (a put waiting for a leader hangs).
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(undefined));
     req.end(payload);
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
+  });
 }

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { onCleanup, removeDir, stopChild, tempDir, trackChild } from './lifecycle.js';
 import { readMemory, type Memory } from './memory.js';
-import { EtcdHttp } from './etcd-http.js';
+import { b64, etcdPost } from './etcd-http.js';
 import { freePorts } from '../harness/index.js';
 
 export interface EtcdProcess {
@@ -46,13 +46,11 @@ export async function startEtcd(): Promise<EtcdProcess> {
     return stopped;
   };
   const forget = onCleanup(stop);
-  const probe = new EtcdHttp(url, 1);
   try {
     const deadline = performance.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`etcd exited (${child.exitCode}):\n${stderr}`);
-      const ok = await new Promise<boolean>((r) => probe.post('/v3/kv/range', { key: EtcdHttp.b64('probe') }, (res) => r(res !== undefined)));
-      if (ok) break;
+      if ((await etcdPost(url, '/v3/kv/range', { key: b64('probe') }, 1_000)) !== undefined) break;
       if (performance.now() > deadline) throw new Error(`etcd did not answer within 20 s:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -60,8 +58,6 @@ export async function startEtcd(): Promise<EtcdProcess> {
     forget();
     await stop();
     throw e;
-  } finally {
-    probe.close();
   }
   return {
     url,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { killChildren } from '../harness/index.js';
 
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
@@ -125,6 +126,9 @@ export async function cleanupAll(): Promise<void> {
   await Promise.allSettled(pending.map((fn) => fn()));
   killProcessGroups();
   await Promise.allSettled([...children].map((c) => stopChild(c)));
+  // A server the e2e harness was still starting when Ctrl-C came is known only to the harness; its
+  // exit hook would remove the data directory while the server still writes to it, then kill it.
+  await killChildren('SIGTERM');
   for (const d of [...dirs]) removeDir(d);
 }
 

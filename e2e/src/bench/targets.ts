@@ -1,6 +1,7 @@
 // The issue's targets, checked against a run's rows, and the ratios printed beside them.
 import type { BenchContext } from './context.js';
-import { fmtMB, fmtMs, fmtOps } from './report.js';
+import { ETCD_VARIANTS } from './failure-detection.js';
+import { fmtMB, fmtMs, fmtOps, type Row } from './report.js';
 
 export interface Verdict {
   target: string;
@@ -16,14 +17,27 @@ export function ratios(ctx: BenchContext): string[] {
     const y = ctx.get(b)?.[pick];
     if (x !== undefined && y !== undefined && y > 0) out.push(`${what}: ${(x / y).toFixed(2)}× (${fmt(pick, x)} / ${fmt(pick, y)})`);
   };
+  // When the generator, not the server, limits a shape, ops/s ratios say little; the server CPU
+  // each answer cost says which server does less work.
+  const cpuPerAnswer = (a: string, b: string, what: string): void => {
+    const x = usPerAnswer(ctx.get(a));
+    const y = usPerAnswer(ctx.get(b));
+    if (x !== undefined && y !== undefined && y > 0) out.push(`${what}: ${(x / y).toFixed(2)}× (${x.toFixed(1)} / ${y.toFixed(1)} µs)`);
+  };
+  const { inFlight, connections } = ctx.cfg;
   ratio('find', 'echo', 'find / echo ceiling, ops/s', 'opsPerSec');
-  ratio('find', 'etcd.get', 'dpns find / etcd get, ops/s at 64 in flight', 'opsPerSec');
-  ratio('find.single', 'etcd.get.single', 'dpns find / etcd get, one client p50', 'p50Ms');
+  cpuPerAnswer('find', 'echo', 'find / echo ceiling, server CPU per answer');
+  ratio('find', 'etcd.get', `dpns find / etcd serializable get (gRPC), ops/s at ${inFlight} in flight over ${connections} connections`, 'opsPerSec');
+  cpuPerAnswer('find', 'etcd.get', 'dpns find / etcd serializable get, server CPU per answer');
+  ratio('find', 'etcd.get.linearizable', `dpns find / etcd linearizable get (gRPC), ops/s at ${inFlight} in flight`, 'opsPerSec');
+  ratio('find.single', 'etcd.get.single', 'dpns find / etcd serializable get, one client p50', 'p50Ms');
   ratio('module.call.single', 'module.find.single', 'module call (dir.lookup) / find, one client p50', 'p50Ms');
   ratio('module.find', 'module.call', 'module call (dir.lookup) cost / find cost at 64 in flight (ops/s of find / of the call)', 'opsPerSec');
-  ratio('advertise', 'etcd.put', 'dpns durable advertise / etcd durable put, ops/s', 'opsPerSec');
+  ratio('advertise', 'etcd.put', `dpns durable advertise / etcd durable put (gRPC), ops/s at ${inFlight} in flight`, 'opsPerSec');
   const watchers = (ctx.cfg.watchConnections * ctx.cfg.watchesPerConnection).toLocaleString('en-US');
-  ratio('failover-cut.etcd', 'failover-cut', 'etcd / dpns host cut off (link down) → first write, median', 'p50Ms');
+  for (const [scenario, how] of [['failover', 'kill -9 of the leader'], ['failover-cut', 'host cut off (link down)']] as const) {
+    for (const v of ETCD_VARIANTS) ratio(`${scenario}.etcd${v.keySuffix}`, scenario, `etcd (${v.name}) / dpns ${how} → first write, median`, 'p50Ms');
+  }
   ratio('watch', 'etcd.watch', `dpns / etcd write p99 under ${watchers} watchers`, 'p99Ms');
   const d = launchOverhead(ctx);
   if (d !== undefined) {
@@ -40,6 +54,12 @@ function launchOverhead(ctx: BenchContext): { p50: number; p99: number; dpns: { 
   if (l?.p50Ms === undefined || l.p99Ms === undefined || h?.p50Ms === undefined || h.p99Ms === undefined) return undefined;
   if (!Number.isFinite(l.p50Ms) || !Number.isFinite(h.p50Ms)) return undefined;
   return { p50: l.p50Ms - h.p50Ms, p99: l.p99Ms - h.p99Ms, dpns: { p50: l.p50Ms, p99: l.p99Ms }, hand: { p50: h.p50Ms, p99: h.p99Ms } };
+}
+
+/** Server CPU per answer in µs, from a closed loop's row. */
+function usPerAnswer(row: Row | undefined): number | undefined {
+  if (row?.serverCpuPct === undefined || row.opsPerSec === undefined || !Number.isFinite(row.serverCpuPct) || row.opsPerSec <= 0) return undefined;
+  return (row.serverCpuPct / 100 / row.opsPerSec) * 1e6;
 }
 
 function signed(ms: number): string {

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type HelloParams } from '@dpns/protocol';
+import { corkPerRead } from './cork.js';
 import { Connection, type ServerCloseReason } from './connection.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Logger } from './log.js';
@@ -105,20 +106,12 @@ export class ClientConnections {
         o.rateLog.warn('cut the connection holding the most unfinished input: all unfinished messages together were over the limit', { conn: worst.id, remote: worst.remote, limitBytes: MAX_TOTAL_PARTIAL_BYTES });
       }
     });
-    let corked = false;
+    // Frames that arrived in one read are answered in one write (cork.ts).
+    const batchRead = corkPerRead(ws);
     ws.on('message', (data: Buffer, isBinary) => {
       this.heartbeat.alive(conn);
       this.partial.done(conn);
-      // Frames that arrived in one read are handled in one go; their immediate answers leave in
-      // one write instead of one syscall each, which is most of the cost of a pipelined find.
-      if (!corked) {
-        corked = true;
-        conn.cork();
-        process.nextTick(() => {
-          corked = false;
-          conn.uncork();
-        });
-      }
+      batchRead();
       rpc.onFrame(conn, data, isBinary);
     });
     ws.on('close', () => {

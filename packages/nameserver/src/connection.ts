@@ -4,6 +4,7 @@ import { randomHex } from '@dpns/protocol';
 import type { HeartbeatTarget } from './heartbeat.js';
 import type { WatchSink } from './watch-hub.js';
 import { TokenBucket } from './rate-limit.js';
+import { corkable } from './cork.js';
 
 export type ConnectionState = 'open' | 'closed';
 
@@ -111,11 +112,11 @@ export class Connection implements WatchSink, HeartbeatTarget {
   }
 
   cork(): void {
-    socketOf(this.ws)?.cork();
+    corkable(this.ws)?.cork();
   }
 
   uncork(): void {
-    socketOf(this.ws)?.uncork();
+    corkable(this.ws)?.uncork();
   }
 
   ping(): void {
@@ -156,10 +157,4 @@ export class Connection implements WatchSink, HeartbeatTarget {
     this.queuedAtClose = this.ws.bufferedAmount;
     this.ws.terminate();
   }
-}
-
-// ws keeps its net.Socket in a private field; corking it lets one change's frames to
-// one peer leave in a single write instead of one syscall per frame.
-function socketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
-  return (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
 }

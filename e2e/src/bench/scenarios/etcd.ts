@@ -1,10 +1,11 @@
-// Scenario 7: the same shapes against a single-member etcd through its v3 JSON gateway:
-// range (get) at 64 in flight and from one client, durable put at 64 in flight, and a
-// writer under 10,000 watchers.
+// Scenario 7: the same shapes against a single-member etcd through its own gRPC API (etcd-grpc.ts):
+// serializable get at 64 in flight over 8 connections and from one client, durable put at 64 in
+// flight, a linearizable get at 64 in flight for reference, and a writer under 10,000 watchers
+// (watching through the JSON gateway).
 import type { BenchContext } from '../context.js';
-import { EtcdHttp } from '../etcd-http.js';
+import { EtcdGrpc, type EtcdRead } from '../etcd-grpc.js';
 import { etcdVersion, startEtcd, type EtcdProcess } from '../etcd-process.js';
-import { closedLoop, type LoadResult } from '../loadgen.js';
+import { closedLoop, type Issue, type LoadResult } from '../loadgen.js';
 import { pacedWrites } from '../paced-writer.js';
 import { status, type Row } from '../report.js';
 import { randInt } from '../shapes.js';
@@ -13,15 +14,18 @@ import { startWatchers } from '../watchers.js';
 import { findName } from './services.js';
 
 const WORKER = new URL('../etcd-watch-worker.js', import.meta.url);
-const b64 = EtcdHttp.b64;
 
-/** A closed loop of gateway POSTs over `connections` keep-alive sockets. */
-function httpLoop(ctx: BenchContext, etcd: EtcdProcess, connections: number, inFlight: number, path: string, body: (seq: number) => unknown): Promise<LoadResult> {
-  const http = new EtcdHttp(etcd.url, connections);
+/** A closed loop of gRPC calls over `connections` channels, `inFlight` at a time. */
+function grpcLoop(ctx: BenchContext, etcd: EtcdProcess, connections: number, inFlight: number, issue: (grpc: EtcdGrpc) => Issue): Promise<LoadResult> {
+  const grpc = new EtcdGrpc(etcd.url, connections);
   return closedLoop({
-    inFlight, warmupMs: ctx.cfg.warmupMs, durationMs: ctx.cfg.durationMs, serverPid: etcd.pid,
-    issue: (_slot, seq, done) => http.post(path, body(seq), (res) => done(res !== undefined)),
-  }).finally(() => http.close());
+    inFlight, warmupMs: ctx.cfg.warmupMs, durationMs: ctx.cfg.durationMs, serverPid: etcd.pid, issue: issue(grpc),
+  }).finally(() => grpc.close());
+}
+
+/** Gets of random keys among the `find` names, of one kind. */
+function gets(ctx: BenchContext, read: EtcdRead): (grpc: EtcdGrpc) => Issue {
+  return (grpc) => (slot, _seq, done) => grpc.get(slot, findName(randInt(ctx.cfg.findServices)), read, done);
 }
 
 function row(ctx: BenchContext, etcd: EtcdProcess, key: string, label: string, shape: string, res: LoadResult): Row {
@@ -30,24 +34,24 @@ function row(ctx: BenchContext, etcd: EtcdProcess, key: string, label: string, s
   };
 }
 
-/** Puts `count` keys, `inFlight` at a time. */
+/** Puts `count` keys, `inFlight` at a time over 8 connections. */
 function bulkPut(etcd: EtcdProcess, count: number, inFlight: number, key: (i: number) => string): Promise<number> {
-  const http = new EtcdHttp(etcd.url, 8);
+  const grpc = new EtcdGrpc(etcd.url, 8);
   return new Promise<number>((resolve) => {
     let next = 0;
     let answered = 0;
     let errors = 0;
-    const send = (): void => {
+    const send = (slot: number): void => {
       if (next >= count) return;
       const i = next++;
-      http.post('/v3/kv/put', { key: b64(key(i)), value: b64(`127.0.0.1:${1024 + (i % 60_000)}`) }, (res) => {
-        if (res === undefined) errors++;
+      grpc.put(slot, key(i), `127.0.0.1:${1024 + (i % 60_000)}`, (ok) => {
+        if (!ok) errors++;
         if (++answered === count) resolve(errors);
-        else send();
+        else send(slot);
       });
     };
-    for (let s = 0; s < Math.min(inFlight, count); s++) send();
-  }).finally(() => http.close());
+    for (let s = 0; s < Math.min(inFlight, count); s++) send(s);
+  }).finally(() => grpc.close());
 }
 
 export async function runEtcd(ctx: BenchContext): Promise<void> {
@@ -61,15 +65,16 @@ export async function runEtcd(ctx: BenchContext): Promise<void> {
   try {
     const loadErrors = await bulkPut(etcd, cfg.findServices, 256, findName);
     if (loadErrors > 0) throw new Error(`etcd: ${loadErrors} puts failed while loading`);
-    const get = (): unknown => ({ key: b64(findName(randInt(cfg.findServices))) });
-    const many = await httpLoop(ctx, etcd, cfg.connections, cfg.inFlight, '/v3/kv/range', get);
-    ctx.add(row(ctx, etcd, 'etcd.get', 'get (range)', ctx.shape(cfg.inFlight, cfg.connections), many));
-    const one = await httpLoop(ctx, etcd, 1, 1, '/v3/kv/range', get);
-    ctx.add(row(ctx, etcd, 'etcd.get.single', 'get, one client', ctx.shape(1, 1), one));
+    const many = await grpcLoop(ctx, etcd, cfg.connections, cfg.inFlight, gets(ctx, 'serializable'));
+    ctx.add(row(ctx, etcd, 'etcd.get', 'get (serializable)', ctx.shape(cfg.inFlight, cfg.connections), many));
+    const one = await grpcLoop(ctx, etcd, 1, 1, gets(ctx, 'serializable'));
+    ctx.add(row(ctx, etcd, 'etcd.get.single', 'get (serializable), one client', ctx.shape(1, 1), one));
+    const linear = await grpcLoop(ctx, etcd, cfg.connections, cfg.inFlight, gets(ctx, 'linearizable'));
+    ctx.add(row(ctx, etcd, 'etcd.get.linearizable', 'get (linearizable)', ctx.shape(cfg.inFlight, cfg.connections), linear));
     const run = Math.random().toString(36).slice(2, 8);
-    const put = await httpLoop(ctx, etcd, cfg.connections, cfg.inFlight, '/v3/kv/put', (seq) => ({
-      key: b64(`/bench/adv/${run}/g${seq % 997}/s${seq}`), value: b64(`127.0.0.1:${1024 + (seq % 60_000)}`),
-    }));
+    const put = await grpcLoop(ctx, etcd, cfg.connections, cfg.inFlight, (grpc) => (slot, seq, done) => {
+      grpc.put(slot, `/bench/adv/${run}/g${seq % 997}/s${seq}`, `127.0.0.1:${1024 + (seq % 60_000)}`, done);
+    });
     ctx.add(row(ctx, etcd, 'etcd.put', 'put (durable)', ctx.shape(cfg.inFlight, cfg.connections), put));
     await runEtcdWatch(ctx, etcd);
   } finally {
@@ -89,11 +94,11 @@ async function runEtcdWatch(ctx: BenchContext, etcd: EtcdProcess): Promise<void>
     status(`etcd: watchers could not be set up, skipped: ${(e as Error).message}`);
     return;
   }
-  const http = new EtcdHttp(etcd.url, 1);
+  const grpc = new EtcdGrpc(etcd.url, 1);
   try {
     status(`etcd: ${watchers.ready.watches.toLocaleString('en-US')} watchers open in ${(watchers.ready.setupMs / 1000).toFixed(1)} s`);
     const res = await pacedWrites((seq) => new Promise<boolean>((resolve) => {
-      http.post('/v3/kv/put', { key: b64(`/bench/watch/s${seq}`), value: b64(`127.0.0.1:${1024 + seq}`) }, (r) => resolve(r !== undefined));
+      grpc.put(0, `/bench/watch/s${seq}`, `127.0.0.1:${1024 + seq}`, resolve);
     }), { ratePerSec: cfg.watchWritesPerSec, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs, serverPid: etcd.pid });
     const seen = await watchers.expect(res.acked, 30_000);
     ctx.add({
@@ -106,7 +111,7 @@ async function runEtcdWatch(ctx: BenchContext, etcd: EtcdProcess): Promise<void>
         (seen.complete === want ? '' : ` (events per watcher: min ${seen.min}, max ${seen.max})`),
     });
   } finally {
-    http.close();
+    grpc.close();
     await watchers.close();
   }
 }

@@ -7,7 +7,8 @@
 // writers only from their own timeouts. Each round then heals the link and waits until the old
 // primary is a backup again at lag 0. Safety figures as in `failover`: acknowledged names missing
 // from the new primary, writes applied twice. Beside it the same rounds against a three-member
-// etcd cluster in the same three namespaces, its leader's link cut. Needs root and `ip`;
+// etcd cluster in the same three namespaces, its leader's link cut: once with dpns's detection
+// window as etcd's election timeout, once with etcd's defaults (failure-detection.ts). Needs root and `ip`;
 // otherwise it says so and skips. The namespaces and every process are removed however it ends.
 import { performance } from 'node:perf_hooks';
 import { createTestNet, netnsUnavailable, startCluster, type TestCluster, type TestHost, type TestNet } from '../../harness/index.js';
@@ -15,7 +16,8 @@ import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
 import { ATTEMPT_TIMEOUT_MS, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
-import { onCleanup, trackChild } from '../lifecycle.js';
+import { DPNS_HEARTBEAT_MS, DPNS_MISSES, DPNS_TIMING_ARGS, DPNS_WINDOW_MS, ETCD_VARIANTS } from '../failure-detection.js';
+import { isAborting, onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
 
 const LABEL = 'failover: host cut off → first write';
@@ -155,15 +157,15 @@ export async function runFailoverCut(ctx: BenchContext): Promise<void> {
   };
   const forget = onCleanup(teardown);
   try {
-    status(`${SCENARIO}: 3 namespaces on a test bridge (${net.hosts.map((h) => h.addr).join(', ')}); a 3-server dpns cluster (sync), ${WRITERS} raw writers ` +
-      `in the root namespace, ${ROUNDS} rounds of cutting the primary's link`);
-    cluster = await startCluster({ n: 3, hosts: net.hosts, replication: 'sync', extraArgs: ['--log-level', 'warn'], onProcess: (p) => trackChild(p.proc) });
+    status(`${SCENARIO}: 3 namespaces on a test bridge (${net.hosts.map((h) => h.addr).join(', ')}); a 3-server dpns cluster (sync, heartbeat ${DPNS_HEARTBEAT_MS} ms × ${DPNS_MISSES}), ` +
+      `${WRITERS} raw writers in the root namespace, ${ROUNDS} rounds of cutting the primary's link`);
+    cluster = await startCluster({ n: 3, hosts: net.hosts, replication: 'sync', extraArgs: ['--log-level', 'warn', ...DPNS_TIMING_ARGS], onProcess: (p) => trackChild(p.proc) });
     await settled(cluster, [0, 1, 2]);
     const dpnsTakeovers = new Takeovers();
     const dpns = dpnsSide(cluster, net, dpnsTakeovers);
     let dpnsRow: Row;
     try {
-      dpnsRow = ctx.add(failoverRow(SCENARIO, LABEL, 'dpns', `3 servers sync in 3 netns, ${shape}`, await rounds(dpns, SCENARIO, 'dpns', 'cut off'), dpnsTakeovers.note()));
+      dpnsRow = ctx.add(failoverRow(SCENARIO, LABEL, 'dpns', `3 servers sync in 3 netns, window ${DPNS_WINDOW_MS} ms, ${shape}`, await rounds(dpns, SCENARIO, 'dpns', 'cut off'), dpnsTakeovers.note()));
     } finally {
       dpns.close();
       await cluster.close();
@@ -176,18 +178,24 @@ export async function runFailoverCut(ctx: BenchContext): Promise<void> {
       status(`${SCENARIO}: ${verdict}`);
       return;
     }
-    status(`${SCENARIO}: a 3-member etcd ${etcdVersion() ?? ''} cluster in the same namespaces (default timing: 100 ms heartbeat, 1 s election), the same rounds`);
-    etcd = await startEtcdCluster(3, { hosts: net.hosts.map((h) => ({ addr: h.addr, wrap: net.exec(h) })) });
-    await etcd.leader();
-    const etcdTakeovers = new Takeovers();
-    const side = etcdSide(etcd, net, etcdTakeovers);
-    try {
-      const res = await rounds(side, SCENARIO, 'etcd', 'cut off');
-      const ratio = dpnsMedian > 0 ? median(res.map((r) => r.failoverMs)) / dpnsMedian : Number.NaN;
-      const r = ctx.add(failoverRow(`${SCENARIO}.etcd`, LABEL, 'etcd', `3 members in 3 netns, ${shape}`, res, `${etcdTakeovers.note()}; etcd median / dpns median: ${ratio.toFixed(1)}×`));
-      status(`${SCENARIO}: dpns median ${fmtMs(dpnsMedian)} ms vs etcd ${fmtMs(r.p50Ms)} ms (${ratio.toFixed(1)}×)`);
-    } finally {
-      side.close();
+    for (const variant of ETCD_VARIANTS) {
+      if (isAborting()) break;
+      status(`${SCENARIO}: a 3-member etcd ${etcdVersion() ?? ''} cluster in the same namespaces (${variant.describe}), the same rounds`);
+      etcd = await startEtcdCluster(3, { hosts: net.hosts.map((h) => ({ addr: h.addr, wrap: net.exec(h) })), timing: variant.timing });
+      await etcd.leader();
+      const etcdTakeovers = new Takeovers();
+      const side = etcdSide(etcd, net, etcdTakeovers);
+      try {
+        const res = await rounds(side, SCENARIO, `etcd (${variant.name})`, 'cut off');
+        const ratio = dpnsMedian > 0 ? median(res.map((r) => r.failoverMs)) / dpnsMedian : Number.NaN;
+        const r = ctx.add(failoverRow(`${SCENARIO}.etcd${variant.keySuffix}`, LABEL, 'etcd', `3 members in 3 netns, ${variant.name}, ${shape}`, res,
+          `${etcdTakeovers.note()}; etcd median / dpns median: ${ratio.toFixed(1)}×`));
+        status(`${SCENARIO}: dpns median ${fmtMs(dpnsMedian)} ms vs etcd (${variant.name}) ${fmtMs(r.p50Ms)} ms (${ratio.toFixed(1)}×)`);
+      } finally {
+        side.close();
+        await etcd.stop();
+        etcd = undefined;
+      }
     }
     status(`${SCENARIO}: ${verdict}`);
   } finally {

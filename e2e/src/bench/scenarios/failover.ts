@@ -5,13 +5,15 @@
 // primary (must be 0 in sync mode) and writes applied twice (a register.add retried with its
 // requestId that came back ALREADY_EXISTS). The writers are the harness's RawWriter, so the
 // figure is the servers' failover, not a client library's backoff. Beside it, the same rounds
-// against a three-member etcd cluster (etcd's default timing) with the same kind of writer.
+// against a three-member etcd cluster with the same kind of writer, twice: with dpns's detection
+// window as etcd's election timeout, and with etcd's defaults (failure-detection.ts).
 import { startCluster, type TestCluster } from '../../harness/index.js';
 import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
 import { ATTEMPT_TIMEOUT_MS, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
-import { onCleanup, trackChild } from '../lifecycle.js';
+import { DPNS_HEARTBEAT_MS, DPNS_MISSES, DPNS_TIMING_ARGS, DPNS_WINDOW_MS, ETCD_VARIANTS, type EtcdVariant } from '../failure-detection.js';
+import { isAborting, onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
 
 const LABEL = 'failover: kill -9 leader → first write';
@@ -65,14 +67,14 @@ function etcdSide(e: EtcdCluster): Side {
 
 export async function runFailover(ctx: BenchContext): Promise<void> {
   const shape = `${WRITERS} writers, ${ATTEMPT_TIMEOUT_MS} ms attempts`;
-  status(`failover: a 3-server dpns cluster (sync), ${WRITERS} raw writers, ${ROUNDS} rounds of kill -9 of the primary`);
-  const cluster = await startCluster({ n: 3, replication: 'sync', extraArgs: ['--log-level', 'warn'], onProcess: (p) => trackChild(p.proc) });
+  status(`failover: a 3-server dpns cluster (sync, heartbeat ${DPNS_HEARTBEAT_MS} ms × ${DPNS_MISSES}), ${WRITERS} raw writers, ${ROUNDS} rounds of kill -9 of the primary`);
+  const cluster = await startCluster({ n: 3, replication: 'sync', extraArgs: ['--log-level', 'warn', ...DPNS_TIMING_ARGS], onProcess: (p) => trackChild(p.proc) });
   const forget = onCleanup(() => cluster.close());
   const dpns = dpnsSide(cluster);
   let dpnsRow: Row | undefined;
   try {
     await cluster.primary();
-    dpnsRow = ctx.add(failoverRow('failover', LABEL, 'dpns', `3 servers sync, ${shape}`, await rounds(dpns, 'failover', 'dpns', 'kill -9'), ''));
+    dpnsRow = ctx.add(failoverRow('failover', LABEL, 'dpns', `3 servers sync, window ${DPNS_WINDOW_MS} ms, ${shape}`, await rounds(dpns, 'failover', 'dpns', 'kill -9'), ''));
   } finally {
     dpns.close();
     forget();
@@ -83,14 +85,22 @@ export async function runFailover(ctx: BenchContext): Promise<void> {
     status('failover: etcd not on the PATH, its side skipped (apt-get install etcd-server)');
     return;
   }
-  status(`failover: a 3-member etcd ${etcdVersion() ?? ''} cluster (default timing: 100 ms heartbeat, 1 s election), the same rounds`);
-  const etcd = await startEtcdCluster(3);
+  for (const variant of ETCD_VARIANTS) {
+    if (isAborting()) return;
+    await etcdRounds(ctx, variant, shape, dpnsRow);
+  }
+}
+
+/** The rounds against a fresh three-member etcd cluster with `variant`'s timing, and their row. */
+async function etcdRounds(ctx: BenchContext, variant: EtcdVariant, shape: string, dpnsRow: Row): Promise<void> {
+  status(`failover: a 3-member etcd ${etcdVersion() ?? ''} cluster (${variant.describe}), the same rounds`);
+  const etcd = await startEtcdCluster(3, { timing: variant.timing });
   const side = etcdSide(etcd);
   try {
-    const res = await rounds(side, 'failover', 'etcd', 'kill -9');
+    const res = await rounds(side, 'failover', `etcd (${variant.name})`, 'kill -9');
     const ratio = dpnsRow.p50Ms !== undefined && dpnsRow.p50Ms > 0 ? median(res.map((r) => r.failoverMs)) / dpnsRow.p50Ms : Number.NaN;
-    const r = ctx.add(failoverRow('failover.etcd', LABEL, 'etcd', `3 members, ${shape}`, res, `; etcd median / dpns median: ${ratio.toFixed(1)}×`));
-    status(`failover: dpns median ${fmtMs(dpnsRow.p50Ms)} ms vs etcd ${fmtMs(r.p50Ms)} ms (${ratio.toFixed(1)}×); target < 100 ms median for dpns: ${(dpnsRow.p50Ms ?? Infinity) < 100 ? 'MET' : 'MISS'}`);
+    const r = ctx.add(failoverRow(`failover.etcd${variant.keySuffix}`, LABEL, 'etcd', `3 members, ${variant.name}, ${shape}`, res, `; etcd median / dpns median: ${ratio.toFixed(1)}×`));
+    status(`failover: dpns median ${fmtMs(dpnsRow.p50Ms)} ms vs etcd (${variant.name}) ${fmtMs(r.p50Ms)} ms (${ratio.toFixed(1)}×); target < 100 ms median for dpns: ${(dpnsRow.p50Ms ?? Infinity) < 100 ? 'MET' : 'MISS'}`);
   } finally {
     side.close();
     await etcd.stop();
