@@ -170,8 +170,9 @@ test('client ↔ name server and name server ↔ agent: logins, joins, launches,
   const clientLink = await proxy({ host: '127.0.0.1', port: nsPort });
   const adminLink = await proxy({ host: '127.0.0.1', port: nsPort });
   const agentLink = await proxy({ host: '127.0.0.1', port: agentPort });
-  const ns = await startServerProcess({ port: nsPort, args: ['--agent-port', String(agentLink.port), '--public-address', clientLink.address, '--log-level', 'warn'] });
-  const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { node: process.execPath }, port: agentPort, ...(AS_ROOT ? { users: ['root'] } : {}) });
+  // Both daemons log at debug: their logs of the whole run are searched for the secrets too.
+  const ns = await startServerProcess({ port: nsPort, args: ['--agent-port', String(agentLink.port), '--public-address', clientLink.address, '--log-level', 'debug'] });
+  const agent = await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { node: process.execPath }, port: agentPort, logLevel: 'debug', ...(AS_ROOT ? { users: ['root'] } : {}) });
 
   // The admin makes a join token; the agent enrolls with it over the client link.
   const token = (await dpns(adminLink.address, ['agents', 'join-token', '--host', '127.0.0.1'], ns.token)).stdout.trim();
@@ -225,6 +226,19 @@ test('client ↔ name server and name server ↔ agent: logins, joins, launches,
   assertNoSecrets(client_, everyone, 'the client link (clients, CLI, agent join, launched service ↔ name server)');
   assertNoSecrets(admin_, everyone, 'the admin link (agents.joinToken among its calls)');
   assertNoSecrets(agent_, [...everyone, ...spec.secrets], 'the agent link (name server ↔ dpns-launchd)');
+
+  // The daemons' own logs of it all, at debug, hold none of them either (docs/SECURITY.md, "Logs").
+  const logs: [string, string][] = [
+    ['the name server\'s log', [...ns.stdoutLines(), ...ns.stderrLines()].join('\n')],
+    ['the agent\'s log', `${agent.stdout.text()}\n${agent.stderr.text()}`],
+  ];
+  assert.ok(logs[0]?.[1].includes('"msg":"launching"') && logs[1]?.[1].includes('"msg":"launched"'), 'the logs cover the launch');
+  for (const [where, text] of logs) {
+    for (const s of [...everyone, ...spec.secrets]) {
+      const forms = typeof s.value === 'string' ? [s.value] : [Buffer.from(s.value).toString('hex'), Buffer.from(s.value).toString('base64')];
+      for (const f of forms) assert.ok(!text.includes(f), `${s.name} is in ${where}`);
+    }
+  }
 });
 
 test('member ↔ member in backup mode: the peer link proves the cluster key and seals the log that carries tickets and specs', { timeout: 120_000 }, async (t) => {

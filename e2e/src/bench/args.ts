@@ -1,5 +1,6 @@
 // The benchmark's command line: which scenarios, how long, how big.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order they run and print. */
@@ -31,6 +32,8 @@ export interface BenchConfig {
   json: boolean;
   /** When set, every name server runs with `node --cpu-prof` and writes its profile here. */
   profileDir: string | undefined;
+  /** Another built checkout's name server (--baseline): find and advertise also run against it, in the same run. */
+  baselineBin: string | undefined;
 }
 
 const USAGE = `usage: node e2e/dist/bench/main.js [options]
@@ -42,6 +45,9 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
   --json            also print the result rows as one JSON document on stdout
   --profile DIR     run each name server under node --cpu-prof, profiles written to DIR
                     (open them in Chrome DevTools or speedscope)
+  --baseline DIR    a built checkout of another commit (git worktree add DIR REV; pnpm
+                    install and pnpm build there): find and advertise also measure its name
+                    server, alternating with this one's, and print this / baseline
   -h, --help        this text
 
 The etcd rows (scenario etcd, and beside failover and failover-cut) need \`etcd\` on the
@@ -61,6 +67,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
         quick: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         profile: { type: 'string' },
+        baseline: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -97,7 +104,16 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     launches: quick ? 10 : 50,
     json: values.json ?? false,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    baselineBin: values.baseline === undefined ? undefined : baselineBin(values.baseline),
   };
+}
+
+function baselineBin(dir: string): string {
+  const bin = join(resolve(dir), 'packages', 'nameserver', 'bin', 'dpns-nameserver.js');
+  if (!existsSync(bin) || !existsSync(join(resolve(dir), 'packages', 'nameserver', 'dist', 'main.js'))) {
+    usage(`--baseline: no built name server in ${dir} (expected ${bin} and its dist/; run pnpm install and pnpm build there)`);
+  }
+  return bin;
 }
 
 function seconds(v: string | undefined, dflt: number, flag: string): number {

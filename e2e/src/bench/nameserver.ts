@@ -30,8 +30,8 @@ interface Proc {
   stop(): Promise<void>;
 }
 
-async function harnessProc(args: string[]): Promise<Proc> {
-  const proc = await startServerProcess({ args });
+async function harnessProc(args: string[], bin: string | undefined): Promise<Proc> {
+  const proc = await startServerProcess({ args, ...(bin === undefined ? {} : { bin }) });
   return {
     url: proc.url, pid: proc.pid, token: proc.token, publicKey: proc.publicKey,
     stop: async () => {
@@ -49,11 +49,11 @@ const KEY = /^nameserver key: ([0-9a-f]{64})/;
  * NODE_OPTIONS does not take --cpu-prof, so this spawns it directly. The profile is
  * written when the server exits after SIGTERM.
  */
-async function profiledProc(args: string[], profileDir: string): Promise<Proc> {
+async function profiledProc(args: string[], profileDir: string, bin: string): Promise<Proc> {
   const dataDir = tempDir('ns');
   // The key line is the last of the start-up lines, so the listening line is in `output` by then.
   const { child, match, output } = await spawnUntil(process.execPath, [
-    '--cpu-prof', `--cpu-prof-dir=${profileDir}`, NAMESERVER_BIN, '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args,
+    '--cpu-prof', `--cpu-prof-dir=${profileDir}`, bin, '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args,
   ], KEY);
   const url = output.map((l) => LISTENING.exec(l)?.[1]).find((u) => u !== undefined);
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
@@ -67,9 +67,13 @@ async function profiledProc(args: string[], profileDir: string): Promise<Proc> {
   };
 }
 
-/** Starts a fresh name server with an empty data directory (profiled when `cfg.profileDir` is set). */
-export async function startBenchServer(cfg: BenchConfig, args: string[] = []): Promise<BenchServer> {
-  const proc = cfg.profileDir === undefined ? await harnessProc(args) : await profiledProc(args, cfg.profileDir);
+/**
+ * Starts a fresh name server with an empty data directory (profiled when `cfg.profileDir` is set);
+ * with `baseline`, the --baseline checkout's instead of this one's.
+ */
+export async function startBenchServer(cfg: BenchConfig, args: string[] = [], baseline = false): Promise<BenchServer> {
+  const bin = baseline ? cfg.baselineBin : undefined;
+  const proc = cfg.profileDir === undefined ? await harnessProc(args, bin) : await profiledProc(args, cfg.profileDir, bin ?? NAMESERVER_BIN);
   const conns: RpcConn[] = [];
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -7,7 +7,7 @@ export interface Row {
   key: string;
   label: string;
   /** Who served it; `by hand` is a program started without dpns (the launch baseline). */
-  system: 'dpns' | 'echo' | 'etcd' | 'by hand';
+  system: 'dpns' | 'dpns baseline' | 'echo' | 'etcd' | 'by hand';
   /** e.g. "64 in flight / 8 conns". */
   shape: string;
   opsPerSec?: number;

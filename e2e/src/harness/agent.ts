@@ -29,6 +29,8 @@ export interface StartAgentOptions {
    * listens, for `host` (default: `listenHost`, the host services name in their spec).
    */
   enroll?: { url: string; token: string; host?: string };
+  /** The agent's log level (info by default). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface AgentProcess {
@@ -54,7 +56,7 @@ export async function startAgentProcess(opts: StartAgentOptions): Promise<AgentP
   const listenHost = opts.listenHost ?? '127.0.0.1';
   const config = join(dir, 'launchd.json');
   writeFileSync(config, JSON.stringify({
-    listen: `${listenHost}:${opts.port ?? 0}`, stateDir, trustedKeys: opts.trustedKeys, allow: opts.allow, logLevel: 'info',
+    listen: `${listenHost}:${opts.port ?? 0}`, stateDir, trustedKeys: opts.trustedKeys, allow: opts.allow, logLevel: opts.logLevel ?? 'info',
     ...(opts.users === undefined ? {} : { users: opts.users }),
   }));
   const wrap = opts.wrap ?? [];

@@ -22,6 +22,8 @@ export interface StartServerOptions {
   listenHost?: string;
   /** A command prefix to run the server under, e.g. `ip netns exec HOST` (see netns.ts). */
   wrap?: string[];
+  /** Another build's dpns-nameserver.js (the benchmark's --baseline); this checkout's by default. */
+  bin?: string;
 }
 
 /** A running name server process. */
@@ -67,7 +69,7 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
   const args = opts.args ?? [];
   const env = opts.env ?? {};
   const listenHost = opts.listenHost ?? '127.0.0.1';
-  const argv = [NAMESERVER_BIN, '--listen', `${listenHost}:${opts.port ?? 0}`, '--data-dir', dataDir, ...args];
+  const argv = [opts.bin ?? NAMESERVER_BIN, '--listen', `${listenHost}:${opts.port ?? 0}`, '--data-dir', dataDir, ...args];
   const wrap = opts.wrap ?? [];
   const [cmd, ...cmdArgs] = wrap.length > 0 ? [...wrap, process.execPath, ...argv] : [process.execPath, ...argv];
   const proc = spawn(cmd as string, cmdArgs, {

@@ -89,3 +89,11 @@ test('install with the public key writes the unit and the config, both 0644 and 
     assert.deepEqual(loadConfig({ config: configPath }, {}).allow, [{ name: 'qs', path: '/opt/vods/bin/qs', env: ['PYTHONPATH'] }]);
   });
 });
+
+test('a key of small order is refused as a trusted key: it would let anyone sign', () => {
+  const identity = `01${'00'.repeat(31)}`;
+  for (const weak of [identity, '00'.repeat(32), `ec${'ff'.repeat(30)}7f`]) {
+    assert.throws(() => trustedKey(weak, 'trustedKeys[0]', []), (e: unknown) => e instanceof ConfigError && /not a usable Ed25519 public key/.test(e.message), weak);
+  }
+  assert.equal(trustedKey(PUBLIC, 'trustedKeys[0]', []), PUBLIC);
+});

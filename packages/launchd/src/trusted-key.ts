@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { publicKeyProblem } from '@dpns/protocol';
 import { ConfigError, mentionsPrivateKey, parsePrivateKeyFile } from '@dpns/node-kit';
 import { signingKeyFromSeed } from './wire.js';
 
@@ -35,6 +36,11 @@ export function trustedKey(value: string, at: string, keyFiles: readonly string[
         const pub = signingKeyFromSeed(Buffer.from(key, 'hex')).publicKey;
         throw new ConfigError(`${at}: this is the private seed held in ${file}, not a public key; trust its public key ${pub} instead (printed by dpns-nameserver key)`);
       }
+    }
+    // Under a point of small order a signature needs no secret: trusting one would trust anyone.
+    // (A key that is no curve point verifies nothing at all, so it is merely useless.)
+    if (publicKeyProblem(Buffer.from(key, 'hex')) === 'small order') {
+      throw new ConfigError(`${at}: ${key} is not a usable Ed25519 public key (a point of small order, under which anyone can sign); ${TRUST_PUBLIC_KEY}`);
     }
     return key;
   }

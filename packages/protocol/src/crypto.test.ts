@@ -7,7 +7,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { adminProof, checkAdminProof } from './admin-proof.js';
 import { equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
-import { tweetnaclEd25519 } from './ed25519.js';
+import { isWeakPublicKey, tweetnaclEd25519 } from './ed25519.js';
 import { checkIdentify, identifySignature, ownerKeyFromSeed } from './proofs.js';
 import { hmacSha256, sha256 } from './sha256.js';
 import { checkTicketProof, newTicket, openWithTicket, sealWithTicket, ticketProof } from './tickets.js';
@@ -79,4 +79,22 @@ test('hex and UTF-8 round-trip as Buffer spells them; bad hex is undefined', () 
   assert.ok(equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2])));
   assert.ok(!equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 3])));
   assert.ok(!equalBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2, 3])));
+});
+
+test('a key of small order verifies nothing, though the bare verifiers accept forgeries under it', () => {
+  const identityPoint = new Uint8Array(32);
+  identityPoint[0] = 1;
+  const forged = new Uint8Array(64);
+  forged[0] = 1;
+  const message = utf8('dpns-identify\nany nonce');
+  assert.ok(tweetnaclEd25519.verify(message, forged, identityPoint), 'the attack works on the bare verifier');
+  assert.ok(isWeakPublicKey(identityPoint));
+  assert.ok(isWeakPublicKey(new Uint8Array(32)), 'the all-zero key (order 4)');
+  assert.ok(isWeakPublicKey(fromHex(`ec${'ff'.repeat(30)}7f`) ?? new Uint8Array()), 'y = -1 (order 2)');
+  assert.ok(isWeakPublicKey(new Uint8Array(31)), 'the wrong length');
+  assert.ok(!checkIdentify(toHex(identityPoint), 'any nonce', toHex(forged)), 'identify refuses it');
+  const sound = ownerKeyFromSeed('22'.repeat(32));
+  assert.ok(!isWeakPublicKey(fromHex(sound.publicKey) ?? new Uint8Array()));
+  assert.ok(checkIdentify(sound.publicKey, 'n', identifySignature(sound, 'n')), 'a real key still verifies (twice: the second from the cache)');
+  assert.ok(checkIdentify(sound.publicKey, 'n', identifySignature(sound, 'n')));
 });

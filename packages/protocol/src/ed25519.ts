@@ -3,7 +3,9 @@
 // signature on a busy host; node:crypto's costs ~0.1 ms, which is most of what a launch adds to
 // a service's start-up. So the default is tweetnacl, and a Node process installs the native one
 // (`@dpns/node-kit/use-native-ed25519`) without the protocol importing anything of Node's.
+import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
+import { toHex } from './bytes.js';
 
 /** Detached Ed25519 with tweetnacl's key formats: a 64-byte secret key (seed ‖ public key), 32-byte public keys, 64-byte signatures. */
 export interface Ed25519 {
@@ -37,7 +39,39 @@ export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
   return current.sign(message, secretKey);
 }
 
-/** Checks a detached signature; false for anything malformed. */
+/** Checks a detached signature; false for anything malformed, and for a key of small order. */
 export function ed25519Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  return current.verify(message, signature, publicKey);
+  return !isWeakPublicKey(publicKey) && current.verify(message, signature, publicKey);
+}
+
+/** Keys already found sound, so that a busy agent or server decodes each point once. */
+const soundKeys = new Set<string>();
+const MAX_SOUND_KEYS = 4096;
+
+/**
+ * Whether `publicKey` cannot prove anything: not a canonical encoding of a curve point, or one of
+ * the eight points of small order. Neither tweetnacl nor node:crypto refuses those, and with one
+ * a "signature" needs no secret: for the identity point, R = identity and S = 0 verify for every
+ * message; for the all-zero key, zero bytes verify about one message in five.
+ */
+export function isWeakPublicKey(publicKey: Uint8Array): boolean {
+  return publicKeyProblem(publicKey) !== undefined;
+}
+
+/** Why `publicKey` is weak (isWeakPublicKey), or undefined for a sound key. */
+export function publicKeyProblem(publicKey: Uint8Array): 'wrong length' | 'not a curve point' | 'small order' | undefined {
+  if (publicKey.length !== 32) return 'wrong length';
+  const hex = toHex(publicKey);
+  if (soundKeys.has(hex)) return undefined;
+  let problem: 'not a curve point' | 'small order' | undefined;
+  try {
+    problem = nobleEd25519.Point.fromBytes(publicKey).isSmallOrder() ? 'small order' : undefined;
+  } catch {
+    problem = 'not a curve point';
+  }
+  if (problem === undefined) {
+    if (soundKeys.size >= MAX_SOUND_KEYS) soundKeys.clear();
+    soundKeys.add(hex);
+  }
+  return problem;
 }

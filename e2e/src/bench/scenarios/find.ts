@@ -1,7 +1,8 @@
 // Scenario 2: `findServices` of random names among registered static services, at 64 in
 // flight over 8 connections, then one client with one request in flight.
 import type { BenchContext } from '../context.js';
-import { startBenchServer } from '../nameserver.js';
+import { startBenchServer, type BenchServer } from '../nameserver.js';
+import type { RpcConn } from '../rpc-conn.js';
 import { status } from '../report.js';
 import { describeError, randInt, rpcIssue, rpcLoop } from '../shapes.js';
 import { measureSlices, type Target } from '../slices.js';
@@ -16,32 +17,49 @@ export async function runFind(ctx: BenchContext, withEcho: boolean): Promise<voi
   const { cfg } = ctx;
   status(`find: starting a name server and registering ${cfg.findServices.toLocaleString('en-US')} services`);
   const server = await startBenchServer(cfg);
+  const base = cfg.baselineBin === undefined ? undefined : await startBenchServer(cfg, [], true);
   const echo = withEcho ? await startEcho(ctx) : undefined;
   try {
-    await loadServices(server, cfg.findServices, findName);
-    const conns = await server.connect(cfg.connections, false);
-    let firstError: string | undefined;
-    const find = rpcIssue(conns, () => ['findServices', { pattern: findName(randInt(cfg.findServices)) }], (msg) => {
-      firstError ??= describeError(msg);
-    });
-    const findTarget: Target = { issue: find, pid: server.pid, stop: () => server.stop() };
+    const errors: { first?: string; base?: string } = {};
+    const findTargetOf = async (s: BenchServer, which: 'first' | 'base'): Promise<{ target: Target; conns: RpcConn[] }> => {
+      await loadServices(s, cfg.findServices, findName);
+      const conns = await s.connect(cfg.connections, false);
+      const issue = rpcIssue(conns, () => ['findServices', { pattern: findName(randInt(cfg.findServices)) }], (msg) => {
+        errors[which] ??= describeError(msg);
+      });
+      return { target: { issue, pid: s.pid, stop: () => s.stop() }, conns };
+    };
+    const mine = await findTargetOf(server, 'first');
+    const theirs = base === undefined ? undefined : await findTargetOf(base, 'base');
     if (echo !== undefined) status('echo and find: measuring in alternating slices');
-    const results = await measureSlices(cfg, echo === undefined ? [findTarget] : [echo, findTarget]);
-    const many = results[results.length - 1];
+    if (theirs !== undefined) status('find and the baseline\'s find: measuring in alternating slices');
+    // The targets are measured in alternating slices; their results come back in this order.
+    const targets = [...(echo === undefined ? [] : [echo]), mine.target, ...(theirs === undefined ? [] : [theirs.target])];
+    const results = await measureSlices(cfg, targets);
+    const at = (t: Target): number => targets.indexOf(t);
+    const many = results[at(mine.target)];
     if (echo !== undefined && results[0] !== undefined) ctx.add(echo.row(results[0]));
     if (many !== undefined) {
       ctx.add({
         key: 'find', label: 'find', system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
-        ...ctx.measured(many), peakRssMB: server.memory().peakMB, note: firstError,
+        ...ctx.measured(many), peakRssMB: server.memory().peakMB, note: errors.first,
       });
     }
-    const one = await rpcLoop(conns.slice(0, 1), 1, cfg, () => ['findServices', { pattern: findName(randInt(cfg.findServices)) }], server.pid);
+    const baseMany = theirs === undefined ? undefined : results[at(theirs.target)];
+    if (base !== undefined && baseMany !== undefined) {
+      ctx.add({
+        key: 'find.baseline', label: 'find (the --baseline build)', system: 'dpns baseline', shape: ctx.shape(cfg.inFlight, cfg.connections),
+        ...ctx.measured(baseMany), peakRssMB: base.memory().peakMB, note: errors.base,
+      });
+    }
+    const one = await rpcLoop(mine.conns.slice(0, 1), 1, cfg, () => ['findServices', { pattern: findName(randInt(cfg.findServices)) }], server.pid);
     ctx.add({
       key: 'find.single', label: 'find, one client', system: 'dpns', shape: ctx.shape(1, 1),
       ...ctx.measured(one), peakRssMB: server.memory().peakMB, note: one.firstError,
     });
   } finally {
     await echo?.stop();
+    await base?.stop();
     await server.stop();
   }
 }
