@@ -34,7 +34,7 @@ export function ratios(ctx: BenchContext): string[] {
   ratio('module.call.single', 'module.find.single', 'module call (dir.lookup) / find, one client p50', 'p50Ms');
   ratio('module.find', 'module.call', 'module call (dir.lookup) cost / find cost at 64 in flight (ops/s of find / of the call)', 'opsPerSec');
   ratio('find', 'find.baseline', `find, this build / the --baseline build, ops/s at ${inFlight} in flight (alternating slices)`, 'opsPerSec');
-  ratio('advertise', 'advertise.baseline', `durable advertise, this build / the --baseline build, ops/s at ${inFlight} in flight`, 'opsPerSec');
+  ratio('advertise', 'advertise.baseline', `durable advertise, this build / the --baseline build, ops/s at ${inFlight} in flight (alternating slices)`, 'opsPerSec');
   ratio('advertise', 'etcd.put', `dpns durable advertise / etcd durable put (gRPC), ops/s at ${inFlight} in flight`, 'opsPerSec');
   const watchers = (ctx.cfg.watchConnections * ctx.cfg.watchesPerConnection).toLocaleString('en-US');
   for (const [scenario, how] of [['failover', 'kill -9 of the leader'], ['failover-cut', 'host cut off (link down)']] as const) {

@@ -1,49 +1,60 @@
 // Scenario 3: durable writes. Every `advertiseService` (static) answer means the write is on
-// disk, so this measures the write-ahead log's commit path under 64 concurrent writers.
+// disk, so this measures the write-ahead log's commit path under 64 concurrent writers. With
+// --baseline, another build's server is measured beside it in alternating slices.
 import type { BenchContext } from '../context.js';
 import { startBenchServer } from '../nameserver.js';
 import { status } from '../report.js';
-import { rpcLoop, type ShapeResult } from '../shapes.js';
+import { describeError, rpcIssue, rpcLoop, type MakeRequest } from '../shapes.js';
+import { measureSlices, type Target } from '../slices.js';
 
 export async function runAdvertise(ctx: BenchContext): Promise<void> {
   const { cfg } = ctx;
-  // With --baseline, the baseline's server is measured between two halves of this one's, so
-  // that a disk growing slower or faster over the run does not favour either.
-  const rounds: ('this' | 'baseline')[] = cfg.baselineBin === undefined ? ['this'] : ['this', 'baseline', 'this'];
-  const parts: { which: 'this' | 'baseline'; res: ShapeResult; peakMB: number }[] = [];
-  for (const which of rounds) {
-    status(`advertise: starting ${which === 'this' ? 'a' : 'the baseline\'s'} name server`);
-    const server = await startBenchServer(cfg, [], which === 'baseline');
-    try {
+  status('advertise: starting a name server');
+  const server = await startBenchServer(cfg);
+  const base = cfg.baselineBin === undefined ? undefined : await startBenchServer(cfg, [], true);
+  try {
+    // Distinct names, spread over many parents so no ordering of the index is favoured.
+    const request = (run: string): MakeRequest => (seq) => [
+      'advertiseService',
+      { name: `/bench/adv/${run}/g${seq % 997}/s${seq}`, host: '127.0.0.1', port: 1024 + (seq % 60_000), static: true },
+    ];
+    const label = { this: 'advertise (durable)', baseline: 'advertise (durable, the --baseline build)' };
+    if (base === undefined) {
       const conns = await server.connect(cfg.connections, true);
-      // Distinct names, spread over many parents so no ordering of the index is favoured.
-      const run = Math.random().toString(36).slice(2, 8);
-      const res = await rpcLoop(conns, cfg.inFlight, cfg, (seq) => [
-        'advertiseService',
-        { name: `/bench/adv/${run}/g${seq % 997}/s${seq}`, host: '127.0.0.1', port: 1024 + (seq % 60_000), static: true },
-      ], server.pid);
-      parts.push({ which, res, peakMB: server.memory().peakMB });
-    } finally {
-      await server.stop();
+      const res = await rpcLoop(conns, cfg.inFlight, cfg, request(Math.random().toString(36).slice(2, 8)), server.pid);
+      ctx.add({
+        key: 'advertise', label: label.this, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
+        ...ctx.measured(res), peakRssMB: server.memory().peakMB, note: res.firstError,
+      });
+      return;
     }
-  }
-  for (const which of ['this', 'baseline'] as const) {
-    const mine = parts.filter((p) => p.which === which);
-    const first = mine[0];
-    if (first === undefined) continue;
-    // Two halves of this build's run: the one nearer the median of the two is not better defined
-    // than their mean, so the row gives the mean throughput and the worse latencies.
-    const m = mine.map((p) => ctx.measured(p.res));
-    const mean = (f: (x: (typeof m)[number]) => number | undefined): number | undefined => {
-      const xs = m.map(f).filter((x): x is number => x !== undefined);
-      return xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length;
-    };
-    ctx.add({
-      key: which === 'this' ? 'advertise' : 'advertise.baseline', label: which === 'this' ? 'advertise (durable)' : 'advertise (durable, the --baseline build)',
-      system: which === 'this' ? 'dpns' : 'dpns baseline', shape: ctx.shape(cfg.inFlight, cfg.connections),
-      ...m[0], opsPerSec: mean((x) => x.opsPerSec), p50Ms: Math.max(...m.map((x) => x.p50Ms ?? 0)), p99Ms: Math.max(...m.map((x) => x.p99Ms ?? 0)),
-      errors: m.reduce((n, x) => n + (x.errors ?? 0), 0), serverCpuPct: mean((x) => x.serverCpuPct), clientCpuPct: mean((x) => x.clientCpuPct),
-      peakRssMB: Math.max(...mine.map((p) => p.peakMB)), note: first.res.firstError,
-    });
+    // Against a baseline, both servers run at once and are measured in alternating slices, so
+    // that the disk's moods (fsync times move by 2x from one minute to the next here) land on both.
+    status('advertise and the baseline\'s advertise: measuring in alternating slices');
+    const errors: (string | undefined)[] = [undefined, undefined];
+    const targets: Target[] = [];
+    for (const [k, s] of [server, base].entries()) {
+      const conns = await s.connect(cfg.connections, true);
+      const issue = rpcIssue(conns, request(`${k}${Math.random().toString(36).slice(2, 8)}`), (msg) => {
+        errors[k] ??= describeError(msg);
+      });
+      targets.push({ issue, pid: s.pid, stop: () => s.stop() });
+    }
+    const [mine, theirs] = await measureSlices(cfg, targets);
+    if (mine !== undefined) {
+      ctx.add({
+        key: 'advertise', label: label.this, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
+        ...ctx.measured(mine), peakRssMB: server.memory().peakMB, note: errors[0],
+      });
+    }
+    if (theirs !== undefined) {
+      ctx.add({
+        key: 'advertise.baseline', label: label.baseline, system: 'dpns baseline', shape: ctx.shape(cfg.inFlight, cfg.connections),
+        ...ctx.measured(theirs), peakRssMB: base.memory().peakMB, note: errors[1],
+      });
+    }
+  } finally {
+    await base?.stop();
+    await server.stop();
   }
 }
