@@ -3,6 +3,7 @@
 // taken down; the figure is the time until the first write that a survivor acknowledged; then
 // every acknowledged name is looked for on the new leader, and the old one is brought back.
 import { performance } from 'node:perf_hooks';
+import { DpnsClient, isDpnsError } from '@dpns/client';
 import { RawWriter, type TestCluster } from '../harness/index.js';
 import { EtcdWriter } from './etcd-cluster.js';
 import { fmtMs, status, type Row } from './report.js';
@@ -47,6 +48,30 @@ export function dpnsWriters(c: TestCluster): Writers {
     },
     close() {
       for (const w of writers) w.close();
+    },
+  };
+}
+
+/**
+ * dpns writers through the client library, as an application writes: one DpnsClient each, given
+ * every member, doing `register.add` of fresh names with the library's own failover, resending
+ * and requestIds. `sentAt` is when the call was made (the library may send it more than once).
+ */
+export function clientWriters(c: TestCluster): Writers {
+  const clients = Array.from({ length: WRITERS }, () => new DpnsClient({ servers: c.servers, token: c.adminToken, requestTimeoutMs: 10_000 }));
+  const spec = { host: '127.0.0.1', program: 'echo' };
+  return {
+    async write(k, name) {
+      const sentAt = performance.now();
+      try {
+        await (clients[k] as DpnsClient).register.add(name, spec);
+        return { ok: true, doubled: false, url: undefined, sentAt, answeredAt: performance.now() };
+      } catch (e) {
+        return { ok: false, doubled: isDpnsError(e, 'ALREADY_EXISTS'), url: undefined, sentAt, answeredAt: performance.now() };
+      }
+    },
+    close() {
+      for (const c of clients) void c.close();
     },
   };
 }

@@ -8,6 +8,9 @@ import type { Connection, ConnectionHandlers } from './connection.js';
 import { dialRound, type Serves } from './dial.js';
 import type { ServerList } from './server-list.js';
 
+/** How long after the first round that found no primary the rounds stay fast (see #delayAfter). */
+const BETWEEN_FAST_MS = 300;
+
 export interface DialerOptions {
   serves: Serves;
   connectTimeoutMs: number;
@@ -36,6 +39,8 @@ export class Dialer {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   readonly #abort = new AbortController();
   readonly #backoff: Backoff;
+  /** When the current run of failed rounds that found servers but no primary began. */
+  #betweenSince: number | undefined;
 
   constructor(
     private readonly servers: ServerList,
@@ -60,6 +65,7 @@ export class Dialer {
   /** A connection stayed open: the next failure starts from the shortest back-off again. */
   resetBackoff(): void {
     this.#backoff.reset();
+    this.#betweenSince = undefined;
   }
 
   /** Aborts a dial in progress, ends a back-off early, and resolves once the loop is over. */
@@ -113,9 +119,26 @@ export class Dialer {
           host.gaveUp(e);
           return;
         }
-        await this.#pause(this.#backoff.next());
+        await this.#pause(this.#delayAfter(e));
       }
     }
+  }
+
+  /**
+   * How long to wait after a failed round. Servers answered but none is the primary: the cluster
+   * is electing one, which takes tens of milliseconds after a primary's process dies, so the
+   * next rounds come every 5 to 15 ms for the first BETWEEN_FAST_MS; after that (an election
+   * that waits out a failure window, or no server at all) the exponential back-off.
+   */
+  #delayAfter(e: DpnsError): number {
+    const now = Date.now();
+    if (e.details?.answered === true) {
+      this.#betweenSince ??= now;
+      if (now - this.#betweenSince < BETWEEN_FAST_MS) return 5 + Math.round(Math.random() * 10);
+    } else {
+      this.#betweenSince = undefined;
+    }
+    return this.#backoff.next();
   }
 
   #pause(ms: number): Promise<void> {

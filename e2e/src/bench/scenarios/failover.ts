@@ -4,22 +4,22 @@
 // and rejoined between rounds). Then the safety figures: acknowledged writes missing from the new
 // primary (must be 0 in sync mode) and writes applied twice (a register.add retried with its
 // requestId that came back ALREADY_EXISTS). The writers are the harness's RawWriter, so the
-// figure is the servers' failover, not a client library's backoff. Beside it, the same rounds
+// figure is the servers' failover, not a client library's backoff; a second set of rounds uses
+// @dpns/client writers, whose figure is what an application sees. Beside it, the same rounds
 // against a three-member etcd cluster with the same kind of writer, twice: with dpns's detection
 // window as etcd's election timeout, and with etcd's defaults (failure-detection.ts).
 import { startCluster, type TestCluster } from '../../harness/index.js';
 import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
-import { ATTEMPT_TIMEOUT_MS, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side } from '../failover-rounds.js';
+import { ATTEMPT_TIMEOUT_MS, clientWriters, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side, type Writers } from '../failover-rounds.js';
 import { DPNS_HEARTBEAT_MS, DPNS_MISSES, DPNS_TIMING_ARGS, DPNS_WINDOW_MS, ETCD_VARIANTS, type EtcdVariant } from '../failure-detection.js';
 import { isAborting, onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
 
 const LABEL = 'failover: kill -9 leader → first write';
 
-function dpnsSide(c: TestCluster): Side {
-  const writers = dpnsWriters(c);
+function dpnsSide(c: TestCluster, writers: Writers = dpnsWriters(c)): Side {
   return {
     write: writers.write,
     async takeDownLeader(killing) {
@@ -75,6 +75,16 @@ export async function runFailover(ctx: BenchContext): Promise<void> {
   try {
     await cluster.primary();
     dpnsRow = ctx.add(failoverRow('failover', LABEL, 'dpns', `3 servers sync, window ${DPNS_WINDOW_MS} ms, ${shape}`, await rounds(dpns, 'failover', 'dpns', 'kill -9'), ''));
+    // The same rounds as an application sees them: writers on @dpns/client, whose reconnecting
+    // and resending are part of the figure.
+    dpns.close();
+    const viaClient = dpnsSide(cluster, clientWriters(cluster));
+    try {
+      ctx.add(failoverRow('failover.client', `${LABEL} (client library)`, 'dpns', `3 servers sync, window ${DPNS_WINDOW_MS} ms, ${WRITERS} @dpns/client writers`,
+        await rounds(viaClient, 'failover', 'dpns via @dpns/client', 'kill -9'), ''));
+    } finally {
+      viaClient.close();
+    }
   } finally {
     dpns.close();
     forget();
