@@ -2,13 +2,13 @@
 // default cluster timing, given explicitly so that the etcd row paired with it gets the same
 // numbers; etcd runs twice: with dpns's detection window, and with its own defaults.
 
-/** dpns's defaults (`--repl-heartbeat-ms`, `--repl-misses`): a member is gone after 4 × 150 ms of silence. */
+/** dpns's defaults (`--cluster-heartbeat-ms`, `--cluster-misses`): a member is gone after 4 × 150 ms of silence. */
 export const DPNS_HEARTBEAT_MS = 150;
 export const DPNS_MISSES = 4;
 export const DPNS_WINDOW_MS = DPNS_HEARTBEAT_MS * DPNS_MISSES;
 
 /** Flags giving a dpns server that timing. */
-export const DPNS_TIMING_ARGS: readonly string[] = ['--repl-heartbeat-ms', String(DPNS_HEARTBEAT_MS), '--repl-misses', String(DPNS_MISSES)];
+export const DPNS_TIMING_ARGS: readonly string[] = ['--cluster-heartbeat-ms', String(DPNS_HEARTBEAT_MS), '--cluster-misses', String(DPNS_MISSES)];
 
 /** etcd's `--heartbeat-interval` and `--election-timeout`. */
 export interface EtcdTiming {

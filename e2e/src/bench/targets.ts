@@ -37,6 +37,7 @@ export function ratios(ctx: BenchContext): string[] {
   ratio('advertise', 'advertise.baseline', `durable advertise, this build / the --baseline build, ops/s at ${inFlight} in flight (alternating slices)`, 'opsPerSec');
   ratio('advertise', 'etcd.put', `dpns durable advertise / etcd durable put (gRPC), ops/s at ${inFlight} in flight`, 'opsPerSec');
   const watchers = (ctx.cfg.watchConnections * ctx.cfg.watchesPerConnection).toLocaleString('en-US');
+  ratio('failover.client', 'failover', 'dpns kill -9 → first write, @dpns/client writers / raw writers, median', 'p50Ms');
   for (const [scenario, how] of [['failover', 'kill -9 of the leader'], ['failover-cut', 'host cut off (link down)']] as const) {
     for (const v of ETCD_VARIANTS) ratio(`${scenario}.etcd${v.keySuffix}`, scenario, `etcd (${v.name}) / dpns ${how} → first write, median`, 'p50Ms');
   }
