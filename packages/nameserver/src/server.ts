@@ -103,6 +103,11 @@ export interface NameServerOptions {
 
 /** Records kept in memory for backups that catch up from the log. */
 const LOG_TAIL_RECORDS = 100_000;
+/**
+ * A server alone has no backup to catch up, and its tail only says where the log ends; keeping
+ * 100,000 records there was 60 MiB of a 100,000-name registry's memory.
+ */
+const STANDALONE_TAIL_RECORDS = 1024;
 
 export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
 
@@ -189,7 +194,7 @@ export class NameServer {
     });
     this.store = store;
     if (recovered.snapshot !== undefined) this.registry.load(recovered.snapshot.state as RegistrySnapshot);
-    const tail = new LogTail(LOG_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
+    const tail = new LogTail(clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
     for (const rec of recovered.records) {
       if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
       this.registry.applyRecord(rec.data, rec.index);

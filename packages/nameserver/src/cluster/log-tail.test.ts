@@ -70,9 +70,13 @@ test('truncateFrom forgets the records from an index on', () => {
   assert.equal(t.lastIndex, 10);
   t.push(11, rec(2));
   t.truncateFrom(10);
-  assert.equal(t.lastIndex, 10, 'from the tail\'s base: everything it holds');
+  assert.equal(t.lastIndex, 9, 'from the tail\'s base: the log ends before it');
+  assert.deepEqual(t.after(9, 10), []);
+  t.push(10, rec(2));
   t.push(11, rec(2));
+  assert.equal(t.lastIndex, 11, 'and goes on from there');
   t.truncateFrom(5);
-  assert.equal(t.lastIndex, 10, 'from before the tail: everything it holds');
-  assert.deepEqual(t.after(10, 10), []);
+  assert.equal(t.lastIndex, 4, 'from before the tail (a batch longer than a short tail): the log ends before that too');
+  assert.deepEqual(t.after(4, 10), []);
+  assert.equal(t.epochAt(4), 1, 'the base epoch is kept');
 });

@@ -39,8 +39,15 @@ export class LogTail {
 
   /** Forget the records from `index` on (they were taken back before reaching the disk). */
   truncateFrom(index: number): void {
-    if (index <= this.baseIndex) this.recs = [];
-    else this.recs.length = Math.min(this.recs.length, index - this.baseIndex - 1);
+    if (index <= this.baseIndex) {
+      // Past what the tail holds (a short tail, a long batch): the log now ends just before
+      // `index`. Only a server alone takes records back, and its epoch does not change while
+      // it runs, so the base epoch stays right.
+      this.recs = [];
+      this.baseIndex = Math.max(0, index - 1);
+    } else {
+      this.recs.length = Math.min(this.recs.length, index - this.baseIndex - 1);
+    }
   }
 
   /** Forget everything; the log now ends at `index` (epoch `epoch`), as after a snapshot install. */
