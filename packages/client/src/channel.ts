@@ -16,7 +16,7 @@ import {
 } from '@dpns/protocol';
 import type { BackoffOptions } from './backoff.js';
 import type { Connection } from './connection.js';
-import type { Serves } from './dial.js';
+import { dialRound, type Serves } from './dial.js';
 import { Dialer } from './dialer.js';
 import type { Endpoint } from './endpoints.js';
 import type { Incoming } from './frames.js';
@@ -24,6 +24,11 @@ import { checkResult } from './guards.js';
 import { closedError, lostInFlight, notPrimaryLost, timeoutError } from './local-errors.js';
 import { frameFor, newRequestId, RequestTable, resendAfterDrop, settle, type PendingRequest } from './requests.js';
 import { ServerList } from './server-list.js';
+
+/** While the primary is silent, how often the other members are asked whether a newer primary exists. */
+const PROBE_EVERY_MS = 200;
+/** A probe's dial gives up on a member after this long (a frozen one accepts TCP but never greets). */
+const PROBE_TIMEOUT_MS = 500;
 
 /** idle: never connected, or the first attempt failed · connecting: dialing or re-dialing · open · closed: for good. */
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closed';
@@ -70,6 +75,8 @@ export class Channel {
   /** Why the last dial round failed, until a connection opens: said when a request times out waiting. */
   #lastDialError: DpnsError | undefined;
   #everOpened = false;
+  /** A probe of the other members runs (see #probeFrom). */
+  #probing = false;
   #openWaiters: { resolve: () => void; reject: (e: DpnsError) => void }[] = [];
   #closing: Promise<void> | undefined;
 
@@ -78,6 +85,7 @@ export class Channel {
     this.#dialer = new Dialer(this.#servers, { ...opts, serves: opts.serves ?? 'primary' }, {
       message: (c, msg) => this.#onMessage(c, msg),
       closed: (c, reason) => this.#onClosed(c, reason),
+      silent: (c) => this.#probeFrom(c),
     }, {
       isClosed: () => this.#isClosed(),
       restore: (conn) => this.hooks.restore(conn),
@@ -341,6 +349,52 @@ export class Channel {
         return never;
       }
     }
+  }
+
+  /**
+   * The primary we are connected to left a ping unanswered. A frozen process (SIGSTOP, a stalled
+   * VM) keeps its sockets open, so only the heartbeat's death sentence (seconds) would end the
+   * wait, while the other members elect a new primary within their failure window. So the others
+   * are asked, every PROBE_EVERY_MS while the silence lasts: one that is primary in a newer epoch
+   * than ours is where the next connection goes, and ours is given up. Nothing is lost by asking:
+   * a busy primary that answers again, or members that know no newer primary, change nothing.
+   */
+  #probeFrom(conn: Connection): void {
+    const cluster = conn.hello.cluster;
+    if (this.#probing || conn !== this.#conn || cluster === undefined || this.#servers.length < 2) return;
+    this.#probing = true;
+    void (async () => {
+      try {
+        while (conn === this.#conn && conn.state === 'open' && conn.silent && !this.#isClosed()) {
+          const newer = await this.#newerPrimary(conn, cluster.epoch);
+          if (newer !== undefined && conn === this.#conn && conn.state === 'open') {
+            this.#servers.preferNext(newer.endpoint);
+            conn.abandon(`stopped answering; ${newer.endpoint.label} is the primary now (epoch ${newer.epoch})`);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
+        }
+      } finally {
+        this.#probing = false;
+      }
+    })();
+  }
+
+  /** A primary other than `conn`'s server in an epoch after `epoch`, if one answers. */
+  async #newerPrimary(conn: Connection, epoch: number): Promise<{ endpoint: Endpoint; epoch: number } | undefined> {
+    const at = this.#servers.indexOf(conn.endpoint);
+    let probe: Connection | undefined;
+    try {
+      probe = await dialRound(this.#servers, at + 1, undefined, 'primary', {
+        connectTimeoutMs: Math.min(this.opts.connectTimeoutMs, PROBE_TIMEOUT_MS), ws: this.opts.ws,
+      }, { message: () => undefined, closed: () => undefined });
+    } catch {
+      return undefined;
+    }
+    void probe.close();
+    const theirs = probe.hello.cluster;
+    if (theirs === undefined || theirs.epoch <= epoch || this.#servers.indexOf(probe.endpoint) === at) return undefined;
+    return { endpoint: probe.endpoint, epoch: theirs.epoch };
   }
 
   #onClosed(conn: Connection, reason: DpnsError): void {

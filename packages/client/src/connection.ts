@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
   message(conn: Connection, msg: Incoming): void;
   /** Called once when an open connection ends, whatever the cause. */
   closed(conn: Connection, reason: DpnsError): void;
+  /** An open connection's server has not answered a ping: called on each heartbeat until it does or the connection ends. */
+  silent?(conn: Connection): void;
 }
 
 export interface DialOptions {
@@ -111,7 +113,7 @@ export class Connection {
         opts.signal?.removeEventListener('abort', onAbort);
         conn.#hello = msg.params;
         conn.#state = 'open';
-        conn.#heartbeat = new Heartbeat(ws, msg.params.heartbeatMs, () => conn.#drop('went silent (no heartbeat)'));
+        conn.#heartbeat = new Heartbeat(ws, msg.params.heartbeatMs, () => conn.#drop('went silent (no heartbeat)'), () => conn.handlers.silent?.(conn));
         conn.#heartbeat.start();
         resolve(conn);
       });
@@ -143,6 +145,16 @@ export class Connection {
     });
     this.ws.close(1000, 'client closing');
     return this.#closing;
+  }
+
+  /** Whether the server has left a ping unanswered (see Heartbeat.silent). */
+  get silent(): boolean {
+    return this.#heartbeat?.silent ?? false;
+  }
+
+  /** Ends the connection at once for `reason` (the client found a better server); `closed` follows. */
+  abandon(reason: string): void {
+    this.#drop(reason);
   }
 
   /** Ends a connection that misbehaved or went silent; `closed` follows from the 'close' event. */

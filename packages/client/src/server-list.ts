@@ -54,6 +54,11 @@ export class ServerList {
     return this.#movesInARow++ === 0 ? 0 : this.#moves.next();
   }
 
+  /** The next round tries `endpoint` first (a newer primary found while the current one was silent). */
+  preferNext(endpoint: Endpoint): void {
+    this.#first = endpoint;
+  }
+
   /** A server answered something other than NOT_PRIMARY: the next move is immediate again. */
   settled(): void {
     this.#movesInARow = 0;
