@@ -115,8 +115,9 @@ export class HistoryClient {
       timedOut = !a.ok && a.code === 'TIMEOUT';
       return a;
     }));
-    // After anything but a definite answer, this connection is not trusted again: a late answer
-    // to a timed-out request must not be taken for the next one's, and the primary may have moved.
+    // After anything but a definite answer the primary may have moved (a frozen or cut-off one, a
+    // lost connection, NOT_PRIMARY): look for it again. A late answer to a timed-out request is
+    // harmless either way, since answers are matched by id.
     const stays = c.kind === 'answered' || (this.opts.sticky === true && input.op === 'find' && s.open && timedOut);
     if (!stays) this.drop(s);
     return c;
