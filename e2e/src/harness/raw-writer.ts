@@ -242,46 +242,9 @@ export class RawWriter {
     if (this.session?.open === true) return this.session;
     const target = this.target;
     this.target = undefined;
-    const s = (target === undefined ? undefined : await this.findPrimary([target])) ?? await this.findPrimary(this.opts.urls);
-    if (s === undefined) return undefined;
-    try {
-      await s.login(this.opts.token);
-    } catch {
-      s.close();
-      return undefined;
-    }
-    this.session = s;
+    const s = await openPrimary(this.opts.urls, target, this.opts.token, this.connectTimeoutMs);
+    if (s !== undefined) this.session = s;
     return s;
-  }
-
-  /**
-   * Connects to every URL at once and keeps the first whose hello says it is the primary (a
-   * server that is down or cut off costs no more than the fastest answer). When none says so,
-   * one more try at the primary their hellos name.
-   */
-  private async findPrimary(urls: readonly string[], hop = true): Promise<RpcSession | undefined> {
-    let winner: RpcSession | undefined;
-    const named: string[] = [];
-    await new Promise<void>((resolve) => {
-      let left = urls.length;
-      for (const url of urls) {
-        RpcSession.open(url, this.connectTimeoutMs).then((s) => {
-          const c = s.hello.cluster;
-          if (winner === undefined && (c === undefined || c.role === 'primary')) {
-            winner = s;
-            resolve();
-          } else {
-            if (c?.primary !== undefined) named.push(c.primary);
-            s.close();
-          }
-        }, () => undefined).finally(() => {
-          if (--left === 0) resolve();
-        });
-      }
-    });
-    if (winner !== undefined || !hop) return winner;
-    const next = named.find((u) => !urls.includes(u)) ?? (urls.length > 1 ? undefined : named[0]);
-    return next === undefined ? undefined : this.findPrimary([next], false);
   }
 
   /** After a failed attempt: drop the connection, and follow the primary the answer names, if any. */
@@ -291,6 +254,52 @@ export class RawWriter {
     s.close();
     if (this.session === s) this.session = undefined;
   }
+}
+
+/**
+ * A session to the primary, logged in as admin: the server `target` names if it says it is the
+ * primary, else whichever of `urls` does; undefined when none does or the login is refused.
+ */
+export async function openPrimary(urls: readonly string[], target: string | undefined, token: string, connectTimeoutMs: number): Promise<RpcSession | undefined> {
+  const s = (target === undefined ? undefined : await findPrimary([target], connectTimeoutMs)) ?? await findPrimary(urls, connectTimeoutMs);
+  if (s === undefined) return undefined;
+  try {
+    await s.login(token);
+  } catch {
+    s.close();
+    return undefined;
+  }
+  return s;
+}
+
+/**
+ * Connects to every URL at once and keeps the first whose hello says it is the primary (a
+ * server that is down or cut off costs no more than the fastest answer). When none says so,
+ * one more try at the primary their hellos name.
+ */
+export async function findPrimary(urls: readonly string[], connectTimeoutMs: number, hop = true): Promise<RpcSession | undefined> {
+  let winner: RpcSession | undefined;
+  const named: string[] = [];
+  await new Promise<void>((resolve) => {
+    let left = urls.length;
+    for (const url of urls) {
+      RpcSession.open(url, connectTimeoutMs).then((s) => {
+        const c = s.hello.cluster;
+        if (winner === undefined && (c === undefined || c.role === 'primary')) {
+          winner = s;
+          resolve();
+        } else {
+          if (c?.primary !== undefined) named.push(c.primary);
+          s.close();
+        }
+      }, () => undefined).finally(() => {
+        if (--left === 0) resolve();
+      });
+    }
+  });
+  if (winner !== undefined || !hop) return winner;
+  const next = named.find((u) => !urls.includes(u)) ?? (urls.length > 1 ? undefined : named[0]);
+  return next === undefined ? undefined : findPrimary([next], connectTimeoutMs, false);
 }
 
 /** A fresh request id: random, printable, well under the 64-character limit. */
