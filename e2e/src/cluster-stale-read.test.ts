@@ -97,7 +97,13 @@ async function round(c: TestCluster, r: number, verdicts: Verdict[]): Promise<vo
     const acked: string[] = [];
     for (let i = 0; i < WRITES; i++) {
       const name = `/stale/r${r}/n${i}`;
-      await writer.register.add(name, spec);
+      try {
+        await writer.register.add(name, spec);
+      } catch (e) {
+        // What the members were doing, for a failure that has nothing to do with the old primary.
+        for (const sid of others) console.log(`# member ${sid}:\n${c.proc(sid).stderrLines().slice(-40).join('\n')}`);
+        throw e;
+      }
       acked.push(name);
     }
     assert.ok(Date.now() - tStop < PAUSE_MS, `the writes were acknowledged during the pause (${Date.now() - tStop} ms in)`);
