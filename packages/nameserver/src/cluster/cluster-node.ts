@@ -472,7 +472,8 @@ export class ClusterNode {
       mode: this.cfg.replication, quorum: this.quorum, epoch, tail: this.d.tail, snapshotJson: this.d.snapshotJson,
       ackTimeoutMs: this.windowMs, windowMs: this.windowMs, log: this.d.log, now: this.d.now,
       onLease: () => {
-        if (this.leaseGate.size > 0) this.leaseGate.settle();
+        // Only a lease that holds now answers the waiting reads: a late echo of an old round may extend one that is still over.
+        if (this.leaseGate.size > 0 && this.replicator !== undefined && holdsLease(this.replicator.leaseUntil, this.d.now())) this.leaseGate.settle();
       },
       onDropped: () => {
         this.dropped++;
