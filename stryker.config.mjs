@@ -13,7 +13,7 @@ const MUTATE = [
   'packages/nameserver/src/registry/*.ts',
   '!packages/nameserver/src/registry/*.test.ts',
   // The cluster rules without sockets, timers or disk: votes, quorum and commit, the log tail, the role gate.
-  'packages/nameserver/src/cluster/{vote-rules,cluster-config,gate,log-tail,replicator,peer-messages}.ts',
+  'packages/nameserver/src/cluster/{vote-rules,cluster-config,gate,log-tail,replicator,peer-messages,read-lease}.ts',
 ];
 
 /** The unit tests that may kill them: fast, no sockets; never the e2e suite. */

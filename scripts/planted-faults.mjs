@@ -39,6 +39,16 @@ export const FAULTS = [
     tests: ['e2e/dist/fsync-order.test'],
   },
   {
+    patch: 'paused-primary-answers-reads.patch',
+    claim: 'a paused and resumed old primary never answers a read from its stale state: reads need the read lease (PROTOCOL §19.2, §19.3)',
+    tests: ['packages/nameserver/dist/cluster/read-lease.test', 'e2e/dist/cluster-stale-read.test'],
+  },
+  {
+    patch: 'lease-from-ack-arrival.patch',
+    claim: 'a primary answers reads only while a majority echoed heartbeat rounds it sent within the lease, counted from their send times (PROTOCOL §19.3)',
+    tests: ['packages/nameserver/dist/cluster/replicator.test'],
+  },
+  {
     patch: 'heartbeat-three-misses.patch',
     claim: 'a silent peer is cut off between one and two heartbeatMs after it was last heard (PROTOCOL §2.6)',
     tests: ['packages/nameserver/dist/heartbeat', 'packages/nameserver/dist/server.test', 'e2e/dist/heartbeat.test'],

@@ -20,6 +20,7 @@ import { enrolled, planEnroll, planJoinToken, planRevoke, planTrust } from './re
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
 import { planRelease } from './registry/reservation.js';
 import type { WatchHub } from './watch-hub.js';
+import type { Refusal } from './cluster/gate.js';
 
 /** What handlers need from the server around them. */
 export interface HandlerContext {
@@ -28,9 +29,12 @@ export interface HandlerContext {
   liveness: Liveness;
   /** `rid` is the client's request id, logged with the ops so a retry is recognised. */
   commit(ops: Op[], rid?: string): Promise<number>;
-  /** Why this server will not answer `method` in its role (NOT_PRIMARY, NO_QUORUM), if it will not. */
-  /** The role gate (cluster/gate.ts); `@module` for a call to an external module. */
-  gate(method: MethodName | '@module', rawParams: unknown): DpnsError | undefined;
+  /**
+   * The role gate (cluster/gate.ts): why this server will not answer `method` in its role
+   * (NOT_PRIMARY, NO_QUORUM), if it will not; a promise while a primary renews its read lease.
+   * `@module` for a call to an external module.
+   */
+  gate(method: MethodName | '@module', rawParams: unknown): Refusal;
   /** This server's place in the cluster: what `servers` answers. */
   servers(): Result<'servers'>;
   /** Holds a read's answer until what it saw is durable. */

@@ -4,6 +4,7 @@ import {
   checkRequestId, type MethodName, DpnsError, ErrorCodes, isMethodName, isWrite, METHODS, parseModuleMethod, traitsOf, parseModuleParams, parseParams, type ModuleCallName,
   type RequestId, type WireError,
 } from '@dpns/protocol';
+import type { Refusal } from './cluster/gate.js';
 import type { Connection } from './connection.js';
 import { handlers, type HandlerContext } from './handlers.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -111,9 +112,7 @@ export class RpcDispatcher {
       const moduleCall = parseModuleMethod(method);
       if (moduleCall !== undefined) {
         label = 'module';
-        const refused = this.ctx.gate('@module', req.params);
-        if (refused !== undefined) return fail(refused);
-        return this.callModule(conn, id, moduleCall, req.params, (o) => this.ctx.metrics.request(label, o, started));
+        return afterGate(this.ctx.gate('@module', req.params), fail, () => this.callModule(conn, id, moduleCall, req.params, (o) => this.ctx.metrics.request(label, o, started)));
       }
       return fail(new DpnsError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method.slice(0, 64))}; see docs/PROTOCOL.md for the list`, {
         details: { method: method.slice(0, 64) },
@@ -123,10 +122,13 @@ export class RpcDispatcher {
     if (METHODS[method].admin && !conn.admin) {
       return fail(new DpnsError('UNAUTHORIZED', `${method} needs the admin credential: log in first (the dpns command reads it from --token-file FILE, DPNS_TOKEN_FILE or DPNS_TOKEN)`));
     }
-    const refusal = this.ctx.gate(method, req.params);
-    if (refusal !== undefined) return fail(refusal);
+    return afterGate(this.ctx.gate(method, req.params), fail, () => this.run(conn, method, req.params, ok, fail));
+  }
+
+  /** A request of one of the protocol's methods, past the gate: parsed and handed to its handler. */
+  private run(conn: Connection, method: MethodName, rawReqParams: unknown, ok: (result: unknown) => Answer, fail: (err: DpnsError) => Answer): Answer | Promise<Answer> {
     try {
-      const { params: rawParams, rid } = takeRequestId(method, req.params);
+      const { params: rawParams, rid } = takeRequestId(method, rawReqParams);
       const params = (parseParams[method] as (raw: unknown) => never)(rawParams);
       if (rid !== undefined && replayable(method)) {
         // A retry of a write that was applied (perhaps by a primary that since failed): its outcome, not a second application.
@@ -215,4 +217,10 @@ function rawResultFrame(id: RequestId, json: string): string {
 function errorFrame(id: RequestId | null, err: DpnsError): string {
   const wire: WireError = err.toWire();
   return JSON.stringify({ jsonrpc: '2.0', id, error: wire });
+}
+
+/** Goes on with `go` once the role gate lets the request through, or answers its refusal; a gate that waits (a primary renewing its read lease) is waited for. */
+function afterGate(refusal: Refusal, fail: (err: DpnsError) => Answer, go: () => Answer | Promise<Answer>): Answer | Promise<Answer> {
+  if (refusal instanceof Promise) return refusal.then((r) => (r === undefined ? go() : fail(r)));
+  return refusal === undefined ? go() : fail(refusal);
 }

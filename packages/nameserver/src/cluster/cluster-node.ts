@@ -7,6 +7,15 @@
 // has at most one primary and it holds every committed record. A primary that stops hearing from
 // a majority stops taking writes, so the side of a partition without a majority cannot commit.
 // And a prevote round comes first, so a member cut off from the others cannot drive epochs up.
+//
+// Reads need more than the role: a primary answers them only while it holds its read lease
+// (read-lease.ts), earned by a majority echoing heartbeat rounds it sent recently, because a
+// primary that was paused (SIGSTOP, a long stall) still believes it is primary when it resumes,
+// and another may have been elected and acknowledged writes meanwhile. The lease rests on every
+// member that echoed a round refusing votes for a failure window after it last heard the
+// primary; so a backup that lets go of its primary early (its stream broke) still honours it for
+// the rest of that window, and a member just started honours whatever primary it may have heard
+// before it went down.
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { DpnsError, type ClusterHello, type Result, type ServerRole, type ServerStatus } from '@dpns/protocol';
@@ -17,6 +26,8 @@ import { Follower, type ReplicaSink } from './follower.js';
 import type { LogTail } from './log-tail.js';
 import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 import { isPeerMessage, type Beat, type PeerMessage, type VoteRequest } from './peer-messages.js';
+import { holdsLease } from './read-lease.js';
+import { LeaseGate } from './lease-gate.js';
 import { Replicator } from './replicator.js';
 import { voteRefusal } from './vote-rules.js';
 import { Candidacy } from './candidacy.js';
@@ -66,6 +77,12 @@ export class ClusterNode {
   /** Election state changes and vote answers, one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** Until when this member refuses votes for a primary it let go of early, or may have heard before a restart. */
+  private honourPrimaryUntil = 0;
+  /** Until when it does not stand itself, for a primary it let go of early (after a restart, its first stand comes a window late anyway). */
+  private standAfter = 0;
+  /** Reads that came while this primary held no lease, waiting (at most a heartbeat) for one. */
+  private readonly leaseGate: LeaseGate;
   readonly quorum: number;
   readonly windowMs: number;
   private readonly listId: string;
@@ -74,9 +91,12 @@ export class ClusterNode {
     this.quorum = quorumOf(cfg);
     this.windowMs = failureWindowMs(cfg);
     this.listId = memberListId(cfg.members);
+    this.leaseGate = new LeaseGate({
+      renew: () => this.replicator?.renewLease(), refusalNow: () => this.readRefusalNow(this.d.now()), maxWaitMs: cfg.clusterHeartbeatMs,
+    });
     this.candidacy = new Candidacy({
       clusterHeartbeatMs: cfg.clusterHeartbeatMs, quorum: () => this.electionQuorum(), log: d.log,
-      isCandidate: () => this.role === 'candidate' && !this.stopped,
+      isCandidate: () => this.role === 'candidate' && !this.stopped && this.d.now() > this.standAfter,
       aheadOfUs: () => {
         const now = this.d.now();
         return this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length;
@@ -127,6 +147,8 @@ export class ClusterNode {
     });
     this.timer = setInterval(() => this.tick(), this.cfg.clusterHeartbeatMs);
     this.timer.unref();
+    // We may have echoed a primary's lease round just before we went down: honour it as if heard now.
+    if (this.peers.length > 0) this.honourPrimaryUntil = this.d.now() + this.windowMs;
     for (const p of this.peers) this.dial(p);
     // A cluster of one elects itself at once; others first listen for a primary for a while.
     if (this.peers.length === 0) await this.candidacy.run();
@@ -137,6 +159,7 @@ export class ClusterNode {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.candidacy.stop();
+    this.leaseGate.settle();
     this.replicator?.close('name server shutting down');
     this.follower?.stop();
     for (const p of this.peers) {
@@ -165,10 +188,26 @@ export class ClusterNode {
     return undefined;
   }
 
-  /** Whether this server may answer reads itself: the primary, or a backup that serves reads and hears its primary. */
-  readRefusal(): DpnsError | undefined {
-    if (this.role === 'primary') return undefined;
-    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower !== undefined && this.d.now() - this.follower.lastHeard <= this.windowMs) return undefined;
+  /**
+   * Whether this server may answer reads itself: the primary while it holds its read lease, or a
+   * backup that serves reads and hears its primary. A primary without a lease sends a lease round
+   * at once and the read waits for the echoes, at most one heartbeat; then it is answered, or
+   * refused NOT_PRIMARY (a deposed primary learns of its successor meanwhile, and names it).
+   */
+  readRefusal(): DpnsError | undefined | Promise<DpnsError | undefined> {
+    const now = this.d.now();
+    if (this.role === 'primary' && this.replicator !== undefined && !holdsLease(this.replicator.leaseUntil, now)) return this.leaseGate.wait();
+    return this.readRefusalNow(now);
+  }
+
+  private readRefusalNow(now: number): DpnsError | undefined {
+    if (this.role === 'primary') {
+      if (this.replicator !== undefined && holdsLease(this.replicator.leaseUntil, now)) return undefined;
+      return new DpnsError('NOT_PRIMARY', `this server (SID ${this.cfg.self}) was the primary of epoch ${this.election.epoch} but has not heard from a majority recently enough to be sure it still is, so it answers no reads; ask another server`, {
+        details: { role: this.role },
+      });
+    }
+    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower !== undefined && now - this.follower.lastHeard <= this.windowMs) return undefined;
     return this.writeRefusal();
   }
 
@@ -319,7 +358,10 @@ export class ClusterNode {
           link.send({ t: 'refuse', epoch: this.election.epoch, reason: `SID ${this.cfg.self} is not the primary of epoch ${m.epoch}` });
           return;
         }
-        return this.replicator.follow(p.sid, link, m);
+        this.replicator.follow(p.sid, link, m);
+        // Reads waiting for a lease (a primary just elected): a round for this backup too, at once.
+        if (this.leaseGate.size > 0) this.replicator.renewLease();
+        return;
       case 'ack':
         return this.replicator?.ack(p.sid, m);
       case 'append': case 'snap': case 'tick': case 'refuse': case 'prevote-ans': case 'vote-ans':
@@ -342,7 +384,7 @@ export class ClusterNode {
       case 'snap':
         return f?.onSnapshot(m);
       case 'tick':
-        return f?.onTick(m.epoch, m.lastIndex);
+        return f?.onTick(m.epoch, m.lastIndex, m.seq);
       case 'refuse':
         if (f !== undefined) this.primaryLost(`the primary refused us: ${m.reason}`);
         return;
@@ -382,10 +424,14 @@ export class ClusterNode {
 
   private startFollowing(p: Peer): void {
     const link = p.out as PeerLink;
-    this.follower = new Follower(p.sid, this.election.epoch, link, this.d.sink, this.d.log, this.d.now, (why) => {
-      // The stream broke (a gap, a failed write): drop the link; the next dial follows again.
+    const follower = new Follower(p.sid, this.election.epoch, link, this.d.sink, this.d.log, this.d.now, (why) => {
+      // The stream broke (a gap, a failed write): drop the link; the next dial follows again. The
+      // primary is alive and may hold a lease on our echoes: we honour it for the rest of the window.
+      this.honourPrimaryUntil = Math.max(this.honourPrimaryUntil, follower.lastHeard + this.windowMs);
+      this.standAfter = this.honourPrimaryUntil;
       link.close(`replication broke: ${why}`);
     });
+    this.follower = follower;
     this.draining = this.follower.drained();
   }
 
@@ -411,6 +457,7 @@ export class ClusterNode {
     this.role = 'candidate';
     this.primarySid = undefined;
     this.lostPrimary = this.cfg.self;
+    this.leaseGate.settle();
     this.d.onStepDown(why);
     this.candidacy.schedule(this.windowMs);
   }
@@ -423,7 +470,11 @@ export class ClusterNode {
     this.primarySid = this.cfg.self;
     this.replicator = new Replicator({
       mode: this.cfg.replication, quorum: this.quorum, epoch, tail: this.d.tail, snapshotJson: this.d.snapshotJson,
-      ackTimeoutMs: this.windowMs, log: this.d.log, now: this.d.now,
+      ackTimeoutMs: this.windowMs, windowMs: this.windowMs, log: this.d.log, now: this.d.now,
+      onLease: () => {
+        // Only a lease that holds now answers the waiting reads: a late echo of an old round may extend one that is still over.
+        if (this.leaseGate.size > 0 && this.replicator !== undefined && holdsLease(this.replicator.leaseUntil, this.d.now())) this.leaseGate.settle();
+      },
       onDropped: () => {
         this.dropped++;
       },
@@ -452,7 +503,9 @@ export class ClusterNode {
 
   private hearsPrimary(): boolean {
     if (this.role === 'primary') return this.hasMajority();
-    return this.role === 'backup' && this.follower !== undefined && this.d.now() - this.follower.lastHeard <= this.windowMs;
+    const now = this.d.now();
+    if (now <= this.honourPrimaryUntil) return true;
+    return this.role === 'backup' && this.follower !== undefined && now - this.follower.lastHeard <= this.windowMs;
   }
 
   // ---- heartbeats ----

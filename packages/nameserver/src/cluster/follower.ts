@@ -22,6 +22,8 @@ export class Follower {
   lastHeard: number;
   /** The primary's last index as it last said. */
   primaryIndex = 0;
+  /** The highest index acknowledged to the primary: what a lease echo repeats, so it claims nothing new. */
+  private acked = 0;
   private chunks: string[] = [];
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -59,7 +61,7 @@ export class Follower {
       if (recs.length === 0) return;
       if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.broken(`the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`);
       await this.sink.append(recs);
-      this.link.send({ t: 'ack', index: (recs.at(-1) as WireRecord).i });
+      this.ackIndex((recs.at(-1) as WireRecord).i);
     }).catch((err: unknown) => this.broken(`storing replicated records failed: ${String(err)}`));
   }
 
@@ -76,18 +78,31 @@ export class Follower {
       const started = this.now();
       await this.sink.install(msg.index, json);
       this.log.info('installed a snapshot from the primary', { index: msg.index, bytes: json.length, ms: this.now() - started });
-      this.link.send({ t: 'ack', index: msg.index });
+      this.ackIndex(msg.index);
     }).catch((err: unknown) => this.broken(`installing the primary's snapshot failed: ${String(err)}`));
   }
 
-  onTick(epoch: number, lastIndex: number): void {
-    this.heard(epoch);
+  onTick(epoch: number, lastIndex: number, seq: number | undefined): void {
+    if (!this.heard(epoch)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+    // Echoed at once, not behind the disk queue: it vouches only that we heard the primary after
+    // it sent round `seq` (lastHeard was just set), which is what the primary's read lease needs.
+    if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) this.link.send({ t: 'ack', index: this.acked, seq });
   }
 
-  private heard(epoch: number): void {
-    if (epoch !== this.epoch) return this.broken(`the primary's frames carry epoch ${epoch}, we follow epoch ${this.epoch}`);
+  private ackIndex(index: number): void {
+    this.acked = Math.max(this.acked, index);
+    this.link.send({ t: 'ack', index });
+  }
+
+  /** Whether the frame is from the primary we follow; if so it counts as hearing from it. */
+  private heard(epoch: number): boolean {
+    if (epoch !== this.epoch) {
+      this.broken(`the primary's frames carry epoch ${epoch}, we follow epoch ${this.epoch}`);
+      return false;
+    }
     this.lastHeard = this.now();
+    return true;
   }
 
   private broken(why: string): void {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpnsError, METHOD_NAMES, type MethodName } from '@dpns/protocol';
-import { MODULE_CALL, refusalFor, type RoleCheck } from './gate.js';
+import { MODULE_CALL, refusalFor, type Refusal, type RoleCheck } from './gate.js';
+
+/** The code of a refusal decided at once (these role checks never wait). */
+const codeOf = (r: Refusal): string | undefined => (r instanceof Promise ? 'a wait' : r?.code);
 
 const backup = (servesReads: boolean): RoleCheck => ({
   writeRefusal: () => new DpnsError('NOT_PRIMARY', 'backup'),
@@ -12,14 +15,14 @@ test('a backup answers only what needs no primary, and reads when it serves them
   const plain = backup(false);
   const reads = backup(true);
   for (const m of ['ping', 'servers', 'login', 'identify', 'unwatch', 'modules.list'] as const) assert.equal(refusalFor(m, {}, plain), undefined, m);
-  assert.equal(refusalFor('listServices', { pattern: '*' }, plain)?.code, 'NOT_PRIMARY');
+  assert.equal(codeOf(refusalFor('listServices', { pattern: '*' }, plain)), 'NOT_PRIMARY');
   assert.equal(refusalFor('listServices', { pattern: '*' }, reads), undefined);
   assert.equal(refusalFor('watch', { pattern: '*' }, reads), undefined);
   assert.equal(refusalFor('findServices', { pattern: '/a/*' }, reads), undefined, 'a pattern never launches');
   assert.equal(refusalFor('findServices', { pattern: '/a', launch: false }, reads), undefined);
-  assert.equal(refusalFor('findServices', { pattern: '/a' }, reads)?.code, 'NOT_PRIMARY', 'may launch: the primary');
+  assert.equal(codeOf(refusalFor('findServices', { pattern: '/a' }, reads)), 'NOT_PRIMARY', 'may launch: the primary');
   for (const m of ['register.add', 'advertiseService', 'launchService', 'killService', 'authenticateService', 'reportLoad', 'register.release', 'agents.enroll', 'modules.load'] as const) {
-    assert.equal(refusalFor(m, {}, reads)?.code, 'NOT_PRIMARY', m);
+    assert.equal(codeOf(refusalFor(m, {}, reads)), 'NOT_PRIMARY', m);
   }
 });
 
@@ -29,7 +32,7 @@ test('every read a backup may serve, and what it answers in any role', () => {
   for (const m of ['modules.list', 'ping'] as const) assert.equal(refusalFor(m, {}, plain), undefined, m);
   for (const m of ['listServices', 'serviceState', 'watch', 'register.info', 'agents.list', '@module'] as const) {
     assert.equal(refusalFor(m, {}, reads), undefined, m);
-    assert.equal(refusalFor(m, {}, plain)?.code, 'NOT_PRIMARY', m);
+    assert.equal(codeOf(refusalFor(m, {}, plain)), 'NOT_PRIMARY', m);
   }
 });
 
@@ -38,7 +41,7 @@ test('a find that cannot launch anything is a read, whatever its params look lik
   for (const raw of [undefined, null, 'x', 5, { pattern: 5 }, { launch: true }]) {
     assert.equal(refusalFor('findServices', raw, reads), undefined, JSON.stringify(raw));
   }
-  assert.equal(refusalFor('findServices', { pattern: '/a', launch: true }, reads)?.code, 'NOT_PRIMARY');
+  assert.equal(codeOf(refusalFor('findServices', { pattern: '/a', launch: true }, reads)), 'NOT_PRIMARY');
 });
 
 test('the role of every method comes from the method table: a primary answers all, a backup what the table says', () => {
@@ -58,5 +61,5 @@ test('the role of every method comes from the method table: a primary answers al
     'agents.list', 'findServices', 'identify', 'listServices', 'login', 'modules.list', 'ping', 'register.info', 'servers', 'serviceState', 'unwatch', 'watch',
   ]);
   assert.equal(refusalFor(MODULE_CALL, [], reads), undefined, 'module calls are reads');
-  assert.equal(refusalFor(MODULE_CALL, {}, plain)?.code, 'NOT_PRIMARY');
+  assert.equal(codeOf(refusalFor(MODULE_CALL, {}, plain)), 'NOT_PRIMARY');
 });

@@ -7,13 +7,16 @@ import { traitsOf, type DpnsError, type MethodName } from '@dpns/protocol';
 /** A call to an external module: answered where reads are (a module cannot write the registry). */
 export const MODULE_CALL = '@module';
 
+/** A refusal, undefined to go ahead, or (a primary renewing its read lease) a short wait for either. */
+export type Refusal = DpnsError | undefined | Promise<DpnsError | undefined>;
+
 export interface RoleCheck {
   writeRefusal(): DpnsError | undefined;
-  readRefusal(): DpnsError | undefined;
+  readRefusal(): Refusal;
 }
 
 /** Why this server will not answer `method` in its current role, or undefined when it will. */
-export function refusalFor(method: MethodName | typeof MODULE_CALL, rawParams: unknown, role: RoleCheck): DpnsError | undefined {
+export function refusalFor(method: MethodName | typeof MODULE_CALL, rawParams: unknown, role: RoleCheck): Refusal {
   if (method === MODULE_CALL) return role.readRefusal();
   const t = traitsOf(method);
   if (t.kind === 'write' || t.kind === 'launch') return role.writeRefusal();

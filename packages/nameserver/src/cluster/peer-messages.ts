@@ -59,17 +59,28 @@ export interface SnapshotChunk {
   last: boolean;
 }
 
-/** Primary → backup, each heartbeat with nothing else to send. */
+/** Primary → backup, each heartbeat (and when the primary wants its read lease renewed now). */
 export interface Tick {
   t: 'tick';
   epoch: number;
   lastIndex: number;
+  /**
+   * The primary's read-lease round (read-lease.ts): a backup that gets it echoes it at once in an
+   * `ack`. Absent from a primary that keeps no lease (older versions), and then not answered.
+   */
+  seq?: number;
 }
 
 /** Backup → primary: everything up to `index` is on my disk. */
 export interface Ack {
   t: 'ack';
   index: number;
+  /**
+   * The lease round of the tick this ack answers: the backup heard the primary after it sent
+   * that round, and so refuses votes for a failure window. Older primaries ignore it (and `index`
+   * is then one already acknowledged, which they ignore too).
+   */
+  seq?: number;
 }
 
 /** The other end will not do what was asked (not the primary, older epoch); the link is closed after. */

@@ -21,16 +21,20 @@ interface Sent {
 /** Stands in for a backup's link: records what the primary sends, and whether it cut the link. */
 interface FakeLink {
   sent: Sent[];
+  /** The lease round of each tick, in order (kept out of `sent`, which the older tests compare whole). */
+  rounds: number[];
   cutBecause: string | undefined;
   link: PeerLink;
 }
 
 function fakeLink(): FakeLink {
-  const f: FakeLink = { sent: [], cutBecause: undefined, link: undefined as unknown as PeerLink };
+  const f: FakeLink = { sent: [], rounds: [], cutBecause: undefined, link: undefined as unknown as PeerLink };
   f.link = {
     open: true,
-    send(m: Sent) {
-      f.sent.push(m);
+    send(m: Sent & { seq?: number }) {
+      const { seq, ...rest } = m;
+      if (seq !== undefined) f.rounds.push(seq);
+      f.sent.push(rest);
     },
     close(why: string) {
       f.cutBecause = why;
@@ -49,12 +53,13 @@ interface RigOptions {
 
 function rig(mode: ReplicationMode, quorum = 2, opts: RigOptions = {}) {
   let now = 1000;
+  let leases = 0;
   const tail = new LogTail(opts.capacity ?? 1000, 0, 0);
   for (let i = 1; i <= (opts.records ?? 10); i++) tail.push(i, { ops: [], ep: 1 });
   const dropped: [number, string][] = [];
   const snapshot = opts.snapshot ?? ((t: LogTail) => Promise.resolve({ index: t.lastIndex, json: '{}' }));
   const r = new Replicator({
-    mode, quorum, epoch: 1, tail, snapshotJson: () => snapshot(tail), ackTimeoutMs: 500,
+    mode, quorum, epoch: 1, tail, snapshotJson: () => snapshot(tail), ackTimeoutMs: 500, windowMs: 600, onLease: () => leases++,
     log: createLogger({ level: 'silent', format: 'json' }), now: () => now, onDropped: (sid, why) => dropped.push([sid, why]),
   });
   const append = (i: number) => {
@@ -62,7 +67,7 @@ function rig(mode: ReplicationMode, quorum = 2, opts: RigOptions = {}) {
     tail.push(i, rec);
     r.push(i, rec);
   };
-  return { r, tail, append, dropped, advance: (ms: number) => (now += ms) };
+  return { r, tail, append, dropped, advance: (ms: number) => (now += ms), leases: () => leases };
 }
 
 const settled = async (p: Promise<void>): Promise<string> => {
@@ -468,4 +473,79 @@ test('records appended while a snapshot was made follow it in frames of at most 
   snap.resolve({ index: 10, json: '{}' });
   await turn();
   assert.deepEqual(b.sent.map((m) => [m.t, m.recs?.length, m.recs?.[0]?.i]), [['snap', undefined, undefined], ['append', 2000, 11], ['append', 500, 2011]]);
+});
+
+test('read lease: earned when a backup echoes a round, from that round\'s send time, not the echo\'s arrival', () => {
+  const { r, advance, leases } = rig('sync', 2);
+  const b1 = fakeLink();
+  const b2 = fakeLink();
+  r.follow(1, b1.link, { lastIndex: 10, lastEpoch: 1 });
+  r.follow(2, b2.link, { lastIndex: 10, lastEpoch: 1 });
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'no lease before any echo');
+  r.tick(); // round sent at 1000
+  const seq = b1.rounds.at(-1) as number;
+  assert.equal(b2.rounds.at(-1), seq, 'one round goes to every backup');
+  advance(100);
+  r.ack(1, { t: 'ack', index: 10, seq });
+  assert.equal(r.leaseUntil, 1000 + 600 * 0.8, 'runs from the send time');
+  assert.equal(leases(), 1);
+  r.ack(2, { t: 'ack', index: 10, seq });
+  assert.equal(leases(), 1, 'an echo that does not extend the lease is no news');
+});
+
+test('read lease: echoes that arrive after a pause carry old rounds and earn nothing', () => {
+  const { r, advance } = rig('sync', 2);
+  const b1 = fakeLink();
+  r.follow(1, b1.link, { lastIndex: 10, lastEpoch: 1 });
+  r.tick();
+  const seq = b1.rounds.at(-1) as number;
+  advance(6000); // stopped; the echo waited in the socket all along
+  r.ack(1, { t: 'ack', index: 10, seq });
+  assert.ok(r.leaseUntil <= 7000, `lease ends at ${r.leaseUntil}, before now (7000)`);
+});
+
+test('read lease: a 5-member cluster needs two backups; a backup that leaves takes its echoes with it', () => {
+  const { r, advance } = rig('sync', 3);
+  const links = [1, 2, 3, 4].map(() => fakeLink());
+  links.forEach((l, k) => r.follow(k + 1, l.link, { lastIndex: 10, lastEpoch: 1 }));
+  r.tick(); // round at 1000
+  const first = links[0]?.rounds.at(-1) as number;
+  advance(150);
+  r.tick(); // round at 1150
+  const second = links[0]?.rounds.at(-1) as number;
+  r.ack(1, { t: 'ack', index: 10, seq: second });
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'one backup and the primary are not three');
+  r.ack(2, { t: 'ack', index: 10, seq: first });
+  assert.equal(r.leaseUntil, 1000 + 480, 'the second newest echo counts');
+  r.unlink(1, (links[0] as FakeLink).link);
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'backup 1 may vote for another now');
+  r.follow(2, fakeLink().link, { lastIndex: 10, lastEpoch: 1 });
+  r.ack(3, { t: 'ack', index: 10, seq: second });
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'backup 2 followed again on a new link: its old echo is void');
+});
+
+test('read lease: renewLease sends a round at once; rounds never sent, or long forgotten, earn nothing', () => {
+  const { r, advance } = rig('sync', 2);
+  const b1 = fakeLink();
+  r.follow(1, b1.link, { lastIndex: 10, lastEpoch: 1 });
+  r.ack(1, { t: 'ack', index: 10, seq: 1 });
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'round 1 was never sent');
+  r.renewLease();
+  assert.deepEqual(b1.sent.at(-1), { t: 'tick', epoch: 1, lastIndex: 10 });
+  const old = b1.rounds.at(-1) as number;
+  for (let k = 0; k < 70; k++) {
+    advance(150);
+    r.tick();
+  }
+  r.ack(1, { t: 'ack', index: 10, seq: old });
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY);
+  r.ack(1, { t: 'ack', index: 10, seq: b1.rounds.at(-1) as number });
+  assert.equal(r.leaseUntil, 1000 + 70 * 150 + 480);
+  r.close('stepped down');
+  assert.equal(r.leaseUntil, Number.NEGATIVE_INFINITY, 'a closed replicator holds no lease');
+});
+
+test('read lease: a stand-alone primary (quorum 1) holds it from the start', () => {
+  const { r } = rig('sync', 1);
+  assert.equal(r.leaseUntil, Number.POSITIVE_INFINITY);
 });

@@ -7,11 +7,18 @@ import type { LogTail } from './log-tail.js';
 import type { PeerLink } from './peer-link.js';
 import type { Ack, LogPosition, WireRecord } from './peer-messages.js';
 import type { ReplicationMode } from './cluster-config.js';
+import { leaseUntil } from './read-lease.js';
 
 /** Records per append frame when catching a backup up. */
 const CATCH_UP_BATCH = 2000;
 /** Characters of snapshot JSON per frame. */
 const SNAPSHOT_CHUNK = 1024 * 1024;
+/**
+ * Lease rounds whose send time is remembered. An echo of an older round is older than any
+ * failure window (one round per heartbeat, and --cluster-misses is far below this), so it
+ * earns nothing and is ignored.
+ */
+const LEASE_ROUNDS_KEPT = 64;
 
 interface FollowerState {
   sid: number;
@@ -27,6 +34,8 @@ interface FollowerState {
   waitingSince: number | undefined;
   /** A snapshot for it is being serialised: live records wait, and go after the snapshot. */
   snapshotting: boolean;
+  /** Send time of the newest lease round it echoed (-Infinity: none yet on this link). */
+  leaseFrom: number;
 }
 
 interface Waiter {
@@ -45,6 +54,10 @@ export interface ReplicatorDeps {
   snapshotJson: () => Promise<{ index: number; json: string }>;
   /** A backup that has not acknowledged for this long is dropped from the star. */
   ackTimeoutMs: number;
+  /** The failure window, which a read lease is cut from (read-lease.ts). */
+  windowMs: number;
+  /** The read lease was renewed (its new end is later than before). */
+  onLease: () => void;
   log: Logger;
   now: () => number;
   onDropped: (sid: number, why: string) => void;
@@ -59,10 +72,45 @@ export class Replicator {
   private pending: WireRecord[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** The last lease round sent, and when each recent one was (ring, by round modulo its size). */
+  private leaseRound = 0;
+  private readonly roundSentAt: number[] = [];
+  /** Cached end of the read lease: recomputed when a backup echoes a round or leaves, read per request. */
+  private leaseEnd: number;
 
   constructor(private readonly d: ReplicatorDeps) {
     this.localDurable = d.tail.lastIndex;
     this.commitIndex = d.tail.lastIndex;
+    this.leaseEnd = leaseUntil([], d.quorum, d.windowMs);
+  }
+
+  /** Until when (monotonic ms) this primary may answer reads itself; O(1). */
+  get leaseUntil(): number {
+    return this.closed ? Number.NEGATIVE_INFINITY : this.leaseEnd;
+  }
+
+  /** Sends a lease round to every backup now (not waiting for the heartbeat), so their echoes renew the lease. */
+  renewLease(): void {
+    if (this.closed) return;
+    const seq = this.nextRound();
+    for (const f of this.followers.values()) f.link.send({ t: 'tick', epoch: this.d.epoch, lastIndex: f.sentIndex, seq });
+  }
+
+  private nextRound(): number {
+    this.leaseRound++;
+    this.roundSentAt[this.leaseRound % LEASE_ROUNDS_KEPT] = this.d.now();
+    return this.leaseRound;
+  }
+
+  private sentAtOf(seq: number): number | undefined {
+    if (!Number.isSafeInteger(seq) || seq <= 0 || seq > this.leaseRound || seq <= this.leaseRound - LEASE_ROUNDS_KEPT) return undefined;
+    return this.roundSentAt[seq % LEASE_ROUNDS_KEPT];
+  }
+
+  private recomputeLease(): void {
+    const before = this.leaseEnd;
+    this.leaseEnd = leaseUntil([...this.followers.values()].flatMap((f) => (f.leaseFrom === Number.NEGATIVE_INFINITY ? [] : [f.leaseFrom])), this.d.quorum, this.d.windowMs);
+    if (this.leaseEnd > before) this.d.onLease();
   }
 
   get committed(): number {
@@ -79,8 +127,12 @@ export class Replicator {
     if (this.closed) return;
     this.followers.get(sid)?.link.close('the backup followed again on a new link');
     const tail = this.d.tail;
-    const f: FollowerState = { sid, link, matchIndex: 0, sentIndex: 0, inStar: false, joinIndex: tail.lastIndex, waitingSince: this.d.now(), snapshotting: false };
+    const f: FollowerState = {
+      sid, link, matchIndex: 0, sentIndex: 0, inStar: false, joinIndex: tail.lastIndex, waitingSince: this.d.now(), snapshotting: false, leaseFrom: Number.NEGATIVE_INFINITY,
+    };
     this.followers.set(sid, f);
+    // An earlier link's echoes no longer count: that backup may have stopped following us meanwhile.
+    this.recomputeLease();
     const matches = pos.lastIndex <= tail.lastIndex && tail.epochAt(pos.lastIndex) === pos.lastEpoch;
     const backlog = matches ? tail.after(pos.lastIndex, Number.MAX_SAFE_INTEGER) : undefined;
     if (backlog !== undefined) {
@@ -144,7 +196,15 @@ export class Replicator {
 
   ack(sid: number, msg: Ack): void {
     const f = this.followers.get(sid);
-    if (f === undefined || !Number.isSafeInteger(msg.index) || msg.index <= f.matchIndex) return;
+    if (f === undefined) return;
+    if (msg.seq !== undefined) {
+      const sentAt = this.sentAtOf(msg.seq);
+      if (sentAt !== undefined && sentAt > f.leaseFrom) {
+        f.leaseFrom = sentAt;
+        this.recomputeLease();
+      }
+    }
+    if (!Number.isSafeInteger(msg.index) || msg.index <= f.matchIndex) return;
     f.matchIndex = Math.min(msg.index, f.sentIndex);
     f.waitingSince = f.matchIndex >= f.sentIndex ? undefined : this.d.now();
     if (!f.inStar && f.matchIndex >= f.joinIndex) this.join(f);
@@ -190,13 +250,14 @@ export class Replicator {
   /** Each heartbeat: tick idle backups, drop those that stopped acknowledging, expire writes that cannot commit. */
   tick(): void {
     const now = this.d.now();
+    const seq = this.nextRound();
     for (const f of this.followers.values()) {
       // Only a backup in the star holds writes up; one still catching up (a large snapshot takes a while to install) may take its time.
       if (f.inStar && f.waitingSince !== undefined && f.matchIndex < f.sentIndex && now - f.waitingSince > this.d.ackTimeoutMs) {
         this.drop(f, `no acknowledgement for ${now - f.waitingSince} ms (limit ${this.d.ackTimeoutMs} ms)`);
         continue;
       }
-      f.link.send({ t: 'tick', epoch: this.d.epoch, lastIndex: f.sentIndex });
+      f.link.send({ t: 'tick', epoch: this.d.epoch, lastIndex: f.sentIndex, seq });
     }
     this.advance();
     while (this.waiters.length > 0 && (this.waiters[0] as Waiter).deadline <= now) {
@@ -206,6 +267,7 @@ export class Replicator {
 
   private drop(f: FollowerState, why: string): void {
     this.followers.delete(f.sid);
+    this.recomputeLease();
     f.link.close(`dropped from the star: ${why}`);
     this.d.log.warn('backup dropped from the star; it rejoins by catching up', { sid: f.sid, why, matchIndex: f.matchIndex, sentIndex: f.sentIndex });
     this.d.onDropped(f.sid, why);
@@ -221,6 +283,7 @@ export class Replicator {
     const f = this.followers.get(sid);
     if (f?.link !== link) return;
     this.followers.delete(sid);
+    this.recomputeLease();
     this.d.log.info('backup left the star', { sid, why });
     this.advance();
   }
