@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { publicKeyProblem } from '@dpns/protocol';
+import { isWeakPublicKey } from '@dpns/protocol';
 import { ConfigError, mentionsPrivateKey, parsePrivateKeyFile } from '@dpns/node-kit';
 import { signingKeyFromSeed } from './wire.js';
 
@@ -38,8 +38,7 @@ export function trustedKey(value: string, at: string, keyFiles: readonly string[
       }
     }
     // Under a point of small order a signature needs no secret: trusting one would trust anyone.
-    // (A key that is no curve point verifies nothing at all, so it is merely useless.)
-    if (publicKeyProblem(Buffer.from(key, 'hex')) === 'small order') {
+    if (isWeakPublicKey(Buffer.from(key, 'hex'))) {
       throw new ConfigError(`${at}: ${key} is not a usable Ed25519 public key (a point of small order, under which anyone can sign); ${TRUST_PUBLIC_KEY}`);
     }
     return key;

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { ed25519 as noble } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
 import { adminProof, checkAdminProof } from './admin-proof.js';
 import { equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
@@ -97,4 +98,32 @@ test('a key of small order verifies nothing, though the bare verifiers accept fo
   assert.ok(!isWeakPublicKey(fromHex(sound.publicKey) ?? new Uint8Array()));
   assert.ok(checkIdentify(sound.publicKey, 'n', identifySignature(sound, 'n')), 'a real key still verifies (twice: the second from the cache)');
   assert.ok(checkIdentify(sound.publicKey, 'n', identifySignature(sound, 'n')));
+});
+
+test('the small-order table covers every torsion point @noble/curves finds, in both signs, and no real key', () => {
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const torsion = new Set<string>();
+  for (let i = 0; torsion.size < 8 && i < 5000; i++) {
+    let p;
+    try {
+      p = noble.Point.fromBytes(randomBytes(32), true);
+    } catch {
+      continue;
+    }
+    // p·L leaves only p's small-order part: one of the eight torsion points.
+    torsion.add(toHex(p.multiplyUnsafe(L - 1n).add(p).toBytes()));
+  }
+  assert.equal(torsion.size, 8, 'all eight torsion points found');
+  for (const hex of torsion) {
+    const key = fromHex(hex) ?? new Uint8Array();
+    assert.ok(noble.Point.fromBytes(key).isSmallOrder());
+    assert.ok(isWeakPublicKey(key), hex);
+    const flipped = Uint8Array.from(key);
+    flipped[31] = (flipped[31] as number) ^ 0x80;
+    assert.ok(isWeakPublicKey(flipped), `${hex} with the sign bit flipped`);
+  }
+  for (const nonCanonical of [`ed${'ff'.repeat(30)}7f`, `ee${'ff'.repeat(30)}7f`]) {
+    assert.ok(isWeakPublicKey(fromHex(nonCanonical) ?? new Uint8Array()), `${nonCanonical} (y = p or p + 1, read as 0 or 1)`);
+  }
+  for (let i = 0; i < 500; i++) assert.ok(!isWeakPublicKey(nacl.sign.keyPair().publicKey), 'a generated key is sound');
 });

@@ -3,9 +3,7 @@
 // signature on a busy host; node:crypto's costs ~0.1 ms, which is most of what a launch adds to
 // a service's start-up. So the default is tweetnacl, and a Node process installs the native one
 // (`@dpns/node-kit/use-native-ed25519`) without the protocol importing anything of Node's.
-import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
-import { toHex } from './bytes.js';
 
 /** Detached Ed25519 with tweetnacl's key formats: a 64-byte secret key (seed ‖ public key), 32-byte public keys, 64-byte signatures. */
 export interface Ed25519 {
@@ -44,34 +42,34 @@ export function ed25519Verify(message: Uint8Array, signature: Uint8Array, public
   return !isWeakPublicKey(publicKey) && current.verify(message, signature, publicKey);
 }
 
-/** Keys already found sound, so that a busy agent or server decodes each point once. */
-const soundKeys = new Set<string>();
-const MAX_SOUND_KEYS = 4096;
+/**
+ * The y-coordinates (little-endian, sign bit clear) of the eight points of small order, and the
+ * two non-canonical encodings y = p and y = p + 1 that decoders read as y = 0 and y = 1: 0, 1,
+ * p - 1, the two of order 8, p, p + 1. With the sign bit ignored they cover every encoding of a
+ * small-order point, as libsodium's blocklist does (crypto.test.ts holds it to @noble/curves'
+ * own torsion points). A table, not a point decoder: a curve library costs every process 50 ms
+ * at start, and the check runs on every signature.
+ */
+const SMALL_ORDER_Y: readonly Uint8Array[] = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((hex) => Uint8Array.from(hex.match(/../g) ?? [], (b) => Number.parseInt(b, 16)));
 
 /**
- * Whether `publicKey` cannot prove anything: not a canonical encoding of a curve point, or one of
- * the eight points of small order. Neither tweetnacl nor node:crypto refuses those, and with one
- * a "signature" needs no secret: for the identity point, R = identity and S = 0 verify for every
- * message; for the all-zero key, zero bytes verify about one message in five.
+ * Whether `publicKey` cannot prove anything: the wrong length, or a point of small order (in any
+ * encoding). Neither tweetnacl nor node:crypto refuses those, and with one a "signature" needs no
+ * secret: for the identity point, R = identity and S = 0 verify for every message; for the
+ * all-zero key, zero bytes verify about one message in five.
  */
 export function isWeakPublicKey(publicKey: Uint8Array): boolean {
-  return publicKeyProblem(publicKey) !== undefined;
-}
-
-/** Why `publicKey` is weak (isWeakPublicKey), or undefined for a sound key. */
-export function publicKeyProblem(publicKey: Uint8Array): 'wrong length' | 'not a curve point' | 'small order' | undefined {
-  if (publicKey.length !== 32) return 'wrong length';
-  const hex = toHex(publicKey);
-  if (soundKeys.has(hex)) return undefined;
-  let problem: 'not a curve point' | 'small order' | undefined;
-  try {
-    problem = nobleEd25519.Point.fromBytes(publicKey).isSmallOrder() ? 'small order' : undefined;
-  } catch {
-    problem = 'not a curve point';
-  }
-  if (problem === undefined) {
-    if (soundKeys.size >= MAX_SOUND_KEYS) soundKeys.clear();
-    soundKeys.add(hex);
-  }
-  return problem;
+  if (publicKey.length !== 32) return true;
+  return SMALL_ORDER_Y.some((y) => {
+    for (let i = 0; i < 31; i++) if (publicKey[i] !== y[i]) return false;
+    return ((publicKey[31] as number) & 0x7f) === y[31];
+  });
 }

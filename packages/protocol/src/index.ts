@@ -26,7 +26,7 @@ export type {
 export { randomHex } from './random.js';
 export { adminProof, checkAdminProof } from './admin-proof.js';
 export { newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from './proofs.js';
-export { tweetnaclEd25519, useEd25519, ed25519InUse, isWeakPublicKey, publicKeyProblem } from './ed25519.js';
+export { tweetnaclEd25519, useEd25519, ed25519InUse, isWeakPublicKey } from './ed25519.js';
 export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS } from './validate.js';
