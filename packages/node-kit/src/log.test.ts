@@ -52,7 +52,8 @@ test('secrets are redacted by configuration: tokens, tickets, proofs, keys, and 
     }
     assert.ok(text.includes(LOG_REDACTED), format);
     // What is not secret stays: the key names, the host and the program.
-    for (const kept of ['DB_PASSWORD', '/bin/db', '"h"', 'host']) assert.ok(text.includes(kept.replaceAll('"', format === 'json' ? '"' : '')), `${format}: ${kept}`);
+    // (A text line writes an object field as JSON too.)
+    for (const k of ['"DB_PASSWORD":"[redacted]"', '"program":"/bin/db"', '"host":"h"']) assert.ok(text.includes(k), `${format}: ${k} in ${text}`);
   }
 });
 
