@@ -18,7 +18,7 @@ import { failureWindowMs, quorumOf, type CoreConfig } from './config.js';
 import type { Answer, Effect, RefusalCode } from './effects.js';
 import type { CoreEvent } from './events.js';
 import { CoreLog } from './log.js';
-import type { Beat, LogPosition, PeerMessage, RecordData, Role, VoteRequest, WireRecord } from './messages.js';
+import type { Beat, PeerMessage, RecordData, Role, VoteRequest, WireRecord } from './messages.js';
 import { Prng } from './prng.js';
 import { holdsLease } from './read-lease.js';
 import { Star } from './star.js';
@@ -78,9 +78,9 @@ export class ClusterCore {
   private followSince = 0;
   private lostPrimary: number | undefined;
   /** Until when this member refuses votes for a primary it let go of early, or may have heard before a restart. */
-  private honourPrimaryUntil = 0;
+  private honourPrimaryUntil = Number.NEGATIVE_INFINITY;
   /** Until when it does not stand itself, for a primary it let go of early. */
-  private standAfter = 0;
+  private standAfter = Number.NEGATIVE_INFINITY;
   private readonly jobs: Job[] = [];
   /** The persist on its way to disk, and what to do once it is there. */
   private persisting: { epoch: number; votedFor: number | undefined; then: (now: number, out: Effect[]) => void } | undefined;

@@ -58,7 +58,9 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   note(`seed ${seed}: ${n} members, ${chaos ? 'chaotic' : 'ordered'} network, ${readFromBackups ? 'reads from backups' : 'reads from the primary'}${opts.plant === undefined ? '' : `, planted bug ${opts.plant}`}`);
   const inv = new Invariants();
   const members: Member[] = [];
-  let clients: Clients | undefined;
+  const clients = new Clients(q, members, rand, {
+    clients: 3, names: 4, ops: 80, thinkMs: 8, attemptMs: windowMs, giveUpMs: windowMs * 8, backupReaders: readFromBackups, windowMs,
+  }, inv, note);
   let recoveredAt: number | undefined;
   const net = new Network(q, n, {
     delayMs: 0.2, jitterMs: chaos ? 6 : 1.5, resetRate: chaos ? 0.005 : 0,
@@ -71,10 +73,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
     },
     answered(sid: number, req: number, a: Answer): void {
       if (req >= PROBE_REQ) return probeAnswered(sid, req, a);
-      clients?.answered(sid, req, a);
+      clients.answered(sid, req, a);
     },
     deduped(req: number, index: number): void {
-      clients?.deduped(req, index);
+      clients.deduped(req, index);
     },
     stepped(m: Member): void {
       inv.stepped(m, q.now);
@@ -100,9 +102,6 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   };
   q.at(FAULTS_MS, probe);
   for (const m of members) m.start();
-  clients = new Clients(q, members, rand, {
-    clients: 3, names: 4, ops: 80, thinkMs: 8, attemptMs: windowMs, giveUpMs: windowMs * 8, backupReaders: readFromBackups, windowMs,
-  }, inv, note);
   clients.start();
   new Nemesis(q, members, net, rand, { untilMs: FAULTS_MS, everyMs: 120, downMs: 150 }, note).start();
   const end = FAULTS_MS + LIVENESS_BOUND_MS;
