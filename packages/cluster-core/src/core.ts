@@ -266,7 +266,7 @@ export class ClusterCore {
       if (this.cfg.plant === 'read-without-lease') return this.writeRefusal(now) === 'NOT_PRIMARY' ? 'NOT_PRIMARY' : undefined;
       return this.star !== undefined && holdsLease(this.star.leaseEnd, now) ? undefined : 'NOT_PRIMARY';
     }
-    if (this.cfg.readFromBackups && this.role === 'backup' && this.stream !== undefined && this.stream.caughtUp && now - this.stream.lastHeard <= this.windowMs) return undefined;
+    if (this.cfg.readFromBackups && this.role === 'backup' && this.stream !== undefined && this.stream.caughtUp && now - this.stream.lastHeard <= this.windowMs && !this.newerEpochHeard(this.stream.epoch, now)) return undefined;
     return this.writeRefusal(now);
   }
 
@@ -557,6 +557,15 @@ export class ClusterCore {
     let n = 1;
     for (const p of this.peers) if (this.fresh(p, now)) n++;
     return n >= this.quorum;
+  }
+
+  /**
+   * Whether a member heard within the window is in an epoch newer than `epoch`: then our primary
+   * may be deposed without knowing it yet (it still hears a majority, in any epoch), and a backup
+   * of it answers no reads (the server does not check this yet: docs/CLUSTER.md).
+   */
+  private newerEpochHeard(epoch: number, now: number): boolean {
+    return this.peers.some((p) => p.beat !== undefined && p.beat.epoch > epoch && this.fresh(p, now));
   }
 
   private hearsPrimary(now: number): boolean {

@@ -142,10 +142,10 @@ export class Clients {
     }
     if (member.core?.role === 'backup') {
       // §19.3: a backup lags by the writes in flight, and by at most one failure window of
-      // silence; one that resumes from a pause may answer from its old state while it takes (and
-      // stores) what arrived meanwhile.
-      const due = member.resuming ? undefined : this.inv.ackedBefore(op.call - this.s.windowMs * 1.1);
-      const arrived = due !== undefined && this.q.now - member.resumedAt <= this.s.windowMs && recs[due.index - 1]?.d.rid === due.rid;
+      // silence; one that resumes from a pause may answer from its old state for the moment it
+      // takes to process what arrived meanwhile (here: up to one failure window).
+      const due = this.inv.ackedBefore(op.call - this.s.windowMs * 1.1);
+      const arrived = this.q.now - member.resumedAt <= this.s.windowMs;
       if (due !== undefined && !arrived && (a.index < due.index || recs[due.index - 1]?.d.rid !== due.rid)) {
         this.inv.fail(`${this.q.now.toFixed(1)}: backup ${sid} answered a read called at ${op.call.toFixed(1)} from index ${a.index}, missing ${due.rid} (index ${due.index}) acknowledged at ${due.at.toFixed(1)}, over a failure window before`);
       }

@@ -12,7 +12,7 @@ export interface MemberWorld {
   readonly q: EventQueue;
   readonly net: Network;
   readonly rand: () => number;
-  /** Chance that a store's fsync fails. */
+  /** Chance that a store's fsync fails (0 once the faults stop). */
   readonly diskFailRate: number;
   roleChanged(sid: number, role: Role, epoch: number): void;
   answered(sid: number, req: number, answer: Answer): void;
@@ -43,8 +43,6 @@ export class Member {
   private lastDiskDone = 0;
   private wakeGen = 0;
   private tickDue = false;
-  /** True while a resumed member takes what arrived during its pause. */
-  resuming = false;
   /** When it last resumed from a pause (virtual ms). */
   resumedAt = Number.NEGATIVE_INFINITY;
   /** Local clock = offset + virtual time * rate. */
@@ -108,7 +106,6 @@ export class Member {
     }
     this.inbox = [];
     const queues = [...bySrc.values()];
-    this.resuming = true;
     this.resumedAt = this.w.q.now;
     while (queues.length > 0 && this.state === 'up') {
       const k = Math.floor(this.w.rand() * queues.length);
@@ -116,7 +113,6 @@ export class Member {
       this.step(qk.shift() as CoreEvent);
       if (qk.length === 0) queues.splice(k, 1);
     }
-    this.resuming = false;
     if (this.tickDue && this.state === 'up') {
       this.tickDue = false;
       this.step({ kind: 'tick' });

@@ -100,6 +100,10 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
     inv.acknowledged(m, a.index, `probe-${req}`, q.now, members.filter((x) => x.core?.role === 'primary'));
     recoveredAt = q.now;
   };
+  // Disks stop failing with the other faults.
+  q.at(FAULTS_MS, () => {
+    world.diskFailRate = 0;
+  });
   q.at(FAULTS_MS, probe);
   for (const m of members) m.start();
   clients.start();
