@@ -23,6 +23,7 @@ import { Prng } from './prng.js';
 import { holdsLease } from './read-lease.js';
 import { Star } from './star.js';
 import { BackupStream } from './backup-stream.js';
+import { answer, PendingRequests } from './requests.js';
 import { voteRefusal } from './vote-rules.js';
 
 /** What a member reads from its disk when it starts. */
@@ -45,13 +46,6 @@ interface Peer {
 
 /** Work that reads or changes the election state, one at a time. */
 type Job = { k: 'vote'; from: number; req: VoteRequest } | { k: 'beat'; from: number; beat: Beat } | { k: 'self-vote'; epoch: number };
-
-interface Waiter {
-  /** The client request, or -1 for the epoch's first record. */
-  req: number;
-  index: number;
-  deadline: number;
-}
 
 /** A disk operation under way, in the order the driver completes them. */
 interface DiskOp {
@@ -87,13 +81,7 @@ export class ClusterCore {
   private readonly disk: DiskOp[] = [];
   /** An election won, waiting for the disk to have what this member was storing. */
   private winning: number | undefined;
-  private waiters: Waiter[] = [];
-  /** Reads and retried writes waiting for everything they saw to be settled (committed). */
-  private readers: { req: number; index: number }[] = [];
-  /** The highest index settled (committed and answered) since this member became primary; -1: reads are held. */
-  private settled = -1;
-  /** Reads that came while this primary held no lease, waiting (at most a heartbeat) for one. */
-  private gate: { reqs: { req: number; settle: boolean }[]; deadline: number } | undefined;
+  private readonly pending = new PendingRequests();
   private halted = false;
   private lastWake: number | undefined;
 
@@ -132,7 +120,7 @@ export class ClusterCore {
    * committed (before that, records of earlier epochs in its log may not be); undefined elsewhere.
    */
   get knownCommitted(): number | undefined {
-    return this.star !== undefined && this.settled >= 0 ? this.star.commitIndex : undefined;
+    return this.star !== undefined && this.pending.settled >= 0 ? this.star.commitIndex : undefined;
   }
 
   /** Each backup's acknowledged index, as this primary knows it. */
@@ -146,7 +134,7 @@ export class ClusterCore {
     if (this.halted) return out;
     this.handle(ev, now, out);
     if ((this.candidacy.deadline() ?? Infinity) <= now) this.candidacy.wake(now, out);
-    const wake = Math.min(this.candidacy.deadline() ?? Infinity, this.gate?.deadline ?? Infinity);
+    const wake = Math.min(this.candidacy.deadline() ?? Infinity, this.pending.gateDeadline ?? Infinity);
     if (wake !== Infinity && wake !== this.lastWake) {
       this.lastWake = wake;
       out.push({ kind: 'wake', at: wake });
@@ -171,7 +159,7 @@ export class ClusterCore {
       case 'tick':
         return this.tick(now, out);
       case 'wake':
-        if (this.gate !== undefined && now >= this.gate.deadline) this.settleGate(now, out);
+        if (now >= (this.pending.gateDeadline ?? Infinity)) this.settleGate(now, out);
         this.candidacy.wake(now, out);
         return;
       case 'message':
@@ -226,16 +214,11 @@ export class ClusterCore {
       case 'settle': {
         const refusal = this.writeRefusal(now);
         if (refusal !== undefined) return this.answer(ev.req, this.refused(refusal, 'none'), out);
-        this.readers.push({ req: ev.req, index: this.log.lastIndex });
-        return this.releaseReaders(out);
+        return this.pending.addReader(ev.req, this.log.lastIndex, out);
       }
       case 'read':
         if (this.role === 'primary' && this.star !== undefined && !holdsLease(this.star.leaseEnd, now) && this.cfg.plant !== 'read-without-lease') {
-          if (this.gate === undefined) {
-            this.gate = { reqs: [], deadline: now + this.cfg.heartbeatMs };
-            this.star.renewLease(now, out);
-          }
-          this.gate.reqs.push({ req: ev.req, settle: false });
+          if (this.pending.waitForLease(ev.req, now + this.cfg.heartbeatMs)) this.star.renewLease(now, out);
           return;
         }
         return this.admitRead(ev.req, now, out);
@@ -250,15 +233,14 @@ export class ClusterCore {
     const rec = this.log.add({ ...data, ep: this.epoch });
     this.store([rec], undefined, out);
     this.star.push(rec, now, out);
-    this.waiters.push({ req, index: rec.i, deadline: now + this.windowMs * 2 });
+    this.pending.addWrite(req, rec.i, now + this.windowMs * 2);
   }
 
   private admitRead(req: number, now: number, out: Effect[]): void {
     const refusal = this.readRefusalNow(now);
     if (refusal !== undefined) return this.answer(req, this.refused(refusal, 'none'), out);
     if (this.role !== 'primary') return this.answer(req, { ok: true, index: this.log.durable }, out);
-    this.readers.push({ req, index: this.log.lastIndex });
-    this.releaseReaders(out);
+    this.pending.addReader(req, this.log.lastIndex, out);
   }
 
   private readRefusalNow(now: number): RefusalCode | undefined {
@@ -272,41 +254,20 @@ export class ClusterCore {
 
   /** The lease was renewed, the wait ran out, or the role changed: every waiting read gets its answer now. */
   private settleGate(now: number, out: Effect[]): void {
-    const g = this.gate;
-    if (g === undefined) return;
-    this.gate = undefined;
-    for (const r of g.reqs) this.admitRead(r.req, now, out);
+    for (const req of this.pending.takeLeaseWaiters()) this.admitRead(req, now, out);
   }
 
   private refused(code: RefusalCode, outcome: 'none' | 'unknown'): Answer {
     return { ok: false, code, outcome, ...(this.primarySid === undefined || this.primarySid === this.cfg.self ? {} : { primary: this.primarySid }) };
   }
 
-  private answer(req: number, answer: Answer, out: Effect[]): void {
-    if (req >= 0) out.push({ kind: 'answer', req, answer });
+  private answer(req: number, a: Answer, out: Effect[]): void {
+    answer(req, a, out);
   }
 
   /** The commit index may have moved: answer the writes it covers, then the reads that waited for them. */
   private onCommit(out: Effect[]): void {
-    const commit = this.star?.commitIndex ?? 0;
-    let n = 0;
-    while (n < this.waiters.length && (this.waiters[n] as Waiter).index <= commit) n++;
-    if (n === 0) return;
-    for (const w of this.waiters.splice(0, n)) {
-      this.settled = Math.max(this.settled, w.index);
-      this.answer(w.req, { ok: true, index: w.index }, out);
-    }
-    this.releaseReaders(out);
-  }
-
-  private releaseReaders(out: Effect[]): void {
-    if (this.readers.length === 0) return;
-    const keep: { req: number; index: number }[] = [];
-    for (const r of this.readers) {
-      if (r.index <= this.settled) this.answer(r.req, { ok: true, index: r.index }, out);
-      else keep.push(r);
-    }
-    this.readers = keep;
+    if (this.star !== undefined) this.pending.committed(this.star.commitIndex, out);
   }
 
   // ---- the disk ----
@@ -358,13 +319,13 @@ export class ClusterCore {
         }
         this.star.follow(from, m, now, out);
         // Reads waiting for a lease (a primary just elected): a round for this backup too, at once.
-        if (this.gate !== undefined) this.star.renewLease(now, out);
+        if (this.pending.gateOpen) this.star.renewLease(now, out);
         return;
       case 'ack': {
         if (this.star === undefined) return;
         const moved = this.star.ack(from, m, now);
         if (moved.commitMoved) this.onCommit(out);
-        if (moved.leaseMoved && this.gate !== undefined && holdsLease(this.star.leaseEnd, now)) this.settleGate(now, out);
+        if (moved.leaseMoved && this.pending.gateOpen && holdsLease(this.star.leaseEnd, now)) this.settleGate(now, out);
         return;
       }
       case 'prevote-ans':
@@ -510,13 +471,11 @@ export class ClusterCore {
     if (this.role !== 'primary') return;
     const star = this.star;
     this.star = undefined;
-    // Writes waiting for their commit: their outcome is unknown (a retry with the requestId is safe).
-    for (const w of this.waiters.splice(0)) this.answer(w.req, this.refused('NOT_PRIMARY', 'unknown'), out);
-    // Reads waiting to be released: their connections are closed, they never hear back.
-    for (const r of this.readers.splice(0)) this.answer(r.req, this.refused('NOT_PRIMARY', 'unknown'), out);
+    // Writes waiting for their commit: their outcome is unknown (a retry with the requestId is
+    // safe). Reads waiting to be released: their connections are closed, they never hear back.
+    this.pending.abandon(this.refused('NOT_PRIMARY', 'unknown'), out);
     if (star !== undefined) for (const sid of star.matchIndexes().keys()) out.push({ kind: 'close-link', peer: sid, why: 'stepped down' });
     this.lostPrimary = this.cfg.self;
-    this.settled = -1;
     this.setRole('candidate', undefined, out);
     this.settleGate(now, out);
     this.candidacy.schedule(this.windowMs, now);
@@ -530,13 +489,12 @@ export class ClusterCore {
     if (this.role !== 'candidate' || this.epoch !== epoch) return this.candidacy.finished(now);
     this.setRole('primary', this.cfg.self, out);
     this.star = new Star({ mode: this.cfg.replication, quorum: this.quorum, epoch, windowMs: this.windowMs, commitOnMinority: this.cfg.plant === 'commit-on-minority' }, this.log);
-    this.settled = -1;
     for (const p of this.peers) this.sendBeat(p, out);
     // The epoch's first record (empty): once it is committed, everything before it is too.
     if (this.writeRefusal(now) === undefined) {
       const rec = this.log.add({ ep: epoch });
       this.store([rec], undefined, out);
-      this.waiters.push({ req: -1, index: rec.i, deadline: now + this.windowMs * 2 });
+      this.pending.addWrite(-1, rec.i, now + this.windowMs * 2);
     }
     this.candidacy.finished(now);
   }
@@ -584,9 +542,7 @@ export class ClusterCore {
       const star = this.star as Star;
       star.tick(now, this.windowMs, out);
       this.onCommit(out);
-      while (this.waiters.length > 0 && (this.waiters[0] as Waiter).deadline <= now) {
-        this.answer((this.waiters.shift() as Waiter).req, this.refused('NO_QUORUM', 'unknown'), out);
-      }
+      this.pending.expire(now, this.refused('NO_QUORUM', 'unknown'), out);
     } else if (this.role === 'backup') {
       const heard = this.stream?.lastHeard ?? this.followSince;
       if (now - heard > this.windowMs) this.primaryLost(now, out);

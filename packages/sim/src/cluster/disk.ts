@@ -16,9 +16,11 @@ export class Disk {
   votedFor: number | undefined;
   /** Writes not yet known durable, oldest first. */
   private inFlight: DiskWrite[] = [];
+  /** An fsync failed: nothing more reaches the disk until the process restarts (it halts). */
+  private failed = false;
 
   begin(w: DiskWrite): void {
-    this.inFlight.push(w);
+    if (!this.failed) this.inFlight.push(w);
   }
 
   /** The oldest write in flight is durable (undefined: it was lost to a failed fsync). */
@@ -31,12 +33,14 @@ export class Disk {
   /** The oldest write in flight failed: it and everything after it never reach the disk. */
   fail(): void {
     this.inFlight = [];
+    this.failed = true;
   }
 
   /** The process died: `survive` of the writes in flight reached the disk anyway, the rest is lost. */
   crash(survive: number): void {
     for (const w of this.inFlight.slice(0, survive)) this.land(w);
     this.inFlight = [];
+    this.failed = false;
   }
 
   get pending(): number {

@@ -109,7 +109,12 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   clients.start();
   new Nemesis(q, members, net, rand, { untilMs: FAULTS_MS, everyMs: 120, downMs: 150 }, note).start();
   const end = FAULTS_MS + LIVENESS_BOUND_MS;
-  while (inv.violation === undefined && q.runOne(end));
+  try {
+    while (inv.violation === undefined && q.runOne(end));
+  } catch (err) {
+    // A broken assumption of the simulator itself (or the core): report it with its seed like any violation.
+    inv.fail(`${q.now.toFixed(1)}: the simulation threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
   let violation = inv.violation;
   if (violation === undefined && recoveredAt === undefined) violation = `no write was acknowledged within ${LIVENESS_BOUND_MS} ms after the faults stopped`;
   if (violation === undefined) {
