@@ -12,7 +12,9 @@
 //
 // Safety rests on three rules (cluster-node.ts says why): one vote per epoch, persisted first and
 // only for a log at least as new; a primary that hears no majority takes no writes; a prevote
-// first. Reads also need the primary's read lease (read-lease.ts).
+// first. Reads also need the primary's read lease (read-lease.ts). Where the simulator found the
+// server's rules wanting, the core differs, each place marked (docs/CLUSTER.md, "What the
+// simulator found").
 import { Candidacy } from './candidacy.js';
 import { failureWindowMs, quorumOf, type CoreConfig } from './config.js';
 import type { Answer, Effect, RefusalCode } from './effects.js';
@@ -391,8 +393,8 @@ export class ClusterCore {
           break;
         case 'self-vote':
           // Between the prevote and this, we may have moved past the epoch, or voted in it for
-          // another candidate: a second vote in one epoch could elect two primaries (the server's
-          // voteForSelf does not check this yet: docs/CLUSTER.md, "What the simulator found").
+          // another candidate: a second vote in one epoch could elect two primaries (found by the
+          // simulator: docs/CLUSTER.md, "What the simulator found").
           if (job.epoch < this.epoch || (job.epoch === this.epoch && this.votedFor !== undefined && this.votedFor !== this.cfg.self)) this.candidacy.selfVoteRefused(now);
           else this.persist(job.epoch, this.cfg.self, (t, o) => this.candidacy.selfVoted(job.epoch, t, o), out);
           break;

@@ -105,7 +105,17 @@ export class ClusterNode {
       position: () => this.d.sink.position(),
       epoch: () => this.election.epoch,
       voteForSelf: async (epoch) => {
-        await (this.chain = this.chain.then(() => this.election.save({ epoch, votedFor: this.cfg.self })));
+        const voted = this.chain.then(async () => {
+          // Between our prevote and now we may have voted in this epoch for another candidate (or
+          // moved past it): that vote stands, or two candidates could each win it (found by the
+          // simulator, docs/CLUSTER.md).
+          const e = this.election;
+          if (e.epoch > epoch || (e.epoch === epoch && e.votedFor !== undefined && e.votedFor !== this.cfg.self)) return false;
+          await e.save({ epoch, votedFor: this.cfg.self });
+          return true;
+        });
+        this.chain = voted;
+        return voted;
       },
       won: (epoch) => this.becomePrimary(epoch),
     });
