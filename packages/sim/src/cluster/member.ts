@@ -133,7 +133,11 @@ export class Member {
     const peer = end.peerSid;
     this.links[peer]?.close('replaced by a new link');
     this.links[peer] = end;
-    end.onMessage = (m) => this.deliver(peer, { kind: 'message', from: peer, m });
+    // Frames read from a link of an earlier process of this member died with it.
+    const inc = this.incarnation;
+    end.onMessage = (m) => {
+      if (this.incarnation === inc) this.deliver(peer, { kind: 'message', from: peer, m });
+    };
     end.onClose = () => {
       if (this.links[peer] !== end) return;
       this.links[peer] = undefined;

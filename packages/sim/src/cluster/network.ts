@@ -1,8 +1,11 @@
 // The simulator's network: one link at a time between each pair of members, carrying frames
-// with a delay and in order, as TCP does. A chaotic run spreads the delays widely, resets links
-// at random (a lost frame on a TCP link ends the link: the core relies on a link never losing,
-// duplicating or reordering frames, docs/CLUSTER.md). A partition blocks frames in one direction or both, and closes some links crossing it
-// (a reset rather than silence). Each end of a link is a PeerTransport, as the server's PeerLink is.
+// with a delay and in order, as TCP does. A chaotic run spreads the delays widely and resets
+// links at random (a lost frame on a TCP link ends the link: the core relies on a link never
+// losing, duplicating or reordering frames, docs/CLUSTER.md); frames still in flight on a link
+// that closes may yet be taken (read from the old socket before its close), after the frames of
+// a newer link, so a member sees stale and repeated traffic across links. A partition blocks
+// frames in one direction or both, and resets half the links it crosses (the rest go silent).
+// Each end of a link is a PeerTransport, as the server's PeerLink is.
 import type { PeerMessage, PeerTransport } from '@dpns/cluster-core';
 import type { EventQueue } from './event-queue.js';
 
@@ -40,8 +43,9 @@ class End implements PeerTransport {
     const at = Math.max(net.q.now + net.delay(), this.lastArrival);
     this.lastArrival = at;
     const other = this.other;
+    const outlivesClose = net.s.resetRate > 0 && net.rand() < 0.5;
     net.q.at(at, () => {
-      if (this.pair.open) other.onMessage?.(m);
+      if (this.pair.open || outlivesClose) other.onMessage?.(m);
     });
   }
 
