@@ -413,6 +413,10 @@ export class ClusterCore {
     if (refusal === undefined && m.t === 'vote') {
       this.persist(m.epoch, from, (t, o) => {
         if (this.role === 'primary') this.stepDown(t, o);
+        // A backup that voted in a newer epoch takes no more records from its old primary: acking
+        // one now could commit, with that primary, a write the new epoch's primary lacks (found by
+        // the simulator: docs/CLUSTER.md, "What the simulator found").
+        else if (this.stream !== undefined && this.stream.epoch < this.epoch) this.primaryLost(t, o);
         send(o);
       }, out);
       return;
