@@ -507,6 +507,10 @@ export class ClusterNode {
     if (refusal === undefined && m.t === 'vote') {
       await this.election.save({ epoch: m.epoch, votedFor: p.sid });
       if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
+      // A backup that voted in a newer epoch takes no more records from its old primary: acking
+      // one now could commit, with that primary, a write the new epoch's primary lacks (found by
+      // the simulator, docs/CLUSTER.md).
+      else if (this.follower !== undefined && this.follower.epoch < m.epoch) this.primaryLost(`voted for member ${p.sid} in the newer epoch ${m.epoch}`);
     }
     link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) });
   }
