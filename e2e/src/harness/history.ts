@@ -8,7 +8,8 @@
 // write again after a lost connection, and advertiseService is not deduplicated by its requestId
 // (PROTOCOL.md §19.4), so one recorded operation could take effect twice; and it re-advertises by
 // itself after a reconnect, a write no history would hold. A HistoryClient sends each operation
-// once, to the primary, and after any failure looks for the primary again before the next one.
+// once, to the primary (a reader of backups: to a backup), and after any failure looks for one
+// again before the next.
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { checkBoundedStaleness, checkLinearizable, classifyAnswer, registryModel, type AnswerClass, type CheckResult, type RegistryInput, type RegistryOperation, type RegistryOutput } from '@dpns/sim';
@@ -227,9 +228,11 @@ export interface OperationMix {
 
 /**
  * Runs `client` until `stop.now`: a random operation on a random name, back to back. Each
- * write's address is unique to the client and the operation.
+ * write's address is unique to the client and the operation (the port is 1 + id × 16,000 + a
+ * count, so a client that writes has an id below 4).
  */
 export async function runOperations(client: HistoryClient, mix: OperationMix, stop: { readonly now: boolean }): Promise<void> {
+  if (!mix.reader && client.id >= 4) throw new RangeError(`runOperations: client ${client.id} writes, and a writer's id must be below 4 (its addresses' ports hold it)`);
   for (let i = 0; !stop.now; i++) {
     const name = `${mix.prefix}n${Math.floor(mix.rand() * mix.names)}`;
     const r = mix.reader ? 1 : mix.rand();

@@ -24,8 +24,9 @@ export interface TestNet {
   /** Cuts a host off the bridge (its link goes down), or brings it back. */
   setLink(host: TestHost, up: boolean): void;
   /**
-   * Drops every packet `host` sends to `addrs` (a blackhole route each, silent as a lost cable):
-   * one direction of a cut. Blocking both ways takes a `block` on each side.
+   * Drops every packet `host` sends to `addrs` (a blackhole route each): one direction of a cut,
+   * and a cut both ways takes a `block` on each side. The far end hears nothing, as after a
+   * lost cable; on `host` its open connections go silent and new ones fail at once (EINVAL).
    */
   block(host: TestHost, addrs: readonly string[]): void;
   /** Lifts every `block` of `host`. */
