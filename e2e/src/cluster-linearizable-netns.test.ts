@@ -73,7 +73,12 @@ type Round = (ctx: RoundContext, old: { sid: number; epoch: number }) => Promise
 
 /** Waits for a primary other than `old`, of a newer epoch, says how long it took, and lets the fault last until HOLD_MS after `since`. */
 async function takeover(c: TestCluster, old: { sid: number; epoch: number }, since: number, log: (s: string) => void): Promise<void> {
-  const next = await c.primary({ minEpoch: old.epoch + 1, among: [0, 1, 2].filter((s) => s !== old.sid), timeoutMs: 10_000 });
+  const others = [0, 1, 2].filter((s) => s !== old.sid);
+  const next = await c.primary({ minEpoch: old.epoch + 1, among: others, timeoutMs: 10_000 }).catch((e: unknown) => {
+    // What the members said about it: an election that never ends is a bug of its own.
+    const said = others.map((sid) => `member ${sid}:\n${c.members[sid]?.proc?.stderrLines().slice(-20).join('\n') ?? '(not running)'}`);
+    throw new Error(`${(e as Error).message}\n${said.join('\n')}`);
+  });
   log(`SID ${next.sid} primary of epoch ${next.epoch} after ${Date.now() - since} ms`);
   await delay(Math.max(0, HOLD_MS - (Date.now() - since)));
 }
