@@ -200,9 +200,10 @@ export class ClusterNode {
 
   /**
    * Whether this server may answer reads itself: the primary while it holds its read lease, or a
-   * backup that serves reads and hears its primary. A primary without a lease sends a lease round
-   * at once and the read waits for the echoes, at most one heartbeat; then it is answered, or
-   * refused NOT_PRIMARY (a deposed primary learns of its successor meanwhile, and names it).
+   * backup that serves reads, hears its primary, and has caught up with it since it began
+   * following. A primary without a lease sends a lease round at once and the read waits for the
+   * echoes, at most one heartbeat; then it is answered, or refused NOT_PRIMARY (a deposed primary
+   * learns of its successor meanwhile, and names it).
    */
   readRefusal(): DpnsError | undefined | Promise<DpnsError | undefined> {
     const now = this.d.now();
@@ -217,7 +218,7 @@ export class ClusterNode {
         details: { role: this.role },
       });
     }
-    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower !== undefined && now - this.follower.lastHeard <= this.windowMs) return undefined;
+    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower?.caughtUp === true && now - this.follower.lastHeard <= this.windowMs) return undefined;
     return this.writeRefusal();
   }
 
