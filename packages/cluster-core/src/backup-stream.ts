@@ -8,7 +8,7 @@ import type { Append, SnapshotChunk, WireRecord } from './messages.js';
 type Frame = Append | SnapshotChunk;
 
 /** The disk operation a stream is waiting for: records stored up to `last`, or a snapshot installed at `index`. */
-export type StreamDiskOp = { readonly kind: 'store'; readonly last: number } | { readonly kind: 'install'; readonly index: number };
+export type StreamDiskOp = { readonly kind: 'store'; readonly last: number } | { readonly kind: 'install'; readonly index: number; readonly voters: readonly number[] | undefined };
 
 export class BackupStream {
   /** Last time anything came from the primary. */
@@ -88,7 +88,7 @@ export class BackupStream {
     while (this.waiting === undefined && !this.stopped && this.queue.length > 0) {
       const m = this.queue.shift() as Frame;
       if (m.t === 'snap') {
-        this.waiting = { kind: 'install', index: m.index };
+        this.waiting = { kind: 'install', index: m.index, voters: m.voters };
         out.push({ kind: 'install', index: m.index, data: m.data });
         return;
       }

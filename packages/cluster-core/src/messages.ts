@@ -65,6 +65,8 @@ export interface SnapshotChunk {
   index: number;
   data: string;
   last: boolean;
+  /** The voters at `index` (the configuration records before it are gone with the log). */
+  voters?: number[];
 }
 
 /** Primary → backup, each heartbeat and when the primary wants its read lease renewed now; `seq` is the lease round. */

@@ -222,6 +222,8 @@ export class Member {
       case 'role':
         this.w.roleChanged(this.sid, e.role, e.epoch);
         return;
+      case 'members':
+        return;
       case 'answer':
         this.w.answered(this.sid, e.req, e.answer);
         return;
