@@ -50,9 +50,13 @@ test('a vote for a log older than ours is refused (granted with vote-without-log
     assert.equal(c.role, 'candidate');
     const fx = c.step({ kind: 'message', from: 0, m: { t: 'vote', epoch: 2, lastIndex: 1, lastEpoch: 1 } }, t);
     if (plant === undefined) {
-      assert.deepEqual(ofKind(fx, 'persist'), []);
-      const ans = sent(fx, 0)[0];
+      // Refused, but the requester's epoch is taken up (persisted before the answer), so that
+      // this member's own next prevote asks for a newer one than the requester's.
+      assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: undefined }]);
+      assert.deepEqual(sent(fx, 0), []);
+      const ans = sent(c.step({ kind: 'persisted' }, t + 1), 0)[0];
       assert.ok(ans?.t === 'vote-ans' && !ans.granted && /behind ours/.test(ans.reason ?? ''));
+      assert.equal(c.epoch, 2);
     } else {
       assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: 0 }]);
     }
@@ -147,4 +151,12 @@ test('a primary without a lease refuses a read after one heartbeat (read-without
       assert.deepEqual(ofKind(fx, 'answer').map((a) => a.answer.ok), [true]);
     }
   }
+});
+
+test('a primary that hears a member in a newer epoch steps down, though it still hears a majority', () => {
+  const { c, t } = primaryOfThree();
+  assert.equal(c.role, 'primary');
+  // Member 2 stood while this primary was paused and voted for itself in epoch 2; it is heard, but takes none of our records.
+  c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'candidate', epoch: 2, lastIndex: 0, lastEpoch: 0 } }, t + 1);
+  assert.equal(c.role, 'candidate');
 });

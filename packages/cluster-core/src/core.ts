@@ -28,7 +28,7 @@ import { holdsLease } from './read-lease.js';
 import { Star, type Electorate } from './star.js';
 import { BackupStream } from './backup-stream.js';
 import { answer, PendingRequests } from './requests.js';
-import { voteRefusal } from './vote-rules.js';
+import { epochLearned, voteRefusal } from './vote-rules.js';
 
 /** What a member reads from its disk when it starts. */
 export interface CoreInit {
@@ -530,9 +530,8 @@ export class ClusterCore {
   }
 
   private answerVote(from: number, m: VoteRequest, now: number, out: Effect[]): void {
-    const refusal = voteRefusal(m, from, {
-      log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid, candidateVotes: this.isVoter(from),
-    }, this.cfg.plant === 'vote-without-log-check');
+    const me = { log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid, candidateVotes: this.isVoter(from) };
+    const refusal = voteRefusal(m, from, me, this.cfg.plant === 'vote-without-log-check');
     if (refusal?.rule === 'log') this.candidacy.standNow(now);
     const send = (o: Effect[]): void => {
       o.push({ kind: 'send', to: from, m: { t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) } });
@@ -548,11 +547,29 @@ export class ClusterCore {
       }, out);
       return;
     }
+    // Not from a member outside our configuration: a removed one must not move the cluster's epoch.
+    const learned = refusal === undefined || refusal.rule === 'member' ? undefined : epochLearned(m, me);
+    if (learned !== undefined) {
+      this.persist(learned, undefined, (t, o) => {
+        if (this.role === 'primary') this.stepDown(t, o);
+        else if (this.stream !== undefined && this.stream.epoch < this.epoch) this.primaryLost(t, o);
+        send(o);
+      }, out);
+      return;
+    }
     send(out);
   }
 
   private considerBeat(p: Peer, b: Beat, now: number, out: Effect[]): void {
-    if (b.role !== 'primary' || b.epoch < this.epoch) return;
+    // A member in a newer epoch has left this primary behind: it takes no more of our records, and
+    // while it is still heard this primary would count it towards a majority and stay primary
+    // forever, committing nothing and refusing the member's votes for its own longer, uncommitted
+    // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
+    if (b.role !== 'primary') {
+      if (this.role === 'primary' && b.epoch > this.epoch && this.isVoter(p.sid)) this.stepDown(now, out);
+      return;
+    }
+    if (b.epoch < this.epoch) return;
     if (this.role === 'primary') {
       if (b.epoch > this.epoch) this.stepDown(now, out);
       else return;

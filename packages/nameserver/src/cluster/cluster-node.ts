@@ -29,7 +29,7 @@ import { isPeerMessage, type Beat, type PeerMessage, type VoteRequest } from './
 import { holdsLease } from './read-lease.js';
 import { LeaseGate } from './lease-gate.js';
 import { Replicator } from './replicator.js';
-import { voteRefusal } from './vote-rules.js';
+import { epochLearned, voteRefusal } from './vote-rules.js';
 import { Candidacy } from './candidacy.js';
 
 export interface ClusterDeps {
@@ -408,8 +408,15 @@ export class ClusterNode {
   // ---- roles ----
 
   private considerBeat(p: Peer, b: Beat): void {
-    if (b.role !== 'primary') return;
     const mine = this.election.epoch;
+    // A member in a newer epoch has left this primary behind: it takes no more of our records, and
+    // while it is still heard this primary would count it towards a majority and stay primary
+    // forever, committing nothing and refusing the member's votes for its own longer, uncommitted
+    // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
+    if (b.role !== 'primary') {
+      if (this.role === 'primary' && b.epoch > mine) this.stepDown(`member ${p.sid} reached the newer epoch ${b.epoch}`);
+      return;
+    }
     if (b.epoch < mine) return;
     if (this.role === 'primary') {
       if (b.epoch > mine) this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
@@ -501,9 +508,9 @@ export class ClusterNode {
   // ---- votes ----
 
   private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
-    const refusal = voteRefusal(m, p.sid, {
-      log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid,
-    });
+    const me = { log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid };
+    const refusal = voteRefusal(m, p.sid, me);
+    const learned = refusal === undefined ? undefined : epochLearned(m, me);
     if (refusal?.rule === 'log') this.candidacy.standNow();
     if (refusal === undefined && m.t === 'vote') {
       await this.election.save({ epoch: m.epoch, votedFor: p.sid });
@@ -512,6 +519,11 @@ export class ClusterNode {
       // one now could commit, with that primary, a write the new epoch's primary lacks (found by
       // the simulator, docs/CLUSTER.md).
       else if (this.follower !== undefined && this.follower.epoch < m.epoch) this.primaryLost(`voted for member ${p.sid} in the newer epoch ${m.epoch}`);
+    } else if (learned !== undefined) {
+      // Refused for its log, but the requester reached a newer epoch: take it up, or neither of us could win (vote-rules.ts).
+      await this.election.save({ epoch: learned });
+      if (this.role === 'primary') this.stepDown(`member ${p.sid} reached the newer epoch ${learned}`);
+      else if (this.follower !== undefined && this.follower.epoch < learned) this.primaryLost(`member ${p.sid} reached the newer epoch ${learned}`);
     }
     link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) });
   }

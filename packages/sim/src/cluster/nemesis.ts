@@ -100,12 +100,19 @@ export class Nemesis {
     m.start();
   }
 
-  /** The end of the fault phase: the network heals, paused members resume, crashed ones restart. */
+  /**
+   * The end of the fault phase: the network heals, paused members resume, crashed ones restart;
+   * but in some runs one member stays down for good, as a dead host would: the others, a majority,
+   * must still elect a primary and take writes.
+   */
   private mend(): void {
-    this.note(`${this.q.now.toFixed(1)} faults stop: heal, resume, restart`);
+    const lost = this.rand() < 0.25 ? this.pick() : undefined;
+    this.note(`${this.q.now.toFixed(1)} faults stop: heal, resume, restart${lost === undefined ? '' : `; member ${lost.sid} stays down`}`);
     this.net.heal();
     for (const m of this.members) {
-      if (m.state === 'paused') m.resume();
+      if (m === lost) {
+        if (m.state !== 'down') m.crash('nemesis');
+      } else if (m.state === 'paused') m.resume();
       else if (m.state === 'down') m.start();
     }
   }
