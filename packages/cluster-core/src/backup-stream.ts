@@ -15,6 +15,8 @@ export class BackupStream {
   lastHeard: number;
   /** The primary's last index as it last said. */
   primaryIndex = 0;
+  /** How far the primary said its log is committed. */
+  primaryCommit = 0;
   /** The highest index acknowledged: what a lease echo repeats, so it claims nothing new. */
   private acked = 0;
   /**
@@ -65,9 +67,10 @@ export class BackupStream {
     return this.catchUpTo === undefined;
   }
 
-  onTick(epoch: number, lastIndex: number, seq: number | undefined, now: number, out: Effect[]): void {
+  onTick(epoch: number, lastIndex: number, seq: number | undefined, now: number, out: Effect[], commit?: number): void {
     if (!this.heard(epoch, now)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+    if (commit !== undefined && Number.isSafeInteger(commit)) this.primaryCommit = Math.max(this.primaryCommit, commit);
 
     // Echoed at once, not behind the disk: it vouches only that we heard the primary after it sent round `seq`.
     if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index: this.acked, seq } });

@@ -7,7 +7,7 @@ export type ReplicationMode = 'sync' | 'async';
  * Known bugs the simulator must be able to find (docs/CLUSTER.md, "Planted bugs"). The server
  * never sets one; each breaks exactly one rule of the core.
  */
-export const PLANTED_BUGS = ['vote-without-log-check', 'ack-before-fsync', 'read-without-lease', 'commit-on-minority'] as const;
+export const PLANTED_BUGS = ['vote-without-log-check', 'ack-before-fsync', 'read-without-lease', 'commit-on-minority', 'two-changes-at-once'] as const;
 export type PlantedBug = (typeof PLANTED_BUGS)[number];
 
 export function isPlantedBug(v: string): v is PlantedBug {

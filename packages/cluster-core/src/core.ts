@@ -101,6 +101,8 @@ export class ClusterCore {
   /** The configuration last reported in a `members` effect. */
   private configSeen: Configuration | undefined;
   private electorateCache: { cfg: Configuration; e: Electorate } | undefined;
+  /** The highest index this member knows to be committed (as primary, or told by its primary); 0 at start. */
+  private commitSeen = 0;
   /** A member being added, while it catches up (one change at a time: none other meanwhile). */
   private catchUp: CatchUp | undefined;
 
@@ -115,8 +117,8 @@ export class ClusterCore {
     this.candidacy = new Candidacy({
       heartbeatMs: init.cfg.heartbeatMs,
       quorum: () => this.electionQuorum(),
-      // A member outside the configuration (one joining, or removed) never stands.
-      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.isVoter(this.cfg.self),
+      selfCounts: () => this.isVoter(this.cfg.self),
+      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.mayStand(),
       aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.isVoter(p.sid) && this.fresh(p, now)).length,
       reachable: () => this.peers.flatMap((p) => (p.up && this.isVoter(p.sid) ? [p.sid] : [])),
       position: () => this.log.position(),
@@ -311,7 +313,11 @@ export class ClusterCore {
 
   /** The commit index may have moved: answer the writes it covers, then the reads that waited for them. */
   private onCommit(out: Effect[]): void {
-    if (this.star !== undefined) this.pending.committed(this.star.commitIndex, out);
+    if (this.star === undefined) return;
+    this.pending.committed(this.star.commitIndex, out);
+    const known = this.knownCommitted;
+    this.star.knownCommit = known;
+    if (known !== undefined) this.commitSeen = Math.max(this.commitSeen, known);
   }
 
   // ---- membership: one change at a time (membership.ts; docs/CLUSTER.md, "Membership changes") ----
@@ -326,6 +332,21 @@ export class ClusterCore {
     return this.electorate().voters.has(sid);
   }
 
+  /**
+   * A member outside its newest configuration (one joining, or removed) does not stand, but for
+   * one whose own removal is that configuration's record: until the record is committed it may be
+   * the only one holding it, with the longest log, and needed to elect a primary at all (found by
+   * the simulator; Ongaro's thesis, §4.2.2, lets it stand without counting its own vote). Once
+   * elected it steps down as soon as its removal commits, and stands no more once it knows that
+   * (as primary, or told in its primary's ticks); a cluster that hears a primary refuses its prevotes.
+   */
+  private mayStand(): boolean {
+    const self = this.cfg.self;
+    if (this.isVoter(self)) return true;
+    const cfg = this.log.config;
+    return cfg.index > this.commitSeen && this.log.configAt(cfg.index - 1).voters.includes(self);
+  }
+
   private changeMembers(req: number, change: MembershipChange, now: number, out: Effect[]): void {
     const refusal = this.writeRefusal(now);
     if (refusal !== undefined || this.star === undefined) return this.answer(req, this.refused(refusal ?? 'NOT_PRIMARY', 'none'), out);
@@ -335,7 +356,7 @@ export class ClusterCore {
     // Not before a record of this primary's own epoch is committed (Ongaro's 2015 fix: a change
     // from an earlier primary, never committed, may otherwise combine with ours into two), and not
     // while the previous change is uncommitted or its learner is still catching up.
-    const previousOpen = cfg.index > (committed ?? -1);
+    const previousOpen = cfg.index > (committed ?? -1) && this.cfg.plant !== 'two-changes-at-once';
     if (committed === undefined || this.catchUp !== undefined || previousOpen) return this.answer(req, this.refused('MEMBERSHIP_CHANGE_PENDING', 'none'), out);
     if ((change.op === 'add') === cfg.voters.includes(change.sid)) {
       // Already so: answered, like a read, once the configuration that made it so is settled.
@@ -465,7 +486,8 @@ export class ClusterCore {
         s?.onFrame(m, now, out);
         return this.afterStream(s, now, out);
       case 'tick':
-        s?.onTick(m.epoch, m.lastIndex, m.seq, now, out);
+        s?.onTick(m.epoch, m.lastIndex, m.seq, now, out, m.commit);
+        if (s !== undefined) this.commitSeen = Math.max(this.commitSeen, s.primaryCommit);
         return this.afterStream(s, now, out);
       case 'refuse':
         if (s !== undefined) this.primaryLost(now, out);

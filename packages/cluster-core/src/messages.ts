@@ -75,6 +75,8 @@ export interface Tick {
   epoch: number;
   lastIndex: number;
   seq?: number;
+  /** How far the primary knows its log to be committed (no further than `lastIndex`). */
+  commit?: number;
 }
 
 /** Backup → primary: everything up to `index` is on my disk; `seq` echoes a lease round. */

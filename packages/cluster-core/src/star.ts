@@ -3,7 +3,7 @@
 // A backup that stops acknowledging is dropped rather than stalling writes.
 import type { Effect } from './effects.js';
 import type { CoreLog } from './log.js';
-import type { Ack, LogPosition, WireRecord } from './messages.js';
+import type { Ack, LogPosition, Tick, WireRecord } from './messages.js';
 import type { ReplicationMode } from './config.js';
 import { leaseUntil } from './read-lease.js';
 
@@ -53,6 +53,8 @@ export class Star {
   commitIndex: number;
   private leaseRound = 0;
   private readonly roundSentAt: number[] = [];
+  /** What the primary knows to be committed, told to backups in ticks (undefined until its epoch's first record commits). */
+  knownCommit: number | undefined;
   /** End of the read lease, recomputed when a backup echoes a round or leaves. */
   leaseEnd: number;
 
@@ -161,7 +163,7 @@ export class Star {
   /** Sends every backup a lease round now, so their echoes renew the lease. */
   renewLease(now: number, out: Effect[]): void {
     const seq = this.nextRound(now);
-    for (const f of this.streams.values()) out.push({ kind: 'send', to: f.sid, m: { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq } });
+    for (const f of this.streams.values()) out.push({ kind: 'send', to: f.sid, m: this.tickFor(f, seq) });
   }
 
   /** Each heartbeat: a lease round to every backup, and those that stopped acknowledging dropped. Returns the dropped SIDs. */
@@ -173,7 +175,7 @@ export class Star {
         dropped.push(f.sid);
         continue;
       }
-      out.push({ kind: 'send', to: f.sid, m: { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq } });
+      out.push({ kind: 'send', to: f.sid, m: this.tickFor(f, seq) });
     }
     for (const sid of dropped) {
       this.streams.delete(sid);
@@ -189,6 +191,10 @@ export class Star {
     if (!this.streams.delete(sid)) return;
     this.recomputeLease();
     this.advance();
+  }
+
+  private tickFor(f: Stream, seq: number): Tick {
+    return { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq, ...(this.knownCommit === undefined ? {} : { commit: Math.min(this.knownCommit, f.sentIndex) }) };
   }
 
   private nextRound(now: number): number {
