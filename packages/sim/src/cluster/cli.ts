@@ -2,10 +2,11 @@
 // `pnpm sim`: runs simulated schedules of the cluster core (docs/CLUSTER.md, "The simulator").
 // Exit 0: every schedule held; 1: one broke an invariant (its seed and trace are printed); 2: bad usage.
 import { isPlantedBug, PLANTED_BUGS, type PlantedBug } from '@dpns/cluster-core';
-import { runCampaign } from './campaign.js';
+import { availableParallelism } from 'node:os';
+import { runParallelCampaign } from './parallel-campaign.js';
 import { runSchedule } from './schedule.js';
 
-const USAGE = `usage: pnpm sim [--seed N] [--schedules K] [--plant BUG]
+const USAGE = `usage: pnpm sim [--seed N] [--schedules K] [--plant BUG] [--jobs J]
 
 Runs K simulated schedules (default 1000) of a dpns cluster, seeds N, N+1, ... (default N = 1),
 each with crashes, pauses, partitions and disk faults (in half of them members added and
@@ -16,9 +17,14 @@ and no --schedules, runs that one seed and prints its whole trace.
   --seed N        the first seed (a non-negative integer)
   --schedules K   how many schedules to run
   --plant BUG     plant one known bug in the core: ${PLANTED_BUGS.join(', ')}
+  --jobs J        worker threads running schedules side by side (default: one a CPU, here ${availableParallelism()});
+                  the result is the same for any J: the lowest failing seed is the one reported
   --help          this text
 
-Exit status: 0 every schedule held, 1 a violation was found (its seed and trace are printed), 2 bad usage.`;
+Interrupted (Ctrl-C), it prints how far every seed held and the --seed to go on from.
+
+Exit status: 0 every schedule held, 1 a violation was found (its seed and trace are printed), 2 bad usage,
+130 interrupted.`;
 
 function fail(why: string): never {
   process.stderr.write(`pnpm sim: ${why}\n\n${USAGE}\n`);
@@ -33,6 +39,7 @@ function integer(flag: string, v: string | undefined, min: number): number {
 let seed: number | undefined;
 let schedules: number | undefined;
 let plant: PlantedBug | undefined;
+let jobs = availableParallelism();
 const args = process.argv.slice(2).filter((a) => a !== '--');
 for (let i = 0; i < args.length; i++) {
   const a = args[i] as string;
@@ -41,6 +48,7 @@ for (let i = 0; i < args.length; i++) {
     process.exit(0);
   } else if (a === '--seed') seed = integer(a, args[++i], 0);
   else if (a === '--schedules') schedules = integer(a, args[++i], 1);
+  else if (a === '--jobs') jobs = integer(a, args[++i], 1);
   else if (a === '--plant') {
     const v = args[++i];
     if (v === undefined || !isPlantedBug(v)) fail(`--plant needs one of ${PLANTED_BUGS.join(', ')}, got ${JSON.stringify(v ?? '')}`);
@@ -56,9 +64,20 @@ if (seed !== undefined && schedules === undefined) {
 
 const from = seed ?? 1;
 const count = schedules ?? 1000;
-const r = runCampaign(from, count, plant, (ran) => process.stderr.write(`  ${ran} schedules...\n`));
+const campaign = runParallelCampaign(from, count, { jobs, plant, progress: (ran) => process.stderr.write(`  ${ran} schedules...\n`) });
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  void campaign.stop();
+});
+const r = await campaign.done;
+if (interrupted) {
+  const held = campaign.heldThrough();
+  process.stdout.write(`interrupted after ${((r.elapsedMs) / 1000).toFixed(1)} s: seeds ${from}..${held} held (${held - from + 1} schedules); go on with: pnpm sim --seed ${held + 1} --schedules ${from + count - held - 1}${plant === undefined ? '' : ` --plant ${plant}`}\n`);
+  process.exit(130);
+}
 const perSecond = (r.ran / r.elapsedMs) * 1000;
-const summary = `${r.ran} schedules (seeds ${from}..${from + r.ran - 1}${plant === undefined ? '' : `, planted bug ${plant}`}) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${perSecond.toFixed(0)} schedules/s, ${r.operations} client operations checked, ${r.memberChanges} membership changes, slowest recovery after the faults ${r.worstRecoveryMs.toFixed(0)} ms (virtual)`;
+const summary = `${r.ran} schedules (seeds ${from}..${from + r.ran - 1}${plant === undefined ? '' : `, planted bug ${plant}`}) in ${(r.elapsedMs / 1000).toFixed(1)} s on ${jobs} thread${jobs === 1 ? '' : 's'}: ${perSecond.toFixed(0)} schedules/s, ${r.operations} client operations checked, ${r.memberChanges} membership changes, slowest recovery after the faults ${r.worstRecoveryMs.toFixed(0)} ms (virtual)`;
 if (r.failure === undefined) {
   process.stdout.write(`${summary}; every invariant held\n`);
   process.exit(0);

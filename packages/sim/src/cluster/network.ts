@@ -1,9 +1,9 @@
 // The simulator's network: one link at a time between each pair of members, carrying frames
 // with a delay and in order, as TCP does. A chaotic run spreads the delays widely and resets
 // links at random (a lost frame on a TCP link ends the link: the core relies on a link never
-// losing, duplicating or reordering frames, docs/CLUSTER.md); frames still in flight on a link
-// that closes may yet be taken (read from the old socket before its close), after the frames of
-// a newer link, so a member sees stale and repeated traffic across links. A partition blocks
+// losing, duplicating or reordering frames, docs/CLUSTER.md); a prefix of the frames still in
+// flight on a link that closes may yet be taken (read from the old socket before its close), after
+// the frames of a newer link, so a member sees stale and repeated traffic across links. A partition blocks
 // frames in one direction or both, and resets half the links it crosses (the rest go silent).
 // Each end of a link is a PeerTransport, as the server's PeerLink is.
 import type { PeerMessage, PeerTransport } from '@dpns/cluster-core';
@@ -30,6 +30,8 @@ class End implements PeerTransport {
   onClose: ((why: string) => void) | undefined;
   /** When the last frame sent from here arrives (frames keep their order unless the run is chaotic). */
   lastArrival = 0;
+  /** A frame in flight when the link closed was lost: so are all after it. */
+  private lostAfterClose = false;
   constructor(private readonly pair: Pair, readonly selfSid: number, readonly peerSid: number) {}
 
   private get other(): End {
@@ -45,7 +47,12 @@ class End implements PeerTransport {
     const other = this.other;
     const outlivesClose = net.s.resetRate > 0 && net.rand() < 0.5;
     net.q.at(at, () => {
-      if (this.pair.open || outlivesClose) other.onMessage?.(m);
+      if (this.pair.open) return other.onMessage?.(m);
+      // What is read from a socket after its close is a prefix of what was in flight: once one
+      // frame is lost, every later one is (taking a later frame after losing an earlier one
+      // broke the ordering the core relies on; found as a request "committed twice", seed 107483).
+      if (!outlivesClose) this.lostAfterClose = true;
+      if (!this.lostAfterClose) other.onMessage?.(m);
     });
   }
 
