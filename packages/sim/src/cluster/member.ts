@@ -249,7 +249,8 @@ export class Member {
     const fails = write.kind === 'store' && this.w.diskFailRate > 0 && this.w.rand() < this.w.diskFailRate;
     this.w.q.at(at, () => {
       if (this.incarnation !== inc) return;
-      if (fails) {
+      // Disks stop failing with the other faults, a write begun before then included.
+      if (fails && this.w.diskFailRate > 0) {
         this.disk.fail();
         this.deliver(DISK, { kind: 'disk-failed' });
         return;
