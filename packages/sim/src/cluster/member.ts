@@ -269,7 +269,7 @@ export class Member {
     const fails = write.kind === 'store' && this.w.diskFailRate > 0 && this.w.rand() < this.w.diskFailRate;
     this.w.q.at(at, () => {
       if (this.incarnation !== inc) return;
-      // Disks stop failing with the other faults, writes begun before included (a member halted after the mend would stay down).
+      // Disks stop failing with the other faults, a write begun before then included.
       if (fails && this.w.diskFailRate > 0) {
         this.disk.fail();
         this.deliver(DISK, { kind: 'disk-failed' });
