@@ -21,7 +21,7 @@ import { failureWindowMs, type CoreConfig } from './config.js';
 import type { Answer, Effect, RefusalCode } from './effects.js';
 import type { CoreEvent } from './events.js';
 import { CoreLog } from './log.js';
-import { applyChange, bootstrapVoters, majorityOf, type Configuration, type MembershipChange } from './membership.js';
+import { applyChange, bootstrapVoters, majorityOf, type ConfigRecord, type Configuration, type MembershipChange } from './membership.js';
 import type { Beat, PeerMessage, RecordData, Role, VoteRequest, WireRecord } from './messages.js';
 import { Prng } from './prng.js';
 import { holdsLease } from './read-lease.js';
@@ -390,8 +390,8 @@ export class ClusterCore {
   /** The configuration record goes in the log, and counts from now on (Raft: on append, not on commit). */
   private appendChange(req: number, change: MembershipChange, now: number, out: Effect[]): void {
     const star = this.star as Star;
-    const voters = applyChange(this.log.config.voters, change);
-    const rec = this.log.add({ ep: this.epoch, config: { voters, change } });
+    const config: ConfigRecord = { voters: applyChange(this.log.config.voters, change), change };
+    const rec = this.log.add({ ep: this.epoch, config });
     this.store([rec], undefined, out);
     star.push(rec, now, out);
     this.pending.addWrite(req, rec.i, now + this.windowMs * 2);
