@@ -8,13 +8,15 @@ import type { Append, SnapshotChunk, WireRecord } from './messages.js';
 type Frame = Append | SnapshotChunk;
 
 /** The disk operation a stream is waiting for: records stored up to `last`, or a snapshot installed at `index`. */
-export type StreamDiskOp = { readonly kind: 'store'; readonly last: number } | { readonly kind: 'install'; readonly index: number };
+export type StreamDiskOp = { readonly kind: 'store'; readonly last: number } | { readonly kind: 'install'; readonly index: number; readonly voters: readonly number[] | undefined };
 
 export class BackupStream {
   /** Last time anything came from the primary. */
   lastHeard: number;
   /** The primary's last index as it last said. */
   primaryIndex = 0;
+  /** How far the primary said its log is committed. */
+  primaryCommit = 0;
   /** The highest index acknowledged: what a lease echo repeats, so it claims nothing new. */
   private acked = 0;
   /**
@@ -65,9 +67,10 @@ export class BackupStream {
     return this.catchUpTo === undefined;
   }
 
-  onTick(epoch: number, lastIndex: number, seq: number | undefined, now: number, out: Effect[]): void {
+  onTick(epoch: number, lastIndex: number, seq: number | undefined, now: number, out: Effect[], commit?: number): void {
     if (!this.heard(epoch, now)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+    if (commit !== undefined && Number.isSafeInteger(commit)) this.primaryCommit = Math.max(this.primaryCommit, commit);
 
     // Echoed at once, not behind the disk: it vouches only that we heard the primary after it sent round `seq`.
     if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index: this.acked, seq } });
@@ -88,7 +91,7 @@ export class BackupStream {
     while (this.waiting === undefined && !this.stopped && this.queue.length > 0) {
       const m = this.queue.shift() as Frame;
       if (m.t === 'snap') {
-        this.waiting = { kind: 'install', index: m.index };
+        this.waiting = { kind: 'install', index: m.index, voters: m.voters };
         out.push({ kind: 'install', index: m.index, data: m.data });
         return;
       }

@@ -10,6 +10,8 @@ export interface CandidacyHost {
   readonly heartbeatMs: number;
   /** Members, this one included, whose grant wins now. */
   quorum(): number;
+  /** Whether this member's own vote counts (not while it stands outside its newest configuration). */
+  selfCounts(): boolean;
   /** Still looking for a primary (not following one, not primary, not waiting out a primary it let go of). */
   isCandidate(now: number): boolean;
   /** Members earlier in SID order that are still heard (the lost primary not counted). */
@@ -136,14 +138,14 @@ export class Candidacy {
   private checkBallot(now: number, out: Effect[]): void {
     const b = this.ballot;
     if (b === undefined) return;
-    if (b.granted.size + 1 >= this.h.quorum() || b.answered.size >= b.reachable) this.finishBallot(now, out);
+    if (this.votes(b) >= this.h.quorum() || b.answered.size >= b.reachable) this.finishBallot(now, out);
   }
 
   private finishBallot(now: number, out: Effect[]): void {
     const b = this.ballot;
     if (b === undefined) return;
     this.ballot = undefined;
-    const won = b.granted.size + 1 >= this.h.quorum();
+    const won = this.votes(b) >= this.h.quorum();
     if (!won) return this.end(now);
     if (b.type === 'prevote') {
       if (!this.h.isCandidate(now)) return this.end(now);
@@ -153,6 +155,10 @@ export class Candidacy {
     }
     this.phase = 'winning';
     this.h.won(b.epoch, now, out);
+  }
+
+  private votes(b: Ballot): number {
+    return b.granted.size + (this.h.selfCounts() ? 1 : 0);
   }
 
   private end(now: number): void {

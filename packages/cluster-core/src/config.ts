@@ -1,5 +1,5 @@
-// How one member of the cluster is set up, as the core sees it: who it is, how many members there
-// are, the heartbeat and failure window, and (for the simulator only) one planted bug.
+// How one member of the cluster is set up, as the core sees it: who it is, the members it was
+// bootstrapped with, the heartbeat and failure window, and (for the simulator only) one planted bug.
 
 export type ReplicationMode = 'sync' | 'async';
 
@@ -7,7 +7,7 @@ export type ReplicationMode = 'sync' | 'async';
  * Known bugs the simulator must be able to find (docs/CLUSTER.md, "Planted bugs"). The server
  * never sets one; each breaks exactly one rule of the core.
  */
-export const PLANTED_BUGS = ['vote-without-log-check', 'ack-before-fsync', 'read-without-lease', 'commit-on-minority'] as const;
+export const PLANTED_BUGS = ['vote-without-log-check', 'ack-before-fsync', 'read-without-lease', 'commit-on-minority', 'two-changes-at-once'] as const;
 export type PlantedBug = (typeof PLANTED_BUGS)[number];
 
 export function isPlantedBug(v: string): v is PlantedBug {
@@ -15,9 +15,13 @@ export function isPlantedBug(v: string): v is PlantedBug {
 }
 
 export interface CoreConfig {
-  /** This member's SID: its place in the member list. */
+  /** This member's SID: its place in the member list (at or past `members` for one that joins later). */
   readonly self: number;
-  /** How many members the cluster has. */
+  /**
+   * How many members the cluster was bootstrapped with: SIDs 0..members-1 vote until the log's
+   * first configuration record says otherwise (membership.ts). The same on every member, joiners
+   * included.
+   */
   readonly members: number;
   readonly replication: ReplicationMode;
   /** Interval of the heartbeats between members. */
@@ -36,7 +40,7 @@ export interface CoreConfig {
   readonly plant?: PlantedBug | undefined;
 }
 
-/** Members (this one included) that must hold a record before it counts as committed, and that a primary must hear to take writes. */
+/** Members (this one included) that must hold a record before it counts as committed, and that a primary must hear to take writes, in the bootstrap configuration (later ones: membership.ts, majorityOf). */
 export function quorumOf(cfg: Pick<CoreConfig, 'members' | 'twoNodeFailover'>): number {
   return cfg.members === 2 && cfg.twoNodeFailover ? 1 : Math.floor(cfg.members / 2) + 1;
 }

@@ -12,18 +12,20 @@
 //
 // Safety rests on three rules (cluster-node.ts says why): one vote per epoch, persisted first and
 // only for a log at least as new; a primary that hears no majority takes no writes; a prevote
-// first. Reads also need the primary's read lease (read-lease.ts). Where the simulator found the
+// first. Reads also need the primary's read lease (read-lease.ts). Who votes is the log's newest
+// configuration record (membership.ts), changed one member at a time. Where the simulator found the
 // server's rules wanting, the core differs, each place marked (docs/CLUSTER.md, "What the
 // simulator found").
 import { Candidacy } from './candidacy.js';
-import { failureWindowMs, quorumOf, type CoreConfig } from './config.js';
+import { failureWindowMs, type CoreConfig } from './config.js';
 import type { Answer, Effect, RefusalCode } from './effects.js';
 import type { CoreEvent } from './events.js';
 import { CoreLog } from './log.js';
+import { applyChange, bootstrapVoters, majorityOf, type ConfigRecord, type Configuration, type MembershipChange } from './membership.js';
 import type { Beat, PeerMessage, RecordData, Role, VoteRequest, WireRecord } from './messages.js';
 import { Prng } from './prng.js';
 import { holdsLease } from './read-lease.js';
-import { Star } from './star.js';
+import { Star, type Electorate } from './star.js';
 import { BackupStream } from './backup-stream.js';
 import { answer, PendingRequests } from './requests.js';
 import { epochLearned, voteRefusal } from './vote-rules.js';
@@ -37,6 +39,8 @@ export interface CoreInit {
   readonly records: readonly WireRecord[];
   readonly baseIndex?: number;
   readonly baseEpoch?: number;
+  /** The voters at `baseIndex` (where a snapshot ends); the bootstrap set when undefined. */
+  readonly voters?: readonly number[];
 }
 
 interface Peer {
@@ -49,11 +53,20 @@ interface Peer {
 /** Work that reads or changes the election state, one at a time. */
 type Job = { k: 'vote'; from: number; req: VoteRequest } | { k: 'beat'; from: number; beat: Beat } | { k: 'self-vote'; epoch: number };
 
+/** A member being added: the primary streams to it as a learner until it has caught up, then appends the change. */
+interface CatchUp {
+  readonly req: number;
+  readonly change: MembershipChange;
+  readonly deadline: number;
+}
+
 /** A disk operation under way, in the order the driver completes them. */
 interface DiskOp {
   kind: 'store' | 'install';
   index: number;
   stream: BackupStream | undefined;
+  /** For an install: the voters at its index, as the snapshot frame said. */
+  voters?: readonly number[] | undefined;
 }
 
 export class ClusterCore {
@@ -62,7 +75,6 @@ export class ClusterCore {
   /** The persisted epoch and vote. */
   epoch: number;
   votedFor: number | undefined;
-  readonly quorum: number;
   readonly windowMs: number;
   readonly log: CoreLog;
   private readonly cfg: CoreConfig;
@@ -86,22 +98,29 @@ export class ClusterCore {
   private readonly pending = new PendingRequests();
   private halted = false;
   private lastWake: number | undefined;
+  /** The configuration last reported in a `members` effect. */
+  private configSeen: Configuration | undefined;
+  private electorateCache: { cfg: Configuration; e: Electorate } | undefined;
+  /** The highest index this member knows to be committed (as primary, or told by its primary); 0 at start. */
+  private commitSeen = 0;
+  /** A member being added, while it catches up (one change at a time: none other meanwhile). */
+  private catchUp: CatchUp | undefined;
 
   constructor(init: CoreInit) {
     this.cfg = init.cfg;
     this.epoch = init.epoch;
     this.votedFor = init.votedFor;
-    this.quorum = quorumOf(init.cfg);
     this.windowMs = failureWindowMs(init.cfg);
-    this.log = new CoreLog(init.cfg.tailCapacity, init.records, init.baseIndex ?? 0, init.baseEpoch ?? 0);
+    this.log = new CoreLog(init.cfg.tailCapacity, init.records, init.baseIndex ?? 0, init.baseEpoch ?? 0, init.voters ?? bootstrapVoters(init.cfg.members));
     this.rng = new Prng(init.cfg.seed);
-    for (let sid = 0; sid < init.cfg.members; sid++) if (sid !== init.cfg.self) this.peers.push({ sid, up: false, lastHeard: 0, beat: undefined });
+    for (const sid of this.log.config.voters) if (sid !== init.cfg.self) this.addPeer(sid);
     this.candidacy = new Candidacy({
       heartbeatMs: init.cfg.heartbeatMs,
       quorum: () => this.electionQuorum(),
-      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter,
-      aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length,
-      reachable: () => this.peers.flatMap((p) => (p.up ? [p.sid] : [])),
+      selfCounts: () => this.isVoter(this.cfg.self),
+      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.mayStand(),
+      aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.isVoter(p.sid) && this.fresh(p, now)).length,
+      reachable: () => this.peers.flatMap((p) => (p.up && this.isVoter(p.sid) ? [p.sid] : [])),
       position: () => this.log.position(),
       epoch: () => this.epoch,
       voteForSelf: (epoch, out) => this.enqueue({ k: 'self-vote', epoch }, 0, out),
@@ -110,6 +129,21 @@ export class ClusterCore {
         this.maybeTakeOver(now, out);
       },
     }, this.rng);
+  }
+
+  /** Members (this one included, if it votes) that make a majority of the configuration in effect. */
+  get quorum(): number {
+    return this.electorate().majority;
+  }
+
+  /** The voters in effect (the log's newest configuration, committed or not), in SID order. */
+  get voters(): readonly number[] {
+    return this.log.config.voters;
+  }
+
+  /** The log index of the configuration record in effect (or of the snapshot or start it came from). */
+  get configIndex(): number {
+    return this.log.config.index;
   }
 
   /** The primary's commit index (undefined elsewhere). */
@@ -135,6 +169,10 @@ export class ClusterCore {
     const out: Effect[] = [];
     if (this.halted) return out;
     this.handle(ev, now, out);
+    if (this.log.config !== this.configSeen && !this.halted) this.configChanged(out);
+    if (this.catchUp !== undefined) this.checkCatchUp(now, out);
+    // Raft's rule for a removed leader: it leads until the change that removed it is committed.
+    if (this.role === 'primary' && !this.isVoter(this.cfg.self) && (this.knownCommitted ?? -1) >= this.log.config.index) this.stepDown(now, out);
     if ((this.candidacy.deadline() ?? Infinity) <= now) this.candidacy.wake(now, out);
     const wake = Math.min(this.candidacy.deadline() ?? Infinity, this.pending.gateDeadline ?? Infinity);
     if (wake !== Infinity && wake !== this.lastWake) {
@@ -152,12 +190,14 @@ export class ClusterCore {
 
   private handle(ev: CoreEvent, now: number, out: Effect[]): void {
     switch (ev.kind) {
-      case 'start':
+      case 'start': {
+        const alone = this.log.config.voters.every((sid) => sid === this.cfg.self);
         // We may have echoed a primary's lease round just before we went down: honour it as if heard now.
-        if (this.peers.length > 0) this.honourPrimaryUntil = now + this.windowMs;
+        if (!alone) this.honourPrimaryUntil = now + this.windowMs;
         for (const p of this.peers) out.push({ kind: 'dial', peer: p.sid });
-        this.candidacy.schedule(this.peers.length === 0 ? 0 : this.windowMs, now);
+        this.candidacy.schedule(alone ? 0 : this.windowMs, now);
         return;
+      }
       case 'tick':
         return this.tick(now, out);
       case 'wake':
@@ -167,7 +207,8 @@ export class ClusterCore {
       case 'message':
         return this.onMessage(ev.from, ev.m, now, out);
       case 'link-up': {
-        const p = this.peer(ev.peer);
+        // A member outside our configuration (one joining, or removed) is a peer while linked.
+        const p = this.peer(ev.peer) ?? (ev.peer === this.cfg.self ? undefined : this.addPeer(ev.peer));
         if (p === undefined) return;
         p.up = true;
         p.lastHeard = now;
@@ -182,6 +223,7 @@ export class ClusterCore {
         if (this.stream !== undefined && this.primarySid === p.sid) this.primaryLost(now, out);
         this.star?.gone(p.sid);
         if (this.star !== undefined) this.onCommit(out);
+        if (!this.isVoter(p.sid) && p.sid !== this.catchUp?.change.sid) this.peers.splice(this.peers.indexOf(p), 1);
         return;
       }
       case 'persisted': {
@@ -199,7 +241,7 @@ export class ClusterCore {
         const op = this.disk[0];
         if (op?.kind !== 'install') return;
         this.disk.shift();
-        this.log.reset(ev.index, ev.lastEpoch);
+        this.log.reset(ev.index, ev.lastEpoch, validVoters(op.voters) ?? this.log.configAt(ev.index).voters);
         op.stream?.diskDone(out);
         this.afterStream(op.stream, now, out);
         return this.maybeTakeOver(now, out);
@@ -224,6 +266,8 @@ export class ClusterCore {
           return;
         }
         return this.admitRead(ev.req, now, out);
+      case 'members':
+        return this.changeMembers(ev.req, { op: ev.op, sid: ev.sid, ...(ev.addr === undefined ? {} : { addr: ev.addr }) }, now, out);
     }
   }
 
@@ -269,7 +313,109 @@ export class ClusterCore {
 
   /** The commit index may have moved: answer the writes it covers, then the reads that waited for them. */
   private onCommit(out: Effect[]): void {
-    if (this.star !== undefined) this.pending.committed(this.star.commitIndex, out);
+    if (this.star === undefined) return;
+    this.pending.committed(this.star.commitIndex, out);
+    const known = this.knownCommitted;
+    this.star.knownCommit = known;
+    if (known !== undefined) this.commitSeen = Math.max(this.commitSeen, known);
+  }
+
+  // ---- membership: one change at a time (membership.ts; docs/CLUSTER.md, "Membership changes") ----
+
+  private electorate(): Electorate {
+    const c = this.log.config;
+    if (this.electorateCache?.cfg !== c) this.electorateCache = { cfg: c, e: { voters: new Set(c.voters), majority: majorityOf(c.voters.length, this.cfg.twoNodeFailover) } };
+    return this.electorateCache.e;
+  }
+
+  private isVoter(sid: number): boolean {
+    return this.electorate().voters.has(sid);
+  }
+
+  /**
+   * A member outside its newest configuration (one joining, or removed) does not stand, but for
+   * one whose own removal is that configuration's record: until the record is committed it may be
+   * the only one holding it, with the longest log, and needed to elect a primary at all (found by
+   * the simulator; Ongaro's thesis, §4.2.2, lets it stand without counting its own vote). Once
+   * elected it steps down as soon as its removal commits, and stands no more once it knows that
+   * (as primary, or told in its primary's ticks); a cluster that hears a primary refuses its prevotes.
+   */
+  private mayStand(): boolean {
+    const self = this.cfg.self;
+    if (this.isVoter(self)) return true;
+    const cfg = this.log.config;
+    return cfg.index > this.commitSeen && this.log.configAt(cfg.index - 1).voters.includes(self);
+  }
+
+  private changeMembers(req: number, change: MembershipChange, now: number, out: Effect[]): void {
+    const refusal = this.writeRefusal(now);
+    if (refusal !== undefined || this.star === undefined) return this.answer(req, this.refused(refusal ?? 'NOT_PRIMARY', 'none'), out);
+    if (!Number.isSafeInteger(change.sid) || change.sid < 0 || (change.op !== 'add' && change.op !== 'remove')) return this.answer(req, this.refused('MEMBERSHIP_CHANGE_INVALID', 'none'), out);
+    const cfg = this.log.config;
+    const committed = this.knownCommitted;
+    // Not before a record of this primary's own epoch is committed (Ongaro's 2015 fix: a change
+    // from an earlier primary, never committed, may otherwise combine with ours into two), and not
+    // while the previous change is uncommitted or its learner is still catching up.
+    const previousOpen = cfg.index > (committed ?? -1) && this.cfg.plant !== 'two-changes-at-once';
+    if (committed === undefined || this.catchUp !== undefined || previousOpen) return this.answer(req, this.refused('MEMBERSHIP_CHANGE_PENDING', 'none'), out);
+    if ((change.op === 'add') === cfg.voters.includes(change.sid)) {
+      // Already so: answered, like a read, once the configuration that made it so is settled.
+      return this.pending.addReader(req, cfg.index, out);
+    }
+    if (change.op === 'remove' && cfg.voters.length === 1) return this.answer(req, this.refused('MEMBERSHIP_CHANGE_INVALID', 'none'), out);
+    if (change.op === 'remove') return this.appendChange(req, change, now, out);
+    // A new voter first catches up as a learner, so that adding it does not stall commits.
+    this.catchUp = { req, change, deadline: now + this.windowMs * 4 };
+    if (this.peer(change.sid) === undefined) {
+      this.addPeer(change.sid);
+      out.push({ kind: 'dial', peer: change.sid });
+    }
+  }
+
+  /** The member being added has caught up (append its change), or ran out of time. */
+  private checkCatchUp(now: number, out: Effect[]): void {
+    const c = this.catchUp as CatchUp;
+    if (this.star === undefined) return;
+    if (this.star.caughtUp(c.change.sid)) {
+      this.catchUp = undefined;
+      const refusal = this.writeRefusal(now);
+      if (refusal !== undefined) return this.answer(c.req, this.refused(refusal, 'none'), out);
+      this.appendChange(c.req, c.change, now, out);
+    } else if (now >= c.deadline) {
+      this.catchUp = undefined;
+      this.answer(c.req, this.refused('MEMBER_NOT_CAUGHT_UP', 'none'), out);
+    }
+  }
+
+  /** The configuration record goes in the log, and counts from now on (Raft: on append, not on commit). */
+  private appendChange(req: number, change: MembershipChange, now: number, out: Effect[]): void {
+    const star = this.star as Star;
+    const config: ConfigRecord = { voters: applyChange(this.log.config.voters, change), change };
+    const rec = this.log.add({ ep: this.epoch, config });
+    this.store([rec], undefined, out);
+    star.push(rec, now, out);
+    this.pending.addWrite(req, rec.i, now + this.windowMs * 2);
+    this.configChanged(out);
+  }
+
+  /** The configuration in effect changed: say so, link to new voters, recount the primary's majority. */
+  private configChanged(out: Effect[]): void {
+    const cfg = this.log.config;
+    this.configSeen = cfg;
+    out.push({ kind: 'members', voters: cfg.voters, index: cfg.index, member: this.isVoter(this.cfg.self) });
+    for (const p of [...this.peers]) if (!p.up && !this.isVoter(p.sid) && p.sid !== this.catchUp?.change.sid) this.peers.splice(this.peers.indexOf(p), 1);
+    for (const sid of cfg.voters) {
+      if (sid === this.cfg.self || this.peer(sid) !== undefined) continue;
+      this.addPeer(sid);
+      out.push({ kind: 'dial', peer: sid });
+    }
+    if (this.star?.electorateChanged() === true) this.onCommit(out);
+  }
+
+  private addPeer(sid: number): Peer {
+    const p: Peer = { sid, up: false, lastHeard: 0, beat: undefined };
+    this.peers.push(p);
+    return p;
   }
 
   // ---- the disk ----
@@ -332,13 +478,16 @@ export class ClusterCore {
       }
       case 'prevote-ans':
       case 'vote-ans':
+        // Only voters' answers count towards a majority.
+        if (!this.isVoter(from)) return;
         return this.candidacy.onAnswer(from, m, now, out);
       case 'append':
       case 'snap':
         s?.onFrame(m, now, out);
         return this.afterStream(s, now, out);
       case 'tick':
-        s?.onTick(m.epoch, m.lastIndex, m.seq, now, out);
+        s?.onTick(m.epoch, m.lastIndex, m.seq, now, out, m.commit);
+        if (s !== undefined) this.commitSeen = Math.max(this.commitSeen, s.primaryCommit);
         return this.afterStream(s, now, out);
       case 'refuse':
         if (s !== undefined) this.primaryLost(now, out);
@@ -352,7 +501,7 @@ export class ClusterCore {
     const w = s.waiting;
     if (w !== undefined && !this.disk.some((d) => d.stream === s)) {
       if (w.kind === 'store') this.disk.push({ kind: 'store', index: w.last, stream: s });
-      else this.disk.push({ kind: 'install', index: w.index, stream: s });
+      else this.disk.push({ kind: 'install', index: w.index, stream: s, voters: w.voters });
     }
     if (s.broke !== undefined && s === this.stream && this.primarySid !== undefined) {
       // The primary is alive and may hold a lease on our echoes: honour it for the rest of the window.
@@ -403,7 +552,7 @@ export class ClusterCore {
   }
 
   private answerVote(from: number, m: VoteRequest, now: number, out: Effect[]): void {
-    const me = { log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid };
+    const me = { log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid, candidateVotes: this.isVoter(from) };
     const refusal = voteRefusal(m, from, me, this.cfg.plant === 'vote-without-log-check');
     if (refusal?.rule === 'log') this.candidacy.standNow(now);
     const send = (o: Effect[]): void => {
@@ -420,7 +569,8 @@ export class ClusterCore {
       }, out);
       return;
     }
-    const learned = refusal === undefined ? undefined : epochLearned(m, me);
+    // Not from a member outside our configuration: a removed one must not move the cluster's epoch.
+    const learned = refusal === undefined || refusal.rule === 'member' ? undefined : epochLearned(m, me);
     if (learned !== undefined) {
       this.persist(learned, undefined, (t, o) => {
         if (this.role === 'primary') this.stepDown(t, o);
@@ -438,7 +588,7 @@ export class ClusterCore {
     // forever, committing nothing and refusing the member's votes for its own longer, uncommitted
     // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
     if (b.role !== 'primary') {
-      if (this.role === 'primary' && b.epoch > this.epoch) this.stepDown(now, out);
+      if (this.role === 'primary' && b.epoch > this.epoch && this.isVoter(p.sid)) this.stepDown(now, out);
       return;
     }
     if (b.epoch < this.epoch) return;
@@ -460,7 +610,7 @@ export class ClusterCore {
       this.setRole('backup', from, o);
       this.followSince = t;
       this.candidacy.cancel();
-      const p = this.peer(from) as Peer;
+      const p = this.peer(from) ?? this.addPeer(from);
       if (p.up) this.startFollowing(p, t, o);
       else o.push({ kind: 'dial', peer: from });
     };
@@ -496,6 +646,8 @@ export class ClusterCore {
     // Writes waiting for their commit: their outcome is unknown (a retry with the requestId is
     // safe). Reads waiting to be released: their connections are closed, they never hear back.
     this.pending.abandon(this.refused('NOT_PRIMARY', 'unknown'), out);
+    if (this.catchUp !== undefined) this.answer(this.catchUp.req, this.refused('NOT_PRIMARY', 'none'), out);
+    this.catchUp = undefined;
     if (star !== undefined) for (const sid of star.matchIndexes().keys()) out.push({ kind: 'close-link', peer: sid, why: 'stepped down' });
     this.lostPrimary = this.cfg.self;
     this.setRole('candidate', undefined, out);
@@ -510,7 +662,7 @@ export class ClusterCore {
     this.winning = undefined;
     if (this.role !== 'candidate' || this.epoch !== epoch) return this.candidacy.finished(now);
     this.setRole('primary', this.cfg.self, out);
-    this.star = new Star({ mode: this.cfg.replication, quorum: this.quorum, epoch, windowMs: this.windowMs, commitOnMinority: this.cfg.plant === 'commit-on-minority' }, this.log);
+    this.star = new Star({ mode: this.cfg.replication, self: this.cfg.self, electorate: () => this.electorate(), epoch, windowMs: this.windowMs, commitOnMinority: this.cfg.plant === 'commit-on-minority' }, this.log);
     for (const p of this.peers) this.sendBeat(p, out);
     // The epoch's first record (empty): once it is committed, everything before it is too.
     if (this.writeRefusal(now) === undefined) {
@@ -525,7 +677,8 @@ export class ClusterCore {
 
   /** With two-node failover one member is a majority, but only once the pair has been whole since this one started. */
   private electionQuorum(): number {
-    if (this.quorum === 1 && this.peers.length === 1 && this.peers.every((p) => p.lastHeard === 0)) return 2;
+    const others = this.peers.filter((p) => this.isVoter(p.sid));
+    if (this.quorum === 1 && others.length === 1 && others.every((p) => p.lastHeard === 0)) return 2;
     return this.quorum;
   }
 
@@ -534,8 +687,8 @@ export class ClusterCore {
   }
 
   private hasMajority(now: number): boolean {
-    let n = 1;
-    for (const p of this.peers) if (this.fresh(p, now)) n++;
+    let n = this.isVoter(this.cfg.self) ? 1 : 0;
+    for (const p of this.peers) if (this.isVoter(p.sid) && this.fresh(p, now)) n++;
     return n >= this.quorum;
   }
 
@@ -572,4 +725,9 @@ export class ClusterCore {
       this.candidacy.schedule(0, now);
     }
   }
+}
+
+/** A snapshot frame's voters, if they are a list of SIDs. */
+function validVoters(v: unknown): readonly number[] | undefined {
+  return Array.isArray(v) && v.every((s) => Number.isSafeInteger(s) && (s as number) >= 0) ? (v as number[]) : undefined;
 }

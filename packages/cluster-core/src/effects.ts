@@ -2,8 +2,12 @@
 // completion matters (persist, store, install, make-snapshot) are answered with an event.
 import type { PeerMessage, Role, WireRecord } from './messages.js';
 
-/** Why a client's request was not carried out. */
-export type RefusalCode = 'NOT_PRIMARY' | 'NO_QUORUM';
+/**
+ * Why a client's request was not carried out. The MEMBER* codes answer only `members` requests:
+ * another change (or the primary's own first record) is not committed yet; the member to add did
+ * not catch up in time; the change is not one the core makes (the last voter removed, a bad SID).
+ */
+export type RefusalCode = 'NOT_PRIMARY' | 'NO_QUORUM' | 'MEMBERSHIP_CHANGE_PENDING' | 'MEMBER_NOT_CAUGHT_UP' | 'MEMBERSHIP_CHANGE_INVALID';
 
 /**
  * A client's answer. For a write, `index` is its record's; for a read or a settle, the state to
@@ -29,6 +33,11 @@ export type Effect =
   | { readonly kind: 'make-snapshot'; readonly peer: number }
   | { readonly kind: 'role'; readonly role: Role; readonly epoch: number; readonly primary: number | undefined; readonly why: string }
   | { readonly kind: 'answer'; readonly req: number; readonly answer: Answer }
+  /**
+   * The voters changed (a configuration record appended, a snapshot installed, or the log read at
+   * start): from log index `index` on, `voters` vote. `member` says whether this member is one.
+   */
+  | { readonly kind: 'members'; readonly voters: readonly number[]; readonly index: number; readonly member: boolean }
   /** Step the core with `wake` at (or after) `at`; a later `wake` effect replaces an earlier one. */
   | { readonly kind: 'wake'; readonly at: number }
   /** The disk failed: stop the member. */

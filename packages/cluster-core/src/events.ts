@@ -1,6 +1,7 @@
 // Everything that can happen to a member, as the core hears it. The driver (the server's
 // ClusterNode, or the simulator) turns sockets, timers, the disk and client requests into these,
 // and hands each to `ClusterCore.step` with the member's monotonic time.
+import type { MembershipChange } from './membership.js';
 import type { PeerMessage, RecordData } from './messages.js';
 
 export type CoreEvent =
@@ -33,4 +34,9 @@ export type CoreEvent =
    */
   | { readonly kind: 'settle'; readonly req: number }
   /** A client's read. */
-  | { readonly kind: 'read'; readonly req: number };
+  | { readonly kind: 'read'; readonly req: number }
+  /**
+   * A client asks for one member to be added as a voter or removed (docs/CLUSTER.md, "Membership
+   * changes"); answered once the configuration record is committed, or refused.
+   */
+  | ({ readonly kind: 'members'; readonly req: number } & MembershipChange);

@@ -1,4 +1,4 @@
-// @dpns/cluster-core: a cluster member's rules (election, replication, read lease) as a pure
+// @dpns/cluster-core: a cluster member's rules (election, replication, read lease, membership) as a pure
 // state machine, and the transport seam its drivers use (docs/CLUSTER.md, "The cluster core").
 export { ClusterCore } from './core.js';
 export type { CoreInit } from './core.js';
@@ -12,3 +12,5 @@ export { logAtLeastAsNew, voteRefusal } from './vote-rules.js';
 export type { VoterState, VoteRule } from './vote-rules.js';
 export { holdsLease, LEASE_FRACTION, leaseSpanMs, leaseUntil } from './read-lease.js';
 export { CoreLog } from './log.js';
+export { applyChange, bootstrapVoters, majoritiesMayBeDisjoint, majorityOf, votersOf } from './membership.js';
+export type { ConfigRecord, Configuration, MembershipChange } from './membership.js';

@@ -1,6 +1,7 @@
 // The member's log as the core knows it: the newest records (appended, perhaps not yet on disk),
-// where it ends, and how far it is on disk. The disk itself belongs to the driver: the core says
-// `store` in an effect and hears `durable` back, in index order.
+// where it ends, how far it is on disk, and the configurations its records made. The disk itself
+// belongs to the driver: the core says `store` in an effect and hears `durable` back, in index order.
+import { votersOf, type Configuration } from './membership.js';
 import type { LogPosition, RecordData, WireRecord } from './messages.js';
 
 export class CoreLog {
@@ -10,12 +11,26 @@ export class CoreLog {
   private baseEpoch: number;
   /** Highest index on this member's own disk. */
   durable: number;
+  /** Every configuration from the one in effect at the base on, oldest first (never empty). */
+  private configs: Configuration[];
 
-  constructor(private readonly capacity: number, records: readonly WireRecord[], baseIndex = 0, baseEpoch = 0) {
+  constructor(private readonly capacity: number, records: readonly WireRecord[], baseIndex = 0, baseEpoch = 0, baseVoters: readonly number[] = []) {
     this.baseIndex = baseIndex;
     this.baseEpoch = baseEpoch;
+    this.configs = [{ index: baseIndex, voters: baseVoters }];
     for (const r of records) this.push(r);
     this.durable = this.lastIndex;
+  }
+
+  /** The configuration in effect: the newest in the log, committed or not. */
+  get config(): Configuration {
+    return this.configs.at(-1) as Configuration;
+  }
+
+  /** The configuration in effect after record `index`. */
+  configAt(index: number): Configuration {
+    for (let k = this.configs.length - 1; k > 0; k--) if ((this.configs[k] as Configuration).index <= index) return this.configs[k] as Configuration;
+    return this.configs[0] as Configuration;
   }
 
   get lastIndex(): number {
@@ -34,12 +49,15 @@ export class CoreLog {
   push(r: WireRecord): void {
     if (r.i !== this.lastIndex + 1) throw new Error(`record ${r.i} does not follow ${this.lastIndex}`);
     this.recs.push(r);
+    const voters = votersOf(r.d);
+    if (voters !== undefined) this.configs.push({ index: r.i, voters: [...voters] });
     if (this.recs.length > this.capacity * 1.25) {
       const drop = this.recs.length - this.capacity;
       const last = this.recs[drop - 1] as WireRecord;
       this.baseIndex = last.i;
       this.baseEpoch = last.d.ep ?? 0;
       this.recs = this.recs.slice(drop);
+      this.configs = [this.configAt(this.baseIndex), ...this.configs.filter((c) => c.index > this.baseIndex)];
     }
   }
 
@@ -50,8 +68,9 @@ export class CoreLog {
     return r;
   }
 
-  /** Everything is replaced by a snapshot ending at `index` (epoch `epoch`), already on disk. */
-  reset(index: number, epoch: number): void {
+  /** Everything is replaced by a snapshot ending at `index` (epoch `epoch`, voters `voters`), already on disk. */
+  reset(index: number, epoch: number, voters: readonly number[]): void {
+    this.configs = [{ index, voters: [...voters] }];
     this.recs = [];
     this.baseIndex = index;
     this.baseEpoch = epoch;

@@ -65,6 +65,8 @@ export interface SnapshotChunk {
   index: number;
   data: string;
   last: boolean;
+  /** The voters at `index` (the configuration records before it are gone with the log). */
+  voters?: number[];
 }
 
 /** Primary → backup, each heartbeat and when the primary wants its read lease renewed now; `seq` is the lease round. */
@@ -73,6 +75,8 @@ export interface Tick {
   epoch: number;
   lastIndex: number;
   seq?: number;
+  /** How far the primary knows its log to be committed (no further than `lastIndex`). */
+  commit?: number;
 }
 
 /** Backup → primary: everything up to `index` is on my disk; `seq` echoes a lease round. */

@@ -3,7 +3,7 @@
 // A backup that stops acknowledging is dropped rather than stalling writes.
 import type { Effect } from './effects.js';
 import type { CoreLog } from './log.js';
-import type { Ack, LogPosition, WireRecord } from './messages.js';
+import type { Ack, LogPosition, Tick, WireRecord } from './messages.js';
 import type { ReplicationMode } from './config.js';
 import { leaseUntil } from './read-lease.js';
 
@@ -29,9 +29,17 @@ interface Stream {
   leaseFrom: number;
 }
 
+/** Who votes now (the configuration in effect may change under a star), and how many of them make a majority. */
+export interface Electorate {
+  readonly voters: ReadonlySet<number>;
+  readonly majority: number;
+}
+
 export interface StarSettings {
   mode: ReplicationMode;
-  quorum: number;
+  /** The primary's SID: its own disk counts towards a majority only while it votes. */
+  self: number;
+  electorate: () => Electorate;
   epoch: number;
   windowMs: number;
   /** Planted bug 'commit-on-minority': the commit index is the primary's own disk alone. */
@@ -45,6 +53,8 @@ export class Star {
   commitIndex: number;
   private leaseRound = 0;
   private readonly roundSentAt: number[] = [];
+  /** What the primary knows to be committed, told to backups in ticks (undefined until its epoch's first record commits). */
+  knownCommit: number | undefined;
   /** End of the read lease, recomputed when a backup echoes a round or leaves. */
   leaseEnd: number;
 
@@ -53,7 +63,8 @@ export class Star {
     // retried writes are held until the epoch's first record commits, which commits them all.
     this.localDurable = log.lastIndex;
     this.commitIndex = log.lastIndex;
-    this.leaseEnd = leaseUntil([], s.quorum, s.windowMs);
+    this.leaseEnd = Number.NEGATIVE_INFINITY;
+    this.recomputeLease();
   }
 
   get size(): number {
@@ -63,6 +74,18 @@ export class Star {
   /** Each backup's highest index on disk, for invariants and status. */
   matchIndexes(): Map<number, number> {
     return new Map([...this.streams].map(([sid, f]) => [sid, f.matchIndex]));
+  }
+
+  /** Whether backup `sid` follows and has caught up with the log as it was when it began (a learner ready to vote). */
+  caughtUp(sid: number): boolean {
+    const f = this.streams.get(sid);
+    return f !== undefined && f.inStar && !f.snapshotting;
+  }
+
+  /** The configuration changed: the lease and the commit index are recounted; true when the commit index moved. */
+  electorateChanged(): boolean {
+    this.recomputeLease();
+    return this.advance();
   }
 
   /** A backup asked for the log after `pos`. */
@@ -88,7 +111,7 @@ export class Star {
   snapshotMade(sid: number, index: number, data: string, now: number, out: Effect[]): void {
     const f = this.streams.get(sid);
     if (f === undefined || !f.snapshotting) return;
-    out.push({ kind: 'send', to: sid, m: { t: 'snap', epoch: this.s.epoch, index, data, last: true } });
+    out.push({ kind: 'send', to: sid, m: { t: 'snap', epoch: this.s.epoch, index, data, last: true, voters: [...this.log.configAt(index).voters] } });
     const after = this.log.after(index);
     if (after === undefined) {
       this.streams.delete(sid);
@@ -140,7 +163,7 @@ export class Star {
   /** Sends every backup a lease round now, so their echoes renew the lease. */
   renewLease(now: number, out: Effect[]): void {
     const seq = this.nextRound(now);
-    for (const f of this.streams.values()) out.push({ kind: 'send', to: f.sid, m: { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq } });
+    for (const f of this.streams.values()) out.push({ kind: 'send', to: f.sid, m: this.tickFor(f, seq) });
   }
 
   /** Each heartbeat: a lease round to every backup, and those that stopped acknowledging dropped. Returns the dropped SIDs. */
@@ -152,7 +175,7 @@ export class Star {
         dropped.push(f.sid);
         continue;
       }
-      out.push({ kind: 'send', to: f.sid, m: { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq } });
+      out.push({ kind: 'send', to: f.sid, m: this.tickFor(f, seq) });
     }
     for (const sid of dropped) {
       this.streams.delete(sid);
@@ -170,6 +193,10 @@ export class Star {
     this.advance();
   }
 
+  private tickFor(f: Stream, seq: number): Tick {
+    return { t: 'tick', epoch: this.s.epoch, lastIndex: f.sentIndex, seq, ...(this.knownCommit === undefined ? {} : { commit: Math.min(this.knownCommit, f.sentIndex) }) };
+  }
+
   private nextRound(now: number): number {
     this.leaseRound++;
     this.roundSentAt[this.leaseRound % LEASE_ROUNDS_KEPT] = now;
@@ -183,9 +210,11 @@ export class Star {
 
   private recomputeLease(): boolean {
     const before = this.leaseEnd;
+    const { voters, majority } = this.s.electorate();
     const from: number[] = [];
-    for (const f of this.streams.values()) if (f.leaseFrom !== Number.NEGATIVE_INFINITY) from.push(f.leaseFrom);
-    this.leaseEnd = leaseUntil(from, this.s.quorum, this.s.windowMs);
+    for (const f of this.streams.values()) if (f.leaseFrom !== Number.NEGATIVE_INFINITY && voters.has(f.sid)) from.push(f.leaseFrom);
+    // Only voters' echoes count; a primary no longer voting (removing itself) needs one more of them.
+    this.leaseEnd = leaseUntil(from, voters.has(this.s.self) ? majority : majority + 1, this.s.windowMs);
     return this.leaseEnd > before;
   }
 
@@ -193,11 +222,14 @@ export class Star {
     let next: number;
     if (this.s.mode === 'async' || this.s.commitOnMinority) next = this.localDurable;
     else {
-      const stored = [this.localDurable];
-      for (const f of this.streams.values()) stored.push(f.matchIndex);
+      // Counted in the configuration in effect (the newest appended): learners and removed members
+      // are streamed to but neither count nor hold writes back.
+      const { voters, majority } = this.s.electorate();
+      const stored = voters.has(this.s.self) ? [this.localDurable] : [];
+      for (const f of this.streams.values()) if (voters.has(f.sid)) stored.push(f.matchIndex);
       stored.sort((a, b) => b - a);
-      next = Math.min(stored[this.s.quorum - 1] ?? 0, this.localDurable);
-      for (const f of this.streams.values()) if (f.inStar) next = Math.min(next, f.matchIndex);
+      next = Math.min(stored[majority - 1] ?? 0, this.localDurable);
+      for (const f of this.streams.values()) if (f.inStar && voters.has(f.sid)) next = Math.min(next, f.matchIndex);
     }
     if (next <= this.commitIndex) return false;
     this.commitIndex = next;

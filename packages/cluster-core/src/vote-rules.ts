@@ -14,15 +14,23 @@ export interface VoterState {
   /** We are a primary with a majority, or a backup still hearing its primary (or honouring one). */
   hearsPrimary: boolean;
   primarySid: number | undefined;
+  /** Whether the candidate is a voter in our configuration (undefined: yes). */
+  candidateVotes?: boolean;
 }
 
-export type VoteRule = 'log' | 'primary' | 'epoch' | 'voted';
+export type VoteRule = 'member' | 'log' | 'primary' | 'epoch' | 'voted';
 
 /**
- * Why `from`'s request is refused, or undefined to grant it. The log rule comes first: a
- * candidate refused for it cannot win. `skipLogCheck` is the planted bug 'vote-without-log-check'.
+ * Why `from`'s request is refused, or undefined to grant it. The membership rule comes first,
+ * then the log rule: a candidate refused for it cannot win. `skipLogCheck` is the planted bug 'vote-without-log-check'.
  */
 export function voteRefusal(req: VoteRequest, from: number, me: VoterState, skipLogCheck = false): { rule: VoteRule; reason: string } | undefined {
+  // First: a member outside our configuration, and behind us, is one removed that has not heard
+  // of it (or never was a voter): refused before the log rule, so that it moves nobody's epoch.
+  // One whose log is at least as new as ours may know of a change we have not yet stored (its own
+  // addition): it is judged by the other rules, or a lagging voter could keep the cluster from
+  // ever electing a primary (found by the simulator).
+  if (me.candidateVotes === false && !logAtLeastAsNew(req, me.log)) return { rule: 'member', reason: `SID ${from} is not a voter in our configuration, and its log is behind ours` };
   if (!skipLogCheck && !logAtLeastAsNew(req, me.log)) {
     return { rule: 'log', reason: `its log (${req.lastIndex}@${req.lastEpoch}) is behind ours (${me.log.lastIndex}@${me.log.lastEpoch})` };
   }

@@ -7,6 +7,8 @@ export interface CampaignResult {
   readonly ran: number;
   /** Client operations recorded and checked, over all schedules. */
   readonly operations: number;
+  /** Membership changes acknowledged, over all schedules. */
+  readonly memberChanges: number;
   /** The first failing schedule, if any. */
   readonly failure: ScheduleResult | undefined;
   /** The slowest recovery after the faults stopped (virtual ms). */
@@ -17,13 +19,15 @@ export interface CampaignResult {
 export function runCampaign(from: number, count: number, plant?: PlantedBug, progress?: (ran: number) => void): CampaignResult {
   const started = performance.now();
   let operations = 0;
+  let memberChanges = 0;
   let worst = 0;
   for (let k = 0; k < count; k++) {
     const r = runSchedule(from + k, { plant });
     operations += r.operations;
+    memberChanges += r.memberChanges;
     if (r.recoveryMs !== undefined) worst = Math.max(worst, r.recoveryMs);
-    if (!r.ok) return { ran: k + 1, operations, failure: r, worstRecoveryMs: worst, elapsedMs: performance.now() - started };
+    if (!r.ok) return { ran: k + 1, operations, memberChanges, failure: r, worstRecoveryMs: worst, elapsedMs: performance.now() - started };
     if (progress !== undefined && (k + 1) % 10_000 === 0) progress(k + 1);
   }
-  return { ran: count, operations, failure: undefined, worstRecoveryMs: worst, elapsedMs: performance.now() - started };
+  return { ran: count, operations, memberChanges, failure: undefined, worstRecoveryMs: worst, elapsedMs: performance.now() - started };
 }

@@ -9,8 +9,9 @@ import { runSchedule } from './schedule.js';
 const USAGE = `usage: pnpm sim [--seed N] [--schedules K] [--plant BUG] [--jobs J]
 
 Runs K simulated schedules (default 1000) of a dpns cluster, seeds N, N+1, ... (default N = 1),
-each with crashes, pauses, partitions and disk faults, a few hundred client operations, the
-invariants checked as it runs and the clients' history checked for linearizability. With --seed
+each with crashes, pauses, partitions and disk faults (in half of them members added and
+removed too), a few hundred client operations, the invariants checked as it runs and the
+clients' history checked for linearizability. With --seed
 and no --schedules, runs that one seed and prints its whole trace.
 
   --seed N        the first seed (a non-negative integer)
@@ -76,7 +77,7 @@ if (interrupted) {
   process.exit(130);
 }
 const perSecond = (r.ran / r.elapsedMs) * 1000;
-const summary = `${r.ran} schedules (seeds ${from}..${from + r.ran - 1}${plant === undefined ? '' : `, planted bug ${plant}`}) in ${(r.elapsedMs / 1000).toFixed(1)} s on ${jobs} thread${jobs === 1 ? '' : 's'}: ${perSecond.toFixed(0)} schedules/s, ${r.operations} client operations checked, slowest recovery after the faults ${r.worstRecoveryMs.toFixed(0)} ms (virtual)`;
+const summary = `${r.ran} schedules (seeds ${from}..${from + r.ran - 1}${plant === undefined ? '' : `, planted bug ${plant}`}) in ${(r.elapsedMs / 1000).toFixed(1)} s on ${jobs} thread${jobs === 1 ? '' : 's'}: ${perSecond.toFixed(0)} schedules/s, ${r.operations} client operations checked, ${r.memberChanges} membership changes, slowest recovery after the faults ${r.worstRecoveryMs.toFixed(0)} ms (virtual)`;
 if (r.failure === undefined) {
   process.stdout.write(`${summary}; every invariant held\n`);
   process.exit(0);

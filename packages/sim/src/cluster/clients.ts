@@ -74,7 +74,7 @@ export class Clients {
     const r = this.rand();
     const input: RegistryInput = r < 0.35 ? { op: 'advertise', name, address: `10.0.0.${client}:${made}` } : r < 0.5 ? { op: 'unadvertise', name } : { op: 'find', name };
     const backupRead = input.op === 'find' && this.s.backupReaders && client % 2 === 1;
-    const op: Op = { client, input, rid: `c${client}-${made}`, call: this.q.now, maybeApplied: false, req: 0, target: backupRead ? Math.floor(this.rand() * this.members.length) : (this.belief[client] as number), done: false, appliedAt: undefined };
+    const op: Op = { client, input, rid: `c${client}-${made}`, call: this.q.now, maybeApplied: false, req: 0, target: backupRead ? this.anyStarted(-1) : (this.belief[client] as number), done: false, appliedAt: undefined };
     this.attempt(op, made);
   }
 
@@ -92,7 +92,7 @@ export class Clients {
       this.inFlight.delete(req);
       // Silence: the write may have been appended there; try another member.
       if (op.input.op !== 'find') op.maybeApplied = true;
-      op.target = (op.target + 1 + Math.floor(this.rand() * (this.members.length - 1))) % this.members.length;
+      op.target = this.anyStarted(op.target);
       this.attempt(op, made);
     });
   }
@@ -115,7 +115,7 @@ export class Clients {
       // This attempt is over: its silence timer must not start another beside the retry.
       op.req = 0;
       if (a.outcome === 'unknown') op.maybeApplied = true;
-      op.target = a.primary ?? (op.target + 1 + Math.floor(this.rand() * (this.members.length - 1))) % this.members.length;
+      op.target = a.primary ?? this.anyStarted(op.target);
       if (op.input.op !== 'find' || !this.s.backupReaders || op.client % 2 === 0) this.belief[op.client] = op.target;
       this.q.at(this.q.now + 2 + this.rand() * 8, () => this.attempt(op, made));
       return;
@@ -153,6 +153,12 @@ export class Clients {
       return;
     }
     this.finish(op, made, this.q.now, out);
+  }
+
+  /** A member other than `not` whose process was ever started (one that joins later is unknown to clients until then). */
+  private anyStarted(not: number): number {
+    const started = this.members.filter((m) => m.everStarted && m.sid !== not);
+    return started.length === 0 ? not : (started[Math.floor(this.rand() * started.length)] as Member).sid;
   }
 
   private finish(op: Op, made: number, ret: number | undefined, out: RegistryOutput | undefined, skipHistory = false): void {

@@ -1,6 +1,6 @@
 // What must hold at every moment of a simulated run, checked as it goes (the history's
 // linearizability is checked at the end). The first violation stops the run.
-import type { WireRecord } from '@dpns/cluster-core';
+import { majoritiesMayBeDisjoint, votersOf, type Configuration, type WireRecord } from '@dpns/cluster-core';
 import type { Member } from './member.js';
 import type { SimRecord } from './records.js';
 
@@ -22,6 +22,17 @@ export class Invariants {
   private readonly ackers = new Map<number, number>();
   /** Every write acknowledged so far, in the order of the acknowledgements. */
   readonly acked: Acked[] = [];
+  /** The newest configuration in the committed log, and the highest committed index known. */
+  private committedConfig: Configuration;
+  private committedUpTo = 0;
+
+  constructor(
+    /** Every member of the run (filled in once they are made). */
+    private readonly members: readonly Member[],
+    bootstrap: readonly number[],
+  ) {
+    this.committedConfig = { index: 0, voters: bootstrap };
+  }
 
   fail(what: string): void {
     this.violation ??= what;
@@ -29,6 +40,7 @@ export class Invariants {
 
   /** A member stepped; if it is a primary that knows more to be committed, that must agree with what others committed. */
   stepped(m: Member, now: number): void {
+    this.membership(m, now);
     const core = m.core;
     if (core === undefined || core.role !== 'primary') return;
     const c = core.knownCommitted;
@@ -44,16 +56,51 @@ export class Invariants {
       const g = this.committed.get(i);
       if (g === undefined) {
         this.committed.set(i, r.d);
+        this.committedUpTo = Math.max(this.committedUpTo, i);
+        const voters = votersOf(r.d);
+        if (voters !== undefined && i > this.committedConfig.index) this.committedConfig = { index: i, voters };
         if (r.d.rid !== undefined) {
           const before = this.committedRid.get(r.d.rid);
           if (before !== undefined && before !== i) return this.fail(`${now.toFixed(1)}: request ${r.d.rid} committed twice, at ${before} and at ${i}`);
           this.committedRid.set(r.d.rid, i);
         }
-      } else if (g.ep !== r.d.ep || g.rid !== r.d.rid) {
+      } else if (g.ep !== r.d.ep || g.rid !== r.d.rid || ((g.config !== undefined || r.d.config !== undefined) && JSON.stringify(g.config) !== JSON.stringify(r.d.config))) {
         return this.fail(`${now.toFixed(1)}: committed logs disagree at ${i}: ${describe(g)} before, ${describe(r.d)} on primary ${m.sid} of epoch ${core.epoch}`);
       }
     }
     seen.upTo = Math.max(seen.upTo, c);
+  }
+
+  /**
+   * Member `m`'s configuration is the one its log makes (so, committed logs agreeing, every member
+   * agrees on the configuration at each committed index); and no two configurations that may
+   * still elect a primary or commit (the newest committed one, and those after it on logs that
+   * hold the whole committed log) can each have a majority the other lacks.
+   */
+  private membership(m: Member, now: number): void {
+    const core = m.core;
+    if (core === undefined || m.installPending) return;
+    // (After a snapshot the core's configuration counts from the snapshot's index, its log's from the record's.)
+    if (core.configIndex < m.configIndex || !sameVoters(core.voters, m.voters)) {
+      return this.fail(`${now.toFixed(1)}: member ${m.sid} counts voters [${core.voters.join(',')}] (from index ${core.configIndex}) but its log makes [${m.voters.join(',')}] (index ${m.configIndex})`);
+    }
+    const k = this.committedConfig;
+    if (m.configIndex <= k.index || !this.onCommittedLog(m)) return;
+    const others = [{ who: `the committed configuration (index ${k.index})`, voters: k.voters }];
+    for (const o of this.members) {
+      if (o !== m && o.core !== undefined && !o.installPending && o.configIndex > k.index && this.onCommittedLog(o)) others.push({ who: `member ${o.sid}'s (index ${o.configIndex})`, voters: o.voters });
+    }
+    for (const o of others) {
+      if (majoritiesMayBeDisjoint(m.voters, o.voters)) {
+        return this.fail(`${now.toFixed(1)}: two disjoint majorities possible: member ${m.sid}'s configuration [${m.voters.join(',')}] (index ${m.configIndex}) and ${o.who} [${o.voters.join(',')}]`);
+      }
+    }
+  }
+
+  /** Whether `m`'s log holds the committed log as far as it is known (then it may yet be elected). */
+  private onCommittedLog(m: Member): boolean {
+    const c = this.committedUpTo;
+    return c === 0 || (m.recs[c - 1] !== undefined && (m.recs[c - 1] as WireRecord<SimRecord>).d.ep === this.committed.get(c)?.ep);
   }
 
   /** Member `m` became primary: it must hold every write acknowledged in an earlier epoch. */
@@ -89,6 +136,11 @@ export class Invariants {
   }
 }
 
+function sameVoters(a: readonly number[], b: readonly number[]): boolean {
+  return a === b || (a.length === b.length && a.every((s, k) => s === b[k]));
+}
+
 function describe(d: SimRecord): string {
+  if (d.config !== undefined) return `the configuration [${d.config.voters.join(',')}] of epoch ${d.ep ?? 0}`;
   return d.rid === undefined ? `the empty record of epoch ${d.ep ?? 0}` : `${d.rid} of epoch ${d.ep ?? 0}`;
 }

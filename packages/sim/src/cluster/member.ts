@@ -1,8 +1,9 @@
 // One simulated member: the cluster core driven by a virtual clock (with its own skew and
 // drift), the simulated network and disk, and requests from simulated clients. It can crash (the
 // core and whatever the disk had not made durable are lost), restart from its disk, pause (as
-// SIGSTOP: everything that arrives waits, its clock runs on) and resume.
-import { ClusterCore, type Answer, type CoreConfig, type CoreEvent, type Effect, type PeerTransport, type Role, type WireRecord } from '@dpns/cluster-core';
+// SIGSTOP: everything that arrives waits, its clock runs on) and resume. One that joins the cluster
+// later starts from an empty disk, outside the configuration, when the operator adds it.
+import { bootstrapVoters, ClusterCore, votersOf, type Answer, type CoreConfig, type CoreEvent, type Effect, type PeerTransport, type Role, type WireRecord } from '@dpns/cluster-core';
 import { Disk } from './disk.js';
 import type { EventQueue } from './event-queue.js';
 import type { Network } from './network.js';
@@ -15,6 +16,8 @@ export interface MemberWorld {
   /** Chance that a store's fsync fails (0 once the faults stop). */
   readonly diskFailRate: number;
   roleChanged(sid: number, role: Role, epoch: number): void;
+  /** The voters in effect at member `sid` changed (a `members` effect). */
+  membersChanged(sid: number, voters: readonly number[], index: number): void;
   answered(sid: number, req: number, answer: Answer): void;
   /** A write's requestId was found applied at `index`: it is settled instead of appended again. */
   deduped(req: number, index: number): void;
@@ -37,6 +40,11 @@ export class Member {
   /** The log as appended here (the core's, with the records' contents): what reads and requestIds are answered from. */
   recs: WireRecord<SimRecord>[] = [];
   rids = new Map<string, number>();
+  /** The configuration `recs` make (the newest configuration record's index and voters). */
+  configIndex = 0;
+  voters: readonly number[];
+  /** A snapshot is on disk and in `recs` but the core has not yet heard `installed`. */
+  installPending = false;
   private links: (PeerTransport | undefined)[];
   private inbox: { src: number; ev: CoreEvent }[] = [];
   private incarnation = 0;
@@ -49,10 +57,16 @@ export class Member {
   private readonly offset: number;
   private readonly rate: number;
 
-  constructor(readonly sid: number, private readonly cfg: CoreConfig, private readonly w: MemberWorld, skewMs: number, drift: number) {
-    this.links = new Array<PeerTransport | undefined>(cfg.members).fill(undefined);
+  constructor(readonly sid: number, private readonly cfg: CoreConfig, private readonly w: MemberWorld, skewMs: number, drift: number, slots: number) {
+    this.links = new Array<PeerTransport | undefined>(slots).fill(undefined);
+    this.voters = bootstrapVoters(cfg.members);
     this.offset = skewMs;
     this.rate = 1 + drift;
+  }
+
+  /** Whether this member's process was ever started (one that joins later is not, until then). */
+  get everStarted(): boolean {
+    return this.incarnation > 0;
   }
 
   /** This member's monotonic clock now. */
@@ -70,6 +84,7 @@ export class Member {
     this.core = new ClusterCore({ cfg: { ...this.cfg, seed: (this.cfg.seed + this.incarnation * 7919) >>> 0 }, epoch: this.disk.epoch, votedFor: this.disk.votedFor, records: this.disk.records });
     this.recs = [...this.disk.records];
     this.rebuildRids();
+    this.installPending = false;
     this.lastDiskDone = this.w.q.now;
     this.step({ kind: 'start' });
     this.scheduleTick(this.incarnation);
@@ -168,6 +183,7 @@ export class Member {
     const core = this.core;
     if (core === undefined) return;
     let ev = event;
+    if (ev.kind === 'installed') this.installPending = false;
     // The registry's requestId check, as the server makes it when the request is taken.
     if (ev.kind === 'write') {
       const rid = (ev.data as SimRecord).rid;
@@ -202,6 +218,7 @@ export class Member {
           if (r.i !== this.recs.length + 1) throw new Error(`member ${this.sid}: record ${r.i} appended after ${this.recs.length}`);
           this.recs.push(r);
           if (r.d.rid !== undefined && !this.rids.has(r.d.rid)) this.rids.set(r.d.rid, r.i);
+          this.noteConfig(r);
         }
         return this.diskWrite({ kind: 'store', recs }, { kind: 'durable', index: (recs.at(-1) as WireRecord).i });
       }
@@ -221,6 +238,9 @@ export class Member {
       }
       case 'role':
         this.w.roleChanged(this.sid, e.role, e.epoch);
+        return;
+      case 'members':
+        this.w.membersChanged(this.sid, e.voters, e.index);
         return;
       case 'answer':
         this.w.answered(this.sid, e.req, e.answer);
@@ -260,6 +280,7 @@ export class Member {
       if (w.kind === 'install') {
         this.recs = [...this.disk.records];
         this.rebuildRids();
+        this.installPending = true;
       }
       this.deliver(DISK, done);
     });
@@ -267,6 +288,18 @@ export class Member {
 
   private rebuildRids(): void {
     this.rids = new Map();
-    for (const r of this.recs) if (r.d.rid !== undefined && !this.rids.has(r.d.rid)) this.rids.set(r.d.rid, r.i);
+    this.configIndex = 0;
+    this.voters = bootstrapVoters(this.cfg.members);
+    for (const r of this.recs) {
+      if (r.d.rid !== undefined && !this.rids.has(r.d.rid)) this.rids.set(r.d.rid, r.i);
+      this.noteConfig(r);
+    }
+  }
+
+  private noteConfig(r: WireRecord<SimRecord>): void {
+    const voters = votersOf(r.d);
+    if (voters === undefined) return;
+    this.configIndex = r.i;
+    this.voters = voters;
   }
 }

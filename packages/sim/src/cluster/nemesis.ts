@@ -1,6 +1,7 @@
 // The faults of a simulated run, chosen by its seed: crashes (one member, the primary, or two at
 // once), pauses (SIGSTOP) and resumes, partitions (one member cut off, the cluster split, one
-// direction only), and healing; then, at the end of the fault phase, everything is mended.
+// direction only), and healing; then, at the end of the fault phase, everything is mended. Only
+// members whose process was ever started are struck (one that joins later, once it has).
 import type { EventQueue } from './event-queue.js';
 import type { Member } from './member.js';
 import type { Network } from './network.js';
@@ -38,12 +39,23 @@ export class Nemesis {
     });
   }
 
+  private live(): Member[] {
+    return this.members.filter((m) => m.everStarted);
+  }
+
   private pick(): Member {
-    return this.members[Math.floor(this.rand() * this.members.length)] as Member;
+    const live = this.live();
+    return live[Math.floor(this.rand() * live.length)] as Member;
   }
 
   private primary(): Member {
     return this.members.find((m) => m.core?.role === 'primary') ?? this.pick();
+  }
+
+  /** A live member other than `a`. */
+  private other(a: Member): Member {
+    const rest = this.live().filter((m) => m !== a);
+    return rest.length === 0 ? a : (rest[Math.floor(this.rand() * rest.length)] as Member);
   }
 
   private later(f: () => void): void {
@@ -60,7 +72,7 @@ export class Nemesis {
       this.later(() => this.restart(m));
     } else if (r < 0.4) {
       const a = this.primary();
-      const b = this.members[(a.sid + 1 + Math.floor(this.rand() * (this.members.length - 1))) % this.members.length] as Member;
+      const b = this.other(a);
       this.note(`${t} crash ${a.sid} and ${b.sid} together`);
       a.crash('nemesis');
       b.crash('nemesis');
@@ -78,14 +90,14 @@ export class Nemesis {
     } else if (r < 0.75) {
       const m = r < 0.68 ? this.primary() : this.pick();
       this.note(`${t} isolate ${m.sid}`);
-      for (const o of this.members) {
+      for (const o of this.live()) {
         if (o === m) continue;
         this.net.block(m.sid, o.sid);
         this.net.block(o.sid, m.sid);
       }
     } else if (r < 0.85) {
       const a = this.pick();
-      const b = this.members[(a.sid + 1 + Math.floor(this.rand() * (this.members.length - 1))) % this.members.length] as Member;
+      const b = this.other(a);
       this.note(`${t} block ${a.sid} -> ${b.sid}`);
       this.net.block(a.sid, b.sid);
     } else {
@@ -103,13 +115,13 @@ export class Nemesis {
   /**
    * The end of the fault phase: the network heals, paused members resume, crashed ones restart;
    * but in some runs one member stays down for good, as a dead host would: the others, a majority,
-   * must still elect a primary and take writes.
+   * must still elect a primary and take writes (the operator keeps at least three voters).
    */
   private mend(): void {
     const lost = this.rand() < 0.25 ? this.pick() : undefined;
     this.note(`${this.q.now.toFixed(1)} faults stop: heal, resume, restart${lost === undefined ? '' : `; member ${lost.sid} stays down`}`);
     this.net.heal();
-    for (const m of this.members) {
+    for (const m of this.live()) {
       if (m === lost) {
         if (m.state !== 'down') m.crash('nemesis');
       } else if (m.state === 'paused') m.resume();

@@ -34,6 +34,7 @@ export function runParallelCampaign(from: number, count: number, o: ParallelOpti
   let next = from;
   let failure: ScheduleResult | undefined;
   let operations = 0;
+  let memberChanges = 0;
   let worst = 0;
   let ran = 0;
   let reported = 0;
@@ -61,12 +62,12 @@ export function runParallelCampaign(from: number, count: number, o: ParallelOpti
     if (busy > 0) return;
     for (const w of workers) void w.terminate();
     const elapsedMs = performance.now() - started;
-    if (failure === undefined) return resolveDone({ ran, operations, failure, worstRecoveryMs: worst, elapsedMs });
+    if (failure === undefined) return resolveDone({ ran, operations, memberChanges, failure, worstRecoveryMs: worst, elapsedMs });
     // As a single run would have it: the schedules up to the failing one, those after it not counted.
     const f = failure;
     const before = [...finished.entries()].filter(([start]) => start <= f.seed).map(([, r]) => r);
     resolveDone({
-      ran: f.seed - from + 1, operations: before.reduce((n, r) => n + r.operations, 0), failure: f,
+      ran: f.seed - from + 1, operations: before.reduce((n, r) => n + r.operations, 0), memberChanges: before.reduce((n, r) => n + r.memberChanges, 0), failure: f,
       worstRecoveryMs: before.reduce((w, r) => Math.max(w, r.worstRecoveryMs), 0), elapsedMs,
     });
   };
@@ -88,6 +89,7 @@ export function runParallelCampaign(from: number, count: number, o: ParallelOpti
       finished.set(m.from, m.result);
       ran += m.result.ran;
       operations += m.result.operations;
+      memberChanges += m.result.memberChanges;
       worst = Math.max(worst, m.result.worstRecoveryMs);
       running.delete(w);
       const f = m.result.failure;

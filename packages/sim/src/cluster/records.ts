@@ -1,5 +1,6 @@
 // What the simulated registry logs: advertise or unadvertise one name, tagged with the client's
-// requestId, and the registry state those records make, one name at a time.
+// requestId (or a change of members, which the registry skips), and the registry state those
+// records make, one name at a time.
 import type { WireRecord } from '@dpns/cluster-core';
 
 export type SimRecord = {
@@ -8,6 +9,8 @@ export type SimRecord = {
   readonly rid?: string;
   /** The name and its new address; `addr` undefined is an unadvertise. */
   readonly op?: { readonly name: string; readonly addr: string | undefined };
+  /** A configuration record's (the core's membership.ts): the voters it makes. */
+  readonly config?: { readonly voters: readonly number[] };
 };
 
 /** The address `name` is advertised at after record `index` of `recs` (record i at [i - 1]). */
