@@ -14,13 +14,17 @@ import { accepts } from './dial.js';
 import type { Endpoint } from './endpoints.js';
 import type { ServerList } from './server-list.js';
 
-/** Dials every server on `servers` (`first`, then from `start`) at once; resolves with the first primary. */
+/**
+ * Dials every server on `servers` (`first`, then from `start`) at once, but `skip`; resolves with
+ * the first primary.
+ */
 export function racePrimary(
   servers: ServerList,
   start: number,
   first: Endpoint | undefined,
   opts: DialOptions,
   handlers: ConnectionHandlers,
+  skip?: Endpoint,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
     /** Why each server dialed would not do, in the order they were dialed. */
@@ -74,7 +78,7 @@ export function racePrimary(
     };
 
     const dial = (endpoint: Endpoint): void => {
-      if (won || outcome.has(endpoint.url) || opts.signal?.aborted === true) return;
+      if (won || outcome.has(endpoint.url) || endpoint.url === skip?.url || opts.signal?.aborted === true) return;
       outcome.set(endpoint.url, `${endpoint.label}: no answer`);
       pending++;
       Connection.open(endpoint, opts, handlers).then((conn) => {
