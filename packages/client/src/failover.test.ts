@@ -123,6 +123,21 @@ test('a member named as primary after it greeted the round as a candidate is dia
   assert.deepEqual([a!.connections, b!.connections], [2, 1]);
 });
 
+test('a member that greets as a candidate after another member named it primary is dialed again in that round', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'backup'], undefined, { epoch: 3 });
+  (b as FakeServer).cluster = { ...b!.cluster!, primary: a!.url };
+  // b's hello (naming a) reaches the client first; a's first greeting, as a candidate, only after.
+  a!.beforeHello = async (n) => {
+    if (n === 1) await b!.closed(1);
+    else cluster([a, b] as FakeServer[], ['primary', 'backup'], 0, { epoch: 3 });
+  };
+  const cl = client([a, b] as FakeServer[], { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+  await cl.connect();
+  assert.equal(cl.server, a?.server);
+  assert.deepEqual([a!.connections, b!.connections], [2, 1]);
+});
+
 test('a primary named outside the cluster list is never dialed', async () => {
   const [a, b, stranger] = await fakes(3);
   cluster([a, b] as FakeServer[], ['backup', 'primary'], undefined);

@@ -29,7 +29,11 @@ export function racePrimary(
   return new Promise<Connection>((resolve, reject) => {
     /** Why each server dialed would not do, in the order they were dialed. */
     const outcome = new Map<string, string>();
-    /** The epoch each server that greeted as no primary was in, and which were dialed a second time. */
+    /**
+     * The newest epoch in which some hello named each server the primary, the epoch each server
+     * that greeted as no primary was in, and which were dialed a second time.
+     */
+    const namedPrimaryIn = new Map<string, number>();
     const notPrimaryIn = new Map<string, number>();
     const redialed = new Set<string>();
     let pending = 0;
@@ -62,19 +66,26 @@ export function racePrimary(
       void conn.close();
       const primary = cluster?.primary === undefined ? undefined : servers.find(cluster.primary);
       outcome.set(endpoint.url, `${endpoint.label}: ${cluster?.role ?? 'not the primary'}${primary === undefined ? ', no primary known' : `, primary ${primary.label}`}`);
-      if (cluster !== undefined) notPrimaryIn.set(endpoint.url, cluster.epoch);
-      if (primary !== undefined) {
-        // Named as primary in an epoch at least as new as the one it greeted us in as a candidate
-        // or backup: it has won an election since (members hear of it within a round's time).
-        // Dialed once more, not again and again.
-        const was = notPrimaryIn.get(primary.url);
-        if (was !== undefined && cluster !== undefined && was <= cluster.epoch && !redialed.has(primary.url)) {
-          redialed.add(primary.url);
-          outcome.delete(primary.url);
-        }
-        dial(primary);
+      if (cluster !== undefined) {
+        notPrimaryIn.set(endpoint.url, cluster.epoch);
+        if (primary !== undefined) namedPrimaryIn.set(primary.url, Math.max(cluster.epoch, namedPrimaryIn.get(primary.url) ?? 0));
+        // Whichever hello came first, a member named primary in an epoch at least as new as the
+        // one it greeted in as a candidate or backup has won since (its greeting left before the
+        // votes were in): dialed once more, not again and again.
+        redialIfWon(endpoint);
+        if (primary !== undefined) redialIfWon(primary);
       }
+      if (primary !== undefined) dial(primary);
       dialAll();
+    };
+
+    const redialIfWon = (endpoint: Endpoint): void => {
+      const named = namedPrimaryIn.get(endpoint.url);
+      const was = notPrimaryIn.get(endpoint.url);
+      if (named === undefined || was === undefined || was > named || redialed.has(endpoint.url)) return;
+      redialed.add(endpoint.url);
+      outcome.delete(endpoint.url);
+      dial(endpoint);
     };
 
     const dial = (endpoint: Endpoint): void => {
