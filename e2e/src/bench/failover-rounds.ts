@@ -4,7 +4,7 @@
 // every acknowledged name is looked for on the new leader, and the old one is brought back.
 import { performance } from 'node:perf_hooks';
 import { DpnsClient, isDpnsError } from '@dpns/client';
-import { RawWriter, type TestCluster } from '../harness/index.js';
+import { RawWriter, runCli, type TestCluster } from '../harness/index.js';
 import { EtcdWriter } from './etcd-cluster.js';
 import { fmtMs, status, type Row } from './report.js';
 
@@ -74,6 +74,72 @@ export function clientWriters(c: TestCluster): Writers {
       for (const c of clients) void c.close();
     },
   };
+}
+
+/** One `dpns add` process: when it was started and when it exited. */
+export interface CommandSpan {
+  startedAt: number;
+  exitedAt: number;
+}
+
+/**
+ * dpns writers through the `dpns` command, as a shell script writes: each write is one
+ * `dpns add NAME` process given every member (DPNS_SERVERS), whose library finds and follows the
+ * primary. `sentAt` is when the process was started, so node's start-up is in every figure; each
+ * process's span goes into `spans`, from which `addedByKills` tells what a kill added to the
+ * commands running through it.
+ */
+export function cliWriters(c: TestCluster): Writers & { spans: CommandSpan[] } {
+  const spans: CommandSpan[] = [];
+  return {
+    spans,
+    async write(k, name) {
+      const sentAt = performance.now();
+      const r = await runCli(cliAdd(name), { env: cliEnv(c), timeoutMs: 30_000 });
+      const answeredAt = performance.now();
+      spans.push({ startedAt: sentAt, exitedAt: answeredAt });
+      return { ok: r.code === 0, doubled: r.code !== 0 && r.stderr.includes('ALREADY_EXISTS'), url: undefined, sentAt, answeredAt };
+    },
+    close() {
+      // Each write is its own process, gone once it has answered.
+    },
+  };
+}
+
+/**
+ * How long `dpns add` takes, start to exit, on a healthy cluster with WRITERS of them running at
+ * once (the rounds' concurrency, which on a small host slows each start-up): the median of `n` each.
+ */
+export async function commandAlone(c: TestCluster, prefix: string, n = 3): Promise<number> {
+  const times: number[] = [];
+  await Promise.all(Array.from({ length: WRITERS }, async (_, k) => {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const r = await runCli(cliAdd(`${prefix}/w${k}/n${i}`), { env: cliEnv(c), timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`dpns add on a healthy cluster failed (${r.code}): ${r.stderr.trim()}`);
+      times.push(performance.now() - t0);
+    }
+  }));
+  return median(times);
+}
+
+/**
+ * For each kill: how much longer than `alone` the slowest command running at the kill took
+ * (0 or less: the failover cost it nothing visible). NaN for a kill no command spanned.
+ */
+export function addedByKills(spans: readonly CommandSpan[], kills: readonly number[], alone: number): number[] {
+  return kills.map((t) => {
+    const through = spans.filter((s) => s.startedAt <= t && s.exitedAt > t).map((s) => s.exitedAt - s.startedAt);
+    return through.length === 0 ? Number.NaN : Math.max(...through) - alone;
+  });
+}
+
+function cliAdd(name: string): string[] {
+  return ['add', name, '--host', '127.0.0.1', '--program', 'echo'];
+}
+
+function cliEnv(c: TestCluster): Record<string, string> {
+  return { DPNS_SERVERS: c.servers.join(','), DPNS_TOKEN: c.adminToken };
 }
 
 /** etcd writers of the same shape: sequential puts through the JSON gateway, the next member after a failure. */
@@ -181,7 +247,7 @@ export function failoverRow(key: string, label: string, system: Row['system'], s
   const acked = res.reduce((n, r) => n + r.acked, 0);
   return {
     key, label, system, shape,
-    opsPerSec: median(res.map((r) => r.writesPerSec)), p50Ms: median(times), errors: lost + doubled + failed,
+    opsPerSec: median(res.map((r) => r.writesPerSec)), p50Ms: median(times), maxMs: Math.max(...times), errors: lost + doubled + failed,
     verified: lost === 0 && doubled === 0 && times.every(Number.isFinite),
     note: `max ${fmtMs(Math.max(...times))} ms over ${res.length} rounds (${times.map((t) => fmtMs(t)).join(', ')}); ` +
       `${acked} acknowledged, ${lost} lost, ${doubled} applied twice, ${failed} given up${extra}`,

@@ -13,6 +13,8 @@ export interface Row {
   opsPerSec?: number;
   p50Ms?: number;
   p99Ms?: number;
+  /** The largest single figure, where a row is a few rounds (failover) rather than a distribution. */
+  maxMs?: number;
   /** The server's peak RSS (VmHWM) at the end of the shape, MiB. */
   peakRssMB?: number;
   /** The server's current RSS (VmRSS), MiB, where the scenario is about memory. */

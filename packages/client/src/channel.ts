@@ -16,12 +16,13 @@ import {
 } from '@dpns/protocol';
 import type { BackoffOptions } from './backoff.js';
 import type { Connection } from './connection.js';
-import { dialRound, type Serves } from './dial.js';
+import type { Serves } from './dial.js';
 import { Dialer } from './dialer.js';
 import type { Endpoint } from './endpoints.js';
 import type { Incoming } from './frames.js';
 import { checkResult } from './guards.js';
 import { closedError, lostInFlight, notPrimaryLost, timeoutError } from './local-errors.js';
+import { racePrimary } from './primary-race.js';
 import { frameFor, newRequestId, RequestTable, resendAfterDrop, settle, type PendingRequest } from './requests.js';
 import { ServerList } from './server-list.js';
 
@@ -226,7 +227,7 @@ export class Channel {
 
   #send(p: PendingRequest, conn: Connection): void {
     try {
-      conn.send(frameFor(p, conn));
+      conn.send(frameFor(p, conn), true);
     } catch (err) {
       settle(p).reject(isDpnsError(err) ? err : lostInFlight(p.method, conn.endpoint.label, err));
       return;
@@ -385,9 +386,11 @@ export class Channel {
     const at = this.#servers.indexOf(conn.endpoint);
     let probe: Connection | undefined;
     try {
-      probe = await dialRound(this.#servers, at + 1, undefined, 'primary', {
+      // The others at once, not the silent server itself: one frozen member would otherwise hold
+      // every probe that finds no primary for its whole connect timeout.
+      probe = await racePrimary(this.#servers, at + 1, undefined, {
         connectTimeoutMs: Math.min(this.opts.connectTimeoutMs, PROBE_TIMEOUT_MS), ws: this.opts.ws,
-      }, { message: () => undefined, closed: () => undefined });
+      }, { message: () => undefined, closed: () => undefined }, conn.endpoint);
     } catch {
       return undefined;
     }

@@ -14,7 +14,7 @@ export interface ConnectionHandlers {
   message(conn: Connection, msg: Incoming): void;
   /** Called once when an open connection ends, whatever the cause. */
   closed(conn: Connection, reason: DpnsError): void;
-  /** An open connection's server has not answered a ping: called on each heartbeat until it does or the connection ends. */
+  /** An open connection's server has not answered a ping, or a request with anything at all: called at each heartbeat check until it does or the connection ends. */
   silent?(conn: Connection): void;
 }
 
@@ -120,12 +120,16 @@ export class Connection {
     });
   }
 
-  /** Sends one frame; throws CONNECTION_LOST when the socket is no longer open. */
-  send(frame: string): void {
+  /**
+   * Sends one frame; throws CONNECTION_LOST when the socket is no longer open. `request`: the
+   * frame expects an answer, so a server that then says nothing at all is soon suspected (Heartbeat).
+   */
+  send(frame: string, request = false): void {
     if (this.#state !== 'open' || this.ws.readyState !== WebSocket.OPEN) {
       throw new DpnsError('CONNECTION_LOST', `connection to ${this.endpoint.label} is not open`);
     }
     this.ws.send(frame);
+    if (request) this.#heartbeat?.sent();
   }
 
   /** Closes politely (a close frame), and forcibly if the server does not answer within 1 s. */
@@ -147,7 +151,7 @@ export class Connection {
     return this.#closing;
   }
 
-  /** Whether the server has left a ping unanswered (see Heartbeat.silent). */
+  /** Whether the server has left a ping, or a request, unanswered (see Heartbeat.silent). */
   get silent(): boolean {
     return this.#heartbeat?.silent ?? false;
   }

@@ -3,7 +3,9 @@
 // serves reads). A server that says it is not the primary is closed at once, and the primary it
 // names is tried next when that is a member of the cluster. A failed round is one CONNECTION_LOST
 // naming every server tried and why it would not do, which is the line an operator sees:
-// "cannot reach any name server (tried a:7700: ECONNREFUSED)".
+// "cannot reach any name server (tried a:7700: ECONNREFUSED)". The ordered round serves reads
+// connections and `servers` asked of any member; a channel that holds the primary, and its probe
+// of a silent primary, dial every member at once instead (primary-race.ts).
 import { DpnsError, type HelloParams } from '@dpns/protocol';
 import { Connection, type ConnectionHandlers, type DialOptions } from './connection.js';
 import type { Endpoint } from './endpoints.js';

@@ -1,15 +1,14 @@
-// A channel's dial loop: rounds of dialing (dial.ts) with a back-off between them, until a
-// connection is open and its session restored, or, before the first connection, until the
-// owner gives up. One loop at a time; `stop()` aborts a dial in progress and waits for it.
+// A channel's dial loop: rounds of dialing (primary-race.ts for the primary, dial.ts otherwise)
+// with a wait between them (round-pacing.ts), until a connection is open and its session
+// restored, or, before the first connection, until the owner gives up. One loop at a time; `stop()` aborts a dial in progress and waits for it.
 import type { ClientOptions as WsOptions } from 'ws';
 import { DpnsError, isDpnsError } from '@dpns/protocol';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import { dialRound, type Serves } from './dial.js';
+import { racePrimary } from './primary-race.js';
+import { RoundPacing } from './round-pacing.js';
 import type { ServerList } from './server-list.js';
-
-/** How long after the first round that found no primary the rounds stay fast (see #delayAfter). */
-const BETWEEN_FAST_MS = 300;
 
 export interface DialerOptions {
   serves: Serves;
@@ -38,9 +37,7 @@ export class Dialer {
   #loop: Promise<void> | undefined;
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   readonly #abort = new AbortController();
-  readonly #backoff: Backoff;
-  /** When the current run of failed rounds that found servers but no primary began. */
-  #betweenSince: number | undefined;
+  readonly #pacing: RoundPacing;
 
   constructor(
     private readonly servers: ServerList,
@@ -48,7 +45,7 @@ export class Dialer {
     private readonly handlers: ConnectionHandlers,
     private readonly host: DialerHost,
   ) {
-    this.#backoff = new Backoff(opts.backoff);
+    this.#pacing = new RoundPacing(opts.backoff);
   }
 
   get running(): boolean {
@@ -64,8 +61,7 @@ export class Dialer {
 
   /** A connection stayed open: the next failure starts from the shortest back-off again. */
   resetBackoff(): void {
-    this.#backoff.reset();
-    this.#betweenSince = undefined;
+    this.#pacing.reset();
   }
 
   /** Aborts a dial in progress, ends a back-off early, and resolves once the loop is over. */
@@ -97,9 +93,10 @@ export class Dialer {
       let conn: Connection | undefined;
       try {
         const { start, first } = this.servers.nextRound();
-        conn = await dialRound(this.servers, start, first, this.opts.serves, {
-          connectTimeoutMs: this.opts.connectTimeoutMs, ws: this.opts.ws, signal: this.#abort.signal,
-        }, this.handlers);
+        const dialOpts = { connectTimeoutMs: this.opts.connectTimeoutMs, ws: this.opts.ws, signal: this.#abort.signal };
+        conn = this.opts.serves === 'primary'
+          ? await racePrimary(this.servers, start, first, dialOpts, this.handlers)
+          : await dialRound(this.servers, start, first, this.opts.serves, dialOpts, this.handlers);
         this.servers.openedAt(conn.endpoint);
         if (!host.isClosed()) await host.restore(conn);
         if (host.isClosed()) {
@@ -119,26 +116,9 @@ export class Dialer {
           host.gaveUp(e);
           return;
         }
-        await this.#pause(this.#delayAfter(e));
+        await this.#pause(this.#pacing.after(e.details?.answered === true));
       }
     }
-  }
-
-  /**
-   * How long to wait after a failed round. Servers answered but none is the primary: the cluster
-   * is electing one, which takes tens of milliseconds after a primary's process dies, so the
-   * next rounds come every 5 to 15 ms for the first BETWEEN_FAST_MS; after that (an election
-   * that waits out a failure window, or no server at all) the exponential back-off.
-   */
-  #delayAfter(e: DpnsError): number {
-    const now = Date.now();
-    if (e.details?.answered === true) {
-      this.#betweenSince ??= now;
-      if (now - this.#betweenSince < BETWEEN_FAST_MS) return 5 + Math.round(Math.random() * 10);
-    } else {
-      this.#betweenSince = undefined;
-    }
-    return this.#backoff.next();
   }
 
   #pause(ms: number): Promise<void> {

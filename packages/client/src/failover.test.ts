@@ -70,9 +70,72 @@ test('a backup that names the primary is left for it, and learned members are di
   const cl = client([a, b] as FakeServer[]);
   assert.deepEqual(await cl.listServices(), ['/a']);
   assert.equal(cl.server, c?.server);
-  assert.equal(a?.connections, 1);
-  assert.equal(b?.connections, 0, 'the primary named by a is tried before the next configured server');
+  assert.equal(c?.connections, 1);
   assert.deepEqual(a?.requests, []);
+  assert.deepEqual(b?.requests, []);
+});
+
+test('the members are dialed at once: one that never greets does not hold up the primary', async () => {
+  const [frozen, backup, primary] = await fakes(3);
+  cluster([frozen, backup, primary] as FakeServer[], ['backup', 'backup', 'primary'], 2);
+  frozen!.greets = false;
+  // One after another, the round would wait out the frozen member's whole connect timeout first.
+  const cl = client([frozen, backup, primary] as FakeServer[], { connectTimeoutMs: 600_000, requestTimeoutMs: 600_000 });
+  assert.deepEqual(await cl.listServices(), ['/a']);
+  assert.equal(cl.server, primary?.server);
+  assert.equal(frozen?.connections, 1);
+});
+
+test('after the primary dies, the first round reaches its successor: every member dialed once, no wait', async () => {
+  const [a, b, c] = await fakes(3);
+  cluster([a, b, c] as FakeServer[], ['primary', 'backup', 'backup'], 0);
+  const cl = client([a, b, c] as FakeServer[], { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+  await cl.connect();
+  const before = [a, b, c].map((f) => f!.connections);
+  const opened = new Promise((resolve) => cl.once('open', resolve));
+  // c is elected as a dies; b has not heard yet and still names a.
+  cluster([a, b, c] as FakeServer[], ['primary', 'backup', 'primary'], 0, { epoch: 2 });
+  (b as FakeServer).cluster = { ...b!.cluster!, primary: a!.url };
+  (c as FakeServer).cluster = { ...c!.cluster!, primary: c!.url };
+  await a!.close();
+  await opened;
+  assert.equal(cl.server, c?.server);
+  // One round: b and c once each (a refuses), and no second round, whose back-off here is a minute.
+  assert.deepEqual([b, c].map((f, i) => f!.connections - (before[i + 1] as number)), [1, 1]);
+});
+
+test('a member named as primary after it greeted the round as a candidate is dialed again in that round', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'backup'], undefined, { epoch: 3 });
+  // a greets as a candidate, then wins; b greets only once the client has left a, naming a.
+  a!.beforeHello = (n) => {
+    if (n > 1) cluster([a, b] as FakeServer[], ['primary', 'backup'], 0, { epoch: 3 });
+    return Promise.resolve();
+  };
+  b!.beforeHello = async () => {
+    await a!.closed(1);
+    (b as FakeServer).cluster = { ...b!.cluster!, primary: a!.url };
+  };
+  const cl = client([a, b] as FakeServer[], { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+  await cl.connect();
+  assert.equal(cl.server, a?.server);
+  // One round: a second would have dialed b again.
+  assert.deepEqual([a!.connections, b!.connections], [2, 1]);
+});
+
+test('a member that greets as a candidate after another member named it primary is dialed again in that round', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'backup'], undefined, { epoch: 3 });
+  (b as FakeServer).cluster = { ...b!.cluster!, primary: a!.url };
+  // b's hello (naming a) reaches the client first; a's first greeting, as a candidate, only after.
+  a!.beforeHello = async (n) => {
+    if (n === 1) await b!.closed(1);
+    else cluster([a, b] as FakeServer[], ['primary', 'backup'], 0, { epoch: 3 });
+  };
+  const cl = client([a, b] as FakeServer[], { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+  await cl.connect();
+  assert.equal(cl.server, a?.server);
+  assert.deepEqual([a!.connections, b!.connections], [2, 1]);
 });
 
 test('a primary named outside the cluster list is never dialed', async () => {
@@ -106,7 +169,8 @@ test('NOT_PRIMARY moves the client to the primary it names; the write is sent ag
   assert.equal(onB.length, 1);
   assert.match(String(onA[0]?.params.requestId), /^[0-9a-f]{32}$/);
   assert.equal(onB[0]?.params.requestId, onA[0]?.params.requestId);
-  assert.deepEqual(b!.methodsOn(1), ['login', 'register.add']);
+  // The connection the client holds is b's last (the first round dialed b too, and left it).
+  assert.deepEqual(b!.methodsOn(b!.connections), ['login', 'register.add']);
   assert.deepEqual(lost, ['CONNECTION_LOST']);
 });
 
@@ -201,7 +265,7 @@ test('advertisements and watches are re-established on the new primary after a f
   await Promise.all([moved, readvertised]);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(cl.server, b?.server);
-  const onB = b!.methodsOn(1);
+  const onB = b!.methodsOn(b!.connections);
   assert.equal(onB[0], 'identify');
   assert.ok(onB.includes('advertiseService'), onB.join());
   assert.ok(onB.includes('watch'), onB.join());

@@ -37,6 +37,11 @@ export class FakeServer {
   readonly requests: (FakeRequest & { conn: number })[] = [];
   /** Sent in the hello of every later connection; undefined is a server from before backup mode. */
   cluster: ClusterHello | undefined;
+  /** False: later connections are accepted but never greeted, as by a frozen (SIGSTOPped) server. */
+  greets = true;
+  /** Awaited before connection `n` is greeted (the hello carries `cluster` as it is then). */
+  beforeHello: ((n: number) => Promise<void>) | undefined;
+  readonly #closed = new Map<number, { promise: Promise<void>; resolve: () => void }>();
   #connections = 0;
   readonly #sockets = new Set<WebSocket>();
 
@@ -70,6 +75,24 @@ export class FakeServer {
     return this.requests.filter((r) => r.conn === n).map((r) => r.method);
   }
 
+  /** Resolves once connection `n` (made or still to come) has closed. */
+  closed(n: number): Promise<void> {
+    return this.#closedEntry(n).promise;
+  }
+
+  #closedEntry(n: number): { promise: Promise<void>; resolve: () => void } {
+    let e = this.#closed.get(n);
+    if (e === undefined) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      e = { promise, resolve };
+      this.#closed.set(n, e);
+    }
+    return e;
+  }
+
   /** Cuts every open connection, as a crashed server would. */
   dropAll(): void {
     for (const ws of this.#sockets) ws.terminate();
@@ -83,7 +106,10 @@ export class FakeServer {
   #accept(ws: WebSocket): void {
     const n = ++this.#connections;
     this.#sockets.add(ws);
-    ws.on('close', () => this.#sockets.delete(ws));
+    ws.on('close', () => {
+      this.#sockets.delete(ws);
+      this.#closedEntry(n).resolve();
+    });
     ws.on('error', () => undefined);
     const send = (v: unknown): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(v));
@@ -105,13 +131,6 @@ export class FakeServer {
       }),
       drop: () => ws.terminate(),
     };
-    send({
-      jsonrpc: '2.0', method: 'hello',
-      params: {
-        server: 'dpns', version: 'fake', protocol: 1, nonce, heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0,
-        ...(this.cluster === undefined ? {} : { cluster: this.cluster }),
-      },
-    });
     ws.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString('utf8')) as Partial<FakeRequest> & FakeAnswer;
       if (msg.method === undefined) {
@@ -124,5 +143,20 @@ export class FakeServer {
       this.requests.push({ ...req, conn: n });
       this.handler(req, conn);
     });
+    if (!this.greets) return;
+    const hook = this.beforeHello;
+    const greet = (): void => send(this.#hello(nonce));
+    if (hook === undefined) greet();
+    else void hook(n).then(greet);
+  }
+
+  #hello(nonce: string): unknown {
+    return {
+      jsonrpc: '2.0', method: 'hello',
+      params: {
+        server: 'dpns', version: 'fake', protocol: 1, nonce, heartbeatMs: 1000, maxFrameBytes: 1 << 20, revision: 0,
+        ...(this.cluster === undefined ? {} : { cluster: this.cluster }),
+      },
+    };
   }
 }

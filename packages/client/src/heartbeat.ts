@@ -8,11 +8,20 @@ const MISSED_BEATS = 3;
 const MIN_DEAD_MS = 5000;
 /** Silent this many heartbeats (a ping went unanswered): the server may be frozen, not just busy. */
 const SILENT_BEATS = 1.25;
+/**
+ * Or silent this many heartbeats since a request went out, with nothing heard since: a client
+ * that is writing notices a frozen primary within a beat's quarter or half (the checks come four
+ * a beat), not only once a ping goes unanswered, which with the default 1 s heartbeat came after
+ * the cluster had already elected a successor (about 0.7 s after a SIGSTOP).
+ */
+const UNANSWERED_BEATS = 0.25;
 const CHECKS_PER_BEAT = 4;
 
 export class Heartbeat {
   #timer: NodeJS.Timeout | undefined;
-  #lastHeard = Date.now();
+  #lastHeard: number;
+  /** When a request went out with nothing heard since; undefined once something was. */
+  #awaitingSince: number | undefined;
 
   /**
    * Pings `ws` every `intervalMs`; calls `onDead` once when nothing has been heard for too long,
@@ -23,11 +32,26 @@ export class Heartbeat {
     private readonly intervalMs: number,
     private readonly onDead: () => void,
     private readonly onSilent: () => void = () => undefined,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#lastHeard = now();
+  }
 
-  /** Whether nothing has been heard for longer than an answered ping takes. */
+  /**
+   * Whether nothing has been heard for longer than an answered ping takes, or for a quarter beat
+   * since a request went out. Only a suspicion: it makes the client ask the other members, never
+   * drop the connection by itself.
+   */
   get silent(): boolean {
-    return this.intervalMs > 0 && Date.now() - this.#lastHeard > SILENT_BEATS * this.intervalMs;
+    if (!(this.intervalMs > 0)) return false;
+    const now = this.now();
+    if (now - this.#lastHeard > SILENT_BEATS * this.intervalMs) return true;
+    return this.#awaitingSince !== undefined && now - this.#awaitingSince > UNANSWERED_BEATS * this.intervalMs;
+  }
+
+  /** A request that expects an answer went out. */
+  sent(): void {
+    this.#awaitingSince ??= this.now();
   }
 
   start(): void {
@@ -36,7 +60,7 @@ export class Heartbeat {
     // Four checks a beat, one ping: a frozen server is suspected within a quarter beat of it.
     let tick = 0;
     this.#timer = setInterval(() => {
-      if (Date.now() - this.#lastHeard > deadAfter) {
+      if (this.now() - this.#lastHeard > deadAfter) {
         this.stop();
         this.onDead();
         return;
@@ -51,7 +75,8 @@ export class Heartbeat {
 
   /** Any frame from the server (message or pong) proves it is alive. */
   heard(): void {
-    this.#lastHeard = Date.now();
+    this.#lastHeard = this.now();
+    this.#awaitingSince = undefined;
   }
 
   stop(): void {

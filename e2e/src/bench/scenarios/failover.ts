@@ -5,14 +5,19 @@
 // primary (must be 0 in sync mode) and writes applied twice (a register.add retried with its
 // requestId that came back ALREADY_EXISTS). The writers are the harness's RawWriter, so the
 // figure is the servers' failover, not a client library's backoff; a second set of rounds uses
-// @dpns/client writers, whose figure is what an application sees. Beside it, the same rounds
+// @dpns/client writers, whose figure is what an application sees, and a third set with each write
+// one `dpns add` process (a shell script's view; a command's own time on a healthy cluster is
+// measured first, so that what the failover adds can be told). Beside it, the same rounds
 // against a three-member etcd cluster with the same kind of writer, twice: with dpns's detection
 // window as etcd's election timeout, and with etcd's defaults (failure-detection.ts).
 import { startCluster, type TestCluster } from '../../harness/index.js';
 import type { BenchContext } from '../context.js';
 import { etcdVersion } from '../etcd-process.js';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
-import { ATTEMPT_TIMEOUT_MS, clientWriters, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side, type Writers } from '../failover-rounds.js';
+import { performance } from 'node:perf_hooks';
+import {
+  addedByKills, ATTEMPT_TIMEOUT_MS, cliWriters, clientWriters, commandAlone, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, WRITERS, type Side, type Writers,
+} from '../failover-rounds.js';
 import { DPNS_HEARTBEAT_MS, DPNS_MISSES, DPNS_TIMING_ARGS, DPNS_WINDOW_MS, ETCD_VARIANTS, type EtcdVariant } from '../failure-detection.js';
 import { isAborting, onCleanup, trackChild } from '../lifecycle.js';
 import { fmtMs, status, type Row } from '../report.js';
@@ -85,6 +90,26 @@ export async function runFailover(ctx: BenchContext): Promise<void> {
     } finally {
       viaClient.close();
     }
+    // And as a shell script sees them: each write one `dpns add` process. Its start-up dwarfs a
+    // failover, so the figure is what a kill added to the commands running through it: the
+    // slowest one's time minus a command's time on the healthy cluster at the same concurrency.
+    const alone = await commandAlone(cluster, `/bench/failover/cli-alone-${Math.random().toString(36).slice(2, 8)}`);
+    const cli = cliWriters(cluster);
+    const kills: number[] = [];
+    const cliSide = dpnsSide(cluster, cli);
+    const viaCli: Side = { ...cliSide, takeDownLeader: (killing) => cliSide.takeDownLeader(() => {
+      kills.push(performance.now());
+      killing();
+    }) };
+    const res = await rounds(viaCli, 'failover', 'dpns via the dpns command', 'kill -9');
+    const added = addedByKills(cli.spans, kills, alone);
+    const row = failoverRow('failover.cli', '', 'dpns', '', res, '');
+    ctx.add({
+      ...row, label: 'failover: kill -9 leader → added to a `dpns add` running through it', shape: `3 servers sync, ${WRITERS} writers each running \`dpns add\` in a loop`,
+      p50Ms: median(added), maxMs: Math.max(...added),
+      note: `max ${fmtMs(Math.max(...added))} ms over ${added.length} rounds (${added.map((a) => fmtMs(a)).join(', ')}): the slowest command running through each kill, ` +
+        `minus a command alone (${WRITERS} at once: ${fmtMs(alone)} ms median); kill → first command started after it acknowledged: ${row.note ?? ''}`,
+    });
   } finally {
     dpns.close();
     forget();
