@@ -52,7 +52,7 @@ export class GrowthServer {
    * SIGKILL, then a new process on the same directory; resolves with the milliseconds from the
    * kill to the first answered `findServices` of `name`, and how long the server itself said recovery took.
    */
-  async killAndRestart(name: string): Promise<{ answeringMs: number; recoveredMs: number | undefined; replayed: number | undefined }> {
+  async killAndRestart(name: string): Promise<{ answeringMs: number; recovered: Recovered | undefined }> {
     const child = this.child;
     if (child === undefined) throw new Error('the growth server is not running');
     const exited = new Promise((r) => child.once('exit', r));
@@ -69,8 +69,7 @@ export class GrowthServer {
       await conn.close();
     }
     const answeringMs = performance.now() - t0;
-    const recovered = proc.output.map(recoveredLine).find((r) => r !== undefined);
-    return { answeringMs, recoveredMs: recovered?.ms, replayed: recovered?.replayed };
+    return { answeringMs, recovered: proc.output.map(recoveredLine).find((r) => r !== undefined) };
   }
 
   /** Bytes under the data directory. */
@@ -85,12 +84,26 @@ export class GrowthServer {
   }
 }
 
-// The server's `registry recovered` log line (JSON) with its timing.
-function recoveredLine(line: string): { ms: number; replayed: number } | undefined {
+/** Where the server said its recovery's time went (its `registry recovered` log line). */
+export interface Recovered {
+  ms: number;
+  replayed: number;
+  /** Reading the snapshot and the log; building the registry from the snapshot; replaying the log (absent from older builds). */
+  storeMs?: number;
+  loadMs?: number;
+  replayMs?: number;
+}
+
+function recoveredLine(line: string): Recovered | undefined {
   if (!line.includes('registry recovered')) return undefined;
   try {
-    const o = JSON.parse(line) as { ms?: unknown; replayed?: unknown };
-    return typeof o.ms === 'number' && typeof o.replayed === 'number' ? { ms: o.ms, replayed: o.replayed } : undefined;
+    const o = JSON.parse(line) as Record<string, unknown>;
+    if (typeof o.ms !== 'number' || typeof o.replayed !== 'number') return undefined;
+    const r: Recovered = { ms: o.ms, replayed: o.replayed };
+    if (typeof o.storeMs === 'number') r.storeMs = o.storeMs;
+    if (typeof o.loadMs === 'number') r.loadMs = o.loadMs;
+    if (typeof o.replayMs === 'number') r.replayMs = o.replayMs;
+    return r;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import type { Registry, Undo } from './registry/registry.js';
 import { DpnsError } from '@dpns/protocol';
 import { StorageError } from './storage/store.js';
 import type { WatchHub } from './watch-hub.js';
-import { snapshotJson } from './registry/snapshot-json.js';
+import { snapshotLines } from './registry/snapshot-lines.js';
 import type { Logger } from './log.js';
 
 /** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
@@ -188,13 +188,20 @@ export class Committer {
 
   private maybeSnapshot(): void {
     const rev = this.registry.revision;
-    if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
+    if (this.snapshotting || rev - this.lastSnapshot < snapshotInterval(this.snapshotEvery, this.registry.size)) return;
     this.snapshotting = true;
     const started = Date.now();
     // The store drops it if a write fails from now on: what it holds might then be taken back.
     const faultsSeen = this.store.stats.faults;
-    // Serialised a slice at a time, so requests keep being answered meanwhile.
-    snapshotJson(this.registry.snapshot()).then((json) => this.store.snapshotText(rev, json, faultsSeen)).then(
+    // Serialised a batch at a time while the file is written, so requests keep being answered
+    // meanwhile and the registry's serialised form is never held whole.
+    let stream: Promise<void>;
+    try {
+      stream = this.store.snapshotStream(rev, snapshotLines(this.registry.snapshot()), faultsSeen);
+    } catch (err) {
+      stream = Promise.reject(err);
+    }
+    stream.then(
       () => {
         this.lastSnapshot = rev;
         this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });
@@ -204,6 +211,17 @@ export class Committer {
       this.snapshotting = false;
     });
   }
+}
+
+/**
+ * Log records between snapshots for a registry of `size` entries: at least `every`, and at least
+ * a quarter of the registry, so that the work of writing snapshots (a line per entry) comes to at
+ * most four entries' serialisation per logged record however large the registry grows, while the
+ * log a restart replays stays near a quarter of the registry (replaying a record costs about four
+ * times loading an entry from a snapshot).
+ */
+export function snapshotInterval(every: number, size: number): number {
+  return Math.max(every, Math.ceil(size / 4));
 }
 
 /** A write the store would not take, as the error its client gets. */

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type { BenchContext } from '../context.js';
 import { growthChartSvg, type GrowthPoint } from '../growth-chart.js';
-import { GrowthServer } from '../growth-server.js';
+import { GrowthServer, type Recovered } from '../growth-server.js';
 import { measureSlices } from '../slices.js';
 import { status } from '../report.js';
 import { openMany, type RpcConn } from '../rpc-conn.js';
@@ -64,9 +64,9 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
         key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
         opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB, errors,
         note: `find p99 (1 client); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
-          `(recovery ${restart.recoveredMs ?? '?'} ms, ${restart.replayed ?? '?'} log records replayed)${writeError === undefined ? '' : `; ${writeError}`}`,
+          `(${describeRecovery(restart.recovered)})${writeError === undefined ? '' : `; ${writeError}`}`,
       });
-      notes.push(`${size}: recovery inside the server ${restart.recoveredMs ?? '?'} ms, ${restart.replayed ?? '?'} records replayed after the snapshot`);
+      notes.push(`${size.toLocaleString('en-US')}: ${describeRecovery(restart.recovered)}`);
     }
   } finally {
     await server.stop();
@@ -101,6 +101,12 @@ async function fill(url: string, token: string, from: number, to: number): Promi
     await Promise.all(conns.map((c) => c.close()));
   }
   return to;
+}
+
+function describeRecovery(r: Recovered | undefined): string {
+  if (r === undefined) return 'no recovery line';
+  const parts = r.storeMs === undefined ? '' : `: reading ${r.storeMs} ms, registry from the snapshot ${r.loadMs ?? '?'} ms, replay ${r.replayMs ?? '?'} ms`;
+  return `recovery inside the server ${r.ms} ms${parts}, ${r.replayed.toLocaleString('en-US')} log records replayed`;
 }
 
 /** The issue's targets, where the sizes they name were measured. */
