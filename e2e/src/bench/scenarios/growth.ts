@@ -56,13 +56,13 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       proc = server.proc;
 
       const point: GrowthPoint = {
-        names: size, writesPerSec: writes?.opsPerSec ?? NaN, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
+        names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
       };
       points.push(point);
       const errors = (writes?.errors ?? 0) + finds.errors;
       ctx.add({
         key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
-        opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB, errors,
+        opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB, errors, serverCpuPct: writes?.serverCpuPct, clientCpuPct: writes?.clientCpuPct,
         note: `find p99 (1 client); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
           `(${describeRecovery(restart.recovered)})${writeError === undefined ? '' : `; ${writeError}`}`,
       });
@@ -118,7 +118,9 @@ function growthVerdicts(points: readonly GrowthPoint[]): string[] {
   const out: string[] = [];
   if (last !== base) {
     const w = last.writesPerSec / base.writesPerSec;
-    out.push(`${mark(w >= 0.8)} durable writes/s at ${last.names.toLocaleString('en-US')} ≥ 80% of at ${base.names.toLocaleString('en-US')}: ${(w * 100).toFixed(0)}%`);
+    const c = base.cpuUsPerWrite / last.cpuUsPerWrite;
+    out.push(`${mark(w >= 0.8)} durable writes/s at ${last.names.toLocaleString('en-US')} ≥ 80% of at ${base.names.toLocaleString('en-US')}: ${(w * 100).toFixed(0)}% ` +
+      `(server CPU a write: ${(c * 100).toFixed(0)}% of the throughput it allows at ${base.names.toLocaleString('en-US')})`);
     const f = last.findP99Ms / base.findP99Ms;
     out.push(`${mark(f <= 1.2)} find p99 at ${last.names.toLocaleString('en-US')} within 20% of at ${base.names.toLocaleString('en-US')}: ${f.toFixed(2)}×`);
   }
@@ -138,11 +140,12 @@ export function growthTable(points: readonly GrowthPoint[]): string[] {
   if (base === undefined) return [];
   const r = (v: number, b: number): string => (b > 0 && Number.isFinite(v) ? ` (${(v / b).toFixed(2)}×)` : '');
   const lines = [
-    '| names | durable writes/s | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const p of points) {
     lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${r(p.writesPerSec, base.writesPerSec)} | ` +
+      `${p.cpuUsPerWrite.toFixed(1)}${r(p.cpuUsPerWrite, base.cpuUsPerWrite)} | ` +
       `${p.findP99Ms.toFixed(3)}${r(p.findP99Ms, base.findP99Ms)} | ${p.rssMB.toFixed(1)}${r(p.rssMB, base.rssMB)} | ` +
       `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} |`);
   }
