@@ -8,6 +8,8 @@ export interface GrowthPoint {
   writesPerSec: number;
   /** The server's CPU time per durable write, µs: unlike writes/s, hardly moved by other work on the machine. */
   cpuUsPerWrite: number;
+  /** Writes and finds answered with an error in the measured windows: when many, the figures above are not the server's. */
+  errors: number;
   findP99Ms: number;
   rssMB: number;
   dataDirMB: number;

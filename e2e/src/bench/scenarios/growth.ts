@@ -55,11 +55,11 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       const restart = await server.killAndRestart(growName(size - 1));
       proc = server.proc;
 
+      const errors = (writes?.errors ?? 0) + finds.errors;
       const point: GrowthPoint = {
-        names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
+        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
       };
       points.push(point);
-      const errors = (writes?.errors ?? 0) + finds.errors;
       ctx.add({
         key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
         opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB, errors, serverCpuPct: writes?.serverCpuPct, clientCpuPct: writes?.clientCpuPct,
@@ -115,6 +115,7 @@ function growthVerdicts(points: readonly GrowthPoint[]): string[] {
   const last = points[points.length - 1];
   if (base === undefined || last === undefined) return [];
   const mark = (ok: boolean): string => (ok ? '[ MET ]' : '[ MISS]');
+  if (points.some((p) => p.errors > 0)) return ['[  -  ] errors in a measured window (see the table): no verdicts'];
   const out: string[] = [];
   if (last !== base) {
     const w = last.writesPerSec / base.writesPerSec;
@@ -140,14 +141,15 @@ export function growthTable(points: readonly GrowthPoint[]): string[] {
   if (base === undefined) return [];
   const r = (v: number, b: number): string => (b > 0 && Number.isFinite(v) ? ` (${(v / b).toFixed(2)}×)` : '');
   const lines = [
-    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const p of points) {
     lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${r(p.writesPerSec, base.writesPerSec)} | ` +
       `${p.cpuUsPerWrite.toFixed(1)}${r(p.cpuUsPerWrite, base.cpuUsPerWrite)} | ` +
       `${p.findP99Ms.toFixed(3)}${r(p.findP99Ms, base.findP99Ms)} | ${p.rssMB.toFixed(1)}${r(p.rssMB, base.rssMB)} | ` +
-      `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} |`);
+      `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} | ` +
+      `${p.errors === 0 ? '0' : `**${p.errors}**: figures of that size not valid`} |`);
   }
   return lines;
 }
