@@ -22,7 +22,7 @@ export function encodeSnapshot(index: number, state: unknown): Buffer {
 }
 
 /** The file contents for state already serialised as JSON text. */
-export function encodeSnapshotText(index: number, json: string): Buffer {
+function encodeSnapshotText(index: number, json: string): Buffer {
   const body = Buffer.from(json, 'utf8');
   const header = JSON.stringify({ format: 1, index, crc32c: crc32c(body), bytes: body.length });
   return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), body]);

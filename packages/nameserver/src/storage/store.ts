@@ -7,7 +7,7 @@ import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import { listSegments, WAL_DIR_NAME } from './segment.js';
-import { encodeSnapshot, encodeSnapshotText, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
@@ -137,22 +137,13 @@ export class Store {
   }
 
   /**
-   * Like snapshot(), for state already serialised as JSON text (see registry/snapshot-json.ts).
-   * `faultsSeen` is `stats.faults` when that state was read: a write that failed since may have
-   * taken back records the state holds, and the snapshot is then refused (UNAVAILABLE).
-   */
-  async snapshotText(index: number, json: string, faultsSeen = this.wal.stats.faults): Promise<void> {
-    this.checkSnapshot(index);
-    return this.queueSnapshot(index, bufferWriter(index, encodeSnapshotText(index, json)), faultsSeen);
-  }
-
-  /**
    * Like snapshot(), for a state that is an array produced a batch at a time (format 2,
    * snapshot-stream.ts): each batch is complete lines, one element a line. The batches must
    * describe the state as it was when this was called (the caller copies what could change);
    * they are asked for only while the file is written, so the registry's whole serialised form
-   * is never held at once and requests are answered between batches. `faultsSeen` as in
-   * snapshotText().
+   * is never held at once and requests are answered between batches. `faultsSeen` is
+   * `stats.faults` when that state was read: a write that failed since may have taken back
+   * records the state holds, and the snapshot is then refused (UNAVAILABLE).
    */
   async snapshotStream(index: number, batches: AsyncIterable<string>, faultsSeen = this.wal.stats.faults): Promise<void> {
     this.checkSnapshot(index);
