@@ -44,6 +44,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/cluster/read-lease.test', 'e2e/dist/cluster-stale-read.test'],
   },
   {
+    patch: 'backup-reads-before-caught-up.patch',
+    claim: 'a backup answers reads only once it has caught up with the primary it follows, so its reads are at most about a failure window stale (PROTOCOL §19.3)',
+    tests: ['packages/nameserver/dist/cluster/follower.test', 'e2e/dist/cluster-linearizable-netns.test'],
+  },
+  {
     patch: 'lease-from-ack-arrival.patch',
     claim: 'a primary answers reads only while a majority echoed heartbeat rounds it sent within the lease, counted from their send times (PROTOCOL §19.3)',
     tests: ['packages/nameserver/dist/cluster/replicator.test'],

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 /** Past this, a test is failed; tests that need longer say so themselves ({ timeout }). */
 const TEST_TIMEOUT_MS = 300_000;
 
-const roots = ['packages/protocol/dist', 'packages/node-kit/dist', 'packages/settings/dist', 'packages/sim/dist', 'packages/nameserver/dist', 'packages/client/dist', 'packages/launchd/dist', 'packages/release/dist', 'e2e/dist'];
+const roots = ['packages/protocol/dist', 'packages/node-kit/dist', 'packages/settings/dist', 'packages/cluster-core/dist', 'packages/sim/dist', 'packages/nameserver/dist', 'packages/client/dist', 'packages/launchd/dist', 'packages/release/dist', 'e2e/dist'];
 const only = process.argv.slice(2);
 const files = [];
 function walk(dir) {

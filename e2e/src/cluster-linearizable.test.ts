@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '@dpns/sim';
-import { HistoryClient, HistoryRecorder, startCluster, teardown, type TestCluster } from './harness/index.js';
+import { HistoryClient, HistoryRecorder, runOperations, startCluster, teardown, type TestCluster } from './harness/index.js';
 
 after(teardown);
 
@@ -20,20 +20,6 @@ const NAMES = 10;
 const RUN_MS = 10_000;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * One client's loop: a random operation on a random name, back to back, until `stop`; only finds
- * for a reader. Each write's address is unique.
- */
-async function clientLoop(client: HistoryClient, id: number, rand: () => number, stop: { now: boolean }, reader: boolean): Promise<void> {
-  for (let i = 0; !stop.now; i++) {
-    const name = `/lin/n${Math.floor(rand() * NAMES)}`;
-    const r = reader ? 1 : rand();
-    const c = r < 0.35 ? await client.advertise(name, `127.0.0.1:${1 + id * 16_000 + (i % 16_000)}`) : r < 0.5 ? await client.unadvertise(name) : await client.find(name);
-    // No primary to send to (an election under way): do not spin.
-    if (c.kind === 'not-applied') await delay(10);
-  }
-}
 
 /**
  * Runs the clients while `faults` runs, then checks what they saw. With `stickyReaders`, the last
@@ -57,7 +43,7 @@ async function recordAndCheck(label: string, stickyReaders: boolean, faults: (c:
       const reader = stickyReaders && id >= CLIENTS - 2;
       const client = new HistoryClient({ id, urls: c.urls, token: c.adminToken, recorder, ...(reader ? { sticky: true, opTimeoutMs: 200 } : {}) });
       clients.push(client);
-      loops.push(clientLoop(client, id, seededRandom(seed + id), stop, reader));
+      loops.push(runOperations(client, { prefix: '/lin/', names: NAMES, rand: seededRandom(seed + id), reader }, stop));
     }
     const started = Date.now();
     await faults(c, log);

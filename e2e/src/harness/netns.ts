@@ -14,10 +14,23 @@ export interface TestNet {
   hosts: TestHost[];
   /** The test's own address on the bridge (the root namespace). */
   gateway: string;
+  /**
+   * A second address of the test's own on the bridge: clients whose connections leave from it
+   * (ws's `localAddress`) can be cut off by `block` apart from the rest.
+   */
+  sideGateway: string;
   /** argv prefix that runs a command inside a host. */
   exec(host: TestHost): string[];
   /** Cuts a host off the bridge (its link goes down), or brings it back. */
   setLink(host: TestHost, up: boolean): void;
+  /**
+   * Drops every packet `host` sends to `addrs` (a blackhole route each): one direction of a cut,
+   * and a cut both ways takes a `block` on each side. The far end hears nothing, as after a
+   * lost cable; on `host` its open connections go silent and new ones fail at once (EINVAL).
+   */
+  block(host: TestHost, addrs: readonly string[]): void;
+  /** Lifts every `block` of `host`. */
+  unblock(host: TestHost): void;
   /** Removes the namespaces and the bridge; safe to call twice. */
   down(): void;
 }
@@ -79,13 +92,28 @@ export function createTestNet(count: number): TestNet {
   const tag = `${PREFIX}${process.pid}`;
   const bridge = `${PREFIX}b${process.pid % 100000}`;
   const gateway = `198.18.${subnet}.1`;
+  const sideGateway = `198.18.${subnet}.2`;
   const hosts: TestHost[] = [];
+  const blocked = new Map<TestHost, string[]>();
   let removed = false;
   const net: TestNet = {
     hosts,
     gateway,
+    sideGateway,
     exec: (h) => ['ip', 'netns', 'exec', h.ns],
     setLink: (h, up) => ip('netns', 'exec', h.ns, 'ip', 'link', 'set', 'eth0', up ? 'up' : 'down'),
+    block: (h, addrs) => {
+      const list = blocked.get(h) ?? [];
+      blocked.set(h, list);
+      for (const a of addrs) {
+        if (list.includes(a)) continue;
+        ip('netns', 'exec', h.ns, 'ip', 'route', 'add', 'blackhole', `${a}/32`);
+        list.push(a);
+      }
+    },
+    unblock: (h) => {
+      for (const a of blocked.get(h)?.splice(0) ?? []) ip('netns', 'exec', h.ns, 'ip', 'route', 'del', 'blackhole', `${a}/32`);
+    },
     down: () => {
       if (removed) return;
       removed = true;
@@ -114,6 +142,7 @@ export function createTestNet(count: number): TestNet {
   try {
     ip('link', 'add', bridge, 'type', 'bridge');
     ip('addr', 'add', `${gateway}/24`, 'dev', bridge);
+    ip('addr', 'add', `${sideGateway}/24`, 'dev', bridge);
     ip('link', 'set', bridge, 'up');
     for (let i = 0; i < count; i++) {
       const ns = `${tag}h${i}`;

@@ -259,9 +259,10 @@ export class RawWriter {
 /**
  * A session to the primary, logged in as admin: the server `target` names if it says it is the
  * primary, else whichever of `urls` does; undefined when none does or the login is refused.
+ * `options` go to ws (e.g. `localAddress`).
  */
-export async function openPrimary(urls: readonly string[], target: string | undefined, token: string, connectTimeoutMs: number): Promise<RpcSession | undefined> {
-  const s = (target === undefined ? undefined : await findPrimary([target], connectTimeoutMs)) ?? await findPrimary(urls, connectTimeoutMs);
+export async function openPrimary(urls: readonly string[], target: string | undefined, token: string, connectTimeoutMs: number, options: WebSocket.ClientOptions = {}): Promise<RpcSession | undefined> {
+  const s = (target === undefined ? undefined : await findPrimary([target], connectTimeoutMs, true, options)) ?? await findPrimary(urls, connectTimeoutMs, true, options);
   if (s === undefined) return undefined;
   try {
     await s.login(token);
@@ -277,13 +278,13 @@ export async function openPrimary(urls: readonly string[], target: string | unde
  * server that is down or cut off costs no more than the fastest answer). When none says so,
  * one more try at the primary their hellos name.
  */
-export async function findPrimary(urls: readonly string[], connectTimeoutMs: number, hop = true): Promise<RpcSession | undefined> {
+export async function findPrimary(urls: readonly string[], connectTimeoutMs: number, hop = true, options: WebSocket.ClientOptions = {}): Promise<RpcSession | undefined> {
   let winner: RpcSession | undefined;
   const named: string[] = [];
   await new Promise<void>((resolve) => {
     let left = urls.length;
     for (const url of urls) {
-      RpcSession.open(url, connectTimeoutMs).then((s) => {
+      RpcSession.open(url, connectTimeoutMs, options).then((s) => {
         const c = s.hello.cluster;
         if (winner === undefined && (c === undefined || c.role === 'primary')) {
           winner = s;
@@ -299,7 +300,7 @@ export async function findPrimary(urls: readonly string[], connectTimeoutMs: num
   });
   if (winner !== undefined || !hop) return winner;
   const next = named.find((u) => !urls.includes(u)) ?? (urls.length > 1 ? undefined : named[0]);
-  return next === undefined ? undefined : findPrimary([next], connectTimeoutMs, false);
+  return next === undefined ? undefined : findPrimary([next], connectTimeoutMs, false, options);
 }
 
 /** A fresh request id: random, printable, well under the 64-character limit. */

@@ -43,6 +43,15 @@ export interface Model<S, I, O> {
   describeState(state: S): string;
 }
 
+/**
+ * A model that tells reads (operations that only observe the state, `step` returning the state it
+ * was given) from writes. The staleness check needs it, since only a read may be answered by a
+ * backup; and the search uses it to place each read as early as it fits, never trying it later.
+ */
+export interface ReadWriteModel<S, I, O> extends Model<S, I, O> {
+  isRead(input: I): boolean;
+}
+
 /** Whether `op` returned: a finite return time. */
 export function returned(op: Operation<unknown, unknown>): boolean {
   return op.return !== undefined && Number.isFinite(op.return);

@@ -2,14 +2,20 @@
 // linearizability", 2017) and used by Porcupine: walk the history's call and return events in
 // time order; at a call, try to apply that operation next (the model must accept its answer); at a
 // return, the operation returning must already have been applied, so back up and try another
-// order. Two things keep it fast:
+// order. Three things keep it fast:
 // - only operations called before the earliest pending return are ever tried next (the walk
 //   reaches that return and backs up before it can try a later one);
 // - a memo of (set of operations applied, model state) pairs already explored: two orders that
-//   applied the same operations and left the same state have the same future, so the second is cut.
+//   applied the same operations and left the same state have the same future, so the second is cut;
+// - with a model that tells reads apart (`isRead`), a read that fits where the walk stands is
+//   placed there and never tried later. No order can need it later: the state is the same
+//   without it, and every operation that must precede it (returned before its call) is already
+//   placed, since its call comes before the earliest pending return. Without this, a violation
+//   among many overlapping reads (a backup's, widened by the staleness check) would make the
+//   search try every subset of them at every point.
 // Independent keys are checked apart (the model's `partition`), each part's search much smaller.
 import { explainViolation, type Witness } from './explanation.js';
-import { returned, type Model, type Operation } from './history.js';
+import { returned, type Model, type Operation, type ReadWriteModel } from './history.js';
 
 export interface CheckOptions {
   /** Give up (answer `unknown`) after this long in total; default 10 s. */
@@ -77,7 +83,8 @@ function searchPart<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O
   let appliedHash = 0;
   const memo = new Map<number, { bits: Uint32Array; state: S }[]>();
   let remembered = 0;
-  const stack: { call: Event; state: S }[] = [];
+  const stack: { call: Event; state: S; read: boolean }[] = [];
+  const isRead = (model as Partial<ReadWriteModel<S, I, O>>).isRead?.bind(model);
   let state = model.init();
   let best: { depth: number; result: PartResult<S> & { kind: 'violation' } } | undefined;
   let entry = head.next;
@@ -103,7 +110,7 @@ function searchPart<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O
         const mark = { bits: applied.slice(), state: next };
         if (bucket === undefined) memo.set(key, [mark]);
         else bucket.push(mark);
-        stack.push({ call: entry, state });
+        stack.push({ call: entry, state, read: isRead?.(op.input) === true });
         appliedHash = h;
         state = next;
         if (returned(op)) left--;
@@ -119,14 +126,18 @@ function searchPart<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O
     if (best === undefined || stack.length > best.depth) {
       best = { depth: stack.length, result: { kind: 'violation', linearized: stack.map((s) => s.call.op), state, blocked: entry.op, concurrent: pendingBefore(head, entry) } };
     }
-    const top = stack.pop();
+    let top = stack.pop();
+    for (; top !== undefined; top = stack.pop()) {
+      const op = top.call.op;
+      applied[op >>> 5] = (applied[op >>> 5] as number) & ~(1 << (op & 31));
+      appliedHash = (appliedHash ^ zobrist(op)) >>> 0;
+      if (returned(ops[op] as Operation<I, O>)) left++;
+      state = top.state;
+      unlift(top.call);
+      // A read was placed as early as it fits: placing it later cannot do better, so back up further.
+      if (!top.read) break;
+    }
     if (top === undefined) return best.result;
-    const op = top.call.op;
-    applied[op >>> 5] = (applied[op >>> 5] as number) & ~(1 << (op & 31));
-    appliedHash = (appliedHash ^ zobrist(op)) >>> 0;
-    if (returned(ops[op] as Operation<I, O>)) left++;
-    state = top.state;
-    unlift(top.call);
     entry = top.call.next;
   }
   return { kind: 'linearizable' };

@@ -7,7 +7,7 @@
 // The model leaves out what the tests that use it avoid: launches, aliases, owners and leases
 // (they advertise with `static: true` as admin, so an entry is tied to no connection and never
 // turns `lost`).
-import type { Model, Operation } from './history.js';
+import type { Operation, ReadWriteModel } from './history.js';
 
 /** One registry operation on one name. `address` is HOST:PORT. */
 export type RegistryInput =
@@ -26,8 +26,9 @@ export type RegistryState = string | undefined;
 
 export type RegistryOperation = Operation<RegistryInput, RegistryOutput>;
 
-export const registryModel: Model<RegistryState, RegistryInput, RegistryOutput> = {
+export const registryModel: ReadWriteModel<RegistryState, RegistryInput, RegistryOutput> = {
   init: () => undefined,
+  isRead: (input) => input.op === 'find',
   step(state, input, output) {
     if (output !== undefined && output.op !== input.op) throw new Error(`registry model: a ${input.op} answered as a ${output.op}`);
     switch (input.op) {

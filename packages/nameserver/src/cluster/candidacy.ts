@@ -17,8 +17,12 @@ export interface CandidacyHost {
   reachable(): { sid: number; send(m: VoteRequest): void }[];
   position(): LogPosition;
   epoch(): number;
-  /** Persists this server's own vote in `epoch` (one at a time with the other election-state changes). */
-  voteForSelf(epoch: number): Promise<void>;
+  /**
+   * Persists this server's own vote in `epoch` (one at a time with the other election-state
+   * changes); false when it may not: since the prevote it voted in `epoch` for another candidate,
+   * or moved past it, and a second vote in one epoch could elect two primaries.
+   */
+  voteForSelf(epoch: number): Promise<boolean>;
   /** Won `epoch`: take over. */
   won(epoch: number): Promise<void>;
 }
@@ -91,7 +95,7 @@ export class Candidacy {
       const pos = this.h.position();
       if (await this.ask('prevote', epoch, pos)) {
         if (!this.h.isCandidate() || this.stopped) return;
-        await this.h.voteForSelf(epoch);
+        if (!(await this.h.voteForSelf(epoch))) return;
         if (this.h.isCandidate() && this.h.epoch() === epoch && (await this.ask('vote', epoch, pos))) await this.h.won(epoch);
       }
     } finally {

@@ -29,7 +29,7 @@ import { isPeerMessage, type Beat, type PeerMessage, type VoteRequest } from './
 import { holdsLease } from './read-lease.js';
 import { LeaseGate } from './lease-gate.js';
 import { Replicator } from './replicator.js';
-import { voteRefusal } from './vote-rules.js';
+import { epochLearned, voteRefusal } from './vote-rules.js';
 import { Candidacy } from './candidacy.js';
 
 export interface ClusterDeps {
@@ -105,7 +105,17 @@ export class ClusterNode {
       position: () => this.d.sink.position(),
       epoch: () => this.election.epoch,
       voteForSelf: async (epoch) => {
-        await (this.chain = this.chain.then(() => this.election.save({ epoch, votedFor: this.cfg.self })));
+        const voted = this.chain.then(async () => {
+          // Between our prevote and now we may have voted in this epoch for another candidate (or
+          // moved past it): that vote stands, or two candidates could each win it (found by the
+          // simulator, docs/CLUSTER.md).
+          const e = this.election;
+          if (e.epoch > epoch || (e.epoch === epoch && e.votedFor !== undefined && e.votedFor !== this.cfg.self)) return false;
+          await e.save({ epoch, votedFor: this.cfg.self });
+          return true;
+        });
+        this.chain = voted;
+        return voted;
       },
       won: (epoch) => this.becomePrimary(epoch),
     });
@@ -190,9 +200,10 @@ export class ClusterNode {
 
   /**
    * Whether this server may answer reads itself: the primary while it holds its read lease, or a
-   * backup that serves reads and hears its primary. A primary without a lease sends a lease round
-   * at once and the read waits for the echoes, at most one heartbeat; then it is answered, or
-   * refused NOT_PRIMARY (a deposed primary learns of its successor meanwhile, and names it).
+   * backup that serves reads, hears its primary, and has caught up with it since it began
+   * following. A primary without a lease sends a lease round at once and the read waits for the
+   * echoes, at most one heartbeat; then it is answered, or refused NOT_PRIMARY (a deposed primary
+   * learns of its successor meanwhile, and names it).
    */
   readRefusal(): DpnsError | undefined | Promise<DpnsError | undefined> {
     const now = this.d.now();
@@ -207,7 +218,7 @@ export class ClusterNode {
         details: { role: this.role },
       });
     }
-    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower !== undefined && now - this.follower.lastHeard <= this.windowMs) return undefined;
+    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower?.caughtUp === true && now - this.follower.lastHeard <= this.windowMs) return undefined;
     return this.writeRefusal();
   }
 
@@ -397,8 +408,15 @@ export class ClusterNode {
   // ---- roles ----
 
   private considerBeat(p: Peer, b: Beat): void {
-    if (b.role !== 'primary') return;
     const mine = this.election.epoch;
+    // A member in a newer epoch has left this primary behind: it takes no more of our records, and
+    // while it is still heard this primary would count it towards a majority and stay primary
+    // forever, committing nothing and refusing the member's votes for its own longer, uncommitted
+    // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
+    if (b.role !== 'primary') {
+      if (this.role === 'primary' && b.epoch > mine) this.stepDown(`member ${p.sid} reached the newer epoch ${b.epoch}`);
+      return;
+    }
     if (b.epoch < mine) return;
     if (this.role === 'primary') {
       if (b.epoch > mine) this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
@@ -490,13 +508,22 @@ export class ClusterNode {
   // ---- votes ----
 
   private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
-    const refusal = voteRefusal(m, p.sid, {
-      log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid,
-    });
+    const me = { log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid };
+    const refusal = voteRefusal(m, p.sid, me);
+    const learned = refusal === undefined ? undefined : epochLearned(m, me);
     if (refusal?.rule === 'log') this.candidacy.standNow();
     if (refusal === undefined && m.t === 'vote') {
       await this.election.save({ epoch: m.epoch, votedFor: p.sid });
       if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
+      // A backup that voted in a newer epoch takes no more records from its old primary: acking
+      // one now could commit, with that primary, a write the new epoch's primary lacks (found by
+      // the simulator, docs/CLUSTER.md).
+      else if (this.follower !== undefined && this.follower.epoch < m.epoch) this.primaryLost(`voted for member ${p.sid} in the newer epoch ${m.epoch}`);
+    } else if (learned !== undefined) {
+      // Refused for its log, but the requester reached a newer epoch: take it up, or neither of us could win (vote-rules.ts).
+      await this.election.save({ epoch: learned });
+      if (this.role === 'primary') this.stepDown(`member ${p.sid} reached the newer epoch ${learned}`);
+      else if (this.follower !== undefined && this.follower.epoch < learned) this.primaryLost(`member ${p.sid} reached the newer epoch ${learned}`);
     }
     link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) });
   }

@@ -48,3 +48,22 @@ test('a tick without a round (an older primary) gets no answer; one of another e
   assert.deepEqual(sent, []);
   assert.equal(broken.length, 1);
 });
+
+test('it serves reads only once it has applied what the primary had sent when its first tick came', async () => {
+  const { f } = rig();
+  assert.equal(f.caughtUp, false, 'no tick yet: what it holds may be long out of date');
+  f.onTick(3, 0, 1);
+  assert.equal(f.caughtUp, false, 'a tick of index 0: the primary is still making a snapshot for it');
+  f.onTick(3, 7, 2);
+  assert.equal(f.caughtUp, false, 'the primary had sent up to 7; it holds 5');
+  f.onAppend({ t: 'append', epoch: 3, recs: [{ i: 6, d: { ops: [], ep: 3 } }] });
+  await f.drained();
+  f.onTick(3, 9, 3);
+  assert.equal(f.caughtUp, false, 'still short of 7: a later tick does not move the mark');
+  f.onAppend({ t: 'append', epoch: 3, recs: [{ i: 7, d: { ops: [], ep: 3 } }] });
+  await f.drained();
+  assert.equal(f.caughtUp, true);
+  f.onAppend({ t: 'append', epoch: 3, recs: [{ i: 8, d: { ops: [], ep: 3 } }, { i: 9, d: { ops: [], ep: 3 } }] });
+  f.onTick(3, 12, 4);
+  assert.equal(f.caughtUp, true, 'once caught up it lags only by what is in flight');
+});

@@ -24,6 +24,13 @@ export class Follower {
   primaryIndex = 0;
   /** The highest index acknowledged to the primary: what a lease echo repeats, so it claims nothing new. */
   private acked = 0;
+  /**
+   * How far this server must have applied before it answers reads: the primary's last index as
+   * the first tick on this link gave it (undefined until then). Until it gets there it holds only
+   * what it had when it began following, which after a restart, or after it was dropped from the
+   * star, may lack writes the primary acknowledged long ago.
+   */
+  private readsFrom: number | undefined;
   private chunks: string[] = [];
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -39,6 +46,17 @@ export class Follower {
   ) {
     this.lastHeard = now();
     link.send({ t: 'follow', epoch, ...sink.position() });
+  }
+
+  /**
+   * Whether this server has caught up with its primary since it began following it: applied at
+   * least what the primary had sent it when its first tick came. Only then may it serve reads
+   * (PROTOCOL.md §19.3). Once true it stays true on this link: from then on it lags only by the
+   * writes in flight, since its next acknowledgement puts it in the star, where every write the
+   * primary acknowledges waits for it (a backup too slow for that is dropped: its link closes).
+   */
+  get caughtUp(): boolean {
+    return this.readsFrom !== undefined && this.sink.applied() >= this.readsFrom;
   }
 
   /** Everything stored so far, durable and applied (awaited before this server takes over). */
@@ -85,6 +103,9 @@ export class Follower {
   onTick(epoch: number, lastIndex: number, seq: number | undefined): void {
     if (!this.heard(epoch)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+    // A tick's index is what the primary has sent on this link; 0 while it is still making a
+    // snapshot for us (a primary's log always holds at least its epoch's first record).
+    if (this.readsFrom === undefined && Number.isSafeInteger(lastIndex) && lastIndex > 0) this.readsFrom = lastIndex;
     // Echoed at once, not behind the disk queue: it vouches only that we heard the primary after
     // it sent round `seq` (lastHeard was just set), which is what the primary's read lease needs.
     if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) this.link.send({ t: 'ack', index: this.acked, seq });

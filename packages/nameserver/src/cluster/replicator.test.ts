@@ -23,16 +23,19 @@ interface FakeLink {
   sent: Sent[];
   /** The lease round of each tick, in order (kept out of `sent`, which the older tests compare whole). */
   rounds: number[];
+  /** The index of each tick without a round, which ends a catch-up (kept out of `sent` too). */
+  caughtUpTo: number[];
   cutBecause: string | undefined;
   link: PeerLink;
 }
 
 function fakeLink(): FakeLink {
-  const f: FakeLink = { sent: [], rounds: [], cutBecause: undefined, link: undefined as unknown as PeerLink };
+  const f: FakeLink = { sent: [], rounds: [], caughtUpTo: [], cutBecause: undefined, link: undefined as unknown as PeerLink };
   f.link = {
     open: true,
     send(m: Sent & { seq?: number }) {
       const { seq, ...rest } = m;
+      if (m.t === 'tick' && seq === undefined) return void f.caughtUpTo.push(m.lastIndex as number);
       if (seq !== undefined) f.rounds.push(seq);
       f.sent.push(rest);
     },
@@ -145,6 +148,7 @@ test('a backup whose log went another way, or is older than the tail, gets a sna
   await new Promise((res) => setImmediate(res));
   assert.deepEqual(diverged.sent.map((m) => m.t), ['snap', 'append']);
   assert.deepEqual(diverged.sent[1]?.recs?.map((x) => x.i), [11]);
+  assert.deepEqual(diverged.caughtUpTo, [11], 'then a tick says how far the stream goes: the backup serves reads once there');
   const ahead = fakeLink();
   r.follow(2, ahead.link, { lastIndex: 12, lastEpoch: 1 });
   await new Promise((res) => setImmediate(res));
@@ -153,6 +157,7 @@ test('a backup whose log went another way, or is older than the tail, gets a sna
   r.follow(1, behind.link, { lastIndex: 7, lastEpoch: 1 });
   assert.equal(behind.sent[0]?.t, 'append');
   assert.deepEqual(behind.sent[0]?.recs?.map((x) => x.i), [8, 9, 10, 11]);
+  assert.deepEqual(behind.caughtUpTo, [11]);
 });
 
 test('stepping down fails every waiting write with NOT_PRIMARY', async () => {
@@ -201,6 +206,7 @@ test('a new primary has committed what its log holds; a backup already up to dat
   const b = atHead(r);
   assert.deepEqual([...r.status()], [[1, { matchIndex: 10, inStar: true }]]);
   assert.deepEqual(b.sent, []);
+  assert.deepEqual(b.caughtUpTo, [10], 'but a tick, so that it knows it has caught up');
 });
 
 test('a backup behind catches up from the log in frames of at most 2000 records, and joins the star at the head it joined at', () => {

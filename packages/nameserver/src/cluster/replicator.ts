@@ -141,6 +141,7 @@ export class Replicator {
         link.send({ t: 'append', epoch: this.d.epoch, recs: backlog.slice(k, k + CATCH_UP_BATCH) });
       }
       f.sentIndex = tail.lastIndex;
+      this.caughtUpTo(f);
       this.d.log.info('backup catching up from the log', { sid, from: pos.lastIndex, records: backlog.length });
       if (f.matchIndex >= f.sentIndex) this.join(f);
     } else {
@@ -150,6 +151,15 @@ export class Replicator {
         f.link.close('no snapshot could be made');
       });
     }
+  }
+
+  /**
+   * Tells a backup, right after its catch-up, how far the stream now goes: it serves reads only
+   * once it has applied that far (follower.ts), and need not wait for the next heartbeat to learn
+   * it. No lease round: nothing waits for its echo.
+   */
+  private caughtUpTo(f: FollowerState): void {
+    f.link.send({ t: 'tick', epoch: this.d.epoch, lastIndex: f.sentIndex });
   }
 
   private sendSnapshot(f: FollowerState, pos: LogPosition, index: number, json: string): void {
@@ -162,6 +172,7 @@ export class Replicator {
     if (after === undefined) return f.link.close('the log moved on while a snapshot was made; follow again');
     for (let k = 0; k < after.length; k += CATCH_UP_BATCH) f.link.send({ t: 'append', epoch: this.d.epoch, recs: after.slice(k, k + CATCH_UP_BATCH) });
     f.sentIndex = this.d.tail.lastIndex;
+    this.caughtUpTo(f);
     f.snapshotting = false;
     f.waitingSince = this.d.now();
     this.d.log.info('backup catching up from a snapshot', { sid: f.sid, backupAt: pos, snapshotIndex: index, bytes: json.length, after: after.length });

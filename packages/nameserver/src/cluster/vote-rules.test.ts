@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logAtLeastAsNew, voteRefusal, type VoterState } from './vote-rules.js';
+import { epochLearned, logAtLeastAsNew, voteRefusal, type VoterState } from './vote-rules.js';
 
 const me = (over: Partial<VoterState> = {}): VoterState => ({
   log: { lastIndex: 10, lastEpoch: 2 }, epoch: 2, votedFor: undefined, hearsPrimary: false, primarySid: undefined, ...over,
@@ -46,4 +46,12 @@ test('each refusal says why, with the numbers', () => {
   assert.equal(reason({ t: 'prevote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, me()), 'epoch 2 is not newer than ours (2)');
   assert.equal(reason({ t: 'vote', epoch: 1, lastIndex: 10, lastEpoch: 2 }, me()), 'epoch 1 is older than ours (2)');
   assert.equal(reason({ t: 'vote', epoch: 2, lastIndex: 10, lastEpoch: 2 }, me({ votedFor: 1 })), 'we already voted in epoch 2');
+});
+
+test('a member refusing a request for its log takes up the epoch the requester reached, unless it hears a primary', () => {
+  assert.equal(epochLearned({ t: 'vote', epoch: 5, lastIndex: 9, lastEpoch: 2 }, me()), 5);
+  assert.equal(epochLearned({ t: 'prevote', epoch: 5, lastIndex: 9, lastEpoch: 2 }, me()), 4);
+  assert.equal(epochLearned({ t: 'prevote', epoch: 3, lastIndex: 9, lastEpoch: 2 }, me()), undefined);
+  assert.equal(epochLearned({ t: 'vote', epoch: 5, lastIndex: 9, lastEpoch: 2 }, me({ hearsPrimary: true })), undefined);
+  assert.equal(epochLearned({ t: 'vote', epoch: 5, lastIndex: 10, lastEpoch: 2 }, me()), undefined);
 });

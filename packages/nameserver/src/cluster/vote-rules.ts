@@ -29,3 +29,17 @@ export function voteRefusal(req: VoteRequest, from: number, me: VoterState): { r
   if (req.epoch === me.epoch && me.votedFor !== undefined && me.votedFor !== from) return { rule: 'voted', reason: `we already voted in epoch ${me.epoch}` };
   return undefined;
 }
+
+/**
+ * The epoch a member takes up from a request it refuses for its log, or undefined. The requester
+ * has reached that epoch (a prevote asks for the one after its own). A member that stayed behind it
+ * would refuse the requester's prevotes on the epoch rule while the requester's log loses it every
+ * vote: with a third member down, neither could ever win (found by the simulator; Raft takes up any
+ * newer term it sees for the same reason). Not while it hears a primary: prevotes exist so that a
+ * member cut off from the others cannot unsettle a working primary.
+ */
+export function epochLearned(req: VoteRequest, me: VoterState): number | undefined {
+  if (me.hearsPrimary || logAtLeastAsNew(req, me.log)) return undefined;
+  const reached = req.t === 'vote' ? req.epoch : req.epoch - 1;
+  return reached > me.epoch ? reached : undefined;
+}

@@ -1,0 +1,132 @@
+// A backup's side of the star (the server's follower.ts as rules): it asks its primary for the
+// log after its own, stores what comes one frame at a time (on its own disk before
+// acknowledging), and installs a snapshot when the log cannot bring it up to date.
+import type { Effect } from './effects.js';
+import type { CoreLog } from './log.js';
+import type { Append, SnapshotChunk, WireRecord } from './messages.js';
+
+type Frame = Append | SnapshotChunk;
+
+/** The disk operation a stream is waiting for: records stored up to `last`, or a snapshot installed at `index`. */
+export type StreamDiskOp = { readonly kind: 'store'; readonly last: number } | { readonly kind: 'install'; readonly index: number };
+
+export class BackupStream {
+  /** Last time anything came from the primary. */
+  lastHeard: number;
+  /** The primary's last index as it last said. */
+  primaryIndex = 0;
+  /** The highest index acknowledged: what a lease echo repeats, so it claims nothing new. */
+  private acked = 0;
+  /**
+   * The primary's last index as its beat said when this backup began following it, until this
+   * backup's disk has that much and a record of the primary's epoch; then undefined, and the
+   * backup has caught up. Until then it is behind by however long it was away, so it answers no
+   * reads (the server's follower does not wait for this yet: docs/CLUSTER.md, "What the
+   * simulator found").
+   */
+  private catchUpTo: number | undefined;
+  private readonly queue: Frame[] = [];
+  /** What this stream waits for from the disk. */
+  waiting: StreamDiskOp | undefined;
+  stopped = false;
+  /** Why the stream broke, once it has (the core then lets go of the link). */
+  broke: string | undefined;
+
+  constructor(
+    readonly primarySid: number,
+    readonly epoch: number,
+    private readonly log: CoreLog,
+    now: number,
+    /** Planted bug 'ack-before-fsync'. */
+    private readonly ackEarly: boolean,
+    primaryHead: number,
+    out: Effect[],
+  ) {
+    this.lastHeard = now;
+    this.catchUpTo = primaryHead;
+    out.push({ kind: 'send', to: primarySid, m: { t: 'follow', epoch, ...log.position() } });
+  }
+
+  onFrame(m: Frame, now: number, out: Effect[]): void {
+    if (!this.heard(m.epoch, now)) return;
+    if (this.stopped) return;
+    if (m.t === 'append') {
+      if (!Array.isArray(m.recs) || m.recs.length === 0) return;
+      this.primaryIndex = Math.max(this.primaryIndex, (m.recs.at(-1) as WireRecord).i);
+    } else {
+      this.primaryIndex = Math.max(this.primaryIndex, m.index);
+    }
+    this.queue.push(m);
+    this.pump(out);
+  }
+
+  /** Whether this backup has caught up with its primary since it began following it. */
+  get caughtUp(): boolean {
+    return this.catchUpTo === undefined;
+  }
+
+  onTick(epoch: number, lastIndex: number, seq: number | undefined, now: number, out: Effect[]): void {
+    if (!this.heard(epoch, now)) return;
+    if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
+
+    // Echoed at once, not behind the disk: it vouches only that we heard the primary after it sent round `seq`.
+    if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index: this.acked, seq } });
+  }
+
+  /** The disk finished what this stream waited for. */
+  diskDone(out: Effect[]): void {
+    const w = this.waiting;
+    if (w === undefined) return;
+    this.waiting = undefined;
+    if (this.stopped) return;
+    if (!(this.ackEarly && w.kind === 'store')) this.ackIndex(w.kind === 'store' ? w.last : w.index, out);
+    this.pump(out);
+  }
+
+  /** Frames are taken one at a time: the next only once the disk has the one before. */
+  private pump(out: Effect[]): void {
+    while (this.waiting === undefined && !this.stopped && this.queue.length > 0) {
+      const m = this.queue.shift() as Frame;
+      if (m.t === 'snap') {
+        this.waiting = { kind: 'install', index: m.index };
+        out.push({ kind: 'install', index: m.index, data: m.data });
+        return;
+      }
+      const lastIndex = this.log.lastIndex;
+      const recs = m.recs.filter((r) => r.i > lastIndex);
+      if (recs.length === 0) continue;
+      if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.broken(`the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`);
+      for (const r of recs) this.log.push(r);
+      const last = (recs.at(-1) as WireRecord).i;
+      this.waiting = { kind: 'store', last };
+      out.push({ kind: 'store', recs });
+      if (this.ackEarly) this.ackIndex(last, out);
+    }
+  }
+
+  private checkCaughtUp(): void {
+    if (this.catchUpTo !== undefined && this.log.durable >= this.catchUpTo && this.log.lastEpoch === this.epoch) this.catchUpTo = undefined;
+  }
+
+  private ackIndex(index: number, out: Effect[]): void {
+    this.acked = Math.max(this.acked, index);
+    this.checkCaughtUp();
+    out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index } });
+  }
+
+  /** Whether the frame is from the primary we follow; if so it counts as hearing from it. */
+  private heard(epoch: number, now: number): boolean {
+    if (epoch !== this.epoch) {
+      this.broken(`the primary's frames carry epoch ${epoch}, we follow epoch ${this.epoch}`);
+      return false;
+    }
+    this.lastHeard = now;
+    return true;
+  }
+
+  private broken(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.broke = why;
+  }
+}

@@ -1,0 +1,73 @@
+// The member's log as the core knows it: the newest records (appended, perhaps not yet on disk),
+// where it ends, and how far it is on disk. The disk itself belongs to the driver: the core says
+// `store` in an effect and hears `durable` back, in index order.
+import type { LogPosition, RecordData, WireRecord } from './messages.js';
+
+export class CoreLog {
+  private recs: WireRecord[] = [];
+  /** Index and epoch of the record just before the first kept one (where a snapshot ends). */
+  private baseIndex: number;
+  private baseEpoch: number;
+  /** Highest index on this member's own disk. */
+  durable: number;
+
+  constructor(private readonly capacity: number, records: readonly WireRecord[], baseIndex = 0, baseEpoch = 0) {
+    this.baseIndex = baseIndex;
+    this.baseEpoch = baseEpoch;
+    for (const r of records) this.push(r);
+    this.durable = this.lastIndex;
+  }
+
+  get lastIndex(): number {
+    return this.baseIndex + this.recs.length;
+  }
+
+  get lastEpoch(): number {
+    return this.recs.at(-1)?.d.ep ?? this.baseEpoch;
+  }
+
+  position(): LogPosition {
+    return { lastIndex: this.lastIndex, lastEpoch: this.lastEpoch };
+  }
+
+  /** Appends the next record (its index must follow on). */
+  push(r: WireRecord): void {
+    if (r.i !== this.lastIndex + 1) throw new Error(`record ${r.i} does not follow ${this.lastIndex}`);
+    this.recs.push(r);
+    if (this.recs.length > this.capacity * 1.25) {
+      const drop = this.recs.length - this.capacity;
+      const last = this.recs[drop - 1] as WireRecord;
+      this.baseIndex = last.i;
+      this.baseEpoch = last.d.ep ?? 0;
+      this.recs = this.recs.slice(drop);
+    }
+  }
+
+  /** Appends `d` at the next index. */
+  add(d: RecordData): WireRecord {
+    const r = { i: this.lastIndex + 1, d };
+    this.push(r);
+    return r;
+  }
+
+  /** Everything is replaced by a snapshot ending at `index` (epoch `epoch`), already on disk. */
+  reset(index: number, epoch: number): void {
+    this.recs = [];
+    this.baseIndex = index;
+    this.baseEpoch = epoch;
+    this.durable = index;
+  }
+
+  /** The epoch of the record at `index`, if the log still knows it. */
+  epochAt(index: number): number | undefined {
+    if (index === this.baseIndex) return this.baseEpoch;
+    const r = this.recs[index - this.baseIndex - 1];
+    return r === undefined ? undefined : (r.d.ep ?? 0);
+  }
+
+  /** Records after `index`; undefined when they are no longer all held. */
+  after(index: number): WireRecord[] | undefined {
+    if (index < this.baseIndex) return undefined;
+    return this.recs.slice(index - this.baseIndex);
+  }
+}
