@@ -195,9 +195,12 @@ export class Committer {
     const faultsSeen = this.store.stats.faults;
     // Serialised a batch at a time while the file is written, so requests keep being answered
     // meanwhile and the registry's serialised form is never held whole.
+    // The image copies the names now and each entry changed meanwhile as it was, so the entries
+    // themselves are read batch by batch, in name order (so a restart need not sort them).
+    const image = this.registry.image();
     let stream: Promise<void>;
     try {
-      stream = this.store.snapshotStream(rev, snapshotLines(this.registry.snapshot()), faultsSeen);
+      stream = this.store.snapshotStream(rev, snapshotLines(image), faultsSeen);
     } catch (err) {
       stream = Promise.reject(err);
     }
@@ -208,6 +211,7 @@ export class Committer {
       },
       (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),
     ).finally(() => {
+      image.release();
       this.snapshotting = false;
     });
   }

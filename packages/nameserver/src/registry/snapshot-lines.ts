@@ -1,11 +1,16 @@
-// A registry snapshot as the elements of a line-per-element snapshot file (storage format 2):
-// first a head with the revision, the epoch and how many elements of each kind follow, then the
+// A registry snapshot as the lines of a line-per-value snapshot file (storage formats 2 and 3):
+// first a head with the revision, the epoch and how many lines of each kind follow, then the
 // entries, tickets, requests, agents and joins in that order. Written a batch at a time, so the
-// whole registry is never one string; read back element by element, so restart never parses one.
+// whole registry is never one string. Format 3 (written now) stores the entries in name order,
+// each as its JSON with `name` first; at load the names are sliced out of the lines and a plain
+// service's line is held as it is, parsed only when the entry is first read, so a restart builds
+// neither an object per entry nor a sort of the names.
 import type { EntryView } from '@dpns/protocol';
-import type { RegistrySnapshot } from './registry.js';
+import { SnapshotLines } from '../storage/snapshot-stream.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
+const NAME_FIRST = '{"name":"';
 
 interface Head {
   revision: number;
@@ -18,19 +23,23 @@ interface Head {
 }
 
 /**
- * The snapshot's elements in batches of complete lines. The arrays are read as they are when
- * `snap` was taken (Registry.snapshot() copies them, and entries are replaced, never changed in
- * place), so batches asked for later still describe that moment.
+ * The image's lines in batches of complete lines. Entries are read from the image as their
+ * batch is made (it keeps the ones changed meanwhile as they were), so the batches describe the
+ * revision the image was taken at.
  */
-export async function* snapshotLines(snap: RegistrySnapshot): AsyncGenerator<string> {
-  const head: Head = { revision: snap.revision, ...(snap.epoch === undefined ? {} : { epoch: snap.epoch }), entries: snap.entries.length };
-  if (snap.tickets !== undefined) head.tickets = snap.tickets.length;
-  if (snap.requests !== undefined) head.requests = snap.requests.length;
-  if (snap.agents !== undefined) head.agents = snap.agents.length;
-  if (snap.joins !== undefined) head.joins = snap.joins.length;
+export async function* snapshotLines(image: RegistryImage): AsyncGenerator<string> {
+  const head: Head = {
+    revision: image.revision, epoch: image.epoch, entries: image.names.length,
+    tickets: image.tickets.length, requests: image.requests.length, agents: image.agents.length, joins: image.joins.length,
+  };
   yield `${JSON.stringify(head)}\n`;
-  for (const items of [snap.entries, snap.tickets, snap.requests, snap.agents, snap.joins]) {
-    if (items === undefined) continue;
+  const { names } = image;
+  for (let k = 0; k < names.length; k += BATCH) {
+    let batch = '';
+    for (let j = k; j < Math.min(k + BATCH, names.length); j++) batch += `${entryLine(image.entry(names[j] as string))}\n`;
+    yield batch;
+  }
+  for (const items of [image.tickets, image.requests, image.agents, image.joins]) {
     for (let k = 0; k < items.length; k += BATCH) {
       let batch = '';
       for (let j = k; j < Math.min(k + BATCH, items.length); j++) batch += `${JSON.stringify(items[j])}\n`;
@@ -39,36 +48,95 @@ export async function* snapshotLines(snap: RegistrySnapshot): AsyncGenerator<str
   }
 }
 
+/** An entry's line: its JSON with `name` first (text held from a snapshot already is). */
+function entryLine(e: HeldEntry): string {
+  if (typeof e === 'string') return e;
+  const { name, ...rest } = e;
+  return `{"name":${JSON.stringify(name)},${JSON.stringify(rest).slice(1)}`;
+}
+
 /**
- * The registry snapshot a snapshot file held: a format-2 file's array of elements (checked
- * against its head's counts), or a format-1 file's object as it was stored.
+ * The registry snapshot a snapshot file held: a format-3 file's lines (entries held as text
+ * where they can be), a format-2 file's array of values (checked against its head's counts), or
+ * a format-1 file's object as it was stored.
  */
-export function registrySnapshotOf(state: unknown): RegistrySnapshot {
+export function registrySnapshotOf(state: unknown): LoadableSnapshot {
+  if (state instanceof SnapshotLines) return fromLines(state.lines);
   if (!Array.isArray(state)) {
     if (typeof state !== 'object' || state === null || !Array.isArray((state as { entries?: unknown }).entries)) {
       throw new Error('the snapshot is not a registry snapshot; the data directory belongs to something else');
     }
     return state as RegistrySnapshot;
   }
-  const head = state[0] as Partial<Head> | undefined;
-  if (typeof head !== 'object' || head === null || typeof head.revision !== 'number' || typeof head.entries !== 'number') {
+  const values: readonly unknown[] = state;
+  return assemble(values[0], values.length, (from, to) => values.slice(from, to) as EntryView[], (from, to) => values.slice(from, to));
+}
+
+function fromLines(lines: readonly string[]): LoadableSnapshot {
+  let head: unknown;
+  try {
+    head = lines.length === 0 ? undefined : JSON.parse(lines[0] as string);
+  } catch {
+    head = undefined;
+  }
+  const entries = (from: number, to: number): HeldEntries => {
+    const names: string[] = new Array<string>(to - from);
+    const held: HeldEntry[] = new Array<HeldEntry>(to - from);
+    for (let k = from; k < to; k++) {
+      const e = heldOf(lines[k] as string);
+      names[k - from] = typeof e === 'string' ? nameOf(e) : e.name;
+      held[k - from] = e;
+    }
+    return { names, held };
+  };
+  return assemble(head, lines.length, entries, (from, to) => lines.slice(from, to).map((l) => JSON.parse(l) as unknown));
+}
+
+/**
+ * What to hold for an entry's line: the line itself for a plain service, else the parsed entry.
+ * An alias's line holds `"alias"` and a session advertisement's `"session"` (JSON.stringify
+ * writes those values so, and inside a string a quote is always escaped), so a line with
+ * neither is neither; a line that merely mentions one is parsed, which costs only time.
+ * A name with an escape in it is parsed too.
+ */
+function heldOf(line: string): HeldEntry {
+  if (!line.startsWith(NAME_FIRST) || line.includes('"alias"') || line.includes('"session"')) return JSON.parse(line) as EntryView;
+  const end = line.indexOf('"', NAME_FIRST.length);
+  if (end < 0 || line.lastIndexOf('\\', end) >= NAME_FIRST.length) return JSON.parse(line) as EntryView;
+  return line;
+}
+
+/** The name of a plain service's line (heldOf checked it has no escape). */
+function nameOf(line: string): string {
+  return line.slice(NAME_FIRST.length, line.indexOf('"', NAME_FIRST.length));
+}
+
+/**
+ * A line-per-value snapshot from its head (the first value) and its `total` values: the
+ * sections the head counts, read by `entries` and `values` (from, to: positions in the file).
+ */
+function assemble<E extends EntryView[] | HeldEntries>(
+  head: unknown, total: number, entries: (from: number, to: number) => E, values: (from: number, to: number) => unknown[],
+): Omit<RegistrySnapshot, 'entries'> & { entries: E } {
+  const h = head as Partial<Head> | undefined;
+  if (typeof h !== 'object' || h === null || typeof h.revision !== 'number' || typeof h.entries !== 'number') {
     throw new Error('the snapshot has no registry head; the data directory belongs to something else');
   }
-  let at = 1;
+  const counted = 1 + h.entries + (h.tickets ?? 0) + (h.requests ?? 0) + (h.agents ?? 0) + (h.joins ?? 0);
+  if (counted !== total) throw new Error(`the snapshot's head counts ${counted - 1} elements, the file has ${total - 1}`);
+  let at = 1 + h.entries;
   const take = <T>(n: number | undefined): T[] | undefined => {
     if (n === undefined) return undefined;
-    const part = state.slice(at, at + n) as T[];
     at += n;
-    return part;
+    return values(at - n, at) as T[];
   };
-  const snap: RegistrySnapshot = { revision: head.revision, entries: take<EntryView>(head.entries) ?? [] };
-  const tickets = take<NonNullable<RegistrySnapshot['tickets']>[number]>(head.tickets);
-  const requests = take<NonNullable<RegistrySnapshot['requests']>[number]>(head.requests);
-  const agents = take<NonNullable<RegistrySnapshot['agents']>[number]>(head.agents);
-  const joins = take<NonNullable<RegistrySnapshot['joins']>[number]>(head.joins);
-  if (at !== state.length) throw new Error(`the snapshot's head counts ${at - 1} elements, the file has ${state.length - 1}`);
+  const snap: Omit<RegistrySnapshot, 'entries'> & { entries: E } = { revision: h.revision, entries: entries(1, 1 + h.entries) };
+  const tickets = take<NonNullable<RegistrySnapshot['tickets']>[number]>(h.tickets);
+  const requests = take<NonNullable<RegistrySnapshot['requests']>[number]>(h.requests);
+  const agents = take<NonNullable<RegistrySnapshot['agents']>[number]>(h.agents);
+  const joins = take<NonNullable<RegistrySnapshot['joins']>[number]>(h.joins);
+  if (h.epoch !== undefined) snap.epoch = h.epoch;
   if (tickets !== undefined) snap.tickets = tickets;
-  if (head.epoch !== undefined) snap.epoch = head.epoch;
   if (requests !== undefined) snap.requests = requests;
   if (agents !== undefined) snap.agents = agents;
   if (joins !== undefined) snap.joins = joins;

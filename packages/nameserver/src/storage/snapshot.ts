@@ -1,5 +1,5 @@
 // Snapshot files, format 1: the whole state at one index as one JSON document, checksummed,
-// replaced atomically; and reading either format (format 2: snapshot-stream.ts).
+// replaced atomically; and reading any format (formats 2 and 3: snapshot-stream.ts).
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
@@ -8,6 +8,7 @@ import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.j
 import { decodeSnapshotStream } from './snapshot-stream.js';
 
 export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
+export { SnapshotLines } from './snapshot-stream.js';
 export type { SnapshotFile } from './snapshot-files.js';
 
 /**
@@ -29,8 +30,9 @@ function encodeSnapshotText(index: number, json: string): Buffer {
 }
 
 /**
- * Checks a snapshot file's contents against its header (and, in format 2, its trailer) and the
- * index in its name. A format-2 file's state is the array of its lines.
+ * Checks a snapshot file's contents against its header (and, in formats 2 and 3, its trailer)
+ * and the index in its name. A format-2 file's state is the array of its lines' values; a
+ * format-3 file's is its lines unparsed (SnapshotLines).
  */
 export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: unknown } | { ok: false; reason: string } {
   const newline = buf.indexOf(0x0a);
@@ -43,9 +45,9 @@ export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: u
   }
   if (typeof header !== 'object' || header === null) return { ok: false, reason: 'header is not an object' };
   const h = header as Record<string, unknown>;
-  if (h.format !== 1 && h.format !== 2) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
+  if (h.format !== 1 && h.format !== 2 && h.format !== 3) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
   if (h.index !== index) return { ok: false, reason: `header index ${JSON.stringify(h.index)} does not match the file name's ${index}` };
-  if (h.format === 2) return decodeSnapshotStream(buf, newline + 1);
+  if (h.format !== 1) return decodeSnapshotStream(buf, newline + 1, h.format);
   const body = buf.subarray(newline + 1);
   if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
   const actual = crc32c(body);

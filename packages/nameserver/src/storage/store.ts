@@ -137,8 +137,8 @@ export class Store {
   }
 
   /**
-   * Like snapshot(), for a state that is an array produced a batch at a time (format 2,
-   * snapshot-stream.ts): each batch is complete lines, one element a line. The batches must
+   * Like snapshot(), for a state produced a batch at a time (format 3, snapshot-stream.ts): each
+   * batch is complete lines, one JSON value a line, handed back unparsed at open (SnapshotLines). The batches must
    * describe the state as it was when this was called (the caller copies what could change);
    * they are asked for only while the file is written, so the registry's whole serialised form
    * is never held at once and requests are answered between batches. `faultsSeen` is
