@@ -58,7 +58,7 @@ test('a snapshot written as lines reads back equal, small or spanning many batch
   }
 });
 
-test('plain services are held as text; aliases, session advertisements and escaped names are parsed and indexed', async () => {
+test('plain services are held as text; aliases, session advertisements, escaped names and other layouts are parsed and indexed', async () => {
   const entries: EntryView[] = [
     entry(1),
     { kind: 'alias', name: '/a', target: '/s/1', since: 1 },
@@ -68,6 +68,7 @@ test('plain services are held as text; aliases, session advertisements and escap
     // Quotes in a string are escaped, so this is still plain; a value that is exactly "session" is parsed (harmless).
     { kind: 'service', name: '/mentions', state: 'stopped', since: 4, reason: 'an "alias" said "session"' },
     { kind: 'service', name: '/named', state: 'running', since: 5, host: 'session', port: 5, advertiser: { kind: 'static' } },
+    { name: '/name-first', kind: 'service', state: 'stopped', since: 6 },
   ];
   const reg = registryOf({ revision: 3, entries });
   const image = reg.image();
@@ -76,7 +77,7 @@ test('plain services are held as text; aliases, session advertisements and escap
   const { names, held } = loaded.entries as HeldEntries;
   const textOf = new Map(names.map((n, k) => [n, typeof held[k] === 'string']));
   assert.deepEqual(Object.fromEntries(textOf), {
-    '/a': false, '/lost': false, '/mentions': true, '/named': false, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
+    '/a': false, '/lost': false, '/mentions': true, '/name-first': false, '/named': false, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
   });
   const back = registryOf(loaded);
   assert.deepEqual(state(back), state(reg));
@@ -84,7 +85,7 @@ test('plain services are held as text; aliases, session advertisements and escap
   assert.deepEqual([...back.strays()], ['/lost']);
   assert.deepEqual([...back.sessionAdvertised()].sort(), ['/lost', '/run']);
   assert.deepEqual(back.get('/s/1'), entry(1));
-  assert.deepEqual(back.countByKind(), { service: 6, alias: 1 });
+  assert.deepEqual(back.countByKind(), { service: 7, alias: 1 });
 });
 
 test('an image keeps the revision it was taken at while entries are put and removed, and fails once the registry is replaced', async () => {
@@ -118,6 +119,6 @@ test('a format-1 snapshot (one object) is taken as it is; anything else is refus
   assert.throws(() => registrySnapshotOf({ other: true }), /belongs to something else/);
   assert.throws(() => registrySnapshotOf([{ nohead: 1 }]), /no registry head/);
   assert.throws(() => registrySnapshotOf([{ revision: 1, entries: 2 }, {}]), /counts 2 elements, the file has 1/);
-  assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"name":"/x","kind":"service"}'])), /counts 2 elements, the file has 1/);
+  assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
   assert.throws(() => registrySnapshotOf(new SnapshotLines([])), /no registry head/);
 });

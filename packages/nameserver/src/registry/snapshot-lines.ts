@@ -1,16 +1,17 @@
 // A registry snapshot as the lines of a line-per-value snapshot file (storage formats 2 and 3):
 // first a head with the revision, the epoch and how many lines of each kind follow, then the
 // entries, tickets, requests, agents and joins in that order. Written a batch at a time, so the
-// whole registry is never one string. Format 3 (written now) stores the entries in name order,
-// each as its JSON with `name` first; at load the names are sliced out of the lines and a plain
-// service's line is held as it is, parsed only when the entry is first read, so a restart builds
-// neither an object per entry nor a sort of the names.
+// whole registry is never one string. Format 3 (written now) stores the entries in name order;
+// at load a plain service's name is sliced out of its line and the line held as it is, parsed
+// only when the entry is first read, so a restart builds neither an object per entry nor a sort
+// of the names.
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
-const NAME_FIRST = '{"name":"';
+/** How a service's JSON starts as the registry makes it (kind, then name). */
+const SERVICE_PREFIX = '{"kind":"service","name":"';
 
 interface Head {
   revision: number;
@@ -36,7 +37,10 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
   const { names } = image;
   for (let k = 0; k < names.length; k += BATCH) {
     let batch = '';
-    for (let j = k; j < Math.min(k + BATCH, names.length); j++) batch += `${entryLine(image.entry(names[j] as string))}\n`;
+    for (let j = k; j < Math.min(k + BATCH, names.length); j++) {
+      const e = image.entry(names[j] as string);
+      batch += `${typeof e === 'string' ? e : JSON.stringify(e)}\n`;
+    }
     yield batch;
   }
   for (const items of [image.tickets, image.requests, image.agents, image.joins]) {
@@ -46,13 +50,6 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
       yield batch;
     }
   }
-}
-
-/** An entry's line: its JSON with `name` first (text held from a snapshot already is). */
-function entryLine(e: HeldEntry): string {
-  if (typeof e === 'string') return e;
-  const { name, ...rest } = e;
-  return `{"name":${JSON.stringify(name)},${JSON.stringify(rest).slice(1)}`;
 }
 
 /**
@@ -83,9 +80,16 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
     const names: string[] = new Array<string>(to - from);
     const held: HeldEntry[] = new Array<HeldEntry>(to - from);
     for (let k = from; k < to; k++) {
-      const e = heldOf(lines[k] as string);
-      names[k - from] = typeof e === 'string' ? nameOf(e) : e.name;
-      held[k - from] = e;
+      const line = lines[k] as string;
+      const name = plainServiceName(line);
+      if (name === undefined) {
+        const e = JSON.parse(line) as EntryView;
+        names[k - from] = e.name;
+        held[k - from] = e;
+      } else {
+        names[k - from] = name;
+        held[k - from] = line;
+      }
     }
     return { names, held };
   };
@@ -93,22 +97,17 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
 }
 
 /**
- * What to hold for an entry's line: the line itself for a plain service, else the parsed entry.
- * An alias's line holds `"alias"` and a session advertisement's `"session"` (JSON.stringify
- * writes those values so, and inside a string a quote is always escaped), so a line with
- * neither is neither; a line that merely mentions one is parsed, which costs only time.
- * A name with an escape in it is parsed too.
+ * The name of a plain service's line, sliced out of it; undefined for any other line, which is
+ * parsed. An alias's line holds `"alias"` and a session advertisement's `"session"`
+ * (JSON.stringify writes those values so, and inside a string a quote is always escaped), so a
+ * line with neither is neither; a line that merely mentions one is parsed, which costs only time.
+ * So is a line whose name has an escape in it, or that does not start as the registry's services do.
  */
-function heldOf(line: string): HeldEntry {
-  if (!line.startsWith(NAME_FIRST) || line.includes('"alias"') || line.includes('"session"')) return JSON.parse(line) as EntryView;
-  const end = line.indexOf('"', NAME_FIRST.length);
-  if (end < 0 || line.lastIndexOf('\\', end) >= NAME_FIRST.length) return JSON.parse(line) as EntryView;
-  return line;
-}
-
-/** The name of a plain service's line (heldOf checked it has no escape). */
-function nameOf(line: string): string {
-  return line.slice(NAME_FIRST.length, line.indexOf('"', NAME_FIRST.length));
+function plainServiceName(line: string): string | undefined {
+  if (!line.startsWith(SERVICE_PREFIX) || line.includes('"alias"') || line.includes('"session"')) return undefined;
+  const end = line.indexOf('"', SERVICE_PREFIX.length);
+  if (end < 0 || line.lastIndexOf('\\', end) >= SERVICE_PREFIX.length) return undefined;
+  return line.slice(SERVICE_PREFIX.length, end);
 }
 
 /**
