@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../harness/paths.js';
 
 /** Every scenario, in the order they run and print. */
 export const SCENARIOS = ['echo', 'find', 'module', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd', 'failover', 'failover-cut', 'read-backups', 'abuse'] as const;
@@ -34,6 +35,10 @@ export interface BenchConfig {
   profileDir: string | undefined;
   /** Another built checkout's name server (--baseline): find and advertise also run against it, in the same run. */
   baselineBin: string | undefined;
+  /** --growth: the registry sizes to grow one server to and measure at, smallest first (none when not asked for). */
+  growthSizes: readonly number[];
+  /** Where --growth writes its chart (SVG). */
+  growthChart: string | undefined;
 }
 
 const USAGE = `usage: node e2e/dist/bench/main.js [options]
@@ -48,6 +53,12 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
   --baseline DIR    a built checkout of another commit (git worktree add DIR REV; pnpm
                     install and pnpm build there): find and advertise also measure its name
                     server, alternating with this one's, and print this / baseline
+  --growth          grow one server to each size and measure writes/s, find p99, RSS,
+                    data-dir size and kill -9 → answering at each (slow: about 10 minutes
+                    to 1M names); alone unless --only is also given
+  --growth-sizes L  comma-separated sizes for --growth (default 10000,100000,1000000;
+                    2000,20000 with --quick)
+  --growth-chart F  where --growth writes its SVG chart (default docs/growth.svg)
   -h, --help        this text
 
 The etcd rows (scenario etcd, and beside failover and failover-cut) need \`etcd\` on the
@@ -68,6 +79,9 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
         json: { type: 'boolean', default: false },
         profile: { type: 'string' },
         baseline: { type: 'string' },
+        growth: { type: 'boolean', default: false },
+        'growth-sizes': { type: 'string' },
+        'growth-chart': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -80,12 +94,15 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     process.exit(0);
   }
   const quick = values.quick ?? false;
+  const growth = values.growth ?? false;
   const only = new Set<ScenarioName>();
-  for (const s of (values.only ?? SCENARIOS.join(',')).split(',').map((x) => x.trim()).filter(Boolean)) {
+  // --growth alone runs only the growth scenario: it takes long enough by itself.
+  const onlyList = values.only ?? (growth ? '' : SCENARIOS.join(','));
+  for (const s of onlyList.split(',').map((x) => x.trim()).filter(Boolean)) {
     if (!(SCENARIOS as readonly string[]).includes(s)) usage(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
     only.add(s as ScenarioName);
   }
-  if (only.size === 0) usage('--only: no scenario given');
+  if (only.size === 0 && !growth) usage('--only: no scenario given');
   return {
     only,
     quick,
@@ -105,6 +122,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     json: values.json ?? false,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     baselineBin: values.baseline === undefined ? undefined : baselineBin(values.baseline),
+    growthSizes: growth ? sizes(values['growth-sizes'] ?? (quick ? '2000,20000' : '10000,100000,1000000')) : [],
+    growthChart: growth ? resolve(values['growth-chart'] ?? join(REPO_ROOT, 'docs', 'growth.svg')) : undefined,
   };
 }
 
@@ -114,6 +133,15 @@ function baselineBin(dir: string): string {
     usage(`--baseline: no built name server in ${dir} (expected ${bin} and its dist/; run pnpm install and pnpm build there)`);
   }
   return bin;
+}
+
+function sizes(v: string): number[] {
+  const out = v.split(',').map((x) => Number(x.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isSafeInteger(n) || n < 100 || n > 10_000_000)) {
+    usage(`--growth-sizes: expected comma-separated integers from 100 to 10,000,000, got "${v}"`);
+  }
+  if (out.some((n, k) => k > 0 && n <= (out[k - 1] ?? 0))) usage(`--growth-sizes: sizes must grow, got "${v}"`);
+  return out;
 }
 
 function seconds(v: string | undefined, dflt: number, flag: string): number {

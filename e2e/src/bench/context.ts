@@ -6,6 +6,8 @@ import { status, summary, type Row } from './report.js';
 
 export class BenchContext {
   readonly rows: Row[] = [];
+  /** Lines a scenario prints after the table (the growth table). */
+  readonly extra: string[] = [];
 
   constructor(readonly cfg: BenchConfig) {}
 

@@ -12,6 +12,7 @@ import { runEtcd } from './scenarios/etcd.js';
 import { runFailover } from './scenarios/failover.js';
 import { runFailoverCut } from './scenarios/failover-cut.js';
 import { runFind } from './scenarios/find.js';
+import { runGrowth } from './scenarios/growth.js';
 import { runLaunch } from './scenarios/launch.js';
 import { runModule } from './scenarios/module.js';
 import { runReadBackups } from './scenarios/read-backups.js';
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
     [cfg.only.has('failover-cut'), 'failover-cut', () => runFailoverCut(ctx)],
     [cfg.only.has('read-backups'), 'read-backups', () => runReadBackups(ctx)],
     [cfg.only.has('abuse'), 'abuse', () => runAbuse(ctx)],
+    [cfg.growthSizes.length > 0, 'growth', () => runGrowth(ctx)],
   ];
   let failed = 0;
   for (const [selected, name, run] of steps) {
@@ -61,10 +63,11 @@ async function main(): Promise<number> {
 
   const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
   const out: string[] = ['', `${machine}; load average ${loadBefore} before, ${loadAfter} after`, '', table(ctx.rows), ''];
+  out.push(...ctx.extra);
   const r = ratios(ctx);
   if (r.length > 0) out.push('Ratios:', ...r.map((x) => `  ${x}`), '');
-  out.push(`Targets${cfg.quick ? ' (quick run: smaller registries and 1 s shapes; indicative only)' : ''}:`);
-  for (const v of verdicts(ctx)) {
+  if (cfg.only.size > 0) out.push(`Targets${cfg.quick ? ' (quick run: smaller registries and 1 s shapes; indicative only)' : ''}:`);
+  for (const v of cfg.only.size > 0 ? verdicts(ctx) : []) {
     const mark = v.met === undefined ? '  -  ' : v.met ? ' MET ' : ' MISS';
     out.push(`  [${mark}] ${v.target}: ${v.measured}`);
   }

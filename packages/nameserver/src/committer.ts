@@ -5,7 +5,7 @@ import type { Registry, Undo } from './registry/registry.js';
 import { DpnsError } from '@dpns/protocol';
 import { StorageError } from './storage/store.js';
 import type { WatchHub } from './watch-hub.js';
-import { snapshotJson } from './registry/snapshot-json.js';
+import { snapshotLines } from './registry/snapshot-lines.js';
 import type { Logger } from './log.js';
 
 /** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
@@ -188,22 +188,44 @@ export class Committer {
 
   private maybeSnapshot(): void {
     const rev = this.registry.revision;
-    if (this.snapshotting || rev - this.lastSnapshot < this.snapshotEvery) return;
+    if (this.snapshotting || rev - this.lastSnapshot < snapshotInterval(this.snapshotEvery, this.registry.size)) return;
     this.snapshotting = true;
     const started = Date.now();
     // The store drops it if a write fails from now on: what it holds might then be taken back.
     const faultsSeen = this.store.stats.faults;
-    // Serialised a slice at a time, so requests keep being answered meanwhile.
-    snapshotJson(this.registry.snapshot()).then((json) => this.store.snapshotText(rev, json, faultsSeen)).then(
+    // Serialised a batch at a time while the file is written, so requests keep being answered
+    // meanwhile and the registry's serialised form is never held whole.
+    // The image copies the names now and each entry changed meanwhile as it was, so the entries
+    // themselves are read batch by batch, in name order (so a restart need not sort them).
+    const image = this.registry.image();
+    let stream: Promise<void>;
+    try {
+      stream = this.store.snapshotStream(rev, snapshotLines(image), faultsSeen);
+    } catch (err) {
+      stream = Promise.reject(err);
+    }
+    stream.then(
       () => {
         this.lastSnapshot = rev;
         this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });
       },
       (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),
     ).finally(() => {
+      image.release();
       this.snapshotting = false;
     });
   }
+}
+
+/**
+ * Log records between snapshots for a registry of `size` entries: at least `every`, and at least
+ * an eighth of the registry. Writing a snapshot costs about 1 µs of CPU an entry and replaying a
+ * logged record at restart about 10 µs, so this keeps snapshot work at about 8 µs a write however
+ * large the registry grows (against ~80 µs for the write itself), while a restart replays at most
+ * an eighth of the registry on top of loading the snapshot.
+ */
+export function snapshotInterval(every: number, size: number): number {
+  return Math.max(every, Math.ceil(size / 8));
 }
 
 /** A write the store would not take, as the error its client gets. */

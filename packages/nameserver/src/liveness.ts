@@ -114,8 +114,9 @@ export class Liveness implements Bindings {
    */
   reconcile(now: number): Promise<unknown> {
     const ops: Op[] = [];
-    for (const e of this.registry.all()) {
-      if (e.kind !== 'service' || e.state !== 'running' || e.advertiser?.kind !== 'session') continue;
+    for (const name of this.registry.sessionAdvertised()) {
+      const e = this.registry.get(name);
+      if (e?.kind !== 'service' || e.state !== 'running') continue;
       if (this.bound.has(e.name) || this.graceWaiting.has(e.name)) continue;
       ops.push(...planLost(this.registry, e.name, 'its advertiser went away while the name server could not write to its disk', now, this.reservationMs));
     }
@@ -137,8 +138,9 @@ export class Liveness implements Bindings {
    */
   startGrace(graceMs: number, now: () => number): number {
     const waiting: string[] = [];
-    for (const e of this.registry.all()) {
-      if (e.kind === 'service' && e.state === 'running' && e.advertiser?.kind === 'session') waiting.push(e.name);
+    for (const name of this.registry.sessionAdvertised()) {
+      const e = this.registry.get(name);
+      if (e?.kind === 'service' && e.state === 'running') waiting.push(name);
     }
     if (waiting.length === 0) return 0;
     this.graceWaiting = new Set(waiting);

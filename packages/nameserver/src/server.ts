@@ -19,7 +19,7 @@ import { DEFAULT_QUOTAS, Liveness } from './liveness.js';
 import { ServerMetrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { isLogRecord } from './registry/ops.js';
-import { Registry, type RegistrySnapshot } from './registry/registry.js';
+import { Registry } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
 import { Launcher } from './launch/launcher.js';
@@ -39,6 +39,7 @@ import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restar
 import { deriveClusterKey } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
 import { snapshotJson } from './registry/snapshot-json.js';
+import { registrySnapshotOf } from './registry/snapshot-lines.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
 import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/stray-expiry.js';
@@ -193,7 +194,9 @@ export class NameServer {
       },
     });
     this.store = store;
-    if (recovered.snapshot !== undefined) this.registry.load(recovered.snapshot.state as RegistrySnapshot);
+    const opened = Date.now();
+    if (recovered.snapshot !== undefined) this.registry.load(registrySnapshotOf(recovered.snapshot.state));
+    const loaded = Date.now();
     const tail = new LogTail(clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
     for (const rec of recovered.records) {
       if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
@@ -203,6 +206,8 @@ export class NameServer {
     log.info('registry recovered', {
       entries: this.registry.size, revision: this.registry.revision, snapshot: recovered.snapshot?.index ?? 0,
       replayed: recovered.records.length, ms: Date.now() - started,
+      // Where a restart's time goes: reading the files, building the registry from the snapshot, replaying the log after it.
+      storeMs: opened - started, loadMs: loaded - opened, replayMs: Date.now() - loaded,
       ...(recovered.droppedTail ? { droppedTail: recovered.droppedTail } : {}),
     });
 

@@ -19,6 +19,27 @@ export class OrderedNames {
     this.count = all.length;
   }
 
+  /**
+   * Replaces the contents with `names`, which are usually in order already (a snapshot stores
+   * them so): checked in one pass, and sorted only when they are not.
+   */
+  resetOrdered(names: string[]): void {
+    let ordered = true;
+    for (let i = 1; i < names.length && ordered; i++) ordered = (names[i - 1] as string) < (names[i] as string);
+    if (!ordered) {
+      this.reset(names);
+      return;
+    }
+    this.chunks = [];
+    for (let i = 0; i < names.length; i += CHUNK) this.chunks.push(names.slice(i, i + CHUNK));
+    this.count = names.length;
+  }
+
+  /** Every name, in order, as a new array. */
+  toArray(): string[] {
+    return this.chunks.flat();
+  }
+
   add(name: string): void {
     if (this.chunks.length === 0) {
       this.chunks.push([name]);

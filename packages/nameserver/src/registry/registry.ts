@@ -26,6 +26,44 @@ export interface RegistrySnapshot {
 }
 
 /**
+ * An entry as the registry holds it: parsed, or the JSON text it was loaded from a snapshot as,
+ * parsed the first time it is read. Only a service that no connection advertises is held as
+ * text (it needs no index but the name's), so aliases and session advertisements are always parsed.
+ */
+export type HeldEntry = EntryView | string;
+
+/**
+ * A snapshot's entries as a format-3 file gives them: names (in order, when the file was
+ * written by this version) and what to hold for each.
+ */
+export interface HeldEntries {
+  names: string[];
+  held: HeldEntry[];
+}
+
+/** A snapshot as read back from a file, ready for Registry.load(). */
+export type LoadableSnapshot = Omit<RegistrySnapshot, 'entries'> & { entries: EntryView[] | HeldEntries };
+
+/**
+ * The registry at one revision, for a snapshot written a batch at a time: what is small is
+ * copied at once, the entries are read as their batches are written, and an entry changed
+ * meanwhile is read as it was (copied when it changes). release() when done.
+ */
+export interface RegistryImage {
+  revision: number;
+  epoch: number;
+  /** Entry names in order. */
+  names: string[];
+  /** The entry `name` (one of `names`) as it was when the image was taken. */
+  entry(name: string): HeldEntry;
+  tickets: [string, LaunchTickets][];
+  requests: [string, number][];
+  agents: AgentRecord[];
+  joins: JoinTokenRecord[];
+  release(): void;
+}
+
+/**
  * What one record is about to change, taken before it is applied: a record is applied before it
  * is durable, and a write that then fails for want of disk space is put back from this.
  */
@@ -41,7 +79,7 @@ export interface Undo {
 }
 
 export class Registry {
-  private readonly entries = new Map<string, EntryView>();
+  private readonly entries = new Map<string, HeldEntry>();
   private readonly names = new OrderedNames();
   /** target name → names of aliases that point straight at it. */
   private readonly aliasesOf = new Map<string, Set<string>>();
@@ -54,6 +92,10 @@ export class Registry {
   private lastEpoch = 0;
   /** Lost entries nobody keeps: a connection advertised them and went (stray-expiry.ts sweeps them). */
   private readonly strayNames = new Set<string>();
+  /** Services whose advertiser is (or, lost, was) a connection. */
+  private readonly sessionNames = new Set<string>();
+  /** Bumped by load(): an image taken before it no longer describes this registry. */
+  private generation = 0;
   /** request id → the revision that applied it; in insertion order, so the oldest go first. */
   private readonly requests = new Map<string, number>();
   /** Told the name of every entry put or removed (a sliced scan that must end at one revision). */
@@ -101,9 +143,9 @@ export class Registry {
       if (!m.has(k)) m.set(k, v);
     };
     for (const op of rec.ops) {
-      if (op.t === 'put') keep(u.entries, op.e.name, this.entries.get(op.e.name));
+      if (op.t === 'put') keep(u.entries, op.e.name, this.get(op.e.name));
       else if (op.t === 'del') {
-        keep(u.entries, op.n, this.entries.get(op.n));
+        keep(u.entries, op.n, this.get(op.n));
         keep(u.tickets, op.n, this.tickets.get(op.n));
       } else if (op.t === 'tickets') keep(u.tickets, op.n, this.tickets.get(op.n));
       else if (op.t === 'agent') keep(u.agents, op.h, this.agents.get(op.h));
@@ -143,6 +185,11 @@ export class Registry {
     return this.strayNames;
   }
 
+  /** Names of services a connection advertises (running) or advertised (lost). */
+  sessionAdvertised(): ReadonlySet<string> {
+    return this.sessionNames;
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -150,17 +197,22 @@ export class Registry {
   /** How many entries of each kind there are (for /metrics; a walk, so not for hot paths). */
   countByKind(): { service: number; alias: number } {
     const out = { service: 0, alias: 0 };
-    for (const e of this.entries.values()) out[e.kind]++;
+    // Text is only ever a service's.
+    for (const e of this.entries.values()) out[typeof e === 'string' ? 'service' : e.kind]++;
     return out;
   }
 
-  /** Every entry, in no particular order, without copying (do not apply ops while iterating). */
-  all(): IterableIterator<EntryView> {
-    return this.entries.values();
+  /** Every entry, in no particular order (any held as text parsed on the way; do not apply ops while iterating). */
+  *all(): Generator<EntryView> {
+    for (const name of this.entries.keys()) yield this.get(name) as EntryView;
   }
 
   get(name: string): EntryView | undefined {
-    return this.entries.get(name);
+    const e = this.entries.get(name);
+    if (typeof e !== 'string') return e;
+    const parsed = JSON.parse(e) as EntryView;
+    this.entries.set(name, parsed);
+    return parsed;
   }
 
   /** Applies the ops of one logged record; returns what changed, for watchers. */
@@ -191,12 +243,12 @@ export class Registry {
   /** Entries whose names match, in name order, read from the ordered index's prefix range. */
   *select(glob: Glob): Generator<EntryView> {
     if (glob.isLiteral) {
-      const e = this.entries.get(glob.literalPrefix);
+      const e = this.get(glob.literalPrefix);
       if (e !== undefined) yield e;
       return;
     }
     for (const name of this.names.withPrefix(glob.literalPrefix)) {
-      if (glob.match(name)) yield this.entries.get(name) as EntryView;
+      if (glob.match(name)) yield this.get(name) as EntryView;
     }
   }
 
@@ -208,12 +260,12 @@ export class Registry {
   selectSlice(glob: Glob, after: string | undefined, deadline: number): { entries: EntryView[]; next?: string } {
     const entries: EntryView[] = [];
     if (glob.isLiteral) {
-      const e = after === undefined ? this.entries.get(glob.literalPrefix) : undefined;
+      const e = after === undefined ? this.get(glob.literalPrefix) : undefined;
       return { entries: e === undefined ? [] : [e] };
     }
     let n = 0;
     for (const name of this.names.withPrefix(glob.literalPrefix, after)) {
-      if (glob.match(name)) entries.push(this.entries.get(name) as EntryView);
+      if (glob.match(name)) entries.push(this.get(name) as EntryView);
       // The clock is read every 32 names: a name costs at most ~10 µs to match.
       if ((++n & 31) === 0 && performance.now() >= deadline) return { entries, next: name };
     }
@@ -272,7 +324,7 @@ export class Registry {
     const chain: string[] = [];
     let cur = name;
     for (let depth = 0; depth <= MAX_ALIAS_DEPTH; depth++) {
-      const e = this.entries.get(cur);
+      const e = this.get(cur);
       if (e === undefined) {
         throw new DpnsError('NOT_FOUND', chain.length === 0 ? `no service named ${name}` : `alias ${chain.join(' -> ')} points at ${cur}, which does not exist`, {
           details: { name: cur },
@@ -288,10 +340,10 @@ export class Registry {
   /** How many alias links lead from `name` to a non-alias (0 for a service). */
   chainLength(name: string): number {
     let n = 0;
-    let e = this.entries.get(name);
+    let e = this.get(name);
     while (e?.kind === 'alias' && n <= MAX_ALIAS_DEPTH) {
       n++;
-      e = this.entries.get(e.target);
+      e = this.get(e.target);
     }
     return n;
   }
@@ -301,7 +353,7 @@ export class Registry {
     let cur: string | undefined = target;
     for (let depth = 0; cur !== undefined && depth <= MAX_ALIAS_DEPTH + 1; depth++) {
       if (cur === name) return true;
-      const e = this.entries.get(cur);
+      const e = this.get(cur);
       cur = e?.kind === 'alias' ? e.target : undefined;
     }
     return cur !== undefined;
@@ -309,13 +361,42 @@ export class Registry {
 
   snapshot(): RegistrySnapshot {
     return {
-      revision: this.rev, entries: [...this.entries.values()], tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
+      // Text is parsed for this copy only: held parsed, the whole registry would stay twice its size.
+      revision: this.rev, entries: Array.from(this.entries.values(), (e) => (typeof e === 'string' ? JSON.parse(e) as EntryView : e)), tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
       agents: [...this.agents.values()], joins: [...this.joins.values()],
     };
   }
 
-  /** Replaces everything with a snapshot; the index is built once, not entry by entry. */
-  load(snap: RegistrySnapshot): void {
+  /**
+   * The registry as it is now, for a snapshot written a batch at a time (RegistryImage): the
+   * names and the small tables are copied now; each entry changed before release() is kept as it
+   * was, so the entries read later are still this revision's.
+   */
+  image(): RegistryImage {
+    const before = new Map<string, HeldEntry | undefined>();
+    const stop = this.observe((name) => {
+      if (!before.has(name)) before.set(name, this.entries.get(name));
+    });
+    const generation = this.generation;
+    return {
+      revision: this.rev, epoch: this.lastEpoch, names: this.names.toArray(),
+      entry: (name) => {
+        if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
+        const e = before.has(name) ? before.get(name) : this.entries.get(name);
+        if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
+        return e;
+      },
+      tickets: [...this.tickets], requests: [...this.requests], agents: [...this.agents.values()], joins: [...this.joins.values()],
+      release: stop,
+    };
+  }
+
+  /**
+   * Replaces everything with a snapshot; the index is built once, not entry by entry (from a
+   * format-3 file's names without sorting them, as they are stored in order).
+   */
+  load(snap: LoadableSnapshot): void {
+    this.generation++;
     this.entries.clear();
     this.aliasesOf.clear();
     this.tickets.clear();
@@ -323,39 +404,56 @@ export class Registry {
     this.agents.clear();
     this.joins.clear();
     this.strayNames.clear();
+    this.sessionNames.clear();
     for (const a of snap.agents ?? []) this.agents.set(a.host, a);
     for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
     for (const [rid, rev] of snap.requests ?? []) this.requests.set(rid, rev);
     this.lastEpoch = snap.epoch ?? 0;
-    for (const e of snap.entries) {
-      this.entries.set(e.name, e);
-      if (e.kind === 'alias') this.link(e.name, e.target);
-      if (isStray(e)) this.strayNames.add(e.name);
+    if (Array.isArray(snap.entries)) {
+      for (const e of snap.entries) this.hold(e.name, e);
+      this.names.reset(this.entries.keys());
+    } else {
+      const { names, held } = snap.entries;
+      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as HeldEntry);
+      if (this.entries.size === names.length) this.names.resetOrdered(names);
+      else this.names.reset(this.entries.keys());
     }
-    this.names.reset(this.entries.keys());
     this.rev = snap.revision;
+  }
+
+  /** One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered one). */
+  private hold(name: string, e: HeldEntry): void {
+    this.entries.set(name, e);
+    if (typeof e === 'string') return;
+    if (e.kind === 'alias') this.link(e.name, e.target);
+    if (isStray(e)) this.strayNames.add(e.name);
+    if (isSession(e)) this.sessionNames.add(e.name);
   }
 
   private put(e: EntryView): void {
     for (const o of this.observers) o(e.name);
     const old = this.entries.get(e.name);
     if (old === undefined) this.names.add(e.name);
-    else if (old.kind === 'alias') this.unlink(old.name, old.target);
+    // Text is never an alias's.
+    else if (typeof old !== 'string' && old.kind === 'alias') this.unlink(old.name, old.target);
     this.entries.set(e.name, e);
     if (e.kind === 'alias') this.link(e.name, e.target);
     if (isStray(e)) this.strayNames.add(e.name);
     else this.strayNames.delete(e.name);
+    if (isSession(e)) this.sessionNames.add(e.name);
+    else this.sessionNames.delete(e.name);
   }
 
   private remove(name: string): boolean {
     const old = this.entries.get(name);
     if (old === undefined) return false;
     for (const o of this.observers) o(name);
-    if (old.kind === 'alias') this.unlink(name, old.target);
+    if (typeof old !== 'string' && old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);
     this.strayNames.delete(name);
+    this.sessionNames.delete(name);
     return true;
   }
 
@@ -374,5 +472,9 @@ export class Registry {
 
 /** A `lost` entry that only its (gone) advertiser kept: nothing brings it back but a new advertisement. */
 function isStray(e: EntryView): boolean {
-  return e.kind === 'service' && e.state === 'lost' && e.advertiser?.kind === 'session' && e.spec === undefined;
+  return isSession(e) && e.kind === 'service' && e.state === 'lost' && e.spec === undefined;
+}
+
+function isSession(e: EntryView): boolean {
+  return e.kind === 'service' && e.advertiser?.kind === 'session';
 }

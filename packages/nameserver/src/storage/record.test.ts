@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
-import { decodeRecord, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from './record.js';
+import { decodeRecord, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES, skipRecord } from './record.js';
 
 function rawRecord(payload: string, crc?: number): Buffer {
   const body = Buffer.from(payload, 'utf8');
@@ -33,6 +33,19 @@ void test('records decode one after another from an offset', () => {
   const b = encodeRecord(2, { b: true });
   const buf = Buffer.concat([a, b]);
   assert.deepEqual(decodeRecord(buf, a.length), { ok: true, index: 2, data: { b: true }, bytes: b.length });
+});
+
+void test('skipRecord reads only the index, checks the frame the same, and parses a payload laid out otherwise', () => {
+  const buf = encodeRecord(9_007_199_254_740_991, { big: 'x' });
+  assert.deepEqual(skipRecord(buf, 0), { ok: true, index: 9_007_199_254_740_991, bytes: buf.length });
+  const other = rawRecord('{ "d": 1, "i": 7 }');
+  assert.deepEqual(skipRecord(other, 0), { ok: true, index: 7, bytes: other.length });
+  const damaged = Buffer.from(encodeRecord(3, 'abc'));
+  damaged[damaged.length - 2] = 0x7a; // a payload byte changed
+  const r = skipRecord(damaged, 0);
+  assert.ok(!r.ok);
+  assert.match(r.reason, /CRC-32C mismatch/);
+  assert.equal((skipRecord(rawRecord('{"i":x}'), 0) as { ok: boolean }).ok, false);
 });
 
 void test('encodeRecord refuses data with no JSON form and records over 16 MiB', () => {

@@ -41,6 +41,47 @@ export interface BadRecord {
 
 /** Reads the record that starts at `offset` in `buf`. */
 export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRecord {
+  const frame = checkFrame(buf, offset);
+  if (!frame.ok) return frame;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(frame.payload.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'payload is not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('i' in parsed) || !Number.isSafeInteger(parsed.i)) {
+    return { ok: false, reason: 'payload has no integer "i"' };
+  }
+  const record = parsed as { i: number; d?: unknown };
+  return { ok: true, index: record.i, data: record.d, bytes: frame.bytes };
+}
+
+const INDEX_PREFIX = Buffer.from('{"i":');
+
+/**
+ * Like decodeRecord, for a record whose data is not wanted (one a snapshot covers): the frame and
+ * checksum are checked the same, but only the index is read, from the `{"i":N,` that
+ * encodeRecord starts every payload with, instead of parsing the whole payload.
+ */
+export function skipRecord(buf: Buffer, offset: number): { ok: true; index: number; bytes: number } | BadRecord {
+  const frame = checkFrame(buf, offset);
+  if (!frame.ok) return frame;
+  const { payload } = frame;
+  if (payload.length > INDEX_PREFIX.length && payload.compare(INDEX_PREFIX, 0, INDEX_PREFIX.length, 0, INDEX_PREFIX.length) === 0) {
+    let index = 0;
+    for (let k = INDEX_PREFIX.length; k < payload.length && k < INDEX_PREFIX.length + 16; k++) {
+      const c = payload[k] as number;
+      if (c === 0x2c /* , */ && k > INDEX_PREFIX.length) return { ok: true, index, bytes: frame.bytes };
+      if (c < 0x30 || c > 0x39) break;
+      index = index * 10 + (c - 0x30);
+    }
+  }
+  const full = decodeRecord(buf, offset);
+  return full.ok ? { ok: true, index: full.index, bytes: full.bytes } : full;
+}
+
+/** The payload of the record at `offset` once its length and checksum hold. */
+function checkFrame(buf: Buffer, offset: number): { ok: true; payload: Buffer; bytes: number } | BadRecord {
   const available = buf.length - offset;
   if (available < RECORD_HEADER_BYTES) {
     return { ok: false, reason: `short header (${available} of ${RECORD_HEADER_BYTES} bytes)` };
@@ -61,17 +102,7 @@ export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRe
   if (stored !== actual) {
     return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'payload is not valid JSON' };
-  }
-  if (typeof parsed !== 'object' || parsed === null || !('i' in parsed) || !Number.isSafeInteger(parsed.i)) {
-    return { ok: false, reason: 'payload has no integer "i"' };
-  }
-  const record = parsed as { i: number; d?: unknown };
-  return { ok: true, index: record.i, data: record.d, bytes: RECORD_HEADER_BYTES + length };
+  return { ok: true, payload, bytes: RECORD_HEADER_BYTES + length };
 }
 
 function hex(n: number): string {

@@ -52,9 +52,9 @@ export async function recover(dir: string, logger: StoreLogger): Promise<Recover
           `there is a gap in the log. ${ADVICE}`,
       );
     }
-    const scan = await scanSegment(seg.path, seg.firstIndex);
-    for (const r of scan.records) if (r.index > base) records.push(r);
-    next = seg.firstIndex + scan.records.length;
+    const scan = await scanSegment(seg.path, seg.firstIndex, base);
+    for (const r of scan.records) records.push(r);
+    next = seg.firstIndex + scan.skipped + scan.records.length;
     if (scan.bad === undefined) continue;
     if (!isLast) {
       throw new StorageError(

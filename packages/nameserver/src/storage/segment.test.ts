@@ -33,4 +33,7 @@ void test('scanSegment reads records in sequence and stops at the first bad one'
   const again = await scanSegment(path, 5);
   assert.equal(again.bad, undefined);
   assert.equal(again.records.length, 2);
+  // Records a snapshot covers are checked and counted, not returned.
+  const skipping = await scanSegment(path, 5, 5);
+  assert.deepEqual([skipping.skipped, skipping.records], [1, [{ index: 6, data: 'b' }]]);
 });

@@ -1,7 +1,7 @@
 // One WAL segment file: its name, reading it back record by record, and cutting off a bad tail.
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeRecord } from './record.js';
+import { decodeRecord, skipRecord } from './record.js';
 
 /** The WAL's folder inside the data directory. */
 export const WAL_DIR_NAME = 'wal';
@@ -38,7 +38,10 @@ export async function listSegments(walDir: string): Promise<SegmentFile[]> {
 
 /** What a scan of one segment found: the good records, and where and why it stopped early. */
 export interface SegmentScan {
+  /** The good records after `skipThrough`. */
   records: { index: number; data: unknown }[];
+  /** How many good records at or before `skipThrough` were checked but not returned. */
+  skipped: number;
   /** Bytes from the start of the file through the last good record. */
   goodBytes: number;
   fileBytes: number;
@@ -48,25 +51,28 @@ export interface SegmentScan {
 /**
  * Reads a segment whose first record must be `firstIndex`, each next one the index after. Stops
  * at the first record that is torn, fails its checksum, or is out of sequence; the caller decides
- * whether that is a torn tail or corruption.
+ * whether that is a torn tail or corruption. Records up to `skipThrough` (those a snapshot
+ * covers) are checked the same but not parsed.
  */
-export async function scanSegment(path: string, firstIndex: number): Promise<SegmentScan> {
+export async function scanSegment(path: string, firstIndex: number, skipThrough = 0): Promise<SegmentScan> {
   const buf = await readFile(path);
   const records: SegmentScan['records'] = [];
+  let skipped = 0;
   let offset = 0;
   let expected = firstIndex;
   while (offset < buf.length) {
-    const rec = decodeRecord(buf, offset);
-    if (!rec.ok) return { records, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason: rec.reason } };
+    const rec = expected <= skipThrough ? skipRecord(buf, offset) : decodeRecord(buf, offset);
+    if (!rec.ok) return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason: rec.reason } };
     if (rec.index !== expected) {
       const reason = `record has index ${rec.index} where ${expected} was expected`;
-      return { records, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason } };
+      return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason } };
     }
-    records.push({ index: rec.index, data: rec.data });
+    if ('data' in rec) records.push({ index: rec.index, data: rec.data });
+    else skipped++;
     offset += rec.bytes;
     expected++;
   }
-  return { records, goodBytes: offset, fileBytes: buf.length };
+  return { records, skipped, goodBytes: offset, fileBytes: buf.length };
 }
 
 /** Cuts the file to `bytes` and makes the new length durable before anything is appended after it. */

@@ -31,7 +31,7 @@ void test('decodeSnapshot refuses a damaged or mismatched snapshot', () => {
   assert.match(reasonOf(buf.subarray(0, buf.length - 1), 3), /bytes/);
   assert.match(reasonOf(buf, 4), /does not match/);
   assert.match(reasonOf(Buffer.from('garbage'), 3), /no header line/);
-  assert.match(reasonOf(Buffer.from('{"format":2}\n{}'), 3), /unknown format/);
+  assert.match(reasonOf(Buffer.from('{"format":4,"index":3}\n{}'), 3), /unknown format/);
   assert.throws(() => encodeSnapshot(1, undefined), TypeError);
 });
 

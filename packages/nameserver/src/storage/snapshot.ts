@@ -1,32 +1,15 @@
-// Snapshot files: the whole state at one index, checksummed, replaced atomically.
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+// Snapshot files, format 1: the whole state at one index as one JSON document, checksummed,
+// replaced atomically; and reading any format (formats 2 and 3: snapshot-stream.ts).
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
 import { fsyncDir } from '@dpns/node-kit';
+import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
+import { decodeSnapshotStream } from './snapshot-stream.js';
 
-const NAME_RE = /^snap-(\d{16})\.json$/;
-const TEMP_SUFFIX = '.tmp';
-
-/** `snap-<index, 16 digits>.json` */
-export function snapshotName(index: number): string {
-  return `snap-${String(index).padStart(16, '0')}.json`;
-}
-
-/** A snapshot file found on disk. */
-export interface SnapshotFile {
-  index: number;
-  path: string;
-}
-
-/** The snapshot files in `dir`, oldest first. */
-export async function listSnapshots(dir: string): Promise<SnapshotFile[]> {
-  const found: SnapshotFile[] = [];
-  for (const name of await readdir(dir)) {
-    const m = NAME_RE.exec(name);
-    if (m?.[1] !== undefined) found.push({ index: Number(m[1]), path: join(dir, name) });
-  }
-  return found.sort((a, b) => a.index - b.index);
-}
+export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
+export { SnapshotLines } from './snapshot-stream.js';
+export type { SnapshotFile } from './snapshot-files.js';
 
 /**
  * The file contents for `state` at `index`: a header line
@@ -40,13 +23,17 @@ export function encodeSnapshot(index: number, state: unknown): Buffer {
 }
 
 /** The file contents for state already serialised as JSON text. */
-export function encodeSnapshotText(index: number, json: string): Buffer {
+function encodeSnapshotText(index: number, json: string): Buffer {
   const body = Buffer.from(json, 'utf8');
   const header = JSON.stringify({ format: 1, index, crc32c: crc32c(body), bytes: body.length });
   return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), body]);
 }
 
-/** Checks a snapshot file's contents against its header and the index in its name. */
+/**
+ * Checks a snapshot file's contents against its header (and, in formats 2 and 3, its trailer)
+ * and the index in its name. A format-2 file's state is the array of its lines' values; a
+ * format-3 file's is its lines unparsed (SnapshotLines).
+ */
 export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: unknown } | { ok: false; reason: string } {
   const newline = buf.indexOf(0x0a);
   if (newline < 0) return { ok: false, reason: 'no header line' };
@@ -58,8 +45,9 @@ export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: u
   }
   if (typeof header !== 'object' || header === null) return { ok: false, reason: 'header is not an object' };
   const h = header as Record<string, unknown>;
-  if (h.format !== 1) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
+  if (h.format !== 1 && h.format !== 2 && h.format !== 3) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
   if (h.index !== index) return { ok: false, reason: `header index ${JSON.stringify(h.index)} does not match the file name's ${index}` };
+  if (h.format !== 1) return decodeSnapshotStream(buf, newline + 1, h.format);
   const body = buf.subarray(newline + 1);
   if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
   const actual = crc32c(body);
@@ -99,18 +87,4 @@ export async function writeSnapshot(dir: string, index: number, contents: Buffer
   }
   await fsyncDir(dir);
   return path;
-}
-
-/** Removes every snapshot file (and leftover temp file) whose index is not in `keep`. */
-export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<number>): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(dir)) {
-    const m = NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
-    if (m?.[1] === undefined) continue;
-    if (!name.endsWith(TEMP_SUFFIX) && keep.has(Number(m[1]))) continue;
-    await unlink(join(dir, name));
-    removed.push(name);
-  }
-  if (removed.length > 0) await fsyncDir(dir);
-  return removed;
 }

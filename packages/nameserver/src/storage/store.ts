@@ -7,7 +7,8 @@ import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import { listSegments, WAL_DIR_NAME } from './segment.js';
-import { encodeSnapshot, encodeSnapshotText, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import { writeSnapshotStream } from './snapshot-stream.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
 import type { Recovered, StoreLogger } from './types.js';
@@ -132,17 +133,21 @@ export class Store {
    */
   async snapshot(index: number, state: unknown): Promise<void> {
     this.checkSnapshot(index);
-    return this.queueSnapshot(index, encodeSnapshot(index, state), this.wal.stats.faults);
+    return this.queueSnapshot(index, bufferWriter(index, encodeSnapshot(index, state)), this.wal.stats.faults);
   }
 
   /**
-   * Like snapshot(), for state already serialised as JSON text (see registry/snapshot-json.ts).
-   * `faultsSeen` is `stats.faults` when that state was read: a write that failed since may have
-   * taken back records the state holds, and the snapshot is then refused (UNAVAILABLE).
+   * Like snapshot(), for a state produced a batch at a time (format 3, snapshot-stream.ts): each
+   * batch is complete lines, one JSON value a line, handed back unparsed at open (SnapshotLines). The batches must
+   * describe the state as it was when this was called (the caller copies what could change);
+   * they are asked for only while the file is written, so the registry's whole serialised form
+   * is never held at once and requests are answered between batches. `faultsSeen` is
+   * `stats.faults` when that state was read: a write that failed since may have taken back
+   * records the state holds, and the snapshot is then refused (UNAVAILABLE).
    */
-  async snapshotText(index: number, json: string, faultsSeen = this.wal.stats.faults): Promise<void> {
+  async snapshotStream(index: number, batches: AsyncIterable<string>, faultsSeen = this.wal.stats.faults): Promise<void> {
     this.checkSnapshot(index);
-    return this.queueSnapshot(index, encodeSnapshotText(index, json), faultsSeen);
+    return this.queueSnapshot(index, (dir) => writeSnapshotStream(dir, index, batches), faultsSeen);
   }
 
   private checkSnapshot(index: number): void {
@@ -154,8 +159,8 @@ export class Store {
     }
   }
 
-  private queueSnapshot(index: number, contents: Buffer, faultsSeen: number): Promise<void> {
-    const run = this.snapshotChain.then(() => this.persistSnapshot(index, contents, faultsSeen));
+  private queueSnapshot(index: number, write: SnapshotWriter, faultsSeen: number): Promise<void> {
+    const run = this.snapshotChain.then(() => this.persistSnapshot(index, write, faultsSeen));
     this.snapshotChain = run.catch(() => {});
     return run;
   }
@@ -187,7 +192,7 @@ export class Store {
     this.logger.info('store closed', { dir: this.dir, lastIndex: this.wal.lastIndex });
   }
 
-  private async persistSnapshot(index: number, contents: Buffer, faultsAtRequest: number): Promise<void> {
+  private async persistSnapshot(index: number, write: SnapshotWriter, faultsAtRequest: number): Promise<void> {
     if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return;
     // A snapshot must never be ahead of the durable log: after a crash the records it covers
     // would be missing from the log, and later appends would land after a gap.
@@ -200,15 +205,16 @@ export class Store {
     // Everything up to `index` is written now, so the next segment holds only later records and
     // the ones before it can be removed whole once they are no longer needed.
     this.wal.requestRoll();
+    let bytes: number;
     try {
-      await writeSnapshot(this.dir, index, contents);
+      bytes = await write(this.dir);
     } catch (err) {
       this.logger.error('could not write a snapshot; the WAL still holds everything', { index, error: String(err) });
       throw asStorageError(err, 'IO', `cannot write the snapshot at index ${index}`);
     }
     const previous = this.goodSnapshot;
     this.goodSnapshot = index;
-    this.logger.info('snapshot written', { index, bytes: contents.length });
+    this.logger.info('snapshot written', { index, bytes });
     // The previous snapshot and the segments it needs stay, so that a newest snapshot found
     // corrupt at the next open can be replaced by the previous one plus the log.
     const keep = new Set([index]);
@@ -220,6 +226,16 @@ export class Store {
     }
     if (previous !== undefined) await this.wal.removeSegmentsBefore(previous + 1);
   }
+}
+
+/** Writes a snapshot file into the data directory (atomically); resolves with its size. */
+type SnapshotWriter = (dir: string) => Promise<number>;
+
+function bufferWriter(index: number, contents: Buffer): SnapshotWriter {
+  return async (dir) => {
+    await writeSnapshot(dir, index, contents);
+    return contents.length;
+  };
 }
 
 // mkdir -p with mode 0700, then fsync of each parent that gained an entry.

@@ -9,6 +9,7 @@ export interface StoreLogger {
 
 /** What was on disk at open: the state to start from and the records to apply on top of it. */
 export interface Recovered {
+  /** `state` is what snapshot() stored, or for snapshotStream() the file's lines unparsed (SnapshotLines). */
   snapshot: { index: number; state: unknown } | undefined;
   /** Every record after the snapshot, in index order. */
   records: { index: number; data: unknown }[];

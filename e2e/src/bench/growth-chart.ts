@@ -1,0 +1,84 @@
+// The growth scenario's picture: one small panel per figure against the registry size (log
+// scale), rendered to SVG by ECharts' server-side renderer (no browser, no DOM).
+import * as echarts from 'echarts';
+
+/** One measured size. */
+export interface GrowthPoint {
+  names: number;
+  writesPerSec: number;
+  /** The server's CPU time per durable write, µs: unlike writes/s, hardly moved by other work on the machine. */
+  cpuUsPerWrite: number;
+  /** Writes and finds answered with an error in the measured windows: when many, the figures above are not the server's. */
+  errors: number;
+  findP99Ms: number;
+  rssMB: number;
+  dataDirMB: number;
+  restartMs: number;
+}
+
+interface Panel {
+  title: string;
+  pick: (p: GrowthPoint) => number;
+  /** A target line, where the issue sets one that does not depend on the smallest size. */
+  target?: (names: number) => number | undefined;
+}
+
+const PANELS: Panel[] = [
+  { title: 'durable advertise, writes/s', pick: (p) => p.writesPerSec },
+  { title: 'server CPU per write, µs', pick: (p) => p.cpuUsPerWrite },
+  { title: 'find p99, ms (one client)', pick: (p) => p.findP99Ms },
+  { title: 'RSS, MiB', pick: (p) => p.rssMB, target: (n) => (n >= 1_000_000 ? 500 / 1.048576 : undefined) },
+  { title: 'data directory, MiB', pick: (p) => p.dataDirMB },
+  { title: 'kill -9 → answering, ms', pick: (p) => p.restartMs },
+];
+
+const WIDTH = 960;
+const HEIGHT = 600;
+const COLS = 3;
+
+/** The SVG text of the chart for `points` (smallest size first); `caption` goes under the title. */
+export function growthChartSvg(points: readonly GrowthPoint[], caption: string): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  const cellW = (WIDTH - 40) / COLS;
+  const cellH = (HEIGHT - 90) / 2;
+  const grids = PANELS.map((_, k) => ({
+    left: 20 + (k % COLS) * cellW + 55, top: 70 + Math.floor(k / COLS) * cellH + 40, width: cellW - 85, height: cellH - 85,
+  }));
+  chart.setOption({
+    animation: false,
+    backgroundColor: '#fff',
+    title: [
+      { text: 'dpns costs as the registry grows', subtext: caption, left: 'center', top: 4, textStyle: { fontSize: 15 }, subtextStyle: { fontSize: 11 } },
+      ...PANELS.map((p, k) => ({ text: p.title, left: (grids[k]?.left ?? 0) - 40, top: (grids[k]?.top ?? 0) - 24, textStyle: { fontSize: 12 } })),
+    ],
+    grid: grids,
+    xAxis: PANELS.map((_, k) => ({
+      type: 'log', gridIndex: k, name: 'names', nameLocation: 'middle', nameGap: 22, logBase: 10,
+      min: (v: { min: number }) => 10 ** Math.floor(Math.log10(v.min)), max: (v: { max: number }) => 10 ** Math.ceil(Math.log10(v.max)),
+      axisLabel: { formatter: (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v)) },
+    })),
+    yAxis: PANELS.map((_, k) => ({ type: 'value', gridIndex: k, min: 0, splitLine: { lineStyle: { color: '#eee' } } })),
+    series: PANELS.flatMap((p, k) => {
+      const line = {
+        type: 'line', xAxisIndex: k, yAxisIndex: k, symbolSize: 7, color: '#3366aa',
+        label: { show: true, fontSize: 10, formatter: (x: { value: [number, number] }) => fmt(x.value[1]) },
+        data: points.map((pt) => [pt.names, p.pick(pt)]),
+      };
+      const t = p.target;
+      const targets = t === undefined ? [] : points.flatMap((pt) => {
+        const y = t(pt.names);
+        return y === undefined ? [] : [[pt.names, y]];
+      });
+      return targets.length === 0 ? [line] : [line, {
+        type: 'scatter', xAxisIndex: k, yAxisIndex: k, symbol: 'rect', symbolSize: [14, 2], color: '#cc3333', data: targets,
+      }];
+    }),
+  });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  return `${svg}\n`;
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}

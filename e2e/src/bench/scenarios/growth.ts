@@ -1,0 +1,155 @@
+// `pnpm bench --growth`: one name server grown to each size in turn (10k, 100k, 1M names by
+// default), and at each size, once filled: durable advertise writes/s at that steady size,
+// find p99, RSS, data-directory size, and kill -9 → answering again. A table with ratios to the
+// smallest size, and a chart (docs/growth.svg) of the curves.
+import { writeFileSync } from 'node:fs';
+import type { BenchContext } from '../context.js';
+import { growthChartSvg, type GrowthPoint } from '../growth-chart.js';
+import { GrowthServer, type Recovered } from '../growth-server.js';
+import { measureSlices } from '../slices.js';
+import { status } from '../report.js';
+import { openMany, type RpcConn } from '../rpc-conn.js';
+import { describeError, randInt, rpcBulk, rpcIssue, rpcLoop } from '../shapes.js';
+
+/** The i-th name of the grown registry, spread over 1,000 parents. */
+function growName(i: number): string {
+  return `/grow/g${i % 1000}/s${i}`;
+}
+
+const FILL_CHUNK = 50_000;
+
+export async function runGrowth(ctx: BenchContext): Promise<void> {
+  const { cfg } = ctx;
+  const server = new GrowthServer();
+  const points: GrowthPoint[] = [];
+  const notes: string[] = [];
+  try {
+    let proc = await server.start();
+    let filled = 0;
+    for (const size of cfg.growthSizes) {
+      filled = await fill(proc.url, proc.token, filled, size);
+      // What stays resident, not the filling's garbage.
+      await new Promise((r) => setTimeout(r, 2_000));
+      const rssMB = proc.memory().rssMB;
+
+      status(`growth ${size.toLocaleString('en-US')}: durable advertise at a steady size (existing names rewritten)`);
+      const writers = await openMany(proc.url, cfg.connections);
+      await Promise.all(writers.map((c) => c.login(proc.token)));
+      let writeError: string | undefined;
+      const issue = rpcIssue(writers, (seq) => {
+        const i = randInt(size);
+        return ['advertiseService', { name: growName(i), host: '127.0.0.1', port: 1024 + ((i + seq) % 60_000), static: true }];
+      }, (msg) => {
+        writeError ??= describeError(msg);
+      });
+      const [writes] = await measureSlices(cfg, [{ issue, pid: proc.pid, stop: async () => {} }]);
+      await Promise.all(writers.map((c) => c.close()));
+
+      status(`growth ${size.toLocaleString('en-US')}: find, one client`);
+      const readers = await openMany(proc.url, 1);
+      const finds = await rpcLoop(readers, 1, cfg, () => ['findServices', { pattern: growName(randInt(size)) }], proc.pid);
+      await Promise.all(readers.map((c) => c.close()));
+
+      const dataDirMB = server.dataDirBytes() / 2 ** 20;
+      status(`growth ${size.toLocaleString('en-US')}: kill -9 and restart on the same data directory`);
+      const restart = await server.killAndRestart(growName(size - 1));
+      proc = server.proc;
+
+      const errors = (writes?.errors ?? 0) + finds.errors;
+      const point: GrowthPoint = {
+        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
+      };
+      points.push(point);
+      ctx.add({
+        key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
+        opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB, errors, serverCpuPct: writes?.serverCpuPct, clientCpuPct: writes?.clientCpuPct,
+        note: `find p99 (1 client); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
+          `(${describeRecovery(restart.recovered)})${writeError === undefined ? '' : `; ${writeError}`}`,
+      });
+      notes.push(`${size.toLocaleString('en-US')}: ${describeRecovery(restart.recovered)}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  ctx.extra.push('Growth (ratios to the first size):', ...growthTable(points).map((l) => `  ${l}`), ...notes.map((n) => `  ${n}`), '',
+    'Growth targets (issue 16):', ...growthVerdicts(points).map((l) => `  ${l}`), '');
+  if (points.length > 0 && cfg.growthChart !== undefined) {
+    const caption = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, one server, ${cfg.inFlight} writers in flight over ${cfg.connections} connections, ` +
+      `${cfg.durationMs / 1000} s per figure`;
+    writeFileSync(cfg.growthChart, growthChartSvg(points, caption));
+    status(`growth: chart written to ${cfg.growthChart}`);
+  }
+}
+
+/** Advertises names [from, to) as static services over 8 admin connections, with a progress line per chunk. */
+async function fill(url: string, token: string, from: number, to: number): Promise<number> {
+  const conns = await openMany(url, 8);
+  await Promise.all(conns.map((c: RpcConn) => c.login(token)));
+  const started = performance.now();
+  try {
+    for (let at = from; at < to; at += FILL_CHUNK) {
+      const n = Math.min(FILL_CHUNK, to - at);
+      const res = await rpcBulk(conns, 256, n, (k) => {
+        const i = at + k;
+        return ['advertiseService', { name: growName(i), host: '127.0.0.1', port: 1024 + (i % 60_000), static: true }];
+      });
+      if (res.errors > 0) throw new Error(`filling failed at ${at}: ${res.firstError ?? ''}`);
+      const s = (performance.now() - started) / 1000;
+      status(`growth: ${(at + n).toLocaleString('en-US')} of ${to.toLocaleString('en-US')} names (${Math.round(n / (res.elapsedMs / 1000)).toLocaleString('en-US')}/s now, ${s.toFixed(0)} s so far)`);
+    }
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+  return to;
+}
+
+function describeRecovery(r: Recovered | undefined): string {
+  if (r === undefined) return 'no recovery line';
+  const parts = r.storeMs === undefined ? '' : `: reading ${r.storeMs} ms, registry from the snapshot ${r.loadMs ?? '?'} ms, replay ${r.replayMs ?? '?'} ms`;
+  return `recovery inside the server ${r.ms} ms${parts}, ${r.replayed.toLocaleString('en-US')} log records replayed`;
+}
+
+/** The issue's targets, where the sizes they name were measured. */
+function growthVerdicts(points: readonly GrowthPoint[]): string[] {
+  const base = points[0];
+  const last = points[points.length - 1];
+  if (base === undefined || last === undefined) return [];
+  const mark = (ok: boolean): string => (ok ? '[ MET ]' : '[ MISS]');
+  if (points.some((p) => p.errors > 0)) return ['[  -  ] errors in a measured window (see the table): no verdicts'];
+  const out: string[] = [];
+  if (last !== base) {
+    const w = last.writesPerSec / base.writesPerSec;
+    const c = base.cpuUsPerWrite / last.cpuUsPerWrite;
+    out.push(`${mark(w >= 0.8)} durable writes/s at ${last.names.toLocaleString('en-US')} ≥ 80% of at ${base.names.toLocaleString('en-US')}: ${(w * 100).toFixed(0)}% ` +
+      `(server CPU a write: ${(c * 100).toFixed(0)}% of the throughput it allows at ${base.names.toLocaleString('en-US')})`);
+    const f = last.findP99Ms / base.findP99Ms;
+    out.push(`${mark(f <= 1.2)} find p99 at ${last.names.toLocaleString('en-US')} within 20% of at ${base.names.toLocaleString('en-US')}: ${f.toFixed(2)}×`);
+  }
+  for (const p of points) {
+    if (p.names === 1_000_000) {
+      out.push(`${mark(p.restartMs < 2000)} kill -9 → answering with 1,000,000 names < 2 s: ${p.restartMs.toFixed(0)} ms`);
+      out.push(`${mark(p.rssMB * 1.048576 < 500)} RSS with 1,000,000 names < 500 MB: ${(p.rssMB * 1.048576).toFixed(0)} MB`);
+    }
+    if (p.names === 100_000) out.push(`${mark(p.restartMs < 500)} kill -9 → answering with 100,000 names < 0.5 s: ${p.restartMs.toFixed(0)} ms`);
+  }
+  return out;
+}
+
+/** The growth figures as Markdown rows with each figure's ratio to the first size's. */
+export function growthTable(points: readonly GrowthPoint[]): string[] {
+  const base = points[0];
+  if (base === undefined) return [];
+  const r = (v: number, b: number): string => (b > 0 && Number.isFinite(v) ? ` (${(v / b).toFixed(2)}×)` : '');
+  const lines = [
+    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const p of points) {
+    lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${r(p.writesPerSec, base.writesPerSec)} | ` +
+      `${p.cpuUsPerWrite.toFixed(1)}${r(p.cpuUsPerWrite, base.cpuUsPerWrite)} | ` +
+      `${p.findP99Ms.toFixed(3)}${r(p.findP99Ms, base.findP99Ms)} | ${p.rssMB.toFixed(1)}${r(p.rssMB, base.rssMB)} | ` +
+      `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} | ` +
+      `${p.errors === 0 ? '0' : `**${p.errors}**: figures of that size not valid`} |`);
+  }
+  return lines;
+}

@@ -1,0 +1,124 @@
+// The registry snapshot as lines: every part comes back as it was, entries in name order and held
+// as text only where that is safe; an image keeps describing its revision while the registry
+// changes; format-2 arrays and format-1 objects are still read.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EntryView, ServiceView } from '@dpns/protocol';
+import { SnapshotLines } from '../storage/snapshot-stream.js';
+import { registrySnapshotOf, snapshotLines } from './snapshot-lines.js';
+import { Registry, type HeldEntries, type LoadableSnapshot, type RegistryImage, type RegistrySnapshot } from './registry.js';
+
+async function lines(image: RegistryImage): Promise<string[]> {
+  let text = '';
+  for await (const batch of snapshotLines(image)) text += batch;
+  assert.ok(text.endsWith('\n'));
+  return text.split('\n').slice(0, -1);
+}
+
+function registryOf(snap: LoadableSnapshot): Registry {
+  const reg = new Registry();
+  reg.load(snap);
+  return reg;
+}
+
+/** A registry's snapshot with its entries in name order, for comparing two registries. */
+function state(reg: Registry): RegistrySnapshot {
+  const snap = reg.snapshot();
+  snap.entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return snap;
+}
+
+const entry = (i: number): ServiceView => ({ kind: 'service', name: `/s/${i}`, state: 'running', since: i, host: 'h"\n\\x', port: 1 + (i % 9), advertiser: { kind: 'static' } });
+
+test('a snapshot written as lines reads back equal, small or spanning many batches', async () => {
+  const cases: RegistrySnapshot[] = [
+    { revision: 0, entries: [] },
+    { revision: 7, entries: [entry(1)], tickets: [], epoch: 3, requests: [] },
+    {
+      revision: 8, entries: [], tickets: [], epoch: 1, requests: [],
+      agents: [{ host: 'h1', key: 'ab'.repeat(32), at: 5, how: 'join' }], joins: [{ id: '01'.repeat(8), key: 'cd'.repeat(32), expires: 9, host: 'h2' }],
+    },
+    {
+      revision: 9001, entries: Array.from({ length: 4567 }, (_, i) => entry(4567 - i)),
+      tickets: Array.from({ length: 2001 }, (_, i) => [`/s/${i}`, { launchId: 'a', service: 'b', nameserver: 'c' }]), epoch: 2,
+      requests: Array.from({ length: 4001 }, (_, i) => [`r${i}`, i]),
+    },
+  ];
+  for (const snap of cases) {
+    const reg = registryOf(snap);
+    const image = reg.image();
+    const written = await lines(image);
+    image.release();
+    const loaded = registrySnapshotOf(new SnapshotLines(written));
+    const names = (loaded.entries as HeldEntries).names;
+    assert.deepEqual(names, [...names].sort(), 'entries are stored in name order');
+    assert.deepEqual(state(registryOf(loaded)), state(reg));
+    // Format 2 stored the same lines' values and parsed them all.
+    assert.deepEqual(state(registryOf(registrySnapshotOf(written.map((l) => JSON.parse(l) as unknown)))), state(reg));
+  }
+});
+
+test('plain services are held as text; aliases, session advertisements, escaped names and other layouts are parsed and indexed', async () => {
+  const entries: EntryView[] = [
+    entry(1),
+    { kind: 'alias', name: '/a', target: '/s/1', since: 1 },
+    { kind: 'service', name: '/lost', state: 'lost', since: 2, advertiser: { kind: 'session', owner: 'ab' } },
+    { kind: 'service', name: '/run', state: 'running', since: 2, host: 'h', port: 2, advertiser: { kind: 'session' } },
+    { kind: 'service', name: '/q"uo\\te\u2028', state: 'running', since: 3, host: 'h', port: 3, advertiser: { kind: 'static' } },
+    // Quotes in a string are escaped, so this is still plain; a value that is exactly "session" is parsed (harmless).
+    { kind: 'service', name: '/mentions', state: 'stopped', since: 4, reason: 'an "alias" said "session"' },
+    { kind: 'service', name: '/named', state: 'running', since: 5, host: 'session', port: 5, advertiser: { kind: 'static' } },
+    { name: '/name-first', kind: 'service', state: 'stopped', since: 6 },
+  ];
+  const reg = registryOf({ revision: 3, entries });
+  const image = reg.image();
+  const loaded = registrySnapshotOf(new SnapshotLines(await lines(image)));
+  image.release();
+  const { names, held } = loaded.entries as HeldEntries;
+  const textOf = new Map(names.map((n, k) => [n, typeof held[k] === 'string']));
+  assert.deepEqual(Object.fromEntries(textOf), {
+    '/a': false, '/lost': false, '/mentions': true, '/name-first': false, '/named': false, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
+  });
+  const back = registryOf(loaded);
+  assert.deepEqual(state(back), state(reg));
+  assert.deepEqual(back.aliasesTo('/s/1'), ['/a']);
+  assert.deepEqual([...back.strays()], ['/lost']);
+  assert.deepEqual([...back.sessionAdvertised()].sort(), ['/lost', '/run']);
+  assert.deepEqual(back.get('/s/1'), entry(1));
+  assert.deepEqual(back.countByKind(), { service: 7, alias: 1 });
+});
+
+test('an image keeps the revision it was taken at while entries are put and removed, and fails once the registry is replaced', async () => {
+  const reg = registryOf({ revision: 10, entries: Array.from({ length: 5000 }, (_, i) => entry(i)) });
+  const before = state(reg);
+  const image = reg.image();
+  const batches = snapshotLines(image);
+  let text = '';
+  let k = 0;
+  for await (const batch of batches) {
+    text += batch;
+    // Between batches: a new name, a changed one, a removed one, and one changed twice.
+    if (k++ === 1) {
+      reg.apply([{ t: 'put', e: { ...entry(7), port: 99 } }, { t: 'del', n: '/s/4999' }, { t: 'put', e: entry(6000) }], 11);
+      reg.apply([{ t: 'put', e: { ...entry(7), port: 98 } }, { t: 'put', e: { ...entry(4000), port: 97 } }], 12);
+    }
+  }
+  image.release();
+  const back = registryOf(registrySnapshotOf(new SnapshotLines(text.split('\n').slice(0, -1))));
+  assert.deepEqual(state(back), before);
+
+  const stale = reg.image();
+  reg.load({ revision: 1, entries: [] });
+  await assert.rejects(lines(stale), /replaced while a snapshot/);
+  stale.release();
+});
+
+test('a format-1 snapshot (one object) is taken as it is; anything else is refused', () => {
+  const snap: RegistrySnapshot = { revision: 3, entries: [], epoch: 1 };
+  assert.equal(registrySnapshotOf(snap), snap);
+  assert.throws(() => registrySnapshotOf({ other: true }), /belongs to something else/);
+  assert.throws(() => registrySnapshotOf([{ nohead: 1 }]), /no registry head/);
+  assert.throws(() => registrySnapshotOf([{ revision: 1, entries: 2 }, {}]), /counts 2 elements, the file has 1/);
+  assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
+  assert.throws(() => registrySnapshotOf(new SnapshotLines([])), /no registry head/);
+});

@@ -1,0 +1,145 @@
+// A registry snapshot as the lines of a line-per-value snapshot file (storage formats 2 and 3):
+// first a head with the revision, the epoch and how many lines of each kind follow, then the
+// entries, tickets, requests, agents and joins in that order. Written a batch at a time, so the
+// whole registry is never one string. Format 3 (written now) stores the entries in name order;
+// at load a plain service's name is sliced out of its line and the line held as it is, parsed
+// only when the entry is first read, so a restart builds neither an object per entry nor a sort
+// of the names.
+import type { EntryView } from '@dpns/protocol';
+import { SnapshotLines } from '../storage/snapshot-stream.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
+
+const BATCH = 2000;
+/** How a service's JSON starts as the registry makes it (kind, then name). */
+const SERVICE_PREFIX = '{"kind":"service","name":"';
+
+interface Head {
+  revision: number;
+  epoch?: number;
+  entries: number;
+  tickets?: number;
+  requests?: number;
+  agents?: number;
+  joins?: number;
+}
+
+/**
+ * The image's lines in batches of complete lines. Entries are read from the image as their
+ * batch is made (it keeps the ones changed meanwhile as they were), so the batches describe the
+ * revision the image was taken at.
+ */
+export async function* snapshotLines(image: RegistryImage): AsyncGenerator<string> {
+  const head: Head = {
+    revision: image.revision, epoch: image.epoch, entries: image.names.length,
+    tickets: image.tickets.length, requests: image.requests.length, agents: image.agents.length, joins: image.joins.length,
+  };
+  yield `${JSON.stringify(head)}\n`;
+  const { names } = image;
+  for (let k = 0; k < names.length; k += BATCH) {
+    let batch = '';
+    for (let j = k; j < Math.min(k + BATCH, names.length); j++) {
+      const e = image.entry(names[j] as string);
+      batch += `${typeof e === 'string' ? e : JSON.stringify(e)}\n`;
+    }
+    yield batch;
+  }
+  for (const items of [image.tickets, image.requests, image.agents, image.joins]) {
+    for (let k = 0; k < items.length; k += BATCH) {
+      let batch = '';
+      for (let j = k; j < Math.min(k + BATCH, items.length); j++) batch += `${JSON.stringify(items[j])}\n`;
+      yield batch;
+    }
+  }
+}
+
+/**
+ * The registry snapshot a snapshot file held: a format-3 file's lines (entries held as text
+ * where they can be), a format-2 file's array of values (checked against its head's counts), or
+ * a format-1 file's object as it was stored.
+ */
+export function registrySnapshotOf(state: unknown): LoadableSnapshot {
+  if (state instanceof SnapshotLines) return fromLines(state.lines);
+  if (!Array.isArray(state)) {
+    if (typeof state !== 'object' || state === null || !Array.isArray((state as { entries?: unknown }).entries)) {
+      throw new Error('the snapshot is not a registry snapshot; the data directory belongs to something else');
+    }
+    return state as RegistrySnapshot;
+  }
+  const values: readonly unknown[] = state;
+  return assemble(values[0], values.length, (from, to) => values.slice(from, to) as EntryView[], (from, to) => values.slice(from, to));
+}
+
+function fromLines(lines: readonly string[]): LoadableSnapshot {
+  let head: unknown;
+  try {
+    head = lines.length === 0 ? undefined : JSON.parse(lines[0] as string);
+  } catch {
+    head = undefined;
+  }
+  const entries = (from: number, to: number): HeldEntries => {
+    const names: string[] = new Array<string>(to - from);
+    const held: HeldEntry[] = new Array<HeldEntry>(to - from);
+    for (let k = from; k < to; k++) {
+      const line = lines[k] as string;
+      const name = plainServiceName(line);
+      if (name === undefined) {
+        const e = JSON.parse(line) as EntryView;
+        names[k - from] = e.name;
+        held[k - from] = e;
+      } else {
+        names[k - from] = name;
+        held[k - from] = line;
+      }
+    }
+    return { names, held };
+  };
+  return assemble(head, lines.length, entries, (from, to) => lines.slice(from, to).map((l) => JSON.parse(l) as unknown));
+}
+
+/**
+ * The name of a plain service's line, sliced out of it; undefined for any other line, which is
+ * parsed. An alias's line holds `"alias"` and a session advertisement's `"session"`
+ * (JSON.stringify writes those values so, and inside a string a quote is always escaped), so a
+ * line with neither is neither; a line that merely mentions one is parsed, which costs only time.
+ * So is a line whose name has an escape in it, or that does not start as the registry's services do.
+ */
+function plainServiceName(line: string): string | undefined {
+  if (!line.startsWith(SERVICE_PREFIX) || line.includes('"alias"') || line.includes('"session"')) return undefined;
+  const end = line.indexOf('"', SERVICE_PREFIX.length);
+  if (end < 0 || line.lastIndexOf('\\', end) >= SERVICE_PREFIX.length) return undefined;
+  // Parsed rather than sliced: a slice would keep to the line's text, and V8 compares and hashes
+  // such strings more slowly, which every lookup and insert of the name index then pays.
+  return JSON.parse(line.slice(SERVICE_PREFIX.length - 1, end + 1)) as string;
+}
+
+/**
+ * A line-per-value snapshot from its head (the first value) and its `total` values: the
+ * sections the head counts, read by `entries` and `values` (from, to: positions in the file).
+ */
+function assemble<E extends EntryView[] | HeldEntries>(
+  head: unknown, total: number, entries: (from: number, to: number) => E, values: (from: number, to: number) => unknown[],
+): Omit<RegistrySnapshot, 'entries'> & { entries: E } {
+  const h = head as Partial<Head> | undefined;
+  if (typeof h !== 'object' || h === null || typeof h.revision !== 'number' || typeof h.entries !== 'number') {
+    throw new Error('the snapshot has no registry head; the data directory belongs to something else');
+  }
+  const counted = 1 + h.entries + (h.tickets ?? 0) + (h.requests ?? 0) + (h.agents ?? 0) + (h.joins ?? 0);
+  if (counted !== total) throw new Error(`the snapshot's head counts ${counted - 1} elements, the file has ${total - 1}`);
+  let at = 1 + h.entries;
+  const take = <T>(n: number | undefined): T[] | undefined => {
+    if (n === undefined) return undefined;
+    at += n;
+    return values(at - n, at) as T[];
+  };
+  const snap: Omit<RegistrySnapshot, 'entries'> & { entries: E } = { revision: h.revision, entries: entries(1, 1 + h.entries) };
+  const tickets = take<NonNullable<RegistrySnapshot['tickets']>[number]>(h.tickets);
+  const requests = take<NonNullable<RegistrySnapshot['requests']>[number]>(h.requests);
+  const agents = take<NonNullable<RegistrySnapshot['agents']>[number]>(h.agents);
+  const joins = take<NonNullable<RegistrySnapshot['joins']>[number]>(h.joins);
+  if (h.epoch !== undefined) snap.epoch = h.epoch;
+  if (tickets !== undefined) snap.tickets = tickets;
+  if (requests !== undefined) snap.requests = requests;
+  if (agents !== undefined) snap.agents = agents;
+  if (joins !== undefined) snap.joins = joins;
+  return snap;
+}

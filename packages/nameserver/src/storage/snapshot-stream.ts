@@ -1,0 +1,129 @@
+// Snapshot files written a batch at a time: one JSON value a line between a header and a
+// trailer, so neither writing nor reading ever holds the whole state as one string or one parse.
+// Format 3 (written now) hands its lines back unparsed, so the reader parses only what it needs
+// when it needs it, and checks them with CRC-32 (zlib's, native). Format 2 (the same lines,
+// CRC-32C, every line parsed at open) and format 1 (one JSON document after a checksummed header,
+// snapshot.ts) are still read; format 1 is still written where a whole state arrives at once
+// (a backup installing its primary's).
+//
+//   {"format":3,"index":N}\n          header
+//   <value>\n ... <value>\n           body: one JSON value a line
+//   {"bytes":B,"crc32":C}\n           trailer: the body's length and CRC-32 (format 2: "crc32c")
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isAscii } from 'node:buffer';
+import { crc32 } from 'node:zlib';
+import { fsyncDir } from '@dpns/node-kit';
+import { crc32c } from './crc32c.js';
+import { snapshotName, TEMP_SUFFIX } from './snapshot-files.js';
+
+/** The lines of a format-3 snapshot, each one JSON value, not yet parsed. */
+export class SnapshotLines {
+  constructor(readonly lines: readonly string[]) {}
+}
+
+/**
+ * Writes the lines that `batches` yields (each batch: complete lines, every one ending in a
+ * newline) as the format-3 snapshot for `index`, atomically: temp file, fsync, rename, fsync of
+ * the directory. Each batch is written before the next is asked for, so the producer runs between
+ * writes and requests are answered meanwhile. Resolves with the file's size.
+ */
+export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string>): Promise<number> {
+  const path = join(dir, snapshotName(index));
+  const temp = path + TEMP_SUFFIX;
+  let total = 0;
+  try {
+    const fh = await open(temp, 'w', 0o600);
+    try {
+      const put = async (buf: Buffer): Promise<void> => {
+        let offset = 0;
+        while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
+        total += buf.length;
+      };
+      await put(Buffer.from(`${JSON.stringify({ format: 3, index })}\n`, 'utf8'));
+      let crc = 0;
+      let bytes = 0;
+      for await (const batch of batches) {
+        if (batch.length === 0) continue;
+        if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
+        const buf = Buffer.from(batch, 'utf8');
+        crc = crc32(buf, crc);
+        bytes += buf.length;
+        await put(buf);
+      }
+      await put(Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8'));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dir);
+  return total;
+}
+
+// Text is decoded this many bytes at a time (to the next line end): one string per piece, each
+// line a slice of it, instead of one decode call and one copied string per line.
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * Checks a format-2 or format-3 file (`bodyStart` just after its header's newline). Format 3
+ * comes back as its lines unparsed (SnapshotLines); format 2 as the array of its values, parsed
+ * one line at a time.
+ */
+export function decodeSnapshotStream(buf: Buffer, bodyStart: number, format: 2 | 3): { ok: true; state: unknown[] | SnapshotLines } | { ok: false; reason: string } {
+  if (buf.length === 0 || buf[buf.length - 1] !== 0x0a) return { ok: false, reason: 'no trailer line (the file ends mid-line)' };
+  const trailerStart = buf.lastIndexOf(0x0a, buf.length - 2) + 1;
+  if (trailerStart < bodyStart) return { ok: false, reason: 'no trailer line' };
+  let trailer: unknown;
+  try {
+    trailer = JSON.parse(buf.toString('utf8', trailerStart, buf.length - 1));
+  } catch {
+    return { ok: false, reason: 'trailer line is not valid JSON' };
+  }
+  if (typeof trailer !== 'object' || trailer === null) return { ok: false, reason: 'trailer is not an object' };
+  const t = trailer as Record<string, unknown>;
+  const body = buf.subarray(bodyStart, trailerStart);
+  if (t.bytes !== body.length) return { ok: false, reason: `trailer says ${JSON.stringify(t.bytes)} bytes, file has ${body.length}` };
+  const [field, name, actual] = format === 3 ? ['crc32', 'CRC-32', crc32(body)] : ['crc32c', 'CRC-32C', crc32c(body)];
+  if (t[field] !== actual) return { ok: false, reason: `${name} mismatch (trailer ${JSON.stringify(t[field])}, computed ${actual})` };
+  if (format === 3) return { ok: true, state: new SnapshotLines(splitLines(body)) };
+  const state: unknown[] = [];
+  for (let at = bodyStart; at < trailerStart;) {
+    const end = buf.indexOf(0x0a, at);
+    try {
+      state.push(JSON.parse(buf.toString('utf8', at, end)));
+    } catch {
+      return { ok: false, reason: `element ${state.length} is not valid JSON` };
+    }
+    at = end + 1;
+  }
+  return { ok: true, state };
+}
+
+/** The lines of `body` (which ends with a newline, or is empty), without their newlines. */
+function splitLines(body: Buffer): string[] {
+  const lines: string[] = [];
+  for (let at = 0; at < body.length;) {
+    const cut = at + PIECE_BYTES >= body.length ? body.length - 1 : body.lastIndexOf(0x0a, at + PIECE_BYTES);
+    // A line longer than a piece: the piece runs to its end.
+    const end = cut >= at ? cut : body.indexOf(0x0a, at + PIECE_BYTES);
+    // ASCII (the usual case) is decoded as Latin-1, a copy; UTF-8 decoding checks every byte.
+    const bytes = body.subarray(at, end);
+    const piece = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+    for (let from = 0; ;) {
+      const nl = piece.indexOf('\n', from);
+      if (nl < 0) {
+        lines.push(piece.slice(from));
+        break;
+      }
+      lines.push(piece.slice(from, nl));
+      from = nl + 1;
+    }
+    at = end + 1;
+  }
+  return lines;
+}
