@@ -160,3 +160,22 @@ test('a primary that hears a member in a newer epoch steps down, though it still
   c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'candidate', epoch: 2, lastIndex: 0, lastEpoch: 0 } }, t + 1);
   assert.equal(c.role, 'candidate');
 });
+
+test('a member that wins its election while a newer epoch is on its way to disk is no primary once it is there', () => {
+  const c = core(0, 3);
+  c.step({ kind: 'start' }, 0);
+  c.step({ kind: 'link-up', peer: 1 }, 1);
+  c.step({ kind: 'link-up', peer: 2 }, 1);
+  const t = WINDOW + 10;
+  c.step({ kind: 'wake' }, t);
+  c.step({ kind: 'message', from: 1, m: { t: 'prevote-ans', epoch: 1, granted: true } }, t);
+  c.step({ kind: 'persisted' }, t);
+  // Member 2 was elected in epoch 2 meanwhile; its beat starts epoch 2 on its way to disk...
+  const fx = c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'primary', epoch: 2, lastIndex: 0, lastEpoch: 0, primary: 2 } }, t + 1);
+  assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: undefined }]);
+  // ...when member 1's vote for epoch 1 wins this member that epoch.
+  c.step({ kind: 'message', from: 1, m: { t: 'vote-ans', epoch: 1, granted: true } }, t + 2);
+  c.step({ kind: 'persisted' }, t + 3);
+  assert.equal(c.epoch, 2);
+  assert.notEqual(c.role, 'primary');
+});

@@ -230,8 +230,13 @@ export class ClusterCore {
         const done = this.persisting;
         if (done === undefined) return;
         this.persisting = undefined;
+        const moved = done.epoch > this.epoch;
         this.epoch = done.epoch;
         this.votedFor = done.votedFor;
+        // It won its election while a newer epoch (a newer primary's beat, a refused candidate's)
+        // was on its way to disk: it is no primary of that epoch, and must not acknowledge in it
+        // (two primaries acknowledged in one epoch at seed 988,006 of the long run).
+        if (moved && this.role === 'primary') this.stepDown(now, out);
         done.then(now, out);
         return this.runJobs(now, out);
       }
