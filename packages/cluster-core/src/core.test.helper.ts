@@ -25,18 +25,28 @@ export function ofKind<K extends Effect['kind']>(effects: readonly Effect[], kin
 }
 
 /**
- * Member 0 of three, elected primary of epoch 1 at time 1000 with member 1's votes, both peers
- * linked and following. Returns the core and the time.
+ * Member 0 of three, both peers linked, past its prevote (member 1's grant) with its own vote for
+ * epoch 1 on disk: it is asking for votes. Returns the core and the time.
  */
-export function primaryOfThree(over: Partial<CoreConfig> = {}): { c: ClusterCore; t: number } {
+export function votingOfThree(over: Partial<CoreConfig> = {}): { c: ClusterCore; t: number } {
   const c = core(0, 3, over);
   c.step({ kind: 'start' }, 0);
   c.step({ kind: 'link-up', peer: 1 }, 1);
   c.step({ kind: 'link-up', peer: 2 }, 1);
-  let t = WINDOW + 10;
+  const t = WINDOW + 10;
   c.step({ kind: 'wake' }, t);
   c.step({ kind: 'message', from: 1, m: { t: 'prevote-ans', epoch: 1, granted: true } }, t);
   c.step({ kind: 'persisted' }, t);
+  return { c, t };
+}
+
+/**
+ * Member 0 of three, elected primary of epoch 1 at time 1000 with member 1's votes, both peers
+ * linked and following. Returns the core and the time.
+ */
+export function primaryOfThree(over: Partial<CoreConfig> = {}): { c: ClusterCore; t: number } {
+  const { c, t: at } = votingOfThree(over);
+  let t = at;
   c.step({ kind: 'message', from: 1, m: { t: 'vote-ans', epoch: 1, granted: true } }, t);
   if (c.role !== 'primary') throw new Error(`expected a primary, got ${c.role}`);
   t += 1;

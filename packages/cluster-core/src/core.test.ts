@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { core, HB, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
+import { core, HB, ofKind, primaryOfThree, sent, votingOfThree, WINDOW } from './core.test.helper.js';
 
 test('a member alone elects itself at start, and answers a write once its disk has it', () => {
   const c = core(0, 1);
@@ -162,14 +162,7 @@ test('a primary that hears a member in a newer epoch steps down, though it still
 });
 
 test('a member that wins its election while a newer epoch is on its way to disk is no primary once it is there', () => {
-  const c = core(0, 3);
-  c.step({ kind: 'start' }, 0);
-  c.step({ kind: 'link-up', peer: 1 }, 1);
-  c.step({ kind: 'link-up', peer: 2 }, 1);
-  const t = WINDOW + 10;
-  c.step({ kind: 'wake' }, t);
-  c.step({ kind: 'message', from: 1, m: { t: 'prevote-ans', epoch: 1, granted: true } }, t);
-  c.step({ kind: 'persisted' }, t);
+  const { c, t } = votingOfThree();
   // Member 2 was elected in epoch 2 meanwhile; its beat starts epoch 2 on its way to disk...
   const fx = c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'primary', epoch: 2, lastIndex: 0, lastEpoch: 0, primary: 2 } }, t + 1);
   assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: undefined }]);
