@@ -425,7 +425,13 @@ export class ClusterNode {
     if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
     this.chain = this.chain.then(async () => {
       if (this.stopped || this.role === 'primary') return;
-      if (b.epoch > this.election.epoch) await this.election.save({ epoch: b.epoch });
+      if (b.epoch > this.election.epoch) {
+        await this.election.save({ epoch: b.epoch });
+        // It may have won an older epoch's election while the newer epoch was on its way to disk:
+        // left primary, it would take writes beside the newer epoch's primary (the simulator's
+        // seed 988,006 found this in the core; docs/CLUSTER.md).
+        this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
+      }
       if (b.epoch < this.election.epoch) return;
       if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
       this.follower?.stop();
