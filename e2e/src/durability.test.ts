@@ -5,8 +5,8 @@
 // data directory, so later rounds also recover the tails of earlier crashes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DpnsClient, isDpnsError } from '@dpns/client';
-import { makeTempDir, runCli, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+import { DpnsClient } from '@dpns/client';
+import { CrashLedger, makeTempDir, runCli, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 
 after(async () => {
   await teardown();
@@ -15,33 +15,16 @@ after(async () => {
 const WRITERS = 4;
 const ROUNDS = 3;
 
-interface Ledger {
-  /** Every name a write was sent for: the only names allowed to exist. */
-  requested: Map<string, number>;
-  /** Names whose write was acknowledged: each must exist after the crash. */
-  acked: Set<string>;
-}
-
 /** One writer: sequential writes until one fails (the server died), then it stops. */
-async function writer(client: DpnsClient, round: number, w: number, ledger: Ledger): Promise<void> {
-  for (let k = 0; ; k++) {
-    const name = `/dur/r${round}/w${w}/n${k}`;
+function writer(client: DpnsClient, round: number, w: number, ledger: CrashLedger): Promise<void> {
+  let k = 0;
+  return ledger.writeUntilCrash(client, () => {
     const port = 1000 + ((round * 7919 + w * 104_729 + k) % 60_000);
-    ledger.requested.set(name, port);
-    try {
-      await client.advertiseStatic(name, '127.0.0.1', port);
-    } catch (err) {
-      // The outcome of the write in flight at the crash is unknown; later ones are never sent.
-      assert.ok(isDpnsError(err), String(err));
-      assert.ok(['CONNECTION_LOST', 'TIMEOUT', 'CLOSED', 'UNAVAILABLE'].includes(err.code), `${err.code}: ${err.message}`);
-      return;
-    }
-    ledger.acked.add(name);
-  }
+    return { name: `/dur/r${round}/w${w}/n${k++}`, port };
+  });
 }
 
-/** Resolves once `n` writes are acknowledged and at least `ms` have passed, so the crash lands mid-stream. */
-async function streamFor(ledger: Ledger, n: number, ms: number): Promise<void> {
+async function streamFor(ledger: CrashLedger, n: number, ms: number): Promise<void> {
   const start = Date.now();
   await new Promise<void>((resolve) => {
     const check = setInterval(() => {
@@ -55,7 +38,7 @@ async function streamFor(ledger: Ledger, n: number, ms: number): Promise<void> {
 
 test('acknowledged writes survive kill -9, three times', async (t) => {
   const dataDir = makeTempDir('dpns-durability-');
-  const ledger: Ledger = { requested: new Map(), acked: new Set() };
+  const ledger = new CrashLedger();
   let ns: ServerProcess = await startServerProcess({ dataDir, args: ['--log-level', 'warn'] });
 
   for (let round = 1; round <= ROUNDS; round++) {

@@ -7,8 +7,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { DpnsClient, isDpnsError } from '@dpns/client';
-import { makeTempDir, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+import { DpnsClient } from '@dpns/client';
+import { CrashLedger, makeTempDir, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 
 after(async () => {
   await teardown();
@@ -20,50 +20,35 @@ const LOOPS_PER_CLIENT = 32;
 const LARGE = 60_000;
 const MAX_NAMES = 150_000;
 
-interface Ledger {
-  requested: Map<string, number>;
-  acked: Set<string>;
-  next: number;
-}
-
 function nameOf(i: number): string {
   return `/snapcrash/g${i % 500}/s${i}`;
 }
 
 /** One write loop: the next name until the server dies or enough were sent. */
-async function loop(client: DpnsClient, ledger: Ledger): Promise<void> {
-  for (;;) {
-    const i = ledger.next++;
-    if (i >= MAX_NAMES) return;
-    const name = nameOf(i);
-    const port = 1000 + (i % 60_000);
-    ledger.requested.set(name, port);
-    try {
-      await client.advertiseStatic(name, '127.0.0.1', port);
-    } catch (err) {
-      assert.ok(isDpnsError(err), String(err));
-      assert.ok(['CONNECTION_LOST', 'TIMEOUT', 'CLOSED', 'UNAVAILABLE'].includes(err.code), `${err.code}: ${err.message}`);
-      return;
-    }
-    ledger.acked.add(name);
-  }
+function loop(client: DpnsClient, ledger: CrashLedger, counter: { next: number }): Promise<void> {
+  return ledger.writeUntilCrash(client, () => {
+    const i = counter.next++;
+    return i >= MAX_NAMES ? undefined : { name: nameOf(i), port: 1000 + (i % 60_000) };
+  });
 }
 
+/** The snapshot temp file being written, if any. */
 async function snapshotTemp(dir: string): Promise<string | undefined> {
   return (await readdir(dir)).find((n) => n.startsWith('snap-') && n.endsWith('.tmp'));
 }
 
 test('kill -9 during a snapshot of 60,000+ names loses no acknowledged write', { timeout: 300_000 }, async (t) => {
   const dataDir = makeTempDir('dpns-snapcrash-');
-  const ledger: Ledger = { requested: new Map(), acked: new Set(), next: 0 };
+  const ledger = new CrashLedger();
+  const counter = { next: 0 };
   let ns: ServerProcess = await startServerProcess({ dataDir, args: ['--log-level', 'warn', '--snapshot-every', '1000'] });
   const clients = Array.from({ length: CLIENTS }, () => new DpnsClient({ servers: [ns.server], token: ns.token, requestTimeoutMs: 10_000 }));
-  const loops = clients.flatMap((c) => Array.from({ length: LOOPS_PER_CLIENT }, () => loop(c, ledger)));
+  const loops = clients.flatMap((c) => Array.from({ length: LOOPS_PER_CLIENT }, () => loop(c, ledger, counter)));
 
   // Polled, not watched: the temp file lives for the few hundred milliseconds the snapshot takes.
   let temp: string | undefined;
   while (temp === undefined) {
-    assert.ok(ledger.next < MAX_NAMES, `no snapshot started while ${MAX_NAMES} names were written`);
+    assert.ok(counter.next < MAX_NAMES, `no snapshot started while ${MAX_NAMES} names were written`);
     await new Promise((r) => setTimeout(r, 2));
     if (ledger.acked.size >= LARGE) temp = await snapshotTemp(dataDir);
   }

@@ -36,4 +36,5 @@ export type { DocBlock, DocLine, DocMessageKind } from './doc-examples.js';
 export { shapeDiff, messageMatches, VOLATILE_EVERYWHERE } from './shape-match.js';
 export type { ShapeRules } from './shape-match.js';
 export { RawConnection } from './raw-conn.js';
+export { CrashLedger } from './crash-ledger.js';
 export type { Frame } from './raw-conn.js';

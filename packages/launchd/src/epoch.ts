@@ -3,7 +3,7 @@
 // servers cannot both drive the agent.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurably } from './durable-file.js';
+import { replaceFileDurably } from '@dpns/node-kit';
 import { Serial } from './serial.js';
 import { AgentError } from './wire.js';
 
@@ -40,7 +40,7 @@ export class EpochStore {
         throw new AgentError('STALE_EPOCH', `epoch ${epoch} is older than epoch ${this.highest} already seen by this agent; this name server is no longer the primary`);
       }
       if (epoch > this.highest) {
-        await writeFileDurably(this.path, `${epoch}\n`);
+        await replaceFileDurably(this.path, `${epoch}\n`);
         this.highest = epoch;
       }
     });

@@ -3,7 +3,7 @@
 // anything else can never reach anything.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurably } from './durable-file.js';
+import { replaceFileDurably } from '@dpns/node-kit';
 import { processIdentity } from './proc.js';
 import { Serial } from './serial.js';
 import { parseLedgerEntry, type AgentLedgerEntry } from './wire.js';
@@ -104,7 +104,7 @@ export class Ledger {
 
   private async save(): Promise<void> {
     if (this.closed) return;
-    await writeFileDurably(this.path, `${JSON.stringify({ version: 1, entries: this.entries() }, null, 1)}\n`);
+    await replaceFileDurably(this.path, `${JSON.stringify({ version: 1, entries: this.entries() }, null, 1)}\n`);
   }
 }
 

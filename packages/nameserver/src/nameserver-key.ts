@@ -5,7 +5,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { agent as A, randomHex } from '@dpns/protocol';
-import { formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile } from '@dpns/node-kit';
+import { formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile, replaceFileDurably } from '@dpns/node-kit';
 
 export const KEY_FILE = 'nameserver.key';
 
@@ -57,21 +57,11 @@ export async function readNameServerKeyFile(path: string): Promise<{ seed: strin
  * read-only data directory): the old form still works.
  */
 async function rewrite(path: string, seed: string): Promise<boolean> {
-  const tmp = `${path}.tmp`;
   try {
-    await fs.rm(tmp, { force: true });
-    const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await fh.writeFile(formatPrivateKeyFile(seed));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, path);
-    await fsyncDir(join(path, '..'));
+    // A fixed temporary name: a crash's leftover holds the private key, and the next try removes it.
+    await replaceFileDurably(path, formatPrivateKeyFile(seed), { temp: `${path}.tmp` });
     return true;
   } catch {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
     return false;
   }
 }

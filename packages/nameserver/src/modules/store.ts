@@ -4,10 +4,10 @@
 // replaces the file atomically (temporary file, fsync, rename, fsync of the directory), so a
 // crash leaves the old file or the new one, never half of each. Writes that arrive while one is
 // in progress are folded into the next, so a burst costs two writes.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DpnsError } from '@dpns/protocol';
-import { fsyncDir } from '@dpns/node-kit';
+import { replaceFileDurably } from '@dpns/node-kit';
 import { storeApi, type ModuleStoreApi } from './inside/store-mirror.js';
 
 const stringify = JSON.stringify;
@@ -149,16 +149,7 @@ export class ModuleStore {
     const text = this.document();
     const dir = dirname(this.file);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.file);
-    await fsyncDir(dir);
+    await replaceFileDurably(this.file, text, { temp: `${this.file}.tmp` });
   }
 }
 

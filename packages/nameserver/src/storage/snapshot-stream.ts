@@ -9,11 +9,10 @@
 //   {"format":3,"index":N}\n          header
 //   <value>\n ... <value>\n           body: one JSON value a line
 //   {"bytes":B,"crc32":C}\n           trailer: the body's length and CRC-32 (format 2: "crc32c")
-import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
-import { fsyncDir } from '@dpns/node-kit';
+import { replaceFileDurably } from '@dpns/node-kit';
 import { crc32c } from './crc32c.js';
 import { snapshotName, TEMP_SUFFIX } from './snapshot-files.js';
 
@@ -30,38 +29,26 @@ export class SnapshotLines {
  */
 export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string>): Promise<number> {
   const path = join(dir, snapshotName(index));
-  const temp = path + TEMP_SUFFIX;
   let total = 0;
-  try {
-    const fh = await open(temp, 'w', 0o600);
-    try {
-      const put = async (buf: Buffer): Promise<void> => {
-        let offset = 0;
-        while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
-        total += buf.length;
-      };
-      await put(Buffer.from(`${JSON.stringify({ format: 3, index })}\n`, 'utf8'));
-      let crc = 0;
-      let bytes = 0;
-      for await (const batch of batches) {
-        if (batch.length === 0) continue;
-        if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
-        const buf = Buffer.from(batch, 'utf8');
-        crc = crc32(buf, crc);
-        bytes += buf.length;
-        await put(buf);
-      }
-      await put(Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8'));
-      await fh.sync();
-    } finally {
-      await fh.close();
+  await replaceFileDurably(path, async (fh) => {
+    const put = async (buf: Buffer): Promise<void> => {
+      let offset = 0;
+      while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
+      total += buf.length;
+    };
+    await put(Buffer.from(`${JSON.stringify({ format: 3, index })}\n`, 'utf8'));
+    let crc = 0;
+    let bytes = 0;
+    for await (const batch of batches) {
+      if (batch.length === 0) continue;
+      if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
+      const buf = Buffer.from(batch, 'utf8');
+      crc = crc32(buf, crc);
+      bytes += buf.length;
+      await put(buf);
     }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
-  }
-  await fsyncDir(dir);
+    await put(Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8'));
+  }, { temp: path + TEMP_SUFFIX });
   return total;
 }
 

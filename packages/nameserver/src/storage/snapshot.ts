@@ -1,9 +1,9 @@
 // Snapshot files, format 1: the whole state at one index as one JSON document, checksummed,
 // replaced atomically; and reading any format (formats 2 and 3: snapshot-stream.ts).
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
-import { fsyncDir } from '@dpns/node-kit';
+import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
 import { decodeSnapshotStream } from './snapshot-stream.js';
 
@@ -70,21 +70,9 @@ export async function readSnapshot(file: SnapshotFile): Promise<{ ok: true; stat
  */
 export async function writeSnapshot(dir: string, index: number, contents: Buffer): Promise<string> {
   const path = join(dir, snapshotName(index));
-  const temp = path + TEMP_SUFFIX;
-  try {
-    const fh = await open(temp, 'w', 0o600);
-    try {
-      let offset = 0;
-      while (offset < contents.length) offset += (await fh.write(contents, offset)).bytesWritten;
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
-  }
-  await fsyncDir(dir);
+  await replaceFileDurably(path, async (fh) => {
+    let offset = 0;
+    while (offset < contents.length) offset += (await fh.write(contents, offset)).bytesWritten;
+  }, { temp: path + TEMP_SUFFIX });
   return path;
 }
