@@ -96,6 +96,15 @@ export class BackupStream {
         return;
       }
       const lastIndex = this.log.lastIndex;
+      // Raft's consistency check: a record we hold must be the primary's at that index, or our log
+      // differs from the primary's below where its records follow on (following again, we are
+      // sent a snapshot). The core asks its primary only once the disk is idle, so this never
+      // fires unless a rule is broken; it keeps a divergent log from being extended.
+      for (const r of m.recs) {
+        if (r.i > lastIndex) break;
+        const ours = this.log.epochAt(r.i);
+        if (ours !== undefined && ours !== (r.d.ep ?? 0)) return this.broken(`our record ${r.i} is of epoch ${ours}, the primary's of epoch ${r.d.ep ?? 0}`);
+      }
       const recs = m.recs.filter((r) => r.i > lastIndex);
       if (recs.length === 0) continue;
       if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.broken(`the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`);

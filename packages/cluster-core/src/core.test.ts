@@ -172,3 +172,35 @@ test('a member that wins its election while a newer epoch is on its way to disk 
   assert.equal(c.epoch, 2);
   assert.notEqual(c.role, 'primary');
 });
+
+test('a backup that moves to a newer primary while a snapshot is on its way to disk asks it for the log only once the snapshot is in (seed 102,205)', () => {
+  const c = core(1, 3);
+  c.step({ kind: 'start' }, 0);
+  c.step({ kind: 'link-up', peer: 0 }, 1);
+  c.step({ kind: 'link-up', peer: 2 }, 1);
+  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 5, lastEpoch: 1, primary: 0 } }, 2);
+  c.step({ kind: 'persisted' }, 2);
+  let fx = c.step({ kind: 'message', from: 0, m: { t: 'snap', epoch: 1, index: 5, data: '[]', last: true, voters: [0, 1, 2] } }, 3);
+  assert.equal(ofKind(fx, 'install').length, 1);
+  // Member 2 is primary of epoch 2; the snapshot of epoch 1 is still being written.
+  c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'primary', epoch: 2, lastIndex: 6, lastEpoch: 2, primary: 2 } }, 4);
+  fx = c.step({ kind: 'persisted' }, 5);
+  assert.equal(c.role, 'backup');
+  assert.deepEqual(sent(fx, 2), [], 'asked the new primary for the log after an end that is about to change');
+  fx = c.step({ kind: 'installed', index: 5, lastEpoch: 1 }, 6);
+  assert.deepEqual(sent(fx, 2), [{ t: 'follow', epoch: 2, lastIndex: 5, lastEpoch: 1 }]);
+});
+
+test('a backup whose log differs from its primary\'s where their records overlap lets go of the stream instead of extending it', () => {
+  const c = core(1, 3);
+  c.step({ kind: 'start' }, 0);
+  c.step({ kind: 'link-up', peer: 0 }, 1);
+  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 2, lastEpoch: 1, primary: 0 } }, 2);
+  c.step({ kind: 'persisted' }, 2);
+  c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1 } }] } }, 3);
+  c.step({ kind: 'durable', index: 2 }, 4);
+  // Frames no correct primary of epoch 1 sends: record 2 of another epoch, then record 3.
+  const fx = c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 2, d: { ep: 2 } }, { i: 3, d: { ep: 2 } }] } }, 5);
+  assert.deepEqual(ofKind(fx, 'store'), []);
+  assert.deepEqual(ofKind(fx, 'close-link').map((e) => e.peer), [0]);
+});

@@ -249,6 +249,7 @@ export class ClusterCore {
         this.log.reset(ev.index, ev.lastEpoch, validVoters(op.voters) ?? this.log.configAt(ev.index).voters);
         op.stream?.diskDone(out);
         this.afterStream(op.stream, now, out);
+        this.followOnceDiskIdle(now, out);
         return this.maybeTakeOver(now, out);
       }
       case 'disk-failed':
@@ -438,6 +439,7 @@ export class ClusterCore {
       this.afterStream(op.stream, now, out);
     }
     if (this.star?.localDurableAt(this.log.durable) === true) this.onCommit(out);
+    this.followOnceDiskIdle(now, out);
     this.maybeTakeOver(now, out);
   }
 
@@ -632,7 +634,20 @@ export class ClusterCore {
   }
 
   private startFollowing(p: Peer, now: number, out: Effect[]): void {
+    // A stream let go of may still have records or a snapshot on their way to disk. Asked for now,
+    // the primary's log would follow on from our end as it is before they land and be laid over the
+    // log as it is after (seed 102,205: an old primary's snapshot, installed after the new primary
+    // sent its records from our empty log, kept the old primary's uncommitted record under the new
+    // one's). So the primary is asked once that work is done, as a winner waits to take over.
+    if (this.disk.some((d) => d.stream !== undefined)) return;
     this.stream = new BackupStream(p.sid, this.epoch, this.log, now, this.cfg.plant === 'ack-before-fsync', p.beat?.role === 'primary' ? p.beat.lastIndex : Number.POSITIVE_INFINITY, out);
+  }
+
+  /** A backup that waited for an earlier stream's disk work asks its primary now, if that is done. */
+  private followOnceDiskIdle(now: number, out: Effect[]): void {
+    if (this.role !== 'backup' || this.stream !== undefined || this.primarySid === undefined) return;
+    const p = this.peer(this.primarySid);
+    if (p?.up === true) this.startFollowing(p, now, out);
   }
 
   private primaryLost(now: number, out: Effect[]): void {
