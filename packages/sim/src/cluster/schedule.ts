@@ -135,6 +135,7 @@ export function runSchedule(seed: number, opts: ScheduleOptions = {}): ScheduleR
   let violation = inv.violation;
   if (violation === undefined && recoveredAt === undefined) violation = `no write was acknowledged within ${LIVENESS_BOUND_MS} ms after the faults stopped`;
   if (violation === undefined) {
+    clients.endOfRun();
     const r = checkLinearizable(registryModel, clients.history, { timeoutMs: 5000 });
     if (!r.ok) violation = r.verdict === 'violation' ? `the clients' history is not linearizable: ${r.explanation}` : `the linearizability check gave up: ${r.explanation}`;
   }
