@@ -130,6 +130,12 @@ test('unknown names are NXDOMAIN, known names of another type and names with nam
   const out = await dig(dnsPort, ['example.com', 'A']);
   assert.equal(out.status, 'REFUSED', out.text);
   assert.ok(!out.flags.includes('aa'), out.text);
+  // Counted in /metrics by transport and rcode.
+  const metrics = await (await fetch(`http://127.0.0.1:${ns.port}/metrics`)).text();
+  for (const rcode of ['NXDOMAIN', 'REFUSED', 'NOERROR']) {
+    const m = new RegExp(`^dpns_dns_queries_total\\{transport="udp",rcode="${rcode}"\\} (\\d+)$`, 'm').exec(metrics);
+    assert.ok(m !== null && Number(m[1]) >= 1, `dpns_dns_queries_total for ${rcode} in:\n${metrics.split('\n').filter((l) => l.includes('dns')).join('\n')}`);
+  }
 });
 
 test('case: the exact spelling is found first, then the name in lowercase; a mixed-case name needs its own case', async () => {
