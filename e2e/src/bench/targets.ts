@@ -33,6 +33,8 @@ export function ratios(ctx: BenchContext): string[] {
   ratio('find.single', 'etcd.get.single', 'dpns find / etcd serializable get, one client p50', 'p50Ms');
   ratio('module.call.single', 'module.find.single', 'module call (dir.lookup) / find, one client p50', 'p50Ms');
   ratio('module.find', 'module.call', 'module call (dir.lookup) cost / find cost at 64 in flight (ops/s of find / of the call)', 'opsPerSec');
+  ratio('dns.srv', 'find', `DNS SRV over UDP / find, ops/s at ${inFlight} in flight (alternating slices, one server)`, 'opsPerSec');
+  ratio('dns.srv', 'find', 'DNS SRV over UDP / find, p99', 'p99Ms');
   ratio('find', 'find.baseline', `find, this build / the --baseline build, ops/s at ${inFlight} in flight (alternating slices)`, 'opsPerSec');
   ratio('advertise', 'advertise.baseline', `durable advertise, this build / the --baseline build, ops/s at ${inFlight} in flight (alternating slices)`, 'opsPerSec');
   ratio('advertise', 'etcd.put', `dpns durable advertise / etcd durable put (gRPC), ops/s at ${inFlight} in flight`, 'opsPerSec');

@@ -32,11 +32,22 @@ export interface DnsParts {
 
 /** Opens the DNS port at `at`; resolves once UDP and TCP both listen. */
 export async function openDns(at: HostPort, s: DnsSettings, parts: DnsParts): Promise<DnsServer> {
+  // One child per series, found by a map lookup: prom-client's labels() hashes its arguments on every call.
+  const series = new Map<string, { inc(): void }>();
+  const count = (transport: string, outcome: string): void => {
+    const key = `${transport} ${outcome}`;
+    let c = series.get(key);
+    if (c === undefined) {
+      c = parts.metrics.dnsQueries.labels(transport, outcome);
+      series.set(key, c);
+    }
+    c.inc();
+  };
   const responder = new DnsResponder({
     registry: parts.registry, domain: canonicalDomain(s.dnsDomain ?? DNS_DEFAULTS.dnsDomain), ttl: s.dnsTtl ?? DNS_DEFAULTS.dnsTtl,
     limits: new SourceLimits(s.dnsQueriesPerSecond ?? DNS_DEFAULTS.dnsQueriesPerSecond),
     launch: parts.launch, launchRefusal: parts.launchRefusal, rateLog: parts.rateLog,
-    count: (transport, outcome) => parts.metrics.dnsQueries.labels(transport, outcome).inc(),
+    count,
   });
   const server = new DnsServer({
     host: at.host, port: at.port, responder, log: parts.log,
