@@ -18,6 +18,8 @@ export interface DnsServerOptions {
 
 /** Questions one TCP connection may have waiting for answers (launches) at once. */
 export const MAX_TCP_IN_FLIGHT = 16;
+/** Answers queued for a TCP peer that does not read them; past this it is cut off. */
+export const MAX_TCP_QUEUED_BYTES = 1024 * 1024;
 /** Tries at a port free for both UDP and TCP when asked for port 0. */
 const BIND_TRIES = 10;
 
@@ -118,6 +120,7 @@ export class DnsServer {
           framed.writeUInt16BE(out.length, 0);
           out.copy(framed, 2);
           sock.write(framed);
+          if (sock.writableLength > MAX_TCP_QUEUED_BYTES) sock.destroy();
         });
       }
     });
