@@ -48,6 +48,9 @@ test('every member answers from its own copy; a backup does not launch', async (
     await digUntil(port, ['auto.demo.dpns', 'TXT'], (x) => x.status === 'NOERROR');
     const a = await dig(port, ['auto.demo.dpns', 'SRV']);
     assert.equal(a.status, 'SERVFAIL', a.text);
+    // Not even tried there (a try would be counted, whatever became of it).
+    const metrics = await (await fetch(`http://${m.server}/metrics`)).text();
+    assert.doesNotMatch(metrics, /^dpns_launches_total\{[^}]*\} [1-9]/m, `member ${m.sid} tried a launch`);
   }
   // No launch was tried: a launch through a host with no enrolled agent would have left it failed.
   const st = await c.call(primary.sid, 'serviceState', { pattern: '/demo/auto' });

@@ -8,20 +8,13 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import * as packet from 'dns-packet';
-import { dig, runCli, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+import { dig, runCli, startDnsServer, teardown, type ServerProcess } from './harness/index.js';
 
 let ns: ServerProcess;
 let dnsPort: number;
 
-/** A server answering DNS on a free port: its process and that port. */
-async function dnsServer(args: string[]): Promise<{ ns: ServerProcess; port: number }> {
-  const s = await startServerProcess({ args: ['--dns-listen', '127.0.0.1:0', '--log-level', 'error', ...args] });
-  const line = await s.waitForStdout(/^dns: listening on 127\.0\.0\.1:\d+ /);
-  return { ns: s, port: Number(/:(\d+) /.exec(line)?.[1]) };
-}
-
 before(async () => {
-  ({ ns, port: dnsPort } = await dnsServer(['--dns-queries-per-second', '1000000', '--dns-max-tcp-connections', '4', '--dns-tcp-idle-ms', '500']));
+  ({ ns, dnsPort } = await startDnsServer(['--log-level', 'error', '--dns-queries-per-second', '1000000', '--dns-max-tcp-connections', '4', '--dns-tcp-idle-ms', '500']));
   const r = await runCli(['--server', ns.server, 'advertise', '/fz/ok', '127.0.0.1', '7007'], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
 });
@@ -231,7 +224,7 @@ test('TCP: connections past --dns-max-tcp-connections are closed at once; random
 });
 
 test('one source past --dns-queries-per-second is dropped, then answered again', async () => {
-  const { port } = await dnsServer(['--dns-queries-per-second', '5']);
+  const { dnsPort: port } = await startDnsServer(['--log-level', 'error', '--dns-queries-per-second', '5']);
   const p = await UdpProbe.open();
   try {
     for (let id = 1; id <= 30; id++) await p.send(query(id, 'nope.dpns'), port);

@@ -1,31 +1,19 @@
 // The name server's DNS interface end to end, with real resolvers: dig over UDP and TCP, Node's
 // dns.Resolver, and dnsmasq forwarding the domain to it. Static entries, aliases, a host name
-// and an IPv6 host, the negative answers, truncation, and auto-start services that a query
-// launches through a real dpns-launchd (and one whose launch fails: SERVFAIL).
+// and an IPv6 host, the negative answers, case, truncation, and the counters in /metrics.
+// Launches by query are dns-launch.test.ts's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
-import { connect } from 'node:net';
-import { DpnsClient } from '@dpns/client';
-import {
-  dig, ECHO_SERVICE, freePort, runCli, startAgentProcess, startDnsmasq, startServerProcess, teardown, type CliResult, type ServerProcess,
-} from './harness/index.js';
+import { dig, runCli, startDnsmasq, startDnsServer, teardown, type CliResult, type ServerProcess } from './harness/index.js';
 
 let ns: ServerProcess;
 let dnsPort: number;
-const launchedPids = new Set<number>();
 /** Five alias segments of 60 characters: a chain whose answer passes 512 bytes. */
 const LONG = (n: number) => `${'x'.repeat(58)}-${n}`;
 
 before(async () => {
-  const agentPort = await freePort();
-  ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--dns-listen', '127.0.0.1:0', '--log-level', 'warn'] });
-  const line = await ns.waitForStdout(/^dns: listening on 127\.0\.0\.1:\d+ \(udp, tcp\) for dpns\.$/);
-  dnsPort = Number(/:(\d+) /.exec(line)?.[1]);
-  await startAgentProcess({
-    trustedKeys: [ns.publicKey], allow: { echo: ECHO_SERVICE, false: '/bin/false' }, port: agentPort,
-    enroll: { url: ns.url, token: ns.token, host: '127.0.0.1' }, logLevel: 'warn',
-  });
+  ({ ns, dnsPort } = await startDnsServer(['--log-level', 'warn']));
   await ok(['advertise', '/vods/qs', '127.0.0.1', '7007']);
   await ok(['advertise', '/web/main', 'localhost', '8080']);
   await ok(['advertise', '/v6/svc', '::1', '9000']);
@@ -33,56 +21,14 @@ before(async () => {
   await ok(['alias', '/vods/latest', '/vods/qs']);
   await ok(['advertise', `/tc/${LONG(0)}`, '127.0.0.1', '7200']);
   for (let i = 1; i <= 5; i++) await ok(['alias', `/tc/${LONG(i)}`, `/tc/${LONG(i - 1)}`]);
-  const echo = ['--host', '127.0.0.1', '--program', 'echo', '--arg=--host', '--arg=127.0.0.1', '--env', 'DPNS_ADVERTISE_HOST=127.0.0.1'];
-  await ok(['add', '/demo/echo', ...echo]);
-  await ok(['add', '/demo/echo2', ...echo]);
-  await ok(['add', '/demo/broken', '--host', '127.0.0.1', '--program', 'false', '--start-timeout', '3000']);
 });
 
-after(async () => {
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  await teardown();
-});
+after(teardown);
 
 async function ok(args: string[]): Promise<CliResult> {
   const r = await runCli(['--server', ns.server, ...args], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 30_000 });
   assert.equal(r.code, 0, `dpns ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r;
-}
-
-/** The launched pid of `name`, remembered so that no launched process outlives the test. */
-async function rememberPid(name: string): Promise<void> {
-  const c = new DpnsClient({ servers: [ns.server] });
-  try {
-    const [e] = await c.serviceState(name);
-    if (e?.kind === 'service' && e.pid !== undefined) launchedPids.add(e.pid);
-  } finally {
-    await c.close();
-  }
-}
-
-/** Sends a line to a TCP echo service on loopback and expects it back. */
-function echoes(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1', () => sock.write('ping\n'));
-    let got = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      got += d;
-      if (got.includes('\n')) {
-        sock.destroy();
-        if (got === 'ping\n') resolve();
-        else reject(new Error(`the echo service answered ${JSON.stringify(got)}`));
-      }
-    });
-    sock.on('error', reject);
-  });
 }
 
 test('dig over UDP and TCP: SRV gives port and target, the address rides along; AA is set', async () => {
@@ -163,23 +109,7 @@ test("Node's dns.Resolver: SRV, A through an alias, ENOTFOUND and ENODATA", asyn
   await assert.rejects(r.resolveTxt('qs.vods.dpns'), { code: 'ENODATA' });
 });
 
-test('a query for a stopped auto-start service launches it through the agent and answers once it runs', async () => {
-  const r = await dig(dnsPort, ['echo.demo.dpns', 'SRV']);
-  assert.equal(r.status, 'NOERROR', r.text);
-  const m = /^echo\.demo\.dpns\. 5 IN SRV 0 0 (\d+) echo\.demo\.dpns\.$/.exec(r.answer[0] ?? '');
-  assert.ok(m, r.text);
-  await rememberPid('/demo/echo');
-  await echoes(Number(m[1]));
-  // Running now: the next query is answered from the registry, same port.
-  assert.deepEqual((await dig(dnsPort, ['echo.demo.dpns', 'SRV'])).answer, r.answer);
-});
-
-test('a launch that fails is SERVFAIL', async () => {
-  const r = await dig(dnsPort, ['broken.demo.dpns', 'A']);
-  assert.equal(r.status, 'SERVFAIL', r.text);
-});
-
-test('dnsmasq forwarding the domain: names, aliases, NXDOMAIN, NODATA, and a launch through the agent', async () => {
+test('dnsmasq forwarding the domain: names, aliases, NXDOMAIN and NODATA', async () => {
   const fwd = await startDnsmasq('dpns', dnsPort);
   try {
     const srv = await dig(fwd.port, ['qs.vods.dpns', 'SRV', '+recurse']);
@@ -191,11 +121,6 @@ test('dnsmasq forwarding the domain: names, aliases, NXDOMAIN, NODATA, and a lau
     const nodata = await dig(fwd.port, ['qs.vods.dpns', 'TXT', '+recurse']);
     assert.equal(nodata.status, 'NOERROR', nodata.text);
     assert.deepEqual(nodata.answer, []);
-    const launched = await dig(fwd.port, ['echo2.demo.dpns', 'SRV', '+recurse']);
-    const m = /^echo2\.demo\.dpns\. 5 IN SRV 0 0 (\d+) echo2\.demo\.dpns\.$/.exec(launched.answer[0] ?? '');
-    assert.ok(m, launched.text);
-    await rememberPid('/demo/echo2');
-    await echoes(Number(m[1]));
   } finally {
     await fwd.stop();
   }

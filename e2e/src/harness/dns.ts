@@ -7,6 +7,7 @@ import { makeTempDir } from './tmp.js';
 import { LineLog } from './lines.js';
 import { killChild, trackChild } from './children.js';
 import { freePort } from './ports.js';
+import { startServerProcess, type ServerProcess } from './server.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 
@@ -82,4 +83,11 @@ export async function startDnsmasq(domain: string, upstreamPort: number): Promis
     }),
   ]);
   return { port, stderr, stop: async () => void (await killChild(proc, 'SIGTERM')) };
+}
+
+/** The name server binary answering DNS on a free loopback port (`--dns-listen 127.0.0.1:0`): the process and that port. */
+export async function startDnsServer(args: string[] = []): Promise<{ ns: ServerProcess; dnsPort: number }> {
+  const ns = await startServerProcess({ args: ['--dns-listen', '127.0.0.1:0', ...args] });
+  const line = await ns.waitForStdout(/^dns: listening on 127\.0\.0\.1:\d+ \(udp, tcp\) for \S+$/);
+  return { ns, dnsPort: Number(/:(\d+) /.exec(line)?.[1]) };
 }

@@ -37,5 +37,5 @@ export { shapeDiff, messageMatches, VOLATILE_EVERYWHERE } from './shape-match.js
 export type { ShapeRules } from './shape-match.js';
 export { RawConnection } from './raw-conn.js';
 export type { Frame } from './raw-conn.js';
-export { dig, startDnsmasq } from './dns.js';
+export { dig, startDnsmasq, startDnsServer } from './dns.js';
 export type { DigAnswer, Dnsmasq } from './dns.js';
