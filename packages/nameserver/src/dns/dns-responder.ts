@@ -2,7 +2,7 @@
 // the wire codec (dns-packet), EDNS sizes and truncation, the per-source limits, and the wait for
 // a launch that a question asked for. Transports (dns-server.ts) only move the bytes.
 import * as packet from 'dns-packet';
-import type { Answer, DecodedPacket, OptAnswer, Question } from 'dns-packet';
+import type { DecodedPacket, OptAnswer, Question } from 'dns-packet';
 import type { DpnsError } from '@dpns/protocol';
 import type { Registry } from '../registry/registry.js';
 import type { RateLimitedLog } from '../rate-limited-log.js';
@@ -82,7 +82,7 @@ export class DnsResponder {
 
     const planned = await this.plan(question, address);
     this.o.count(transport, planned.rcode);
-    const ednsOut: Answer[] = opt === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: MAX_UDP_BYTES, flags: 0 } as unknown as Answer];
+    const ednsOut: OptAnswer[] = opt === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: MAX_UDP_BYTES, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }];
     const head = (tc: boolean) => (planned.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) | (tc ? packet.TRUNCATED_RESPONSE : 0) | rd | RCODE[planned.rcode];
     const full = packet.encode({
       type: 'response', id, flags: head(false), questions: [question],
