@@ -90,11 +90,15 @@ test('case: the exact spelling is found first, then the name in lowercase; a mix
   assert.equal((await dig(dnsPort, ['upper.case.dpns', 'A'])).status, 'NXDOMAIN');
 });
 
-test('an answer over 512 bytes is truncated over UDP without EDNS, whole over TCP', async () => {
+test('an answer over 512 bytes is truncated over UDP without EDNS, whole with EDNS and over TCP', async () => {
   const name = `${LONG(5)}.tc.dpns`;
   const udp = await dig(dnsPort, [name, 'A', '+noedns', '+ignore']);
   assert.ok(udp.flags.includes('tc'), udp.text);
   assert.deepEqual(udp.answer, [], udp.text);
+  // With EDNS offering 1232 bytes, the same answer (about 750 bytes) comes whole over UDP.
+  const edns = await dig(dnsPort, [name, 'A', '+bufsize=1232', '+ignore']);
+  assert.ok(!edns.flags.includes('tc'), edns.text);
+  assert.equal(edns.answer.length, 6, edns.text);
   const tcp = await dig(dnsPort, [name, 'A', '+tcp']);
   assert.equal(tcp.answer.length, 6, tcp.text);
   assert.equal(tcp.answer[5], `${LONG(0)}.tc.dpns. 5 IN A 127.0.0.1`);
