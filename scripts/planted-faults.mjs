@@ -27,6 +27,16 @@ const PATCHES = join(ROOT, 'e2e/planted-faults');
  */
 export const FAULTS = [
   {
+    patch: 'dns-backup-launches.patch',
+    claim: 'only the primary launches what a DNS query names; a backup answers SERVFAIL without trying (docs/DNS.md, PROTOCOL §19.3)',
+    tests: ['e2e/dist/dns-cluster.test'],
+  },
+  {
+    patch: 'dns-udp-untruncated.patch',
+    claim: 'a UDP answer larger than the client takes (512 bytes without EDNS) is truncated with TC set (docs/DNS.md)',
+    tests: ['e2e/dist/dns.test'],
+  },
+  {
     patch: 'drop-wal-fdatasync.patch',
     claim: 'an acknowledged write survives power loss: its WAL record is fdatasynced (PROTOCOL §14)',
     tests: ['e2e/dist/fsync-order.test'],

@@ -25,7 +25,7 @@ export interface LaunchRig {
 /** Starts the name server and the agent, and registers `name` to run the example service on 127.0.0.1. */
 export async function startLaunchRig(cfg: BenchConfig, name: string): Promise<LaunchRig> {
   const agentPort = await freePort();
-  const server = await startBenchServer(cfg, ['--agent-port', String(agentPort)]);
+  const server = await startBenchServer(cfg, ['--agent-port', String(agentPort), '--dns-listen', '127.0.0.1:0']);
   let agent: AgentProcess | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

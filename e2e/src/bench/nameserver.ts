@@ -15,6 +15,8 @@ export interface BenchServer {
   readonly token: string;
   /** The key launch agents must trust (`nameserver key:` at start). */
   readonly publicKey: string;
+  /** The DNS port, when started with --dns-listen. */
+  readonly dnsPort: number | undefined;
   memory(): Memory;
   /** Opens `n` connections, logged in as admin when `admin` is true. */
   connect(n: number, admin: boolean): Promise<RpcConn[]>;
@@ -27,13 +29,18 @@ interface Proc {
   pid: number;
   token: string;
   publicKey: string;
+  dnsPort: number | undefined;
   stop(): Promise<void>;
 }
 
+/** The start-up line of a server answering DNS. */
+const DNS_LISTENING = /^dns: listening on \S+:(\d+) /;
+
 async function harnessProc(args: string[], bin: string | undefined): Promise<Proc> {
   const proc = await startServerProcess({ args, ...(bin === undefined ? {} : { bin }) });
+  const dnsLine = args.includes('--dns-listen') ? await proc.waitForStdout(DNS_LISTENING) : undefined;
   return {
-    url: proc.url, pid: proc.pid, token: proc.token, publicKey: proc.publicKey,
+    url: proc.url, pid: proc.pid, token: proc.token, publicKey: proc.publicKey, dnsPort: dnsLine === undefined ? undefined : Number(DNS_LISTENING.exec(dnsLine)?.[1]),
     stop: async () => {
       await proc.stop();
       await removeTempDirs(proc.dataDir);
@@ -58,8 +65,10 @@ async function profiledProc(args: string[], profileDir: string, bin: string): Pr
   const url = output.map((l) => LISTENING.exec(l)?.[1]).find((u) => u !== undefined);
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
   if (token === '' || url === undefined) throw new Error(`no listening line or admin token in ${dataDir}:\n${output.join('\n')}`);
+  // The DNS line is written with the key line, so it is in `output` too.
+  const dnsPort = output.map((l) => DNS_LISTENING.exec(l)?.[1]).find((p) => p !== undefined);
   return {
-    url, pid: child.pid ?? -1, token, publicKey: match[1] as string,
+    url, pid: child.pid ?? -1, token, publicKey: match[1] as string, dnsPort: dnsPort === undefined ? undefined : Number(dnsPort),
     stop: async () => {
       await stopChild(child, 10_000);
       removeDir(dataDir);
@@ -89,6 +98,7 @@ export async function startBenchServer(cfg: BenchConfig, args: string[] = [], ba
     pid: proc.pid,
     token: proc.token,
     publicKey: proc.publicKey,
+    dnsPort: proc.dnsPort,
     memory: () => readMemory(proc.pid),
     async connect(n, admin) {
       const opened = await openMany(proc.url, n);

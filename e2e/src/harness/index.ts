@@ -38,3 +38,5 @@ export type { ShapeRules } from './shape-match.js';
 export { RawConnection } from './raw-conn.js';
 export { CrashLedger } from './crash-ledger.js';
 export type { Frame } from './raw-conn.js';
+export { dig, startDnsmasq, startDnsServer } from './dns.js';
+export type { DigAnswer, Dnsmasq } from './dns.js';

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { randomHex } from '@dpns/protocol';
 import type { HeartbeatTarget } from './heartbeat.js';
 import type { WatchSink } from './watch-hub.js';
-import { TokenBucket } from './rate-limit.js';
+import { launchBucket, TokenBucket } from './rate-limit.js';
 import { corkable } from './cork.js';
 
 export type ConnectionState = 'open' | 'closed';
@@ -28,7 +28,7 @@ export class Connection implements WatchSink, HeartbeatTarget {
   readonly advertised = new Set<string>();
   state: ConnectionState = 'open';
   /** Launch requests this connection may still make (find of a stopped service counts too). */
-  readonly launches = new TokenBucket(20, 60);
+  readonly launches = launchBucket();
   /** reportLoad calls per service name: bursts of 10, then 10 a second. */
   private readonly loadReports = new Map<string, TokenBucket>();
   /** Why the connection ended, for the `lost` reason of what it advertised. */

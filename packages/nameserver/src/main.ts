@@ -2,6 +2,7 @@
 // stop on SIGINT/SIGTERM. Exit 0 after a clean stop, 1 when it cannot run, 2 on bad usage.
 import yargs, { type Argv } from 'yargs';
 import { cliOptions, cliValues } from '@dpns/settings';
+import { formatHostPort } from '@dpns/node-kit';
 import { ConfigError, loadConfig, serverOptions } from './config.js';
 import { createLogger } from './log.js';
 import { NameServer } from './server.js';
@@ -78,7 +79,8 @@ export async function main(argv: string[]): Promise<number> {
     `dpns-nameserver ${VERSION} listening on ${server.url}\n` +
     `data directory: ${cfg.dataDir}\n` +
     `admin token: ${server.tokenPath}${server.tokenCreated ? ' (created now, mode 0600)' : ''}\n` +
-    `nameserver key: ${server.publicKey} (list it in each dpns-launchd's trustedKeys)\n`,
+    `nameserver key: ${server.publicKey} (list it in each dpns-launchd's trustedKeys)\n` +
+    (server.dns === undefined ? '' : `dns: listening on ${formatHostPort(cfg.dnsListen?.host ?? cfg.host, server.dns.port)} (udp, tcp) for ${cfg.dnsDomain}\n`),
   );
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

@@ -1,6 +1,15 @@
 // A token bucket: `burst` requests at once, refilled at `perMinute`. Launches are open to
 // anyone, so each connection gets one, lest a client make the name server spawn without end.
 
+/** Launches one client may ask for at once, and then per minute: a WebSocket connection's `find`/`launch` and a DNS source's queries alike. */
+export const LAUNCH_BURST = 20;
+export const LAUNCHES_PER_MINUTE = 60;
+
+/** A fresh launch allowance: LAUNCH_BURST at once, then LAUNCHES_PER_MINUTE. */
+export function launchBucket(now: () => number = Date.now): TokenBucket {
+  return new TokenBucket(LAUNCH_BURST, LAUNCHES_PER_MINUTE, now);
+}
+
 export class TokenBucket {
   private tokens: number;
   private last: number;

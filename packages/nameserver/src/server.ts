@@ -46,8 +46,13 @@ import { DEFAULT_LOST_EXPIRY_MS, DEFAULT_MAX_LOST_ENTRIES } from './registry/str
 import { StraySweeper } from './stray-sweeper.js';
 import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
+import type { HostPort } from '@dpns/settings';
+import type { DnsServer } from './dns/dns-server.js';
+import { openDns, type DnsSettings } from './dns/open-dns.js';
 
-export interface NameServerOptions {
+export interface NameServerOptions extends DnsSettings {
+  /** Where to answer DNS (docs/DNS.md); no DNS when absent. */
+  dnsListen?: HostPort;
   host: string;
   port: number;
   dataDir: string;
@@ -142,6 +147,8 @@ export class NameServer {
   /** Sockets still plain HTTP (slowloris is cut here). */
   private readonly pendingSockets = new PendingSockets();
   private straySweeper: StraySweeper | undefined;
+  /** The DNS port, when --dns-listen is given. */
+  dns: DnsServer | undefined;
   /** Lines about connections the server closed: one per close, at most a few a second. */
   private readonly rateLog: RateLimitedLog;
 
@@ -305,6 +312,12 @@ export class NameServer {
     // Launched services are told where to find us (every member: they follow the primary); known only now that the port is bound.
     if (clusterCfg.members.length === 1) clusterCfg.members[0] = this.opts.publicAddress ?? publicAddressFor(this.address);
     launcher.setServers(clusterCfg.members);
+    // Every member answers DNS from its own copy; only the primary launches what a query asks for.
+    if (this.opts.dnsListen !== undefined) {
+      this.dns = await openDns(this.opts.dnsListen, this.opts, {
+        registry: this.registry, launch: (name) => launcher.launch(name), launchRefusal: () => cluster.writeRefusal(), log, rateLog: this.rateLog, metrics: this.metrics,
+      });
+    }
     this.clients.startHeartbeat();
     this.state = 'running';
     // A cluster of one is primary when this returns; members of a larger one elect or find theirs shortly.
@@ -398,6 +411,7 @@ export class NameServer {
     this.restarter?.stop();
     this.cluster?.stop();
     this.memberRestarter?.stop();
+    await this.dns?.close();
     // Peers that do not finish the close handshake promptly are cut off.
     await this.listener?.close(() => this.clients.terminateAll());
     await this.modules?.close();

@@ -5,7 +5,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { agent as A, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PORT } from '@dpns/protocol';
-import { address, bool, defineSettings, endpoint, int, logSettings, oneOf, path, setting, type Values } from '@dpns/settings';
+import { ConfigError } from '@dpns/node-kit';
+import { address, bool, defineSettings, endpoint, int, logSettings, oneOf, path, setting, text, type Values } from '@dpns/settings';
+import { DNS_DEFAULTS } from './dns/dns-defaults.js';
+import { canonicalDomain } from './dns/dns-names.js';
 import { CLUSTER_DEFAULTS } from './cluster/cluster-config.js';
 import { DEFAULT_QUOTAS } from './liveness.js';
 import { DEFAULT_MODULE_LIMITS } from './modules/limits.js';
@@ -28,6 +31,7 @@ const NAMES = 'Names';
 const LAUNCH = 'Launching';
 const MODULES = 'Modules';
 const CLUSTER = 'Cluster';
+const DNS = 'DNS';
 
 export const SERVER_SETTINGS = defineSettings({ command: 'dpns-nameserver', envPrefix: 'DPNS_' }, {
   listen: setting({
@@ -143,6 +147,28 @@ export const SERVER_SETTINGS = defineSettings({ command: 'dpns-nameserver', envP
     kind: restartSpec, defaultText: 'none: a failed member is not restarted', group: CLUSTER,
     help: 'after a takeover, have the old primary\'s agent start it again; {self} and {sid} in args name the member',
   }),
+
+  dnsListen: setting({
+    kind: endpoint(8600), defaultText: 'off: no DNS', group: DNS,
+    help: 'HOST:PORT to answer DNS queries on, over UDP and TCP (docs/DNS.md), e.g. 127.0.0.1:8600; port 0 picks a free one, printed at start',
+  }),
+  dnsDomain: setting({
+    kind: text('DNS domain, like dpns. or dpns.example.com.', (v, at) => {
+      try {
+        return canonicalDomain(v);
+      } catch (e) {
+        throw new ConfigError(`${at}: ${(e as Error).message}`);
+      }
+    }),
+    default: DNS_DEFAULTS.dnsDomain, group: DNS, help: 'the domain dpns names are answered under: /vods/qs is qs.vods.dpns.; other names are REFUSED',
+  }),
+  dnsTtl: setting({ kind: int(0, 86_400), default: DNS_DEFAULTS.dnsTtl, group: DNS, help: 'seconds resolvers may cache a DNS answer, a negative one included; 0 caches nothing' }),
+  dnsQueriesPerSecond: setting({
+    kind: int(1, 1_000_000), default: DNS_DEFAULTS.dnsQueriesPerSecond, group: DNS,
+    help: 'DNS queries one source address may send a second (bursts of as many); past it they are dropped',
+  }),
+  dnsMaxTcpConnections: setting({ kind: int(1, 100_000), default: DNS_DEFAULTS.dnsMaxTcpConnections, group: DNS, help: 'DNS-over-TCP connections open at once' }),
+  dnsTcpIdleMs: setting({ kind: int(100, 600_000), default: DNS_DEFAULTS.dnsTcpIdleMs, group: DNS, help: 'a DNS-over-TCP connection that sends nothing for this long is closed' }),
 });
 
 /** The settings' values, as the table types them. */

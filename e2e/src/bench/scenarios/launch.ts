@@ -1,7 +1,8 @@
 // The launch scenario: from `launchService` to the example service advertised and
-// answering on the address returned, against the same program started by hand. The two are
-// interleaved one for one (alternating which goes first), so other work on the machine lands
-// on both; only the launch itself is timed, never the kill that follows it.
+// answering on the address returned, and the same from a DNS SRV query, against the same
+// program started by hand. The three are interleaved one for one (each round in another order),
+// so other work on the machine lands on all; only the launch itself is timed, never the kill
+// that follows it.
 import { readFileSync } from 'node:fs';
 import type { ServiceView } from '@dpns/protocol';
 import { startByHand } from '../by-hand.js';
@@ -12,8 +13,11 @@ import { startLaunchRig, type LaunchRig } from '../launch-rig.js';
 import { reachEcho } from '../reach.js';
 import type { RpcConn } from '../rpc-conn.js';
 import { status } from '../report.js';
+import { querySrv } from '../dns-query.js';
 
 const NAME = '/bench/echo';
+/** NAME as DNS asks for it. */
+const DNS_NAME = 'echo.bench.dpns';
 /** Untimed rounds first: the first launch loads code in the agent and the name server that later ones find warm. */
 const WARMUP = 2;
 /** A launch path that fails this often is broken, not noisy. */
@@ -34,8 +38,12 @@ export async function runLaunch(ctx: BenchContext): Promise<void> {
     const answer = new Histogram();
     const hand = new Histogram();
     const handListening = new Histogram();
+    const dns = new Histogram();
+    const dnsAnswer = new Histogram();
     let errors = 0;
     let firstError: string | undefined;
+    let dnsErrors = 0;
+    let firstDnsError: string | undefined;
     for (let i = 0; i < WARMUP + cfg.launches && !isAborting(); i++) {
       const timed = i >= WARMUP;
       const viaDpns = async (): Promise<void> => {
@@ -53,6 +61,20 @@ export async function runLaunch(ctx: BenchContext): Promise<void> {
           if (!isAborting()) await stopLaunched(rig);
         }
       };
+      const viaDns = async (): Promise<void> => {
+        try {
+          const r = await dnsLaunchOnce(rig, i);
+          if (timed) {
+            dns.record(r.reachableMs);
+            dnsAnswer.record(r.answerMs);
+          }
+        } catch (e) {
+          firstDnsError ??= (e as Error).message;
+          if (++dnsErrors >= MAX_ERRORS) throw new Error(`launch: ${dnsErrors} launches by DNS query failed; the first: ${firstDnsError}`);
+        } finally {
+          if (!isAborting()) await stopLaunched(rig);
+        }
+      };
       const byHand = async (): Promise<void> => {
         const r = await startByHand(i);
         if (timed) {
@@ -60,13 +82,8 @@ export async function runLaunch(ctx: BenchContext): Promise<void> {
           handListening.record(r.listeningMs);
         }
       };
-      if (i % 2 === 0) {
-        await byHand();
-        await viaDpns();
-      } else {
-        await viaDpns();
-        await byHand();
-      }
+      const arms = [byHand, viaDpns, viaDns];
+      for (let k = 0; k < arms.length; k++) await (arms[(i + k) % arms.length] as () => Promise<void>)();
     }
     const shape = `${cfg.launches} starts, one at a time`;
     ctx.add({
@@ -78,6 +95,11 @@ export async function runLaunch(ctx: BenchContext): Promise<void> {
       key: 'launch', label: 'launch → advertised + reachable', system: 'dpns', shape,
       p50Ms: dpns.quantile(0.5), p99Ms: dpns.quantile(0.99), errors, peakRssMB: rig.server.memory().peakMB,
       note: `launchService answered p50 ${answer.quantile(0.5).toFixed(1)} ms` + (firstError === undefined ? '' : `; ${firstError}`),
+    });
+    ctx.add({
+      key: 'launch.dns', label: 'DNS SRV query → launched, answered + reachable', system: 'dpns', shape,
+      p50Ms: dns.quantile(0.5), p99Ms: dns.quantile(0.99), errors: dnsErrors, peakRssMB: rig.server.memory().peakMB,
+      note: `DNS answered p50 ${dnsAnswer.quantile(0.5).toFixed(1)} ms` + (firstDnsError === undefined ? '' : `; ${firstDnsError}`),
     });
   } finally {
     await stopLaunched(rig).catch(() => undefined);
@@ -109,6 +131,22 @@ async function timedLaunch(conn: RpcConn, seq: number): Promise<DpnsLaunch> {
   // A service left running by an earlier round would be answered without a launch, and timed as one.
   if (!launched) throw new Error(`launchService answered without launching: ${NAME} was still running`);
   await reachEcho(service.host, service.port, `dpns ${seq}`);
+  return { answerMs, reachableMs: performance.now() - t0 };
+}
+
+/**
+ * One timed launch by DNS: an SRV query for the stopped service, then a TCP connect and one
+ * echoed line to the port and address it answered. Each round asks from its own loopback
+ * address (dns-query.ts).
+ */
+async function dnsLaunchOnce(rig: LaunchRig, seq: number): Promise<DpnsLaunch> {
+  const port = rig.server.dnsPort;
+  if (port === undefined) throw new Error('the name server printed no DNS port');
+  const source = `127.1.${Math.floor(seq / 250) % 250}.${1 + (seq % 250)}`;
+  const t0 = performance.now();
+  const a = await querySrv(port, DNS_NAME, source);
+  const answerMs = performance.now() - t0;
+  await reachEcho(a.address ?? '', a.port, `dns ${seq}`);
   return { answerMs, reachableMs: performance.now() - t0 };
 }
 
