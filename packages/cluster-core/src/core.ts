@@ -255,6 +255,15 @@ export class ClusterCore {
         this.halted = true;
         out.push({ kind: 'halt', why: 'the disk failed a write' });
         return;
+      case 'taken-back':
+        if (this.voters.some((sid) => sid !== this.cfg.self) || ev.from <= this.log.durable || ev.from > this.log.lastIndex) {
+          this.halted = true;
+          out.push({ kind: 'halt', why: `records from ${ev.from} cannot be taken back` });
+          return;
+        }
+        this.log.truncateFrom(ev.from);
+        this.pending.forgetFrom(ev.from);
+        return;
       case 'snapshot-made':
         this.star?.snapshotMade(ev.peer, ev.index, ev.data, now, out);
         return;
