@@ -155,3 +155,35 @@ test('a member alone takes back records that never reached its disk; the next wr
   assert.equal(member.log.lastIndex, 2);
   assert.deepEqual(ofKind(member.step({ kind: 'taken-back', from: 2 }, t), 'halt').length, 1);
 });
+
+test('sync: a write commits only once every backup in the star has stored it; async: once on the primary\'s own disk', () => {
+  const { c, t } = settledPrimary();
+  c.step({ kind: 'write', req: 10, data: {} }, t + 1);
+  c.step({ kind: 'durable', index: 2 }, t + 1);
+  assert.deepEqual(ofKind(c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 2 } }, t + 2), 'answer'), [], 'backup 2 is in the star and has not stored it');
+  assert.deepEqual(ofKind(c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 2 } }, t + 3), 'answer'), [{ kind: 'answer', req: 10, answer: { ok: true, index: 2 } }]);
+  const { c: a, t: at } = primaryOfThree({ replication: 'async' });
+  a.step({ kind: 'write', req: 11, data: {} }, at);
+  assert.deepEqual(ofKind(a.step({ kind: 'durable', index: 2 }, at + 1), 'answer'), [{ kind: 'answer', req: 11, answer: { ok: true, index: 2 } }]);
+});
+
+test('stepping down answers every waiting write NOT_PRIMARY, its outcome unknown', () => {
+  const { c, t } = settledPrimary();
+  c.step({ kind: 'write', req: 12, data: {} }, t + 1);
+  const fx = c.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'primary', epoch: 2, lastIndex: 1, lastEpoch: 1, primary: 2 } }, t + 2);
+  assert.equal(c.role, 'candidate');
+  assert.deepEqual(ofKind(fx, 'answer'), [{ kind: 'answer', req: 12, answer: { ok: false, code: 'NOT_PRIMARY', outcome: 'unknown' } }]);
+});
+
+test('a backup whose log went another way gets a snapshot, then the records after it, in order', () => {
+  const { c, t } = settledPrimary();
+  c.step({ kind: 'write', req: 13, data: {} }, t + 1);
+  // Member 1 follows again holding record 1 of epoch 0 (a deposed primary's, never committed).
+  let fx = c.step({ kind: 'message', from: 1, m: { t: 'follow', epoch: 1, lastIndex: 1, lastEpoch: 0 } }, t + 2);
+  assert.deepEqual(ofKind(fx, 'make-snapshot'), [{ kind: 'make-snapshot', peer: 1 }]);
+  assert.deepEqual(sent(fx, 1).filter((m) => m.t === 'append'), [], 'no live record before its snapshot');
+  c.step({ kind: 'write', req: 14, data: {} }, t + 3);
+  fx = c.step({ kind: 'snapshot-made', peer: 1, index: 1, data: '{}' }, t + 4);
+  const frames = sent(fx, 1).map((m) => (m.t === 'snap' ? `snap ${m.index}` : m.t === 'append' ? `append ${m.recs.map((r) => r.i).join(',')}` : m.t));
+  assert.deepEqual(frames, ['snap 1', 'append 2,3']);
+});

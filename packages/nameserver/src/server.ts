@@ -235,7 +235,7 @@ export class NameServer {
       },
       settled: (index) => this.committer?.settled([], index),
       fatal: (err) => this.fatal(err),
-      onPrimary: (epoch) => this.becamePrimary(epoch),
+      onPrimary: () => this.becamePrimary(),
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
     });
@@ -316,8 +316,8 @@ export class NameServer {
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
   }
 
-  /** Took over as primary of `epoch`: mark the epoch in the log, and give every advertiser a fresh grace period. */
-  private async becamePrimary(epoch: number): Promise<void> {
+  /** Took over as primary (the core marks the epoch in the log): hold reads until that mark commits, and give every advertiser a fresh grace period. */
+  private async becamePrimary(): Promise<void> {
     const log = this.opts.logger;
     // Records from earlier epochs in our log may not be committed yet: reads wait for this
     // epoch's first record (the cluster core appends it) to commit, which commits them all.

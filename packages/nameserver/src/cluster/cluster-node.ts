@@ -96,7 +96,10 @@ export class ClusterNode {
   private ownRecords: number[] = [];
   /** The time writeRefusal last looked at, so that a write it let through is taken at that time. */
   private checkedAt: number | undefined;
+  /** Resolves start() for a cluster of one: once it is primary and its epoch's first record is committed. */
   private primaryReady: (() => void) | undefined;
+  /** The epoch whose onPrimary has run. */
+  private primaryOf: number | undefined;
   readonly quorum: number;
   readonly windowMs: number;
   private readonly listId: string;
@@ -424,6 +427,13 @@ export class ClusterNode {
       this.checkedAt = undefined;
     }
     this.settleOwn();
+    this.checkReady();
+  }
+
+  private checkReady(): void {
+    if (this.primaryReady === undefined || this.primaryOf === undefined || !this.isPrimaryOf(this.primaryOf) || this.core.knownCommitted === undefined) return;
+    this.primaryReady();
+    this.primaryReady = undefined;
   }
 
   private apply(e: Effect): void {
@@ -491,6 +501,7 @@ export class ClusterNode {
       case 'halt':
         this.d.log.error('the cluster core stopped this member', { why: e.why });
         this.d.fatal(new Error(`cluster member halted: ${e.why}`));
+        this.primaryReady?.();
         return;
     }
   }
@@ -564,8 +575,8 @@ export class ClusterNode {
       if (tookOver) this.takeovers++;
       this.d.log.info('became the primary', { epoch, lastIndex: this.core.log.lastIndex, previous: previous ?? null });
       this.d.onPrimary(epoch).then(() => {
-        this.primaryReady?.();
-        this.primaryReady = undefined;
+        this.primaryOf = epoch;
+        this.checkReady();
         if (tookOver && this.isPrimaryOf(epoch)) this.d.onTakeover(previous);
       }, (err: unknown) => this.d.log.error('taking over as primary failed', { epoch, err }));
     } else if (was === 'backup') {
