@@ -82,7 +82,8 @@ export class ClusterNode {
   private election!: ElectionState;
   private core!: ClusterCore;
   private readonly peers: Peer[] = [];
-  private readonly events: CoreEvent[] = [];
+  /** Events waiting their turn; a write's carries the index the store gave its record. */
+  private readonly events: { ev: CoreEvent; at: number | undefined; index: number | undefined }[] = [];
   private stepping = false;
   private stopped = false;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -219,9 +220,7 @@ export class ClusterNode {
     const req = this.nextReq++;
     this.writes.set(index, req);
     this.waiting.set(req, { answer: undefined, resolve: undefined });
-    this.step({ kind: 'write', req, data: { ...rec } }, this.checkedAt);
-    // The core numbers records as the store does: both logs end at the same index, or the member stops.
-    if (this.core.log.lastIndex !== index) this.d.fatal(new Error(`the cluster core's log ends at ${this.core.log.lastIndex}, the store's at ${index}`));
+    this.step({ kind: 'write', req, data: { ...rec } }, this.checkedAt, index);
   }
 
   /**
@@ -409,18 +408,20 @@ export class ClusterNode {
    * Steps the core with `ev` and carries out its effects. Events that arise while effects are
    * carried out (a link closed by one) wait their turn, so the core sees one event at a time.
    */
-  private step(ev: CoreEvent, at?: number): void {
+  private step(ev: CoreEvent, at?: number, index?: number): void {
     if (this.stopped) return;
-    this.events.push(ev);
+    // A write is taken at the time writeRefusal let it through, unless other events come first.
+    this.events.push({ ev, at: this.stepping ? undefined : at, index });
     if (this.stepping) return;
     this.stepping = true;
     try {
-      let first = true;
       while (this.events.length > 0 && !this.stopped) {
-        const next = this.events.shift() as CoreEvent;
-        const now = first && at !== undefined ? at : this.d.now();
-        first = false;
-        for (const e of this.core.step(next, now)) this.apply(e);
+        const next = this.events.shift() as (typeof this.events)[number];
+        for (const e of this.core.step(next.ev, next.at ?? this.d.now())) this.apply(e);
+        // The core numbers records as the store does: both logs end at the same index, or the member stops.
+        if (next.index !== undefined && this.core.log.lastIndex !== next.index) {
+          this.d.fatal(new Error(`the cluster core's log ends at ${this.core.log.lastIndex}, the store's at ${next.index}`));
+        }
       }
     } finally {
       this.stepping = false;
