@@ -70,6 +70,9 @@ export class BackupStream {
     if (!this.heard(epoch, now)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
     if (commit !== undefined && Number.isSafeInteger(commit)) this.primaryCommit = Math.max(this.primaryCommit, commit);
+    // A backup that held everything already (one restarted while nothing was written) stores nothing
+    // more, so it learns here that it has caught up.
+    this.checkCaughtUp();
 
     // Echoed at once, not behind the disk: it vouches only that we heard the primary after it sent round `seq`.
     if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index: this.acked, seq } });

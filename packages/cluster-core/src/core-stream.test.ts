@@ -5,8 +5,8 @@
 // lease-gate and log-tail tests when the server came to run on this core.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { ClusterCore } from './core.js';
-import { core, HB, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
+import { ClusterCore } from './core.js';
+import { config, core, HB, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
 import { leaseSpanMs } from './read-lease.js';
 
 /** The lease round sent among `fx`, if any. */
@@ -186,4 +186,16 @@ test('a backup whose log went another way gets a snapshot, then the records afte
   fx = c.step({ kind: 'snapshot-made', peer: 1, index: 1, data: '{}' }, t + 4);
   const frames = sent(fx, 1).map((m) => (m.t === 'snap' ? `snap ${m.index}` : m.t === 'append' ? `append ${m.recs.map((r) => r.i).join(',')}` : m.t));
   assert.deepEqual(frames, ['snap 1', 'append 2,3']);
+});
+
+test('a backup that holds everything its primary had when it began following serves reads from the primary\'s next tick', () => {
+  // Restarted with the primary's whole log on its disk: nothing more comes, but it has caught up.
+  const c = new ClusterCore({ cfg: config(1, 3, { readFromBackups: true }), epoch: 1, votedFor: undefined, records: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1 } }] });
+  c.step({ kind: 'start' }, 0);
+  c.step({ kind: 'link-up', peer: 0 }, 1);
+  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 2, lastEpoch: 1, primary: 0 } }, 2);
+  const read = (req: number, at: number): boolean | undefined => ofKind(c.step({ kind: 'read', req }, at), 'answer')[0]?.answer.ok;
+  assert.equal(read(1, 3), false, 'not before it has heard its primary on the new stream');
+  c.step({ kind: 'message', from: 0, m: { t: 'tick', epoch: 1, lastIndex: 2, seq: 1 } }, 4);
+  assert.equal(read(2, 5), true);
 });
