@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import ts from 'typescript';
 
 /** The packages whose code is mutated or whose tests run; each compiles `src/` to `dist/`. */
-const PACKAGES = ['packages/protocol', 'packages/nameserver'];
+const PACKAGES = ['packages/protocol', 'packages/cluster-core', 'packages/nameserver'];
 
 // tsconfig.base.json, minus what only a type check or `tsc -b` uses: the packages are ES modules
 // ("type": "module"), so NodeNext emits exactly what ES2022 modules do.

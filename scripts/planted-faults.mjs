@@ -51,17 +51,17 @@ export const FAULTS = [
   {
     patch: 'paused-primary-answers-reads.patch',
     claim: 'a paused and resumed old primary never answers a read from its stale state: reads need the read lease (PROTOCOL §19.2, §19.3)',
-    tests: ['packages/nameserver/dist/cluster/read-lease.test', 'e2e/dist/cluster-stale-read.test'],
+    tests: ['packages/cluster-core/dist/read-lease.test', 'packages/cluster-core/dist/core-stream.test', 'e2e/dist/cluster-stale-read.test'],
   },
   {
     patch: 'backup-reads-before-caught-up.patch',
     claim: 'a backup answers reads only once it has caught up with the primary it follows, so its reads are at most about a failure window stale (PROTOCOL §19.3)',
-    tests: ['packages/nameserver/dist/cluster/follower.test', 'e2e/dist/cluster-linearizable-netns.test'],
+    tests: ['packages/cluster-core/dist/core-stream.test', 'e2e/dist/cluster-linearizable-netns.test'],
   },
   {
     patch: 'lease-from-ack-arrival.patch',
     claim: 'a primary answers reads only while a majority echoed heartbeat rounds it sent within the lease, counted from their send times (PROTOCOL §19.3)',
-    tests: ['packages/nameserver/dist/cluster/replicator.test'],
+    tests: ['packages/cluster-core/dist/core-stream.test'],
   },
   {
     patch: 'heartbeat-three-misses.patch',
@@ -86,7 +86,7 @@ export const FAULTS = [
   {
     patch: 'cut-off-primary-acks-late.patch',
     claim: 'the side of a partition without a majority never accepts a write (PROTOCOL §19.2)',
-    tests: ['e2e/dist/cluster-partition.test'],
+    tests: ['packages/cluster-core/dist/core-stream.test', 'e2e/dist/cluster-partition.test'],
   },
   {
     patch: 'agent-accepts-stale-epoch.patch',
@@ -96,7 +96,7 @@ export const FAULTS = [
   {
     patch: 'member-votes-stale-epoch.patch',
     claim: 'a member votes only in an epoch at least its own, once per epoch (PROTOCOL §19.2)',
-    tests: ['packages/nameserver/dist/cluster/vote-rules.test'],
+    tests: ['packages/cluster-core/dist/vote-rules.test'],
   },
 ];
 

@@ -1,7 +1,7 @@
 // Issue 15, item 6: a primary frozen (SIGSTOP) while the others elect a new one and acknowledge
 // writes must not answer reads from its old state when it resumes. Until its heartbeat notices
 // the silence or it hears of its successor it still believes it is primary; only the read lease
-// (packages/nameserver/src/cluster/read-lease.ts), earned from send times, stops it.
+// (packages/cluster-core/src/read-lease.ts), earned from send times, stops it.
 //
 // Making the race happen: a process stopped in epoll_wait gets EINTR on SIGCONT, and libuv then
 // runs its timers before it reads a socket, so the old primary's heartbeat sees its silent peers

@@ -1,4 +1,4 @@
-// A backup's side of the star (the server's follower.ts as rules): it asks its primary for the
+// A backup's side of the star (once the server's follower.ts): it asks its primary for the
 // log after its own, stores what comes one frame at a time (on its own disk before
 // acknowledging), and installs a snapshot when the log cannot bring it up to date.
 import type { Effect } from './effects.js';
@@ -23,8 +23,7 @@ export class BackupStream {
    * The primary's last index as its beat said when this backup began following it, until this
    * backup's disk has that much and a record of the primary's epoch; then undefined, and the
    * backup has caught up. Until then it is behind by however long it was away, so it answers no
-   * reads (the server's follower does not wait for this yet: docs/CLUSTER.md, "What the
-   * simulator found").
+   * reads (docs/CLUSTER.md, "What the simulator found").
    */
   private catchUpTo: number | undefined;
   private readonly queue: Frame[] = [];
@@ -71,6 +70,9 @@ export class BackupStream {
     if (!this.heard(epoch, now)) return;
     if (Number.isSafeInteger(lastIndex)) this.primaryIndex = Math.max(this.primaryIndex, lastIndex);
     if (commit !== undefined && Number.isSafeInteger(commit)) this.primaryCommit = Math.max(this.primaryCommit, commit);
+    // A backup that held everything already (one restarted while nothing was written) stores nothing
+    // more, so it learns here that it has caught up.
+    this.checkCaughtUp();
 
     // Echoed at once, not behind the disk: it vouches only that we heard the primary after it sent round `seq`.
     if (seq !== undefined && Number.isSafeInteger(seq) && !this.stopped) out.push({ kind: 'send', to: this.primarySid, m: { t: 'ack', index: this.acked, seq } });

@@ -1,4 +1,4 @@
-// Standing for election (the server's candidacy.ts as rules): when to stand (members earlier in
+// Standing for election (once the server's candidacy.ts): when to stand (members earlier in
 // SID order that are still heard stand first), the prevote round that keeps a member cut off from
 // the others from driving epochs up, the vote itself, and the retries. The core decides whom it
 // follows; this only tries to win. Its timers are deadlines the core wakes up for.

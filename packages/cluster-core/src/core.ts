@@ -1,8 +1,9 @@
 // One cluster member's rules as a state machine: `step(event, now)` returns the effects to carry
 // out, and nothing else happens. No clock (time comes in with each event), no timers (a `wake`
 // effect asks to be stepped again), no sockets or disk (effects, answered by events), and its
-// randomness from a seed. The same rules as the server's cluster/ (cluster-node.ts, candidacy.ts,
-// replicator.ts, follower.ts), with the orderings their promise chains imply made explicit:
+// randomness from a seed. The name server runs on it (its cluster-node.ts is a driver), as the
+// simulator does. The rules began as the server's own classes; the orderings their promise chains
+// implied are explicit here:
 //
 // - election-state changes and vote answers run one at a time (`jobs`): a vote is answered only
 //   once it is persisted, and a job waits while a persist is on its way to disk;
@@ -10,12 +11,18 @@
 // - a member that won an election takes over only once its disk has what it was storing;
 // - a new primary holds reads (and retried writes) until its epoch's first record commits.
 //
-// Safety rests on three rules (cluster-node.ts says why): one vote per epoch, persisted first and
-// only for a log at least as new; a primary that hears no majority takes no writes; a prevote
-// first. Reads also need the primary's read lease (read-lease.ts). Who votes is the log's newest
-// configuration record (membership.ts), changed one member at a time. Where the simulator found the
-// server's rules wanting, the core differs, each place marked (docs/CLUSTER.md, "What the
-// simulator found").
+// Safety rests on three rules. A candidate needs the votes of a majority, a member votes at most
+// once per epoch (persisted first) and only for a log at least as new as its own, so one epoch
+// has at most one primary and it holds every committed record. A primary that stops hearing from
+// a majority stops taking writes, so the side of a partition without a majority cannot commit.
+// And a prevote round comes first, so a member cut off from the others cannot drive epochs up.
+// Reads also need the primary's read lease (read-lease.ts, which says why it is sound); the lease
+// rests on every member that echoed a round refusing votes for a failure window after it last
+// heard the primary, so a backup that lets go of its primary early (its stream broke) still
+// honours it for the rest of that window, and a member just started honours whatever primary it
+// may have heard before it went down. Who votes is the log's newest configuration record
+// (membership.ts), changed one member at a time. Where the simulator found the server's first
+// rules wanting, the core differs, each place marked (docs/CLUSTER.md, "What the simulator found").
 import { Candidacy } from './candidacy.js';
 import { failureWindowMs, type CoreConfig } from './config.js';
 import type { Answer, Effect, RefusalCode } from './effects.js';
@@ -255,6 +262,15 @@ export class ClusterCore {
       case 'disk-failed':
         this.halted = true;
         out.push({ kind: 'halt', why: 'the disk failed a write' });
+        return;
+      case 'taken-back':
+        if (this.voters.some((sid) => sid !== this.cfg.self) || ev.from <= this.log.durable || ev.from > this.log.lastIndex) {
+          this.halted = true;
+          out.push({ kind: 'halt', why: `records from ${ev.from} cannot be taken back` });
+          return;
+        }
+        this.log.truncateFrom(ev.from);
+        this.pending.forgetFrom(ev.from);
         return;
       case 'snapshot-made':
         this.star?.snapshotMade(ev.peer, ev.index, ev.data, now, out);
@@ -715,7 +731,7 @@ export class ClusterCore {
   /**
    * Whether a member heard within the window is in an epoch newer than `epoch`: then our primary
    * may be deposed without knowing it yet (it still hears a majority, in any epoch), and a backup
-   * of it answers no reads (the server does not check this yet: docs/CLUSTER.md).
+   * of it answers no reads (docs/CLUSTER.md, "What the simulator found").
    */
   private newerEpochHeard(epoch: number, now: number): boolean {
     return this.peers.some((p) => p.beat !== undefined && p.beat.epoch > epoch && this.fresh(p, now));

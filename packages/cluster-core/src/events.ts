@@ -24,6 +24,12 @@ export type CoreEvent =
   | { readonly kind: 'installed'; readonly index: number; readonly lastEpoch: number }
   /** A write or an fsync failed: the member must stop. */
   | { readonly kind: 'disk-failed' }
+  /**
+   * A member that is the only voter: its records from `from` on never reached its disk (it ran out
+   * of room) and are gone; their writes are not answered. Anywhere else a failed write is
+   * `disk-failed`, since backups may hold the records already.
+   */
+  | { readonly kind: 'taken-back'; readonly from: number }
   /** The whole state as JSON, asked for by a `make-snapshot` effect for backup `peer`. */
   | { readonly kind: 'snapshot-made'; readonly peer: number; readonly index: number; readonly data: string }
   /** A client's write: append `data` and answer once it is committed. */

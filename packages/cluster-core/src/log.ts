@@ -77,6 +77,13 @@ export class CoreLog {
     this.durable = index;
   }
 
+  /** Records from `index` on are gone (never on disk); none of them made a configuration. */
+  truncateFrom(index: number): void {
+    if (index <= this.durable || index <= this.baseIndex) throw new Error(`record ${index} is on disk already; it cannot be taken back`);
+    this.recs.length = Math.max(0, index - this.baseIndex - 1);
+    this.configs = this.configs.filter((c) => c.index < index);
+  }
+
   /** The epoch of the record at `index`, if the log still knows it. */
   epochAt(index: number): number | undefined {
     if (index === this.baseIndex) return this.baseEpoch;

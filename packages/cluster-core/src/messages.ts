@@ -1,6 +1,6 @@
-// What members say to each other (PROTOCOL.md §19.7): the same frames, field for field, as the
-// server's peer-messages.ts. A member sends requests on the link it dialed and answers on the
-// link it accepted; only the primary ever sends log records. The core does not look inside a
+// What members say to each other (PROTOCOL.md §19.7), field for field; the server carries them
+// over its PeerLink (peer-transport.ts). A member sends requests on the link it dialed and answers
+// on the link it accepted; only the primary ever sends log records. The core does not look inside a
 // record beyond its epoch (`ep`), so records are any object carrying one.
 
 export type Role = 'primary' | 'backup' | 'candidate';
@@ -58,7 +58,7 @@ export interface Append {
   recs: WireRecord[];
 }
 
-/** Primary → backup: the whole state (one chunk here; the server splits it), when the log cannot bring it up to date. */
+/** Primary → backup: the whole state (one frame here; the server's transport splits it into chunks), when the log cannot bring it up to date. */
 export interface SnapshotChunk {
   t: 'snap';
   epoch: number;

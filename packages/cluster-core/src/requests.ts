@@ -71,6 +71,11 @@ export class PendingRequests {
     while (this.waiters.length > 0 && (this.waiters[0] as Waiter).deadline <= now) answer((this.waiters.shift() as Waiter).req, refusal, out);
   }
 
+  /** Records from `index` on were taken back: their writes are forgotten, unanswered. */
+  forgetFrom(index: number): void {
+    this.waiters = this.waiters.filter((w) => w.index < index);
+  }
+
   /** No longer primary: every waiting write and read gets `refusal`, and reads are held again. */
   abandon(refusal: Answer, out: Effect[]): void {
     for (const w of this.waiters.splice(0)) answer(w.req, refusal, out);

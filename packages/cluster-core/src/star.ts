@@ -1,4 +1,4 @@
-// The primary's side of the star (the server's replicator.ts as rules): one stream per backup,
+// The primary's side of the star (once the server's replicator.ts): one stream per backup,
 // the commit index they allow, the writes waiting for it, and the read lease their echoes earn.
 // A backup that stops acknowledging is dropped rather than stalling writes.
 import type { Effect } from './effects.js';
@@ -59,7 +59,7 @@ export class Star {
   leaseEnd: number;
 
   constructor(private readonly s: StarSettings, private readonly log: CoreLog) {
-    // As the server's Replicator: what this member holds counts as committed at once; reads and
+    // What this member holds counts as committed at once; reads and
     // retried writes are held until the epoch's first record commits, which commits them all.
     this.localDurable = log.lastIndex;
     this.commitIndex = log.lastIndex;

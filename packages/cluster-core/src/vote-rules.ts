@@ -1,5 +1,5 @@
 // When a member grants a prevote or a vote: the rules that make one primary per epoch, holding
-// every committed record (the same rules as the server's cluster/vote-rules.ts).
+// every committed record (once the server's cluster/vote-rules.ts).
 import type { LogPosition, VoteRequest } from './messages.js';
 
 /** A log at least as new as ours: the epoch of its last record first, then its length. */

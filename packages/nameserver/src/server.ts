@@ -32,9 +32,9 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
+import type { WireRecord } from '@dpns/cluster-core';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { refusalFor } from './cluster/gate.js';
-import { LogTail } from './cluster/log-tail.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
@@ -204,11 +204,12 @@ export class NameServer {
     const opened = Date.now();
     if (recovered.snapshot !== undefined) this.registry.load(registrySnapshotOf(recovered.snapshot.state));
     const loaded = Date.now();
-    const tail = new LogTail(clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS, this.registry.revision, this.registry.epoch);
+    const base = { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch };
+    const records: WireRecord[] = [];
     for (const rec of recovered.records) {
       if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
       this.registry.applyRecord(rec.data, rec.index);
-      tail.push(rec.index, rec.data);
+      records.push({ i: rec.index, d: { ...rec.data } });
     }
     log.info('registry recovered', {
       entries: this.registry.size, revision: this.registry.revision, snapshot: recovered.snapshot?.index ?? 0,
@@ -219,9 +220,10 @@ export class NameServer {
     });
 
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
-      dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs, tail,
+      dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs,
+      recovered: { ...base, records }, tailCapacity: clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS,
       sink: new Replica({
-        dataDir: this.opts.dataDir, log, registry: this.registry, tail,
+        dataDir: this.opts.dataDir, log, registry: this.registry,
         store: () => this.store,
         setStore: (s) => {
           this.store = s;
@@ -238,7 +240,9 @@ export class NameServer {
         const snap = this.registry.snapshot();
         return { index: snap.revision, json: await snapshotJson(snap) };
       },
-      onPrimary: (epoch) => this.becamePrimary(epoch),
+      settled: (index) => this.committer?.settled([], index),
+      fatal: (err) => this.fatal(err),
+      onPrimary: () => this.becamePrimary(),
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
     });
@@ -325,15 +329,13 @@ export class NameServer {
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
   }
 
-  /** Took over as primary of `epoch`: mark the epoch in the log, and give every advertiser a fresh grace period. */
-  private async becamePrimary(epoch: number): Promise<void> {
+  /** Took over as primary (the core marks the epoch in the log): hold reads until that mark commits, and give every advertiser a fresh grace period. */
+  private async becamePrimary(): Promise<void> {
     const log = this.opts.logger;
     // Records from earlier epochs in our log may not be committed yet: reads wait for this
-    // epoch's first record to commit, which commits them all.
+    // epoch's first record (the cluster core appends it) to commit, which commits them all.
     this.committer?.holdReads();
     this.restarter?.resume();
-    // The epoch's first record: once it is committed, everything before it is too.
-    await this.committer?.commitRecord({ ops: [] }).catch((err: unknown) => log.warn('could not commit the new epoch\'s first record', { epoch, err }));
     // Remaining time is not replicated: every advertisement gets the whole grace period again,
     // so a failover neither expires services at once nor keeps a dead one past one grace period.
     const waiting = this.liveness?.startGrace(this.opts.graceMs, Date.now) ?? 0;

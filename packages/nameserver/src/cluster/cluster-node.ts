@@ -1,44 +1,45 @@
-// This server's place in the cluster: links and heartbeats with every member, its votes, and the
-// switch between leading the star (Replicator), following it (Follower) and standing for election
-// (Candidacy; the vote rules are in vote-rules.ts).
+// This server's place in the cluster: a driver of the cluster core (@dpns/cluster-core,
+// docs/CLUSTER.md "The cluster core"), which holds every rule — elections, votes, the star, the
+// read lease. This file turns sockets, timers, the disk and client requests into the core's
+// events, and carries out the effects each step returns, in order: frames go out on the peer's
+// link, election state and records reach the disk (fsynced) before the core hears they did, and
+// the rest of the server hears of role changes and of its requests' answers.
 //
-// Safety rests on three rules. A candidate needs the votes of a majority, a member votes at most
-// once per epoch (persisted first) and only for a log at least as new as its own, so one epoch
-// has at most one primary and it holds every committed record. A primary that stops hearing from
-// a majority stops taking writes, so the side of a partition without a majority cannot commit.
-// And a prevote round comes first, so a member cut off from the others cannot drive epochs up.
-//
-// Reads need more than the role: a primary answers them only while it holds its read lease
-// (read-lease.ts), earned by a majority echoing heartbeat rounds it sent recently, because a
-// primary that was paused (SIGSTOP, a long stall) still believes it is primary when it resumes,
-// and another may have been elected and acknowledged writes meanwhile. The lease rests on every
-// member that echoed a round refusing votes for a failure window after it last heard the
-// primary; so a backup that lets go of its primary early (its stream broke) still honours it for
-// the rest of that window, and a member just started honours whatever primary it may have heard
-// before it went down.
+// A member dials every other one and accepts their links: requests (beats, votes, follow, acks)
+// go on the link it dialed, answers and the primary's stream on the one it accepted
+// (peer-transport.ts). The core sees one link per member: up once ours is dialed, down once either
+// closes (the other is then closed too, and the next heartbeat dials again).
+import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { DpnsError, type ClusterHello, type Result, type ServerRole, type ServerStatus } from '@dpns/protocol';
+import { ClusterCore, quorumOf, failureWindowMs, type Answer, type Beat, type CoreEvent, type Effect, type PeerMessage, type RefusalCode, type WireRecord } from '@dpns/cluster-core';
 import type { Logger } from '../log.js';
-import { failureWindowMs, quorumOf, type ClusterConfig } from './cluster-config.js';
+import type { LogRecord } from '../registry/ops.js';
+import type { ClusterConfig } from './cluster-config.js';
 import { ElectionState } from './election-state.js';
-import { Follower, type ReplicaSink } from './follower.js';
-import type { LogTail } from './log-tail.js';
 import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
-import { isPeerMessage, type Beat, type PeerMessage, type VoteRequest } from './peer-messages.js';
-import { holdsLease } from './read-lease.js';
-import { LeaseGate } from './lease-gate.js';
-import { Replicator } from './replicator.js';
-import { epochLearned, voteRefusal } from './vote-rules.js';
-import { Candidacy } from './candidacy.js';
+import { goesOnDialedLink, PeerTransportLink } from './peer-transport.js';
+import type { Replica } from './replica.js';
+
+/** The log as this server found it on disk at start: after the snapshot at `baseIndex` (epoch `baseEpoch`), `records`. */
+export interface RecoveredLog {
+  baseIndex: number;
+  baseEpoch: number;
+  records: readonly WireRecord[];
+}
 
 export interface ClusterDeps {
   dataDir: string;
   key: ClusterKey;
   log: Logger;
   now: () => number;
-  tail: LogTail;
-  sink: ReplicaSink;
+  recovered: RecoveredLog;
+  /** Records kept in memory for backups to catch up from; one further behind gets a snapshot. */
+  tailCapacity: number;
+  sink: Replica;
+  /** Everything up to `index` is committed (a record the core made, such as a new epoch's first). */
+  settled: (index: number) => void;
   snapshotJson: () => Promise<{ index: number; json: string }>;
   /** This server just became primary of `epoch`; resolves once it takes writes. */
   onPrimary: (epoch: number) => Promise<void>;
@@ -46,16 +47,27 @@ export interface ClusterDeps {
   onStepDown: (why: string) => void;
   /** This server took over from primary `previous`, which is gone. */
   onTakeover: (previous: number) => void;
+  /** The disk failed (or the core halted): the server stops. */
+  fatal: (err: unknown) => void;
 }
 
 interface Peer {
   sid: number;
   url: string;
-  out: PeerLink | undefined;
-  inbound: PeerLink | undefined;
+  out: PeerTransportLink | undefined;
+  inbound: PeerTransportLink | undefined;
   dialing: boolean;
   lastHeard: number;
   beat: Beat | undefined;
+}
+
+/** What requests still waiting get when the server stops. */
+const SHUT_DOWN: Answer = { ok: false, code: 'NOT_PRIMARY', outcome: 'unknown' };
+
+/** A client request waiting for the core's answer. */
+interface Waiting {
+  answer: Answer | undefined;
+  resolve: ((a: Answer) => void) | undefined;
 }
 
 export class ClusterNode {
@@ -65,77 +77,47 @@ export class ClusterNode {
   takeovers = 0;
   /** Backups dropped from the star for not acknowledging. */
   dropped = 0;
+  /** The voters as the core last reported them (a `members` effect), in SID order. */
+  voters: readonly number[];
   private election!: ElectionState;
+  private core!: ClusterCore;
   private readonly peers: Peer[] = [];
-  private replicator: Replicator | undefined;
-  private follower: Follower | undefined;
-  private followSince = 0;
-  private draining: Promise<void> = Promise.resolve();
-  private lostPrimary: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly candidacy: Candidacy;
-  /** Election state changes and vote answers, one at a time. */
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Events waiting their turn; a write's carries the index the store gave its record. */
+  private readonly events: { ev: CoreEvent; at: number | undefined; index: number | undefined }[] = [];
+  private stepping = false;
   private stopped = false;
-  /** Until when this member refuses votes for a primary it let go of early, or may have heard before a restart. */
-  private honourPrimaryUntil = 0;
-  /** Until when it does not stand itself, for a primary it let go of early (after a restart, its first stand comes a window late anyway). */
-  private standAfter = 0;
-  /** Reads that came while this primary held no lease, waiting (at most a heartbeat) for one. */
-  private readonly leaseGate: LeaseGate;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private lostPrimary: number | undefined;
+  private nextReq = 0;
+  private readonly waiting = new Map<number, Waiting>();
+  /** The client request of each record the committer appended (by index), until it is committed. */
+  private readonly writes = new Map<number, number>();
+  /** Records the core made itself and stored here as primary, waiting to be committed. */
+  private ownRecords: number[] = [];
+  /** The time writeRefusal last looked at, so that a write it let through is taken at that time. */
+  private checkedAt: number | undefined;
+  /** Resolves start() for a cluster of one: once it is primary and its epoch's first record is committed. */
+  private primaryReady: (() => void) | undefined;
+  /** The epoch whose onPrimary has run. */
+  private primaryOf: number | undefined;
   readonly quorum: number;
   readonly windowMs: number;
   private readonly listId: string;
 
   constructor(readonly cfg: ClusterConfig, private readonly d: ClusterDeps) {
-    this.quorum = quorumOf(cfg);
-    this.windowMs = failureWindowMs(cfg);
+    const members = cfg.members.length;
+    this.quorum = quorumOf({ members, twoNodeFailover: cfg.twoNodeFailover });
+    this.windowMs = failureWindowMs({ heartbeatMs: cfg.clusterHeartbeatMs, misses: cfg.clusterMisses });
     this.listId = memberListId(cfg.members);
-    this.leaseGate = new LeaseGate({
-      renew: () => this.replicator?.renewLease(), refusalNow: () => this.readRefusalNow(this.d.now()), maxWaitMs: cfg.clusterHeartbeatMs,
-    });
-    this.candidacy = new Candidacy({
-      clusterHeartbeatMs: cfg.clusterHeartbeatMs, quorum: () => this.electionQuorum(), log: d.log,
-      isCandidate: () => this.role === 'candidate' && !this.stopped && this.d.now() > this.standAfter,
-      aheadOfUs: () => {
-        const now = this.d.now();
-        return this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.fresh(p, now)).length;
-      },
-      reachable: () => this.peers.flatMap((p) => (p.out?.open === true ? [{ sid: p.sid, send: (m: VoteRequest) => p.out?.send(m) }] : [])),
-      position: () => this.d.sink.position(),
-      epoch: () => this.election.epoch,
-      voteForSelf: async (epoch) => {
-        const voted = this.chain.then(async () => {
-          // Between our prevote and now we may have voted in this epoch for another candidate (or
-          // moved past it): that vote stands, or two candidates could each win it (found by the
-          // simulator, docs/CLUSTER.md).
-          const e = this.election;
-          if (e.epoch > epoch || (e.epoch === epoch && e.votedFor !== undefined && e.votedFor !== this.cfg.self)) return false;
-          await e.save({ epoch, votedFor: this.cfg.self });
-          return true;
-        });
-        this.chain = voted;
-        return voted;
-      },
-      won: (epoch) => this.becomePrimary(epoch),
-    });
+    this.voters = cfg.members.map((_, sid) => sid);
     cfg.members.forEach((m, sid) => {
       if (sid !== cfg.self) this.peers.push({ sid, url: `ws://${m}`, out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined });
     });
   }
 
   get epoch(): number {
-    return this.election.epoch;
-  }
-
-  /**
-   * With --two-node-failover one member is a majority, but only once the pair has been whole since
-   * this one started (Pacemaker's two_node + wait_for_all): two members starting apart would each
-   * elect itself alone, in the same epoch.
-   */
-  private electionQuorum(): number {
-    if (this.quorum === 1 && this.peers.length === 1 && this.peers.every((p) => p.lastHeard === 0)) return 2;
-    return this.quorum;
+    return this.core.epoch;
   }
 
   get urls(): string[] {
@@ -149,29 +131,38 @@ export class ClusterNode {
   /** Reads the persisted epoch and vote; before the port opens, since every hello and beat needs them. */
   async init(): Promise<void> {
     this.election = await ElectionState.open(this.d.dataDir);
+    const members = this.cfg.members.length;
+    const r = this.d.recovered;
+    this.core = new ClusterCore({
+      cfg: {
+        self: this.cfg.self, members, replication: this.cfg.replication, heartbeatMs: this.cfg.clusterHeartbeatMs, misses: this.cfg.clusterMisses,
+        twoNodeFailover: this.cfg.twoNodeFailover, readFromBackups: this.cfg.readFromBackups,
+        tailCapacity: this.d.tailCapacity, seed: randomInt(2 ** 31),
+      },
+      epoch: this.election.epoch, votedFor: this.election.votedFor, records: r.records, baseIndex: r.baseIndex, baseEpoch: r.baseEpoch,
+    });
   }
 
   async start(): Promise<void> {
     this.d.log.info('cluster member starting', {
-      sid: this.cfg.self, members: this.cfg.members, epoch: this.election.epoch, quorum: this.quorum, replication: this.cfg.replication,
+      sid: this.cfg.self, members: this.cfg.members, epoch: this.core.epoch, quorum: this.quorum, replication: this.cfg.replication,
     });
-    this.timer = setInterval(() => this.tick(), this.cfg.clusterHeartbeatMs);
-    this.timer.unref();
-    // We may have echoed a primary's lease round just before we went down: honour it as if heard now.
-    if (this.peers.length > 0) this.honourPrimaryUntil = this.d.now() + this.windowMs;
-    for (const p of this.peers) this.dial(p);
-    // A cluster of one elects itself at once; others first listen for a primary for a while.
-    if (this.peers.length === 0) await this.candidacy.run();
-    else this.candidacy.schedule(this.windowMs);
+    this.tickTimer = setInterval(() => this.step({ kind: 'tick' }), this.cfg.clusterHeartbeatMs);
+    this.tickTimer.unref();
+    // A cluster of one elects itself at once, and is primary when this returns; others first listen for a primary for a while.
+    const alone = this.peers.length === 0;
+    const ready = alone ? new Promise<void>((resolve) => (this.primaryReady = resolve)) : Promise.resolve();
+    this.step({ kind: 'start' });
+    await ready;
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.candidacy.stop();
-    this.leaseGate.settle();
-    this.replicator?.close('name server shutting down');
-    this.follower?.stop();
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    for (const w of this.waiting.values()) w.resolve?.(SHUT_DOWN);
+    this.waiting.clear();
+    this.primaryReady?.();
     for (const p of this.peers) {
       p.out?.close('name server shutting down');
       p.inbound?.close('name server shutting down');
@@ -182,7 +173,14 @@ export class ClusterNode {
 
   /** Why this server cannot take a write now, or undefined when it can. */
   writeRefusal(): DpnsError | undefined {
-    if (this.role !== 'primary') {
+    const now = this.d.now();
+    this.checkedAt = now;
+    const code = this.core.writeRefusal(now);
+    return code === undefined ? undefined : this.refusalError(code);
+  }
+
+  private refusalError(code: RefusalCode): DpnsError {
+    if (code !== 'NO_QUORUM' || this.role !== 'primary') {
       const primary = this.primaryUrl;
       return new DpnsError('NOT_PRIMARY', primary === undefined
         ? `this server (SID ${this.cfg.self}) is a ${this.role} and knows of no primary yet; retry shortly`
@@ -190,12 +188,9 @@ export class ClusterNode {
         details: { role: this.role, ...(primary === undefined ? {} : { primary }) },
       });
     }
-    if (!this.hasMajority()) {
-      return new DpnsError('NO_QUORUM', `this primary hears from fewer than ${this.quorum} of the ${this.cfg.members.length} servers, so it takes no writes; it steps down if that lasts`, {
-        details: { quorum: this.quorum },
-      });
-    }
-    return undefined;
+    return new DpnsError('NO_QUORUM', `this primary hears from fewer than ${this.core.quorum} of the ${this.voters.length} servers, so it takes no writes; it steps down if that lasts`, {
+      details: { quorum: this.core.quorum },
+    });
   }
 
   /**
@@ -206,26 +201,26 @@ export class ClusterNode {
    * learns of its successor meanwhile, and names it).
    */
   readRefusal(): DpnsError | undefined | Promise<DpnsError | undefined> {
-    const now = this.d.now();
-    if (this.role === 'primary' && this.replicator !== undefined && !holdsLease(this.replicator.leaseUntil, now)) return this.leaseGate.wait();
-    return this.readRefusalNow(now);
+    const asked = this.ask((req) => ({ kind: 'read', req }));
+    const toError = (a: Answer): DpnsError | undefined => (a.ok ? undefined : this.readError(a));
+    return asked instanceof Promise ? asked.then(toError) : toError(asked);
   }
 
-  private readRefusalNow(now: number): DpnsError | undefined {
-    if (this.role === 'primary') {
-      if (this.replicator !== undefined && holdsLease(this.replicator.leaseUntil, now)) return undefined;
-      return new DpnsError('NOT_PRIMARY', `this server (SID ${this.cfg.self}) was the primary of epoch ${this.election.epoch} but has not heard from a majority recently enough to be sure it still is, so it answers no reads; ask another server`, {
+  private readError(a: Answer & { ok: false }): DpnsError {
+    if (this.role === 'primary' && a.code === 'NOT_PRIMARY') {
+      return new DpnsError('NOT_PRIMARY', `this server (SID ${this.cfg.self}) was the primary of epoch ${this.core.epoch} but has not heard from a majority recently enough to be sure it still is, so it answers no reads; ask another server`, {
         details: { role: this.role },
       });
     }
-    if (this.cfg.readFromBackups && this.role === 'backup' && this.follower?.caughtUp === true && now - this.follower.lastHeard <= this.windowMs) return undefined;
-    return this.writeRefusal();
+    return this.refusalError(a.code);
   }
 
-  /** A record was appended on the primary. */
-  appended(index: number, rec: Parameters<Replicator['push']>[1]): void {
-    this.d.tail.push(index, rec);
-    this.replicator?.push(index, rec);
+  /** A record was appended on the primary (by the committer, after writeRefusal let it through). */
+  appended(index: number, rec: LogRecord): void {
+    const req = this.nextReq++;
+    this.writes.set(index, req);
+    this.waiting.set(req, { answer: undefined, resolve: undefined });
+    this.step({ kind: 'write', req, data: { ...rec } }, this.checkedAt, index);
   }
 
   /**
@@ -234,22 +229,52 @@ export class ClusterNode {
    */
   takeBack(firstIndex: number): boolean {
     if (this.cfg.members.length > 1) return false;
-    this.d.tail.truncateFrom(firstIndex);
+    for (const [index, req] of [...this.writes]) {
+      if (index < firstIndex) continue;
+      this.writes.delete(index);
+      this.waiting.delete(req);
+    }
+    this.step({ kind: 'taken-back', from: firstIndex });
     return true;
   }
 
   /** The primary's disk has everything up to `index`; resolves once it is committed. */
   committed(index: number): Promise<void> {
-    const r = this.replicator;
-    if (r === undefined) return Promise.reject(this.writeRefusal() ?? new DpnsError('NOT_PRIMARY', 'not the primary'));
-    r.localDurableAt(index);
-    return r.waitCommitted(index);
+    const req = this.writes.get(index);
+    if (req === undefined) return Promise.reject(this.writeRefusal() ?? this.notPrimaryError());
+    this.step({ kind: 'durable', index });
+    const w = this.waiting.get(req);
+    const settle = (a: Answer): void => {
+      this.writes.delete(index);
+      if (!a.ok) throw this.writeError(a);
+    };
+    if (w === undefined) return Promise.reject(this.notPrimaryError());
+    if (w.answer !== undefined) {
+      this.waiting.delete(req);
+      try {
+        settle(w.answer);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    return new Promise<Answer>((resolve) => (w.resolve = resolve)).then(settle);
+  }
+
+  private writeError(a: Answer & { ok: false }): DpnsError {
+    if (a.code === 'NO_QUORUM') return new DpnsError('NO_QUORUM', 'the write was not stored on a majority of the cluster in time; retry it with the same requestId', {});
+    if (a.outcome === 'unknown') return this.notPrimaryError();
+    return this.refusalError(a.code);
+  }
+
+  private notPrimaryError(): DpnsError {
+    return new DpnsError('NOT_PRIMARY', 'this server stopped being the primary before the write was committed; retry it with the same requestId', { details: { role: this.role } });
   }
 
   hello(): ClusterHello {
     const primary = this.primaryUrl;
     return {
-      sid: this.cfg.self, role: this.role, epoch: this.election.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
+      sid: this.cfg.self, role: this.role, epoch: this.core.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
       ...(primary === undefined ? {} : { primary }),
     };
   }
@@ -257,28 +282,28 @@ export class ClusterNode {
   /** What the `servers` method answers. */
   serversResult(): Result<'servers'> {
     const primary = this.primarySid;
-    return { self: this.cfg.self, epoch: this.election.epoch, replication: this.cfg.replication, servers: this.status(), ...(primary === undefined ? {} : { primary }) };
+    return { self: this.cfg.self, epoch: this.core.epoch, replication: this.cfg.replication, servers: this.status(), ...(primary === undefined ? {} : { primary }) };
   }
 
   status(): ServerStatus[] {
     const now = this.d.now();
-    const reps = this.replicator?.status();
-    const head = this.role === 'primary' ? this.d.sink.position().lastIndex : Math.max(this.follower?.primaryIndex ?? 0, ...this.peers.map((p) => (p.beat?.role === 'primary' ? p.beat.lastIndex : 0)));
+    const match = this.core.matchIndexes();
+    const head = this.role === 'primary' ? this.core.log.lastIndex : Math.max(0, ...this.peers.map((p) => (p.beat?.role === 'primary' ? p.beat.lastIndex : 0)));
     return this.cfg.members.map((m, sid): ServerStatus => {
       const url = `ws://${m}`;
       if (sid === this.cfg.self) {
         const applied = this.d.sink.applied();
-        return { sid, url, self: true, connected: true, role: this.role, epoch: this.election.epoch, lastIndex: applied, lag: Math.max(0, head - applied) };
+        return { sid, url, self: true, connected: true, role: this.role, epoch: this.core.epoch, lastIndex: applied, lag: Math.max(0, head - applied) };
       }
       const p = this.peers.find((x) => x.sid === sid) as Peer;
       const out: ServerStatus = { sid, url, self: false, connected: this.fresh(p, now) };
       if (p.lastHeard > 0) out.lastHeardMs = now - p.lastHeard;
       // A member we no longer hear has no role we could vouch for; its last epoch and index still say how far it got.
       if (p.beat !== undefined) Object.assign(out, { epoch: p.beat.epoch, lastIndex: p.beat.lastIndex }, out.connected ? { role: p.beat.role } : {});
-      const match = reps?.get(sid)?.matchIndex;
-      const last = match ?? p.beat?.lastIndex;
+      const matched = match.get(sid);
+      const last = matched ?? p.beat?.lastIndex;
       if (last !== undefined && head > 0) out.lag = Math.max(0, head - last);
-      if (match !== undefined) out.lastIndex = Math.max(out.lastIndex ?? 0, match);
+      if (matched !== undefined) out.lastIndex = Math.max(out.lastIndex ?? 0, matched);
       return out;
     });
   }
@@ -286,10 +311,10 @@ export class ClusterNode {
   /** Replication lag of each backup in records, as the primary sees it (empty elsewhere). */
   lagBySid(): Map<number, number> {
     const out = new Map<number, number>();
-    const reps = this.replicator?.status();
-    if (reps === undefined) return out;
-    const head = this.d.sink.position().lastIndex;
-    for (const p of this.peers) out.set(p.sid, head - (reps.get(p.sid)?.matchIndex ?? p.beat?.lastIndex ?? 0));
+    if (this.role !== 'primary') return out;
+    const match = this.core.matchIndexes();
+    const head = this.core.log.lastIndex;
+    for (const p of this.peers) out.set(p.sid, head - (match.get(p.sid) ?? p.beat?.lastIndex ?? 0));
     return out;
   }
 
@@ -300,7 +325,7 @@ export class ClusterNode {
 
   /** Whether this server is the primary of `epoch` still. */
   isPrimaryOf(epoch: number): boolean {
-    return this.role === 'primary' && this.election.epoch === epoch;
+    return this.role === 'primary' && this.core.epoch === epoch;
   }
 
   // ---- links ----
@@ -309,13 +334,21 @@ export class ClusterNode {
     PeerLink.accept(ws, req, this.d.key, this.listId, this.cfg.self, this.cfg.members.length, this.windowMs + 1000).then((link) => {
       const p = this.peers.find((x) => x.sid === link.peerSid) as Peer;
       if (this.stopped) return link.close('name server shutting down');
-      p.inbound?.close('replaced by a new link from the same member');
-      p.inbound = link;
+      const t = new PeerTransportLink(link);
+      const old = p.inbound;
+      p.inbound = t;
+      old?.close('replaced by a new link from the same member');
       p.lastHeard = this.d.now();
-      link.onMessage = (m) => this.onInbound(p, link, m);
-      link.onClose = () => {
-        if (p.inbound === link) p.inbound = undefined;
-        this.replicator?.unlink(p.sid, link);
+      t.onMessage = (m) => {
+        // Requests come on the link the other end dialed; anything else here is not ours to answer.
+        if (goesOnDialedLink(m)) this.heard(p, m);
+      };
+      t.onClose = () => {
+        if (p.inbound !== t) return;
+        p.inbound = undefined;
+        // The member's stream (if it follows us) went with it: the core hears the link is down.
+        p.out?.close('the link from the same member closed');
+        if (p.out === undefined) this.step({ kind: 'link-down', peer: p.sid });
       };
     }, (err: unknown) => this.d.log.warn('refused a peer link', { remote: req.socket.remoteAddress, why: (err as Error).message }));
   }
@@ -326,16 +359,20 @@ export class ClusterNode {
     PeerLink.dial(p.url, this.d.key, this.listId, this.cfg.self, p.sid, this.windowMs + 1000).then((link) => {
       p.dialing = false;
       if (this.stopped) return link.close('name server shutting down');
-      p.out = link;
+      const t = new PeerTransportLink(link);
+      p.out = t;
       p.lastHeard = this.d.now();
-      link.onMessage = (m) => this.onOutbound(p, m);
-      link.onClose = (why) => {
-        if (p.out !== link) return;
-        p.out = undefined;
-        if (this.follower !== undefined && this.primarySid === p.sid) this.primaryLost(`the link to the primary ${why}`);
+      t.onMessage = (m) => {
+        // Answers and the primary's stream come on the link we dialed; requests never do.
+        if (!goesOnDialedLink(m)) this.heard(p, m);
       };
-      this.sendBeat(p);
-      if (this.role === 'backup' && this.primarySid === p.sid && this.follower === undefined) this.startFollowing(p);
+      t.onClose = (why) => {
+        if (p.out !== t) return;
+        p.out = undefined;
+        this.d.log.debug('a link to a cluster member closed', { sid: p.sid, why });
+        this.step({ kind: 'link-down', peer: p.sid });
+      };
+      this.step({ kind: 'link-up', peer: p.sid });
     }, (err: unknown) => {
       p.dialing = false;
       const why = (err as Error).message;
@@ -345,228 +382,218 @@ export class ClusterNode {
     });
   }
 
-  private sendBeat(p: Peer): void {
-    const pos = this.d.sink.position();
-    const beat: Beat = { t: 'beat', role: this.role, epoch: this.election.epoch, ...pos, ...(this.primarySid === undefined ? {} : { primary: this.primarySid }) };
-    p.out?.send(beat);
+  private heard(p: Peer, m: PeerMessage): void {
+    p.lastHeard = this.d.now();
+    if (m.t === 'beat') p.beat = m;
+    this.step({ kind: 'message', from: p.sid, m });
   }
 
-  private onInbound(p: Peer, link: PeerLink, raw: unknown): void {
-    if (!isPeerMessage(raw)) return;
-    p.lastHeard = this.d.now();
-    const m: PeerMessage = raw;
-    switch (m.t) {
-      case 'beat':
-        p.beat = m;
-        return this.considerBeat(p, m);
-      case 'prevote':
-      case 'vote':
-        this.chain = this.chain.then(() => this.answerVote(p, link, m)).catch((err: unknown) => this.d.log.error('answering a vote failed', { err }));
+  // ---- the core ----
+
+  /** Asks the core a client's question; the answer, at once if the core gave it in the same step. */
+  private ask(ev: (req: number) => CoreEvent): Answer | Promise<Answer> {
+    if (this.stopped) return SHUT_DOWN;
+    const req = this.nextReq++;
+    const w: Waiting = { answer: undefined, resolve: undefined };
+    this.waiting.set(req, w);
+    this.step(ev(req));
+    if (w.answer !== undefined) {
+      this.waiting.delete(req);
+      return w.answer;
+    }
+    return new Promise<Answer>((resolve) => (w.resolve = resolve));
+  }
+
+  /**
+   * Steps the core with `ev` and carries out its effects. Events that arise while effects are
+   * carried out (a link closed by one) wait their turn, so the core sees one event at a time.
+   */
+  private step(ev: CoreEvent, at?: number, index?: number): void {
+    if (this.stopped) return;
+    // A write is taken at the time writeRefusal let it through, unless other events come first.
+    this.events.push({ ev, at: this.stepping ? undefined : at, index });
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      while (this.events.length > 0 && !this.stopped) {
+        const next = this.events.shift() as (typeof this.events)[number];
+        for (const e of this.core.step(next.ev, next.at ?? this.d.now())) this.apply(e);
+        // The core numbers records as the store does: both logs end at the same index, or the member stops.
+        if (next.index !== undefined && this.core.log.lastIndex !== next.index) {
+          this.d.fatal(new Error(`the cluster core's log ends at ${this.core.log.lastIndex}, the store's at ${next.index}`));
+        }
+      }
+    } finally {
+      this.stepping = false;
+      this.checkedAt = undefined;
+    }
+    this.settleOwn();
+    this.checkReady();
+  }
+
+  private checkReady(): void {
+    if (this.primaryReady === undefined || this.primaryOf === undefined || !this.isPrimaryOf(this.primaryOf) || this.core.knownCommitted === undefined) return;
+    this.primaryReady();
+    this.primaryReady = undefined;
+  }
+
+  private apply(e: Effect): void {
+    switch (e.kind) {
+      case 'send': {
+        const p = this.peer(e.to);
+        (goesOnDialedLink(e.m) ? p?.out : p?.inbound)?.send(e.m);
         return;
-      case 'follow':
-        if (m.epoch > this.election.epoch && this.role === 'primary') this.stepDown(`member ${p.sid} follows epoch ${m.epoch}, newer than ours`);
-        if (this.role !== 'primary' || this.replicator === undefined || m.epoch !== this.election.epoch) {
-          link.send({ t: 'refuse', epoch: this.election.epoch, reason: `SID ${this.cfg.self} is not the primary of epoch ${m.epoch}` });
+      }
+      case 'dial': {
+        const p = this.peer(e.peer);
+        if (p !== undefined) this.dial(p);
+        return;
+      }
+      case 'close-link': {
+        const p = this.peer(e.peer);
+        if (e.why.startsWith('dropped from the star')) {
+          this.dropped++;
+          this.d.log.warn('dropped a backup from the star', { sid: e.peer, why: e.why });
+        }
+        p?.inbound?.close(e.why);
+        p?.out?.close(e.why);
+        return;
+      }
+      case 'persist':
+        return this.persist(e.epoch, e.votedFor);
+      case 'store':
+        return this.store(e.recs);
+      case 'install':
+        return this.install(e.index, e.data);
+      case 'make-snapshot':
+        this.d.snapshotJson().then(({ index, json }) => this.step({ kind: 'snapshot-made', peer: e.peer, index, data: json }), (err: unknown) => {
+          this.d.log.error('could not serialise a snapshot for a backup', { sid: e.peer, err });
+          this.apply({ kind: 'close-link', peer: e.peer, why: 'no snapshot could be made' });
+        });
+        return;
+      case 'role':
+        return this.roleChanged(e.role, e.epoch, e.primary);
+      case 'answer': {
+        const w = this.waiting.get(e.req);
+        if (w === undefined) return;
+        if (w.resolve === undefined) {
+          w.answer = e.answer;
           return;
         }
-        this.replicator.follow(p.sid, link, m);
-        // Reads waiting for a lease (a primary just elected): a round for this backup too, at once.
-        if (this.leaseGate.size > 0) this.replicator.renewLease();
+        this.waiting.delete(e.req);
+        w.resolve(e.answer);
         return;
-      case 'ack':
-        return this.replicator?.ack(p.sid, m);
-      case 'append': case 'snap': case 'tick': case 'refuse': case 'prevote-ans': case 'vote-ans':
-        // Only ever sent on the link the other end accepted; not ours to answer here.
+      }
+      case 'members':
+        // The server takes no membership changes yet (docs/CLUSTER.md): the voters are the --cluster list, unless the log says otherwise.
+        this.voters = e.voters;
+        if (e.voters.length !== this.cfg.members.length || e.voters.some((sid, k) => sid !== k)) {
+          this.d.log.warn('the log names other voters than the --cluster list', { voters: e.voters, index: e.index, member: e.member });
+        }
         return;
-    }
-  }
-
-  private onOutbound(p: Peer, raw: unknown): void {
-    if (!isPeerMessage(raw)) return;
-    p.lastHeard = this.d.now();
-    const m: PeerMessage = raw;
-    const f = this.follower !== undefined && this.primarySid === p.sid ? this.follower : undefined;
-    switch (m.t) {
-      case 'prevote-ans':
-      case 'vote-ans':
-        return this.candidacy.onAnswer(p.sid, m);
-      case 'append':
-        return f?.onAppend(m);
-      case 'snap':
-        return f?.onSnapshot(m);
-      case 'tick':
-        return f?.onTick(m.epoch, m.lastIndex, m.seq);
-      case 'refuse':
-        if (f !== undefined) this.primaryLost(`the primary refused us: ${m.reason}`);
+      case 'wake':
+        if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+        this.wakeTimer = setTimeout(() => {
+          this.wakeTimer = undefined;
+          this.step({ kind: 'wake' });
+        }, Math.max(0, Math.ceil(e.at - this.d.now())));
+        this.wakeTimer.unref();
         return;
-      case 'beat': case 'prevote': case 'vote': case 'follow': case 'ack':
-        // Requests come on the link the other end dialed, never on ours.
+      case 'halt':
+        this.d.log.error('the cluster core stopped this member', { why: e.why });
+        this.d.fatal(new Error(`cluster member halted: ${e.why}`));
+        this.primaryReady?.();
         return;
     }
   }
 
-  // ---- roles ----
+  private peer(sid: number): Peer | undefined {
+    return this.peers.find((p) => p.sid === sid);
+  }
 
-  private considerBeat(p: Peer, b: Beat): void {
-    const mine = this.election.epoch;
-    // A member in a newer epoch has left this primary behind: it takes no more of our records, and
-    // while it is still heard this primary would count it towards a majority and stay primary
-    // forever, committing nothing and refusing the member's votes for its own longer, uncommitted
-    // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
-    if (b.role !== 'primary') {
-      if (this.role === 'primary' && b.epoch > mine) this.stepDown(`member ${p.sid} reached the newer epoch ${b.epoch}`);
+  /** The election state reaches the disk before the core hears it did; elections wait on it, in order. */
+  private persist(epoch: number, votedFor: number | undefined): void {
+    this.election.save({ epoch, ...(votedFor === undefined ? {} : { votedFor }) }).then(() => this.step({ kind: 'persisted' }), (err: unknown) => {
+      this.d.log.error('could not save the election state', { err });
+      this.step({ kind: 'disk-failed' });
+    });
+  }
+
+  private store(recs: readonly WireRecord[]): void {
+    const last = (recs.at(-1) as WireRecord).i;
+    // The committer appended (and fsyncs) its own writes already; it tells us through committed().
+    if (last <= this.d.sink.lastIndex()) return;
+    let durable: Promise<void>;
+    try {
+      if (this.role === 'primary') {
+        durable = this.d.sink.appendOwn(recs);
+        this.ownRecords.push(last);
+      } else {
+        durable = this.d.sink.append(recs);
+      }
+    } catch (err) {
+      durable = Promise.reject(err as Error);
+    }
+    durable.then(() => this.step({ kind: 'durable', index: last }), (err: unknown) => {
+      this.d.log.error('could not store records', { last, err });
+      this.step({ kind: 'disk-failed' });
+    });
+  }
+
+  private install(index: number, json: string): void {
+    const started = this.d.now();
+    this.d.sink.install(index, json).then((lastEpoch) => {
+      this.d.log.info('installed a snapshot from the primary', { index, bytes: json.length, ms: this.d.now() - started });
+      this.step({ kind: 'installed', index, lastEpoch });
+    }, (err: unknown) => {
+      this.d.log.error('could not install the primary\'s snapshot', { index, err });
+      this.step({ kind: 'disk-failed' });
+    });
+  }
+
+  /** Records the core made itself are settled (watchers, reads held for them) once committed. */
+  private settleOwn(): void {
+    if (this.ownRecords.length === 0) return;
+    const committed = this.core.knownCommitted;
+    if (committed === undefined) {
+      if (this.role !== 'primary') this.ownRecords = [];
       return;
     }
-    if (b.epoch < mine) return;
-    if (this.role === 'primary') {
-      if (b.epoch > mine) this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
-      else return;
+    while (this.ownRecords.length > 0 && (this.ownRecords[0] as number) <= committed) this.d.settled(this.ownRecords.shift() as number);
+  }
+
+  private roleChanged(role: ServerRole, epoch: number, primary: number | undefined): void {
+    const was = this.role;
+    const wasPrimarySid = this.primarySid;
+    this.role = role;
+    this.primarySid = primary;
+    if (was === 'backup' && role !== 'backup') this.lostPrimary = wasPrimarySid;
+    if (role === 'backup') {
+      this.d.log.info('following the primary', { primary, epoch });
+    } else if (role === 'primary') {
+      const previous = this.lostPrimary;
+      const tookOver = previous !== undefined && previous !== this.cfg.self;
+      if (tookOver) this.takeovers++;
+      this.d.log.info('became the primary', { epoch, lastIndex: this.core.log.lastIndex, previous: previous ?? null });
+      this.d.onPrimary(epoch).then(() => {
+        this.primaryOf = epoch;
+        this.checkReady();
+        if (tookOver && this.isPrimaryOf(epoch)) this.d.onTakeover(previous);
+      }, (err: unknown) => this.d.log.error('taking over as primary failed', { epoch, err }));
+    } else if (was === 'backup') {
+      this.d.log.warn('lost the primary', { primary: wasPrimarySid, epoch });
     }
-    if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
-    this.chain = this.chain.then(async () => {
-      if (this.stopped || this.role === 'primary') return;
-      if (b.epoch > this.election.epoch) {
-        await this.election.save({ epoch: b.epoch });
-        // It may have won an older epoch's election while the newer epoch was on its way to disk:
-        // left primary, it would take writes beside the newer epoch's primary (the simulator's
-        // seed 988,006 found this in the core; docs/CLUSTER.md).
-        this.stepDown(`member ${p.sid} is the primary of the newer epoch ${b.epoch}`);
-      }
-      if (b.epoch < this.election.epoch) return;
-      if (this.role === 'backup' && this.primarySid === p.sid && this.follower?.epoch === b.epoch) return;
-      this.follower?.stop();
-      this.follower = undefined;
-      this.role = 'backup';
-      this.primarySid = p.sid;
-      this.followSince = this.d.now();
-      this.candidacy.cancel();
-      this.d.log.info('following the primary', { primary: p.sid, epoch: b.epoch });
-      if (p.out !== undefined) this.startFollowing(p);
-      else this.dial(p);
-    }).catch((err: unknown) => this.d.log.error('could not follow a primary', { err }));
-  }
-
-  private startFollowing(p: Peer): void {
-    const link = p.out as PeerLink;
-    const follower = new Follower(p.sid, this.election.epoch, link, this.d.sink, this.d.log, this.d.now, (why) => {
-      // The stream broke (a gap, a failed write): drop the link; the next dial follows again. The
-      // primary is alive and may hold a lease on our echoes: we honour it for the rest of the window.
-      this.honourPrimaryUntil = Math.max(this.honourPrimaryUntil, follower.lastHeard + this.windowMs);
-      this.standAfter = this.honourPrimaryUntil;
-      link.close(`replication broke: ${why}`);
-    });
-    this.follower = follower;
-    this.draining = this.follower.drained();
-  }
-
-  private primaryLost(why: string): void {
-    if (this.role !== 'backup') return;
-    this.d.log.warn('lost the primary', { primary: this.primarySid, why });
-    if (this.follower !== undefined) {
-      this.draining = this.follower.drained();
-      this.follower.stop();
+    if (was === 'primary' && role !== 'primary') {
+      this.lostPrimary = this.cfg.self;
+      const why = `no longer the primary of epoch ${epoch}`;
+      this.d.log.warn('stepping down as primary; taking no more writes', { epoch, why });
+      this.d.onStepDown(why);
     }
-    this.follower = undefined;
-    this.lostPrimary = this.primarySid;
-    this.primarySid = undefined;
-    this.role = 'candidate';
-    this.candidacy.restart();
-  }
-
-  private stepDown(why: string): void {
-    if (this.role !== 'primary') return;
-    this.d.log.warn('stepping down as primary; taking no more writes', { epoch: this.election.epoch, why });
-    this.replicator?.close(`stepped down: ${why}`);
-    this.replicator = undefined;
-    this.role = 'candidate';
-    this.primarySid = undefined;
-    this.lostPrimary = this.cfg.self;
-    this.leaseGate.settle();
-    this.d.onStepDown(why);
-    this.candidacy.schedule(this.windowMs);
-  }
-
-  private async becomePrimary(epoch: number): Promise<void> {
-    await this.draining;
-    if (this.stopped || this.role !== 'candidate' || this.election.epoch !== epoch) return;
-    const previous = this.lostPrimary;
-    this.role = 'primary';
-    this.primarySid = this.cfg.self;
-    this.replicator = new Replicator({
-      mode: this.cfg.replication, quorum: this.quorum, epoch, tail: this.d.tail, snapshotJson: this.d.snapshotJson,
-      ackTimeoutMs: this.windowMs, windowMs: this.windowMs, log: this.d.log, now: this.d.now,
-      onLease: () => {
-        // Only a lease that holds now answers the waiting reads: a late echo of an old round may extend one that is still over.
-        if (this.leaseGate.size > 0 && this.replicator !== undefined && holdsLease(this.replicator.leaseUntil, this.d.now())) this.leaseGate.settle();
-      },
-      onDropped: () => {
-        this.dropped++;
-      },
-    });
-    const tookOver = previous !== undefined && previous !== this.cfg.self;
-    if (tookOver) this.takeovers++;
-    this.d.log.info('became the primary', { epoch, lastIndex: this.d.sink.position().lastIndex, previous: previous ?? null });
-    for (const p of this.peers) this.sendBeat(p);
-    await this.d.onPrimary(epoch);
-    if (tookOver && this.role === 'primary') this.d.onTakeover(previous);
-  }
-
-  // ---- votes ----
-
-  private async answerVote(p: Peer, link: PeerLink, m: VoteRequest): Promise<void> {
-    const me = { log: this.d.sink.position(), epoch: this.election.epoch, votedFor: this.election.votedFor, hearsPrimary: this.hearsPrimary(), primarySid: this.primarySid };
-    const refusal = voteRefusal(m, p.sid, me);
-    const learned = refusal === undefined ? undefined : epochLearned(m, me);
-    if (refusal?.rule === 'log') this.candidacy.standNow();
-    if (refusal === undefined && m.t === 'vote') {
-      await this.election.save({ epoch: m.epoch, votedFor: p.sid });
-      if (this.role === 'primary') this.stepDown(`voted for member ${p.sid} in epoch ${m.epoch}`);
-      // A backup that voted in a newer epoch takes no more records from its old primary: acking
-      // one now could commit, with that primary, a write the new epoch's primary lacks (found by
-      // the simulator, docs/CLUSTER.md).
-      else if (this.follower !== undefined && this.follower.epoch < m.epoch) this.primaryLost(`voted for member ${p.sid} in the newer epoch ${m.epoch}`);
-    } else if (learned !== undefined) {
-      // Refused for its log, but the requester reached a newer epoch: take it up, or neither of us could win (vote-rules.ts).
-      await this.election.save({ epoch: learned });
-      if (this.role === 'primary') this.stepDown(`member ${p.sid} reached the newer epoch ${learned}`);
-      else if (this.follower !== undefined && this.follower.epoch < learned) this.primaryLost(`member ${p.sid} reached the newer epoch ${learned}`);
-    }
-    link.send({ t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) });
-  }
-
-  private hearsPrimary(): boolean {
-    if (this.role === 'primary') return this.hasMajority();
-    const now = this.d.now();
-    if (now <= this.honourPrimaryUntil) return true;
-    return this.role === 'backup' && this.follower !== undefined && now - this.follower.lastHeard <= this.windowMs;
   }
 
   // ---- heartbeats ----
 
   private fresh(p: Peer, now: number): boolean {
     return p.lastHeard > 0 && now - p.lastHeard <= this.windowMs;
-  }
-
-  private hasMajority(): boolean {
-    const now = this.d.now();
-    return this.peers.filter((p) => this.fresh(p, now)).length + 1 >= this.quorum;
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    const now = this.d.now();
-    for (const p of this.peers) {
-      if (p.out === undefined) this.dial(p);
-      else this.sendBeat(p);
-    }
-    if (this.role === 'primary') {
-      if (!this.hasMajority()) this.stepDown(`heard from fewer than ${this.quorum} of ${this.cfg.members.length} servers for ${this.windowMs} ms`);
-      else this.replicator?.tick();
-    } else if (this.role === 'backup') {
-      const heard = this.follower?.lastHeard ?? this.followSince;
-      if (now - heard > this.windowMs) this.primaryLost(`nothing from the primary for ${now - heard} ms`);
-    } else {
-      this.candidacy.schedule(0);
-    }
   }
 }

@@ -1,20 +1,19 @@
-// A backup's copy of the state: records from the primary go to the local log first (fsynced),
-// then into the registry, and on to watchers and modules; a snapshot from the primary replaces
-// the whole of it. What the Follower calls; the server supplies where things live.
+// This member's copy of the state, as the cluster core's `store` and `install` effects change it
+// (cluster-node.ts carries them out): on a backup, records from the primary go to the local log
+// first (fsynced), then into the registry, and on to watchers and modules; a snapshot from the
+// primary replaces the whole of it. On a primary, the records the core makes itself (its epoch's
+// first) go in like the committer's writes. The server supplies where things live.
 import type { Committer } from '../committer.js';
 import type { Logger } from '../log.js';
-import { isLogRecord, type Change } from '../registry/ops.js';
+import { isLogRecord, type Change, type LogRecord } from '../registry/ops.js';
 import type { Registry, RegistrySnapshot } from '../registry/registry.js';
 import { Store } from '../storage/store.js';
-import type { ReplicaSink } from './follower.js';
-import type { LogTail } from './log-tail.js';
-import type { LogPosition, WireRecord } from './peer-messages.js';
+import type { WireRecord } from '@dpns/cluster-core';
 
 export interface ReplicaDeps {
   dataDir: string;
   log: Logger;
   registry: Registry;
-  tail: LogTail;
   store(): Store | undefined;
   /** The store was replaced (a snapshot install); undefined while it is being rewritten. */
   setStore(s: Store | undefined): void;
@@ -25,41 +24,62 @@ export interface ReplicaDeps {
   fatal(err: unknown): void;
 }
 
-export class Replica implements ReplicaSink {
+export class Replica {
   constructor(private readonly d: ReplicaDeps) {}
 
-  position(): LogPosition {
-    return { lastIndex: this.d.store()?.lastIndex ?? 0, lastEpoch: this.d.tail.lastEpoch };
-  }
-
+  /** The last index on disk and applied: what reads here see. */
   applied(): number {
     return this.d.registry.revision;
   }
 
-  async append(recs: WireRecord[]): Promise<void> {
-    const store = this.d.store();
-    if (store === undefined) throw new Error('the store is being replaced');
-    let durable: Promise<void> = Promise.resolve();
-    for (const r of recs) {
-      if (!isLogRecord(r.d)) throw new Error(`record ${r.i} from the primary is not a registry change`);
-      const a = store.append(r.d);
-      if (a.index !== r.i) throw new Error(`record ${r.i} from the primary landed at index ${a.index}`);
-      this.d.tail.push(r.i, r.d);
-      durable = a.durable;
-    }
+  /** The index of the last record in the local log (appended, perhaps not yet on disk). */
+  lastIndex(): number {
+    return this.d.store()?.lastIndex ?? 0;
+  }
+
+  /** Appends a backup's records from its primary; resolves once they are on disk and applied. */
+  async append(recs: readonly WireRecord[]): Promise<void> {
+    const durable = this.write(recs, 'from the primary');
     // A disk that fails a backup's write fails it for good, as on the primary: stop, and let a restart recover.
     await durable.catch((err: unknown) => {
       this.d.fatal(err);
       throw err;
     });
     const all: Change[] = [];
-    for (const r of recs) all.push(...this.d.registry.applyRecord(r.d, r.i));
+    for (const r of recs) all.push(...this.d.registry.applyRecord(logRecordOf(r), r.i));
     const last = (recs.at(-1) as WireRecord).i;
     this.d.committer()?.settled(all, last);
   }
 
-  async install(index: number, json: string): Promise<void> {
-    const state = JSON.parse(json) as RegistrySnapshot;
+  /**
+   * Appends records a primary's core made itself (its epoch's first): applied at once, as the
+   * committer applies a write, so later writes apply after them; resolves once they are on disk.
+   * The caller settles them once they are committed.
+   */
+  appendOwn(recs: readonly WireRecord[]): Promise<void> {
+    const durable = this.write(recs, 'of this primary');
+    for (const r of recs) this.d.registry.applyRecord(logRecordOf(r), r.i);
+    return durable.catch((err: unknown) => {
+      this.d.fatal(err);
+      throw err;
+    });
+  }
+
+  private write(recs: readonly WireRecord[], whose: string): Promise<void> {
+    const store = this.d.store();
+    if (store === undefined) throw new Error('the store is being replaced');
+    let durable: Promise<void> = Promise.resolve();
+    for (const r of recs) {
+      const rec = logRecordOf(r);
+      const a = store.append(rec);
+      if (a.index !== r.i) throw new Error(`record ${r.i} ${whose} landed at index ${a.index}`);
+      durable = a.durable;
+    }
+    return durable;
+  }
+
+  /** Replaces the whole local state with a snapshot (JSON of the registry) at `index`; resolves with the epoch of its last record. */
+  async install(index: number, json: string): Promise<number> {    const state = JSON.parse(json) as RegistrySnapshot;
     if (typeof state !== 'object' || state === null || !Array.isArray(state.entries) || state.revision !== index) {
       throw new Error(`the primary's snapshot at ${index} is not a registry state`);
     }
@@ -69,8 +89,18 @@ export class Replica implements ReplicaSink {
     const { store } = await Store.open({ dir: this.d.dataDir, logger: this.d.log });
     this.d.setStore(store);
     this.d.registry.load(state);
-    this.d.tail.reset(index, this.d.registry.epoch);
     this.d.committer()?.resetDurable(index, index);
     this.d.dropClients('this backup replaced its state with the primary\'s; watch again');
+    return this.d.registry.epoch;
   }
+}
+
+/**
+ * A log record as the registry takes it. The core's own records (a primary's epoch's first) carry
+ * only their epoch: no ops.
+ */
+function logRecordOf(r: WireRecord): LogRecord {
+  const d = r.d.ops === undefined && Object.keys(r.d).every((k) => k === 'ep') ? { ...r.d, ops: [] } : r.d;
+  if (!isLogRecord(d)) throw new Error(`record ${r.i} is not a registry change`);
+  return d;
 }
