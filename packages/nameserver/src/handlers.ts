@@ -1,6 +1,6 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
-  DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
+  DpnsError, checkAdminProof, isAdvertisedState, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
   type AuthPair, type EntryView, type LaunchSpec, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
 import '@dpns/node-kit/use-native-ed25519';
@@ -149,7 +149,8 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       // The paper's BVODS flow: asking for an auto-start service that is down starts it.
       const name = glob.literalPrefix;
       const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
-      if (e?.spec !== undefined && e.state !== 'running') {
+      // An unhealthy one runs already: the find answers NOT_RUNNING (queries.ts), it does not start a second copy.
+      if (e?.spec !== undefined && !isAdvertisedState(e.state)) {
         spendLaunch(conn);
         return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
       }

@@ -27,6 +27,7 @@ import { AgentTrust } from './launch/agent-trust.js';
 import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
 import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
+import { HealthChecker } from './health/checker.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -123,6 +124,8 @@ export class NameServer {
   private store: Store | undefined;
   private liveness: Liveness | undefined;
   private restarter: Restarter | undefined;
+  /** Probes health checks while this server is the primary. */
+  private checker: HealthChecker | undefined;
   private modules: ModuleManager | undefined;
   private committer: Committer | undefined;
   /** This server's place in the cluster (a cluster of one when stand-alone). */
@@ -161,7 +164,7 @@ export class NameServer {
     });
     registerServerGauges(this.metrics, {
       registry: this.registry, hub: this.hub, loopDelay: this.loopDelay, pendingSockets: this.pendingSockets, clients: this.clients,
-      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster,
+      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster, health: () => this.checker,
     });
   }
 
@@ -274,6 +277,9 @@ export class NameServer {
       sweeper.kick();
     };
     launcher.onStopped = (name) => restarter.cancel(name);
+    this.checker = new HealthChecker({
+      registry: this.registry, commit, log, now: Date.now, metrics: this.metrics, onUnhealthy: (name) => restarter.unhealthy(name),
+    });
     const afterDurable = committer.afterDurable.bind(committer);
     const modules = new ModuleManager({
       registry: this.registry, dataDir: this.opts.dataDir, limits: this.moduleLimits(), log, afterDurable, now: Date.now,
@@ -319,6 +325,8 @@ export class NameServer {
     // epoch's first record to commit, which commits them all.
     this.committer?.holdReads();
     this.restarter?.resume();
+    // Only the primary probes: it answers the finds, and its verdicts are writes.
+    this.checker?.start();
     // The epoch's first record: once it is committed, everything before it is too.
     await this.committer?.commitRecord({ ops: [] }).catch((err: unknown) => log.warn('could not commit the new epoch\'s first record', { epoch, err }));
     // Remaining time is not replicated: every advertisement gets the whole grace period again,
@@ -331,6 +339,7 @@ export class NameServer {
   private steppedDown(why: string): void {
     this.liveness?.stop();
     this.restarter?.stop();
+    this.checker?.stop();
     this.committer?.resetDurable(this.registry.revision);
     this.clients.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
   }
@@ -396,6 +405,7 @@ export class NameServer {
     this.straySweeper?.stop();
     this.liveness?.stop();
     this.restarter?.stop();
+    this.checker?.stop();
     this.cluster?.stop();
     this.memberRestarter?.stop();
     // Peers that do not finish the close handshake promptly are cut off.

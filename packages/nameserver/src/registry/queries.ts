@@ -92,9 +92,18 @@ export function find(reg: Registry, pattern: string): Location[] {
   return glob.isLiteral ? findName(reg, glob) : running(reg, reg.select(glob));
 }
 
+/**
+ * Whether finds answer with this service's address: it is `running` at a known address. The one
+ * rule for every answer that hands out addresses (a find of a name, a pattern's matches, the
+ * least-loaded pick, DNS answers): an `unhealthy` service is advertised but left out.
+ */
+export function answerable(svc: ServiceView): svc is ServiceView & { host: string; port: number } {
+  return svc.state === 'running' && svc.host !== undefined && svc.port !== undefined;
+}
+
 function findName(reg: Registry, glob: Glob): Location[] {
   const { service, chain } = reg.resolve(glob.literalPrefix);
-  if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
+  if (!answerable(service)) {
     // The reason of a failed launch may quote the spec's cwd or user: shown as anyone may see it.
     const reason = (publicEntry(service) as ServiceView).reason;
     const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
@@ -117,7 +126,7 @@ function running(reg: Registry, entries: Iterable<EntryView>): Location[] {
         continue;
       }
     }
-    if (svc.kind === 'service' && svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
+    if (svc.kind === 'service' && answerable(svc)) {
       out.push({ loc: { name: e.name, service: svc.name, host: svc.host, port: svc.port }, load: svc.load ?? Infinity });
     }
   }
