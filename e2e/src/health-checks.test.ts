@@ -170,7 +170,7 @@ test('a static entry whose port closes is unhealthy within interval × threshold
   assert.match(await metrics(), /^dpns_services_unhealthy 0$/m);
   await until('/pool/db', 'seen by the watcher', () => events.some((e) => e.kind === 'service' && e.state === 'running' && e.since === back.since), 5000);
   assert.deepEqual(events.map((e) => (e.kind === 'service' ? e.state : e.kind)), ['unhealthy', 'running']);
-  w.close();
+  await w.close();
 });
 
 test('an http check: 500 is unhealthy with the status, 200 is running again; the path asked is the one given', async () => {
