@@ -25,7 +25,7 @@ export function oneOf<const V extends readonly string[]>(
   return Type.Union(values.map((v) => Type.Literal(v)), options) as never;
 }
 
-/** How the name server probes a service's advertised address (PROTOCOL.md §7.7). */
+/** How the name server probes a service's advertised address (PROTOCOL.md §7.6). */
 export const CHECK_KINDS = ['tcp', 'http'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

@@ -205,7 +205,7 @@ export const METHODS = {
       name: name(), host: hostName(), port: tcpPort(),
       static: withDefault(flag('Recorded by an admin for a program that does not speak dpns; stays until unadvertised.'), false),
       proof: Type.Optional(hex(64)), nonce: Type.Optional(hex(64)),
-      check: Type.Optional(healthCheck('A static entry\'s health check (PROTOCOL.md §7.7): while it fails the entry is `unhealthy` and finds leave it out.')),
+      check: Type.Optional(healthCheck('A static entry\'s health check (PROTOCOL.md §7.6): while it fails the entry is `unhealthy` and finds leave it out.')),
     }, { checkOrder: ['name', 'host', 'port', 'static', 'proof', 'nonce', 'check', checkNeedsStatic] }),
     result: Type.Object({ revision, nameserverProof: Type.Optional(Type.String()) }),
     finish: (p) => {

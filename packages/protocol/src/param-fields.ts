@@ -203,7 +203,7 @@ export function listOf<const V extends readonly string[]>(values: V, expected: s
 }
 
 /**
- * A health check (PROTOCOL.md §7.7): its members' bounds in the schema; the rules across members
+ * A health check (PROTOCOL.md §7.6): its members' bounds in the schema; the rules across members
  * (checkRuleProblem) are the walk's, and the method's `finish` makes them too.
  */
 export function healthCheck(description: string) {

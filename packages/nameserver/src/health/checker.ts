@@ -85,7 +85,9 @@ export class HealthChecker {
     queueMicrotask(() => {
       this.syncQueued = false;
       if (!this.active) return;
-      for (const n of this.dirty) this.sync(n);
+      const checked = this.o.registry.checked();
+      // Most writes are of entries without a check: only those with one, or probed until now, are read.
+      for (const n of this.dirty) if (checked.has(n) || this.loops.has(n)) this.sync(n);
       this.dirty.clear();
     });
   }
