@@ -206,3 +206,16 @@ test('an entry that is not advertised, or has no check, is not probed; a stopped
   put('/stopped', port, fast('tcp'));
   await until('probed', () => probes >= 1);
 });
+
+test('an entry found unhealthy when probing starts (after a restart or a failover) is told to its restart policy again', async (t) => {
+  const { checker, put, unhealthy, writes } = setup();
+  t.after(() => checker.stop());
+  const server = createTcpServer();
+  const port = await listen(server);
+  await new Promise((r) => server.close(r));
+  put('/was-sick', port, fast('tcp'), 'unhealthy');
+  checker.start();
+  await until('told', () => unhealthy.length >= 1);
+  assert.deepEqual([...new Set(unhealthy)], ['/was-sick']);
+  assert.deepEqual(writes.map((w) => w.state), ['unhealthy'], 'nothing more is written');
+});

@@ -159,7 +159,13 @@ export class HealthChecker {
 
   private record(name: string, target: CheckTarget, verdict: Verdict): void {
     const ops = planHealth(this.o.registry, name, target, verdict, this.o.now());
-    if (ops.length === 0) return;
+    if (ops.length === 0) {
+      // Unhealthy already (before a restart or a failover too, since the state is in the log): its
+      // restart policy hears of it again, so a replacement is not forgotten with the server's memory.
+      const e = this.o.registry.get(name);
+      if (!verdict.healthy && e?.kind === 'service' && e.state === 'unhealthy') this.o.onUnhealthy?.(name);
+      return;
+    }
     this.o.log.info(verdict.healthy ? 'a service passes its health check again' : 'a service fails its health check', {
       service: name, ...(verdict.healthy ? {} : { reason: verdict.reason }),
     });

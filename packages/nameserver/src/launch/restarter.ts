@@ -1,6 +1,7 @@
 // The restart policy: an auto-start service with `restart: 'on-failure'` whose process dies
 // (or that keeps failing its health check: it is killed first) is launched again, after a back-off that doubles with each failure in a row (1 s, 2 s, 4 s …
 // at most a minute) and starts over once a launch has stayed up for a minute.
+import { isAdvertisedState } from '@dpns/protocol';
 import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
 import type { Launcher } from './launcher.js';
@@ -77,11 +78,16 @@ export class Restarter {
     if (this.stopped) return;
     const t = this.track(name);
     t.failures = failures;
+    this.relaunch(name, t);
+  }
+
+  /** Launches it; a failed launch counts, and the next try waits longer. */
+  private relaunch(name: string, t: Track): void {
     this.launcher.launch(name).then(
       () => this.running(name),
       (err: unknown) => {
         t.failures++;
-        this.log.warn('relaunch of an unhealthy service failed; trying again later', { service: name, err: (err as Error).message, failuresInARow: t.failures });
+        this.log.warn('restart failed; trying again later', { service: name, err: (err as Error).message, failuresInARow: t.failures });
         if (this.wants(name)) this.schedule(name, t);
       },
     );
@@ -139,16 +145,9 @@ export class Restarter {
     t.timer = setTimeout(() => {
       t.timer = undefined;
       const e = this.registry.get(name);
-      // Stopped, deleted, relaunched or re-registered meanwhile: nothing to do.
-      if (!this.wants(name) || e?.kind !== 'service' || e.state === 'running' || e.state === 'stopped' || e.state === 'registered') return;
-      this.launcher.launch(name).then(
-        () => this.running(name),
-        (err: unknown) => {
-          t.failures++;
-          this.log.warn('restart failed; trying again later', { service: name, err: (err as Error).message, failuresInARow: t.failures });
-          if (this.wants(name)) this.schedule(name, t);
-        },
-      );
+      // Stopped, deleted, relaunched or re-registered meanwhile: nothing to do (an unhealthy one runs, and is replaced by unhealthy()).
+      if (!this.wants(name) || e?.kind !== 'service' || isAdvertisedState(e.state) || e.state === 'stopped' || e.state === 'registered') return;
+      this.relaunch(name, t);
     }, delay);
     t.timer.unref();
   }

@@ -4,7 +4,7 @@ import type { HealthCheck, ServiceView } from '@dpns/protocol';
 import { checkTarget, planHealth, targetKey } from './health-rules.js';
 import { find, findSliced } from './queries.js';
 import { Registry } from './registry.js';
-import { planAdvertise, planLost, planReportLoad } from './rules.js';
+import { planAdvertise, planEdit, planLost, planReportLoad } from './rules.js';
 
 const check: HealthCheck = { kind: 'tcp', intervalMs: 1000, timeoutMs: 500, threshold: 3 };
 const statik: ServiceView = { kind: 'service', name: '/db', state: 'running', since: 1, host: '10.0.0.5', port: 5432, advertiser: { kind: 'static' }, check };
@@ -84,4 +84,18 @@ test('the registry counts unhealthy entries and knows which may have a check, lo
   copy.apply([{ t: 'put', e: { ...statik, name: '/a' } }, { t: 'del', n: '/b' }], 3);
   assert.equal(copy.unhealthyCount, 0);
   assert.deepEqual([...copy.checked()], ['/a']);
+});
+
+test('an edit that removes the check of an unhealthy service makes it running: nothing would probe it back', () => {
+  const spec = { host: 'h', program: 'p', args: [], env: {}, startTimeoutMs: 1000, check };
+  const sick: ServiceView = { kind: 'service', name: '/l', state: 'unhealthy', since: 1, host: 'h', port: 1, advertiser: { kind: 'session' }, reason: 'r', spec, pid: 4 };
+  const reg = registry(sick);
+  const { entry } = planEdit(reg, { name: '/l', spec: {}, unset: ['check'] }, 9);
+  assert.equal(entry.state, 'running');
+  assert.equal(entry.reason, undefined);
+  assert.equal(entry.since, 9);
+  assert.equal(entry.spec?.check, undefined);
+  assert.equal(entry.pid, 4);
+  // A new check keeps it unhealthy until a probe passes.
+  assert.equal(planEdit(reg, { name: '/l', spec: { check: { ...check, threshold: 9 } }, unset: [] }, 9).entry.state, 'unhealthy');
 });

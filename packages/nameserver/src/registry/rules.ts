@@ -189,6 +189,12 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
   const entry: ServiceView = old.spec === undefined && !isAdvertisedState(old.state)
     ? { kind: 'service', name: old.name, state: 'registered', since: now, spec }
     : { ...old, spec };
+  // Unhealthy by a check that is gone: nothing would ever probe it back to running.
+  if (entry.state === 'unhealthy' && entry.check === undefined && spec.check === undefined) {
+    delete entry.reason;
+    entry.state = 'running';
+    entry.since = now;
+  }
   return { ops: [{ t: 'put', e: entry }], entry };
 }
 
