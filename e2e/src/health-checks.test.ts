@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { DpnsClient, isDpnsError, type EntryView, type ServiceView } from '@dpns/client';
 import {
-  ECHO_SERVICE, freePort, REPO_ROOT, runCli, startAgentProcess, startServerProcess, teardown, type CliResult, type ServerProcess,
+  ECHO_SERVICE, freePort, REPO_ROOT, runCli, startAgentProcess, startCluster, startServerProcess, teardown, type CliResult, type ServerProcess, type TestCluster,
 } from './harness/index.js';
 
 // The smallest interval the protocol allows, so the test runs in seconds.
@@ -106,8 +106,8 @@ function closeServer(server: Server | HttpServer): Promise<void> {
   return new Promise((res) => server.close(() => res()));
 }
 
-async function metrics(): Promise<string> {
-  const res = await fetch(`http://${ns.server}/metrics`);
+async function metrics(server = ns.server): Promise<string> {
+  const res = await fetch(`http://${server}/metrics`);
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -272,4 +272,48 @@ test('the unhealthy state is in the log: it survives a restart of the name serve
   assert.equal(after.reason, sick.reason);
   await tcpListener(port);
   await until('/keep/db', 'running after the restart', (e) => e.state === 'running', INTERVAL_MS + SLACK_MS);
+});
+
+test('backup mode: only the primary probes; backups see the state through the log; a new primary probes after a takeover', { timeout: 120_000 }, async () => {
+  const c: TestCluster = await startCluster({ n: 3, readFromBackups: true });
+  try {
+    const primary = await c.primary();
+    const { server, port } = await tcpListener();
+    const adv = await c.call(primary.sid, 'advertiseService', {
+      name: '/ha/db', host: '127.0.0.1', port, static: true, check: { kind: 'tcp', intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, threshold: THRESHOLD },
+    });
+    assert.ok(adv.ok, JSON.stringify(adv));
+    await closeServer(server);
+    const state = async (sid: number): Promise<ServiceView | undefined> => {
+      const a = await c.call(sid, 'serviceState', { pattern: '/ha/db' });
+      return a.ok ? (a.result as { entries: ServiceView[] }).entries[0] : undefined;
+    };
+    const untilOn = async (sid: number, what: string, cond: (e: ServiceView | undefined) => boolean, ms: number): Promise<ServiceView | undefined> => {
+      const deadline = performance.now() + ms;
+      for (;;) {
+        const e = await state(sid);
+        if (cond(e)) return e;
+        if (performance.now() > deadline) assert.fail(`member ${sid}: /ha/db did not become ${what} within ${ms} ms; last seen ${JSON.stringify(e)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const backups = c.members.map((m) => m.sid).filter((sid) => sid !== primary.sid);
+    for (const sid of backups) await untilOn(sid, 'unhealthy', (e) => e?.state === 'unhealthy', INTERVAL_MS * THRESHOLD + SLACK_MS);
+    for (const m of c.members) {
+      const text = await metrics(m.server);
+      const probed = /^dpns_health_checked_entries (\d+)$/m.exec(text)?.[1];
+      assert.equal(probed, m.sid === primary.sid ? '1' : '0', `member ${m.sid}`);
+      if (m.sid !== primary.sid) assert.doesNotMatch(text, /^dpns_health_checks_total\{/m, `member ${m.sid} ran no probe`);
+      assert.match(text, /^dpns_services_unhealthy 1$/m, `member ${m.sid}`);
+    }
+    // The primary dies; the new one probes, and the port listens again.
+    await c.kill9(primary.sid);
+    const next = await c.primary({ minEpoch: primary.epoch + 1, timeoutMs: 15_000 });
+    await tcpListener(port);
+    await untilOn(next.sid, 'running under the new primary', (e) => e?.state === 'running', INTERVAL_MS + SLACK_MS);
+    const other = backups.find((sid) => sid !== next.sid) as number;
+    await untilOn(other, 'running on the remaining backup', (e) => e?.state === 'running', SLACK_MS);
+  } finally {
+    await c.close();
+  }
 });
