@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HealthCheck, ServiceView } from '@dpns/protocol';
 import { checkTarget, planHealth, targetKey } from './health-rules.js';
-import { find, findSliced } from './queries.js';
+import { answerable, find, findSliced, launchesOnLookup } from './queries.js';
 import { Registry } from './registry.js';
 import { planAdvertise, planEdit, planLost, planReportLoad } from './rules.js';
 
@@ -98,4 +98,14 @@ test('an edit that removes the check of an unhealthy service makes it running: n
   assert.equal(entry.pid, 4);
   // A new check keeps it unhealthy until a probe passes.
   assert.equal(planEdit(reg, { name: '/l', spec: { check: { ...check, threshold: 9 } }, unset: [] }, 9).entry.state, 'unhealthy');
+});
+
+test('a lookup launches an auto-start service that is not advertised, never an unhealthy one (it runs)', () => {
+  const spec = { host: 'h', program: 'p', args: [], env: {}, startTimeoutMs: 1000, check };
+  for (const state of ['registered', 'stopped', 'failed', 'lost', 'starting', 'stopping'] as const) assert.equal(launchesOnLookup({ kind: 'service', name: '/a', state, since: 0, spec }), true, state);
+  assert.equal(launchesOnLookup({ kind: 'service', name: '/a', state: 'unhealthy', since: 0, spec, host: 'h', port: 1 }), false);
+  assert.equal(launchesOnLookup({ kind: 'service', name: '/a', state: 'running', since: 0, spec, host: 'h', port: 1 }), false);
+  assert.equal(launchesOnLookup({ ...statik, state: 'stopped' }), false, 'no spec: nothing to launch');
+  assert.equal(answerable({ ...statik, state: 'unhealthy' }), false);
+  assert.equal(answerable(statik), true);
 });

@@ -6,7 +6,7 @@
 // revision: each entry is as the scan found it, somewhere between the request and its answer.
 // The plain forms serve module copies, which nobody else shares.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DpnsError, compileGlob, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
+import { DpnsError, compileGlob, isAdvertisedState, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
 import type { Registry } from './registry.js';
 import { compareNames } from './ordered-names.js';
 
@@ -99,6 +99,15 @@ export function find(reg: Registry, pattern: string): Location[] {
  */
 export function answerable(svc: ServiceView): svc is ServiceView & { host: string; port: number } {
   return svc.state === 'running' && svc.host !== undefined && svc.port !== undefined;
+}
+
+/**
+ * Whether a lookup of this service's own name (a find, a DNS query) launches it first: an
+ * auto-start service that is not advertised. An `unhealthy` one runs already: a lookup answers
+ * without it (NOT_RUNNING, NODATA) rather than start a second copy.
+ */
+export function launchesOnLookup(svc: ServiceView): boolean {
+  return svc.spec !== undefined && !isAdvertisedState(svc.state);
 }
 
 function findName(reg: Registry, glob: Glob): Location[] {
