@@ -3,7 +3,8 @@
 // page, launch it and watch it turn running without a reload, reset, alias, kill and delete it,
 // an admin action refused without the credential, a health check turning a row unhealthy and back,
 // reconnecting after a restart, and how fast the table filters and updates with 10,000 services;
-// axe-core on the servers panel of a backup (the rest of the page's accessibility: web-a11y.test.ts). Screenshots go to e2e/artifacts/web/.
+// axe-core on the servers panel of a backup (the rest of the page's accessibility:
+// web-a11y.test.ts). Screenshots go to e2e/artifacts/web/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
