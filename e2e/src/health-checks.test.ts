@@ -7,12 +7,11 @@
 // server, polled with a deadline.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { resolve } from 'node:path';
 import { DpnsClient, isDpnsError, type EntryView, type ServiceView } from '@dpns/client';
 import {
-  ECHO_SERVICE, freePort, REPO_ROOT, runCli, startAgentProcess, startCluster, startServerProcess, teardown, type CliResult, type ServerProcess, type TestCluster,
+  closeListener, closeListeners, ECHO_SERVICE, freePort, listenOn, REPO_ROOT, runCli, startAgentProcess, startServerProcess, tcpListener, teardown, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 // The smallest interval the protocol allows, so the test runs in seconds.
@@ -27,7 +26,6 @@ const LB_MODULE = resolve(REPO_ROOT, 'modules/lb.mjs');
 let ns: ServerProcess;
 let agentPort: number;
 const clients: DpnsClient[] = [];
-const listeners: (Server | HttpServer)[] = [];
 const launchedPids = new Set<number>();
 
 before(async () => {
@@ -38,10 +36,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  for (const l of listeners) {
-    if ('closeAllConnections' in l) l.closeAllConnections();
-    l.close();
-  }
+  await closeListeners();
   // Launched services are detached from the agent (they outlive it): end each process group left.
   for (const pid of launchedPids) {
     try {
@@ -88,26 +83,8 @@ async function until(name: string, what: string, cond: (e: ServiceView) => boole
   }
 }
 
-/** A TCP listener on `port` (0: any) that accepts and closes. */
-async function tcpListener(port = 0): Promise<{ server: Server; port: number }> {
-  const server = createServer((s) => s.destroy());
-  listeners.push(server);
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, '127.0.0.1', res);
-  });
-  const addr = server.address();
-  assert.ok(addr !== null && typeof addr === 'object');
-  return { server, port: addr.port };
-}
-
-function closeServer(server: Server | HttpServer): Promise<void> {
-  if ('closeAllConnections' in server) server.closeAllConnections();
-  return new Promise((res) => server.close(() => res()));
-}
-
-async function metrics(server = ns.server): Promise<string> {
-  const res = await fetch(`http://${server}/metrics`);
+async function metrics(): Promise<string> {
+  const res = await fetch(`http://${ns.server}/metrics`);
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -129,7 +106,7 @@ test('a static entry whose port closes is unhealthy within interval × threshold
   } });
   await w.ready;
 
-  await closeServer(server);
+  await closeListener(server);
   const closedAt = performance.now();
   const sick = await until('/pool/db', 'unhealthy', (e) => e.state === 'unhealthy', INTERVAL_MS * THRESHOLD + SLACK_MS);
   assert.ok(performance.now() - closedAt >= INTERVAL_MS * (THRESHOLD - 1) - 100, 'not before threshold probes could have failed');
@@ -181,8 +158,7 @@ test('an http check: 500 is unhealthy with the status, 200 is running again; the
     res.writeHead(status, { 'content-type': 'text/plain' });
     res.end(status === 200 ? 'ok' : 'broken');
   });
-  listeners.push(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  await listenOn(server);
   const port = (server.address() as { port: number }).port;
   // Through the client library this time.
   await client(true).advertiseStatic('/web/shop', '127.0.0.1', port, { check: { kind: 'http', path: '/healthz?deep=1', intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, threshold: THRESHOLD } });
@@ -262,7 +238,7 @@ test('a launched service with restart=on-failure whose check keeps failing is ki
 test('the unhealthy state is in the log: it survives a restart of the name server, and the new primary probes again', async () => {
   const { server, port } = await tcpListener();
   await ok(['advertise', '/keep/db', '127.0.0.1', String(port), '--check', 'tcp', ...CHECK_ARGS]);
-  await closeServer(server);
+  await closeListener(server);
   const sick = await until('/keep/db', 'unhealthy', (e) => e.state === 'unhealthy', INTERVAL_MS * THRESHOLD + SLACK_MS);
   await Promise.all(clients.splice(0).map((c) => c.close()));
   ns = await ns.restart({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
@@ -274,46 +250,3 @@ test('the unhealthy state is in the log: it survives a restart of the name serve
   await until('/keep/db', 'running after the restart', (e) => e.state === 'running', INTERVAL_MS + SLACK_MS);
 });
 
-test('backup mode: only the primary probes; backups see the state through the log; a new primary probes after a takeover', { timeout: 120_000 }, async () => {
-  const c: TestCluster = await startCluster({ n: 3, readFromBackups: true });
-  try {
-    const primary = await c.primary();
-    const { server, port } = await tcpListener();
-    const adv = await c.call(primary.sid, 'advertiseService', {
-      name: '/ha/db', host: '127.0.0.1', port, static: true, check: { kind: 'tcp', intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, threshold: THRESHOLD },
-    });
-    assert.ok(adv.ok, JSON.stringify(adv));
-    await closeServer(server);
-    const state = async (sid: number): Promise<ServiceView | undefined> => {
-      const a = await c.call(sid, 'serviceState', { pattern: '/ha/db' });
-      return a.ok ? (a.result as { entries: ServiceView[] }).entries[0] : undefined;
-    };
-    const untilOn = async (sid: number, what: string, cond: (e: ServiceView | undefined) => boolean, ms: number): Promise<ServiceView | undefined> => {
-      const deadline = performance.now() + ms;
-      for (;;) {
-        const e = await state(sid);
-        if (cond(e)) return e;
-        if (performance.now() > deadline) assert.fail(`member ${sid}: /ha/db did not become ${what} within ${ms} ms; last seen ${JSON.stringify(e)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const backups = c.members.map((m) => m.sid).filter((sid) => sid !== primary.sid);
-    for (const sid of backups) await untilOn(sid, 'unhealthy', (e) => e?.state === 'unhealthy', INTERVAL_MS * THRESHOLD + SLACK_MS);
-    for (const m of c.members) {
-      const text = await metrics(m.server);
-      const probed = /^dpns_health_checked_entries (\d+)$/m.exec(text)?.[1];
-      assert.equal(probed, m.sid === primary.sid ? '1' : '0', `member ${m.sid}`);
-      if (m.sid !== primary.sid) assert.doesNotMatch(text, /^dpns_health_checks_total\{/m, `member ${m.sid} ran no probe`);
-      assert.match(text, /^dpns_services_unhealthy 1$/m, `member ${m.sid}`);
-    }
-    // The primary dies; the new one probes, and the port listens again.
-    await c.kill9(primary.sid);
-    const next = await c.primary({ minEpoch: primary.epoch + 1, timeoutMs: 15_000 });
-    await tcpListener(port);
-    await untilOn(next.sid, 'running under the new primary', (e) => e?.state === 'running', INTERVAL_MS + SLACK_MS);
-    const other = backups.find((sid) => sid !== next.sid) as number;
-    await untilOn(other, 'running on the remaining backup', (e) => e?.state === 'running', SLACK_MS);
-  } finally {
-    await c.close();
-  }
-});
