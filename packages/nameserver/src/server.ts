@@ -324,9 +324,9 @@ export class NameServer {
     // Records from earlier epochs in our log may not be committed yet: reads wait for this
     // epoch's first record to commit, which commits them all.
     this.committer?.holdReads();
-    this.restarter?.resume();
     // Only the primary probes: it answers the finds, and its verdicts are writes.
     this.checker?.start();
+    this.restarter?.resume();
     // The epoch's first record: once it is committed, everything before it is too.
     await this.committer?.commitRecord({ ops: [] }).catch((err: unknown) => log.warn('could not commit the new epoch\'s first record', { epoch, err }));
     // Remaining time is not replicated: every advertisement gets the whole grace period again,
