@@ -98,6 +98,21 @@ export const FAULTS = [
     claim: 'a member votes only in an epoch at least its own, once per epoch (PROTOCOL §19.2)',
     tests: ['packages/cluster-core/dist/vote-rules.test'],
   },
+  {
+    patch: 'unhealthy-answered.patch',
+    claim: 'an unhealthy service is left out of pattern finds and lb picks, and its exact name answers NOT_RUNNING (PROTOCOL §7.6)',
+    tests: ['packages/nameserver/dist/registry/health-rules.test'],
+  },
+  {
+    patch: 'probes-unbounded.patch',
+    claim: 'at most 64 health probes are in flight over all entries (PROTOCOL §7.6, SECURITY.md)',
+    tests: ['packages/nameserver/dist/health/checker.test'],
+  },
+  {
+    patch: 'backup-probes.patch',
+    claim: 'only the primary probes health checks; backups see the verdicts through the log (PROTOCOL §7.6, SECURITY.md)',
+    tests: ['e2e/dist/health-checks-backup.test'],
+  },
 ];
 
 /** Past this, a fault's test run is stopped and counted as an error. */

@@ -1,11 +1,13 @@
 // The monitor page in a real browser (Debian's Chromium through playwright-core) against a real
 // name server and a real launch agent on loopback: filter, add an auto-start service through the
 // page, launch it and watch it turn running without a reload, reset, alias, kill and delete it,
-// an admin action refused without the credential, reconnecting after a restart, and how fast
-// the table filters and updates with 10,000 services; axe-core on the servers panel of a backup
-// (the rest of the page's accessibility: web-a11y.test.ts). Screenshots go to e2e/artifacts/web/.
+// an admin action refused without the credential, a health check turning a row unhealthy and back,
+// reconnecting after a restart, and how fast the table filters and updates with 10,000 services;
+// axe-core on the servers panel of a backup (the rest of the page's accessibility:
+// web-a11y.test.ts). Screenshots go to e2e/artifacts/web/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { freePort, REPO_ROOT, startAgentProcess, startCluster, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
@@ -129,6 +131,33 @@ test('launch spec values: <redacted> on the page without the token, the real one
   await edit.getByRole('button', { name: 'Cancel' }).click();
   assertClean(watch, ns);
   await page.context().close();
+});
+
+test('a static entry that fails its health check turns unhealthy with the reason in the page, and running again', { timeout: 60_000 }, async () => {
+  const ns = await startServerProcess({ args: ['--log-level', 'warn'] });
+  const listener = createServer((s) => s.destroy());
+  await new Promise<void>((res) => listener.listen(0, '127.0.0.1', res));
+  const port = (listener.address() as { port: number }).port;
+  const admin = await RawAdmin.connect(ns.url, ns.token);
+  await admin.call('advertiseService', { name: '/hc/db', host: '127.0.0.1', port, static: true, check: { kind: 'tcp', intervalMs: 1000, timeoutMs: 500, threshold: 2 } });
+  admin.close();
+  const { page, watch } = await openPage(ns, '#/hc/*');
+  await rowState(page, '/hc/db', 'running');
+  await new Promise((res) => listener.close(res));
+  // Through watch events alone, as every state change.
+  await rowState(page, '/hc/db', 'unhealthy', 15_000);
+  const cell = page.locator(`${ROW('/hc/db')} .c-state`);
+  assert.equal(await cell.locator('.state.unhealthy').innerText(), 'unhealthy');
+  assert.equal(await cell.locator('.reason').innerText(), `tcp connect 127.0.0.1:${port}: ECONNREFUSED (2 in a row)`);
+  await screenshot(page, '02b-unhealthy');
+  const again = createServer((s) => s.destroy());
+  await new Promise<void>((res) => again.listen(port, '127.0.0.1', res));
+  await rowState(page, '/hc/db', 'running', 15_000);
+  assert.equal(await cell.locator('.reason').count(), 0);
+  again.close();
+  assertClean(watch, ns);
+  await page.context().close();
+  await ns.stop();
 });
 
 test('an operator adds, launches, resets, aliases, kills and deletes a service from the page', { timeout: 180_000 }, async () => {

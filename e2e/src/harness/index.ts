@@ -20,6 +20,7 @@ export { createTestNet, netnsUnavailable } from './netns.js';
 export type { TestNet, TestHost } from './netns.js';
 export { startCluster } from './cluster.js';
 export { freePort, freePorts } from './ports.js';
+export { tcpListener, listenOn, closeListener, closeListeners } from './listeners.js';
 export type { StartClusterOptions, TestCluster, ClusterMember, PrimaryInfo, ServersResult } from './cluster.js';
 export { RawWriter, RpcSession, rpcOnce, probeWrites, newRequestId, findPrimary, openPrimary } from './raw-writer.js';
 export type { Answer, RawWriterOptions, WriteOutcome, ProbeOptions, ProbeWrite } from './raw-writer.js';

@@ -6,6 +6,7 @@ import {
   type EntryView, type LaunchTicket, type Location, type MethodName, type Params, type Result, type TicketPairParams,
   type SingleWatchEvent,
   type WatchEventParams,
+  type HealthCheck,
 } from '@dpns/protocol';
 import { Advertisement, type AdvertisementLink } from './advertisement.js';
 import { ClientPair, newBoxKeyPair } from './auth-pair.js';
@@ -324,8 +325,8 @@ export class DpnsClient extends Emitter<ClientEvents> {
   }
 
   /** Records a static entry for a program that does not speak dpns; stays until unadvertised (admin). */
-  async advertiseStatic(name: string, host: string, port: number): Promise<void> {
-    await this.call('advertiseService', { name, host, port, static: true });
+  async advertiseStatic(name: string, host: string, port: number, options: { check?: HealthCheck } = {}): Promise<void> {
+    await this.call('advertiseService', { name, host, port, static: true, ...(options.check === undefined ? {} : { check: options.check }) });
   }
 
   /** Removes an advertisement (this client's own, a static one as admin). */

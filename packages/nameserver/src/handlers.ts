@@ -14,7 +14,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
 import type { Op } from './registry/ops.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
-import { find, findSliced, listNamesSliced, statesAtOnce, statesSliced } from './registry/queries.js';
+import { find, findSliced, launchesOnLookup, listNamesSliced, statesAtOnce, statesSliced } from './registry/queries.js';
 import type { Registry } from './registry/registry.js';
 import { enrolled, planEnroll, planJoinToken, planRevoke, planTrust } from './registry/agent-rules.js';
 import { info, planAdd, planAdvertise, planAlias, planDelete, planEdit, planReportLoad, planUnadvertise, type Actor, type AdvertisePolicy } from './registry/rules.js';
@@ -149,7 +149,7 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       // The paper's BVODS flow: asking for an auto-start service that is down starts it.
       const name = glob.literalPrefix;
       const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
-      if (e?.spec !== undefined && e.state !== 'running') {
+      if (e !== undefined && launchesOnLookup(e)) {
         spendLaunch(conn);
         return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
       }

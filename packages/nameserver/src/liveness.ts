@@ -1,5 +1,6 @@
 // Ties advertisements to live connections: a connection that ends takes its services out of
 // `running`, and after a restart each advertiser gets a grace period to come back.
+import { isAdvertisedState } from '@dpns/protocol';
 import type { Bindings } from './registry/rules.js';
 import type { Connection } from './connection.js';
 import type { Registry } from './registry/registry.js';
@@ -116,7 +117,7 @@ export class Liveness implements Bindings {
     const ops: Op[] = [];
     for (const name of this.registry.sessionAdvertised()) {
       const e = this.registry.get(name);
-      if (e?.kind !== 'service' || e.state !== 'running') continue;
+      if (e?.kind !== 'service' || !isAdvertisedState(e.state)) continue;
       if (this.bound.has(e.name) || this.graceWaiting.has(e.name)) continue;
       ops.push(...planLost(this.registry, e.name, 'its advertiser went away while the name server could not write to its disk', now, this.reservationMs));
     }
@@ -140,7 +141,7 @@ export class Liveness implements Bindings {
     const waiting: string[] = [];
     for (const name of this.registry.sessionAdvertised()) {
       const e = this.registry.get(name);
-      if (e?.kind === 'service' && e.state === 'running') waiting.push(name);
+      if (e?.kind === 'service' && isAdvertisedState(e.state)) waiting.push(name);
     }
     if (waiting.length === 0) return 0;
     this.graceWaiting = new Set(waiting);

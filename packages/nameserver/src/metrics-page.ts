@@ -4,6 +4,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { ClientConnections } from './client-connections.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
+import type { HealthChecker } from './health/checker.js';
 import type { LoopDelay } from './loop-delay.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModuleManager } from './modules/manager.js';
@@ -22,6 +23,7 @@ export interface MetricsSources {
   store(): Store | undefined;
   modules(): ModuleManager | undefined;
   cluster(): ClusterNode | undefined;
+  health(): HealthChecker | undefined;
 }
 
 /** Adds the scrape-time series to `m.registry`. */
@@ -46,6 +48,8 @@ export function registerServerGauges(m: ServerMetrics, s: MetricsSources): void 
       this.set({ kind: 'alias' }, kinds.alias);
     },
   });
+  gauge('dpns_services_unhealthy', 'Services that are advertised but fail their health check (state unhealthy).', () => s.registry.unhealthyCount);
+  gauge('dpns_health_checked_entries', 'Entries this server probes now (only the primary probes).', () => s.health()?.size ?? 0);
   gauge('dpns_registry_revision', 'Revision of the last applied registry change.', () => s.registry.revision);
   gauge('dpns_connections', 'Open client connections.', () => s.clients.size);
   gauge('dpns_unfinished_input_bytes', 'Bytes of client messages still arriving, over all connections.', () => s.clients.partial.bytes);

@@ -23,6 +23,7 @@ export class ServerMetrics {
   readonly expired = new Counter({ name: 'dpns_lost_entries_expired_total', help: 'Lost entries nobody kept, deleted after --lost-expiry-ms.', registers: [this.registry] });
   readonly loginFailures = new Counter({ name: 'dpns_login_failures_total', help: 'Wrong credentials: admin logins and agent enrollments refused UNAUTHORIZED.', registers: [this.registry] });
   readonly limits = new Counter({ name: 'dpns_limit_refusals_total', help: 'Requests refused LIMIT_EXCEEDED, by the limit they hit (data.what).', labelNames: ['what'] as const, registers: [this.registry] });
+  readonly healthChecks = new Counter({ name: 'dpns_health_checks_total', help: 'Health probes the primary ran, by kind (tcp, http) and outcome (ok, failed).', labelNames: ['kind', 'outcome'] as const, registers: [this.registry] });
   readonly closes = new Counter({
     name: 'dpns_connections_closed_by_server_total', help: 'Client connections the server closed, by reason (heartbeat, slow_consumer, too_many, not_primary, history_changed, login_failures).',
     labelNames: ['reason'] as const, registers: [this.registry],

@@ -27,6 +27,7 @@ import { AgentTrust } from './launch/agent-trust.js';
 import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
 import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
+import { HealthChecker } from './health/checker.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -128,6 +129,8 @@ export class NameServer {
   private store: Store | undefined;
   private liveness: Liveness | undefined;
   private restarter: Restarter | undefined;
+  /** Probes health checks while this server is the primary. */
+  private checker: HealthChecker | undefined;
   private modules: ModuleManager | undefined;
   private committer: Committer | undefined;
   /** This server's place in the cluster (a cluster of one when stand-alone). */
@@ -168,7 +171,7 @@ export class NameServer {
     });
     registerServerGauges(this.metrics, {
       registry: this.registry, hub: this.hub, loopDelay: this.loopDelay, pendingSockets: this.pendingSockets, clients: this.clients,
-      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster,
+      store: () => this.store, modules: () => this.modules, cluster: () => this.cluster, health: () => this.checker,
     });
   }
 
@@ -285,6 +288,9 @@ export class NameServer {
       sweeper.kick();
     };
     launcher.onStopped = (name) => restarter.cancel(name);
+    this.checker = new HealthChecker({
+      registry: this.registry, commit, log, now: Date.now, metrics: this.metrics, onUnhealthy: (name) => restarter.unhealthy(name),
+    });
     const afterDurable = committer.afterDurable.bind(committer);
     const modules = new ModuleManager({
       registry: this.registry, dataDir: this.opts.dataDir, limits: this.moduleLimits(), log, afterDurable, now: Date.now,
@@ -335,6 +341,8 @@ export class NameServer {
     // Records from earlier epochs in our log may not be committed yet: reads wait for this
     // epoch's first record (the cluster core appends it) to commit, which commits them all.
     this.committer?.holdReads();
+    // Only the primary probes: it answers the finds, and its verdicts are writes.
+    this.checker?.start();
     this.restarter?.resume();
     // Remaining time is not replicated: every advertisement gets the whole grace period again,
     // so a failover neither expires services at once nor keeps a dead one past one grace period.
@@ -346,6 +354,7 @@ export class NameServer {
   private steppedDown(why: string): void {
     this.liveness?.stop();
     this.restarter?.stop();
+    this.checker?.stop();
     this.committer?.resetDurable(this.registry.revision);
     this.clients.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
   }
@@ -411,6 +420,7 @@ export class NameServer {
     this.straySweeper?.stop();
     this.liveness?.stop();
     this.restarter?.stop();
+    this.checker?.stop();
     this.cluster?.stop();
     this.memberRestarter?.stop();
     await this.dns?.close();

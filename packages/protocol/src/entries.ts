@@ -4,8 +4,16 @@ import type { Static, TLiteral, TUnion } from '@sinclair/typebox';
 import { Type } from './typebox.js';
 
 /** The life of a service, as DESIGN.md lists it. */
-export const SERVICE_STATES = ['registered', 'starting', 'running', 'stopping', 'stopped', 'failed', 'lost'] as const;
+export const SERVICE_STATES = ['registered', 'starting', 'running', 'stopping', 'stopped', 'failed', 'lost', 'unhealthy'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
+
+/**
+ * The states of a service that is advertised at an address: `running`, and `unhealthy` (still
+ * advertised, but its health check failed; finds leave it out).
+ */
+export function isAdvertisedState(s: ServiceState): boolean {
+  return s === 'running' || s === 'unhealthy';
+}
 
 export const RESTART_POLICIES = ['no', 'on-failure'] as const;
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
@@ -16,6 +24,33 @@ export function oneOf<const V extends readonly string[]>(
 ): TUnion<{ -readonly [K in keyof V]: TLiteral<V[K]> }> {
   return Type.Union(values.map((v) => Type.Literal(v)), options) as never;
 }
+
+/** How the name server probes a service's advertised address (PROTOCOL.md §7.6). */
+export const CHECK_KINDS = ['tcp', 'http'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/**
+ * Bounds of a health check. The smallest interval keeps an admin from making the server probe in
+ * a tight loop; a timeout is always shorter than its interval, so at most one probe per entry is
+ * ever in flight without probes queueing up behind each other.
+ */
+export const CHECK_LIMITS = {
+  intervalMs: { min: 1000, max: 3_600_000, dflt: 5000 },
+  timeoutMs: { min: 100, max: 60_000, dflt: 2000 },
+  threshold: { min: 1, max: 100, dflt: 3 },
+  /** Longest HTTP path. */
+  path: 1024,
+} as const;
+
+/** A health check as answers show it (every field filled in). */
+export const HealthCheck = Type.Object({
+  kind: oneOf(CHECK_KINDS, { description: 'tcp: a connection is accepted; http: GET `path` answers 2xx or 3xx (redirects are not followed).' }),
+  path: Type.Optional(Type.String({ description: 'The HTTP path, for kind http.' })),
+  intervalMs: Type.Integer({ description: 'Milliseconds between the starts of two probes.' }),
+  timeoutMs: Type.Integer({ description: 'How long one probe may take; less than intervalMs.' }),
+  threshold: Type.Integer({ description: 'Failed probes in a row that make the service `unhealthy`.' }),
+}, { title: 'HealthCheck' });
+export type HealthCheck = Static<typeof HealthCheck>;
 
 /** How an auto-start service is launched by the agent on its host, as answers show it. */
 export const LaunchSpec = Type.Object({
@@ -31,6 +66,8 @@ export const LaunchSpec = Type.Object({
    * server launches it again, with back-off. Absent: never relaunched on its own.
    */
   restart: Type.Optional(oneOf(RESTART_POLICIES, { description: 'on-failure: relaunched, with back-off, when its process dies or a relaunch fails.' })),
+  /** Probed at the address the launched service advertises; with restart on-failure, an unhealthy one is killed and launched again. */
+  check: Type.Optional(HealthCheck),
   /**
    * Set on a spec shown to a connection that is not admin: `args`, the values of `env`, `cwd` and
    * `user` are then the REDACTED marker (redact.ts). Never accepted on input.
@@ -69,7 +106,9 @@ export const ServiceView = Type.Object({
   since: Type.Number({ description: 'Epoch milliseconds when the entry entered `state`.' }),
   host: Type.Optional(Type.String()),
   port: Type.Optional(Type.Integer()),
-  reason: Type.Optional(Type.String({ description: 'Why it is `failed` or `lost`.' })),
+  reason: Type.Optional(Type.String({ description: 'Why it is `failed`, `lost` or `unhealthy`.' })),
+  /** A static entry's health check (an auto-start service's is in its spec). */
+  check: Type.Optional(HealthCheck),
   /** Present for an auto-start service. */
   spec: Type.Optional(LaunchSpec),
   /** Present while it is advertised (`running`), and kept while it is `lost`. */

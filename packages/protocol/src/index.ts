@@ -5,8 +5,8 @@ export type { ErrorCode, LocalErrorCode, WireError } from './errors.js';
 export { MAX_NAME_BYTES, nameProblem, assertName } from './names.js';
 export { MAX_PATTERN_LENGTH, compileGlob, hasWildcard } from './glob.js';
 export type { Glob } from './glob.js';
-export { SERVICE_STATES, RESTART_POLICIES, EntryView as EntryViewSchema } from './entries.js';
-export type { ServiceState, RestartPolicy, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
+export { SERVICE_STATES, RESTART_POLICIES, CHECK_KINDS, CHECK_LIMITS, isAdvertisedState, EntryView as EntryViewSchema } from './entries.js';
+export type { ServiceState, RestartPolicy, CheckKind, HealthCheck, LaunchSpec, Advertiser, Reservation, ServiceView, AliasView, EntryView, Location } from './entries.js';
 export { REDACTED, redactSpec, scrubSecrets, publicEntry } from './redact.js';
 export { ownerFingerprint } from './owners.js';
 export { METHODS, METHOD_NAMES, ADMIN_METHODS, WRITE_METHODS, parseParams, isMethodName, isWrite, traitsOf } from './methods.js';
@@ -29,7 +29,7 @@ export { newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from 
 export { tweetnaclEd25519, useEd25519, ed25519InUse, isWeakPublicKey } from './ed25519.js';
 export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
-export { SPEC_LIMITS } from './validate.js';
+export { SPEC_LIMITS, healthCheckValue, checkRuleProblem } from './validate.js';
 export {
   TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,
 } from './tickets.js';

@@ -8,16 +8,16 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { ServerStatus } from './cluster.js';
 import { AgentInfo, JOIN_TTL_DEFAULT_MS, JOIN_TTL_MAX_MS } from './enrollment.js';
-import { EntryView, Location, oneOf, Reservation, ServiceView, type LaunchSpec } from './entries.js';
+import { EntryView, Location, oneOf, Reservation, ServiceView, type HealthCheck, type LaunchSpec } from './entries.js';
 import { hasWildcard } from './glob.js';
 import { ModuleInfo, type ModuleTarget } from './modules.js';
 import {
-  absolutePath, flag, hex, hostName, integer, launchSpecFields, listOf, members, modulePrefix, name, nonNegative, nullIsAbsent, pattern, tcpPort, text, withDefault,
+  absolutePath, flag, healthCheck, hex, hostName, integer, launchSpecFields, listOf, members, modulePrefix, name, nonNegative, nullIsAbsent, pattern, tcpPort, text, withDefault,
 } from './param-fields.js';
 import { paramParser, type Parsed } from './param-parse.js';
 import { Sealed } from './tickets.js';
 import { Type } from './typebox.js';
-import { bad, SPEC_LIMITS } from './validate.js';
+import { bad, checkRuleProblem, SPEC_LIMITS } from './validate.js';
 
 /**
  * How a method is carried. A write or launch changes the registry: only the primary answers it,
@@ -69,8 +69,8 @@ function findMayLaunch(raw: unknown): boolean {
   return p.launch !== false && typeof p.pattern === 'string' && !hasWildcard(p.pattern);
 }
 
-const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart } = launchSpecFields();
-const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart };
+const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check } = launchSpecFields();
+const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check };
 
 /** A whole launch spec, with defaults for what may be left out. */
 const fullSpec = members({
@@ -81,15 +81,16 @@ const fullSpec = members({
   user: Type.Optional(user),
   startTimeoutMs: withDefault(startTimeoutMs, SPEC_LIMITS.startTimeoutMs.dflt),
   restart: Type.Optional(restart),
+  check: Type.Optional(check),
 }, {
   description: 'How the launch agent on `host` starts the service (PROTOCOL.md §7.3).',
-  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart'],
+  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart', 'check'],
 });
 
 /** Some fields of a launch spec, to change. */
 const partialSpec = members({
   host: Type.Optional(specHost), program: Type.Optional(program), args: Type.Optional(args), env: Type.Optional(env), cwd: Type.Optional(cwd),
-  user: Type.Optional(user), startTimeoutMs: Type.Optional(startTimeoutMs), restart: Type.Optional(restart),
+  user: Type.Optional(user), startTimeoutMs: Type.Optional(startTimeoutMs), restart: Type.Optional(restart), check: Type.Optional(check),
 }, { description: 'The launch spec fields to change; the others keep their values.' });
 
 function exactlyOneTarget(p: { prefix?: unknown; path?: unknown }): void {
@@ -107,10 +108,26 @@ function oneTarget(p: { prefix?: string; path?: string }): ModuleTarget {
   return p.path !== undefined ? { path: p.path } : { prefix: p.prefix as string };
 }
 
+/** The rules across a health check's members, for a check the schema admitted (the walk makes them in healthCheckValue). */
+function checkRules(c: Partial<HealthCheck> & { kind: string } | undefined, field: string): HealthCheck | undefined {
+  if (c === undefined) return undefined;
+  const problem = checkRuleProblem(c, field);
+  if (problem !== undefined) throw problem;
+  // The parser filled in the nested defaults, though the types know only the top level's.
+  return c as HealthCheck;
+}
+
+/** A check on an advertisement is for a static entry: a service that speaks dpns is watched through its connection. */
+function checkNeedsStatic(p: { static?: unknown; check?: unknown }): void {
+  if (p.check !== undefined && p.static !== true) throw bad('params.check', 'a check only with static: true (a service that speaks dpns is watched through its own connection)', p.check);
+}
+
+type UnsetField = 'cwd' | 'user' | 'check';
+
 /** An edit sets or unsets something, and not both for one field. */
 function editChangesSomething(p: { spec?: unknown; unset?: unknown }): void {
   const spec = (p.spec ?? {}) as Record<string, unknown>;
-  const unset = (p.unset ?? []) as ('cwd' | 'user')[];
+  const unset = (p.unset ?? []) as UnsetField[];
   for (const u of unset) if (spec[u] !== undefined) throw bad('params.unset', `not both a value and unset for "${u}"`, unset);
   if (Object.keys(spec).length === 0 && unset.length === 0) throw bad('params.spec', 'at least one field to change', spec);
 }
@@ -188,8 +205,17 @@ export const METHODS = {
       name: name(), host: hostName(), port: tcpPort(),
       static: withDefault(flag('Recorded by an admin for a program that does not speak dpns; stays until unadvertised.'), false),
       proof: Type.Optional(hex(64)), nonce: Type.Optional(hex(64)),
-    }),
+      check: Type.Optional(healthCheck('A static entry\'s health check (PROTOCOL.md §7.6): while it fails the entry is `unhealthy` and finds leave it out.')),
+    }, { checkOrder: ['name', 'host', 'port', 'static', 'proof', 'nonce', 'check', checkNeedsStatic] }),
     result: Type.Object({ revision, nameserverProof: Type.Optional(Type.String()) }),
+    finish: (p) => {
+      const c = checkRules(p.check, 'params.check');
+      checkNeedsStatic(p);
+      const { check: _given, ...rest } = p;
+      const out: typeof rest & { check?: HealthCheck } = rest;
+      if (c !== undefined) out.check = c;
+      return out;
+    },
     kind: 'write', admin: false, replayable: false,
   }),
   unadvertiseService: method({
@@ -240,6 +266,8 @@ export const METHODS = {
       if (s.user !== undefined) spec.user = s.user;
       // "no" is what an absent policy means: stored as absent, so the two never differ.
       if (s.restart !== undefined && s.restart !== 'no') spec.restart = s.restart;
+      const c = checkRules(s.check, 'params.spec.check');
+      if (c !== undefined) spec.check = c;
       return { name: n, spec };
     },
     kind: 'write', admin: true, replayable: true,
@@ -255,12 +283,13 @@ export const METHODS = {
     params: members({
       name: name(),
       spec: withDefault(nullIsAbsent(partialSpec), {}),
-      unset: withDefault(nullIsAbsent(listOf(['cwd', 'user'], 'an array of "cwd" and "user"', 'Optional fields to remove.')), []),
+      unset: withDefault(nullIsAbsent(listOf(['cwd', 'user', 'check'], 'an array of "cwd", "user" and "check"', 'Optional fields to remove.')), []),
     }, { checkOrder: ['spec', 'unset', editChangesSomething, 'name'] }),
     result: Type.Object({ revision, entry: ServiceView }),
     finish: (p) => {
+      checkRules(p.spec.check, 'params.spec.check');
       editChangesSomething(p);
-      return p as { name: string; spec: Partial<LaunchSpec>; unset: ('cwd' | 'user')[] };
+      return p as { name: string; spec: Partial<LaunchSpec>; unset: UnsetField[] };
     },
     kind: 'write', admin: true, replayable: true,
   }),

@@ -13,6 +13,9 @@ const POOL: unknown[] = [
   'no', 'on-failure', 'always', 'svc-demo', 'x'.repeat(33), `${'a'.repeat(32)}$`, [], ['cwd'], ['user', 'cwd'], ['x'], [1], ['a', '\0'], Array(257).fill('a'),
   {}, { A: 'b' }, { 'A=B': 'x' }, { A: 1 }, { host: 'h', program: '/bin/p' }, { host: 'h', program: '/bin/p', env: { K: 'v' }, args: ['a'], restart: 'no' },
   { host: 'h' }, { program: '/p', cwd: 'rel' }, { args: 'x' }, { user: 'Bad' }, { startTimeoutMs: 50 }, { redacted: true },
+  { kind: 'tcp' }, { kind: 'http' }, { kind: 'http', path: '/healthz' }, { kind: 'http', path: '/a b' }, { kind: 'tcp', path: '/x' }, { kind: 'udp' },
+  { kind: 'tcp', timeoutMs: 6000 }, { kind: 'tcp', intervalMs: 500 }, { kind: 'tcp', intervalMs: 1000, timeoutMs: 999, threshold: 1 }, { kind: 'tcp', threshold: 0 },
+  { host: 'h', program: '/bin/p', check: { kind: 'tcp', timeoutMs: 5000 } }, { check: { kind: 'http', path: '/' } }, ['check'],
 ];
 
 function* samples(schema: TObject, n: number): Generator<unknown> {

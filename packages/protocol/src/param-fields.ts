@@ -3,13 +3,13 @@
 // words PROTOCOL.md quotes, what is wrong with a value the schema refused. The two must refuse
 // the same values: param-fields.test.ts holds them to it.
 import type { TArray, TObject, TOptional, TProperties, TRecord, TSchema, TString } from '@sinclair/typebox';
-import { RESTART_POLICIES, oneOf } from './entries.js';
+import { CHECK_KINDS, CHECK_LIMITS, RESTART_POLICIES, oneOf } from './entries.js';
 import { DpnsError } from './errors.js';
 import { compileGlob } from './glob.js';
 import { prefixRuleProblem, MODULE_PREFIX_RULE } from './modules.js';
 import { assertName, nameProblem } from './names.js';
 import { FormatRegistry, Type } from './typebox.js';
-import { bad, bool, host, int, isHost, object, onlyKeys, port, SPEC_LIMITS, specField, str, type Obj } from './validate.js';
+import { bad, bool, healthCheckValue, host, int, isHost, object, onlyKeys, port, SPEC_LIMITS, specField, str, type Obj } from './validate.js';
 
 /** Throws the DpnsError that says what is wrong with `o[key]` (named `${field}.${key}`), if anything. */
 export type FieldCheck = (o: Obj, key: string, field: string) => unknown;
@@ -202,6 +202,22 @@ export function listOf<const V extends readonly string[]>(values: V, expected: s
   });
 }
 
+/**
+ * A health check (PROTOCOL.md §7.6): its members' bounds in the schema; the rules across members
+ * (checkRuleProblem) are the walk's, and the method's `finish` makes them too.
+ */
+export function healthCheck(description: string) {
+  const { intervalMs, timeoutMs, threshold } = CHECK_LIMITS;
+  const bounded = (b: { min: number; max: number; dflt: number }, d: string) => withDefault(Type.Integer({ minimum: b.min, maximum: b.max, description: d }), b.dflt);
+  return withCheck(Type.Object({
+    kind: oneOf(CHECK_KINDS, { description: 'tcp: a connection is accepted; http: GET `path` answers 2xx or 3xx (redirects are not followed).' }),
+    path: Type.Optional(Type.String({ maxLength: CHECK_LIMITS.path, pattern: '^/[!-~]*$', description: 'The HTTP path (kind http only), e.g. /healthz.' })),
+    intervalMs: bounded(intervalMs, 'Milliseconds between the starts of two probes.'),
+    timeoutMs: bounded(timeoutMs, 'How long one probe may take; less than intervalMs.'),
+    threshold: bounded(threshold, 'Failed probes in a row that make the service unhealthy.'),
+  }, { additionalProperties: false, description }), (o, key, field) => healthCheckValue(o[key], `${field}.${key}`));
+}
+
 // A launch spec's fields, for `register.add` (whole) and `register.edit` (some). The checks are
 // specField's, which the launch agent's wire (agent.ts) shares.
 const specCheck: FieldCheck = (o, key, field) => specField(o, key as Parameters<typeof specField>[1], field);
@@ -220,5 +236,6 @@ export function launchSpecFields() {
     user: specString(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z_][a-z0-9_-]{0,31}\\$?$', description: 'The user to run as when the agent runs as root.' })),
     startTimeoutMs: withCheck(Type.Integer({ minimum: startTimeoutMs.min, maximum: startTimeoutMs.max, description: 'How long the service has to advertise itself after it is spawned.' }), specCheck),
     restart: withCheck(oneOf(RESTART_POLICIES, { description: 'on-failure: relaunched, with back-off, when its process dies or a relaunch fails.' }), specCheck),
+    check: healthCheck('Probes the address the launched service advertises; with restart on-failure, an unhealthy service is killed and launched again.'),
   };
 }

@@ -26,6 +26,8 @@ export function redactSpec(spec: LaunchSpec): LaunchSpec {
   if (spec.cwd !== undefined) out.cwd = REDACTED;
   if (spec.user !== undefined) out.user = REDACTED;
   if (spec.restart !== undefined) out.restart = spec.restart;
+  // A check says how the address is probed, nothing about the program: shown to anyone.
+  if (spec.check !== undefined) out.check = spec.check;
   return out;
 }
 

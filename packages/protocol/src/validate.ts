@@ -1,7 +1,7 @@
 // Narrowing `unknown` into typed values at the protocol edge. Every failure names the
 // field, says what was given and what was expected, and carries INVALID_PARAMS.
 import { DpnsError } from './errors.js';
-import type { LaunchSpec } from './entries.js';
+import { CHECK_LIMITS, type HealthCheck, type LaunchSpec } from './entries.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -173,9 +173,52 @@ export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, fi
       const { min, max } = SPEC_LIMITS.startTimeoutMs;
       return int(o, key, field, min, max);
     }
+    case 'check':
+      return healthCheckValue(o[key], f);
     default: {
       const never: never = key;
       throw bad(f, 'a known field', never);
     }
   }
+}
+
+const CHECK_KEYS = ['kind', 'path', 'intervalMs', 'timeoutMs', 'threshold'] as const;
+/** An HTTP path: absolute, printable ASCII without spaces (so nothing can be smuggled into the request line). */
+export const CHECK_PATH = /^\/[!-~]*$/;
+
+/**
+ * A health check given in a request (`advertiseService.check`, `spec.check`), with its defaults
+ * filled in. Every member is checked, then the rules across members (checkRuleProblem).
+ */
+export function healthCheckValue(v: unknown, f: string): HealthCheck {
+  const o = object(v, f);
+  onlyKeys(o, CHECK_KEYS, f);
+  if (o.kind !== 'tcp' && o.kind !== 'http') throw bad(`${f}.kind`, '"tcp" or "http"', o.kind);
+  if (o.path !== undefined) {
+    const p = o.path;
+    if (typeof p !== 'string' || p.length > CHECK_LIMITS.path || !CHECK_PATH.test(p)) {
+      throw bad(`${f}.path`, `an absolute HTTP path of at most ${CHECK_LIMITS.path} printable ASCII characters without spaces, like "/healthz"`, p);
+    }
+  }
+  const c: HealthCheck = { kind: o.kind, intervalMs: CHECK_LIMITS.intervalMs.dflt, timeoutMs: CHECK_LIMITS.timeoutMs.dflt, threshold: CHECK_LIMITS.threshold.dflt };
+  if (typeof o.path === 'string') c.path = o.path;
+  for (const k of ['intervalMs', 'timeoutMs', 'threshold'] as const) {
+    if (o[k] !== undefined) c[k] = int(o, k, f, CHECK_LIMITS[k].min, CHECK_LIMITS[k].max);
+  }
+  const problem = checkRuleProblem(c, f);
+  if (problem !== undefined) throw problem;
+  return c;
+}
+
+/**
+ * The rules across a check's members, each member already in its bounds (missing numbers take
+ * their defaults): a path for http and only for http, and a timeout shorter than the interval.
+ */
+export function checkRuleProblem(c: { kind: string; path?: string | undefined; intervalMs?: number | undefined; timeoutMs?: number | undefined }, f: string): DpnsError | undefined {
+  if (c.kind === 'http' && c.path === undefined) return bad(`${f}.path`, 'a path for an http check, like "/healthz"', undefined);
+  if (c.kind === 'tcp' && c.path !== undefined) return bad(`${f}.path`, 'no path for a tcp check', c.path);
+  const interval = c.intervalMs ?? CHECK_LIMITS.intervalMs.dflt;
+  const timeout = c.timeoutMs ?? CHECK_LIMITS.timeoutMs.dflt;
+  if (timeout >= interval) return bad(`${f}.timeoutMs`, `less than the interval (${interval} ms)`, timeout);
+  return undefined;
 }

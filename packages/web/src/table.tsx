@@ -170,7 +170,7 @@ function Row({ entry: e, index, selected, now, onSelect, onOpen }: RowProps) {
       <span role="gridcell" class="c-port">{e.port ?? ''}</span>
       <span role="gridcell" class="c-state" title={e.reason}>
         <span class={`state ${e.state}`}>{e.state}</span> <span class="age">{age}</span>
-        {e.reason !== undefined && (e.state === 'failed' || e.state === 'lost') && <span class="reason">{e.reason}</span>}
+        {e.reason !== undefined && (e.state === 'failed' || e.state === 'lost' || e.state === 'unhealthy') && <span class="reason">{e.reason}</span>}
       </span>
       <span role="gridcell" class="c-load">{formatLoad(e.load)}</span>
       <span role="gridcell" class="c-target" />

@@ -1,5 +1,5 @@
 // Human renderings of entries and events, shared by state, info and watch.
-import type { EntryView } from '@dpns/protocol';
+import type { EntryView, HealthCheck } from '@dpns/protocol';
 import type { WatchEvent } from '../watch.js';
 import { isoSeconds, table } from './table.js';
 
@@ -23,6 +23,11 @@ export function eventLine(ev: WatchEvent): string {
   if (ev.type === 'delete' || e === undefined) return head + tail;
   if (e.kind === 'alias') return `${head} alias -> ${e.target}${tail}`;
   return `${head} service ${e.state} ${dash(e.host)} ${dash(e.port)}${e.reason === undefined ? '' : ` ${JSON.stringify(e.reason)}`}${tail}`;
+}
+
+/** A health check in a line: `http:/healthz every 5000 ms, timeout 2000 ms, unhealthy after 3 failures`. */
+export function checkText(c: HealthCheck): string {
+  return `${c.kind === 'tcp' ? 'tcp' : `http:${c.path ?? '/'}`} every ${c.intervalMs} ms, timeout ${c.timeoutMs} ms, unhealthy after ${c.threshold} failure${c.threshold === 1 ? '' : 's'} in a row`;
 }
 
 /** `info` as "key: value" lines. */
@@ -54,6 +59,8 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
       out.push(['start timeout', `${s.startTimeoutMs} ms`]);
       out.push(['restart', s.restart ?? 'no']);
     }
+    const check = entry.check ?? s?.check;
+    if (check !== undefined) out.push(['check', checkText(check)]);
   }
   out.push(['since', isoSeconds(entry.since)]);
   if (aliases.length > 0) out.push(['aliases', aliases.join(' ')]);

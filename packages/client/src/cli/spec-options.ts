@@ -1,11 +1,12 @@
 // The launch-spec options shared by `add` and `edit`: --host, --program, --arg..., --env K=V...,
-// --cwd, --user, --start-timeout, --restart.
+// --cwd, --user, --start-timeout, --restart, and the health check's (check-options.ts).
 import type { Argv as Yargs } from 'yargs';
 import { SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
 import { envPairs, optInt, optString, stringList, type Argv } from './args.js';
+import { checkFromArgs, checkOptions } from './check-options.js';
 
 export function specOptions(y: Yargs, required: boolean): Yargs {
-  return y
+  return checkOptions(y)
     .option('host', { type: 'string', demandOption: required, describe: 'host whose launch agent starts the program' })
     .option('program', { type: 'string', demandOption: required, describe: 'absolute path, or a name the agent\'s allowlist maps to one' })
     .option('arg', { type: 'string', describe: 'an argument (repeatable, in order; --arg=-v for one starting with -)' })
@@ -39,5 +40,7 @@ export function specFromArgs(argv: Argv): Partial<LaunchSpec> {
   if (startTimeoutMs !== undefined) spec.startTimeoutMs = startTimeoutMs;
   const restart = optString(argv, 'restart');
   if (restart === 'no' || restart === 'on-failure') spec.restart = restart;
+  const check = checkFromArgs(argv);
+  if (check !== undefined) spec.check = check;
   return spec;
 }

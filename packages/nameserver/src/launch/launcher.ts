@@ -60,6 +60,12 @@ export class Launcher {
     if (svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
       return { service: { name, service: svc.name, host: svc.host, port: svc.port }, launched: false };
     }
+    if (svc.state === 'unhealthy') {
+      // Its process runs: a launch would start a second copy. Its restart policy, or an admin's reset, replaces it.
+      throw new DpnsError('NOT_RUNNING', `${svc.name} is unhealthy${svc.reason === undefined ? '' : `: ${svc.reason}`}; it runs but fails its health check (dpns reset restarts it)`, {
+        details: { name: svc.name, state: svc.state, ...(svc.reason === undefined ? {} : { reason: svc.reason }) },
+      });
+    }
     let attempt = this.inflight.get(svc.name);
     if (attempt === undefined) {
       attempt = this.start(svc).then(

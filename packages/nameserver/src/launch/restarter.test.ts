@@ -50,3 +50,48 @@ test('no restart without the policy, nor after a cancel (a kill)', async () => {
   assert.equal(a.calls.length, 0);
   assert.equal(b.calls.length, 0);
 });
+
+test('an unhealthy on-failure service is killed, then launched again; healthy again before the delay, it is left alone', async () => {
+  const reg = new Registry();
+  const sick = { kind: 'service' as const, name: '/s', state: 'unhealthy' as const, since: 0, spec, host: 'h', port: 1, pid: 7, reason: 'tcp connect h:1: ECONNREFUSED (3 in a row)' };
+  reg.apply([{ t: 'put', e: sick }], 1);
+  const calls: string[] = [];
+  const held: { r?: Restarter } = {};
+  const launcher = {
+    kill: (name: string) => {
+      calls.push('kill');
+      reg.apply([{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: 0, spec } }], 2);
+      // As the real launcher does: a kill cancels what the restarter had pending.
+      held.r?.cancel(name);
+      return Promise.resolve({ revision: 2, alreadyGone: false });
+    },
+    launch: (name: string) => {
+      calls.push('launch');
+      reg.apply([{ t: 'put', e: { kind: 'service', name, state: 'running', since: 0, spec, host: 'h', port: 2, pid: 8 } }], 3);
+      return Promise.resolve({ service: { name, service: name, host: 'h', port: 2 }, launched: true });
+    },
+  } as unknown as Launcher;
+  const r = new Restarter(reg, launcher, log, Date.now, { firstDelayMs: 20, maxDelayMs: 80, stableMs: 10_000 });
+  held.r = r;
+  r.unhealthy('/s');
+  const deadline = Date.now() + 2000;
+  while (calls.length < 2 && Date.now() < deadline) await wait(5);
+  assert.deepEqual(calls, ['kill', 'launch']);
+  // Unhealthy again soon after its launch: a failure in a row, so a longer delay next time.
+  reg.apply([{ t: 'put', e: { ...sick, pid: 8 } }], 4);
+  r.unhealthy('/s');
+  assert.deepEqual(r.status('/s'), { failures: 1, pending: true });
+  // A probe passes before the delay ends: nothing is killed.
+  reg.apply([{ t: 'put', e: { ...sick, state: 'running', pid: 8 } }], 5);
+  await wait(100);
+  assert.deepEqual(calls, ['kill', 'launch']);
+  r.stop();
+});
+
+test('an unhealthy service without the policy is never killed', async () => {
+  const { r, calls } = setup(undefined, []);
+  r.unhealthy('/s');
+  await wait(60);
+  assert.equal(calls.length, 0);
+  assert.equal(r.status('/s'), undefined);
+});

@@ -6,7 +6,7 @@
 // revision: each entry is as the scan found it, somewhere between the request and its answer.
 // The plain forms serve module copies, which nobody else shares.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DpnsError, compileGlob, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
+import { DpnsError, compileGlob, isAdvertisedState, publicEntry, type EntryView, type Glob, type Location, type ServiceView } from '@dpns/protocol';
 import type { Registry } from './registry.js';
 import { compareNames } from './ordered-names.js';
 
@@ -92,9 +92,27 @@ export function find(reg: Registry, pattern: string): Location[] {
   return glob.isLiteral ? findName(reg, glob) : running(reg, reg.select(glob));
 }
 
+/**
+ * Whether finds answer with this service's address: it is `running` at a known address. The one
+ * rule for every answer that hands out addresses (a find of a name, a pattern's matches, the
+ * least-loaded pick, DNS answers): an `unhealthy` service is advertised but left out.
+ */
+export function answerable(svc: ServiceView): svc is ServiceView & { host: string; port: number } {
+  return svc.state === 'running' && svc.host !== undefined && svc.port !== undefined;
+}
+
+/**
+ * Whether a lookup of this service's own name (a find, a DNS query) launches it first: an
+ * auto-start service that is not advertised. An `unhealthy` one runs already: a lookup answers
+ * without it (NOT_RUNNING, NODATA) rather than start a second copy.
+ */
+export function launchesOnLookup(svc: ServiceView): boolean {
+  return svc.spec !== undefined && !isAdvertisedState(svc.state);
+}
+
 function findName(reg: Registry, glob: Glob): Location[] {
   const { service, chain } = reg.resolve(glob.literalPrefix);
-  if (service.state !== 'running' || service.host === undefined || service.port === undefined) {
+  if (!answerable(service)) {
     // The reason of a failed launch may quote the spec's cwd or user: shown as anyone may see it.
     const reason = (publicEntry(service) as ServiceView).reason;
     const via = chain.length > 1 ? ` (via ${chain.join(' -> ')})` : '';
@@ -117,7 +135,7 @@ function running(reg: Registry, entries: Iterable<EntryView>): Location[] {
         continue;
       }
     }
-    if (svc.kind === 'service' && svc.state === 'running' && svc.host !== undefined && svc.port !== undefined) {
+    if (svc.kind === 'service' && answerable(svc)) {
       out.push({ loc: { name: e.name, service: svc.name, host: svc.host, port: svc.port }, load: svc.load ?? Infinity });
     }
   }

@@ -94,6 +94,10 @@ export class Registry {
   private readonly strayNames = new Set<string>();
   /** Services whose advertiser is (or, lost, was) a connection. */
   private readonly sessionNames = new Set<string>();
+  /** Services that may have a health check (static or in their spec); a superset while entries are held as text. */
+  private readonly checkNames = new Set<string>();
+  /** Services that are `unhealthy` (for /metrics, without a walk). */
+  private readonly unhealthyNames = new Set<string>();
   /** Bumped by load(): an image taken before it no longer describes this registry. */
   private generation = 0;
   /** request id → the revision that applied it; in insertion order, so the oldest go first. */
@@ -183,6 +187,16 @@ export class Registry {
   /** Names of `lost` entries that a connection advertised (not static, not auto-start): candidates for expiry. */
   strays(): ReadonlySet<string> {
     return this.strayNames;
+  }
+
+  /** Names of services that may have a health check: the health checker reads each (health/checker.ts). */
+  checked(): ReadonlySet<string> {
+    return this.checkNames;
+  }
+
+  /** How many services are `unhealthy`. */
+  get unhealthyCount(): number {
+    return this.unhealthyNames.size;
   }
 
   /** Names of services a connection advertises (running) or advertised (lost). */
@@ -405,6 +419,8 @@ export class Registry {
     this.joins.clear();
     this.strayNames.clear();
     this.sessionNames.clear();
+    this.checkNames.clear();
+    this.unhealthyNames.clear();
     for (const a of snap.agents ?? []) this.agents.set(a.host, a);
     for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
@@ -425,7 +441,14 @@ export class Registry {
   /** One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered one). */
   private hold(name: string, e: HeldEntry): void {
     this.entries.set(name, e);
-    if (typeof e === 'string') return;
+    if (typeof e === 'string') {
+      // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
+      if (e.includes('"check":')) this.checkNames.add(name);
+      if (e.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);
+      return;
+    }
+    if (hasCheck(e)) this.checkNames.add(name);
+    if (isUnhealthy(e)) this.unhealthyNames.add(name);
     if (e.kind === 'alias') this.link(e.name, e.target);
     if (isStray(e)) this.strayNames.add(e.name);
     if (isSession(e)) this.sessionNames.add(e.name);
@@ -443,6 +466,10 @@ export class Registry {
     else this.strayNames.delete(e.name);
     if (isSession(e)) this.sessionNames.add(e.name);
     else this.sessionNames.delete(e.name);
+    if (hasCheck(e)) this.checkNames.add(e.name);
+    else this.checkNames.delete(e.name);
+    if (isUnhealthy(e)) this.unhealthyNames.add(e.name);
+    else this.unhealthyNames.delete(e.name);
   }
 
   private remove(name: string): boolean {
@@ -454,6 +481,8 @@ export class Registry {
     this.names.delete(name);
     this.strayNames.delete(name);
     this.sessionNames.delete(name);
+    this.checkNames.delete(name);
+    this.unhealthyNames.delete(name);
     return true;
   }
 
@@ -477,4 +506,12 @@ function isStray(e: EntryView): boolean {
 
 function isSession(e: EntryView): boolean {
   return e.kind === 'service' && e.advertiser?.kind === 'session';
+}
+
+function hasCheck(e: EntryView): boolean {
+  return e.kind === 'service' && (e.check !== undefined || e.spec?.check !== undefined);
+}
+
+function isUnhealthy(e: EntryView): boolean {
+  return e.kind === 'service' && e.state === 'unhealthy';
 }

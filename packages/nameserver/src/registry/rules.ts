@@ -1,6 +1,6 @@
 // Who may change what, and how: turns a validated request into the ops to log, or refuses it.
 // Pure functions of the registry and the caller, so every rule can be tested without sockets.
-import { DpnsError, SPEC_LIMITS, checkTicketProof, type AliasView, type EntryView, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
+import { DpnsError, SPEC_LIMITS, checkTicketProof, isAdvertisedState, type AliasView, type EntryView, type HealthCheck, type LaunchSpec, type Params, type ServiceView } from '@dpns/protocol';
 import { NO_ADMIN_PREFIXES, type AdminPrefixes } from './admin-prefixes.js';
 import type { Op } from './ops.js';
 import { MAX_ALIAS_DEPTH, type Registry } from './registry.js';
@@ -31,6 +31,12 @@ function holds(svc: ServiceView, actor: Actor, bindings: Bindings): boolean {
   if (adv === undefined || adv.kind === 'static') return false;
   if (bindings.liveConn(svc.name) === actor.connId) return true;
   return adv.owner !== undefined && adv.owner === actor.owner;
+}
+
+/** Two health checks are the same (both absent, or equal member by member). */
+function sameCheck(a: HealthCheck | undefined, b: HealthCheck | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.kind === b.kind && a.path === b.path && a.intervalMs === b.intervalMs && a.timeoutMs === b.timeoutMs && a.threshold === b.threshold;
 }
 
 function service(reg: Registry, name: string, verb: string): ServiceView {
@@ -71,7 +77,7 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   } else {
     // A launched process proved its ticket above; any other advertiser of a kept prefix must be admin.
     policy.adminPrefixes.check(p.name, actor.admin);
-    if (old?.state === 'running' && !holds(old, actor, bindings)) {
+    if (old !== undefined && isAdvertisedState(old.state) && !holds(old, actor, bindings)) {
       const by = old.advertiser?.kind === 'static' ? 'statically by an admin' : 'by another connection';
       throw new DpnsError('FORBIDDEN', `${p.name} is already advertised ${by}; only its advertiser or an admin may advertise over it`, {
         details: { name: p.name },
@@ -82,12 +88,13 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' }
     : actor.ephemeralOwner === true ? { kind: 'session', owner: actor.owner, ephemeral: true } : { kind: 'session', owner: actor.owner };
   if (
-    old?.state === 'running' && old.host === p.host && old.port === p.port &&
+    old !== undefined && isAdvertisedState(old.state) && old.host === p.host && old.port === p.port && sameCheck(old.check, p.check) &&
     old.advertiser?.kind === advertiser.kind && (old.advertiser.kind === 'static' || old.advertiser.owner === (advertiser.kind === 'session' ? advertiser.owner : undefined))
   ) {
-    return []; // Same advertisement again (a reconnect): nothing to log.
+    return []; // Same advertisement again (a reconnect): nothing to log, and an unhealthy entry stays so until a probe passes.
   }
   const e: ServiceView = { kind: 'service', name: p.name, state: 'running', since: now, host: p.host, port: p.port, advertiser };
+  if (p.check !== undefined) e.check = p.check;
   if (old?.spec !== undefined) e.spec = old.spec;
   if (old?.pid !== undefined && tickets !== undefined) e.pid = old.pid;
   return [{ t: 'put', e }];
@@ -113,7 +120,7 @@ export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindi
 /** reportLoad: the holder of a running service's advertisement (or an admin) sets its load. */
 export function planReportLoad(reg: Registry, name: string, load: number, actor: Actor, bindings: Bindings, now: number): Op[] {
   const old = service(reg, name, 'report the load of');
-  if (old.state !== 'running') {
+  if (!isAdvertisedState(old.state)) {
     throw new DpnsError('NOT_RUNNING', `${name} is ${old.state}; only a running service reports its load`, { details: { name, state: old.state } });
   }
   if (!holds(old, actor, bindings)) {
@@ -132,7 +139,7 @@ export function planReportLoad(reg: Registry, name: string, load: number, actor:
  */
 export function planLost(reg: Registry, name: string, reason: string, now: number, reservationMs = 0): Op[] {
   const old = reg.get(name);
-  if (old?.kind !== 'service' || old.state !== 'running' || old.advertiser?.kind !== 'session') return [];
+  if (old?.kind !== 'service' || !isAdvertisedState(old.state) || old.advertiser?.kind !== 'session') return [];
   const e: ServiceView = { ...old, state: 'lost', since: now, reason };
   const hold = holdOnLoss(old, now, reservationMs);
   if (hold !== undefined) e.reservation = hold;
@@ -179,9 +186,15 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
   if (spec.restart === 'no') delete spec.restart;
   // A plain service that is not running becomes a registered auto-start one, without the
   // address and advertiser of a process that is gone.
-  const entry: ServiceView = old.spec === undefined && old.state !== 'running'
+  const entry: ServiceView = old.spec === undefined && !isAdvertisedState(old.state)
     ? { kind: 'service', name: old.name, state: 'registered', since: now, spec }
     : { ...old, spec };
+  // Unhealthy by a check that is gone: nothing would ever probe it back to running.
+  if (entry.state === 'unhealthy' && entry.check === undefined && spec.check === undefined) {
+    delete entry.reason;
+    entry.state = 'running';
+    entry.since = now;
+  }
   return { ops: [{ t: 'put', e: entry }], entry };
 }
 
