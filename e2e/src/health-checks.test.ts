@@ -11,7 +11,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { resolve } from 'node:path';
 import { DpnsClient, isDpnsError, type EntryView, type ServiceView } from '@dpns/client';
 import {
-  closeListener, closeListeners, ECHO_SERVICE, freePort, listenOn, REPO_ROOT, runCli, startAgentProcess, startServerProcess, tcpListener, teardown, type CliResult, type ServerProcess,
+  closeListener, closeListeners, dig, ECHO_SERVICE, freePort, listenOn, REPO_ROOT, runCli, startAgentProcess, startDnsServer, tcpListener, teardown, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 // The smallest interval the protocol allows, so the test runs in seconds.
@@ -24,13 +24,15 @@ const SLACK_MS = 4000;
 const LB_MODULE = resolve(REPO_ROOT, 'modules/lb.mjs');
 
 let ns: ServerProcess;
+/** The server also answers DNS: an unhealthy entry is left out of its answers too. */
+let dnsPort: number;
 let agentPort: number;
 const clients: DpnsClient[] = [];
 const launchedPids = new Set<number>();
 
 before(async () => {
   agentPort = await freePort();
-  ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
+  ({ ns, dnsPort } = await startDnsServer(['--agent-port', String(agentPort), '--log-level', 'warn']));
   await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO_SERVICE }, port: agentPort, logLevel: 'warn', enroll: { url: ns.url, token: ns.token } });
 });
 
@@ -120,6 +122,10 @@ test('a static entry whose port closes is unhealthy within interval × threshold
   await assert.rejects(client().findServices('/pool/db'), (e: unknown) => isDpnsError(e, 'NOT_RUNNING') && e.details?.state === 'unhealthy');
   const pattern = await ok(['find', '/pool/*']);
   assert.equal(pattern.stdout, `/pool/spare 127.0.0.1 ${other.port}\n`);
+  // Nor does DNS answer with it: NODATA (PROTOCOL.md §7.6, DNS.md).
+  const srv = await dig(dnsPort, ['SRV', 'db.pool.dpns.']);
+  assert.equal(srv.status, 'NOERROR', srv.text);
+  assert.deepEqual(srv.answer, [], srv.text);
   // Nor does the least-loaded pick of the lb module.
   await ok(['modules', 'load', LB_MODULE]);
   for (let k = 0; k < 3; k++) {
@@ -144,6 +150,8 @@ test('a static entry whose port closes is unhealthy within interval × threshold
   const back = await until('/pool/db', 'running', (e) => e.state === 'running', INTERVAL_MS + SLACK_MS);
   assert.equal(back.reason, undefined);
   assert.equal((await ok(['find', '/pool/db'])).stdout, `/pool/db 127.0.0.1 ${port}\n`);
+  const srvBack = await dig(dnsPort, ['SRV', 'db.pool.dpns.']);
+  assert.deepEqual(srvBack.answer.map((r) => r.split(' ').slice(3).join(' ')), [`SRV 0 0 ${port} db.pool.dpns.`], srvBack.text);
   assert.match(await metrics(), /^dpns_services_unhealthy 0$/m);
   await until('/pool/db', 'seen by the watcher', () => events.some((e) => e.kind === 'service' && e.state === 'running' && e.since === back.since), 5000);
   assert.deepEqual(events.map((e) => (e.kind === 'service' ? e.state : e.kind)), ['unhealthy', 'running']);

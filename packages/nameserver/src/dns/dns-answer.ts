@@ -4,6 +4,7 @@
 import type { Answer, SoaAnswer } from 'dns-packet';
 import type { EntryView } from '@dpns/protocol';
 import { compileGlob } from '@dpns/protocol';
+import { answerable, launchesOnLookup } from '../registry/queries.js';
 import type { Registry } from '../registry/registry.js';
 import { dnsNameOf, dpnsNameOf, hostForm } from './dns-names.js';
 
@@ -75,8 +76,10 @@ export function planAnswer(reg: Registry, qname: string, qtype: string, o: Answe
       entry = next;
       continue;
     }
-    if (entry.state !== 'running' || entry.host === undefined || entry.port === undefined) {
-      if (entry.spec !== undefined && WANTS_ADDRESS.has(qtype)) return launched ? reply('SERVFAIL') : { launch: name };
+    // The rules a find follows (registry/queries.ts): an unhealthy service is not answered, and
+    // not launched a second time.
+    if (!answerable(entry)) {
+      if (launchesOnLookup(entry) && WANTS_ADDRESS.has(qtype)) return launched ? reply('SERVFAIL') : { launch: name };
       return reply('NOERROR', answers);
     }
     const host = hostForm(entry.host);
