@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { agent as A, type ServiceView } from '@dpns/protocol';
 import {
-  ECHO_SERVICE, LAUNCHD_BIN, LineLog, freePort, makeTempDir, runCli, startAgentProcess, startCluster, startServerProcess, teardown, trackChild,
-  type AgentProcess, type CliResult, type ServerProcess,
+  ECHO_SERVICE, freePort, killLaunchedGroups, LAUNCHD_BIN, LineLog, makeTempDir, runCli, startAgentProcess, startCluster, startServerProcess, teardown, trackChild, type AgentProcess, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 let ns: ServerProcess;
@@ -28,13 +27,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of launched) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launched);
   await teardown();
 });
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { DpnsClient } from '@dpns/client';
-import { dig, ECHO_SERVICE, freePort, runCli, startAgentProcess, startDnsmasq, startDnsServer, teardown, type CliResult, type ServerProcess } from './harness/index.js';
+import { dig, ECHO_SERVICE, freePort, killLaunchedGroups, runCli, startAgentProcess, startDnsmasq, startDnsServer, teardown, type CliResult, type ServerProcess } from './harness/index.js';
 
 let ns: ServerProcess;
 let dnsPort: number;
@@ -27,13 +27,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 

@@ -11,7 +11,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { resolve } from 'node:path';
 import { DpnsClient, isDpnsError, type EntryView, type ServiceView } from '@dpns/client';
 import {
-  closeListener, closeListeners, dig, ECHO_SERVICE, freePort, listenOn, REPO_ROOT, runCli, startAgentProcess, startDnsServer, tcpListener, teardown, type CliResult, type ServerProcess,
+  closeListener, closeListeners, dig, ECHO_SERVICE, freePort, killLaunchedGroups, listenOn, REPO_ROOT, runCli, startAgentProcess, startDnsServer, tcpListener, teardown, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 // The smallest interval the protocol allows, so the test runs in seconds.
@@ -39,14 +39,7 @@ before(async () => {
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await closeListeners();
-  // Launched services are detached from the agent (they outlive it): end each process group left.
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 

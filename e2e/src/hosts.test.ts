@@ -15,8 +15,7 @@ import { agent as A, newTicket, type ServiceView } from '@dpns/protocol';
 import { parsePrivateKeyFile } from '@dpns/node-kit';
 import { DpnsClient, isDpnsError } from '@dpns/client';
 import {
-  createTestNet, ECHO_SERVICE, makeTempDir, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild,
-  type AgentProcess, type CliResult, type ServerProcess, type TestNet,
+  createTestNet, ECHO_SERVICE, killLaunchedGroups, makeTempDir, netnsUnavailable, rpcOnce, runCli, startAgentProcess, startServerProcess, teardown, trackChild, type AgentProcess, type CliResult, type ServerProcess, type TestNet,
 } from './harness/index.js';
 
 const why = netnsUnavailable();
@@ -41,13 +40,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  for (const pid of launched) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launched);
   await teardown();
   net?.down();
 });

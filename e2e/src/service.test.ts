@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ClientPair, DpnsClient, DpnsService, isDpnsError, type ServiceView } from '@dpns/client';
 import {
-  freePort, LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
+  freePort, killLaunchedGroups, LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 const ECHO = resolve(REPO_ROOT, 'examples/echo-service/echo-service.mjs');
@@ -58,15 +58,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  // Launched services are detached from the agent on purpose (they outlive it), so the harness
-  // does not know them; end each process group that is still there.
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 

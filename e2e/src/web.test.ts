@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, REPO_ROOT, startAgentProcess, startCluster, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
+import { freePort, killLaunchedGroups, REPO_ROOT, startAgentProcess, startCluster, startServerProcess, teardown, type ServerProcess } from './harness/index.js';
 import { bundlePage, launchChromium, screenshot, watchPage, type PageWatch } from './web/browser.js';
 import { assertAccessible, axeContextOptions } from './web/axe.js';
 import { RawAdmin } from './web/bulk.js';
@@ -33,13 +33,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 

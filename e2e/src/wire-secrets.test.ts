@@ -21,9 +21,7 @@ import { deriveClusterKey } from '@dpns/nameserver';
 import { type AuthPair } from '@dpns/protocol';
 import { parsePrivateKeyFile } from '@dpns/node-kit';
 import {
-  FIXTURES_DIR, LAUNCHD_BIN, carries, describeHits, findSecrets, freePort, freePorts, makeTempDir, runCli, startAgentProcess, startCluster,
-  startRecordingProxy, startServerProcess, teardown, trackChild, viewsOf,
-  type CliResult, type ProxyTarget, type RecordingProxy, type Secret, type WireView,
+  carries, describeHits, findSecrets, FIXTURES_DIR, freePort, freePorts, killLaunchedGroups, LAUNCHD_BIN, makeTempDir, runCli, startAgentProcess, startCluster, startRecordingProxy, startServerProcess, teardown, trackChild, viewsOf, type CliResult, type ProxyTarget, type RecordingProxy, type Secret, type WireView,
 } from './harness/index.js';
 
 const KEEPER = join(FIXTURES_DIR, 'ticket-keeper.js');
@@ -37,14 +35,7 @@ const launchedPids = new Set<number>();
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(proxies.splice(0).map((p) => p.close()));
-  // Launched services are detached from their agent on purpose; end any the test's kill missed.
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 

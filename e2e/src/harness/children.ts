@@ -60,3 +60,18 @@ export async function killChild(proc: ChildProcess, signal: NodeJS.Signals = 'SI
 export async function killChildren(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   await Promise.all([...live.values()].map((t) => killChild(t.proc, signal)));
 }
+
+/**
+ * Ends the process groups of services an agent launched. They are detached from the agent on
+ * purpose (they outlive it), so the harness does not know them: a test notes each pid it sees and
+ * ends the groups still there at its end.
+ */
+export function killLaunchedGroups(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}

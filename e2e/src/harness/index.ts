@@ -6,7 +6,7 @@ export type { Syscall, TracedServer } from './strace.js';
 export { runCli, spawnCli } from './cli.js';
 export type { CliOptions, CliResult, CliProcess } from './cli.js';
 export { makeTempDir, removeTempDirs } from './tmp.js';
-export { trackChild, killChild, killChildren } from './children.js';
+export { trackChild, killChild, killChildren, killLaunchedGroups } from './children.js';
 export type { ExitInfo } from './children.js';
 export { LineLog } from './lines.js';
 export type { LineMatcher } from './lines.js';
