@@ -16,8 +16,8 @@ function roundOf(fx: ReturnType<ClusterCore['step']>): number | undefined {
 }
 
 /** Member 0 of three, primary with its epoch's first record committed on both backups. */
-function settledPrimary(): { c: ClusterCore; t: number } {
-  const { c, t } = primaryOfThree();
+function settledPrimary(over: Parameters<typeof primaryOfThree>[0] = {}): { c: ClusterCore; t: number } {
+  const { c, t } = primaryOfThree(over);
   c.step({ kind: 'durable', index: 1 }, t);
   c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 1 } }, t);
   c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 1 } }, t);
@@ -198,4 +198,28 @@ test('a backup that holds everything its primary had when it began following ser
   assert.equal(read(1, 3), false, 'not before it has heard its primary on the new stream');
   c.step({ kind: 'message', from: 0, m: { t: 'tick', epoch: 1, lastIndex: 2, seq: 1 } }, 4);
   assert.equal(read(2, 5), true);
+});
+
+test('acks from a member that does not follow, and acks below what a backup already acknowledged, move nothing', () => {
+  const { c, t } = settledPrimary();
+  c.step({ kind: 'write', req: 15, data: {} }, t + 1);
+  c.step({ kind: 'durable', index: 2 }, t + 1);
+  // Member 3 is no member; member 1 repeats an old index; neither commits record 2.
+  assert.deepEqual(ofKind(c.step({ kind: 'message', from: 3, m: { t: 'ack', index: 2 } }, t + 2), 'answer'), []);
+  assert.deepEqual(ofKind(c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 1 } }, t + 2), 'answer'), []);
+  assert.equal(c.knownCommitted, 1);
+  // An ack past what was sent counts only up to what was sent.
+  c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 99 } }, t + 3);
+  assert.deepEqual(ofKind(c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 2 } }, t + 3), 'answer'), [{ kind: 'answer', req: 15, answer: { ok: true, index: 2 } }]);
+  assert.equal(c.knownCommitted, 2);
+});
+
+test('a backup far behind is sent its catch-up in frames of at most 2,000 records, in order', () => {
+  // A log tail long enough to hold them all, or the backup would be sent a snapshot instead.
+  const { c, t } = settledPrimary({ tailCapacity: 10_000 });
+  for (let k = 0; k < 4500; k++) c.step({ kind: 'write', req: 100 + k, data: {} }, t + 1);
+  const fx = c.step({ kind: 'message', from: 1, m: { t: 'follow', epoch: 1, lastIndex: 1, lastEpoch: 1 } }, t + 2);
+  const frames = sent(fx, 1).flatMap((m) => (m.t === 'append' ? [m.recs] : []));
+  assert.deepEqual(frames.map((recs) => recs.length), [2000, 2000, 500]);
+  assert.deepEqual(frames.flat().map((r) => r.i), Array.from({ length: 4500 }, (_, k) => k + 2));
 });
