@@ -112,7 +112,7 @@ export const ServiceView = Type.Object({
   since: Type.Number({ description: 'Epoch milliseconds when the entry entered `state`.' }),
   host: Type.Optional(Type.String()),
   port: Type.Optional(Type.Integer()),
-  reason: Type.Optional(Type.String({ description: 'Why it is `failed`, `lost` or `unhealthy`, or `stopped` by idle-stop (`idle for 10m0s`).' })),
+  reason: Type.Optional(Type.String({ description: 'Why it is `failed`, `lost` or `unhealthy`, or `stopping`/`stopped` by its idle stop (`idle for 10m0s`).' })),
   /** A static entry's health check (an auto-start service's is in its spec). */
   check: Type.Optional(HealthCheck),
   /** Present for an auto-start service. */

@@ -116,7 +116,8 @@ export class Launcher {
     }
     const spec = svc.spec as NonNullable<ServiceView['spec']>;
     const pid = svc.pid;
-    await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now() } }]);
+    // The reason goes on `stopping` too: the process may unadvertise before the kill is answered (rules.ts keeps it then).
+    await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now(), ...(reason === undefined ? {} : { reason }) } }]);
     let reply: A.AgentReplyFor<'kill'>;
     try {
       reply = await callAgent(this.target(spec.host), 'kill', {
@@ -290,6 +291,8 @@ export class Launcher {
   private stoppedOps(name: string, reason: string | undefined): Op[] {
     const cur = this.o.registry.get(name);
     if (cur?.kind !== 'service' || cur.spec === undefined) return [];
+    // Stopped already: the process unadvertised on SIGTERM, and that write kept the reason.
+    if (cur.state === 'stopped' && cur.reason === reason && this.o.registry.ticketsOf(name) === undefined) return [];
     const e: ServiceView = { kind: 'service', name, state: 'stopped', since: this.o.now(), spec: cur.spec };
     if (reason !== undefined) e.reason = reason;
     return [{ t: 'put', e }, { t: 'tickets', n: name, v: null }];
