@@ -91,6 +91,12 @@ async function counter(series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
+/** Waits for `series` to reach `n`: an idle stop is counted once the agent's kill reply is in, which may be after the entry says stopped. */
+async function countsUp(series: string, n: number): Promise<void> {
+  const seen = await until(`${series} reaching ${n}`, () => counter(series), (v) => v >= n, SLACK_MS);
+  assert.equal(seen, n);
+}
+
 const FIND_LAUNCHES = 'dpns_on_demand_launches_total{via="find"}';
 const DNS_LAUNCHES = 'dpns_on_demand_launches_total{via="dns"}';
 const IDLE_STOPS = 'dpns_idle_stops_total';
@@ -132,7 +138,7 @@ test('an idle auto-start service is stopped, not restarted by its policy, and la
 
   // Nobody finds it: stopped through its agent, with reason idle.
   const stopped = await idleStopped(first.pid);
-  assert.equal(await counter(IDLE_STOPS), 1);
+  await countsUp(IDLE_STOPS, 1);
   const state = await ok(['state', NAME]);
   assert.match(state.stdout, /\/idle\/echo\s+service\s+stopped\s.*idle for \d+s\n$/);
   // Its restart policy (on-failure) left it stopped: no launch since.
@@ -149,7 +155,7 @@ test('an idle auto-start service is stopped, not restarted by its policy, and la
 
   // Idle again, then a DNS query launches it (DNS.md): an answer counts as a launch via dns.
   await idleStopped(second.pid);
-  assert.equal(await counter(IDLE_STOPS), 2);
+  await countsUp(IDLE_STOPS, 2);
   const srv = await dig(dnsPort, ['SRV', 'echo.idle.dpns.']);
   assert.equal(srv.status, 'NOERROR', srv.text);
   assert.equal(srv.answer.length, 1, srv.text);
@@ -158,7 +164,7 @@ test('an idle auto-start service is stopped, not restarted by its policy, and la
   assert.ok(third.pid !== undefined && third.pid !== second.pid);
   assert.equal(await counter(DNS_LAUNCHES), 1);
   await idleStopped(third.pid);
-  assert.equal(await counter(IDLE_STOPS), 3);
+  await countsUp(IDLE_STOPS, 3);
 });
 
 test('a load above zero keeps an unused service running; back at zero it is stopped', async () => {
