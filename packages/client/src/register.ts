@@ -44,7 +44,7 @@ export class Register {
   }
 
   /** Changes some fields of a service's launch spec, or removes `cwd`/`user` (admin). */
-  async edit(name: string, patch: Partial<LaunchSpec>, unset: ('cwd' | 'user' | 'check')[] = []): Promise<ServiceView> {
+  async edit(name: string, patch: Partial<LaunchSpec>, unset: ('cwd' | 'user' | 'check' | 'idleStopMs')[] = []): Promise<ServiceView> {
     return (await this.call('register.edit', { name, spec: patch, unset })).entry;
   }
 

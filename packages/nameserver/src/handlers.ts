@@ -1,10 +1,11 @@
 // What each method does, given a parsed request and the connection that sent it.
 import {
   DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
-  type AuthPair, type EntryView, type LaunchSpec, type MethodName, type Params, type Result,
+  type AuthPair, type EntryView, type LaunchSpec, type Location, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
 import '@dpns/node-kit/use-native-ed25519';
 import type { AgentTrust } from './launch/agent-trust.js';
+import type { IdleStopper } from './launch/idle-stopper.js';
 import type { Launcher } from './launch/launcher.js';
 import type { Connection } from './connection.js';
 import type { Liveness } from './liveness.js';
@@ -40,6 +41,8 @@ export interface HandlerContext {
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
   launcher: Launcher;
+  /** Told each use of a service (a find's answer, a launch, an authentication): idle stops count from the last. */
+  idle: Pick<IdleStopper, 'used'>;
   /** Which agent is trusted on each host (agents.*). */
   trust: AgentTrust;
   /** The external modules: `modules.*` and the calls routed to a module's prefix. */
@@ -106,6 +109,12 @@ function refuseCredential(ctx: HandlerContext, conn: Connection, what: string, e
   });
 }
 
+/** Records a use of each service a find answers with (idle stops count from the last use). */
+function usedAll(ctx: HandlerContext, services: Location[]): Location[] {
+  for (const s of services) ctx.idle.used(s.service);
+  return services;
+}
+
 function spendLaunch(conn: Connection): void {
   if (!conn.launches.take()) {
     throw new DpnsError('RATE_LIMITED', 'too many launch requests from this connection: bursts of up to 20, then one a second; try again shortly');
@@ -151,16 +160,22 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
       const e = ctx.registry.get(name) === undefined ? undefined : ctx.registry.resolve(name).service;
       if (e !== undefined && launchesOnLookup(e)) {
         spendLaunch(conn);
-        return ctx.launcher.launch(name).then((r) => ({ services: [r.service] }), scrubLaunchError(ctx.registry, name));
+        return ctx.launcher.launch(name, 'find').then((r) => {
+          ctx.idle.used(r.service.service);
+          return { services: [r.service] };
+        }, scrubLaunchError(ctx.registry, name));
       }
     }
-    // A name is one lookup; a pattern may scan, a slice at a time.
-    if (glob.isLiteral) return ctx.afterDurable({ services: find(ctx.registry, p.pattern) });
-    return findSliced(ctx.registry, p.pattern).then((services) => ctx.afterDurable({ services }));
+    // A name is one lookup; a pattern may scan, a slice at a time. Every service answered was used.
+    if (glob.isLiteral) return ctx.afterDurable({ services: usedAll(ctx, find(ctx.registry, p.pattern)) });
+    return findSliced(ctx.registry, p.pattern).then((services) => ctx.afterDurable({ services: usedAll(ctx, services) }));
   },
   launchService(ctx, conn, p) {
     spendLaunch(conn);
-    return ctx.launcher.launch(p.name).catch(scrubLaunchError(ctx.registry, p.name));
+    return ctx.launcher.launch(p.name, 'launchService').then((r) => {
+      ctx.idle.used(r.service.service);
+      return r;
+    }, scrubLaunchError(ctx.registry, p.name));
   },
   killService(ctx, _conn, p) {
     return ctx.launcher.kill(p.name);
@@ -174,6 +189,8 @@ export const handlers: { [M in MethodName]: Handler<M> } = {
     if (service.state !== 'running') {
       throw new DpnsError('NOT_RUNNING', `${service.name} is ${service.state}; only a running service can be authenticated`, { details: { name: service.name, state: service.state } });
     }
+    // Asked for by a client that means to use it, whatever the challenge's outcome.
+    ctx.idle.used(service.name);
     const tickets = ctx.registry.ticketsOf(service.name);
     if (tickets === undefined) {
       throw new DpnsError('WRONG_KIND', `${service.name} was not launched by dpns, so it holds no ticket to vouch for it`, { details: { name: service.name } });

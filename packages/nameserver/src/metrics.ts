@@ -17,6 +17,11 @@ export class ServerMetrics {
     labelNames: ['method'] as const, buckets: [...DURATION_BUCKETS], registers: [this.registry],
   });
   readonly launches = new Counter({ name: 'dpns_launches_total', help: 'Launch attempts through an agent, by outcome (ok or the LAUNCH_FAILED cause).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly onDemandLaunches = new Counter({
+    name: 'dpns_on_demand_launches_total', help: 'Launches a lookup started (not an admin, nor the restart policy), by what asked: find, dns or launchService.',
+    labelNames: ['via'] as const, registers: [this.registry],
+  });
+  readonly idleStops = new Counter({ name: 'dpns_idle_stops_total', help: 'Auto-start services stopped because nobody used them for their idle stop (state stopped, reason idle).', registers: [this.registry] });
   readonly dnsQueries = new Counter({
     name: 'dpns_dns_queries_total', help: 'DNS queries, by transport (udp, tcp) and answer (the rcode, or dropped: not answered).', labelNames: ['transport', 'rcode'] as const, registers: [this.registry],
   });

@@ -28,6 +28,7 @@ import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
 import { ModuleManager } from './modules/manager.js';
 import { Restarter } from './launch/restarter.js';
 import { HealthChecker } from './health/checker.js';
+import { IdleStopper } from './launch/idle-stopper.js';
 import { loadOrCreateNameServerKey } from './nameserver-key.js';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -131,6 +132,8 @@ export class NameServer {
   private restarter: Restarter | undefined;
   /** Probes health checks while this server is the primary. */
   private checker: HealthChecker | undefined;
+  /** Stops unused auto-start services with an idle stop while this server is the primary. */
+  private idle: IdleStopper | undefined;
   private modules: ModuleManager | undefined;
   private committer: Committer | undefined;
   /** This server's place in the cluster (a cluster of one when stand-alone). */
@@ -288,6 +291,8 @@ export class NameServer {
       sweeper.kick();
     };
     launcher.onStopped = (name) => restarter.cancel(name);
+    const idle = new IdleStopper({ registry: this.registry, launcher, log, now: Date.now, metrics: this.metrics });
+    this.idle = idle;
     this.checker = new HealthChecker({
       registry: this.registry, commit, log, now: Date.now, metrics: this.metrics, onUnhealthy: (name) => restarter.unhealthy(name),
     });
@@ -299,7 +304,7 @@ export class NameServer {
     // Modules answer anyone, so they see launch specs as anyone would: redacted.
     committer.onDurable = (changes, revision) => modules.publish(changes.map(publicChange), revision);
     const rpc = new RpcDispatcher({
-      registry: this.registry, hub: this.hub, liveness, commit, launcher, trust, modules, afterDurable, adminToken: this.adminToken,
+      registry: this.registry, hub: this.hub, liveness, commit, launcher, idle, trust, modules, afterDurable, adminToken: this.adminToken,
       maxWatchesPerConnection: this.opts.maxWatchesPerConnection, maxAdvertisementsPerConnection: this.opts.maxAdvertisementsPerConnection, log, rateLog: this.rateLog, metrics: this.metrics, now: Date.now,
       advertisePolicy: { adminPrefixes: new AdminPrefixes(this.opts.adminPrefixes ?? []) },
       gate: (method, params) => refusalFor(method, params, cluster),
@@ -325,7 +330,7 @@ export class NameServer {
     // Every member answers DNS from its own copy; only the primary launches what a query asks for.
     if (this.opts.dnsListen !== undefined) {
       this.dns = await openDns(this.opts.dnsListen, this.opts, {
-        registry: this.registry, launch: (name) => launcher.launch(name), launchRefusal: () => cluster.writeRefusal(), log, rateLog: this.rateLog, metrics: this.metrics,
+        registry: this.registry, launch: (name) => launcher.launch(name, 'dns'), used: (name) => idle.used(name), launchRefusal: () => cluster.writeRefusal(), log, rateLog: this.rateLog, metrics: this.metrics,
       });
     }
     this.clients.startHeartbeat();
@@ -344,6 +349,8 @@ export class NameServer {
     // Only the primary probes: it answers the finds, and its verdicts are writes.
     this.checker?.start();
     this.restarter?.resume();
+    // Uses seen by the primary before are not known here: every idle clock starts now.
+    this.idle?.start();
     // Remaining time is not replicated: every advertisement gets the whole grace period again,
     // so a failover neither expires services at once nor keeps a dead one past one grace period.
     const waiting = this.liveness?.startGrace(this.opts.graceMs, Date.now) ?? 0;
@@ -355,6 +362,7 @@ export class NameServer {
     this.liveness?.stop();
     this.restarter?.stop();
     this.checker?.stop();
+    this.idle?.stop();
     this.committer?.resetDurable(this.registry.revision);
     this.clients.closeAll(4001, `this server is no longer the primary (${why.slice(0, 60)})`, 'not_primary');
   }
@@ -421,6 +429,7 @@ export class NameServer {
     this.liveness?.stop();
     this.restarter?.stop();
     this.checker?.stop();
+    this.idle?.stop();
     this.cluster?.stop();
     this.memberRestarter?.stop();
     await this.dns?.close();

@@ -69,6 +69,12 @@ export const LaunchSpec = Type.Object({
   /** Probed at the address the launched service advertises; with restart on-failure, an unhealthy one is killed and launched again. */
   check: Type.Optional(HealthCheck),
   /**
+   * Scale to zero: a `running` service that no client has found, resolved or authenticated for
+   * this long, and whose reported load is zero or absent, is stopped (state `stopped`, reason
+   * `idle for …`); the next lookup launches it again.
+   */
+  idleStopMs: Type.Optional(Type.Integer({ description: 'Stopped (reason idle) after this many milliseconds without a find, DNS answer, launchService or authenticateService, while its load is 0 or unreported (PROTOCOL.md §7.7).' })),
+  /**
    * Set on a spec shown to a connection that is not admin: `args`, the values of `env`, `cwd` and
    * `user` are then the REDACTED marker (redact.ts). Never accepted on input.
    */
@@ -106,7 +112,7 @@ export const ServiceView = Type.Object({
   since: Type.Number({ description: 'Epoch milliseconds when the entry entered `state`.' }),
   host: Type.Optional(Type.String()),
   port: Type.Optional(Type.Integer()),
-  reason: Type.Optional(Type.String({ description: 'Why it is `failed`, `lost` or `unhealthy`.' })),
+  reason: Type.Optional(Type.String({ description: 'Why it is `failed`, `lost` or `unhealthy`, or `stopping`/`stopped` by its idle stop (`idle for 10m0s`).' })),
   /** A static entry's health check (an auto-start service's is in its spec). */
   check: Type.Optional(HealthCheck),
   /** Present for an auto-start service. */

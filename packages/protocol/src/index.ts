@@ -30,6 +30,7 @@ export { tweetnaclEd25519, useEd25519, ed25519InUse, isWeakPublicKey } from './e
 export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
 export { SPEC_LIMITS, healthCheckValue, checkRuleProblem } from './validate.js';
+export { durationText } from './duration-text.js';
 export {
   TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,
 } from './tickets.js';

@@ -69,8 +69,8 @@ function findMayLaunch(raw: unknown): boolean {
   return p.launch !== false && typeof p.pattern === 'string' && !hasWildcard(p.pattern);
 }
 
-const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check } = launchSpecFields();
-const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check };
+const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs } = launchSpecFields();
+const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs };
 
 /** A whole launch spec, with defaults for what may be left out. */
 const fullSpec = members({
@@ -82,15 +82,17 @@ const fullSpec = members({
   startTimeoutMs: withDefault(startTimeoutMs, SPEC_LIMITS.startTimeoutMs.dflt),
   restart: Type.Optional(restart),
   check: Type.Optional(check),
+  idleStopMs: Type.Optional(idleStopMs),
 }, {
   description: 'How the launch agent on `host` starts the service (PROTOCOL.md §7.3).',
-  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart', 'check'],
+  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart', 'check', 'idleStopMs'],
 });
 
 /** Some fields of a launch spec, to change. */
 const partialSpec = members({
   host: Type.Optional(specHost), program: Type.Optional(program), args: Type.Optional(args), env: Type.Optional(env), cwd: Type.Optional(cwd),
   user: Type.Optional(user), startTimeoutMs: Type.Optional(startTimeoutMs), restart: Type.Optional(restart), check: Type.Optional(check),
+  idleStopMs: Type.Optional(idleStopMs),
 }, { description: 'The launch spec fields to change; the others keep their values.' });
 
 function exactlyOneTarget(p: { prefix?: unknown; path?: unknown }): void {
@@ -122,7 +124,7 @@ function checkNeedsStatic(p: { static?: unknown; check?: unknown }): void {
   if (p.check !== undefined && p.static !== true) throw bad('params.check', 'a check only with static: true (a service that speaks dpns is watched through its own connection)', p.check);
 }
 
-type UnsetField = 'cwd' | 'user' | 'check';
+type UnsetField = 'cwd' | 'user' | 'check' | 'idleStopMs';
 
 /** An edit sets or unsets something, and not both for one field. */
 function editChangesSomething(p: { spec?: unknown; unset?: unknown }): void {
@@ -268,6 +270,7 @@ export const METHODS = {
       if (s.restart !== undefined && s.restart !== 'no') spec.restart = s.restart;
       const c = checkRules(s.check, 'params.spec.check');
       if (c !== undefined) spec.check = c;
+      if (s.idleStopMs !== undefined) spec.idleStopMs = s.idleStopMs;
       return { name: n, spec };
     },
     kind: 'write', admin: true, replayable: true,
@@ -283,7 +286,7 @@ export const METHODS = {
     params: members({
       name: name(),
       spec: withDefault(nullIsAbsent(partialSpec), {}),
-      unset: withDefault(nullIsAbsent(listOf(['cwd', 'user', 'check'], 'an array of "cwd", "user" and "check"', 'Optional fields to remove.')), []),
+      unset: withDefault(nullIsAbsent(listOf(['cwd', 'user', 'check', 'idleStopMs'], 'an array of "cwd", "user", "check" and "idleStopMs"', 'Optional fields to remove.')), []),
     }, { checkOrder: ['spec', 'unset', editChangesSomething, 'name'] }),
     result: Type.Object({ revision, entry: ServiceView }),
     finish: (p) => {

@@ -225,7 +225,7 @@ const specString = (schema: TString): TString => withCheck(schema, specCheck);
 
 /** The fields of a launch spec as a request gives them. */
 export function launchSpecFields() {
-  const { args, env, value, startTimeoutMs } = SPEC_LIMITS;
+  const { args, env, value, startTimeoutMs, idleStopMs } = SPEC_LIMITS;
   const arg: TString = Type.String({ maxLength: value, pattern: NO_NUL });
   return {
     host: specString(Type.String({ format: 'dpns-host', minLength: 1, maxLength: 253, description: 'The host whose launch agent starts the program.' })),
@@ -237,5 +237,9 @@ export function launchSpecFields() {
     startTimeoutMs: withCheck(Type.Integer({ minimum: startTimeoutMs.min, maximum: startTimeoutMs.max, description: 'How long the service has to advertise itself after it is spawned.' }), specCheck),
     restart: withCheck(oneOf(RESTART_POLICIES, { description: 'on-failure: relaunched, with back-off, when its process dies or a relaunch fails.' }), specCheck),
     check: healthCheck('Probes the address the launched service advertises; with restart on-failure, an unhealthy service is killed and launched again.'),
+    idleStopMs: withCheck(Type.Integer({
+      minimum: idleStopMs.min, maximum: idleStopMs.max,
+      description: 'Scale to zero: stopped after this many milliseconds without a find, DNS answer, launchService or authenticateService while its load is 0 or unreported; the next lookup launches it (PROTOCOL.md §7.7).',
+    }), specCheck),
   };
 }

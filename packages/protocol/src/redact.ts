@@ -28,6 +28,8 @@ export function redactSpec(spec: LaunchSpec): LaunchSpec {
   if (spec.restart !== undefined) out.restart = spec.restart;
   // A check says how the address is probed, nothing about the program: shown to anyone.
   if (spec.check !== undefined) out.check = spec.check;
+  // When it stops on its own says nothing about the program either.
+  if (spec.idleStopMs !== undefined) out.idleStopMs = spec.idleStopMs;
   return out;
 }
 

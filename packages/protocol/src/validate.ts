@@ -116,7 +116,11 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}\$?$/;
 
 /** Limits on a launch spec, so one entry cannot be made huge. */
-export const SPEC_LIMITS = { args: 256, env: 256, value: 4096, startTimeoutMs: { min: 100, max: 600_000, dflt: 10_000 } } as const;
+export const SPEC_LIMITS = {
+  args: 256, env: 256, value: 4096, startTimeoutMs: { min: 100, max: 600_000, dflt: 10_000 },
+  /** Scale to zero (PROTOCOL.md §7.7): 1 s (tests, demos) to 30 days. */
+  idleStopMs: { min: 1000, max: 30 * 86_400_000 },
+} as const;
 
 /** Parses one launch-spec field; shared by `register.add` (all fields) and `register.edit` (some). */
 // `redacted` is output only (redact.ts), so it is not a field anyone may set.
@@ -175,6 +179,10 @@ export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, fi
     }
     case 'check':
       return healthCheckValue(o[key], f);
+    case 'idleStopMs': {
+      const { min, max } = SPEC_LIMITS.idleStopMs;
+      return int(o, key, field, min, max);
+    }
     default: {
       const never: never = key;
       throw bad(f, 'a known field', never);

@@ -77,3 +77,11 @@ export function envPairs(list: string[]): Record<string, string> {
   }
   return env;
 }
+
+/** "90s", "30m", "1h", "2d" (or plain milliseconds) → milliseconds; `key` names the option in the complaint. */
+export function duration(text: string, key: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`--${key}: expected a duration like 90s, 30m, 1h or 2d, got ${JSON.stringify(text)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' | undefined ?? 'ms'];
+  return Number(m[1]) * unit;
+}

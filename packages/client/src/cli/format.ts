@@ -1,5 +1,5 @@
 // Human renderings of entries and events, shared by state, info and watch.
-import type { EntryView, HealthCheck } from '@dpns/protocol';
+import { durationText, type EntryView, type HealthCheck } from '@dpns/protocol';
 import type { WatchEvent } from '../watch.js';
 import { isoSeconds, table } from './table.js';
 
@@ -61,6 +61,7 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
     }
     const check = entry.check ?? s?.check;
     if (check !== undefined) out.push(['check', checkText(check)]);
+    if (s?.idleStopMs !== undefined) out.push(['idle stop', `after ${durationText(s.idleStopMs)} unused (${s.idleStopMs} ms)`]);
   }
   out.push(['since', isoSeconds(entry.since)]);
   if (aliases.length > 0) out.push(['aliases', aliases.join(' ')]);

@@ -1,8 +1,9 @@
 // The launch-spec options shared by `add` and `edit`: --host, --program, --arg..., --env K=V...,
-// --cwd, --user, --start-timeout, --restart, and the health check's (check-options.ts).
+// --cwd, --user, --start-timeout, --restart, --idle-stop, and the health check's (check-options.ts).
 import type { Argv as Yargs } from 'yargs';
-import { SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
-import { envPairs, optInt, optString, stringList, type Argv } from './args.js';
+import { SPEC_LIMITS, durationText, type LaunchSpec } from '@dpns/protocol';
+import { duration, envPairs, optInt, optString, stringList, type Argv } from './args.js';
+import { UsageError } from './usage-error.js';
 import { checkFromArgs, checkOptions } from './check-options.js';
 
 export function specOptions(y: Yargs, required: boolean): Yargs {
@@ -14,6 +15,10 @@ export function specOptions(y: Yargs, required: boolean): Yargs {
     .option('cwd', { type: 'string', describe: 'absolute working directory' })
     .option('user', { type: 'string', describe: 'user to run as (when the agent runs as root)' })
     .option('restart', { choices: ['no', 'on-failure'], describe: 'on-failure: launch it again, with back-off, when its process dies' })
+    .option('idle-stop', {
+      type: 'string',
+      describe: `scale to zero: stop it after this long without a find, DNS query or authentication while its load is 0 (${durationText(SPEC_LIMITS.idleStopMs.min)} to 30d, e.g. 10m); the next lookup starts it again`,
+    })
     .option('start-timeout', {
       type: 'string',
       describe: `ms the program has to advertise itself (${SPEC_LIMITS.startTimeoutMs.min}-${SPEC_LIMITS.startTimeoutMs.max})`,
@@ -40,7 +45,17 @@ export function specFromArgs(argv: Argv): Partial<LaunchSpec> {
   if (startTimeoutMs !== undefined) spec.startTimeoutMs = startTimeoutMs;
   const restart = optString(argv, 'restart');
   if (restart === 'no' || restart === 'on-failure') spec.restart = restart;
+  const idle = optString(argv, 'idle-stop');
+  if (idle !== undefined) spec.idleStopMs = idleStop(idle);
   const check = checkFromArgs(argv);
   if (check !== undefined) spec.check = check;
   return spec;
+}
+
+/** --idle-stop's duration, in the protocol's bounds. */
+function idleStop(text: string): number {
+  const ms = duration(text, 'idle-stop');
+  const { min, max } = SPEC_LIMITS.idleStopMs;
+  if (ms < min || ms > max) throw new UsageError(`--idle-stop must be from ${durationText(min)} to 30d, got ${JSON.stringify(text)}`);
+  return ms;
 }

@@ -18,6 +18,8 @@ export interface Planned {
   answers: Answer[];
   authorities: Answer[];
   additionals: Answer[];
+  /** The service whose address it gives (aliases followed): a use of it, for idle stops. */
+  service?: string;
 }
 
 /** Either an answer, or the name of a stopped auto-start service to launch before answering. */
@@ -110,7 +112,9 @@ export function planAnswer(reg: Registry, qname: string, qtype: string, o: Answe
       default:
         break;
     }
-    return reply('NOERROR', answers, additionals);
+    const out = reply('NOERROR', answers, additionals);
+    if ('answer' in out && WANTS_ADDRESS.has(qtype)) out.answer.service = entry.name;
+    return out;
   }
   return reply('SERVFAIL');
 }

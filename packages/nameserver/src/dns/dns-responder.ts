@@ -28,6 +28,8 @@ export interface ResponderOptions {
   launchRefusal(): DpnsError | undefined;
   /** Launches `name` (an auto-start service or an alias of one): the server's find path. */
   launch(name: string): Promise<unknown>;
+  /** Told the service whose address an answer gave: a use of it (idle stops count from the last). */
+  used?(service: string): void;
   rateLog: RateLimitedLog;
   /** Counts each answer by transport and rcode (or `dropped`). */
   count(transport: 'udp' | 'tcp', outcome: Rcode | 'dropped'): void;
@@ -82,6 +84,7 @@ export class DnsResponder {
 
     const planned = await this.plan(question, address);
     this.o.count(transport, planned.rcode);
+    if (planned.service !== undefined) this.o.used?.(planned.service);
     const ednsOut: OptAnswer[] = opt === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: MAX_UDP_BYTES, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }];
     const head = (tc: boolean) => (planned.authoritative ? packet.AUTHORITATIVE_ANSWER : 0) | (tc ? packet.TRUNCATED_RESPONSE : 0) | rd | RCODE[planned.rcode];
     const full = packet.encode({

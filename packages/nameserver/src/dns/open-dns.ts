@@ -24,6 +24,8 @@ export interface DnsSettings {
 export interface DnsParts {
   registry: Registry;
   launch(name: string): Promise<unknown>;
+  /** A DNS answer gave this service's address: a use of it (idle stops). */
+  used(service: string): void;
   launchRefusal(): DpnsError | undefined;
   log: Logger;
   rateLog: RateLimitedLog;
@@ -46,7 +48,7 @@ export async function openDns(at: HostPort, s: DnsSettings, parts: DnsParts): Pr
   const responder = new DnsResponder({
     registry: parts.registry, domain: canonicalDomain(s.dnsDomain ?? DNS_DEFAULTS.dnsDomain), ttl: s.dnsTtl ?? DNS_DEFAULTS.dnsTtl,
     limits: new SourceLimits(s.dnsQueriesPerSecond ?? DNS_DEFAULTS.dnsQueriesPerSecond),
-    launch: parts.launch, launchRefusal: parts.launchRefusal, rateLog: parts.rateLog,
+    launch: parts.launch, used: parts.used, launchRefusal: parts.launchRefusal, rateLog: parts.rateLog,
     count,
   });
   const server = new DnsServer({

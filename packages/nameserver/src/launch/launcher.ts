@@ -33,6 +33,9 @@ export interface LauncherOptions {
 const REAP_TRIES = 5;
 const REAP_RETRY_MS = 2000;
 
+/** What asked for a launch that a lookup made (counted in dpns_on_demand_launches_total); none for an admin's or the restart policy's. */
+export type LaunchOrigin = 'find' | 'dns' | 'launchService';
+
 interface Waiter {
   resolve(loc: Location): void;
 }
@@ -52,8 +55,11 @@ export class Launcher {
     this.o.servers = servers;
   }
 
-  /** Launches `name` (an auto-start service, or an alias of one) unless it runs; answers its address. */
-  async launch(name: string): Promise<{ service: Location; launched: boolean }> {
+  /**
+   * Launches `name` (an auto-start service, or an alias of one) unless it runs; answers its
+   * address. `origin`: the lookup that asked for it, when one did.
+   */
+  async launch(name: string, origin?: LaunchOrigin): Promise<{ service: Location; launched: boolean }> {
     const pending = this.killing.get(this.autoStart(name, 'launch').name);
     if (pending !== undefined) await pending.catch(() => undefined);
     const svc = this.autoStart(name, 'launch');
@@ -80,6 +86,7 @@ export class Launcher {
         },
       ).finally(() => this.inflight.delete(svc.name));
       this.inflight.set(svc.name, attempt);
+      if (origin !== undefined) this.o.metrics?.onDemandLaunches.inc({ via: origin });
     }
     const loc = await attempt;
     return { service: { ...loc, name }, launched: true };
@@ -92,24 +99,25 @@ export class Launcher {
     this.waiters.get(name)?.resolve({ name, service: name, host: e.host, port: e.port });
   }
 
-  /** Stops a launched service through its agent. */
-  kill(name: string): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
+  /** Stops a launched service through its agent; `reason` is kept on the `stopped` entry (an idle stop's). */
+  kill(name: string, reason?: string): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
     const svc = this.autoStart(name, 'kill');
     const running = this.killing.get(svc.name);
     if (running !== undefined) return running as ReturnType<Launcher['kill']>;
-    const attempt = this.doKill(svc).finally(() => this.killing.delete(svc.name));
+    const attempt = this.doKill(svc, reason).finally(() => this.killing.delete(svc.name));
     this.killing.set(svc.name, attempt);
     return attempt;
   }
 
-  private async doKill(svc: ServiceView): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
+  private async doKill(svc: ServiceView, reason: string | undefined): Promise<{ revision: number; signal?: 'SIGTERM' | 'SIGKILL'; alreadyGone: boolean }> {
     const tickets = this.o.registry.ticketsOf(svc.name);
     if (svc.pid === undefined || tickets === undefined) {
       throw new DpnsError('NOT_RUNNING', `${svc.name} has no launched process to kill (state ${svc.state})`, { details: { name: svc.name, state: svc.state } });
     }
     const spec = svc.spec as NonNullable<ServiceView['spec']>;
     const pid = svc.pid;
-    await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now() } }]);
+    // The reason goes on `stopping` too: the process may unadvertise before the kill is answered (rules.ts keeps it then).
+    await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now(), ...(reason === undefined ? {} : { reason }) } }]);
     let reply: A.AgentReplyFor<'kill'>;
     try {
       reply = await callAgent(this.target(spec.host), 'kill', {
@@ -138,7 +146,7 @@ export class Launcher {
     }
     this.o.unbind(svc.name);
     this.onStopped(svc.name);
-    const revision = await this.o.commit(this.stoppedOps(svc.name));
+    const revision = await this.o.commit(this.stoppedOps(svc.name, reason));
     if (!reply.ok) return { revision, alreadyGone: true };
     return reply.signal === undefined ? { revision, alreadyGone: reply.alreadyGone } : { revision, signal: reply.signal, alreadyGone: reply.alreadyGone };
   }
@@ -280,10 +288,14 @@ export class Launcher {
     ]);
   }
 
-  private stoppedOps(name: string): Op[] {
+  private stoppedOps(name: string, reason: string | undefined): Op[] {
     const cur = this.o.registry.get(name);
     if (cur?.kind !== 'service' || cur.spec === undefined) return [];
-    return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: this.o.now(), spec: cur.spec } }, { t: 'tickets', n: name, v: null }];
+    // Stopped already: the process unadvertised on SIGTERM, and that write kept the reason.
+    if (cur.state === 'stopped' && cur.reason === reason && this.o.registry.ticketsOf(name) === undefined) return [];
+    const e: ServiceView = { kind: 'service', name, state: 'stopped', since: this.o.now(), spec: cur.spec };
+    if (reason !== undefined) e.reason = reason;
+    return [{ t: 'put', e }, { t: 'tickets', n: name, v: null }];
   }
 
   private failure(name: string, e: unknown, verb: string): DpnsError {

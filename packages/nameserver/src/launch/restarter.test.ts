@@ -95,3 +95,13 @@ test('an unhealthy service without the policy is never killed', async () => {
   assert.equal(calls.length, 0);
   assert.equal(r.status('/s'), undefined);
 });
+
+test('an idle-stopped service is not relaunched by its on-failure policy, even told it was lost', async () => {
+  const { r, calls } = setup('on-failure', []);
+  const reg = (r as unknown as { registry: Registry }).registry;
+  reg.apply([{ t: 'put', e: { kind: 'service', name: '/s', state: 'stopped', since: 1, spec, reason: 'idle for 10m0s' } }], 3);
+  r.lost('/s');
+  await wait(100);
+  assert.equal(calls.length, 0);
+  r.stop();
+});

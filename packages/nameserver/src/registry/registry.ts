@@ -96,6 +96,8 @@ export class Registry {
   private readonly sessionNames = new Set<string>();
   /** Services that may have a health check (static or in their spec); a superset while entries are held as text. */
   private readonly checkNames = new Set<string>();
+  /** Auto-start services with an idle stop (the idle stopper reads only these); a superset while entries are held as text. */
+  private readonly idleNames = new Set<string>();
   /** Services that are `unhealthy` (for /metrics, without a walk). */
   private readonly unhealthyNames = new Set<string>();
   /** Bumped by load(): an image taken before it no longer describes this registry. */
@@ -192,6 +194,11 @@ export class Registry {
   /** Names of services that may have a health check: the health checker reads each (health/checker.ts). */
   checked(): ReadonlySet<string> {
     return this.checkNames;
+  }
+
+  /** Names of auto-start services that may have an idle stop (launch/idle-stopper.ts reads each). */
+  idleStopping(): ReadonlySet<string> {
+    return this.idleNames;
   }
 
   /** How many services are `unhealthy`. */
@@ -421,6 +428,7 @@ export class Registry {
     this.sessionNames.clear();
     this.checkNames.clear();
     this.unhealthyNames.clear();
+    this.idleNames.clear();
     for (const a of snap.agents ?? []) this.agents.set(a.host, a);
     for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
@@ -445,9 +453,11 @@ export class Registry {
       // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
       if (e.includes('"check":')) this.checkNames.add(name);
       if (e.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);
+      if (e.includes('"idleStopMs":')) this.idleNames.add(name);
       return;
     }
     if (hasCheck(e)) this.checkNames.add(name);
+    if (hasIdleStop(e)) this.idleNames.add(name);
     if (isUnhealthy(e)) this.unhealthyNames.add(name);
     if (e.kind === 'alias') this.link(e.name, e.target);
     if (isStray(e)) this.strayNames.add(e.name);
@@ -470,6 +480,8 @@ export class Registry {
     else this.checkNames.delete(e.name);
     if (isUnhealthy(e)) this.unhealthyNames.add(e.name);
     else this.unhealthyNames.delete(e.name);
+    if (hasIdleStop(e)) this.idleNames.add(e.name);
+    else this.idleNames.delete(e.name);
   }
 
   private remove(name: string): boolean {
@@ -483,6 +495,7 @@ export class Registry {
     this.sessionNames.delete(name);
     this.checkNames.delete(name);
     this.unhealthyNames.delete(name);
+    this.idleNames.delete(name);
     return true;
   }
 
@@ -510,6 +523,10 @@ function isSession(e: EntryView): boolean {
 
 function hasCheck(e: EntryView): boolean {
   return e.kind === 'service' && (e.check !== undefined || e.spec?.check !== undefined);
+}
+
+function hasIdleStop(e: EntryView): boolean {
+  return e.kind === 'service' && e.spec?.idleStopMs !== undefined;
 }
 
 function isUnhealthy(e: EntryView): boolean {

@@ -114,7 +114,10 @@ export function planUnadvertise(reg: Registry, name: string, actor: Actor, bindi
   // A plain service leaves the registry, unless aliases point at it: they must not dangle.
   if (old.spec === undefined && reg.aliasesTo(name).length === 0) return [{ t: 'del', n: name }];
   if (old.spec === undefined) return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now } }];
-  return [{ t: 'put', e: { kind: 'service', name, state: 'stopped', since: now, spec: old.spec } }, { t: 'tickets', n: name, v: null }];
+  const e: ServiceView = { kind: 'service', name, state: 'stopped', since: now, spec: old.spec };
+  // A process that unadvertises while it is being stopped (SIGTERM): the stop's reason (idle) stays.
+  if (old.state === 'stopping' && old.reason !== undefined) e.reason = old.reason;
+  return [{ t: 'put', e }, { t: 'tickets', n: name, v: null }];
 }
 
 /** reportLoad: the holder of a running service's advertisement (or an admin) sets its load. */

@@ -10,7 +10,8 @@ export const addCommand: CliCommand = {
   describe: 'Register an auto-start service: the name server launches it on demand (admin)',
   builder: (y) => specOptions(y.positional('name', { type: 'string', describe: 'service name' }), true)
     .example('$0 add /demo/echo --host node1 --program /opt/demo/echo --arg=--port --arg 0', 'an echo service on node1')
-    .example('$0 add /demo/web --host node2 --program web --env PORT=8080 --cwd /srv/web --start-timeout 20000', 'with environment and working directory'),
+    .example('$0 add /demo/web --host node2 --program web --env PORT=8080 --cwd /srv/web --start-timeout 20000', 'with environment and working directory')
+    .example('$0 add /demo/web --host node2 --program web --idle-stop 10m', 'scale to zero: stopped after 10 minutes unused, started by the next find'),
   async run(ctx, argv) {
     const n = name(argv);
     const given = specFromArgs(argv);

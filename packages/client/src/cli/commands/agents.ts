@@ -1,7 +1,7 @@
 // dpns agents list|join-token|trust|revoke: which launch agent the name servers trust on each
 // host. A launch, kill or restart goes only to an agent trusted for its host (AGENT_UNTRUSTED otherwise).
 import type { AgentInfo } from '@dpns/protocol';
-import { optString } from '../args.js';
+import { duration, optString } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { table } from '../table.js';
 import { UsageError } from '../usage-error.js';
@@ -34,7 +34,7 @@ export const agentsCommand: CliCommand = {
       }
       case 'join-token': {
         if (key !== undefined) throw new UsageError('agents join-token takes no KEY; name the host with --host');
-        const ttlMs = duration(optString(argv, 'ttl') ?? '1h');
+        const ttlMs = duration(optString(argv, 'ttl') ?? '1h', 'ttl');
         const r = await ctx.client({ admin: true }).agents.joinToken({ ttlMs, ...(host === undefined ? {} : { host }) });
         if (ctx.json) ctx.printJson(r);
         else ctx.line(r.token);
@@ -64,14 +64,6 @@ export const agentsCommand: CliCommand = {
     }
   },
 };
-
-/** "90s", "30m", "1h", "2d" (or plain milliseconds) → milliseconds. */
-export function duration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (m === null) throw new UsageError(`--ttl: expected a duration like 90s, 30m, 1h or 2d, got ${JSON.stringify(text)}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd' | undefined ?? 'ms'];
-  return Number(m[1]) * unit;
-}
 
 /** HOST FINGERPRINT HOW ENROLLED. */
 export function agentTable(agents: AgentInfo[]): string[] {

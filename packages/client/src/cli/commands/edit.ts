@@ -1,4 +1,4 @@
-// dpns edit NAME [spec options] [--unset-cwd] [--unset-user] [--unset-check]: change a service's launch spec (admin).
+// dpns edit NAME [spec options] [--unset-cwd] [--unset-user] [--unset-check] [--unset-idle-stop]: change a service's launch spec (admin).
 import { parseParams } from '@dpns/protocol';
 import { name } from '../args.js';
 import type { CliCommand } from '../command.js';
@@ -13,17 +13,20 @@ export const editCommand: CliCommand = {
     .option('unset-cwd', { type: 'boolean', describe: 'remove the working directory (use the agent\'s default)' })
     .option('unset-user', { type: 'boolean', describe: 'remove the user (run as the agent\'s default)' })
     .option('unset-check', { type: 'boolean', describe: 'remove the health check' })
+    .option('unset-idle-stop', { type: 'boolean', describe: 'remove the idle stop (it runs until stopped)' })
     .example('$0 edit /demo/echo --program /opt/demo/echo2', 'a new program, same everything else')
-    .example('$0 edit /demo/web --env PORT=9090 --unset-cwd', 'replace the environment, drop the cwd'),
+    .example('$0 edit /demo/web --env PORT=9090 --unset-cwd', 'replace the environment, drop the cwd')
+    .example('$0 edit /demo/web --idle-stop 10m', 'stop it after 10 minutes without use; the next find starts it'),
   async run(ctx, argv) {
     const n = name(argv);
     const spec = specFromArgs(argv);
-    const unset: ('cwd' | 'user' | 'check')[] = [];
+    const unset: ('cwd' | 'user' | 'check' | 'idleStopMs')[] = [];
     if (argv['unset-cwd'] === true) unset.push('cwd');
     if (argv['unset-user'] === true) unset.push('user');
     if (argv['unset-check'] === true) unset.push('check');
+    if (argv['unset-idle-stop'] === true) unset.push('idleStopMs');
     if (Object.keys(spec).length === 0 && unset.length === 0) {
-      throw new UsageError('nothing to change: give at least one of --host --program --arg --env --cwd --user --start-timeout --restart --check --unset-cwd --unset-user --unset-check');
+      throw new UsageError('nothing to change: give at least one of --host --program --arg --env --cwd --user --start-timeout --restart --check --idle-stop --unset-cwd --unset-user --unset-check --unset-idle-stop');
     }
     checkLocally(() => parseParams['register.edit']({ name: n, spec, unset }));
     const entry = await ctx.client({ admin: true }).register.edit(n, spec, unset);
