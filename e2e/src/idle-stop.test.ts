@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpnsClient, isDpnsError, type ServiceView } from '@dpns/client';
-import { dig, ECHO_SERVICE, freePort, runCli, startAgentProcess, startDnsServer, teardown, type CliResult, type ServerProcess } from './harness/index.js';
+import { dig, ECHO_SERVICE, freePort, killLaunchedGroups, runCli, startAgentProcess, startDnsServer, teardown, type CliResult, type ServerProcess } from './harness/index.js';
 
 const IDLE_MS = 1000;
 /** What a loaded machine may add to the idle stop and the server's 1 s sweep before the stop is written. */
@@ -29,14 +29,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  // Launched services are detached from the agent (they outlive it): end each process group left.
-  for (const pid of launchedPids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killLaunchedGroups(launchedPids);
   await teardown();
 });
 
