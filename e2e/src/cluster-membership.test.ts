@@ -1,4 +1,4 @@
-// Online membership changes (docs/CLUSTER.md, "Membership changes"; PROTOCOL.md §19.9) with real
+// Online membership changes (docs/CLUSTER.md, "Membership changes"; PROTOCOL.md §19.8) with real
 // server processes: a cluster of three grows to five (two servers started with --join, added with
 // servers.add) and shrinks back to three (servers.remove) while client-library writers write
 // without pause. Nothing acknowledged is lost on any remaining member; the removed servers stop

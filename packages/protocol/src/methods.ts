@@ -31,7 +31,7 @@ export type MethodTraits =
   /** Talks to a launch agent and writes several revisions; safe to repeat as it is. */
   | { kind: 'launch'; admin: boolean }
   | {
-    /** As PROTOCOL.md §5.1's "kind" column says: `session` set-up, a `read`, `auth` (Figure 7), `modules` management, `cluster` membership changes (§19.9). */
+    /** As PROTOCOL.md §5.1's "kind" column says: `session` set-up, a `read`, `auth` (Figure 7), `modules` management, `cluster` membership changes (§19.8). */
     kind: 'read' | 'session' | 'auth' | 'modules' | 'cluster';
     admin: boolean;
     /** `any` member in any role; a backup that serves `reads` (or the primary); the `primary` only. */
@@ -180,14 +180,14 @@ export const METHODS = {
     kind: 'read', admin: false, answeredBy: 'any', channel: 'primary', resend: true,
   }),
   'servers.add': method({
-    summary: 'Adds the server at `address` (HOST:PORT, as the others dial it) to the cluster as a voter, with the next unused SID: it is caught up as a learner first; answered once the configuration record is committed (PROTOCOL.md §19.9).',
+    summary: 'Adds the server at `address` (HOST:PORT, as the others dial it) to the cluster as a voter, with the next unused SID: it is caught up as a learner first; answered once the configuration record is committed (PROTOCOL.md §19.8).',
     params: members({ address: text(261, 'The new member\'s HOST:PORT, started with --join (docs/CLUSTER.md, "Membership changes").') }),
     result: MembershipResult,
     finish: ({ address }) => ({ address: memberAddress(address, 'params.address') }),
     kind: 'cluster', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
   }),
   'servers.remove': method({
-    summary: 'Removes the member with SID `sid` from the cluster\'s voters; answered once the configuration record is committed (PROTOCOL.md §19.9).',
+    summary: 'Removes the member with SID `sid` from the cluster\'s voters; answered once the configuration record is committed (PROTOCOL.md §19.8).',
     params: members({ sid: integer(0, 1_000_000, 'The SID of the member to remove (as `servers` lists it).') }),
     result: MembershipResult,
     kind: 'cluster', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
