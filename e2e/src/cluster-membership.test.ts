@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpnsClient, type MembershipResult } from '@dpns/client';
-import { freePorts, startCluster, teardown, type TestCluster } from './harness/index.js';
+import { freePorts, runCli, startCluster, teardown, type TestCluster } from './harness/index.js';
 
 after(teardown);
 
@@ -55,6 +55,11 @@ test('grow 3 → 5 and shrink 5 → 3 under write load: nothing lost, removed me
   const c = await startCluster({ n: 3, readFromBackups: true });
   const clients: DpnsClient[] = [];
   const stop = { now: false };
+  const cli = async (args: string[]): Promise<{ stdout: string }> => {
+    const r = await runCli(args, { env: { DPNS_SERVERS: c.servers.join(','), DPNS_TOKEN: c.adminToken }, timeoutMs: 30_000 });
+    assert.equal(r.code, 0, `dpns ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
   let loops: Promise<void>[] = [];
   try {
     const primary = await c.primary();
@@ -74,7 +79,8 @@ test('grow 3 → 5 and shrink 5 → 3 under write load: nothing lost, removed me
     const added: MembershipResult[] = [];
     for (let k = 0; k < 2; k++) {
       const m = await c.startJoiner();
-      const r = await admin.addServer(m.server);
+      // The first through the client library, the second through the dpns command.
+      const r = k === 0 ? await admin.addServer(m.server) : await cli(['--json', 'servers', 'add', m.server]).then((o) => JSON.parse(o.stdout) as MembershipResult);
       assert.equal(r.sid, 3 + k, 'an added member gets the next unused SID');
       assert.equal(r.address, m.server);
       assert.deepEqual(r.voters, Array.from({ length: 4 + k }, (_, s) => s));
@@ -97,7 +103,9 @@ test('grow 3 → 5 and shrink 5 → 3 under write load: nothing lost, removed me
     const second = await admin.removeServer(4).then(() => 'removed', codeOf);
     assert.equal(second, 'MEMBERSHIP_CHANGE_PENDING', 'a second change while one is pending is refused');
     assert.equal(await pending, 'MEMBER_NOT_CAUGHT_UP', 'a server that is not running is not added');
-    assert.equal(await admin.removeServer(9).then(() => 'removed', codeOf), 'MEMBERSHIP_CHANGE_INVALID', 'a SID that is not a voter cannot be removed');
+    const invalid = await runCli(['servers', 'remove', '9'], { env: { DPNS_SERVERS: c.servers.join(','), DPNS_TOKEN: c.adminToken } });
+    assert.equal(invalid.code, 1, 'a refused change exits 1');
+    assert.match(invalid.stderr, /^dpns: MEMBERSHIP_CHANGE_INVALID: SID 9 is not a voter/, 'a SID that is not a voter cannot be removed');
 
     // Shrink: the two original members other than the primary leave.
     const leaving = [0, 1, 2].filter((s) => s !== primary.sid);
@@ -113,6 +121,8 @@ test('grow 3 → 5 and shrink 5 → 3 under write load: nothing lost, removed me
       await progress(tally, 10, `after removing SID ${sid}`);
     }
     const voters = [primary.sid, 3, 4];
+    const shown = JSON.parse((await cli(['--json', 'servers'])).stdout) as { servers: { sid: number }[] };
+    assert.deepEqual(shown.servers.map((x) => x.sid), [...voters].sort((a, b) => a - b), 'dpns servers shows the voters');
     const three = await c.waitStatus(primary.sid, (s) => s.servers.length === 3, 10_000);
     assert.deepEqual(three.servers.map((x) => x.sid), [...voters].sort((a, b) => a - b), 'dpns servers shows the three voters');
 
