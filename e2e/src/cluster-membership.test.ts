@@ -155,3 +155,31 @@ test('grow 3 → 5 and shrink 5 → 3 under write load: nothing lost, removed me
     await c.close();
   }
 });
+
+test('the primary removes itself: it answers once the change is committed, then stops; the other two elect a primary and take writes', { timeout: 60_000 }, async () => {
+  const c = await startCluster({ n: 3 });
+  const admin = new DpnsClient({ servers: c.servers, token: c.adminToken, requestTimeoutMs: 20_000, reconnect: { minDelayMs: 10, maxDelayMs: 200 } });
+  try {
+    const first = await c.primary();
+    await admin.connect();
+    await admin.register.add('/mb/before', spec);
+    const r = await admin.removeServer(first.sid);
+    assert.equal(r.sid, first.sid);
+    assert.deepEqual(r.voters, [0, 1, 2].filter((s) => s !== first.sid));
+    const exit = await Promise.race([c.proc(first.sid).exited, new Promise<undefined>((r2) => setTimeout(() => r2(undefined), 10_000))]);
+    assert.ok(exit !== undefined, 'the removed primary stopped by itself');
+    assert.equal(exit.code, 0, 'a removed member exits 0');
+    (c.members[first.sid] as { proc: unknown }).proc = undefined;
+    const next = await c.primary({ minEpoch: first.epoch + 1, timeoutMs: 10_000 });
+    assert.notEqual(next.sid, first.sid);
+    await admin.register.add('/mb/after', spec);
+    const s = await c.waitStatus(next.sid, (x) => x.servers.length === 2 && x.servers.every((m) => m.connected), 10_000);
+    assert.deepEqual(s.servers.map((m) => m.sid), r.voters);
+    const names = await c.call(next.sid, 'listServices', { pattern: '/mb/*' });
+    assert.ok(names.ok);
+    assert.deepEqual((names.result as { names: string[] }).names, ['/mb/after', '/mb/before']);
+  } finally {
+    await admin.close();
+    await c.close();
+  }
+});

@@ -790,7 +790,10 @@ export class ClusterNode {
       this.lostPrimary = this.self;
       const why = `no longer the primary of epoch ${epoch}`;
       this.d.log.warn('stepping down as primary; taking no more writes', { epoch, why });
-      this.d.onStepDown(why);
+      // A primary that removed itself steps down in the step that answers the change: the answer
+      // goes out first, then the connections are closed.
+      if (this.removedAt !== undefined) setImmediate(() => this.d.onStepDown(why));
+      else this.d.onStepDown(why);
     }
   }
 
