@@ -80,6 +80,13 @@ export interface TestCluster {
   waitStatus(sid: number, pred: (s: ServersResult) => boolean, timeoutMs?: number): Promise<ServersResult>;
   /** One call to `sid`, logged in as admin. */
   call(sid: number, method: string, params: unknown): Promise<Answer>;
+  /**
+   * Starts a new server that joins the running cluster (--join, docs/CLUSTER.md "Membership
+   * changes"): on a free port and an empty data directory with the cluster's key and token,
+   * given the --cluster list the cluster was started with. It is appended to `members` (its index
+   * there is its SID once added, when members are added in order); an admin's `servers.add` adds it.
+   */
+  startJoiner(): Promise<ClusterMember>;
   /** Kills every member and removes the data directories; safe to call twice. */
   close(): Promise<void>;
 }
@@ -104,11 +111,12 @@ export async function startCluster(opts: StartClusterOptions): Promise<TestClust
   ];
   const members: ClusterMember[] = list.map((server, sid) => ({ sid, server, url: `ws://${server}`, dataDir: dirs[sid] as string, proc: undefined }));
 
+  const joiners = new Set<number>();
   const launch = async (m: ClusterMember): Promise<ServerProcess> => {
     const a = addrs[m.sid] as { host: string; port: number };
     const h = opts.hosts?.[m.sid];
     const p = await startServerProcess({
-      dataDir: m.dataDir, port: a.port, listenHost: a.host, args: ['--self', m.server, ...flags],
+      dataDir: m.dataDir, port: a.port, listenHost: a.host, args: ['--self', m.server, ...(joiners.has(m.sid) ? ['--join'] : []), ...flags],
       ...(h === undefined ? {} : { wrap: ['ip', 'netns', 'exec', h.ns] }),
     });
     m.proc = p;
@@ -124,7 +132,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<TestClust
   const cluster: TestCluster = {
     members,
     urls: members.map((m) => m.url),
-    servers: list,
+    servers: [...list],
     adminToken,
     proc: running,
     async kill9(sid) {
@@ -175,6 +183,24 @@ export async function startCluster(opts: StartClusterOptions): Promise<TestClust
       }
     },
     call: (sid, method, params) => rpcOnce(members[sid]?.url ?? '', method, params, { token: cluster.adminToken }),
+    async startJoiner() {
+      if (opts.hosts !== undefined || front !== undefined) throw new Error('startJoiner: not with hosts or front');
+      const [port] = await freePorts(1);
+      const a = { host: '127.0.0.1', port: port as number };
+      const dir = makeTempDir('dpns-cluster-');
+      for (const f of ['nameserver.key', 'admin.token']) copyFileSync(join(dirs[0] as string, f), join(dir, f));
+      dirs.push(dir);
+      const sid = members.length;
+      const server = `${a.host}:${a.port}`;
+      addrs.push(a);
+      joiners.add(sid);
+      const m: ClusterMember = { sid, server, url: `ws://${server}`, dataDir: dir, proc: undefined };
+      members.push(m);
+      cluster.urls.push(m.url);
+      cluster.servers.push(server);
+      await launch(m);
+      return m;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -72,6 +72,8 @@ export interface KillResult {
 
 /** What `servers` answers: this server's SID, its epoch, the primary's SID, and a row per member. */
 export type ServersResult = Result<'servers'>;
+/** What a membership change answers: the member's SID and address, the voters after it, the configuration record's index. */
+export type MembershipResult = Result<'servers.add'>;
 
 /** What `ping` reports. */
 export interface PingResult {
@@ -252,6 +254,20 @@ export class DpnsClient extends Emitter<ClientEvents> {
     const open = [this.#channel, this.#channels.reads].find((c) => c.state === 'open');
     if (open !== undefined) return open.request('servers', {});
     return askAnyServer(this.#opts);
+  }
+
+  /**
+   * Adds the name server at `address` (HOST:PORT, started with --join) to the cluster as a voter,
+   * with the next unused SID (admin). Resolves once the configuration record is committed; a second
+   * change while one is pending fails MEMBERSHIP_CHANGE_PENDING (docs/CLUSTER.md, "Membership changes").
+   */
+  async addServer(address: string): Promise<MembershipResult> {
+    return this.call('servers.add', { address });
+  }
+
+  /** Removes member `sid` from the cluster's voters (admin); resolves once the change is committed. */
+  async removeServer(sid: number): Promise<MembershipResult> {
+    return this.call('servers.remove', { sid });
   }
 
   /** Measures a round trip to the server. */

@@ -1,6 +1,6 @@
 // @dpns/client: the library clients and services use to reach the dpns name servers.
 export { DpnsClient } from './client.js';
-export type { ClientEvents, PingResult, ServersResult, FindOptions, AdvertiseOptions, LaunchResult, KillResult } from './client.js';
+export type { ClientEvents, PingResult, ServersResult, MembershipResult, FindOptions, AdvertiseOptions, LaunchResult, KillResult } from './client.js';
 export { ClientPair } from './auth-pair.js';
 export { DpnsService } from './service.js';
 export type { DpnsServiceOptions, FromStdinOptions, ServiceHelperState } from './service.js';

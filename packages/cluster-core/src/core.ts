@@ -166,6 +166,11 @@ export class ClusterCore {
     return this.star !== undefined && this.pending.settled >= 0 ? this.star.commitIndex : undefined;
   }
 
+  /** The highest index this member knows to be committed: as primary, or as its primary's ticks told it. */
+  get committedSeen(): number {
+    return Math.max(this.commitSeen, this.knownCommitted ?? 0);
+  }
+
   /** Each backup's acknowledged index, as this primary knows it. */
   matchIndexes(): Map<number, number> {
     return this.star?.matchIndexes() ?? new Map();

@@ -38,13 +38,17 @@ export function loadConfig(flags: RawSettings & { config?: string }, env: NodeJS
   const cfg: ServerConfig = { ...rest, ...listen };
   if (cfg.cluster !== undefined) {
     if (cfg.self === undefined) {
+      if (cfg.join) throw new ConfigError('join: say where this server is with --self HOST:PORT (as the other members will dial it)');
       if (cfg.cluster.length > 1) throw new ConfigError(`cluster: say which member this server is with --self (one of ${cfg.cluster.join(', ')})`);
       cfg.self = cfg.cluster[0] as string;
     }
-    if (!cfg.cluster.includes(cfg.self)) throw new ConfigError(`self: ${cfg.self} is not in the cluster list ${cfg.cluster.join(',')}; write it exactly as it appears there`);
+    if (cfg.join) {
+      if (cfg.cluster.includes(cfg.self)) throw new ConfigError(`join: ${cfg.self} is in the cluster list already; a joining server gives the list the cluster was started with, and its own HOST:PORT (not in it) as self`);
+    } else if (!cfg.cluster.includes(cfg.self)) throw new ConfigError(`self: ${cfg.self} is not in the cluster list ${cfg.cluster.join(',')}; write it exactly as it appears there`);
     // A member listens where the others dial it, unless told otherwise (e.g. 0.0.0.0).
     if (!loaded.given.has('listen')) Object.assign(cfg, parseHostPort(cfg.self, 'self'));
   } else if (cfg.self !== undefined) throw new ConfigError('self: only meaningful with --cluster');
+  else if (cfg.join) throw new ConfigError('join: only meaningful with --cluster (the list the running cluster was started with) and --self');
   return cfg;
 }
 
@@ -52,7 +56,7 @@ export function loadConfig(flags: RawSettings & { config?: string }, env: NodeJS
 export function clusterOf(cfg: ServerConfig): ClusterConfig {
   const members = cfg.cluster ?? [formatHostPort(cfg.host, cfg.port)];
   return {
-    members, self: cfg.self === undefined ? 0 : members.indexOf(cfg.self), replication: cfg.replication, clusterHeartbeatMs: cfg.clusterHeartbeatMs,
+    members, self: cfg.self === undefined ? 0 : members.indexOf(cfg.self), address: cfg.self ?? members[0] as string, join: cfg.join, replication: cfg.replication, clusterHeartbeatMs: cfg.clusterHeartbeatMs,
     clusterMisses: cfg.clusterMisses, twoNodeFailover: cfg.twoNodeFailover, readFromBackups: cfg.readFromBackups,
   };
 }
@@ -61,7 +65,7 @@ export function clusterOf(cfg: ServerConfig): ClusterConfig {
 // a setting to the table without giving it to NameServer (or the reverse) fails to compile here,
 // naming the key ("'none' is not assignable to 'fooMs'").
 /** Settings main.ts and start.ts turn into something else: the bound address, the logger, the cluster. */
-type ConsumedBeforeTheServer = 'listen' | 'logLevel' | 'logFormat' | 'cluster' | 'self' | keyof Omit<ClusterConfig, 'members' | 'self'>;
+type ConsumedBeforeTheServer = 'listen' | 'logLevel' | 'logFormat' | 'cluster' | 'self' | 'join' | keyof Omit<ClusterConfig, 'members' | 'self'>;
 type ServerSide = Exclude<keyof ServerSettings, ConsumedBeforeTheServer>;
 type OptionKeys = Exclude<keyof NameServerOptions, 'host' | 'port' | 'cluster' | 'logger'>;
 type NoneOr<K> = [K] extends [never] ? 'none' : K;

@@ -38,6 +38,8 @@ export interface HandlerContext {
   gate(method: MethodName | '@module', rawParams: unknown): Refusal;
   /** This server's place in the cluster: what `servers` answers. */
   servers(): Result<'servers'>;
+  /** A membership change (servers.add, servers.remove): answered once its configuration record is committed. */
+  changeMembers(change: { op: 'add'; address: string } | { op: 'remove'; sid: number }): Promise<Result<'servers.add'>>;
   /** Holds a read's answer until what it saw is durable. */
   afterDurable<T>(answer: T): T | Promise<T>;
   launcher: Launcher;
@@ -129,6 +131,12 @@ const revision = (r: number) => ({ revision: r });
 export const handlers: { [M in MethodName]: Handler<M> } = {
   servers(ctx) {
     return ctx.servers();
+  },
+  'servers.add'(ctx, _conn, p) {
+    return ctx.changeMembers({ op: 'add', address: p.address });
+  },
+  'servers.remove'(ctx, _conn, p) {
+    return ctx.changeMembers({ op: 'remove', sid: p.sid });
   },
   login(ctx, conn, p) {
     if (!checkAdminProof(ctx.adminToken, conn.nonce, p.proof)) {

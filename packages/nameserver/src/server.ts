@@ -210,7 +210,7 @@ export class NameServer {
     const opened = Date.now();
     if (recovered.snapshot !== undefined) this.registry.load(registrySnapshotOf(recovered.snapshot.state));
     const loaded = Date.now();
-    const base = { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch };
+    const base = { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch, voters: this.registry.clusterMembers?.voters };
     const records: WireRecord[] = [];
     for (const rec of recovered.records) {
       if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
@@ -251,6 +251,12 @@ export class NameServer {
       onPrimary: () => this.becamePrimary(),
       onStepDown: (why) => this.steppedDown(why),
       onTakeover: (previous) => restarts?.restart(previous),
+      members: () => this.registry.clusterMembers,
+      removed: (why) => {
+        log.warn('stopping: this server is no longer a member of the cluster', { why });
+        // A moment first, so that the answer to the change that removed it (if it was the primary) goes out.
+        setTimeout(() => void this.close(), 500).unref();
+      },
     });
     const trust = new AgentTrust(this.registry, this.opts.agentKeys);
     const restartSpec = this.opts.restartMember;
@@ -309,6 +315,7 @@ export class NameServer {
       advertisePolicy: { adminPrefixes: new AdminPrefixes(this.opts.adminPrefixes ?? []) },
       gate: (method, params) => refusalFor(method, params, cluster),
       servers: () => cluster.serversResult(),
+      changeMembers: (change) => cluster.changeMembers(change),
     }, this.opts.maxFrameBytes);
     // Modules load before the port opens, so the first client can already call them.
     const modulesDir = await this.modulesDir();

@@ -124,6 +124,10 @@ export const SERVER_SETTINGS = defineSettings({ command: 'dpns-nameserver', envP
     kind: address(DEFAULT_PORT), group: CLUSTER, defaultText: 'the only member of a cluster of one',
     help: 'this server\'s entry in cluster, written as it is there; it listens there unless listen says otherwise',
   }),
+  join: setting({
+    kind: bool(), default: false, group: CLUSTER,
+    help: 'start empty as a new member of a running cluster: self is not in cluster (the list the cluster was started with); the primary catches it up once an admin runs dpns servers add SELF (docs/CLUSTER.md)',
+  }),
   replication: setting({
     kind: oneOf(['sync', 'async'] as const), default: CLUSTER_DEFAULTS.replication, group: CLUSTER,
     help: 'sync: a write is answered once every connected backup stored it; async: at once',

@@ -51,6 +51,12 @@ export const ErrorCodes = {
   NOT_PRIMARY: -32040,
   /** The primary cannot reach a majority of the cluster, so it takes no writes (it may have been deposed). */
   NO_QUORUM: -32041,
+  /** A membership change while another (or the primary's first record) is not committed yet: nothing was changed; retry once it is. */
+  MEMBERSHIP_CHANGE_PENDING: -32042,
+  /** The member to add did not catch up with the primary in time (is it running, with --join, reachable?): nothing was changed. */
+  MEMBER_NOT_CAUGHT_UP: -32043,
+  /** A change the cluster cannot make (removing its last voter, an unknown SID, an address already a member's): nothing was changed. */
+  MEMBERSHIP_CHANGE_INVALID: -32044,
 } as const;
 
 /** The string name of a wire error code. */

@@ -31,8 +31,8 @@ export type MethodTraits =
   /** Talks to a launch agent and writes several revisions; safe to repeat as it is. */
   | { kind: 'launch'; admin: boolean }
   | {
-    /** As PROTOCOL.md §5.1's "kind" column says: `session` set-up, a `read`, `auth` (Figure 7), `modules` management. */
-    kind: 'read' | 'session' | 'auth' | 'modules';
+    /** As PROTOCOL.md §5.1's "kind" column says: `session` set-up, a `read`, `auth` (Figure 7), `modules` management, `cluster` membership changes (§19.8). */
+    kind: 'read' | 'session' | 'auth' | 'modules' | 'cluster';
     admin: boolean;
     /** `any` member in any role; a backup that serves `reads` (or the primary); the `primary` only. */
     answeredBy: 'any' | 'reads' | 'primary';
@@ -134,6 +134,22 @@ function editChangesSomething(p: { spec?: unknown; unset?: unknown }): void {
   if (Object.keys(spec).length === 0 && unset.length === 0) throw bad('params.spec', 'at least one field to change', spec);
 }
 
+/** What a membership change answers: the member it was about, and the voters once its record is committed. */
+const MembershipResult = Type.Object({
+  sid: Type.Integer({ description: 'The SID of the member added or removed.' }),
+  address: Type.String({ description: 'Its HOST:PORT.' }),
+  voters: Type.Array(Type.Integer(), { description: 'The voters once the change is committed, in SID order.' }),
+  index: Type.Integer({ description: 'The log index of the configuration record.' }),
+});
+
+/** HOST:PORT as members dial each other: a host name, an IPv4 literal or a bracketed IPv6 literal, and a port 1–65535. */
+export function memberAddress(v: string, field: string): string {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})$/.exec(v);
+  const port = m === null ? 0 : Number(m[2]);
+  if (m === null || port < 1 || port > 65535) throw bad(field, 'HOST:PORT (a host name or IP address, a colon, a port 1-65535), as the other members dial it', v);
+  return v;
+}
+
 /** The table. Key order is the order of PROTOCOL.md §5 and of docs/openrpc.json. */
 export const METHODS = {
   login: method({
@@ -164,6 +180,19 @@ export const METHODS = {
       self: Type.Integer(), epoch: Type.Integer(), primary: Type.Optional(Type.Integer()), replication: oneOf(['sync', 'async']), servers: Type.Array(ServerStatus),
     }),
     kind: 'read', admin: false, answeredBy: 'any', channel: 'primary', resend: true,
+  }),
+  'servers.add': method({
+    summary: 'Adds the server at `address` (HOST:PORT, as the others dial it) to the cluster as a voter, with the next unused SID: it is caught up as a learner first; answered once the configuration record is committed (PROTOCOL.md §19.8).',
+    params: members({ address: text(261, 'The new member\'s HOST:PORT, started with --join (docs/CLUSTER.md, "Membership changes").') }),
+    result: MembershipResult,
+    finish: ({ address }) => ({ address: memberAddress(address, 'params.address') }),
+    kind: 'cluster', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
+  }),
+  'servers.remove': method({
+    summary: 'Removes the member with SID `sid` from the cluster\'s voters; answered once the configuration record is committed (PROTOCOL.md §19.8).',
+    params: members({ sid: integer(0, 1_000_000, 'The SID of the member to remove (as `servers` lists it).') }),
+    result: MembershipResult,
+    kind: 'cluster', admin: true, answeredBy: 'primary', channel: 'primary', resend: false,
   }),
   listServices: method({
     summary: 'The names that match a pattern.',

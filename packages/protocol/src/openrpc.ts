@@ -60,6 +60,7 @@ function traits(m: MethodName): JsonObject {
     case 'session':
     case 'auth':
     case 'modules':
+    case 'cluster':
       return {
         kind: t.kind, admin: t.admin, answeredBy: t.answeredBy, channel: t.channel, resend: t.resend,
         ...(t.mayLaunch === undefined ? {} : { mayLaunch: true }),

@@ -9,10 +9,10 @@ afterEach(async () => {
   for (const f of fakes.splice(0)) await f.close();
 });
 
-async function run(fake: FakeServer, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(fake: FakeServer, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['--server', fake.server, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
+  const code = await main(['--server', fake.server, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env });
   return { code, stdout, stderr };
 }
 
@@ -52,4 +52,29 @@ test('a malformed answer exits 1 with BAD_RESPONSE', async () => {
   const r = await run(fake, ['servers']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^dpns: BAD_RESPONSE: /);
+});
+
+const ADMIN = { DPNS_TOKEN: 't' };
+
+test('dpns servers add and remove send the change and print the voters after it; --json the raw answer; bad usage exits 2', async () => {
+  const seen: unknown[] = [];
+  const fake = await FakeServer.start((req, conn) => {
+    if (req.method === 'login') return conn.reply(req.id, { admin: true });
+    seen.push([req.method, req.params]);
+    if (req.method === 'servers.add') conn.reply(req.id, { sid: 3, address: 'd:7700', voters: [0, 1, 2, 3], index: 42 });
+    else if (req.method === 'servers.remove') conn.fail(req.id, -32042, 'MEMBERSHIP_CHANGE_PENDING', 'another membership change is not committed yet');
+  });
+  fakes.push(fake);
+  const add = await run(fake, ['servers', 'add', 'd:7700'], ADMIN);
+  assert.equal(add.code, 0, add.stderr);
+  assert.equal(add.stdout, 'added SID 3 (d:7700); voters now 0, 1, 2, 3 (configuration record 42)\n');
+  const json = await run(fake, ['--json', 'servers', 'add', 'd:7700'], ADMIN);
+  assert.deepEqual(JSON.parse(json.stdout), { sid: 3, address: 'd:7700', voters: [0, 1, 2, 3], index: 42 });
+  const refused = await run(fake, ['servers', 'remove', '1'], ADMIN);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^dpns: MEMBERSHIP_CHANGE_PENDING: /);
+  assert.deepEqual(seen, [['servers.add', { address: 'd:7700' }], ['servers.add', { address: 'd:7700' }], ['servers.remove', { sid: 1 }]]);
+  assert.equal((await run(fake, ['servers', 'remove', 'one'], ADMIN)).code, 2);
+  assert.equal((await run(fake, ['servers', 'add'], ADMIN)).code, 2);
+  assert.equal((await run(fake, ['servers', 'drop', '1'], ADMIN)).code, 2);
 });

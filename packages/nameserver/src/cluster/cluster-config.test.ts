@@ -36,6 +36,9 @@ test('cluster settings that cannot work are refused with what to do', () => {
   assert.throws(() => loadConfig({ cluster: 'a:1,b:1', self: 'c:1' }, {}), /not in the cluster list/);
   assert.throws(() => loadConfig({ cluster: 'a:1,a:1', self: 'a:1' }, {}), /listed twice/);
   assert.throws(() => loadConfig({ self: 'a:1' }, {}), /only meaningful with --cluster/);
+  assert.throws(() => loadConfig({ cluster: 'a:1,b:1', self: 'a:1', join: true }, {}), /in the cluster list already/);
+  assert.throws(() => loadConfig({ cluster: 'a:1,b:1', join: true }, {}), /--self HOST:PORT/);
+  assert.throws(() => loadConfig({ join: true }, {}), /only meaningful with --cluster/);
   assert.throws(() => loadConfig({ cluster: 'a:1', replication: 'maybe' }, {}), ConfigError);
   assert.throws(() => loadConfig({ cluster: 'a:1', restartMember: '{"program":"bin/relative"}' }, {}), /absolute path or a short name/);
   const ok = loadConfig({ cluster: 'a:1', restartMember: '{"program":"/usr/bin/dpns-nameserver","args":["--self","{self}"]}' }, {});
@@ -49,10 +52,20 @@ test('two-node failover changes only a cluster of two', () => {
 });
 
 test('a stand-alone server: a cluster of one, synchronous, neither failing over nor serving reads as a backup', () => {
-  assert.deepEqual(standalone('h:7700'), { members: ['h:7700'], self: 0, replication: 'sync', clusterHeartbeatMs: 150, clusterMisses: 4, twoNodeFailover: false, readFromBackups: false });
+  assert.deepEqual(standalone('h:7700'), { members: ['h:7700'], self: 0, address: 'h:7700', join: false, replication: 'sync', clusterHeartbeatMs: 150, clusterMisses: 4, twoNodeFailover: false, readFromBackups: false });
   assert.equal(quorumOf(standalone('h:7700')), 1);
 });
 
 test('a member counts as gone after the heartbeats it may miss', () => {
   assert.equal(failureWindowMs({ ...standalone('h:1'), clusterHeartbeatMs: 150, clusterMisses: 4 }), 600);
+});
+
+test('a joining server: self is not in the list, and its SID is unknown until the primary dials it', () => {
+  const cfg = loadConfig({ cluster: 'a:1,b:1,c:1', self: '127.0.0.1:9', join: true }, {});
+  const c = clusterOf(cfg);
+  assert.equal(c.self, -1);
+  assert.equal(c.address, '127.0.0.1:9');
+  assert.equal(c.join, true);
+  assert.deepEqual(c.members, ['a:1', 'b:1', 'c:1']);
+  assert.equal(cfg.port, 9);
 });

@@ -5,8 +5,15 @@ export type ReplicationMode = 'sync' | 'async';
 export interface ClusterConfig {
   /** Every member's HOST:PORT, in SID order (a member's SID is its place here). */
   members: string[];
-  /** This server's SID. */
+  /**
+   * This server's SID: its place in `members`, or for a joining server (`join`) the SID it was
+   * added with, found in its log's configuration records, or -1 until the primary dials it with it.
+   */
   self: number;
+  /** This server's HOST:PORT, as the other members dial it. */
+  address: string;
+  /** A server joining a running cluster: not in `members`, it starts empty as a learner (docs/CLUSTER.md, "Membership changes"). */
+  join: boolean;
   /** sync: a write is answered once every connected backup (and a majority) stored it; async: at once. */
   replication: ReplicationMode;
   /** Interval of the heartbeats between members. */
@@ -24,13 +31,13 @@ export interface ClusterConfig {
 }
 
 /** How members behave unless the operator says otherwise: the defaults of the settings table (settings.ts). */
-export const CLUSTER_DEFAULTS: Readonly<Omit<ClusterConfig, 'members' | 'self'>> = {
+export const CLUSTER_DEFAULTS: Readonly<Omit<ClusterConfig, 'members' | 'self' | 'address' | 'join'>> = {
   replication: 'sync', clusterHeartbeatMs: 150, clusterMisses: 4, twoNodeFailover: false, readFromBackups: false,
 };
 
 /** A stand-alone server: a cluster of one. */
 export function standalone(self: string): ClusterConfig {
-  return { members: [self], self: 0, ...CLUSTER_DEFAULTS };
+  return { members: [self], self: 0, address: self, join: false, ...CLUSTER_DEFAULTS };
 }
 
 /** Servers (this one included) that must hold a record before it counts as committed, and that must be reachable for a primary to take writes. */

@@ -16,6 +16,7 @@ import { DpnsError, type ClusterHello, type Result, type ServerRole, type Server
 import { ClusterCore, quorumOf, failureWindowMs, type Answer, type Beat, type CoreEvent, type Effect, type PeerMessage, type RefusalCode, type WireRecord } from '@dpns/cluster-core';
 import type { Logger } from '../log.js';
 import type { LogRecord } from '../registry/ops.js';
+import { isConfigChange, type ClusterMembers } from '../registry/cluster-members.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { ElectionState } from './election-state.js';
 import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
@@ -27,6 +28,8 @@ export interface RecoveredLog {
   baseIndex: number;
   baseEpoch: number;
   records: readonly WireRecord[];
+  /** The voters at `baseIndex`, as the snapshot there says (undefined: the --cluster list's). */
+  voters?: readonly number[] | undefined;
 }
 
 export interface ClusterDeps {
@@ -49,17 +52,25 @@ export interface ClusterDeps {
   onTakeover: (previous: number) => void;
   /** The disk failed (or the core halted): the server stops. */
   fatal: (err: unknown) => void;
+  /** The cluster's configuration as the registry holds it (the newest configuration record applied, or a snapshot's). */
+  members: () => ClusterMembers | undefined;
+  /** This server's removal from the voters is committed: it takes no further part, and the server stops. */
+  removed: (why: string) => void;
 }
 
 interface Peer {
   sid: number;
-  url: string;
+  /** ws://HOST:PORT; undefined for a member whose address this one does not know (it can only be dialed by it). */
+  url: string | undefined;
   out: PeerTransportLink | undefined;
   inbound: PeerTransportLink | undefined;
   dialing: boolean;
   lastHeard: number;
   beat: Beat | undefined;
 }
+
+/** A SID this server does not know yet: a joining server's until the primary dials it (cluster-config.ts). */
+const NO_SID = -1;
 
 /** What requests still waiting get when the server stops. */
 const SHUT_DOWN: Answer = { ok: false, code: 'NOT_PRIMARY', outcome: 'unknown' };
@@ -104,6 +115,15 @@ export class ClusterNode {
   readonly quorum: number;
   readonly windowMs: number;
   private readonly listId: string;
+  /** HOST:PORT of members added after the --cluster list, by SID (from configuration records; never reused). */
+  private readonly addrs = new Map<number, string>();
+  /** This server's SID: the --cluster list's place, or (joining) the one it was added with; NO_SID until known. */
+  private self: number;
+  /** Whether this server has been a voter since it started (so that leaving the voters is a removal). */
+  private wasVoter = false;
+  /** The configuration record that removed this server, once the core said so. */
+  private removedAt: number | undefined;
+  private started = false;
 
   constructor(readonly cfg: ClusterConfig, private readonly d: ClusterDeps) {
     const members = cfg.members.length;
@@ -111,49 +131,112 @@ export class ClusterNode {
     this.windowMs = failureWindowMs({ heartbeatMs: cfg.clusterHeartbeatMs, misses: cfg.clusterMisses });
     this.listId = memberListId(cfg.members);
     this.voters = cfg.members.map((_, sid) => sid);
-    cfg.members.forEach((m, sid) => {
-      if (sid !== cfg.self) this.peers.push({ sid, url: `ws://${m}`, out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined });
-    });
+    this.self = cfg.self;
+  }
+
+  /** This server's SID (-1: joining, not dialed by the primary yet). */
+  get sid(): number {
+    return this.self;
+  }
+
+  /** Where member `sid` listens: the --cluster list's entry, or the address its configuration record gave. */
+  private addrOf(sid: number): string | undefined {
+    return sid >= 0 && sid < this.cfg.members.length ? this.cfg.members[sid] : this.addrs.get(sid);
+  }
+
+  /** The address book from the registry (configuration records, snapshots): known members get peers. */
+  private learnAddresses(): void {
+    for (const [sid, addr] of this.d.members()?.addrs ?? []) this.addrs.set(sid, addr);
+    if (this.self === NO_SID && this.cfg.join) {
+      // A joining server restarted after its add: its own address is in its log.
+      for (const [sid, addr] of this.addrs) if (addr === this.cfg.address) this.self = sid;
+    }
+    for (const p of this.peers) p.url ??= this.urlOf(p.sid);
+  }
+
+  private urlOf(sid: number): string | undefined {
+    const a = this.addrOf(sid);
+    return a === undefined ? undefined : `ws://${a}`;
+  }
+
+  /** The peer for member `sid`, made if this server knows of it. */
+  private peerFor(sid: number): Peer | undefined {
+    if (sid === this.self || sid < 0) return undefined;
+    let p = this.peer(sid);
+    if (p === undefined) {
+      p = { sid, url: this.urlOf(sid), out: undefined, inbound: undefined, dialing: false, lastHeard: 0, beat: undefined };
+      this.peers.push(p);
+    }
+    return p;
   }
 
   get epoch(): number {
     return this.core.epoch;
   }
 
+  /** The voters' ws:// URLs, in SID order. */
   get urls(): string[] {
-    return this.cfg.members.map((m) => `ws://${m}`);
+    return this.voters.flatMap((sid) => this.urlOf(sid) ?? []);
   }
 
   get primaryUrl(): string | undefined {
-    return this.primarySid === undefined ? undefined : this.urls[this.primarySid];
+    return this.primarySid === undefined ? undefined : this.urlOf(this.primarySid);
   }
 
   /** Reads the persisted epoch and vote; before the port opens, since every hello and beat needs them. */
   async init(): Promise<void> {
     this.election = await ElectionState.open(this.d.dataDir);
-    const members = this.cfg.members.length;
+    this.learnAddresses();
+    this.makeCore();
+  }
+
+  /**
+   * The core for this server's SID. A joining server that does not know its SID yet gets one that
+   * is never stepped (it answers every request NOT_PRIMARY) until the primary dials it with one.
+   */
+  private makeCore(): void {
     const r = this.d.recovered;
     this.core = new ClusterCore({
       cfg: {
-        self: this.cfg.self, members, replication: this.cfg.replication, heartbeatMs: this.cfg.clusterHeartbeatMs, misses: this.cfg.clusterMisses,
-        twoNodeFailover: this.cfg.twoNodeFailover, readFromBackups: this.cfg.readFromBackups,
-        tailCapacity: this.d.tailCapacity, seed: randomInt(2 ** 31),
+        self: this.self === NO_SID ? Number.MAX_SAFE_INTEGER : this.self, members: this.cfg.members.length, replication: this.cfg.replication,
+        heartbeatMs: this.cfg.clusterHeartbeatMs, misses: this.cfg.clusterMisses, twoNodeFailover: this.cfg.twoNodeFailover,
+        readFromBackups: this.cfg.readFromBackups, tailCapacity: this.d.tailCapacity, seed: randomInt(2 ** 31),
       },
       epoch: this.election.epoch, votedFor: this.election.votedFor, records: r.records, baseIndex: r.baseIndex, baseEpoch: r.baseEpoch,
+      ...(r.voters === undefined ? {} : { voters: r.voters }),
     });
+    this.voters = this.core.voters;
+    this.wasVoter = this.core.voters.includes(this.self);
+    for (const sid of this.voters) this.peerFor(sid);
   }
 
   async start(): Promise<void> {
+    if (this.self === NO_SID) {
+      this.d.log.info('joining the cluster: waiting for the primary to dial this server (an admin runs dpns servers add)', {
+        address: this.cfg.address, members: this.cfg.members,
+      });
+      return;
+    }
     this.d.log.info('cluster member starting', {
-      sid: this.cfg.self, members: this.cfg.members, epoch: this.core.epoch, quorum: this.quorum, replication: this.cfg.replication,
+      sid: this.self, members: this.cfg.members, voters: this.voters, epoch: this.core.epoch, quorum: this.core.quorum, replication: this.cfg.replication,
+      ...(this.voters.includes(this.self) ? {} : { learner: true }),
     });
+    this.started = true;
     this.tickTimer = setInterval(() => this.step({ kind: 'tick' }), this.cfg.clusterHeartbeatMs);
     this.tickTimer.unref();
     // A cluster of one elects itself at once, and is primary when this returns; others first listen for a primary for a while.
-    const alone = this.peers.length === 0;
+    const alone = this.voters.every((sid) => sid === this.self) && this.voters.includes(this.self);
     const ready = alone ? new Promise<void>((resolve) => (this.primaryReady = resolve)) : Promise.resolve();
     this.step({ kind: 'start' });
     await ready;
+  }
+
+  /** A joining server was dialed as member `sid`: that is its SID from now on. */
+  private learnSid(sid: number): void {
+    this.self = sid;
+    this.d.log.info('joining the cluster as SID ' + String(sid) + ': catching up from the primary as a learner', { sid, address: this.cfg.address });
+    this.makeCore();
+    void this.start();
   }
 
   stop(): void {
@@ -183,8 +266,8 @@ export class ClusterNode {
     if (code !== 'NO_QUORUM' || this.role !== 'primary') {
       const primary = this.primaryUrl;
       return new DpnsError('NOT_PRIMARY', primary === undefined
-        ? `this server (SID ${this.cfg.self}) is a ${this.role} and knows of no primary yet; retry shortly`
-        : `this server (SID ${this.cfg.self}) is a backup; send writes to the primary at ${primary}`, {
+        ? `this server (SID ${this.self}) is a ${this.role} and knows of no primary yet; retry shortly`
+        : `this server (SID ${this.self}) is a backup; send writes to the primary at ${primary}`, {
         details: { role: this.role, ...(primary === undefined ? {} : { primary }) },
       });
     }
@@ -208,7 +291,7 @@ export class ClusterNode {
 
   private readError(a: Answer & { ok: false }): DpnsError {
     if (this.role === 'primary' && a.code === 'NOT_PRIMARY') {
-      return new DpnsError('NOT_PRIMARY', `this server (SID ${this.cfg.self}) was the primary of epoch ${this.core.epoch} but has not heard from a majority recently enough to be sure it still is, so it answers no reads; ask another server`, {
+      return new DpnsError('NOT_PRIMARY', `this server (SID ${this.self}) was the primary of epoch ${this.core.epoch} but has not heard from a majority recently enough to be sure it still is, so it answers no reads; ask another server`, {
         details: { role: this.role },
       });
     }
@@ -228,7 +311,7 @@ export class ClusterNode {
    * in a cluster backups may already hold them, so they cannot be taken back (the caller stops).
    */
   takeBack(firstIndex: number): boolean {
-    if (this.cfg.members.length > 1) return false;
+    if (this.voters.some((sid) => sid !== this.self)) return false;
     for (const [index, req] of [...this.writes]) {
       if (index < firstIndex) continue;
       this.writes.delete(index);
@@ -274,7 +357,7 @@ export class ClusterNode {
   hello(): ClusterHello {
     const primary = this.primaryUrl;
     return {
-      sid: this.cfg.self, role: this.role, epoch: this.core.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
+      sid: this.self, role: this.role, epoch: this.core.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
       ...(primary === undefined ? {} : { primary }),
     };
   }
@@ -282,20 +365,22 @@ export class ClusterNode {
   /** What the `servers` method answers. */
   serversResult(): Result<'servers'> {
     const primary = this.primarySid;
-    return { self: this.cfg.self, epoch: this.core.epoch, replication: this.cfg.replication, servers: this.status(), ...(primary === undefined ? {} : { primary }) };
+    return { self: this.self, epoch: this.core.epoch, replication: this.cfg.replication, servers: this.status(), ...(primary === undefined ? {} : { primary }) };
   }
 
   status(): ServerStatus[] {
     const now = this.d.now();
     const match = this.core.matchIndexes();
     const head = this.role === 'primary' ? this.core.log.lastIndex : Math.max(0, ...this.peers.map((p) => (p.beat?.role === 'primary' ? p.beat.lastIndex : 0)));
-    return this.cfg.members.map((m, sid): ServerStatus => {
-      const url = `ws://${m}`;
-      if (sid === this.cfg.self) {
+    // The voters, and this server while it joins (a learner) or after it was removed.
+    const listed = this.voters.includes(this.self) || this.self === NO_SID ? this.voters : [...this.voters, this.self].sort((a, b) => a - b);
+    return listed.map((sid): ServerStatus => {
+      const url = this.urlOf(sid) ?? '';
+      if (sid === this.self) {
         const applied = this.d.sink.applied();
         return { sid, url, self: true, connected: true, role: this.role, epoch: this.core.epoch, lastIndex: applied, lag: Math.max(0, head - applied) };
       }
-      const p = this.peers.find((x) => x.sid === sid) as Peer;
+      const p = this.peerFor(sid) as Peer;
       const out: ServerStatus = { sid, url, self: false, connected: this.fresh(p, now) };
       if (p.lastHeard > 0) out.lastHeardMs = now - p.lastHeard;
       // A member we no longer hear has no role we could vouch for; its last epoch and index still say how far it got.
@@ -331,9 +416,11 @@ export class ClusterNode {
   // ---- links ----
 
   acceptPeer(ws: WebSocket, req: IncomingMessage): void {
-    PeerLink.accept(ws, req, this.d.key, this.listId, this.cfg.self, this.cfg.members.length, this.windowMs + 1000).then((link) => {
-      const p = this.peers.find((x) => x.sid === link.peerSid) as Peer;
+    PeerLink.accept(ws, req, this.d.key, this.listId, this.self === NO_SID ? undefined : this.self, this.windowMs + 1000).then((link) => {
       if (this.stopped) return link.close('name server shutting down');
+      if (this.self === NO_SID) this.learnSid(link.selfSid);
+      else if (link.selfSid !== this.self) return link.close(`this server is SID ${this.self}, not ${link.selfSid}`);
+      const p = this.peerFor(link.peerSid) as Peer;
       const t = new PeerTransportLink(link);
       const old = p.inbound;
       p.inbound = t;
@@ -354,9 +441,9 @@ export class ClusterNode {
   }
 
   private dial(p: Peer): void {
-    if (p.dialing || p.out !== undefined || this.stopped) return;
+    if (p.dialing || p.out !== undefined || this.stopped || p.url === undefined) return;
     p.dialing = true;
-    PeerLink.dial(p.url, this.d.key, this.listId, this.cfg.self, p.sid, this.windowMs + 1000).then((link) => {
+    PeerLink.dial(p.url, this.d.key, this.listId, this.self, p.sid, this.windowMs + 1000).then((link) => {
       p.dialing = false;
       if (this.stopped) return link.close('name server shutting down');
       const t = new PeerTransportLink(link);
@@ -429,6 +516,7 @@ export class ClusterNode {
     }
     this.settleOwn();
     this.checkReady();
+    this.checkMembership();
   }
 
   private checkReady(): void {
@@ -445,7 +533,7 @@ export class ClusterNode {
         return;
       }
       case 'dial': {
-        const p = this.peer(e.peer);
+        const p = this.peerFor(e.peer);
         if (p !== undefined) this.dial(p);
         return;
       }
@@ -485,12 +573,7 @@ export class ClusterNode {
         return;
       }
       case 'members':
-        // The server takes no membership changes yet (docs/CLUSTER.md): the voters are the --cluster list, unless the log says otherwise.
-        this.voters = e.voters;
-        if (e.voters.length !== this.cfg.members.length || e.voters.some((sid, k) => sid !== k)) {
-          this.d.log.warn('the log names other voters than the --cluster list', { voters: e.voters, index: e.index, member: e.member });
-        }
-        return;
+        return this.membersChanged(e.voters, e.index, e.member);
       case 'wake':
         if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
         this.wakeTimer = setTimeout(() => {
@@ -521,6 +604,11 @@ export class ClusterNode {
 
   private store(recs: readonly WireRecord[]): void {
     const last = (recs.at(-1) as WireRecord).i;
+    // An added member's address comes with its configuration record: known before the record is applied.
+    for (const r of recs) {
+      const c = r.d.config;
+      if (isConfigChange(c) && c.change.op === 'add' && c.change.addr !== undefined) this.addrs.set(c.change.sid, c.change.addr);
+    }
     // The committer appended (and fsyncs) its own writes already; it tells us through committed().
     if (last <= this.d.sink.lastIndex()) return;
     let durable: Promise<void>;
@@ -544,11 +632,126 @@ export class ClusterNode {
     const started = this.d.now();
     this.d.sink.install(index, json).then((lastEpoch) => {
       this.d.log.info('installed a snapshot from the primary', { index, bytes: json.length, ms: this.d.now() - started });
+      this.learnAddresses();
       this.step({ kind: 'installed', index, lastEpoch });
     }, (err: unknown) => {
       this.d.log.error('could not install the primary\'s snapshot', { index, err });
       this.step({ kind: 'disk-failed' });
     });
+  }
+
+  // ---- membership (docs/CLUSTER.md, "Membership changes") ----
+
+  /** The core says who votes from log index `index` on: links to new voters, and whether this server is still one. */
+  private membersChanged(voters: readonly number[], index: number, member: boolean): void {
+    const before = this.voters;
+    this.voters = voters;
+    for (const sid of voters) {
+      const p = this.peerFor(sid);
+      if (p !== undefined && p.url === undefined) this.d.log.warn('a voter\'s address is unknown: it can only be reached by its own dial', { sid, index });
+    }
+    const added = voters.filter((sid) => !before.includes(sid));
+    const gone = before.filter((sid) => !voters.includes(sid));
+    if (added.length > 0 || gone.length > 0) this.d.log.info('the cluster\'s voters changed', { voters, index, added, removed: gone, member });
+    if (member) {
+      this.wasVoter = true;
+      this.removedAt = undefined;
+    } else if (this.wasVoter) {
+      this.removedAt = index;
+    }
+  }
+
+  /**
+   * Once its removal is committed, a removed server takes no further part. The primary keeps a
+   * removed member's link while it is heard (its stream tells it the removal committed, and it then
+   * stops); a removed member no longer heard has its links dropped and is not dialed again.
+   */
+  private checkMembership(): void {
+    const committed = this.core.committedSeen;
+    if (this.removedAt !== undefined && committed >= this.removedAt && !this.stopped) {
+      const why = `this server (SID ${this.self}) was removed from the cluster's voters by the configuration record at index ${this.removedAt}, now committed; it takes no further part and stops (start it again with --join, and an empty data directory, to add it back)`;
+      this.d.log.warn('removed from the cluster', { sid: this.self, index: this.removedAt, voters: this.voters });
+      this.stop();
+      this.d.removed(why);
+      return;
+    }
+    if (this.role !== 'primary') return;
+    const known = this.core.knownCommitted ?? -1;
+    const configIndex = this.core.configIndex;
+    if (known < configIndex) return;
+    for (const p of this.peers) {
+      if (this.voters.includes(p.sid) || p.sid === this.joining) continue;
+      if (this.fresh(p, this.d.now())) continue;
+      if (p.out !== undefined || p.inbound !== undefined) {
+        p.out?.close('removed from the cluster');
+        p.inbound?.close('removed from the cluster');
+      }
+    }
+  }
+
+  /** The member being added while it catches up (its links stay), if any. */
+  private joining: number | undefined;
+
+  /**
+   * Adds the server at `address` as a voter (op add), or removes member `sid` (op remove); resolves
+   * once the configuration record is committed, or rejects with a DpnsError saying why not.
+   * An added member gets the next unused SID: one past the highest the cluster ever had (the
+   * --cluster list's, and every member added since), so a SID never names two servers.
+   */
+  async changeMembers(change: { op: 'add'; address: string } | { op: 'remove'; sid: number }): Promise<Result<'servers.add'>> {
+    const refusal = this.writeRefusal();
+    if (refusal !== undefined) throw refusal;
+    let sid: number;
+    let address: string;
+    if (change.op === 'add') {
+      address = change.address;
+      const voter = this.voters.find((v) => this.addrOf(v) === address);
+      sid = voter ?? this.nextSid();
+      if (voter === undefined) this.addrs.set(sid, address);
+    } else {
+      sid = change.sid;
+      if (!this.voters.includes(sid)) {
+        throw new DpnsError('MEMBERSHIP_CHANGE_INVALID', `SID ${sid} is not a voter of this cluster (the voters are ${this.voters.join(', ')}; dpns servers lists them): nothing to remove`, { details: { sid, voters: [...this.voters] } });
+      }
+      address = this.addrOf(sid) ?? '';
+    }
+    if (change.op === 'add') this.joining = sid;
+    let a: Answer;
+    try {
+      a = await this.ask((req) => ({ kind: 'members', req, op: change.op, sid, ...(change.op === 'add' ? { addr: address } : {}) }));
+    } finally {
+      if (this.joining === sid) this.joining = undefined;
+    }
+    if (!a.ok) {
+      // An address given for a SID that never made it into a record is forgotten: the SID is free again.
+      if (change.op === 'add' && !(this.d.members()?.addrs ?? []).some(([s]) => s === sid) && !this.voters.includes(sid)) this.addrs.delete(sid);
+      throw this.membershipError(a, change.op, sid, address);
+    }
+    return { sid, address, voters: [...this.voters], index: a.index };
+  }
+
+  /** One past the highest SID the cluster ever had. */
+  private nextSid(): number {
+    return Math.max(this.cfg.members.length - 1, ...this.voters, ...this.addrs.keys(), ...(this.d.members()?.addrs ?? []).map(([s]) => s)) + 1;
+  }
+
+  private membershipError(a: Answer & { ok: false }, op: 'add' | 'remove', sid: number, address: string): DpnsError {
+    const details = { sid, address, voters: [...this.voters] };
+    switch (a.code) {
+      case 'MEMBERSHIP_CHANGE_PENDING':
+        return new DpnsError('MEMBERSHIP_CHANGE_PENDING', 'another membership change (or this primary\'s first record) is not committed yet; nothing was changed: wait for it to finish (dpns servers shows the voters) and try again', { details });
+      case 'MEMBER_NOT_CAUGHT_UP':
+        return new DpnsError('MEMBER_NOT_CAUGHT_UP', `the server at ${address} (SID ${sid}) did not catch up with the primary within ${this.windowMs * 4} ms; nothing was changed: check that it runs with --join, the same --cluster list and nameserver.key, --self ${address}, and that the primary can reach it there, then try again`, { details });
+      case 'MEMBERSHIP_CHANGE_INVALID':
+        return new DpnsError('MEMBERSHIP_CHANGE_INVALID', op === 'remove'
+          ? `SID ${sid} is the cluster's last voter and cannot be removed; add another member first`
+          : `the cluster cannot add SID ${sid} (${address}); nothing was changed`, { details });
+      case 'NOT_PRIMARY':
+      case 'NO_QUORUM':
+        return a.outcome === 'unknown'
+          ? new DpnsError('NOT_PRIMARY', `this server stopped being the primary before the change was committed; it may yet take effect: run dpns servers to see the voters, then try again at the new primary`, { details: { role: this.role } })
+          : this.refusalError(a.code);
+    }
   }
 
   /** Records the core made itself are settled (watchers, reads held for them) once committed. */
@@ -572,7 +775,7 @@ export class ClusterNode {
       this.d.log.info('following the primary', { primary, epoch });
     } else if (role === 'primary') {
       const previous = this.lostPrimary;
-      const tookOver = previous !== undefined && previous !== this.cfg.self;
+      const tookOver = previous !== undefined && previous !== this.self;
       if (tookOver) this.takeovers++;
       this.d.log.info('became the primary', { epoch, lastIndex: this.core.log.lastIndex, previous: previous ?? null });
       this.d.onPrimary(epoch).then(() => {
@@ -584,10 +787,13 @@ export class ClusterNode {
       this.d.log.warn('lost the primary', { primary: wasPrimarySid, epoch });
     }
     if (was === 'primary' && role !== 'primary') {
-      this.lostPrimary = this.cfg.self;
+      this.lostPrimary = this.self;
       const why = `no longer the primary of epoch ${epoch}`;
       this.d.log.warn('stepping down as primary; taking no more writes', { epoch, why });
-      this.d.onStepDown(why);
+      // A primary that removed itself steps down in the step that answers the change: the answer
+      // goes out first, then the connections are closed.
+      if (this.removedAt !== undefined) setImmediate(() => this.d.onStepDown(why));
+      else this.d.onStepDown(why);
     }
   }
 

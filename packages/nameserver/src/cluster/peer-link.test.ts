@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { deriveClusterKey, memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 
-/** An acceptor for member 0 of a 3-member cluster holding `key`; links it accepts are handed to `onLink`. */
-async function acceptor(key: ClusterKey, onLink: (l: PeerLink) => void, onRefused: (why: string) => void = () => undefined): Promise<{ url: string; http: Server; close: () => Promise<void> }> {
+/** An acceptor for member 0 (or `self`: 'joining', one that does not know its SID) of a cluster holding `key`; links it accepts are handed to `onLink`. */
+async function acceptor(key: ClusterKey, onLink: (l: PeerLink) => void, onRefused: (why: string) => void = () => undefined, self: number | 'joining' = 0): Promise<{ url: string; http: Server; close: () => Promise<void> }> {
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
   wss.on('connection', (ws, req) => {
-    PeerLink.accept(ws, req, key, LIST, 0, 3, 2000).then(onLink, (e: unknown) => onRefused((e as Error).message));
+    PeerLink.accept(ws, req, key, LIST, self === 'joining' ? undefined : self, 2000).then(onLink, (e: unknown) => onRefused((e as Error).message));
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const { port } = http.address() as AddressInfo;
@@ -64,13 +64,13 @@ test('a dialer without the cluster key is refused, and one that dials a stranger
   }
 });
 
-test('a dialer claiming a SID outside the cluster, or our own, is refused', async () => {
+test('a dialer claiming no SID, or our own, is refused', async () => {
   const k = key();
   const refused: string[] = [];
   const a = await acceptor(k, () => assert.fail('accepted'), (why) => refused.push(why));
   try {
     await assert.rejects(PeerLink.dial(a.url, k, LIST, 0, 0, 1000));
-    await assert.rejects(PeerLink.dial(a.url, k, LIST, 7, 0, 1000));
+    await assert.rejects(PeerLink.dial(a.url, k, LIST, -1, 0, 1000));
     while (refused.length < 2) await new Promise((r) => setTimeout(r, 5));
     assert.match(refused.join('\n'), /not another member/);
   } finally {
@@ -139,5 +139,21 @@ test('a forged, replayed or tampered frame cuts the link before anything is deli
     } finally {
       await a.close();
     }
+  }
+});
+
+test('a joining server that does not know its SID takes the one it is dialed as; a member added later (SID past the list) is accepted', async () => {
+  const k = key();
+  const links: PeerLink[] = [];
+  const a = await acceptor(k, (l) => links.push(l), (why) => assert.fail(why), 'joining');
+  try {
+    const link = await PeerLink.dial(a.url, k, LIST, 5, 3, 2000);
+    while (links.length < 1) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(links[0]?.selfSid, 3);
+    assert.equal(links[0]?.peerSid, 5);
+    assert.equal(link.selfSid, 5);
+    link.close('done');
+  } finally {
+    await a.close();
   }
 });

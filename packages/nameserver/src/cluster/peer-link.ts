@@ -52,6 +52,8 @@ export class PeerLink {
     readonly peerSid: number,
     private readonly sendKey: Buffer,
     private readonly recvKey: Buffer,
+    /** The SID this end has on the link. */
+    readonly selfSid: number,
   ) {
     ws.on('message', (data: RawData) => this.receive(data));
     ws.on('close', (code, reason) => this.end(`closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
@@ -134,7 +136,8 @@ export class PeerLink {
    */
   static dial(url: string, key: ClusterKey, list: string, selfSid: number, peerSid: number, timeoutMs: number): Promise<PeerLink> {
     const n1 = randomBytes(32).toString('hex');
-    const ws = new WebSocket(`${url}${PEER_PATH}?sid=${selfSid}&nonce=${n1}&list=${list}`, {
+    // `to`: the SID we take the other end to be; a server joining the cluster learns its own from it (accept).
+    const ws = new WebSocket(`${url}${PEER_PATH}?sid=${selfSid}&to=${peerSid}&nonce=${n1}&list=${list}`, {
       maxPayload: PEER_MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: timeoutMs,
     });
     return new Promise((resolve, reject) => {
@@ -167,18 +170,21 @@ export class PeerLink {
         ws.removeAllListeners('error');
         ws.removeAllListeners('close');
         ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid, list).toString('hex') }));
-        resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2)));
+        resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2), selfSid));
       });
     });
   }
 
   /**
-   * Answers a dial on PEER_PATH. Resolves with the link once the dialer has proved the key;
-   * rejects (and closes the socket) otherwise.
+   * Answers a dial on PEER_PATH as member `ourSid` (undefined: a joining server that does not know
+   * its SID yet, which takes the one it is dialed as; the link's `selfSid` says which). Resolves
+   * with the link once the dialer has proved the key; rejects (and closes the socket) otherwise.
    */
-  static accept(ws: WebSocket, req: IncomingMessage, key: ClusterKey, list: string, selfSid: number, members: number, timeoutMs: number): Promise<PeerLink> {
+  static accept(ws: WebSocket, req: IncomingMessage, key: ClusterKey, list: string, ourSid: number | undefined, timeoutMs: number): Promise<PeerLink> {
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     const dialerSid = Number(q.get('sid'));
+    // A joining server that does not know its SID yet takes the one it is dialed as (the dialer proves the key below).
+    const selfSid = ourSid ?? Number(q.get('to'));
     const n1 = q.get('nonce') ?? '';
     const theirList = q.get('list');
     return new Promise((resolve, reject) => {
@@ -190,7 +196,9 @@ export class PeerLink {
         reject(new Error(why));
       };
       const timer = setTimeout(() => fail('no peer-auth within the time limit'), timeoutMs);
-      if (!Number.isInteger(dialerSid) || dialerSid < 0 || dialerSid >= members || dialerSid === selfSid) return fail(`peer SID ${q.get('sid')} is not another member of this cluster`);
+      // Any SID: members added later have SIDs past the --cluster list's (the key proves membership).
+      if (!Number.isSafeInteger(dialerSid) || dialerSid < 0 || dialerSid === selfSid) return fail(`peer SID ${q.get('sid')} is not another member of this cluster`);
+      if (!Number.isSafeInteger(selfSid) || selfSid < 0) return fail('this server is joining the cluster and does not know its SID yet: only a member that dials it with one (to=SID) gets a link');
       if (!/^[0-9a-f]{64}$/.test(n1)) return fail('peer nonce must be 64 hex digits');
       const n2 = randomBytes(32).toString('hex');
       // Our list goes out either way, so the dialer can say what is wrong; a member with another list gets no link.
@@ -209,7 +217,7 @@ export class PeerLink {
         }
         clearTimeout(timer);
         ws.removeAllListeners('close');
-        resolve(new PeerLink(ws, dialerSid, mac(key, 'a2d', n1, n2), mac(key, 'd2a', n1, n2)));
+        resolve(new PeerLink(ws, dialerSid, mac(key, 'a2d', n1, n2), mac(key, 'd2a', n1, n2), selfSid));
       });
     });
   }

@@ -96,11 +96,12 @@ export class Replica {
 }
 
 /**
- * A log record as the registry takes it. The core's own records (a primary's epoch's first) carry
- * only their epoch: no ops.
+ * A log record as the registry takes it. The core's own records (a primary's epoch's first, a
+ * configuration record) carry only their epoch and perhaps a `config`: no ops. The registry
+ * changes no entry for them; a configuration record's voters and address it keeps (cluster-members.ts).
  */
 function logRecordOf(r: WireRecord): LogRecord {
-  const d = r.d.ops === undefined && Object.keys(r.d).every((k) => k === 'ep') ? { ...r.d, ops: [] } : r.d;
+  const d = r.d.ops === undefined && Object.keys(r.d).every((k) => k === 'ep' || k === 'config') ? { ...r.d, ops: [] } : r.d;
   if (!isLogRecord(d)) throw new Error(`record ${r.i} is not a registry change`);
   return d;
 }

@@ -1,4 +1,5 @@
 // A change to the registry as it is logged and replayed: whole entries, so replay needs no rules.
+import { isConfigChange, type ConfigChange } from './cluster-members.js';
 import type { EntryView } from '@dpns/protocol';
 
 /** The secrets of one launch: the service's half and the name server's half of its ticket pair. */
@@ -47,6 +48,8 @@ export interface LogRecord {
   ep?: number;
   /** The client's request id, remembered so a retried write is answered, not applied twice. */
   rid?: string;
+  /** A configuration record's (the cluster core's, `ops` empty): the voters from here on (cluster-members.ts). */
+  config?: ConfigChange;
 }
 
 /** What watchers are told about one op once it is durable. */
@@ -59,6 +62,7 @@ export interface Change {
 /** Narrows a record read back from the log; the log's checksum already vouched for its bytes. */
 export function isLogRecord(v: unknown): v is LogRecord {
   if (typeof v !== 'object' || v === null || !Array.isArray((v as LogRecord).ops)) return false;
+  if ((v as LogRecord).config !== undefined && !isConfigChange((v as LogRecord).config)) return false;
   return (v as LogRecord).ops.every(
     (op) => (op.t === 'put' && typeof op.e?.name === 'string') || (op.t === 'del' && typeof op.n === 'string') ||
       (op.t === 'tickets' && typeof op.n === 'string' && (op.v === null || typeof op.v?.service === 'string')) ||

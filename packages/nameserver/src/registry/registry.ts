@@ -1,5 +1,6 @@
 // The registry: entries by name, an ordered index for patterns, and alias back-links.
 // It only applies ops and answers queries; the rules that produce ops live in rules.ts.
+import { isClusterMembers, withChange, type ClusterMembers } from './cluster-members.js';
 import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
 import { OrderedNames } from './ordered-names.js';
 import type { AgentRecord, Change, JoinTokenRecord, LaunchTickets, LogRecord, Op } from './ops.js';
@@ -23,6 +24,8 @@ export interface RegistrySnapshot {
   agents?: AgentRecord[];
   /** Unspent join tokens. */
   joins?: JoinTokenRecord[];
+  /** The cluster's configuration, once a membership change was made (cluster-members.ts). */
+  cluster?: ClusterMembers;
 }
 
 /**
@@ -60,6 +63,7 @@ export interface RegistryImage {
   requests: [string, number][];
   agents: AgentRecord[];
   joins: JoinTokenRecord[];
+  cluster: ClusterMembers | undefined;
   release(): void;
 }
 
@@ -90,6 +94,7 @@ export class Registry {
   private readonly joins = new Map<string, JoinTokenRecord>();
   private rev = 0;
   private lastEpoch = 0;
+  private members: ClusterMembers | undefined;
   /** Lost entries nobody keeps: a connection advertised them and went (stray-expiry.ts sweeps them). */
   private readonly strayNames = new Set<string>();
   /** Services whose advertiser is (or, lost, was) a connection. */
@@ -131,6 +136,8 @@ export class Registry {
   /** Applies one logged record: its ops, its epoch and its request id. */
   applyRecord(rec: LogRecord, index: number): Change[] {
     const changes = this.apply(rec.ops, index);
+    // A configuration record changes no entry: only who is in the cluster.
+    if (rec.config !== undefined) this.members = withChange(this.members, rec.config);
     if (rec.ep !== undefined && rec.ep > this.lastEpoch) this.lastEpoch = rec.ep;
     if (rec.rid !== undefined) {
       this.requests.set(rec.rid, index);
@@ -384,8 +391,13 @@ export class Registry {
     return {
       // Text is parsed for this copy only: held parsed, the whole registry would stay twice its size.
       revision: this.rev, entries: Array.from(this.entries.values(), (e) => (typeof e === 'string' ? JSON.parse(e) as EntryView : e)), tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
-      agents: [...this.agents.values()], joins: [...this.joins.values()],
+      agents: [...this.agents.values()], joins: [...this.joins.values()], ...(this.members === undefined ? {} : { cluster: this.members }),
     };
+  }
+
+  /** The cluster's configuration, once a membership change was made (undefined: the bootstrap list's). */
+  get clusterMembers(): ClusterMembers | undefined {
+    return this.members;
   }
 
   /**
@@ -408,7 +420,7 @@ export class Registry {
         return e;
       },
       tickets: [...this.tickets], requests: [...this.requests], agents: [...this.agents.values()], joins: [...this.joins.values()],
-      release: stop,
+      cluster: this.members, release: stop,
     };
   }
 
@@ -434,6 +446,7 @@ export class Registry {
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
     for (const [rid, rev] of snap.requests ?? []) this.requests.set(rid, rev);
     this.lastEpoch = snap.epoch ?? 0;
+    this.members = isClusterMembers(snap.cluster) ? snap.cluster : undefined;
     if (Array.isArray(snap.entries)) {
       for (const e of snap.entries) this.hold(e.name, e);
       this.names.reset(this.entries.keys());

@@ -14,6 +14,7 @@ export async function snapshotJson(snap: RegistrySnapshot): Promise<string> {
   if (snap.requests !== undefined) await array(parts, 'requests', snap.requests);
   if (snap.agents !== undefined) await array(parts, 'agents', snap.agents);
   if (snap.joins !== undefined) await array(parts, 'joins', snap.joins);
+  if (snap.cluster !== undefined) parts.push(`,"cluster":${JSON.stringify(snap.cluster)}`);
   parts.push('}');
   return parts.join('');
 }

@@ -7,6 +7,7 @@
 // of the names.
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
+import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
 import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
@@ -21,6 +22,8 @@ interface Head {
   requests?: number;
   agents?: number;
   joins?: number;
+  /** The cluster's configuration (small: it goes in the head, not counted in the lines). */
+  cluster?: ClusterMembers;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
   const head: Head = {
     revision: image.revision, epoch: image.epoch, entries: image.names.length,
     tickets: image.tickets.length, requests: image.requests.length, agents: image.agents.length, joins: image.joins.length,
+    ...(image.cluster === undefined ? {} : { cluster: image.cluster }),
   };
   yield `${JSON.stringify(head)}\n`;
   const { names } = image;
@@ -141,5 +145,6 @@ function assemble<E extends EntryView[] | HeldEntries>(
   if (requests !== undefined) snap.requests = requests;
   if (agents !== undefined) snap.agents = agents;
   if (joins !== undefined) snap.joins = joins;
+  if (isClusterMembers(h.cluster)) snap.cluster = h.cluster;
   return snap;
 }
