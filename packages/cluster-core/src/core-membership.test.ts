@@ -200,3 +200,34 @@ test('a member whose own removal is its newest record stands, without its own vo
     assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch, votedFor: 2 }]);
   }
 });
+
+test('a member outside its newest configuration stands, without its own vote, once a candidate that counts it was refused for its log', () => {
+  const b = core(2, 3);
+  b.step({ kind: 'start' }, 0);
+  b.step({ kind: 'link-up', peer: 0 }, 1);
+  b.step({ kind: 'link-up', peer: 1 }, 1);
+  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, 2);
+  b.step({ kind: 'persisted' }, 2);
+  b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1, config: { voters: [0, 1], change: { op: 'remove', sid: 2 } } } }, { i: 3, d: { ep: 1 } }] } }, 3);
+  b.step({ kind: 'durable', index: 3 }, 4);
+  b.step({ kind: 'message', from: 0, m: { t: 'tick', epoch: 1, lastIndex: 3, seq: 1, commit: 3 } }, 5);
+  // Its removal is committed and it knows it: it does not stand of itself.
+  const t = 5 + WINDOW * 3;
+  let fx = b.step({ kind: 'tick' }, t);
+  fx.push(...b.step({ kind: 'wake' }, t + WINDOW));
+  assert.deepEqual(sent(fx).filter((m) => m.t === 'prevote'), []);
+  // Member 1, whose log lacks record 3 and whose configuration still counts member 2, asks for its vote.
+  const at = t + WINDOW + 1;
+  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'candidate', epoch: 1, lastIndex: 3, lastEpoch: 1 } }, at);
+  b.step({ kind: 'message', from: 1, m: { t: 'beat', role: 'candidate', epoch: 1, lastIndex: 2, lastEpoch: 1 } }, at);
+  fx = b.step({ kind: 'message', from: 1, m: { t: 'prevote', epoch: 2, lastIndex: 2, lastEpoch: 1 } }, at);
+  const ans = sent(fx, 1)[0];
+  assert.ok(ans?.t === 'prevote-ans' && !ans.granted && /behind ours/.test(ans.reason ?? ''));
+  // Refused for its log, it stands at once (member 1 could not win without it), asking the voters.
+  const asked = sent(fx).filter((m) => m.t === 'prevote');
+  assert.equal(asked.length, 2);
+  fx = b.step({ kind: 'message', from: 0, m: { t: 'prevote-ans', epoch: 2, granted: true } }, at + 1);
+  assert.deepEqual(ofKind(fx, 'persist'), [], 'its own vote does not count: one grant of two voters is no majority');
+  fx = b.step({ kind: 'message', from: 1, m: { t: 'prevote-ans', epoch: 2, granted: true } }, at + 1);
+  assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: 2 }]);
+});

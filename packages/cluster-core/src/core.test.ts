@@ -204,3 +204,40 @@ test('a backup whose log differs from its primary\'s where their records overlap
   assert.deepEqual(ofKind(fx, 'store'), []);
   assert.deepEqual(ofKind(fx, 'close-link').map((e) => e.peer), [0]);
 });
+
+test('a candidate takes up a voter\'s newer epoch from its beat, and asks for the one after it (seeds 583,065 and 733,555)', () => {
+  const c = core(0, 3);
+  c.step({ kind: 'start' }, 0);
+  c.step({ kind: 'link-up', peer: 1 }, 1);
+  c.step({ kind: 'link-up', peer: 2 }, 1);
+  // Member 1 voted in epoch 5 for a candidate since lost; it would refuse our prevotes for epoch 5.
+  const t = WINDOW + 10;
+  let fx = c.step({ kind: 'message', from: 1, m: { t: 'beat', role: 'candidate', epoch: 5, lastIndex: 0, lastEpoch: 0 } }, t);
+  assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 5, votedFor: undefined }]);
+  c.step({ kind: 'persisted' }, t);
+  assert.equal(c.epoch, 5);
+  assert.equal(c.votedFor, undefined);
+  // A prevote round for epoch 1 may have started before: once it is over, the next asks for epoch 6.
+  fx = [];
+  for (let at = t + 1; at <= t + 4 * HB; at += 10) fx.push(...c.step({ kind: 'wake' }, at));
+  const asked = sent(fx).flatMap((m) => (m.t === 'prevote' ? [m.epoch] : []));
+  assert.ok(asked.length > 0 && asked.every((e) => e === 6), `prevotes for ${asked.join(',')}`);
+  // Not from a member outside our configuration (a removed member must not move the cluster's epoch).
+  c.step({ kind: 'link-up', peer: 7 }, t + 3);
+  fx = c.step({ kind: 'message', from: 7, m: { t: 'beat', role: 'candidate', epoch: 9, lastIndex: 0, lastEpoch: 0 } }, t + 3);
+  assert.deepEqual(ofKind(fx, 'persist'), []);
+});
+
+test('a backup that still hears its primary does not take up a candidate\'s newer epoch from its beat', () => {
+  const { c, t } = primaryOfThree();
+  const b = core(1, 3);
+  b.step({ kind: 'start' }, 0);
+  b.step({ kind: 'link-up', peer: 0 }, 1);
+  b.step({ kind: 'link-up', peer: 2 }, 1);
+  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, t);
+  b.step({ kind: 'persisted' }, t);
+  assert.equal(b.role, 'backup');
+  const fx = b.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'candidate', epoch: 4, lastIndex: 0, lastEpoch: 0 } }, t + 1);
+  assert.deepEqual(ofKind(fx, 'persist'), []);
+  assert.equal(c.role, 'primary');
+});

@@ -58,7 +58,7 @@ interface Peer {
 }
 
 /** Work that reads or changes the election state, one at a time. */
-type Job = { k: 'vote'; from: number; req: VoteRequest } | { k: 'beat'; from: number; beat: Beat } | { k: 'self-vote'; epoch: number };
+type Job = { k: 'vote'; from: number; req: VoteRequest } | { k: 'beat'; from: number; beat: Beat } | { k: 'self-vote'; epoch: number } | { k: 'epoch'; epoch: number };
 
 /** A member being added: the primary streams to it as a learner until it has caught up, then appends the change. */
 interface CatchUp {
@@ -112,6 +112,8 @@ export class ClusterCore {
   private commitSeen = 0;
   /** A member being added, while it catches up (one change at a time: none other meanwhile). */
   private catchUp: CatchUp | undefined;
+  /** Until when this member, outside its newest configuration, may stand: a candidate that counts its vote was refused for its log. */
+  private neededUntil = Number.NEGATIVE_INFINITY;
 
   constructor(init: CoreInit) {
     this.cfg = init.cfg;
@@ -125,7 +127,7 @@ export class ClusterCore {
       heartbeatMs: init.cfg.heartbeatMs,
       quorum: () => this.electionQuorum(),
       selfCounts: () => this.isVoter(this.cfg.self),
-      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.mayStand(),
+      isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.mayStand(now),
       aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.isVoter(p.sid) && this.fresh(p, now)).length,
       reachable: () => this.peers.flatMap((p) => (p.up && this.isVoter(p.sid) ? [p.sid] : [])),
       position: () => this.log.position(),
@@ -360,16 +362,21 @@ export class ClusterCore {
   }
 
   /**
-   * A member outside its newest configuration (one joining, or removed) does not stand, but for
-   * one whose own removal is that configuration's record: until the record is committed it may be
-   * the only one holding it, with the longest log, and needed to elect a primary at all (found by
-   * the simulator; Ongaro's thesis, §4.2.2, lets it stand without counting its own vote). Once
-   * elected it steps down as soon as its removal commits, and stands no more once it knows that
-   * (as primary, or told in its primary's ticks); a cluster that hears a primary refuses its prevotes.
+   * A member outside its newest configuration (one joining, or removed) does not stand, but in two
+   * cases where it may be needed to elect a primary at all (Ongaro's thesis, §4.2.2: such a member
+   * still stands, without counting its own vote). One: its own removal is that configuration's
+   * record and not yet known committed, so it may be the only one holding it, with the longest log
+   * (found by the simulator). Two: a candidate that counts it as a voter (by the candidate's older
+   * or newer configuration) was refused for its log within the failure window: its log is the newer,
+   * and while configurations differ between logs the others may be unable to win without it (seed
+   * 945, with candidates learning epochs). Once elected it steps down as soon as its configuration
+   * commits, and the others then hold its log, so nobody refuses them for it; a cluster that hears a
+   * primary refuses its prevotes.
    */
-  private mayStand(): boolean {
+  private mayStand(now: number): boolean {
     const self = this.cfg.self;
     if (this.isVoter(self)) return true;
+    if (now <= this.neededUntil) return true;
     const cfg = this.log.config;
     return cfg.index > this.commitSeen && this.log.configAt(cfg.index - 1).voters.includes(self);
   }
@@ -575,6 +582,9 @@ export class ClusterCore {
           if (job.epoch < this.epoch || (job.epoch === this.epoch && this.votedFor !== undefined && this.votedFor !== this.cfg.self)) this.candidacy.selfVoteRefused(now);
           else this.persist(job.epoch, this.cfg.self, (t, o) => this.candidacy.selfVoted(job.epoch, t, o), out);
           break;
+        case 'epoch':
+          if (job.epoch > this.epoch && this.role === 'candidate') this.persist(job.epoch, undefined, () => undefined, out);
+          break;
       }
     }
   }
@@ -582,7 +592,14 @@ export class ClusterCore {
   private answerVote(from: number, m: VoteRequest, now: number, out: Effect[]): void {
     const me = { log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid, candidateVotes: this.isVoter(from) };
     const refusal = voteRefusal(m, from, me, this.cfg.plant === 'vote-without-log-check');
-    if (refusal?.rule === 'log') this.candidacy.standNow(now);
+    if (refusal?.rule === 'log') {
+      // Outside our newest configuration, we may be needed all the same (mayStand says when).
+      if (!this.isVoter(this.cfg.self)) {
+        this.neededUntil = now + this.windowMs;
+        this.candidacy.schedule(0, now);
+      }
+      this.candidacy.standNow(now);
+    }
     const send = (o: Effect[]): void => {
       o.push({ kind: 'send', to: from, m: { t: m.t === 'vote' ? 'vote-ans' : 'prevote-ans', epoch: m.epoch, granted: refusal === undefined, ...(refusal === undefined ? {} : { reason: refusal.reason }) } });
     };
@@ -617,6 +634,11 @@ export class ClusterCore {
     // log (found by the simulator, docs/CLUSTER.md). Raft's leader steps down on any newer term.
     if (b.role !== 'primary') {
       if (this.role === 'primary' && b.epoch > this.epoch && this.isVoter(p.sid)) this.stepDown(now, out);
+      // A candidate takes up a voter's newer epoch (Raft: any newer term). The voter refuses our
+      // prevotes for any epoch not newer than its own, and may be unable to stand itself (it voted
+      // for a candidate since lost, and its log is behind ours): without this, neither of us could
+      // ever win (seeds 583,065 and 733,555 of the long run).
+      else if (this.role === 'candidate' && b.epoch > this.epoch && this.isVoter(p.sid) && !this.hearsPrimary(now)) this.enqueue({ k: 'epoch', epoch: b.epoch }, now, out);
       return;
     }
     if (b.epoch < this.epoch) return;
