@@ -4,7 +4,8 @@
 // without pause. Nothing acknowledged is lost on any remaining member; the removed servers stop
 // by themselves; a removed member no longer counts for quorum (with it and one more voter dead,
 // writes go on); a second change while one is pending is refused MEMBERSHIP_CHANGE_PENDING, and
-// adding a server that is not there MEMBER_NOT_CAUGHT_UP.
+// adding a server that is not there MEMBER_NOT_CAUGHT_UP. A server that joins a cluster whose
+// members keep no log back to the start is caught up by a snapshot, and holds every write.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpnsClient, type MembershipResult } from '@dpns/client';
@@ -178,6 +179,48 @@ test('the primary removes itself: it answers once the change is committed, then 
     const names = await c.call(next.sid, 'listServices', { pattern: '/mb/*' });
     assert.ok(names.ok);
     assert.deepEqual((names.result as { names: string[] }).names, ['/mb/after', '/mb/before']);
+  } finally {
+    await admin.close();
+    await c.close();
+  }
+});
+
+test('a server that joins after the log was cut back at a snapshot is caught up by the snapshot and holds every write', { timeout: 90_000 }, async () => {
+  const c = await startCluster({ n: 3, readFromBackups: true, extraArgs: ['--snapshot-every', '10'] });
+  const admin = new DpnsClient({ servers: c.servers, token: c.adminToken, requestTimeoutMs: 20_000, reconnect: { minDelayMs: 10, maxDelayMs: 200 } });
+  try {
+    await c.primary();
+    await admin.connect();
+    const names: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      names.push(`/mb/s${i}`);
+      await admin.register.add(`/mb/s${i}`, spec);
+    }
+    // Restarted, each member keeps its log only from its newest snapshot on: none can send the log from the start.
+    for (const sid of [0, 1, 2]) {
+      await c.stop(sid);
+      await c.restart(sid);
+    }
+    const primary = await c.primary({ timeoutMs: 10_000 });
+    await admin.register.add('/mb/after-restart', spec);
+    names.push('/mb/after-restart');
+    const m = await c.startJoiner();
+    const r = await admin.addServer(m.server);
+    assert.equal(r.sid, 3);
+    assert.deepEqual(r.voters, [0, 1, 2, 3]);
+    await c.waitStatus(m.sid, (s) => s.servers.find((x) => x.self)?.role === 'backup' && s.primary === primary.sid, 10_000);
+    assert.ok(m.proc?.stderrLines().some((l) => /installed a snapshot from the primary/.test(l)), 'the joiner was caught up by a snapshot');
+    await admin.register.add('/mb/after-join', spec);
+    names.push('/mb/after-join');
+    // It holds every write, and its acknowledgements count: with one of the first three down, a majority of the four
+    // voters needs all three others, SID 3 among them.
+    await c.waitStatus(primary.sid, (s) => s.servers.every((x) => x.connected && (x.lag ?? 0) === 0), 10_000);
+    const held = await c.call(m.sid, 'listServices', { pattern: '/mb/*' });
+    assert.ok(held.ok, `listServices on the joiner: ${held.ok ? '' : held.code}`);
+    assert.deepEqual(new Set((held.result as { names: string[] }).names), new Set(names));
+    const other = [0, 1, 2].find((s) => s !== primary.sid) as number;
+    await c.kill9(other);
+    await admin.register.add('/mb/with-one-down', spec);
   } finally {
     await admin.close();
     await c.close();
