@@ -231,3 +231,39 @@ test('a member outside its newest configuration stands, without its own vote, on
   fx = b.step({ kind: 'message', from: 1, m: { t: 'prevote-ans', epoch: 2, granted: true } }, at + 1);
   assert.deepEqual(ofKind(fx, 'persist'), [{ kind: 'persist', epoch: 2, votedFor: 2 }]);
 });
+
+test('a member being added waits while a snapshot for it is made, sent and installed, and is given up on only without progress', () => {
+  for (const acked of [true, false]) {
+    const { c, t } = settledPrimary();
+    c.step({ kind: 'members', req: 7, op: 'add', sid: 3 }, t + 1);
+    c.step({ kind: 'link-up', peer: 3 }, t + 1);
+    // Its log is not ours (here: from a position we never had), so it needs a snapshot.
+    let fx = c.step({ kind: 'message', from: 3, m: { t: 'follow', epoch: 1, lastIndex: 7, lastEpoch: 9 } }, t + 2);
+    assert.deepEqual(ofKind(fx, 'make-snapshot'), [{ kind: 'make-snapshot', peer: 3 }]);
+    fx = c.step({ kind: 'snapshot-made', peer: 3, index: 1, data: '{}' }, t + 3);
+    assert.equal(sent(fx, 3)[0]?.t, 'snap');
+    // A large registry's snapshot takes many failure windows to install: the change waits.
+    let now = t + 3;
+    for (let k = 0; k < 20; k++) {
+      now += WINDOW;
+      fx = c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 1 } }, now);
+      fx.push(...c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 1 } }, now), ...c.step({ kind: 'tick' }, now));
+      assert.deepEqual(answers(fx), [], `still waiting after ${k + 1} windows`);
+    }
+    if (acked) {
+      fx = c.step({ kind: 'message', from: 3, m: { t: 'ack', index: 1 } }, now + 1);
+      assert.deepEqual(ofKind(fx, 'store').map((e) => e.recs[0]?.d.config), [{ voters: [0, 1, 2, 3], change: { op: 'add', sid: 3 } }]);
+      continue;
+    }
+    // Never acknowledged: given up on once the snapshot's allowance (100 windows) is out.
+    let answered: unknown[] = [];
+    for (let k = 0; k < 100 && answered.length === 0; k++) {
+      now += WINDOW;
+      fx = c.step({ kind: 'message', from: 1, m: { t: 'ack', index: 1 } }, now);
+      fx.push(...c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 1 } }, now), ...c.step({ kind: 'tick' }, now));
+      answered = answers(fx);
+    }
+    assert.deepEqual(answered, [{ ok: false, code: 'MEMBER_NOT_CAUGHT_UP', outcome: 'none' }]);
+    assert.deepEqual(c.voters, [0, 1, 2]);
+  }
+});

@@ -64,8 +64,18 @@ type Job = { k: 'vote'; from: number; req: VoteRequest } | { k: 'beat'; from: nu
 interface CatchUp {
   readonly req: number;
   readonly change: MembershipChange;
-  readonly deadline: number;
+  /** When it is given up on, unless it makes progress before. */
+  deadline: number;
+  /** Its acknowledged index when it last made progress. */
+  match: number;
+  /** Since when a snapshot for it has been in the making or on its way. */
+  snapshotSince: number | undefined;
 }
+
+/** Failure windows a member being added may go without progress. */
+const CATCH_UP_WINDOWS = 4;
+/** Failure windows a snapshot for it may take to be made, sent and installed (a minute by default: a million names take seconds). */
+const SNAPSHOT_WINDOWS = 100;
 
 /** A disk operation under way, in the order the driver completes them. */
 interface DiskOp {
@@ -399,17 +409,31 @@ export class ClusterCore {
     if (change.op === 'remove' && cfg.voters.length === 1) return this.answer(req, this.refused('MEMBERSHIP_CHANGE_INVALID', 'none'), out);
     if (change.op === 'remove') return this.appendChange(req, change, now, out);
     // A new voter first catches up as a learner, so that adding it does not stall commits.
-    this.catchUp = { req, change, deadline: now + this.windowMs * 4 };
+    this.catchUp = { req, change, deadline: now + this.windowMs * CATCH_UP_WINDOWS, match: 0, snapshotSince: undefined };
     if (this.peer(change.sid) === undefined) {
       this.addPeer(change.sid);
       out.push({ kind: 'dial', peer: change.sid });
     }
   }
 
-  /** The member being added has caught up (append its change), or ran out of time. */
+  /**
+   * The member being added has caught up (append its change), or ran out of time. Time runs out
+   * only without progress (Ongaro's thesis, §4.2.1, catches a new server up in rounds for the same
+   * reason): its acknowledged index moving gives it another CATCH_UP_WINDOWS, and a snapshot in the
+   * making or on its way keeps it waiting up to SNAPSHOT_WINDOWS, since a large registry's takes seconds.
+   */
   private checkCatchUp(now: number, out: Effect[]): void {
     const c = this.catchUp as CatchUp;
     if (this.star === undefined) return;
+    const p = this.star.progress(c.change.sid);
+    if (p !== undefined && p.match > c.match) {
+      c.match = p.match;
+      c.deadline = Math.max(c.deadline, now + this.windowMs * CATCH_UP_WINDOWS);
+    }
+    if (p?.snapshot === true) {
+      c.snapshotSince ??= now;
+      c.deadline = Math.max(c.deadline, Math.min(now + this.windowMs * CATCH_UP_WINDOWS, c.snapshotSince + this.windowMs * SNAPSHOT_WINDOWS));
+    } else c.snapshotSince = undefined;
     if (this.star.caughtUp(c.change.sid)) {
       this.catchUp = undefined;
       const refusal = this.writeRefusal(now);

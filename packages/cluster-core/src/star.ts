@@ -25,6 +25,8 @@ interface Stream {
   waitingSince: number | undefined;
   /** A snapshot for it is being made: live records wait, and go after it. */
   snapshotting: boolean;
+  /** The index of the snapshot last sent to it (until it acknowledges it). */
+  snapshotSent?: number | undefined;
   /** Send time of the newest lease round it echoed (-Infinity: none yet). */
   leaseFrom: number;
 }
@@ -82,6 +84,14 @@ export class Star {
     return f !== undefined && f.inStar && !f.snapshotting;
   }
 
+  /** How far backup `sid` has got: its acknowledged index, and whether a snapshot for it is being made or is on its way. */
+  progress(sid: number): { match: number; snapshot: boolean } | undefined {
+    const f = this.streams.get(sid);
+    if (f === undefined) return undefined;
+    if (f.snapshotSent !== undefined && f.matchIndex >= f.snapshotSent) f.snapshotSent = undefined;
+    return { match: f.matchIndex, snapshot: f.snapshotting || f.snapshotSent !== undefined };
+  }
+
   /** The configuration changed: the lease and the commit index are recounted; true when the commit index moved. */
   electorateChanged(): boolean {
     this.recomputeLease();
@@ -122,6 +132,7 @@ export class Star {
     for (let k = 0; k < after.length; k += CATCH_UP_BATCH) out.push({ kind: 'send', to: sid, m: { t: 'append', epoch: this.s.epoch, recs: after.slice(k, k + CATCH_UP_BATCH) } });
     f.sentIndex = this.log.lastIndex;
     f.snapshotting = false;
+    f.snapshotSent = index;
     f.waitingSince = now;
   }
 
