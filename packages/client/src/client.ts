@@ -260,9 +260,11 @@ export class DpnsClient extends Emitter<ClientEvents> {
    * Adds the name server at `address` (HOST:PORT, started with --join) to the cluster as a voter,
    * with the next unused SID (admin). Resolves once the configuration record is committed; a second
    * change while one is pending fails MEMBERSHIP_CHANGE_PENDING (docs/CLUSTER.md, "Membership changes").
+   * It waits up to `launchTimeoutMs`, as a launch does: catching a server up with a large registry
+   * (a snapshot of a million names) takes seconds.
    */
   async addServer(address: string): Promise<MembershipResult> {
-    return this.call('servers.add', { address });
+    return this.#call('servers.add', { address }, { timeoutMs: this.#opts.launchTimeoutMs });
   }
 
   /** Removes member `sid` from the cluster's voters (admin); resolves once the change is committed. */
