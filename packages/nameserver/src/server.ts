@@ -40,7 +40,7 @@ import { refusalFor } from './cluster/gate.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
-import { snapshotJson } from './registry/snapshot-json.js';
+import { snapshotForBackup } from './cluster/snapshot-transfer.js';
 import { registrySnapshotOf } from './registry/snapshot-lines.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
@@ -242,10 +242,7 @@ export class NameServer {
         },
         fatal: (err) => this.fatal(err),
       }),
-      snapshotJson: async () => {
-        const snap = this.registry.snapshot();
-        return { index: snap.revision, json: await snapshotJson(snap) };
-      },
+      snapshotForBackup: () => snapshotForBackup(this.registry),
       settled: (index) => this.committer?.settled([], index),
       fatal: (err) => this.fatal(err),
       onPrimary: () => this.becamePrimary(),

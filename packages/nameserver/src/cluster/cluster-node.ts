@@ -43,7 +43,8 @@ export interface ClusterDeps {
   sink: Replica;
   /** Everything up to `index` is committed (a record the core made, such as a new epoch's first). */
   settled: (index: number) => void;
-  snapshotJson: () => Promise<{ index: number; json: string }>;
+  /** The registry now as a snapshot for a backup (snapshot-transfer.ts), and its index. */
+  snapshotForBackup: () => Promise<{ index: number; text: string }>;
   /** This server just became primary of `epoch`; resolves once it takes writes. */
   onPrimary: (epoch: number) => Promise<void>;
   /** This server stopped being primary. */
@@ -554,7 +555,7 @@ export class ClusterNode {
       case 'install':
         return this.install(e.index, e.data);
       case 'make-snapshot':
-        this.d.snapshotJson().then(({ index, json }) => this.step({ kind: 'snapshot-made', peer: e.peer, index, data: json }), (err: unknown) => {
+        this.d.snapshotForBackup().then(({ index, text }) => this.step({ kind: 'snapshot-made', peer: e.peer, index, data: text }), (err: unknown) => {
           this.d.log.error('could not serialise a snapshot for a backup', { sid: e.peer, err });
           this.apply({ kind: 'close-link', peer: e.peer, why: 'no snapshot could be made' });
         });

@@ -6,8 +6,11 @@
 import type { Committer } from '../committer.js';
 import type { Logger } from '../log.js';
 import { isLogRecord, type Change, type LogRecord } from '../registry/ops.js';
-import type { Registry, RegistrySnapshot } from '../registry/registry.js';
+import type { LoadableSnapshot, Registry, RegistrySnapshot } from '../registry/registry.js';
+import { registrySnapshotOf } from '../registry/snapshot-lines.js';
+import { decodeSnapshot, encodeSnapshot } from '../storage/snapshot.js';
 import { Store } from '../storage/store.js';
+import { isSnapshotFileText } from './snapshot-transfer.js';
 import type { WireRecord } from '@dpns/cluster-core';
 
 export interface ReplicaDeps {
@@ -78,14 +81,17 @@ export class Replica {
     return durable;
   }
 
-  /** Replaces the whole local state with a snapshot (JSON of the registry) at `index`; resolves with the epoch of its last record. */
-  async install(index: number, json: string): Promise<number> {    const state = JSON.parse(json) as RegistrySnapshot;
-    if (typeof state !== 'object' || state === null || !Array.isArray(state.entries) || state.revision !== index) {
-      throw new Error(`the primary's snapshot at ${index} is not a registry state`);
-    }
+  /**
+   * Replaces the whole local state with the primary's snapshot at `index`; resolves with the epoch
+   * of its last record. The snapshot is a format-3 snapshot file's text (snapshot-transfer.ts),
+   * checked whole before anything is replaced, then stored as it is and loaded as a restart loads
+   * it; or, from a primary before 2026-12-04, the registry's state as one JSON document.
+   */
+  async install(index: number, data: string): Promise<number> {
+    const { contents, state } = isSnapshotFileText(data) ? checkedFile(data, index) : checkedJson(data, index);
     await this.d.store()?.close();
     this.d.setStore(undefined);
-    await Store.replaceWithSnapshot(this.d.dataDir, index, state);
+    await Store.replaceWithSnapshotFile(this.d.dataDir, index, contents);
     const { store } = await Store.open({ dir: this.d.dataDir, logger: this.d.log });
     this.d.setStore(store);
     this.d.registry.load(state);
@@ -93,6 +99,25 @@ export class Replica {
     this.d.dropClients('this backup replaced its state with the primary\'s; watch again');
     return this.d.registry.epoch;
   }
+}
+
+/** A primary's snapshot as a snapshot file (format 3), checked against its trailer and `index`. */
+function checkedFile(text: string, index: number): { contents: Buffer; state: LoadableSnapshot } {
+  const contents = Buffer.from(text, 'utf8');
+  const d = decodeSnapshot(contents, index);
+  if (!d.ok) throw new Error(`the primary's snapshot at ${index} does not check out: ${d.reason}`);
+  const state = registrySnapshotOf(d.state);
+  if (state.revision !== index) throw new Error(`the primary's snapshot at ${index} holds revision ${state.revision}`);
+  return { contents, state };
+}
+
+/** A primary's snapshot as one JSON document (the form older primaries send). */
+function checkedJson(json: string, index: number): { contents: Buffer; state: RegistrySnapshot } {
+  const state = JSON.parse(json) as RegistrySnapshot;
+  if (typeof state !== 'object' || state === null || !Array.isArray(state.entries) || state.revision !== index) {
+    throw new Error(`the primary's snapshot at ${index} is not a registry state`);
+  }
+  return { contents: encodeSnapshot(index, state), state };
 }
 
 /**

@@ -52,6 +52,28 @@ export async function writeSnapshotStream(dir: string, index: number, batches: A
   return total;
 }
 
+/**
+ * The same file as writeSnapshotStream would write, as one string: what a primary sends a backup
+ * that needs its state (cluster/snapshot-transfer.ts), so the backup stores it as it comes and
+ * loads it as a restart does. The event loop is let go between batches.
+ */
+export async function snapshotStreamText(index: number, batches: AsyncIterable<string>): Promise<string> {
+  const parts = [`${JSON.stringify({ format: 3, index })}\n`];
+  let crc = 0;
+  let bytes = 0;
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
+    const buf = Buffer.from(batch, 'utf8');
+    crc = crc32(buf, crc);
+    bytes += buf.length;
+    parts.push(batch);
+    await new Promise((r) => setImmediate(r));
+  }
+  parts.push(`${JSON.stringify({ bytes, crc32: crc })}\n`);
+  return parts.join('');
+}
+
 // Text is decoded this many bytes at a time (to the next line end): one string per piece, each
 // line a slice of it, instead of one decode call and one copied string per line.
 const PIECE_BYTES = 1 << 20;

@@ -104,7 +104,15 @@ export class Store {
    * nothing), never a new snapshot followed by the old, divergent records.
    */
   static async replaceWithSnapshot(dir: string, index: number, state: unknown): Promise<void> {
-    const contents = encodeSnapshot(index, state);
+    return Store.replaceWithSnapshotFile(dir, index, encodeSnapshot(index, state));
+  }
+
+  /**
+   * Like replaceWithSnapshot, for a snapshot file's contents as they are (a primary's, checked by
+   * the caller with decodeSnapshot): stored verbatim, so a format-3 file stays one that loads
+   * without parsing its entries.
+   */
+  static async replaceWithSnapshotFile(dir: string, index: number, contents: Buffer): Promise<void> {
     const walDir = join(dir, WAL_DIR_NAME);
     for (const seg of await listSegments(walDir)) await unlink(seg.path);
     await fsyncDir(walDir);
