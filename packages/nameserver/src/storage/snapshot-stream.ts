@@ -4,7 +4,7 @@
 // when it needs it, and checks them with CRC-32 (zlib's, native). Format 2 (the same lines,
 // CRC-32C, every line parsed at open) and format 1 (one JSON document after a checksummed header,
 // snapshot.ts) are still read; format 1 is still written where a whole state arrives at once
-// (a backup installing its primary's).
+// (a backup installing an older primary's JSON; a primary now sends format 3, snapshotStreamText).
 //
 //   {"format":3,"index":N}\n          header
 //   <value>\n ... <value>\n           body: one JSON value a line
