@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../harness/paths.js';
 
 /** Every scenario, in the order they run and print. */
-export const SCENARIOS = ['echo', 'find', 'module', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd', 'failover', 'failover-cut', 'read-backups', 'abuse'] as const;
+export const SCENARIOS = ['echo', 'find', 'module', 'advertise', 'list', 'rss', 'watch', 'launch', 'etcd', 'failover', 'failover-cut', 'read-backups', 'abuse', 'catchup'] as const;
+/** Scenarios run only when --only names them: filling their registries takes minutes. */
+const ON_REQUEST: readonly ScenarioName[] = ['catchup'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -39,11 +41,14 @@ export interface BenchConfig {
   growthSizes: readonly number[];
   /** Where --growth writes its chart (SVG). */
   growthChart: string | undefined;
+  /** --catchup-size: the names the primary holds when a new backup catches up (scenario catchup). */
+  catchupSize: number;
 }
 
 const USAGE = `usage: node e2e/dist/bench/main.js [options]
 
   --only LIST       comma-separated scenarios: ${SCENARIOS.join(',')}
+                    (all but ${ON_REQUEST.join(', ')} when not given)
   --duration SEC    measured seconds per shape (default 5; 1 with --quick)
   --warmup SEC      warm-up seconds before each shape (default 1; 0.3 with --quick)
   --quick           a short run with smaller registries, to check that everything works
@@ -59,6 +64,8 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
   --growth-sizes L  comma-separated sizes for --growth (default 10000,100000,1000000;
                     2000,20000 with --quick)
   --growth-chart F  where --growth writes its SVG chart (default docs/growth.svg)
+  --catchup-size N  names in the primary when a new backup catches up (scenario catchup;
+                    default 1000000, 20000 with --quick; filling 1M takes several minutes)
   -h, --help        this text
 
 The etcd rows (scenario etcd, and beside failover and failover-cut) need \`etcd\` on the
@@ -82,6 +89,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
         growth: { type: 'boolean', default: false },
         'growth-sizes': { type: 'string' },
         'growth-chart': { type: 'string' },
+        'catchup-size': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -97,7 +105,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
   const growth = values.growth ?? false;
   const only = new Set<ScenarioName>();
   // --growth alone runs only the growth scenario: it takes long enough by itself.
-  const onlyList = values.only ?? (growth ? '' : SCENARIOS.join(','));
+  const onlyList = values.only ?? (growth ? '' : SCENARIOS.filter((x) => !ON_REQUEST.includes(x)).join(','));
   for (const s of onlyList.split(',').map((x) => x.trim()).filter(Boolean)) {
     if (!(SCENARIOS as readonly string[]).includes(s)) usage(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`);
     only.add(s as ScenarioName);
@@ -124,7 +132,15 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     baselineBin: values.baseline === undefined ? undefined : baselineBin(values.baseline),
     growthSizes: growth ? sizes(values['growth-sizes'] ?? (quick ? '2000,20000' : '10000,100000,1000000')) : [],
     growthChart: growth ? resolve(values['growth-chart'] ?? join(REPO_ROOT, 'docs', 'growth.svg')) : undefined,
+    catchupSize: catchupSize(values['catchup-size'], quick),
   };
+}
+
+function catchupSize(v: string | undefined, quick: boolean): number {
+  if (v === undefined) return quick ? 20_000 : 1_000_000;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1000 || n > 10_000_000) usage(`--catchup-size: expected an integer from 1000 to 10,000,000, got "${v}"`);
+  return n;
 }
 
 function baselineBin(dir: string): string {

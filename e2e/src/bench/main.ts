@@ -13,6 +13,7 @@ import { runFailover } from './scenarios/failover.js';
 import { runFailoverCut } from './scenarios/failover-cut.js';
 import { runFind } from './scenarios/find.js';
 import { runGrowth } from './scenarios/growth.js';
+import { runCatchup } from './scenarios/catchup.js';
 import { runLaunch } from './scenarios/launch.js';
 import { runModule } from './scenarios/module.js';
 import { runReadBackups } from './scenarios/read-backups.js';
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     [cfg.only.has('failover-cut'), 'failover-cut', () => runFailoverCut(ctx)],
     [cfg.only.has('read-backups'), 'read-backups', () => runReadBackups(ctx)],
     [cfg.only.has('abuse'), 'abuse', () => runAbuse(ctx)],
+    [cfg.only.has('catchup'), 'catchup', () => runCatchup(ctx)],
     [cfg.growthSizes.length > 0, 'growth', () => runGrowth(ctx)],
   ];
   let failed = 0;

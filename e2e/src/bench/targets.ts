@@ -120,6 +120,14 @@ export function verdicts(ctx: BenchContext): Verdict[] {
     met: list?.p99Ms === undefined ? undefined : list.p99Ms < 5 && list.verified === true,
     measured: list?.p99Ms === undefined ? 'not run' : `p99 ${fmtMs(list.p99Ms)} ms${list.verified === true ? '' : ' (wrong answer)'}`,
   });
+  const cu = ctx.get('catchup');
+  if (cu !== undefined) {
+    v.push({
+      target: `a new backup catches up with a ${cu.shape.split(' names')[0]}-name primary < 10 s, writes p99 < 20 ms meanwhile`,
+      met: cu.maxMs !== undefined && cu.p99Ms !== undefined && cu.maxMs < 10_000 && cu.p99Ms < 20,
+      measured: `${fmtMs(cu.maxMs ?? NaN)} ms, p99 ${fmtMs(cu.p99Ms ?? NaN)} ms`,
+    });
+  }
   v.push({
     target: '100,000 services < 150 MB RSS',
     // 150 MB read as MiB would be generous by 5 %; compare in bytes.

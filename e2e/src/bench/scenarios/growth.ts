@@ -81,15 +81,15 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
   }
 }
 
-/** Advertises names [from, to) as static services over 8 admin connections, with a progress line per chunk. */
-async function fill(url: string, token: string, from: number, to: number): Promise<number> {
+/** Advertises names [from, to) as static services over 8 admin connections, `inFlight` at once, with a progress line per chunk. */
+export async function fill(url: string, token: string, from: number, to: number, inFlight = 256): Promise<number> {
   const conns = await openMany(url, 8);
   await Promise.all(conns.map((c: RpcConn) => c.login(token)));
   const started = performance.now();
   try {
     for (let at = from; at < to; at += FILL_CHUNK) {
       const n = Math.min(FILL_CHUNK, to - at);
-      const res = await rpcBulk(conns, 256, n, (k) => {
+      const res = await rpcBulk(conns, inFlight, n, (k) => {
         const i = at + k;
         return ['advertiseService', { name: growName(i), host: '127.0.0.1', port: 1024 + (i % 60_000), static: true }];
       });
