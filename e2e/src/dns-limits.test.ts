@@ -55,8 +55,13 @@ test('a flood from many source addresses is held to the global rate, and a well-
     const bound_ = GLOBAL_QPS + Math.ceil(GLOBAL_QPS * elapsed);
     assert.ok(answered >= 1 && answered <= bound_, `${answered} of ${sent} answered in ${elapsed.toFixed(2)} s; the global rate allows at most ${bound_}`);
     const metrics = await (await fetch(`http://127.0.0.1:${ns.port}/metrics`)).text();
+    const dns = metrics.split('\n').filter((l) => l.startsWith('dpns_dns_')).join('\n');
+    // What the server read, it answered or dropped for the global rate (what a loaded machine's
+    // full socket buffer lost never reached it), and no source passed its own rate.
     const globalDropped = metric(metrics, 'dpns_dns_limited_total{limit="global_rate"}');
-    assert.ok(globalDropped >= sent / 2, `dpns_dns_limited_total{limit="global_rate"} ${globalDropped}, expected most of the ${sent - answered} unanswered`);
+    assert.ok(globalDropped >= 1, `nothing dropped for the global rate:\n${dns}`);
+    assert.equal(metric(metrics, 'dpns_dns_queries_total{transport="udp",rcode="NXDOMAIN"}'), answered, `answers sent and received:\n${dns}`);
+    assert.equal(metric(metrics, 'dpns_dns_queries_total{transport="udp",rcode="dropped"}'), globalDropped, `every query dropped was dropped for the global rate:\n${dns}`);
     assert.equal(metric(metrics, 'dpns_dns_limited_total{limit="source_rate"}'), 0, 'no source passed its own rate: the global one held the flood');
   } finally {
     for (const s of socks) s.close();
