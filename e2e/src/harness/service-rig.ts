@@ -61,12 +61,14 @@ export class ServiceRig {
 }
 
 /**
- * The name server binary answering DNS on a free loopback port, and a real agent that trusts it,
- * allows `allow` (the echo service by default) and is enrolled for 127.0.0.1; both log at warn.
+ * The name server binary answering DNS on a free loopback port (with `args` besides), and a real
+ * agent that trusts it, allows `allow` (the echo service by default) and is enrolled for
+ * 127.0.0.1; both log at warn.
  */
-export async function startServiceRig(allow: Record<string, string> = { echo: ECHO_SERVICE }): Promise<{ rig: ServiceRig; dnsPort: number; agentPort: number }> {
+export async function startServiceRig(o: { allow?: Record<string, string>; args?: string[] } = {}): Promise<{ rig: ServiceRig; dnsPort: number; agentPort: number }> {
+  const allow = o.allow ?? { echo: ECHO_SERVICE };
   const agentPort = await freePort();
-  const { ns, dnsPort } = await startDnsServer(['--agent-port', String(agentPort), '--log-level', 'warn']);
+  const { ns, dnsPort } = await startDnsServer(['--agent-port', String(agentPort), '--log-level', 'warn', ...(o.args ?? [])]);
   await startAgentProcess({ trustedKeys: [ns.publicKey], allow, port: agentPort, logLevel: 'warn', enroll: { url: ns.url, token: ns.token } });
   return { rig: new ServiceRig(ns), dnsPort, agentPort };
 }
