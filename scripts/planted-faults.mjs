@@ -37,6 +37,11 @@ export const FAULTS = [
     tests: ['e2e/dist/dns.test'],
   },
   {
+    patch: 'dns-global-rate-ignored.patch',
+    claim: 'DNS queries from all sources together, forged ones included, are held to --dns-global-queries-per-second (docs/DNS.md, SECURITY.md)',
+    tests: ['packages/nameserver/dist/dns/global-limits.test', 'packages/nameserver/dist/dns/dns-responder.test', 'e2e/dist/dns-limits.test'],
+  },
+  {
     patch: 'drop-wal-fdatasync.patch',
     claim: 'an acknowledged write survives power loss: its WAL record is fdatasynced (PROTOCOL §14)',
     tests: ['e2e/dist/fsync-order.test'],

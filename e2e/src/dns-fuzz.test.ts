@@ -14,7 +14,7 @@ let ns: ServerProcess;
 let dnsPort: number;
 
 before(async () => {
-  ({ ns, dnsPort } = await startDnsServer(['--log-level', 'error', '--dns-queries-per-second', '1000000', '--dns-max-tcp-connections', '4', '--dns-tcp-idle-ms', '500']));
+  ({ ns, dnsPort } = await startDnsServer(['--log-level', 'error', '--dns-queries-per-second', '1000000', '--dns-global-queries-per-second', '1000000', '--dns-max-tcp-connections', '4', '--dns-tcp-idle-ms', '500']));
   const r = await runCli(['--server', ns.server, 'advertise', '/fz/ok', '127.0.0.1', '7007'], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
 });

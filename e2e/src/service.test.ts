@@ -11,9 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ClientPair, DpnsClient, DpnsService, isDpnsError, type ServiceView } from '@dpns/client';
+import { ClientPair, DpnsService, isDpnsError } from '@dpns/client';
 import {
-  freePort, killLaunchedGroups, LineLog, makeTempDir, REPO_ROOT, runCli, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
+  freePort, LineLog, makeTempDir, REPO_ROOT, runCli, ServiceRig, startServerProcess, teardown, trackChild, type CliResult, type ServerProcess,
 } from './harness/index.js';
 
 const ECHO = resolve(REPO_ROOT, 'examples/echo-service/echo-service.mjs');
@@ -23,9 +23,8 @@ const AGENT_LISTENING = /^dpns-launchd \S+ listening on ws:\/\/127\.0\.0\.1:(\d+
 
 let ns: ServerProcess;
 let agentLogs: string;
-const clients: DpnsClient[] = [];
-/** Every pid the name server reported for a launched service, so none outlives the test. */
-const launchedPids = new Set<number>();
+/** Clients, the CLI, and every pid the name server reported for a launched service, so none outlives the test. */
+let rig: ServiceRig;
 
 before(async () => {
   const agentPort = await freePort();
@@ -54,34 +53,16 @@ before(async () => {
   assert.equal(token.code, 0, token.stderr);
   const join_ = spawn(process.execPath, [LAUNCHD_BIN, 'join', '--join', token.stdout.trim(), '--server', ns.server, '--host', '127.0.0.1', '--state-dir', join(dir, 'state')], { stdio: 'ignore' });
   assert.equal((await trackChild(join_)).code, 0, 'dpns-launchd join enrolled the agent');
+  rig = new ServiceRig(ns, serviceLog);
 });
 
 after(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  killLaunchedGroups(launchedPids);
+  await rig.close();
   await teardown();
 });
 
-/** A library client; not admin unless asked (an admin may advertise any name). */
-function client(admin = false): DpnsClient {
-  const c = new DpnsClient({ servers: [ns.server], ...(admin ? { token: ns.token } : {}), reconnect: { minDelayMs: 20, maxDelayMs: 200 } });
-  clients.push(c);
-  return c;
-}
-
-/** `dpns --server <ns> ...args` as admin. */
-function dpns(args: string[]): Promise<CliResult> {
-  return runCli(['--server', ns.server, ...args], { env: { DPNS_TOKEN: ns.token }, timeoutMs: 70_000 });
-}
-
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await dpns(args);
-  assert.equal(r.code, 0, `dpns ${args.join(' ')} exited ${r.code}: ${r.stderr}\n${await serviceLog()}`);
-  return r;
-}
-
 async function refused(args: string[], code: string): Promise<CliResult> {
-  const r = await dpns(args);
+  const r = await rig.dpns(args);
   assert.equal(r.code, 1, `dpns ${args.join(' ')}: expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
   assert.match(r.stderr, new RegExp(`^dpns: ${code}: [^\\n]+\\n$`), r.stderr);
   return r;
@@ -92,13 +73,6 @@ function address(r: CliResult): { host: string; port: number } {
   const m = new RegExp(`^${NAME} (\\S+) (\\d+)\\n$`).exec(r.stdout);
   assert.ok(m, `expected "${NAME} HOST PORT", got ${JSON.stringify(r.stdout)}`);
   return { host: m[1] as string, port: Number(m[2]) };
-}
-
-async function entry(name = NAME): Promise<ServiceView> {
-  const [e] = await client().serviceState(name);
-  assert.ok(e?.kind === 'service', `no service ${name}`);
-  if (e.pid !== undefined) launchedPids.add(e.pid);
-  return e;
 }
 
 /** What the launched services wrote, for failure messages. */
@@ -204,36 +178,36 @@ async function handshake(port: number, pair: ClientPair, opts: { wrongProof?: bo
 }
 
 test('find of a registered auto-start service launches it through the agent and answers a working address', async () => {
-  await ok(['add', NAME, '--host', '127.0.0.1', '--program', ECHO, '--env', 'DPNS_ADVERTISE_HOST=127.0.0.1']);
-  assert.equal((await entry()).state, 'registered');
+  await rig.ok(['add', NAME, '--host', '127.0.0.1', '--program', ECHO, '--env', 'DPNS_ADVERTISE_HOST=127.0.0.1']);
+  assert.equal((await rig.entry(NAME)).state, 'registered');
   await refused(['find', NAME, '--no-launch'], 'NOT_RUNNING');
 
-  const r = await ok(['find', NAME]);
+  const r = await rig.ok(['find', NAME]);
   const at = address(r);
   assert.equal(at.host, '127.0.0.1');
   await echoes(at.port);
-  const e = await entry();
+  const e = await rig.entry(NAME);
   assert.equal(e.state, 'running');
   assert.equal(e.port, at.port);
   assert.equal(typeof e.pid, 'number');
   assert.ok(isAlive(e.pid ?? -1));
 
   // Already running: launch answers the same address and does not say "(launched)".
-  const again = await ok(['launch', NAME]);
+  const again = await rig.ok(['launch', NAME]);
   assert.deepEqual(address(again), at);
   assert.equal(again.stderr, '');
-  assert.equal((await entry()).pid, e.pid);
+  assert.equal((await rig.entry(NAME)).pid, e.pid);
 });
 
 test('auth: the client and the running service prove to each other that they hold the pair', async () => {
-  const { port } = address(await ok(['find', NAME]));
-  const r = await ok(['auth', NAME, '--json']);
+  const { port } = address(await rig.ok(['find', NAME]));
+  const r = await rig.ok(['auth', NAME, '--json']);
   assert.match(r.stderr, /secret/);
   const printed = JSON.parse(r.stdout) as { pairId: string; clientTicket: string; serviceTicket: string };
   assert.deepEqual(Object.keys(printed).sort(), ['clientTicket', 'pairId', 'serviceTicket']);
   assert.equal(await handshake(port, ClientPair.fromSecret(printed, NAME)), 'OK');
 
-  const pair = await client().authenticateService(NAME);
+  const pair = await rig.client().authenticateService(NAME);
   assert.equal(pair.service, NAME);
   assert.notEqual(pair.pairId, printed.pairId);
   assert.equal(await handshake(port, pair), 'OK');
@@ -241,79 +215,79 @@ test('auth: the client and the running service prove to each other that they hol
 });
 
 test('kill stops the service through the agent: its state is stopped and its process is gone', async () => {
-  const { pid } = await entry();
+  const { pid } = await rig.entry(NAME);
   assert.equal(typeof pid, 'number');
-  const r = await ok(['kill', NAME]);
+  const r = await rig.ok(['kill', NAME]);
   assert.match(r.stdout, new RegExp(`^(killed ${NAME}|${NAME} was not running)`));
-  assert.equal((await entry()).state, 'stopped');
+  assert.equal((await rig.entry(NAME)).state, 'stopped');
   await gone(pid ?? -1);
   await refused(['find', NAME, '--no-launch'], 'NOT_RUNNING');
 });
 
 test('an advertisement of an auto-start name without its launch ticket, or with a wrong one, is refused', async () => {
   // A plain (non-admin) client: the admin may record a static entry for any name.
-  await assert.rejects(client().advertise(NAME, '127.0.0.1', 9), (e) => isDpnsError(e, 'TICKET_REFUSED'));
+  await assert.rejects(rig.client().advertise(NAME, '127.0.0.1', 9), (e) => isDpnsError(e, 'TICKET_REFUSED'));
   const forged = { service: NAME, ticket: randomBytes(32).toString('hex'), nameserverTicket: randomBytes(32).toString('hex'), servers: [ns.server] };
   await assert.rejects(
     DpnsService.fromTicket(JSON.stringify(forged), { host: '127.0.0.1', port: 9, log: () => undefined }),
     (e) => isDpnsError(e, 'TICKET_REFUSED'),
   );
-  assert.equal((await entry()).state, 'stopped', 'nothing was advertised');
+  assert.equal((await rig.entry(NAME)).state, 'stopped', 'nothing was advertised');
 });
 
 test('launch starts it again and says so; reset restarts it at a new pid', async () => {
-  const launched = await ok(['launch', NAME]);
+  const launched = await rig.ok(['launch', NAME]);
   assert.equal(launched.stderr, `dpns: ${NAME} (launched)\n`);
   await echoes(address(launched).port);
-  const before1 = await entry();
+  const before1 = await rig.entry(NAME);
   assert.equal(before1.state, 'running');
 
-  const reset = await ok(['reset', NAME]);
+  const reset = await rig.ok(['reset', NAME]);
   const at = address(reset);
   await echoes(at.port);
-  const after1 = await entry();
+  const after1 = await rig.entry(NAME);
   assert.equal(after1.state, 'running');
   assert.equal(after1.port, at.port);
   assert.notEqual(after1.pid, before1.pid);
   await gone(before1.pid ?? -1);
 
   // The library's find of a stopped service starts it as well.
-  await ok(['kill', NAME]);
-  const [loc] = await client().findServices(NAME);
+  await rig.ok(['kill', NAME]);
+  const [loc] = await rig.client().findServices(NAME);
   assert.ok(loc !== undefined);
   await echoes(loc.port);
-  assert.equal((await entry()).state, 'running');
+  assert.equal((await rig.entry(NAME)).state, 'running');
 });
 
 test('a launch that fails is LAUNCH_FAILED with its cause, and the entry says failed', async () => {
-  await ok(['add', '/demo/false', '--host', '127.0.0.1', '--program', '/bin/false', '--start-timeout', '5000']);
+  await rig.ok(['add', '/demo/false', '--host', '127.0.0.1', '--program', '/bin/false', '--start-timeout', '5000']);
   const r = await refused(['find', '/demo/false'], 'LAUNCH_FAILED');
   assert.match(r.stderr, /EXITED_EARLY|exit/i);
-  assert.equal((await entry('/demo/false')).state, 'failed');
+  assert.equal((await rig.entry('/demo/false')).state, 'failed');
 
-  await ok(['add', '/demo/not-allowed', '--host', '127.0.0.1', '--program', '/bin/true']);
+  await rig.ok(['add', '/demo/not-allowed', '--host', '127.0.0.1', '--program', '/bin/true']);
   const r2 = await refused(['launch', '/demo/not-allowed'], 'LAUNCH_FAILED');
   assert.match(r2.stderr, /allow/i);
-  const e = await entry('/demo/not-allowed');
+  const e = await rig.entry('/demo/not-allowed');
   assert.equal(e.state, 'failed');
   assert.ok(e.reason !== undefined && e.reason !== '');
 });
 
 test('a kill while the service is still starting ends stopped, and its waiting callers are told so', async () => {
-  await ok(['add', '/demo/sleepy', '--host', '127.0.0.1', '--program', 'sleep', '--arg', '30', '--start-timeout', '20000']);
-  const launching = client().launchService('/demo/sleepy');
+  await rig.ok(['add', '/demo/sleepy', '--host', '127.0.0.1', '--program', 'sleep', '--arg', '30', '--start-timeout', '20000']);
+  const launching = rig.client().launchService('/demo/sleepy');
   // It may reject while the kill below is still running: handled now, asserted below.
   launching.catch(() => undefined);
   const t0 = Date.now();
-  let e = await entry('/demo/sleepy');
+  let e = await rig.entry('/demo/sleepy');
   while (!(e.state === 'starting' && e.pid !== undefined)) {
     if (Date.now() - t0 > 10_000) throw new Error(`never started: ${JSON.stringify(e)}`);
     await new Promise((r) => setTimeout(r, 20));
-    e = await entry('/demo/sleepy');
+    e = await rig.entry('/demo/sleepy');
   }
-  await ok(['kill', '/demo/sleepy']);
+  await rig.ok(['kill', '/demo/sleepy']);
   await assert.rejects(launching, (err: unknown) => isDpnsError(err, 'LAUNCH_FAILED') && err.details?.cause === 'KILLED');
   // The exit-early watch must not turn the stopped entry into a failed one afterwards.
   await new Promise((r) => setTimeout(r, 600));
-  assert.equal((await entry('/demo/sleepy')).state, 'stopped');
+  assert.equal((await rig.entry('/demo/sleepy')).state, 'stopped');
 });

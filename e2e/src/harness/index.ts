@@ -41,3 +41,4 @@ export { CrashLedger } from './crash-ledger.js';
 export type { Frame } from './raw-conn.js';
 export { dig, startDnsmasq, startDnsServer } from './dns.js';
 export type { DigAnswer, Dnsmasq } from './dns.js';
+export { ServiceRig, startServiceRig } from './service-rig.js';

@@ -25,6 +25,10 @@ export class ServerMetrics {
   readonly dnsQueries = new Counter({
     name: 'dpns_dns_queries_total', help: 'DNS queries, by transport (udp, tcp) and answer (the rcode, or dropped: not answered).', labelNames: ['transport', 'rcode'] as const, registers: [this.registry],
   });
+  readonly dnsLimited = new Counter({
+    name: 'dpns_dns_limited_total', help: 'DNS queries a bound refused, by limit: source_rate and global_rate (dropped), udp_in_flight, source_launches and launches_in_flight (SERVFAIL).',
+    labelNames: ['limit'] as const, registers: [this.registry],
+  });
   readonly expired = new Counter({ name: 'dpns_lost_entries_expired_total', help: 'Lost entries nobody kept, deleted after --lost-expiry-ms.', registers: [this.registry] });
   readonly loginFailures = new Counter({ name: 'dpns_login_failures_total', help: 'Wrong credentials: admin logins and agent enrollments refused UNAUTHORIZED.', registers: [this.registry] });
   readonly limits = new Counter({ name: 'dpns_limit_refusals_total', help: 'Requests refused LIMIT_EXCEEDED, by the limit they hit (data.what).', labelNames: ['what'] as const, registers: [this.registry] });

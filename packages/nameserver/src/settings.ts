@@ -171,6 +171,18 @@ export const SERVER_SETTINGS = defineSettings({ command: 'dpns-nameserver', envP
     kind: int(1, 1_000_000), default: DNS_DEFAULTS.dnsQueriesPerSecond, group: DNS,
     help: 'DNS queries one source address may send a second (bursts of as many); past it they are dropped',
   }),
+  dnsGlobalQueriesPerSecond: setting({
+    kind: int(1, 1_000_000), default: DNS_DEFAULTS.dnsGlobalQueriesPerSecond, group: DNS,
+    help: 'DNS queries all sources together may send a second (bursts of as many), however many source addresses they forge; past it they are dropped',
+  }),
+  dnsMaxUdpInFlight: setting({
+    kind: int(1, 100_000), default: DNS_DEFAULTS.dnsMaxUdpInFlight, group: DNS,
+    help: 'UDP DNS queries being answered at once, over all sources; past it a query is answered SERVFAIL at once',
+  }),
+  dnsMaxLaunchesInFlight: setting({
+    kind: int(1, 10_000), default: DNS_DEFAULTS.dnsMaxLaunchesInFlight, group: DNS,
+    help: 'DNS queries (UDP and TCP) waiting at once for a launch they asked for; past it a query that would launch is answered SERVFAIL at once',
+  }),
   dnsMaxTcpConnections: setting({ kind: int(1, 100_000), default: DNS_DEFAULTS.dnsMaxTcpConnections, group: DNS, help: 'DNS-over-TCP connections open at once' }),
   dnsTcpIdleMs: setting({ kind: int(100, 600_000), default: DNS_DEFAULTS.dnsTcpIdleMs, group: DNS, help: 'a DNS-over-TCP connection that sends nothing for this long is closed' }),
 });

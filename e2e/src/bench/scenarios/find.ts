@@ -23,7 +23,7 @@ function dnsName(i: number): string {
 export async function runFind(ctx: BenchContext, withEcho: boolean): Promise<void> {
   const { cfg } = ctx;
   status(`find: starting a name server and registering ${cfg.findServices.toLocaleString('en-US')} services`);
-  const server = await startBenchServer(cfg, ['--dns-listen', '127.0.0.1:0', '--dns-queries-per-second', '1000000']);
+  const server = await startBenchServer(cfg, ['--dns-listen', '127.0.0.1:0', '--dns-queries-per-second', '1000000', '--dns-global-queries-per-second', '1000000']);
   const base = cfg.baselineBin === undefined ? undefined : await startBenchServer(cfg, [], true);
   const echo = withEcho ? await startEcho(ctx) : undefined;
   const cleanups: (() => void)[] = [];

@@ -1,37 +1,12 @@
 // --check and its companions on advertise, add and edit, in-process against a scripted server.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeServer } from '../fake-server.test.helper.js';
-import { main } from './main.js';
+import { answerRegister, scriptedCli } from './scripted-cli.test.helper.js';
 
-let fake: FakeServer;
-before(async () => {
-  fake = await FakeServer.start((req, conn) => {
-    switch (req.method) {
-      case 'login': conn.reply(req.id, { admin: true }); break;
-      case 'advertiseService': conn.reply(req.id, { revision: 2 }); break;
-      case 'register.add': conn.reply(req.id, { revision: 3 }); break;
-      case 'register.edit': conn.reply(req.id, { revision: 4, entry: { kind: 'service', name: '/s', state: 'registered', since: 0, spec: { host: 'h', program: 'p', args: [], env: {}, startTimeoutMs: 10000, ...(req.params.spec as object) } } }); break;
-      default:
-    }
-  });
+const { run, lastParams, expectUsageErrors } = scriptedCli((req, conn) => {
+  if (req.method === 'advertiseService') conn.reply(req.id, { revision: 2 });
+  else answerRegister(req, conn);
 });
-after(async () => {
-  await fake.close();
-});
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--server', fake.server, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { DPNS_TOKEN: 't' } });
-  return { code, stdout, stderr };
-}
-
-function lastParams(method: string): Record<string, unknown> {
-  const r = fake.requests.filter((q) => q.method === method).at(-1);
-  assert.ok(r !== undefined, `no ${method} sent`);
-  return r.params;
-}
 
 test('advertise --check tcp sends the check with its defaults; http:PATH with the given numbers', async () => {
   const r = await run(['advertise', '/db', '127.0.0.1', '5432', '--check', 'tcp']);
@@ -55,8 +30,6 @@ test('add and edit carry the check in the spec; edit --unset-check removes it', 
 });
 
 test('bad check options exit 2 before anything is sent', async () => {
-  const sent = (): number => fake.requests.filter((q) => q.method !== 'login').length;
-  const before = sent();
   const cases: [string[], RegExp][] = [
     [['advertise', '/db', 'h', '1', '--check', 'udp'], /--check must be tcp or http:PATH/],
     [['advertise', '/db', 'h', '1', '--check-interval', '2000'], /need --check tcp or --check http:PATH/],
@@ -65,10 +38,5 @@ test('bad check options exit 2 before anything is sent', async () => {
     [['advertise', '/db', 'h', '1', '--check', 'http:healthz'], /params\.check\.path: expected an absolute HTTP path/],
     [['add', '/s', '--host', 'h', '--program', 'p', '--check', 'tcp', '--check-timeout', '9000'], /params\.spec\.check\.timeoutMs: expected less than the interval \(5000 ms\)/],
   ];
-  for (const [args, message] of cases) {
-    const r = await run(args);
-    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, message, args.join(' '));
-  }
-  assert.equal(sent(), before);
+  await expectUsageErrors(cases);
 });

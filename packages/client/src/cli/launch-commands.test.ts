@@ -1,49 +1,34 @@
 // launch, kill, reset, auth and find --no-launch in-process, against a scripted server.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newTicket, sealTo } from '@dpns/protocol';
-import { FakeServer } from '../fake-server.test.helper.js';
-import { main } from './main.js';
+import { scriptedCli } from './scripted-cli.test.helper.js';
 
 const here = { name: '/demo/echo', service: '/demo/echo', host: '127.0.0.1', port: 4000 };
 const pair = { pairId: 'p1', clientTicket: newTicket(), serviceTicket: newTicket() };
-let fake: FakeServer;
-before(async () => {
-  fake = await FakeServer.start((req, conn) => {
-    const failing = req.params.name === '/demo/broken' || req.params.pattern === '/demo/broken';
-    if (failing) {
-      conn.ws.send(JSON.stringify({
-        jsonrpc: '2.0', id: req.id,
-        error: { code: -32020, message: 'launching /demo/broken failed: the program exited before advertising', data: { code: 'LAUNCH_FAILED', cause: 'EXITED_EARLY' } },
-      }));
-      return;
-    }
-    switch (req.method) {
-      case 'login': conn.reply(req.id, { admin: true }); break;
-      case 'findServices':
-        if (req.params.launch === false) conn.fail(req.id, -32013, 'NOT_RUNNING', '/demo/echo is stopped');
-        else conn.reply(req.id, { services: [here] });
-        break;
-      case 'launchService': conn.reply(req.id, { service: here, launched: true }); break;
-      case 'killService': conn.reply(req.id, { revision: 3, signal: 'SIGTERM', alreadyGone: false }); break;
-      case 'resetService': conn.reply(req.id, { service: { ...here, port: 4001 } }); break;
-      case 'authenticateService':
-        conn.reply(req.id, { pairId: 'p1', service: '/demo/echo', sealed: sealTo(String(req.params.boxKey), JSON.stringify(pair)) });
-        break;
-      default:
-    }
-  });
+const { run } = scriptedCli((req, conn) => {
+  const failing = req.params.name === '/demo/broken' || req.params.pattern === '/demo/broken';
+  if (failing) {
+    conn.ws.send(JSON.stringify({
+      jsonrpc: '2.0', id: req.id,
+      error: { code: -32020, message: 'launching /demo/broken failed: the program exited before advertising', data: { code: 'LAUNCH_FAILED', cause: 'EXITED_EARLY' } },
+    }));
+    return;
+  }
+  switch (req.method) {
+    case 'findServices':
+      if (req.params.launch === false) conn.fail(req.id, -32013, 'NOT_RUNNING', '/demo/echo is stopped');
+      else conn.reply(req.id, { services: [here] });
+      break;
+    case 'launchService': conn.reply(req.id, { service: here, launched: true }); break;
+    case 'killService': conn.reply(req.id, { revision: 3, signal: 'SIGTERM', alreadyGone: false }); break;
+    case 'resetService': conn.reply(req.id, { service: { ...here, port: 4001 } }); break;
+    case 'authenticateService':
+      conn.reply(req.id, { pairId: 'p1', service: '/demo/echo', sealed: sealTo(String(req.params.boxKey), JSON.stringify(pair)) });
+      break;
+    default:
+  }
 });
-after(async () => {
-  await fake.close();
-});
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['--server', fake.server, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { DPNS_TOKEN: 't' } });
-  return { code, stdout, stderr };
-}
 
 test('launch prints NAME HOST PORT and notes "(launched)" on stderr; kill and reset print what they did', async () => {
   assert.deepEqual(await run(['launch', '/demo/echo']), { code: 0, stdout: '/demo/echo 127.0.0.1 4000\n', stderr: 'dpns: /demo/echo (launched)\n' });

@@ -1,6 +1,7 @@
 // The DNS port: UDP and TCP on one HOST:PORT, each message handed to the responder. TCP is
 // bounded in connections, idle time, message size and questions in flight; a peer past a bound
-// is cut off. States: idle → running → closed; close() is safe to call twice.
+// is cut off. UDP is bounded in queries in flight over all sources: past that they are answered
+// SERVFAIL at once (dns-responder.ts). States: idle → running → closed; close() is safe to call twice.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -11,6 +12,8 @@ export interface DnsServerOptions {
   /** 0 picks a free port, the same for UDP and TCP. */
   port: number;
   maxTcpConnections: number;
+  /** UDP queries received and not yet answered (their answer not yet handed to the kernel), over all sources. */
+  maxUdpInFlight: number;
   tcpIdleMs: number;
   responder: DnsResponder;
   log: Logger;
@@ -28,8 +31,14 @@ export class DnsServer {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly conns = new Set<Socket>();
+  private udpQueries = 0;
 
   constructor(private readonly o: DnsServerOptions) {}
+
+  /** UDP queries being answered now (those answered SERVFAIL for being past the bound not counted). */
+  get udpInFlight(): number {
+    return this.udpQueries;
+  }
 
   /** The port both transports listen on. */
   get port(): number {
@@ -75,8 +84,16 @@ export class DnsServer {
         sock.off('error', reject);
         sock.on('error', (err) => this.o.log.warn('DNS UDP socket error', { err }));
         sock.on('message', (msg, rinfo) => {
-          void this.o.responder.respond(msg, rinfo.address, 'udp').then((out) => {
-            if (out !== undefined && this.state === 'running') sock.send(out, rinfo.port, rinfo.address, () => undefined);
+          // Past the bound a query is not counted: its SERVFAIL goes at once, and the global
+          // query rate bounds how many such answers there are.
+          const overloaded = this.udpQueries >= this.o.maxUdpInFlight;
+          if (!overloaded) this.udpQueries++;
+          const done = (): void => {
+            if (!overloaded) this.udpQueries--;
+          };
+          void this.o.responder.respond(msg, rinfo.address, 'udp', overloaded).then((out) => {
+            if (out !== undefined && this.state === 'running') sock.send(out, rinfo.port, rinfo.address, done);
+            else done();
           });
         });
         resolve(sock);

@@ -10,6 +10,7 @@ import { DNS_DEFAULTS } from './dns-defaults.js';
 import { canonicalDomain } from './dns-names.js';
 import { DnsResponder } from './dns-responder.js';
 import { DnsServer } from './dns-server.js';
+import { GlobalLimits } from './global-limits.js';
 import { SourceLimits } from './source-limits.js';
 
 /** The DNS settings (settings.ts); absent ones take DNS_DEFAULTS. */
@@ -17,6 +18,9 @@ export interface DnsSettings {
   dnsDomain?: string;
   dnsTtl?: number;
   dnsQueriesPerSecond?: number;
+  dnsGlobalQueriesPerSecond?: number;
+  dnsMaxUdpInFlight?: number;
+  dnsMaxLaunchesInFlight?: number;
   dnsMaxTcpConnections?: number;
   dnsTcpIdleMs?: number;
 }
@@ -45,14 +49,25 @@ export async function openDns(at: HostPort, s: DnsSettings, parts: DnsParts): Pr
     }
     c.inc();
   };
+  const limitedSeries = new Map<string, { inc(): void }>();
+  const limited = (limit: string): void => {
+    let c = limitedSeries.get(limit);
+    if (c === undefined) {
+      c = parts.metrics.dnsLimited.labels(limit);
+      limitedSeries.set(limit, c);
+    }
+    c.inc();
+  };
   const responder = new DnsResponder({
     registry: parts.registry, domain: canonicalDomain(s.dnsDomain ?? DNS_DEFAULTS.dnsDomain), ttl: s.dnsTtl ?? DNS_DEFAULTS.dnsTtl,
     limits: new SourceLimits(s.dnsQueriesPerSecond ?? DNS_DEFAULTS.dnsQueriesPerSecond),
+    global: new GlobalLimits(s.dnsGlobalQueriesPerSecond ?? DNS_DEFAULTS.dnsGlobalQueriesPerSecond, s.dnsMaxLaunchesInFlight ?? DNS_DEFAULTS.dnsMaxLaunchesInFlight),
     launch: parts.launch, used: parts.used, launchRefusal: parts.launchRefusal, rateLog: parts.rateLog,
-    count,
+    count, limited,
   });
   const server = new DnsServer({
     host: at.host, port: at.port, responder, log: parts.log,
+    maxUdpInFlight: s.dnsMaxUdpInFlight ?? DNS_DEFAULTS.dnsMaxUdpInFlight,
     maxTcpConnections: s.dnsMaxTcpConnections ?? DNS_DEFAULTS.dnsMaxTcpConnections, tcpIdleMs: s.dnsTcpIdleMs ?? DNS_DEFAULTS.dnsTcpIdleMs,
   });
   try {
