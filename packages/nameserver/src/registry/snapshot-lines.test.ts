@@ -122,3 +122,38 @@ test('a format-1 snapshot (one object) is taken as it is; anything else is refus
   assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
   assert.throws(() => registrySnapshotOf(new SnapshotLines([])), /no registry head/);
 });
+
+test('the head lists the checked, unhealthy and idle-stopping names, so a restart need not search the entries held as text; a file without the lists is searched', async () => {
+  const spec = { host: 'h', program: 'p', args: [], env: {}, startTimeoutMs: 1000, idleStopMs: 60_000 };
+  const check = { kind: 'tcp' as const, intervalMs: 1000, timeoutMs: 500, threshold: 3 };
+  const entries: EntryView[] = [
+    entry(1),
+    { ...entry(2), check },
+    { ...entry(3), state: 'unhealthy', reason: 'r', check },
+    { kind: 'service', name: '/idle', state: 'stopped', since: 4, spec },
+  ];
+  const reg = registryOf({ revision: 4, entries });
+  const image = reg.image();
+  const written = await lines(image);
+  image.release();
+  const head = JSON.parse(written[0] as string) as { checked: string[]; unhealthy: string[]; idle: string[] };
+  assert.deepEqual([head.checked.sort(), head.unhealthy, head.idle], [['/s/2', '/s/3'], ['/s/3'], ['/idle']]);
+  const indexes = (r: Registry): unknown => [[...r.checked()].sort(), r.unhealthyCount, [...r.idleStopping()]];
+  const loaded = registrySnapshotOf(new SnapshotLines(written));
+  const { held, marked } = loaded.entries as HeldEntries;
+  assert.ok(held.every((h) => typeof h === 'string') && marked !== undefined, 'every entry held as text, the lists read');
+  assert.deepEqual(indexes(registryOf(loaded)), [['/s/2', '/s/3'], 1, ['/idle']]);
+  // The lists are what the load goes by: emptied, nothing is found (the text is not searched).
+  const emptied = [JSON.stringify({ ...head, checked: [], unhealthy: [], idle: [] }), ...written.slice(1)];
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(emptied)))), [[], 0, []]);
+  // A name listed that the file has no entry for is left out.
+  const stray = [JSON.stringify({ ...head, checked: [...head.checked, '/nope'] }), ...written.slice(1)];
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(stray)))), [['/s/2', '/s/3'], 1, ['/idle']]);
+  // A file written before the lists (or with a list that is not one) is searched as before.
+  const { checked: _c, unhealthy: _u, idle: _i, ...older } = head;
+  for (const h of [older, { ...head, idle: 'x' }]) {
+    const back = registrySnapshotOf(new SnapshotLines([JSON.stringify(h), ...written.slice(1)]));
+    assert.equal((back.entries as HeldEntries).marked, undefined);
+    assert.deepEqual(indexes(registryOf(back)), [['/s/2', '/s/3'], 1, ['/idle']]);
+  }
+});

@@ -8,7 +8,7 @@
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
-import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
 /** How a service's JSON starts as the registry makes it (kind, then name). */
@@ -24,6 +24,14 @@ interface Head {
   joins?: number;
   /** The cluster's configuration (small: it goes in the head, not counted in the lines). */
   cluster?: ClusterMembers;
+  /**
+   * Names of services that may have a health check, that are unhealthy, that may have an idle
+   * stop: the registry's indexes of them, so a restart need not search the entries held as text
+   * (absent from files written before; those entries are then searched).
+   */
+  checked?: string[];
+  unhealthy?: string[];
+  idle?: string[];
 }
 
 /**
@@ -36,6 +44,7 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
     revision: image.revision, epoch: image.epoch, entries: image.names.length,
     tickets: image.tickets.length, requests: image.requests.length, agents: image.agents.length, joins: image.joins.length,
     ...(image.cluster === undefined ? {} : { cluster: image.cluster }),
+    checked: image.marked.checked, unhealthy: image.marked.unhealthy, idle: image.marked.idle,
   };
   yield `${JSON.stringify(head)}\n`;
   const { names } = image;
@@ -95,9 +104,18 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
         held[k - from] = line;
       }
     }
-    return { names, held };
+    const marked = markedNames(head);
+    return marked === undefined ? { names, held } : { names, held, marked };
   };
   return assemble(head, lines.length, entries, (from, to) => lines.slice(from, to).map((l) => JSON.parse(l) as unknown));
+}
+
+/** The head's lists of names for the per-kind indexes, when it has all three (a file written before them has none). */
+function markedNames(head: unknown): MarkedNames | undefined {
+  const h = head as Partial<Head> | undefined;
+  const list = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof h !== 'object' || h === null || !list(h.checked) || !list(h.unhealthy) || !list(h.idle)) return undefined;
+  return { checked: h.checked, unhealthy: h.unhealthy, idle: h.idle };
 }
 
 /**
