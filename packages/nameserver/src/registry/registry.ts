@@ -57,6 +57,8 @@ export interface MarkedNames {
   unhealthy: string[];
   /** Auto-start services that may have an idle stop. */
   idle: string[];
+  /** Services a connection advertises or advertised (their lines are parsed at load, for the grace period and the strays). */
+  sessions: string[];
 }
 
 /** A snapshot as read back from a file, ready for Registry.load(). */
@@ -437,7 +439,9 @@ export class Registry {
         return e;
       },
       tickets: [...this.tickets], requests: [...this.requests], agents: [...this.agents.values()], joins: [...this.joins.values()],
-      cluster: this.members, marked: { checked: [...this.checkNames], unhealthy: [...this.unhealthyNames], idle: [...this.idleNames] }, release: stop,
+      cluster: this.members, marked: {
+        checked: [...this.checkNames], unhealthy: [...this.unhealthyNames], idle: [...this.idleNames], sessions: [...this.sessionNames],
+      }, release: stop,
     };
   }
 
