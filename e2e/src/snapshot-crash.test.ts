@@ -1,5 +1,5 @@
 // kill -9 while a snapshot of a large registry is being written loses nothing acknowledged.
-// Writers fill the registry towards 150,000 names through the real client; once it is large enough
+// Writers fill the registry towards 200,000 names through the real client; once it is large enough
 // that a snapshot takes a while to write, the server is killed the moment a snapshot's temp file
 // appears. The temp file left behind proves the kill landed mid-snapshot; after a restart on the
 // same data directory every acknowledged name is there with the port it was given, and nothing
@@ -16,9 +16,9 @@ after(async () => {
 
 const CLIENTS = 4;
 const LOOPS_PER_CLIENT = 32;
-/** A snapshot is only waited for once this many names are acknowledged: one of 60k+ entries takes long enough to hit. */
-const LARGE = 60_000;
-const MAX_NAMES = 150_000;
+/** A snapshot is only waited for once this many names are acknowledged: one of 100k+ entries takes long enough to hit. */
+const LARGE = 100_000;
+const MAX_NAMES = 200_000;
 
 function nameOf(i: number): string {
   return `/snapcrash/g${i % 500}/s${i}`;
@@ -37,7 +37,7 @@ async function snapshotTemp(dir: string): Promise<string | undefined> {
   return (await readdir(dir)).find((n) => n.startsWith('snap-') && n.endsWith('.tmp'));
 }
 
-test('kill -9 during a snapshot of 60,000+ names loses no acknowledged write', { timeout: 300_000 }, async (t) => {
+test('kill -9 during a snapshot of 100,000+ names loses no acknowledged write', { timeout: 300_000 }, async (t) => {
   const dataDir = makeTempDir('dpns-snapcrash-');
   const ledger = new CrashLedger();
   const counter = { next: 0 };

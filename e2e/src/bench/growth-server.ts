@@ -34,10 +34,13 @@ export class GrowthServer {
     return this.current;
   }
 
-  /** Starts the server on the data directory (empty or left by a kill) and waits for its key line. */
-  async start(): Promise<GrowthProc> {
+  /**
+   * Starts the server on the data directory (empty or left by a kill) and waits for its key line;
+   * `program` is what node runs with its arguments first (default: the workspace's tsc-built binary).
+   */
+  async start(program: readonly string[] = [NAMESERVER_BIN]): Promise<GrowthProc> {
     const { child, output } = await spawnUntil(process.execPath, [
-      NAMESERVER_BIN, '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, ...this.args,
+      ...program, '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, ...this.args,
     ], KEY, { timeoutMs: 120_000 });
     this.child = child;
     const url = output.map((l) => LISTENING.exec(l)?.[1]).find((u) => u !== undefined);
@@ -49,17 +52,17 @@ export class GrowthServer {
   }
 
   /**
-   * SIGKILL, then a new process on the same directory; resolves with the milliseconds from the
+   * SIGKILL, then a new process (of `program`, as start() takes it) on the same directory; resolves with the milliseconds from the
    * kill to the first answered `findServices` of `name`, and how long the server itself said recovery took.
    */
-  async killAndRestart(name: string): Promise<{ answeringMs: number; recovered: Recovered | undefined }> {
+  async killAndRestart(name: string, program?: readonly string[]): Promise<{ answeringMs: number; recovered: Recovered | undefined }> {
     const child = this.child;
     if (child === undefined) throw new Error('the growth server is not running');
     const exited = new Promise((r) => child.once('exit', r));
     const t0 = performance.now();
     child.kill('SIGKILL');
     await exited;
-    const proc = await this.start();
+    const proc = await this.start(program);
     const conn = await RpcConn.open(proc.url);
     try {
       // The first answer must hold the name: a server that answered from an empty registry has not recovered.

@@ -4,8 +4,8 @@
 // key-file.ts) so that it cannot pass for the public key it looks like in the old bare-hex form.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { agent as A, randomHex } from '@dpns/protocol';
-import { formatPrivateKeyFile, fsyncDir, parsePrivateKeyFile, replaceFileDurably } from '@dpns/node-kit';
+import { randomHex, type agent as A } from '@dpns/protocol';
+import { formatPrivateKeyFile, fsyncDir, nativeSigningKeyFromSeed, parsePrivateKeyFile, replaceFileDurably } from '@dpns/node-kit';
 
 export const KEY_FILE = 'nameserver.key';
 
@@ -35,13 +35,13 @@ export async function loadOrCreateNameServerKey(dataDir: string, opts: { upgrade
     }
     // The file's name must survive a crash too, not only its bytes.
     await fsyncDir(dataDir);
-    return { key: A.signingKeyFromSeed(Buffer.from(seed, 'hex')), path, created: true, upgraded: false };
+    return { key: nativeSigningKeyFromSeed(Buffer.from(seed, 'hex')), path, created: true, upgraded: false };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const { seed, legacy } = await readNameServerKeyFile(path);
   const upgraded = legacy && opts.upgrade === true && (await rewrite(path, seed));
-  return { key: A.signingKeyFromSeed(Buffer.from(seed, 'hex')), path, created: false, upgraded };
+  return { key: nativeSigningKeyFromSeed(Buffer.from(seed, 'hex')), path, created: false, upgraded };
 }
 
 /** The seed in an existing key file, either form; an Error saying what to do when it holds neither. */

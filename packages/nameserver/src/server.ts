@@ -50,7 +50,7 @@ import type { Change } from './registry/ops.js';
 import { KEY_FILE } from './nameserver-key.js';
 import type { HostPort } from '@dpns/settings';
 import type { DnsServer } from './dns/dns-server.js';
-import { openDns, type DnsSettings } from './dns/open-dns.js';
+import type { DnsSettings } from './dns/open-dns.js';
 
 export interface NameServerOptions extends DnsSettings {
   /** Where to answer DNS (docs/DNS.md); no DNS when absent. */
@@ -333,6 +333,8 @@ export class NameServer {
     launcher.setServers(clusterCfg.members);
     // Every member answers DNS from its own copy; only the primary launches what a query asks for.
     if (this.opts.dnsListen !== undefined) {
+      // Loaded only when asked for: a restart without DNS does not pay for its modules (dns-packet) before it answers.
+      const { openDns } = await import('./dns/open-dns.js');
       this.dns = await openDns(this.opts.dnsListen, this.opts, {
         registry: this.registry, launch: (name) => launcher.launch(name, 'dns'), used: (name) => idle.used(name), launchRefusal: () => cluster.writeRefusal(), log, rateLog: this.rateLog, metrics: this.metrics,
       });

@@ -46,7 +46,7 @@ export const SERVER_SETTINGS = defineSettings({ command: 'dpns-nameserver', envP
     kind: address(DEFAULT_PORT), defaultText: 'the listen address (the host name for 0.0.0.0 or ::)', group: SERVER,
     help: 'HOST:PORT launched services use to reach this server',
   }),
-  snapshotEvery: setting({ kind: int(10, 100_000_000), default: 50_000, group: SERVER, help: "at least this many log records between snapshots, and at least an eighth of the registry's entries (so snapshot work per write stays flat as it grows)" }),
+  snapshotEvery: setting({ kind: int(10, 100_000_000), default: 10_000, group: SERVER, help: "at least this many log records between snapshots, and at least an eighth of the registry's entries (so snapshot work per write stays flat as it grows, and a restart replays at most about that many records)" }),
   ...logSettings(SERVER),
 
   clientHeartbeatMs: setting({

@@ -9,4 +9,4 @@ export type { ReplaceOptions } from './replace-file.js';
 export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateKeyFile, mentionsPrivateKey } from './key-file.js';
 export { quoteExecArg } from './systemd.js';
 export { COMMAND_NAMES, isSingleExecutable, embeddedFile, singleExecutableCommand } from './single-executable.js';
-export { nativeEd25519 } from './native-ed25519.js';
+export { nativeEd25519, nativeSigningKeyFromSeed } from './native-ed25519.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import nacl from 'tweetnacl';
-import { ed25519InUse, tweetnaclEd25519 } from '@dpns/protocol';
-import { nativeEd25519 } from './native-ed25519.js';
+import { agent, ed25519InUse, tweetnaclEd25519 } from '@dpns/protocol';
+import { nativeEd25519, nativeSigningKeyFromSeed } from './native-ed25519.js';
 
 const { sign: ed25519Sign, verify: ed25519Verify } = nativeEd25519;
 
@@ -36,4 +36,15 @@ test('importing use-native-ed25519 makes the protocol sign with node:crypto', as
   assert.equal(ed25519InUse(), tweetnaclEd25519);
   await import('./use-native-ed25519.js');
   assert.equal(ed25519InUse(), nativeEd25519);
+});
+
+test('a key pair from a seed is byte for byte the protocol\'s (tweetnacl\'s); a seed of another length is refused', () => {
+  for (let i = 0; i < 20; i++) {
+    const seed = nacl.randomBytes(32);
+    const ours = nativeSigningKeyFromSeed(seed);
+    const theirs = agent.signingKeyFromSeed(seed);
+    assert.equal(ours.publicKey, theirs.publicKey);
+    assert.deepEqual(Buffer.from(ours.secretKey), Buffer.from(theirs.secretKey));
+  }
+  assert.throws(() => nativeSigningKeyFromSeed(new Uint8Array(31)), RangeError);
 });

@@ -44,5 +44,20 @@ function ed25519Verify(message: Uint8Array, signature: Uint8Array, publicKey: Ui
   }
 }
 
+/**
+ * The key pair of a 32-byte seed, as the protocol's signingKeyFromSeed makes it (public key in
+ * hex, tweetnacl's 64-byte secret key), through node:crypto: tweetnacl's derivation costs ~20 ms,
+ * which every start of the name server paid before it could answer.
+ */
+export function nativeSigningKeyFromSeed(seed: Uint8Array): { publicKey: string; secretKey: Uint8Array } {
+  if (seed.length !== 32) throw new RangeError(`an Ed25519 seed is 32 bytes, got ${seed.length}`);
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(seed)]), format: 'der', type: 'pkcs8' });
+  const pub = createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
+  const secretKey = new Uint8Array(64);
+  secretKey.set(seed, 0);
+  secretKey.set(pub, 32);
+  return { publicKey: Buffer.from(pub).toString('hex'), secretKey };
+}
+
 /** The protocol's Ed25519 (see @dpns/protocol useEd25519) through node:crypto. */
 export const nativeEd25519: Ed25519 = { sign: ed25519Sign, verify: ed25519Verify };

@@ -3,6 +3,9 @@
 // find p99, RSS, data-directory size, and kill -9 → answering again. A table with ratios to the
 // smallest size, and a chart (docs/growth.svg) of the curves.
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../harness/paths.js';
+import { tempDir } from '../lifecycle.js';
 import type { BenchContext } from '../context.js';
 import { growthChartSvg, type GrowthPoint } from '../growth-chart.js';
 import { GrowthServer, type Recovered } from '../growth-server.js';
@@ -23,6 +26,7 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
   const server = new GrowthServer();
   const points: GrowthPoint[] = [];
   const notes: string[] = [];
+  const bundled = await releaseBundle(notes);
   try {
     let proc = await server.start();
     let filled = 0;
@@ -53,11 +57,21 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       const dataDirMB = server.dataDirBytes() / 2 ** 20;
       status(`growth ${size.toLocaleString('en-US')}: kill -9 and restart on the same data directory`);
       const restart = await server.killAndRestart(growName(size - 1));
+      let restartBundleMs = NaN;
+      let bundleLine: string | undefined;
+      if (bundled !== undefined) {
+        // The same restart as the release binary runs it; then back to the workspace's build for the next size.
+        status(`growth ${size.toLocaleString('en-US')}: kill -9 and restart as the release bundle`);
+        const asBundle = await server.killAndRestart(growName(size - 1), bundled);
+        restartBundleMs = asBundle.answeringMs;
+        bundleLine = `${size.toLocaleString('en-US')}, release bundle: kill -9 → answering ${restartBundleMs.toFixed(0)} ms (${describeRecovery(asBundle.recovered)})`;
+        await server.killAndRestart(growName(size - 1));
+      }
       proc = server.proc;
 
       const errors = (writes?.errors ?? 0) + finds.errors;
       const point: GrowthPoint = {
-        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs,
+        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, dataDirMB, restartMs: restart.answeringMs, restartBundleMs,
       };
       points.push(point);
       ctx.add({
@@ -66,7 +80,7 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
         note: `find p99 (1 client); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
           `(${describeRecovery(restart.recovered)})${writeError === undefined ? '' : `; ${writeError}`}`,
       });
-      notes.push(`${size.toLocaleString('en-US')}: ${describeRecovery(restart.recovered)}`);
+      notes.push(`${size.toLocaleString('en-US')}: ${describeRecovery(restart.recovered)}`, ...(bundleLine === undefined ? [] : [bundleLine]));
     }
   } finally {
     await server.stop();
@@ -78,6 +92,25 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       `${cfg.durationMs / 1000} s per figure`;
     writeFileSync(cfg.growthChart, growthChartSvg(points, caption));
     status(`growth: chart written to ${cfg.growthChart}`);
+  }
+}
+
+/**
+ * The name server as the release binary runs it: the release package's esbuild bundle of every
+ * program and its dependencies in one file (what the single executable holds), run by this node
+ * as `node BUNDLE dpns-nameserver ...`. Built afresh, so it is this checkout's code; undefined
+ * (and a note) when it cannot be built.
+ */
+async function releaseBundle(notes: string[]): Promise<string[] | undefined> {
+  const file = join(tempDir('growth-bundle'), 'dpns.cjs');
+  try {
+    // By path: the release package is not a dependency of the benchmarks (it depends on everything).
+    const { bundle } = await import(join(REPO_ROOT, 'packages/release/dist/build/bundle.js')) as { bundle: (out: string) => Promise<unknown> };
+    await bundle(file);
+    return [file, 'dpns-nameserver'];
+  } catch (e) {
+    notes.push(`release bundle not measured: ${(e as Error).message}`);
+    return undefined;
   }
 }
 
@@ -127,12 +160,18 @@ function growthVerdicts(points: readonly GrowthPoint[]): string[] {
   }
   for (const p of points) {
     if (p.names === 1_000_000) {
-      out.push(`${mark(p.restartMs < 2000)} kill -9 → answering with 1,000,000 names < 2 s: ${p.restartMs.toFixed(0)} ms`);
+      out.push(`${mark(p.restartMs < 2000)} kill -9 → answering with 1,000,000 names < 2 s: ${p.restartMs.toFixed(0)} ms${bundleNote(p, 2000)}`);
       out.push(`${mark(p.rssMB * 1.048576 < 500)} RSS with 1,000,000 names < 500 MB: ${(p.rssMB * 1.048576).toFixed(0)} MB`);
     }
-    if (p.names === 100_000) out.push(`${mark(p.restartMs < 500)} kill -9 → answering with 100,000 names < 0.5 s: ${p.restartMs.toFixed(0)} ms`);
+    if (p.names === 100_000) out.push(`${mark(p.restartMs < 500)} kill -9 → answering with 100,000 names < 0.5 s: ${p.restartMs.toFixed(0)} ms${bundleNote(p, 500)}`);
   }
   return out;
+}
+
+/** The release bundle's restart beside the workspace build's, with its own verdict. */
+function bundleNote(p: GrowthPoint, targetMs: number): string {
+  if (!Number.isFinite(p.restartBundleMs)) return '';
+  return `; as the release bundle ${p.restartBundleMs.toFixed(0)} ms (${p.restartBundleMs < targetMs ? 'met' : 'missed'})`;
 }
 
 /** The growth figures as Markdown rows with each figure's ratio to the first size's. */
@@ -141,14 +180,15 @@ export function growthTable(points: readonly GrowthPoint[]): string[] {
   if (base === undefined) return [];
   const r = (v: number, b: number): string => (b > 0 && Number.isFinite(v) ? ` (${(v / b).toFixed(2)}×)` : '');
   const lines = [
-    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms | errors |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB | data dir MiB | kill -9 → answering ms | … release bundle ms | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const p of points) {
     lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${r(p.writesPerSec, base.writesPerSec)} | ` +
       `${p.cpuUsPerWrite.toFixed(1)}${r(p.cpuUsPerWrite, base.cpuUsPerWrite)} | ` +
       `${p.findP99Ms.toFixed(3)}${r(p.findP99Ms, base.findP99Ms)} | ${p.rssMB.toFixed(1)}${r(p.rssMB, base.rssMB)} | ` +
       `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} | ` +
+      `${Number.isFinite(p.restartBundleMs) ? `${p.restartBundleMs.toFixed(0)}${r(p.restartBundleMs, base.restartBundleMs)}` : '-'} | ` +
       `${p.errors === 0 ? '0' : `**${p.errors}**: figures of that size not valid`} |`);
   }
   return lines;

@@ -42,6 +42,23 @@ export type HeldEntry = EntryView | string;
 export interface HeldEntries {
   names: string[];
   held: HeldEntry[];
+  /** The file's lists of the names each per-kind index holds (absent in files written before them: found by a scan of the text). */
+  marked?: MarkedNames;
+}
+
+/**
+ * Names the registry indexes by what their entry says, as a snapshot's head lists them, so that
+ * a restart finds them without reading entries held as text (each may be a superset).
+ */
+export interface MarkedNames {
+  /** Services that may have a health check. */
+  checked: string[];
+  /** Services that are `unhealthy`. */
+  unhealthy: string[];
+  /** Auto-start services that may have an idle stop. */
+  idle: string[];
+  /** Services a connection advertises or advertised (their lines are parsed at load, for the grace period and the strays). */
+  sessions: string[];
 }
 
 /** A snapshot as read back from a file, ready for Registry.load(). */
@@ -64,6 +81,8 @@ export interface RegistryImage {
   agents: AgentRecord[];
   joins: JoinTokenRecord[];
   cluster: ClusterMembers | undefined;
+  /** The per-kind indexes' names at the image's revision. */
+  marked: MarkedNames;
   release(): void;
 }
 
@@ -420,7 +439,9 @@ export class Registry {
         return e;
       },
       tickets: [...this.tickets], requests: [...this.requests], agents: [...this.agents.values()], joins: [...this.joins.values()],
-      cluster: this.members, release: stop,
+      cluster: this.members, marked: {
+        checked: [...this.checkNames], unhealthy: [...this.unhealthyNames], idle: [...this.idleNames], sessions: [...this.sessionNames],
+      }, release: stop,
     };
   }
 
@@ -451,18 +472,32 @@ export class Registry {
       for (const e of snap.entries) this.hold(e.name, e);
       this.names.reset(this.entries.keys());
     } else {
-      const { names, held } = snap.entries;
-      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as HeldEntry);
+      const { names, held, marked } = snap.entries;
+      const scan = marked === undefined;
+      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as HeldEntry, scan);
+      if (marked !== undefined) {
+        // Listed at the revision the file was written at, so every name is one of its entries; checked all the same.
+        const mark = (list: string[], set: Set<string>): void => {
+          for (const name of list) if (this.entries.has(name)) set.add(name);
+        };
+        mark(marked.checked, this.checkNames);
+        mark(marked.unhealthy, this.unhealthyNames);
+        mark(marked.idle, this.idleNames);
+      }
       if (this.entries.size === names.length) this.names.resetOrdered(names);
       else this.names.reset(this.entries.keys());
     }
     this.rev = snap.revision;
   }
 
-  /** One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered one). */
-  private hold(name: string, e: HeldEntry): void {
+  /**
+   * One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered
+   * one); an entry held as text is scanned for them only when `scan` (its file lists no names).
+   */
+  private hold(name: string, e: HeldEntry, scan = true): void {
     this.entries.set(name, e);
     if (typeof e === 'string') {
+      if (!scan) return;
       // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
       if (e.includes('"check":')) this.checkNames.add(name);
       if (e.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);

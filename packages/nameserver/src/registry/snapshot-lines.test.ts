@@ -72,20 +72,25 @@ test('plain services are held as text; aliases, session advertisements, escaped 
   ];
   const reg = registryOf({ revision: 3, entries });
   const image = reg.image();
-  const loaded = registrySnapshotOf(new SnapshotLines(await lines(image)));
+  const written = await lines(image);
   image.release();
-  const { names, held } = loaded.entries as HeldEntries;
-  const textOf = new Map(names.map((n, k) => [n, typeof held[k] === 'string']));
-  assert.deepEqual(Object.fromEntries(textOf), {
-    '/a': false, '/lost': false, '/mentions': true, '/name-first': false, '/named': false, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
-  });
-  const back = registryOf(loaded);
-  assert.deepEqual(state(back), state(reg));
-  assert.deepEqual(back.aliasesTo('/s/1'), ['/a']);
-  assert.deepEqual([...back.strays()], ['/lost']);
-  assert.deepEqual([...back.sessionAdvertised()].sort(), ['/lost', '/run']);
-  assert.deepEqual(back.get('/s/1'), entry(1));
-  assert.deepEqual(back.countByKind(), { service: 7, alias: 1 });
+  // The head lists the session advertisements; a file written before the lists was searched for "alias" and "session".
+  const { sessions: _s, ...older } = JSON.parse(written[0] as string) as { sessions: string[] };
+  for (const [file, named] of [[written, true], [[JSON.stringify(older), ...written.slice(1)], false]] as const) {
+    const loaded = registrySnapshotOf(new SnapshotLines(file));
+    const { names, held } = loaded.entries as HeldEntries;
+    const textOf = new Map(names.map((n, k) => [n, typeof held[k] === 'string']));
+    assert.deepEqual(Object.fromEntries(textOf), {
+      '/a': false, '/lost': false, '/mentions': true, '/name-first': false, '/named': named, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
+    });
+    const back = registryOf(loaded);
+    assert.deepEqual(state(back), state(reg));
+    assert.deepEqual(back.aliasesTo('/s/1'), ['/a']);
+    assert.deepEqual([...back.strays()], ['/lost']);
+    assert.deepEqual([...back.sessionAdvertised()].sort(), ['/lost', '/run']);
+    assert.deepEqual(back.get('/s/1'), entry(1));
+    assert.deepEqual(back.countByKind(), { service: 7, alias: 1 });
+  }
 });
 
 test('an image keeps the revision it was taken at while entries are put and removed, and fails once the registry is replaced', async () => {
@@ -121,4 +126,41 @@ test('a format-1 snapshot (one object) is taken as it is; anything else is refus
   assert.throws(() => registrySnapshotOf([{ revision: 1, entries: 2 }, {}]), /counts 2 elements, the file has 1/);
   assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
   assert.throws(() => registrySnapshotOf(new SnapshotLines([])), /no registry head/);
+});
+
+test('the head lists the checked, unhealthy, idle-stopping and session-advertised names, so a restart need not search the entries held as text; a file without the lists is searched', async () => {
+  const spec = { host: 'h', program: 'p', args: [], env: {}, startTimeoutMs: 1000, idleStopMs: 60_000 };
+  const check = { kind: 'tcp' as const, intervalMs: 1000, timeoutMs: 500, threshold: 3 };
+  const entries: EntryView[] = [
+    entry(1),
+    { ...entry(2), check },
+    { ...entry(3), state: 'unhealthy', reason: 'r', check },
+    { kind: 'service', name: '/idle', state: 'stopped', since: 4, spec },
+    { kind: 'service', name: '/run', state: 'running', since: 5, host: 'h', port: 2, advertiser: { kind: 'session' } },
+  ];
+  const reg = registryOf({ revision: 4, entries });
+  const image = reg.image();
+  const written = await lines(image);
+  image.release();
+  const head = JSON.parse(written[0] as string) as { checked: string[]; unhealthy: string[]; idle: string[]; sessions: string[] };
+  assert.deepEqual([head.checked.sort(), head.unhealthy, head.idle, head.sessions], [['/s/2', '/s/3'], ['/s/3'], ['/idle'], ['/run']]);
+  const indexes = (r: Registry): unknown => [[...r.checked()].sort(), r.unhealthyCount, [...r.idleStopping()], [...r.sessionAdvertised()]];
+  const loaded = registrySnapshotOf(new SnapshotLines(written));
+  const { names, held, marked } = loaded.entries as HeldEntries;
+  assert.ok(marked !== undefined, 'the lists read');
+  assert.deepEqual(names.filter((_, k) => typeof held[k] !== 'string'), ['/run'], 'every entry but the session advertisement held as text');
+  assert.deepEqual(indexes(registryOf(loaded)), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
+  // The lists are what the load goes by: emptied, nothing is found (the text is not searched).
+  const emptied = [JSON.stringify({ ...head, checked: [], unhealthy: [], idle: [], sessions: [] }), ...written.slice(1)];
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(emptied)))), [[], 0, [], []]);
+  // A name listed that the file has no entry for is left out.
+  const stray = [JSON.stringify({ ...head, checked: [...head.checked, '/nope'], sessions: ['/run', '/nope'] }), ...written.slice(1)];
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(stray)))), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
+  // A file written before the lists (or with a list that is not one) is searched as before.
+  const { checked: _c, unhealthy: _u, idle: _i, sessions: _s, ...older } = head;
+  for (const h of [older, { ...head, idle: 'x' }, { ...head, sessions: [1] }]) {
+    const back = registrySnapshotOf(new SnapshotLines([JSON.stringify(h), ...written.slice(1)]));
+    assert.equal((back.entries as HeldEntries).marked, undefined);
+    assert.deepEqual(indexes(registryOf(back)), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
+  }
 });

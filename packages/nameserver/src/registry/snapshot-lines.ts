@@ -8,7 +8,7 @@
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
-import type { HeldEntries, HeldEntry, LoadableSnapshot, RegistryImage, RegistrySnapshot } from './registry.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
 /** How a service's JSON starts as the registry makes it (kind, then name). */
@@ -24,6 +24,16 @@ interface Head {
   joins?: number;
   /** The cluster's configuration (small: it goes in the head, not counted in the lines). */
   cluster?: ClusterMembers;
+  /**
+   * Names of services that may have a health check, that are unhealthy, that may have an idle
+   * stop: the registry's indexes of them, so a restart need not search the entries held as text
+   * (absent from files written before; those entries are then searched).
+   */
+  checked?: string[];
+  unhealthy?: string[];
+  idle?: string[];
+  /** Names of session advertisements: a restart parses their lines and need not search every other line for `"session"`. */
+  sessions?: string[];
 }
 
 /**
@@ -36,6 +46,7 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
     revision: image.revision, epoch: image.epoch, entries: image.names.length,
     tickets: image.tickets.length, requests: image.requests.length, agents: image.agents.length, joins: image.joins.length,
     ...(image.cluster === undefined ? {} : { cluster: image.cluster }),
+    checked: image.marked.checked, unhealthy: image.marked.unhealthy, idle: image.marked.idle, sessions: image.marked.sessions,
   };
   yield `${JSON.stringify(head)}\n`;
   const { names } = image;
@@ -83,9 +94,11 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
   const entries = (from: number, to: number): HeldEntries => {
     const names: string[] = new Array<string>(to - from);
     const held: HeldEntry[] = new Array<HeldEntry>(to - from);
+    const marked = markedNames(head);
+    const sessions = marked === undefined ? undefined : new Set(marked.sessions);
     for (let k = from; k < to; k++) {
       const line = lines[k] as string;
-      const name = plainServiceName(line);
+      const name = sessions === undefined ? plainServiceName(line) : listedPlainServiceName(line, sessions);
       if (name === undefined) {
         const e = JSON.parse(line) as EntryView;
         names[k - from] = e.name;
@@ -95,9 +108,27 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
         held[k - from] = line;
       }
     }
-    return { names, held };
+    return marked === undefined ? { names, held } : { names, held, marked };
   };
   return assemble(head, lines.length, entries, (from, to) => lines.slice(from, to).map((l) => JSON.parse(l) as unknown));
+}
+
+/** The head's lists of names for the per-kind indexes and the session advertisements, when it has all four (a file written before them has none). */
+function markedNames(head: unknown): MarkedNames | undefined {
+  const h = head as Partial<Head> | undefined;
+  const list = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof h !== 'object' || h === null || !list(h.checked) || !list(h.unhealthy) || !list(h.idle) || !list(h.sessions)) return undefined;
+  return { checked: h.checked, unhealthy: h.unhealthy, idle: h.idle, sessions: h.sessions };
+}
+
+/**
+ * plainServiceName() for a file whose head lists its session advertisements: a line that starts
+ * as a service's is plain unless its name is listed, so the line itself is not searched (an
+ * alias's line starts otherwise).
+ */
+function listedPlainServiceName(line: string, sessions: ReadonlySet<string>): string | undefined {
+  const name = serviceName(line);
+  return name === undefined || sessions.has(name) ? undefined : name;
 }
 
 /**
@@ -108,7 +139,13 @@ function fromLines(lines: readonly string[]): LoadableSnapshot {
  * So is a line whose name has an escape in it, or that does not start as the registry's services do.
  */
 function plainServiceName(line: string): string | undefined {
-  if (!line.startsWith(SERVICE_PREFIX) || line.includes('"alias"') || line.includes('"session"')) return undefined;
+  if (line.includes('"alias"') || line.includes('"session"')) return undefined;
+  return serviceName(line);
+}
+
+/** The name of a line that starts as the registry's services do, when it has no escape in it; undefined otherwise. */
+function serviceName(line: string): string | undefined {
+  if (!line.startsWith(SERVICE_PREFIX)) return undefined;
   const end = line.indexOf('"', SERVICE_PREFIX.length);
   if (end < 0 || line.lastIndexOf('\\', end) >= SERVICE_PREFIX.length) return undefined;
   // Parsed rather than sliced: a slice would keep to the line's text, and V8 compares and hashes
