@@ -198,7 +198,10 @@ export class Launcher {
       }
       return this.attemptOn(name, spec, host, tickets, deadline);
     }, { tried: several ? HOST_CHOICE_LIMITS.tried : 1, deadline: deadline ?? Number.POSITIVE_INFINITY, now: this.o.now, failureOf: hostFailure });
-    if ('host' in result) return result.value;
+    if ('host' in result) {
+      if (result.failures.length > 0) this.o.log.warn('launched on another of its hosts after a failure', { service: name, host: result.host, failures: result.failures });
+      return result.value;
+    }
     const err = launchFailure(name, result.failures, order.length);
     // A kill that overtook the launch is the outcome, not a failure of the program: fail() leaves a stopping or stopped entry as it is.
     await this.fail(name, err);
