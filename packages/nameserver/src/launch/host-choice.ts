@@ -9,8 +9,12 @@ export const HOST_CHOICE_LIMITS = {
   queried: 16,
   /** Hosts a launch is sent to, one after another, before it fails. */
   tried: 3,
-  /** How long a load query may take (capped by the agent timeout): a host slower than this is tried last. */
-  loadTimeoutMs: 1000,
+  /**
+   * How long a load query may take (capped by the agent timeout): a host slower than this is
+   * tried last. A dead agent answers at once (connection refused); this bounds one that is cut off
+   * or hung, while an agent's first request on a busy host (a cold process) still fits.
+   */
+  loadTimeoutMs: 2000,
 } as const;
 
 /** What one agent said when asked its load. */

@@ -217,9 +217,10 @@ export class Launcher {
     const hosts = candidateHosts(entries, this.o.trust.hosts());
     if (hosts.length <= 1) return hosts;
     const timeoutMs = Math.min(HOST_CHOICE_LIMITS.loadTimeoutMs, this.o.agentTimeoutMs);
+    const asked = performance.now();
     const answers = await Promise.all(hosts.map((host) => this.loadOf(host, timeoutMs)));
     const order = orderByLoad(answers);
-    this.o.log.debug('hosts by load', { service: name, answers, order });
+    this.o.log.debug('hosts by load', { service: name, answers, order, ms: Math.round(performance.now() - asked) });
     return order;
   }
 
