@@ -35,13 +35,14 @@ interface HttpBlock {
 function httpBlocks(): HttpBlock[] {
   const out: HttpBlock[] = [];
   let heading = '';
-  let fence: { start: number; body: string[] } | undefined;
+  // Every fence is followed, labelled or not: a ```json block's closing line must not open one.
+  let fence: { start: number; body: string[]; label: string } | undefined;
   markdown.split('\n').forEach((raw, i) => {
     const t = raw.trim();
     if (fence === undefined) {
       const h = /^#{2,4} (.*)$/.exec(raw);
       if (h !== null) heading = h[1] ?? '';
-      else if (t === '```') fence = { start: i + 2, body: [] };
+      else if (t.startsWith('```')) fence = { start: i + 2, body: [], label: t.slice(3) };
       return;
     }
     if (t !== '```') {
@@ -49,7 +50,7 @@ function httpBlocks(): HttpBlock[] {
       return;
     }
     const [first = '', ...rest] = fence.body;
-    if (first.startsWith('HTTP/1.1 ')) {
+    if (fence.label === '' && first.startsWith('HTTP/1.1 ')) {
       const blank = rest.indexOf('');
       const headerLines = blank < 0 ? rest : rest.slice(0, blank);
       out.push({

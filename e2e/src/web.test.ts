@@ -275,6 +275,41 @@ test('an operator adds, launches, resets, aliases, kills and deletes a service f
   await page.context().close();
 });
 
+test('a service with several hosts: added from the page as a list, shown by its hosts, then where it was launched', { timeout: 120_000 }, async () => {
+  const agentPort = await freePort();
+  const ns = await startServerProcess({ args: ['--agent-port', String(agentPort), '--log-level', 'warn'] });
+  // Only 127.0.0.1 has an agent: 127.0.0.2 is named but no candidate.
+  await startAgentProcess({ trustedKeys: [ns.publicKey], allow: { echo: ECHO }, port: agentPort, enroll: { url: ns.url, token: ns.token } });
+  const { page, watch } = await openPage(ns);
+  await setFilter(page, '/follow/*');
+  await action(page, 'Add');
+  const add = page.getByRole('dialog');
+  await add.locator('input[name=name]').fill('/follow/web');
+  await add.locator('input[name=host]').fill('127.0.0.2, 127.0.0.1');
+  await add.locator('input[name=program]').fill('echo');
+  await add.locator('input[name=token]').fill(ns.token);
+  await submit(page, 'Add');
+  await rowState(page, '/follow/web', 'registered');
+  assert.equal(await page.locator(`${ROW('/follow/web')} .c-host`).innerText(), '127.0.0.2, 127.0.0.1');
+  const admin = await RawAdmin.connect(ns.url, ns.token);
+  const info = (await admin.call('register.info', { name: '/follow/web' })) as { entry: { spec: { host?: string; hosts?: string[] } } };
+  admin.close();
+  assert.deepEqual(info.entry.spec.hosts, ['127.0.0.2', '127.0.0.1'], 'a list in the host field is sent as hosts');
+  assert.equal(info.entry.spec.host, undefined);
+
+  await select(page, '/follow/web');
+  await action(page, 'Edit');
+  assert.equal(await page.getByRole('dialog').locator('input[name=host]').inputValue(), '127.0.0.2, 127.0.0.1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel', exact: true }).click();
+
+  await action(page, 'Launch');
+  await rowState(page, '/follow/web', 'running');
+  await rememberPid(ns, '/follow/web');
+  assert.equal(await page.locator(`${ROW('/follow/web')} .c-host`).innerText(), '127.0.0.1');
+  assertClean(watch, ns);
+  await page.context().close();
+});
+
 test('the login proof works without WebCrypto (http from another host is not a secure context)', { timeout: 60_000 }, async () => {
   const ns = await startServerProcess({ args: ['--log-level', 'warn'] });
   const admin = await RawAdmin.connect(ns.url, ns.token);

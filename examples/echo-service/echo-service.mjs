@@ -13,7 +13,9 @@
 //
 // Options: --host ADDR (listen address, default 0.0.0.0), --port N (default 0: any free port),
 // --standalone (no dpns: just listen and print the address, to time the bare start-up).
-// The advertised host is $DPNS_ADVERTISE_HOST, else --host when it is not a wildcard, else os.hostname().
+// The advertised host is $DPNS_ADVERTISE_HOST, else --host when it is not a wildcard, else $DPNS_HOST
+// (the host the launch agent was reached at, which a service with several hosts cannot know in
+// advance), else os.hostname().
 //
 // It imports '@dpns/client', which resolves from anywhere inside the dpns repository (the
 // workspace root's node_modules links it); build it first with `pnpm build`.
@@ -46,7 +48,7 @@ const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer from 0 to 65535, got ${JSON.stringify(args.port)}`, 2);
 
 const wildcard = args.host === '0.0.0.0' || args.host === '::';
-const advertiseHost = process.env.DPNS_ADVERTISE_HOST || (wildcard ? hostname() : args.host);
+const advertiseHost = process.env.DPNS_ADVERTISE_HOST || (wildcard ? process.env.DPNS_HOST || hostname() : args.host);
 
 /** @type {import('@dpns/client').DpnsService | undefined} */
 let svc;

@@ -123,4 +123,21 @@ export const agentSections: readonly SectionScript[] = [
       },
     }],
   },
+  {
+    // The figures are this machine's: only their types are held to the document's.
+    section: '17.11',
+    agent: {},
+    volatile: ['loadavg', 'cpus'],
+    hooks: [{
+      match: '"loadavg"',
+      produce: async (ctx) => {
+        const conn = await openAgent(ctx.agent?.port ?? 0);
+        try {
+          return [await conn.send(RequestSigner.ofNameServer(ctx.ns.dataDir).frame({ op: 'load', ...envelope(conn) }))];
+        } finally {
+          conn.close();
+        }
+      },
+    }],
+  },
 ];

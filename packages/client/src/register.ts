@@ -3,7 +3,10 @@ import { SPEC_LIMITS, type EntryView, type LaunchSpec, type MethodName, type Par
 
 /** A launch spec as a caller writes it: args, env and start timeout may be left to defaults. */
 export interface ServiceSpec {
-  host: string;
+  /** The one host whose agent starts it; or give `hosts`. */
+  host?: string;
+  /** Host names and patterns (media-*): each launch goes to the least loaded reachable one (PROTOCOL.md §10.6). */
+  hosts?: string[];
   program: string;
   args?: string[];
   env?: Record<string, string>;

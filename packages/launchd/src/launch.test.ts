@@ -73,7 +73,7 @@ test('the child gets a minimal environment with the spec\'s env, DPNS_SERVICE an
   const a = await setup();
   process.env.DPNS_LAUNCHD_TEST_SECRET = 'must-not-leak';
   const out = join(a.outDir, 'env');
-  const { reply } = await launchWith(a, { service: '/demo/env', program: join(a.dir, 'envdump.js'), args: [out], env: { GREETING: 'hi', DPNS_SERVICE: '/forged' }, cwd: a.outDir });
+  const { reply } = await launchWith(a, { service: '/demo/env', program: join(a.dir, 'envdump.js'), args: [out], env: { GREETING: 'hi', DPNS_SERVICE: '/forged', DPNS_HOST: 'forged.example' }, cwd: a.outDir });
   delete process.env.DPNS_LAUNCHD_TEST_SECRET;
   assert.ok(reply.ok, JSON.stringify(reply));
   await until(async () => (await readIfExists(out)) !== undefined, 5000, 'the env file');
@@ -81,6 +81,7 @@ test('the child gets a minimal environment with the spec\'s env, DPNS_SERVICE an
   assert.equal(got.env.GREETING, 'hi');
   assert.equal(got.env.DPNS_SERVICE, '/demo/env', 'the agent\'s DPNS_SERVICE wins over the spec\'s');
   assert.equal(got.env.DPNS_SERVERS, '127.0.0.1:7700');
+  assert.equal(got.env.DPNS_HOST, '127.0.0.1', 'DPNS_HOST is the host the request was meant for');
   assert.equal(got.env.DPNS_LAUNCHD_TEST_SECRET, undefined, 'the agent\'s own environment is not passed on');
   assert.equal(got.cwd, a.outDir);
   assert.ok(got.env.LANG);

@@ -26,6 +26,8 @@ export interface LaunchContext {
   log: Logger;
   /** The secret half of this connection's boxKey, to open the sealed spec. */
   boxSecretKey: Uint8Array;
+  /** The host the request was meant for (its `target`, which admission checked is this one's). */
+  host: string;
 }
 
 export async function launch(sealed: AgentSealedLaunchOp, ctx: LaunchContext): Promise<AgentLaunchReply> {
@@ -44,7 +46,7 @@ export async function launch(sealed: AgentSealedLaunchOp, ctx: LaunchContext): P
   }
 
   const child = await spawnDetached({
-    service: op.service, program, args: op.args, env: op.env, cwd, runAs, servers: op.servers, ticketLine, logsDir: ctx.logsDir,
+    service: op.service, program, args: op.args, env: op.env, cwd, runAs, servers: op.servers, host: ctx.host, ticketLine, logsDir: ctx.logsDir,
   });
   const launchedAt = Date.now();
   const log = ctx.log.child({ service: op.service, launchId: op.launchId, pid: child.pid });

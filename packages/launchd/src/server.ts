@@ -16,6 +16,7 @@ import { HostNames } from './host-names.js';
 import { loadOrCreateIdentity, type Identity } from './identity.js';
 import { kill } from './kill.js';
 import { launch } from './launch.js';
+import { hostLoad } from './load.js';
 import { Ledger } from './ledger.js';
 import type { Logger } from './log.js';
 import { ReplayCache } from './replay.js';
@@ -79,12 +80,14 @@ export class LaunchAgent {
         case 'launch':
           return launch(body, {
             allowlist, ledger, policy: { users: this.opts.users, defaultUser: this.opts.defaultUser }, logsDir: this.opts.logsDir,
-            log: reqLog, boxSecretKey: conn.box.secretKey,
+            log: reqLog, boxSecretKey: conn.box.secretKey, host: body.target,
           });
         case 'kill':
           return kill(body, { ledger, defaultGraceMs: this.opts.killGraceMs, log: reqLog });
         case 'status':
           return { type: 'reply', ok: true, entries: ledger.entries() };
+        case 'load':
+          return hostLoad(ledger);
         default: {
           const never: never = body;
           throw new Error(`unhandled operation ${JSON.stringify(never)}`);

@@ -17,6 +17,8 @@ export interface SpawnSpec {
   cwd: string;
   runAs: RunAs;
   servers: readonly string[];
+  /** The host the name server dialed this agent at (the request's `target`): DPNS_HOST, so a service launched on one of several hosts can advertise this one. */
+  host: string;
   /** The decrypted ticket line, without its newline. */
   ticketLine: string;
   logsDir: string;
@@ -48,7 +50,7 @@ export function logFileName(service: string): string {
  * unit may carry settings and credentials its services must not see. The spec's env has already
  * passed the environment policy (env-policy.ts), so it cannot replace PATH or add LD_PRELOAD.
  */
-export function childEnv(spec: Pick<SpawnSpec, 'env' | 'runAs' | 'service' | 'servers'>): Record<string, string> {
+export function childEnv(spec: Pick<SpawnSpec, 'env' | 'runAs' | 'service' | 'servers' | 'host'>): Record<string, string> {
   return {
     PATH: '/usr/local/bin:/usr/bin:/bin',
     HOME: spec.runAs.home,
@@ -58,6 +60,7 @@ export function childEnv(spec: Pick<SpawnSpec, 'env' | 'runAs' | 'service' | 'se
     ...spec.env,
     DPNS_SERVICE: spec.service,
     DPNS_SERVERS: spec.servers.join(','),
+    DPNS_HOST: spec.host,
   };
 }
 

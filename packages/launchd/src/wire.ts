@@ -13,7 +13,7 @@ export const {
 
 // The name server's side, which the tests use to speak to the agent exactly as a name server does.
 export const {
-  buildAgentRequest, newLaunchId, newSigningKey, parseAgentHello, parseAgentReply, parseTicketLine, sealLaunch, ticketLineText,
+  buildAgentRequest, loadFigure, newLaunchId, newSigningKey, parseAgentHello, parseAgentReply, parseTicketLine, sealLaunch, ticketLineText,
 } = agent;
 
 export type AgentError = agent.AgentError;
@@ -33,5 +33,6 @@ export type AgentReplyFor<O extends AgentOpName> = agent.AgentReplyFor<O>;
 export type AgentRequestBody = agent.AgentRequestBody;
 export type AgentRequestFrame = agent.AgentRequestFrame;
 export type AgentStatusReply = agent.AgentStatusReply;
+export type AgentLoadReply = agent.AgentLoadReply;
 export type BoxKeyPair = agent.BoxKeyPair;
 export type SigningKey = agent.SigningKey;

@@ -88,7 +88,7 @@ test('malformed requests are BAD_REQUEST naming the field, what was given and wh
     [body({ epoch: -1 }), /body\.epoch: expected an integer from 0/],
     [body({ extra: 1 }), /unknown field "extra"/],
     [body({ sealed: { from: '00', nonce: '00', box: '00' } }), /body\.sealed/],
-    [body({ op: 'reboot' }), /body\.op: expected "launch", "kill" or "status"/],
+    [body({ op: 'reboot' }), /body\.op: expected "launch", "kill", "status" or "load"/],
     ['[]', /body: expected an object/],
     ['nope', /body: expected JSON text/],
   ];
@@ -114,4 +114,9 @@ test('replies parse per operation; refusals carry a known code; anything else is
   assert.throws(() => parseAgentReply('{"type":"reply","ok":false,"code":"WHATEVER","message":"x"}', 'launch'), (e: unknown) => isDpnsError(e, 'BAD_RESPONSE') && /reply\.code/.test(e.message));
   assert.throws(() => parseAgentReply('{"type":"reply","ok":true}', 'launch'), /reply\.pid/);
   assert.throws(() => parseAgentReply('{"type":"reply","ok":true,"killed":1,"alreadyGone":false}', 'kill'), /reply\.killed/);
+
+  assert.deepEqual(parseAgentReply('{"type":"reply","ok":true,"loadavg":0.42,"cpus":2,"children":3}', 'load'), { type: 'reply', ok: true, loadavg: 0.42, cpus: 2, children: 3 });
+  for (const [bad, field] of [['"loadavg":-1,"cpus":2,"children":0', 'loadavg'], ['"loadavg":"1","cpus":2,"children":0', 'loadavg'], ['"loadavg":0,"cpus":0,"children":0', 'cpus'], ['"loadavg":0,"cpus":2,"children":1.5', 'children']]) {
+    assert.throws(() => parseAgentReply(`{"type":"reply","ok":true,${bad as string}}`, 'load'), (e: unknown) => isDpnsError(e, 'BAD_RESPONSE') && new RegExp(`reply\\.${field as string}`).test(e.message));
+  }
 });

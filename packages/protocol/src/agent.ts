@@ -184,8 +184,16 @@ export interface AgentStatusOp {
   op: 'status';
 }
 
+/**
+ * How busy the agent's host is, so a name server can launch a service with several hosts on the
+ * least loaded one (PROTOCOL.md §10.6). Signed and admitted like every other request.
+ */
+export interface AgentLoadOp {
+  op: 'load';
+}
+
 /** An operation as the request body carries it. */
-export type AgentOperation = AgentSealedLaunchOp | AgentKillOp | AgentStatusOp;
+export type AgentOperation = AgentSealedLaunchOp | AgentKillOp | AgentStatusOp | AgentLoadOp;
 export type AgentOpName = AgentOperation['op'];
 
 /** What every body carries besides its operation. */
@@ -246,6 +254,26 @@ export interface AgentStatusReply {
   entries: AgentLedgerEntry[];
 }
 
+export interface AgentLoadReply {
+  type: 'reply';
+  ok: true;
+  /** The host's one-minute load average (os.loadavg()[0]). */
+  loadavg: number;
+  /** The CPUs the agent may use (os.availableParallelism()). */
+  cpus: number;
+  /** Processes the agent launched that still run (its ledger, pruned of the dead). */
+  children: number;
+}
+
+/**
+ * The figure hosts are ordered by, lower first: the load average per CPU, plus one for each
+ * service the agent runs. A launched service counts as a busy CPU's share even while it idles, so
+ * services spread over the hosts instead of piling onto the one that is idle right now.
+ */
+export function loadFigure(r: Pick<AgentLoadReply, 'loadavg' | 'cpus' | 'children'>): number {
+  return r.loadavg / Math.max(1, r.cpus) + r.children;
+}
+
 export interface AgentErrorReply {
   type: 'reply';
   ok: false;
@@ -259,6 +287,7 @@ export interface AgentReplies {
   launch: AgentLaunchReply;
   kill: AgentKillReply;
   status: AgentStatusReply;
+  load: AgentLoadReply;
 }
 export type AgentReplyFor<O extends AgentOpName> = AgentReplies[O] | AgentErrorReply;
 export type AgentReply = AgentReplyFor<AgentOpName>;
@@ -329,8 +358,11 @@ export function parseAgentRequestBody(body: string): AgentRequestBody {
       case 'status':
         onlyKeys(o, common, 'body');
         return { op: 'status', ...envelope };
+      case 'load':
+        onlyKeys(o, common, 'body');
+        return { op: 'load', ...envelope };
       default:
-        throw bad('body.op', '"launch", "kill" or "status"', o.op);
+        throw bad('body.op', '"launch", "kill", "status" or "load"', o.op);
     }
   });
 }
@@ -471,6 +503,10 @@ function successReply(o: Obj, op: AgentOpName): AgentReply {
       if (!Array.isArray(o.entries)) throw bad('reply.entries', 'an array', o.entries);
       return { type: 'reply', ok: true, entries: o.entries.map((e, i) => parseLedgerEntry(e, `reply.entries[${i}]`)) };
     }
+    case 'load':
+      return {
+        type: 'reply', ok: true, loadavg: finite(o, 'loadavg', 0, 1e6), cpus: int(o, 'cpus', 'reply', 1, 65_536), children: int(o, 'children', 'reply', 0, 1_000_000),
+      };
     default: {
       const never: never = op;
       throw bad('op', 'a known operation', never);
@@ -520,6 +556,13 @@ function hex(o: Obj, key: string, field: string, bytes: number): string {
   if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-f]*$/.test(v)) {
     throw bad(`${field}.${key}`, `${bytes * 2} lowercase hex digits (${bytes} bytes)`, v);
   }
+  return v;
+}
+
+/** A finite number from `min` to `max` (a load average is fractional, so not int()). */
+function finite(o: Obj, key: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw bad(`reply.${key}`, `a number from ${min} to ${max}`, v);
   return v;
 }
 

@@ -54,7 +54,13 @@ export type HealthCheck = Static<typeof HealthCheck>;
 
 /** How an auto-start service is launched by the agent on its host, as answers show it. */
 export const LaunchSpec = Type.Object({
-  host: Type.String({ description: 'The host whose launch agent starts the program.' }),
+  /** One of `host` and `hosts` is present, never both. */
+  host: Type.Optional(Type.String({ description: 'The host whose launch agent starts the program (absent when `hosts` is given).' })),
+  /**
+   * Services that follow their hosts: each launch goes to the least loaded reachable host whose
+   * agent is trusted and that one of these names or patterns takes in (PROTOCOL.md §10.6).
+   */
+  hosts: Type.Optional(Type.Array(Type.String(), { description: 'Host names and patterns (* any run, ? one character); each launch picks the least loaded reachable enrolled host among them (PROTOCOL.md §10.6). Absent when `host` is given.' })),
   program: Type.String({ description: 'An absolute path, or a name the agent\'s allowlist maps to one.' }),
   args: Type.Array(Type.String()),
   env: Type.Record(Type.String(), Type.String()),
@@ -120,6 +126,11 @@ export const ServiceView = Type.Object({
   /** Present while it is advertised (`running`), and kept while it is `lost`. */
   advertiser: Type.Optional(Advertiser),
   pid: Type.Optional(Type.Integer({ description: 'The process the launch agent started; kept while it is starting, running, stopping or lost.' })),
+  /**
+   * For a spec with `hosts`: the host whose agent started the current process (the one the
+   * launch picked); kill and reap go there. Kept as `pid` is.
+   */
+  launchedOn: Type.Optional(Type.String({ description: 'The host whose agent started the process, for a spec with hosts (PROTOCOL.md §10.6); kept while pid is.' })),
   load: Type.Optional(Type.Number({ description: 'The last load figure the running service reported (reportLoad); lower is less loaded.' })),
   loadAt: Type.Optional(Type.Number({ description: 'Epoch milliseconds of that report.' })),
   /** Present while the name is `lost` and held for the owner key that advertised it (§9.6 of PROTOCOL.md). */

@@ -29,7 +29,8 @@ export { newOwnerKey, ownerKeyFromSeed, identifySignature, checkIdentify } from 
 export { tweetnaclEd25519, useEd25519, ed25519InUse, isWeakPublicKey } from './ed25519.js';
 export type { Ed25519 } from './ed25519.js';
 export type { OwnerKey } from './proofs.js';
-export { SPEC_LIMITS, healthCheckValue, checkRuleProblem } from './validate.js';
+export { SPEC_LIMITS, healthCheckValue, checkRuleProblem, isHostEntry } from './validate.js';
+export { HOSTS_LIMITS, HOST_PATTERN_RULE, hostMatches, hostsTakenIn, isHostPattern } from './host-patterns.js';
 export { durationText } from './duration-text.js';
 export {
   TICKET_BYTES, newTicket, ticketProof, checkTicketProof, sealTo, openSealed, sealWithTicket, openWithTicket,

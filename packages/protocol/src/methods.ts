@@ -69,12 +69,25 @@ function findMayLaunch(raw: unknown): boolean {
   return p.launch !== false && typeof p.pattern === 'string' && !hasWildcard(p.pattern);
 }
 
-const { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs } = launchSpecFields();
-const SPEC_FIELDS = { host: specHost, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs };
+const { host: specHost, hosts, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs } = launchSpecFields();
+const SPEC_FIELDS = { host: specHost, hosts, program, args, env, cwd, user, startTimeoutMs, restart, check, idleStopMs };
+
+/** A whole spec says where it runs once: one `host`, or a list of `hosts`. */
+function oneHostField(o: Record<string, unknown>, field: string): void {
+  if (o.host !== undefined && o.hosts !== undefined) throw bad(`${field}.hosts`, 'no hosts beside host (give one host, or a list of hosts)', o.hosts);
+  if (o.host === undefined && o.hosts === undefined) throw bad(`${field}.host`, 'a string (or hosts: a list of host names and patterns)', undefined);
+}
+
+/** An edit moves a spec to one host or to a list, not to both. */
+function notBothHostFields(o: Record<string, unknown>, field: string): void {
+  if (o.host !== undefined && o.hosts !== undefined) throw bad(`${field}.hosts`, 'no hosts beside host (give one host, or a list of hosts)', o.hosts);
+}
 
 /** A whole launch spec, with defaults for what may be left out. */
 const fullSpec = members({
   ...SPEC_FIELDS,
+  host: Type.Optional(specHost),
+  hosts: Type.Optional(hosts),
   args: withDefault(args, []),
   env: withDefault(env, {}),
   cwd: Type.Optional(cwd),
@@ -84,16 +97,19 @@ const fullSpec = members({
   check: Type.Optional(check),
   idleStopMs: Type.Optional(idleStopMs),
 }, {
-  description: 'How the launch agent on `host` starts the service (PROTOCOL.md §7.3).',
-  checkOrder: ['host', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart', 'check', 'idleStopMs'],
+  description: 'How the launch agent on `host` (or on one of `hosts`) starts the service (PROTOCOL.md §7.3).',
+  checkOrder: [oneHostField, 'host', 'hosts', 'program', 'args', 'env', 'startTimeoutMs', 'cwd', 'user', 'restart', 'check', 'idleStopMs'],
 });
 
 /** Some fields of a launch spec, to change. */
 const partialSpec = members({
   host: Type.Optional(specHost), program: Type.Optional(program), args: Type.Optional(args), env: Type.Optional(env), cwd: Type.Optional(cwd),
   user: Type.Optional(user), startTimeoutMs: Type.Optional(startTimeoutMs), restart: Type.Optional(restart), check: Type.Optional(check),
-  idleStopMs: Type.Optional(idleStopMs),
-}, { description: 'The launch spec fields to change; the others keep their values.' });
+  idleStopMs: Type.Optional(idleStopMs), hosts: Type.Optional(hosts),
+}, {
+  description: 'The launch spec fields to change; the others keep their values. `host` replaces `hosts` and `hosts` replaces `host`.',
+  checkOrder: [notBothHostFields, 'host', 'program', 'args', 'env', 'cwd', 'user', 'startTimeoutMs', 'restart', 'check', 'idleStopMs', 'hosts'],
+});
 
 function exactlyOneTarget(p: { prefix?: unknown; path?: unknown }): void {
   if ((p.prefix === undefined) === (p.path === undefined)) throw bad('params', 'exactly one of prefix and path', p.prefix ?? p.path);
@@ -292,7 +308,10 @@ export const METHODS = {
     finish: ({ name: n, spec: given }) => {
       // Nested defaults are filled in too, though the types know only the top level's.
       const s = given as typeof given & Pick<LaunchSpec, 'args' | 'env' | 'startTimeoutMs'>;
-      const spec: LaunchSpec = { host: s.host, program: s.program, args: s.args, env: s.env, startTimeoutMs: s.startTimeoutMs };
+      oneHostField(s, 'params.spec');
+      const spec: LaunchSpec = s.hosts === undefined
+        ? { host: s.host, program: s.program, args: s.args, env: s.env, startTimeoutMs: s.startTimeoutMs }
+        : { hosts: s.hosts, program: s.program, args: s.args, env: s.env, startTimeoutMs: s.startTimeoutMs };
       if (s.cwd !== undefined) spec.cwd = s.cwd;
       if (s.user !== undefined) spec.user = s.user;
       // "no" is what an absent policy means: stored as absent, so the two never differ.
@@ -320,6 +339,7 @@ export const METHODS = {
     result: Type.Object({ revision, entry: ServiceView }),
     finish: (p) => {
       checkRules(p.spec.check, 'params.spec.check');
+      notBothHostFields(p.spec, 'params.spec');
       editChangesSomething(p);
       return p as { name: string; spec: Partial<LaunchSpec>; unset: UnsetField[] };
     },

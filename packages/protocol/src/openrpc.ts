@@ -25,6 +25,7 @@ const FORMATS: Record<string, JsonObject> = {
     description: 'A name, or a glob over names with *, ?, [set] and \\ escapes (PROTOCOL.md §12.2); one without wildcards is held to the name rules.',
   },
   'dpns-host': { description: 'A host name, or an IPv4 or IPv6 literal without brackets (PROTOCOL.md §5.10).' },
+  'dpns-host-pattern': { description: 'A dpns-host, or a host name pattern where * stands for any run of characters and ? for one (PROTOCOL.md §10.6).' },
 };
 
 /** Plain JSON of a schema (TypeBox's symbol keys dropped), its titled parts moved to `components`. */

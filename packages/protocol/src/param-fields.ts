@@ -9,7 +9,8 @@ import { compileGlob } from './glob.js';
 import { prefixRuleProblem, MODULE_PREFIX_RULE } from './modules.js';
 import { assertName, nameProblem } from './names.js';
 import { FormatRegistry, Type } from './typebox.js';
-import { bad, bool, healthCheckValue, host, int, isHost, object, onlyKeys, port, SPEC_LIMITS, specField, str, type Obj } from './validate.js';
+import { HOSTS_LIMITS } from './host-patterns.js';
+import { bad, bool, healthCheckValue, host, int, isHost, isHostEntry, object, onlyKeys, port, SPEC_LIMITS, specField, str, type Obj } from './validate.js';
 
 /** Throws the DpnsError that says what is wrong with `o[key]` (named `${field}.${key}`), if anything. */
 export type FieldCheck = (o: Obj, key: string, field: string) => unknown;
@@ -107,6 +108,7 @@ function doc(description: string | undefined): { description?: string } {
 FormatRegistry.Set('dpns-name', (v) => nameProblem(v) === undefined);
 FormatRegistry.Set('dpns-pattern', (v) => patternProblem(v, 'pattern') === undefined);
 FormatRegistry.Set('dpns-host', isHost);
+FormatRegistry.Set('dpns-host-pattern', isHostEntry);
 
 function patternProblem(v: unknown, where: string): DpnsError | undefined {
   try {
@@ -229,6 +231,10 @@ export function launchSpecFields() {
   const arg: TString = Type.String({ maxLength: value, pattern: NO_NUL });
   return {
     host: specString(Type.String({ format: 'dpns-host', minLength: 1, maxLength: 253, description: 'The host whose launch agent starts the program.' })),
+    hosts: withCheck(Type.Array(Type.String({ format: 'dpns-host-pattern', minLength: 1, maxLength: HOSTS_LIMITS.length }), {
+      minItems: 1, maxItems: HOSTS_LIMITS.count, uniqueItems: true,
+      description: 'Instead of host: host names and patterns (* any run of characters, ? one); each launch picks the least loaded reachable host with a trusted agent among them (PROTOCOL.md §10.6).',
+    }) as TArray<TString>, specCheck),
     program: specString(Type.String({ minLength: 1, maxLength: 4096, pattern: NO_NUL, description: 'An absolute path, or a name the agent\'s allowlist maps to one.' })),
     args: withCheck(Type.Array(arg, { maxItems: args }) as TArray<TString>, specCheck),
     env: withCheck(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,255}$' }), arg, { maxProperties: env, additionalProperties: false }) as TRecord<TString, TString>, specCheck),

@@ -16,7 +16,8 @@ const MIN_SCRUBBED_LENGTH = 4;
 export function redactSpec(spec: LaunchSpec): LaunchSpec {
   if (spec.redacted === true) return spec;
   const out: LaunchSpec = {
-    host: spec.host,
+    ...(spec.host === undefined ? {} : { host: spec.host }),
+    ...(spec.hosts === undefined ? {} : { hosts: spec.hosts }),
     program: spec.program,
     args: spec.args.map(() => REDACTED),
     env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, REDACTED])),
@@ -37,7 +38,7 @@ export function redactSpec(spec: LaunchSpec): LaunchSpec {
 export function scrubSecrets(text: string, spec: LaunchSpec): string {
   const secrets = [...spec.args, ...Object.values(spec.env), spec.cwd ?? '', spec.user ?? '']
     // A value that is also the host or the program is shown anyway: scrubbing it would only garble the text.
-    .filter((v) => v.length >= MIN_SCRUBBED_LENGTH && v !== spec.host && v !== spec.program)
+    .filter((v) => v.length >= MIN_SCRUBBED_LENGTH && v !== spec.host && !(spec.hosts ?? []).includes(v) && v !== spec.program)
     .sort((a, b) => b.length - a.length);
   let out = text;
   for (const s of secrets) out = out.replaceAll(s, REDACTED);

@@ -2,6 +2,7 @@
 // field, says what was given and what was expected, and carries INVALID_PARAMS.
 import { DpnsError } from './errors.js';
 import { CHECK_LIMITS, type HealthCheck, type LaunchSpec } from './entries.js';
+import { HOST_PATTERN_RULE, HOSTS_LIMITS, isHostPattern } from './host-patterns.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -101,6 +102,30 @@ export function isHost(v: string): boolean {
   return DNS_NAME.test(v);
 }
 
+/**
+ * True when `v` is one entry of spec.hosts: a host (the host rule above), or a pattern that is a
+ * DNS name once each wildcard stands for a letter. No other wildcard exists (no sets, no
+ * escapes), so a pattern never needs quoting beyond the shell's.
+ */
+export function isHostEntry(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > HOSTS_LIMITS.length) return false;
+  if (!isHostPattern(v)) return isHost(v);
+  return DNS_NAME.test(v.replace(/[*?]/g, 'x'));
+}
+
+/** spec.hosts: 1 to HOSTS_LIMITS.count entries, each isHostEntry, none twice. */
+export function hostsValue(v: unknown, f: string): string[] {
+  const { count } = HOSTS_LIMITS;
+  if (!Array.isArray(v) || v.length === 0 || v.length > count) throw bad(f, `an array of 1 to ${count} host names or patterns`, v);
+  const seen = new Set<string>();
+  return v.map((h, i) => {
+    if (!isHostEntry(h)) throw bad(`${f}[${i}]`, HOST_PATTERN_RULE, h);
+    if (seen.has(h)) throw bad(`${f}[${i}]`, 'each host or pattern once', h);
+    seen.add(h);
+    return h;
+  });
+}
+
 /** A host name or an IPv4/IPv6 literal. */
 export function host(o: Obj, key: string, field: string): string {
   const v = str(o, key, field, { max: 253 });
@@ -129,6 +154,8 @@ export function specField(o: Obj, key: Exclude<keyof LaunchSpec, 'redacted'>, fi
   switch (key) {
     case 'host':
       return host(o, key, field);
+    case 'hosts':
+      return hostsValue(o[key], f);
     case 'program': {
       const v = str(o, key, field);
       return v;

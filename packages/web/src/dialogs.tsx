@@ -30,7 +30,8 @@ const EMPTY_SPEC: SpecText = { host: '', program: '', args: '', env: '', cwd: ''
 
 function specText(s: LaunchSpec): SpecText {
   return {
-    host: s.host,
+    // Several hosts are edited as one line: "h1, h2" or a pattern like "media-*".
+    host: s.host ?? (s.hosts ?? []).join(', '),
     program: s.program,
     args: s.args.join('\n'),
     env: Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join('\n'),
@@ -54,8 +55,9 @@ function parseSpec(t: SpecText): LaunchSpec {
   }
   const timeout = Number(t.startTimeoutMs);
   if (!Number.isInteger(timeout)) throw invalid('Start timeout', `expected whole milliseconds, got ${JSON.stringify(t.startTimeoutMs)}`);
+  const hosts = t.host.split(',').map((h) => h.trim()).filter((h) => h !== '');
   const spec: LaunchSpec = {
-    host: t.host.trim(),
+    ...(hosts.length === 1 && !/[*?]/.test(hosts[0] as string) ? { host: hosts[0] as string } : { hosts }),
     program: t.program.trim(),
     args: t.args.split('\n').filter((a) => a !== ''),
     env,
@@ -82,7 +84,7 @@ function SpecFields({ value, onChange }: { value: SpecText; onChange(v: SpecText
   );
   return (
     <>
-      {field('host', 'Host', '(whose launch agent starts it)')}
+      {field('host', 'Host', '(whose launch agent starts it; for several: h1, h2 or a pattern like media-*)')}
       {field('program', 'Program', '(absolute path, or a name on the agent\'s allowlist)')}
       {area('args', 'Arguments', '(one a line)')}
       {area('env', 'Environment', '(KEY=VALUE, one a line)')}
@@ -167,7 +169,10 @@ function editParams(name: string, before: SpecText, after: SpecText): Params<'re
   const full = parseSpec(after);
   const spec: Partial<LaunchSpec> = {};
   const unset: ('cwd' | 'user')[] = [];
-  if (after.host !== before.host) spec.host = full.host;
+  if (after.host !== before.host) {
+    if (full.host !== undefined) spec.host = full.host;
+    if (full.hosts !== undefined) spec.hosts = full.hosts;
+  }
   if (after.program !== before.program) spec.program = full.program;
   if (after.args !== before.args) spec.args = full.args;
   if (after.env !== before.env) spec.env = full.env;

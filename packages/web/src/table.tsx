@@ -9,7 +9,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EntryStore } from './store.js';
 import type { FilterStatus } from './filter.js';
-import type { EntryView } from './protocol.js';
+import type { EntryView, ServiceView } from './protocol.js';
 import { formatAge, formatLoad } from './format.js';
 
 const ROW_HEIGHT = 28;
@@ -165,8 +165,8 @@ function Row({ entry: e, index, selected, now, onSelect, onOpen }: RowProps) {
   }
   return (
     <div {...common} data-kind="service" data-state={e.state}>
-      <span role="gridcell" class="c-name" title={e.spec === undefined ? e.name : `${e.name} (auto-start on ${e.spec.host})`}>{e.name}</span>
-      <span role="gridcell" class="c-host">{e.host ?? e.spec?.host ?? ''}</span>
+      <span role="gridcell" class="c-name" title={e.spec === undefined ? e.name : `${e.name} (auto-start on ${specHosts(e.spec)})`}>{e.name}</span>
+      <span role="gridcell" class="c-host" title={e.launchedOn === undefined ? undefined : `launched on ${e.launchedOn}`}>{e.host ?? e.launchedOn ?? (e.spec === undefined ? '' : specHosts(e.spec))}</span>
       <span role="gridcell" class="c-port">{e.port ?? ''}</span>
       <span role="gridcell" class="c-state" title={e.reason}>
         <span class={`state ${e.state}`}>{e.state}</span> <span class="age">{age}</span>
@@ -176,4 +176,9 @@ function Row({ entry: e, index, selected, now, onSelect, onOpen }: RowProps) {
       <span role="gridcell" class="c-target" />
     </div>
   );
+}
+
+/** Where a launch spec may run: its host, or its list of hosts and patterns. */
+function specHosts(spec: NonNullable<ServiceView['spec']>): string {
+  return spec.host ?? (spec.hosts ?? []).join(', ');
 }

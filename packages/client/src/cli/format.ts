@@ -5,12 +5,12 @@ import { isoSeconds, table } from './table.js';
 
 const dash = (v: string | number | undefined): string => (v === undefined || v === '' ? '-' : String(v));
 
-/** The `state` table: NAME KIND STATE HOST PORT LOAD SINCE REASON/TARGET. */
+/** The `state` table: NAME KIND STATE HOST PORT LOAD SINCE REASON/TARGET. HOST is where it runs: its address, or while it starts on one of several hosts, the host picked. */
 export function stateTable(entries: EntryView[]): string[] {
   const rows = [['NAME', 'KIND', 'STATE', 'HOST', 'PORT', 'LOAD', 'SINCE', 'REASON/TARGET']];
   for (const e of entries) {
     if (e.kind === 'alias') rows.push([e.name, 'alias', '-', '-', '-', '-', isoSeconds(e.since), `-> ${e.target}`]);
-    else rows.push([e.name, 'service', e.state, dash(e.host), dash(e.port), dash(e.load), isoSeconds(e.since), dash(e.reason)]);
+    else rows.push([e.name, 'service', e.state, dash(e.host ?? e.launchedOn), dash(e.port), dash(e.load), isoSeconds(e.since), dash(e.reason)]);
   }
   return table(rows);
 }
@@ -51,7 +51,10 @@ export function infoLines(entry: EntryView, aliases: string[], resolved: string 
     }
     const s = entry.spec;
     if (s !== undefined) {
-      out.push(['launch host', s.host], ['program', s.program]);
+      if (s.host !== undefined) out.push(['launch host', s.host]);
+      if (s.hosts !== undefined) out.push(['launch hosts', s.hosts.join(', ')]);
+      if (entry.launchedOn !== undefined) out.push(['launched on', entry.launchedOn]);
+      out.push(['program', s.program]);
       if (s.args.length > 0) out.push(['args', s.args.map((a) => JSON.stringify(a)).join(' ')]);
       for (const [k, v] of Object.entries(s.env)) out.push(['env', `${k}=${v}`]);
       if (s.cwd !== undefined) out.push(['cwd', s.cwd]);

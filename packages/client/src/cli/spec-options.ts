@@ -1,14 +1,19 @@
-// The launch-spec options shared by `add` and `edit`: --host, --program, --arg..., --env K=V...,
+// The launch-spec options shared by `add` and `edit`: --host or --hosts, --program, --arg..., --env K=V...,
 // --cwd, --user, --start-timeout, --restart, --idle-stop, and the health check's (check-options.ts).
 import type { Argv as Yargs } from 'yargs';
-import { SPEC_LIMITS, durationText, type LaunchSpec } from '@dpns/protocol';
+import { HOSTS_LIMITS, SPEC_LIMITS, durationText, type LaunchSpec } from '@dpns/protocol';
 import { duration, envPairs, optInt, optString, stringList, type Argv } from './args.js';
 import { UsageError } from './usage-error.js';
 import { checkFromArgs, checkOptions } from './check-options.js';
 
 export function specOptions(y: Yargs, required: boolean): Yargs {
   return checkOptions(y)
-    .option('host', { type: 'string', demandOption: required, describe: 'host whose launch agent starts the program' })
+    .option('host', { type: 'string', describe: `host whose launch agent starts the program${required ? ' (this or --hosts is required)' : ''}` })
+    .option('hosts', {
+      type: 'string',
+      describe: `instead of --host: up to ${HOSTS_LIMITS.count} host names or patterns, comma-separated (h1,h2 or 'media-*'; * any run of characters, ? one); each launch goes to the least loaded reachable host with a trusted agent, the next if it fails`,
+    })
+    .conflicts('host', 'hosts')
     .option('program', { type: 'string', demandOption: required, describe: 'absolute path, or a name the agent\'s allowlist maps to one' })
     .option('arg', { type: 'string', describe: 'an argument (repeatable, in order; --arg=-v for one starting with -)' })
     .option('env', { type: 'string', describe: 'an environment variable KEY=VALUE (repeatable)' })
@@ -37,6 +42,8 @@ export function specFromArgs(argv: Argv): Partial<LaunchSpec> {
   const { min, max } = SPEC_LIMITS.startTimeoutMs;
   const startTimeoutMs = optInt(argv, 'start-timeout', min, max);
   if (host !== undefined) spec.host = host;
+  const hosts = optString(argv, 'hosts');
+  if (hosts !== undefined) spec.hosts = hosts.split(',').map((h) => h.trim()).filter((h) => h !== '');
   if (program !== undefined) spec.program = program;
   if (args !== undefined) spec.args = args;
   if (env !== undefined) spec.env = envPairs(env);

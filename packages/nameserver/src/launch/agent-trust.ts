@@ -21,6 +21,14 @@ export class AgentTrust {
     return enrolled === undefined ? [] : [enrolled.key];
   }
 
+  /** Every host with a trusted agent (static or enrolled), each once: where a service with spec.hosts may go. */
+  hosts(): string[] {
+    const out = new Set<string>();
+    for (const [host, keys] of Object.entries(this.staticKeys)) if (keys.length > 0) out.add(host);
+    for (const a of this.registry.agentList()) out.add(a.host);
+    return [...out];
+  }
+
   /** Marks a join token as being spent; false when another enrollment already is. */
   spend(tokenId: string): boolean {
     if (this.spending.has(tokenId)) return false;

@@ -1,13 +1,14 @@
 // Launch on demand: starting an auto-start service through its host's agent, waiting for it
 // to advertise with its ticket, and killing it again. Concurrent launches of one service
 // share one attempt.
-import { DpnsError, newTicket, agent as A, type Location, type ServiceView } from '@dpns/protocol';
+import { DpnsError, newTicket, agent as A, type LaunchSpec, type Location, type ServiceView } from '@dpns/protocol';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { LaunchTickets, Op } from '../registry/ops.js';
 import type { Registry } from '../registry/registry.js';
 import { AgentCallError, callAgent, launchOp, type AgentTarget } from './agent-client.js';
 import type { AgentTrust } from './agent-trust.js';
+import { candidateHosts, FinalFailure, HOST_CHOICE_LIMITS, orderByLoad, tryInTurn, type HostFailure, type LoadAnswer } from './host-choice.js';
 
 export interface LauncherOptions {
   registry: Registry;
@@ -114,13 +115,13 @@ export class Launcher {
     if (svc.pid === undefined || tickets === undefined) {
       throw new DpnsError('NOT_RUNNING', `${svc.name} has no launched process to kill (state ${svc.state})`, { details: { name: svc.name, state: svc.state } });
     }
-    const spec = svc.spec as NonNullable<ServiceView['spec']>;
+    const host = this.hostOf(svc);
     const pid = svc.pid;
     // The reason goes on `stopping` too: the process may unadvertise before the kill is answered (rules.ts keeps it then).
     await this.o.commit([{ t: 'put', e: { ...svc, state: 'stopping', since: this.o.now(), ...(reason === undefined ? {} : { reason }) } }]);
     let reply: A.AgentReplyFor<'kill'>;
     try {
-      reply = await callAgent(this.target(spec.host), 'kill', {
+      reply = await callAgent(this.target(host), 'kill', {
         key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs + 10_000,
         build: () => ({ op: 'kill', service: svc.name, launchId: tickets.launchId, pid }),
       });
@@ -131,12 +132,12 @@ export class Launcher {
     if (!reply.ok && reply.code !== 'NOT_LAUNCHED') {
       // The process still runs: put the entry back as it was and say why.
       await this.restore(svc);
-      throw new DpnsError('LAUNCH_FAILED', `the agent on ${spec.host} refused to kill ${svc.name}: ${reply.code}: ${reply.message}`, {
+      throw new DpnsError('LAUNCH_FAILED', `the agent on ${host} refused to kill ${svc.name}: ${reply.code}: ${reply.message}`, {
         details: { name: svc.name, cause: `AGENT_${reply.code}` },
       });
     }
     if (reply.ok && !reply.alreadyGone && !reply.killed) {
-      const err = new DpnsError('LAUNCH_FAILED', `${svc.name} (pid ${pid} on ${spec.host}) did not die even after SIGKILL`, {
+      const err = new DpnsError('LAUNCH_FAILED', `${svc.name} (pid ${pid} on ${host}) did not die even after SIGKILL`, {
         details: { name: svc.name, cause: 'KILL_FAILED' },
       });
       // No restart may start a second copy beside the one that survived.
@@ -168,40 +169,103 @@ export class Launcher {
   private async start(svc: ServiceView): Promise<Location> {
     const spec = svc.spec as NonNullable<ServiceView['spec']>;
     const name = svc.name;
-    const tickets: LaunchTickets = { launchId: A.newLaunchId(), service: newTicket(), nameserver: newTicket() };
+    // With several hosts, the whole launch (load queries, every host tried) gets the time one
+    // launch on one host may take; a single host keeps its own two timeouts, as it always had.
+    const several = spec.hosts !== undefined;
+    const deadline = several ? this.o.now() + this.o.agentTimeoutMs + spec.startTimeoutMs : undefined;
+    let tickets = newLaunchTickets();
     const base: ServiceView = { kind: 'service', name, state: 'starting', since: this.o.now(), spec };
-    await this.o.commit([{ t: 'put', e: base }, { t: 'tickets', n: name, v: tickets }]);
-    this.o.log.info('launching', { service: name, host: spec.host, program: spec.program, launchId: tickets.launchId });
+    // Each attempt on one of several hosts commits its host and its own tickets: a process that an
+    // earlier, unanswered attempt may have started cannot advertise with a later attempt's ticket.
+    await this.o.commit(several ? [{ t: 'put', e: base }] : [{ t: 'put', e: base }, { t: 'tickets', n: name, v: tickets }]);
+    const order = spec.hosts !== undefined ? await this.hostOrder(name, spec.hosts) : [spec.host as string];
+    if (order.length === 0) {
+      const err = new DpnsError('LAUNCH_FAILED', `cannot launch ${name}: no host that ${(spec.hosts ?? []).join(', ')} takes in has a trusted launch agent; enroll one (dpns agents join-token, then dpns-launchd join) or trust its identity (dpns agents trust HOST KEY)`, {
+        details: { name, cause: 'NO_HOST' },
+      });
+      await this.fail(name, err);
+      throw err;
+    }
+    let attempts = 0;
+    const result = await tryInTurn(order, async (host) => {
+      if (several) {
+        if (attempts++ > 0) tickets = newLaunchTickets();
+        const cur = this.o.registry.get(name);
+        if (cur?.kind !== 'service' || cur.state !== 'starting') {
+          throw new FinalFailure({ host, cause: 'KILLED', message: `${name} was stopped while it was starting` });
+        }
+        await this.o.commit([{ t: 'put', e: { ...cur, launchedOn: host } }, { t: 'tickets', n: name, v: tickets }]);
+      }
+      return this.attemptOn(name, spec, host, tickets, deadline);
+    }, { tried: several ? HOST_CHOICE_LIMITS.tried : 1, deadline: deadline ?? Number.POSITIVE_INFINITY, now: this.o.now, failureOf: hostFailure });
+    if ('host' in result) {
+      if (result.failures.length > 0) this.o.log.warn('launched on another of its hosts after a failure', { service: name, host: result.host, failures: result.failures });
+      return result.value;
+    }
+    const err = launchFailure(name, result.failures, order.length);
+    // A kill that overtook the launch is the outcome, not a failure of the program: fail() leaves a stopping or stopped entry as it is.
+    await this.fail(name, err);
+    throw err;
+  }
 
+  /**
+   * The hosts a service with spec.hosts may be launched on now, in the order to try them: the
+   * trusted hosts its entries take in, least loaded first by what their agents answer, all asked
+   * at once with a short timeout.
+   */
+  private async hostOrder(name: string, entries: readonly string[]): Promise<string[]> {
+    const hosts = candidateHosts(entries, this.o.trust.hosts());
+    if (hosts.length <= 1) return hosts;
+    const timeoutMs = Math.min(HOST_CHOICE_LIMITS.loadTimeoutMs, this.o.agentTimeoutMs);
+    const asked = performance.now();
+    const answers = await Promise.all(hosts.map((host) => this.loadOf(host, timeoutMs)));
+    const order = orderByLoad(answers);
+    this.o.log.debug('hosts by load', { service: name, answers, order, ms: Math.round(performance.now() - asked) });
+    return order;
+  }
+
+  private loadOf(host: string, timeoutMs: number): Promise<LoadAnswer> {
+    return callAgent(this.target(host), 'load', { key: this.o.key, epoch: this.o.epoch(), timeoutMs, build: () => ({ op: 'load' }) }).then(
+      (r): LoadAnswer => (r.ok ? { host, figure: A.loadFigure(r) } : { host, refused: `${r.code}: ${r.message}` }),
+      (e: unknown): LoadAnswer => ({ host, unreachable: (e as Error).message }),
+    );
+  }
+
+  /**
+   * One launch on `host`: the agent's reply, then the advertisement. Throws a DpnsError with its
+   * cause (the next host may be tried), or a FinalFailure when no other host should be.
+   */
+  private async attemptOn(name: string, spec: LaunchSpec, host: string, tickets: LaunchTickets, deadline: number | undefined): Promise<Location> {
+    const within = (ms: number): number => (deadline === undefined ? ms : Math.max(1, Math.min(ms, deadline - this.o.now())));
+    this.o.log.info('launching', { service: name, host, program: spec.program, launchId: tickets.launchId });
     let reply: A.AgentReplyFor<'launch'>;
     try {
-      reply = await callAgent(this.target(spec.host), 'launch', {
-        key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs,
+      reply = await callAgent(this.target(host), 'launch', {
+        key: this.o.key, epoch: this.o.epoch(), timeoutMs: within(this.o.agentTimeoutMs),
         build: (hello) => launchOp(hello, { service: name, launchId: tickets.launchId, spec, tickets, servers: this.o.servers }),
       });
     } catch (e) {
-      const err = this.failure(name, e, 'launch');
-      await this.fail(name, err);
       // The request may have reached the agent and started the program after all: find it and stop it.
-      if (e instanceof AgentCallError && e.failure === 'AGENT_UNREACHABLE') void this.reap(spec.host, name, tickets.launchId);
-      throw err;
+      if (e instanceof AgentCallError && e.failure === 'AGENT_UNREACHABLE') void this.reap(host, name, tickets.launchId);
+      throw this.failure(name, e, 'launch');
     }
     if (!reply.ok) {
-      const err = new DpnsError('LAUNCH_FAILED', `the agent on ${spec.host} refused to launch ${name}: ${reply.code}: ${reply.message}`, {
+      throw new DpnsError('LAUNCH_FAILED', `the agent on ${host} refused to launch ${name}: ${reply.code}: ${reply.message}`, {
         details: { name, cause: `AGENT_${reply.code}` },
       });
-      await this.fail(name, err);
-      throw err;
     }
     const cur = this.o.registry.get(name);
     if (cur?.kind === 'service' && (cur.state === 'starting' || cur.state === 'running') && cur.pid === undefined) {
       await this.o.commit([{ t: 'put', e: { ...cur, pid: reply.pid } }]);
     }
+    return this.advertisement(name, host, reply.pid, tickets, within(spec.startTimeoutMs));
+  }
 
-    const pid = reply.pid;
+  /** Waits for the process `pid` on `host` to advertise `name`; rejects when it exits first, is stopped, or `waitMs` passes. */
+  private advertisement(name: string, host: string, pid: number, tickets: LaunchTickets, waitMs: number): Promise<Location> {
     return new Promise<Location>((resolve, reject) => {
       let settled = false;
-      const done = (err: DpnsError | undefined, loc?: Location) => {
+      const done = (err: Error | undefined, loc?: Location) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -214,10 +278,10 @@ export class Launcher {
         const now = this.o.registry.get(name);
         if (now?.kind === 'service' && (now.state === 'stopping' || now.state === 'stopped')) {
           // A kill overtook the launch: that is the outcome, not a failure of the program.
-          reject(new DpnsError('LAUNCH_FAILED', `${name} was stopped while it was starting`, { details: { name, cause: 'KILLED' } }));
+          reject(new FinalFailure({ host, cause: 'KILLED', message: `${name} was stopped while it was starting` }));
           return;
         }
-        void this.fail(name, err).then(() => reject(err), () => reject(err));
+        reject(err);
       };
       this.waiters.set(name, { resolve: (loc) => done(undefined, loc) });
       // It may have advertised already, while the agent's reply was on its way.
@@ -226,21 +290,20 @@ export class Launcher {
         queueMicrotask(() => done(undefined, this.location(now)));
       }
       const timer = setTimeout(() => {
-        done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) did not advertise itself within ${spec.startTimeoutMs} ms; it is being stopped`, {
-          details: { name, cause: 'START_TIMEOUT' },
-        }));
+        // The time is up: no other host is tried after this one.
+        done(new FinalFailure({ host, cause: 'START_TIMEOUT', message: `${name} (pid ${pid} on ${host}) did not advertise itself within ${waitMs} ms; it is being stopped` }));
         // A straggler must not come up later holding a ticket that is no longer expected.
-        void callAgent(this.target(spec.host), 'kill', {
+        void callAgent(this.target(host), 'kill', {
           key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs + 10_000,
           build: () => ({ op: 'kill', service: name, launchId: tickets.launchId, pid }),
         }).catch(() => undefined);
-      }, spec.startTimeoutMs);
+      }, waitMs);
       // The agent forgets processes that died: a launch missing from its ledger exited early.
       const poll = setInterval(() => {
-        callAgent(this.target(spec.host), 'status', { key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs, build: () => ({ op: 'status' }) })
+        callAgent(this.target(host), 'status', { key: this.o.key, epoch: this.o.epoch(), timeoutMs: this.o.agentTimeoutMs, build: () => ({ op: 'status' }) })
           .then((r) => {
             if (r.ok && !r.entries.some((e) => e.launchId === tickets.launchId)) {
-              done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${spec.host}) exited before it advertised itself; see the agent's log for its output`, {
+              done(new DpnsError('LAUNCH_FAILED', `${name} (pid ${pid} on ${host}) exited before it advertised itself; see the agent's log for its output`, {
                 details: { name, cause: 'EXITED_EARLY' },
               }));
             }
@@ -320,7 +383,45 @@ export class Launcher {
     return { name: svc.name, service: svc.name, host: svc.host as string, port: svc.port as number };
   }
 
+  /**
+   * The host whose agent runs `svc`'s process: the one its launch picked, for a spec with hosts;
+   * else its spec's host; else (an entry whose spec was edited meanwhile) the host it advertised.
+   */
+  private hostOf(svc: ServiceView): string {
+    const host = svc.launchedOn ?? svc.spec?.host ?? svc.host;
+    if (host === undefined) {
+      throw new DpnsError('NOT_RUNNING', `${svc.name} has no host to reach its launch agent on (state ${svc.state})`, { details: { name: svc.name, state: svc.state } });
+    }
+    return host;
+  }
+
   private target(host: string): AgentTarget {
     return { host, port: this.o.agentPort, trusted: this.o.trust.keysFor(host) };
   }
+}
+
+function newLaunchTickets(): LaunchTickets {
+  return { launchId: A.newLaunchId(), service: newTicket(), nameserver: newTicket() };
+}
+
+/** A failed attempt on one host, for the error of the whole launch. */
+function hostFailure(host: string, e: unknown): HostFailure {
+  if (e instanceof DpnsError) return { host, cause: typeof e.details?.cause === 'string' ? e.details.cause : e.code, message: e.message };
+  return { host, cause: 'INTERNAL', message: (e as Error).message };
+}
+
+/**
+ * The error of a launch no host took: one host's own error as it always was; with several, each
+ * host's in the order tried, the cause the last one's.
+ */
+function launchFailure(name: string, failures: readonly HostFailure[], candidates: number): DpnsError {
+  const last = failures[failures.length - 1] ?? { host: '-', cause: 'INTERNAL', message: `cannot launch ${name}` };
+  if (failures.length <= 1 && candidates <= 1) return new DpnsError('LAUNCH_FAILED', last.message, { details: { name, cause: last.cause } });
+  if (last.cause === 'KILLED' || last.cause === 'START_TIMEOUT') {
+    return new DpnsError('LAUNCH_FAILED', last.message, { details: { name, cause: last.cause, tried: failures.map((f) => ({ host: f.host, cause: f.cause })) } });
+  }
+  const list = failures.map((f) => `${f.host}: ${f.message}`).join('; ');
+  return new DpnsError('LAUNCH_FAILED', `cannot launch ${name} on any of the ${failures.length} host${failures.length === 1 ? '' : 's'} tried: ${list}`, {
+    details: { name, cause: last.cause, tried: failures.map((f) => ({ host: f.host, cause: f.cause })) },
+  });
 }

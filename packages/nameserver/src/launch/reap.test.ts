@@ -27,7 +27,7 @@ async function silentAgent(): Promise<{ port: number; identity: string; kills: {
         ledger.push({ launchId: body.launchId, service: A.openLaunch(body, box.secretKey).service, pid: 4242, pgid: 4242, startTime: '1', program: '/bin/x', user: 'nobody', launchedAt: 0 });
       } else if (body.op === 'status') {
         ws.send(JSON.stringify({ type: 'reply', ok: true, entries: ledger }));
-      } else {
+      } else if (body.op === 'kill') {
         kills.push({ launchId: body.launchId, pid: body.pid });
         ws.send(JSON.stringify({ type: 'reply', ok: true, killed: true, signal: 'SIGTERM', alreadyGone: false }));
       }

@@ -272,7 +272,7 @@ test('every refusal has its code, a message that says why, and the details a cli
     [() => planDelete(reg, '/none'), 'NOT_FOUND', /^no service or alias named \/none$/, { name: '/none' }],
     [() => planDelete(reg, '/run'), 'IN_USE', /^\/run is the target of alias \/al; delete or re-point them first$/, { name: '/run', aliases: ['/al'] }],
     [() => planEdit(reg, { name: '/al', spec: {}, unset: [] }, 2), 'WRONG_KIND', /; edit the service itself$/, { name: '/al', target: '/run' }],
-    [() => planEdit(reg, { name: '/run', spec: { host: 'h' }, unset: [] }, 2), 'WRONG_KIND', /^\/run is not an auto-start service; give at least spec.host and spec.program/, { name: '/run' }],
+    [() => planEdit(reg, { name: '/run', spec: { host: 'h' }, unset: [] }, 2), 'WRONG_KIND', /^\/run is not an auto-start service; give at least spec.host \(or spec.hosts\) and spec.program/, { name: '/run' }],
     [() => planEdit(reg, { name: '/run', spec: { program: '/p' }, unset: [] }, 2), 'WRONG_KIND', /not an auto-start service/, { name: '/run' }],
     [() => planAlias(reg, '/x', '/x', 2), 'ALIAS_CYCLE', /^\/x cannot be an alias of itself$/, { name: '/x' }],
     [() => planAlias(reg, '/x', '/none', 2), 'NOT_FOUND', /^alias target \/none does not exist$/, { name: '/none' }],

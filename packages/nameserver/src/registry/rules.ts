@@ -97,6 +97,7 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
   if (p.check !== undefined) e.check = p.check;
   if (old?.spec !== undefined) e.spec = old.spec;
   if (old?.pid !== undefined && tickets !== undefined) e.pid = old.pid;
+  if (old?.launchedOn !== undefined && tickets !== undefined) e.launchedOn = old.launchedOn;
   return [{ t: 'put', e }];
 }
 
@@ -175,14 +176,17 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
   const old = service(reg, p.name, 'edit');
   let spec: LaunchSpec;
   if (old.spec === undefined) {
-    if (p.spec.host === undefined || p.spec.program === undefined) {
-      throw new DpnsError('WRONG_KIND', `${p.name} is not an auto-start service; give at least spec.host and spec.program to make it one`, {
+    if ((p.spec.host === undefined && p.spec.hosts === undefined) || p.spec.program === undefined) {
+      throw new DpnsError('WRONG_KIND', `${p.name} is not an auto-start service; give at least spec.host (or spec.hosts) and spec.program to make it one`, {
         details: { name: p.name },
       });
     }
-    spec = { host: p.spec.host, program: p.spec.program, args: [], env: {}, startTimeoutMs: SPEC_LIMITS.startTimeoutMs.dflt, ...p.spec };
+    spec = { program: p.spec.program, args: [], env: {}, startTimeoutMs: SPEC_LIMITS.startTimeoutMs.dflt, ...p.spec };
   } else {
     spec = { ...old.spec, ...p.spec };
+    // One host or a list: whichever the edit gives replaces the other.
+    if (p.spec.hosts !== undefined) delete spec.host;
+    if (p.spec.host !== undefined) delete spec.hosts;
   }
   for (const u of p.unset) delete spec[u];
   // 'no' is the default: stored as absent, as register.add stores it.
@@ -192,6 +196,10 @@ export function planEdit(reg: Registry, p: Params<'register.edit'>, now: number)
   const entry: ServiceView = old.spec === undefined && !isAdvertisedState(old.state)
     ? { kind: 'service', name: old.name, state: 'registered', since: now, spec }
     : { ...old, spec };
+  // A launched process stays where it runs: when the edit takes its host out of the spec, the
+  // entry keeps that host, so its kill still reaches the agent that started it.
+  const ranOn = old.launchedOn ?? old.spec?.host;
+  if (entry.pid !== undefined && ranOn !== undefined && spec.host !== ranOn) entry.launchedOn = ranOn;
   // Unhealthy by a check that is gone: nothing would ever probe it back to running.
   if (entry.state === 'unhealthy' && entry.check === undefined && spec.check === undefined) {
     delete entry.reason;

@@ -1,9 +1,9 @@
-// dpns add NAME --host H --program P ...: register an auto-start service (admin).
+// dpns add NAME --host H|--hosts LIST --program P ...: register an auto-start service (admin).
 import { parseParams, SPEC_LIMITS, type LaunchSpec } from '@dpns/protocol';
 import { name } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { specFromArgs, specOptions } from '../spec-options.js';
-import { checkLocally } from '../usage-error.js';
+import { checkLocally, UsageError } from '../usage-error.js';
 
 export const addCommand: CliCommand = {
   command: 'add <name>',
@@ -11,13 +11,15 @@ export const addCommand: CliCommand = {
   builder: (y) => specOptions(y.positional('name', { type: 'string', describe: 'service name' }), true)
     .example('$0 add /demo/echo --host node1 --program /opt/demo/echo --arg=--port --arg 0', 'an echo service on node1')
     .example('$0 add /demo/web --host node2 --program web --env PORT=8080 --cwd /srv/web --start-timeout 20000', 'with environment and working directory')
-    .example('$0 add /demo/web --host node2 --program web --idle-stop 10m', 'scale to zero: stopped after 10 minutes unused, started by the next find'),
+    .example('$0 add /demo/web --host node2 --program web --idle-stop 10m', 'scale to zero: stopped after 10 minutes unused, started by the next find')
+    .example('$0 add /media/transcode --hosts \'media-*\' --program transcode', 'on whichever media host is least loaded when it is launched')
+    .example('$0 add /demo/echo --hosts node1,node2 --program echo', 'on node1 or node2; if one is down, the other'),
   async run(ctx, argv) {
     const n = name(argv);
     const given = specFromArgs(argv);
+    if (given.host === undefined && given.hosts === undefined) throw new UsageError('give the host to launch it on: --host HOST, or --hosts HOST,HOST|PATTERN');
     const spec: LaunchSpec = {
       ...given,
-      host: given.host ?? '',
       program: given.program ?? '',
       args: given.args ?? [],
       env: given.env ?? {},

@@ -16,7 +16,8 @@ export const editCommand: CliCommand = {
     .option('unset-idle-stop', { type: 'boolean', describe: 'remove the idle stop (it runs until stopped)' })
     .example('$0 edit /demo/echo --program /opt/demo/echo2', 'a new program, same everything else')
     .example('$0 edit /demo/web --env PORT=9090 --unset-cwd', 'replace the environment, drop the cwd')
-    .example('$0 edit /demo/web --idle-stop 10m', 'stop it after 10 minutes without use; the next find starts it'),
+    .example('$0 edit /demo/web --idle-stop 10m', 'stop it after 10 minutes without use; the next find starts it')
+    .example('$0 edit /demo/web --hosts \'web-*\'', 'launch it on the least loaded web host from now on (replaces --host)'),
   async run(ctx, argv) {
     const n = name(argv);
     const spec = specFromArgs(argv);
@@ -26,7 +27,7 @@ export const editCommand: CliCommand = {
     if (argv['unset-check'] === true) unset.push('check');
     if (argv['unset-idle-stop'] === true) unset.push('idleStopMs');
     if (Object.keys(spec).length === 0 && unset.length === 0) {
-      throw new UsageError('nothing to change: give at least one of --host --program --arg --env --cwd --user --start-timeout --restart --check --idle-stop --unset-cwd --unset-user --unset-check --unset-idle-stop');
+      throw new UsageError('nothing to change: give at least one of --host --hosts --program --arg --env --cwd --user --start-timeout --restart --check --idle-stop --unset-cwd --unset-user --unset-check --unset-idle-stop');
     }
     checkLocally(() => parseParams['register.edit']({ name: n, spec, unset }));
     const entry = await ctx.client({ admin: true }).register.edit(n, spec, unset);
