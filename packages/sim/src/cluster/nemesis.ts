@@ -128,8 +128,12 @@ export class Nemesis {
     for (const m of this.live()) {
       if (m === lost) {
         if (m.state !== 'down') m.crash('nemesis');
-      } else if (m.state === 'paused') m.resume();
-      else if (m.state === 'down') m.start();
+      } else if (m.state === 'paused') {
+        // A paused member takes what happened meanwhile on resuming: a disk write that failed during
+        // the faults crashes it now, and it restarts like any crashed member (seed 983,329).
+        m.resume();
+        if (m.state === 'down') m.start();
+      } else if (m.state === 'down') m.start();
     }
   }
 }
