@@ -3,7 +3,7 @@
 // direction only), and healing; then, at the end of the fault phase, everything is mended. Only
 // members whose process was ever started are struck (one that joins later, once it has).
 import type { EventQueue } from './event-queue.js';
-import type { Member } from './member.js';
+import type { Member, MemberState } from './member.js';
 import type { Network } from './network.js';
 
 export interface NemesisSettings {
@@ -132,7 +132,7 @@ export class Nemesis {
         // A paused member takes what happened meanwhile on resuming: a disk write that failed during
         // the faults crashes it now, and it restarts like any crashed member (seed 983,329).
         m.resume();
-        if (m.state === 'down') m.start();
+        if ((m.state as MemberState) === 'down') m.start();
       } else if (m.state === 'down') m.start();
     }
   }
