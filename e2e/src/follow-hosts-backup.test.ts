@@ -49,6 +49,9 @@ test('backup mode: spec.hosts and launchedOn reach every member; a new primary k
     // 127.0.0.1 runs one service, 127.0.0.2 none: the launch picks 127.0.0.2.
     await call(primary.sid, 'register.add', { name: '/ha/pin', spec: { host: '127.0.0.1', program: 'echo', args: ['--host', '127.0.0.1'] } });
     await call(primary.sid, 'launchService', { name: '/ha/pin' });
+    // Its pid, so that it is killed at the end: left running, it would advertise itself again to
+    // whatever listens on this port in a later test (found: ALREADY_EXISTS for /ha/pin in the next run).
+    assert.ok((await state(primary.sid, '/ha/pin'))?.pid !== undefined, '/ha/pin runs');
     await call(primary.sid, 'register.add', { name: '/ha/follow', spec: { hosts: ['127.0.0.1', '127.0.0.2'], program: 'echo', restart: 'on-failure' } });
     const r = await call(primary.sid, 'launchService', { name: '/ha/follow' });
     assert.equal((r.service as { host: string }).host, '127.0.0.2');
