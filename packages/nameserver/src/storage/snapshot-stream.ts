@@ -31,23 +31,11 @@ export async function writeSnapshotStream(dir: string, index: number, batches: A
   const path = join(dir, snapshotName(index));
   let total = 0;
   await replaceFileDurably(path, async (fh) => {
-    const put = async (buf: Buffer): Promise<void> => {
+    for await (const { buf } of formatThree(index, batches)) {
       let offset = 0;
       while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
       total += buf.length;
-    };
-    await put(Buffer.from(`${JSON.stringify({ format: 3, index })}\n`, 'utf8'));
-    let crc = 0;
-    let bytes = 0;
-    for await (const batch of batches) {
-      if (batch.length === 0) continue;
-      if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
-      const buf = Buffer.from(batch, 'utf8');
-      crc = crc32(buf, crc);
-      bytes += buf.length;
-      await put(buf);
     }
-    await put(Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8'));
   }, { temp: path + TEMP_SUFFIX });
   return total;
 }
@@ -58,20 +46,29 @@ export async function writeSnapshotStream(dir: string, index: number, batches: A
  * loads it as a restart does. The event loop is let go between batches.
  */
 export async function snapshotStreamText(index: number, batches: AsyncIterable<string>): Promise<string> {
-  const parts = [`${JSON.stringify({ format: 3, index })}\n`];
+  const parts: string[] = [];
+  for await (const { text } of formatThree(index, batches)) {
+    parts.push(text);
+    await new Promise((r) => setImmediate(r));
+  }
+  return parts.join('');
+}
+
+/** A format-3 file a piece at a time, as text and bytes: the header, each batch (checked to be whole lines), the trailer with the body's length and CRC-32. */
+async function* formatThree(index: number, batches: AsyncIterable<string>): AsyncGenerator<{ text: string; buf: Buffer }> {
+  const piece = (text: string): { text: string; buf: Buffer } => ({ text, buf: Buffer.from(text, 'utf8') });
+  yield piece(`${JSON.stringify({ format: 3, index })}\n`);
   let crc = 0;
   let bytes = 0;
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
-    const buf = Buffer.from(batch, 'utf8');
-    crc = crc32(buf, crc);
-    bytes += buf.length;
-    parts.push(batch);
-    await new Promise((r) => setImmediate(r));
+    const p = piece(batch);
+    crc = crc32(p.buf, crc);
+    bytes += p.buf.length;
+    yield p;
   }
-  parts.push(`${JSON.stringify({ bytes, crc32: crc })}\n`);
-  return parts.join('');
+  yield piece(`${JSON.stringify({ bytes, crc32: crc })}\n`);
 }
 
 // Text is decoded this many bytes at a time (to the next line end): one string per piece, each
