@@ -6,6 +6,7 @@ import type { ClusterCore } from './core.js';
 import { core, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
 import type { CoreConfig } from './config.js';
 import type { Effect } from './effects.js';
+import type { WireRecord } from './messages.js';
 
 /** A primary of three whose epoch's first record is committed (members 1 and 2 hold it). */
 function settledPrimary(over: Partial<CoreConfig> = {}): { c: ClusterCore; t: number } {
@@ -15,6 +16,21 @@ function settledPrimary(over: Partial<CoreConfig> = {}): { c: ClusterCore; t: nu
   c.step({ kind: 'message', from: 2, m: { t: 'ack', index: 1 } }, t);
   assert.equal(c.knownCommitted, 1);
   return { c, t };
+}
+
+/**
+ * Member `self` of three, linked to member 0 and to `others`, a backup of member 0 (primary of
+ * epoch 1) that has stored `recs` by time 4.
+ */
+function backupOf(self: number, others: number[], recs: WireRecord[]): ClusterCore {
+  const b = core(self, 3);
+  b.step({ kind: 'start' }, 0);
+  for (const peer of [0, ...others]) b.step({ kind: 'link-up', peer }, 1);
+  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, 2);
+  b.step({ kind: 'persisted' }, 2);
+  b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs } }, 3);
+  b.step({ kind: 'durable', index: (recs.at(-1) as WireRecord).i }, 4);
+  return b;
 }
 
 function answers(fx: readonly Effect[]): unknown[] {
@@ -134,14 +150,7 @@ test('a member outside the configuration never stands, and its votes are refused
   fx = joiner.step({ kind: 'wake' }, WINDOW * 3);
   fx.push(...joiner.step({ kind: 'tick' }, WINDOW * 4));
   assert.ok(!sent(fx).some((m) => m.t === 'prevote' || m.t === 'vote'));
-  const voter = core(1, 3);
-  voter.step({ kind: 'start' }, 0);
-  voter.step({ kind: 'link-up', peer: 3 }, 1);
-  voter.step({ kind: 'link-up', peer: 0 }, 1);
-  voter.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 1, lastEpoch: 1, primary: 0 } }, 2);
-  voter.step({ kind: 'persisted' }, 2);
-  voter.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }] } }, 3);
-  voter.step({ kind: 'durable', index: 1 }, 4);
+  const voter = backupOf(1, [3], [{ i: 1, d: { ep: 1 } }]);
   const later = WINDOW * 3;
   voter.step({ kind: 'tick' }, later);
   assert.equal(voter.role, 'candidate');
@@ -173,14 +182,7 @@ test('a backup takes its configuration from the records it appends and from a sn
 
 test('a member whose own removal is its newest record stands, without its own vote, until it hears the removal committed', () => {
   for (const told of [false, true]) {
-    const b = core(2, 3);
-    b.step({ kind: 'start' }, 0);
-    b.step({ kind: 'link-up', peer: 0 }, 1);
-    b.step({ kind: 'link-up', peer: 1 }, 1);
-    b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, 2);
-    b.step({ kind: 'persisted' }, 2);
-    b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1, config: { voters: [0, 1], change: { op: 'remove', sid: 2 } } } }] } }, 3);
-    b.step({ kind: 'durable', index: 2 }, 4);
+    const b = backupOf(2, [1], [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1, config: { voters: [0, 1], change: { op: 'remove', sid: 2 } } } }]);
     if (told) b.step({ kind: 'message', from: 0, m: { t: 'tick', epoch: 1, lastIndex: 2, seq: 1, commit: 2 } }, 5);
     const t = 5 + WINDOW * 3;
     let fx = b.step({ kind: 'tick' }, t);
@@ -202,14 +204,7 @@ test('a member whose own removal is its newest record stands, without its own vo
 });
 
 test('a member outside its newest configuration stands, without its own vote, once a candidate that counts it was refused for its log', () => {
-  const b = core(2, 3);
-  b.step({ kind: 'start' }, 0);
-  b.step({ kind: 'link-up', peer: 0 }, 1);
-  b.step({ kind: 'link-up', peer: 1 }, 1);
-  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, 2);
-  b.step({ kind: 'persisted' }, 2);
-  b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1, config: { voters: [0, 1], change: { op: 'remove', sid: 2 } } } }, { i: 3, d: { ep: 1 } }] } }, 3);
-  b.step({ kind: 'durable', index: 3 }, 4);
+  const b = backupOf(2, [1], [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1, config: { voters: [0, 1], change: { op: 'remove', sid: 2 } } } }, { i: 3, d: { ep: 1 } }]);
   b.step({ kind: 'message', from: 0, m: { t: 'tick', epoch: 1, lastIndex: 3, seq: 1, commit: 3 } }, 5);
   // Its removal is committed and it knows it: it does not stand of itself.
   const t = 5 + WINDOW * 3;
