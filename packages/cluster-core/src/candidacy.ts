@@ -43,6 +43,8 @@ export class Candidacy {
   private standAt: number | undefined;
   private phase: Phase = 'idle';
   private attempts = 0;
+  /** The planned stand is the wait for members earlier in SID order to stand first. */
+  private waitingTurn = false;
   private ballot: Ballot | undefined;
 
   constructor(private readonly h: CandidacyHost, private readonly rng: Prng) {}
@@ -70,13 +72,14 @@ export class Candidacy {
   cancel(): void {
     this.standAt = undefined;
     this.attempts = 0;
+    this.waitingTurn = false;
   }
 
   /** A member with an older log asked for our vote while we waited our turn: it cannot win, we might. */
   standNow(now: number): void {
-    if (this.phase !== 'idle' || this.attempts !== 0 || this.standAt === undefined || !this.h.isCandidate(now)) return;
+    if (this.phase !== 'idle' || !this.waitingTurn || this.standAt === undefined || !this.h.isCandidate(now)) return;
     this.standAt = undefined;
-    this.attempts = 1;
+    this.waitingTurn = false;
     this.schedule(0, now);
   }
 
@@ -85,11 +88,13 @@ export class Candidacy {
     if (this.ballot !== undefined && now >= this.ballot.deadline) this.finishBallot(now, out);
     if (this.standAt === undefined || now < this.standAt) return;
     this.standAt = undefined;
+    this.waitingTurn = false;
     if (!this.h.isCandidate(now) || this.phase !== 'idle') return;
     const wait = this.h.aheadOfUs(now) * 2 * this.h.heartbeatMs;
     if (wait > 0 && this.attempts === 0) {
       this.attempts++;
       this.schedule(wait, now);
+      this.waitingTurn = true;
       return;
     }
     this.phase = 'prevote';
@@ -166,8 +171,11 @@ export class Candidacy {
     this.attempts++;
     if (this.h.isCandidate(now)) {
       const hb = this.h.heartbeatMs;
-      // The first retries come quickly: the usual refusal is a member that has not yet noticed the primary's death.
-      this.schedule(this.attempts <= 3 ? 5 + this.rng.next() * 25 : hb / 2 + this.rng.next() * hb, now);
+      // The first retries come quickly: the usual refusal is a member that has not yet noticed the
+      // primary's death, which it does within milliseconds of us when the primary's process died.
+      // A prevote moves no epoch, so asking again soon costs only messages.
+      const delay = this.attempts <= 2 ? 2 + this.rng.next() * 6 : this.attempts === 3 ? 5 + this.rng.next() * 25 : hb / 2 + this.rng.next() * hb;
+      this.schedule(delay, now);
     }
   }
 }

@@ -55,6 +55,8 @@ interface Peer {
   up: boolean;
   lastHeard: number;
   beat: Beat | undefined;
+  /** When it last asked for our vote with a log behind ours: while that is fresh it does not go before us. */
+  askedBehindAt?: number;
 }
 
 /** Work that reads or changes the election state, one at a time. */
@@ -138,7 +140,7 @@ export class ClusterCore {
       quorum: () => this.electionQuorum(),
       selfCounts: () => this.isVoter(this.cfg.self),
       isCandidate: (now) => this.role === 'candidate' && !this.halted && now > this.standAfter && this.mayStand(now),
-      aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.isVoter(p.sid) && this.fresh(p, now)).length,
+      aheadOfUs: (now) => this.peers.filter((p) => p.sid < this.cfg.self && p.sid !== this.lostPrimary && this.isVoter(p.sid) && this.fresh(p, now) && !this.knownBehind(p, now)).length,
       reachable: () => this.peers.flatMap((p) => (p.up && this.isVoter(p.sid) ? [p.sid] : [])),
       position: () => this.log.position(),
       epoch: () => this.epoch,
@@ -225,6 +227,9 @@ export class ClusterCore {
       case 'tick':
         return this.tick(now, out);
       case 'wake':
+        // The timer that brought us here is spent: a deadline still ahead (a timer may fire a
+        // little early by our clock) must be asked for again, or we would sleep until the next tick.
+        this.lastWake = undefined;
         if (now >= (this.pending.gateDeadline ?? Infinity)) this.settleGate(now, out);
         this.candidacy.wake(now, out);
         return;
@@ -617,6 +622,8 @@ export class ClusterCore {
     const me = { log: this.log.position(), epoch: this.epoch, votedFor: this.votedFor, hearsPrimary: this.hearsPrimary(now), primarySid: this.primarySid, candidateVotes: this.isVoter(from) };
     const refusal = voteRefusal(m, from, me, this.cfg.plant === 'vote-without-log-check');
     if (refusal?.rule === 'log') {
+      const asker = this.peer(from);
+      if (asker !== undefined) asker.askedBehindAt = now;
       // Outside our newest configuration, we may be needed all the same (mayStand says when).
       if (!this.isVoter(this.cfg.self)) {
         this.neededUntil = now + this.windowMs;
@@ -767,6 +774,11 @@ export class ClusterCore {
     const others = this.peers.filter((p) => this.isVoter(p.sid));
     if (this.quorum === 1 && others.length === 1 && others.every((p) => p.lastHeard === 0)) return 2;
     return this.quorum;
+  }
+
+  /** `p` asked for our vote with a log behind ours within the failure window: it cannot win ours. */
+  private knownBehind(p: Peer, now: number): boolean {
+    return p.askedBehindAt !== undefined && now - p.askedBehindAt <= this.windowMs;
   }
 
   private fresh(p: Peer, now: number): boolean {

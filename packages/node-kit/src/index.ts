@@ -3,7 +3,7 @@
 export { createLogger } from './log.js';
 export type { Logger, LoggerOptions, LogLevel } from './log.js';
 export { ConfigError, readConfigFile, parseHostPort, formatHostPort, settingNonEmpty, settingInt, settingOneOf } from './config-file.js';
-export { fsyncDir } from './fsync-dir.js';
+export { fsyncDir, fsyncDirSync } from './fsync-dir.js';
 export { replaceFileDurably } from './replace-file.js';
 export type { ReplaceOptions } from './replace-file.js';
 export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateKeyFile, mentionsPrivateKey } from './key-file.js';

@@ -597,10 +597,15 @@ export class ClusterNode {
 
   /** The election state reaches the disk before the core hears it did; elections wait on it, in order. */
   private persist(epoch: number, votedFor: number | undefined): void {
-    this.election.save({ epoch, ...(votedFor === undefined ? {} : { votedFor }) }).then(() => this.step({ kind: 'persisted' }), (err: unknown) => {
+    try {
+      this.election.save({ epoch, ...(votedFor === undefined ? {} : { votedFor }) });
+    } catch (err) {
       this.d.log.error('could not save the election state', { err });
       this.step({ kind: 'disk-failed' });
-    });
+      return;
+    }
+    // Queued behind the effects of the step that asked for it (step() takes one event at a time).
+    this.step({ kind: 'persisted' });
   }
 
   private store(recs: readonly WireRecord[]): void {

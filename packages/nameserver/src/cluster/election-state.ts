@@ -1,9 +1,9 @@
 // The epoch this server has reached and whom it voted for in it, on disk before any answer that
 // depends on them: a server that restarts must not vote twice in one epoch, or two primaries
 // could win the same epoch.
-import { promises as fs } from 'node:fs';
+import { closeSync, promises as fs, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir } from '@dpns/node-kit';
+import { fsyncDirSync } from '@dpns/node-kit';
 
 export const ELECTION_FILE = 'election.json';
 
@@ -46,19 +46,24 @@ export class ElectionState {
     return this.current.votedFor;
   }
 
-  /** Persists (write, fsync, rename, fsync of the directory) before it resolves. */
-  async save(next: Election): Promise<void> {
+  /**
+   * Persists (write, fsync, rename, fsync of the directory) before it returns. Blocking on
+   * purpose: it runs once per vote, on the critical path of an election, where the same calls
+   * made asynchronously cost six thread-pool round trips behind whatever else the server is doing
+   * (5–9 ms measured during a failover under load, against ~1.3 ms for the calls themselves).
+   */
+  save(next: Election): void {
     if (next.epoch < this.current.epoch) throw new Error(`epoch may not go back from ${this.current.epoch} to ${next.epoch}`);
     const tmp = `${this.path}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
+    const fd = openSync(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(`${JSON.stringify(next)}\n`);
-      await fh.sync();
+      writeSync(fd, `${JSON.stringify(next)}\n`);
+      fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await fs.rename(tmp, this.path);
-    await fsyncDir(join(this.path, '..'));
+    renameSync(tmp, this.path);
+    fsyncDirSync(join(this.path, '..'));
     this.current = { ...next };
   }
 }
