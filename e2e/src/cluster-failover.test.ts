@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DpnsClient } from '@dpns/client';
-import { startCluster, teardown, type TestCluster } from './harness/index.js';
+import { RawConnection, startCluster, teardown, type TestCluster } from './harness/index.js';
 
 after(teardown);
 
@@ -109,6 +109,37 @@ test('kill -9 of the primary under write load, five times: no acknowledged write
   } finally {
     stop.now = true;
     for (const cl of clients) await cl.close().catch(() => undefined);
+    await c.close();
+  }
+});
+
+test('a member tells its open connections of the election\'s outcome: the winner that it is primary, the other whom it follows', { timeout: 60_000 }, async () => {
+  const c = await startCluster({ n: 3 });
+  const conns: RawConnection[] = [];
+  try {
+    const old = await c.primary();
+    const others = [0, 1, 2].filter((sid) => sid !== old.sid);
+    for (const sid of others) {
+      const conn = await RawConnection.open(c.urls[sid] as string);
+      conns.push(conn);
+      const cluster = (conn.hello.params as { cluster: { notifies?: boolean; role: string } }).cluster;
+      assert.equal(cluster.notifies, true, 'the hello says the member notifies');
+      assert.equal(cluster.role, 'backup');
+    }
+    await c.kill9(old.sid);
+    const next = await c.primary({ minEpoch: old.epoch + 1, timeoutMs: 10_000 });
+    const settled = (p: Record<string, unknown>): boolean => p.role === 'primary' || (p.role === 'backup' && p.primary !== undefined && p.primary !== old.url);
+    const said = await Promise.all(conns.map((conn) => conn.message('cluster', settled, 10_000)));
+    others.forEach((sid, k) => {
+      const p = (said[k] as { params: { sid: number; role: string; epoch: number; primary?: string; servers: string[] } }).params;
+      assert.equal(p.sid, sid);
+      assert.equal(p.epoch, next.epoch);
+      assert.equal(p.role, sid === next.sid ? 'primary' : 'backup');
+      assert.equal(p.primary, c.urls[next.sid]);
+      assert.deepEqual(p.servers, c.urls);
+    });
+  } finally {
+    await Promise.all(conns.map((conn) => conn.close()));
     await c.close();
   }
 });

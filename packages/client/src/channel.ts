@@ -343,6 +343,9 @@ export class Channel {
         if (this.#state !== 'closed') this.hooks.serverRequest(conn, msg.id, msg.method, msg.params);
         return;
       case 'hello':
+      // Connection has brought its hello up to date; a primary that steps down closes its
+      // connections right after saying so, and that close is what sends the channel elsewhere.
+      case 'cluster':
       case 'unknown':
         return;
       default: {

@@ -33,6 +33,14 @@ export class Connection {
   #closing: Promise<void> | undefined;
   /** Why we ended the connection ourselves, reported instead of the bare close code. */
   #dropReason: string | undefined;
+  #ended: () => void = () => undefined;
+  /** Resolves once the connection has closed, whatever the cause. */
+  readonly ended = new Promise<void>((resolve) => (this.#ended = resolve));
+  /**
+   * Called when the server says its place in the cluster changed (a `cluster` notification,
+   * PROTOCOL.md §19.6), after `hello.cluster` has been brought up to date.
+   */
+  onCluster: ((conn: Connection) => void) | undefined;
 
   private constructor(
     readonly endpoint: Endpoint,
@@ -65,6 +73,7 @@ export class Connection {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         conn.#state = 'closed';
+        conn.#ended();
         ws.terminate();
         reject(new DpnsError('CONNECTION_LOST', reason, { cause }));
       };
@@ -97,6 +106,10 @@ export class Connection {
           return;
         }
         if (settled) {
+          if (msg.kind === 'cluster' && conn.#hello !== undefined) {
+            conn.#hello = { ...conn.#hello, cluster: msg.params };
+            conn.onCluster?.(conn);
+          }
           conn.handlers.message(conn, msg);
           return;
         }
@@ -170,6 +183,7 @@ export class Connection {
   #onClose(code: number): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#ended();
     this.#heartbeat?.stop();
     const why = this.#dropReason ?? `closed (code ${code})`;
     this.handlers.closed(this, new DpnsError('CONNECTION_LOST', `connection to ${this.endpoint.label} ${why}`));

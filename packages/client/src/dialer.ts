@@ -110,7 +110,13 @@ export class Dialer {
       } catch (err) {
         if (conn !== undefined) void conn.close();
         if (host.isClosed()) return;
-        const e = isDpnsError(err) ? err : new DpnsError('CONNECTION_LOST', String(err), { cause: err });
+        let e = isDpnsError(err) ? err : new DpnsError('CONNECTION_LOST', String(err), { cause: err });
+        // A server greeted us and the connection then died while logging in (its process was
+        // killed, say): the cluster answers, so this is worth another round even before the
+        // first connection, as a round that found only candidates is.
+        if (conn !== undefined && e.code === 'CONNECTION_LOST' && e.details?.answered !== true) {
+          e = new DpnsError('CONNECTION_LOST', e.message, { details: { ...e.details, answered: true }, cause: err });
+        }
         if (!host.retry(e)) {
           this.#running = false;
           host.gaveUp(e);

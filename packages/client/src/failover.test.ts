@@ -24,10 +24,11 @@ async function fakes(n: number, handler: FakeHandler = answer): Promise<FakeServ
 }
 
 /** Makes the fakes one cluster, in SID order, with these roles; `primary` is what each names. */
-function cluster(all: FakeServer[], roles: ServerRole[], primary: number | undefined, opts: { epoch?: number; readFromBackups?: boolean } = {}): void {
+function cluster(all: FakeServer[], roles: ServerRole[], primary: number | undefined, opts: { epoch?: number; readFromBackups?: boolean; notifies?: boolean } = {}): void {
   all.forEach((f, sid) => {
     f.cluster = {
       sid, role: roles[sid] ?? 'backup', epoch: opts.epoch ?? 1, servers: all.map((x) => x.url), readFromBackups: opts.readFromBackups ?? false,
+      ...(opts.notifies === true ? { notifies: true } : {}),
       ...(primary === undefined ? {} : { primary: (all[primary] as FakeServer).url }),
     };
   });
@@ -315,4 +316,64 @@ test('servers() of a client not yet connected asks the primary when there is one
   const cl = client([a, b] as FakeServer[]);
   assert.equal((await cl.servers()).self, 1);
   assert.deepEqual(a!.requests, []);
+});
+
+test('during an election the candidates that notify are held, and the one that says it won is taken without another dial', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'candidate'], undefined, { notifies: true });
+  const cl = client([a, b] as FakeServer[]);
+  const listed = cl.listServices();
+  // Both have greeted as candidates (and are held) before b wins.
+  while ((a as FakeServer).connections + (b as FakeServer).connections < 2) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 30));
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2, notifies: true });
+  (b as FakeServer).notifyAll('cluster', (b as FakeServer).cluster);
+  assert.deepEqual(await listed, ['/a']);
+  assert.equal(cl.server, b?.server);
+  assert.equal(b?.connections, 1, 'the held connection itself became the primary connection');
+  await a?.closed(1);
+  assert.equal(a?.connections, 1, 'no round was dialed after the first');
+});
+
+test('a held candidate that names the winner sends the round there', async () => {
+  const [a, b, c] = await fakes(3);
+  cluster([a, b, c] as FakeServer[], ['candidate', 'candidate', 'candidate'], undefined, { notifies: true });
+  // c greets late, so the round has to wait: a's notification is what finds it.
+  (c as FakeServer).greets = false;
+  const cl = client([a, b, c] as FakeServer[]);
+  const listed = cl.listServices();
+  while ((a as FakeServer).connections + (b as FakeServer).connections < 2) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 30));
+  (c as FakeServer).greets = true;
+  cluster([a, b, c] as FakeServer[], ['backup', 'backup', 'primary'], 2, { epoch: 2, notifies: true });
+  (a as FakeServer).notifyAll('cluster', (a as FakeServer).cluster);
+  assert.deepEqual(await listed, ['/a']);
+  assert.equal(cl.server, c?.server);
+});
+
+test('held candidates that say nothing end the round after a while, and the next round dials them again', async () => {
+  const [a, b] = await fakes(2);
+  cluster([a, b] as FakeServer[], ['candidate', 'candidate'], undefined, { notifies: true });
+  const cl = client([a, b] as FakeServer[]);
+  const listed = cl.listServices();
+  await a?.closed(1);
+  // The round ended on its hold time (a second round dials both again); then b wins quietly.
+  cluster([a, b] as FakeServer[], ['backup', 'primary'], 1, { epoch: 2, notifies: true });
+  assert.deepEqual(await listed, ['/a']);
+  assert.equal(cl.server, b?.server);
+  assert.ok((b?.connections ?? 0) >= 2);
+});
+
+test('a first connection lost while logging in is dialed again, not given up', async () => {
+  let logins = 0;
+  const [a] = await fakes(1, (req, conn) => {
+    // The first login is never answered: the server dies under it.
+    if (req.method === 'login' && ++logins === 1) return conn.drop();
+    answer(req, conn);
+  });
+  cluster([a] as FakeServer[], ['primary'], 0);
+  const cl = client([a] as FakeServer[], { token: 'a'.repeat(64) });
+  await cl.register.add('/x', spec);
+  assert.equal(a?.connections, 2);
+  assert.equal(logins, 2);
 });

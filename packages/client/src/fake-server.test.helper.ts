@@ -93,6 +93,11 @@ export class FakeServer {
     return e;
   }
 
+  /** Sends a notification on every open connection (a real server's `cluster` notification goes to all). */
+  notifyAll(method: string, params: unknown): void {
+    for (const ws of this.#sockets) if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
   /** Cuts every open connection, as a crashed server would. */
   dropAll(): void {
     for (const ws of this.#sockets) ws.terminate();

@@ -11,6 +11,8 @@ export type Incoming =
   | { kind: 'hello'; params: HelloParams }
   | { kind: 'watch.event'; params: WatchEventParams }
   | { kind: 'ticket.pair'; params: TicketPairParams }
+  /** The server's place in the cluster changed: its role, epoch and the primary it knows of now. */
+  | { kind: 'cluster'; params: ClusterHello }
   /** A request the server sends the client (`ticket.challenge`); params are checked by its handler. */
   | { kind: 'request'; id: RequestId; method: string; params: unknown }
   /** A notification this client version does not know; ignored, so servers can add new ones. */
@@ -30,6 +32,7 @@ export function parseFrame(text: string): Incoming {
     if (v.method === 'hello') return { kind: 'hello', params: hello(v.params) };
     if (v.method === 'watch.event') return { kind: 'watch.event', params: watchEvent(v.params) };
     if (v.method === 'ticket.pair') return { kind: 'ticket.pair', params: ticketPair(v.params) };
+    if (v.method === 'cluster') return { kind: 'cluster', params: clusterHello(v.params, 'a cluster notification') };
     return { kind: 'unknown', method: v.method.slice(0, 64) };
   }
   const id = v.id;
@@ -72,18 +75,19 @@ function hello(p: unknown): HelloParams {
 const ROLES: ReadonlySet<unknown> = new Set(SERVER_ROLES);
 
 /** The backup-mode part of a hello; absent on servers from before backup mode. */
-function clusterHello(c: unknown): ClusterHello {
+function clusterHello(c: unknown, what = 'the cluster part of the server\'s hello'): ClusterHello {
   if (
     !isObject(c) || !Number.isSafeInteger(c.sid) || !ROLES.has(c.role) || typeof c.epoch !== 'number' ||
     (c.primary !== undefined && typeof c.primary !== 'string') || typeof c.readFromBackups !== 'boolean' ||
     !Array.isArray(c.servers) || !c.servers.every((s) => typeof s === 'string')
   ) {
-    throw badResponse('the cluster part of the server\'s hello is malformed: expected sid, role, epoch, servers and readFromBackups');
+    throw badResponse(`${what} is malformed: expected sid, role, epoch, servers and readFromBackups`);
   }
   const out: ClusterHello = {
     sid: c.sid as number, role: c.role as ServerRole, epoch: c.epoch, servers: [...(c.servers as string[])], readFromBackups: c.readFromBackups,
   };
   if (typeof c.primary === 'string') out.primary = c.primary;
+  if (c.notifies === true) out.notifies = true;
   return out;
 }
 

@@ -126,6 +126,13 @@ export class ClientConnections {
     conn.send({ jsonrpc: '2.0', method: 'hello', params: hello });
   }
 
+  /** Sends one notification to every open client connection (serialised once). */
+  broadcast(method: string, params: unknown): void {
+    if (this.conns.size === 0) return;
+    const frame = JSON.stringify({ jsonrpc: '2.0', method, params });
+    for (const c of this.conns) c.sendRaw(frame);
+  }
+
   /** Ends every client connection for one reason (a role change), with one log line for all. */
   closeAll(code: number, why: string, reason: ServerCloseReason): void {
     if (this.conns.size === 0) return;

@@ -247,6 +247,8 @@ export class NameServer {
       fatal: (err) => this.fatal(err),
       onPrimary: () => this.becamePrimary(),
       onStepDown: (why) => this.steppedDown(why),
+      // A client waiting on a candidate hears of the election's outcome at once (PROTOCOL.md §19.4).
+      onClusterChange: () => this.clients.broadcast('cluster', cluster.hello()),
       onTakeover: (previous) => restarts?.restart(previous),
       members: () => this.registry.clusterMembers,
       removed: (why) => {

@@ -24,6 +24,11 @@ export interface ClusterHello {
   servers: string[];
   /** Whether this backup answers findServices, listServices, serviceState and watch itself. */
   readFromBackups: boolean;
+  /**
+   * True: this server sends a `cluster` notification (params: this object as it is then) on every
+   * open connection whenever its role or the primary it knows of changes. Absent on older servers.
+   */
+  notifies?: boolean;
 }
 
 /** One row of `servers`: one member of the cluster as the answering server sees it. */

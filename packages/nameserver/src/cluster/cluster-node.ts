@@ -49,6 +49,8 @@ export interface ClusterDeps {
   onPrimary: (epoch: number) => Promise<void>;
   /** This server stopped being primary. */
   onStepDown: (why: string) => void;
+  /** This server's role or the primary it knows of changed: what `hello()` says now is news to its clients. */
+  onClusterChange: () => void;
   /** This server took over from primary `previous`, which is gone. */
   onTakeover: (previous: number) => void;
   /** The disk failed (or the core halted): the server stops. */
@@ -358,7 +360,7 @@ export class ClusterNode {
   hello(): ClusterHello {
     const primary = this.primaryUrl;
     return {
-      sid: this.self, role: this.role, epoch: this.core.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups,
+      sid: this.self, role: this.role, epoch: this.core.epoch, servers: this.urls, readFromBackups: this.cfg.readFromBackups, notifies: true,
       ...(primary === undefined ? {} : { primary }),
     };
   }
@@ -776,6 +778,8 @@ export class ClusterNode {
     const wasPrimarySid = this.primarySid;
     this.role = role;
     this.primarySid = primary;
+    // Before a primary that steps down closes its connections: their clients learn where to go.
+    if (was !== role || wasPrimarySid !== primary) this.d.onClusterChange();
     if (was === 'backup' && role !== 'backup') this.lostPrimary = wasPrimarySid;
     if (role === 'backup') {
       this.d.log.info('following the primary', { primary, epoch });
