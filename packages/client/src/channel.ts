@@ -342,9 +342,10 @@ export class Channel {
       case 'request':
         if (this.#state !== 'closed') this.hooks.serverRequest(conn, msg.id, msg.method, msg.params);
         return;
+      // Connection has brought its hello up to date on a `cluster` notification; a primary that
+      // steps down closes its connections right after saying so, and that close is what sends
+      // the channel elsewhere.
       case 'hello':
-      // Connection has brought its hello up to date; a primary that steps down closes its
-      // connections right after saying so, and that close is what sends the channel elsewhere.
       case 'cluster':
       case 'unknown':
         return;
