@@ -10,6 +10,14 @@ import { fmtMs, status, type Row } from './report.js';
 
 /** Concurrent writers, each one write at a time. */
 export const WRITERS = 4;
+/**
+ * `dpns add` writers: a shell script runs one command after another, and on a 2-core host four
+ * node processes starting at once starve each other and the servers (their start-up, not the
+ * failover, would then be timed); two scripts at once still catch a kill in most rounds.
+ */
+export const CLI_WRITERS = 2;
+/** Rounds of `dpns add` writers: a kill catches a command in its network phase in about half of them. */
+export const CLI_ROUNDS = 10;
 /** Both writers give an attempt this long before trying again elsewhere, and pause this long after a failure. */
 export const ATTEMPT_TIMEOUT_MS = 250;
 export const RETRY_DELAY_MS = 5;
@@ -76,18 +84,33 @@ export function clientWriters(c: TestCluster): Writers {
   };
 }
 
-/** One `dpns add` process: when it was started and when it exited. */
+/**
+ * One `dpns add` process, by its own `--verbose` lines: when it began to dial (node's start-up and
+ * module loading are behind it) and when it was done, as wall-clock milliseconds. Its network
+ * phase, from the one to the other, is the part of a command a failover can touch.
+ */
 export interface CommandSpan {
-  startedAt: number;
-  exitedAt: number;
+  dialAt: number;
+  doneAt: number;
+}
+
+/** The span a `dpns --verbose` command printed, or undefined when it printed no dial or no end. */
+export function commandSpan(stderr: string): CommandSpan | undefined {
+  const at = (event: string): number | undefined => {
+    const m = new RegExp(`^dpns: (\\S+) ${event}$`, 'm').exec(stderr);
+    return m === null ? undefined : Date.parse(m[1] as string);
+  };
+  const dialAt = at('connecting');
+  const doneAt = at('done');
+  return dialAt === undefined || doneAt === undefined || Number.isNaN(dialAt) || Number.isNaN(doneAt) ? undefined : { dialAt, doneAt };
 }
 
 /**
  * dpns writers through the `dpns` command, as a shell script writes: each write is one
- * `dpns add NAME` process given every member (DPNS_SERVERS), whose library finds and follows the
- * primary. `sentAt` is when the process was started, so node's start-up is in every figure; each
- * process's span goes into `spans`, from which `addedByKills` tells what a kill added to the
- * commands running through it.
+ * `dpns --verbose add NAME` process given every member (DPNS_SERVERS), whose library finds and
+ * follows the primary. `sentAt` is when the process was started, so node's start-up is in every
+ * figure; each acknowledged command's network phase goes into `spans`, from which `addedByKills`
+ * tells what a kill added to the commands it caught.
  */
 export function cliWriters(c: TestCluster): Writers & { spans: CommandSpan[] } {
   const spans: CommandSpan[] = [];
@@ -97,7 +120,8 @@ export function cliWriters(c: TestCluster): Writers & { spans: CommandSpan[] } {
       const sentAt = performance.now();
       const r = await runCli(cliAdd(name), { env: cliEnv(c), timeoutMs: 30_000 });
       const answeredAt = performance.now();
-      spans.push({ startedAt: sentAt, exitedAt: answeredAt });
+      const span = r.code === 0 ? commandSpan(r.stderr) : undefined;
+      if (span !== undefined) spans.push(span);
       return { ok: r.code === 0, doubled: r.code !== 0 && r.stderr.includes('ALREADY_EXISTS'), url: undefined, sentAt, answeredAt };
     },
     close() {
@@ -106,51 +130,64 @@ export function cliWriters(c: TestCluster): Writers & { spans: CommandSpan[] } {
   };
 }
 
-/** `dpns add` on a healthy cluster, WRITERS at once: see slowestOfGroup. */
+/** `dpns add` on a healthy cluster, CLI_WRITERS at once: see healthyCommands. */
 export interface CommandTimes {
-  /** The median over the groups of the slowest command of each. */
-  slowest: number;
-  /** The median command. */
+  /** The median command, start to exit. */
   single: number;
+  /** When a kill comes, after the commands of a round started: a median command's time less `networkBeforeExitMs`. */
+  killAfter: number;
+  /** What addedByKills finds at such a moment without a kill: the median over the groups that had a command caught. */
+  caughtNetwork: number;
+  /** Groups in which a command was caught at that moment, of all. */
+  caughtIn: number;
+  groups: number;
 }
 
 /**
- * What a kill is compared with: on a healthy cluster, WRITERS `dpns add` started at once (as
- * every round starts its writers, so the commands a kill runs through are such a group), and
- * the slowest of them, start to exit; the median over `groups` groups. The slowest, because the
- * figure of a kill is the slowest command running through it: measured against a single
- * command's median it would count the spread between four node start-ups on a small host (tens
- * of milliseconds) as failover time.
+ * What a kill is compared with: on a healthy cluster, CLI_WRITERS `dpns add` started at once (as
+ * every round starts its writers), `groups` times, and at the moment a round's kill would come,
+ * the figure addedByKills takes (the longest network phase of the commands in theirs then),
+ * without a kill. Measured like that, not as a whole command, because a command's start-up varies
+ * by tens of milliseconds between four node processes on a small host; and not as the median
+ * network phase, because a moment falls more often in a longer one than in a shorter.
  */
-export async function slowestOfGroup(c: TestCluster, prefix: string, groups = ROUNDS): Promise<CommandTimes> {
-  const slowest: number[] = [];
+export async function healthyCommands(c: TestCluster, prefix: string, networkBeforeExitMs: number, groups = 2 * ROUNDS): Promise<CommandTimes> {
   const all: number[] = [];
+  const runs: { startWall: number; spans: CommandSpan[] }[] = [];
   for (let g = 0; g < groups; g++) {
-    const times = await Promise.all(Array.from({ length: WRITERS }, async (_, k) => {
+    const startWall = performance.timeOrigin + performance.now();
+    const spans = await Promise.all(Array.from({ length: CLI_WRITERS }, async (_, k) => {
       const t0 = performance.now();
       const r = await runCli(cliAdd(`${prefix}/g${g}/w${k}`), { env: cliEnv(c), timeoutMs: 30_000 });
       if (r.code !== 0) throw new Error(`dpns add on a healthy cluster failed (${r.code}): ${r.stderr.trim()}`);
-      return performance.now() - t0;
+      all.push(performance.now() - t0);
+      const span = commandSpan(r.stderr);
+      if (span === undefined) throw new Error(`dpns --verbose add printed no connecting or done line: ${r.stderr.trim()}`);
+      return span;
     }));
-    slowest.push(Math.max(...times));
-    all.push(...times);
+    runs.push({ startWall, spans });
   }
-  return { slowest: median(slowest), single: median(all) };
+  const single = median(all);
+  const killAfter = Math.max(0, single - networkBeforeExitMs);
+  const caught = runs.flatMap((r) => addedByKills(r.spans, [r.startWall + killAfter], 0)).filter(Number.isFinite);
+  return { single, killAfter, caughtNetwork: caught.length === 0 ? Number.NaN : median(caught), caughtIn: caught.length, groups };
 }
 
 /**
- * For each kill: how much longer than `baseline` (slowestOfGroup) the slowest command running at
- * the kill took (0 or less: the failover cost it nothing visible). NaN for a kill no command spanned.
+ * For each kill (wall-clock milliseconds): the network phase of the slowest command it caught,
+ * less `healthy` (CommandTimes.caughtNetwork); a command caught is one that had begun to dial and
+ * was not done when the primary was killed. 0 or less: the failover cost it nothing visible. NaN
+ * for a kill that caught no command.
  */
-export function addedByKills(spans: readonly CommandSpan[], kills: readonly number[], baseline: number): number[] {
+export function addedByKills(spans: readonly CommandSpan[], kills: readonly number[], healthy: number): number[] {
   return kills.map((t) => {
-    const through = spans.filter((s) => s.startedAt <= t && s.exitedAt > t).map((s) => s.exitedAt - s.startedAt);
-    return through.length === 0 ? Number.NaN : Math.max(...through) - baseline;
+    const caught = spans.filter((s) => s.dialAt <= t && s.doneAt > t).map((s) => s.doneAt - s.dialAt);
+    return caught.length === 0 ? Number.NaN : Math.max(...caught) - healthy;
   });
 }
 
 function cliAdd(name: string): string[] {
-  return ['add', name, '--host', '127.0.0.1', '--program', 'echo'];
+  return ['--verbose', 'add', name, '--host', '127.0.0.1', '--program', 'echo'];
 }
 
 function cliEnv(c: TestCluster): Record<string, string> {
@@ -183,7 +220,7 @@ export interface RoundResult {
   writesPerSec: number;
 }
 
-async function round(side: Side, prefix: string, beforeDownMs: number): Promise<RoundResult> {
+async function round(side: Side, prefix: string, beforeDownMs: number, writers: number): Promise<RoundResult> {
   let stopping = false;
   let downAt = Number.POSITIVE_INFINITY;
   let goneAt = Number.POSITIVE_INFINITY;
@@ -212,7 +249,7 @@ async function round(side: Side, prefix: string, beforeDownMs: number): Promise<
       else failed++;
     }
   };
-  const loops = Array.from({ length: WRITERS }, (_, k) => loop(k));
+  const loops = Array.from({ length: writers }, (_, k) => loop(k));
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, beforeDownMs));
   const before = acked.length;
@@ -238,12 +275,12 @@ async function round(side: Side, prefix: string, beforeDownMs: number): Promise<
  * `ROUNDS` rounds with a status line each; `scenario` and `how` (e.g. "kill -9") name them in
  * those lines; the leader is taken down `beforeDownMs` after the writers start.
  */
-export async function rounds(side: Side, scenario: string, system: string, how: string, beforeDownMs = BEFORE_DOWN_MS): Promise<RoundResult[]> {
+export async function rounds(side: Side, scenario: string, system: string, how: string, beforeDownMs = BEFORE_DOWN_MS, writers = WRITERS, n = ROUNDS): Promise<RoundResult[]> {
   const out: RoundResult[] = [];
   const run = Math.random().toString(36).slice(2, 8);
-  for (let r = 0; r < ROUNDS; r++) {
-    const res = await round(side, `/bench/${scenario}/${run}/r${r}`, beforeDownMs);
-    status(`${scenario} ${system} round ${r + 1}/${ROUNDS}: ${how} ${res.downed}, new leader ${res.leader}, first write ${fmtMs(res.failoverMs)} ms after it; ${res.acked} acknowledged ` +
+  for (let r = 0; r < n; r++) {
+    const res = await round(side, `/bench/${scenario}/${run}/r${r}`, beforeDownMs, writers);
+    status(`${scenario} ${system} round ${r + 1}/${n}: ${how} ${res.downed}, new leader ${res.leader}, first write ${fmtMs(res.failoverMs)} ms after it; ${res.acked} acknowledged ` +
       `(${Math.round(res.writesPerSec)}/s before), ${res.lost} lost, ${res.doubled} applied twice, ${res.failed} given up`);
     out.push(res);
   }

@@ -38,6 +38,8 @@ export class Dialer {
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   readonly #abort = new AbortController();
   readonly #pacing: RoundPacing;
+  /** The last round's connection was greeted and then lost while the session was restored on it. */
+  #lostWhileRestoring = false;
 
   constructor(
     private readonly servers: ServerList,
@@ -104,6 +106,7 @@ export class Dialer {
           return;
         }
         if (conn.state !== 'open') throw new DpnsError('CONNECTION_LOST', `connection to ${conn.endpoint.label} closed while logging in`);
+        this.#lostWhileRestoring = false;
         this.#running = false;
         host.opened(conn);
         return;
@@ -122,7 +125,12 @@ export class Dialer {
           host.gaveUp(e);
           return;
         }
-        await this.#pause(this.#pacing.after(e.details?.answered === true));
+        // The first time a greeted connection is lost while logging in (its server was killed
+        // under it), the next round goes at once: its members hold us until the election is
+        // over (primary-race.ts). Again and again, and the rounds are paced as after any failure.
+        const lostNow = conn !== undefined && !this.#lostWhileRestoring;
+        this.#lostWhileRestoring = conn !== undefined;
+        if (!lostNow) await this.#pause(this.#pacing.after(e.details?.answered === true));
       }
     }
   }

@@ -6,8 +6,8 @@
 // requestId that came back ALREADY_EXISTS). The writers are the harness's RawWriter, so the
 // figure is the servers' failover, not a client library's backoff; a second set of rounds uses
 // @dpns/client writers, whose figure is what an application sees, and a third set with each write
-// one `dpns add` process (a shell script's view; a command's own time on a healthy cluster is
-// measured first, so that what the failover adds can be told). Beside it, the same rounds
+// one `dpns --verbose add` process (a shell script's view: what a kill adds to the network phase
+// of a command it catches, against the same on a healthy cluster). Beside it, the same rounds
 // against a three-member etcd cluster with the same kind of writer, twice: with dpns's detection
 // window as etcd's election timeout, and with etcd's defaults (failure-detection.ts).
 import { startCluster, type TestCluster } from '../../harness/index.js';
@@ -16,7 +16,7 @@ import { etcdVersion } from '../etcd-process.js';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.js';
 import { performance } from 'node:perf_hooks';
 import {
-  addedByKills, ATTEMPT_TIMEOUT_MS, cliWriters, clientWriters, dpnsWriters, etcdWriters, failoverRow, median, ROUNDS, rounds, slowestOfGroup, WRITERS, type Side, type Writers,
+  addedByKills, ATTEMPT_TIMEOUT_MS, cliWriters, clientWriters, dpnsWriters, etcdWriters, failoverRow, healthyCommands, median, ROUNDS, rounds, CLI_ROUNDS, CLI_WRITERS, WRITERS, type Side, type Writers,
 } from '../failover-rounds.js';
 import { DPNS_HEARTBEAT_MS, DPNS_MISSES, DPNS_TIMING_ARGS, DPNS_WINDOW_MS, ETCD_VARIANTS, type EtcdVariant } from '../failure-detection.js';
 import { isAborting, onCleanup, trackChild } from '../lifecycle.js';
@@ -24,11 +24,10 @@ import { fmtMs, status, type Row } from '../report.js';
 
 const LABEL = 'failover: kill -9 leader → first write';
 /**
- * How long before its exit a `dpns add` on a healthy cluster has connected: traced on this
- * machine (a preload on net sockets), its first socket opens 45–65 ms before it exits, and
- * connects 15–35 ms after that.
+ * How long before its exit a `dpns add` on a healthy cluster is in its network phase: traced on
+ * this machine, its first socket opens 45–65 ms before it exits.
  */
-const CONNECTED_BEFORE_EXIT_MS = 30;
+const NETWORK_BEFORE_EXIT_MS = 30;
 
 function dpnsSide(c: TestCluster, writers: Writers = dpnsWriters(c)): Side {
   return {
@@ -97,28 +96,32 @@ export async function runFailover(ctx: BenchContext): Promise<void> {
       viaClient.close();
     }
     // And as a shell script sees them: each write one `dpns add` process. Its start-up dwarfs a
-    // failover, so the figure is what a kill added to the commands running through it: the
-    // slowest one's time minus the slowest of as many started at once on the healthy cluster.
-    // A command spends all but its last few tens of milliseconds starting node and loading its
-    // modules, which a kill does not touch; so the kill comes when a median command has just
-    // connected (CONNECTED_BEFORE_EXIT_MS before it would exit), with its write on the way.
-    const baseline = await slowestOfGroup(cluster, `/bench/failover/cli-alone-${Math.random().toString(36).slice(2, 8)}`);
+    // failover, so the figure is what a kill added to the commands it caught: the network phase
+    // (`dpns --verbose`: first dial to done) of the slowest, less a healthy command's. A command
+    // spends all but its last few tens of milliseconds starting node and loading its modules,
+    // which a kill does not touch; so the kill comes when a median command is in its network
+    // phase (NETWORK_BEFORE_EXIT_MS before it would exit).
+    const healthy = await healthyCommands(cluster, `/bench/failover/cli-alone-${Math.random().toString(36).slice(2, 8)}`, NETWORK_BEFORE_EXIT_MS);
+    if (!Number.isFinite(healthy.caughtNetwork)) throw new Error(`failover: no healthy \`dpns add\` was in its network phase ${fmtMs(healthy.killAfter)} ms after it started, in ${healthy.groups} groups`);
     const cli = cliWriters(cluster);
     const kills: number[] = [];
     const cliSide = dpnsSide(cluster, cli);
     const viaCli: Side = { ...cliSide, takeDownLeader: (killing) => cliSide.takeDownLeader(() => {
-      kills.push(performance.now());
+      // Wall-clock, as the commands' --verbose lines are.
+      kills.push(performance.timeOrigin + performance.now());
       killing();
     }) };
-    const res = await rounds(viaCli, 'failover', 'dpns via the dpns command', 'kill -9', Math.max(0, baseline.single - CONNECTED_BEFORE_EXIT_MS));
-    const added = addedByKills(cli.spans, kills, baseline.slowest);
+    const res = await rounds(viaCli, 'failover', 'dpns via the dpns command', 'kill -9', healthy.killAfter, CLI_WRITERS, CLI_ROUNDS);
+    const added = addedByKills(cli.spans, kills, healthy.caughtNetwork);
+    const measured = added.filter(Number.isFinite);
     const row = failoverRow('failover.cli', '', 'dpns', '', res, '');
     ctx.add({
-      ...row, label: 'failover: kill -9 leader → added to a `dpns add` running through it', shape: `3 servers sync, ${WRITERS} writers each running \`dpns add\` in a loop`,
-      p50Ms: median(added), maxMs: Math.max(...added),
-      note: `max ${fmtMs(Math.max(...added))} ms over ${added.length} rounds (${added.map((a) => fmtMs(a)).join(', ')}): the slowest command running through each kill, ` +
-        `minus the slowest of ${WRITERS} started at once on the healthy cluster (${fmtMs(baseline.slowest)} ms, median of ${ROUNDS} groups); ` +
-        `each kill ${fmtMs(baseline.single - CONNECTED_BEFORE_EXIT_MS)} ms after the commands started (a median command's time less ${CONNECTED_BEFORE_EXIT_MS} ms); ` +
+      ...row, label: 'failover: kill -9 leader → added to a `dpns add` running through it', shape: `3 servers sync, ${CLI_WRITERS} writers each running \`dpns add\` in a loop`,
+      p50Ms: median(measured), maxMs: Math.max(...measured),
+      note: `max ${fmtMs(Math.max(...measured))} ms over ${measured.length} of ${added.length} rounds (${added.map((a) => (Number.isFinite(a) ? fmtMs(a) : 'none caught')).join(', ')}): ` +
+        `the network phase (dpns --verbose: first dial to done) of the slowest command each kill caught, less the same at the same moment on the healthy cluster ` +
+        `(${fmtMs(healthy.caughtNetwork)} ms, median of the ${healthy.caughtIn} of ${healthy.groups} groups of ${CLI_WRITERS} that had one caught); each kill ` +
+        `${fmtMs(healthy.killAfter)} ms after the commands started (a median command's time, ${fmtMs(healthy.single)} ms, less ${NETWORK_BEFORE_EXIT_MS} ms); ` +
         `kill → first command started after it acknowledged: ${row.note ?? ''}`,
     });
   } finally {

@@ -19,6 +19,8 @@ export class CliContext {
   readonly servers: string[];
   readonly timeoutMs: number | undefined;
   readonly readFromBackups: boolean;
+  /** --verbose: connection events on stderr, each with the time (for "why was that slow?"). */
+  readonly verbose: boolean;
   #client: DpnsClient | undefined;
 
   constructor(private readonly argv: Argv, readonly io: CliIo) {
@@ -26,6 +28,7 @@ export class CliContext {
     this.servers = serverList(argv, io.env);
     this.timeoutMs = optInt(argv, 'timeout', 1, 3_600_000);
     this.readFromBackups = argv['read-from-backups'] === true;
+    this.verbose = argv.verbose === true;
     if (optString(argv, 'token') !== undefined) this.note(TOKEN_FLAG_WARNING);
   }
 
@@ -43,6 +46,12 @@ export class CliContext {
       // An explicit --timeout bounds launches too; without it a launch may take the default 65 s.
       ...(t === undefined ? {} : { requestTimeoutMs: t, launchTimeoutMs: t, connectTimeoutMs: Math.min(t, 5000) }),
     });
+    if (this.verbose) {
+      const c = this.#client;
+      c.on('state', (s) => this.trace(s));
+      c.on('open', ({ server }) => this.trace(`open ${server}`));
+      c.on('disconnect', (e) => this.trace(`lost ${e.message}`));
+    }
     return this.#client;
   }
 
@@ -59,6 +68,11 @@ export class CliContext {
   /** A status line for humans, on stderr so that stdout stays parseable. */
   note(text: string): void {
     this.io.stderr(`dpns: ${text}\n`);
+  }
+
+  /** A --verbose line: the wall-clock time to the millisecond, then the event. */
+  trace(event: string): void {
+    if (this.verbose) this.note(`${new Date().toISOString()} ${event}`);
   }
 
   async close(): Promise<void> {

@@ -36,3 +36,15 @@ test('a bad --server is bad usage; an unreachable one is exit 1 with CONNECTION_
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'dpns: CONNECTION_LOST: cannot reach any name server (tried 127.0.0.1:1: ECONNREFUSED)\n');
 });
+
+test('--verbose prints the connection events and the outcome on stderr, each with the time; without it, nothing but the error', async () => {
+  const r = await run(['--verbose', 'list']);
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  const stamped = lines.filter((l) => /^dpns: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S/.test(l)).map((l) => l.slice(31));
+  assert.deepEqual(stamped.slice(0, 1), ['connecting']);
+  assert.ok(stamped.includes('failed'), r.stderr);
+  assert.ok(lines.includes('dpns: CONNECTION_LOST: cannot reach any name server (tried 127.0.0.1:1: ECONNREFUSED)'), r.stderr);
+  const quiet = await run(['list']);
+  assert.equal(quiet.stderr.split('\n').length, 2);
+});

@@ -57,7 +57,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       type: 'boolean', default: false,
       describe: 'let a backup that serves reads answer list, state, find --no-launch and watch (it may lag the primary slightly)',
     })
-    .group(['server', 'token-file', 'json', 'timeout', 'read-from-backups', 'help', 'version'], 'Global options:')
+    .option('verbose', { type: 'boolean', default: false, describe: 'print connection events (connecting, open SERVER, lost WHY) and the end of the command on stderr, each with the time' })
+    .group(['server', 'token-file', 'json', 'timeout', 'read-from-backups', 'verbose', 'help', 'version'], 'Global options:')
     .example('$0 find /demo/echo', 'where /demo/echo runs (started first if it is auto-start and down)')
     .example("$0 state '/demo/*'", 'the states of the entries under /demo')
     .example('DPNS_SERVERS=ns1:7700,ns2:7700 $0 list', 'ask ns1, or ns2 if ns1 is down')
@@ -101,8 +102,10 @@ async function runCommand(cmd: CliCommand, args: Argv, io: CliIo, json: boolean)
   try {
     ctx = new CliContext(args, io);
     await cmd.run(ctx, args);
+    ctx.trace('done');
     return 0;
   } catch (err) {
+    ctx?.trace('failed');
     if (err instanceof UsageError) {
       report(io, json, err.code, err.message);
       return 2;
