@@ -42,9 +42,15 @@ test('a key pair from a seed is byte for byte the protocol\'s (tweetnacl\'s); a 
   for (let i = 0; i < 20; i++) {
     const seed = nacl.randomBytes(32);
     const ours = nativeSigningKeyFromSeed(seed);
-    const theirs = agent.signingKeyFromSeed(seed);
-    assert.equal(ours.publicKey, theirs.publicKey);
+    const theirs = nacl.sign.keyPair.fromSeed(seed);
+    assert.equal(ours.publicKey, Buffer.from(theirs.publicKey).toString('hex'));
     assert.deepEqual(Buffer.from(ours.secretKey), Buffer.from(theirs.secretKey));
+    // The same through the protocol's pluggable Ed25519, native and portable.
+    const pair = nativeEd25519.keyPairFromSeed(seed);
+    assert.deepEqual(Buffer.from(pair.publicKey), Buffer.from(theirs.publicKey));
+    assert.deepEqual(Buffer.from(pair.secretKey), Buffer.from(theirs.secretKey));
+    assert.deepEqual(Buffer.from(tweetnaclEd25519.keyPairFromSeed(seed).secretKey), Buffer.from(theirs.secretKey));
+    assert.equal(agent.signingKeyFromSeed(seed).publicKey, ours.publicKey);
   }
   assert.throws(() => nativeSigningKeyFromSeed(new Uint8Array(31)), RangeError);
 });

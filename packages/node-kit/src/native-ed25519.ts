@@ -60,4 +60,11 @@ export function nativeSigningKeyFromSeed(seed: Uint8Array): { publicKey: string;
 }
 
 /** The protocol's Ed25519 (see @dpns/protocol useEd25519) through node:crypto. */
-export const nativeEd25519: Ed25519 = { sign: ed25519Sign, verify: ed25519Verify };
+export const nativeEd25519: Ed25519 = {
+  sign: ed25519Sign,
+  verify: ed25519Verify,
+  keyPairFromSeed: (seed) => {
+    const kp = nativeSigningKeyFromSeed(seed);
+    return { publicKey: kp.secretKey.slice(32), secretKey: kp.secretKey };
+  },
+};

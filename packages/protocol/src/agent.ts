@@ -12,7 +12,7 @@
 // ticket line) is sealed to that boxKey, so none of it crosses the wire in the clear.
 import nacl from 'tweetnacl';
 import { fromHex as hexBytes, fromUtf8, toHex, utf8 } from './bytes.js';
-import { ed25519Sign, ed25519Verify } from './ed25519.js';
+import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError, isDpnsError } from './errors.js';
 import { nameProblem } from './names.js';
 import { randomHex } from './random.js';
@@ -90,7 +90,7 @@ export function newSigningKey(): SigningKey {
 
 /** The key pair for a stored 32-byte seed. */
 export function signingKeyFromSeed(seed: Uint8Array): SigningKey {
-  const kp = nacl.sign.keyPair.fromSeed(seed);
+  const kp = ed25519KeyPairFromSeed(seed);
   return { publicKey: toHex(kp.publicKey), secretKey: kp.secretKey };
 }
 

@@ -2,7 +2,7 @@
 // connection's nonce. (The admin token's proof is in admin-proof.ts.)
 import nacl from 'tweetnacl';
 import { fromHex, toHex, utf8 } from './bytes.js';
-import { ed25519Sign, ed25519Verify } from './ed25519.js';
+import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from './ed25519.js';
 import { DpnsError } from './errors.js';
 
 const IDENTIFY_CONTEXT = 'dpns-identify\n';
@@ -14,7 +14,7 @@ export interface OwnerKey {
 }
 
 export function newOwnerKey(): OwnerKey {
-  const kp = nacl.sign.keyPair();
+  const kp = ed25519KeyPairFromSeed(nacl.randomBytes(32));
   return { publicKey: toHex(kp.publicKey), secretKey: kp.secretKey };
 }
 
@@ -26,7 +26,7 @@ export function newOwnerKey(): OwnerKey {
 export function ownerKeyFromSeed(seedHex: string): OwnerKey {
   const seed = /^[0-9a-f]{64}$/.test(seedHex) ? fromHex(seedHex) : undefined;
   if (seed === undefined) throw new DpnsError('INVALID_PARAMS', 'an owner key seed is 64 lowercase hex digits');
-  const kp = nacl.sign.keyPair.fromSeed(seed);
+  const kp = ed25519KeyPairFromSeed(seed);
   return { publicKey: toHex(kp.publicKey), secretKey: kp.secretKey };
 }
 
