@@ -4,7 +4,7 @@
 import {
   adminProof, DpnsError, identifySignature, newOwnerKey, type OwnerKey,
 } from '@dpns/protocol';
-import '@dpns/node-kit/use-native-ed25519';
+import '@dpns/node-kit/use-native-crypto';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
 

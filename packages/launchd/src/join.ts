@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
 import { enrollParams, parseJoinToken, DEFAULT_PORT, type Result } from '@dpns/protocol';
 import { formatHostPort, parseHostPort } from '@dpns/node-kit';
-import '@dpns/node-kit/use-native-ed25519';
+import '@dpns/node-kit/use-native-crypto';
 import type { SigningKey } from './wire.js';
 
 export interface JoinOptions {

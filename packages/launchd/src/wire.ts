@@ -2,7 +2,7 @@
 // with the name server; this file is the one place that reaches into that module, so nothing else
 // in the package changes when the protocol package's entry point names these directly.
 import { agent } from '@dpns/protocol';
-import '@dpns/node-kit/use-native-ed25519';
+import '@dpns/node-kit/use-native-crypto';
 
 // The agent's side.
 export const {

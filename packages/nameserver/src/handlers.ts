@@ -3,7 +3,7 @@ import {
   DpnsError, checkAdminProof, checkIdentify, checkTicketProof, compileGlob, newTicket, randomHex, scrubSecrets, sealTo, sealWithTicket, ticketProof,
   type AuthPair, type EntryView, type LaunchSpec, type Location, type MethodName, type Params, type Result,
 } from '@dpns/protocol';
-import '@dpns/node-kit/use-native-ed25519';
+import '@dpns/node-kit/use-native-crypto';
 import type { AgentTrust } from './launch/agent-trust.js';
 import type { IdleStopper } from './launch/idle-stopper.js';
 import type { Launcher } from './launch/launcher.js';

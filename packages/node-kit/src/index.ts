@@ -10,3 +10,4 @@ export { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, formatPrivateKeyFile, parsePrivateK
 export { quoteExecArg } from './systemd.js';
 export { COMMAND_NAMES, isSingleExecutable, embeddedFile, singleExecutableCommand } from './single-executable.js';
 export { nativeEd25519, nativeSigningKeyFromSeed } from './native-ed25519.js';
+export { nativeHmacSha256, nativeX25519 } from './native-x25519.js';

@@ -32,9 +32,9 @@ test('a wrong message, key or signature does not verify, and garbage does not th
 });
 
 // Imported late on purpose: the first assertion sees the protocol before it.
-test('importing use-native-ed25519 makes the protocol sign with node:crypto', async () => {
+test('importing use-native-crypto makes the protocol sign with node:crypto', async () => {
   assert.equal(ed25519InUse(), tweetnaclEd25519);
-  await import('./use-native-ed25519.js');
+  await import('./use-native-crypto.js');
   assert.equal(ed25519InUse(), nativeEd25519);
 });
 

@@ -13,6 +13,7 @@
 import nacl from 'tweetnacl';
 import { fromHex as hexBytes, fromUtf8, toHex, utf8 } from './bytes.js';
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from './ed25519.js';
+import { box as naclBox, boxKeyPair, boxOpen } from './x25519.js';
 import { DpnsError, isDpnsError } from './errors.js';
 import { nameProblem } from './names.js';
 import { randomHex } from './random.js';
@@ -101,7 +102,7 @@ export interface BoxKeyPair {
 }
 
 export function newBoxKeyPair(): BoxKeyPair {
-  const kp = nacl.box.keyPair();
+  const kp = boxKeyPair();
   return { publicKey: toHex(kp.publicKey), secretKey: kp.secretKey };
 }
 
@@ -372,7 +373,7 @@ export function parseAgentRequestBody(body: string): AgentRequestBody {
  * AgentError BAD_REQUEST when it does not open with this key or is malformed.
  */
 export function openLaunch(op: AgentSealedLaunchOp, boxSecretKey: Uint8Array): AgentLaunchOp {
-  const opened = nacl.box.open(fromHex(op.sealed.box), fromHex(op.sealed.nonce), fromHex(op.sealed.from), boxSecretKey);
+  const opened = boxOpen(fromHex(op.sealed.box), fromHex(op.sealed.nonce), fromHex(op.sealed.from), boxSecretKey);
   if (opened === null) {
     throw new AgentError('BAD_REQUEST', 'the launch spec does not open with this connection\'s key; seal it to the boxKey of this connection\'s hello');
   }
@@ -430,9 +431,9 @@ export function ticketLineText(t: TicketLine): string {
 
 /** Seals text to a hello's boxKey with a fresh ephemeral key and nonce. */
 export function sealToBoxKey(text: string, boxKey: string): SealedSecret {
-  const eph = nacl.box.keyPair();
+  const eph = boxKeyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const box = nacl.box(utf8(text), nonce, fromHex(boxKey), eph.secretKey);
+  const box = naclBox(utf8(text), nonce, fromHex(boxKey), eph.secretKey);
   return { from: toHex(eph.publicKey), nonce: toHex(nonce), box: toHex(box) };
 }
 

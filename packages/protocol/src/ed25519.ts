@@ -2,7 +2,7 @@
 // with the implementation chosen by the process. tweetnacl runs anywhere but costs 10–20 ms a
 // signature on a busy host; node:crypto's costs ~0.1 ms, which is most of what a launch adds to
 // a service's start-up. So the default is tweetnacl, and a Node process installs the native one
-// (`@dpns/node-kit/use-native-ed25519`) without the protocol importing anything of Node's.
+// (`@dpns/node-kit/use-native-crypto`) without the protocol importing anything of Node's.
 import nacl from 'tweetnacl';
 
 /** Detached Ed25519 with tweetnacl's key formats: a 64-byte secret key (seed ‖ public key), 32-byte public keys, 64-byte signatures. */

@@ -10,7 +10,20 @@ export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data);
 }
 
+/** An HMAC-SHA256 implementation: the portable one below, or node:crypto's in a Node process (@dpns/node-kit/use-native-crypto). */
+export type HmacSha256 = (key: Uint8Array, message: Uint8Array) => Uint8Array;
+
+/** The portable implementation: ~0.1 ms a proof, ~1.4 ms the first in a process; node:crypto's ~0.01 and ~0.4. */
+export const nobleHmacSha256: HmacSha256 = (key, message) => hmac(nobleSha256, key, message);
+
+let currentHmac: HmacSha256 = nobleHmacSha256;
+
+/** Makes every HMAC of this process use `impl`; the bytes are the same either way. */
+export function useHmacSha256(impl: HmacSha256): void {
+  currentHmac = impl;
+}
+
 /** HMAC-SHA256 of `message` under `key`. */
 export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
-  return hmac(nobleSha256, key, message);
+  return currentHmac(key, message);
 }

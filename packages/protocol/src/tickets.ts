@@ -5,6 +5,7 @@ import type { Static } from '@sinclair/typebox';
 import nacl from 'tweetnacl';
 import { equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
 import { hmacSha256 } from './sha256.js';
+import { box as naclBox, boxKeyPair, boxOpen } from './x25519.js';
 import { Type } from './typebox.js';
 
 /** Tickets are this many random bytes (256 bits), from tweetnacl's random source. */
@@ -59,11 +60,11 @@ export type Sealed = Static<typeof Sealed>;
 
 /** Seals `plain` for the holder of the X25519 secret key matching `toPublicKey` (hex). */
 export function sealTo(toPublicKey: string, plain: string): Sealed {
-  const eph = nacl.box.keyPair();
+  const eph = boxKeyPair();
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
   const to = fromHex(toPublicKey);
   if (to === undefined) throw new TypeError('a public key is hex');
-  const box = nacl.box(utf8(plain), nonce, to, eph.secretKey);
+  const box = naclBox(utf8(plain), nonce, to, eph.secretKey);
   return { from: toHex(eph.publicKey), nonce: toHex(nonce), box: toHex(box) };
 }
 
@@ -74,7 +75,7 @@ export function openSealed(sealed: Sealed, secretKey: Uint8Array): string | unde
   const nonce = fromHex(sealed.nonce);
   const from = fromHex(sealed.from);
   if (box === undefined || nonce?.length !== nacl.box.nonceLength || from?.length !== nacl.box.publicKeyLength) return undefined;
-  const out = nacl.box.open(box, nonce, from, secretKey);
+  const out = boxOpen(box, nonce, from, secretKey);
   return out === null ? undefined : fromUtf8(out);
 }
 

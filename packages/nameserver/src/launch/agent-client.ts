@@ -4,7 +4,7 @@
 import { WebSocket } from 'ws';
 import { agent as A } from '@dpns/protocol';
 import { formatHostPort } from '@dpns/node-kit';
-import '@dpns/node-kit/use-native-ed25519';
+import '@dpns/node-kit/use-native-crypto';
 
 export interface AgentTarget {
   /** The host as the name server dials it; the request names it, so another agent refuses it. */
@@ -30,6 +30,11 @@ export interface AgentCallOptions {
   timeoutMs: number;
   /** Builds the operation once the hello is known (a launch seals its ticket to the hello's boxKey). */
   build: (hello: A.AgentHello) => A.AgentOperation;
+  /**
+   * Resolves once the request may be sent (a launch's `starting` record is durable): the dial and
+   * the agent's hello go on meanwhile. A rejection ends the call, with nothing sent, and that error.
+   */
+  ready?: Promise<unknown>;
 }
 
 /** What a launch starts: the program part of a LaunchSpec. */
@@ -89,8 +94,17 @@ export function callAgent<O extends A.AgentOpName>(target: AgentTarget, op: O, o
             return;
           }
           stage = 'reply';
-          const frame = A.buildAgentRequest(opts.key, opts.build(hello), { boxKey: hello.boxKey, epoch: opts.epoch, target: target.host, agent: hello.identity });
-          ws.send(JSON.stringify(frame));
+          const send = (): void => {
+            if (stage !== 'reply') return;
+            try {
+              const frame = A.buildAgentRequest(opts.key, opts.build(hello), { boxKey: hello.boxKey, epoch: opts.epoch, target: target.host, agent: hello.identity });
+              ws.send(JSON.stringify(frame));
+            } catch (e) {
+              finish(new AgentCallError('AGENT_BAD_RESPONSE', (e as Error).message));
+            }
+          };
+          if (opts.ready === undefined) send();
+          else opts.ready.then(send, (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
         } else if (stage === 'reply') {
           finish(undefined, A.parseAgentReply(text, op));
         }

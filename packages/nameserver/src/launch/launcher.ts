@@ -177,7 +177,11 @@ export class Launcher {
     const base: ServiceView = { kind: 'service', name, state: 'starting', since: this.o.now(), spec };
     // Each attempt on one of several hosts commits its host and its own tickets: a process that an
     // earlier, unanswered attempt may have started cannot advertise with a later attempt's ticket.
-    await this.o.commit(several ? [{ t: 'put', e: base }] : [{ t: 'put', e: base }, { t: 'tickets', n: name, v: tickets }]);
+    // With one host the agent is dialed while the record goes to disk (the request itself waits
+    // for it): the dial and the agent's hello cost what the fsync does, a few milliseconds.
+    const starting = this.o.commit(several ? [{ t: 'put', e: base }] : [{ t: 'put', e: base }, { t: 'tickets', n: name, v: tickets }]);
+    if (several) await starting;
+    else starting.catch(() => undefined);
     const order = spec.hosts !== undefined ? await this.hostOrder(name, spec.hosts) : [spec.host as string];
     if (order.length === 0) {
       const err = new DpnsError('LAUNCH_FAILED', `cannot launch ${name}: no host that ${(spec.hosts ?? []).join(', ')} takes in has a trusted launch agent; enroll one (dpns agents join-token, then dpns-launchd join) or trust its identity (dpns agents trust HOST KEY)`, {
@@ -196,12 +200,14 @@ export class Launcher {
         }
         await this.o.commit([{ t: 'put', e: { ...cur, launchedOn: host } }, { t: 'tickets', n: name, v: tickets }]);
       }
-      return this.attemptOn(name, spec, host, tickets, deadline);
+      return this.attemptOn(name, spec, host, tickets, deadline, several ? undefined : starting);
     }, { tried: several ? HOST_CHOICE_LIMITS.tried : 1, deadline: deadline ?? Number.POSITIVE_INFINITY, now: this.o.now, failureOf: hostFailure });
     if ('host' in result) {
       if (result.failures.length > 0) this.o.log.warn('launched on another of its hosts after a failure', { service: name, host: result.host, failures: result.failures });
       return result.value;
     }
+    // A starting record that never became durable is the error, not the launch it held back.
+    await starting;
     const err = launchFailure(name, result.failures, order.length);
     // A kill that overtook the launch is the outcome, not a failure of the program: fail() leaves a stopping or stopped entry as it is.
     await this.fail(name, err);
@@ -235,7 +241,7 @@ export class Launcher {
    * One launch on `host`: the agent's reply, then the advertisement. Throws a DpnsError with its
    * cause (the next host may be tried), or a FinalFailure when no other host should be.
    */
-  private async attemptOn(name: string, spec: LaunchSpec, host: string, tickets: LaunchTickets, deadline: number | undefined): Promise<Location> {
+  private async attemptOn(name: string, spec: LaunchSpec, host: string, tickets: LaunchTickets, deadline: number | undefined, ready?: Promise<unknown>): Promise<Location> {
     const within = (ms: number): number => (deadline === undefined ? ms : Math.max(1, Math.min(ms, deadline - this.o.now())));
     this.o.log.info('launching', { service: name, host, program: spec.program, launchId: tickets.launchId });
     let reply: A.AgentReplyFor<'launch'>;
@@ -243,8 +249,11 @@ export class Launcher {
       reply = await callAgent(this.target(host), 'launch', {
         key: this.o.key, epoch: this.o.epoch(), timeoutMs: within(this.o.agentTimeoutMs),
         build: (hello) => launchOp(hello, { service: name, launchId: tickets.launchId, spec, tickets, servers: this.o.servers }),
+        ...(ready === undefined ? {} : { ready }),
       });
     } catch (e) {
+      // Nothing was sent if the starting record failed: that failure is the outcome.
+      if (ready !== undefined) await ready;
       // The request may have reached the agent and started the program after all: find it and stop it.
       if (e instanceof AgentCallError && e.failure === 'AGENT_UNREACHABLE') void this.reap(host, name, tickets.launchId);
       throw this.failure(name, e, 'launch');
