@@ -19,10 +19,6 @@ import type { Endpoint } from './endpoints.js';
 import type { ServerList } from './server-list.js';
 
 /**
- * Dials every server on `servers` (`first`, then from `start`) at once, but `skip`; resolves with
- * the first primary.
- */
-/**
  * How long a round with no primary waits on the members it holds for one of them to say (in a
  * `cluster` notification) that it won or who did. Elections take tens of milliseconds; a member
  * that stays silent this long is on the side of a partition that elects no one, and the next
@@ -30,6 +26,10 @@ import type { ServerList } from './server-list.js';
  */
 export const HOLD_MS = 1000;
 
+/**
+ * Dials every server on `servers` (`first`, then from `start`) at once, but `skip`; resolves with
+ * the first primary.
+ */
 export function racePrimary(
   servers: ServerList,
   start: number,
