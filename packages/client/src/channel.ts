@@ -139,6 +139,18 @@ export class Channel {
   }
 
   /**
+   * As `request`, for params the library assembled itself, sent without the local check: the
+   * server checks them as it checks every request, with the same parser and wording. A launched
+   * service's advertisement goes this way, since its process makes no other request, and the
+   * check's first use compiles its schema (~2 ms, in the time a launch waits for).
+   */
+  requestBuilt<M extends MethodName>(method: M, params: Params<M>, pinned?: Connection, timeoutMs = this.opts.requestTimeoutMs): Promise<Result<M>> {
+    if (this.#state === 'closed') return Promise.reject(closedError(method));
+    const requestId = WRITE_METHODS.has(method) ? newRequestId() : undefined;
+    return this.#request(method, params, requestId, pinned, timeoutMs, (r) => checkResult(method, r));
+  }
+
+  /**
    * Calls an external module: `method` is `<prefix>.<method>`, `params` a JSON object or array
    * that the module checks itself; the answer is whatever JSON the module gives.
    */

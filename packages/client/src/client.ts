@@ -165,9 +165,10 @@ export class DpnsClient extends Emitter<ClientEvents> {
     return this.#call(method, params);
   }
 
-  async #call<M extends MethodName>(method: M, params: Params<M>, opts: { pinned?: Connection; timeoutMs?: number } = {}): Promise<Result<M>> {
+  async #call<M extends MethodName>(method: M, params: Params<M>, opts: { pinned?: Connection; timeoutMs?: number; built?: boolean } = {}): Promise<Result<M>> {
     try {
-      return await this.#channels.for(method, params).request(method, params, opts.pinned, opts.timeoutMs);
+      const channel = this.#channels.for(method, params);
+      return await (opts.built === true ? channel.requestBuilt(method, params, opts.pinned, opts.timeoutMs) : channel.request(method, params, opts.pinned, opts.timeoutMs));
     } catch (err) {
       throw this.#session.explain(err);
     }
@@ -417,7 +418,7 @@ export class DpnsClient extends Emitter<ClientEvents> {
     const conn = this.#channel.connection;
     if (conn === undefined) throw new DpnsError('CONNECTION_LOST', `no open connection to advertise ${ad.name} on`);
     try {
-      const r = await this.#tickets.advertise(conn, ad, (params) => this.#call('advertiseService', params, { pinned: conn }));
+      const r = await this.#tickets.advertise(conn, ad, (params) => this.#call('advertiseService', params, { pinned: conn, built: true }));
       this.#untrustedStreak = 0;
       return r;
     } catch (err) {
