@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { core, HB, ofKind, primaryOfThree, sent, votingOfThree, WINDOW } from './core.test.helper.js';
+import type { Effect } from './effects.js';
+import type { VoteRequest } from './messages.js';
 
 test('a member alone elects itself at start, and answers a write once its disk has it', () => {
   const c = core(0, 1);
@@ -240,4 +242,56 @@ test('a backup that still hears its primary does not take up a candidate\'s newe
   const fx = b.step({ kind: 'message', from: 2, m: { t: 'beat', role: 'candidate', epoch: 4, lastIndex: 0, lastEpoch: 0 } }, t + 1);
   assert.deepEqual(ofKind(fx, 'persist'), []);
   assert.equal(c.role, 'primary');
+});
+
+/**
+ * Member 2 of three, backup of primary 0 with record 1 of epoch 1 on disk, member 1 (ahead of it
+ * in SID order, with an empty log) heard at `t`. Returns the core and the time.
+ */
+function backupAfterOne(): { b: ReturnType<typeof core>; t: number } {
+  const b = core(2, 3);
+  b.step({ kind: 'start' }, 0);
+  b.step({ kind: 'link-up', peer: 0 }, 1);
+  b.step({ kind: 'link-up', peer: 1 }, 1);
+  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 1, lastEpoch: 1, primary: 0 } }, 10);
+  b.step({ kind: 'persisted' }, 10);
+  b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }] } }, 11);
+  b.step({ kind: 'durable', index: 1 }, 12);
+  assert.equal(b.role, 'backup');
+  const t = 100;
+  b.step({ kind: 'message', from: 1, m: { t: 'beat', role: 'backup', epoch: 1, lastIndex: 0, lastEpoch: 0, primary: 0 } }, t);
+  return { b, t };
+}
+
+const prevotes = (fx: readonly Effect[]): VoteRequest[] => sent(fx).filter((m): m is VoteRequest => m.t === 'prevote');
+
+test('a member waiting its turn behind one ahead in SID order stands at once when that one asks with an older log', () => {
+  const { b, t } = backupAfterOne();
+  // The primary dies: member 1 is live and ahead, so member 2 waits its turn (two heartbeats).
+  const fx = b.step({ kind: 'link-down', peer: 0 }, t);
+  assert.equal(b.role, 'candidate');
+  assert.deepEqual(prevotes(fx), []);
+  // Member 1 asks with a log behind ours: it cannot win our vote, so we stand now, not at t + 2 HB.
+  const asked = b.step({ kind: 'message', from: 1, m: { t: 'prevote', epoch: 2, lastIndex: 0, lastEpoch: 0 } }, t + 5);
+  assert.deepEqual(prevotes(asked), [{ t: 'prevote', epoch: 2, lastIndex: 1, lastEpoch: 1 }]);
+});
+
+test('a member ahead in SID order that asked with an older log before the primary died does not make us wait our turn', () => {
+  const { b, t } = backupAfterOne();
+  // Asked while we still heard the primary (refused on the log rule all the same).
+  b.step({ kind: 'message', from: 1, m: { t: 'prevote', epoch: 2, lastIndex: 0, lastEpoch: 0 } }, t);
+  const fx = b.step({ kind: 'link-down', peer: 0 }, t + 3);
+  assert.deepEqual(prevotes(fx), [{ t: 'prevote', epoch: 2, lastIndex: 1, lastEpoch: 1 }]);
+});
+
+test('woken a little before its deadline (a timer may fire early by our clock), the core asks for the deadline again', () => {
+  const { b, t } = backupAfterOne();
+  const fx = b.step({ kind: 'link-down', peer: 0 }, t);
+  const wakes = ofKind(fx, 'wake').map((e) => e.at);
+  const turn = t + 2 * HB;
+  assert.deepEqual(wakes, [turn]);
+  const early = b.step({ kind: 'wake' }, turn - 0.5);
+  assert.deepEqual(prevotes(early), []);
+  assert.deepEqual(ofKind(early, 'wake').map((e) => e.at), [turn]);
+  assert.deepEqual(prevotes(b.step({ kind: 'wake' }, turn)).map((m) => m.epoch), [2]);
 });
