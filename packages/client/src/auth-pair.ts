@@ -1,29 +1,16 @@
 // The client's half of authenticateService (the paper's Figure 7): a one-off X25519 key the
 // name server seals the fresh pair to, and the pair itself, with which the client proves itself
 // to the service and checks the service's proof. Nothing secret is ever sent in the clear.
-import { generateKeyPairSync } from 'node:crypto';
-import { checkTicketProof, openSealed, ticketProof, type AuthPair, type Result } from '@dpns/protocol';
+import { agent, checkTicketProof, openSealed, ticketProof, type AuthPair, type Result } from '@dpns/protocol';
+import '@dpns/node-kit/use-native-crypto';
 import { badResponse } from './local-errors.js';
 import { parseAuthPair } from './ticket-holder.js';
 
-/** An X25519 key pair as nacl.box uses it: raw 32-byte keys. */
-export interface BoxKeyPair {
-  /** Hex, sent as `boxKey`. */
-  publicKey: string;
-  secretKey: Uint8Array;
-}
+/** An X25519 key pair as nacl.box uses it: the public key in hex (sent as `boxKey`), the secret key raw. */
+export type BoxKeyPair = agent.BoxKeyPair;
 
-/**
- * A fresh X25519 key pair. Made with node:crypto rather than tweetnacl (which this package does
- * not depend on); the raw keys are the same curve and encoding that nacl.box and `openSealed` use.
- */
-export function newBoxKeyPair(): BoxKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  const pub = publicKey.export({ format: 'jwk' }).x;
-  const sec = privateKey.export({ format: 'jwk' }).d;
-  if (pub === undefined || sec === undefined) throw new Error('node:crypto did not export the X25519 key as JWK');
-  return { publicKey: Buffer.from(pub, 'base64url').toString('hex'), secretKey: new Uint8Array(Buffer.from(sec, 'base64url')) };
-}
+/** A fresh X25519 key pair: the protocol's, through node:crypto in this process (use-native-crypto). */
+export const newBoxKeyPair: () => BoxKeyPair = agent.newBoxKeyPair;
 
 /** A ticket pair held by a client: proves the client to the service, and checks the service. */
 export class ClientPair {

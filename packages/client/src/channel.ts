@@ -134,8 +134,7 @@ export class Channel {
     } catch (err) {
       return Promise.reject(err);
     }
-    const requestId = WRITE_METHODS.has(method) ? newRequestId() : undefined;
-    return this.#request(method, parsed, requestId, pinned, timeoutMs, (r) => checkResult(method, r));
+    return this.requestBuilt(method, parsed, pinned, timeoutMs);
   }
 
   /**

@@ -44,7 +44,7 @@ const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 1
  * nacl.box.before(publicKey, secretKey): the key nacl.box.after and nacl.box.open.after take;
  * undefined for keys of the wrong length or a public key of small order.
  */
-export function boxKey(publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined {
+function boxKey(publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined {
   if (publicKey.length !== nacl.box.publicKeyLength || secretKey.length !== nacl.box.secretKeyLength) return undefined;
   const s = current.sharedSecret(secretKey, publicKey);
   if (s === undefined) return undefined;
