@@ -88,15 +88,24 @@ export class BackupStream {
     this.pump(out);
   }
 
-  /** Frames are taken one at a time: the next only once the disk has the one before. */
+  /**
+   * Frames are taken in order, the next only once the disk has the ones before; the records of
+   * every append frame that arrived meanwhile go to the disk together (one write and fsync, where
+   * one a frame held a backup to one fsync per record a primary wrote).
+   */
   private pump(out: Effect[]): void {
-    while (this.waiting === undefined && !this.stopped && this.queue.length > 0) {
-      const m = this.queue.shift() as Frame;
+    if (this.waiting !== undefined || this.stopped) return;
+    const batch: WireRecord[] = [];
+    while (this.queue.length > 0) {
+      const m = this.queue[0] as Frame;
       if (m.t === 'snap') {
+        if (batch.length > 0) break;
+        this.queue.shift();
         this.waiting = { kind: 'install', index: m.index, voters: m.voters };
         out.push({ kind: 'install', index: m.index, data: m.data });
         return;
       }
+      this.queue.shift();
       const lastIndex = this.log.lastIndex;
       // Raft's consistency check: a record we hold must be the primary's at that index, or our log
       // differs from the primary's below where its records follow on (following again, we are
@@ -105,17 +114,32 @@ export class BackupStream {
       for (const r of m.recs) {
         if (r.i > lastIndex) break;
         const ours = this.log.epochAt(r.i);
-        if (ours !== undefined && ours !== (r.d.ep ?? 0)) return this.broken(`our record ${r.i} is of epoch ${ours}, the primary's of epoch ${r.d.ep ?? 0}`);
+        if (ours !== undefined && ours !== (r.d.ep ?? 0)) return this.storeThenBreak(batch, `our record ${r.i} is of epoch ${ours}, the primary's of epoch ${r.d.ep ?? 0}`, out);
       }
       const recs = m.recs.filter((r) => r.i > lastIndex);
       if (recs.length === 0) continue;
-      if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.broken(`the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`);
-      for (const r of recs) this.log.push(r);
-      const last = (recs.at(-1) as WireRecord).i;
-      this.waiting = { kind: 'store', last };
-      out.push({ kind: 'store', recs });
-      if (this.ackEarly) this.ackIndex(last, out);
+      if ((recs[0] as WireRecord).i !== lastIndex + 1) return this.storeThenBreak(batch, `the primary sent record ${(recs[0] as WireRecord).i} after our ${lastIndex}`, out);
+      for (const r of recs) {
+        this.log.push(r);
+        batch.push(r);
+      }
     }
+    this.store(batch, out);
+  }
+
+  /** Sends records taken into the log to the disk. */
+  private store(batch: WireRecord[], out: Effect[]): void {
+    if (batch.length === 0) return;
+    const last = (batch.at(-1) as WireRecord).i;
+    this.waiting = { kind: 'store', last };
+    out.push({ kind: 'store', recs: batch });
+    if (this.ackEarly) this.ackIndex(last, out);
+  }
+
+  /** A frame that breaks the stream after others were taken: those still go to the disk (the log holds them), as they did one frame at a time. */
+  private storeThenBreak(batch: WireRecord[], why: string, out: Effect[]): void {
+    this.store(batch, out);
+    this.broken(why);
   }
 
   private checkCaughtUp(): void {

@@ -188,6 +188,22 @@ test('a backup whose log went another way gets a snapshot, then the records afte
   assert.deepEqual(frames, ['snap 1', 'append 2,3']);
 });
 
+test('a backup stores the records of every frame that came while its disk was busy in one go, in order', () => {
+  const { c } = following(6);
+  const rec = (i: number): { i: number; d: { ep: number } } => ({ i, d: { ep: 1 } });
+  let fx = c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [rec(1)] } }, 3);
+  assert.deepEqual(ofKind(fx, 'store').map((e) => e.recs.map((r) => r.i)), [[1]], 'an idle disk takes the frame at once');
+  for (const i of [2, 3, 4]) assert.deepEqual(ofKind(c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [rec(i)] } }, 4), 'store'), [], 'the disk is busy');
+  c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [rec(4), rec(5)] } }, 4);
+  fx = c.step({ kind: 'durable', index: 1 }, 5);
+  assert.deepEqual(ofKind(fx, 'store').map((e) => e.recs.map((r) => r.i)), [[2, 3, 4, 5]], 'one write for the four frames, record 4 once');
+  assert.deepEqual(sent(fx, 0).filter((m) => m.t === 'ack'), [{ t: 'ack', index: 1 }]);
+  fx = c.step({ kind: 'durable', index: 5 }, 6);
+  assert.deepEqual(sent(fx, 0).filter((m) => m.t === 'ack'), [{ t: 'ack', index: 5 }], 'acknowledged once, for the last');
+  fx = c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [rec(7)] } }, 7);
+  assert.deepEqual(ofKind(fx, 'store'), [], 'a gap (6 missing) is not stored');
+});
+
 test('a backup that holds everything its primary had when it began following serves reads from the primary\'s next tick', () => {
   // Restarted with the primary's whole log on its disk: nothing more comes, but it has caught up.
   const c = new ClusterCore({ cfg: config(1, 3, { readFromBackups: true }), epoch: 1, votedFor: undefined, records: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1 } }] });

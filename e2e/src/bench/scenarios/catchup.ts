@@ -122,7 +122,7 @@ async function fillCluster(url: string, token: string, size: number): Promise<vo
   for (let at = 0; at < size && !isAborting(); at += chunk) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await fill(url, token, at, Math.min(size, at + chunk), 32);
+        await fill(url, token, at, Math.min(size, at + chunk), 256);
         break;
       } catch (e) {
         if (attempt === 3) throw e;

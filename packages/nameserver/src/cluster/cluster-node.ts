@@ -21,6 +21,7 @@ import type { ClusterConfig } from './cluster-config.js';
 import { ElectionState } from './election-state.js';
 import { memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 import { goesOnDialedLink, PeerTransportLink } from './peer-transport.js';
+import type { SnapshotText } from './snapshot-transfer.js';
 import type { Replica } from './replica.js';
 
 /** The log as this server found it on disk at start: after the snapshot at `baseIndex` (epoch `baseEpoch`), `records`. */
@@ -44,7 +45,7 @@ export interface ClusterDeps {
   /** Everything up to `index` is committed (a record the core made, such as a new epoch's first). */
   settled: (index: number) => void;
   /** The registry now as a snapshot for a backup (snapshot-transfer.ts), and its index. */
-  snapshotForBackup: () => Promise<{ index: number; text: string }>;
+  snapshotForBackup: () => Promise<SnapshotText>;
   /** This server just became primary of `epoch`; resolves once it takes writes. */
   onPrimary: (epoch: number) => Promise<void>;
   /** This server stopped being primary. */
@@ -105,6 +106,8 @@ export class ClusterNode {
   private lostPrimary: number | undefined;
   private nextReq = 0;
   private readonly waiting = new Map<number, Waiting>();
+  /** A snapshot made for a backup (by SID), from `make-snapshot` until the core sends it (in the same step). */
+  private readonly snapshotsMade = new Map<number, SnapshotText>();
   /** The client request of each record the committer appended (by index), until it is committed. */
   private readonly writes = new Map<number, number>();
   /** Records the core made itself and stored here as primary, waiting to be committed. */
@@ -532,7 +535,14 @@ export class ClusterNode {
     switch (e.kind) {
       case 'send': {
         const p = this.peer(e.to);
-        (goesOnDialedLink(e.m) ? p?.out : p?.inbound)?.send(e.m);
+        const link = goesOnDialedLink(e.m) ? p?.out : p?.inbound;
+        const made = e.m.t === 'snap' ? this.snapshotsMade.get(e.to) : undefined;
+        if (made !== undefined && e.m.t === 'snap' && made.index === e.m.index) {
+          this.snapshotsMade.delete(e.to);
+          link?.sendSnapshot(e.m, made.parts);
+          return;
+        }
+        link?.send(e.m);
         return;
       }
       case 'dial': {
@@ -557,7 +567,15 @@ export class ClusterNode {
       case 'install':
         return this.install(e.index, e.data);
       case 'make-snapshot':
-        this.d.snapshotForBackup().then(({ index, text }) => this.step({ kind: 'snapshot-made', peer: e.peer, index, data: text }), (err: unknown) => {
+        // The core passes a snapshot through to its `snap` frame untouched: its text stays here,
+        // in the parts it was made in, and goes from them to the link (one string of a million
+        // names' text would cost a copy that holds every request up).
+        this.d.snapshotForBackup().then(({ index, parts }) => {
+          this.snapshotsMade.set(e.peer, { index, parts });
+          this.step({ kind: 'snapshot-made', peer: e.peer, index, data: '' });
+          // Not sent (the stream was let go meanwhile): not kept either.
+          this.snapshotsMade.delete(e.peer);
+        }, (err: unknown) => {
           this.d.log.error('could not serialise a snapshot for a backup', { sid: e.peer, err });
           this.apply({ kind: 'close-link', peer: e.peer, why: 'no snapshot could be made' });
         });

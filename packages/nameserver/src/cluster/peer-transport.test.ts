@@ -19,17 +19,25 @@ test('anything else is not a peer message', () => {
 });
 
 /** A PeerLink's surface as PeerTransportLink uses it: what is sent, and a way to deliver frames. */
-function fakeLink(): { link: PeerLink; frames: unknown[]; deliver: (m: unknown) => void } {
+function fakeLink(): { link: PeerLink; frames: unknown[]; deliver: (m: unknown) => void; fake: { open: boolean; buffered: number } } {
   const frames: unknown[] = [];
-  const fake = { peerSid: 2, open: true, onMessage: (_m: unknown) => undefined as void, onClose: (_why: string) => undefined as void, send: (m: unknown) => frames.push(m), close: () => undefined };
-  return { link: fake as unknown as PeerLink, frames, deliver: (m) => fake.onMessage(m) };
+  const fake = { peerSid: 2, open: true, buffered: 0, onMessage: (_m: unknown) => undefined as void, onClose: (_why: string) => undefined as void, send: (m: unknown) => frames.push(m), close: () => undefined };
+  return { link: fake as unknown as PeerLink, frames, deliver: (m) => fake.onMessage(m), fake };
 }
 
-test('a snapshot goes in chunks of 1 MiB, the last one marked and carrying the voters, and comes out whole', () => {
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Turns of the event loop until `frames` holds `n` frames (at most `limit` turns). */
+async function until(frames: unknown[], n: number, limit = 100): Promise<void> {
+  for (let k = 0; k < limit && frames.length < n; k++) await turn();
+}
+
+test('a snapshot goes in chunks, the last one marked and carrying the voters, and comes out whole', async () => {
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);
   const data = 'x'.repeat(SNAPSHOT_CHUNK * 2 + 5);
   t.send({ t: 'snap', epoch: 3, index: 40, data, last: true, voters: [0, 1, 2] });
+  await until(a.frames, 3);
   const chunks = a.frames as SnapshotChunk[];
   assert.deepEqual(chunks.map((c) => [c.data.length, c.last, c.voters]), [[SNAPSHOT_CHUNK, false, undefined], [SNAPSHOT_CHUNK, false, undefined], [5, true, [0, 1, 2]]]);
   const b = fakeLink();
@@ -42,6 +50,63 @@ test('a snapshot goes in chunks of 1 MiB, the last one marked and carrying the v
   assert.deepEqual(a.frames.at(-1), { t: 'snap', epoch: 3, index: 41, data: '{}', last: true });
   b.deliver({ t: 'hello' });
   assert.equal(got.length, 1);
+});
+
+test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK and comes out as the parts joined', async () => {
+  const a = fakeLink();
+  const t = new PeerTransportLink(a.link);
+  const parts = ['{"format":3,"index":40}\n', 'a'.repeat(SNAPSHOT_CHUNK + 7), '', 'b'.repeat(100), 'c'.repeat(SNAPSHOT_CHUNK)];
+  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true, voters: [0, 1] }, parts);
+  await until(a.frames, 5);
+  const chunks = a.frames as SnapshotChunk[];
+  assert.equal(chunks.length, 5);
+  assert.ok(chunks.every((c) => c.data.length <= SNAPSHOT_CHUNK && c.index === 40 && c.epoch === 3));
+  assert.deepEqual(chunks.map((c) => c.last), [false, false, false, false, true]);
+  assert.deepEqual(chunks.at(-1)?.voters, [0, 1]);
+  const b = fakeLink();
+  const got: PeerMessage[] = [];
+  new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
+  for (const c of chunks) b.deliver(c);
+  assert.equal(got.length, 1);
+  assert.equal((got[0] as SnapshotChunk).data, parts.join(''));
+});
+
+test('a snapshot\'s chunks go one a turn, and frames sent after it go after its chunks, in order, but ticks', async () => {
+  const a = fakeLink();
+  const t = new PeerTransportLink(a.link);
+  t.send({ t: 'tick', epoch: 3, commit: 39 } as PeerMessage);
+  assert.equal(a.frames.length, 1, 'nothing queued: a frame goes at once');
+  t.send({ t: 'snap', epoch: 3, index: 40, data: 'y'.repeat(SNAPSHOT_CHUNK * 3), last: true });
+  t.send({ t: 'append', epoch: 3, recs: [] } as unknown as PeerMessage);
+  t.send({ t: 'refuse', epoch: 3 } as unknown as PeerMessage);
+  assert.equal(a.frames.length, 1, 'the chunks and what follows wait for the next turn');
+  t.send({ t: 'tick', epoch: 3, commit: 41 } as PeerMessage);
+  assert.equal(a.frames.length, 2, 'a tick goes past the snapshot at once');
+  await turn();
+  assert.equal(a.frames.length, 3, 'one chunk a turn');
+  await until(a.frames, 7);
+  assert.deepEqual(a.frames.map((f) => (f as { t: string }).t), ['tick', 'tick', 'snap', 'snap', 'snap', 'append', 'refuse']);
+  // The queue is empty again: the next frame goes at once.
+  t.send({ t: 'append', epoch: 3, recs: [] } as unknown as PeerMessage);
+  assert.equal(a.frames.length, 8);
+});
+
+test('a snapshot\'s next chunk waits while the socket holds unsent megabytes; a close drops what is left', async () => {
+  const a = fakeLink();
+  const t = new PeerTransportLink(a.link);
+  a.fake.buffered = 64 * 1024 * 1024;
+  t.send({ t: 'snap', epoch: 3, index: 40, data: 'z'.repeat(SNAPSHOT_CHUNK * 64), last: true });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.frames.length, 0, 'nothing sent while the socket is full');
+  a.fake.buffered = 0;
+  for (let k = 0; k < 100_000 && a.frames.length === 0; k++) await turn();
+  t.close('going');
+  const sent = a.frames.length;
+  assert.ok(sent >= 1 && sent < 64, `${sent} chunks sent before the close`);
+  t.send({ t: 'tick', epoch: 3, commit: 41 } as PeerMessage);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.frames.length, sent + 1, 'the rest of the snapshot is dropped; a frame after the close goes to the link (which drops it when closed)');
+  assert.equal((a.frames.at(-1) as { t: string }).t, 'tick');
 });
 
 test('requests go on the link a member dialed, answers and the primary\'s stream on the one it accepted', () => {

@@ -92,7 +92,8 @@ export class Replica {
     await this.d.store()?.close();
     this.d.setStore(undefined);
     await Store.replaceWithSnapshotFile(this.d.dataDir, index, contents);
-    const { store } = await Store.open({ dir: this.d.dataDir, logger: this.d.log });
+    // The file was just checked and decoded above: the store takes it as read.
+    const { store } = await Store.open({ dir: this.d.dataDir, logger: this.d.log, justWritten: { index, state } });
     this.d.setStore(store);
     this.d.registry.load(state);
     this.d.committer()?.resetDurable(index, index);

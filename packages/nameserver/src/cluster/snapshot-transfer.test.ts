@@ -14,7 +14,9 @@ test('a snapshot for a backup is a format-3 file of the registry at its revision
   const reg = new Registry();
   for (let i = 0; i < 5000; i++) reg.apply([{ t: 'put', e: svc(`/s/n${i}`, 1000 + (i % 1000)) }], i + 1);
   reg.apply([{ t: 'put', e: { kind: 'alias', name: '/a', target: '/s/n7', since: 0 } as never }], 5001);
-  const { index, text } = await snapshotForBackup(reg);
+  const { index, parts } = await snapshotForBackup(reg);
+  assert.ok(parts.length > 3, 'made in parts: a head, batches of entries, a trailer');
+  const text = parts.join('');
   assert.equal(index, 5001);
   assert.ok(isSnapshotFileText(text));
   assert.ok(!isSnapshotFileText(JSON.stringify(reg.snapshot())), 'a JSON document (an older primary\'s) is told apart');
@@ -31,7 +33,8 @@ test('a snapshot for a backup is a format-3 file of the registry at its revision
 test('a snapshot changed on the way, or for another index, does not check out', async () => {
   const reg = new Registry();
   reg.apply([{ t: 'put', e: svc('/x', 1) }], 1);
-  const { index, text } = await snapshotForBackup(reg);
+  const { index, parts } = await snapshotForBackup(reg);
+  const text = parts.join('');
   const flipped = Buffer.from(text.replace('"port":1', '"port":2'), 'utf8');
   const bad = decodeSnapshot(flipped, index);
   assert.ok(!bad.ok && /CRC-32 mismatch/.test(bad.reason));

@@ -72,12 +72,15 @@ export type LoadableSnapshot = Omit<RegistrySnapshot, 'entries'> & { entries: En
 export interface RegistryImage {
   revision: number;
   epoch: number;
-  /** Entry names in order. */
-  names: string[];
+  /** Entry names in order, in runs (copies of the ordered index's). */
+  names: readonly (readonly string[])[];
+  /** How many names `names` holds. */
+  nameCount: number;
   /** The entry `name` (one of `names`) as it was when the image was taken. */
   entry(name: string): HeldEntry;
   tickets: [string, LaunchTickets][];
-  requests: [string, number][];
+  /** The remembered request ids and the revision each was written at, in the order they were remembered. */
+  requests: { ids: string[]; revisions: number[] };
   agents: AgentRecord[];
   joins: JoinTokenRecord[];
   cluster: ClusterMembers | undefined;
@@ -431,14 +434,15 @@ export class Registry {
     });
     const generation = this.generation;
     return {
-      revision: this.rev, epoch: this.lastEpoch, names: this.names.toArray(),
+      revision: this.rev, epoch: this.lastEpoch, names: this.names.copyRuns(), nameCount: this.names.size,
       entry: (name) => {
         if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
         const e = before.has(name) ? before.get(name) : this.entries.get(name);
         if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
         return e;
       },
-      tickets: [...this.tickets], requests: [...this.requests], agents: [...this.agents.values()], joins: [...this.joins.values()],
+      // Up to 100,000 requests: two flat arrays, not as many pairs (~1 ms against ~10 ms).
+      tickets: [...this.tickets], requests: { ids: [...this.requests.keys()], revisions: [...this.requests.values()] }, agents: [...this.agents.values()], joins: [...this.joins.values()],
       cluster: this.members, marked: {
         checked: [...this.checkNames], unhealthy: [...this.unhealthyNames], idle: [...this.idleNames], sessions: [...this.sessionNames],
       }, release: stop,

@@ -21,8 +21,8 @@ const ADVICE =
   'then restore it from a backup or let this server re-sync from a replica; do not delete or edit WAL files by hand.';
 
 /** Reads the data directory `dir`; truncates a torn tail of the last segment, throws CORRUPT on anything worse. */
-export async function recover(dir: string, logger: StoreLogger): Promise<Recovery> {
-  const snapshot = await loadSnapshot(dir, logger);
+export async function recover(dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot']): Promise<Recovery> {
+  const snapshot = justWritten ?? (await loadSnapshot(dir, logger));
   const base = snapshot?.index ?? 0;
   const segments = await listSegments(join(dir, WAL_DIR_NAME));
   const records: Recovered['records'] = [];

@@ -31,6 +31,12 @@ export interface StoreOptions {
    * is the errno) and when a probe write succeeds and they are accepted again.
    */
   onAvailability?: (writable: boolean, cause: string | undefined) => void;
+  /**
+   * A snapshot the caller has just stored with replaceWithSnapshotFile, and its state as the
+   * caller decoded it: taken as read instead of read back from the file (at a million names,
+   * reading it back costs as much again as the checks that were just made).
+   */
+  justWritten?: { index: number; state: unknown };
 }
 
 
@@ -78,7 +84,7 @@ export class Store {
       throw asStorageError(err, 'IO', `cannot take the lock on ${dir}`);
     }
     try {
-      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger);
+      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger, opts.justWritten);
       const wal = await Wal.open({
         walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast,
         ...(opts.probeMs === undefined ? {} : { probeMs: opts.probeMs }),
