@@ -78,6 +78,13 @@ export interface RegistryImage {
   nameCount: number;
   /** The entry `name` (one of `names`) as it was when the image was taken. */
   entry(name: string): HeldEntry;
+  /**
+   * The snapshot wrote entry `name` (as entry() gave it) as `text`: a plain service still
+   * unchanged is held as that text from now on, until something reads it. The next snapshot
+   * copies the text instead of serialising the entry again, and a string costs less memory than
+   * the entry's objects and nothing for the garbage collector to trace through.
+   */
+  heldAsText(name: string, entry: EntryView, text: string): void;
   tickets: [string, LaunchTickets][];
   /** The remembered request ids and the revision each was written at, in the order they were remembered. */
   requests: { ids: string[]; revisions: number[] };
@@ -437,9 +444,14 @@ export class Registry {
       revision: this.rev, epoch: this.lastEpoch, names: this.names.copyRuns(), nameCount: this.names.size,
       entry: (name) => {
         if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
-        const e = before.has(name) ? before.get(name) : this.entries.get(name);
+        // A name of the image that changed since has its entry then in `before` (never undefined: it existed).
+        const e = before.get(name) ?? this.entries.get(name);
         if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
         return e;
+      },
+      heldAsText: (name, entry, text) => {
+        if (this.generation !== generation || this.entries.get(name) !== entry) return;
+        if (entry.kind === 'service' && !this.sessionNames.has(name)) this.entries.set(name, text);
       },
       // Up to 100,000 requests: two flat arrays, not as many pairs (~1 ms against ~10 ms).
       tickets: [...this.tickets], requests: { ids: [...this.requests.keys()], revisions: [...this.requests.values()] }, agents: [...this.agents.values()], joins: [...this.joins.values()],

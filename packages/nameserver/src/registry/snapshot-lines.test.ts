@@ -93,6 +93,32 @@ test('plain services are held as text; aliases, session advertisements, escaped 
   }
 });
 
+test('a snapshot holds the plain services it wrote as their text; one changed meanwhile, an alias and a session advertisement stay as they are', async () => {
+  const reg = new Registry();
+  const session: ServiceView = { ...entry(3), advertiser: { kind: 'session', connection: 'c1' } } as ServiceView;
+  reg.apply([{ t: 'put', e: entry(1) }, { t: 'put', e: entry(2) }, { t: 'put', e: session }, { t: 'put', e: { kind: 'alias', name: '/a', target: '/s/1', since: 0 } as EntryView }], 1);
+  const before = { s1: reg.get('/s/1'), s3: reg.get('/s/3'), a: reg.get('/a') };
+  const image = reg.image();
+  const batches = snapshotLines(image);
+  await batches.next();
+  reg.apply([{ t: 'put', e: { ...entry(2), port: 7 } }], 2);
+  const changed = reg.get('/s/2');
+  for await (const _ of batches);
+  image.release();
+  const s1 = reg.get('/s/1');
+  assert.notEqual(s1, before.s1, 'held as text, parsed again when read');
+  assert.deepEqual(s1, before.s1);
+  assert.equal(reg.get('/s/2'), changed, 'changed after the image: kept as it is');
+  assert.equal(reg.get('/s/3'), before.s3, 'a session advertisement is not held as text');
+  assert.equal(reg.get('/a'), before.a, 'nor an alias');
+  assert.deepEqual(reg.resolve('/a').service, s1);
+  // What is held as text is written as it was, and loads back the same.
+  const image2 = reg.image();
+  const again = await lines(image2);
+  image2.release();
+  assert.deepEqual(state(registryOf(registrySnapshotOf(new SnapshotLines(again)))), state(reg));
+});
+
 test('an image keeps the revision it was taken at while entries are put and removed, and fails once the registry is replaced', async () => {
   const reg = registryOf({ revision: 10, entries: Array.from({ length: 5000 }, (_, i) => entry(i)) });
   const before = state(reg);

@@ -63,7 +63,13 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
   for (const run of image.names) {
     for (const name of run) {
       const e = image.entry(name);
-      batch += `${typeof e === 'string' ? e : JSON.stringify(e)}\n`;
+      let text: string;
+      if (typeof e === 'string') text = e;
+      else {
+        text = JSON.stringify(e);
+        image.heldAsText(name, e, text);
+      }
+      batch += `${text}\n`;
       if (++inBatch === BATCH || (inBatch % CLOCK_EVERY === 0 && performance.now() - started >= BATCH_MS)) {
         yield batch;
         batch = '';
