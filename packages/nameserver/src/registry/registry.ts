@@ -80,9 +80,10 @@ export interface RegistryImage {
   entry(name: string): HeldEntry;
   /**
    * The snapshot wrote entry `name` (as entry() gave it) as `text`: a plain service still
-   * unchanged is held as that text from now on, until something reads it. The next snapshot
-   * copies the text instead of serialising the entry again, and a string costs less memory than
-   * the entry's objects and nothing for the garbage collector to trace through.
+   * unchanged is held as that text from now on, until something reads it: the next snapshot
+   * copies the text instead of serialising the entry again (−12 % of the server's CPU a write at
+   * a million names; the replaced objects are garbage until V8 collects them, so RSS after a burst
+   * of writes is higher: docs/BENCHMARKS.md, History, 2026-12-05).
    */
   heldAsText(name: string, entry: EntryView, text: string): void;
   tickets: [string, LaunchTickets][];
