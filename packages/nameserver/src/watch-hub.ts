@@ -222,10 +222,11 @@ export class WatchHub {
 
 /**
  * Frames sent per turn of the event loop during a fan-out: a write arriving meanwhile waits for at
- * most one slice (~0.5 ms at 64 on the benchmark VM; 256 measured a worse write p99 with 1,000
- * watching connections, docs/BENCHMARKS.md).
+ * most one slice at each of its steps (~0.25 ms at 32 on the benchmark VM). With 1,000 watching
+ * connections a write's p99 was 9.6–19.1 ms at 64 (median of six runs 14.4) and 8.7–12.5 ms at 32
+ * (median 10.3), runs alternating; 256 measured worse still (docs/BENCHMARKS.md).
  */
-const FANOUT_SLICE = 64;
+const FANOUT_SLICE = 32;
 
 /** A FIFO of (sink, frame) pairs in two parallel arrays with a moving head, compacted now and then. */
 class FrameQueue {
