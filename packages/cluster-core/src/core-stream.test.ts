@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { ClusterCore } from './core.js';
-import { config, core, HB, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
+import { backupOf, config, core, HB, ofKind, primaryOfThree, sent, WINDOW } from './core.test.helper.js';
 import { leaseSpanMs } from './read-lease.js';
 
 /** The lease round sent among `fx`, if any. */
@@ -96,12 +96,7 @@ test('sync: a backup in the star that stops acknowledging is dropped, its link c
 
 /** Member 1 of three with reads from backups, following member 0 (primary of epoch 1, whose beat said its log ends at `head`). */
 function following(head: number): { c: ClusterCore } {
-  const c = core(1, 3, { readFromBackups: true });
-  c.step({ kind: 'start' }, 0);
-  c.step({ kind: 'link-up', peer: 0 }, 1);
-  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: head, lastEpoch: 1, primary: 0 } }, 2);
-  c.step({ kind: 'persisted' }, 2);
-  return { c };
+  return { c: backupOf(1, 3, { head, links: [0], over: { readFromBackups: true } }) };
 }
 
 test('a backup echoes a lease round at once, repeating only an index it already acknowledged', () => {

@@ -25,6 +25,21 @@ export function ofKind<K extends Effect['kind']>(effects: readonly Effect[], kin
 }
 
 /**
+ * Member `self` of `members`, started, its links to `links` up at time 1, that heard primary 0's
+ * beat of epoch 1 (its log ending at `head`) at time `at` and has that epoch on disk: a backup
+ * following member 0.
+ */
+export function backupOf(self: number, members: number, o: { head: number; links: number[]; at?: number; over?: Partial<CoreConfig> }): ClusterCore {
+  const c = core(self, members, o.over);
+  c.step({ kind: 'start' }, 0);
+  for (const peer of o.links) c.step({ kind: 'link-up', peer }, 1);
+  const at = o.at ?? 2;
+  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: o.head, lastEpoch: 1, primary: 0 } }, at);
+  c.step({ kind: 'persisted' }, at);
+  return c;
+}
+
+/**
  * Member 0 of three, both peers linked, past its prevote (member 1's grant) with its own vote for
  * epoch 1 on disk: it is asking for votes. Returns the core and the time.
  */

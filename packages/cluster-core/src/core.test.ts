@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { core, HB, ofKind, primaryOfThree, sent, votingOfThree, WINDOW } from './core.test.helper.js';
+import { backupOf, core, HB, ofKind, primaryOfThree, sent, votingOfThree, WINDOW } from './core.test.helper.js';
 import type { Effect } from './effects.js';
 import type { VoteRequest } from './messages.js';
 
@@ -176,12 +176,7 @@ test('a member that wins its election while a newer epoch is on its way to disk 
 });
 
 test('a backup that moves to a newer primary while a snapshot is on its way to disk asks it for the log only once the snapshot is in (seed 102,205)', () => {
-  const c = core(1, 3);
-  c.step({ kind: 'start' }, 0);
-  c.step({ kind: 'link-up', peer: 0 }, 1);
-  c.step({ kind: 'link-up', peer: 2 }, 1);
-  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 5, lastEpoch: 1, primary: 0 } }, 2);
-  c.step({ kind: 'persisted' }, 2);
+  const c = backupOf(1, 3, { head: 5, links: [0, 2] });
   let fx = c.step({ kind: 'message', from: 0, m: { t: 'snap', epoch: 1, index: 5, data: '[]', last: true, voters: [0, 1, 2] } }, 3);
   assert.equal(ofKind(fx, 'install').length, 1);
   // Member 2 is primary of epoch 2; the snapshot of epoch 1 is still being written.
@@ -194,11 +189,7 @@ test('a backup that moves to a newer primary while a snapshot is on its way to d
 });
 
 test('a backup whose log differs from its primary\'s where their records overlap lets go of the stream instead of extending it', () => {
-  const c = core(1, 3);
-  c.step({ kind: 'start' }, 0);
-  c.step({ kind: 'link-up', peer: 0 }, 1);
-  c.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 2, lastEpoch: 1, primary: 0 } }, 2);
-  c.step({ kind: 'persisted' }, 2);
+  const c = backupOf(1, 3, { head: 2, links: [0] });
   c.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }, { i: 2, d: { ep: 1 } }] } }, 3);
   c.step({ kind: 'durable', index: 2 }, 4);
   // Frames no correct primary of epoch 1 sends: record 2 of another epoch, then record 3.
@@ -249,12 +240,7 @@ test('a backup that still hears its primary does not take up a candidate\'s newe
  * in SID order, with an empty log) heard at `t`. Returns the core and the time.
  */
 function backupAfterOne(): { b: ReturnType<typeof core>; t: number } {
-  const b = core(2, 3);
-  b.step({ kind: 'start' }, 0);
-  b.step({ kind: 'link-up', peer: 0 }, 1);
-  b.step({ kind: 'link-up', peer: 1 }, 1);
-  b.step({ kind: 'message', from: 0, m: { t: 'beat', role: 'primary', epoch: 1, lastIndex: 1, lastEpoch: 1, primary: 0 } }, 10);
-  b.step({ kind: 'persisted' }, 10);
+  const b = backupOf(2, 3, { head: 1, links: [0, 1], at: 10 });
   b.step({ kind: 'message', from: 0, m: { t: 'append', epoch: 1, recs: [{ i: 1, d: { ep: 1 } }] } }, 11);
   b.step({ kind: 'durable', index: 1 }, 12);
   assert.equal(b.role, 'backup');

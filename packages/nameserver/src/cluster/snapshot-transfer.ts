@@ -1,9 +1,10 @@
 // What a primary sends a backup that its log cannot bring up to date: the registry as a format-3
 // snapshot file's text (storage/snapshot-stream.ts), made a batch at a time from an image of the
-// registry and kept in those parts (the link sends them as they are, peer-transport.ts). The backup checks it, stores it as it is and loads it as a restart would: no JSON
-// document of the whole registry is parsed on either side, and the stored snapshot is one whose
-// entries a later restart also keeps as text (a JSON document was stored as format 1, which
-// parses every entry). The peer link splits it into frames (peer-transport.ts).
+// registry and kept in those parts, which the peer link splits into frames (peer-transport.ts).
+// The backup checks it, stores it as it is and loads it as a restart would: no JSON document of
+// the whole registry is parsed on either side, and the stored snapshot is one whose entries a
+// later restart also keeps as text (a JSON document was stored as format 1, which parses every
+// entry).
 import type { Registry } from '../registry/registry.js';
 import { snapshotLines } from '../registry/snapshot-lines.js';
 import { snapshotStreamParts } from '../storage/snapshot-stream.js';
