@@ -91,9 +91,8 @@ export class Replica {
     const { contents, state } = isSnapshotFileText(data) ? checkedFile(data, index) : checkedJson(data, index);
     await this.d.store()?.close();
     this.d.setStore(undefined);
-    await Store.replaceWithSnapshotFile(this.d.dataDir, index, contents);
-    // The file was just checked and decoded above: the store takes it as read.
-    const { store } = await Store.open({ dir: this.d.dataDir, logger: this.d.log, justWritten: { index, state } });
+    // Checked and decoded above: stored as it is, and taken as read.
+    const { store } = await Store.openReplaced({ dir: this.d.dataDir, logger: this.d.log }, { index, contents, state });
     this.d.setStore(store);
     this.d.registry.load(state);
     this.d.committer()?.resetDurable(index, index);

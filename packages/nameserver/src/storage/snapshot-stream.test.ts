@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
 import { decodeSnapshot, encodeSnapshot, snapshotName } from './snapshot.js';
-import { SnapshotLines, writeSnapshotStream } from './snapshot-stream.js';
+import { SnapshotLines, snapshotStreamParts, writeSnapshotStream } from './snapshot-stream.js';
 import { appendAll, range, Scratch } from './testing.js';
 
 async function* batches(elements: unknown[], per: number): AsyncGenerator<string> {
@@ -30,6 +30,18 @@ void test('elements written in batches read back as their lines, one element a l
   assert.deepEqual(JSON.parse(buf.subarray(0, buf.indexOf(0x0a)).toString()), { format: 3, index: 9 });
   assert.deepEqual(parsed(decodeSnapshot(buf, 9)), elements);
   assert.deepEqual(await readdir(s.dir), [snapshotName(9)]);
+});
+
+void test('the pieces sent to a backup join to the very bytes of the file, non-ASCII lines included', async (t) => {
+  const s = await Scratch.create(t);
+  // Multi-byte characters, so a length or CRC taken from the text's UTF-16 units instead of its UTF-8 bytes shows.
+  const elements = [{ head: 1 }, ...range(1, 3000).map((n) => ({ name: `/s/${n}`, note: 'ü€😀'.repeat(n % 7) }))];
+  await writeSnapshotStream(s.dir, 5, batches(elements, 64));
+  const file = await readFile(join(s.dir, snapshotName(5)));
+  const parts = await snapshotStreamParts(5, batches(elements, 64));
+  assert.ok(parts.length > 3);
+  assert.ok(Buffer.from(parts.join(''), 'utf8').equals(file));
+  assert.deepEqual(parsed(decodeSnapshot(Buffer.from(parts.join(''), 'utf8'), 5)), elements);
 });
 
 void test('a format-2 file (CRC-32C, values parsed at read) is still read', () => {

@@ -4,8 +4,8 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { segmentName } from './segment.js';
-import { snapshotName } from './snapshot.js';
-import { StorageError } from './store.js';
+import { encodeSnapshot, snapshotName } from './snapshot.js';
+import { Store, StorageError } from './store.js';
 import { appendAll, range, Scratch } from './testing.js';
 
 function isCode(code: StorageError['code']): (err: unknown) => boolean {
@@ -100,6 +100,32 @@ void test('a snapshot restores exactly, and segments it and its predecessor do n
   assert.deepEqual(recovered.snapshot, { index: 90, state: stateAt(90) });
   assert.deepEqual(recovered.records, range(91, 95).map((n) => ({ index: n, data: { n } })));
   assert.equal(recovered.lastIndex, 95);
+});
+
+void test('openReplaced stores the snapshot file in place of everything, and opens on the state it was given', async (t) => {
+  const s = await Scratch.create(t);
+  {
+    const { store } = await s.open();
+    await appendAll(store, range(1, 20).map((n) => ({ n })));
+    await store.close();
+  }
+  const state = { count: 3, names: ['/a', '/b', '/c'] };
+  const { store, recovered } = await Store.openReplaced({ dir: s.dir, logger: s.logger }, { index: 50, contents: encodeSnapshot(50, state), state });
+  try {
+    // Taken as given, not read back: the very object.
+    assert.equal(recovered.snapshot?.state, state);
+    assert.equal(recovered.snapshot?.index, 50);
+    assert.deepEqual(recovered.records, []);
+    assert.equal(recovered.lastIndex, 50);
+    assert.deepEqual((await readdir(s.dir)).filter((n) => n.startsWith('snap-')), [snapshotName(50)]);
+    await appendAll(store, [{ n: 51 }]);
+  } finally {
+    await store.close();
+  }
+  // A plain open reads the same state from the file, and the record after it.
+  const again = await s.open();
+  assert.deepEqual(again.recovered.snapshot, { index: 50, state });
+  assert.deepEqual(again.recovered.records, [{ index: 51, data: { n: 51 } }]);
 });
 
 void test('a snapshot takes the state as it was at the call', async (t) => {

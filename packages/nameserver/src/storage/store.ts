@@ -31,12 +31,13 @@ export interface StoreOptions {
    * is the errno) and when a probe write succeeds and they are accepted again.
    */
   onAvailability?: (writable: boolean, cause: string | undefined) => void;
-  /**
-   * A snapshot the caller has just stored with replaceWithSnapshotFile, and its state as the
-   * caller decoded it: taken as read instead of read back from the file (at a million names,
-   * reading it back costs as much again as the checks that were just made).
-   */
-  justWritten?: { index: number; state: unknown };
+}
+
+/** A snapshot file's contents at `index`, and the state the caller decoded from those very contents. */
+export interface CheckedSnapshotFile {
+  index: number;
+  contents: Buffer;
+  state: unknown;
 }
 
 
@@ -65,6 +66,21 @@ export class Store {
 
   /** Locks the data directory and recovers what it holds. Rejects with StorageError CORRUPT, LOCKED or IO. */
   static async open(opts: StoreOptions): Promise<{ store: Store; recovered: Recovered }> {
+    return Store.openDir(opts, undefined);
+  }
+
+  /**
+   * replaceWithSnapshotFile, then open: the state the caller decoded is taken as read instead of
+   * read back from the file it just stored (at a million names, reading it back costs as much
+   * again as the checks the caller just made). One call, so the state cannot be paired with
+   * another file than the one stored.
+   */
+  static async openReplaced(opts: StoreOptions, snapshot: CheckedSnapshotFile): Promise<{ store: Store; recovered: Recovered }> {
+    await Store.replaceWithSnapshotFile(opts.dir, snapshot.index, snapshot.contents);
+    return Store.openDir(opts, { index: snapshot.index, state: snapshot.state });
+  }
+
+  private static async openDir(opts: StoreOptions, justWritten: Recovered['snapshot']): Promise<{ store: Store; recovered: Recovered }> {
     const { dir, logger } = opts;
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes <= 0) {
@@ -84,7 +100,7 @@ export class Store {
       throw asStorageError(err, 'IO', `cannot take the lock on ${dir}`);
     }
     try {
-      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger, opts.justWritten);
+      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger, justWritten);
       const wal = await Wal.open({
         walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast,
         ...(opts.probeMs === undefined ? {} : { probeMs: opts.probeMs }),
