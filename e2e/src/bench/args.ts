@@ -41,6 +41,8 @@ export interface BenchConfig {
   growthSizes: readonly number[];
   /** Where --growth writes its chart (SVG). */
   growthChart: string | undefined;
+  /** --growth-rest: how long the server sits idle after each fill before its RSS at rest is read. */
+  growthRestMs: number;
   /** --catchup-size: the names the primary holds when a new backup catches up (scenario catchup). */
   catchupSize: number;
 }
@@ -59,11 +61,13 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
                     install and pnpm build there): find and advertise also measure its name
                     server, alternating with this one's, and print this / baseline
   --growth          grow one server to each size and measure writes/s, find p99, RSS,
-                    data-dir size and kill -9 → answering at each (slow: about 10 minutes
+                    data-dir size and kill -9 → answering at each (slow: about 15 minutes
                     to 1M names); alone unless --only is also given
   --growth-sizes L  comma-separated sizes for --growth (default 10000,100000,1000000;
                     2000,20000 with --quick)
   --growth-chart F  where --growth writes its SVG chart (default docs/growth.svg)
+  --growth-rest SEC idle seconds after each fill before RSS at rest is read (default 90:
+                    V8 gives a burst's garbage back only after a quiet spell; 5 with --quick)
   --catchup-size N  names in the primary when a new backup catches up (scenario catchup;
                     default 1000000, 20000 with --quick; filling 1M takes several minutes)
   -h, --help        this text
@@ -89,6 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
         growth: { type: 'boolean', default: false },
         'growth-sizes': { type: 'string' },
         'growth-chart': { type: 'string' },
+        'growth-rest': { type: 'string' },
         'catchup-size': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -132,6 +137,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     baselineBin: values.baseline === undefined ? undefined : baselineBin(values.baseline),
     growthSizes: growth ? sizes(values['growth-sizes'] ?? (quick ? '2000,20000' : '10000,100000,1000000')) : [],
     growthChart: growth ? resolve(values['growth-chart'] ?? join(REPO_ROOT, 'docs', 'growth.svg')) : undefined,
+    growthRestMs: seconds(values['growth-rest'], quick ? 5 : 90, '--growth-rest'),
     catchupSize: catchupSize(values['catchup-size'], quick),
   };
 }
