@@ -34,7 +34,7 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
     for (const size of cfg.growthSizes) {
       filled = await fill(proc.url, proc.token, filled, size);
       // Right after the burst, then once the server has been idle long enough for V8 to give the
-      // burst's garbage back (its memory reducer waits for a quiet spell: ~60–75 s at 1M names).
+      // burst's garbage back (its memory reducer waits for a quiet spell: 40–75 s after a million-name fill here).
       await sleep(2_000);
       const rssMB = proc.memory().rssMB;
       const rssRestMB = await rssAtRest(proc, size, cfg.growthRestMs);

@@ -40,8 +40,9 @@ void test('the pieces sent to a backup join to the very bytes of the file, non-A
   const file = await readFile(join(s.dir, snapshotName(5)));
   const parts = await snapshotStreamParts(5, batches(elements, 64));
   assert.ok(parts.length > 3);
-  assert.ok(Buffer.from(parts.join(''), 'utf8').equals(file));
-  assert.deepEqual(parsed(decodeSnapshot(Buffer.from(parts.join(''), 'utf8'), 5)), elements);
+  const joined = Buffer.from(parts.join(''), 'utf8');
+  assert.ok(joined.equals(file));
+  assert.deepEqual(parsed(decodeSnapshot(joined, 5)), elements);
 });
 
 void test('a format-2 file (CRC-32C, values parsed at read) is still read', () => {

@@ -70,10 +70,11 @@ export class Store {
   }
 
   /**
-   * replaceWithSnapshotFile, then open: the state the caller decoded is taken as read instead of
-   * read back from the file it just stored (at a million names, reading it back costs as much
-   * again as the checks the caller just made). One call, so the state cannot be paired with
-   * another file than the one stored.
+   * Replaces everything in the directory with the snapshot file (replaceWithSnapshotFile), then
+   * opens it: the state the caller decoded is taken as read instead of read back from the file
+   * it just stored (at a million names, reading it back costs as much again as the checks the
+   * caller just made). One call, so the state cannot be paired with another file than the one
+   * stored.
    */
   static async openReplaced(opts: StoreOptions, snapshot: CheckedSnapshotFile): Promise<{ store: Store; recovered: Recovered }> {
     await Store.replaceWithSnapshotFile(opts.dir, snapshot.index, snapshot.contents);
@@ -120,21 +121,14 @@ export class Store {
   }
 
   /**
-   * Replaces everything in the (closed, unlocked) data directory `dir` with one snapshot at
-   * `index`: what a backup does when its log went a different way from its primary's. The log
-   * goes first, so a crash part-way leaves an older consistent state (an older snapshot, or
-   * nothing), never a new snapshot followed by the old, divergent records.
+   * Replaces everything in the (closed, unlocked) data directory `dir` with one snapshot file at
+   * `index`, its contents as they are (a primary's, checked by the caller), so a format-3 file
+   * stays one that loads without parsing its entries: what a backup does when its log went a
+   * different way from its primary's. The log goes first, so a crash part-way leaves an older
+   * consistent state (an older snapshot, or nothing), never a new snapshot followed by the old,
+   * divergent records.
    */
-  static async replaceWithSnapshot(dir: string, index: number, state: unknown): Promise<void> {
-    return Store.replaceWithSnapshotFile(dir, index, encodeSnapshot(index, state));
-  }
-
-  /**
-   * Like replaceWithSnapshot, for a snapshot file's contents as they are (a primary's, checked by
-   * the caller with decodeSnapshot): stored verbatim, so a format-3 file stays one that loads
-   * without parsing its entries.
-   */
-  static async replaceWithSnapshotFile(dir: string, index: number, contents: Buffer): Promise<void> {
+  private static async replaceWithSnapshotFile(dir: string, index: number, contents: Buffer): Promise<void> {
     const walDir = join(dir, WAL_DIR_NAME);
     for (const seg of await listSegments(walDir)) await unlink(seg.path);
     await fsyncDir(walDir);
