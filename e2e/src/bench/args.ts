@@ -66,7 +66,7 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
   --growth-sizes L  comma-separated sizes for --growth (default 10000,100000,1000000;
                     2000,20000 with --quick)
   --growth-chart F  where --growth writes its SVG chart (default docs/growth.svg)
-  --growth-rest SEC idle seconds after each fill before RSS at rest is read (default 90:
+  --growth-rest SEC idle seconds after each fill before RSS at rest is read (default 150:
                     V8 gives a burst's garbage back only after a quiet spell; 5 with --quick)
   --catchup-size N  names in the primary when a new backup catches up (scenario catchup;
                     default 1000000, 20000 with --quick; filling 1M takes several minutes)
@@ -137,7 +137,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig {
     baselineBin: values.baseline === undefined ? undefined : baselineBin(values.baseline),
     growthSizes: growth ? sizes(values['growth-sizes'] ?? (quick ? '2000,20000' : '10000,100000,1000000')) : [],
     growthChart: growth ? resolve(values['growth-chart'] ?? join(REPO_ROOT, 'docs', 'growth.svg')) : undefined,
-    growthRestMs: seconds(values['growth-rest'], quick ? 5 : 90, '--growth-rest'),
+    growthRestMs: seconds(values['growth-rest'], quick ? 5 : 150, '--growth-rest'),
     catchupSize: catchupSize(values['catchup-size'], quick),
   };
 }

@@ -14,3 +14,4 @@ export { holdsLease, LEASE_FRACTION, leaseSpanMs, leaseUntil } from './read-leas
 export { CoreLog } from './log.js';
 export { applyChange, bootstrapVoters, majoritiesMayBeDisjoint, majorityOf, votersOf } from './membership.js';
 export type { ConfigRecord, Configuration, MembershipChange } from './membership.js';
+export { Prng } from './prng.js';

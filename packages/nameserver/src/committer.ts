@@ -6,6 +6,7 @@ import { DpnsError } from '@dpns/protocol';
 import { StorageError } from './storage/store.js';
 import type { WatchHub } from './watch-hub.js';
 import { snapshotLines } from './registry/snapshot-lines.js';
+import { mergedSnapshotLines } from './registry/snapshot-merge.js';
 import type { Logger } from './log.js';
 
 /** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
@@ -41,6 +42,13 @@ export class Committer {
   /** Hears every durable change right after the watchers do (the external modules' feed). */
   onDurable: ((changes: readonly Change[], revision: number) => void) | undefined;
 
+  /**
+   * The format-3 snapshot on disk that holds the registry as it was when its changed names were
+   * last taken (Registry.takeChanged), and which registry that was: the next snapshot is made
+   * from it. Undefined when there is none (none written yet, or the last one failed).
+   */
+  private mergeBase: { index: number; generation: number } | undefined;
+
   constructor(
     /** Replaced when a backup installs a snapshot from its primary. */
     public store: Store,
@@ -50,9 +58,15 @@ export class Committer {
     private readonly snapshotEvery: number,
     private readonly onFatal: (err: unknown) => void,
     private readonly replication: Replication,
+    /**
+     * The index of the format-3 snapshot the registry was loaded from at recovery, with nothing
+     * changed since but by what its changed names hold (the log replayed after it).
+     */
+    recoveredFrom?: { index: number; generation: number },
   ) {
     this.lastSnapshot = registry.revision;
     this.durableRevision = registry.revision;
+    this.mergeBase = recoveredFrom;
   }
 
   /**
@@ -198,16 +212,28 @@ export class Committer {
     // The image copies the names now and each entry changed meanwhile as it was, so the entries
     // themselves are read batch by batch, in name order (so a restart need not sort them).
     const image = this.registry.image();
-    let stream: Promise<void>;
+    const changed = this.registry.takeChanged();
+    // Made from the snapshot before when there is one of this registry that this process wrote
+    // or recovered, and most entries are as it holds them: a pass over its bytes instead of over
+    // every entry. Until this one is written, there is none to make the next from.
+    const base = this.mergeBase;
+    this.mergeBase = undefined;
+    const merged = base !== undefined && base.generation === changed.generation && changed.names.size <= image.nameCount / 2;
+    let stream: Promise<boolean>;
     try {
-      stream = this.store.snapshotStream(rev, snapshotLines(image), faultsSeen);
+      const lines = merged ? mergedSnapshotLines(image, changed.names, this.store.snapshotBody(base.index)) : snapshotLines(image);
+      stream = this.store.snapshotStream(rev, lines, faultsSeen);
     } catch (err) {
       stream = Promise.reject(err);
     }
     stream.then(
-      () => {
+      (written) => {
         this.lastSnapshot = rev;
-        this.log.info('snapshot written', { revision: rev, entries: this.registry.size, ms: Date.now() - started });
+        // Skipped (one as new was already there, from elsewhere): no file of this image to make the next from.
+        if (written) this.mergeBase = { index: rev, generation: changed.generation };
+        this.log.info('snapshot written', {
+          revision: rev, entries: this.registry.size, ms: Date.now() - started, ...(merged ? { from: base.index, changed: changed.names.size } : {}),
+        });
       },
       (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),
     ).finally(() => {
@@ -219,9 +245,10 @@ export class Committer {
 
 /**
  * Log records between snapshots for a registry of `size` entries: at least `every`, and at least
- * an eighth of the registry. Writing a snapshot costs about 1 µs of CPU an entry and replaying a
- * logged record at restart about 10 µs, so this keeps snapshot work at about 8 µs a write however
- * large the registry grows (against ~80 µs for the write itself), while a restart replays at most
+ * an eighth of the registry. Writing a snapshot whole costs about 1 µs of CPU an entry (one made
+ * from the one before, ~0.3 µs an unchanged entry's line and ~2 µs a changed one) and replaying a
+ * logged record at restart about 10 µs, so this keeps snapshot work to a few µs a write however
+ * large the registry grows (against ~40–60 µs for the write itself), while a restart replays at most
  * an eighth of the registry on top of loading the snapshot. The floor `every` (10,000 by default)
  * matters below 80,000 entries: at 100,000 it was 50,000, and a restart then replayed up to half
  * the registry's worth of records (~5 µs each) after a snapshot that loads at ~1 µs an entry.

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { adminProof, newOwnerKey, identifySignature, type HelloParams, type ServiceView } from '@dpns/protocol';
 import { startNameServer, type RunningNameServer } from './start.js';
+import { createLogger } from './log.js';
 
 /** A raw JSON-RPC peer: exactly what a client in another language would do. */
 class Peer {
@@ -54,9 +55,23 @@ class Peer {
   }
 }
 
-async function withServer(fn: (ns: RunningNameServer, dir: string) => Promise<void>, opts: { clientHeartbeatMs?: number; graceMs?: number; dir?: string } = {}): Promise<void> {
+interface ServerTestOptions {
+  clientHeartbeatMs?: number;
+  graceMs?: number;
+  dir?: string;
+  snapshotEvery?: number;
+  /** Every log line (info and up), parsed. */
+  logs?: Record<string, unknown>[];
+}
+
+async function withServer(fn: (ns: RunningNameServer, dir: string) => Promise<void>, opts: ServerTestOptions = {}): Promise<void> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dpns-server-')));
-  const ns = await startNameServer({ listen: '127.0.0.1:0', dataDir: dir, log: 'silent', clientHeartbeatMs: opts.clientHeartbeatMs ?? 1000, graceMs: opts.graceMs ?? 5000 });
+  const logs = opts.logs;
+  const ns = await startNameServer({
+    listen: '127.0.0.1:0', dataDir: dir, clientHeartbeatMs: opts.clientHeartbeatMs ?? 1000, graceMs: opts.graceMs ?? 5000,
+    ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
+    ...(logs === undefined ? { log: 'silent' as const } : { logger: createLogger({ level: 'info', format: 'json', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }) }),
+  });
   try {
     await fn(ns, dir);
   } finally {
@@ -300,4 +315,63 @@ test('an invalid Request without an id is answered INVALID_REQUEST with id null;
     assert.equal(p.notes.length, 4, 'the valid notification got no answer');
     p.ws.close();
   });
+});
+
+test('a snapshot is made from the one before, after a restart too; one that does not check out is not copied, and the next is written whole', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dpns-snapchain-'));
+  const written = (logs: Record<string, unknown>[]) => logs.filter((l) => l.msg === 'snapshot written' && 'entries' in l);
+  const ports = new Map<string, number>();
+  const writeSome = async (ns: RunningNameServer, n: number, round: number): Promise<void> => {
+    const p = await Peer.open(ns.url);
+    await p.ok('login', { proof: adminProof(ns.adminToken, p.hello.nonce) });
+    for (let i = 0; i < n; i++) {
+      // New names and rewrites of earlier ones, so a snapshot both adds lines and replaces them.
+      const name = `/chain/s${(i * 7 + round * 3) % 60}`;
+      const port = 1000 + round * 100 + i;
+      await p.ok('advertiseService', { name, host: 'h', port, static: true });
+      ports.set(name, port);
+    }
+    p.ws.close();
+  };
+  try {
+    const first: Record<string, unknown>[] = [];
+    await withServer(async (ns) => {
+      await writeSome(ns, 60, 0);
+      await until(async () => written(first).length >= 6, 5000);
+    }, { dir, snapshotEvery: 10, logs: first });
+    const snaps = written(first);
+    assert.equal(snaps[0]?.from, undefined, 'the first snapshot is written whole');
+    // One every 10 records here; made from the one before once at most half the entries changed
+    // since it (10 of 19 at the second: written whole).
+    for (const s of snaps.slice(2)) assert.equal(s.from, (s.revision as number) - 10, `made from the one before: ${JSON.stringify(s)}`);
+
+    const second: Record<string, unknown>[] = [];
+    await withServer(async (ns) => {
+      const recovered = second.find((l) => l.msg === 'registry recovered');
+      await writeSome(ns, 12, 1);
+      await until(async () => written(second).length >= 1, 5000);
+      assert.equal(written(second)[0]?.from, recovered?.snapshot, 'the first snapshot after a restart is made from the one recovered');
+
+      // The newest file changed on disk (one digit of a port): the next snapshot must not copy it.
+      const newest = (await readdir(dir)).filter((n) => /^snap-\d+\.json$/.test(n)).sort().at(-1) as string;
+      const bytes = await readFile(join(dir, newest));
+      const at = bytes.indexOf('"port":') + 8;
+      bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+      await writeFile(join(dir, newest), bytes);
+      await writeSome(ns, 25, 2);
+      await until(async () => written(second).length >= 2, 5000);
+      const failed = second.find((l) => l.msg === 'snapshot failed; the log keeps growing until one succeeds');
+      assert.match(JSON.stringify(failed), /CRC-32 mismatch/);
+      assert.equal(written(second)[1]?.from, undefined, 'the snapshot after the refused one is written whole');
+    }, { dir, snapshotEvery: 10, logs: second });
+
+    await withServer(async (ns) => {
+      const p = await Peer.open(ns.url);
+      const entries = (await p.ok('serviceState', { pattern: '/chain/*' })).entries as ServiceView[];
+      assert.deepEqual(new Map(entries.map((e) => [e.name, e.port])), ports);
+      p.ws.close();
+    }, { dir });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -22,6 +22,7 @@ import { isLogRecord } from './registry/ops.js';
 import { Registry } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
+import { SnapshotLines } from './storage/snapshot-stream.js';
 import { Launcher } from './launch/launcher.js';
 import { AgentTrust } from './launch/agent-trust.js';
 import { DEFAULT_MODULE_LIMITS, type ModuleLimits } from './modules/limits.js';
@@ -209,6 +210,8 @@ export class NameServer {
     this.store = store;
     const opened = Date.now();
     if (recovered.snapshot !== undefined) this.registry.load(registrySnapshotOf(recovered.snapshot.state));
+    // A format-3 file (its lines handed back unparsed) is one the next snapshot can be made from.
+    const recoveredFrom = recovered.snapshot?.state instanceof SnapshotLines ? { index: recovered.snapshot.index, generation: this.registry.loadGeneration } : undefined;
     const loaded = Date.now();
     const base = { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch, voters: this.registry.clusterMembers?.voters };
     const records: WireRecord[] = [];
@@ -274,7 +277,7 @@ export class NameServer {
       appended: (index, rec) => cluster.appended(index, rec),
       committed: (index) => cluster.committed(index),
       takeBack: (index) => cluster.takeBack(index),
-    });
+    }, recoveredFrom);
     this.committer = committer;
     const commit = committer.commit.bind(committer);
     const liveness = new Liveness(this.registry, commit, this.opts.reservationMs ?? DEFAULT_RESERVATION_MS, {

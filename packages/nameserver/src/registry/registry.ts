@@ -78,10 +78,13 @@ export interface RegistryImage {
   nameCount: number;
   /** The entry `name` (one of `names`) as it was when the image was taken. */
   entry(name: string): HeldEntry;
+  /** The entry `name` as it was when the image was taken, or undefined if there was none. */
+  entryAt(name: string): HeldEntry | undefined;
   /**
-   * The snapshot wrote entry `name` (as entry() gave it) as `text`: a plain service still
-   * unchanged is held as that text from now on, until something reads it: the next snapshot
-   * copies the text instead of serialising the entry again (−12 % of the server's CPU a write at
+   * A whole snapshot wrote entry `name` (as entry() gave it) as `text`: a plain service still
+   * unchanged is held as that text from now on, until something reads it: a next snapshot
+   * written whole copies the text instead of serialising the entry again (one made from the
+   * snapshot before copies the file's line instead, and holds nothing: snapshot-merge.ts) (−12 % of the server's CPU a write at
    * a million names; the replaced objects are garbage until V8 collects them, so RSS after a burst
    * of writes is higher: docs/BENCHMARKS.md, History, 2026-12-05).
    */
@@ -95,6 +98,13 @@ export interface RegistryImage {
   /** The per-kind indexes' names at the image's revision. */
   marked: MarkedNames;
   release(): void;
+}
+
+/** Names of entries that may differ from their lines in the last snapshot (Registry.takeChanged). */
+export interface ChangedNames {
+  /** Which registry they are of: a load() starts a new one, and names of an older one say nothing of it. */
+  generation: number;
+  names: ReadonlySet<string>;
 }
 
 /**
@@ -141,6 +151,10 @@ export class Registry {
   private readonly requests = new Map<string, number>();
   /** Told the name of every entry put or removed (a sliced scan that must end at one revision). */
   private readonly observers = new Set<(name: string) => void>();
+  // Names put or removed since load() or the last takeChanged(): every other entry is as a
+  // snapshot file taken then holds it (committer.ts makes the next one from it). An entry parsed
+  // back from its text is not one: its line is still what the file holds.
+  private changed = new Set<string>();
 
   /** Calls `fn` with the name of each entry put or removed from now on, until the returned stop is called. */
   observe(fn: (name: string) => void): () => void {
@@ -450,6 +464,11 @@ export class Registry {
         if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
         return e;
       },
+      entryAt: (name) => {
+        if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
+        // In `before` as undefined: added since.
+        return before.has(name) ? before.get(name) : this.entries.get(name);
+      },
       heldAsText: (name, entry, text) => {
         if (this.generation !== generation || this.entries.get(name) !== entry) return;
         if (entry.kind === 'service' && !this.sessionNames.has(name)) this.entries.set(name, text);
@@ -463,11 +482,27 @@ export class Registry {
   }
 
   /**
+   * The names whose entries may differ from how a snapshot file taken at the last call (or at
+   * load()) holds them: put or removed since. Tracking starts over.
+   */
+  /** Which registry this is (ChangedNames.generation): a load() starts a new one. */
+  get loadGeneration(): number {
+    return this.generation;
+  }
+
+  takeChanged(): ChangedNames {
+    const names = this.changed;
+    this.changed = new Set();
+    return { generation: this.generation, names };
+  }
+
+  /**
    * Replaces everything with a snapshot; the index is built once, not entry by entry (from a
    * format-3 file's names without sorting them, as they are stored in order).
    */
   load(snap: LoadableSnapshot): void {
     this.generation++;
+    this.changed = new Set();
     this.entries.clear();
     this.aliasesOf.clear();
     this.tickets.clear();
@@ -531,6 +566,7 @@ export class Registry {
 
   private put(e: EntryView): void {
     for (const o of this.observers) o(e.name);
+    this.changed.add(e.name);
     const old = this.entries.get(e.name);
     if (old === undefined) this.names.add(e.name);
     // Text is never an alias's.
@@ -553,6 +589,7 @@ export class Registry {
     const old = this.entries.get(name);
     if (old === undefined) return false;
     for (const o of this.observers) o(name);
+    this.changed.add(name);
     if (typeof old !== 'string' && old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);

@@ -20,7 +20,7 @@ const BATCH_MS = 1;
 /** Entries made between looks at the clock. */
 const CLOCK_EVERY = 64;
 /** How a service's JSON starts as the registry makes it (kind, then name). */
-const SERVICE_PREFIX = '{"kind":"service","name":"';
+export const SERVICE_PREFIX = '{"kind":"service","name":"';
 
 interface Head {
   revision: number;
@@ -50,26 +50,13 @@ interface Head {
  * revision the image was taken at.
  */
 export async function* snapshotLines(image: RegistryImage): AsyncGenerator<string> {
-  const head: Head = {
-    revision: image.revision, epoch: image.epoch, entries: image.nameCount,
-    tickets: image.tickets.length, requests: image.requests.ids.length, agents: image.agents.length, joins: image.joins.length,
-    ...(image.cluster === undefined ? {} : { cluster: image.cluster }),
-    checked: image.marked.checked, unhealthy: image.marked.unhealthy, idle: image.marked.idle, sessions: image.marked.sessions,
-  };
-  yield `${JSON.stringify(head)}\n`;
+  yield headLine(image);
   let batch = '';
   let inBatch = 0;
   let started = performance.now();
   for (const run of image.names) {
     for (const name of run) {
-      const e = image.entry(name);
-      let text: string;
-      if (typeof e === 'string') text = e;
-      else {
-        text = JSON.stringify(e);
-        image.heldAsText(name, e, text);
-      }
-      batch += `${text}\n`;
+      batch += `${entryText(image, name, image.entry(name))}\n`;
       if (++inBatch === BATCH || (inBatch % CLOCK_EVERY === 0 && performance.now() - started >= BATCH_MS)) {
         yield batch;
         batch = '';
@@ -79,11 +66,35 @@ export async function* snapshotLines(image: RegistryImage): AsyncGenerator<strin
     }
   }
   if (batch !== '') yield batch;
+  yield* tableLines(image);
+}
+
+/** The image's head line: its revision, epoch, counts and small tables' names. */
+export function headLine(image: RegistryImage): string {
+  const head: Head = {
+    revision: image.revision, epoch: image.epoch, entries: image.nameCount,
+    tickets: image.tickets.length, requests: image.requests.ids.length, agents: image.agents.length, joins: image.joins.length,
+    ...(image.cluster === undefined ? {} : { cluster: image.cluster }),
+    checked: image.marked.checked, unhealthy: image.marked.unhealthy, idle: image.marked.idle, sessions: image.marked.sessions,
+  };
+  return `${JSON.stringify(head)}\n`;
+}
+
+/** The lines after the entries: tickets, requests, agents and joins, in batches. */
+export function* tableLines(image: RegistryImage): Generator<string> {
   const { tickets, requests, agents, joins } = image;
   yield* valueLines(tickets.length, (j) => tickets[j]);
   yield* valueLines(requests.ids.length, (j) => [requests.ids[j], requests.revisions[j]]);
   yield* valueLines(agents.length, (j) => agents[j]);
   yield* valueLines(joins.length, (j) => joins[j]);
+}
+
+/** The entry line's text for `e` as entry() gave it for `name`; an object is held as that text from now on where it can be. */
+function entryText(image: RegistryImage, name: string, e: HeldEntry): string {
+  if (typeof e === 'string') return e;
+  const text = JSON.stringify(e);
+  image.heldAsText(name, e, text);
+  return text;
 }
 
 /** `count` values as lines of JSON, a batch at a time. */

@@ -23,15 +23,15 @@ export class SnapshotLines {
 
 /**
  * Writes the lines that `batches` yields (each batch: complete lines, every one ending in a
- * newline) as the format-3 snapshot for `index`, atomically: temp file, fsync, rename, fsync of
+ * newline; text, or bytes copied from an earlier file) as the format-3 snapshot for `index`, atomically: temp file, fsync, rename, fsync of
  * the directory. Each batch is written before the next is asked for, so the producer runs between
  * writes and requests are answered meanwhile. Resolves with the file's size.
  */
-export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string>): Promise<number> {
+export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string | Buffer>): Promise<number> {
   const path = join(dir, snapshotName(index));
   let total = 0;
   await replaceFileDurably(path, async (fh) => {
-    for await (const buf of formatThree(index, batches, (text) => Buffer.from(text, 'utf8'))) {
+    for await (const buf of formatThree(index, batches, (text) => Buffer.from(text, 'utf8'), (bytes) => bytes)) {
       let offset = 0;
       while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
       total += buf.length;
@@ -49,7 +49,9 @@ export async function writeSnapshotStream(dir: string, index: number, batches: A
  */
 export async function snapshotStreamParts(index: number, batches: AsyncIterable<string>): Promise<string[]> {
   const parts: string[] = [];
-  for await (const text of formatThree(index, batches, (t) => t)) {
+  for await (const text of formatThree(index, batches, (t) => t, () => {
+    throw new TypeError('a snapshot sent to a backup is made as text');
+  })) {
     parts.push(text);
     await new Promise((r) => setImmediate(r));
   }
@@ -58,18 +60,21 @@ export async function snapshotStreamParts(index: number, batches: AsyncIterable<
 
 /**
  * A format-3 file a piece at a time: the header, each batch (checked to be whole lines), the
- * trailer with the body's length and CRC-32. Each piece comes as `encode` makes it: bytes for a
- * file, or the text itself for a backup, whose CRC and length are then taken from the string
+ * trailer with the body's length and CRC-32. Each piece comes as `encode` makes it from text (or
+ * `copy` from bytes): bytes for a file, or the text itself for a backup, whose CRC and length are then taken from the string
  * (no Buffer made only to be measured: ~3× cheaper at a million names).
  */
-async function* formatThree<P extends string | Buffer>(index: number, batches: AsyncIterable<string>, encode: (text: string) => P): AsyncGenerator<P> {
+async function* formatThree<P extends string | Buffer>(
+  index: number, batches: AsyncIterable<string | Buffer>, encode: (text: string) => P, copy: (bytes: Buffer) => P,
+): AsyncGenerator<P> {
   yield encode(`${JSON.stringify({ format: 3, index })}\n`);
   let crc = 0;
   let bytes = 0;
   for await (const batch of batches) {
     if (batch.length === 0) continue;
-    if (!batch.endsWith('\n')) throw new TypeError('a snapshot batch must end with a newline');
-    const piece = encode(batch);
+    const whole = typeof batch === 'string' ? batch.endsWith('\n') : batch[batch.length - 1] === 0x0a;
+    if (!whole) throw new TypeError('a snapshot batch must end with a newline');
+    const piece = typeof batch === 'string' ? encode(batch) : copy(batch);
     crc = crc32(piece, crc);
     bytes += typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.length;
     yield piece;

@@ -7,7 +7,8 @@ import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import { listSegments, WAL_DIR_NAME } from './segment.js';
-import { encodeSnapshot, removeSnapshotsExcept, writeSnapshot } from './snapshot.js';
+import { encodeSnapshot, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
+import { readSnapshotBody } from './snapshot-body.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
@@ -152,26 +153,38 @@ export class Store {
   /**
    * Writes a snapshot of `state` covering every record up to and including `index`, durably, then
    * removes the segments and snapshots that neither it nor the snapshot before it needs. `state`
-   * is serialized before this returns; the I/O runs without holding up appends. A snapshot older
-   * than one already written is skipped.
+   * is serialized before this returns; the I/O runs without holding up appends. A snapshot no
+   * newer than one already written is skipped: resolves true if the file was written, false if skipped.
    */
-  async snapshot(index: number, state: unknown): Promise<void> {
+  async snapshot(index: number, state: unknown): Promise<boolean> {
     this.checkSnapshot(index);
     return this.queueSnapshot(index, bufferWriter(index, encodeSnapshot(index, state)), this.wal.stats.faults);
   }
 
   /**
    * Like snapshot(), for a state produced a batch at a time (format 3, snapshot-stream.ts): each
-   * batch is complete lines, one JSON value a line, handed back unparsed at open (SnapshotLines). The batches must
+   * batch is complete lines, one JSON value a line (text, or bytes copied from the snapshot
+   * before: snapshotBody), handed back unparsed at open (SnapshotLines). The batches must
    * describe the state as it was when this was called (the caller copies what could change);
    * they are asked for only while the file is written, so the registry's whole serialised form
    * is never held at once and requests are answered between batches. `faultsSeen` is
    * `stats.faults` when that state was read: a write that failed since may have taken back
    * records the state holds, and the snapshot is then refused (UNAVAILABLE).
    */
-  async snapshotStream(index: number, batches: AsyncIterable<string>, faultsSeen = this.wal.stats.faults): Promise<void> {
+  async snapshotStream(index: number, batches: AsyncIterable<string | Buffer>, faultsSeen = this.wal.stats.faults): Promise<boolean> {
     this.checkSnapshot(index);
     return this.queueSnapshot(index, (dir) => writeSnapshotStream(dir, index, batches), faultsSeen);
+  }
+
+  /**
+   * The body of the format-3 snapshot this store wrote or recovered at `index`, a chunk of whole
+   * lines at a time, checked against its trailer as it is read (readSnapshotBody): what a
+   * snapshot made from the one before it copies. Read lazily, so a snapshot written from it
+   * (queued behind the ones before) reads the file when its turn comes; it is kept until a newer
+   * one is written.
+   */
+  snapshotBody(index: number): AsyncIterable<Buffer> {
+    return readSnapshotBody(join(this.dir, snapshotName(index)), index);
   }
 
   private checkSnapshot(index: number): void {
@@ -183,9 +196,9 @@ export class Store {
     }
   }
 
-  private queueSnapshot(index: number, write: SnapshotWriter, faultsSeen: number): Promise<void> {
+  private queueSnapshot(index: number, write: SnapshotWriter, faultsSeen: number): Promise<boolean> {
     const run = this.snapshotChain.then(() => this.persistSnapshot(index, write, faultsSeen));
-    this.snapshotChain = run.catch(() => {});
+    this.snapshotChain = run.then(() => {}, () => {});
     return run;
   }
 
@@ -216,8 +229,8 @@ export class Store {
     this.logger.info('store closed', { dir: this.dir, lastIndex: this.wal.lastIndex });
   }
 
-  private async persistSnapshot(index: number, write: SnapshotWriter, faultsAtRequest: number): Promise<void> {
-    if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return;
+  private async persistSnapshot(index: number, write: SnapshotWriter, faultsAtRequest: number): Promise<boolean> {
+    if (this.goodSnapshot !== undefined && index <= this.goodSnapshot) return false;
     // A snapshot must never be ahead of the durable log: after a crash the records it covers
     // would be missing from the log, and later appends would land after a gap.
     await this.wal.flushed();
@@ -249,6 +262,7 @@ export class Store {
       this.logger.warn('could not remove old snapshots', { dir: this.dir, error: String(err) });
     }
     if (previous !== undefined) await this.wal.removeSegmentsBefore(previous + 1);
+    return true;
   }
 }
 
