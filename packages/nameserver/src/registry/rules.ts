@@ -48,6 +48,12 @@ function service(reg: Registry, name: string, verb: string): ServiceView {
   return e;
 }
 
+/**
+ * Every static advertisement's advertiser: one object for them all (entries are never changed in
+ * place, and frozen it cannot be), not 32 bytes more for each of a million names.
+ */
+const STATIC_ADVERTISER: NonNullable<ServiceView['advertiser']> = Object.freeze({ kind: 'static' as const });
+
 /** Server settings that narrow who may advertise what. */
 export interface AdvertisePolicy {
   adminPrefixes: AdminPrefixes;
@@ -85,7 +91,7 @@ export function planAdvertise(reg: Registry, p: Params<'advertiseService'>, acto
     }
     if (old?.kind === 'service') checkHold(old, actor, now);
   }
-  const advertiser: ServiceView['advertiser'] = p.static ? { kind: 'static' } : actor.owner === undefined ? { kind: 'session' }
+  const advertiser: NonNullable<ServiceView['advertiser']> = p.static ? STATIC_ADVERTISER : actor.owner === undefined ? { kind: 'session' }
     : actor.ephemeralOwner === true ? { kind: 'session', owner: actor.owner, ephemeral: true } : { kind: 'session', owner: actor.owner };
   if (
     old !== undefined && isAdvertisedState(old.state) && old.host === p.host && old.port === p.port && sameCheck(old.check, p.check) &&
