@@ -118,6 +118,16 @@ export const FAULTS = [
     claim: 'only the primary probes health checks; backups see the verdicts through the log (PROTOCOL §7.6, SECURITY.md)',
     tests: ['e2e/dist/health-checks-backup.test'],
   },
+  {
+    patch: 'snapshot-copies-unchecked.patch',
+    claim: 'a snapshot made from the one before does not copy a file that fails its CRC-32; the next is written whole (PROTOCOL §14, Restart)',
+    tests: ['packages/nameserver/dist/registry/snapshot-merge.test', 'packages/nameserver/dist/server.test'],
+  },
+  {
+    patch: 'snapshot-keeps-changed-lines.patch',
+    claim: 'a snapshot made from the one before is byte for byte the one written whole: changed lines replaced, removed ones gone (PROTOCOL §14, Restart)',
+    tests: ['packages/nameserver/dist/registry/snapshot-merge.test'],
+  },
 ];
 
 /** Past this, a fault's test run is stopped and counted as an error. */

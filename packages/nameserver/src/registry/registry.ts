@@ -104,8 +104,16 @@ export interface RegistryImage {
 export interface ChangedNames {
   /** Which registry they are of: a load() starts a new one, and names of an older one say nothing of it. */
   generation: number;
-  names: ReadonlySet<string>;
+  /** Undefined when more changed than are kept track of (snapshots kept failing): the next must be written whole. */
+  names: ReadonlySet<string> | undefined;
 }
+
+/**
+ * Changed names kept track of between two snapshots at most: snapshots normally come every
+ * eighth of the registry's records, so this is only reached while they keep failing; past it the
+ * next snapshot is written whole instead of the set growing with every new name written.
+ */
+const MAX_CHANGED_TRACKED = 1_000_000;
 
 /**
  * What one record is about to change, taken before it is applied: a record is applied before it
@@ -154,7 +162,7 @@ export class Registry {
   // Names put or removed since load() or the last takeChanged(): every other entry is as a
   // snapshot file taken then holds it (committer.ts makes the next one from it). An entry parsed
   // back from its text is not one: its line is still what the file holds.
-  private changed = new Set<string>();
+  private changed: Set<string> | undefined = new Set<string>();
 
   /** Calls `fn` with the name of each entry put or removed from now on, until the returned stop is called. */
   observe(fn: (name: string) => void): () => void {
@@ -496,6 +504,12 @@ export class Registry {
     return { generation: this.generation, names };
   }
 
+  private markChanged(name: string): void {
+    if (this.changed === undefined) return;
+    this.changed.add(name);
+    if (this.changed.size > Math.max(MAX_CHANGED_TRACKED, this.entries.size)) this.changed = undefined;
+  }
+
   /**
    * Replaces everything with a snapshot; the index is built once, not entry by entry (from a
    * format-3 file's names without sorting them, as they are stored in order).
@@ -566,7 +580,7 @@ export class Registry {
 
   private put(e: EntryView): void {
     for (const o of this.observers) o(e.name);
-    this.changed.add(e.name);
+    this.markChanged(e.name);
     const old = this.entries.get(e.name);
     if (old === undefined) this.names.add(e.name);
     // Text is never an alias's.
@@ -589,7 +603,7 @@ export class Registry {
     const old = this.entries.get(name);
     if (old === undefined) return false;
     for (const o of this.observers) o(name);
-    this.changed.add(name);
+    this.markChanged(name);
     if (typeof old !== 'string' && old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);

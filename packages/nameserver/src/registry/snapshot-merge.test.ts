@@ -12,7 +12,7 @@ import { Scratch } from '../storage/testing.js';
 import { snapshotName } from '../storage/snapshot.js';
 import type { Store } from '../storage/store.js';
 import type { Op } from './ops.js';
-import { Registry } from './registry.js';
+import { Registry, type ChangedNames } from './registry.js';
 import { snapshotLines } from './snapshot-lines.js';
 import { mergedSnapshotLines } from './snapshot-merge.js';
 
@@ -20,6 +20,11 @@ import { mergedSnapshotLines } from './snapshot-merge.js';
 function rng(seed: number): () => number {
   const prng = new Prng(seed);
   return () => prng.next();
+}
+
+function tracked(c: ChangedNames): ReadonlySet<string> {
+  assert.ok(c.names !== undefined, 'the changed names are kept track of');
+  return c.names;
 }
 
 // Plain ASCII names mostly; a few whose lines are parsed for their names (an escape, non-ASCII).
@@ -86,7 +91,7 @@ test('a snapshot made from the one before is byte for byte the whole snapshot of
       const image = reg.image();
       const changed = reg.takeChanged();
       try {
-        await ms.store.snapshotStream(reg.revision, mergedSnapshotLines(image, changed.names, ms.store.snapshotBody(base)));
+        await ms.store.snapshotStream(reg.revision, mergedSnapshotLines(image, tracked(changed), ms.store.snapshotBody(base)));
       } finally {
         image.release();
       }
@@ -115,7 +120,7 @@ test('a snapshot made while the registry keeps changing holds the image, not the
   const twin = reg.image();
   for await (const b of snapshotLines(twin)) expectedText.push(b);
   twin.release();
-  const lines = mergedSnapshotLines(image, changed.names, store.snapshotBody(base));
+  const lines = mergedSnapshotLines(image, tracked(changed), store.snapshotBody(base));
   // Changes land between the batches: the file must still be the image's.
   const interleaved = (async function* () {
     for await (const piece of lines) {
@@ -149,11 +154,24 @@ test('a corrupt snapshot before is refused: no new file, and the error says CORR
   store.append({ ops: [] });
   const image = reg.image();
   const changed = reg.takeChanged();
-  await assert.rejects(store.snapshotStream(reg.revision, mergedSnapshotLines(image, changed.names, store.snapshotBody(base))), (err: Error & { code?: string }) => {
+  await assert.rejects(store.snapshotStream(reg.revision, mergedSnapshotLines(image, tracked(changed), store.snapshotBody(base))), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'CORRUPT');
     assert.match(err.message, /CRC-32 mismatch/);
     return true;
   });
   image.release();
   await assert.rejects(readFile(join(scratch.dir, snapshotName(reg.revision))), { code: 'ENOENT' });
+});
+
+test('past a million changed names the registry stops listing them, and the next snapshot is written whole', () => {
+  const reg = new Registry();
+  reg.takeChanged();
+  const e = (name: string): EntryView => ({ kind: 'service', name, state: 'running', since: 0, host: 'h', port: 1 });
+  // Put and removed again: the registry stays empty while the names changed pile up.
+  let rev = 1;
+  for (let i = 0; i <= 1_000_000; i++) reg.apply([{ t: 'put', e: e(`/churn/n${i}`) }, { t: 'del', n: `/churn/n${i}` }], rev++);
+  assert.equal(reg.size, 0);
+  assert.equal(reg.takeChanged().names, undefined);
+  reg.apply([{ t: 'put', e: e('/churn/after') }], rev);
+  assert.deepEqual([...tracked(reg.takeChanged())], ['/churn/after'], 'tracking starts over after each take');
 });
