@@ -489,15 +489,15 @@ export class Registry {
     };
   }
 
-  /**
-   * The names whose entries may differ from how a snapshot file taken at the last call (or at
-   * load()) holds them: put or removed since. Tracking starts over.
-   */
   /** Which registry this is (ChangedNames.generation): a load() starts a new one. */
   get loadGeneration(): number {
     return this.generation;
   }
 
+  /**
+   * The names whose entries may differ from how a snapshot file taken at the last call (or at
+   * load()) holds them: put or removed since. Tracking starts over.
+   */
   takeChanged(): ChangedNames {
     const names = this.changed;
     this.changed = new Set();

@@ -16,9 +16,9 @@ const BATCH = 2000;
  * write waits for one at each of its steps (its request, its fsync, a backup's acknowledgement):
  * batches of 2,000 parsed entries (~4 ms) made every write ~13 ms while a snapshot was made.
  */
-const BATCH_MS = 1;
+export const BATCH_MS = 1;
 /** Entries made between looks at the clock. */
-const CLOCK_EVERY = 64;
+export const CLOCK_EVERY = 64;
 /** How a service's JSON starts as the registry makes it (kind, then name). */
 export const SERVICE_PREFIX = '{"kind":"service","name":"';
 

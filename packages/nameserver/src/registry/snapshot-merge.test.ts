@@ -5,11 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { Prng } from '@dpns/cluster-core';
 import type { EntryView } from '@dpns/protocol';
 import { Scratch } from '../storage/testing.js';
 import { snapshotName } from '../storage/snapshot.js';
+import { readSnapshotBody } from '../storage/snapshot-body.js';
 import type { Store } from '../storage/store.js';
 import type { Op } from './ops.js';
 import { Registry, type ChangedNames } from './registry.js';
@@ -174,4 +176,40 @@ test('past a million changed names the registry stops listing them, and the next
   assert.equal(reg.takeChanged().names, undefined);
   reg.apply([{ t: 'put', e: e('/churn/after') }], rev);
   assert.deepEqual([...tracked(reg.takeChanged())], ['/churn/after'], 'tracking starts over after each take');
+});
+
+test('changed names that all sort after the earlier file are handed on in pieces, not made in one go', async (t) => {
+  const scratch = await Scratch.create(t);
+  const { store } = await scratch.open();
+  const reg = new Registry();
+  const e = (name: string, rev: number): EntryView => ({ kind: 'service', name, state: 'running', since: rev, host: 'h', port: 1, advertiser: { kind: 'static' } });
+  let rev = 1;
+  for (let i = 0; i < 100; i++) reg.apply([{ t: 'put', e: e(`/order/a${String(i).padStart(6, '0')}`, rev) }], rev++);
+  for (let i = 1; i < rev; i++) store.append({ ops: [] });
+  reg.takeChanged();
+  const base = reg.revision;
+  await wholeSnapshot(reg, store, scratch);
+  // Names written in order: every one of them lands after the last line of the file.
+  for (let i = 0; i < 30_000; i++) reg.apply([{ t: 'put', e: e(`/order/b${String(i).padStart(6, '0')}`, rev) }], rev++);
+  const image = reg.image();
+  const pieces: number[] = [];
+  for await (const piece of mergedSnapshotLines(image, tracked(reg.takeChanged()), store.snapshotBody(base))) pieces.push(piece.length);
+  image.release();
+  const total = pieces.reduce((a, b) => a + b, 0);
+  assert.ok(total > 3 * 2 ** 20, `${total} bytes made`);
+  assert.ok(pieces.length >= 4, `${pieces.length} pieces`);
+  assert.ok(Math.max(...pieces) < 1.5 * 2 ** 20, `the largest piece is ${Math.max(...pieces)} bytes`);
+});
+
+test('a line that never ends in an earlier file is refused CORRUPT before it is all held', async (t) => {
+  const scratch = await Scratch.create(t);
+  const body = Buffer.alloc(65 * 2 ** 20 + 1, 0x78);
+  body[body.length - 1] = 0x0a;
+  const header = Buffer.from(`${JSON.stringify({ format: 3, index: 7 })}\n`);
+  const trailer = Buffer.from(`${JSON.stringify({ bytes: body.length, crc32: crc32(body) })}\n`);
+  const path = join(scratch.dir, snapshotName(7));
+  await writeFile(path, Buffer.concat([header, body, trailer]));
+  await assert.rejects(async () => {
+    for await (const chunk of readSnapshotBody(path, 7)) assert.ok(chunk.length > 0);
+  }, (err: Error & { code?: string }) => err.code === 'CORRUPT' && /longer than/.test(err.message));
 });

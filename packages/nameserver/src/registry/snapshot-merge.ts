@@ -6,7 +6,7 @@
 // million names a snapshot every eighth of the registry was eight entries' work a write).
 import { compareNames } from './ordered-names.js';
 import type { RegistryImage } from './registry.js';
-import { headLine, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
+import { BATCH_MS, CLOCK_EVERY, headLine, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
 
 /** Output is handed on in pieces of about this many bytes (one file write each). */
 const PIECE_BYTES = 1 << 20;
@@ -28,10 +28,22 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
   const out = new Pieces();
   let k = 0;
   let written = 0;
-  /** Writes the changed names that sort before `name` (all that are left, when undefined); says whether `name` itself is one. */
   const own = new LineName();
-  const writeChangedUpTo = (upTo: LineName | undefined): boolean => {
+  let made = 0;
+  let started = performance.now();
+  /**
+   * Writes the changed names that sort before the line `upTo` names (all that are left, when
+   * undefined); returns whether that name itself is one. Hands on what it made every piece's
+   * worth or every BATCH_MS of work, as a whole snapshot does: changed names may all sort
+   * together (names written in order land after every line of the file), and stringifying a
+   * hundred thousand of them in one go would hold the event loop for ~100 ms.
+   */
+  function* writeChangedUpTo(upTo: LineName | undefined): Generator<Buffer, boolean> {
     while (k < touched.length) {
+      if (out.size >= PIECE_BYTES || (++made % CLOCK_EVERY === 0 && out.size > 0 && performance.now() - started >= BATCH_MS)) {
+        yield out.take();
+        started = performance.now();
+      }
       const t = touched[k] as string;
       const c = upTo === undefined ? -1 : upTo.compare(t);
       if (c > 0) return false;
@@ -48,7 +60,7 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
       if (c === 0) return true;
     }
     return false;
-  };
+  }
   let line = 0;
   let entries = -1;
   for await (const chunk of base) {
@@ -63,7 +75,7 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
         // Checked on each old line only against the next changed name: both are in name order.
         if (k < touched.length && own.compare(touched[k] as string) <= 0) {
           out.bytes(chunk, run, at);
-          const replaced = writeChangedUpTo(own);
+          const replaced = yield* writeChangedUpTo(own);
           if (replaced) run = end + 1;
           else {
             run = at;
@@ -73,7 +85,7 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
       } else if (line === entries + 1) {
         // The tables after the entries are written from the image; this file's are only checked (its CRC).
         out.bytes(chunk, run, at);
-        writeChangedUpTo(undefined);
+        yield* writeChangedUpTo(undefined);
         run = chunk.length;
       } else run = chunk.length;
       at = end + 1;
@@ -81,10 +93,11 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
     }
     out.bytes(chunk, run, chunk.length);
     if (out.size >= PIECE_BYTES) yield out.take();
+    started = performance.now();
   }
   if (entries < 0) throw new Error('the snapshot before has no head line');
   // A file of entries only (no tables after them).
-  writeChangedUpTo(undefined);
+  yield* writeChangedUpTo(undefined);
   if (written !== image.nameCount) throw new Error(`a snapshot made from the one before would hold ${written} entries, the registry ${image.nameCount}`);
   if (out.size > 0) yield out.take();
   yield* tableLines(image);

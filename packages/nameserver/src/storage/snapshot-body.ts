@@ -11,6 +11,11 @@ import { StorageError } from './errors.js';
 const CHUNK_BYTES = 1 << 20;
 /** The header and trailer are short lines: this much of either end holds them. */
 const END_BYTES = 4096;
+/**
+ * No line of a registry's file comes near this (an entry is bounded by a request's size): past
+ * it the file is taken for corrupt rather than carried over chunk after chunk up to its size.
+ */
+const MAX_LINE_BYTES = 64 << 20;
 
 /**
  * The body of the format-3 snapshot at `path` (for `index`): its lines between header and
@@ -55,6 +60,7 @@ export async function* readSnapshotBody(path: string, index: number): AsyncGener
       if (at === bodyEnd && chunk[chunk.length - 1] !== 0x0a) throw corrupt('the body does not end with a newline');
       if (at === bodyEnd && crc !== trailer.crc32) throw corrupt(`CRC-32 mismatch (trailer ${trailer.crc32}, computed ${crc})`);
       carry = Buffer.from(chunk.subarray(cut));
+      if (carry.length > MAX_LINE_BYTES) throw corrupt(`a line longer than ${MAX_LINE_BYTES} bytes`);
       if (cut > 0) yield chunk.subarray(0, cut);
     }
   } finally {
