@@ -218,8 +218,8 @@ export class Committer {
     // every entry. Until this one is written, there is none to make the next from.
     const base = this.mergeBase;
     this.mergeBase = undefined;
-    const names = changed.names;
-    const merged = base !== undefined && base.generation === changed.generation && names !== undefined && names.size <= image.nameCount / 2;
+    const names = changed.entries;
+    const merged = base !== undefined && base.generation === changed.generation && names !== undefined && names.changes <= image.nameCount / 2;
     let stream: Promise<boolean>;
     try {
       const lines = merged ? mergedSnapshotLines(image, names, this.store.snapshotBody(base.index)) : snapshotLines(image);
@@ -233,7 +233,7 @@ export class Committer {
         // Skipped (one as new was already there, from elsewhere): no file of this image to make the next from.
         if (written) this.mergeBase = { index: rev, generation: changed.generation };
         this.log.info('snapshot written', {
-          revision: rev, entries: this.registry.size, ms: Date.now() - started, ...(merged ? { from: base.index, changed: names.size } : {}),
+          revision: rev, entries: this.registry.size, ms: Date.now() - started, ...(merged ? { from: base.index, changed: names.changes } : {}),
         });
       },
       (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),

@@ -14,6 +14,7 @@ import { snapshotName } from '../storage/snapshot.js';
 import { readSnapshotBody } from '../storage/snapshot-body.js';
 import type { Store } from '../storage/store.js';
 import type { Op } from './ops.js';
+import type { ChangedEntries } from './changed-entries.js';
 import { Registry, type ChangedNames } from './registry.js';
 import { snapshotLines } from './snapshot-lines.js';
 import { mergedSnapshotLines } from './snapshot-merge.js';
@@ -24,9 +25,9 @@ function rng(seed: number): () => number {
   return () => prng.next();
 }
 
-function tracked(c: ChangedNames): ReadonlySet<string> {
-  assert.ok(c.names !== undefined, 'the changed names are kept track of');
-  return c.names;
+function tracked(c: ChangedNames): ChangedEntries {
+  assert.ok(c.entries !== undefined, 'the changed names are kept track of');
+  return c.entries;
 }
 
 // Plain ASCII names mostly; a few whose lines are parsed for their names (an escape, non-ASCII).
@@ -173,9 +174,9 @@ test('past a million changed names the registry stops listing them, and the next
   let rev = 1;
   for (let i = 0; i <= 1_000_000; i++) reg.apply([{ t: 'put', e: e(`/churn/n${i}`) }, { t: 'del', n: `/churn/n${i}` }], rev++);
   assert.equal(reg.size, 0);
-  assert.equal(reg.takeChanged().names, undefined);
+  assert.equal(reg.takeChanged().entries, undefined);
   reg.apply([{ t: 'put', e: e('/churn/after') }], rev);
-  assert.deepEqual([...tracked(reg.takeChanged())], ['/churn/after'], 'tracking starts over after each take');
+  assert.deepEqual(tracked(reg.takeChanged()).inOrder().names, ['/churn/after'], 'tracking starts over after each take');
 });
 
 test('changed names that all sort after the earlier file are handed on in pieces, not made in one go', async (t) => {

@@ -5,6 +5,7 @@
 // the earlier file's bytes plus the changed entries, not a lookup and a copy of every entry (at a
 // million names a snapshot every eighth of the registry was eight entries' work a write).
 import { compareNames } from './ordered-names.js';
+import type { ChangedEntries } from './changed-entries.js';
 import type { RegistryImage } from './registry.js';
 import { BATCH_MS, CLOCK_EVERY, headLine, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
 
@@ -17,13 +18,12 @@ const BACKSLASH = 0x5c;
 
 /**
  * The lines of a snapshot of `image`, made from `base`: the body of the snapshot file taken
- * when the registry's changed names were last taken (Registry.takeChanged), `changed` being the
- * names taken with this image. Throws if what it makes cannot be the image (the counts differ):
+ * when the registry's changed entries were last taken (Registry.takeChanged), `changed` being the
+ * entries taken with this image. Throws if what it makes cannot be the image (the counts differ):
  * the caller then writes the image whole.
  */
-export async function* mergedSnapshotLines(image: RegistryImage, changed: ReadonlySet<string>, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
-  // The default sort compares UTF-16 code units, as the name index does (compareNames).
-  const touched = [...changed].sort();
+export async function* mergedSnapshotLines(image: RegistryImage, changed: ChangedEntries, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
+  const { names: touched, entries: latest } = changed.inOrder();
   yield headLine(image);
   const out = new Pieces();
   let k = 0;
@@ -47,8 +47,9 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Readon
       const t = touched[k] as string;
       const c = upTo === undefined ? -1 : upTo.compare(t);
       if (c > 0) return false;
+      // As taken with the image, unless put or removed since (then as it was).
+      const e = image.changedSince(t) ? image.entryAt(t) : latest[k];
       k++;
-      const e = image.entryAt(t);
       if (e !== undefined) {
         // Not held as text afterwards (heldAsText): the next snapshot copies the line from this
         // file whatever the registry holds, and the object stays where the text would be

@@ -1,0 +1,29 @@
+// A name changed more than once comes out once, in name order, with its last change's entry
+// (undefined when that change removed it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EntryView } from '@dpns/protocol';
+import { ChangedEntries } from './changed-entries.js';
+
+function svc(name: string, port: number): EntryView {
+  return { kind: 'service', name, state: 'running', since: 1, host: 'h', port, advertiser: { kind: 'static' } } as EntryView;
+}
+
+test('each changed name once, in order, with the entry of its last change', () => {
+  const c = new ChangedEntries();
+  c.add('/b', svc('/b', 1));
+  c.add('/a', svc('/a', 1));
+  c.add('/b', undefined);
+  c.add('/c', undefined);
+  c.add('/c', svc('/c', 3));
+  c.add('/b', svc('/b', 2));
+  c.add('/a', undefined);
+  assert.equal(c.changes, 7);
+  const { names, entries } = c.inOrder();
+  assert.deepEqual(names, ['/a', '/b', '/c']);
+  assert.deepEqual(entries, [undefined, svc('/b', 2), svc('/c', 3)]);
+});
+
+test('nothing changed: nothing in order', () => {
+  assert.deepEqual(new ChangedEntries().inOrder(), { names: [], entries: [] });
+});

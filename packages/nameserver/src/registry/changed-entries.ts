@@ -1,0 +1,43 @@
+// The entries put or removed since a snapshot, for the next one made from it (snapshot-merge.ts).
+// Every write lands here, so adding is two array pushes: a Map or Set of names cost ~1 µs a write
+// at a million names (its table grows to an eighth of the registry between snapshots, and each
+// insertion misses the cache); a name changed twice is simply there twice until it is read.
+import type { EntryView } from '@dpns/protocol';
+import { sortedIndexes } from './name-sort.js';
+
+/** Each changed name once, in name order, with its entry after the last change (undefined: removed). */
+export interface ChangedInOrder {
+  names: string[];
+  entries: (EntryView | undefined)[];
+}
+
+export class ChangedEntries {
+  private readonly names: string[] = [];
+  private readonly entries: (EntryView | undefined)[] = [];
+
+  /** `name` now holds `entry` (undefined: removed). */
+  add(name: string, entry: EntryView | undefined): void {
+    this.names.push(name);
+    this.entries.push(entry);
+  }
+
+  /** Changes added, a name counted each time it changed. */
+  get changes(): number {
+    return this.names.length;
+  }
+
+  /** The changed names in order with their latest entries; sorts, so taken once per snapshot. */
+  inOrder(): ChangedInOrder {
+    const idx = sortedIndexes(this.names);
+    const out: ChangedInOrder = { names: [], entries: [] };
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number;
+      const name = this.names[i] as string;
+      // The same name next: a later change of it, which is the one that counts.
+      if (k + 1 < idx.length && this.names[idx[k + 1] as number] === name) continue;
+      out.names.push(name);
+      out.entries.push(this.entries[i]);
+    }
+    return out;
+  }
+}
