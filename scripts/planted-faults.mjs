@@ -128,6 +128,11 @@ export const FAULTS = [
     claim: 'a snapshot made from the one before is byte for byte the one written whole: changed lines replaced, removed ones gone (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/snapshot-merge.test'],
   },
+  {
+    patch: 'snapshot-keeps-first-change.patch',
+    claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
+    tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],
+  },
 ];
 
 /** Past this, a fault's test run is stopped and counted as an error. */
