@@ -117,12 +117,14 @@ export interface ChangedNames {
 }
 
 /**
- * Changes kept track of between two snapshots at most (a name changed twice counts twice):
- * snapshots normally come every eighth of the registry's records, so this is only reached while
- * they keep failing; past it the next snapshot is written whole instead of the list growing with
- * every write.
+ * Changes kept track of between two snapshots at most: as many as the registry has entries, and
+ * at least this many (a name changed twice counts twice). Each change's entry is held with it, so
+ * the list is kept no larger than the registry; snapshots normally come every eighth of its
+ * records, so this is reached only while they keep failing (a snapshot is made from the one
+ * before only when at most half the entries changed anyway: committer.ts), and the next snapshot
+ * is then written whole.
  */
-const MAX_CHANGED_TRACKED = 1_000_000;
+const MIN_CHANGED_TRACKED = 10_000;
 
 /**
  * What one record is about to change, taken before it is applied: a record is applied before it
@@ -520,7 +522,7 @@ export class Registry {
   private markChanged(name: string, e: EntryView | undefined): void {
     if (this.changed === undefined) return;
     this.changed.add(name, e);
-    if (this.changed.changes > Math.max(MAX_CHANGED_TRACKED, this.entries.size)) this.changed = undefined;
+    if (this.changed.changes > Math.max(MIN_CHANGED_TRACKED, this.entries.size)) this.changed = undefined;
   }
 
   /**

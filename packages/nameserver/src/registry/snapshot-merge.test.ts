@@ -166,14 +166,24 @@ test('a corrupt snapshot before is refused: no new file, and the error says CORR
   await assert.rejects(readFile(join(scratch.dir, snapshotName(reg.revision))), { code: 'ENOENT' });
 });
 
-test('past a million changed names the registry stops listing them, and the next snapshot is written whole', () => {
+test('past as many changes as the registry has entries it stops listing them, and the next snapshot is written whole', () => {
   const reg = new Registry();
-  reg.takeChanged();
-  const e = (name: string): EntryView => ({ kind: 'service', name, state: 'running', since: 0, host: 'h', port: 1 });
-  // Put and removed again: the registry stays empty while the names changed pile up.
+  const e = (name: string, port = 1): EntryView => ({ kind: 'service', name, state: 'running', since: 0, host: 'h', port });
   let rev = 1;
-  for (let i = 0; i <= 1_000_000; i++) reg.apply([{ t: 'put', e: e(`/churn/n${i}`) }, { t: 'del', n: `/churn/n${i}` }], rev++);
+  for (let i = 0; i < 20_000; i++) reg.apply([{ t: 'put', e: e(`/churn/n${i}`) }], rev++);
+  reg.takeChanged();
+  // The same name over and over: each change counts (and holds its entry), so the list stays no larger than the registry.
+  for (let i = 0; i < 20_000; i++) reg.apply([{ t: 'put', e: e('/churn/n7', i) }], rev++);
+  assert.equal(tracked(reg.takeChanged()).changes, 20_000, 'as many as the registry has entries are still listed');
+  for (let i = 0; i <= 20_000; i++) reg.apply([{ t: 'put', e: e('/churn/n7', i) }], rev++);
+  assert.equal(reg.takeChanged().entries, undefined);
+  // A registry emptied by the churn: still at least 10,000 changes listed.
+  for (let i = 0; i < 20_000; i++) reg.apply([{ t: 'del', n: `/churn/n${i}` }], rev++);
+  reg.takeChanged();
+  for (let i = 0; i < 5_000; i++) reg.apply([{ t: 'put', e: e(`/churn/m${i}`) }, { t: 'del', n: `/churn/m${i}` }], rev++);
   assert.equal(reg.size, 0);
+  assert.equal(tracked(reg.takeChanged()).changes, 10_000);
+  for (let i = 0; i <= 5_000; i++) reg.apply([{ t: 'put', e: e(`/churn/m${i}`) }, { t: 'del', n: `/churn/m${i}` }], rev++);
   assert.equal(reg.takeChanged().entries, undefined);
   reg.apply([{ t: 'put', e: e('/churn/after') }], rev);
   assert.deepEqual(tracked(reg.takeChanged()).inOrder().names, ['/churn/after'], 'tracking starts over after each take');
