@@ -218,11 +218,11 @@ export class Committer {
     // every entry. Until this one is written, there is none to make the next from.
     const base = this.mergeBase;
     this.mergeBase = undefined;
-    const names = changed.entries;
-    const merged = base !== undefined && base.generation === changed.generation && names !== undefined && names.changes <= image.nameCount / 2;
+    const changes = changed.entries;
+    const merged = base !== undefined && base.generation === changed.generation && changes !== undefined && changes.changes <= image.nameCount / 2;
     let stream: Promise<boolean>;
     try {
-      const lines = merged ? mergedSnapshotLines(image, names, this.store.snapshotBody(base.index)) : snapshotLines(image);
+      const lines = merged ? mergedSnapshotLines(image, changes, this.store.snapshotBody(base.index)) : snapshotLines(image);
       stream = this.store.snapshotStream(rev, lines, faultsSeen);
     } catch (err) {
       stream = Promise.reject(err);
@@ -233,7 +233,7 @@ export class Committer {
         // Skipped (one as new was already there, from elsewhere): no file of this image to make the next from.
         if (written) this.mergeBase = { index: rev, generation: changed.generation };
         this.log.info('snapshot written', {
-          revision: rev, entries: this.registry.size, ms: Date.now() - started, ...(merged ? { from: base.index, changed: names.changes } : {}),
+          revision: rev, entries: this.registry.size, ms: Date.now() - started, ...(merged ? { from: base.index, changed: changes.changes } : {}),
         });
       },
       (err: unknown) => this.log.error('snapshot failed; the log keeps growing until one succeeds', { err }),

@@ -79,10 +79,12 @@ export interface RegistryImage {
   nameCount: number;
   /** The entry `name` (one of `names`) as it was when the image was taken. */
   entry(name: string): HeldEntry;
-  /** The entry `name` as it was when the image was taken, or undefined if there was none. */
-  entryAt(name: string): HeldEntry | undefined;
-  /** Whether `name` was put or removed after the image was taken (entryAt then looks it up among the entries kept as they were). */
-  changedSince(name: string): boolean;
+  /**
+   * The entry `name` as it was when the image was taken (undefined: there was none), given
+   * `latest`, its entry when the changes were taken with the image (Registry.takeChanged): that
+   * one, unless the name was put or removed since.
+   */
+  entryAsTaken(name: string, latest: EntryView | undefined): HeldEntry | undefined;
   /**
    * A whole snapshot wrote entry `name` (as entry() gave it) as `text`: a plain service still
    * unchanged is held as that text from now on, until something reads it: a next snapshot
@@ -483,14 +485,10 @@ export class Registry {
         if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
         return e;
       },
-      entryAt: (name) => {
+      entryAsTaken: (name, latest) => {
         if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
         // In `before` as undefined: added since.
-        return before.has(name) ? before.get(name) : this.entries.get(name);
-      },
-      changedSince: (name) => {
-        if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
-        return before.has(name);
+        return before.has(name) ? before.get(name) : latest;
       },
       heldAsText: (name, entry, text) => {
         if (this.generation !== generation || this.entries.get(name) !== entry) return;

@@ -47,8 +47,7 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Change
       const t = touched[k] as string;
       const c = upTo === undefined ? -1 : upTo.compare(t);
       if (c > 0) return false;
-      // As taken with the image, unless put or removed since (then as it was).
-      const e = image.changedSince(t) ? image.entryAt(t) : latest[k];
+      const e = image.entryAsTaken(t, latest[k]);
       k++;
       if (e !== undefined) {
         // Not held as text afterwards (heldAsText): the next snapshot copies the line from this
