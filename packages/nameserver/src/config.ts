@@ -67,7 +67,8 @@ export function clusterOf(cfg: ServerConfig): ClusterConfig {
 /** Settings main.ts and start.ts turn into something else: the bound address, the logger, the cluster. */
 type ConsumedBeforeTheServer = 'listen' | 'logLevel' | 'logFormat' | 'cluster' | 'self' | 'join' | keyof Omit<ClusterConfig, 'members' | 'self'>;
 type ServerSide = Exclude<keyof ServerSettings, ConsumedBeforeTheServer>;
-type OptionKeys = Exclude<keyof NameServerOptions, 'host' | 'port' | 'cluster' | 'logger'>;
+// dataAhead is not a setting: reads main.ts started before it loaded the server's modules.
+type OptionKeys = Exclude<keyof NameServerOptions, 'host' | 'port' | 'cluster' | 'logger' | 'dataAhead'>;
 type NoneOr<K> = [K] extends [never] ? 'none' : K;
 const _settingsNotInNameServerOptions: NoneOr<Exclude<ServerSide, OptionKeys>> = 'none';
 const _nameServerOptionsNotInTheTable: NoneOr<Exclude<OptionKeys, ServerSide>> = 'none';

@@ -22,6 +22,7 @@ import { isLogRecord } from './registry/ops.js';
 import { Registry } from './registry/registry.js';
 import { RpcDispatcher } from './rpc.js';
 import { Store } from './storage/store.js';
+import type { FilesAhead } from './storage/whole-file.js';
 import { SnapshotLines } from './storage/snapshot-stream.js';
 import { Launcher } from './launch/launcher.js';
 import { AgentTrust } from './launch/agent-trust.js';
@@ -59,6 +60,8 @@ export interface NameServerOptions extends DnsSettings {
   host: string;
   port: number;
   dataDir: string;
+  /** Reads of the data directory started before the server was made (Store.readAhead), for its recovery to take. */
+  dataAhead?: FilesAhead;
   /** Interval of the liveness pings; a dead peer is noticed within two. */
   clientHeartbeatMs: number;
   /** How long advertisements of connections survive a restart, waiting for them to come back. */
@@ -201,7 +204,7 @@ export class NameServer {
 
     const started = Date.now();
     const { store, recovered } = await Store.open({
-      dir: this.opts.dataDir, logger: log,
+      dir: this.opts.dataDir, logger: log, ...(this.opts.dataAhead === undefined ? {} : { ahead: this.opts.dataAhead }),
       // Advertisers that went while writes were refused are marked lost now.
       onAvailability: (writable) => {
         if (writable) this.liveness?.reconcile(Date.now()).catch(() => undefined);

@@ -41,7 +41,7 @@ test('snapshots as JSON (as older primaries sent them) and as lines carry the co
   for await (const batch of snapshotLines(image)) text += batch;
   image.release();
   const fromLines = new Registry();
-  fromLines.load(registrySnapshotOf(new SnapshotLines(text.split('\n').slice(0, -1))));
+  fromLines.load(registrySnapshotOf(SnapshotLines.fromText(text.split('\n').slice(0, -1))));
   assert.deepEqual(fromLines.clusterMembers, reg.clusterMembers);
   // A registry loaded from a snapshot without one is back to the bootstrap list's configuration.
   fromLines.load({ revision: 0, entries: [] });

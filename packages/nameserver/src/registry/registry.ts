@@ -37,12 +37,26 @@ export interface RegistrySnapshot {
 export type HeldEntry = EntryView | string;
 
 /**
+ * An entry as the registry stores it: as an image hands it out (HeldEntry), or, until it is
+ * first read, the number of its line in the snapshot file the registry was loaded from
+ * (HeldEntries.lines): a restart makes no string for it but its name.
+ */
+export type LoadedEntry = HeldEntry | number;
+
+/** A loaded snapshot file's entry lines, by number. */
+export interface EntryLines {
+  line(k: number): string;
+}
+
+/**
  * A snapshot's entries as a format-3 file gives them: names (in order, when the file was
  * written by this version) and what to hold for each.
  */
 export interface HeldEntries {
   names: string[];
-  held: HeldEntry[];
+  held: LoadedEntry[];
+  /** The lines the numbers in `held` are of. */
+  lines?: EntryLines;
   /** The file's lists of the names each per-kind index holds (absent in files written before them: found by a scan of the text). */
   marked?: MarkedNames;
 }
@@ -144,7 +158,13 @@ export interface Undo {
 }
 
 export class Registry {
-  private readonly entries = new Map<string, HeldEntry>();
+  private readonly entries = new Map<string, LoadedEntry>();
+  /**
+   * The lines of the snapshot file loaded last, which entries held as numbers are, and how many
+   * are: dropped when none is left (at a million names the file's 150 MB).
+   */
+  private lines: EntryLines | undefined;
+  private linesHeld = 0;
   private readonly names = new OrderedNames();
   /** target name → names of aliases that point straight at it. */
   private readonly aliasesOf = new Map<string, Set<string>>();
@@ -291,7 +311,7 @@ export class Registry {
   countByKind(): { service: number; alias: number } {
     const out = { service: 0, alias: 0 };
     // Text is only ever a service's.
-    for (const e of this.entries.values()) out[typeof e === 'string' ? 'service' : e.kind]++;
+    for (const e of this.entries.values()) out[typeof e === 'object' ? e.kind : 'service']++;
     return out;
   }
 
@@ -302,9 +322,10 @@ export class Registry {
 
   get(name: string): EntryView | undefined {
     const e = this.entries.get(name);
-    if (typeof e !== 'string') return e;
-    const parsed = JSON.parse(e) as EntryView;
+    if (e === undefined || typeof e === 'object') return e;
+    const parsed = JSON.parse(this.textOf(e)) as EntryView;
     this.entries.set(name, parsed);
+    this.released(e);
     return parsed;
   }
 
@@ -455,7 +476,7 @@ export class Registry {
   snapshot(): RegistrySnapshot {
     return {
       // Text is parsed for this copy only: held parsed, the whole registry would stay twice its size.
-      revision: this.rev, entries: Array.from(this.entries.values(), (e) => (typeof e === 'string' ? JSON.parse(e) as EntryView : e)), tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
+      revision: this.rev, entries: Array.from(this.entries.values(), (e) => (typeof e === 'object' ? e : JSON.parse(this.textOf(e)) as EntryView)), tickets: [...this.tickets], epoch: this.lastEpoch, requests: [...this.requests],
       agents: [...this.agents.values()], joins: [...this.joins.values()], ...(this.members === undefined ? {} : { cluster: this.members }),
     };
   }
@@ -471,11 +492,13 @@ export class Registry {
    * was, so the entries read later are still this revision's.
    */
   image(): RegistryImage {
-    const before = new Map<string, HeldEntry | undefined>();
+    const before = new Map<string, LoadedEntry | undefined>();
     const stop = this.observe((name) => {
       if (!before.has(name)) before.set(name, this.entries.get(name));
     });
     const generation = this.generation;
+    // Kept for the entries the image holds as lines, should the registry let them go meanwhile.
+    const lines = this.lines;
     return {
       revision: this.rev, epoch: this.lastEpoch, names: this.names.copyRuns(), nameCount: this.names.size,
       entry: (name) => {
@@ -483,12 +506,13 @@ export class Registry {
         // A name of the image that changed since has its entry then in `before` (never undefined: it existed).
         const e = before.get(name) ?? this.entries.get(name);
         if (e === undefined) throw new Error(`no entry ${name} in the registry image`);
-        return e;
+        return typeof e === 'number' ? this.textOf(e, lines) : e;
       },
       entryAsTaken: (name, latest) => {
         if (this.generation !== generation) throw new Error('the registry was replaced while a snapshot of it was being written');
         // In `before` as undefined: added since.
-        return before.has(name) ? before.get(name) : latest;
+        const e = before.has(name) ? before.get(name) : latest;
+        return typeof e === 'number' ? this.textOf(e, lines) : e;
       },
       heldAsText: (name, entry, text) => {
         if (this.generation !== generation || this.entries.get(name) !== entry) return;
@@ -531,6 +555,8 @@ export class Registry {
     this.generation++;
     this.changed = new ChangedEntries();
     this.entries.clear();
+    this.lines = undefined;
+    this.linesHeld = 0;
     this.aliasesOf.clear();
     this.tickets.clear();
     this.requests.clear();
@@ -551,9 +577,10 @@ export class Registry {
       for (const e of snap.entries) this.hold(e.name, e);
       this.names.reset(this.entries.keys());
     } else {
-      const { names, held, marked } = snap.entries;
+      const { names, held, marked, lines } = snap.entries;
+      this.lines = lines;
       const scan = marked === undefined;
-      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as HeldEntry, scan);
+      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as LoadedEntry, scan);
       if (marked !== undefined) {
         // Listed at the revision the file was written at, so every name is one of its entries; checked all the same.
         const mark = (list: string[], set: Set<string>): void => {
@@ -573,14 +600,16 @@ export class Registry {
    * One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered
    * one); an entry held as text is scanned for them only when `scan` (its file lists no names).
    */
-  private hold(name: string, e: HeldEntry, scan = true): void {
+  private hold(name: string, e: LoadedEntry, scan = true): void {
     this.entries.set(name, e);
-    if (typeof e === 'string') {
+    if (typeof e === 'number') this.linesHeld++;
+    if (typeof e !== 'object') {
       if (!scan) return;
+      const text = this.textOf(e);
       // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
-      if (e.includes('"check":')) this.checkNames.add(name);
-      if (e.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);
-      if (e.includes('"idleStopMs":')) this.idleNames.add(name);
+      if (text.includes('"check":')) this.checkNames.add(name);
+      if (text.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);
+      if (text.includes('"idleStopMs":')) this.idleNames.add(name);
       return;
     }
     if (hasCheck(e)) this.checkNames.add(name);
@@ -591,13 +620,26 @@ export class Registry {
     if (isSession(e)) this.sessionNames.add(e.name);
   }
 
+  /** An entry held unparsed: its text, or its line's. */
+  private textOf(e: string | number, lines = this.lines): string {
+    if (typeof e === 'string') return e;
+    if (lines === undefined) throw new Error(`entry held as line ${e} of a snapshot that is not loaded`);
+    return lines.line(e);
+  }
+
+  /** Called for an entry no longer held as it was: the loaded file's lines go with the last one held as a line. */
+  private released(old: LoadedEntry | undefined): void {
+    if (typeof old === 'number' && --this.linesHeld === 0) this.lines = undefined;
+  }
+
   private put(e: EntryView): void {
     for (const o of this.observers) o(e.name);
     this.markChanged(e.name, e);
     const old = this.entries.get(e.name);
+    this.released(old);
     if (old === undefined) this.names.add(e.name);
     // Text is never an alias's.
-    else if (typeof old !== 'string' && old.kind === 'alias') this.unlink(old.name, old.target);
+    else if (typeof old === 'object' && old.kind === 'alias') this.unlink(old.name, old.target);
     this.entries.set(e.name, e);
     if (e.kind === 'alias') this.link(e.name, e.target);
     if (isStray(e)) this.strayNames.add(e.name);
@@ -615,9 +657,10 @@ export class Registry {
   private remove(name: string): boolean {
     const old = this.entries.get(name);
     if (old === undefined) return false;
+    this.released(old);
     for (const o of this.observers) o(name);
     this.markChanged(name, undefined);
-    if (typeof old !== 'string' && old.kind === 'alias') this.unlink(name, old.target);
+    if (typeof old === 'object' && old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
     this.names.delete(name);
     this.strayNames.delete(name);

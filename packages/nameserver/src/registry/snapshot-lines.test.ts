@@ -49,7 +49,7 @@ test('a snapshot written as lines reads back equal, small or spanning many batch
     const image = reg.image();
     const written = await lines(image);
     image.release();
-    const loaded = registrySnapshotOf(new SnapshotLines(written));
+    const loaded = registrySnapshotOf(SnapshotLines.fromText(written));
     const names = (loaded.entries as HeldEntries).names;
     assert.deepEqual(names, [...names].sort(), 'entries are stored in name order');
     assert.deepEqual(state(registryOf(loaded)), state(reg));
@@ -77,9 +77,9 @@ test('plain services are held as text; aliases, session advertisements, escaped 
   // The head lists the session advertisements; a file written before the lists was searched for "alias" and "session".
   const { sessions: _s, ...older } = JSON.parse(written[0] as string) as { sessions: string[] };
   for (const [file, named] of [[written, true], [[JSON.stringify(older), ...written.slice(1)], false]] as const) {
-    const loaded = registrySnapshotOf(new SnapshotLines(file));
+    const loaded = registrySnapshotOf(SnapshotLines.fromText(file));
     const { names, held } = loaded.entries as HeldEntries;
-    const textOf = new Map(names.map((n, k) => [n, typeof held[k] === 'string']));
+    const textOf = new Map(names.map((n, k) => [n, typeof held[k] !== 'object']));
     assert.deepEqual(Object.fromEntries(textOf), {
       '/a': false, '/lost': false, '/mentions': true, '/name-first': false, '/named': named, '/q"uo\\te\u2028': false, '/run': false, '/s/1': true,
     });
@@ -116,7 +116,7 @@ test('a snapshot holds the plain services it wrote as their text; one changed me
   const image2 = reg.image();
   const again = await lines(image2);
   image2.release();
-  assert.deepEqual(state(registryOf(registrySnapshotOf(new SnapshotLines(again)))), state(reg));
+  assert.deepEqual(state(registryOf(registrySnapshotOf(SnapshotLines.fromText(again)))), state(reg));
 });
 
 test('an image keeps the revision it was taken at while entries are put and removed, and fails once the registry is replaced', async () => {
@@ -135,7 +135,7 @@ test('an image keeps the revision it was taken at while entries are put and remo
     }
   }
   image.release();
-  const back = registryOf(registrySnapshotOf(new SnapshotLines(text.split('\n').slice(0, -1))));
+  const back = registryOf(registrySnapshotOf(SnapshotLines.fromText(text.split('\n').slice(0, -1))));
   assert.deepEqual(state(back), before);
 
   const stale = reg.image();
@@ -150,8 +150,8 @@ test('a format-1 snapshot (one object) is taken as it is; anything else is refus
   assert.throws(() => registrySnapshotOf({ other: true }), /belongs to something else/);
   assert.throws(() => registrySnapshotOf([{ nohead: 1 }]), /no registry head/);
   assert.throws(() => registrySnapshotOf([{ revision: 1, entries: 2 }, {}]), /counts 2 elements, the file has 1/);
-  assert.throws(() => registrySnapshotOf(new SnapshotLines(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
-  assert.throws(() => registrySnapshotOf(new SnapshotLines([])), /no registry head/);
+  assert.throws(() => registrySnapshotOf(SnapshotLines.fromText(['{"revision":1,"entries":2}', '{"kind":"service","name":"/x"}'])), /counts 2 elements, the file has 1/);
+  assert.throws(() => registrySnapshotOf(SnapshotLines.fromText([])), /no registry head/);
 });
 
 test('the head lists the checked, unhealthy, idle-stopping and session-advertised names, so a restart need not search the entries held as text; a file without the lists is searched', async () => {
@@ -171,22 +171,43 @@ test('the head lists the checked, unhealthy, idle-stopping and session-advertise
   const head = JSON.parse(written[0] as string) as { checked: string[]; unhealthy: string[]; idle: string[]; sessions: string[] };
   assert.deepEqual([head.checked.sort(), head.unhealthy, head.idle, head.sessions], [['/s/2', '/s/3'], ['/s/3'], ['/idle'], ['/run']]);
   const indexes = (r: Registry): unknown => [[...r.checked()].sort(), r.unhealthyCount, [...r.idleStopping()], [...r.sessionAdvertised()]];
-  const loaded = registrySnapshotOf(new SnapshotLines(written));
+  const loaded = registrySnapshotOf(SnapshotLines.fromText(written));
   const { names, held, marked } = loaded.entries as HeldEntries;
   assert.ok(marked !== undefined, 'the lists read');
-  assert.deepEqual(names.filter((_, k) => typeof held[k] !== 'string'), ['/run'], 'every entry but the session advertisement held as text');
+  assert.deepEqual(names.filter((_, k) => typeof held[k] === 'object'), ['/run'], 'every entry but the session advertisement held as text');
   assert.deepEqual(indexes(registryOf(loaded)), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
   // The lists are what the load goes by: emptied, nothing is found (the text is not searched).
   const emptied = [JSON.stringify({ ...head, checked: [], unhealthy: [], idle: [], sessions: [] }), ...written.slice(1)];
-  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(emptied)))), [[], 0, [], []]);
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(SnapshotLines.fromText(emptied)))), [[], 0, [], []]);
   // A name listed that the file has no entry for is left out.
   const stray = [JSON.stringify({ ...head, checked: [...head.checked, '/nope'], sessions: ['/run', '/nope'] }), ...written.slice(1)];
-  assert.deepEqual(indexes(registryOf(registrySnapshotOf(new SnapshotLines(stray)))), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
+  assert.deepEqual(indexes(registryOf(registrySnapshotOf(SnapshotLines.fromText(stray)))), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
   // A file written before the lists (or with a list that is not one) is searched as before.
   const { checked: _c, unhealthy: _u, idle: _i, sessions: _s, ...older } = head;
   for (const h of [older, { ...head, idle: 'x' }, { ...head, sessions: [1] }]) {
-    const back = registrySnapshotOf(new SnapshotLines([JSON.stringify(h), ...written.slice(1)]));
+    const back = registrySnapshotOf(SnapshotLines.fromText([JSON.stringify(h), ...written.slice(1)]));
     assert.equal((back.entries as HeldEntries).marked, undefined);
     assert.deepEqual(indexes(registryOf(back)), [['/s/2', '/s/3'], 1, ['/idle'], ['/run']]);
   }
+});
+
+test('entries loaded as lines of the file: read, replaced and removed; an image taken before reads them as they were after the registry let the file go', async () => {
+  const reg = registryOf({ revision: 4, entries: [entry(1), entry(2), entry(3)] });
+  const first = reg.image();
+  const written = await lines(first);
+  first.release();
+  const loaded = registryOf(registrySnapshotOf(SnapshotLines.fromText(written)));
+  const { held } = registrySnapshotOf(SnapshotLines.fromText(written)).entries as HeldEntries;
+  assert.deepEqual(held.map((h) => typeof h), ['number', 'number', 'number'], 'plain services are held as their line numbers');
+  const image = loaded.image();
+  loaded.apply([{ t: 'put', e: { ...entry(1), port: 99 } }, { t: 'del', n: '/s/3' }], 5);
+  assert.deepEqual(loaded.get('/s/2'), entry(2), 'the one line still held is read');
+  // None is held as a line now: the registry has dropped the file's lines, the image has not.
+  assert.equal(image.entry('/s/1'), JSON.stringify(entry(1)));
+  assert.equal(image.entry('/s/3'), JSON.stringify(entry(3)));
+  image.release();
+  assert.deepEqual(state(loaded).entries, [{ ...entry(1), port: 99 }, entry(2)]);
+  const last = loaded.image();
+  assert.deepEqual(state(registryOf(registrySnapshotOf(SnapshotLines.fromText(await lines(last))))), state(loaded));
+  last.release();
 });

@@ -8,7 +8,7 @@
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
-import type { HeldEntries, HeldEntry, LoadableSnapshot, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, LoadedEntry, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
 /**
@@ -112,7 +112,7 @@ function* valueLines(count: number, value: (j: number) => unknown): Generator<st
  * a format-1 file's object as it was stored.
  */
 export function registrySnapshotOf(state: unknown): LoadableSnapshot {
-  if (state instanceof SnapshotLines) return fromLines(state.lines);
+  if (state instanceof SnapshotLines) return fromLines(state);
   if (!Array.isArray(state)) {
     if (typeof state !== 'object' || state === null || !Array.isArray((state as { entries?: unknown }).entries)) {
       throw new Error('the snapshot is not a registry snapshot; the data directory belongs to something else');
@@ -123,33 +123,43 @@ export function registrySnapshotOf(state: unknown): LoadableSnapshot {
   return assemble(values[0], values.length, (from, to) => values.slice(from, to) as EntryView[], (from, to) => values.slice(from, to));
 }
 
-function fromLines(lines: readonly string[]): LoadableSnapshot {
+function fromLines(lines: SnapshotLines): LoadableSnapshot {
   let head: unknown;
   try {
-    head = lines.length === 0 ? undefined : JSON.parse(lines[0] as string);
+    head = lines.count === 0 ? undefined : JSON.parse(lines.line(0));
   } catch {
     head = undefined;
   }
   const entries = (from: number, to: number): HeldEntries => {
     const names: string[] = new Array<string>(to - from);
-    const held: HeldEntry[] = new Array<HeldEntry>(to - from);
+    const held: LoadedEntry[] = new Array<LoadedEntry>(to - from);
     const marked = markedNames(head);
-    const sessions = marked === undefined ? undefined : new Set(marked.sessions);
+    if (marked === undefined) {
+      // A file written before its head listed names: each line is searched as text.
+      for (let k = from; k < to; k++) {
+        const line = lines.line(k);
+        const name = plainServiceName(line);
+        const e = name === undefined ? (JSON.parse(line) as EntryView) : undefined;
+        names[k - from] = e === undefined ? (name as string) : e.name;
+        held[k - from] = e ?? line;
+      }
+      return { names, held };
+    }
+    const sessions = new Set(marked.sessions);
     for (let k = from; k < to; k++) {
-      const line = lines[k] as string;
-      const name = sessions === undefined ? plainServiceName(line) : listedPlainServiceName(line, sessions);
-      if (name === undefined) {
-        const e = JSON.parse(line) as EntryView;
+      const name = serviceNameAt(lines, k);
+      if (name === undefined || sessions.has(name)) {
+        const e = JSON.parse(lines.line(k)) as EntryView;
         names[k - from] = e.name;
         held[k - from] = e;
       } else {
         names[k - from] = name;
-        held[k - from] = line;
+        held[k - from] = k;
       }
     }
-    return marked === undefined ? { names, held } : { names, held, marked };
+    return { names, held, marked, lines };
   };
-  return assemble(head, lines.length, entries, (from, to) => lines.slice(from, to).map((l) => JSON.parse(l) as unknown));
+  return assemble(head, lines.count, entries, (from, to) => Array.from({ length: to - from }, (_, j) => JSON.parse(lines.line(from + j)) as unknown));
 }
 
 /** The head's lists of names for the per-kind indexes and the session advertisements, when it has all four (a file written before them has none). */
@@ -160,14 +170,29 @@ function markedNames(head: unknown): MarkedNames | undefined {
   return { checked: h.checked, unhealthy: h.unhealthy, idle: h.idle, sessions: h.sessions };
 }
 
+const PREFIX_BYTES = Buffer.from(SERVICE_PREFIX, 'latin1');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
 /**
- * plainServiceName() for a file whose head lists its session advertisements: a line that starts
- * as a service's is plain unless its name is listed, so the line itself is not searched (an
- * alias's line starts otherwise).
+ * The name of line `k` when it starts as the registry's services do and its name has no escape
+ * and nothing outside ASCII (then its bytes are its characters), read from the bytes; undefined
+ * otherwise (the line is then parsed). In a file whose head lists its session advertisements such
+ * a line is a plain service's unless its name is listed (an alias's line starts otherwise).
  */
-function listedPlainServiceName(line: string, sessions: ReadonlySet<string>): string | undefined {
-  const name = serviceName(line);
-  return name === undefined || sessions.has(name) ? undefined : name;
+function serviceNameAt(lines: SnapshotLines, k: number): string | undefined {
+  const { body } = lines;
+  const at = lines.start(k);
+  const end = lines.end(k);
+  if (end - at <= PREFIX_BYTES.length) return undefined;
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (body[at + i] !== PREFIX_BYTES[i]) return undefined;
+  const from = at + PREFIX_BYTES.length;
+  for (let i = from; i < end; i++) {
+    const b = body[i] as number;
+    if (b === QUOTE) return i === from ? undefined : body.toString('latin1', from, i);
+    if (b === BACKSLASH || b >= 0x80) return undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -1,8 +1,9 @@
 // Rebuilding what was stored, at open: the newest good snapshot, then every later WAL record.
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
-import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME } from './segment.js';
-import { listSnapshots, readSnapshot } from './snapshot.js';
+import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
+import { listSnapshots, readSnapshot, type SnapshotFile } from './snapshot.js';
+import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
 /** What recovery hands to the caller, plus what the WAL needs to carry on appending. */
@@ -20,18 +21,24 @@ const ADVICE =
   'The store will not open on this data directory as it is. Keep a copy of the directory for diagnosis, ' +
   'then restore it from a backup or let this server re-sync from a replica; do not delete or edit WAL files by hand.';
 
-/** Reads the data directory `dir`; truncates a torn tail of the last segment, throws CORRUPT on anything worse. */
-export async function recover(dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot']): Promise<Recovery> {
-  const snapshot = justWritten ?? (await loadSnapshot(dir, logger));
-  const base = snapshot?.index ?? 0;
+/**
+ * Reads the data directory `dir`; truncates a torn tail of the last segment, throws CORRUPT on
+ * anything worse. `ahead`: reads already started (Store.readAhead).
+ */
+export async function recover(dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot'], ahead = new FilesAhead()): Promise<Recovery> {
   const segments = await listSegments(join(dir, WAL_DIR_NAME));
+  const snapshots = justWritten === undefined ? await listSnapshots(dir) : [];
+  // The newest snapshot is the one used unless it is corrupt: it and the first segment it needs
+  // are read at once, and each later segment while the one before is scanned.
+  const newest = snapshots[snapshots.length - 1];
+  if (newest !== undefined) ahead.start(newest.path);
+  const expected = segments[firstNeeded(segments, justWritten?.index ?? newest?.index ?? 0)];
+  if (expected !== undefined) ahead.start(expected.path);
+  const snapshot = justWritten ?? (await loadSnapshot(snapshots, ahead, logger));
+  const base = snapshot?.index ?? 0;
   const records: Recovered['records'] = [];
   let droppedTail: Recovered['droppedTail'];
-  // Segments before the last one that starts at or before base+1 hold only records the snapshot covers.
-  let start = -1;
-  segments.forEach((s, k) => {
-    if (s.firstIndex <= base + 1) start = k;
-  });
+  const start = firstNeeded(segments, base);
   const first = segments[0];
   if (first !== undefined && start < 0) {
     throw new StorageError(
@@ -52,7 +59,9 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
           `there is a gap in the log. ${ADVICE}`,
       );
     }
-    const scan = await scanSegment(seg.path, seg.firstIndex, base);
+    const after = segments[k + 1];
+    if (after !== undefined) ahead.start(after.path);
+    const scan = await scanSegment(seg.path, seg.firstIndex, base, ahead.take(seg.path));
     for (const r of scan.records) records.push(r);
     next = seg.firstIndex + scan.skipped + scan.records.length;
     if (scan.bad === undefined) continue;
@@ -87,12 +96,20 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
   };
 }
 
+/** The position of the segment holding the record after `base`, where reading starts (the segments before it hold only records the snapshot covers); -1 if none starts at or before base+1. */
+function firstNeeded(segments: readonly SegmentFile[], base: number): number {
+  let start = -1;
+  segments.forEach((s, k) => {
+    if (s.firstIndex <= base + 1) start = k;
+  });
+  return start;
+}
+
 // Newest snapshot whose checksum verifies; an older one stands in for a corrupt newer one.
-async function loadSnapshot(dir: string, logger: StoreLogger): Promise<Recovered['snapshot']> {
-  const files = await listSnapshots(dir);
+async function loadSnapshot(files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger): Promise<Recovered['snapshot']> {
   for (let k = files.length - 1; k >= 0; k--) {
     const file = files[k]!;
-    const result = await readSnapshot(file);
+    const result = await readSnapshot(file, ahead.take(file.path));
     if (result.ok) return { index: file.index, state: result.state };
     logger.warn(k > 0 ? 'snapshot is corrupt; falling back to the one before it' : 'snapshot is corrupt; replaying the WAL without it', {
       snapshot: file.path,

@@ -1,7 +1,8 @@
 // One WAL segment file: its name, reading it back record by record, and cutting off a bad tail.
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeRecord, skipRecord } from './record.js';
+import { readWholeFile } from './whole-file.js';
 
 /** The WAL's folder inside the data directory. */
 export const WAL_DIR_NAME = 'wal';
@@ -52,10 +53,11 @@ export interface SegmentScan {
  * Reads a segment whose first record must be `firstIndex`, each next one the index after. Stops
  * at the first record that is torn, fails its checksum, or is out of sequence; the caller decides
  * whether that is a torn tail or corruption. Records up to `skipThrough` (those a snapshot
- * covers) are checked the same but not parsed.
+ * covers) are checked the same but not parsed. `contents`: the file's bytes when already read
+ * (or being read: FilesAhead).
  */
-export async function scanSegment(path: string, firstIndex: number, skipThrough = 0): Promise<SegmentScan> {
-  const buf = await readFile(path);
+export async function scanSegment(path: string, firstIndex: number, skipThrough = 0, contents?: Promise<Buffer>): Promise<SegmentScan> {
+  const buf = await (contents ?? readWholeFile(path));
   const records: SegmentScan['records'] = [];
   let skipped = 0;
   let offset = 0;

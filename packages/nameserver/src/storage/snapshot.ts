@@ -1,11 +1,11 @@
 // Snapshot files, format 1: the whole state at one index as one JSON document, checksummed,
 // replaced atomically; and reading any format (formats 2 and 3: snapshot-stream.ts).
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
 import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
 import { decodeSnapshotStream } from './snapshot-stream.js';
+import { readWholeFile } from './whole-file.js';
 
 export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
 export { SnapshotLines } from './snapshot-stream.js';
@@ -59,9 +59,9 @@ export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: u
   }
 }
 
-/** Reads and verifies one snapshot file. */
-export async function readSnapshot(file: SnapshotFile): Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> {
-  return decodeSnapshot(await readFile(file.path), file.index);
+/** Reads and verifies one snapshot file (`contents`: its bytes when already being read). */
+export async function readSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> {
+  return decodeSnapshot(await (contents ?? readWholeFile(file.path)), file.index);
 }
 
 /**

@@ -7,11 +7,12 @@ import type { DirLock } from './lock.js';
 import { acquireLock } from './lock.js';
 import { recover } from './recovery.js';
 import { listSegments, WAL_DIR_NAME } from './segment.js';
-import { encodeSnapshot, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
+import { encodeSnapshot, listSnapshots, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
 import { readSnapshotBody } from './snapshot-body.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
+import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
 export { StorageError } from './errors.js';
@@ -32,6 +33,8 @@ export interface StoreOptions {
    * is the errno) and when a probe write succeeds and they are accepted again.
    */
   onAvailability?: (writable: boolean, cause: string | undefined) => void;
+  /** Reads started before the store was opened (Store.readAhead). */
+  ahead?: FilesAhead;
 }
 
 /** A snapshot file's contents at `index`, and the state the caller decoded from those very contents. */
@@ -63,6 +66,21 @@ export class Store {
     snapshotIndex: number | undefined,
   ) {
     this.goodSnapshot = snapshotIndex;
+  }
+
+  /**
+   * Starts reading the newest snapshot in `dir` without its lock, for Store.open to take (as
+   * `ahead`) if that file is still there unchanged once the lock is held: the program loads its
+   * modules meanwhile (~100 ms for a million names' 150 MB). Nothing fails here; recovery meets
+   * whatever error there is.
+   */
+  static readAhead(dir: string): FilesAhead {
+    const ahead = new FilesAhead();
+    listSnapshots(dir).then((files) => {
+      const newest = files[files.length - 1];
+      if (newest !== undefined) ahead.start(newest.path);
+    }, () => undefined);
+    return ahead;
   }
 
   /** Locks the data directory and recovers what it holds. Rejects with StorageError CORRUPT, LOCKED or IO. */
@@ -102,7 +120,7 @@ export class Store {
       throw asStorageError(err, 'IO', `cannot take the lock on ${dir}`);
     }
     try {
-      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger, justWritten);
+      const { recovered, snapshotIndex, segments, continueLast } = await recover(dir, logger, justWritten, opts.ahead);
       const wal = await Wal.open({
         walDir, logger, segmentBytes, lastIndex: recovered.lastIndex, segments, continueLast,
         ...(opts.probeMs === undefined ? {} : { probeMs: opts.probeMs }),
