@@ -133,6 +133,11 @@ export const FAULTS = [
     claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],
   },
+  {
+    patch: 'read-ahead-unchecked.patch',
+    claim: 'a snapshot read before the data directory\'s lock is taken is used only if the same file is still there, unchanged, once it is held (PROTOCOL §14, Restart)',
+    tests: ['packages/nameserver/dist/storage/whole-file.test'],
+  },
 ];
 
 /** Past this, a fault's test run is stopped and counted as an error. */
