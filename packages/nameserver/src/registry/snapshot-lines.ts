@@ -2,9 +2,9 @@
 // first a head with the revision, the epoch and how many lines of each kind follow, then the
 // entries, tickets, requests, agents and joins in that order. Written a batch at a time, so the
 // whole registry is never one string. Format 3 (written now) stores the entries in name order;
-// at load a plain service's name is sliced out of its line and the line held as it is, parsed
-// only when the entry is first read, so a restart builds neither an object per entry nor a sort
-// of the names.
+// at load a plain service's name is read out of its line's bytes and the entry held as the
+// line's number, decoded and parsed only when the entry is first read, so a restart builds
+// neither an object nor a string per entry (but its name), nor a sort of the names.
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
