@@ -84,20 +84,24 @@ export async function startServerProcess(opts: StartServerOptions = {}): Promise
   let listenLine: string;
   let tokenLine: string;
   let keyLine: string;
+  const died = exited.then((e) => {
+    throw new Error(
+      `dpns-nameserver exited (code ${e.code}, signal ${e.signal}) before listening\n` +
+      `stdout:\n${stdout.text()}\nstderr:\n${stderr.text()}`,
+    );
+  });
+  died.catch(() => undefined);
   try {
-    const died = exited.then((e) => {
-      throw new Error(
-        `dpns-nameserver exited (code ${e.code}, signal ${e.signal}) before listening\n` +
-        `stdout:\n${stdout.text()}\nstderr:\n${stderr.text()}`,
-      );
-    });
     [listenLine, tokenLine, keyLine] = await Promise.race([
       Promise.all([stdout.waitFor(LISTENING, timeoutMs), stdout.waitFor(TOKEN, timeoutMs), stdout.waitFor(KEY, timeoutMs)]),
       died,
     ]);
   } catch (err) {
+    // Stdout ends a moment before the exit is reported, and the exit's error is the one that
+    // carries stderr (why it stopped): wait a little for it.
+    const exit = await Promise.race([died.then(() => undefined, (e: unknown) => e), new Promise((r) => setTimeout(r, 2000, undefined))]);
     await killChild(proc, 'SIGKILL');
-    throw err;
+    throw exit ?? err;
   }
   const [, url = '', host = '', portText = ''] = LISTENING.exec(listenLine) ?? [];
   const tokenPath = TOKEN.exec(tokenLine)?.[1] ?? '';
