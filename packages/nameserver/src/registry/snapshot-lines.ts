@@ -175,24 +175,32 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * The name of line `k` when it starts as the registry's services do and its name has no escape
- * and nothing outside ASCII (then its bytes are its characters), read from the bytes; undefined
- * otherwise (the line is then parsed). In a file whose head lists its session advertisements such
- * a line is a plain service's unless its name is listed (an alias's line starts otherwise).
+ * Where the name ends (its closing quote) in the line `buf[at, end)` when the line starts as the
+ * registry's services do and the name is not empty and has no escape and nothing outside ASCII
+ * (then its bytes are its characters, and sort as they do); -1 otherwise, when the line must be
+ * parsed for its name. The name starts at `at + SERVICE_PREFIX.length`.
  */
-function serviceNameAt(lines: SnapshotLines, k: number): string | undefined {
-  const { body } = lines;
-  const at = lines.start(k);
-  const end = lines.end(k);
-  if (end - at <= PREFIX_BYTES.length) return undefined;
-  for (let i = 0; i < PREFIX_BYTES.length; i++) if (body[at + i] !== PREFIX_BYTES[i]) return undefined;
+export function plainNameEnd(buf: Buffer, at: number, end: number): number {
+  if (end - at <= PREFIX_BYTES.length) return -1;
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (buf[at + i] !== PREFIX_BYTES[i]) return -1;
   const from = at + PREFIX_BYTES.length;
   for (let i = from; i < end; i++) {
-    const b = body[i] as number;
-    if (b === QUOTE) return i === from ? undefined : body.toString('latin1', from, i);
-    if (b === BACKSLASH || b >= 0x80) return undefined;
+    const b = buf[i] as number;
+    if (b === QUOTE) return i === from ? -1 : i;
+    if (b === BACKSLASH || b >= 0x80) return -1;
   }
-  return undefined;
+  return -1;
+}
+
+/**
+ * Line `k`'s name when plainNameEnd() finds one, read from the bytes; undefined otherwise (the
+ * line is then parsed). In a file whose head lists its session advertisements such a line is a
+ * plain service's unless its name is listed (an alias's line starts otherwise).
+ */
+function serviceNameAt(lines: SnapshotLines, k: number): string | undefined {
+  const at = lines.start(k);
+  const to = plainNameEnd(lines.body, at, lines.end(k));
+  return to < 0 ? undefined : lines.body.toString('latin1', at + PREFIX_BYTES.length, to);
 }
 
 /**

@@ -7,14 +7,11 @@
 import { compareNames } from './ordered-names.js';
 import type { ChangedEntries } from './changed-entries.js';
 import type { RegistryImage } from './registry.js';
-import { BATCH_MS, CLOCK_EVERY, headLine, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
+import { BATCH_MS, CLOCK_EVERY, headLine, plainNameEnd, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
 
 /** Output is handed on in pieces of about this many bytes (one file write each). */
 const PIECE_BYTES = 1 << 20;
-const PREFIX = Buffer.from(SERVICE_PREFIX, 'latin1');
 const NEWLINE = 0x0a;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /**
  * The lines of a snapshot of `image`, made from `base`: the body of the snapshot file taken
@@ -125,14 +122,11 @@ class LineName {
   locate(buf: Buffer, at: number, end: number): void {
     this.buf = buf;
     this.parsed = undefined;
-    if (end - at > PREFIX.length && startsWithPrefix(buf, at)) {
-      const from = at + PREFIX.length;
-      const to = buf.indexOf(QUOTE, from);
-      if (to > from && to < end && plainBytes(buf, from, to)) {
-        this.from = from;
-        this.to = to;
-        return;
-      }
+    const to = plainNameEnd(buf, at, end);
+    if (to >= 0) {
+      this.from = at + SERVICE_PREFIX.length;
+      this.to = to;
+      return;
     }
     const line = JSON.parse(buf.toString('utf8', at, end)) as { name?: unknown };
     if (typeof line.name !== 'string') throw new Error('an entry line of the snapshot before has no name');
@@ -142,20 +136,6 @@ class LineName {
   compare(name: string): number {
     return this.parsed === undefined ? compareToBytes(name, this.buf, this.from, this.to) : compareNames(name, this.parsed);
   }
-}
-
-function startsWithPrefix(buf: Buffer, at: number): boolean {
-  for (let i = 0; i < PREFIX.length; i++) if (buf[at + i] !== PREFIX[i]) return false;
-  return true;
-}
-
-/** No escape and nothing outside ASCII: the bytes are the name's characters. */
-function plainBytes(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const b = buf[i] as number;
-    if (b === BACKSLASH || b >= 0x80) return false;
-  }
-  return true;
 }
 
 function compareToBytes(name: string, buf: Buffer, from: number, to: number): number {
