@@ -14,6 +14,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, read
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { DpnsClient } from '@dpns/client';
 import { killChild, LineLog, makeTempDir, REPO_ROOT, teardown, trackChild } from './harness/index.js';
 
 const run = promisify(execFile);
@@ -208,7 +209,8 @@ test('the name server from the binary: dpns advertises and finds, a module runs 
   copyFileSync(join(REPO_ROOT, 'modules/dir.mjs'), inRoot('/srv/modules/dir.mjs'));
   writeFileSync(inRoot('/srv/modules/probe.mjs'), PROBE_MODULE);
   // A generous call limit: this test is about where modules run, not how fast on a busy machine.
-  const proc = spawnInRoot(['dpns-nameserver', '--listen', '127.0.0.1:0', '--data-dir', '/srv/data', '--modules-dir', '/srv/modules', '--module-timeout-ms', '10000', '--log-format', 'text']);
+  // A snapshot every 10 records, so some are made from the one before, on the snapshot thread.
+  const proc = spawnInRoot(['dpns-nameserver', '--listen', '127.0.0.1:0', '--data-dir', '/srv/data', '--modules-dir', '/srv/modules', '--module-timeout-ms', '10000', '--log-format', 'text', '--snapshot-every', '10']);
   void trackChild(proc);
   const out = new LineLog(proc.stdout, 'dpns-nameserver stdout');
   const log = new LineLog(proc.stderr, 'dpns-nameserver stderr');
@@ -228,6 +230,15 @@ test('the name server from the binary: dpns advertises and finds, a module runs 
     });
     // The module's child is the binary itself, under Node's permission model: no file to read.
     assert.deepEqual(JSON.parse(await ok(['dpns', 'call', 'probe.where'], { DPNS_SERVERS: server })), { execPath: BIN, permission: 'object', passwd: 'ERR_ACCESS_DENIED' });
+
+    // The snapshot thread runs from the code inside the binary (there is no file to start it from).
+    const client = new DpnsClient({ servers: [server], token: readFileSync(inRoot('/srv/data/admin.token'), 'utf8').trim() });
+    try {
+      for (let i = 0; i < 60; i++) await client.advertise(`/snap/s${i}`, '127.0.0.1', 7100 + i);
+    } finally {
+      await client.close();
+    }
+    await log.waitFor(/snapshot written.*from/, 30_000);
 
     // The agent from the binary: enrolled with a join token, then started trusting this server.
     const token = (await ok(['dpns', 'agents', 'join-token', '--host', '127.0.0.1'], admin)).trim();

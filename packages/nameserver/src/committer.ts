@@ -6,7 +6,8 @@ import { DpnsError } from '@dpns/protocol';
 import { StorageError } from './storage/store.js';
 import type { WatchHub } from './watch-hub.js';
 import { snapshotLines } from './registry/snapshot-lines.js';
-import { mergedSnapshotLines } from './registry/snapshot-merge.js';
+import { mergeInput } from './registry/snapshot-merge.js';
+import { MergeThread } from './registry/merge-thread.js';
 import type { Logger } from './log.js';
 
 /** What the committer needs from the cluster: may it write, the epoch to stamp, and when a record is committed. */
@@ -48,6 +49,10 @@ export class Committer {
    * from it. Undefined when there is none (none written yet, or the last one failed).
    */
   private mergeBase: { index: number; generation: number } | undefined;
+
+  /** Where snapshots made from the one before are written (started at the first). */
+  private readonly merger = new MergeThread();
+  private mergerWarm = false;
 
   constructor(
     /** Replaced when a backup installs a snapshot from its primary. */
@@ -91,6 +96,11 @@ export class Committer {
     if (all.length > 0) setImmediate(() => {
       for (const r of all) r.release();
     });
+  }
+
+  /** Stops the snapshot thread: after the store has closed, so no snapshot is being written. */
+  close(): Promise<void> {
+    return this.merger.close();
   }
 
   /** Reads wait from now until the next record commits (a new primary, before its epoch's first record is committed). */
@@ -201,6 +211,12 @@ export class Committer {
   }
 
   private maybeSnapshot(): void {
+    // The snapshot thread starts with the first write that could lead to a snapshot made on it
+    // (not while the server starts: a restart is timed to its first answer).
+    if (this.mergeBase !== undefined && !this.mergerWarm) {
+      this.mergerWarm = true;
+      this.merger.warm();
+    }
     const rev = this.registry.revision;
     if (this.snapshotting || rev - this.lastSnapshot < snapshotInterval(this.snapshotEvery, this.registry.size)) return;
     this.snapshotting = true;
@@ -222,8 +238,12 @@ export class Committer {
     const merged = base !== undefined && base.generation === changed.generation && changes !== undefined && changes.changes <= image.nameCount / 2;
     let stream: Promise<boolean>;
     try {
-      const lines = merged ? mergedSnapshotLines(image, changes, this.store.snapshotBody(base.index)) : snapshotLines(image);
-      stream = this.store.snapshotStream(rev, lines, faultsSeen);
+      if (merged) {
+        // Made on the snapshot thread; the file before is read when this one's turn comes.
+        const store = this.store;
+        const input = mergeInput(image, changes);
+        stream = store.snapshotWith(rev, (dir) => this.merger.write(dir, rev, { path: store.snapshotFile(base.index), index: base.index }, input), faultsSeen);
+      } else stream = this.store.snapshotStream(rev, snapshotLines(image), faultsSeen);
     } catch (err) {
       stream = Promise.reject(err);
     }

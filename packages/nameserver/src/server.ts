@@ -451,6 +451,7 @@ export class NameServer {
     await this.listener?.close(() => this.clients.terminateAll());
     await this.modules?.close();
     await this.store?.close();
+    await this.committer?.close();
     this.state = 'closed';
   }
 }

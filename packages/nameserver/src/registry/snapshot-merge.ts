@@ -14,49 +14,97 @@ const PIECE_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
 
 /**
+ * The changed names since the snapshot before, in name order, with each one's line as it is now
+ * (undefined: the name is gone), a batch at a time: what a snapshot made from the one before
+ * writes in place of those names' old lines. Plain strings, so a batch can be handed to another
+ * thread (merge-thread.ts).
+ */
+export interface ChangedLines {
+  names: string[];
+  lines: (string | undefined)[];
+}
+
+/** What a snapshot made from the one before needs besides that file: all of it made from the registry's image. */
+export interface MergeInput {
+  /** The head line, ending with its newline. */
+  head: string;
+  /** Entries the new file must hold: a check on what the merge made. */
+  nameCount: number;
+  changed: AsyncIterable<ChangedLines>;
+  /** The lines after the entries (tickets, requests, agents, joins), asked for once the entries are written. */
+  tables: () => Iterable<string> | AsyncIterable<string>;
+}
+
+/**
+ * `image`'s part of a snapshot made from the one before (`changed` being the entries taken with
+ * it): the head, the changed names' lines made a batch at a time (a batch ends every BATCH_MS,
+ * as a whole snapshot's do: changed names may all sort together, and stringifying a hundred
+ * thousand of them in one go would hold the event loop for ~100 ms), and the tables.
+ */
+export function mergeInput(image: RegistryImage, changed: ChangedEntries): MergeInput {
+  return { head: headLine(image), nameCount: image.nameCount, changed: changedLines(image, changed), tables: () => tableLines(image) };
+}
+
+async function* changedLines(image: RegistryImage, changed: ChangedEntries): AsyncGenerator<ChangedLines> {
+  const { names, entries: latest } = changed.inOrder();
+  let batch: ChangedLines = { names: [], lines: [] };
+  let started = performance.now();
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k] as string;
+    const e = image.entryAsTaken(name, latest[k]);
+    // Not held as text afterwards (heldAsText): the next snapshot copies the line from this
+    // file whatever the registry holds, and the object stays where the text would be
+    // another ~300 bytes in the old space, and a parse at the next write (at a million names
+    // 56.0 against 64.5 µs a write, and 874 against 1,108 MiB after 600,000 rewrites).
+    batch.names.push(name);
+    batch.lines.push(e === undefined ? undefined : typeof e === 'string' ? e : JSON.stringify(e));
+    if (batch.names.length % CLOCK_EVERY === 0 && performance.now() - started >= BATCH_MS) {
+      yield batch;
+      batch = { names: [], lines: [] };
+      started = performance.now();
+    }
+  }
+  if (batch.names.length > 0) yield batch;
+}
+
+/**
  * The lines of a snapshot of `image`, made from `base`: the body of the snapshot file taken
  * when the registry's changed entries were last taken (Registry.takeChanged), `changed` being the
  * entries taken with this image. Throws if what it makes cannot be the image (the counts differ):
- * the caller then writes the image whole.
+ * the caller then writes the image whole. Made on this thread; the name server makes it on
+ * another (merge-thread.ts) from the same mergeInput().
  */
-export async function* mergedSnapshotLines(image: RegistryImage, changed: ChangedEntries, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
-  const { names: touched, entries: latest } = changed.inOrder();
-  yield headLine(image);
+export function mergedSnapshotLines(image: RegistryImage, changed: ChangedEntries, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
+  return mergeLines(mergeInput(image, changed), base);
+}
+
+/** The lines of the snapshot `input` describes, made from `base` (the body of the file before, a chunk of whole lines at a time). */
+export async function* mergeLines(input: MergeInput, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
+  yield input.head;
+  const changed = new ChangedQueue(input.changed);
   const out = new Pieces();
-  let k = 0;
   let written = 0;
   const own = new LineName();
-  let made = 0;
-  let started = performance.now();
   /**
    * Writes the changed names that sort before the line `upTo` names (all that are left, when
    * undefined); returns whether that name itself is one. Hands on what it made every piece's
-   * worth or every BATCH_MS of work, as a whole snapshot does: changed names may all sort
-   * together (names written in order land after every line of the file), and stringifying a
-   * hundred thousand of them in one go would hold the event loop for ~100 ms.
+   * worth: changed names may all sort together (names written in order land after every line
+   * of the file).
    */
-  function* writeChangedUpTo(upTo: LineName | undefined): Generator<Buffer, boolean> {
-    while (k < touched.length) {
-      if (out.size >= PIECE_BYTES || (++made % CLOCK_EVERY === 0 && out.size > 0 && performance.now() - started >= BATCH_MS)) {
-        yield out.take();
-        started = performance.now();
-      }
-      const t = touched[k] as string;
+  async function* writeChangedUpTo(upTo: LineName | undefined): AsyncGenerator<Buffer, boolean> {
+    for (;;) {
+      const t = changed.ready() ? changed.next : await changed.peek();
+      if (t === undefined) return false;
       const c = upTo === undefined ? -1 : upTo.compare(t);
       if (c > 0) return false;
-      const e = image.entryAsTaken(t, latest[k]);
-      k++;
-      if (e !== undefined) {
-        // Not held as text afterwards (heldAsText): the next snapshot copies the line from this
-        // file whatever the registry holds, and the object stays where the text would be
-        // another ~300 bytes in the old space, and a parse at the next write (at a million names
-        // 56.0 against 64.5 µs a write, and 874 against 1,108 MiB after 600,000 rewrites).
-        out.text(`${typeof e === 'string' ? e : JSON.stringify(e)}\n`);
+      const line = changed.take();
+      if (line !== undefined) {
+        out.text(`${line}\n`);
         written++;
       }
+      if (out.size >= PIECE_BYTES) yield out.take();
       if (c === 0) return true;
     }
-    return false;
   }
   let line = 0;
   let entries = -1;
@@ -70,7 +118,8 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Change
       } else if (line <= entries) {
         own.locate(chunk, at, end);
         // Checked on each old line only against the next changed name: both are in name order.
-        if (k < touched.length && own.compare(touched[k] as string) <= 0) {
+        const next = changed.ready() ? changed.next : await changed.peek();
+        if (next !== undefined && own.compare(next) <= 0) {
           out.bytes(chunk, run, at);
           const replaced = yield* writeChangedUpTo(own);
           if (replaced) run = end + 1;
@@ -90,14 +139,53 @@ export async function* mergedSnapshotLines(image: RegistryImage, changed: Change
     }
     out.bytes(chunk, run, chunk.length);
     if (out.size >= PIECE_BYTES) yield out.take();
-    started = performance.now();
   }
   if (entries < 0) throw new Error('the snapshot before has no head line');
   // A file of entries only (no tables after them).
   yield* writeChangedUpTo(undefined);
-  if (written !== image.nameCount) throw new Error(`a snapshot made from the one before would hold ${written} entries, the registry ${image.nameCount}`);
+  if (written !== input.nameCount) throw new Error(`a snapshot made from the one before would hold ${written} entries, the registry ${input.nameCount}`);
   if (out.size > 0) yield out.take();
-  yield* tableLines(image);
+  for await (const t of input.tables()) yield t;
+}
+
+/** The changed names and lines, one at a time, from their batches as they come. */
+class ChangedQueue {
+  private readonly batches: AsyncIterator<ChangedLines>;
+  private batch: ChangedLines = { names: [], lines: [] };
+  private k = 0;
+  private done = false;
+
+  constructor(source: AsyncIterable<ChangedLines>) {
+    this.batches = source[Symbol.asyncIterator]();
+  }
+
+  /** Whether `next` holds the next name (or the end) without waiting for a batch. */
+  ready(): boolean {
+    return this.k < this.batch.names.length || this.done;
+  }
+
+  /** The next name, when ready(); undefined at the end. */
+  get next(): string | undefined {
+    return this.batch.names[this.k];
+  }
+
+  /** The next name, once its batch has come; undefined at the end. */
+  async peek(): Promise<string | undefined> {
+    while (!this.ready()) {
+      const r = await this.batches.next();
+      if (r.done === true) this.done = true;
+      else {
+        this.batch = r.value;
+        this.k = 0;
+      }
+    }
+    return this.next;
+  }
+
+  /** Moves past the next name (peek() found it), returning its line. */
+  take(): string | undefined {
+    return this.batch.lines[this.k++];
+  }
 }
 
 /** The entry count in a snapshot's head line. */

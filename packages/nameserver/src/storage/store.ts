@@ -195,6 +195,21 @@ export class Store {
   }
 
   /**
+   * A snapshot at `index` whose file `write` makes in the data directory, atomically, resolving
+   * with its size (one made on another thread: registry/merge-thread.ts), in its turn as
+   * snapshotStream's are; `faultsSeen` as there.
+   */
+  async snapshotWith(index: number, write: (dir: string) => Promise<number>, faultsSeen = this.wal.stats.faults): Promise<boolean> {
+    this.checkSnapshot(index);
+    return this.queueSnapshot(index, write, faultsSeen);
+  }
+
+  /** The path of the snapshot file at `index` (one this store wrote or recovered: what snapshotBody reads). */
+  snapshotFile(index: number): string {
+    return join(this.dir, snapshotName(index));
+  }
+
+  /**
    * The body of the format-3 snapshot this store wrote or recovered at `index`, a chunk of whole
    * lines at a time, checked against its trailer as it is read (readSnapshotBody): what a
    * snapshot made from the one before it copies. Read lazily, so a snapshot written from it
@@ -202,7 +217,7 @@ export class Store {
    * one is written.
    */
   snapshotBody(index: number): AsyncIterable<Buffer> {
-    return readSnapshotBody(join(this.dir, snapshotName(index)), index);
+    return readSnapshotBody(this.snapshotFile(index), index);
   }
 
   private checkSnapshot(index: number): void {

@@ -1,7 +1,7 @@
 // Step 1 of the binary: the compiled workspace (tsc's dist/) and its dependencies bundled by
 // esbuild into one CommonJS script, since Node 20's single executables run exactly one CommonJS
 // file as their main and `require` only built-in modules from it.
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -45,28 +45,54 @@ export interface BundleResult {
   absent: readonly string[];
 }
 
+/**
+ * The name server's snapshot thread (registry/merge-worker.ts): a worker thread's program, which
+ * inside the binary has no file of its own to be started from. It goes into the bundle as one
+ * script, a string the name server starts with `eval` (registry/merge-thread.ts).
+ */
+const SNAPSHOT_THREAD = fileURLToPath(import.meta.resolve('@dpns/nameserver/snapshot-thread'));
+const SNAPSHOT_THREAD_CODE = '__DPNS_MERGE_WORKER__';
+
+const COMMON = {
+  bundle: true,
+  platform: 'node' as const,
+  target: 'node20',
+  format: 'cjs' as const,
+  // Stack traces in logs stay readable; the size is the Node binary's anyway.
+  minify: false,
+  legalComments: 'inline' as const,
+  banner: { js: BANNER },
+  plugins: [absentPackages],
+  logLevel: 'warning' as const,
+  metafile: true as const,
+} satisfies BuildOptions;
+
 /** Writes the bundle to `outfile`; throws when anything but a built-in module was left out of it. */
 export async function bundle(outfile: string): Promise<BundleResult> {
+  const thread = await build({
+    ...COMMON,
+    entryPoints: [SNAPSHOT_THREAD],
+    write: false,
+    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
+  });
+  const threadCode = thread.outputFiles?.[0]?.text;
+  if (threadCode === undefined) throw new Error('bundle: esbuild made nothing of the snapshot thread');
+  checkBuiltinsOnly(thread.metafile);
   const result = await build({
+    ...COMMON,
     entryPoints: [ENTRY],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    // Stack traces in logs stay readable; the size is the Node binary's anyway.
-    minify: false,
-    legalComments: 'inline',
-    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
-    banner: { js: BANNER },
-    plugins: [absentPackages],
-    logLevel: 'warning',
-    metafile: true,
+    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE, [SNAPSHOT_THREAD_CODE]: JSON.stringify(threadCode) },
   });
+  checkBuiltinsOnly(result.metafile);
   const out = Object.values(result.metafile.outputs)[0];
-  const left = new Set(Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path)));
+  return { bytes: out?.bytes ?? 0, absent: ABSENT };
+}
+
+/** Throws when a bundle would require anything but a built-in module at run time. */
+function checkBuiltinsOnly(metafile: Metafile): void {
+  const left = new Set(Object.values(metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path)));
   const builtin = (p: string): boolean => p.startsWith('node:') || builtinModules.includes(p);
   const missing = [...left].filter((p) => !builtin(p));
   if (missing.length > 0) throw new Error(`bundle: ${missing.join(', ')} would be required at run time, where a single executable can load only built-in modules`);
-  return { bytes: out?.bytes ?? 0, absent: ABSENT };
 }

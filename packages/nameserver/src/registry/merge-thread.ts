@@ -1,0 +1,135 @@
+// Snapshots made from the one before, written on a thread of their own (merge-worker.ts): the
+// event loop makes only what needs the registry (the head, the changed names' lines, the tables)
+// and hands it over a batch at a time; reading, checking and copying the file before, and
+// writing the new one, happen beside it. One thread, started at the first such snapshot and kept;
+// a thread that fails or stops fails that snapshot (the next is then written whole, here) and a
+// new one is started for the one after.
+import { Worker } from 'node:worker_threads';
+import { StorageError, type StorageErrorCode } from '../storage/errors.js';
+import type { FromMerger, ToMerger } from './merge-messages.js';
+import type { MergeInput } from './snapshot-merge.js';
+
+/**
+ * The worker's code as one script, when this runs from the release bundle (packages/release
+ * defines it): there is no merge-worker.js file beside the bundle to start.
+ */
+declare const __DPNS_MERGE_WORKER__: string | undefined;
+
+interface Pending {
+  job: number;
+  resolve: (bytes: number) => void;
+  reject: (err: Error) => void;
+}
+
+export class MergeThread {
+  private worker: Worker | undefined;
+  private pending: Pending | undefined;
+  private jobs = 0;
+  private closed = false;
+
+  /**
+   * Writes the snapshot at `index` into `dir` made from the one at `base` (its path and index)
+   * and `input`, atomically (the Store's SnapshotWriter); resolves with the file's size. One at a
+   * time: the store writes its snapshots in turn.
+   */
+  async write(dir: string, index: number, base: { path: string; index: number }, input: MergeInput): Promise<number> {
+    if (this.closed) throw new StorageError('CLOSED', 'the snapshot thread is closed');
+    if (this.pending !== undefined) throw new Error('a snapshot is already being made on the snapshot thread');
+    const worker = this.start();
+    const job = ++this.jobs;
+    const done = new Promise<number>((resolve, reject) => (this.pending = { job, resolve, reject }));
+    // Failures reach `done` (the thread's answer, or its exit); what is sent after one is dropped.
+    done.catch(() => {});
+    const send = (m: ToMerger): void => worker.postMessage(m);
+    send({ t: 'start', job, dir, index, base: base.path, baseIndex: base.index, head: input.head, nameCount: input.nameCount });
+    try {
+      // Each batch is made on the event loop; requests are answered between them.
+      for await (const b of input.changed) {
+        if (!this.running(job)) break;
+        send({ t: 'changed', job, names: b.names, lines: b.lines });
+        await new Promise((r) => setImmediate(r));
+      }
+      send({ t: 'changed-end', job });
+      for await (const text of input.tables()) {
+        if (!this.running(job)) break;
+        send({ t: 'tables', job, text });
+        await new Promise((r) => setImmediate(r));
+      }
+      send({ t: 'end', job });
+    } catch (err) {
+      // The input failed (the registry was replaced meanwhile): this snapshot is dropped.
+      this.stop(err instanceof Error ? err : new Error(String(err)));
+    }
+    return done;
+  }
+
+  /**
+   * Starts the thread now, ahead of the first snapshot it makes (its modules take ~60 ms to
+   * load, during which writes would go on past the snapshot's interval).
+   */
+  warm(): void {
+    if (!this.closed) this.start();
+  }
+
+  private running(job: number): boolean {
+    return this.pending?.job === job;
+  }
+
+  /** Stops the thread (after the store has closed: nothing is being written then). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    this.settle(new StorageError('CLOSED', 'the snapshot thread was closed'));
+    if (w !== undefined) await w.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const w = typeof __DPNS_MERGE_WORKER__ === 'string'
+      ? new Worker(__DPNS_MERGE_WORKER__, { eval: true })
+      : new Worker(new URL('./merge-worker.js', import.meta.url));
+    // It never keeps the process up: a snapshot in progress is waited for by the store's close.
+    w.unref();
+    w.on('message', (m: FromMerger) => {
+      if (this.pending?.job !== m.job) return;
+      if (m.t === 'done') this.settle(undefined, m.bytes);
+      else this.settle(failure(m));
+    });
+    w.on('error', (err) => this.gone(w, err));
+    w.on('exit', (code) => this.gone(w, new Error(`the snapshot thread stopped (exit code ${code})`)));
+    this.worker = w;
+    return w;
+  }
+
+  /** A failed job ends the thread, so the next starts from nothing left over. */
+  private stop(err: Error): void {
+    const w = this.worker;
+    this.worker = undefined;
+    this.settle(err);
+    void w?.terminate();
+  }
+
+  private gone(w: Worker, err: Error): void {
+    if (this.worker === w) this.worker = undefined;
+    this.settle(err);
+  }
+
+  private settle(err: Error | undefined, bytes = 0): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (p === undefined) return;
+    if (err === undefined) p.resolve(bytes);
+    else p.reject(err);
+  }
+}
+
+const STORAGE_CODES: ReadonlySet<string> = new Set<StorageErrorCode>(['CORRUPT', 'IO', 'LOCKED', 'FAILED', 'UNAVAILABLE', 'CLOSED']);
+
+/** The thread's error as this side's: a StorageError keeps its code, a system call's error its errno. */
+function failure(m: Extract<FromMerger, { t: 'failed' }>): Error {
+  if (m.name === 'StorageError' && m.code !== undefined && STORAGE_CODES.has(m.code)) return new StorageError(m.code as StorageErrorCode, m.message);
+  const err = new Error(m.message) as Error & { code?: string };
+  if (m.code !== undefined) err.code = m.code;
+  return err;
+}
