@@ -143,6 +143,23 @@ test('a snapshot thread that stops in the middle fails that snapshot; the next o
   assert.equal(body, expected.join(''));
 });
 
+test('a snapshot thread with nothing to do is stopped, and the next snapshot starts one again', async (t) => {
+  const scratch = await Scratch.create(t);
+  const { store } = await scratch.open();
+  const thread = new MergeThread(200);
+  t.after(() => thread.close());
+  const { reg, base } = await based(store, 300);
+  thread.warm();
+  assert.equal(thread.running, true);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(thread.running, false, 'stopped after 200 ms without a snapshot');
+  change(store, reg, 1);
+  assert.equal(await onThread(thread, store, reg, base), true);
+  assert.equal(thread.running, true, 'kept for the next one');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(thread.running, false, 'stopped again after the snapshot');
+});
+
 test('a closed snapshot thread refuses CLOSED', async () => {
   const thread = new MergeThread();
   thread.warm();

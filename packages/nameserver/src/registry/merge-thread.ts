@@ -1,9 +1,10 @@
 // Snapshots made from the one before, written on a thread of their own (merge-worker.ts): the
 // event loop makes only what needs the registry (the head, the changed names' lines, the tables)
 // and hands it over a batch at a time; reading, checking and copying the file before, and
-// writing the new one, happen beside it. One thread, started at the first such snapshot and kept;
-// a thread that fails or stops fails that snapshot (the next is then written whole, here) and a
-// new one is started for the one after.
+// writing the new one, happen beside it. One thread, started at the first such snapshot and kept
+// while snapshots keep coming (stopped after a minute without one); a thread that fails or stops
+// fails that snapshot (the next is then written whole, here) and a new one is started for the one
+// after.
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from '../storage/errors.js';
 import type { FromMerger, ToMerger } from './merge-messages.js';
@@ -21,11 +22,25 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/**
+ * A thread with no snapshot to make for this long is stopped: an idle one holds ~16 MB (its own
+ * heap and modules), and the next snapshot starts it again (~60 ms, on that thread).
+ */
+export const MERGE_THREAD_IDLE_MS = 60_000;
+
 export class MergeThread {
   private worker: Worker | undefined;
   private pending: Pending | undefined;
   private jobs = 0;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs = MERGE_THREAD_IDLE_MS) {}
+
+  /** Whether the thread is running (tests). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
 
   /**
    * Writes the snapshot at `index` into `dir` made from the one at `base` (its path and index)
@@ -45,13 +60,13 @@ export class MergeThread {
     try {
       // Each batch is made on the event loop; requests are answered between them.
       for await (const b of input.changed) {
-        if (!this.running(job)) break;
+        if (!this.busyWith(job)) break;
         send({ t: 'changed', job, names: b.names, lines: b.lines });
         await new Promise((r) => setImmediate(r));
       }
       send({ t: 'changed-end', job });
       for await (const text of input.tables()) {
-        if (!this.running(job)) break;
+        if (!this.busyWith(job)) break;
         send({ t: 'tables', job, text });
         await new Promise((r) => setImmediate(r));
       }
@@ -68,16 +83,19 @@ export class MergeThread {
    * load, during which writes would go on past the snapshot's interval).
    */
   warm(): void {
-    if (!this.closed) this.start();
+    if (this.closed) return;
+    this.start();
+    if (this.pending === undefined) this.idle(true);
   }
 
-  private running(job: number): boolean {
+  private busyWith(job: number): boolean {
     return this.pending?.job === job;
   }
 
   /** Stops the thread (after the store has closed: nothing is being written then). */
   async close(): Promise<void> {
     this.closed = true;
+    this.idle(false);
     const w = this.worker;
     this.worker = undefined;
     this.settle(new StorageError('CLOSED', 'the snapshot thread was closed'));
@@ -85,6 +103,7 @@ export class MergeThread {
   }
 
   private start(): Worker {
+    this.idle(false);
     if (this.worker !== undefined) return this.worker;
     const w = typeof __DPNS_MERGE_WORKER__ === 'string'
       ? new Worker(__DPNS_MERGE_WORKER__, { eval: true })
@@ -115,10 +134,26 @@ export class MergeThread {
     this.settle(err);
   }
 
+  /** Starts (or, with false, stops) counting the time the thread has had nothing to do. */
+  private idle(from: boolean): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!from || this.worker === undefined) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.pending !== undefined) return;
+      const w = this.worker;
+      this.worker = undefined;
+      void w?.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   private settle(err: Error | undefined, bytes = 0): void {
     const p = this.pending;
     this.pending = undefined;
     if (p === undefined) return;
+    this.idle(true);
     if (err === undefined) p.resolve(bytes);
     else p.reject(err);
   }
