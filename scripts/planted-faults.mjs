@@ -121,12 +121,12 @@ export const FAULTS = [
   {
     patch: 'snapshot-copies-unchecked.patch',
     claim: 'a snapshot made from the one before does not copy a file that fails its CRC-32; the next is written whole (PROTOCOL §14, Restart)',
-    tests: ['packages/nameserver/dist/registry/snapshot-merge.test', 'packages/nameserver/dist/server.test'],
+    tests: ['packages/nameserver/dist/registry/snapshot-merge.test', 'packages/nameserver/dist/registry/merge-thread.test', 'packages/nameserver/dist/server.test'],
   },
   {
     patch: 'snapshot-keeps-changed-lines.patch',
     claim: 'a snapshot made from the one before is byte for byte the one written whole: changed lines replaced, removed ones gone (PROTOCOL §14, Restart)',
-    tests: ['packages/nameserver/dist/registry/snapshot-merge.test'],
+    tests: ['packages/nameserver/dist/registry/snapshot-merge.test', 'packages/nameserver/dist/registry/merge-thread.test'],
   },
   {
     patch: 'snapshot-keeps-first-change.patch',
