@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { adminProof, newOwnerKey, identifySignature, type HelloParams, type ServiceView } from '@dpns/protocol';
 import { startNameServer, type RunningNameServer } from './start.js';
 import { createLogger } from './log.js';
+import { corruptOnePortDigit } from './storage/testing.js';
 
 /** A raw JSON-RPC peer: exactly what a client in another language would do. */
 class Peer {
@@ -361,10 +362,7 @@ test('a snapshot is made from the one before, after a restart too; one that does
 
       // The newest file changed on disk (one digit of a port): the next snapshot must not copy it.
       const newest = (await readdir(dir)).filter((n) => /^snap-\d+\.json$/.test(n)).sort().at(-1) as string;
-      const bytes = await readFile(join(dir, newest));
-      const at = bytes.indexOf('"port":') + 8;
-      bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
-      await writeFile(join(dir, newest), bytes);
+      await corruptOnePortDigit(join(dir, newest));
       await writeSome(ns, 25, 2);
       await until(async () => written(second).length >= 2, 5000);
       const failed = second.find((l) => l.msg === 'snapshot failed; the log keeps growing until one succeeds');

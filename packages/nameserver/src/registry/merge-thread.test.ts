@@ -1,18 +1,18 @@
 // The snapshot thread writes the file a snapshot made here would, byte for byte; a corrupt file
 // before is refused CORRUPT there as here and leaves no new file; a thread that stops in the
 // middle of a snapshot fails that one only (the next starts a new thread); a closed one refuses.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { EntryView } from '@dpns/protocol';
-import { Scratch } from '../storage/testing.js';
+import { corruptOnePortDigit, Scratch } from '../storage/testing.js';
 import { snapshotName } from '../storage/snapshot.js';
 import type { Store } from '../storage/store.js';
 import { Registry } from './registry.js';
 import { snapshotLines } from './snapshot-lines.js';
-import { mergedSnapshotLines, mergeInput } from './snapshot-merge.js';
+import { mergeInput, mergeLines } from './snapshot-merge.js';
 import { MergeThread } from './merge-thread.js';
 
 function entry(name: string, port: number): EntryView {
@@ -53,6 +53,15 @@ async function onThread(thread: MergeThread, store: Store, reg: Registry, base: 
   }
 }
 
+/** A store in a scratch directory and a snapshot thread, both closed after the test. */
+async function fixture(t: TestContext, idleMs?: number): Promise<{ scratch: Scratch; store: Store; thread: MergeThread }> {
+  const scratch = await Scratch.create(t);
+  const { store } = await scratch.open();
+  const thread = new MergeThread(idleMs);
+  t.after(() => thread.close());
+  return { scratch, store, thread };
+}
+
 test('made on the snapshot thread, a snapshot is the file made here, round after round on one thread', async (t) => {
   const here = await Scratch.create(t);
   const there = await Scratch.create(t);
@@ -69,7 +78,7 @@ test('made on the snapshot thread, a snapshot is the file made here, round after
     const image = hr.image();
     const changed = hr.takeChanged().entries;
     assert.ok(changed !== undefined);
-    await hs.snapshotStream(hr.revision, mergedSnapshotLines(image, changed, hs.snapshotBody(base)));
+    await hs.snapshotStream(hr.revision, mergeLines(mergeInput(image, changed), hs.snapshotBody(base)));
     image.release();
     assert.equal(await onThread(thread, ts, tr, base), true);
     const a = await readFile(join(here.dir, snapshotName(hr.revision)));
@@ -80,16 +89,9 @@ test('made on the snapshot thread, a snapshot is the file made here, round after
 });
 
 test('on the snapshot thread a corrupt file before is refused CORRUPT, and no new file is left', async (t) => {
-  const scratch = await Scratch.create(t);
-  const { store } = await scratch.open();
-  const thread = new MergeThread();
-  t.after(() => thread.close());
+  const { scratch, store, thread } = await fixture(t);
   const { reg, base } = await based(store, 500);
-  const path = join(scratch.dir, snapshotName(base));
-  const bytes = await readFile(path);
-  const at = bytes.indexOf('"port":') + 8;
-  bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
-  await writeFile(path, bytes);
+  await corruptOnePortDigit(join(scratch.dir, snapshotName(base)));
   change(store, reg, 1);
   await assert.rejects(onThread(thread, store, reg, base), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'CORRUPT');
@@ -100,10 +102,7 @@ test('on the snapshot thread a corrupt file before is refused CORRUPT, and no ne
 });
 
 test('a snapshot thread that stops in the middle fails that snapshot; the next one gets a new thread', async (t) => {
-  const scratch = await Scratch.create(t);
-  const { store } = await scratch.open();
-  const thread = new MergeThread();
-  t.after(() => thread.close());
+  const { scratch, store, thread } = await fixture(t);
   const { reg, base } = await based(store, 2000);
   change(store, reg, 1);
   // The thread is ended from outside while it waits for the changed names.
@@ -144,10 +143,7 @@ test('a snapshot thread that stops in the middle fails that snapshot; the next o
 });
 
 test('a snapshot thread with nothing to do is stopped, and the next snapshot starts one again', async (t) => {
-  const scratch = await Scratch.create(t);
-  const { store } = await scratch.open();
-  const thread = new MergeThread(200);
-  t.after(() => thread.close());
+  const { store, thread } = await fixture(t, 200);
   const { reg, base } = await based(store, 300);
   thread.warm();
   assert.equal(thread.running, true);

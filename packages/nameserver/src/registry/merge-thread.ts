@@ -96,10 +96,9 @@ export class MergeThread {
   async close(): Promise<void> {
     this.closed = true;
     this.idle(false);
-    const w = this.worker;
-    this.worker = undefined;
+    const ended = this.detach();
     this.settle(new StorageError('CLOSED', 'the snapshot thread was closed'));
-    if (w !== undefined) await w.terminate();
+    await ended;
   }
 
   private start(): Worker {
@@ -123,10 +122,15 @@ export class MergeThread {
 
   /** A failed job ends the thread, so the next starts from nothing left over. */
   private stop(err: Error): void {
+    void this.detach();
+    this.settle(err);
+  }
+
+  /** Lets the thread go (its exit is then no one's failure); resolves once it has ended. */
+  private async detach(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    this.settle(err);
-    void w?.terminate();
+    await w?.terminate();
   }
 
   private gone(w: Worker, err: Error): void {
@@ -141,10 +145,7 @@ export class MergeThread {
     if (!from || this.worker === undefined) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.pending !== undefined) return;
-      const w = this.worker;
-      this.worker = undefined;
-      void w?.terminate();
+      if (this.pending === undefined) void this.detach();
     }, this.idleMs);
     this.idleTimer.unref();
   }
@@ -159,11 +160,9 @@ export class MergeThread {
   }
 }
 
-const STORAGE_CODES: ReadonlySet<string> = new Set<StorageErrorCode>(['CORRUPT', 'IO', 'LOCKED', 'FAILED', 'UNAVAILABLE', 'CLOSED']);
-
-/** The thread's error as this side's: a StorageError keeps its code, a system call's error its errno. */
+/** The thread's error as this side's: a StorageError keeps its code (the thread runs this code base's), a system call's error its errno. */
 function failure(m: Extract<FromMerger, { t: 'failed' }>): Error {
-  if (m.name === 'StorageError' && m.code !== undefined && STORAGE_CODES.has(m.code)) return new StorageError(m.code as StorageErrorCode, m.message);
+  if (m.name === 'StorageError' && m.code !== undefined) return new StorageError(m.code as StorageErrorCode, m.message);
   const err = new Error(m.message) as Error & { code?: string };
   if (m.code !== undefined) err.code = m.code;
   return err;

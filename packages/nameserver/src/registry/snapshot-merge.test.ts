@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { Prng } from '@dpns/cluster-core';
 import type { EntryView } from '@dpns/protocol';
-import { Scratch } from '../storage/testing.js';
+import { corruptOnePortDigit, Scratch } from '../storage/testing.js';
 import { snapshotName } from '../storage/snapshot.js';
 import { readSnapshotBody } from '../storage/snapshot-body.js';
 import type { Store } from '../storage/store.js';
@@ -17,7 +17,7 @@ import type { Op } from './ops.js';
 import type { ChangedEntries } from './changed-entries.js';
 import { Registry, type ChangedNames } from './registry.js';
 import { snapshotLines } from './snapshot-lines.js';
-import { mergedSnapshotLines } from './snapshot-merge.js';
+import { mergeInput, mergeLines } from './snapshot-merge.js';
 
 /** A seeded generator, so a failing seed can be run again. */
 function rng(seed: number): () => number {
@@ -94,7 +94,7 @@ test('a snapshot made from the one before is byte for byte the whole snapshot of
       const image = reg.image();
       const changed = reg.takeChanged();
       try {
-        await ms.store.snapshotStream(reg.revision, mergedSnapshotLines(image, tracked(changed), ms.store.snapshotBody(base)));
+        await ms.store.snapshotStream(reg.revision, mergeLines(mergeInput(image, tracked(changed)), ms.store.snapshotBody(base)));
       } finally {
         image.release();
       }
@@ -123,7 +123,7 @@ test('a snapshot made while the registry keeps changing holds the image, not the
   const twin = reg.image();
   for await (const b of snapshotLines(twin)) expectedText.push(b);
   twin.release();
-  const lines = mergedSnapshotLines(image, tracked(changed), store.snapshotBody(base));
+  const lines = mergeLines(mergeInput(image, tracked(changed)), store.snapshotBody(base));
   // Changes land between the batches: the file must still be the image's.
   const interleaved = (async function* () {
     for await (const piece of lines) {
@@ -147,17 +147,13 @@ test('a corrupt snapshot before is refused: no new file, and the error says CORR
   reg.takeChanged();
   const base = reg.revision;
   await wholeSnapshot(reg, store, scratch);
-  const path = join(scratch.dir, snapshotName(base));
-  const bytes = await readFile(path);
   // One byte of an entry line changed (a digit for another): the lines still parse, the CRC does not match.
-  const at = bytes.indexOf('"port":') + 8;
-  bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
-  await writeFile(path, bytes);
+  await corruptOnePortDigit(join(scratch.dir, snapshotName(base)));
   reg.apply([{ t: 'del', n: NAMES[0] as string }], reg.revision + 1);
   store.append({ ops: [] });
   const image = reg.image();
   const changed = reg.takeChanged();
-  await assert.rejects(store.snapshotStream(reg.revision, mergedSnapshotLines(image, tracked(changed), store.snapshotBody(base))), (err: Error & { code?: string }) => {
+  await assert.rejects(store.snapshotStream(reg.revision, mergeLines(mergeInput(image, tracked(changed)), store.snapshotBody(base))), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'CORRUPT');
     assert.match(err.message, /CRC-32 mismatch/);
     return true;
@@ -204,7 +200,7 @@ test('changed names that all sort after the earlier file are handed on in pieces
   for (let i = 0; i < 30_000; i++) reg.apply([{ t: 'put', e: e(`/order/b${String(i).padStart(6, '0')}`, rev) }], rev++);
   const image = reg.image();
   const pieces: number[] = [];
-  for await (const piece of mergedSnapshotLines(image, tracked(reg.takeChanged()), store.snapshotBody(base))) pieces.push(piece.length);
+  for await (const piece of mergeLines(mergeInput(image, tracked(reg.takeChanged())), store.snapshotBody(base))) pieces.push(piece.length);
   image.release();
   const total = pieces.reduce((a, b) => a + b, 0);
   assert.ok(total > 3 * 2 ** 20, `${total} bytes made`);

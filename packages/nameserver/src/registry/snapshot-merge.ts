@@ -68,17 +68,12 @@ async function* changedLines(image: RegistryImage, changed: ChangedEntries): Asy
 }
 
 /**
- * The lines of a snapshot of `image`, made from `base`: the body of the snapshot file taken
- * when the registry's changed entries were last taken (Registry.takeChanged), `changed` being the
- * entries taken with this image. Throws if what it makes cannot be the image (the counts differ):
- * the caller then writes the image whole. Made on this thread; the name server makes it on
- * another (merge-thread.ts) from the same mergeInput().
+ * The lines of the snapshot `input` describes (mergeInput() of an image), made from `base`: the
+ * body of the snapshot file taken when the registry's changed entries were last taken
+ * (Registry.takeChanged), a chunk of whole lines at a time. Throws if what it makes cannot be the
+ * image (the counts differ): the caller then writes the image whole. The name server runs it on
+ * the snapshot thread (merge-worker.ts), with the input made here.
  */
-export function mergedSnapshotLines(image: RegistryImage, changed: ChangedEntries, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
-  return mergeLines(mergeInput(image, changed), base);
-}
-
-/** The lines of the snapshot `input` describes, made from `base` (the body of the file before, a chunk of whole lines at a time). */
 export async function* mergeLines(input: MergeInput, base: AsyncIterable<Buffer>): AsyncGenerator<string | Buffer> {
   yield input.head;
   const changed = new ChangedQueue(input.changed);

@@ -1,5 +1,5 @@
 // Test-only helpers for the storage tests: throwaway data directories and a logger that remembers.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -73,4 +73,15 @@ export async function appendAll(store: Store, items: unknown[]): Promise<number[
 /** 1, 2, ..., n */
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, k) => from + k);
+}
+
+/**
+ * Changes one digit of the first port in the snapshot file at `path` (1 for 2, or 2 for 1): its
+ * lines still parse, its CRC-32 no longer matches.
+ */
+export async function corruptOnePortDigit(path: string): Promise<void> {
+  const bytes = await readFile(path);
+  const at = bytes.indexOf('"port":') + 8;
+  bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+  await writeFile(path, bytes);
 }

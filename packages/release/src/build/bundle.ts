@@ -65,6 +65,7 @@ const COMMON = {
   plugins: [absentPackages],
   logLevel: 'warning' as const,
   metafile: true as const,
+  define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
 } satisfies BuildOptions;
 
 /** Writes the bundle to `outfile`; throws when anything but a built-in module was left out of it. */
@@ -73,7 +74,6 @@ export async function bundle(outfile: string): Promise<BundleResult> {
     ...COMMON,
     entryPoints: [SNAPSHOT_THREAD],
     write: false,
-    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
   });
   const threadCode = thread.outputFiles?.[0]?.text;
   if (threadCode === undefined) throw new Error('bundle: esbuild made nothing of the snapshot thread');
@@ -82,7 +82,7 @@ export async function bundle(outfile: string): Promise<BundleResult> {
     ...COMMON,
     entryPoints: [ENTRY],
     outfile,
-    define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE, [SNAPSHOT_THREAD_CODE]: JSON.stringify(threadCode) },
+    define: { ...COMMON.define, [SNAPSHOT_THREAD_CODE]: JSON.stringify(threadCode) },
   });
   checkBuiltinsOnly(result.metafile);
   const out = Object.values(result.metafile.outputs)[0];
