@@ -2,6 +2,7 @@
 // legitimate client connected throughout keeps its connection and is still answered.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { DpnsClient, isDpnsError, ownerKeyFromSeed } from '@dpns/client';
@@ -123,6 +124,56 @@ test('unfinished fragmented messages cannot add up: past the total cap the large
     assert.equal(legitDropped, 0);
   } finally {
     for (const ws of senders) ws.terminate();
+  }
+});
+
+test('watchers that fall behind a flood of writes are cut as slow consumers before the events held for them can grow the server without bound', async () => {
+  // 40 watchers of every name, reading as fast as they can (so they answer heartbeats), while
+  // 64 writes in flight change names: each change is an event for each of them, more than the
+  // fan-out hands to their sockets. Before the events the server held for a connection counted
+  // toward its 32 MiB and the 256 MiB total, they piled up in the server (1.7 GB after 20 s
+  // here, 4.8 GB with 200 watchers, until the process died).
+  const watchers: WebSocket[] = [];
+  const writer = new DpnsClient({ servers: [ns.server], token: ns.token });
+  let stop = false;
+  const hwm = (): number => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${ns.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  const slowCut = async (): Promise<number> => Number(/^dpns_connections_closed_by_server_total\{reason="slow_consumer"\} (\d+)$/m.exec(await metricsText())?.[1] ?? 0);
+  try {
+    for (let i = 0; i < 40; i++) {
+      const { ws, code } = await openWs(`127.0.0.${30 + Math.floor(i / 10)}`);
+      ws.on('message', () => undefined);
+      assert.equal(code, undefined, 'watcher connected');
+      watchers.push(ws);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('message', (raw) => (String(raw).includes('"result"') ? resolve() : reject(new Error(String(raw)))));
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'watch', params: { pattern: '*' } }));
+      });
+    }
+    const before = hwm();
+    // Names near the longest allowed, so each event is ~500 bytes.
+    const prefix = `/flood/${'x'.repeat(220)}/s`;
+    let written = 0;
+    const flood = Array.from({ length: 64 }, async (_, k) => {
+      for (let i = k; !stop; i += 64) {
+        await writer.advertiseStatic(`${prefix}${i % 2_000}`, '127.0.0.1', 1024 + (i % 60_000));
+        written++;
+      }
+    });
+    // 20 s: here the watchers that fall behind are cut within 5 s; without the bound the server grew by 1.7 GB.
+    await new Promise((r) => setTimeout(r, 20_000));
+    stop = true;
+    await Promise.all(flood);
+    const grew = hwm() - before;
+    const cut = await slowCut();
+    assert.ok(cut >= 1, `watchers that fell behind were cut as slow consumers (after ${written} writes)`);
+    // 40 × 32 MiB would be 1.25 GiB; the 256 MiB total, checked each second, holds it to less.
+    assert.ok(grew < 2 ** 30, `the server grew by ${(grew / 2 ** 20).toFixed(0)} MiB after ${written} writes (${cut} watchers cut)`);
+    await legit.ping();
+    assert.equal(legitDropped, 0);
+  } finally {
+    stop = true;
+    for (const ws of watchers) ws.terminate();
+    await writer.close();
   }
 });
 

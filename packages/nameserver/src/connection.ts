@@ -37,6 +37,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
   closedBy: ServerCloseReason | undefined;
   /** Output still queued for the peer when the server closed it (a ping can wait behind it). */
   queuedAtClose = 0;
+  /** Bytes of watch events the hub holds for this peer, not yet handed to its socket (WatchSink.held). */
+  private watchBacklog = 0;
 
   /** Requests this server sent the peer (ticket challenges), by id. */
   private readonly asked = new Map<string, { resolve(m: Record<string, unknown>): void; timer: NodeJS.Timeout }>();
@@ -70,13 +72,18 @@ export class Connection implements WatchSink, HeartbeatTarget {
   sendRaw(frame: string): void {
     if (this.state !== 'open') return;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.endReason = 'it stopped reading (more than 32 MiB queued)';
-      this.closedBy = 'slow_consumer';
-      this.ws.close(1008, 'slow consumer: too much queued');
-      this.ws.terminate();
+      this.cutSlow();
       return;
     }
     this.ws.send(frame);
+  }
+
+  /** Ends a peer that does not read what is queued for it. */
+  private cutSlow(): void {
+    this.endReason = 'it stopped reading (more than 32 MiB queued)';
+    this.closedBy = 'slow_consumer';
+    this.ws.close(1008, 'slow consumer: too much queued');
+    this.ws.terminate();
   }
 
   /** Sends the peer a request and resolves with its response object, or rejects on timeout or close. */
@@ -123,9 +130,19 @@ export class Connection implements WatchSink, HeartbeatTarget {
     if (this.state === 'open') this.ws.ping();
   }
 
-  /** Output queued for this peer and not yet written. */
+  /** Output queued for this peer and not yet written, watch events the hub holds for it included. */
   bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.watchBacklog;
+  }
+
+  held(delta: number): void {
+    this.watchBacklog += delta;
+    if (delta > 0 && this.open && this.bufferedBytes() > MAX_BUFFERED_BYTES) this.cutSlow();
+  }
+
+  /** Open, and not being ended by the server. */
+  get open(): boolean {
+    return this.state === 'open' && this.closedBy === undefined;
   }
 
   /** Ends the connection because all queues together hold too much (socket-guard.ts): this one is the largest. */

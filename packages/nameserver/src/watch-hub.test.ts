@@ -6,12 +6,19 @@ import { WatchHub, type WatchSink } from './watch-hub.js';
 
 class Sink implements WatchSink {
   readonly got: { ids: string[]; name: string }[] = [];
+  /** Bytes the hub says it holds for this sink (WatchSink.held). */
+  backlog = 0;
+  open = true;
   sendRaw(frame: string): void {
+    assert.ok(this.open, 'nothing is sent to a sink that has ended');
     const m = JSON.parse(frame) as { params: { watchIds: string[]; name: string } };
     this.got.push({ ids: m.params.watchIds, name: m.params.name });
   }
   cork(): void {}
   uncork(): void {}
+  held(delta: number): void {
+    this.backlog += delta;
+  }
 }
 
 const put = (name: string) => ({ type: 'put' as const, name, entry: undefined });
@@ -82,4 +89,36 @@ test('removing watches frees their patterns for the caps', () => {
   assert.ok(hub.remove(w2, a));
   hub.add('/z/?', a);
   assert.equal(hub.scannedPatterns, 2);
+});
+
+test('what the hub holds for a sink is counted on it as it is queued, and given back as it is sent', async () => {
+  const hub = new WatchHub();
+  const sink = new Sink();
+  hub.add('/*', sink);
+  hub.publish(Array.from({ length: 100 }, (_, i) => put(`/n${i}`)), 1);
+  // Nothing is sent in the turn that published: the whole fan-out is held, and counted.
+  assert.equal(sink.got.length, 0);
+  assert.ok(sink.backlog > 100 * 50, `${sink.backlog} bytes held for 100 events`);
+  while (sink.got.length < 100) await turn();
+  assert.equal(sink.backlog, 0, 'every byte given back once sent');
+  assert.deepEqual(sink.got.map((g) => g.name), Array.from({ length: 100 }, (_, i) => `/n${i}`), 'in order');
+});
+
+test('a sink that ends is sent nothing more; what was held for it is dropped and given back, and the others still get every event', async () => {
+  const hub = new WatchHub();
+  const cut = new Sink();
+  const kept = new Sink();
+  hub.add('/*', cut);
+  hub.add('/*', kept);
+  hub.publish(Array.from({ length: 5_000 }, (_, i) => put(`/n${i}`)), 1);
+  await turn();
+  // Cut as a slow consumer mid-fan-out (Connection.held does so past its limit).
+  cut.open = false;
+  const sentBefore = cut.got.length;
+  hub.publish([put('/after')], 2);
+  while (kept.got.length < 5_001) await turn();
+  assert.equal(cut.got.length, sentBefore, 'nothing sent after it ended');
+  assert.equal(cut.backlog, 0, 'its held events were dropped and given back');
+  assert.equal(kept.backlog, 0);
+  assert.equal(kept.got.at(-1)?.name, '/after');
 });

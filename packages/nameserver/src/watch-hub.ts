@@ -18,6 +18,14 @@ export interface WatchSink {
   uncork(): void;
   /** The peer's source address, when watches are counted per address. */
   readonly address?: string;
+  /**
+   * The hub now holds `delta` more bytes of this sink's events (negative: handed to sendRaw, or
+   * dropped). The sink counts them with its output queue, so its limits cover events it has not
+   * been sent yet, and it may end itself here as a slow consumer.
+   */
+  held(delta: number): void;
+  /** False once the sink has ended: events still queued for it are dropped, not sent. */
+  readonly open: boolean;
 }
 
 /** How a group is found for a change. */
@@ -192,7 +200,12 @@ export class WatchHub {
       // One body for every watcher, admin or not, so launch specs go out redacted (register.info shows them).
       const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: publicEntry(ch.entry) } : {}) }).slice(1);
       for (const [sink, list] of ids) {
-        this.queue.push(sink, `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`);
+        if (!sink.open) continue;
+        const frame = `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`;
+        this.queue.push(sink, frame);
+        // Counted at once: a fan-out that cannot keep up with the writes (many watchers, a
+        // flood of changes) would otherwise queue here without bound (GBs in seconds).
+        sink.held(frame.length);
       }
     }
     if (!this.draining && this.queue.length > 0) {
@@ -206,8 +219,17 @@ export class WatchHub {
 
   private drain(): void {
     const touched = new Set<WatchSink>();
-    for (let n = 0; n < FANOUT_SLICE && this.queue.length > 0; n++) {
+    // Frames of sinks that ended (cut as slow consumers, or closed) are dropped without counting
+    // as sent, up to DROPPED_PER_SLICE of them a turn, so a cut sink's backlog goes quickly.
+    let dropped = 0;
+    for (let n = 0; n < FANOUT_SLICE && dropped < DROPPED_PER_SLICE && this.queue.length > 0;) {
       const [sink, frame] = this.queue.shift();
+      sink.held(-frame.length);
+      if (!sink.open) {
+        dropped++;
+        continue;
+      }
+      n++;
       if (!touched.has(sink)) {
         touched.add(sink);
         sink.cork();
@@ -227,6 +249,8 @@ export class WatchHub {
  * (median 10.3), runs alternating; 256 measured worse still (docs/BENCHMARKS.md).
  */
 const FANOUT_SLICE = 32;
+/** Queued frames of ended sinks dropped per turn at most. */
+const DROPPED_PER_SLICE = 4096;
 
 /** A FIFO of (sink, frame) pairs in two parallel arrays with a moving head, compacted now and then. */
 class FrameQueue {
