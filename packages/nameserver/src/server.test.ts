@@ -336,22 +336,33 @@ test('a snapshot is made from the one before, after a restart too; one that does
   };
   try {
     const first: Record<string, unknown>[] = [];
+    let rounds = 0;
     await withServer(async (ns) => {
-      // The snapshot thread starts with the first write after the first snapshot and takes ~60 ms
-      // to load; snapshots due meanwhile wait for it, and none starts while one is being made, so
-      // writes that outran it would make more than half the entries change between two.
-      await writeSome(ns, 15, 0);
-      await new Promise((r) => setTimeout(r, 1000));
-      // Rounds of writes until six snapshots are written, one due every 10 records.
-      for (let round = 0; written(first).length < 6; round = (round + 1) % 4) {
-        await writeSome(ns, 60, round * 10);
-        await new Promise((r) => setTimeout(r, 20));
+      // All 60 names first. Each snapshot made from the one before gets a thread of its own,
+      // started ~60 ms before it can run; none starts while one is being made, so 60 writes in a
+      // row make more than half the entries change between two, and some of these are written whole.
+      await writeSome(ns, 60, 0);
+      // Until the one being made is written: no new snapshot for half a second.
+      let count = -1;
+      let since = Date.now();
+      await until(async () => {
+        if (written(first).length !== count) [count, since] = [written(first).length, Date.now()];
+        return Date.now() - since >= 500;
+      }, 10_000);
+      // Then rounds of ten writes (one snapshot's worth), each waiting for its snapshot. The first
+      // of these holds the fill's last writes too (up to 40 changes): it may be written whole.
+      rounds = written(first).length + 1;
+      for (let round = 10; written(first).length < rounds + 5; round++) {
+        const before = written(first).length;
+        // Rounds from 10: ports no later round below writes again (a write that changes nothing is not logged).
+        await writeSome(ns, 10, round);
+        await until(async () => written(first).length > before, 5000);
       }
     }, { dir, snapshotEvery: 10, logs: first });
     const snaps = written(first);
     assert.equal(snaps[0]?.from, undefined, 'the first snapshot is written whole');
-    // Made from the one before once at most half the entries changed since it (10 of 19 at the second: written whole).
-    for (const [k, s] of snaps.entries()) if (k >= 2) assert.equal(s.from, snaps[k - 1]?.revision, `made from the one before: ${JSON.stringify(s)}`);
+    // Made from the one before: at most 10 of 60 entries changed since it.
+    for (const [k, s] of snaps.entries()) if (k >= rounds) assert.equal(s.from, snaps[k - 1]?.revision, `made from the one before: ${JSON.stringify(s)}`);
 
     const second: Record<string, unknown>[] = [];
     await withServer(async (ns) => {
@@ -363,10 +374,13 @@ test('a snapshot is made from the one before, after a restart too; one that does
       // The newest file changed on disk (one digit of a port): the next snapshot must not copy it.
       const newest = (await readdir(dir)).filter((n) => /^snap-\d+\.json$/.test(n)).sort().at(-1) as string;
       await corruptOnePortDigit(join(dir, newest));
-      await writeSome(ns, 25, 2);
+      await writeSome(ns, 12, 2);
+      const isFailed = (l: Record<string, unknown>): boolean => l.msg === 'snapshot failed; the log keeps growing until one succeeds';
+      await until(async () => second.some(isFailed), 5000);
+      assert.match(JSON.stringify(second.find(isFailed)), /CRC-32 mismatch/);
+      // The next snapshot is due with the next write.
+      await writeSome(ns, 2, 3);
       await until(async () => written(second).length >= 2, 5000);
-      const failed = second.find((l) => l.msg === 'snapshot failed; the log keeps growing until one succeeds');
-      assert.match(JSON.stringify(failed), /CRC-32 mismatch/);
       assert.equal(written(second)[1]?.from, undefined, 'the snapshot after the refused one is written whole');
     }, { dir, snapshotEvery: 10, logs: second });
 
