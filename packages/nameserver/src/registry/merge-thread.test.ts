@@ -54,10 +54,10 @@ async function onThread(thread: MergeThread, store: Store, reg: Registry, base: 
 }
 
 /** A store in a scratch directory and a snapshot thread, both closed after the test. */
-async function fixture(t: TestContext, idleMs?: number): Promise<{ scratch: Scratch; store: Store; thread: MergeThread }> {
+async function fixture(t: TestContext, idleMs?: number, afterMs?: number): Promise<{ scratch: Scratch; store: Store; thread: MergeThread }> {
   const scratch = await Scratch.create(t);
   const { store } = await scratch.open();
-  const thread = new MergeThread(idleMs);
+  const thread = new MergeThread(idleMs, afterMs);
   t.after(() => thread.close());
   return { scratch, store, thread };
 }
@@ -142,8 +142,8 @@ test('a snapshot thread that stops in the middle fails that snapshot; the next o
   assert.equal(body, expected.join(''));
 });
 
-test('a snapshot thread goes once its snapshot is written; one warmed for a snapshot that does not come is stopped', async (t) => {
-  const { store, thread } = await fixture(t, 200);
+test('a snapshot thread is kept while snapshots follow closely and goes soon after the last; one warmed for nothing is stopped', async (t) => {
+  const { store, thread } = await fixture(t, 200, 100);
   const { reg, base } = await based(store, 300);
   thread.warm();
   assert.equal(thread.running, true);
@@ -151,12 +151,19 @@ test('a snapshot thread goes once its snapshot is written; one warmed for a snap
   assert.equal(thread.running, false, 'stopped after 200 ms without a snapshot');
   change(store, reg, 1);
   assert.equal(await onThread(thread, store, reg, base), true);
-  assert.equal(thread.running, false, 'let go with what it held once the snapshot was written');
-  // The next snapshot starts a thread of its own.
+  const first = (thread as unknown as { worker: Worker }).worker;
+  assert.ok(first !== undefined, 'kept after its snapshot');
+  // The next snapshot, at once: the same thread.
   const base2 = reg.revision;
   change(store, reg, 2);
   assert.equal(await onThread(thread, store, reg, base2), true);
-  assert.equal(thread.running, false);
+  assert.equal((thread as unknown as { worker: Worker }).worker, first, 'the same thread made the next');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(thread.running, false, 'let go, with what it held, 100 ms after the last snapshot');
+  // The next snapshot starts a thread of its own.
+  const base3 = reg.revision;
+  change(store, reg, 3);
+  assert.equal(await onThread(thread, store, reg, base3), true);
 });
 
 test('a closed snapshot thread refuses CLOSED', async () => {

@@ -1,11 +1,11 @@
 // Snapshots made from the one before, written on a thread of their own (merge-worker.ts): the
 // event loop makes only what needs the registry (the head, the changed names' lines, the tables)
 // and hands it over a batch at a time; reading, checking and copying the file before, and
-// writing the new one, happen beside it. A thread a snapshot: started ahead of it (warm) and let
-// go once it is written, so what the thread read and wrote (~50 MB at 100,000 names, its heap's
-// garbage and freed buffers) does not stay with the process until the next; one warmed for a
-// snapshot that does not come is stopped after a minute. A thread that fails or stops fails that
-// snapshot (the next is then written whole, here).
+// writing the new one, happen beside it. The thread is started ahead of a snapshot (warm), kept
+// while snapshots follow each other closely, and let go a second after its last one, so what it
+// read and wrote (~50 MB at 100,000 names, its heap's garbage and freed buffers) does not stay
+// with the process once writes stop; one warmed for a snapshot that does not come is stopped after
+// a minute. A thread that fails or stops fails that snapshot (the next is then written whole, here).
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from '../storage/errors.js';
 import type { FromMerger, ToMerger } from './merge-messages.js';
@@ -29,6 +29,13 @@ interface Pending {
  */
 export const MERGE_THREAD_IDLE_MS = 60_000;
 
+/**
+ * A thread is let go this long after its snapshot unless another starts: long enough to keep it
+ * while snapshots follow each other (every ~0.6 s at 100,000 names and 20,000 writes a second;
+ * starting one costs ~60 ms of CPU), short enough that it is gone soon after writes stop.
+ */
+export const MERGE_THREAD_AFTER_MS = 1_000;
+
 export class MergeThread {
   private worker: Worker | undefined;
   private pending: Pending | undefined;
@@ -36,7 +43,10 @@ export class MergeThread {
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly idleMs = MERGE_THREAD_IDLE_MS) {}
+  constructor(
+    private readonly idleMs = MERGE_THREAD_IDLE_MS,
+    private readonly afterMs = MERGE_THREAD_AFTER_MS,
+  ) {}
 
   /** Whether the thread is running (tests). */
   get running(): boolean {
@@ -141,15 +151,15 @@ export class MergeThread {
     this.settle(err);
   }
 
-  /** Starts (or, with false, stops) counting the time the thread has had nothing to do. */
-  private idle(from: boolean): void {
+  /** Starts (or, with false, stops) counting the time the thread has had nothing to do, up to `ms`. */
+  private idle(from: boolean, ms = this.idleMs): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (!from || this.worker === undefined) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.pending === undefined) void this.detach();
-    }, this.idleMs);
+    }, ms);
     this.idleTimer.unref();
   }
 
@@ -157,9 +167,9 @@ export class MergeThread {
     const p = this.pending;
     this.pending = undefined;
     if (p === undefined) return;
-    // Written or failed, the thread goes with what it holds: 225 against 172 MiB of RSS 2 s after
-    // loading 100,000 names (docs/BENCHMARKS.md, History, 2026-12-05 night).
-    void this.detach();
+    // Unless another snapshot comes soon, the thread goes with what it holds: 225 against 172 MiB
+    // of RSS 2 s after loading 100,000 names (docs/BENCHMARKS.md, History, 2026-12-05 night).
+    this.idle(true, this.afterMs);
     if (err === undefined) p.resolve(bytes);
     else p.reject(err);
   }
