@@ -50,7 +50,7 @@ export class Committer {
    */
   private mergeBase: { index: number; generation: number } | undefined;
 
-  /** Where snapshots made from the one before are written, a thread each. */
+  /** Where snapshots made from the one before are written (a thread, let go once they stop: merge-thread.ts). */
   private readonly merger = new MergeThread();
   /** The snapshot (lastSnapshot) after which the thread for the next was started. */
   private warmedAfter: number | undefined;
@@ -214,9 +214,9 @@ export class Committer {
   private maybeSnapshot(): void {
     const rev = this.registry.revision;
     const interval = snapshotInterval(this.snapshotEvery, this.registry.size);
-    // The thread for the next snapshot made from the one before starts three quarters of the way
-    // to it (not while the server starts: a restart is timed to its first answer), and goes once
-    // that snapshot is written.
+    // The thread for the next snapshot made from the one before is started three quarters of the
+    // way to it (not while the server starts: a restart is timed to its first answer); once per
+    // interval, so a write does not reset its timers.
     if (this.mergeBase !== undefined && this.warmedAfter !== this.lastSnapshot && rev - this.lastSnapshot >= interval * WARM_AT) {
       this.warmedAfter = this.lastSnapshot;
       this.merger.warm();

@@ -71,7 +71,8 @@ export class Connection implements WatchSink, HeartbeatTarget {
 
   sendRaw(frame: string): void {
     if (this.state !== 'open') return;
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    // One limit for all a peer has not taken: its socket's queue and the watch events held for it.
+    if (this.bufferedBytes() > MAX_BUFFERED_BYTES) {
       this.cutSlow();
       return;
     }
