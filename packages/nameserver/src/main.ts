@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, serverOptions } from './config.js';
 import { createLogger } from './log.js';
 import { Store } from './storage/store.js';
 import { VERSION } from './version.js';
+import { HeapReducer } from './heap-reducer.js';
 import { install } from './install.js';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -85,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
     `nameserver key: ${server.publicKey} (list it in each dpns-launchd's trustedKeys)\n` +
     (server.dns === undefined ? '' : `dns: listening on ${formatHostPort(cfg.dnsListen?.host ?? cfg.host, server.dns.port)} (udp, tcp) for ${cfg.dnsDomain}\n`),
   );
+  // The heap is the process's, so this is the binary's and not the server's (tests run several in one process).
+  const reducer = await HeapReducer.start({ log: logger });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       logger.info('stopping', { signal: sig });
@@ -100,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }, 200);
   });
+  reducer?.stop();
   await server.close();
   return fatal ? 1 : 0;
 }
