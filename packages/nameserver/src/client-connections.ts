@@ -41,15 +41,24 @@ export class ClientConnections {
   readonly partial = new PartialBytes<Connection>();
   private readonly perAddress: AddressCounts;
   private readonly bufferSweep: NodeJS.Timeout;
+  /** When held watch events last started a sweep (performance.now()). */
+  private heldSweptAt = -Infinity;
   private nextConnId = 1;
 
   constructor(private readonly o: ClientConnectionsOptions) {
     this.perAddress = new AddressCounts(o.maxConnectionsPerAddress);
-    this.bufferSweep = setInterval(() => {
-      const cut = capTotalBuffered(this.conns);
-      if (cut > 0) o.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
-    }, 1000);
+    this.bufferSweep = setInterval(() => this.capBuffered(), 1000);
     this.bufferSweep.unref();
+    // Watch events pile up between sweeps faster than sockets fill (a flood of writes to many
+    // watchers): held past the total limit, the largest queues are cut at once, not up to a
+    // second later (at most every SWEEP_AFTER_HELD_MS, as a sweep visits every connection).
+    o.hub.onHeld = (total) => {
+      if (total <= MAX_TOTAL_BUFFERED_BYTES) return;
+      const now = performance.now();
+      if (now - this.heldSweptAt < SWEEP_AFTER_HELD_MS) return;
+      this.heldSweptAt = now;
+      this.capBuffered();
+    };
     this.heartbeat = new Heartbeat(o.heartbeatMs, {
       onLateRound: (stalledMs) => o.rateLog.warn('heartbeat round skipped: this server was busy, so no peer is judged on it', {
         stalledMs: Math.round(stalledMs), loopDelayMaxMs: Math.round(o.loopDelay.currentMaxMs()),
@@ -59,6 +68,12 @@ export class ClientConnections {
 
   get size(): number {
     return this.conns.size;
+  }
+
+  /** Cuts the largest output queues while all together are over MAX_TOTAL_BUFFERED_BYTES. */
+  private capBuffered(): void {
+    const cut = capTotalBuffered(this.conns);
+    if (cut > 0) this.o.rateLog.warn('cut the largest output queues: all queues together were over the limit', { cut, limitBytes: MAX_TOTAL_BUFFERED_BYTES });
   }
 
   /** Starts judging peers by their pongs; called once the port is open. */
@@ -147,6 +162,7 @@ export class ClientConnections {
   shutdown(): void {
     this.heartbeat.stop();
     clearInterval(this.bufferSweep);
+    this.o.hub.onHeld = undefined;
     for (const c of this.conns) c.ws.close(1001, 'name server shutting down');
   }
 
@@ -172,3 +188,6 @@ export class ClientConnections {
     if (o.accepting() && conn.advertised.size > 0) o.advertiserGone(conn);
   }
 }
+
+/** Sweeps started by held watch events are this far apart at least: each visits every connection. */
+const SWEEP_AFTER_HELD_MS = 100;

@@ -104,6 +104,28 @@ test('what the hub holds for a sink is counted on it as it is queued, and given 
   assert.deepEqual(sink.got.map((g) => g.name), Array.from({ length: 100 }, (_, i) => `/n${i}`), 'in order');
 });
 
+test('the hub tells what it holds for all sinks together as each change is queued, and it falls as events go out or are dropped', async () => {
+  const hub = new WatchHub();
+  const a = new Sink();
+  const b = new Sink();
+  hub.add('/*', a);
+  hub.add('/x/*', b);
+  const told: number[] = [];
+  hub.onHeld = (total) => told.push(total);
+  hub.publish([put('/x/1')], 1);
+  hub.publish([put('/y/1'), put('/x/2')], 2);
+  // Told at once, in the turn that published: no event has gone out yet.
+  assert.equal(told.length, 2);
+  assert.equal(told[0], a.backlog / 3 + b.backlog / 2, 'after the first change: one event for each sink');
+  assert.equal(told[1], a.backlog + b.backlog, 'after the second: every byte held for either sink');
+  assert.equal(hub.heldBytes, told[1]);
+  a.open = false;
+  while (b.got.length < 2) await turn();
+  await turn();
+  assert.equal(hub.heldBytes, 0, 'sent to b, dropped for a');
+  assert.equal(a.backlog + b.backlog, 0);
+});
+
 test('a sink that ends is sent nothing more; what was held for it is dropped and given back, and the others still get every event', async () => {
   const hub = new WatchHub();
   const cut = new Sink();

@@ -66,6 +66,13 @@ export class WatchHub {
   private nextId = 1;
   private count = 0;
   private readonly byAddress = new Map<string, number>();
+  /** Bytes of every event queued and not yet handed to a sink (nor dropped). */
+  private held = 0;
+  /**
+   * Told the bytes held for all sinks together after a change's events are queued: the total
+   * limit on output is checked as events pile up, not only by a periodic sweep.
+   */
+  onHeld: ((totalBytes: number) => void) | undefined;
 
   constructor(
     private readonly limits: WatchLimits = { perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS },
@@ -73,6 +80,11 @@ export class WatchHub {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of the events queued for all sinks together, not yet handed to them. */
+  get heldBytes(): number {
+    return this.held;
   }
 
   /** Distinct patterns matched one by one on every change. */
@@ -205,9 +217,11 @@ export class WatchHub {
         this.queue.push(sink, frame);
         // Counted at once: a fan-out that cannot keep up with the writes (many watchers, a
         // flood of changes) would otherwise queue here without bound (GBs in seconds).
+        this.held += frame.length;
         sink.held(frame.length);
       }
     }
+    this.onHeld?.(this.held);
     if (!this.draining && this.queue.length > 0) {
       this.draining = true;
       setImmediate(() => this.drain());
@@ -224,6 +238,7 @@ export class WatchHub {
     let dropped = 0;
     for (let n = 0; n < FANOUT_SLICE && dropped < DROPPED_PER_SLICE && this.queue.length > 0;) {
       const [sink, frame] = this.queue.shift();
+      this.held -= frame.length;
       sink.held(-frame.length);
       if (!sink.open) {
         dropped++;
