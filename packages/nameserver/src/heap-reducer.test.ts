@@ -24,6 +24,18 @@ function rig(opts: { failing?: boolean } = {}) {
   return { lines, state, started };
 }
 
+/**
+ * Looks after quiet intervals until one collects, as the timer would: on a loaded machine V8's
+ * own GC tasks can make an interval busy. True once one did (within ~2 s).
+ */
+async function collects(r: HeapReducer): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    await sleep(200);
+    if (await r.check()) return true;
+  }
+  return false;
+}
+
 /** Keeps the event loop busy for `ms`: what a server answering requests looks like to the check. */
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -39,8 +51,7 @@ test('collects once the process has been quiet and its heap has grown; not again
     await sleep(200);
     assert.equal(await r.check(), false, 'grown by less than the minimum');
     state.heap = 40 * MB + MIN_GROWTH_BYTES + MB;
-    await sleep(200);
-    assert.equal(await r.check(), true);
+    assert.equal(await collects(r), true);
     assert.equal(state.collections, 1);
     assert.match(lines.find((l) => l.includes('heap given back')) ?? '', /"heapBeforeMB":73,"heapAfterMB":45/);
     // Growth now counts from the heap after the collection (45 MB).
@@ -48,8 +59,7 @@ test('collects once the process has been quiet and its heap has grown; not again
     await sleep(200);
     assert.equal(await r.check(), false);
     state.heap = 45 * MB + MIN_GROWTH_BYTES + 1;
-    await sleep(200);
-    assert.equal(await r.check(), true);
+    assert.equal(await collects(r), true);
     assert.equal(state.collections, 2);
   } finally {
     r.stop();
@@ -66,8 +76,7 @@ test('an interval in which the event loop worked is not quiet: no collection unt
     busy(150);
     assert.equal(await r.check(), false, 'three quarters of the interval were work');
     assert.equal(state.collections, 0);
-    await sleep(200);
-    assert.equal(await r.check(), true, 'then a quiet interval');
+    assert.equal(await collects(r), true, 'then a quiet interval');
   } finally {
     r.stop();
   }
@@ -87,8 +96,7 @@ test('a heap above the limit is left to V8, and a heap that shrank by itself cou
     await sleep(200);
     assert.equal(await r.check(), false);
     state.heap = 20 * MB + MIN_GROWTH_BYTES + MB;
-    await sleep(200);
-    assert.equal(await r.check(), true);
+    assert.equal(await collects(r), true);
   } finally {
     r.stop();
   }
@@ -108,8 +116,7 @@ test('a collection that fails is logged, and not tried again until the heap grow
     assert.equal(await r.check(), false);
     assert.equal(state.collections, 1, 'not again at the same size');
     state.heap += MIN_GROWTH_BYTES;
-    await sleep(200);
-    await r.check();
+    await collects(r);
     assert.equal(state.collections, 2);
   } finally {
     r.stop();
@@ -132,11 +139,13 @@ test("V8's low-memory collection through the inspector gives a real heap back, a
     const before = getHeapStatistics().total_heap_size;
     assert.ok(before > 40 * MB, `the test made a heap worth collecting (${(before / MB).toFixed(0)} MB)`);
     assert.equal(await r.check(), false, 'the interval with the allocations was not quiet');
-    await sleep(300);
-    assert.equal(await r.check(), true);
+    assert.equal(await collects(r), true);
     const after = getHeapStatistics().total_heap_size;
     assert.ok(after < before - 16 * MB, `the heap went from ${(before / MB).toFixed(0)} to ${(after / MB).toFixed(0)} MB`);
-    assert.match(lines.join('\n'), /heap given back after a burst/);
+    const line = lines.find((l) => l.includes('heap given back after a burst'));
+    assert.ok(line !== undefined);
+    const { heapBeforeMB, heapAfterMB } = JSON.parse(line) as { heapBeforeMB: number; heapAfterMB: number };
+    assert.ok(heapAfterMB < heapBeforeMB - 16, `the collection itself: ${heapBeforeMB} → ${heapAfterMB} MB`);
     // Disconnecting the inspector session at the wrong moment hangs the loop for good.
     await sleep(20);
     assert.equal(keep.length, 0);
