@@ -50,8 +50,9 @@ export class ClientConnections {
     this.bufferSweep = setInterval(() => this.capBuffered(), 1000);
     this.bufferSweep.unref();
     // Watch events pile up between sweeps faster than sockets fill (a flood of writes to many
-    // watchers): held past the total limit, the largest queues are cut at once, not up to a
-    // second later (at most every SWEEP_AFTER_HELD_MS, as a sweep visits every connection).
+    // watchers): once those held alone pass the total limit, the largest queues are cut at once,
+    // not up to a second later (at most every SWEEP_AFTER_HELD_MS, as a sweep visits every
+    // connection). Sockets fill only from those events and answers, so the second's sweep covers the sum.
     o.hub.onHeld = (total) => {
       if (total <= MAX_TOTAL_BUFFERED_BYTES) return;
       const now = performance.now();

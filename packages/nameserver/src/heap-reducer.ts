@@ -133,6 +133,7 @@ async function lowMemoryGc(): Promise<(() => Promise<void>) | undefined> {
   });
 }
 
+/** Bytes in MB, to a tenth. */
 function mb(bytes: number): number {
-  return Math.round(bytes / 1024 / 102.4) / 10;
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
 }
