@@ -39,10 +39,26 @@ test('connections per address', () => {
 
 test('the largest output queues are cut until the total fits', () => {
   const cut: string[] = [];
-  const c = (name: string, n: number) => ({ bufferedBytes: () => n, cutForMemory: () => cut.push(name) });
+  const c = (name: string, n: number) => ({ open: true, bufferedBytes: () => n, cutForMemory: () => cut.push(name) });
   assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30)], 100), 0);
   assert.equal(capTotalBuffered([c('a', 10), c('b', 50), c('c', 30), c('d', 40)], 60), 2);
   assert.deepEqual(cut, ['b', 'd']);
+});
+
+test('a connection already being ended is neither counted again nor cut again', () => {
+  const cut: string[] = [];
+  const conns = ['a', 'b', 'c'].map((name, k) => {
+    const c = { open: true, bufferedBytes: () => [10, 50, 30][k] as number, cutForMemory: () => { cut.push(name); c.open = false; } };
+    return c;
+  });
+  assert.equal(capTotalBuffered(conns, 60), 1);
+  assert.deepEqual(cut, ['b']);
+  // The next sweep comes before b has closed (its 50 bytes still queued): 40 of 60, nothing to cut.
+  assert.equal(capTotalBuffered(conns, 60), 0);
+  assert.deepEqual(cut, ['b']);
+  // Over the limit without b: the largest open one is cut, not b again.
+  assert.equal(capTotalBuffered(conns, 35), 1);
+  assert.deepEqual(cut, ['b', 'c']);
 });
 
 test('unfinished input is counted per connection until its message completes; over the cap the largest is named', () => {

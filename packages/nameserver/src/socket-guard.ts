@@ -69,13 +69,20 @@ export class AddressCounts {
 
 /** Something with queued output that can be cut off. */
 export interface Buffered {
+  /** False once the server is ending it: what it holds is let go as it closes. */
+  readonly open: boolean;
   bufferedBytes(): number;
   cutForMemory(): void;
 }
 
-/** Cuts the largest queues while the total is over `max`; returns how many were cut. */
+/**
+ * Cuts the largest queues while the total is over `max`; returns how many were cut. Connections
+ * already being ended are left out: a sweep soon after the one that cut them neither counts them
+ * again nor cuts another for memory they are about to give back.
+ */
 export function capTotalBuffered(conns: Iterable<Buffered>, max = MAX_TOTAL_BUFFERED_BYTES): number {
-  const sized = [...conns].map((c) => ({ c, n: c.bufferedBytes() }));
+  const sized: { c: Buffered; n: number }[] = [];
+  for (const c of conns) if (c.open) sized.push({ c, n: c.bufferedBytes() });
   let total = sized.reduce((t, x) => t + x.n, 0);
   if (total <= max) return 0;
   sized.sort((a, b) => b.n - a.n);

@@ -82,7 +82,7 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       ctx.add({
         key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
         opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB: rssRestMB, errors, serverCpuPct: writes?.serverCpuPct, clientCpuPct: writes?.clientCpuPct,
-        note: `find p99 (1 client); RSS at rest (2 s after the fill ${rssMB.toFixed(1)} MiB, after the restart ${rssRestartMB.toFixed(1)} MiB); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
+        note: `${writes === undefined ? '' : `write p99 ${writes.latency.quantile(0.99).toFixed(2)} ms, max ${writes.latency.max.toFixed(1)} ms; `}find p99 (1 client); RSS at rest (2 s after the fill ${rssMB.toFixed(1)} MiB, after the restart ${rssRestartMB.toFixed(1)} MiB); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
           `(${describeRecovery(restart.recovered)})${writeError === undefined ? '' : `; ${writeError}`}`,
       });
       notes.push(`${size.toLocaleString('en-US')}: ${describeRecovery(restart.recovered)}`, ...(bundleLine === undefined ? [] : [bundleLine]));

@@ -53,6 +53,11 @@ export class MergeThread {
     return this.worker !== undefined;
   }
 
+  /** The running thread's id (worker_threads' threadId), to tell one thread from the next (tests). */
+  get threadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
   /**
    * Writes the snapshot at `index` into `dir` made from the one at `base` (its path and index)
    * and `input`, atomically (the Store's SnapshotWriter); resolves with the file's size. One at a

@@ -1,5 +1,5 @@
 // Snapshot files by name: `snap-<index>.json`, the temp file one is written as, listing and removal.
-import { readdir, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '@dpns/node-kit';
 
@@ -28,16 +28,52 @@ export async function listSnapshots(dir: string): Promise<SnapshotFile[]> {
   return found.sort((a, b) => a.index - b.index);
 }
 
-/** Removes every snapshot file (and leftover temp file) whose index is not in `keep`. */
-export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<number>): Promise<string[]> {
+/**
+ * A file being removed is cut down this much at a time first. A million names' snapshot (~350
+ * MB) unlinked at once took ~90 ms on the benchmark VM (its disk trims blocks as they are freed),
+ * and the log's fdatasync, which every write waits for, waited up to ~80 ms behind it; in 16 MiB
+ * steps, under 9 ms. RocksDB's bytes_max_delete_chunk does the same.
+ */
+export const REMOVE_STEP_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Removes every snapshot file (and leftover temp file) whose index is not in `keep`. A snapshot
+ * is first renamed to a temp file's name (never read again, even if a crash stops its removal
+ * half-way) and cut down in steps before it is unlinked.
+ */
+export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<number>, stepBytes = REMOVE_STEP_BYTES): Promise<string[]> {
   const removed: string[] = [];
+  const doomed: string[] = [];
+  let renamed = 0;
   for (const name of await readdir(dir)) {
     const m = NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
     if (m?.[1] === undefined) continue;
-    if (!name.endsWith(TEMP_SUFFIX) && keep.has(Number(m[1]))) continue;
-    await unlink(join(dir, name));
+    if (name.endsWith(TEMP_SUFFIX)) doomed.push(name);
+    else if (!keep.has(Number(m[1]))) {
+      await rename(join(dir, name), join(dir, name + TEMP_SUFFIX));
+      doomed.push(name + TEMP_SUFFIX);
+      renamed++;
+    } else continue;
     removed.push(name);
   }
-  if (removed.length > 0) await fsyncDir(dir);
+  if (removed.length === 0) return removed;
+  // The renames are on the disk before any file is cut short under its new name.
+  if (renamed > 0) await fsyncDir(dir);
+  for (const name of doomed) await removeInSteps(join(dir, name), stepBytes);
+  await fsyncDir(dir);
   return removed;
+}
+
+async function removeInSteps(path: string, stepBytes: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    let { size } = await fh.stat();
+    while (size > stepBytes) {
+      size -= stepBytes;
+      await fh.truncate(size);
+    }
+  } finally {
+    await fh.close();
+  }
+  await unlink(path);
 }

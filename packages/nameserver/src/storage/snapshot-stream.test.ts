@@ -1,7 +1,8 @@
 // Snapshot format 3: lines written a batch at a time come back as the lines, unparsed; damage is
 // refused, a failed write leaves nothing, and a store still reads formats 2 and 1.
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { fstatSync } from 'node:fs';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
@@ -30,6 +31,38 @@ void test('elements written in batches read back as their lines, one element a l
   assert.deepEqual(JSON.parse(buf.subarray(0, buf.indexOf(0x0a)).toString()), { format: 3, index: 9 });
   assert.deepEqual(parsed(decodeSnapshot(buf, 9)), elements);
   assert.deepEqual(await readdir(s.dir), [snapshotName(9)]);
+});
+
+void test('a snapshot goes to the disk in steps as it is written, not all at its end', async (t) => {
+  const s = await Scratch.create(t);
+  // Each fdatasync of the file being written, with its size then.
+  const synced: number[] = [];
+  const probe = await open(join(s.dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync(this: { fd: number }): Promise<void> };
+  await probe.close();
+  const datasync = proto.datasync;
+  proto.datasync = async function (this: { fd: number }) {
+    synced.push(fstatSync(this.fd).size);
+    return datasync.call(this);
+  };
+  t.after(() => {
+    proto.datasync = datasync;
+  });
+  const elements = range(1, 3300).map((n) => ({ name: `/s/${n}`, pad: 'x'.repeat(1000) }));
+  const bytes = await writeSnapshotStream(s.dir, 3, batches(elements, 10), 256 * 1024);
+  assert.ok(bytes > 3 * 2 ** 20);
+  // One at least every 256 KiB and a batch (~10 KB), never more than one a step.
+  assert.ok(synced.length >= Math.floor(bytes / (256 * 1024)) - 1, `${synced.length} flushes for ${bytes} bytes`);
+  for (let k = 1; k < synced.length; k++) {
+    const step = (synced[k] as number) - (synced[k - 1] as number);
+    assert.ok(step >= 256 * 1024 && step < 256 * 1024 + 20_000, `flushed after ${step} bytes`);
+  }
+  const buf = await readFile(join(s.dir, snapshotName(3)));
+  assert.deepEqual(parsed(decodeSnapshot(buf, 3)), elements);
+  // The default step is 4 MiB: a file of 3 MiB is flushed once, at its end (by fsync, not counted here).
+  synced.length = 0;
+  await writeSnapshotStream(s.dir, 4, batches(elements, 10));
+  assert.deepEqual(synced, []);
 });
 
 void test('the pieces sent to a backup join to the very bytes of the file, non-ASCII lines included', async (t) => {

@@ -78,19 +78,34 @@ export class SnapshotLines {
 const NEWLINE = 0x0a;
 
 /**
+ * A snapshot is flushed to the disk each time this much more of it is written. Left to one fsync
+ * at the end, a million names' file (~350 MB) sat in the page cache and went to the disk at once:
+ * the log's fdatasync waited behind it, and every write in flight with it (up to 165 ms on the
+ * benchmark VM, against ~10 ms in 4 MiB steps, for ~0.1 s more writing the file). The same idea as
+ * RocksDB's bytes_per_sync and PostgreSQL's checkpoint_flush_after.
+ */
+export const SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
+
+/**
  * Writes the lines that `batches` yields (each batch: complete lines, every one ending in a
  * newline; text, or bytes copied from an earlier file) as the format-3 snapshot for `index`, atomically: temp file, fsync, rename, fsync of
- * the directory. Each batch is written before the next is asked for, so the producer runs between
+ * the directory, flushed every `syncBytes` on the way. Each batch is written before the next is asked for, so the producer runs between
  * writes and requests are answered meanwhile. Resolves with the file's size.
  */
-export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string | Buffer>): Promise<number> {
+export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string | Buffer>, syncBytes = SNAPSHOT_SYNC_BYTES): Promise<number> {
   const path = join(dir, snapshotName(index));
   let total = 0;
+  let unsynced = 0;
   await replaceFileDurably(path, async (fh) => {
     for await (const buf of formatThree(index, batches, (text) => Buffer.from(text, 'utf8'), (bytes) => bytes)) {
       let offset = 0;
       while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
       total += buf.length;
+      unsynced += buf.length;
+      if (unsynced >= syncBytes) {
+        await fh.datasync();
+        unsynced = 0;
+      }
     }
   }, { temp: path + TEMP_SUFFIX });
   return total;
