@@ -43,15 +43,16 @@ export const REMOVE_STEP_BYTES = 16 * 1024 * 1024;
  */
 export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<number>, stepBytes = REMOVE_STEP_BYTES): Promise<string[]> {
   const removed: string[] = [];
-  const doomed: string[] = [];
+  // A set: a leftover temp file and a snapshot renamed over it are one file.
+  const doomed = new Set<string>();
   let renamed = 0;
   for (const name of await readdir(dir)) {
     const m = NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
     if (m?.[1] === undefined) continue;
-    if (name.endsWith(TEMP_SUFFIX)) doomed.push(name);
+    if (name.endsWith(TEMP_SUFFIX)) doomed.add(name);
     else if (!keep.has(Number(m[1]))) {
       await rename(join(dir, name), join(dir, name + TEMP_SUFFIX));
-      doomed.push(name + TEMP_SUFFIX);
+      doomed.add(name + TEMP_SUFFIX);
       renamed++;
     } else continue;
     removed.push(name);

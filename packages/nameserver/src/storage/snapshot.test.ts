@@ -69,3 +69,11 @@ void test('an old snapshot is renamed out of the way and cut down in steps befor
   for (const c of cuts) assert.deepEqual(c.files, [`${snapshotName(1)}.tmp`, snapshotName(5), snapshotName(9)]);
   assert.deepEqual((await readdir(s.dir)).sort(), [snapshotName(5), snapshotName(9)]);
 });
+
+void test('a snapshot to remove beside a leftover temp file of the same index: both go, once', async (t) => {
+  const s = await Scratch.create(t);
+  for (const index of [1, 5]) await writeSnapshot(s.dir, index, encodeSnapshot(index, { index }));
+  await writeFile(join(s.dir, `${snapshotName(1)}.tmp`), 'half');
+  assert.deepEqual((await removeSnapshotsExcept(s.dir, new Set([5]))).sort(), [snapshotName(1), `${snapshotName(1)}.tmp`].sort());
+  assert.deepEqual(await readdir(s.dir), [snapshotName(5)]);
+});
