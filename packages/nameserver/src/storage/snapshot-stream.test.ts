@@ -2,13 +2,13 @@
 // refused, a failed write leaves nothing, and a store still reads formats 2 and 1.
 import assert from 'node:assert/strict';
 import { fstatSync } from 'node:fs';
-import { open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
 import { decodeSnapshot, encodeSnapshot, snapshotName } from './snapshot.js';
 import { SnapshotLines, snapshotStreamParts, writeSnapshotStream } from './snapshot-stream.js';
-import { appendAll, range, Scratch } from './testing.js';
+import { appendAll, range, Scratch, spyOnFileHandles } from './testing.js';
 
 async function* batches(elements: unknown[], per: number): AsyncGenerator<string> {
   for (let k = 0; k < elements.length; k += per) yield elements.slice(k, k + per).map((e) => `${JSON.stringify(e)}\n`).join('');
@@ -37,17 +37,7 @@ void test('a snapshot goes to the disk in steps as it is written, not all at its
   const s = await Scratch.create(t);
   // Each fdatasync of the file being written, with its size then.
   const synced: number[] = [];
-  const probe = await open(join(s.dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync(this: { fd: number }): Promise<void> };
-  await probe.close();
-  const datasync = proto.datasync;
-  proto.datasync = async function (this: { fd: number }) {
-    synced.push(fstatSync(this.fd).size);
-    return datasync.call(this);
-  };
-  t.after(() => {
-    proto.datasync = datasync;
-  });
+  await spyOnFileHandles(t, s.dir, 'datasync', (fh) => synced.push(fstatSync(fh.fd).size));
   const elements = range(1, 3300).map((n) => ({ name: `/s/${n}`, pad: 'x'.repeat(1000) }));
   const bytes = await writeSnapshotStream(s.dir, 3, batches(elements, 10), 256 * 1024);
   assert.ok(bytes > 3 * 2 ** 20);

@@ -1,11 +1,11 @@
 // Snapshot files: format, verification, atomic writing and removal.
 import assert from 'node:assert/strict';
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
 import { decodeSnapshot, encodeSnapshot, listSnapshots, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
-import { Scratch } from './testing.js';
+import { Scratch, spyOnFileHandles } from './testing.js';
 
 function reasonOf(buf: Buffer, index: number): string {
   const r = decodeSnapshot(buf, index);
@@ -50,18 +50,10 @@ void test('an old snapshot is renamed out of the way and cut down in steps befor
   const s = await Scratch.create(t);
   const big = Buffer.alloc(1024 * 1024 + 10, 0x20);
   for (const index of [1, 5, 9]) await writeSnapshot(s.dir, index, index === 1 ? big : encodeSnapshot(index, { index }));
-  const probe = await open(join(s.dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { truncate(this: unknown, len?: number): Promise<void> };
-  await probe.close();
-  await rm(join(s.dir, 'probe'));
-  const truncate = proto.truncate;
+  // Each cut, with the data directory as it was then.
   const cuts: { len: number | undefined; files: string[] }[] = [];
-  proto.truncate = async function (len?: number) {
+  await spyOnFileHandles(t, s.dir, 'truncate', async (_fh, [len]) => {
     cuts.push({ len, files: (await readdir(s.dir)).sort() });
-    return truncate.call(this, len);
-  };
-  t.after(() => {
-    proto.truncate = truncate;
   });
   assert.deepEqual(await removeSnapshotsExcept(s.dir, new Set([5, 9]), 256 * 1024), [snapshotName(1)]);
   assert.deepEqual(cuts.map((c) => c.len), [big.length - 256 * 1024, big.length - 512 * 1024, big.length - 768 * 1024, big.length - 1024 * 1024]);

@@ -1,5 +1,5 @@
 // Test-only helpers for the storage tests: throwaway data directories and a logger that remembers.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -84,4 +84,28 @@ export async function corruptOnePortDigit(path: string): Promise<void> {
   const at = bytes.indexOf('"port":') + 8;
   bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
   await writeFile(path, bytes);
+}
+
+/**
+ * Until the test ends, `seen` is called (and awaited) with the handle and arguments of every
+ * FileHandle `method` call in the process, before the real call: how a test sees the flushes and
+ * truncations the storage code makes on real files. `dir` holds the throwaway file it takes the
+ * class from.
+ */
+export async function spyOnFileHandles<K extends 'datasync' | 'truncate'>(
+  t: TestContext, dir: string, method: K, seen: (fh: FileHandle, args: Parameters<FileHandle[K]>) => unknown,
+): Promise<void> {
+  const probePath = join(dir, '.filehandle-probe');
+  const probe = await open(probePath, 'w');
+  const proto = Object.getPrototypeOf(probe) as Record<K, (this: FileHandle, ...args: Parameters<FileHandle[K]>) => Promise<void>>;
+  await probe.close();
+  await rm(probePath);
+  const real = proto[method];
+  proto[method] = async function (this: FileHandle, ...args: Parameters<FileHandle[K]>) {
+    await seen(this, args);
+    return real.apply(this, args);
+  };
+  t.after(() => {
+    proto[method] = real;
+  });
 }
