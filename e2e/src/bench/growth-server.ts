@@ -72,7 +72,9 @@ export class GrowthServer {
       await conn.close();
     }
     const answeringMs = performance.now() - t0;
-    return { answeringMs, recovered: proc.output.map(recoveredLine).find((r) => r !== undefined) };
+    const recovered = proc.output.map(recoveredLine).find((r) => r !== undefined);
+    const loaded = proc.output.map(loadedLine).find((l) => l !== undefined);
+    return { answeringMs, recovered: recovered === undefined || loaded === undefined ? recovered : { ...recovered, loaded } };
   }
 
   /** Bytes under the data directory. */
@@ -95,6 +97,8 @@ export interface Recovered {
   storeMs?: number;
   loadMs?: number;
   replayMs?: number;
+  /** How the program was loaded (its `program loaded` line): `bundle, code cache accepted`, `modules`; absent from older builds. */
+  loaded?: string;
 }
 
 function recoveredLine(line: string): Recovered | undefined {
@@ -107,6 +111,16 @@ function recoveredLine(line: string): Recovered | undefined {
     if (typeof o.loadMs === 'number') r.loadMs = o.loadMs;
     if (typeof o.replayMs === 'number') r.replayMs = o.replayMs;
     return r;
+  } catch {
+    return undefined;
+  }
+}
+
+function loadedLine(line: string): string | undefined {
+  if (!line.includes('program loaded')) return undefined;
+  try {
+    const o = JSON.parse(line) as { from?: unknown; codeCache?: unknown };
+    return typeof o.from !== 'string' ? undefined : typeof o.codeCache === 'string' ? `${o.from}, code cache ${o.codeCache}` : o.from;
   } catch {
     return undefined;
   }

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// A committed shim, so pnpm can link the command before the TypeScript is built.
-import { main } from '../dist/main.js';
+// A committed shim, so pnpm can link the command before the TypeScript is built. It runs the
+// bundle `pnpm build` makes of the compiled program when that is current, else the modules
+// themselves (@dpns/node-kit's fast-start.ts says why and when).
+import { fastStartMain } from '@dpns/node-kit/fast-start';
+
+const main = fastStartMain(new URL('../dist/fast-start/dpns-nameserver.json', import.meta.url)) ?? (await import('../dist/main.js')).main;
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

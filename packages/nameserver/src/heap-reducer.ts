@@ -11,9 +11,10 @@
 // The collection stops the process for its length (~110 ms at 100,000 names): a request that
 // arrives meanwhile waits, once, after a burst. It is not made when the heap is large enough for
 // that wait to be long: those heaps are left to V8, whose own reducer works incrementally.
+import { createRequire } from 'node:module';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import type { Session as InspectorSession } from 'node:inspector';
+import type * as Inspector from 'node:inspector';
 import type { Logger } from './log.js';
 
 export interface HeapReducerOptions {
@@ -68,7 +69,7 @@ export class HeapReducer {
    * (built without it): V8's own reducer then does the work, later.
    */
   static async start(opts: HeapReducerOptions): Promise<HeapReducer | undefined> {
-    const collect = opts.collect ?? (await lowMemoryGc());
+    const collect = opts.collect ?? lowMemoryGc();
     if (collect === undefined) {
       opts.log.debug('no inspector in this Node: memory left after bursts is given back by V8 alone');
       return undefined;
@@ -114,10 +115,11 @@ export class HeapReducer {
  * V8's low-memory GC (Isolate::LowMemoryNotification, what a heap snapshot starts with), which
  * Node exposes only to an inspector session: one in this process, no port opened.
  */
-async function lowMemoryGc(): Promise<(() => Promise<void>) | undefined> {
-  let Session: typeof InspectorSession;
+function lowMemoryGc(): (() => Promise<void>) | undefined {
+  let Session: typeof Inspector.Session;
   try {
-    ({ Session } = await import('node:inspector'));
+    // require, not import(): a bundle (the binary's, the fast start's) has no loader for import().
+    ({ Session } = createRequire(import.meta.url)('node:inspector') as typeof Inspector);
   } catch {
     return undefined;
   }

@@ -155,7 +155,7 @@ async function rssAtRest(proc: GrowthProc, size: number, restMs: number): Promis
 function describeRecovery(r: Recovered | undefined): string {
   if (r === undefined) return 'no recovery line';
   const parts = r.storeMs === undefined ? '' : `: reading ${r.storeMs} ms, registry from the snapshot ${r.loadMs ?? '?'} ms, replay ${r.replayMs ?? '?'} ms`;
-  return `recovery inside the server ${r.ms} ms${parts}, ${r.replayed.toLocaleString('en-US')} log records replayed`;
+  return `${r.loaded === undefined ? '' : `from its ${r.loaded}; `}recovery inside the server ${r.ms} ms${parts}, ${r.replayed.toLocaleString('en-US')} log records replayed`;
 }
 
 /** The issue's targets, where the sizes they name were measured. */

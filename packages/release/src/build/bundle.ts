@@ -26,9 +26,9 @@ const BANNER = [
  * the bundle, a module that throws as a missing one does. Left as a `require`, the binary would
  * print Node's warning that a single executable requires only built-ins, at each connection.
  */
-const ABSENT = ['bufferutil', 'utf-8-validate'];
+export const ABSENT = ['bufferutil', 'utf-8-validate'];
 
-const absentPackages: Plugin = {
+export const absentPackages: Plugin = {
   name: 'dpns-absent-optional-packages',
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${ABSENT.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'dpns-absent' }));
@@ -53,18 +53,22 @@ export interface BundleResult {
 const SNAPSHOT_THREAD = fileURLToPath(import.meta.resolve('@dpns/nameserver/snapshot-thread'));
 const SNAPSHOT_THREAD_CODE = '__DPNS_MERGE_WORKER__';
 
-const COMMON = {
+/** One CommonJS script for Node 20, unminified: stack traces in logs stay readable. */
+export const CJS_FOR_NODE = {
   bundle: true,
   platform: 'node' as const,
   target: 'node20',
   format: 'cjs' as const,
-  // Stack traces in logs stay readable; the size is the Node binary's anyway.
   minify: false,
   legalComments: 'inline' as const,
-  banner: { js: BANNER },
-  plugins: [absentPackages],
   logLevel: 'warning' as const,
   metafile: true as const,
+} satisfies BuildOptions;
+
+const COMMON = {
+  ...CJS_FOR_NODE,
+  banner: { js: BANNER },
+  plugins: [absentPackages],
   define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
 } satisfies BuildOptions;
 
@@ -90,7 +94,7 @@ export async function bundle(outfile: string): Promise<BundleResult> {
 }
 
 /** Throws when a bundle would require anything but a built-in module at run time. */
-function checkBuiltinsOnly(metafile: Metafile): void {
+export function checkBuiltinsOnly(metafile: Metafile): void {
   const left = new Set(Object.values(metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path)));
   const builtin = (p: string): boolean => p.startsWith('node:') || builtinModules.includes(p);
   const missing = [...left].filter((p) => !builtin(p));
