@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
-import { Heartbeat, type HeartbeatTarget } from './heartbeat.js';
+import { Heartbeat, PING_SLICE, type HeartbeatTarget } from './heartbeat.js';
 
 class Peer implements HeartbeatTarget {
   pings = 0;
@@ -115,6 +115,45 @@ test('timer slack is not a stall', async () => {
   await beatAt(1900);
   assert.equal(p.deaths, 1);
   assert.equal(hb.lateRounds, 0);
+  hb.stop();
+});
+
+test(`a round's pings go out ${PING_SLICE} a turn of the event loop, each peer pinged once; a peer removed meanwhile is not`, async () => {
+  const { hb, beatAt } = rig();
+  const peers = Array.from({ length: PING_SLICE * 3 + 5 }, () => new Peer());
+  for (const p of peers) hb.add(p);
+  const removed = peers[PING_SLICE * 2 + 1] as Peer;
+  await beatAt(1000);
+  assert.equal(peers.filter((p) => p.pings === 1).length, PING_SLICE, 'one slice with the judgement');
+  await turn();
+  assert.equal(peers.filter((p) => p.pings === 1).length, PING_SLICE * 2, 'the next in the next turn');
+  hb.remove(removed);
+  for (let i = 0; i < 4; i++) await turn();
+  assert.equal(removed.pings, 0);
+  assert.deepEqual(peers.filter((p) => p !== removed).map((p) => p.pings), peers.slice(1).map(() => 1));
+  for (const p of peers) hb.alive(p);
+  await beatAt(2000);
+  for (let i = 0; i < 4; i++) await turn();
+  assert.equal(peers.filter((p) => p !== removed && p.pings === 2).length, peers.length - 1);
+  assert.equal(peers.filter((p) => p.deaths > 0).length, 0);
+  hb.stop();
+});
+
+test('a beat that comes while the last round\'s pings are still going out sends them and judges nobody', async () => {
+  const { hb, beatAt, late } = rig();
+  const peers = Array.from({ length: PING_SLICE * 4 }, () => new Peer());
+  for (const p of peers) hb.add(p);
+  await beatAt(1000);
+  // The next beat's judgement runs after the second slice, with two more to go: the peers of
+  // those had no interval to answer in.
+  await beatAt(2000);
+  assert.equal(peers.filter((p) => p.deaths > 0).length, 0);
+  assert.equal(late.length, 1);
+  assert.ok(peers.every((p) => p.pings >= 1), 'every peer pinged');
+  for (let i = 0; i < 6; i++) await turn();
+  // A full round on time judges them: nobody answered.
+  await beatAt(3000);
+  assert.equal(peers.filter((p) => p.deaths === 1).length, peers.length);
   hb.stop();
 });
 
