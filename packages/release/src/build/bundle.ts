@@ -3,6 +3,7 @@
 // file as their main and `require` only built-in modules from it.
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { builtinModules } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled entry of the binary (multicall.ts), beside this file's folder. */
@@ -39,6 +40,29 @@ export const absentPackages: Plugin = {
   },
 };
 
+/**
+ * yargs and its cliui import `string-width`, whose module start-up makes an `Intl.Segmenter` and
+ * compiles Unicode-property regexes (~24 ms of every start, two versions of it), for the width
+ * of help text only. In a bundle each import of it is a stand-in that loads the real one when
+ * first called.
+ */
+export const lazyStringWidth: Plugin = {
+  name: 'dpns-lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'dpns-lazy' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'dpns-lazy' }, (args) => ({
+      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(text, options);\n}\n`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 export interface BundleResult {
   bytes: number;
   /** The optional packages the binary does without. */
@@ -68,7 +92,7 @@ export const CJS_FOR_NODE = {
 const COMMON = {
   ...CJS_FOR_NODE,
   banner: { js: BANNER },
-  plugins: [absentPackages],
+  plugins: [absentPackages, lazyStringWidth],
   define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
 } satisfies BuildOptions;
 

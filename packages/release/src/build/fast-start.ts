@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastStartManifest } from '@dpns/node-kit/fast-start';
-import { absentPackages, checkBuiltinsOnly, CJS_FOR_NODE } from './bundle.js';
+import { absentPackages, checkBuiltinsOnly, CJS_FOR_NODE, lazyStringWidth } from './bundle.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -38,7 +38,7 @@ const BANNER = `var ${RESOLVE_FROM} = (from, s) => require('node:url').pathToFil
 const ownImportMeta: Plugin = {
   name: 'dpns-own-import-meta',
   setup(b) {
-    b.onLoad({ filter: /\.[cm]?js$/ }, async (args) => {
+    b.onLoad({ filter: /\.[cm]?js$/, namespace: 'file' }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta')) return { contents: text, loader: 'js' };
       const url = JSON.stringify(pathToFileURL(args.path).href);
@@ -70,7 +70,7 @@ export async function buildFastStart(target: FastStartTarget): Promise<FastStart
     ...CJS_FOR_NODE,
     outfile: bundlePath,
     banner: { js: BANNER },
-    plugins: [ownImportMeta, absentPackages],
+    plugins: [ownImportMeta, absentPackages, lazyStringWidth],
     absWorkingDir: REPO_ROOT,
   });
   checkBuiltinsOnly(result.metafile);
