@@ -1,12 +1,12 @@
-// The workspace build's fast start. Node 20 loads the name server as ~235 ES modules, each
-// resolved, read and compiled on its own (~190 ms before main() on this project's 2-core VM), and
-// has no compile cache (Node 22's `module.enableCompileCache`). `pnpm build` therefore also
-// bundles the compiled program into one script (packages/release/src/build/fast-start.ts), and
+// The workspace build's fast start. Node 20 loads the name server as a few hundred ES modules, each
+// resolved, read and compiled on its own (~190 ms more than one script, on this project's 2-core
+// VM), and has no compile cache (Node 22's `module.enableCompileCache`). `pnpm build` therefore
+// also bundles the compiled program into one script (packages/release/src/build/fast-start.ts), and
 // the command's bin runs that script — with a V8 code cache beside it — when it is current: every
-// file it was made from still has the size and modification time it had then. Anything else (a
-// file rebuilt by `tsc -b` alone, a moved checkout, no bundle) falls back on the modules, so the
-// bundle is never staler than the build. Each bundled file keeps its own `import.meta.url`, so
-// the program finds the files beside its modules as it does unbundled.
+// file it was made from still has the size and modification time it had then. Anything else (a file
+// rebuilt by `tsc -b` alone, a moved checkout, no bundle) falls back on the modules, so the bundle
+// is never staler than the build. Each bundled file keeps its own `import.meta.url`, so the program
+// finds the files beside its modules as it does unbundled.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';

@@ -27,7 +27,7 @@ const BANNER = [
  * the bundle, a module that throws as a missing one does. Left as a `require`, the binary would
  * print Node's warning that a single executable requires only built-ins, at each connection.
  */
-export const ABSENT = ['bufferutil', 'utf-8-validate'];
+const ABSENT = ['bufferutil', 'utf-8-validate'];
 
 export const absentPackages: Plugin = {
   name: 'dpns-absent-optional-packages',

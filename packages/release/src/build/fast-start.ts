@@ -7,7 +7,7 @@
 //   node packages/release/dist/build/fast-start.js
 import { build, type Plugin } from 'esbuild';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastStartManifest } from '@dpns/node-kit/fast-start';
@@ -87,11 +87,6 @@ export async function buildFastStart(target: FastStartTarget): Promise<FastStart
   await writeFile(`${manifestPath}.tmp`, `${JSON.stringify(manifest)}\n`);
   await rename(`${manifestPath}.tmp`, manifestPath);
   return { bundle: bundlePath, bytes: (await stat(bundlePath)).size, inputs: inputs.length };
-}
-
-/** The files in a target's folder (its tests look for code caches there). */
-export async function fastStartFiles(target: FastStartTarget): Promise<string[]> {
-  return (await readdir(target.dir).catch(() => [])).sort();
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
