@@ -152,7 +152,9 @@ export class Committer {
     const applied: Applied = { index, undo: this.registry.beforeImage(record) };
     this.applied.push(applied);
     const changes: Change[] = this.registry.applyRecord(record, index);
-    return durable.then(
+    // The watchers' fan-out gives way while this write waits for its disk (WatchHub.writeStarted).
+    const release = this.hub.writeStarted();
+    const answered = durable.then(
       () => {
         this.forget(applied);
         return this.replication.committed(index).then(() => {
@@ -166,6 +168,9 @@ export class Committer {
         throw err;
       },
     );
+    // Released before the caller's own callbacks (which send the answer) run.
+    answered.then(release, release);
+    return answered;
   }
 
   private forget(a: Applied): void {

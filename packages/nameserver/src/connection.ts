@@ -5,6 +5,7 @@ import type { HeartbeatTarget } from './heartbeat.js';
 import type { WatchSink } from './watch-hub.js';
 import { launchBucket, TokenBucket } from './rate-limit.js';
 import { corkable } from './cork.js';
+import { sendTextFrame } from './text-frame.js';
 
 export type ConnectionState = 'open' | 'closed';
 
@@ -70,13 +71,17 @@ export class Connection implements WatchSink, HeartbeatTarget {
   }
 
   sendRaw(frame: string): void {
+    this.sendJoined(frame);
+  }
+
+  sendJoined(head: string, tail?: Uint8Array): void {
     if (this.state !== 'open') return;
     // One limit for all a peer has not taken: its socket's queue and the watch events held for it.
     if (this.bufferedBytes() > MAX_BUFFERED_BYTES) {
       this.cutSlow();
       return;
     }
-    this.ws.send(frame);
+    sendTextFrame(this.ws, head, tail);
   }
 
   /** Ends a peer that does not read what is queued for it. */

@@ -9,9 +9,9 @@ class Sink implements WatchSink {
   /** Bytes the hub says it holds for this sink (WatchSink.held). */
   backlog = 0;
   open = true;
-  sendRaw(frame: string): void {
+  sendJoined(head: string, tail: Uint8Array): void {
     assert.ok(this.open, 'nothing is sent to a sink that has ended');
-    const m = JSON.parse(frame) as { params: { watchIds: string[]; name: string } };
+    const m = JSON.parse(head + Buffer.from(tail).toString()) as { params: { watchIds: string[]; name: string } };
     this.got.push({ ids: m.params.watchIds, name: m.params.name });
   }
   cork(): void {}
@@ -143,4 +143,71 @@ test('a sink that ends is sent nothing more; what was held for it is dropped and
   assert.equal(cut.backlog, 0, 'its held events were dropped and given back');
   assert.equal(kept.backlog, 0);
   assert.equal(kept.got.at(-1)?.name, '/after');
+});
+
+test("a connection's frames list exactly its watches of the moment, as they are added and removed", async () => {
+  const hub = new WatchHub();
+  const sink = new Sink();
+  const other = new Sink();
+  const w1 = hub.add('/*', sink);
+  const w2 = hub.add('/*', sink);
+  hub.add('/*', other);
+  const round = async (name: string): Promise<string[]> => {
+    hub.publish([put(name)], 1);
+    while (sink.got.at(-1)?.name !== name) await turn();
+    return sink.got.at(-1)?.ids ?? [];
+  };
+  assert.deepEqual(await round('/a'), [w1, w2]);
+  assert.ok(hub.remove(w1, sink));
+  assert.deepEqual(await round('/b'), [w2], 'the removed watch is no longer listed');
+  const w3 = hub.add('/*', sink);
+  assert.deepEqual(await round('/c'), [w2, w3], 'the added one is');
+  const w4 = hub.add('/c*', sink);
+  assert.deepEqual((await round('/c1')).sort(), [w2, w3, w4].sort(), 'two matching patterns: one frame with both');
+  assert.deepEqual(await round('/d'), [w2, w3]);
+  assert.ok(hub.remove(w2, sink) && hub.remove(w3, sink) && hub.remove(w4, sink));
+  hub.publish([put('/e')], 1);
+  while (other.got.at(-1)?.name !== '/e') await turn();
+  assert.equal(sink.got.at(-1)?.name, '/d', 'nothing once it watches nothing');
+});
+
+test('the fan-out sends nothing while a write waits for its disk, and goes on once the write is answered', async () => {
+  const hub = new WatchHub(undefined, 60_000);
+  const sink = new Sink();
+  hub.add('/*', sink);
+  const release = hub.writeStarted();
+  hub.publish(Array.from({ length: 100 }, (_, i) => put(`/n${i}`)), 1);
+  for (let i = 0; i < 20; i++) await turn();
+  assert.equal(sink.got.length, 0, 'held while the write waits');
+  release();
+  release(); // a second call changes nothing
+  while (sink.got.length < 100) await turn();
+  assert.deepEqual(sink.got.map((g) => g.name), Array.from({ length: 100 }, (_, i) => `/n${i}`), 'every event, in order');
+  // With the write answered, nothing holds the next change back.
+  hub.publish([put('/later')], 2);
+  while (sink.got.length < 101) await turn();
+});
+
+test('a write that is never answered holds the fan-out back for the bound only, and then for at most a quarter of the time', async () => {
+  const yieldMs = 40;
+  const hub = new WatchHub(undefined, yieldMs);
+  const sink = new Sink();
+  hub.add('/*', sink);
+  hub.writeStarted(); // never released
+  const started = performance.now();
+  hub.publish([put('/first')], 1);
+  while (sink.got.length < 1) await turn();
+  const firstAfter = performance.now() - started;
+  assert.ok(firstAfter >= yieldMs - 5, `held for the bound (${firstAfter.toFixed(1)} ms)`);
+  // Now it owes the fan-out three times the yield: a change published at once goes out without one.
+  hub.publish([put('/second')], 2);
+  const again = performance.now();
+  while (sink.got.length < 2) await turn();
+  assert.ok(performance.now() - again < yieldMs, 'sent without yielding again');
+  // Long after that, a held write makes it yield again.
+  await new Promise((r) => setTimeout(r, 4 * yieldMs));
+  hub.publish([put('/third')], 3);
+  for (let i = 0; i < 5; i++) await turn();
+  assert.equal(sink.got.length, 2, 'yielding again once its three-quarters are spent');
+  while (sink.got.length < 3) await turn();
 });

@@ -1,6 +1,10 @@
 // Watches: grouped by pattern, so a change is matched once per distinct pattern and not
 // once per watcher; its JSON is built once per change, and each connection gets one frame
-// per change that lists its matching watches.
+// per change that lists its matching watches. A frame is that list (kept ready per connection
+// and pattern) followed by the change's bytes, shared by every frame of the change: with
+// 1,000 watching connections a change used to build 1,000 strings of the whole event, ~2.6 KB
+// of garbage a frame with what sending them cost, and the young generation was collected every
+// ~80 ms (~4 ms a time on the benchmark VM).
 //
 // A change finds its groups through indexes where it can: a name pattern by a map lookup, a
 // `prefix*` pattern by looking up each prefix of the changed name. Only the other patterns
@@ -11,8 +15,11 @@ import type { Change } from './registry/ops.js';
 
 /** Where a watch's events go: the connection that opened it. */
 export interface WatchSink {
-  /** Sends a ready JSON text frame. */
-  sendRaw(frame: string): void;
+  /**
+   * Sends one JSON text frame: `head` followed by the UTF-8 bytes of `tail`, which the frames of
+   * one change to every connection share (so it must not be changed).
+   */
+  sendJoined(head: string, tail: Uint8Array): void;
   /** Lets the sink batch the frames of one change into as few writes as it can. */
   cork(): void;
   uncork(): void;
@@ -35,6 +42,15 @@ interface Group {
   glob: Glob;
   kind: GroupKind;
   watches: Map<string, WatchSink>;
+  /** The same watches by connection, with the start of that connection's frames when known. */
+  bySink: Map<WatchSink, SinkWatches>;
+}
+
+/** One connection's watches of one pattern. */
+interface SinkWatches {
+  ids: string[];
+  /** The frame's start up to its watch ids: made at the first change after the list changed. */
+  head: string | undefined;
 }
 
 /** Distinct patterns that need a match per change (not a name, not `prefix*`) one connection may watch. */
@@ -76,6 +92,8 @@ export class WatchHub {
 
   constructor(
     private readonly limits: WatchLimits = { perConnection: MAX_SCANNED_PATTERNS_PER_CONNECTION, total: MAX_SCANNED_PATTERNS },
+    /** The longest the fan-out yields to writes in flight at a time (writeStarted). */
+    private readonly yieldMs = FANOUT_YIELD_MS,
   ) {}
 
   get size(): number {
@@ -105,12 +123,18 @@ export class WatchHub {
     const kind = g?.kind ?? kindOf(glob);
     if (kind === 'scanned') this.admitScanned(pattern, sink, g === undefined);
     if (g === undefined) {
-      g = { glob, kind, watches: new Map() };
+      g = { glob, kind, watches: new Map(), bySink: new Map() };
       this.groups.set(pattern, g);
       this.index(g, true);
     }
     const id = `w${this.nextId++}`;
     g.watches.set(id, sink);
+    const mine = g.bySink.get(sink);
+    if (mine === undefined) g.bySink.set(sink, { ids: [id], head: undefined });
+    else {
+      mine.ids.push(id);
+      mine.head = undefined;
+    }
     this.byId.set(id, g);
     this.count++;
     if (sink.address !== undefined) this.byAddress.set(sink.address, (this.byAddress.get(sink.address) ?? 0) + 1);
@@ -122,6 +146,12 @@ export class WatchHub {
     const g = this.byId.get(id);
     if (g === undefined || g.watches.get(id) !== sink) return false;
     g.watches.delete(id);
+    const mine = g.bySink.get(sink);
+    if (mine !== undefined) {
+      mine.ids.splice(mine.ids.indexOf(id), 1);
+      mine.head = undefined;
+      if (mine.ids.length === 0) g.bySink.delete(sink);
+    }
     this.byId.delete(id);
     this.count--;
     if (sink.address !== undefined) {
@@ -198,28 +228,29 @@ export class WatchHub {
    */
   publish(changes: readonly Change[], revision: number): void {
     if (this.count === 0 || changes.length === 0) return;
+    const groups: Group[] = [];
     for (const ch of changes) {
-      // One frame per connection: a connection holding many matching watches gets their ids in one list.
-      const ids = new Map<WatchSink, string[]>();
-      this.matching(ch.name, (g) => {
-        for (const [id, sink] of g.watches) {
-          const list = ids.get(sink);
-          if (list === undefined) ids.set(sink, [id]);
-          else list.push(id);
-        }
-      });
-      if (ids.size === 0) continue;
+      groups.length = 0;
+      this.matching(ch.name, (g) => groups.push(g));
+      if (groups.length === 0) continue;
       // One body for every watcher, admin or not, so launch specs go out redacted (register.info shows them).
-      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: publicEntry(ch.entry) } : {}) }).slice(1);
-      for (const [sink, list] of ids) {
-        if (!sink.open) continue;
-        const frame = `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(list)},${body}}`;
-        this.queue.push(sink, frame);
-        // Counted at once: a fan-out that cannot keep up with the writes (many watchers, a
-        // flood of changes) would otherwise queue here without bound (GBs in seconds).
-        this.held += frame.length;
-        sink.held(frame.length);
+      const body = JSON.stringify({ revision, type: ch.type, name: ch.name, ...(ch.entry ? { entry: publicEntry(ch.entry) } : {}) });
+      const tail = Buffer.from(`${body.slice(1)}}`);
+      if (groups.length === 1) {
+        // The common case: each connection's list of ids for this pattern, and its frame's start, are ready.
+        for (const [sink, mine] of (groups[0] as Group).bySink) this.enqueue(sink, (mine.head ??= frameHead(mine.ids)), tail);
+        continue;
       }
+      // One frame per connection: a connection holding watches of several matching patterns gets all their ids in one list.
+      const ids = new Map<WatchSink, string[]>();
+      for (const g of groups) {
+        for (const [sink, mine] of g.bySink) {
+          const list = ids.get(sink);
+          if (list === undefined) ids.set(sink, [...mine.ids]);
+          else list.push(...mine.ids);
+        }
+      }
+      for (const [sink, list] of ids) this.enqueue(sink, frameHead(list), tail);
     }
     this.onHeld?.(this.held);
     if (!this.draining && this.queue.length > 0) {
@@ -228,18 +259,71 @@ export class WatchHub {
     }
   }
 
+  private enqueue(sink: WatchSink, head: string, tail: Uint8Array): void {
+    if (!sink.open) return;
+    this.queue.push(sink, head, tail);
+    // Counted at once: a fan-out that cannot keep up with the writes (many watchers, a
+    // flood of changes) would otherwise queue here without bound (GBs in seconds).
+    const bytes = head.length + tail.length;
+    this.held += bytes;
+    sink.held(bytes);
+  }
+
   private readonly queue = new FrameQueue();
   private draining = false;
+  /** Writes between their append and their answer: the fan-out gives them the CPU (writeStarted). */
+  private writesWaiting = 0;
+  /** When the fan-out began to yield to them; undefined while it is not yielding. */
+  private yieldingSince: number | undefined;
+  private yieldTimer: NodeJS.Timeout | undefined;
+  /** The fan-out may not yield again before this time (performance.now()). */
+  private mayYieldAt = 0;
+
+  /**
+   * A write has been logged and waits for its disk (and its backups); call the function returned
+   * once it is answered. Meanwhile the fan-out sends nothing, so the write's steps (two hops to
+   * libuv's thread pool, then the answer) each find the event loop free instead of behind a slice,
+   * and its thread pool finds a CPU the fan-out is not holding: with 1,000 watching connections a
+   * write that came mid-fan-out waited for a CPU at each step. Bounded both ways: a yield lasts at
+   * most FANOUT_YIELD_MS (4 ms), and after yielding for t the fan-out sends for at least 3t before
+   * it yields again, so under writes that never stop it still has three quarters of the time.
+   */
+  writeStarted(): () => void {
+    this.writesWaiting++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.writesWaiting === 0 && this.yieldingSince !== undefined) this.endYield();
+    };
+  }
+
+  private endYield(): void {
+    clearTimeout(this.yieldTimer);
+    this.yieldTimer = undefined;
+    const now = performance.now();
+    this.mayYieldAt = now + 3 * (now - (this.yieldingSince ?? now));
+    this.yieldingSince = undefined;
+    // After the answer: it goes out in the promise callbacks that follow the release.
+    setImmediate(() => this.drain());
+  }
 
   private drain(): void {
+    if (this.writesWaiting > 0 && this.yieldingSince === undefined && performance.now() >= this.mayYieldAt) {
+      this.yieldingSince = performance.now();
+      this.yieldTimer = setTimeout(() => this.endYield(), this.yieldMs);
+      return;
+    }
+    if (this.yieldingSince !== undefined) return;
     const touched = new Set<WatchSink>();
     // Frames of sinks that ended (cut as slow consumers, or closed) are dropped without counting
     // as sent, up to DROPPED_PER_SLICE of them a turn, so a cut sink's backlog goes quickly.
     let dropped = 0;
     for (let n = 0; n < FANOUT_SLICE && dropped < DROPPED_PER_SLICE && this.queue.length > 0;) {
-      const [sink, frame] = this.queue.shift();
-      this.held -= frame.length;
-      sink.held(-frame.length);
+      const [sink, head, tail] = this.queue.shift();
+      const bytes = head.length + tail.length;
+      this.held -= bytes;
+      sink.held(-bytes);
       if (!sink.open) {
         dropped++;
         continue;
@@ -249,7 +333,7 @@ export class WatchHub {
         touched.add(sink);
         sink.cork();
       }
-      sink.sendRaw(frame);
+      sink.sendJoined(head, tail);
     }
     for (const s of touched) s.uncork();
     if (this.queue.length > 0) setImmediate(() => this.drain());
@@ -264,35 +348,46 @@ export class WatchHub {
  * (median 10.3), runs alternating; 256 measured worse still (docs/BENCHMARKS.md).
  */
 const FANOUT_SLICE = 32;
+/** The longest the fan-out waits for a write in flight (writeStarted) before it sends again. */
+const FANOUT_YIELD_MS = 4;
 /** Queued frames of ended sinks dropped per turn at most. */
 const DROPPED_PER_SLICE = 4096;
 
-/** A FIFO of (sink, frame) pairs in two parallel arrays with a moving head, compacted now and then. */
+/** A frame's start, up to and including its list of watch ids; the change's bytes follow it. */
+function frameHead(ids: readonly string[]): string {
+  return `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify(ids)},`;
+}
+
+/** A FIFO of (sink, head, tail) frames in parallel arrays with a moving head, compacted now and then. */
 class FrameQueue {
   private sinks: WatchSink[] = [];
-  private frames: string[] = [];
-  private head = 0;
+  private heads: string[] = [];
+  private tails: Uint8Array[] = [];
+  private first = 0;
 
   get length(): number {
-    return this.frames.length - this.head;
+    return this.heads.length - this.first;
   }
 
-  push(sink: WatchSink, frame: string): void {
+  push(sink: WatchSink, head: string, tail: Uint8Array): void {
     this.sinks.push(sink);
-    this.frames.push(frame);
+    this.heads.push(head);
+    this.tails.push(tail);
   }
 
-  shift(): [WatchSink, string] {
-    const i = this.head++;
-    const out: [WatchSink, string] = [this.sinks[i] as WatchSink, this.frames[i] as string];
-    if (this.head === this.frames.length) {
+  shift(): [WatchSink, string, Uint8Array] {
+    const i = this.first++;
+    const out: [WatchSink, string, Uint8Array] = [this.sinks[i] as WatchSink, this.heads[i] as string, this.tails[i] as Uint8Array];
+    if (this.first === this.heads.length) {
       this.sinks = [];
-      this.frames = [];
-      this.head = 0;
-    } else if (this.head > 65_536) {
-      this.sinks = this.sinks.slice(this.head);
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
+      this.heads = [];
+      this.tails = [];
+      this.first = 0;
+    } else if (this.first > 65_536) {
+      this.sinks = this.sinks.slice(this.first);
+      this.heads = this.heads.slice(this.first);
+      this.tails = this.tails.slice(this.first);
+      this.first = 0;
     }
     return out;
   }
