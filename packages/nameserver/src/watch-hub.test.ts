@@ -211,3 +211,21 @@ test('a write that is never answered holds the fan-out back for the bound only, 
   assert.equal(sink.got.length, 2, 'yielding again once its three-quarters are spent');
   while (sink.got.length < 3) await turn();
 });
+
+test('a connection holding thousands of watches of one pattern removes them in any order, and its frames list the rest in the order they were made', async () => {
+  const hub = new WatchHub();
+  const sink = new Sink();
+  const ids = Array.from({ length: 5_000 }, () => hub.add('/*', sink));
+  const keep = [ids[17], ids[2_500], ids[4_999]] as string[];
+  let seed = 7;
+  const doomed = ids.filter((id) => !keep.includes(id));
+  for (let i = doomed.length - 1; i > 0; i--) {
+    const j = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (i + 1);
+    [doomed[i], doomed[j]] = [doomed[j] as string, doomed[i] as string];
+  }
+  for (const id of doomed) assert.ok(hub.remove(id, sink));
+  assert.equal(hub.size, 3);
+  hub.publish([put('/x')], 1);
+  while (sink.got.length < 1) await turn();
+  assert.deepEqual(sink.got[0]?.ids, keep);
+});
