@@ -41,8 +41,7 @@ type GroupKind = 'literal' | 'prefix' | 'scanned';
 interface Group {
   glob: Glob;
   kind: GroupKind;
-  watches: Map<string, WatchSink>;
-  /** The same watches by connection, with the start of that connection's frames when known. */
+  /** Its watches by connection, with the start of that connection's frames when known. */
   bySink: Map<WatchSink, SinkWatches>;
 }
 
@@ -124,12 +123,11 @@ export class WatchHub {
     const kind = g?.kind ?? kindOf(glob);
     if (kind === 'scanned') this.admitScanned(pattern, sink, g === undefined);
     if (g === undefined) {
-      g = { glob, kind, watches: new Map(), bySink: new Map() };
+      g = { glob, kind, bySink: new Map() };
       this.groups.set(pattern, g);
       this.index(g, true);
     }
     const id = `w${this.nextId++}`;
-    g.watches.set(id, sink);
     const mine = g.bySink.get(sink);
     if (mine === undefined) g.bySink.set(sink, { ids: new Set([id]), head: undefined });
     else {
@@ -145,14 +143,10 @@ export class WatchHub {
   /** Removes a watch; false when no such watch belongs to `sink`. */
   remove(id: string, sink: WatchSink): boolean {
     const g = this.byId.get(id);
-    if (g === undefined || g.watches.get(id) !== sink) return false;
-    g.watches.delete(id);
-    const mine = g.bySink.get(sink);
-    if (mine !== undefined) {
-      mine.ids.delete(id);
-      mine.head = undefined;
-      if (mine.ids.size === 0) g.bySink.delete(sink);
-    }
+    const mine = g?.bySink.get(sink);
+    if (g === undefined || mine === undefined || !mine.ids.delete(id)) return false;
+    mine.head = undefined;
+    if (mine.ids.size === 0) g.bySink.delete(sink);
     this.byId.delete(id);
     this.count--;
     if (sink.address !== undefined) {
@@ -161,13 +155,13 @@ export class WatchHub {
       else this.byAddress.delete(sink.address);
     }
     if (g.kind === 'scanned') {
-      const mine = this.scannedBySink.get(sink);
-      const n = (mine?.get(g.glob.pattern) ?? 1) - 1;
-      if (n > 0) mine?.set(g.glob.pattern, n);
-      else mine?.delete(g.glob.pattern);
-      if (mine?.size === 0) this.scannedBySink.delete(sink);
+      const scanned = this.scannedBySink.get(sink);
+      const n = (scanned?.get(g.glob.pattern) ?? 1) - 1;
+      if (n > 0) scanned?.set(g.glob.pattern, n);
+      else scanned?.delete(g.glob.pattern);
+      if (scanned?.size === 0) this.scannedBySink.delete(sink);
     }
-    if (g.watches.size === 0) {
+    if (g.bySink.size === 0) {
       this.groups.delete(g.glob.pattern);
       this.index(g, false);
     }
