@@ -43,3 +43,11 @@ void test('crc32c continues over split input', () => {
     assert.equal(crc32c(data.subarray(cut), crc32c(data.subarray(0, cut))), whole, `cut at ${cut}`);
   }
 });
+
+void test('crc32c of a range is that of the same bytes on their own', () => {
+  const data = randomBytes(200);
+  for (const [from, to] of [[0, 200], [3, 3], [5, 6], [7, 150], [13, 200]] as const) {
+    assert.equal(crc32c(data, 0, from, to), crc32c(data.subarray(from, to)), `bytes ${from}..${to}`);
+    assert.equal(crc32c(data, 0x1234, from, to), crc32c(data.subarray(from, to), 0x1234), `continued, bytes ${from}..${to}`);
+  }
+});

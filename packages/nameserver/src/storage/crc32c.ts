@@ -24,15 +24,16 @@ function buildTables(): Uint32Array {
 }
 
 /**
- * The CRC-32C of `data`. Pass the result of a previous call as `crc` to continue a checksum
- * over more bytes: crc32c(b, crc32c(a)) === crc32c(a followed by b).
+ * The CRC-32C of `data` (of its bytes from `from` to `to`: recovery checks each record where it
+ * lies, without a view of it made per record). Pass the result of a previous call as `crc` to
+ * continue a checksum over more bytes: crc32c(b, crc32c(a)) === crc32c(a followed by b).
  */
-export function crc32c(data: Uint8Array, crc = 0): number {
+export function crc32c(data: Uint8Array, crc = 0, from = 0, to = data.length): number {
   // Indexes below are in range by construction; the `!` only quiets noUncheckedIndexedAccess.
   const t = TABLES;
   let c = ~crc >>> 0;
-  let i = 0;
-  const end8 = data.length - (data.length % 8);
+  let i = from;
+  const end8 = to - ((to - from) % 8);
   while (i < end8) {
     c ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
     c =
@@ -46,6 +47,6 @@ export function crc32c(data: Uint8Array, crc = 0): number {
       t[data[i + 7]!]!;
     i += 8;
   }
-  while (i < data.length) c = (c >>> 8) ^ t[(c ^ data[i++]!) & 0xff]!;
+  while (i < to) c = (c >>> 8) ^ t[(c ^ data[i++]!) & 0xff]!;
   return ~c >>> 0;
 }

@@ -35,17 +35,25 @@ void test('records decode one after another from an offset', () => {
   assert.deepEqual(decodeRecord(buf, a.length), { ok: true, index: 2, data: { b: true }, bytes: b.length });
 });
 
-void test('skipRecord reads only the index, checks the frame the same, and parses a payload laid out otherwise', () => {
+void test('skipRecord reads only the index and checks the frame, not the checksum; it decodes a payload laid out otherwise', () => {
   const buf = encodeRecord(9_007_199_254_740_991, { big: 'x' });
   assert.deepEqual(skipRecord(buf, 0), { ok: true, index: 9_007_199_254_740_991, bytes: buf.length });
+  const two = Buffer.concat([encodeRecord(4, 'a'), encodeRecord(5, { b: 'c' })]);
+  assert.deepEqual(skipRecord(two, encodeRecord(4, 'a').length), { ok: true, index: 5, bytes: encodeRecord(5, { b: 'c' }).length });
   const other = rawRecord('{ "d": 1, "i": 7 }');
   assert.deepEqual(skipRecord(other, 0), { ok: true, index: 7, bytes: other.length });
+  // A payload byte changed: passed over (what a snapshot covers is not needed), caught by decodeRecord.
   const damaged = Buffer.from(encodeRecord(3, 'abc'));
-  damaged[damaged.length - 2] = 0x7a; // a payload byte changed
-  const r = skipRecord(damaged, 0);
-  assert.ok(!r.ok);
-  assert.match(r.reason, /CRC-32C mismatch/);
+  damaged[damaged.length - 2] = 0x7a;
+  assert.deepEqual(skipRecord(damaged, 0), { ok: true, index: 3, bytes: damaged.length });
+  assert.match(reasonOf(damaged), /CRC-32C mismatch/);
+  // Laid out otherwise, so decoded whole, checksum and all.
+  const otherDamaged = rawRecord('{ "d": 1, "i": 7 }', 0x1234);
+  assert.match((skipRecord(otherDamaged, 0) as { reason: string }).reason, /CRC-32C mismatch/);
   assert.equal((skipRecord(rawRecord('{"i":x}'), 0) as { ok: boolean }).ok, false);
+  // The frame is checked the same: a length past the end, or zero.
+  assert.match((skipRecord(buf.subarray(0, buf.length - 1), 0) as { reason: string }).reason, /runs past end of file/);
+  assert.match((skipRecord(Buffer.alloc(16), 0) as { reason: string }).reason, /zero payload length/);
 });
 
 void test('encodeRecord refuses data with no JSON form and records over 16 MiB', () => {

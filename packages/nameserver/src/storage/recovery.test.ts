@@ -165,3 +165,29 @@ void test('a snapshot ahead of the log starts a new segment after it', async (t)
   const { recovered } = await s.open();
   assert.deepEqual(recovered.records, [{ index: 9, data: 'nine' }]);
 });
+
+void test('a record the snapshot covers is passed over unchecked, and checked when recovery falls back on the log before it', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 30, 200);
+  const segments = await s.segments();
+  assert.ok(segments.length >= 3, `${segments.length} segments`);
+  // The snapshot covers the victim's first two records, so recovery starts in the victim and skips them.
+  const victim = segments[1]!;
+  const firstIndex = Number(/(\d+)\.log$/.exec(victim)![1]);
+  const offsets = await recordOffsets(victim);
+  assert.ok(offsets.length >= 3, `${offsets.length} records in ${victim}`);
+  const base = firstIndex + 1;
+  await writeFile(join(s.dir, snapshotName(base)), encodeSnapshot(base, { upTo: base }));
+  // A byte of its data, past the `{"i":N,` that skipping reads.
+  await flipBit(victim, offsets[1]! + RECORD_HEADER_BYTES + 14);
+  {
+    const { store, recovered } = await s.open({ segmentBytes: 200 });
+    assert.deepEqual(recovered.snapshot, { index: base, state: { upTo: base } });
+    assert.deepEqual(recovered.records.map((r) => r.index), range(base + 1, 30));
+    assert.equal(recovered.droppedTail, undefined);
+    await store.close();
+  }
+  // Without the snapshot every record is needed: the damaged one is found, named by file and offset.
+  await rm(join(s.dir, snapshotName(base)));
+  await assert.rejects(s.open({ segmentBytes: 200 }), corruptError(victim, `offset ${offsets[1]!}`, 'CRC-32C'));
+});
