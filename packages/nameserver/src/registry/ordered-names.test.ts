@@ -73,3 +73,64 @@ test('compareNames orders by UTF-16 code units', () => {
   assert.equal(compareNames('/a', '/a'), 0);
   assert.equal(compareNames('/Z', '/a'), -1);
 });
+
+test('runs of lines named when touched agree with the same names given whole, through random inserts, deletes and scans', () => {
+  const names = many('/r/', 5000);
+  const named: number[] = [];
+  const nameAt = (k: number): string => {
+    named.push(k);
+    return names[k - 10] as string;
+  };
+  const lazy = new OrderedNames();
+  lazy.resetLines(10, 10 + names.length, nameAt);
+  assert.equal(named.length, Math.ceil(names.length / 512), 'only each run\'s first name made at the reset');
+  const whole = new OrderedNames();
+  whole.resetOrdered([...names]);
+  assert.equal(lazy.size, names.length);
+  const runs = lazy.copyRuns();
+  assert.deepEqual(runs.flatMap((r) => [...r]), names, 'an image\'s runs list every name in order');
+  assert.deepEqual([...lazy.withPrefix('/r/00')], names.slice(0, 100));
+  let seed = 3;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16) % n;
+  for (let i = 0; i < 4000; i++) {
+    const name = `/r/${String(rnd(6000)).padStart(4, '0')}${rnd(3) === 0 ? 'x' : ''}`;
+    if (rnd(3) === 0) {
+      lazy.delete(name);
+      whole.delete(name);
+    } else {
+      lazy.add(name);
+      whole.add(name);
+    }
+    if (i % 400 === 0) {
+      const prefix = `/r/${rnd(6)}`;
+      assert.deepEqual([...lazy.withPrefix(prefix)], [...whole.withPrefix(prefix)], prefix);
+    }
+  }
+  assert.equal(lazy.size, whole.size);
+  assert.deepEqual([...lazy.withPrefix('')], [...whole.withPrefix('')]);
+  // The image taken before the changes still lists the names as they were then.
+  assert.deepEqual(runs.flatMap((r) => [...r]), names);
+});
+
+test('a run of lines out of order, found when it is touched, has the whole index sorted', () => {
+  for (const bad of [[3, 2], [511, 512], [1023, 1024]]) {
+    const names = many('/o/', 1500);
+    [names[bad[0]!], names[bad[1]!]] = [names[bad[1]!] as string, names[bad[0]!] as string];
+    const idx = new OrderedNames();
+    idx.resetLines(0, names.length, (k) => names[k] as string);
+    const sorted = [...names].sort();
+    // A scan that meets it on the way goes on from where it was.
+    assert.deepEqual([...idx.withPrefix('/o/')], sorted, `lines ${bad.join(', ')} swapped`);
+    assert.equal(idx.size, names.length);
+    idx.add('/o/0000x');
+    idx.delete('/o/1499');
+    assert.deepEqual([...idx.withPrefix('')], [...sorted.slice(0, 1), '/o/0000x', ...sorted.slice(1, -1)]);
+  }
+  const names = many('/p/', 1200);
+  [names[600], names[601]] = [names[601] as string, names[600] as string];
+  const idx = new OrderedNames();
+  idx.resetLines(0, names.length, (k) => names[k] as string);
+  // Met by an insert first.
+  idx.add('/p/0700x');
+  assert.deepEqual([...idx.withPrefix('')], [...names, '/p/0700x'].sort());
+});

@@ -3,7 +3,9 @@
 import { isClusterMembers, withChange, type ClusterMembers } from './cluster-members.js';
 import { DpnsError, type EntryView, type Glob, type ServiceView } from '@dpns/protocol';
 import { ChangedEntries } from './changed-entries.js';
+import { EntryTable } from './entry-table.js';
 import { OrderedNames } from './ordered-names.js';
+import { PlainNameIndex, plainNameAt, type LineBytes } from './plain-name-index.js';
 import type { AgentRecord, Change, JoinTokenRecord, LaunchTickets, LogRecord, Op } from './ops.js';
 
 /** How many applied request ids are remembered (oldest forgotten first); retries come within seconds. */
@@ -49,16 +51,26 @@ export interface EntryLines {
 }
 
 /**
- * A snapshot's entries as a format-3 file gives them: names (in order, when the file was
- * written by this version) and what to hold for each.
+ * A snapshot's entries as a format-3 file gives them: the file's lines [from, to), in name order,
+ * when its head lists the names each per-kind index holds (LineEntries); otherwise (a file
+ * written before those lists) names and what to hold for each, found by a scan of the text.
  */
-export interface HeldEntries {
+export type HeldEntries = LineEntries | NamedEntries;
+
+/** The entry lines of a file whose head lists the per-kind indexes' names: the registry reads them as it needs them. */
+export interface LineEntries {
+  lines: EntryLines & LineBytes;
+  from: number;
+  to: number;
+  marked: MarkedNames;
+}
+
+/** Entries of a file written before its head listed the per-kind indexes' names. */
+export interface NamedEntries {
   names: string[];
   held: LoadedEntry[];
   /** The lines the numbers in `held` are of. */
   lines?: EntryLines;
-  /** The file's lists of the names each per-kind index holds (absent in files written before them: found by a scan of the text). */
-  marked?: MarkedNames;
 }
 
 /**
@@ -87,8 +99,8 @@ export type LoadableSnapshot = Omit<RegistrySnapshot, 'entries'> & { entries: En
 export interface RegistryImage {
   revision: number;
   epoch: number;
-  /** Entry names in order, in runs (copies of the ordered index's). */
-  names: readonly (readonly string[])[];
+  /** Entry names in order, in runs (copies of the ordered index's, or runs of a loaded file's lines). */
+  names: readonly Iterable<string>[];
   /** How many names `names` holds. */
   nameCount: number;
   /** The entry `name` (one of `names`) as it was when the image was taken. */
@@ -158,7 +170,7 @@ export interface Undo {
 }
 
 export class Registry {
-  private readonly entries = new Map<string, LoadedEntry>();
+  private readonly entries = new EntryTable<LoadedEntry>();
   /**
    * The lines of the snapshot file loaded last, which entries held as numbers are, and how many
    * are: dropped when none is left (at a million names the file's 150 MB).
@@ -313,6 +325,12 @@ export class Registry {
     // Text is only ever a service's.
     for (const e of this.entries.values()) out[typeof e === 'object' ? e.kind : 'service']++;
     return out;
+  }
+
+  /** How `name`'s entry is held now: parsed, as text, or as its line in the loaded file (tests). */
+  heldAs(name: string): 'parsed' | 'text' | 'line' | undefined {
+    const e = this.entries.get(name);
+    return e === undefined ? undefined : typeof e === 'object' ? 'parsed' : typeof e === 'string' ? 'text' : 'line';
   }
 
   /** Every entry, in no particular order (any held as text parsed on the way; do not apply ops while iterating). */
@@ -554,19 +572,11 @@ export class Registry {
   load(snap: LoadableSnapshot): void {
     this.generation++;
     this.changed = new ChangedEntries();
-    this.entries.clear();
-    this.lines = undefined;
-    this.linesHeld = 0;
-    this.aliasesOf.clear();
+    this.clearEntries();
     this.tickets.clear();
     this.requests.clear();
     this.agents.clear();
     this.joins.clear();
-    this.strayNames.clear();
-    this.sessionNames.clear();
-    this.checkNames.clear();
-    this.unhealthyNames.clear();
-    this.idleNames.clear();
     for (const a of snap.agents ?? []) this.agents.set(a.host, a);
     for (const j of snap.joins ?? []) this.joins.set(j.id, j);
     for (const [name, t] of snap.tickets ?? []) this.tickets.set(name, t);
@@ -576,35 +586,82 @@ export class Registry {
     if (Array.isArray(snap.entries)) {
       for (const e of snap.entries) this.hold(e.name, e);
       this.names.reset(this.entries.keys());
-    } else {
-      const { names, held, marked, lines } = snap.entries;
+    } else if ('names' in snap.entries) {
+      const { names, held, lines } = snap.entries;
       this.lines = lines;
-      const scan = marked === undefined;
-      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as LoadedEntry, scan);
-      if (marked !== undefined) {
-        // Listed at the revision the file was written at, so every name is one of its entries; checked all the same.
-        const mark = (list: string[], set: Set<string>): void => {
-          for (const name of list) if (this.entries.has(name)) set.add(name);
-        };
-        mark(marked.checked, this.checkNames);
-        mark(marked.unhealthy, this.unhealthyNames);
-        mark(marked.idle, this.idleNames);
-      }
+      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as LoadedEntry);
       if (this.entries.size === names.length) this.names.resetOrdered(names);
       else this.names.reset(this.entries.keys());
+    } else if (!this.loadLines(snap.entries)) {
+      // A name on two lines (no writer makes such a file): every line parsed, the last of a name kept.
+      this.clearEntries();
+      const { lines, from, to } = snap.entries;
+      for (let k = from; k < to; k++) {
+        const e = JSON.parse(lines.line(k)) as EntryView;
+        this.hold(e.name, e);
+      }
+      this.names.reset(this.entries.keys());
     }
     this.rev = snap.revision;
   }
 
+  /** No entries, nor anything indexed by what they say. */
+  private clearEntries(): void {
+    this.entries.reset();
+    this.lines = undefined;
+    this.linesHeld = 0;
+    this.aliasesOf.clear();
+    this.strayNames.clear();
+    this.sessionNames.clear();
+    this.checkNames.clear();
+    this.unhealthyNames.clear();
+    this.idleNames.clear();
+  }
+
+  /**
+   * Holds a format-3 file's entry lines as they are (EntryTable, OrderedNames.resetLines): only
+   * the lines that are not a plain service's, and the session advertisements', are parsed. False,
+   * having held part of them, when a name is on two lines.
+   */
+  private loadLines({ lines, from, to, marked }: LineEntries): boolean {
+    const index = PlainNameIndex.build(lines, from, to);
+    if (index.duplicated) return false;
+    this.lines = lines;
+    this.linesHeld = index.count;
+    this.entries.reset({ index, from, to });
+    const otherNames = new Map<number, string>();
+    for (const k of index.others) {
+      const e = JSON.parse(lines.line(k)) as EntryView;
+      if (this.entries.has(e.name)) return false;
+      otherNames.set(k, e.name);
+      this.hold(e.name, e);
+    }
+    // Held parsed, for the grace period and the strays.
+    for (const name of marked.sessions) {
+      const k = this.entries.get(name);
+      if (typeof k !== 'number') continue;
+      this.hold(name, JSON.parse(lines.line(k)) as EntryView);
+      this.released(k);
+    }
+    // Listed at the revision the file was written at, so every name is one of its entries; checked all the same.
+    const mark = (list: string[], set: Set<string>): void => {
+      for (const name of list) if (this.entries.has(name)) set.add(name);
+    };
+    mark(marked.checked, this.checkNames);
+    mark(marked.unhealthy, this.unhealthyNames);
+    mark(marked.idle, this.idleNames);
+    this.names.resetLines(from, to, (k) => otherNames.get(k) ?? plainNameAt(lines, k));
+    return true;
+  }
+
   /**
    * One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered
-   * one); an entry held as text is scanned for them only when `scan` (its file lists no names).
+   * one); an entry held as text is scanned for them (its file lists no names).
    */
-  private hold(name: string, e: LoadedEntry, scan = true): void {
+  private hold(name: string, e: LoadedEntry): void {
     this.entries.set(name, e);
     if (typeof e === 'number') this.linesHeld++;
     if (typeof e !== 'object') {
-      if (!scan) return;
       const text = this.textOf(e);
       // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
       if (text.includes('"check":')) this.checkNames.add(name);
@@ -635,12 +692,11 @@ export class Registry {
   private put(e: EntryView): void {
     for (const o of this.observers) o(e.name);
     this.markChanged(e.name, e);
-    const old = this.entries.get(e.name);
+    const old = this.entries.swap(e.name, e);
     this.released(old);
     if (old === undefined) this.names.add(e.name);
     // Text is never an alias's.
     else if (typeof old === 'object' && old.kind === 'alias') this.unlink(old.name, old.target);
-    this.entries.set(e.name, e);
     if (e.kind === 'alias') this.link(e.name, e.target);
     if (isStray(e)) this.strayNames.add(e.name);
     else this.strayNames.delete(e.name);

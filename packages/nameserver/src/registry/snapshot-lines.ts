@@ -130,34 +130,21 @@ function fromLines(lines: SnapshotLines): LoadableSnapshot {
   } catch {
     head = undefined;
   }
+  const marked = markedNames(head);
   const entries = (from: number, to: number): HeldEntries => {
+    // The registry reads the lines as it needs them (Registry.load).
+    if (marked !== undefined) return { lines, from, to, marked };
+    // A file written before its head listed names: each line is searched as text.
     const names: string[] = new Array<string>(to - from);
     const held: LoadedEntry[] = new Array<LoadedEntry>(to - from);
-    const marked = markedNames(head);
-    if (marked === undefined) {
-      // A file written before its head listed names: each line is searched as text.
-      for (let k = from; k < to; k++) {
-        const line = lines.line(k);
-        const name = plainServiceName(line);
-        const e = name === undefined ? (JSON.parse(line) as EntryView) : undefined;
-        names[k - from] = e === undefined ? (name as string) : e.name;
-        held[k - from] = e ?? line;
-      }
-      return { names, held };
-    }
-    const sessions = new Set(marked.sessions);
     for (let k = from; k < to; k++) {
-      const name = serviceNameAt(lines, k);
-      if (name === undefined || sessions.has(name)) {
-        const e = JSON.parse(lines.line(k)) as EntryView;
-        names[k - from] = e.name;
-        held[k - from] = e;
-      } else {
-        names[k - from] = name;
-        held[k - from] = k;
-      }
+      const line = lines.line(k);
+      const name = plainServiceName(line);
+      const e = name === undefined ? (JSON.parse(line) as EntryView) : undefined;
+      names[k - from] = e === undefined ? (name as string) : e.name;
+      held[k - from] = e ?? line;
     }
-    return { names, held, marked, lines };
+    return { names, held };
   };
   return assemble(head, lines.count, entries, (from, to) => Array.from({ length: to - from }, (_, j) => JSON.parse(lines.line(from + j)) as unknown));
 }
@@ -190,17 +177,6 @@ export function plainNameEnd(buf: Buffer, at: number, end: number): number {
     if (b === BACKSLASH || b >= 0x80) return -1;
   }
   return -1;
-}
-
-/**
- * Line `k`'s name when plainNameEnd() finds one, read from the bytes; undefined otherwise (the
- * line is then parsed). In a file whose head lists its session advertisements such a line is a
- * plain service's unless its name is listed (an alias's line starts otherwise).
- */
-function serviceNameAt(lines: SnapshotLines, k: number): string | undefined {
-  const at = lines.start(k);
-  const to = plainNameEnd(lines.body, at, lines.end(k));
-  return to < 0 ? undefined : lines.body.toString('latin1', at + PREFIX_BYTES.length, to);
 }
 
 /**
