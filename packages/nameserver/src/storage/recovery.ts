@@ -17,6 +17,9 @@ export interface Recovery {
   continueLast: boolean;
 }
 
+/** Segments read ahead of the one being scanned, this one included: at most this many are in memory at once (64 MiB each at most). */
+const READ_AHEAD = 2;
+
 const ADVICE =
   'The store will not open on this data directory as it is. Keep a copy of the directory for diagnosis, ' +
   'then restore it from a backup or let this server re-sync from a replica; do not delete or edit WAL files by hand.';
@@ -28,12 +31,14 @@ const ADVICE =
 export async function recover(dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot'], ahead = new FilesAhead()): Promise<Recovery> {
   const segments = await listSegments(join(dir, WAL_DIR_NAME));
   const snapshots = justWritten === undefined ? await listSnapshots(dir) : [];
-  // The newest snapshot is the one used unless it is corrupt: it and the first segment it needs
-  // are read at once, and each later segment while the one before is scanned.
+  // The newest snapshot is the one used unless it is corrupt: it and the first segments it needs
+  // are read at once (READ_AHEAD of them: a snapshot's records usually end in the first, and the
+  // second was read only once the first was scanned, ~70 ms later at a million names), and each
+  // later segment while the ones before are scanned.
   const newest = snapshots[snapshots.length - 1];
   if (newest !== undefined) ahead.start(newest.path);
-  const expected = segments[firstNeeded(segments, justWritten?.index ?? newest?.index ?? 0)];
-  if (expected !== undefined) ahead.start(expected.path);
+  const expected = firstNeeded(segments, justWritten?.index ?? newest?.index ?? 0);
+  for (let k = Math.max(expected, 0); k >= 0 && k < Math.min(expected + READ_AHEAD, segments.length); k++) ahead.start(segments[k]!.path);
   const snapshot = justWritten ?? (await loadSnapshot(snapshots, ahead, logger));
   const base = snapshot?.index ?? 0;
   const records: Recovered['records'] = [];
@@ -59,8 +64,8 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
           `there is a gap in the log. ${ADVICE}`,
       );
     }
-    const after = segments[k + 1];
-    if (after !== undefined) ahead.start(after.path);
+    const further = segments[k + READ_AHEAD];
+    if (further !== undefined) ahead.start(further.path);
     const scan = await scanSegment(seg.path, seg.firstIndex, base, ahead.take(seg.path));
     for (const r of scan.records) records.push(r);
     next = seg.firstIndex + scan.skipped + scan.records.length;
