@@ -1,18 +1,23 @@
 // Files read whole, and read ahead: what is taken is always the file at the path as it is then.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { appendFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Scratch } from './testing.js';
-import { FilesAhead, readWholeFile } from './whole-file.js';
+import { FilesAhead, PART_BYTES, readWholeFile } from './whole-file.js';
 
-void test('a file is read whole, empty or larger than one read', async (t) => {
+void test('a file is read whole, empty, larger than one read, or in parts', async (t) => {
   const s = await Scratch.create(t);
   const big = Buffer.alloc((3 << 20) + 17, 7);
   big[big.length - 1] = 9;
   await writeFile(join(s.dir, 'big'), big);
   await writeFile(join(s.dir, 'empty'), '');
   assert.ok((await readWholeFile(join(s.dir, 'big'))).equals(big));
+  // Read as two parts side by side: every byte where it was, an odd size split anywhere.
+  const huge = randomBytes(2 * PART_BYTES + 4097);
+  await writeFile(join(s.dir, 'huge'), huge);
+  assert.ok((await readWholeFile(join(s.dir, 'huge'))).equals(huge));
   assert.equal((await readWholeFile(join(s.dir, 'empty'))).length, 0);
   await assert.rejects(readWholeFile(join(s.dir, 'missing')), { code: 'ENOENT' });
 });
