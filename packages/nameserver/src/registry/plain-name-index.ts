@@ -2,7 +2,7 @@
 // table of line numbers keyed by the bytes of each line's name. A restart built a string and a
 // Map entry a name instead (~0.5 s of a million names' ~2 s, and ~90 MB more to allocate and
 // collect); here it reads each line's first few dozen bytes and fills two typed arrays.
-import { plainNameEnd, SERVICE_PREFIX } from './snapshot-lines.js';
+import { plainNameEnd, SERVICE_PREFIX } from './service-line.js';
 
 /** A snapshot file's lines as their bytes, by number. */
 export interface LineBytes {

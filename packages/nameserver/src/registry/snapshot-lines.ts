@@ -7,6 +7,7 @@
 // neither an object nor a string per entry (but its name), nor a sort of the names.
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
+import { SERVICE_PREFIX } from './service-line.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
 import type { HeldEntries, HeldEntry, LoadableSnapshot, LoadedEntry, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
 
@@ -19,8 +20,6 @@ const BATCH = 2000;
 export const BATCH_MS = 1;
 /** Entries made between looks at the clock. */
 export const CLOCK_EVERY = 64;
-/** How a service's JSON starts as the registry makes it (kind, then name). */
-export const SERVICE_PREFIX = '{"kind":"service","name":"';
 
 interface Head {
   revision: number;
@@ -155,28 +154,6 @@ function markedNames(head: unknown): MarkedNames | undefined {
   const list = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
   if (typeof h !== 'object' || h === null || !list(h.checked) || !list(h.unhealthy) || !list(h.idle) || !list(h.sessions)) return undefined;
   return { checked: h.checked, unhealthy: h.unhealthy, idle: h.idle, sessions: h.sessions };
-}
-
-const PREFIX_BYTES = Buffer.from(SERVICE_PREFIX, 'latin1');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * Where the name ends (its closing quote) in the line `buf[at, end)` when the line starts as the
- * registry's services do and the name is not empty and has no escape and nothing outside ASCII
- * (then its bytes are its characters, and sort as they do); -1 otherwise, when the line must be
- * parsed for its name. The name starts at `at + SERVICE_PREFIX.length`.
- */
-export function plainNameEnd(buf: Buffer, at: number, end: number): number {
-  if (end - at <= PREFIX_BYTES.length) return -1;
-  for (let i = 0; i < PREFIX_BYTES.length; i++) if (buf[at + i] !== PREFIX_BYTES[i]) return -1;
-  const from = at + PREFIX_BYTES.length;
-  for (let i = from; i < end; i++) {
-    const b = buf[i] as number;
-    if (b === QUOTE) return i === from ? -1 : i;
-    if (b === BACKSLASH || b >= 0x80) return -1;
-  }
-  return -1;
 }
 
 /**

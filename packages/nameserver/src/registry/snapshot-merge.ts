@@ -7,7 +7,8 @@
 import { compareNames } from './ordered-names.js';
 import type { ChangedEntries } from './changed-entries.js';
 import type { RegistryImage } from './registry.js';
-import { BATCH_MS, CLOCK_EVERY, headLine, plainNameEnd, SERVICE_PREFIX, tableLines } from './snapshot-lines.js';
+import { BATCH_MS, CLOCK_EVERY, headLine, tableLines } from './snapshot-lines.js';
+import { plainNameEnd, SERVICE_PREFIX } from './service-line.js';
 
 /** Output is handed on in pieces of about this many bytes (one file write each). */
 const PIECE_BYTES = 1 << 20;
