@@ -38,7 +38,7 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
   const newest = snapshots[snapshots.length - 1];
   if (newest !== undefined) ahead.start(newest.path);
   const expected = firstNeeded(segments, justWritten?.index ?? newest?.index ?? 0);
-  for (let k = Math.max(expected, 0); k >= 0 && k < Math.min(expected + READ_AHEAD, segments.length); k++) ahead.start(segments[k]!.path);
+  if (expected >= 0) for (let k = expected; k < Math.min(expected + READ_AHEAD, segments.length); k++) ahead.start(segments[k]!.path);
   const snapshot = justWritten ?? (await loadSnapshot(snapshots, ahead, logger));
   const base = snapshot?.index ?? 0;
   const records: Recovered['records'] = [];
