@@ -2,9 +2,10 @@
 // first a head with the revision, the epoch and how many lines of each kind follow, then the
 // entries, tickets, requests, agents and joins in that order. Written a batch at a time, so the
 // whole registry is never one string. Format 3 (written now) stores the entries in name order;
-// at load a plain service's name is read out of its line's bytes and the entry held as the
-// line's number, decoded and parsed only when the entry is first read, so a restart builds
-// neither an object nor a string per entry (but its name), nor a sort of the names.
+// at load the registry finds a plain service by its name's bytes in its line and holds the entry
+// as the line's number, decoded and parsed only when the entry is first read (Registry.load,
+// PlainNameIndex), so a restart builds neither an object nor a string per entry, not even for its
+// name, nor a sort of the names.
 import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { SERVICE_PREFIX } from './service-line.js';
