@@ -28,6 +28,11 @@ export class EntryTable<V> {
     return this.baseLive + this.map.size;
   }
 
+  /** Whether any entry is still a line's (number): the lines are needed until none is. */
+  get holdsLines(): boolean {
+    return this.base !== undefined;
+  }
+
   /** The entry of `name`: the Map's, or the number of its line. */
   get(name: string): V | number | undefined {
     const v = this.map.get(name);

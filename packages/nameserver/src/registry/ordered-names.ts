@@ -16,10 +16,7 @@ export class LineRun implements Iterable<string> {
   ) {}
 
   names(): string[] {
-    const out = new Array<string>(this.to - this.from);
-    out[0] = this.first;
-    for (let k = this.from + 1; k < this.to; k++) out[k - this.from] = this.nameAt(k);
-    return out;
+    return Array.from(this);
   }
 
   *[Symbol.iterator](): Generator<string> {

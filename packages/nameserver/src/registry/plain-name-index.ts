@@ -1,7 +1,7 @@
 // The names of a loaded snapshot's plain services, found in the file's lines themselves: a hash
 // table of line numbers keyed by the bytes of each line's name. A restart built a string and a
 // Map entry a name instead (~0.5 s of a million names' ~2 s, and ~90 MB more to allocate and
-// collect); here it reads each line's first few dozen bytes and fills two typed arrays.
+// collect); here it reads each line's first few dozen bytes and fills one typed array.
 import { plainNameEnd, SERVICE_PREFIX } from './service-line.js';
 
 /** A snapshot file's lines as their bytes, by number. */

@@ -65,12 +65,10 @@ export interface LineEntries {
   marked: MarkedNames;
 }
 
-/** Entries of a file written before its head listed the per-kind indexes' names. */
+/** Entries of a file written before its head listed the per-kind indexes' names: parsed, or held as their lines' text. */
 export interface NamedEntries {
   names: string[];
-  held: LoadedEntry[];
-  /** The lines the numbers in `held` are of. */
-  lines?: EntryLines;
+  held: HeldEntry[];
 }
 
 /**
@@ -172,11 +170,10 @@ export interface Undo {
 export class Registry {
   private readonly entries = new EntryTable<LoadedEntry>();
   /**
-   * The lines of the snapshot file loaded last, which entries held as numbers are, and how many
-   * are: dropped when none is left (at a million names the file's 150 MB).
+   * The lines of the snapshot file loaded last, which entries held as numbers are: dropped when
+   * none is left (at a million names the file's 150 MB).
    */
   private lines: EntryLines | undefined;
-  private linesHeld = 0;
   private readonly names = new OrderedNames();
   /** target name → names of aliases that point straight at it. */
   private readonly aliasesOf = new Map<string, Set<string>>();
@@ -587,9 +584,8 @@ export class Registry {
       for (const e of snap.entries) this.hold(e.name, e);
       this.names.reset(this.entries.keys());
     } else if ('names' in snap.entries) {
-      const { names, held, lines } = snap.entries;
-      this.lines = lines;
-      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as LoadedEntry);
+      const { names, held } = snap.entries;
+      for (let k = 0; k < names.length; k++) this.hold(names[k] as string, held[k] as HeldEntry);
       if (this.entries.size === names.length) this.names.resetOrdered(names);
       else this.names.reset(this.entries.keys());
     } else if (!this.loadLines(snap.entries)) {
@@ -609,7 +605,6 @@ export class Registry {
   private clearEntries(): void {
     this.entries.reset();
     this.lines = undefined;
-    this.linesHeld = 0;
     this.aliasesOf.clear();
     this.strayNames.clear();
     this.sessionNames.clear();
@@ -627,7 +622,6 @@ export class Registry {
     const index = PlainNameIndex.build(lines, from, to);
     if (index.duplicated) return false;
     this.lines = lines;
-    this.linesHeld = index.count;
     this.entries.reset({ index, from, to });
     const otherNames = new Map<number, string>();
     for (const k of index.others) {
@@ -658,11 +652,10 @@ export class Registry {
    * One entry of a snapshot being loaded, and the indexes that follow from it (not the ordered
    * one); an entry held as text is scanned for them (its file lists no names).
    */
-  private hold(name: string, e: LoadedEntry): void {
+  private hold(name: string, e: HeldEntry): void {
     this.entries.set(name, e);
-    if (typeof e === 'number') this.linesHeld++;
-    if (typeof e !== 'object') {
-      const text = this.textOf(e);
+    if (typeof e === 'string') {
+      const text = e;
       // Not parsed until read: JSON.stringify's text has these only as keys and values (in a string a quote is escaped); a `check` may be a spec's, which is one too.
       if (text.includes('"check":')) this.checkNames.add(name);
       if (text.includes('"state":"unhealthy"')) this.unhealthyNames.add(name);
@@ -684,9 +677,9 @@ export class Registry {
     return lines.line(e);
   }
 
-  /** Called for an entry no longer held as it was: the loaded file's lines go with the last one held as a line. */
+  /** Called once an entry is no longer held as it was: the loaded file's lines go with the last one held as a line. */
   private released(old: LoadedEntry | undefined): void {
-    if (typeof old === 'number' && --this.linesHeld === 0) this.lines = undefined;
+    if (typeof old === 'number' && !this.entries.holdsLines) this.lines = undefined;
   }
 
   private put(e: EntryView): void {
@@ -713,11 +706,11 @@ export class Registry {
   private remove(name: string): boolean {
     const old = this.entries.get(name);
     if (old === undefined) return false;
-    this.released(old);
     for (const o of this.observers) o(name);
     this.markChanged(name, undefined);
     if (typeof old === 'object' && old.kind === 'alias') this.unlink(name, old.target);
     this.entries.delete(name);
+    this.released(old);
     this.names.delete(name);
     this.strayNames.delete(name);
     this.sessionNames.delete(name);

@@ -10,7 +10,7 @@ import type { EntryView } from '@dpns/protocol';
 import { SnapshotLines } from '../storage/snapshot-stream.js';
 import { SERVICE_PREFIX } from './service-line.js';
 import { isClusterMembers, type ClusterMembers } from './cluster-members.js';
-import type { HeldEntries, HeldEntry, LoadableSnapshot, LoadedEntry, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
+import type { HeldEntries, HeldEntry, LoadableSnapshot, MarkedNames, RegistryImage, RegistrySnapshot } from './registry.js';
 
 const BATCH = 2000;
 /**
@@ -136,7 +136,7 @@ function fromLines(lines: SnapshotLines): LoadableSnapshot {
     if (marked !== undefined) return { lines, from, to, marked };
     // A file written before its head listed names: each line is searched as text.
     const names: string[] = new Array<string>(to - from);
-    const held: LoadedEntry[] = new Array<LoadedEntry>(to - from);
+    const held: HeldEntry[] = new Array<HeldEntry>(to - from);
     for (let k = from; k < to; k++) {
       const line = lines.line(k);
       const name = plainServiceName(line);

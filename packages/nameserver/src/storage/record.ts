@@ -41,10 +41,9 @@ export interface BadRecord {
 
 /** Reads the record that starts at `offset` in `buf`. */
 export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRecord {
-  const frame = checkFrame(buf, offset);
-  if (frame !== undefined) return frame;
+  const length = checkFrame(buf, offset);
+  if (typeof length !== 'number') return length;
   const start = offset + RECORD_HEADER_BYTES;
-  const length = buf.readUInt32LE(offset);
   const stored = buf.readUInt32LE(offset + 4);
   const actual = crc32c(buf, 0, start, start + length);
   if (stored !== actual) {
@@ -75,10 +74,10 @@ const INDEX_PREFIX = Buffer.from('{"i":');
  * segment recovery starts in.) A payload laid out otherwise is decoded whole.
  */
 export function skipRecord(buf: Buffer, offset: number): { ok: true; index: number; bytes: number } | BadRecord {
-  const frame = checkFrame(buf, offset);
-  if (frame !== undefined) return frame;
+  const length = checkFrame(buf, offset);
+  if (typeof length !== 'number') return length;
   const start = offset + RECORD_HEADER_BYTES;
-  const end = start + buf.readUInt32LE(offset);
+  const end = start + length;
   if (startsWithIndexPrefix(buf, start, end)) {
     let index = 0;
     for (let k = start + INDEX_PREFIX.length; k < end && k < start + INDEX_PREFIX.length + 16; k++) {
@@ -103,11 +102,10 @@ function startsWithIndexPrefix(buf: Buffer, start: number, end: number): boolean
 }
 
 /**
- * Why the bytes at `offset` cannot frame a record (too short for a header, a length that is zero,
- * over the bound or past the end), or undefined when they can: the payload is then the length
- * read at `offset` in bytes after the header.
+ * The payload's length, in bytes after the header, when the bytes at `offset` can frame a record;
+ * else why not (too short for a header, a length that is zero, over the bound or past the end).
  */
-function checkFrame(buf: Buffer, offset: number): BadRecord | undefined {
+function checkFrame(buf: Buffer, offset: number): number | BadRecord {
   const available = buf.length - offset;
   if (available < RECORD_HEADER_BYTES) {
     return { ok: false, reason: `short header (${available} of ${RECORD_HEADER_BYTES} bytes)` };
@@ -121,7 +119,7 @@ function checkFrame(buf: Buffer, offset: number): BadRecord | undefined {
   if (length > available - RECORD_HEADER_BYTES) {
     return { ok: false, reason: `payload length ${length} runs past end of file (${available - RECORD_HEADER_BYTES} bytes left)` };
   }
-  return undefined;
+  return length;
 }
 
 function hex(n: number): string {
