@@ -7,6 +7,7 @@
 // rebuilt by `tsc -b` alone, a moved checkout, no bundle) falls back on the modules, so the bundle
 // is never staler than the build. Each bundled file keeps its own `import.meta.url`, so the program
 // finds the files beside its modules as it does unbundled.
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -63,7 +64,9 @@ export function fastStartMain(manifestUrl: URL, opts: { cacheAfterMs?: number } 
   const manifest = readManifest(manifestPath);
   if (manifest === undefined || manifest.self !== manifestPath || !current(manifest)) return undefined;
   const bundlePath = join(dirname(manifestPath), manifest.bundle);
-  const source = readFileSync(bundlePath, 'utf8');
+  const bytes = readFileSync(bundlePath);
+  // An ASCII file (the bundle is) is its own Latin-1 decoding, a copy; UTF-8 decoding checks each byte.
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const cachePath = `${bundlePath}.${manifest.build}.${flagsKey()}.v8cache`;
   let cachedData: Buffer | undefined;
   try {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from './record.js';
 import { segmentName } from './segment.js';
-import { encodeSnapshot, snapshotName } from './snapshot.js';
+import { ASIDE_BYTES } from './checksum-aside.js';
+import { encodeSnapshot, snapshotName, SnapshotLines } from './snapshot.js';
+import { writeSnapshotStream } from './snapshot-stream.js';
 import { StorageError } from './store.js';
 import { appendAll, range, Scratch } from './testing.js';
 
@@ -195,4 +197,52 @@ void test('a record the snapshot covers is passed over unchecked, and checked wh
   // Without it, the same.
   await rm(join(s.dir, snapshotName(base)));
   await assert.rejects(s.open({ segmentBytes: 200 }), corruptError(victim, `offset ${offsets[1]!}`, 'CRC-32C'));
+});
+
+void test('a large snapshot is checked on another thread while the log is read, and one found corrupt then is fallen back from', async (t) => {
+  const s = await Scratch.create(t);
+  await filled(s, 30, 200);
+  await writeFile(join(s.dir, snapshotName(10)), encodeSnapshot(10, { upTo: 10 }));
+  // Format 3, its body past the size whose checksum is computed aside (and read into shared memory).
+  const line = `${JSON.stringify({ pad: 'y'.repeat(1000) })}\n`;
+  const count = Math.ceil(ASIDE_BYTES / line.length) + 7;
+  async function* batches(): AsyncGenerator<string> {
+    for (let i = 0; i < count; i += 1000) yield line.repeat(Math.min(1000, count - i));
+  }
+  const large = join(s.dir, snapshotName(20));
+  await writeSnapshotStream(s.dir, 20, batches());
+  {
+    const { store, recovered } = await s.open({ segmentBytes: 200 });
+    assert.equal(recovered.snapshot?.index, 20);
+    const lines = recovered.snapshot.state;
+    assert.ok(lines instanceof SnapshotLines);
+    assert.equal(lines.count, count);
+    assert.equal(lines.line(count - 1), line.trimEnd());
+    assert.deepEqual(recovered.records.map((r) => r.index), range(21, 30));
+    await store.close();
+  }
+  // One byte of a line in the middle of the body: only the checksum can tell.
+  const bytes = await readFile(large);
+  await flipBit(large, bytes.indexOf('yyyy', bytes.length / 2) + 2);
+  {
+    const { store, recovered } = await s.open({ segmentBytes: 200 });
+    assert.deepEqual(recovered.snapshot, { index: 10, state: { upTo: 10 } });
+    assert.deepEqual(recovered.records.map((r) => r.index), range(11, 30));
+    const warned = s.logger.at('warn').find((l) => l.msg.includes('snapshot is corrupt; falling back to the one before it'));
+    assert.ok(warned !== undefined, 'the corrupt snapshot is named in a warning');
+    assert.match(JSON.stringify(warned), /CRC-32 mismatch/);
+    await store.close();
+  }
+  // With nothing before it, the log alone; a torn tail is still cut (once the verdict is in).
+  await rm(join(s.dir, snapshotName(10)));
+  const last = (await s.segments()).at(-1)!;
+  await truncate(last, (await stat(last)).size - 3);
+  {
+    const { store, recovered } = await s.open({ segmentBytes: 200 });
+    assert.equal(recovered.snapshot, undefined);
+    assert.deepEqual(recovered.records.map((r) => r.index), range(1, 29));
+    assert.ok(recovered.droppedTail !== undefined);
+    assert.ok(s.logger.at('warn').some((l) => l.msg.includes('snapshot is corrupt; replaying the WAL without it')));
+    await store.close();
+  }
 });

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
 import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
-import { listSnapshots, readSnapshot, type SnapshotFile } from './snapshot.js';
+import { listSnapshots, openSnapshot, type OpenedSnapshot, type SnapshotFile } from './snapshot.js';
 import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
@@ -26,21 +26,68 @@ const ADVICE =
 
 /**
  * Reads the data directory `dir`; truncates a torn tail of the last segment, throws CORRUPT on
- * anything worse. `ahead`: reads already started (Store.readAhead).
+ * anything worse. `ahead`: reads already started (Store.readAhead). `condemned`: snapshots a
+ * recovery found corrupt and started again without.
  */
-export async function recover(dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot'], ahead = new FilesAhead()): Promise<Recovery> {
+export async function recover(
+  dir: string, logger: StoreLogger, justWritten?: Recovered['snapshot'], ahead = new FilesAhead(), condemned: ReadonlySet<string> = new Set(),
+): Promise<Recovery> {
   const segments = await listSegments(join(dir, WAL_DIR_NAME));
-  const snapshots = justWritten === undefined ? await listSnapshots(dir) : [];
+  const snapshots = justWritten === undefined ? (await listSnapshots(dir)).filter((f) => !condemned.has(f.path)) : [];
   // The newest snapshot is the one used unless it is corrupt: it and the first segments it needs
   // are read at once (READ_AHEAD of them: a snapshot's records usually end in the first, and the
   // second was read only once the first was scanned, ~70 ms later at a million names), and each
   // later segment while the ones before are scanned.
   const newest = snapshots[snapshots.length - 1];
-  if (newest !== undefined) ahead.start(newest.path);
+  if (newest !== undefined) ahead.start(newest.path, true);
   const expected = firstNeeded(segments, justWritten?.index ?? newest?.index ?? 0);
   if (expected >= 0) for (let k = expected; k < Math.min(expected + READ_AHEAD, segments.length); k++) ahead.start(segments[k]!.path);
-  const snapshot = justWritten ?? (await loadSnapshot(snapshots, ahead, logger));
-  const base = snapshot?.index ?? 0;
+  const opened = justWritten === undefined ? await loadSnapshot(snapshots, ahead, logger) : undefined;
+  // A large snapshot's checksum may still be being computed, on another thread, while the log is
+  // scanned here. Its verdict is awaited before anything is cut from the log, before an error is
+  // thrown and before the state is used; a snapshot found corrupt then has recovery start again
+  // without it, as one found corrupt at once has it fall back on the one before.
+  let verdict: Promise<boolean> | undefined;
+  const good = (): Promise<boolean> => (verdict ??= opened === undefined ? Promise.resolve(true) : opened.checked.then((reason) => {
+    if (reason !== undefined) warnCorrupt(logger, opened.file, reason, snapshots.indexOf(opened.file) > 0);
+    return reason === undefined;
+  }));
+  const base = justWritten?.index ?? opened?.file.index ?? 0;
+  let log: RecoveredLog;
+  try {
+    log = await recoverLog(segments, base, ahead, logger, good);
+  } catch (err) {
+    if (!(await good())) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened!.file.path]));
+    throw err;
+  }
+  if (!(await good())) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened!.file.path]));
+  const snapshot = justWritten ?? (opened === undefined ? undefined : { index: opened.file.index, state: opened.state() });
+  const lastIndex = Math.max(base, log.lastInLog ?? 0);
+  const recovered: Recovered = { snapshot, records: log.records, lastIndex };
+  if (log.droppedTail !== undefined) recovered.droppedTail = log.droppedTail;
+  return {
+    recovered,
+    snapshotIndex: snapshot?.index,
+    segments: segments.map((s) => s.firstIndex),
+    continueLast: log.lastInLog === lastIndex,
+  };
+}
+
+/** What the log holds after a snapshot's `base`. */
+interface RecoveredLog {
+  records: Recovered['records'];
+  /** The last record's index; undefined when no segment holds any record after the base. */
+  lastInLog: number | undefined;
+  droppedTail?: Recovered['droppedTail'];
+}
+
+/**
+ * The records after `base` in `segments`, a torn tail of the last cut off once `baseGood` says
+ * the snapshot that `base` comes from is good (when it is not, the caller starts again).
+ */
+async function recoverLog(
+  segments: readonly SegmentFile[], base: number, ahead: FilesAhead, logger: StoreLogger, baseGood: () => Promise<boolean>,
+): Promise<RecoveredLog> {
   const records: Recovered['records'] = [];
   let droppedTail: Recovered['droppedTail'];
   const start = firstNeeded(segments, base);
@@ -48,7 +95,7 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
   if (first !== undefined && start < 0) {
     throw new StorageError(
       'CORRUPT',
-      `WAL segment ${first.path} starts at record ${first.firstIndex}, but ${describeBase(snapshot)}; ` +
+      `WAL segment ${first.path} starts at record ${first.firstIndex}, but ${describeBase(base)}; ` +
         `records ${base + 1}..${first.firstIndex - 1} are missing. ${ADVICE}`,
     );
   }
@@ -77,6 +124,8 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
           `segment, so this is not a torn write, and dropping it would lose the acknowledged records after it. ${ADVICE}`,
       );
     }
+    // Nothing is cut for a base that may yet be found wrong (the caller then starts again).
+    if (!(await baseGood())) throw new Error('the snapshot is corrupt');
     // A crash mid-write leaves a partial or garbled last batch; none of it was acknowledged.
     const dropped = scan.fileBytes - scan.goodBytes;
     logger.warn('dropping a torn or corrupt tail of the last WAL segment', {
@@ -89,16 +138,9 @@ export async function recover(dir: string, logger: StoreLogger, justWritten?: Re
     await truncateSegment(seg.path, scan.goodBytes);
     droppedTail = { segment: seg.path, offset: scan.goodBytes, bytes: dropped, reason: scan.bad.reason };
   }
-  const lastInLog = next === undefined ? undefined : next - 1;
-  const lastIndex = Math.max(base, lastInLog ?? 0);
-  const recovered: Recovered = { snapshot, records, lastIndex };
-  if (droppedTail !== undefined) recovered.droppedTail = droppedTail;
-  return {
-    recovered,
-    snapshotIndex: snapshot?.index,
-    segments: segments.map((s) => s.firstIndex),
-    continueLast: lastInLog === lastIndex,
-  };
+  const log: RecoveredLog = { records, lastInLog: next === undefined ? undefined : next - 1 };
+  if (droppedTail !== undefined) log.droppedTail = droppedTail;
+  return log;
 }
 
 /** The position of the segment holding the record after `base`, where reading starts (the segments before it hold only records the snapshot covers); -1 if none starts at or before base+1. */
@@ -110,22 +152,26 @@ function firstNeeded(segments: readonly SegmentFile[], base: number): number {
   return start;
 }
 
-// Newest snapshot whose checksum verifies; an older one stands in for a corrupt newer one.
-async function loadSnapshot(files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger): Promise<Recovered['snapshot']> {
+// The newest snapshot that is not found corrupt on opening (its checksum may still be being computed).
+async function loadSnapshot(files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger): Promise<(OpenedSnapshot & { file: SnapshotFile }) | undefined> {
   for (let k = files.length - 1; k >= 0; k--) {
     const file = files[k]!;
-    const result = await readSnapshot(file, ahead.take(file.path));
-    if (result.ok) return { index: file.index, state: result.state };
-    logger.warn(k > 0 ? 'snapshot is corrupt; falling back to the one before it' : 'snapshot is corrupt; replaying the WAL without it', {
-      snapshot: file.path,
-      reason: result.reason,
-    });
+    const result = await openSnapshot(file, ahead.take(file.path));
+    if (result.ok) return { file, checked: result.checked, state: result.state };
+    warnCorrupt(logger, file, result.reason, k > 0);
   }
   return undefined;
 }
 
-function describeBase(snapshot: Recovered['snapshot']): string {
-  return snapshot === undefined
+function warnCorrupt(logger: StoreLogger, file: SnapshotFile, reason: string, olderExists: boolean): void {
+  logger.warn(olderExists ? 'snapshot is corrupt; falling back to the one before it' : 'snapshot is corrupt; replaying the WAL without it', {
+    snapshot: file.path,
+    reason,
+  });
+}
+
+function describeBase(base: number): string {
+  return base === 0
     ? 'there is no usable snapshot, so the log must start at record 1'
-    : `the newest usable snapshot covers records only up to ${snapshot.index}`;
+    : `the newest usable snapshot covers records only up to ${base}`;
 }

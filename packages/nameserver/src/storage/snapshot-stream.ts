@@ -153,12 +153,29 @@ async function* formatThree<P extends string | Buffer>(
   yield encode(`${JSON.stringify({ bytes, crc32: crc })}\n`);
 }
 
+/** A format-2 or format-3 file whose header and trailer are checked, its body's checksum not yet. */
+export interface UncheckedStream {
+  format: 2 | 3;
+  /** The body: the lines between the header and the trailer. */
+  body: Buffer;
+  /** The checksum the trailer holds for the body: CRC-32 (format 3) or CRC-32C (format 2). */
+  expected: unknown;
+}
+
 /**
  * Checks a format-2 or format-3 file (`bodyStart` just after its header's newline). Format 3
  * comes back as its lines unparsed (SnapshotLines); format 2 as the array of its values, parsed
  * one line at a time.
  */
 export function decodeSnapshotStream(buf: Buffer, bodyStart: number, format: 2 | 3): { ok: true; state: unknown[] | SnapshotLines } | { ok: false; reason: string } {
+  const split = splitSnapshotStream(buf, bodyStart, format);
+  if (!split.ok) return split;
+  const mismatch = checksumMismatch(split, format === 3 ? crc32(split.body) : crc32c(split.body));
+  return mismatch === undefined ? streamState(split) : { ok: false, reason: mismatch };
+}
+
+/** A format-2 or format-3 file's body and the checksum its trailer holds, all but the checksum checked. */
+export function splitSnapshotStream(buf: Buffer, bodyStart: number, format: 2 | 3): ({ ok: true } & UncheckedStream) | { ok: false; reason: string } {
   if (buf.length === 0 || buf[buf.length - 1] !== 0x0a) return { ok: false, reason: 'no trailer line (the file ends mid-line)' };
   const trailerStart = buf.lastIndexOf(0x0a, buf.length - 2) + 1;
   if (trailerStart < bodyStart) return { ok: false, reason: 'no trailer line' };
@@ -172,14 +189,22 @@ export function decodeSnapshotStream(buf: Buffer, bodyStart: number, format: 2 |
   const t = trailer as Record<string, unknown>;
   const body = buf.subarray(bodyStart, trailerStart);
   if (t.bytes !== body.length) return { ok: false, reason: `trailer says ${JSON.stringify(t.bytes)} bytes, file has ${body.length}` };
-  const [field, name, actual] = format === 3 ? ['crc32', 'CRC-32', crc32(body)] : ['crc32c', 'CRC-32C', crc32c(body)];
-  if (t[field] !== actual) return { ok: false, reason: `${name} mismatch (trailer ${JSON.stringify(t[field])}, computed ${actual})` };
-  if (format === 3) return { ok: true, state: SnapshotLines.of(body) };
+  return { ok: true, format, body, expected: format === 3 ? t.crc32 : t.crc32c };
+}
+
+/** Why `actual`, the body's checksum, condemns the file; undefined when it matches the trailer's. */
+export function checksumMismatch(s: UncheckedStream, actual: number): string | undefined {
+  return s.expected === actual ? undefined : `${s.format === 3 ? 'CRC-32' : 'CRC-32C'} mismatch (trailer ${JSON.stringify(s.expected)}, computed ${actual})`;
+}
+
+/** The state a checked file holds. */
+function streamState(s: UncheckedStream): { ok: true; state: unknown[] | SnapshotLines } | { ok: false; reason: string } {
+  if (s.format === 3) return { ok: true, state: SnapshotLines.of(s.body) };
   const state: unknown[] = [];
-  for (let at = bodyStart; at < trailerStart;) {
-    const end = buf.indexOf(0x0a, at);
+  for (let at = 0; at < s.body.length;) {
+    const end = s.body.indexOf(0x0a, at);
     try {
-      state.push(JSON.parse(buf.toString('utf8', at, end)));
+      state.push(JSON.parse(s.body.toString('utf8', at, end)));
     } catch {
       return { ok: false, reason: `element ${state.length} is not valid JSON` };
     }

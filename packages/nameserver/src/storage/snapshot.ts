@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
 import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
-import { decodeSnapshotStream } from './snapshot-stream.js';
+import { checksumMismatch, decodeSnapshotStream, SnapshotLines, splitSnapshotStream } from './snapshot-stream.js';
+import { crc32Aside } from './checksum-aside.js';
 import { readWholeFile } from './whole-file.js';
 
 export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
@@ -35,18 +36,9 @@ function encodeSnapshotText(index: number, json: string): Buffer {
  * format-3 file's is its lines unparsed (SnapshotLines).
  */
 export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: unknown } | { ok: false; reason: string } {
-  const newline = buf.indexOf(0x0a);
-  if (newline < 0) return { ok: false, reason: 'no header line' };
-  let header: unknown;
-  try {
-    header = JSON.parse(buf.subarray(0, newline).toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'header line is not valid JSON' };
-  }
-  if (typeof header !== 'object' || header === null) return { ok: false, reason: 'header is not an object' };
-  const h = header as Record<string, unknown>;
-  if (h.format !== 1 && h.format !== 2 && h.format !== 3) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
-  if (h.index !== index) return { ok: false, reason: `header index ${JSON.stringify(h.index)} does not match the file name's ${index}` };
+  const header = decodeHeader(buf, index);
+  if (!header.ok) return header;
+  const { h, newline } = header;
   if (h.format !== 1) return decodeSnapshotStream(buf, newline + 1, h.format);
   const body = buf.subarray(newline + 1);
   if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
@@ -59,9 +51,56 @@ export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: u
   }
 }
 
+function decodeHeader(buf: Buffer, index: number): { ok: true; h: Record<string, unknown> & { format: 1 | 2 | 3 }; newline: number } | { ok: false; reason: string } {
+  const newline = buf.indexOf(0x0a);
+  if (newline < 0) return { ok: false, reason: 'no header line' };
+  let header: unknown;
+  try {
+    header = JSON.parse(buf.subarray(0, newline).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'header line is not valid JSON' };
+  }
+  if (typeof header !== 'object' || header === null) return { ok: false, reason: 'header is not an object' };
+  const h = header as Record<string, unknown>;
+  if (h.format !== 1 && h.format !== 2 && h.format !== 3) return { ok: false, reason: `unknown format ${JSON.stringify(h.format)}` };
+  if (h.index !== index) return { ok: false, reason: `header index ${JSON.stringify(h.index)} does not match the file name's ${index}` };
+  return { ok: true, h: h as Record<string, unknown> & { format: 1 | 2 | 3 }, newline };
+}
+
 /** Reads and verifies one snapshot file (`contents`: its bytes when already being read). */
 export async function readSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> {
   return decodeSnapshot(await (contents ?? readWholeFile(file.path)), file.index);
+}
+
+/** A snapshot file opened by recovery: all of it checked but, maybe, its body's checksum. */
+export interface OpenedSnapshot {
+  /** Settles to why the file is corrupt, or to undefined once the checksum is found good. */
+  checked: Promise<string | undefined>;
+  /** The state the file holds; only once `checked` has settled to undefined. */
+  state(): unknown;
+}
+
+/**
+ * Like readSnapshot, for recovery: a large format-3 body's checksum is computed on another thread
+ * (checksum-aside.ts) while the caller goes on — scanning the log — and the lines are found only
+ * when asked for, after it, so the thread is the first to touch the body's pages.
+ */
+export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<({ ok: true } & OpenedSnapshot) | { ok: false; reason: string }> {
+  const buf = await (contents ?? readWholeFile(file.path, true));
+  const header = decodeHeader(buf, file.index);
+  if (!header.ok) return header;
+  const split = header.h.format === 3 ? splitSnapshotStream(buf, header.newline + 1, 3) : undefined;
+  if (split === undefined) {
+    const decoded = decodeSnapshot(buf, file.index);
+    return decoded.ok ? { ok: true, checked: Promise.resolve(undefined), state: () => decoded.state } : decoded;
+  }
+  if (!split.ok) return split;
+  const checked = crc32Aside(split.body).then((crc) => checksumMismatch(split, crc));
+  return {
+    ok: true,
+    checked,
+    state: () => SnapshotLines.of(split.body),
+  };
 }
 
 /**

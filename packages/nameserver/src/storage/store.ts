@@ -78,7 +78,7 @@ export class Store {
     const ahead = new FilesAhead();
     listSnapshots(dir).then((files) => {
       const newest = files[files.length - 1];
-      if (newest !== undefined) ahead.start(newest.path);
+      if (newest !== undefined) ahead.start(newest.path, true);
     }, () => undefined);
     return ahead;
   }

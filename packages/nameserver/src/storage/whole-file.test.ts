@@ -18,6 +18,11 @@ void test('a file is read whole, empty, larger than one read, or in parts', asyn
   const huge = randomBytes(2 * PART_BYTES + 4097);
   await writeFile(join(s.dir, 'huge'), huge);
   assert.ok((await readWholeFile(join(s.dir, 'huge'))).equals(huge));
+  // Shared (for another thread to read where it lies) when read in parts; a file read in one part is not.
+  const shared = await readWholeFile(join(s.dir, 'huge'), true);
+  assert.ok(shared.equals(huge));
+  assert.ok(shared.buffer instanceof SharedArrayBuffer);
+  assert.ok(!((await readWholeFile(join(s.dir, 'big'), true)).buffer instanceof SharedArrayBuffer));
   assert.equal((await readWholeFile(join(s.dir, 'empty'))).length, 0);
   await assert.rejects(readWholeFile(join(s.dir, 'missing')), { code: 'ENOENT' });
 });

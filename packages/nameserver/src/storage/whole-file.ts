@@ -23,17 +23,21 @@ const READ_PARTS = 2;
  * A file's bytes, as many as its size was when opened, read with as few calls as that allows
  * (fs.readFile reads 512 KiB a call: ~20 % slower for a million names' 150 MB snapshot).
  */
-export async function readWholeFile(path: string): Promise<Buffer> {
-  return (await readIdentified(path)).bytes;
+export async function readWholeFile(path: string, shared = false): Promise<Buffer> {
+  return (await readIdentified(path, shared)).bytes;
 }
 
-async function readIdentified(path: string): Promise<WholeFile> {
+/**
+ * `shared`: a file read in parts goes into a SharedArrayBuffer, so another thread can read it
+ * where it is (checksum-aside.ts).
+ */
+async function readIdentified(path: string, shared: boolean): Promise<WholeFile> {
   const fh = await open(path, 'r');
   try {
     const st = await fh.stat();
     const { size } = st;
-    const buf = Buffer.allocUnsafeSlow(size);
     const parts = size >= 2 * PART_BYTES ? READ_PARTS : 1;
+    const buf = shared && parts > 1 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
     const step = Math.ceil(size / parts);
     const ends = await Promise.all(Array.from({ length: parts }, (_, p) => readRange(fh, buf, p * step, Math.min(size, (p + 1) * step))));
     // A part that ended early (the file was cut while being read) ends the bytes read.
@@ -73,17 +77,18 @@ function identityOf(st: Stats): string {
  * tried again. A read started and never taken is dropped, its failure with it.
  */
 export class FilesAhead {
-  private readonly started = new Map<string, Promise<WholeFile>>();
+  private readonly started = new Map<string, { read: Promise<WholeFile>; shared: boolean }>();
 
-  start(path: string): void {
+  /** `shared`: as readWholeFile's. */
+  start(path: string, shared = false): void {
     if (this.started.has(path)) return;
-    const read = readIdentified(path);
+    const read = readIdentified(path, shared);
     read.catch(() => undefined);
-    this.started.set(path, read);
+    this.started.set(path, { read, shared });
   }
 
   async take(path: string): Promise<Buffer> {
-    const read = this.started.get(path);
+    const { read, shared } = this.started.get(path) ?? { read: undefined, shared: false };
     this.started.delete(path);
     if (read !== undefined) {
       try {
@@ -93,6 +98,6 @@ export class FilesAhead {
         // Read again below: the error that counts is that of a read made now.
       }
     }
-    return readWholeFile(path);
+    return readWholeFile(path, shared);
   }
 }
