@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from './record.js';
 import { segmentName } from './segment.js';
-import { ASIDE_BYTES } from './checksum-aside.js';
+import { ASIDE_BYTES } from './body-aside.js';
 import { encodeSnapshot, snapshotName, SnapshotLines } from './snapshot.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
 import { StorageError } from './store.js';

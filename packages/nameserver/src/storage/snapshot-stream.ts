@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { replaceFileDurably } from '@dpns/node-kit';
+import { lineStarts, type LineStarts } from './body-aside.js';
 import { crc32c } from './crc32c.js';
 import { snapshotName, TEMP_SUFFIX } from './snapshot-files.js';
 
@@ -33,20 +34,14 @@ export class SnapshotLines {
 
   /** The lines of `body`, which ends with a newline or is empty. */
   static of(body: Buffer): SnapshotLines {
-    // Offsets past 4 GiB do not fit 32 bits (a Buffer may be that long on 64-bit Node).
-    let starts: Uint32Array | Float64Array = body.length < 2 ** 32 ? new Uint32Array(1024) : new Float64Array(1024);
-    let count = 0;
     if (body.length > 0 && body[body.length - 1] !== NEWLINE) throw new TypeError('a snapshot body must end with a newline');
-    for (let at = 0; at < body.length; at = body.indexOf(NEWLINE, at) + 1) {
-      if (count === starts.length) {
-        const grown: Uint32Array | Float64Array = starts instanceof Uint32Array ? new Uint32Array(count * 2) : new Float64Array(count * 2);
-        grown.set(starts);
-        starts = grown;
-      }
-      starts[count++] = at;
-    }
+    return SnapshotLines.found(body, lineStarts(body, isAscii));
+  }
+
+  /** The lines of `body` where `lines` (found by lineStarts()) says they start. */
+  static found(body: Buffer, lines: LineStarts): SnapshotLines {
     // ASCII (the usual case) is decoded as Latin-1, a copy; UTF-8 decoding checks every byte.
-    return new SnapshotLines(body, starts, count, isAscii(body) ? 'latin1' : 'utf8');
+    return new SnapshotLines(body, lines.starts, lines.count, lines.ascii ? 'latin1' : 'utf8');
   }
 
   /** `lines` as a body would hold them (tests, and values made in memory). */

@@ -5,7 +5,7 @@ import { crc32c } from './crc32c.js';
 import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
 import { checksumMismatch, decodeSnapshotStream, SnapshotLines, splitSnapshotStream } from './snapshot-stream.js';
-import { crc32Aside } from './checksum-aside.js';
+import { bodyFacts, type LineStarts } from './body-aside.js';
 import { readWholeFile } from './whole-file.js';
 
 export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
@@ -81,9 +81,8 @@ export interface OpenedSnapshot {
 }
 
 /**
- * Like readSnapshot, for recovery: a large format-3 body's checksum is computed on another thread
- * (checksum-aside.ts) while the caller goes on — scanning the log — and the lines are found only
- * when asked for, after it, so the thread is the first to touch the body's pages.
+ * Like readSnapshot, for recovery: a large format-3 body's checksum and lines are found on another
+ * thread (body-aside.ts) while the caller goes on — scanning the log.
  */
 export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<({ ok: true } & OpenedSnapshot) | { ok: false; reason: string }> {
   const buf = await (contents ?? readWholeFile(file.path, true));
@@ -95,11 +94,18 @@ export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer
     return decoded.ok ? { ok: true, checked: Promise.resolve(undefined), state: () => decoded.state } : decoded;
   }
   if (!split.ok) return split;
-  const checked = crc32Aside(split.body).then((crc) => checksumMismatch(split, crc));
+  let lines: LineStarts | undefined;
+  const checked = bodyFacts(split.body).then((facts) => {
+    lines = facts.lines;
+    return checksumMismatch(split, facts.crc);
+  });
   return {
     ok: true,
     checked,
-    state: () => SnapshotLines.of(split.body),
+    state: () => {
+      if (lines === undefined) throw new Error('a snapshot\'s state is read only once it is checked');
+      return SnapshotLines.found(split.body, lines);
+    },
   };
 }
 
