@@ -1,32 +1,10 @@
-// Snapshot files by name: `snap-<index>.json`, the temp file one is written as, listing and removal.
+// Snapshot files: their names and listing (snapshot-names.ts), and their removal.
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '@dpns/node-kit';
+import { SNAPSHOT_NAME_RE, TEMP_SUFFIX } from './snapshot-names.js';
 
-const NAME_RE = /^snap-(\d{16})\.json$/;
-/** A snapshot being written; removed at the next snapshot, never read. */
-export const TEMP_SUFFIX = '.tmp';
-
-/** `snap-<index, 16 digits>.json` */
-export function snapshotName(index: number): string {
-  return `snap-${String(index).padStart(16, '0')}.json`;
-}
-
-/** A snapshot file found on disk. */
-export interface SnapshotFile {
-  index: number;
-  path: string;
-}
-
-/** The snapshot files in `dir`, oldest first. */
-export async function listSnapshots(dir: string): Promise<SnapshotFile[]> {
-  const found: SnapshotFile[] = [];
-  for (const name of await readdir(dir)) {
-    const m = NAME_RE.exec(name);
-    if (m?.[1] !== undefined) found.push({ index: Number(m[1]), path: join(dir, name) });
-  }
-  return found.sort((a, b) => a.index - b.index);
-}
+export { listSnapshots, snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-names.js';
 
 /**
  * A file being removed is cut down this much at a time first. A million names' snapshot (~350
@@ -47,7 +25,7 @@ export async function removeSnapshotsExcept(dir: string, keep: ReadonlySet<numbe
   const doomed = new Set<string>();
   let renamed = 0;
   for (const name of await readdir(dir)) {
-    const m = NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
+    const m = SNAPSHOT_NAME_RE.exec(name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name);
     if (m?.[1] === undefined) continue;
     if (name.endsWith(TEMP_SUFFIX)) doomed.add(name);
     else if (!keep.has(Number(m[1]))) {

@@ -12,6 +12,7 @@ import { readSnapshotBody } from './snapshot-body.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
+import { takeEarlyReads } from './early-read.js';
 import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
@@ -75,7 +76,8 @@ export class Store {
    * whatever error there is.
    */
   static readAhead(dir: string): FilesAhead {
-    const ahead = new FilesAhead();
+    // The bin may have started already, before the program was loaded (early-read.ts).
+    const ahead = takeEarlyReads(dir) ?? new FilesAhead();
     listSnapshots(dir).then((files) => {
       const newest = files[files.length - 1];
       if (newest !== undefined) ahead.start(newest.path, true);

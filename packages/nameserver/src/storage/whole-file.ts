@@ -1,8 +1,8 @@
 // Reading the data directory's files whole at recovery, and reading them ahead of need: the
 // newest snapshot while the program's modules load, each WAL segment while the one before is
 // scanned.
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { close, closeSync, fstatSync, openSync, read, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 /** A file's bytes and which file they were read from (device, inode, size, modification time). */
 interface WholeFile {
@@ -29,17 +29,31 @@ export async function readWholeFile(path: string, shared = false): Promise<Buffe
 
 /**
  * `shared`: a file read in parts goes into a SharedArrayBuffer, so another thread can read it
- * where it is (checksum-aside.ts).
+ * where it is (body-aside.ts). The file is opened and its reads are handed to the thread pool
+ * before this returns, so they go on while the main thread is busy: the bin starts reading the
+ * newest snapshot before the program is compiled (early-read.ts), and until the program has
+ * run, no callback of an open or a stat would be called to go on with it.
  */
-async function readIdentified(path: string, shared: boolean): Promise<WholeFile> {
-  const fh = await open(path, 'r');
+function readIdentified(path: string, shared: boolean): Promise<WholeFile> {
+  let fd: number;
+  let st: Stats;
   try {
-    const st = await fh.stat();
-    const { size } = st;
-    const parts = size >= 2 * PART_BYTES ? READ_PARTS : 1;
-    const buf = shared && parts > 1 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
-    const step = Math.ceil(size / parts);
-    const ends = await Promise.all(Array.from({ length: parts }, (_, p) => readRange(fh, buf, p * step, Math.min(size, (p + 1) * step))));
+    fd = openSync(path, 'r');
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+  try {
+    st = fstatSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    return Promise.reject(e as Error);
+  }
+  const { size } = st;
+  const parts = size >= 2 * PART_BYTES ? READ_PARTS : 1;
+  const buf = shared && parts > 1 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+  const step = Math.ceil(size / parts);
+  const reads = Promise.all(Array.from({ length: parts }, (_, p) => readRange(fd, buf, p * step, Math.min(size, (p + 1) * step))));
+  return reads.then((ends) => {
     // A part that ended early (the file was cut while being read) ends the bytes read.
     let length = size;
     for (let p = 0; p < parts; p++) {
@@ -49,20 +63,33 @@ async function readIdentified(path: string, shared: boolean): Promise<WholeFile>
       }
     }
     return { bytes: length === size ? buf : buf.subarray(0, length), identity: identityOf(st) };
-  } finally {
-    await fh.close();
-  }
+  }).finally(() => closeFd(fd));
 }
 
-/** Reads bytes [from, to) of the file into the same place of `buf`; where the reading stopped (before `to` at the end of the file). */
-async function readRange(fh: FileHandle, buf: Buffer, from: number, to: number): Promise<number> {
+/**
+ * Reads bytes [from, to) of the file into the same place of `buf`; where the reading stopped
+ * (before `to` at the end of the file). The first read is asked for before this returns.
+ */
+async function readRange(fd: number, buf: Buffer, from: number, to: number): Promise<number> {
   let at = from;
   while (at < to) {
-    const { bytesRead } = await fh.read(buf, at, to - at, at);
+    const bytesRead = await readAt(fd, buf, at, to - at);
     if (bytesRead === 0) break;
     at += bytesRead;
   }
   return at;
+}
+
+function readAt(fd: number, buf: Buffer, at: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, at, length, at, (err, bytesRead) => (err === null ? resolve(bytesRead) : reject(err)));
+  });
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => {
+    close(fd, () => resolve());
+  });
 }
 
 function identityOf(st: Stats): string {
@@ -78,10 +105,12 @@ function identityOf(st: Stats): string {
  */
 export class FilesAhead {
   private readonly started = new Map<string, { read: Promise<WholeFile>; shared: boolean }>();
+  /** Taken already: a late start (one whose listing came after) would read what nobody takes. */
+  private readonly taken = new Set<string>();
 
   /** `shared`: as readWholeFile's. */
   start(path: string, shared = false): void {
-    if (this.started.has(path)) return;
+    if (this.started.has(path) || this.taken.has(path)) return;
     const read = readIdentified(path, shared);
     read.catch(() => undefined);
     this.started.set(path, { read, shared });
@@ -90,6 +119,7 @@ export class FilesAhead {
   async take(path: string): Promise<Buffer> {
     const { read, shared } = this.started.get(path) ?? { read: undefined, shared: false };
     this.started.delete(path);
+    this.taken.add(path);
     if (read !== undefined) {
       try {
         const [early, now] = await Promise.all([read, stat(path)]);
