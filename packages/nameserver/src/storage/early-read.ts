@@ -45,7 +45,6 @@ export function readEarly(args: readonly string[], env: NodeJS.ProcessEnv): void
  */
 export function takeEarlyReads(dir: string): FilesAhead | undefined {
   const early = (globalThis as Slot)[EARLY];
-  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a symbol-keyed slot of our own
   delete (globalThis as Slot)[EARLY];
   return early?.dir === dir ? early.ahead : undefined;
 }
