@@ -138,6 +138,11 @@ export const FAULTS = [
     claim: 'a snapshot read before the data directory\'s lock is taken is used only if the same file is still there, unchanged, once it is held (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/storage/whole-file.test'],
   },
+  {
+    patch: 'snapshot-used-unchecked.patch',
+    claim: 'a large snapshot, checked on a thread of its own while the log is read, is used only once its checksum is found good, and one found bad is fallen back from (PROTOCOL §14, Restart)',
+    tests: ['packages/nameserver/dist/storage/recovery.test'],
+  },
 ];
 
 /** Past this, a fault's test run is stopped and counted as an error. */
