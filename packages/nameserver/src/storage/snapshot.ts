@@ -67,11 +67,6 @@ function decodeHeader(buf: Buffer, index: number): { ok: true; h: Record<string,
   return { ok: true, h: h as Record<string, unknown> & { format: 1 | 2 | 3 }, newline };
 }
 
-/** Reads and verifies one snapshot file (`contents`: its bytes when already being read). */
-export async function readSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> {
-  return decodeSnapshot(await (contents ?? readWholeFile(file.path)), file.index);
-}
-
 /** A snapshot file opened by recovery: all of it checked but, maybe, its body's checksum. */
 export interface OpenedSnapshot {
   /** Settles to why the file is corrupt, or to undefined once the checksum is found good. */
@@ -81,7 +76,8 @@ export interface OpenedSnapshot {
 }
 
 /**
- * Like readSnapshot, for recovery: a large format-3 body's checksum and lines are found on another
+ * Reads one snapshot file for recovery (`contents`: its bytes when already being read) and checks
+ * it as decodeSnapshot does, but a large format-3 body's checksum and lines are found on another
  * thread (body-aside.ts) while the caller goes on — scanning the log.
  */
 export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<({ ok: true } & OpenedSnapshot) | { ok: false; reason: string }> {

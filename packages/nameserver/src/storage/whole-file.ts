@@ -1,6 +1,6 @@
 // Reading the data directory's files whole at recovery, and reading them ahead of need: the
-// newest snapshot while the program's modules load, each WAL segment while the one before is
-// scanned.
+// newest snapshot from the moment the command starts (early-read.ts) or while the program loads,
+// each WAL segment while the one before is scanned.
 import { close, closeSync, fstatSync, openSync, read, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
