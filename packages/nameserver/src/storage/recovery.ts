@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
 import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
-import { listSnapshots, openSnapshot, type OpenedSnapshot, type SnapshotFile } from './snapshot.js';
+import { listSnapshots, openSnapshot, type SnapshotFile } from './snapshot.js';
 import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
@@ -47,21 +47,22 @@ export async function recover(
   // scanned here. Its verdict is awaited before anything is cut from the log, before an error is
   // thrown and before the state is used; a snapshot found corrupt then has recovery start again
   // without it, as one found corrupt at once has it fall back on the one before.
-  let verdict: Promise<boolean> | undefined;
-  const good = (): Promise<boolean> => (verdict ??= opened === undefined ? Promise.resolve(true) : opened.checked.then((reason) => {
-    if (reason !== undefined) warnCorrupt(logger, opened.file, reason, snapshots.indexOf(opened.file) > 0);
-    return reason === undefined;
-  }));
+  const verdict = opened?.checked.then((d) => {
+    if (!d.ok) warnCorrupt(logger, opened.file, d.reason, snapshots.indexOf(opened.file) > 0);
+    return d;
+  });
   const base = justWritten?.index ?? opened?.file.index ?? 0;
-  let log: RecoveredLog;
+  let log: RecoveredLog | undefined;
+  let failure: unknown;
   try {
-    log = await recoverLog(segments, base, ahead, logger, good);
+    log = await recoverLog(segments, base, ahead, logger, async () => (await verdict)?.ok !== false);
   } catch (err) {
-    if (!(await good())) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened!.file.path]));
-    throw err;
+    failure = err;
   }
-  if (!(await good())) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened!.file.path]));
-  const snapshot = justWritten ?? (opened === undefined ? undefined : { index: opened.file.index, state: opened.state() });
+  const d = await verdict;
+  if (opened !== undefined && d?.ok === false) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened.file.path]));
+  if (log === undefined) throw failure;
+  const snapshot = justWritten ?? (opened === undefined || d?.ok !== true ? undefined : { index: opened.file.index, state: d.state });
   const lastIndex = Math.max(base, log.lastInLog ?? 0);
   const recovered: Recovered = { snapshot, records: log.records, lastIndex };
   if (log.droppedTail !== undefined) recovered.droppedTail = log.droppedTail;
@@ -153,11 +154,13 @@ function firstNeeded(segments: readonly SegmentFile[], base: number): number {
 }
 
 // The newest snapshot that is not found corrupt on opening (its checksum may still be being computed).
-async function loadSnapshot(files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger): Promise<(OpenedSnapshot & { file: SnapshotFile }) | undefined> {
+async function loadSnapshot(
+  files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger,
+): Promise<{ file: SnapshotFile; checked: Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> } | undefined> {
   for (let k = files.length - 1; k >= 0; k--) {
     const file = files[k]!;
     const result = await openSnapshot(file, ahead.take(file.path));
-    if (result.ok) return { file, checked: result.checked, state: result.state };
+    if (result.ok) return { file, checked: result.checked };
     warnCorrupt(logger, file, result.reason, k > 0);
   }
   return undefined;

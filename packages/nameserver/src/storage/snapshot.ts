@@ -5,7 +5,7 @@ import { crc32c } from './crc32c.js';
 import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
 import { checksumMismatch, decodeSnapshotStream, SnapshotLines, splitSnapshotStream } from './snapshot-stream.js';
-import { bodyFacts, type LineStarts } from './body-aside.js';
+import { bodyFacts } from './body-aside.js';
 import { readWholeFile } from './whole-file.js';
 
 export { listSnapshots, removeSnapshotsExcept, snapshotName } from './snapshot-files.js';
@@ -35,10 +35,15 @@ function encodeSnapshotText(index: number, json: string): Buffer {
  * and the index in its name. A format-2 file's state is the array of its lines' values; a
  * format-3 file's is its lines unparsed (SnapshotLines).
  */
-export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: unknown } | { ok: false; reason: string } {
+export function decodeSnapshot(buf: Buffer, index: number): Decoded {
   const header = decodeHeader(buf, index);
-  if (!header.ok) return header;
-  const { h, newline } = header;
+  return header.ok ? decodeAfterHeader(buf, header) : header;
+}
+
+type Decoded = { ok: true; state: unknown } | { ok: false; reason: string };
+type Header = { ok: true; h: Record<string, unknown> & { format: 1 | 2 | 3 }; newline: number };
+
+function decodeAfterHeader(buf: Buffer, { h, newline }: Header): Decoded {
   if (h.format !== 1) return decodeSnapshotStream(buf, newline + 1, h.format);
   const body = buf.subarray(newline + 1);
   if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
@@ -51,7 +56,7 @@ export function decodeSnapshot(buf: Buffer, index: number): { ok: true; state: u
   }
 }
 
-function decodeHeader(buf: Buffer, index: number): { ok: true; h: Record<string, unknown> & { format: 1 | 2 | 3 }; newline: number } | { ok: false; reason: string } {
+function decodeHeader(buf: Buffer, index: number): Header | { ok: false; reason: string } {
   const newline = buf.indexOf(0x0a);
   if (newline < 0) return { ok: false, reason: 'no header line' };
   let header: unknown;
@@ -67,42 +72,27 @@ function decodeHeader(buf: Buffer, index: number): { ok: true; h: Record<string,
   return { ok: true, h: h as Record<string, unknown> & { format: 1 | 2 | 3 }, newline };
 }
 
-/** A snapshot file opened by recovery: all of it checked but, maybe, its body's checksum. */
-export interface OpenedSnapshot {
-  /** Settles to why the file is corrupt, or to undefined once the checksum is found good. */
-  checked: Promise<string | undefined>;
-  /** The state the file holds; only once `checked` has settled to undefined. */
-  state(): unknown;
-}
-
 /**
  * Reads one snapshot file for recovery (`contents`: its bytes when already being read) and checks
  * it as decodeSnapshot does, but a large format-3 body's checksum and lines are found on another
- * thread (body-aside.ts) while the caller goes on — scanning the log.
+ * thread (body-aside.ts): what is checked at once is answered at once, and `checked` settles to
+ * the rest of the verdict, with the state, while the caller goes on — scanning the log.
  */
-export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<({ ok: true } & OpenedSnapshot) | { ok: false; reason: string }> {
+export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; checked: Promise<Decoded> } | { ok: false; reason: string }> {
   const buf = await (contents ?? readWholeFile(file.path, true));
   const header = decodeHeader(buf, file.index);
   if (!header.ok) return header;
-  const split = header.h.format === 3 ? splitSnapshotStream(buf, header.newline + 1, 3) : undefined;
-  if (split === undefined) {
-    const decoded = decodeSnapshot(buf, file.index);
-    return decoded.ok ? { ok: true, checked: Promise.resolve(undefined), state: () => decoded.state } : decoded;
+  if (header.h.format !== 3) {
+    const decoded = decodeAfterHeader(buf, header);
+    return decoded.ok ? { ok: true, checked: Promise.resolve(decoded) } : decoded;
   }
+  const split = splitSnapshotStream(buf, header.newline + 1, 3);
   if (!split.ok) return split;
-  let lines: LineStarts | undefined;
-  const checked = bodyFacts(split.body).then((facts) => {
-    lines = facts.lines;
-    return checksumMismatch(split, facts.crc);
+  const checked = bodyFacts(split.body).then((facts): Decoded => {
+    const mismatch = checksumMismatch(split, facts.crc);
+    return mismatch === undefined ? { ok: true, state: SnapshotLines.found(split.body, facts.lines) } : { ok: false, reason: mismatch };
   });
-  return {
-    ok: true,
-    checked,
-    state: () => {
-      if (lines === undefined) throw new Error('a snapshot\'s state is read only once it is checked');
-      return SnapshotLines.found(split.body, lines);
-    },
-  };
+  return { ok: true, checked };
 }
 
 /**
