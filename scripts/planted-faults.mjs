@@ -140,7 +140,7 @@ export const FAULTS = [
   },
   {
     patch: 'snapshot-used-unchecked.patch',
-    claim: 'a large snapshot, checked on a thread of its own while the log is read, is used only once its checksum is found good, and one found bad is fallen back from (PROTOCOL §14, Restart)',
+    claim: 'a large snapshot, checked on a thread of its own while the log is read, is fallen back from when found bad (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/storage/recovery.test'],
   },
 ];
