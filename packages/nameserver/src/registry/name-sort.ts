@@ -1,7 +1,8 @@
 // Sorting many names at once, in the order of compareNames (UTF-16 code units). A snapshot made
 // from the one before sorts the names changed since (an eighth of the registry: 125,000 at a
 // million names); the built-in sort compares whole strings through a generic comparison, ~100 ms
-// for those, against ~40 ms here (63–72 ms with ChangedEntries' pass that keeps each name's last change). Names share long prefixes (`/grow/g12/s…`), so a three-way
+// for those, against ~40 ms here (63–72 ms with ChangedEntries' pass that keeps each name's last change;
+// 80–210 ms on the AMD VM of the benchmarks since session 22, where memory is slower). Names share long prefixes (`/grow/g12/s…`), so a three-way
 // radix quicksort (Bentley and Sedgewick) fits: each partition step reads one code unit of each
 // name instead of comparing them from the start again.
 
