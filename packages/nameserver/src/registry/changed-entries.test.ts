@@ -27,3 +27,16 @@ test('each changed name once, in order, with the entry of its last change', () =
 test('nothing changed: nothing in order', () => {
   assert.deepEqual(new ChangedEntries().inOrder(), { names: [], entries: [] });
 });
+
+test('sorted in slices, with the event loop let go between them: the same names and entries', async () => {
+  const c = new ChangedEntries();
+  for (let i = 0; i < 30_000; i++) c.add(`/s/${(i * 7919) % 20_000}`, i % 5 === 0 ? undefined : svc(`/s/${(i * 7919) % 20_000}`, i));
+  let pauses = 0;
+  const sliced = await c.inOrderInSlices(0, async () => {
+    pauses++;
+  });
+  assert.deepEqual(sliced, c.inOrder());
+  assert.equal(sliced.names.length, 20_000);
+  // A slice of 0 ms: the loop is let go after every step of the sort.
+  assert.ok(pauses >= 30_000 / 2048, `${pauses} pauses`);
+});

@@ -3,7 +3,14 @@
 // at a million names (its table grows to an eighth of the registry between snapshots, and each
 // insertion misses the cache); a name changed twice is simply there twice until it is read.
 import type { EntryView } from '@dpns/protocol';
-import { sortedIndexes } from './name-sort.js';
+import { NameSort, sortedIndexes } from './name-sort.js';
+
+/** Names sorted between two looks at the clock. */
+const SORT_STEP = 2048;
+
+function nextTurn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
 
 /** Each changed name once, in name order, with its entry after the last change (undefined: removed). */
 export interface ChangedInOrder {
@@ -28,7 +35,26 @@ export class ChangedEntries {
 
   /** The changed names in order with their latest entries; sorts, so taken once per snapshot. */
   inOrder(): ChangedInOrder {
-    const idx = sortedIndexes(this.names);
+    return this.pick(sortedIndexes(this.names));
+  }
+
+  /**
+   * inOrder(), sorted a slice at a time: `pause()` is awaited each time the sort has run for
+   * `sliceMs`, so the event loop answers requests meanwhile.
+   */
+  async inOrderInSlices(sliceMs: number, pause: () => Promise<unknown> = nextTurn): Promise<ChangedInOrder> {
+    const sort = new NameSort(this.names);
+    let started = performance.now();
+    while (sort.run(SORT_STEP)) {
+      if (performance.now() - started < sliceMs) continue;
+      await pause();
+      started = performance.now();
+    }
+    return this.pick(sort.indexes);
+  }
+
+  /** Each name once, in the order of `idx` (the names sorted), with its last change's entry. */
+  private pick(idx: Uint32Array): ChangedInOrder {
     const out: ChangedInOrder = { names: [], entries: [] };
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k] as number;

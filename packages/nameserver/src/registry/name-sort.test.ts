@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '@dpns/cluster-core';
-import { sortedIndexes } from './name-sort.js';
+import { NameSort, sortedIndexes } from './name-sort.js';
 
 const ALPHABET = ['a', 'b', 'z', '/', '-', '.', '0', '9', 'é', '\u{1F600}', '\uE000', '\uFFFF', '"', '\\'];
 
@@ -48,4 +48,26 @@ test('names sharing a 200-unit prefix, in order and reversed, come out in order 
   const reversed = [...names].reverse();
   const r = sortedIndexes(reversed);
   for (let k = 0; k < r.length; k++) assert.equal(r[k], r.length - 1 - k);
+});
+
+test('sorted a few names\' work at a time, the order is the same; a shared prefix is partitioned over many steps, not in one', () => {
+  for (let seed = 41; seed <= 60; seed++) {
+    const prng = new Prng(seed);
+    const names = Array.from({ length: Math.floor(prng.next() * 4000) }, () => (prng.next() < 0.2 ? '/same' : randomName(prng)));
+    const units = [1, 3, 50, 2048][seed % 4] as number;
+    const sort = new NameSort(names);
+    let runs = 1;
+    while (sort.run(units)) runs++;
+    assert.deepEqual([...sort.indexes], [...sortedIndexes(names)], `seed ${seed}, ${units} a step`);
+    assert.equal(sort.run(units), false, 'nothing left once done');
+    if (names.length > 100) assert.ok(runs >= names.length / units, `seed ${seed}: ${runs} steps of ${units}`);
+  }
+  // Every name begins `/grow/g` (7 code units): each of those units is a pass over all of them,
+  // which must be cut into steps too, or one step would be seven passes over a hundred thousand names.
+  const names = Array.from({ length: 100_000 }, (_, i) => `/grow/g${(i * 7919) % 100_000}`);
+  const sort = new NameSort(names);
+  let runs = 1;
+  while (sort.run(2048)) runs++;
+  assert.ok(runs >= (7 * names.length) / 2048, `${runs} steps`);
+  assert.deepEqual([...sort.indexes], [...sortedIndexes(names)]);
 });

@@ -22,10 +22,9 @@ const DEEP = 32;
  * (names are chosen by clients) makes it slow but by chance.
  */
 export function sortedIndexes(names: readonly string[]): Uint32Array {
-  const idx = new Uint32Array(names.length);
-  for (let i = 0; i < idx.length; i++) idx[i] = i;
-  sortRange(names, idx, 0, idx.length, 0);
-  return idx;
+  const sort = new NameSort(names);
+  while (sort.run(Infinity));
+  return sort.indexes;
 }
 
 /** The code unit at `d`, or -1 past the end (a name sorts before every longer one it begins). */
@@ -33,42 +32,88 @@ function unitAt(s: string, d: number): number {
   return d < s.length ? s.charCodeAt(d) : -1;
 }
 
-/** Sorts idx[lo, hi), whose names all begin with the same `d` code units. */
-function sortRange(names: readonly string[], idx: Uint32Array, lo: number, hi: number, d: number): void {
-  // The middle part (equal at `d`) is taken in this loop, a code unit further each time, so the
-  // recursion is only as deep as the random pivots make the smaller and larger parts.
-  while (hi - lo > SMALL) {
-    if (d >= DEEP) {
-      idx.subarray(lo, hi).sort((v, w) => byNameThenIndex(names, v, w));
-      return;
-    }
-    const pivot = unitAt(names[idx[lo + Math.floor(Math.random() * (hi - lo))] as number] as string, d);
-    let lt = lo;
-    let gt = hi - 1;
-    let i = lo;
-    while (i <= gt) {
-      const v = idx[i] as number;
-      const c = unitAt(names[v] as string, d);
-      if (c < pivot) {
-        idx[i++] = idx[lt] as number;
-        idx[lt++] = v;
-      } else if (c > pivot) {
-        idx[i] = idx[gt] as number;
-        idx[gt--] = v;
-      } else i++;
-    }
-    sortRange(names, idx, lo, lt, d);
-    sortRange(names, idx, gt + 1, hi, d);
-    if (pivot < 0) {
-      // All the same name: back into their first order (partitioning does not keep it).
-      idx.subarray(lt, gt + 1).sort();
-      return;
-    }
-    lo = lt;
-    hi = gt + 1;
-    d++;
+/** One range being partitioned around `pivot` at code unit `d`: [lo, lt) less, [lt, i) equal, (gt, hi) greater. */
+interface Partition {
+  lo: number;
+  hi: number;
+  d: number;
+  pivot: number;
+  lt: number;
+  gt: number;
+  i: number;
+}
+
+/**
+ * sortedIndexes' sort, done a step at a time: run() does about `units` names' worth of work and
+ * says whether any is left, so the event loop can answer requests between steps (125,000 changed
+ * names at a million held it 80–210 ms at once on the benchmark VM; a partition of all of them
+ * alone, one pass per code unit of a shared prefix like `/grow/g`, is a step too long to take whole).
+ * Ranges left to sort wait on a stack; the one being partitioned keeps its place between runs.
+ */
+export class NameSort {
+  readonly indexes: Uint32Array;
+  /** Ranges left, three numbers each: lo, hi, and how many code units their names share. */
+  private readonly todo: number[];
+  private part: Partition | undefined;
+
+  constructor(private readonly names: readonly string[]) {
+    this.indexes = new Uint32Array(names.length);
+    for (let i = 0; i < names.length; i++) this.indexes[i] = i;
+    this.todo = [0, names.length, 0];
   }
-  insertionSort(names, idx, lo, hi);
+
+  /** Sorts on for about `units` names' worth of work; whether any is left. */
+  run(units: number): boolean {
+    const { names, indexes: idx, todo } = this;
+    let budget = units;
+    while (budget > 0) {
+      if (this.part === undefined) {
+        if (todo.length === 0) return false;
+        const d = todo.pop() as number;
+        const hi = todo.pop() as number;
+        const lo = todo.pop() as number;
+        if (hi - lo <= SMALL) {
+          insertionSort(names, idx, lo, hi);
+          budget -= hi - lo + 1;
+          continue;
+        }
+        if (d >= DEEP) {
+          idx.subarray(lo, hi).sort((v, w) => byNameThenIndex(names, v, w));
+          budget -= (hi - lo) * 8;
+          continue;
+        }
+        const pivot = unitAt(names[idx[lo + Math.floor(Math.random() * (hi - lo))] as number] as string, d);
+        this.part = { lo, hi, d, pivot, lt: lo, gt: hi - 1, i: lo };
+      }
+      const p = this.part;
+      let { lt, gt, i } = p;
+      const { pivot, d } = p;
+      const end = budget;
+      let n = 0;
+      for (; i <= gt && n < end; n++) {
+        const v = idx[i] as number;
+        const c = unitAt(names[v] as string, d);
+        if (c < pivot) {
+          idx[i++] = idx[lt] as number;
+          idx[lt++] = v;
+        } else if (c > pivot) {
+          idx[i] = idx[gt] as number;
+          idx[gt--] = v;
+        } else i++;
+      }
+      budget -= n + 1;
+      p.lt = lt;
+      p.gt = gt;
+      p.i = i;
+      if (i <= gt) continue;
+      this.part = undefined;
+      todo.push(p.lo, lt, d, gt + 1, p.hi, d);
+      // All the same name: back into their first order (partitioning does not keep it).
+      if (pivot < 0) idx.subarray(lt, gt + 1).sort();
+      else todo.push(lt, gt + 1, d + 1);
+    }
+    return this.part !== undefined || todo.length > 0;
+  }
 }
 
 function byNameThenIndex(names: readonly string[], v: number, w: number): number {
