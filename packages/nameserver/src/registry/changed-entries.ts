@@ -3,7 +3,7 @@
 // at a million names (its table grows to an eighth of the registry between snapshots, and each
 // insertion misses the cache); a name changed twice is simply there twice until it is read.
 import type { EntryView } from '@dpns/protocol';
-import { NameSort, sortedIndexes } from './name-sort.js';
+import { NameSort } from './name-sort.js';
 
 /** Names sorted between two looks at the clock. */
 const SORT_STEP = 2048;
@@ -33,16 +33,12 @@ export class ChangedEntries {
     return this.names.length;
   }
 
-  /** The changed names in order with their latest entries; sorts, so taken once per snapshot. */
-  inOrder(): ChangedInOrder {
-    return this.pick(sortedIndexes(this.names));
-  }
-
   /**
-   * inOrder(), sorted a slice at a time: `pause()` is awaited each time the sort has run for
-   * `sliceMs`, so the event loop answers requests meanwhile.
+   * The changed names in order with their latest entries; sorts, so taken once per snapshot. The
+   * sort goes a slice at a time: `pause()` is awaited each time it has run for `sliceMs`, so the
+   * event loop answers requests meanwhile.
    */
-  async inOrderInSlices(sliceMs: number, pause: () => Promise<unknown> = nextTurn): Promise<ChangedInOrder> {
+  async inOrder(sliceMs = Infinity, pause: () => Promise<unknown> = nextTurn): Promise<ChangedInOrder> {
     const sort = new NameSort(this.names);
     let started = performance.now();
     while (sort.run(SORT_STEP)) {

@@ -48,7 +48,7 @@ export function mergeInput(image: RegistryImage, changed: ChangedEntries): Merge
 
 async function* changedLines(image: RegistryImage, changed: ChangedEntries): AsyncGenerator<ChangedLines> {
   // Sorted a slice at a time, as the lines are made: at a million names, 125,000 names in one go held the event loop 80–210 ms.
-  const { names, entries: latest } = await changed.inOrderInSlices(BATCH_MS);
+  const { names, entries: latest } = await changed.inOrder(BATCH_MS);
   let batch: ChangedLines = { names: [], lines: [] };
   let started = performance.now();
   for (let k = 0; k < names.length; k++) {

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
 import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
-import { listSnapshots, openSnapshot, type SnapshotFile } from './snapshot.js';
+import { listSnapshots, openSnapshot, type DecodedSnapshot, type SnapshotFile } from './snapshot.js';
 import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
 
@@ -156,7 +156,7 @@ function firstNeeded(segments: readonly SegmentFile[], base: number): number {
 // The newest snapshot that is not found corrupt on opening (its checksum may still be being computed).
 async function loadSnapshot(
   files: readonly SnapshotFile[], ahead: FilesAhead, logger: StoreLogger,
-): Promise<{ file: SnapshotFile; checked: Promise<{ ok: true; state: unknown } | { ok: false; reason: string }> } | undefined> {
+): Promise<{ file: SnapshotFile; checked: Promise<DecodedSnapshot> } | undefined> {
   for (let k = files.length - 1; k >= 0; k--) {
     const file = files[k]!;
     const result = await openSnapshot(file, ahead.take(file.path));

@@ -35,15 +35,16 @@ function encodeSnapshotText(index: number, json: string): Buffer {
  * and the index in its name. A format-2 file's state is the array of its lines' values; a
  * format-3 file's is its lines unparsed (SnapshotLines).
  */
-export function decodeSnapshot(buf: Buffer, index: number): Decoded {
+export function decodeSnapshot(buf: Buffer, index: number): DecodedSnapshot {
   const header = decodeHeader(buf, index);
   return header.ok ? decodeAfterHeader(buf, header) : header;
 }
 
-type Decoded = { ok: true; state: unknown } | { ok: false; reason: string };
+/** A snapshot file's state, or why it has none. */
+export type DecodedSnapshot = { ok: true; state: unknown } | { ok: false; reason: string };
 type Header = { ok: true; h: Record<string, unknown> & { format: 1 | 2 | 3 }; newline: number };
 
-function decodeAfterHeader(buf: Buffer, { h, newline }: Header): Decoded {
+function decodeAfterHeader(buf: Buffer, { h, newline }: Header): DecodedSnapshot {
   if (h.format !== 1) return decodeSnapshotStream(buf, newline + 1, h.format);
   const body = buf.subarray(newline + 1);
   if (h.bytes !== body.length) return { ok: false, reason: `header says ${JSON.stringify(h.bytes)} bytes, file has ${body.length}` };
@@ -78,7 +79,7 @@ function decodeHeader(buf: Buffer, index: number): Header | { ok: false; reason:
  * thread (body-aside.ts): what is checked at once is answered at once, and `checked` settles to
  * the rest of the verdict, with the state, while the caller goes on — scanning the log.
  */
-export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; checked: Promise<Decoded> } | { ok: false; reason: string }> {
+export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer>): Promise<{ ok: true; checked: Promise<DecodedSnapshot> } | { ok: false; reason: string }> {
   const buf = await (contents ?? readWholeFile(file.path, true));
   const header = decodeHeader(buf, file.index);
   if (!header.ok) return header;
@@ -88,7 +89,7 @@ export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer
   }
   const split = splitSnapshotStream(buf, header.newline + 1, 3);
   if (!split.ok) return split;
-  const checked = bodyFacts(split.body).then((facts): Decoded => {
+  const checked = bodyFacts(split.body).then((facts): DecodedSnapshot => {
     const mismatch = checksumMismatch(split, facts.crc);
     return mismatch === undefined ? { ok: true, state: SnapshotLines.found(split.body, facts.lines) } : { ok: false, reason: mismatch };
   });
