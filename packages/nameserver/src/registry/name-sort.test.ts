@@ -62,12 +62,62 @@ test('sorted a few names\' work at a time, the order is the same; a shared prefi
     assert.equal(sort.run(units), false, 'nothing left once done');
     if (names.length > 100) assert.ok(runs >= names.length / units, `seed ${seed}: ${runs} steps of ${units}`);
   }
-  // Every name begins `/grow/g` (7 code units): each of those units is a pass over all of them,
-  // which must be cut into steps too, or one step would be seven passes over a hundred thousand names.
+  // Every name begins `/grow/g` (7 code units): the first unit is a pass over all of them, and the
+  // rest one more read of them all for the prefix they share, both cut into steps too; then the digits.
   const names = Array.from({ length: 100_000 }, (_, i) => `/grow/g${(i * 7919) % 100_000}`);
   const sort = new NameSort(names);
   let runs = 1;
   while (sort.run(2048)) runs++;
   assert.ok(runs >= (7 * names.length) / 2048, `${runs} steps`);
   assert.deepEqual([...sort.indexes], [...sortedIndexes(names)]);
+});
+
+/** Names in a Proxy that counts how many times one is read: the work a step does, without a clock. */
+function counted(names: string[]): { names: string[]; reads: () => number } {
+  let reads = 0;
+  const proxy = new Proxy(names, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && key !== 'length' && /^[0-9]+$/.test(key)) reads++;
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+  return { names: proxy, reads: () => reads };
+}
+
+test('names sharing a long prefix, or made so each unit splits off only one of them, are sorted in bounded steps, in the built-in order', () => {
+  const prng = new Prng(7);
+  const digits = (): string => String(Math.floor(prng.next() * 1e9));
+  const shapes: Record<string, string[]> = {
+    // The prefix is skipped in one scan, not walked a unit at a time (a unit a pass was once 40 passes).
+    'a 200-unit prefix': Array.from({ length: 5000 }, () => `/${'p'.repeat(200)}/${digits()}`),
+    // Past DEEP units walked one by one, the rest is merge sorted: once it was one built-in sort of all 5,000 in one step.
+    'one split off a unit': [...Array.from({ length: 40 }, (_, k) => `${'a'.repeat(k)}b`), ...Array.from({ length: 5000 }, () => `${'a'.repeat(40)}${prng.next() < 0.1 ? 'same' : digits()}`)],
+  };
+  for (const [shape, plain] of Object.entries(shapes)) {
+    for (const units of [1, 64, 2048]) {
+      const { names, reads } = counted(plain);
+      const sort = new NameSort(names);
+      let most = 0;
+      for (let more = true; more;) {
+        const before = reads();
+        more = sort.run(units);
+        most = Math.max(most, reads() - before);
+      }
+      // A step reads about `units` names, plus at most one block of the merge sort sorted whole (256 names, ~2 reads a comparison).
+      assert.ok(most <= units + 6000, `${shape}, ${units} a step: a step read ${most} names`);
+      const expected = plain.map((name, i) => ({ name, i })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i)).map((x) => x.i);
+      assert.deepEqual([...sort.indexes], expected, `${shape}, ${units} a step`);
+    }
+  }
+});
+
+test('merge sorted ranges of every size around the block and its doublings come out in the built-in order', () => {
+  for (const size of [1, 13, 255, 256, 257, 511, 512, 513, 1000, 1500]) {
+    const prng = new Prng(size);
+    // 40 names each splitting off one unit, then `size` names past that depth with short random tails and repeats.
+    const deep = Array.from({ length: size }, () => `${'a'.repeat(40)}${String(Math.floor(prng.next() * 50))}`);
+    const names = [...Array.from({ length: 40 }, (_, k) => `${'a'.repeat(k)}b`), ...deep];
+    const expected = names.map((name, i) => ({ name, i })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i)).map((x) => x.i);
+    assert.deepEqual([...sortedIndexes(names)], expected, `${size} deep names`);
+  }
 });
