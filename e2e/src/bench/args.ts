@@ -61,8 +61,9 @@ const USAGE = `usage: node e2e/dist/bench/main.js [options]
                     install and pnpm build there): find and advertise also measure its name
                     server, alternating with this one's, and print this / baseline
   --growth          grow one server to each size and measure writes/s, find p99, RSS,
-                    data-dir size and kill -9 → answering at each (slow: about 15 minutes
-                    to 1M names); alone unless --only is also given
+                    data-dir size and kill -9 → answering at each (slow: about 17 minutes
+                    to 1M names); writes and finds alternate slices with a second server
+                    holding the first size; alone unless --only is also given
   --growth-sizes L  comma-separated sizes for --growth (default 10000,100000,1000000;
                     2000,20000 with --quick)
   --growth-chart F  where --growth writes its SVG chart (default docs/growth.svg)

@@ -8,6 +8,12 @@ export interface GrowthPoint {
   writesPerSec: number;
   /** The server's CPU time per durable write, µs: unlike writes/s, hardly moved by other work on the machine. */
   cpuUsPerWrite: number;
+  /**
+   * The same writes and finds against a second server holding the smallest size, measured in
+   * slices alternating with this size's (one run, one machine state: the targets' ratios are
+   * taken against these). NaN when the run measured one size only.
+   */
+  reference: { writesPerSec: number; cpuUsPerWrite: number; findP99Ms: number };
   /** Writes and finds answered with an error in the measured windows: when many, the figures above are not the server's. */
   errors: number;
   findP99Ms: number;
@@ -33,9 +39,9 @@ interface Panel {
 }
 
 const PANELS: Panel[] = [
-  { title: 'durable advertise, writes/s', pick: (p) => p.writesPerSec },
-  { title: 'server CPU per write, µs', pick: (p) => p.cpuUsPerWrite },
-  { title: 'find p99, ms (one client)', pick: (p) => p.findP99Ms },
+  { title: 'durable advertise, writes/s (dashed: the first size, same slices)', pick: (p) => p.writesPerSec, also: (p) => p.reference.writesPerSec },
+  { title: 'server CPU per write, µs (dashed: the first size, same slices)', pick: (p) => p.cpuUsPerWrite, also: (p) => p.reference.cpuUsPerWrite },
+  { title: 'find p99, ms (one client; dashed: the first size, same slices)', pick: (p) => p.findP99Ms, also: (p) => p.reference.findP99Ms },
   { title: 'RSS at rest, MiB (dashed: 2 s after the fill)', pick: (p) => p.rssRestMB, also: (p) => p.rssMB, target: (n) => (n >= 1_000_000 ? 500 / 1.048576 : undefined) },
   { title: 'data directory, MiB', pick: (p) => p.dataDirMB },
   {

@@ -10,10 +10,11 @@ import { tempDir } from '../lifecycle.js';
 import type { BenchContext } from '../context.js';
 import { growthChartSvg, type GrowthPoint } from '../growth-chart.js';
 import { GrowthServer, type GrowthProc, type Recovered } from '../growth-server.js';
-import { measureSlices } from '../slices.js';
+import { measureSlices, type Target } from '../slices.js';
+import type { LoadResult } from '../loadgen.js';
 import { status } from '../report.js';
 import { openMany, type RpcConn } from '../rpc-conn.js';
-import { describeError, randInt, rpcBulk, rpcIssue, rpcLoop } from '../shapes.js';
+import { describeError, randInt, rpcBulk, rpcIssue } from '../shapes.js';
 
 /** The i-th name of the grown registry, spread over 1,000 parents. */
 function growName(i: number): string {
@@ -28,8 +29,20 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
   const points: GrowthPoint[] = [];
   const notes: string[] = [];
   const bundled = await releaseBundle(notes);
+  // The smallest size again, on a server of its own, measured in the same alternating slices as
+  // each size: the targets are ratios to the smallest size, and on a shared VM figures taken
+  // minutes apart move by ±15 % (the ratio of writes moved from 74 % to 101 % between two runs).
+  const reference = cfg.growthSizes.length > 1 ? new GrowthServer() : undefined;
+  const refSize = cfg.growthSizes[0] as number;
+  let refLoad: SizeLoad | undefined;
   try {
     let proc = await server.start();
+    if (reference !== undefined) {
+      const refProc = await reference.start();
+      status(`growth: a reference server of ${refSize.toLocaleString('en-US')} names, measured beside each size`);
+      await fill(refProc.url, refProc.token, 0, refSize);
+      refLoad = await sizeLoad(refProc, refSize, cfg);
+    }
     let filled = 0;
     for (const size of cfg.growthSizes) {
       filled = await fill(proc.url, proc.token, filled, size);
@@ -39,23 +52,14 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       const rssMB = proc.memory().rssMB;
       const rssRestMB = await rssAtRest(proc, size, cfg.growthRestMs);
 
-      status(`growth ${size.toLocaleString('en-US')}: durable advertise at a steady size (existing names rewritten)`);
-      const writers = await openMany(proc.url, cfg.connections);
-      await Promise.all(writers.map((c) => c.login(proc.token)));
-      let writeError: string | undefined;
-      const issue = rpcIssue(writers, (seq) => {
-        const i = randInt(size);
-        return ['advertiseService', { name: growName(i), host: '127.0.0.1', port: 1024 + ((i + seq) % 60_000), static: true }];
-      }, (msg) => {
-        writeError ??= describeError(msg);
-      });
-      const [writes] = await measureSlices(cfg, [{ issue, pid: proc.pid, stop: async () => {} }]);
-      await Promise.all(writers.map((c) => c.close()));
-
-      status(`growth ${size.toLocaleString('en-US')}: find, one client`);
-      const readers = await openMany(proc.url, 1);
-      const finds = await rpcLoop(readers, 1, cfg, () => ['findServices', { pattern: growName(randInt(size)) }], proc.pid);
-      await Promise.all(readers.map((c) => c.close()));
+      const load = await sizeLoad(proc, size, cfg);
+      const beside = refLoad === undefined ? '' : `, in slices alternating with the ${refSize.toLocaleString('en-US')}-name reference`;
+      status(`growth ${size.toLocaleString('en-US')}: durable advertise at a steady size (existing names rewritten)${beside}`);
+      const [writes, refWrites] = await measureSlices(cfg, [load.writes, ...(refLoad === undefined ? [] : [refLoad.writes])]);
+      status(`growth ${size.toLocaleString('en-US')}: find, one client${beside}`);
+      const [finds, refFinds] = await measureSlices(cfg, [load.finds, ...(refLoad === undefined ? [] : [refLoad.finds])], 1);
+      await load.close();
+      const writeError = load.firstError.write;
 
       const dataDirMB = server.dataDirBytes() / 2 ** 20;
       status(`growth ${size.toLocaleString('en-US')}: kill -9 and restart on the same data directory, ${RESTARTS} times`);
@@ -74,23 +78,28 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
       await sleep(2_000);
       const rssRestartMB = proc.memory().rssMB;
 
-      const errors = (writes?.errors ?? 0) + finds.errors;
+      const errors = (writes?.errors ?? 0) + (finds?.errors ?? 0) + (refWrites?.errors ?? 0) + (refFinds?.errors ?? 0);
       const point: GrowthPoint = {
-        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: writes === undefined ? NaN : (writes.serverCpuPct / 100 / writes.opsPerSec) * 1e6, findP99Ms: finds.latency.quantile(0.99), rssMB, rssRestMB, rssRestartMB, dataDirMB, restartMs: restart.answeringMs, restartBundleMs,
+        errors, names: size, writesPerSec: writes?.opsPerSec ?? NaN, cpuUsPerWrite: cpuPerOp(writes), findP99Ms: finds?.latency.quantile(0.99) ?? NaN,
+        reference: { writesPerSec: refWrites?.opsPerSec ?? NaN, cpuUsPerWrite: cpuPerOp(refWrites), findP99Ms: refFinds?.latency.quantile(0.99) ?? NaN },
+        rssMB, rssRestMB, rssRestartMB, dataDirMB, restartMs: restart.answeringMs, restartBundleMs,
       };
       points.push(point);
       ctx.add({
         key: `growth.${size}`, label: `growth: ${size.toLocaleString('en-US')} names`, system: 'dpns', shape: ctx.shape(cfg.inFlight, cfg.connections),
         opsPerSec: point.writesPerSec, p99Ms: point.findP99Ms, rssMB: rssRestMB, errors, serverCpuPct: writes?.serverCpuPct, clientCpuPct: writes?.clientCpuPct,
-        note: `${writes === undefined ? '' : `write p99 ${writes.latency.quantile(0.99).toFixed(2)} ms, max ${writes.latency.max.toFixed(1)} ms; `}find p99 (1 client); RSS at rest (2 s after the fill ${rssMB.toFixed(1)} MiB, after the restart ${rssRestartMB.toFixed(1)} MiB); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
+        note: `${writes === undefined ? '' : `write p99 ${writes.latency.quantile(0.99).toFixed(2)} ms, max ${writes.latency.max.toFixed(1)} ms; `}find p99 (1 client); ` +
+          `${refWrites === undefined ? '' : `the ${refSize.toLocaleString('en-US')}-name reference in the same slices: ${Math.round(refWrites.opsPerSec).toLocaleString('en-US')} writes/s, find p99 ${point.reference.findP99Ms.toFixed(3)} ms; `}RSS at rest (2 s after the fill ${rssMB.toFixed(1)} MiB, after the restart ${rssRestartMB.toFixed(1)} MiB); data dir ${dataDirMB.toFixed(1)} MiB; kill -9 → answering ${restart.answeringMs.toFixed(0)} ms ` +
           `(${describeRestarts(restart)})${writeError === undefined ? '' : `; ${writeError}`}`,
       });
       notes.push(`${size.toLocaleString('en-US')}: ${describeRestarts(restart)}`, ...(bundleLine === undefined ? [] : [bundleLine]));
     }
   } finally {
+    await refLoad?.close();
     await server.stop();
+    await reference?.stop();
   }
-  ctx.extra.push('Growth (ratios to the first size):', ...growthTable(points).map((l) => `  ${l}`), ...notes.map((n) => `  ${n}`), '',
+  ctx.extra.push('Growth (writes, CPU and find p99: ratios to the first size measured beside each in the same slices; the rest: to the first size):', ...growthTable(points).map((l) => `  ${l}`), ...notes.map((n) => `  ${n}`), '',
     'Growth targets (issue 16):', ...growthVerdicts(points).map((l) => `  ${l}`), '');
   if (points.length > 0 && cfg.growthChart !== undefined) {
     const caption = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, one server, ${cfg.inFlight} writers in flight over ${cfg.connections} connections, ` +
@@ -98,6 +107,41 @@ export async function runGrowth(ctx: BenchContext): Promise<void> {
     writeFileSync(cfg.growthChart, growthChartSvg(points, caption));
     status(`growth: chart written to ${cfg.growthChart}`);
   }
+}
+
+/** The writes and finds one size is measured with, over connections of their own. */
+interface SizeLoad {
+  writes: Target;
+  finds: Target;
+  firstError: { write?: string };
+  close(): Promise<void>;
+}
+
+/** Writers rewriting random names among `size` (static advertisements, as the fill made them) and one reader finding them. */
+async function sizeLoad(proc: GrowthProc, size: number, cfg: BenchContext['cfg']): Promise<SizeLoad> {
+  const writers = await openMany(proc.url, cfg.connections);
+  await Promise.all(writers.map((c) => c.login(proc.token)));
+  const readers = await openMany(proc.url, 1);
+  const firstError: { write?: string } = {};
+  const writes = rpcIssue(writers, (seq) => {
+    const i = randInt(size);
+    return ['advertiseService', { name: growName(i), host: '127.0.0.1', port: 1024 + ((i + seq) % 60_000), static: true }];
+  }, (msg) => {
+    firstError.write ??= describeError(msg);
+  });
+  const finds = rpcIssue(readers, () => ['findServices', { pattern: growName(randInt(size)) }], () => {});
+  const stop = async (): Promise<void> => {};
+  return {
+    writes: { issue: writes, pid: proc.pid, stop }, finds: { issue: finds, pid: proc.pid, stop }, firstError,
+    close: async () => {
+      await Promise.all([...writers, ...readers].map((c) => c.close()));
+    },
+  };
+}
+
+/** The server's CPU time per operation, µs. */
+function cpuPerOp(r: LoadResult | undefined): number {
+  return r === undefined ? NaN : (r.serverCpuPct / 100 / r.opsPerSec) * 1e6;
 }
 
 /**
@@ -192,12 +236,16 @@ function growthVerdicts(points: readonly GrowthPoint[]): string[] {
   if (points.some((p) => p.errors > 0)) return ['[  -  ] errors in a measured window (see the table): no verdicts'];
   const out: string[] = [];
   if (last !== base) {
-    const w = last.writesPerSec / base.writesPerSec;
-    const c = base.cpuUsPerWrite / last.cpuUsPerWrite;
+    // Against the smallest size measured beside this one (the same slices); against its own earlier figure when there was none.
+    const ref = Number.isFinite(last.reference.writesPerSec) ? { ...last.reference, how: `a ${base.names.toLocaleString('en-US')}-name server in the same slices` } : { ...base, how: `${base.names.toLocaleString('en-US')} measured first` };
+    const w = last.writesPerSec / ref.writesPerSec;
+    const c = ref.cpuUsPerWrite / last.cpuUsPerWrite;
     out.push(`${mark(w >= 0.8)} durable writes/s at ${last.names.toLocaleString('en-US')} ≥ 80% of at ${base.names.toLocaleString('en-US')}: ${(w * 100).toFixed(0)}% ` +
-      `(server CPU a write: ${(c * 100).toFixed(0)}% of the throughput it allows at ${base.names.toLocaleString('en-US')})`);
-    const f = last.findP99Ms / base.findP99Ms;
-    out.push(`${mark(f <= 1.2)} find p99 at ${last.names.toLocaleString('en-US')} within 20% of at ${base.names.toLocaleString('en-US')}: ${f.toFixed(2)}×`);
+      `(${Math.round(last.writesPerSec).toLocaleString('en-US')} against ${Math.round(ref.writesPerSec).toLocaleString('en-US')}, ${ref.how}; ` +
+      `server CPU a write: ${(c * 100).toFixed(0)}% of the throughput it allows there; against ${base.names.toLocaleString('en-US')} measured first: ${((last.writesPerSec / base.writesPerSec) * 100).toFixed(0)}%)`);
+    const f = last.findP99Ms / ref.findP99Ms;
+    out.push(`${mark(f <= 1.2)} find p99 at ${last.names.toLocaleString('en-US')} within 20% of at ${base.names.toLocaleString('en-US')}: ${f.toFixed(2)}× ` +
+      `(${last.findP99Ms.toFixed(3)} against ${ref.findP99Ms.toFixed(3)} ms, ${ref.how}; against ${base.names.toLocaleString('en-US')} measured first: ${(last.findP99Ms / base.findP99Ms).toFixed(2)}×)`);
   }
   for (const p of points) {
     if (p.names === 1_000_000) {
@@ -223,13 +271,18 @@ export function growthTable(points: readonly GrowthPoint[]): string[] {
   if (base === undefined) return [];
   const r = (v: number, b: number): string => (b > 0 && Number.isFinite(v) ? ` (${(v / b).toFixed(2)}×)` : '');
   const lines = [
-    '| names | durable writes/s | server CPU µs a write | find p99 ms | RSS MiB at rest | … 2 s after the fill | … after a restart | data dir MiB | kill -9 → answering ms | … release bundle ms | errors |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| names | durable writes/s | … the first size beside it | server CPU µs a write | … beside it | find p99 ms | … beside it | RSS MiB at rest | … 2 s after the fill | … after a restart | data dir MiB | kill -9 → answering ms | … release bundle ms | errors |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  // Writes, CPU and find p99 as ratios to the first size measured in the same slices (when it was); the rest to the first size's own figures.
+  const beside = (v: number, ref: number, first: number): string => (Number.isFinite(ref) ? r(v, ref) : r(v, first));
+  const num = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
   for (const p of points) {
-    lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${r(p.writesPerSec, base.writesPerSec)} | ` +
-      `${p.cpuUsPerWrite.toFixed(1)}${r(p.cpuUsPerWrite, base.cpuUsPerWrite)} | ` +
-      `${p.findP99Ms.toFixed(3)}${r(p.findP99Ms, base.findP99Ms)} | ${p.rssRestMB.toFixed(1)}${r(p.rssRestMB, base.rssRestMB)} | ` +
+    const ref = p.reference;
+    lines.push(`| ${p.names.toLocaleString('en-US')} | ${Math.round(p.writesPerSec).toLocaleString('en-US')}${beside(p.writesPerSec, ref.writesPerSec, base.writesPerSec)} | ` +
+      `${Number.isFinite(ref.writesPerSec) ? Math.round(ref.writesPerSec).toLocaleString('en-US') : '-'} | ` +
+      `${p.cpuUsPerWrite.toFixed(1)}${beside(p.cpuUsPerWrite, ref.cpuUsPerWrite, base.cpuUsPerWrite)} | ${num(ref.cpuUsPerWrite, 1)} | ` +
+      `${p.findP99Ms.toFixed(3)}${beside(p.findP99Ms, ref.findP99Ms, base.findP99Ms)} | ${num(ref.findP99Ms, 3)} | ${p.rssRestMB.toFixed(1)}${r(p.rssRestMB, base.rssRestMB)} | ` +
       `${p.rssMB.toFixed(1)} | ${p.rssRestartMB.toFixed(1)} | ` +
       `${p.dataDirMB.toFixed(1)}${r(p.dataDirMB, base.dataDirMB)} | ${p.restartMs.toFixed(0)}${r(p.restartMs, base.restartMs)} | ` +
       `${Number.isFinite(p.restartBundleMs) ? `${p.restartBundleMs.toFixed(0)}${r(p.restartBundleMs, base.restartBundleMs)}` : '-'} | ` +
