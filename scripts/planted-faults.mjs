@@ -129,6 +129,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/registry/snapshot-merge.test', 'packages/nameserver/dist/registry/merge-thread.test'],
   },
   {
+    patch: 'name-sort-deep-in-one-step.patch',
+    claim: "the server's work over names clients chose goes in bounded steps whatever the names; names split one at a time are merge sorted in steps (docs/SECURITY.md, Hostile clients)",
+    tests: ['packages/nameserver/dist/registry/name-sort.test'],
+  },
+  {
     patch: 'snapshot-keeps-first-change.patch',
     claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],
