@@ -182,7 +182,8 @@ export class NameSort {
 class RangeMerge {
   done = false;
   private src: Uint32Array;
-  private dst: Uint32Array;
+  /** Made when the first merge pass starts: a range of one block never needs it. */
+  private dst: Uint32Array | undefined;
   /** Whether the runs are in the buffer rather than in idx itself (they move each pass). */
   private inBuffer = false;
   /** The width of the sorted runs in `src`; 0 while the blocks are not yet all sorted. */
@@ -196,7 +197,6 @@ class RangeMerge {
 
   constructor(private readonly names: readonly string[], private readonly idx: Uint32Array, private readonly lo: number, hi: number) {
     this.src = idx.subarray(lo, hi);
-    this.dst = new Uint32Array(hi - lo);
   }
 
   /** Sorts on for `budget` (a comparison costs one); what is left of it. */
@@ -220,12 +220,14 @@ class RangeMerge {
         return budget;
       }
       if (this.at >= n) {
-        [this.src, this.dst] = [this.dst, this.src];
+        // Past the first pass, so the buffer was made.
+        [this.src, this.dst] = [this.dst as Uint32Array, this.src];
         this.inBuffer = !this.inBuffer;
         this.width *= 2;
         this.at = 0;
         continue;
       }
+      this.dst ??= new Uint32Array(n);
       const { src, dst, at, width } = this;
       const mid = Math.min(at + width, n);
       const end = Math.min(at + 2 * width, n);
