@@ -185,6 +185,23 @@ export class ClusterCore {
     return Math.max(this.commitSeen, this.knownCommitted ?? 0);
   }
 
+  /**
+   * The oldest index a `snapshot-made` can answer with: the log holds every record after it, so
+   * a snapshot taken there can be followed by them (an older one ends the backup's stream).
+   */
+  get snapshotFloor(): number {
+    return this.log.firstAfter;
+  }
+
+  /**
+   * The driver's newest snapshot on disk is at `index`: the log keeps the records after it past
+   * its capacity (within CoreLog's KEEP_LIMIT), so that snapshot and those records can bring a
+   * backup up to date without a new snapshot being made. Memory only; nothing the core says changes.
+   */
+  keepLogAfter(index: number): void {
+    this.log.keepAfter(index);
+  }
+
   /** Each backup's acknowledged index, as this primary knows it. */
   matchIndexes(): Map<number, number> {
     return this.star?.matchIndexes() ?? new Map();

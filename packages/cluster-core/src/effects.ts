@@ -29,7 +29,7 @@ export type Effect =
   | { readonly kind: 'store'; readonly recs: readonly WireRecord[] }
   /** Replace the local state with a snapshot (JSON) ending at `index`; answered by `installed`. */
   | { readonly kind: 'install'; readonly index: number; readonly data: string }
-  /** Serialise the whole state for backup `peer`; answered by `snapshot-made`. */
+  /** The whole state for backup `peer`, now or as a stored snapshot at `snapshotFloor` or later; answered by `snapshot-made`. */
   | { readonly kind: 'make-snapshot'; readonly peer: number }
   | { readonly kind: 'role'; readonly role: Role; readonly epoch: number; readonly primary: number | undefined; readonly why: string }
   | { readonly kind: 'answer'; readonly req: number; readonly answer: Answer }

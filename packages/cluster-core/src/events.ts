@@ -30,7 +30,10 @@ export type CoreEvent =
    * `disk-failed`, since backups may hold the records already.
    */
   | { readonly kind: 'taken-back'; readonly from: number }
-  /** The whole state as JSON, asked for by a `make-snapshot` effect for backup `peer`. */
+  /**
+   * The whole state as it was at `index`, asked for by a `make-snapshot` effect for backup `peer`:
+   * at any index from `snapshotFloor` on (the log holds every record after it and sends them next).
+   */
   | { readonly kind: 'snapshot-made'; readonly peer: number; readonly index: number; readonly data: string }
   /** A client's write: append `data` and answer once it is committed. */
   | { readonly kind: 'write'; readonly req: number; readonly data: RecordData }

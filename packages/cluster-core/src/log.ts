@@ -4,8 +4,20 @@
 import { votersOf, type Configuration } from './membership.js';
 import type { LogPosition, RecordData, WireRecord } from './messages.js';
 
+/**
+ * How far past its capacity the log may grow to keep the records after `keepAfter`: the bound on
+ * what that costs when the driver's snapshots stop moving it on.
+ */
+export const KEEP_LIMIT = 4;
+
 export class CoreLog {
   private recs: WireRecord[] = [];
+  /**
+   * Records after this index are kept past the capacity (up to KEEP_LIMIT times it): the driver's
+   * newest snapshot on disk, which it can then send a backup with the records after it instead of
+   * serialising the whole state again. Infinity: none kept past the capacity.
+   */
+  private keepAfterIndex = Number.POSITIVE_INFINITY;
   /** Index and epoch of the record just before the first kept one (where a snapshot ends). */
   private baseIndex: number;
   private baseEpoch: number;
@@ -51,14 +63,34 @@ export class CoreLog {
     this.recs.push(r);
     const voters = votersOf(r.d);
     if (voters !== undefined) this.configs.push({ index: r.i, voters: [...voters] });
-    if (this.recs.length > this.capacity * 1.25) {
-      const drop = this.recs.length - this.capacity;
-      const last = this.recs[drop - 1] as WireRecord;
-      this.baseIndex = last.i;
-      this.baseEpoch = last.d.ep ?? 0;
-      this.recs = this.recs.slice(drop);
-      this.configs = [this.configAt(this.baseIndex), ...this.configs.filter((c) => c.index > this.baseIndex)];
+    if (this.recs.length > this.capacity * 1.25) this.trim();
+  }
+
+  /** Keeps the records after `index` past the capacity, within KEEP_LIMIT times it (see keepAfterIndex). */
+  keepAfter(index: number): void {
+    this.keepAfterIndex = index;
+  }
+
+  /** Index of the record just before the first one held: `after()` answers for this index and later ones. */
+  get firstAfter(): number {
+    return this.baseIndex;
+  }
+
+  /** Drops the oldest records down to the capacity, or to those kept for keepAfter(), whichever is more. */
+  private trim(): void {
+    let drop = this.recs.length - this.capacity;
+    // A kept index the log has already dropped cannot be helped.
+    if (this.keepAfterIndex >= this.baseIndex && this.recs.length <= this.capacity * KEEP_LIMIT) {
+      drop = Math.min(drop, this.keepAfterIndex - this.baseIndex);
+      // Held back by the kept records: trimmed again once a quarter of the capacity can go, not a
+      // record a push (each trim copies the records held).
+      if (drop < this.capacity / 4) return;
     }
+    const last = this.recs[drop - 1] as WireRecord;
+    this.baseIndex = last.i;
+    this.baseEpoch = last.d.ep ?? 0;
+    this.recs = this.recs.slice(drop);
+    this.configs = [this.configAt(this.baseIndex), ...this.configs.filter((c) => c.index > this.baseIndex)];
   }
 
   /** Appends `d` at the next index. */

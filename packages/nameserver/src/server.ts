@@ -42,7 +42,7 @@ import { refusalFor } from './cluster/gate.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey } from './cluster/peer-link.js';
 import { Replica } from './cluster/replica.js';
-import { snapshotForBackup } from './cluster/snapshot-transfer.js';
+import { BackupSnapshots } from './cluster/snapshot-transfer.js';
 import { registrySnapshotOf } from './registry/snapshot-lines.js';
 import { AdminPrefixes } from './registry/admin-prefixes.js';
 import { DEFAULT_RESERVATION_MS } from './registry/reservation.js';
@@ -231,6 +231,9 @@ export class NameServer {
       ...(recovered.droppedTail ? { droppedTail: recovered.droppedTail } : {}),
     });
 
+    const backupSnapshots = new BackupSnapshots(this.registry, () => this.store?.newestSnapshot, (index, why) => {
+      log.error('the newest snapshot on disk did not check out as it was sent to a backup; backups get one made from the registry until the next is written', { index, why });
+    });
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
       dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs,
       recovered: { ...base, records }, tailCapacity: clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS,
@@ -248,7 +251,8 @@ export class NameServer {
         },
         fatal: (err) => this.fatal(err),
       }),
-      snapshotForBackup: () => snapshotForBackup(this.registry),
+      snapshotForBackup: (floor) => backupSnapshots.forBackup(floor),
+      storedSnapshotIndex: () => this.store?.snapshotIndex,
       settled: (index) => this.committer?.settled([], index),
       fatal: (err) => this.fatal(err),
       onPrimary: () => this.becamePrimary(),

@@ -44,8 +44,13 @@ export interface ClusterDeps {
   sink: Replica;
   /** Everything up to `index` is committed (a record the core made, such as a new epoch's first). */
   settled: (index: number) => void;
-  /** The registry now as a snapshot for a backup (snapshot-transfer.ts), and its index. */
-  snapshotForBackup: () => Promise<SnapshotText>;
+  /**
+   * A snapshot for a backup (snapshot-transfer.ts) at `floor` or later (the core's log holds
+   * every record after `floor`): the newest on disk, or the registry now.
+   */
+  snapshotForBackup: (floor: number) => Promise<SnapshotText>;
+  /** The index of the newest snapshot on disk, if any: the core's log keeps the records after it. */
+  storedSnapshotIndex: () => number | undefined;
   /** This server just became primary of `epoch`; resolves once it takes writes. */
   onPrimary: (epoch: number) => Promise<void>;
   /** This server stopped being primary. */
@@ -108,6 +113,8 @@ export class ClusterNode {
   private readonly waiting = new Map<number, Waiting>();
   /** A snapshot made for a backup (by SID), from `make-snapshot` until the core sends it (in the same step). */
   private readonly snapshotsMade = new Map<number, SnapshotText>();
+  /** The index the core was last told to keep its log after (the newest snapshot on disk). */
+  private keptAfter: number | undefined;
   /** The client request of each record the committer appended (by index), until it is committed. */
   private readonly writes = new Map<number, number>();
   /** Records the core made itself and stored here as primary, waiting to be committed. */
@@ -507,6 +514,11 @@ export class ClusterNode {
     this.events.push({ ev, at: this.stepping ? undefined : at, index });
     if (this.stepping) return;
     this.stepping = true;
+    const stored = this.d.storedSnapshotIndex();
+    if (stored !== undefined && stored !== this.keptAfter) {
+      this.keptAfter = stored;
+      this.core.keepLogAfter(stored);
+    }
     try {
       while (this.events.length > 0 && !this.stopped) {
         const next = this.events.shift() as (typeof this.events)[number];
@@ -539,7 +551,7 @@ export class ClusterNode {
         const made = e.m.t === 'snap' ? this.snapshotsMade.get(e.to) : undefined;
         if (made !== undefined && e.m.t === 'snap' && made.index === e.m.index) {
           this.snapshotsMade.delete(e.to);
-          link?.sendSnapshot(e.m, made.parts);
+          link?.sendSnapshot(e.m, made.pieces);
           return;
         }
         link?.send(e.m);
@@ -568,12 +580,14 @@ export class ClusterNode {
         return this.install(e.index, e.data);
       case 'make-snapshot':
         // The core passes a snapshot through to its `snap` frame untouched: its text stays here,
-        // in the parts it was made in, and goes from them to the link (one string of a million
-        // names' text would cost a copy that holds every request up).
-        this.d.snapshotForBackup().then(({ index, parts }) => {
-          this.snapshotsMade.set(e.peer, { index, parts });
-          this.step({ kind: 'snapshot-made', peer: e.peer, index, data: '' });
+        // in the parts it was made in or the stored file's bytes, and goes from them to the link
+        // (one string of a million names' text would cost a copy that holds every request up).
+        this.d.snapshotForBackup(this.core.snapshotFloor).then((made) => {
+          this.d.log.info('a snapshot for a backup', { sid: e.peer, index: made.index, bytes: made.bytes, source: made.source, ...(made.why === undefined ? {} : { why: made.why }) });
+          this.snapshotsMade.set(e.peer, made);
+          this.step({ kind: 'snapshot-made', peer: e.peer, index: made.index, data: '' });
           // Not sent (the stream was let go meanwhile): not kept either.
+          if (this.snapshotsMade.get(e.peer) === made) void made.pieces.return(undefined);
           this.snapshotsMade.delete(e.peer);
         }, (err: unknown) => {
           this.d.log.error('could not serialise a snapshot for a backup', { sid: e.peer, err });

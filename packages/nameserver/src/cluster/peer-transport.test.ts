@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerMessage, SnapshotChunk } from '@dpns/cluster-core';
 import type { PeerLink } from './peer-link.js';
-import { goesOnDialedLink, isPeerMessage, PeerTransportLink, SNAPSHOT_CHUNK } from './peer-transport.js';
+import { goesOnDialedLink, isPeerMessage, PeerTransportLink, piecesOfParts, SNAPSHOT_CHUNK } from './peer-transport.js';
 
 test('each kind of peer message is recognised by its tag', () => {
   for (const t of ['beat', 'prevote', 'vote', 'prevote-ans', 'vote-ans', 'follow', 'append', 'snap', 'tick', 'ack', 'refuse']) {
@@ -56,7 +56,7 @@ test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK and come
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);
   const parts = ['{"format":3,"index":40}\n', 'a'.repeat(SNAPSHOT_CHUNK + 7), '', 'b'.repeat(100), 'c'.repeat(SNAPSHOT_CHUNK)];
-  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true, voters: [0, 1] }, parts);
+  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true, voters: [0, 1] }, piecesOfParts(parts));
   await until(a.frames, 5);
   const chunks = a.frames as SnapshotChunk[];
   assert.equal(chunks.length, 5);
@@ -69,6 +69,49 @@ test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK and come
   for (const c of chunks) b.deliver(c);
   assert.equal(got.length, 1);
   assert.equal((got[0] as SnapshotChunk).data, parts.join(''));
+});
+
+test('a snapshot\'s chunks are made as they go, not when it is handed over', async () => {
+  const a = fakeLink();
+  const t = new PeerTransportLink(a.link);
+  const made: number[] = [];
+  async function* pieces(): AsyncGenerator<string, void, undefined> {
+    for (let k = 0; k < 4; k++) {
+      made.push(k);
+      yield `p${k}`;
+    }
+  }
+  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true }, pieces());
+  assert.deepEqual(made, [], 'nothing made yet');
+  await until(a.frames, 1);
+  assert.deepEqual(made, [0, 1], 'the first chunk, and the one after it read ahead (to know the first is not the last)');
+  await until(a.frames, 4);
+  assert.deepEqual(made, [0, 1, 2, 3]);
+  assert.deepEqual(a.frames.map((f) => (f as SnapshotChunk).last), [false, false, false, true]);
+  assert.deepEqual(a.frames.map((f) => (f as SnapshotChunk).data), ['p0', 'p1', 'p2', 'p3']);
+});
+
+test('frames sent at once stop for the turn once sending them took a few milliseconds; the rest follow in order', async () => {
+  const a = fakeLink();
+  const send = a.link.send.bind(a.link);
+  // Each frame takes 1 ms to seal and send (a frame of 2,000 records takes several).
+  (a.link as unknown as { send: (m: unknown) => void }).send = (m) => {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1);
+    send(m as PeerMessage);
+  };
+  const t = new PeerTransportLink(a.link);
+  for (let k = 0; k < 20; k++) t.send({ t: 'append', epoch: 3, recs: [{ i: k + 1, d: { ep: 3 } }] });
+  t.send({ t: 'tick', epoch: 3, lastIndex: 20 });
+  const firstTurn = a.frames.length;
+  assert.ok(firstTurn >= 2 && firstTurn <= 5, `${firstTurn} frames in the first turn`);
+  assert.equal((a.frames.at(-1) as PeerMessage).t, 'tick', 'a tick still goes at once');
+  await until(a.frames, 21);
+  const appends = (a.frames as PeerMessage[]).filter((f) => f.t === 'append').map((f) => (f.t === 'append' ? f.recs[0]?.i : 0));
+  assert.deepEqual(appends, Array.from({ length: 20 }, (_, k) => k + 1), 'all of them, in order');
+  await turn();
+  t.send({ t: 'append', epoch: 3, recs: [] });
+  assert.equal(a.frames.length, 22, 'a new turn: a frame goes at once again');
 });
 
 test('a snapshot\'s chunks go one a turn, and frames sent after it go after its chunks, in order, but ticks', async () => {

@@ -8,12 +8,46 @@
 import type { PeerMessage, PeerTransport, SnapshotChunk } from '@dpns/cluster-core';
 import type { PeerLink } from './peer-link.js';
 
-/** Characters of snapshot text per frame: sealing and sending one takes about a millisecond. */
-export const SNAPSHOT_CHUNK = 256 * 1024;
+/**
+ * Characters of snapshot text per frame: sealing and sending one takes under a millisecond. Kept
+ * under V8's large-object size (128 KiB), its string and its frame's text are young objects that
+ * a scavenge frees: at 256 KiB each was a large object, slow to make (~30×) and collected in
+ * pauses that held a million-name primary's writes up for 30–60 ms at a time.
+ */
+export const SNAPSHOT_CHUNK = 96 * 1024;
 /** Unsent bytes in the socket past which a snapshot's next chunk waits. */
 const SNAPSHOT_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** How long a chunk waits before the socket's unsent bytes are looked at again. */
 const SNAPSHOT_WAIT_MS = 2;
+
+/**
+ * A snapshot's text as the chunks it is sent in, each at most SNAPSHOT_CHUNK characters, read or
+ * made when its turn to go comes (a stored snapshot is read from its file a piece at a time, never
+ * held whole). It may throw instead of giving the next: the snapshot is then cut short (its last
+ * chunk never goes, so it is never installed) and the link closed.
+ */
+export type SnapshotPieces = AsyncGenerator<string, void, undefined>;
+
+/** Text made in parts, as chunks of at most SNAPSHOT_CHUNK characters (slices: no copy). */
+export async function* piecesOfParts(parts: readonly string[]): SnapshotPieces {
+  for (const part of parts) {
+    for (let k = 0; k < part.length; k += SNAPSHOT_CHUNK) yield part.slice(k, k + SNAPSHOT_CHUNK);
+  }
+}
+
+/** Frames of other kinds sent in one turn of the event loop stop after this long (a catch-up's backlog follows its snapshot). */
+const FRAMES_MS = 2;
+
+/** A snapshot waiting in the queue: the frame it is sent as, its pieces, and the one read ahead (to know which is last). */
+interface QueuedSnapshot {
+  readonly m: SnapshotChunk;
+  readonly pieces: SnapshotPieces;
+  ahead: IteratorResult<string, void> | undefined;
+}
+
+function isQueuedSnapshot(q: PeerMessage | QueuedSnapshot): q is QueuedSnapshot {
+  return 'pieces' in q;
+}
 
 const TYPES = new Set(['beat', 'prevote', 'vote', 'prevote-ans', 'vote-ans', 'follow', 'append', 'snap', 'tick', 'ack', 'refuse']);
 
@@ -32,10 +66,13 @@ export class PeerTransportLink implements PeerTransport {
   onClose: ((why: string) => void) | undefined;
   /** Chunks of a snapshot still arriving. */
   private chunks: string[] = [];
-  /** Frames waiting to go, in order: a snapshot's chunks and whatever was sent after them. */
-  private queue: PeerMessage[] = [];
+  /** Frames waiting to go, in order: a snapshot (its chunks made as they go) and whatever was sent after it. */
+  private queue: (PeerMessage | QueuedSnapshot)[] = [];
   private queueAt = 0;
   private draining = false;
+  /** Milliseconds spent this turn of the event loop sending frames at once (not from the queue). */
+  private spentThisTurn = 0;
+  private turnEnds: NodeJS.Immediate | undefined;
 
   constructor(private readonly link: PeerLink) {
     link.onMessage = (raw) => this.receive(raw);
@@ -51,70 +88,104 @@ export class PeerTransportLink implements PeerTransport {
   }
 
   send(m: PeerMessage): void {
-    if (m.t === 'snap' && m.data.length > SNAPSHOT_CHUNK) return this.sendSnapshot(m, [m.data]);
+    if (m.t === 'snap' && m.data.length > SNAPSHOT_CHUNK) return this.sendSnapshot(m, piecesOfParts([m.data]));
     // A tick goes past a snapshot on its way: the backup hears its primary while the chunks come
     // (they reach its core only once the last is in), instead of taking it for lost after a
     // window and following again, which made the primary start another snapshot every window.
     // It says nothing the backup must read after the snapshot: a tick may come before one anyway.
-    if (this.queue.length === 0 || m.t === 'tick') return this.link.send(m);
+    if (m.t === 'tick') return this.link.send(m);
+    // Sent at once, unless frames sent at once this turn took FRAMES_MS already: a backup that
+    // follows from far back gets its backlog as tens of frames of 2,000 records in one step.
+    if (this.queue.length === 0 && this.spentThisTurn < FRAMES_MS) {
+      const t0 = performance.now();
+      this.link.send(m);
+      this.spentThisTurn += performance.now() - t0;
+      this.turnEnds ??= setImmediate(() => {
+        this.spentThisTurn = 0;
+        this.turnEnds = undefined;
+      });
+      return;
+    }
     this.queue.push(m);
+    this.drain();
   }
 
   /**
-   * A snapshot frame whose text is `parts` joined (as the primary made it: joining a million
-   * names' text into one string held its requests up for ~70 ms), sent in chunks of at most
-   * SNAPSHOT_CHUNK characters, the last one marked and carrying the voters as `m` does.
+   * A snapshot frame whose text is `pieces` joined (never joined here: one string of a million
+   * names' text held the primary's requests up for ~70 ms), a chunk a piece, the last one marked
+   * and carrying the voters as `m` does.
    */
-  sendSnapshot(m: SnapshotChunk, parts: readonly string[]): void {
-    const pieces: string[] = [];
-    for (const part of parts) {
-      for (let k = 0; k < part.length; k += SNAPSHOT_CHUNK) pieces.push(part.slice(k, k + SNAPSHOT_CHUNK));
-    }
-    if (pieces.length === 0) pieces.push('');
-    pieces.forEach((data, k) => {
-      const last = k === pieces.length - 1;
-      this.queue.push({ t: 'snap', epoch: m.epoch, index: m.index, data, last: last && m.last, ...(last && m.voters !== undefined ? { voters: m.voters } : {}) });
-    });
+  sendSnapshot(m: SnapshotChunk, pieces: SnapshotPieces): void {
+    this.queue.push({ m, pieces, ahead: undefined });
     this.drain();
   }
 
   /** Closes the link; frames still waiting are dropped (a snapshot cut short is never installed: its last chunk never came). */
   close(why: string): void {
-    this.queue = [];
-    this.queueAt = 0;
+    this.dropQueue();
     this.link.close(why);
   }
 
-  /** Sends the queue a turn at a time: one snapshot chunk, and the small frames up to the next. */
+  private dropQueue(): void {
+    // A stored snapshot's file is closed.
+    for (const q of this.queue.slice(this.queueAt)) if (isQueuedSnapshot(q)) void q.pieces.return(undefined).catch(() => undefined);
+    this.queue = [];
+    this.queueAt = 0;
+  }
+
+  /**
+   * Sends the queue a turn at a time: a snapshot's next chunk, or the frames up to the next
+   * snapshot for at most FRAMES_MS (a catch-up's backlog, tens of frames of 2,000 records, sent
+   * in one turn held a million-name primary's requests up for ~300 ms).
+   */
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
-    const step = (): void => {
-      if (!this.link.open || this.queue.length === 0) {
-        this.queue = [];
-        this.queueAt = 0;
-        this.draining = false;
-        return;
+    setImmediate(() => void this.step());
+  }
+
+  private async step(): Promise<void> {
+    if (!this.link.open || this.queue.length === 0) {
+      this.dropQueue();
+      this.draining = false;
+      return;
+    }
+    if (this.link.buffered > SNAPSHOT_BUFFERED_BYTES) {
+      setTimeout(() => void this.step(), SNAPSHOT_WAIT_MS);
+      return;
+    }
+    const head = this.queue[this.queueAt] as PeerMessage | QueuedSnapshot;
+    if (isQueuedSnapshot(head)) {
+      try {
+        if (await this.sendChunk(head) && this.queue[this.queueAt] === head) this.queueAt++;
+      } catch (err) {
+        this.close(`the snapshot could not be sent: ${(err as Error).message}`);
       }
-      if (this.link.buffered > SNAPSHOT_BUFFERED_BYTES) {
-        setTimeout(step, SNAPSHOT_WAIT_MS);
-        return;
-      }
-      let chunks = 0;
-      while (this.queueAt < this.queue.length) {
-        const m = this.queue[this.queueAt] as PeerMessage;
-        if (m.t === 'snap' && chunks > 0) break;
-        if (m.t === 'snap') chunks++;
+    } else {
+      const until = performance.now() + FRAMES_MS;
+      for (let q: PeerMessage | QueuedSnapshot | undefined = head; q !== undefined && !isQueuedSnapshot(q); q = this.queue[this.queueAt]) {
         this.queueAt++;
-        this.link.send(m);
+        this.link.send(q);
+        if (performance.now() >= until) break;
       }
-      if (this.queueAt === this.queue.length) {
-        this.queue = [];
-        this.queueAt = 0;
-      }
-      setImmediate(step);
-    };
-    setImmediate(step);
+    }
+    if (this.queueAt === this.queue.length) {
+      this.queue = [];
+      this.queueAt = 0;
+    }
+    setImmediate(() => void this.step());
+  }
+
+  /** Sends the snapshot's next chunk; true when it was the last. */
+  private async sendChunk(s: QueuedSnapshot): Promise<boolean> {
+    const piece = s.ahead ?? await s.pieces.next();
+    // Read one ahead, so the last chunk is known to be the last when it goes.
+    const next = piece.done === true ? piece : await s.pieces.next();
+    s.ahead = next;
+    const last = next.done === true;
+    const { m } = s;
+    this.link.send({ t: 'snap', epoch: m.epoch, index: m.index, data: piece.done === true ? '' : piece.value, last: last && m.last, ...(last && m.voters !== undefined ? { voters: m.voters } : {}) });
+    return last;
   }
 
   private receive(raw: unknown): void {

@@ -10,6 +10,7 @@ import { listSegments, WAL_DIR_NAME } from './segment.js';
 import { encodeSnapshot, listSnapshots, removeSnapshotsExcept, snapshotName, writeSnapshot } from './snapshot.js';
 import { readSnapshotBody } from './snapshot-body.js';
 import { writeSnapshotStream } from './snapshot-stream.js';
+import type { SnapshotFile } from './snapshot-files.js';
 import type { WalStats } from './wal.js';
 import { Wal } from './wal.js';
 import { takeEarlyReads } from './early-read.js';
@@ -235,6 +236,16 @@ export class Store {
     const run = this.snapshotChain.then(() => this.persistSnapshot(index, write, faultsSeen));
     this.snapshotChain = run.then(() => {}, () => {});
     return run;
+  }
+
+  /** The index of the newest snapshot known to be on disk and good (recovery's, or the last written), if any. */
+  get snapshotIndex(): number | undefined {
+    return this.goodSnapshot;
+  }
+
+  /** That snapshot's file. */
+  get newestSnapshot(): SnapshotFile | undefined {
+    return this.goodSnapshot === undefined ? undefined : { index: this.goodSnapshot, path: this.snapshotFile(this.goodSnapshot) };
   }
 
   get lastIndex(): number {
