@@ -134,6 +134,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/registry/name-sort.test'],
   },
   {
+    patch: 'stored-snapshot-at-the-log-end.patch',
+    claim: "a backup sent the primary's stored snapshot gets every record after that snapshot's index, not only those after the log's end (PROTOCOL §19.7)",
+    tests: ['e2e/dist/cluster-stored-snapshot.test'],
+  },
+  {
     patch: 'snapshot-keeps-first-change.patch',
     claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],
