@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { ServiceView } from '@dpns/protocol';
 import { Registry } from '../registry/registry.js';
 import { registrySnapshotOf, snapshotLines } from '../registry/snapshot-lines.js';
-import { decodeSnapshot } from '../storage/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, writeSnapshot } from '../storage/snapshot.js';
 import { snapshotName } from '../storage/snapshot-files.js';
 import { writeSnapshotStream } from '../storage/snapshot-stream.js';
 import { Scratch } from '../storage/testing.js';
@@ -126,6 +126,20 @@ test('a stored snapshot whose body does not check out is cut short before its en
   const gone = await snapshotForBackup(reg, { index: 20_000, path: `${scratch.dir}/missing` }, 0);
   assert.equal(gone.source, 'made');
   assert.match(gone.why ?? '', /ENOENT/);
+});
+
+test('a stored snapshot of an older format is not sent, and not taken for corrupt', async (t) => {
+  const scratch = await Scratch.create(t);
+  const reg = registryOf(100);
+  await writeSnapshot(scratch.dir, 100, encodeSnapshot(100, reg.snapshot()));
+  const file = { index: 100, path: `${scratch.dir}/${snapshotName(100)}` };
+  const corrupt: number[] = [];
+  const sent = await new BackupSnapshots(reg, () => file, (index) => corrupt.push(index)).forBackup(0);
+  assert.equal(sent.source, 'made');
+  assert.match(sent.why ?? '', /older format/);
+  assert.deepEqual(corrupt, [], 'nothing logged as corrupt');
+  const d = decodeSnapshot(Buffer.from(await joined(sent.pieces), 'utf8'), sent.index);
+  assert.ok(d.ok, d.ok ? '' : d.reason);
 });
 
 test('a stored snapshot let go before its end closes its file', async (t) => {

@@ -7,7 +7,7 @@
 // from the registry, a million names held the primary's event loop in ~20 ms pieces for ~7 s, and
 // its writes waited behind them. Otherwise (no such file, an older format, a file that does not
 // check out) it is made from an image of the registry a batch at a time and kept in those parts.
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { Registry } from '../registry/registry.js';
 import { snapshotLines } from '../registry/snapshot-lines.js';
@@ -89,10 +89,24 @@ export async function madeSnapshot(registry: Registry): Promise<SnapshotText> {
  * never gets it whole, and `bad` is told.
  */
 export async function storedSnapshot(file: SnapshotFile, bad: (why: string) => void = () => undefined): Promise<SnapshotText> {
-  const { size } = await stat(file.path);
+  const header = `${JSON.stringify({ format: 3, index: file.index })}\n`;
+  // A file of an older format (1 or 2, from versions before 2026-12-04) is not corrupt, only not
+  // one to send as it is: told apart here, before anything goes, by its first line.
+  const fh = await open(file.path, 'r');
+  let size: number;
+  let first: string;
+  try {
+    size = (await fh.stat()).size;
+    const head = Buffer.alloc(header.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    first = head.toString('utf8', 0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (first !== header) throw new Error(`its first line is not ${header.trim()} (an older format, or not a snapshot of that index)`);
   async function* pieces(): SnapshotPieces {
     try {
-      yield `${JSON.stringify({ format: 3, index: file.index })}\n`;
+      yield header;
       let crc = 0;
       let bytes = 0;
       for await (const chunk of readSnapshotBody(file.path, file.index)) {
