@@ -113,8 +113,6 @@ export class ClusterNode {
   private readonly waiting = new Map<number, Waiting>();
   /** A snapshot made for a backup (by SID), from `make-snapshot` until the core sends it (in the same step). */
   private readonly snapshotsMade = new Map<number, SnapshotText>();
-  /** The index the core was last told to keep its log after (the newest snapshot on disk). */
-  private keptAfter: number | undefined;
   /** The client request of each record the committer appended (by index), until it is committed. */
   private readonly writes = new Map<number, number>();
   /** Records the core made itself and stored here as primary, waiting to be committed. */
@@ -514,11 +512,9 @@ export class ClusterNode {
     this.events.push({ ev, at: this.stepping ? undefined : at, index });
     if (this.stepping) return;
     this.stepping = true;
+    // The newest snapshot on disk, as it is now (a snapshot written, or one installed): its records are kept.
     const stored = this.d.storedSnapshotIndex();
-    if (stored !== undefined && stored !== this.keptAfter) {
-      this.keptAfter = stored;
-      this.core.keepLogAfter(stored);
-    }
+    if (stored !== undefined) this.core.keepLogAfter(stored);
     try {
       while (this.events.length > 0 && !this.stopped) {
         const next = this.events.shift() as (typeof this.events)[number];

@@ -74,7 +74,11 @@ export async function madeSnapshot(registry: Registry): Promise<SnapshotText> {
   const image = registry.image();
   try {
     const parts = await snapshotStreamParts(image.revision, snapshotLines(image));
-    return { index: image.revision, pieces: piecesOfParts(parts), bytes: parts.reduce((n, p) => n + Buffer.byteLength(p, 'utf8'), 0), source: 'made' };
+    // The size from the trailer, which holds the body's: not a count over every part in one step.
+    const head = parts[0] ?? '';
+    const trailer = parts.at(-1) ?? '';
+    const body = (JSON.parse(trailer) as { bytes: number }).bytes;
+    return { index: image.revision, pieces: piecesOfParts(parts), bytes: Buffer.byteLength(head) + body + Buffer.byteLength(trailer), source: 'made' };
   } finally {
     image.release();
   }
