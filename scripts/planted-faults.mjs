@@ -139,6 +139,11 @@ export const FAULTS = [
     tests: ['e2e/dist/cluster-stored-snapshot.test'],
   },
   {
+    patch: 'snapshot-bytes-to-an-older-member.patch',
+    claim: 'a snapshot goes as frames of bytes only to a member that said in its handshake it takes them; to an older member, as JSON text (PROTOCOL §19.7)',
+    tests: ['packages/nameserver/dist/cluster/peer-transport.test'],
+  },
+  {
     patch: 'snapshot-keeps-first-change.patch',
     claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],

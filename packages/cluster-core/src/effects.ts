@@ -27,8 +27,8 @@ export type Effect =
   | { readonly kind: 'persist'; readonly epoch: number; readonly votedFor: number | undefined }
   /** Append records to the local log and fsync them; answered by `durable`. */
   | { readonly kind: 'store'; readonly recs: readonly WireRecord[] }
-  /** Replace the local state with a snapshot (JSON) ending at `index`; answered by `installed`. */
-  | { readonly kind: 'install'; readonly index: number; readonly data: string }
+  /** Replace the local state with a snapshot ending at `index` (a `snap` frame's data, untouched); answered by `installed`. */
+  | { readonly kind: 'install'; readonly index: number; readonly data: string | Uint8Array }
   /** The whole state for backup `peer`, now or as a stored snapshot at `snapshotFloor` or later; answered by `snapshot-made`. */
   | { readonly kind: 'make-snapshot'; readonly peer: number }
   | { readonly kind: 'role'; readonly role: Role; readonly epoch: number; readonly primary: number | undefined; readonly why: string }

@@ -63,7 +63,11 @@ export interface SnapshotChunk {
   t: 'snap';
   epoch: number;
   index: number;
-  data: string;
+  /**
+   * The snapshot: opaque here. Text as the core and the simulator make it; bytes when a server's
+   * link carried it as bytes (PROTOCOL.md §19.7), which the core hands to `install` untouched.
+   */
+  data: string | Uint8Array;
   last: boolean;
   /** The voters at `index` (the configuration records before it are gone with the log). */
   voters?: number[];

@@ -664,10 +664,10 @@ export class ClusterNode {
     });
   }
 
-  private install(index: number, json: string): void {
+  private install(index: number, data: string | Uint8Array): void {
     const started = this.d.now();
-    this.d.sink.install(index, json).then((lastEpoch) => {
-      this.d.log.info('installed a snapshot from the primary', { index, bytes: json.length, ms: this.d.now() - started });
+    this.d.sink.install(index, data).then((lastEpoch) => {
+      this.d.log.info('installed a snapshot from the primary', { index, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, ms: this.d.now() - started });
       this.learnAddresses();
       this.step({ kind: 'installed', index, lastEpoch });
     }, (err: unknown) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { deriveClusterKey, memberListId, PeerLink, type ClusterKey } from './peer-link.js';
 
 /** An acceptor for member 0 (or `self`: 'joining', one that does not know its SID) of a cluster holding `key`; links it accepts are handed to `onLink`. */
@@ -23,6 +23,15 @@ async function acceptor(key: ClusterKey, onLink: (l: PeerLink) => void, onRefuse
       await new Promise<void>((r) => http.close(() => r()));
     },
   };
+}
+
+/** Polls `get` until it gives something. */
+async function until<T>(get: () => T | undefined): Promise<T> {
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const key = (): ClusterKey => deriveClusterKey(randomBytes(32));
@@ -136,6 +145,88 @@ test('a forged, replayed or tampered frame cuts the link before anything is deli
       while (closedWhy === undefined && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
       assert.match(closedWhy ?? 'still open', /seal check/, attack);
       assert.deepEqual(delivered, [{ n: 0 }], `${attack}: nothing after the bad frame was delivered`);
+    } finally {
+      await a.close();
+    }
+  }
+});
+
+test('frames of bytes reach a member that took them in its handshake, in order with the others; one that did not is sent none', async () => {
+  const k = key();
+  const got: [unknown, Buffer | undefined][] = [];
+  let accepted: PeerLink | undefined;
+  const a = await acceptor(k, (l) => {
+    accepted = l;
+    l.onMessage = (m, bytes) => got.push([m, bytes]);
+  });
+  try {
+    const link = await PeerLink.dial(a.url, k, LIST, 1, 0, 2000);
+    assert.equal(link.peerTakesBytes, true);
+    const chunk = randomBytes(200 * 1024);
+    link.send({ n: 0 });
+    link.sendBytes({ t: 'snap', n: 1 }, chunk);
+    link.sendBytes({ t: 'snap', n: 2 }, Buffer.alloc(0));
+    link.send({ n: 3 });
+    while (got.length < 4) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(got.map(([m]) => m), [{ n: 0 }, { t: 'snap', n: 1 }, { t: 'snap', n: 2 }, { n: 3 }]);
+    assert.deepEqual(got.map(([, b]) => b?.length), [undefined, chunk.length, 0, undefined]);
+    assert.ok(chunk.equals(got[1]?.[1] as Buffer));
+    assert.equal(accepted?.peerTakesBytes, true);
+    link.close('done');
+  } finally {
+    await a.close();
+  }
+  // A dialer of a version before frames of bytes: its peer-auth says nothing of them.
+  accepted = undefined;
+  const b = await acceptor(k, (l) => {
+    accepted = l;
+  });
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+    const d = typeof data === 'string' && data.includes('"peer-auth"') ? data.replace(',"bytes":true', '') : data;
+    return (send as (...args: unknown[]) => void).call(this, d, ...rest);
+  } as typeof send;
+  try {
+    const link = await PeerLink.dial(b.url, k, LIST, 1, 0, 2000);
+    WebSocket.prototype.send = send;
+    const old = await until(() => accepted);
+    assert.equal(old.peerTakesBytes, false);
+    assert.equal(link.peerTakesBytes, true, 'the acceptor, of this version, said it takes them');
+    assert.throws(() => old.sendBytes({ t: 'snap' }, Buffer.alloc(1)), /does not take frames of bytes/);
+    link.close('done');
+  } finally {
+    WebSocket.prototype.send = send;
+    await b.close();
+  }
+});
+
+test('a frame of bytes whose header does not fit in it, or is not JSON, cuts the link', async () => {
+  const k = key();
+  for (const [plain, why] of [
+    [Buffer.from([0]), /header does not fit/],
+    [Buffer.from([0, 0, 0, 0, 99, 0x7b, 0x7d]), /header does not fit/],
+    [Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from('{x...')]), /not JSON/],
+  ] as const) {
+    const delivered: unknown[] = [];
+    let closedWhy: string | undefined;
+    const a = await acceptor(k, (l) => {
+      l.onMessage = (m) => delivered.push(m);
+      l.onClose = (w) => {
+        closedWhy = w;
+      };
+    });
+    try {
+      const link = await PeerLink.dial(a.url, k, LIST, 1, 0, 2000);
+      link.send({ n: 0 });
+      await until(() => delivered[0]);
+      // Sealed as a member would seal it: only the plaintext is wrong.
+      const c = (link as unknown as { cipher(): { update(b: Buffer): Buffer; final(): Buffer; getAuthTag(): Buffer } }).cipher();
+      link.ws.send(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
+      link.send({ n: 1 });
+      const t0 = Date.now();
+      while (closedWhy === undefined && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 5));
+      assert.match(closedWhy ?? 'still open', why);
+      assert.deepEqual(delivered, [{ n: 0 }], 'nothing after the bad frame');
     } finally {
       await a.close();
     }

@@ -2,8 +2,9 @@
 // hold the cluster key (HMAC over both sides' fresh nonces; the key never travels), then every
 // frame is sealed with ChaCha20-Poly1305 under per-direction session keys and numbered, so a
 // peer without the key can neither read the log (it carries launch tickets), nor inject, replay
-// or reorder a frame.
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// or reorder a frame. A frame is JSON text, or a JSON header followed by bytes (a snapshot's
+// chunk: PROTOCOL.md §19.7), which only goes to a member that said in its handshake it takes them.
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual, type CipherChaCha20Poly1305 } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 
@@ -13,7 +14,13 @@ const TAG_BYTES = 16;
 /** Large enough for a snapshot chunk or a batch of log records. */
 export const PEER_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-export type PeerMessageHandler = (msg: unknown) => void;
+/** An opened frame: its JSON, and the bytes after it if it was a frame of bytes. */
+export type PeerMessageHandler = (msg: unknown, bytes?: Buffer) => void;
+
+/** A frame of bytes starts (once opened) with this byte, where a JSON frame starts with `{`. */
+const BYTES_FRAME = 0;
+/** The marker and the header's length (u32, big-endian) before a frame of bytes' JSON header. */
+const BYTES_PREFIX = 5;
 
 /** The derived secret every member holds; from the shared nameserver.key. */
 export type ClusterKey = Buffer;
@@ -42,7 +49,7 @@ export class PeerLink {
   private recvCounter = 0n;
   private handler: PeerMessageHandler | undefined;
   /** Frames that arrived before anyone listened (in the same read as the handshake's last frame). */
-  private early: unknown[] = [];
+  private early: { msg: unknown; bytes: Buffer | undefined }[] = [];
   onClose: (reason: string) => void = () => undefined;
   private closed = false;
 
@@ -54,6 +61,8 @@ export class PeerLink {
     private readonly recvKey: Buffer,
     /** The SID this end has on the link. */
     readonly selfSid: number,
+    /** The other end said in its handshake that it takes frames of bytes (members since 2026-12-07). */
+    readonly peerTakesBytes: boolean,
   ) {
     ws.on('message', (data: RawData) => this.receive(data));
     ws.on('close', (code, reason) => this.end(`closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
@@ -65,7 +74,7 @@ export class PeerLink {
     this.handler = h;
     const early = this.early;
     this.early = [];
-    for (const m of early) h(m);
+    for (const m of early) h(m.msg, m.bytes);
   }
 
   get open(): boolean {
@@ -79,11 +88,30 @@ export class PeerLink {
 
   send(msg: object): void {
     if (!this.open) return;
+    const c = this.cipher();
+    this.ws.send(Buffer.concat([c.update(JSON.stringify(msg), 'utf8'), c.final(), c.getAuthTag()]));
+  }
+
+  /**
+   * Sends `header` and `bytes` as one frame of bytes: sealed like any other, with no text made of
+   * the bytes on either side (a snapshot's 134 MB, sent as JSON strings, cost each end about a
+   * second of its event loop to escape and parse). Only to a peer that takes them.
+   */
+  sendBytes(header: object, bytes: Uint8Array): void {
+    if (!this.peerTakesBytes) throw new Error(`member ${this.peerSid} does not take frames of bytes`);
+    if (!this.open) return;
+    const head = Buffer.from(JSON.stringify(header), 'utf8');
+    const prefix = Buffer.alloc(BYTES_PREFIX);
+    prefix[0] = BYTES_FRAME;
+    prefix.writeUInt32BE(head.length, 1);
+    const c = this.cipher();
+    this.ws.send(Buffer.concat([c.update(prefix), c.update(head), c.update(bytes), c.final(), c.getAuthTag()]));
+  }
+
+  private cipher(): CipherChaCha20Poly1305 {
     const nonce = Buffer.alloc(12);
     nonce.writeBigUInt64BE(this.sendCounter++, 4);
-    const c = createCipheriv('chacha20-poly1305', this.sendKey, nonce, { authTagLength: TAG_BYTES });
-    const body = Buffer.concat([c.update(JSON.stringify(msg), 'utf8'), c.final(), c.getAuthTag()]);
-    this.ws.send(body);
+    return createCipheriv('chacha20-poly1305', this.sendKey, nonce, { authTagLength: TAG_BYTES });
   }
 
   close(reason: string): void {
@@ -112,22 +140,30 @@ export class PeerLink {
     if (buf.length < TAG_BYTES) return this.terminate('a frame too short to be sealed');
     const nonce = Buffer.alloc(12);
     nonce.writeBigUInt64BE(this.recvCounter++, 4);
-    let text: string;
+    let plain: Buffer;
     try {
       const d = createDecipheriv('chacha20-poly1305', this.recvKey, nonce, { authTagLength: TAG_BYTES });
       d.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-      text = Buffer.concat([d.update(buf.subarray(0, buf.length - TAG_BYTES)), d.final()]).toString('utf8');
+      plain = Buffer.concat([d.update(buf.subarray(0, buf.length - TAG_BYTES)), d.final()]);
     } catch {
       return this.terminate('a frame failed its seal check (forged, replayed or out of order)');
     }
+    let text = plain;
+    let bytes: Buffer | undefined;
+    if (plain.length > 0 && plain[0] === BYTES_FRAME) {
+      const headLength = plain.length >= BYTES_PREFIX ? plain.readUInt32BE(1) : -1;
+      if (headLength < 0 || BYTES_PREFIX + headLength > plain.length) return this.terminate('a frame of bytes whose header does not fit in it');
+      text = plain.subarray(BYTES_PREFIX, BYTES_PREFIX + headLength);
+      bytes = plain.subarray(BYTES_PREFIX + headLength);
+    }
     let msg: unknown;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(text.toString('utf8'));
     } catch {
       return this.terminate('a sealed frame that is not JSON');
     }
-    if (this.handler === undefined) this.early.push(msg);
-    else this.handler(msg);
+    if (this.handler === undefined) this.early.push({ msg, bytes });
+    else this.handler(msg, bytes);
   }
 
   /**
@@ -152,7 +188,7 @@ export class PeerLink {
       ws.once('error', (err) => fail(`cannot reach ${url}: ${err.message}`));
       ws.once('close', () => fail(`${url} closed the connection during the peer handshake`));
       ws.once('message', (data: RawData, isBinary) => {
-        let hello: { t?: unknown; sid?: unknown; nonce?: unknown; proof?: unknown; list?: unknown };
+        let hello: { t?: unknown; sid?: unknown; nonce?: unknown; proof?: unknown; list?: unknown; bytes?: unknown };
         try {
           hello = isBinary ? {} : (JSON.parse(String(data)) as typeof hello);
         } catch {
@@ -169,8 +205,8 @@ export class PeerLink {
         clearTimeout(timer);
         ws.removeAllListeners('error');
         ws.removeAllListeners('close');
-        ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid, list).toString('hex') }));
-        resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2), selfSid));
+        ws.send(JSON.stringify({ t: 'peer-auth', proof: mac(key, 'dialer', n1, n2, selfSid, peerSid, list).toString('hex'), bytes: true }));
+        resolve(new PeerLink(ws, peerSid, mac(key, 'd2a', n1, n2), mac(key, 'a2d', n1, n2), selfSid, hello.bytes === true));
       });
     });
   }
@@ -202,11 +238,11 @@ export class PeerLink {
       if (!/^[0-9a-f]{64}$/.test(n1)) return fail('peer nonce must be 64 hex digits');
       const n2 = randomBytes(32).toString('hex');
       // Our list goes out either way, so the dialer can say what is wrong; a member with another list gets no link.
-      ws.send(JSON.stringify({ t: 'peer-hello', sid: selfSid, list, nonce: n2, proof: mac(key, 'acceptor', n1, n2, selfSid, dialerSid, list).toString('hex') }));
+      ws.send(JSON.stringify({ t: 'peer-hello', sid: selfSid, list, nonce: n2, proof: mac(key, 'acceptor', n1, n2, selfSid, dialerSid, list).toString('hex'), bytes: true }));
       if (theirList !== list) return fail(`member ${dialerSid} was given another --cluster list; every member needs the same list, in the same order`);
       ws.once('close', () => fail('closed during the peer handshake'));
       ws.once('message', (data: RawData, isBinary) => {
-        let auth: { t?: unknown; proof?: unknown };
+        let auth: { t?: unknown; proof?: unknown; bytes?: unknown };
         try {
           auth = isBinary ? {} : (JSON.parse(String(data)) as typeof auth);
         } catch {
@@ -217,7 +253,7 @@ export class PeerLink {
         }
         clearTimeout(timer);
         ws.removeAllListeners('close');
-        resolve(new PeerLink(ws, dialerSid, mac(key, 'a2d', n1, n2), mac(key, 'd2a', n1, n2), selfSid));
+        resolve(new PeerLink(ws, dialerSid, mac(key, 'a2d', n1, n2), mac(key, 'd2a', n1, n2), selfSid, auth.bytes === true));
       });
     });
   }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerMessage, SnapshotChunk } from '@dpns/cluster-core';
 import type { PeerLink } from './peer-link.js';
-import { goesOnDialedLink, isPeerMessage, PeerTransportLink, piecesOfParts, SNAPSHOT_CHUNK } from './peer-transport.js';
+import { goesOnDialedLink, isPeerMessage, PeerTransportLink, piecesOfParts, SNAPSHOT_CHUNK, type SnapshotPieces } from './peer-transport.js';
 
 test('each kind of peer message is recognised by its tag', () => {
   for (const t of ['beat', 'prevote', 'vote', 'prevote-ans', 'vote-ans', 'follow', 'append', 'snap', 'tick', 'ack', 'refuse']) {
@@ -18,11 +18,32 @@ test('anything else is not a peer message', () => {
   }
 });
 
-/** A PeerLink's surface as PeerTransportLink uses it: what is sent, and a way to deliver frames. */
-function fakeLink(): { link: PeerLink; frames: unknown[]; deliver: (m: unknown) => void; fake: { open: boolean; buffered: number } } {
+/** A frame as the fake link saw it sent: a frame of bytes is its header with `bytes`. */
+type Sent = SnapshotChunk & { bytes?: Buffer };
+
+/**
+ * A PeerLink's surface as PeerTransportLink uses it: what is sent, and a way to deliver frames.
+ * `takesBytes`: whether the member at the other end said it takes frames of bytes.
+ */
+function fakeLink(takesBytes = true): { link: PeerLink; frames: unknown[]; deliver: (m: unknown, bytes?: Buffer) => void; fake: { open: boolean; buffered: number }; closed: string[] } {
   const frames: unknown[] = [];
-  const fake = { peerSid: 2, open: true, buffered: 0, onMessage: (_m: unknown) => undefined as void, onClose: (_why: string) => undefined as void, send: (m: unknown) => frames.push(m), close: () => undefined };
-  return { link: fake as unknown as PeerLink, frames, deliver: (m) => fake.onMessage(m), fake };
+  const closed: string[] = [];
+  const fake = {
+    peerSid: 2, open: true, buffered: 0, peerTakesBytes: takesBytes,
+    onMessage: (_m: unknown, _b?: Buffer) => undefined as void, onClose: (_why: string) => undefined as void,
+    send: (m: unknown) => frames.push(m),
+    sendBytes: (h: object, b: Buffer) => frames.push({ ...h, bytes: Buffer.from(b) }),
+    close: (why: string) => closed.push(why),
+  };
+  return { link: fake as unknown as PeerLink, frames, deliver: (m, b) => fake.onMessage(m, b), fake, closed };
+}
+
+/** Frames as the other end's link hands them over: a frame of bytes as its header and bytes. */
+function deliverAll(to: ReturnType<typeof fakeLink>, frames: readonly unknown[]): void {
+  for (const f of frames as Sent[]) {
+    const { bytes, ...header } = f;
+    to.deliver(header, bytes);
+  }
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -32,19 +53,22 @@ async function until(frames: unknown[], n: number, limit = 100): Promise<void> {
   for (let k = 0; k < limit && frames.length < n; k++) await turn();
 }
 
-test('a snapshot goes in chunks, the last one marked and carrying the voters, and comes out whole', async () => {
+test('a snapshot goes in chunks of bytes, the last one marked and carrying the voters, and comes out whole', async () => {
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);
   const data = 'x'.repeat(SNAPSHOT_CHUNK * 2 + 5);
   t.send({ t: 'snap', epoch: 3, index: 40, data, last: true, voters: [0, 1, 2] });
   await until(a.frames, 3);
-  const chunks = a.frames as SnapshotChunk[];
-  assert.deepEqual(chunks.map((c) => [c.data.length, c.last, c.voters]), [[SNAPSHOT_CHUNK, false, undefined], [SNAPSHOT_CHUNK, false, undefined], [5, true, [0, 1, 2]]]);
+  const chunks = a.frames as Sent[];
+  assert.deepEqual(chunks.map((c) => [c.bytes?.length, 'data' in c, c.last, c.voters]), [[SNAPSHOT_CHUNK, false, false, undefined], [SNAPSHOT_CHUNK, false, false, undefined], [5, false, true, [0, 1, 2]]]);
   const b = fakeLink();
   const got: PeerMessage[] = [];
   new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
-  for (const c of chunks) b.deliver(c);
-  assert.deepEqual(got, [{ t: 'snap', epoch: 3, index: 40, data, last: true, voters: [0, 1, 2] }]);
+  deliverAll(b, chunks);
+  assert.equal(got.length, 1);
+  const whole = got[0] as SnapshotChunk;
+  assert.ok(Buffer.isBuffer(whole.data), 'the core is handed the bytes, not text made of them');
+  assert.deepEqual({ ...whole, data: whole.data.toString() }, { t: 'snap', epoch: 3, index: 40, data, last: true, voters: [0, 1, 2] });
   // A small one goes as it is; frames that are not peer messages never reach the core.
   t.send({ t: 'snap', epoch: 3, index: 41, data: '{}', last: true });
   assert.deepEqual(a.frames.at(-1), { t: 'snap', epoch: 3, index: 41, data: '{}', last: true });
@@ -52,33 +76,71 @@ test('a snapshot goes in chunks, the last one marked and carrying the voters, an
   assert.equal(got.length, 1);
 });
 
-test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK and comes out as the parts joined', async () => {
+test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK bytes and comes out as the parts joined', async () => {
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);
-  const parts = ['{"format":3,"index":40}\n', 'a'.repeat(SNAPSHOT_CHUNK + 7), '', 'b'.repeat(100), 'c'.repeat(SNAPSHOT_CHUNK)];
+  // '€' is three bytes and '😀' a surrogate pair: chunks end inside characters, and a part's slice at a pair's middle.
+  const pairAtCut = `${'d'.repeat(SNAPSHOT_CHUNK - 1)}😀${'d'.repeat(10)}`;
+  const parts = ['{"format":3,"index":40}\n', 'a'.repeat(SNAPSHOT_CHUNK + 7), '', 'b'.repeat(100), 'c'.repeat(SNAPSHOT_CHUNK), '€'.repeat(SNAPSHOT_CHUNK), pairAtCut];
   t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true, voters: [0, 1] }, piecesOfParts(parts));
-  await until(a.frames, 5);
-  const chunks = a.frames as SnapshotChunk[];
-  assert.equal(chunks.length, 5);
-  assert.ok(chunks.every((c) => c.data.length <= SNAPSHOT_CHUNK && c.index === 40 && c.epoch === 3));
-  assert.deepEqual(chunks.map((c) => c.last), [false, false, false, false, true]);
+  await until(a.frames, 11);
+  const chunks = a.frames as Sent[];
+  assert.ok(chunks.length >= 10, `${chunks.length} chunks`);
+  assert.ok(chunks.every((c) => (c.bytes?.length ?? Infinity) <= SNAPSHOT_CHUNK && c.index === 40 && c.epoch === 3));
+  assert.deepEqual(chunks.map((c) => c.last), chunks.map((_, k) => k === chunks.length - 1));
   assert.deepEqual(chunks.at(-1)?.voters, [0, 1]);
   const b = fakeLink();
   const got: PeerMessage[] = [];
   new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
-  for (const c of chunks) b.deliver(c);
+  deliverAll(b, chunks);
   assert.equal(got.length, 1);
-  assert.equal((got[0] as SnapshotChunk).data, parts.join(''));
+  assert.equal(((got[0] as SnapshotChunk).data as Buffer).toString('utf8'), parts.join(''));
+});
+
+test('to a member that takes no frames of bytes (before 2026-12-07) a snapshot goes as text, never splitting a character', async () => {
+  const a = fakeLink(false);
+  const t = new PeerTransportLink(a.link);
+  const parts = ['{"format":3,"index":40}\n', `x${'é€😀'.repeat(SNAPSHOT_CHUNK / 2)}\n`];
+  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true, voters: [0, 1] }, piecesOfParts(parts));
+  await until(a.frames, 9);
+  const chunks = a.frames as SnapshotChunk[];
+  assert.ok(chunks.length > 4);
+  chunks.forEach((c, k) => {
+    assert.equal(typeof c.data, 'string', `chunk ${k} is text`);
+    assert.ok(c.data.length <= SNAPSHOT_CHUNK, `chunk ${k}: ${c.data.length} characters`);
+    assert.ok(!(c.data as string).includes('\ufffd'), `chunk ${k} split a character`);
+  });
+  assert.equal(chunks.map((c) => c.data).join(''), parts.join(''));
+  // And a member of this version takes a snapshot sent as text (by such a member) as it did.
+  const b = fakeLink();
+  const got: PeerMessage[] = [];
+  new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
+  for (const c of chunks) b.deliver(c);
+  assert.deepEqual(got.map((m) => (m as SnapshotChunk).data), [parts.join('')]);
+});
+
+test('a frame of bytes that is not a snapshot chunk, or a snapshot partly text and partly bytes, closes the link and reaches no core', () => {
+  const b = fakeLink();
+  const got: PeerMessage[] = [];
+  new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
+  b.deliver({ t: 'append', epoch: 3, recs: [] }, Buffer.from('x'));
+  assert.match(b.closed.join(), /not a snapshot's \(append\)/);
+  const c = fakeLink();
+  new PeerTransportLink(c.link).onMessage = (m) => got.push(m);
+  c.deliver({ t: 'snap', epoch: 3, index: 40, data: 'abc', last: false });
+  c.deliver({ t: 'snap', epoch: 3, index: 40, last: true }, Buffer.from('def'));
+  assert.match(c.closed.join(), /partly as text and partly as bytes/);
+  assert.deepEqual(got, []);
 });
 
 test('a snapshot\'s chunks are made as they go, not when it is handed over', async () => {
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);
   const made: number[] = [];
-  async function* pieces(): AsyncGenerator<string, void, undefined> {
+  async function* pieces(): SnapshotPieces {
     for (let k = 0; k < 4; k++) {
       made.push(k);
-      yield `p${k}`;
+      yield Buffer.from(`p${k}`);
     }
   }
   t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true }, pieces());
@@ -88,7 +150,7 @@ test('a snapshot\'s chunks are made as they go, not when it is handed over', asy
   await until(a.frames, 4);
   assert.deepEqual(made, [0, 1, 2, 3]);
   assert.deepEqual(a.frames.map((f) => (f as SnapshotChunk).last), [false, false, false, true]);
-  assert.deepEqual(a.frames.map((f) => (f as SnapshotChunk).data), ['p0', 'p1', 'p2', 'p3']);
+  assert.deepEqual(a.frames.map((f) => (f as Sent).bytes?.toString()), ['p0', 'p1', 'p2', 'p3']);
 });
 
 test('frames sent at once stop for the turn once sending them took a few milliseconds; the rest follow in order', async () => {

@@ -1,18 +1,20 @@
 // A PeerLink (WebSocket, sealed frames) as the cluster core's PeerTransport: the frames of
 // PROTOCOL.md §19.7 (packages/cluster-core/src/messages.ts). The core hands over a snapshot as one
-// `snap` frame; on the wire it goes in chunks of its text, the last one marked, and is put back
-// together here before the core sees it. The chunks go one a turn of the event loop, and wait
+// `snap` frame; on the wire it goes in chunks of its bytes (of its text, as JSON strings, to a
+// member older than 2026-12-07), the last one marked, and is put back together here before the
+// core sees it. The chunks go one a turn of the event loop, and wait
 // while the socket holds more than a few unsent megabytes: sealing a million names' snapshot in
 // one go held a primary's requests up for most of a second. Frames sent meanwhile queue behind
 // the chunks, so the peer still reads them in the order they were sent; ticks alone go past.
+import { StringDecoder } from 'node:string_decoder';
 import type { PeerMessage, PeerTransport, SnapshotChunk } from '@dpns/cluster-core';
 import type { PeerLink } from './peer-link.js';
 
 /**
- * Characters of snapshot text per frame: sealing and sending one takes under a millisecond. Kept
- * under V8's large-object size (128 KiB), its string and its frame's text are young objects that
- * a scavenge frees: at 256 KiB each was a large object, slow to make (~30×) and collected in
- * pauses that held a million-name primary's writes up for 30–60 ms at a time.
+ * Bytes of snapshot per frame: sealing and sending one takes under a millisecond. Kept under V8's
+ * large-object size (128 KiB): sent as text (to an older member), its string and its frame's text
+ * are young objects that a scavenge frees; at 256 KiB each was a large object, slow to make (~30×)
+ * and collected in pauses that held a million-name primary's writes up for 30–60 ms at a time.
  */
 export const SNAPSHOT_CHUNK = 96 * 1024;
 /** Unsent bytes in the socket past which a snapshot's next chunk waits. */
@@ -21,18 +23,35 @@ const SNAPSHOT_BUFFERED_BYTES = 4 * 1024 * 1024;
 const SNAPSHOT_WAIT_MS = 2;
 
 /**
- * A snapshot's text as the chunks it is sent in, each at most SNAPSHOT_CHUNK characters, read or
- * made when its turn to go comes (a stored snapshot is read from its file a piece at a time, never
- * held whole). It may throw instead of giving the next: the snapshot is then cut short (its last
- * chunk never goes, so it is never installed) and the link closed.
+ * A snapshot's bytes (UTF-8 text) as the chunks it is sent in, each at most SNAPSHOT_CHUNK bytes,
+ * read or made when its turn to go comes (a stored snapshot is read from its file a piece at a
+ * time, never held whole). A chunk may end inside a character. It may throw instead of giving the
+ * next: the snapshot is then cut short (its last chunk never goes, so it is never installed) and
+ * the link closed.
  */
-export type SnapshotPieces = AsyncGenerator<string, void, undefined>;
+export type SnapshotPieces = AsyncGenerator<Buffer, void, undefined>;
 
-/** Text made in parts, as chunks of at most SNAPSHOT_CHUNK characters (slices: no copy). */
+/** Bytes as pieces of at most SNAPSHOT_CHUNK (views: no copy). */
+export function* piecesOfBytes(bytes: Uint8Array): Generator<Buffer> {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = 0; k < b.length; k += SNAPSHOT_CHUNK) yield b.subarray(k, k + SNAPSHOT_CHUNK);
+}
+
+/** Text made in parts, as chunks of at most SNAPSHOT_CHUNK bytes, each encoded when its turn comes. */
 export async function* piecesOfParts(parts: readonly string[]): SnapshotPieces {
   for (const part of parts) {
-    for (let k = 0; k < part.length; k += SNAPSHOT_CHUNK) yield part.slice(k, k + SNAPSHOT_CHUNK);
+    for (let k = 0; k < part.length;) {
+      let end = Math.min(part.length, k + SNAPSHOT_CHUNK);
+      // Never between the halves of a surrogate pair: each half alone would be encoded as U+FFFD.
+      if (end < part.length && isHighSurrogate(part.charCodeAt(end - 1))) end--;
+      yield* piecesOfBytes(Buffer.from(part.slice(k, end), 'utf8'));
+      k = end;
+    }
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Frames of other kinds sent in one turn of the event loop stop after this long (a catch-up's backlog follows its snapshot). */
@@ -42,7 +61,9 @@ const FRAMES_MS = 2;
 interface QueuedSnapshot {
   readonly m: SnapshotChunk;
   readonly pieces: SnapshotPieces;
-  ahead: IteratorResult<string, void> | undefined;
+  ahead: IteratorResult<Buffer, void> | undefined;
+  /** Sent as text (to a member that takes no frames of bytes): the characters a chunk's end cut in two wait here for the next. */
+  text?: StringDecoder;
 }
 
 function isQueuedSnapshot(q: PeerMessage | QueuedSnapshot): q is QueuedSnapshot {
@@ -64,8 +85,9 @@ export function goesOnDialedLink(m: PeerMessage): boolean {
 export class PeerTransportLink implements PeerTransport {
   onMessage: ((m: PeerMessage) => void) | undefined;
   onClose: ((why: string) => void) | undefined;
-  /** Chunks of a snapshot still arriving. */
-  private chunks: string[] = [];
+  /** Chunks of a snapshot still arriving: as bytes, or (from a member before 2026-12-07) as text. */
+  private chunks: Buffer[] = [];
+  private textChunks: string[] = [];
   /** Frames waiting to go, in order: a snapshot (its chunks made as they go) and whatever was sent after it. */
   private queue: (PeerMessage | QueuedSnapshot)[] = [];
   private queueAt = 0;
@@ -75,7 +97,7 @@ export class PeerTransportLink implements PeerTransport {
   private turnEnds: NodeJS.Immediate | undefined;
 
   constructor(private readonly link: PeerLink) {
-    link.onMessage = (raw) => this.receive(raw);
+    link.onMessage = (raw, bytes) => this.receive(raw, bytes);
     link.onClose = (why) => this.onClose?.(why);
   }
 
@@ -88,7 +110,12 @@ export class PeerTransportLink implements PeerTransport {
   }
 
   send(m: PeerMessage): void {
-    if (m.t === 'snap' && m.data.length > SNAPSHOT_CHUNK) return this.sendSnapshot(m, piecesOfParts([m.data]));
+    if (m.t === 'snap' && (typeof m.data !== 'string' || m.data.length > SNAPSHOT_CHUNK)) {
+      const data = m.data;
+      return this.sendSnapshot(m, typeof data === 'string' ? piecesOfParts([data]) : (async function* bytes() {
+        yield* piecesOfBytes(data);
+      })());
+    }
     // A tick goes past a snapshot on its way: the backup hears its primary while the chunks come
     // (they reach its core only once the last is in), instead of taking it for lost after a
     // window and following again, which made the primary start another snapshot every window.
@@ -111,7 +138,7 @@ export class PeerTransportLink implements PeerTransport {
   }
 
   /**
-   * A snapshot frame whose text is `pieces` joined (never joined here: one string of a million
+   * A snapshot frame whose bytes are `pieces` joined (never joined here: one string of a million
    * names' text held the primary's requests up for ~70 ms), a chunk a piece, the last one marked
    * and carrying the voters as `m` does.
    */
@@ -184,17 +211,32 @@ export class PeerTransportLink implements PeerTransport {
     s.ahead = next;
     const last = next.done === true;
     const { m } = s;
-    this.link.send({ t: 'snap', epoch: m.epoch, index: m.index, data: piece.done === true ? '' : piece.value, last: last && m.last, ...(last && m.voters !== undefined ? { voters: m.voters } : {}) });
+    const frame = { t: 'snap', epoch: m.epoch, index: m.index, last: last && m.last, ...(last && m.voters !== undefined ? { voters: m.voters } : {}) };
+    const bytes = piece.done === true ? Buffer.alloc(0) : piece.value;
+    if (this.link.peerTakesBytes) {
+      this.link.sendBytes(frame, bytes);
+    } else {
+      s.text ??= new StringDecoder('utf8');
+      this.link.send({ ...frame, data: s.text.write(bytes) + (last ? s.text.end() : '') });
+    }
     return last;
   }
 
-  private receive(raw: unknown): void {
+  private receive(raw: unknown, bytes: Buffer | undefined): void {
     if (!isPeerMessage(raw)) return;
-    if (raw.t !== 'snap') return this.onMessage?.(raw);
-    this.chunks.push(typeof raw.data === 'string' ? raw.data : '');
+    if (raw.t !== 'snap') {
+      if (bytes !== undefined) this.close(`a frame of bytes that is not a snapshot's (${raw.t})`);
+      else this.onMessage?.(raw);
+      return;
+    }
+    if (bytes !== undefined) this.chunks.push(bytes);
+    else this.textChunks.push(typeof raw.data === 'string' ? raw.data : '');
     if (raw.last !== true) return;
-    const data = this.chunks.join('');
+    const { chunks, textChunks } = this;
     this.chunks = [];
-    this.onMessage?.({ ...raw, data, last: true });
+    this.textChunks = [];
+    // One sender sends one snapshot all one way; both at once is a broken stream, never installed.
+    if (chunks.length > 0 && textChunks.some((t) => t.length > 0)) return this.close('a snapshot that came partly as text and partly as bytes');
+    this.onMessage?.({ ...raw, data: chunks.length > 0 ? Buffer.concat(chunks) : textChunks.join(''), last: true });
   }
 }

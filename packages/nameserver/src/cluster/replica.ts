@@ -10,7 +10,7 @@ import type { LoadableSnapshot, Registry, RegistrySnapshot } from '../registry/r
 import { registrySnapshotOf } from '../registry/snapshot-lines.js';
 import { decodeSnapshot, encodeSnapshot } from '../storage/snapshot.js';
 import { Store } from '../storage/store.js';
-import { isSnapshotFileText } from './snapshot-transfer.js';
+import { isSnapshotFile } from './snapshot-transfer.js';
 import type { WireRecord } from '@dpns/cluster-core';
 
 export interface ReplicaDeps {
@@ -83,12 +83,13 @@ export class Replica {
 
   /**
    * Replaces the whole local state with the primary's snapshot at `index`; resolves with the epoch
-   * of its last record. The snapshot is a format-3 snapshot file's text (snapshot-transfer.ts),
-   * checked whole before anything is replaced, then stored as it is and loaded as a restart loads
-   * it; or, from a primary before 2026-12-04, the registry's state as one JSON document.
+   * of its last record. The snapshot is a format-3 snapshot file (snapshot-transfer.ts), as bytes
+   * (as text from a primary before 2026-12-07), checked whole before anything is replaced, then
+   * stored as it is and loaded as a restart loads it; or, from a primary before 2026-12-04, the
+   * registry's state as one JSON document.
    */
-  async install(index: number, data: string): Promise<number> {
-    const { contents, state } = isSnapshotFileText(data) ? checkedFile(data, index) : checkedJson(data, index);
+  async install(index: number, data: string | Uint8Array): Promise<number> {
+    const { contents, state } = isSnapshotFile(data) ? checkedFile(data, index) : checkedJson(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'), index);
     await this.d.store()?.close();
     this.d.setStore(undefined);
     // Checked and decoded above: stored as it is, and taken as read.
@@ -102,8 +103,8 @@ export class Replica {
 }
 
 /** A primary's snapshot as a snapshot file (format 3), checked against its trailer and `index`. */
-function checkedFile(text: string, index: number): { contents: Buffer; state: LoadableSnapshot } {
-  const contents = Buffer.from(text, 'utf8');
+function checkedFile(data: string | Uint8Array, index: number): { contents: Buffer; state: LoadableSnapshot } {
+  const contents = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const d = decodeSnapshot(contents, index);
   if (!d.ok) throw new Error(`the primary's snapshot at ${index} does not check out: ${d.reason}`);
   const state = registrySnapshotOf(d.state);

@@ -1,5 +1,5 @@
 // What a primary sends a backup that its log cannot bring up to date: the registry as a format-3
-// snapshot file's text (storage/snapshot-stream.ts), which the backup checks, stores as it is and
+// snapshot file's bytes (storage/snapshot-stream.ts), which the backup checks, stores as it is and
 // loads as a restart would (no JSON document of the whole registry is parsed on either side).
 //
 // The text is the primary's newest snapshot on disk when its log still holds every record after
@@ -14,11 +14,11 @@ import { snapshotLines } from '../registry/snapshot-lines.js';
 import { readSnapshotBody } from '../storage/snapshot-body.js';
 import type { SnapshotFile } from '../storage/snapshot-files.js';
 import { snapshotStreamParts } from '../storage/snapshot-stream.js';
-import { piecesOfParts, SNAPSHOT_CHUNK, type SnapshotPieces } from './peer-transport.js';
+import { piecesOfBytes, piecesOfParts, type SnapshotPieces } from './peer-transport.js';
 
 const FILE_PREFIX = '{"format":3,';
 
-/** A snapshot file's text as the chunks it goes in, the index it is at, and where it came from. */
+/** A snapshot file's bytes as the chunks they go in, the index it is at, and where it came from. */
 export interface SnapshotText {
   index: number;
   pieces: SnapshotPieces;
@@ -110,16 +110,16 @@ export async function storedSnapshot(file: SnapshotFile, bad: (why: string) => v
   if (first !== header) throw new Error(`its first line is not ${header.trim()} (an older format, or not a snapshot of that index)`);
   async function* pieces(): SnapshotPieces {
     try {
-      yield header;
+      yield Buffer.from(header, 'utf8');
       let crc = 0;
       let bytes = 0;
       for await (const chunk of readSnapshotBody(file.path, file.index)) {
         crc = crc32(chunk, crc);
         bytes += chunk.length;
-        yield* piecesOfBuffer(chunk);
+        yield* piecesOfBytes(chunk);
       }
       // The trailer as formatThree writes it (readSnapshotBody found the file's to say the same).
-      yield `${JSON.stringify({ bytes, crc32: crc })}\n`;
+      yield Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8');
     } catch (err) {
       bad((err as Error).message);
       throw err;
@@ -128,21 +128,7 @@ export async function storedSnapshot(file: SnapshotFile, bad: (why: string) => v
   return { index: file.index, pieces: pieces(), bytes: size, source: 'stored' };
 }
 
-/**
- * UTF-8 text in a Buffer that ends on a character's end, as pieces of at most SNAPSHOT_CHUNK
- * bytes cut where no character is split.
- */
-export function* piecesOfBuffer(buf: Buffer): Generator<string> {
-  for (let from = 0; from < buf.length;) {
-    let to = Math.min(buf.length, from + SNAPSHOT_CHUNK);
-    // Back to the start of a character (a continuation byte is 10xxxxxx).
-    while (to < buf.length && to > from + 1 && ((buf[to] as number) & 0xc0) === 0x80) to--;
-    yield buf.toString('utf8', from, to);
-    from = to;
-  }
-}
-
-/** Whether a primary's snapshot is a snapshot file's text (else: one JSON document, from an older primary). */
-export function isSnapshotFileText(data: string): boolean {
-  return data.startsWith(FILE_PREFIX);
+/** Whether a primary's snapshot is a snapshot file (else: one JSON document, from a primary before 2026-12-04). */
+export function isSnapshotFile(data: string | Uint8Array): boolean {
+  return typeof data === 'string' ? data.startsWith(FILE_PREFIX) : Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, FILE_PREFIX.length)).toString('latin1') === FILE_PREFIX;
 }

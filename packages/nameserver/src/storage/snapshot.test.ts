@@ -69,3 +69,16 @@ void test('a snapshot to remove beside a leftover temp file of the same index: b
   assert.deepEqual((await removeSnapshotsExcept(s.dir, new Set([5]))).sort(), [snapshotName(1), `${snapshotName(1)}.tmp`].sort());
   assert.deepEqual(await readdir(s.dir), [snapshotName(5)]);
 });
+
+void test('a snapshot is flushed every syncBytes as it is written, under its temp name, and is whole at the end', async (t) => {
+  const s = await Scratch.create(t);
+  const contents = encodeSnapshot(7, { pad: 'x'.repeat(1024 * 1024) });
+  // How far the temp file had got at each flush.
+  const flushed: number[] = [];
+  await spyOnFileHandles(t, s.dir, 'datasync', async (fh) => {
+    flushed.push((await fh.stat()).size);
+  });
+  await writeSnapshot(s.dir, 7, contents, 256 * 1024);
+  assert.deepEqual(flushed, [1, 2, 3, 4].map((k) => k * 256 * 1024), 'a flush each 256 KiB but after the last (the file\'s own sync follows)');
+  assert.deepEqual(await readFile(join(s.dir, snapshotName(7))), contents);
+});

@@ -223,6 +223,8 @@ export class Member {
         return this.diskWrite({ kind: 'store', recs }, { kind: 'durable', index: (recs.at(-1) as WireRecord).i });
       }
       case 'install': {
+        // The simulator's snapshots are text (make-snapshot below); bytes only come from a server's link.
+        if (typeof e.data !== 'string') throw new Error(`member ${this.sid}: a snapshot of bytes`);
         const records = JSON.parse(e.data) as WireRecord<SimRecord>[];
         const last = records.at(-1);
         return this.diskWrite({ kind: 'install', records }, { kind: 'installed', index: e.index, lastEpoch: last?.d.ep ?? 0 });
