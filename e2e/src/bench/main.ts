@@ -3,6 +3,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseBenchArgs } from './args.js';
 import { BenchContext } from './context.js';
+import { proactiveReclaim } from './machine-reclaim.js';
 import { cleanupAll, installSignalHandlers, isAborting } from './lifecycle.js';
 import { status, table } from './report.js';
 import { runAbuse } from './scenarios/abuse.js';
@@ -25,8 +26,11 @@ async function main(): Promise<number> {
   const cfg = parseBenchArgs(process.argv.slice(2));
   installSignalHandlers();
   const ctx = new BenchContext(cfg);
+  // The kernel's own reclaim stalls every process now and then once a large heap goes cold (machine-reclaim.ts).
+  const reclaim = proactiveReclaim();
   const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; ` +
-    `${cfg.durationMs / 1000} s per shape after ${cfg.warmupMs / 1000} s warm-up${cfg.quick ? ' (quick)' : ''}`;
+    `${cfg.durationMs / 1000} s per shape after ${cfg.warmupMs / 1000} s warm-up${cfg.quick ? ' (quick)' : ''}` +
+    (reclaim === undefined ? '' : `; ${reclaim}`);
   // Other work on the machine moves every figure; the load average at both ends says how much there was.
   const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
   status(`${machine}; load average ${loadBefore}`);

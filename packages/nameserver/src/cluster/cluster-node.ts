@@ -547,7 +547,7 @@ export class ClusterNode {
         const made = e.m.t === 'snap' ? this.snapshotsMade.get(e.to) : undefined;
         if (made !== undefined && e.m.t === 'snap' && made.index === e.m.index) {
           this.snapshotsMade.delete(e.to);
-          link?.sendSnapshot(e.m, made.pieces);
+          link?.sendSnapshot(e.m, made.pieces, made.bytes);
           return;
         }
         link?.send(e.m);

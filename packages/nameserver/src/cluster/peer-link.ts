@@ -144,7 +144,11 @@ export class PeerLink {
     try {
       const d = createDecipheriv('chacha20-poly1305', this.recvKey, nonce, { authTagLength: TAG_BYTES });
       d.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-      plain = Buffer.concat([d.update(buf.subarray(0, buf.length - TAG_BYTES)), d.final()]);
+      const opened = d.update(buf.subarray(0, buf.length - TAG_BYTES));
+      // ChaCha20 is a stream cipher: final() checks the tag and gives nothing more, so the
+      // update's bytes are the frame (not copied again: a snapshot's chunks are 96 KiB each).
+      const rest = d.final();
+      plain = rest.length === 0 ? opened : Buffer.concat([opened, rest]);
     } catch {
       return this.terminate('a frame failed its seal check (forged, replayed or out of order)');
     }

@@ -97,6 +97,28 @@ test('a snapshot made in parts goes in chunks of at most SNAPSHOT_CHUNK bytes an
   assert.equal(((got[0] as SnapshotChunk).data as Buffer).toString('utf8'), parts.join(''));
 });
 
+test('a snapshot\'s first chunk says its size, and the chunks are joined into one buffer of that size as they come; a wrong size only costs the join', async () => {
+  const a = fakeLink();
+  const t = new PeerTransportLink(a.link);
+  const parts = ['{"format":3,"index":40}\n', 'a'.repeat(3 * SNAPSHOT_CHUNK + 5), '€'.repeat(100)];
+  const size = Buffer.byteLength(parts.join(''));
+  t.sendSnapshot({ t: 'snap', epoch: 3, index: 40, data: '', last: true }, piecesOfParts(parts), size);
+  await until(a.frames, 6);
+  const chunks = a.frames as (Sent & { size?: number })[];
+  assert.deepEqual(chunks.map((c) => c.size), chunks.map((_, k) => (k === 0 ? size : undefined)), 'the first chunk alone says it');
+  // Joined as they come: the data handed over is a view of one buffer of the size said, not a join made at the last.
+  for (const said of [size, size - 1, size + 3, 2, undefined]) {
+    const b = fakeLink();
+    const got: PeerMessage[] = [];
+    new PeerTransportLink(b.link).onMessage = (m) => got.push(m);
+    deliverAll(b, chunks.map((c, k) => (k === 0 ? { ...c, size: said } : c)));
+    const data = (got[0] as SnapshotChunk).data as Buffer;
+    assert.equal(data.toString('utf8'), parts.join(''), `said ${String(said)}`);
+    if (said === size || said === size + 3) assert.equal(data.buffer.byteLength, said, `said ${String(said)}: one buffer of that size`);
+    assert.deepEqual(b.closed, []);
+  }
+});
+
 test('to a member that takes no frames of bytes (before 2026-12-07) a snapshot goes as text, never splitting a character', async () => {
   const a = fakeLink(false);
   const t = new PeerTransportLink(a.link);

@@ -10,6 +10,7 @@ import type { LoadableSnapshot, Registry, RegistrySnapshot } from '../registry/r
 import { registrySnapshotOf } from '../registry/snapshot-lines.js';
 import { decodeSnapshot, encodeSnapshot } from '../storage/snapshot.js';
 import { Store } from '../storage/store.js';
+import { bufferView } from './buffer-view.js';
 import { isSnapshotFile } from './snapshot-transfer.js';
 import type { WireRecord } from '@dpns/cluster-core';
 
@@ -104,7 +105,7 @@ export class Replica {
 
 /** A primary's snapshot as a snapshot file (format 3), checked against its trailer and `index`. */
 function checkedFile(data: string | Uint8Array, index: number): { contents: Buffer; state: LoadableSnapshot } {
-  const contents = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const contents = typeof data === 'string' ? Buffer.from(data, 'utf8') : bufferView(data);
   const d = decodeSnapshot(contents, index);
   if (!d.ok) throw new Error(`the primary's snapshot at ${index} does not check out: ${d.reason}`);
   const state = registrySnapshotOf(d.state);

@@ -14,6 +14,7 @@ import { snapshotLines } from '../registry/snapshot-lines.js';
 import { readSnapshotBody } from '../storage/snapshot-body.js';
 import type { SnapshotFile } from '../storage/snapshot-files.js';
 import { snapshotStreamParts } from '../storage/snapshot-stream.js';
+import { bufferView } from './buffer-view.js';
 import { piecesOfBytes, piecesOfParts, type SnapshotPieces } from './peer-transport.js';
 
 const FILE_PREFIX = '{"format":3,';
@@ -130,5 +131,5 @@ export async function storedSnapshot(file: SnapshotFile, bad: (why: string) => v
 
 /** Whether a primary's snapshot is a snapshot file (else: one JSON document, from a primary before 2026-12-04). */
 export function isSnapshotFile(data: string | Uint8Array): boolean {
-  return typeof data === 'string' ? data.startsWith(FILE_PREFIX) : Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, FILE_PREFIX.length)).toString('latin1') === FILE_PREFIX;
+  return typeof data === 'string' ? data.startsWith(FILE_PREFIX) : bufferView(data).toString('latin1', 0, FILE_PREFIX.length) === FILE_PREFIX;
 }

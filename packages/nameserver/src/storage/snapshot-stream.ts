@@ -9,6 +9,7 @@
 //   {"format":3,"index":N}\n          header
 //   <value>\n ... <value>\n           body: one JSON value a line
 //   {"bytes":B,"crc32":C}\n           trailer: the body's length and CRC-32 (format 2: "crc32c")
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
@@ -90,20 +91,30 @@ export const SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
 export async function writeSnapshotStream(dir: string, index: number, batches: AsyncIterable<string | Buffer>, syncBytes = SNAPSHOT_SYNC_BYTES): Promise<number> {
   const path = join(dir, snapshotName(index));
   let total = 0;
-  let unsynced = 0;
   await replaceFileDurably(path, async (fh) => {
+    const out = new FlushedWrites(fh, syncBytes);
     for await (const buf of formatThree(index, batches, (text) => Buffer.from(text, 'utf8'), (bytes) => bytes)) {
-      let offset = 0;
-      while (offset < buf.length) offset += (await fh.write(buf, offset)).bytesWritten;
+      await out.write(buf);
       total += buf.length;
-      unsynced += buf.length;
-      if (unsynced >= syncBytes) {
-        await fh.datasync();
-        unsynced = 0;
-      }
     }
   }, { temp: path + TEMP_SUFFIX });
   return total;
+}
+
+/** A file written a buffer at a time, each whole, and flushed each time `syncBytes` more have been written since the last flush (SNAPSHOT_SYNC_BYTES says why). */
+export class FlushedWrites {
+  private unsynced = 0;
+
+  constructor(private readonly fh: FileHandle, private readonly syncBytes: number) {}
+
+  async write(buf: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < buf.length) offset += (await this.fh.write(buf, offset)).bytesWritten;
+    this.unsynced += buf.length;
+    if (this.unsynced < this.syncBytes) return;
+    await this.fh.datasync();
+    this.unsynced = 0;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32c } from './crc32c.js';
 import { replaceFileDurably } from '@dpns/node-kit';
 import { snapshotName, TEMP_SUFFIX, type SnapshotFile } from './snapshot-files.js';
-import { checksumMismatch, decodeSnapshotStream, SNAPSHOT_SYNC_BYTES, SnapshotLines, splitSnapshotStream } from './snapshot-stream.js';
+import { checksumMismatch, decodeSnapshotStream, FlushedWrites, SNAPSHOT_SYNC_BYTES, SnapshotLines, splitSnapshotStream } from './snapshot-stream.js';
 import { bodyFacts } from './body-aside.js';
 import { readWholeFile } from './whole-file.js';
 
@@ -106,11 +106,9 @@ export async function openSnapshot(file: SnapshotFile, contents?: Promise<Buffer
 export async function writeSnapshot(dir: string, index: number, contents: Buffer, syncBytes = SNAPSHOT_SYNC_BYTES): Promise<string> {
   const path = join(dir, snapshotName(index));
   await replaceFileDurably(path, async (fh) => {
-    for (let offset = 0; offset < contents.length;) {
-      const end = Math.min(contents.length, offset + syncBytes);
-      while (offset < end) offset += (await fh.write(contents, offset, end - offset)).bytesWritten;
-      if (offset < contents.length) await fh.datasync();
-    }
+    const out = new FlushedWrites(fh, syncBytes);
+    // In steps of syncBytes, so that each is flushed once it is written.
+    for (let k = 0; k < contents.length; k += syncBytes) await out.write(contents.subarray(k, k + syncBytes));
   }, { temp: path + TEMP_SUFFIX });
   return path;
 }
