@@ -144,6 +144,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/cluster/peer-transport.test'],
   },
   {
+    patch: 'snapshot-size-taken-as-a-promise.patch',
+    claim: "the size a snapshot's first chunk says is a hint: bytes past it are kept and joined, not dropped (PROTOCOL §19.7)",
+    tests: ['packages/nameserver/dist/cluster/peer-transport.test'],
+  },
+  {
     patch: 'snapshot-keeps-first-change.patch',
     claim: 'a name changed more than once between snapshots is written with its last change, not its first (PROTOCOL §14, Restart)',
     tests: ['packages/nameserver/dist/registry/changed-entries.test', 'packages/nameserver/dist/registry/snapshot-merge.test'],
