@@ -65,8 +65,6 @@ interface QueuedSnapshot {
   readonly pieces: SnapshotPieces;
   /** The pieces' bytes in all, when known: said in the first chunk's header (a member of this version joins the chunks into one buffer of that size as they come). */
   readonly size: number | undefined;
-  /** Whether a chunk has gone. */
-  started: boolean;
   ahead: IteratorResult<Buffer, void> | undefined;
   /** Sent as text (to a member that takes no frames of bytes): the characters a chunk's end cut in two wait here for the next. */
   text?: StringDecoder;
@@ -151,7 +149,7 @@ export class PeerTransportLink implements PeerTransport {
    * and carrying the voters as `m` does.
    */
   sendSnapshot(m: SnapshotChunk, pieces: SnapshotPieces, size?: number): void {
-    this.queue.push({ m, pieces, size, started: false, ahead: undefined });
+    this.queue.push({ m, pieces, size, ahead: undefined });
     this.drain();
   }
 
@@ -213,6 +211,8 @@ export class PeerTransportLink implements PeerTransport {
 
   /** Sends the snapshot's next chunk; true when it was the last. */
   private async sendChunk(s: QueuedSnapshot): Promise<boolean> {
+    // Nothing is read ahead only before the first chunk.
+    const first = s.ahead === undefined;
     const piece = s.ahead ?? await s.pieces.next();
     // Read one ahead, so the last chunk is known to be the last when it goes.
     const next = piece.done === true ? piece : await s.pieces.next();
@@ -222,8 +222,7 @@ export class PeerTransportLink implements PeerTransport {
     const frame = { t: 'snap', epoch: m.epoch, index: m.index, last: last && m.last, ...(last && m.voters !== undefined ? { voters: m.voters } : {}) };
     const bytes = piece.done === true ? Buffer.alloc(0) : piece.value;
     if (this.link.peerTakesBytes) {
-      this.link.sendBytes(s.started || s.size === undefined ? frame : { ...frame, size: s.size }, bytes);
-      s.started = true;
+      this.link.sendBytes(first && s.size !== undefined ? { ...frame, size: s.size } : frame, bytes);
     } else {
       s.text ??= new StringDecoder('utf8');
       this.link.send({ ...frame, data: s.text.write(bytes) + (last ? s.text.end() : '') });
