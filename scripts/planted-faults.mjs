@@ -144,6 +144,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/cluster/peer-transport.test'],
   },
   {
+    patch: 'code-cache-folder-trusted-blindly.patch',
+    claim: "the release binary reads and writes its code cache only in a folder its user owns and no other may write (SECURITY.md)",
+    tests: ['packages/node-kit/dist/code-cache.test'],
+  },
+  {
     patch: 'snapshot-size-taken-as-a-promise.patch',
     claim: "the size a snapshot's first chunk says is a hint: bytes past it are kept and joined, not dropped (PROTOCOL §19.7)",
     tests: ['packages/nameserver/dist/cluster/peer-transport.test'],

@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -267,6 +267,46 @@ test('the name server from the binary: dpns advertises and finds, a module runs 
   }
 });
 
+/** Starts the binary's name server in the root with `env`; stops it once it is listening and `until` holds (within 20 s). Resolves with its line saying how it loaded its program. */
+async function loadedLine(env: Record<string, string>, until: () => boolean = () => true): Promise<string> {
+  const proc = spawnInRoot(['dpns-nameserver', '--listen', '127.0.0.1:0', '--data-dir', '/srv/cache-test', '--log-format', 'text'], env);
+  void trackChild(proc);
+  const log = new LineLog(proc.stderr, 'dpns-nameserver stderr');
+  try {
+    const line = await log.waitFor(/program loaded/, 30_000);
+    await new LineLog(proc.stdout, 'dpns-nameserver stdout').waitFor(/listening on/, 30_000);
+    for (const end = Date.now() + 20_000; !until() && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+    return line;
+  } finally {
+    await killChild(proc, 'SIGTERM');
+  }
+}
+
+test('the binary keeps its compiled program in the unit\'s cache directory, takes it at the next start, and trusts no folder others may write', { skip }, async () => {
+  const dir = inRoot('/var/cache/dpns');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const env = { CACHE_DIRECTORY: '/var/cache/dpns' };
+  const OTHER = 'dpns-program.cjs.0000000000000000.000000000000.v8cache';
+  const caches = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.v8cache') && f !== OTHER);
+  // The first start compiles the program and writes V8's cache of it ~3 s in.
+  assert.match(await loadedLine(env, () => caches().length > 0), /from=release bundle .*codeCache=none/);
+  const [cache, ...more] = caches();
+  assert.deepEqual(more, []);
+  assert.match(cache ?? '', /^dpns-program\.cjs\.[0-9a-f]{16}\.[0-9a-f]{12}\.v8cache$/);
+  assert.equal(lstatSync(join(dir, cache ?? '')).mode & 0o777, 0o600);
+  assert.match(await loadedLine(env), /codeCache=accepted/);
+  // A folder others may write is not trusted: its cache is not read.
+  chmodSync(dir, 0o777);
+  assert.match(await loadedLine(env), /codeCache=none/);
+  chmodSync(dir, 0o700);
+  // A cache of another build is removed once this build's is written.
+  writeFileSync(join(dir, OTHER), 'old');
+  rmSync(join(dir, cache ?? ''));
+  assert.match(await loadedLine(env, () => caches().length > 0 && !existsSync(join(dir, OTHER))), /codeCache=none/);
+  assert.deepEqual(caches(), [cache]);
+  assert.equal(existsSync(join(dir, OTHER)), false, 'the other build\'s cache is still there');
+});
+
 test('dpns-nameserver install and dpns-launchd install from the binary write units that run /usr/bin', { skip }, async () => {
   const key = '11'.repeat(32);
   await ok(['dpns-nameserver', 'install', '--unit-dir', '/srv/units']);
@@ -296,7 +336,7 @@ test('systemd-analyze verify accepts the installed units, and their users exist'
 
 test('dpkg --purge takes away what the package installed and keeps the users', { skip }, async () => {
   await run('dpkg', [`--root=${root}`, '--force-script-chrootless', '--purge', 'dpns']);
-  for (const path of [BIN, '/usr/bin/dpns-nameserver', '/usr/bin/dpns-launchd', `${UNIT_DIR}/dpns-nameserver.service`, '/usr/lib/sysusers.d/dpns.conf', '/etc/dpns']) {
+  for (const path of [BIN, '/usr/bin/dpns-nameserver', '/usr/bin/dpns-launchd', `${UNIT_DIR}/dpns-nameserver.service`, '/usr/lib/sysusers.d/dpns.conf', '/etc/dpns', '/var/cache/dpns']) {
     assert.equal(existsSync(inRoot(path)), false, `${path} is still there`);
   }
   assert.match(readFileSync(inRoot('/etc/passwd'), 'utf8'), /^dpns-launchd:/m);

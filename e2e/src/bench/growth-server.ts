@@ -12,6 +12,12 @@ import { RpcConn } from './rpc-conn.js';
 const LISTENING = /^dpns-nameserver \S+ listening on (ws:\/\/\S+)/;
 const KEY = /^nameserver key: [0-9a-f]{64}/;
 
+/** What node runs, with its arguments first (default: the workspace's tsc-built binary), and the environment it gets (default: the benchmark's). */
+export interface Program {
+  argv: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 /** A running name server on a data directory this scenario keeps. */
 export interface GrowthProc {
   readonly url: string;
@@ -34,14 +40,11 @@ export class GrowthServer {
     return this.current;
   }
 
-  /**
-   * Starts the server on the data directory (empty or left by a kill) and waits for its key line;
-   * `program` is what node runs with its arguments first (default: the workspace's tsc-built binary).
-   */
-  async start(program: readonly string[] = [NAMESERVER_BIN]): Promise<GrowthProc> {
+  /** Starts the server on the data directory (empty or left by a kill) and waits for its key line. */
+  async start(program: Program = { argv: [NAMESERVER_BIN] }): Promise<GrowthProc> {
     const { child, output } = await spawnUntil(process.execPath, [
-      ...program, '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, ...this.args,
-    ], KEY, { timeoutMs: 120_000 });
+      ...program.argv, '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, ...this.args,
+    ], KEY, { timeoutMs: 120_000, ...(program.env === undefined ? {} : { env: program.env }) });
     this.child = child;
     const url = output.map((l) => LISTENING.exec(l)?.[1]).find((u) => u !== undefined);
     const token = readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
@@ -55,7 +58,7 @@ export class GrowthServer {
    * SIGKILL, then a new process (of `program`, as start() takes it) on the same directory; resolves with the milliseconds from the
    * kill to the first answered `findServices` of `name`, and how long the server itself said recovery took.
    */
-  async killAndRestart(name: string, program?: readonly string[]): Promise<{ answeringMs: number; recovered: Recovered | undefined }> {
+  async killAndRestart(name: string, program?: Program): Promise<{ answeringMs: number; recovered: Recovered | undefined }> {
     const child = this.child;
     if (child === undefined) throw new Error('the growth server is not running');
     const exited = new Promise((r) => child.once('exit', r));

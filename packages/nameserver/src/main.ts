@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const fast = fastStartInfo();
   // The release's bundle (the binary's script) gives every file the bundle's path as import.meta.url; the fast start's keeps each file's own.
-  const from = fast !== undefined ? 'fast start bundle' : import.meta.url.endsWith('/dist/main.js') ? 'modules' : 'release bundle';
+  const from = fast !== undefined ? fast.from : import.meta.url.endsWith('/dist/main.js') ? 'modules' : 'release bundle';
   logger.info('program loaded', fast === undefined ? { from } : { from, bundle: fast.bundle, codeCache: fast.codeCache });
   // The server's modules are loaded only now, while the newest snapshot is read (~100 ms each at a million names).
   const dataAhead = Store.readAhead(cfg.dataDir);

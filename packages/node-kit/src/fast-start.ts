@@ -8,12 +8,11 @@
 // is never staler than the build. Each bundled file keeps its own `import.meta.url`, so the program
 // finds the files beside its modules as it does unbundled.
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+import { flagsKey, runCached, type CodeCache } from './code-cache.js';
 
 /** What the bundler writes beside the bundle, and the bin reads first. */
 export interface FastStartManifest {
@@ -32,10 +31,12 @@ export interface FastStartManifest {
   inputs: Array<[path: string, size: number, mtimeMs: number]>;
 }
 
-export type CodeCache = 'accepted' | 'rejected' | 'none';
+export type { CodeCache } from './code-cache.js';
 
 /** How this process started, for its start-up log line. */
 export interface FastStartInfo {
+  /** The workspace's fast start, or the release binary's loader (packages/release's loader.ts). */
+  from: 'fast start bundle' | 'release bundle';
   bundle: string;
   codeCache: CodeCache;
 }
@@ -44,12 +45,6 @@ type Main = (args: string[]) => Promise<number>;
 
 /** The environment variable that turns the fast start off (`0`): the modules run, as unbundled. */
 export const FAST_START_ENV = 'DPNS_FAST_START';
-
-/**
- * How long after the bundle starts its code cache is written, when there was none or V8 refused
- * it: long enough for the start-up's functions to have been compiled, so the cache holds them.
- */
-const CACHE_AFTER_MS = 3000;
 
 const INFO = Symbol.for('dpns.fastStart');
 
@@ -68,26 +63,19 @@ export function fastStartMain(manifestUrl: URL, opts: { cacheAfterMs?: number } 
   // An ASCII file (the bundle is) is its own Latin-1 decoding, a copy; UTF-8 decoding checks each byte.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const cachePath = `${bundlePath}.${manifest.build}.${flagsKey()}.v8cache`;
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cachePath);
-  } catch {
-    // None yet: written below once the start-up has run.
-  }
-  const script = new vm.Script(Module.wrap(source), {
-    filename: bundlePath,
-    // No importModuleDynamically (experimental in Node 20): the bundle requires its built-ins.
-    ...(cachedData === undefined ? {} : { cachedData }),
+  const ran = runCached({
+    source, filename: bundlePath, dirname: dirname(bundlePath), require: createRequire(bundlePath), cachePath,
+    ...(opts.cacheAfterMs === undefined ? {} : { cacheAfterMs: opts.cacheAfterMs }),
   });
-  const codeCache: CodeCache = cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'accepted';
-  (globalThis as Record<symbol, unknown>)[INFO] = { bundle: bundlePath, codeCache } satisfies FastStartInfo;
-  const mod = { exports: {} as { main?: unknown } };
-  const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  wrapper.call(mod.exports, mod.exports, createRequire(bundlePath), mod, bundlePath, dirname(bundlePath));
-  const main = mod.exports.main;
+  recordStart({ from: 'fast start bundle', bundle: bundlePath, codeCache: ran.codeCache });
+  const main = (ran.exports as { main?: unknown }).main;
   if (typeof main !== 'function') throw new Error(`${bundlePath} exports no main function: rebuild it with pnpm build`);
-  if (codeCache !== 'accepted') setTimeout(() => writeCache(script, cachePath), opts.cacheAfterMs ?? CACHE_AFTER_MS).unref();
   return main as Main;
+}
+
+/** Says how this process started, for fastStartInfo(): the release binary's loader calls it. */
+export function recordStart(info: FastStartInfo): void {
+  (globalThis as Record<symbol, unknown>)[INFO] = info;
 }
 
 /** How this process started: the bundle and its code cache, or undefined when it runs its modules. */
@@ -114,24 +102,4 @@ function current(m: FastStartManifest): boolean {
     if (st === undefined || st.size !== size || st.mtimeMs !== mtimeMs) return false;
   }
   return true;
-}
-
-/**
- * V8 refuses a cache made under other flags (a module host's heap limits, say): each set of flags
- * has its own file, so processes started differently do not overwrite each other's.
- */
-function flagsKey(): string {
-  const flags = `${process.version} ${process.arch} ${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  return createHash('sha256').update(flags).digest('hex').slice(0, 12);
-}
-
-/** Best effort: a folder this process may not write (an installed package) only costs the cache. */
-function writeCache(script: vm.Script, path: string): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, script.createCachedData());
-    renameSync(temp, path);
-  } catch {
-    rmSync(temp, { force: true });
-  }
 }

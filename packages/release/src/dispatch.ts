@@ -3,7 +3,7 @@
 // busybox is: /usr/bin/dpns-nameserver is a link to /usr/bin/dpns. Under another name (the
 // release file, dpns-<version>-linux-<arch>) the first argument names it instead.
 import { basename } from 'node:path';
-import { COMMAND_NAMES } from '@dpns/node-kit';
+import { COMMAND_NAMES } from '@dpns/node-kit/single-executable';
 
 export type CommandName = (typeof COMMAND_NAMES)[keyof typeof COMMAND_NAMES];
 

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { EMBEDDED_WEB, filesInDir } from '@dpns/nameserver';
 import { bundle } from './build/bundle.js';
 import { makeExecutable } from './build/executable.js';
+import { PROGRAM_FILE } from './program-file.js';
 import { buildDeb } from './deb/build-deb.js';
 import { PACKAGE_NAME } from './deb/layout.js';
 
@@ -61,9 +62,10 @@ async function main(argv: string[]): Promise<void> {
     await mkdir(out, { recursive: true });
     const script = join(work, 'dpns.cjs');
     const b = await bundle(script);
-    progress(`package: bundled the workspace into one script, ${(b.bytes / 1024 / 1024).toFixed(1)} MB (without the optional ${b.absent.join(', ')})`);
+    progress(`package: bundled the workspace into one script, ${(b.bytes / 1024 / 1024).toFixed(1)} MB (without the optional ${b.absent.join(', ')}), and its loader`);
     const binary = join(out, names.binary);
-    const exe = await makeExecutable({ script, assets: webAssets(), workDir: join(work, 'sea'), out: binary, progress });
+    const assets = new Map([...webAssets(), [PROGRAM_FILE, await readFile(b.program)]]);
+    const exe = await makeExecutable({ script, assets, workDir: join(work, 'sea'), out: binary, progress });
     progress(`package: wrote ${binary} (${(exe.bytes / 1024 / 1024).toFixed(1)} MB${exe.stripped ? ', stripped' : ''})`);
     const maintainer = process.env.DEBFULLNAME !== undefined && process.env.DEBEMAIL !== undefined
       ? `${process.env.DEBFULLNAME} <${process.env.DEBEMAIL}>`

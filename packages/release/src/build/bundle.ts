@@ -3,11 +3,14 @@
 // file as their main and `require` only built-in modules from it.
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { builtinModules } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROGRAM_FILE } from '../program-file.js';
 
-/** The compiled entry of the binary (multicall.ts), beside this file's folder. */
-const ENTRY = fileURLToPath(new URL('../multicall.js', import.meta.url));
+/** The compiled program of the binary (multicall.ts), beside this file's folder. */
+const PROGRAM = fileURLToPath(new URL('../multicall.js', import.meta.url));
+/** Its first script, which compiles the program with a code cache (loader.ts). */
+const LOADER = fileURLToPath(new URL('../loader.js', import.meta.url));
 
 /**
  * `import.meta.url` has no value in a CommonJS bundle, and the code uses it to find files beside
@@ -64,7 +67,10 @@ export const lazyStringWidth: Plugin = {
 };
 
 export interface BundleResult {
+  /** The program's size: the loader's, a few kilobytes, is not counted. */
   bytes: number;
+  /** The program's file, beside the loader (PROGRAM_FILE), for the binary to embed. */
+  program: string;
   /** The optional packages the binary does without. */
   absent: readonly string[];
 }
@@ -96,7 +102,11 @@ const COMMON = {
   define: { 'import.meta.url': IMPORT_META_URL, 'import.meta.resolve': IMPORT_META_RESOLVE },
 } satisfies BuildOptions;
 
-/** Writes the bundle to `outfile`; throws when anything but a built-in module was left out of it. */
+/**
+ * Writes the loader to `outfile` and the program beside it (PROGRAM_FILE); throws when anything
+ * but a built-in module was left out of either. `node OUTFILE dpns-nameserver ...` runs the
+ * release as the binary does.
+ */
 export async function bundle(outfile: string): Promise<BundleResult> {
   const thread = await build({
     ...COMMON,
@@ -106,15 +116,18 @@ export async function bundle(outfile: string): Promise<BundleResult> {
   const threadCode = thread.outputFiles?.[0]?.text;
   if (threadCode === undefined) throw new Error('bundle: esbuild made nothing of the snapshot thread');
   checkBuiltinsOnly(thread.metafile);
+  const program = join(dirname(outfile), PROGRAM_FILE);
   const result = await build({
     ...COMMON,
-    entryPoints: [ENTRY],
-    outfile,
+    entryPoints: [PROGRAM],
+    outfile: program,
     define: { ...COMMON.define, [SNAPSHOT_THREAD_CODE]: JSON.stringify(threadCode) },
   });
   checkBuiltinsOnly(result.metafile);
+  const loader = await build({ ...COMMON, entryPoints: [LOADER], outfile });
+  checkBuiltinsOnly(loader.metafile);
   const out = Object.values(result.metafile.outputs)[0];
-  return { bytes: out?.bytes ?? 0, absent: ABSENT };
+  return { bytes: out?.bytes ?? 0, program, absent: ABSENT };
 }
 
 /** Throws when a bundle would require anything but a built-in module at run time. */

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 export interface ExecutableOptions {
-  /** The CommonJS bundle (bundle.ts). */
+  /** The binary's main script: the loader bundle.ts writes (the program goes in `assets`). */
   script: string;
   /** Files embedded in the binary, by their key for `node:sea`'s getAsset. */
   assets: ReadonlyMap<string, Buffer>;
@@ -46,8 +46,9 @@ export async function makeExecutable(o: ExecutableOptions): Promise<ExecutableRe
     output: blob,
     // The binary is the product: its users should not see Node's notice on every start.
     disableExperimentalSEAWarning: true,
-    // No useCodeCache: it saves about 30 ms of CPU a start, but V8 rejects the cache in a module
-    // host (its heap flags differ) and says so on stderr at every module start.
+    // No useCodeCache: the main script is the small loader, which compiles the program with a
+    // code cache of its own (loader.ts); Node's would be rejected in a module host (its heap flags
+    // differ), which says so on stderr at every module start.
     useCodeCache: false,
     assets,
   }, null, 2));

@@ -8,6 +8,8 @@ import { useraddLines } from './users.js';
 import { basename } from 'node:path';
 
 const UNITS = UNIT_NAMES.join(' ');
+/** The units' CacheDirectory= folders (the programs' code caches), which a purge removes. */
+const CACHE_DIRS = ['dpns', 'dpns-launchd'];
 /** Set when systemd is the running init (and the install is into this host, not another root). */
 const SYSTEMD_RUNNING = '[ -z "$DPKG_ROOT" ] && [ -d /run/systemd/system ]';
 
@@ -42,8 +44,9 @@ export function maintainerScripts(): MaintainerScript[] {
       `  systemctl stop ${UNITS} || true`,
       'fi',
     ]),
-    script('postrm', 'forgets the units; a purge also removes their enablement. Users and /var/lib data are kept.', [
+    script('postrm', 'forgets the units; a purge also removes their enablement and the compiled-code caches. Users and /var/lib data are kept.', [
       'if [ "$1" = purge ]; then',
+      ...CACHE_DIRS.map((d) => `  rm -rf "$DPKG_ROOT/var/cache/${d}" "$DPKG_ROOT/var/cache/private/${d}"`),
       ...UNIT_NAMES.map((u) => `  rm -f "$DPKG_ROOT/etc/systemd/system/multi-user.target.wants/${u}"`),
       'fi',
       `if { [ "$1" = remove ] || [ "$1" = purge ]; } && ${SYSTEMD_RUNNING}; then`,

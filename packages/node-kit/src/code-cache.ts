@@ -1,0 +1,156 @@
+// A bundled program run with a V8 code cache. Node 20 has no compile cache of its own (Node 22's
+// `module.enableCompileCache`), so a program bundled into one CommonJS script is compiled with
+// `vm.Script` and V8's cache of what it compiled last time, and the cache is written once the
+// program has started (so it holds the start-up's functions, not only the script's top level).
+// The workspace's fast start (fast-start.ts) keeps its cache beside its bundle, in the build tree;
+// the release binary (packages/release's loader) keeps it in the user's cache directory.
+//
+// A cache file is code: V8 checks that it was made by the same V8 with the same flags for a
+// source of the same length, not that it was made from this source. So a file is named for the
+// source it was made from and the flags, and is used only from a directory that this user owns
+// and no one else may write, as the program itself is trusted.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { isAbsolute, join } from 'node:path';
+import vm from 'node:vm';
+
+export type CodeCache = 'accepted' | 'rejected' | 'none';
+
+export interface CachedScript {
+  /** What the script put in `module.exports`. */
+  exports: unknown;
+  codeCache: CodeCache;
+}
+
+export interface RunCachedOptions {
+  /** The script's text: CommonJS, run in this context with the usual module wrapper. */
+  source: string;
+  /** Its `__filename` (and the name in its stack traces). */
+  filename: string;
+  dirname: string;
+  require: NodeJS.Require;
+  /** The cache file to read and to write; undefined: none (the script is compiled as without one). */
+  cachePath: string | undefined;
+  /**
+   * How long after the script ran its cache is written, when there was none or V8 refused it:
+   * long enough for the start-up's functions to have been compiled, so the cache holds them.
+   */
+  cacheAfterMs?: number;
+  /** Called once the cache has been written. */
+  onWritten?: () => void;
+}
+
+const CACHE_AFTER_MS = 3000;
+
+/** Compiles `source` with the cache at `cachePath` when V8 takes it, runs it, and writes the cache later when it did not. */
+export function runCached(o: RunCachedOptions): CachedScript {
+  let cachedData: Buffer | undefined;
+  if (o.cachePath !== undefined) {
+    try {
+      cachedData = readFileSync(o.cachePath);
+    } catch {
+      // None yet: written below once the program has started.
+    }
+  }
+  const script = new vm.Script(Module.wrap(o.source), {
+    filename: o.filename,
+    // A bundle requires its built-ins, but `import()` of what is not in it (the module host's
+    // modules, as data: URLs) goes to Node's own loader, as in a script Node compiled.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    ...(cachedData === undefined ? {} : { cachedData }),
+  });
+  const codeCache: CodeCache = cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'accepted';
+  const mod = { exports: {} as unknown };
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  wrapper.call(mod.exports, mod.exports, o.require, mod, o.filename, o.dirname);
+  const cachePath = o.cachePath;
+  if (cachePath !== undefined && codeCache !== 'accepted') {
+    setTimeout(() => {
+      if (writeCache(script, cachePath)) o.onWritten?.();
+    }, o.cacheAfterMs ?? CACHE_AFTER_MS).unref();
+  }
+  return { exports: mod.exports, codeCache };
+}
+
+/**
+ * V8 refuses a cache made under other flags (a module host's heap limits, say): each set of flags
+ * has its own file, so processes started differently do not overwrite each other's.
+ */
+export function flagsKey(): string {
+  const flags = `${process.version} ${process.arch} ${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  return createHash('sha256').update(flags).digest('hex').slice(0, 12);
+}
+
+/** A short name for a script's text: its cache file is never taken for another text. */
+export function sourceKey(source: string): string {
+  return createHash('sha256').update(source).digest('hex').slice(0, 16);
+}
+
+/** Best effort: a folder this process may not write (an installed package) only costs the cache. */
+function writeCache(script: vm.Script, path: string): boolean {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
+    renameSync(temp, path);
+    return true;
+  } catch {
+    rmSync(temp, { force: true });
+    return false;
+  }
+}
+
+/**
+ * Removes the caches in `dir` of other texts of `name` (`NAME.SOURCEKEY.FLAGSKEY.v8cache`), which
+ * no start will take again: an upgrade would otherwise leave one behind for each version.
+ * Caches of this text under other flags (a module host's) stay. Best effort.
+ */
+export function removeOtherCaches(dir: string, name: string, source: string): void {
+  const mine = `${name}.${sourceKey(source)}.`;
+  try {
+    for (const f of readdirSync(dir)) {
+      if (f.startsWith(`${name}.`) && f.endsWith('.v8cache') && !f.startsWith(mine)) rmSync(join(dir, f), { force: true });
+    }
+  } catch {
+    // The folder went, or cannot be read: nothing to tidy.
+  }
+}
+
+/**
+ * The folder for `app`'s code caches, made if need be: systemd's `CacheDirectory` for a unit
+ * ($CACHE_DIRECTORY, the first when it lists several), else `$XDG_CACHE_HOME/app`, else
+ * `~/.cache/app`. Undefined, so no cache is read or written, when none of these is set to an
+ * absolute path, it cannot be made, or it (or the cache folder the unit's is in) is not this
+ * user's own or may be written by another: a cache file there would be code someone else chose.
+ */
+export function codeCacheDir(app: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const systemd = env.CACHE_DIRECTORY?.split(':')[0];
+  const xdg = env.XDG_CACHE_HOME;
+  const home = env.HOME;
+  const dir = systemd !== undefined && isAbsolute(systemd) ? systemd
+    : xdg !== undefined && isAbsolute(xdg) ? join(xdg, app)
+    : home !== undefined && isAbsolute(home) ? join(home, '.cache', app)
+    : undefined;
+  if (dir === undefined) return undefined;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return undefined;
+  }
+  return ownedByMeAlone(dir) ? dir : undefined;
+}
+
+/**
+ * A directory of this process's user that no other user may write. Followed when a link: with
+ * DynamicUser, systemd's /var/cache/NAME is a link (in root's /var/cache) to /var/cache/private/NAME.
+ */
+function ownedByMeAlone(dir: string): boolean {
+  const uid = process.geteuid?.();
+  if (uid === undefined) return false;
+  try {
+    const st = statSync(dir);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
