@@ -180,6 +180,11 @@ export class ClusterCore {
     return this.star !== undefined && this.pending.settled >= 0 ? this.star.commitIndex : undefined;
   }
 
+  /** A backup following a primary that has caught up with it since it began following (false elsewhere). */
+  get followingCaughtUp(): boolean {
+    return this.role === 'backup' && this.stream !== undefined && this.stream.caughtUp;
+  }
+
   /** The highest index this member knows to be committed: as primary, or as its primary's ticks told it. */
   get committedSeen(): number {
     return Math.max(this.commitSeen, this.knownCommitted ?? 0);

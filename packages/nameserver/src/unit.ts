@@ -43,6 +43,8 @@ export function renderUnit(opts: UnitOptions): string {
     'RestartSec=1',
     `# One descriptor per client connection (${S.flag('maxConnections')} defaults to ${S.defaultOf('maxConnections')}), plus the log.`,
     'LimitNOFILE=65536',
+    '# A backup taking the primary\'s snapshot runs at nice +10 and then back at 0: no higher than the unit\'s own.',
+    'LimitNICE=+0',
     '# A user made for the unit and kept for nothing else; it owns only its state and cache directories.',
     'DynamicUser=yes',
     `# ${DATA_DIR}: the write-ahead log, snapshots, admin.token and nameserver.key (both 0600).`,

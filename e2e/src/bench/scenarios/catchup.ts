@@ -197,5 +197,8 @@ function installLine(c: TestCluster, sid: number): string {
   if (line === undefined) return 'no snapshot was installed (caught up from the log)';
   const ms = /ms=([\d.]+)/.exec(line)?.[1];
   const bytes = /bytes=(\d+)/.exec(line)?.[1];
-  return `snapshot installed in ${ms === undefined ? '?' : fmtMs(Number(ms))} ms (${bytes === undefined ? '?' : (Number(bytes) / 1e6).toFixed(1)} MB)`;
+  const lowered = c.proc(sid).stderrLines().find((l) => l.includes('lowered this server\'s CPU priority'));
+  const nice = lowered === undefined ? undefined : /nice=(-?\d+)/.exec(lowered)?.[1];
+  return `snapshot installed in ${ms === undefined ? '?' : fmtMs(Number(ms))} ms (${bytes === undefined ? '?' : (Number(bytes) / 1e6).toFixed(1)} MB), ` +
+    (nice === undefined ? 'its threads at their own priority meanwhile' : `its threads at nice ${nice} meanwhile`);
 }

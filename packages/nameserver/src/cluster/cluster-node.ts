@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import { DpnsError, type ClusterHello, type Result, type ServerRole, type ServerStatus } from '@dpns/protocol';
 import { ClusterCore, quorumOf, failureWindowMs, type Answer, type Beat, type CoreEvent, type Effect, type PeerMessage, type RefusalCode, type WireRecord } from '@dpns/cluster-core';
 import type { Logger } from '../log.js';
+import { CatchUpPriority } from './catch-up-priority.js';
 import type { LogRecord } from '../registry/ops.js';
 import { isConfigChange, type ClusterMembers } from '../registry/cluster-members.js';
 import type { ClusterConfig } from './cluster-config.js';
@@ -128,6 +129,10 @@ export class ClusterNode {
   private readonly listId: string;
   /** HOST:PORT of members added after the --cluster list, by SID (from configuration records; never reused). */
   private readonly addrs = new Map<number, string>();
+  /** This server's threads run at a lower priority while it takes a primary's snapshot (catch-up-priority.ts). */
+  private readonly catchUp: CatchUpPriority;
+  /** A snapshot is being installed: its end gives the priority back, not a link that closes meanwhile. */
+  private installing = false;
   /** This server's SID: the --cluster list's place, or (joining) the one it was added with; NO_SID until known. */
   private self: number;
   /** Whether this server has been a voter since it started (so that leaving the voters is a removal). */
@@ -143,6 +148,7 @@ export class ClusterNode {
     this.listId = memberListId(cfg.members);
     this.voters = cfg.members.map((_, sid) => sid);
     this.self = cfg.self;
+    this.catchUp = new CatchUpPriority(d.log);
   }
 
   /** This server's SID (-1: joining, not dialed by the primary yet). */
@@ -261,6 +267,7 @@ export class ClusterNode {
       p.out?.close('name server shutting down');
       p.inbound?.close('name server shutting down');
     }
+    this.catchUp.restore();
   }
 
   // ---- what the rest of the server asks ----
@@ -464,7 +471,10 @@ export class ClusterNode {
         // Answers and the primary's stream come on the link we dialed; requests never do.
         if (!goesOnDialedLink(m)) this.heard(p, m);
       };
+      t.onSnapshotComing = () => this.catchUp.lower();
       t.onClose = (why) => {
+        // The primary's stream went with the link: nothing more comes to give the CPU to.
+        if (!this.installing) this.catchUp.restore();
         if (p.out !== t) return;
         p.out = undefined;
         this.d.log.debug('a link to a cluster member closed', { sid: p.sid, why });
@@ -527,6 +537,8 @@ export class ClusterNode {
     } finally {
       this.stepping = false;
       this.checkedAt = undefined;
+      // A catch-up ends when this backup holds what its primary held when it began to follow, or it follows none.
+      if (this.catchUp.lowered && !this.installing && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore();
     }
     this.settleOwn();
     this.checkReady();
@@ -666,11 +678,18 @@ export class ClusterNode {
 
   private install(index: number, data: string | Uint8Array): void {
     const started = this.d.now();
+    this.installing = true;
+    // Installed, this backup still has the records written meanwhile to take (step() gives the priority back once it has).
+    const done = (): void => {
+      this.installing = false;
+    };
     this.d.sink.install(index, data).then((lastEpoch) => {
+      done();
       this.d.log.info('installed a snapshot from the primary', { index, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, ms: this.d.now() - started });
       this.learnAddresses();
       this.step({ kind: 'installed', index, lastEpoch });
     }, (err: unknown) => {
+      done();
       this.d.log.error('could not install the primary\'s snapshot', { index, err });
       this.step({ kind: 'disk-failed' });
     });

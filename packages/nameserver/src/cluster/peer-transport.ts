@@ -89,6 +89,8 @@ export function goesOnDialedLink(m: PeerMessage): boolean {
 export class PeerTransportLink implements PeerTransport {
   onMessage: ((m: PeerMessage) => void) | undefined;
   onClose: ((why: string) => void) | undefined;
+  /** A snapshot's first chunk has come (onMessage hears of it once its last has). */
+  onSnapshotComing: (() => void) | undefined;
   /** Chunks of a snapshot still arriving: as bytes, or (from a member before 2026-12-07) as text. */
   private chunks: Buffer[] = [];
   /** Or joined into one buffer as they come, when the first said the size (takeBytes). */
@@ -237,6 +239,7 @@ export class PeerTransportLink implements PeerTransport {
       else this.onMessage?.(raw);
       return;
     }
+    if (this.chunks.length === 0 && this.joined === undefined && this.textChunks.length === 0) this.onSnapshotComing?.();
     if (bytes !== undefined) this.takeBytes(raw, bytes);
     else this.textChunks.push(typeof raw.data === 'string' ? raw.data : '');
     if (raw.last !== true) return;
