@@ -144,6 +144,11 @@ export const FAULTS = [
     tests: ['packages/nameserver/dist/cluster/peer-transport.test'],
   },
   {
+    patch: 'catch-up-priority-kept-low.patch',
+    claim: "a backup's threads run at a lower priority only while it catches up, and all of them get their priority back (CLUSTER.md, install)",
+    tests: ['packages/nameserver/dist/cluster/catch-up-priority.test'],
+  },
+  {
     patch: 'code-cache-folder-trusted-blindly.patch',
     claim: "the release binary reads and writes its code cache only in a folder its user owns and no other may write (SECURITY.md)",
     tests: ['packages/node-kit/dist/code-cache.test'],
