@@ -210,10 +210,12 @@ test('a server that joins after the log was cut back at a snapshot is caught up 
     assert.deepEqual(r.voters, [0, 1, 2, 3]);
     await c.waitStatus(m.sid, (s) => s.servers.find((x) => x.self)?.role === 'backup' && s.primary === primary.sid, 10_000);
     assert.ok(m.proc?.stderrLines().some((l) => /installed a snapshot from the primary/.test(l)), 'the joiner was caught up by a snapshot');
-    // Meanwhile its threads ran at a lower priority, and have it back (root may give it back: catch-up-priority.ts).
+    // Meanwhile its threads ran at a lower priority, and have it back once caught up (root may give it back: catch-up-priority.ts).
+    const restoredLine = (l: string): boolean => /restored this server's CPU priority/.test(l);
+    for (const t0 = Date.now(); Date.now() - t0 < 10_000 && !(m.proc?.stderrLines().some(restoredLine) ?? false);) await new Promise((r) => setTimeout(r, 50));
     const lines = m.proc?.stderrLines() ?? [];
     const lowered = lines.findIndex((l) => /lowered this server's CPU priority while it takes the primary's snapshot/.test(l));
-    const restored = lines.findIndex((l) => /restored this server's CPU priority/.test(l));
+    const restored = lines.findIndex(restoredLine);
     assert.ok(lowered >= 0 && restored > lowered, `lowered at line ${lowered}, restored at line ${restored}`);
     assert.match(lines[restored] ?? '', / nice=0 /);
     await admin.register.add('/mb/after-join', spec);

@@ -1,5 +1,6 @@
 // The release binary's JavaScript without the executable: the release package's esbuild bundle of
-// every program (dpns, dpns-nameserver, dpns-launchd), written to OUT; run the name server from it
+// every program (dpns, dpns-nameserver, dpns-launchd), written beside OUT as dpns-program.cjs, and
+// its loader (which compiles it with a code cache in ~/.cache/dpns) written to OUT; run the name server from it
 // as `node OUT dpns-nameserver ...` (restart.mjs does, for a BIN ending in .cjs). Another
 // checkout's bundler may be given (its packages/release/dist/build/bundle.js, after its build).
 // Usage: node scripts/restart-probe/bundle.mjs OUT.cjs [BUNDLER]

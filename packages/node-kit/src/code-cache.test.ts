@@ -1,7 +1,7 @@
 // A program's code cache: where it is kept, when that folder is trusted, and V8 taking it back.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -16,10 +16,18 @@ function temp(t: TestContext): string {
 test('the cache folder: systemd\'s CacheDirectory first, then $XDG_CACHE_HOME/APP, then ~/.cache/APP; made 0700', (t) => {
   const root = temp(t);
   const unit = join(root, 'unit');
+  mkdirSync(unit, { mode: 0o700 });
+  mkdirSync(join(root, 'xdg'), { mode: 0o700 });
   assert.equal(codeCacheDir('app', { CACHE_DIRECTORY: `${unit}:${join(root, 'second')}`, XDG_CACHE_HOME: join(root, 'xdg'), HOME: root }), unit);
   assert.equal(codeCacheDir('app', { XDG_CACHE_HOME: join(root, 'xdg'), HOME: root }), join(root, 'xdg', 'app'));
   assert.equal(codeCacheDir('app', { HOME: root }), join(root, '.cache', 'app'));
   assert.deepEqual(readdirSync(join(root, '.cache')), ['app']);
+  assert.equal(statSync(join(root, '.cache')).mode & 0o777, 0o700);
+  assert.equal(statSync(join(root, '.cache', 'app')).mode & 0o777, 0o700);
+  // Nothing is made where the unit's folder or $XDG_CACHE_HOME is missing: systemd or the user makes those.
+  assert.equal(codeCacheDir('app', { CACHE_DIRECTORY: join(root, 'none') }), undefined);
+  assert.equal(codeCacheDir('app', { XDG_CACHE_HOME: join(root, 'none') }), undefined);
+  assert.deepEqual(readdirSync(root).sort(), ['.cache', 'unit', 'xdg']);
   // Relative or missing: no cache at all, rather than one in the working directory.
   assert.equal(codeCacheDir('app', { CACHE_DIRECTORY: 'relative', XDG_CACHE_HOME: 'also', HOME: 'no' }), undefined);
   assert.equal(codeCacheDir('app', {}), undefined);
@@ -50,6 +58,14 @@ test('a folder of another user is not used', { skip: process.getuid?.() !== 0 ? 
   mkdirSync(theirs, { mode: 0o700 });
   chownSync(theirs, 65534, 65534);
   assert.equal(codeCacheDir('app', { CACHE_DIRECTORY: theirs }), undefined);
+  // Another user's $HOME (sudo keeping the caller's): nothing is made in it.
+  assert.equal(codeCacheDir('app', { HOME: theirs }), undefined);
+  assert.deepEqual(readdirSync(theirs), []);
+  const mine = join(root, 'mine');
+  mkdirSync(join(mine, '.cache'), { recursive: true, mode: 0o700 });
+  chownSync(join(mine, '.cache'), 65534, 65534);
+  assert.equal(codeCacheDir('app', { HOME: mine }), undefined);
+  assert.deepEqual(readdirSync(join(mine, '.cache')), []);
 });
 
 test('only the caches of other texts of the same program are removed', (t) => {

@@ -117,27 +117,33 @@ export function removeOtherCaches(dir: string, name: string, source: string): vo
 }
 
 /**
- * The folder for `app`'s code caches, made if need be: systemd's `CacheDirectory` for a unit
- * ($CACHE_DIRECTORY, the first when it lists several), else `$XDG_CACHE_HOME/app`, else
- * `~/.cache/app`. Undefined, so no cache is read or written, when none of these is set to an
- * absolute path, it cannot be made, or it (or the cache folder the unit's is in) is not this
- * user's own or may be written by another: a cache file there would be code someone else chose.
+ * The folder for `app`'s code caches: systemd's `CacheDirectory` for a unit ($CACHE_DIRECTORY, the
+ * first when it lists several, made by systemd), else `$XDG_CACHE_HOME/app`, else `~/.cache/app`.
+ * Undefined, so no cache is read or written, when none of these is set to an absolute path, or a
+ * folder on the way is not this user's own or may be written by another (a cache file there would
+ * be code someone else chose). Only the last one or two folders are made, each 0700, and only
+ * inside a folder of this user's: `sudo` keeping another user's $HOME makes nothing in it.
  */
 export function codeCacheDir(app: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const systemd = env.CACHE_DIRECTORY?.split(':')[0];
   const xdg = env.XDG_CACHE_HOME;
   const home = env.HOME;
-  const dir = systemd !== undefined && isAbsolute(systemd) ? systemd
-    : xdg !== undefined && isAbsolute(xdg) ? join(xdg, app)
-    : home !== undefined && isAbsolute(home) ? join(home, '.cache', app)
+  const chain = systemd !== undefined && isAbsolute(systemd) ? [systemd]
+    : xdg !== undefined && isAbsolute(xdg) ? [xdg, join(xdg, app)]
+    : home !== undefined && isAbsolute(home) ? [home, join(home, '.cache'), join(home, '.cache', app)]
     : undefined;
-  if (dir === undefined) return undefined;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch {
-    return undefined;
+  if (chain === undefined) return undefined;
+  const [first, ...rest] = chain as [string, ...string[]];
+  if (!ownedByMeAlone(first)) return undefined;
+  for (const dir of rest) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+    }
+    if (!ownedByMeAlone(dir)) return undefined;
   }
-  return ownedByMeAlone(dir) ? dir : undefined;
+  return chain[chain.length - 1];
 }
 
 /**
