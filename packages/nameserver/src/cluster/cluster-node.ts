@@ -131,7 +131,7 @@ export class ClusterNode {
   private readonly addrs = new Map<number, string>();
   /** This server's threads run at a lower priority while it takes a primary's snapshot (catch-up-priority.ts). */
   private readonly catchUp: CatchUpPriority;
-  /** A snapshot is being installed: its end gives the priority back, not a link that closes meanwhile. */
+  /** A snapshot is being installed: a link that closes meanwhile leaves the priority low until step() sees it end. */
   private installing = false;
   /** This server's SID: the --cluster list's place, or (joining) the one it was added with; NO_SID until known. */
   private self: number;
@@ -678,18 +678,15 @@ export class ClusterNode {
 
   private install(index: number, data: string | Uint8Array): void {
     const started = this.d.now();
+    // Installed, this backup still has the records written meanwhile to take: step() gives the priority back once it has.
     this.installing = true;
-    // Installed, this backup still has the records written meanwhile to take (step() gives the priority back once it has).
-    const done = (): void => {
-      this.installing = false;
-    };
     this.d.sink.install(index, data).then((lastEpoch) => {
-      done();
+      this.installing = false;
       this.d.log.info('installed a snapshot from the primary', { index, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, ms: this.d.now() - started });
       this.learnAddresses();
       this.step({ kind: 'installed', index, lastEpoch });
     }, (err: unknown) => {
-      done();
+      this.installing = false;
       this.d.log.error('could not install the primary\'s snapshot', { index, err });
       this.step({ kind: 'disk-failed' });
     });
