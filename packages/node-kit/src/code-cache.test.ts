@@ -70,14 +70,16 @@ test('a folder of another user is not used', { skip: process.getuid?.() !== 0 ? 
 
 test('only the caches of other texts of the same program are removed', (t) => {
   const dir = temp(t);
-  const source = 'exports.x = 1;';
-  const mine = `p.cjs.${sourceKey(source)}`;
+  const key = sourceKey(Buffer.from('exports.x = 1;'));
+  assert.match(key, /^[0-9a-f]{16}$/);
+  assert.notEqual(sourceKey(Buffer.from('exports.x = 2;')), key);
+  const mine = `p.cjs.${key}`;
   for (const f of [`${mine}.aaaaaaaaaaaa.v8cache`, `${mine}.bbbbbbbbbbbb.v8cache`, 'p.cjs.0123456789abcdef.aaaaaaaaaaaa.v8cache', 'q.cjs.0123456789abcdef.aaaaaaaaaaaa.v8cache', 'p.cjs.notes']) {
     writeFileSync(join(dir, f), '');
   }
-  removeOtherCaches(dir, 'p.cjs', source);
+  removeOtherCaches(dir, 'p.cjs', key);
   assert.deepEqual(readdirSync(dir).sort(), [`${mine}.aaaaaaaaaaaa.v8cache`, `${mine}.bbbbbbbbbbbb.v8cache`, 'p.cjs.notes', 'q.cjs.0123456789abcdef.aaaaaaaaaaaa.v8cache']);
-  removeOtherCaches(join(dir, 'gone'), 'p.cjs', source);
+  removeOtherCaches(join(dir, 'gone'), 'p.cjs', key);
 });
 
 /** Runs `source` through runCached in a process of its own (V8 keeps what it compiled for the rest of a process). */

@@ -7,12 +7,11 @@
 // rebuilt by `tsc -b` alone, a moved checkout, no bundle) falls back on the modules, so the bundle
 // is never staler than the build. Each bundled file keeps its own `import.meta.url`, so the program
 // finds the files beside its modules as it does unbundled.
-import { isAscii } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagsKey, runCached, type CodeCache } from './code-cache.js';
+import { flagsKey, runCached, scriptText, type CodeCache } from './code-cache.js';
 
 /** What the bundler writes beside the bundle, and the bin reads first. */
 export interface FastStartManifest {
@@ -60,8 +59,7 @@ export function fastStartMain(manifestUrl: URL, opts: { cacheAfterMs?: number } 
   if (manifest === undefined || manifest.self !== manifestPath || !current(manifest)) return undefined;
   const bundlePath = join(dirname(manifestPath), manifest.bundle);
   const bytes = readFileSync(bundlePath);
-  // An ASCII file (the bundle is) is its own Latin-1 decoding, a copy; UTF-8 decoding checks each byte.
-  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  const source = scriptText(bytes);
   const cachePath = `${bundlePath}.${manifest.build}.${flagsKey()}.v8cache`;
   const ran = runCached({
     source, filename: bundlePath, dirname: dirname(bundlePath), require: createRequire(bundlePath), cachePath,

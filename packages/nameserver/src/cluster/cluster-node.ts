@@ -131,8 +131,6 @@ export class ClusterNode {
   private readonly addrs = new Map<number, string>();
   /** This server's threads run at a lower priority while it takes a primary's snapshot (catch-up-priority.ts). */
   private readonly catchUp: CatchUpPriority;
-  /** A snapshot is being installed: a link that closes meanwhile leaves the priority low until step() sees it end. */
-  private installing = false;
   /** This server's SID: the --cluster list's place, or (joining) the one it was added with; NO_SID until known. */
   private self: number;
   /** Whether this server has been a voter since it started (so that leaving the voters is a removal). */
@@ -474,7 +472,7 @@ export class ClusterNode {
       t.onSnapshotComing = () => this.catchUp.lower();
       t.onClose = (why) => {
         // The primary's stream went with the link: nothing more comes to give the CPU to.
-        if (!this.installing) this.catchUp.restore();
+        this.catchUp.restore();
         if (p.out !== t) return;
         p.out = undefined;
         this.d.log.debug('a link to a cluster member closed', { sid: p.sid, why });
@@ -538,7 +536,7 @@ export class ClusterNode {
       this.stepping = false;
       this.checkedAt = undefined;
       // A catch-up ends when this backup holds what its primary held when it began to follow, or it follows none.
-      if (this.catchUp.lowered && !this.installing && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore();
+      if (this.catchUp.lowered && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore();
     }
     this.settleOwn();
     this.checkReady();
@@ -679,14 +677,11 @@ export class ClusterNode {
   private install(index: number, data: string | Uint8Array): void {
     const started = this.d.now();
     // Installed, this backup still has the records written meanwhile to take: step() gives the priority back once it has.
-    this.installing = true;
     this.d.sink.install(index, data).then((lastEpoch) => {
-      this.installing = false;
       this.d.log.info('installed a snapshot from the primary', { index, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, ms: this.d.now() - started });
       this.learnAddresses();
       this.step({ kind: 'installed', index, lastEpoch });
     }, (err: unknown) => {
-      this.installing = false;
       this.d.log.error('could not install the primary\'s snapshot', { index, err });
       this.step({ kind: 'disk-failed' });
     });
