@@ -199,6 +199,7 @@ function installLine(c: TestCluster, sid: number): string {
   const bytes = /bytes=(\d+)/.exec(line)?.[1];
   const lowered = c.proc(sid).stderrLines().find((l) => l.includes('lowered this server\'s CPU priority'));
   const nice = lowered === undefined ? undefined : /nice=(-?\d+)/.exec(lowered)?.[1];
+  const idle = lowered !== undefined && / policy=idle /.test(lowered);
   return `snapshot installed in ${ms === undefined ? '?' : fmtMs(Number(ms))} ms (${bytes === undefined ? '?' : (Number(bytes) / 1e6).toFixed(1)} MB), ` +
-    (nice === undefined ? 'its threads at their own priority meanwhile' : `its threads at nice ${nice} meanwhile`);
+    (idle ? 'its threads under SCHED_IDLE meanwhile' : nice === undefined ? 'its threads at their own priority meanwhile' : `its threads at nice ${nice} meanwhile`);
 }

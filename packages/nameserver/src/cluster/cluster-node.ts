@@ -536,7 +536,7 @@ export class ClusterNode {
       this.stepping = false;
       this.checkedAt = undefined;
       // A catch-up ends when this backup holds what its primary held when it began to follow, or it follows none.
-      if (this.catchUp.lowered && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore();
+      if (this.catchUp.lowered && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore(this.core.role === 'backup');
     }
     this.settleOwn();
     this.checkReady();
