@@ -200,6 +200,8 @@ function installLine(c: TestCluster, sid: number): string {
   const lowered = c.proc(sid).stderrLines().find((l) => l.includes('lowered this server\'s CPU priority'));
   const nice = lowered === undefined ? undefined : /nice=(-?\d+)/.exec(lowered)?.[1];
   const idle = lowered !== undefined && / policy=idle /.test(lowered);
+  const gaveUp = c.proc(sid).stderrLines().find((l) => /the rest at full priority/.test(l));
   return `snapshot installed in ${ms === undefined ? '?' : fmtMs(Number(ms))} ms (${bytes === undefined ? '?' : (Number(bytes) / 1e6).toFixed(1)} MB), ` +
-    (idle ? 'its threads under SCHED_IDLE meanwhile' : nice === undefined ? 'its threads at their own priority meanwhile' : `its threads at nice ${nice} meanwhile`);
+    (idle ? 'its threads under SCHED_IDLE meanwhile' : nice === undefined ? 'its threads at their own priority meanwhile' : `its threads at nice ${nice} meanwhile`) +
+    (gaveUp === undefined ? '' : ` until it said "${/(this host|still catching)[^:]*/.exec(gaveUp)?.[0] ?? gaveUp}"`);
 }

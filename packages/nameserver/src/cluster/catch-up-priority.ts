@@ -7,14 +7,20 @@
 // has caught up (cluster-node.ts), its threads run only on CPU time no one else wants: Linux's
 // SCHED_IDLE policy, under which a thread that wakes for a write takes the CPU at once. A lower
 // nice value (+10), which this did first, still let the catch-up hold a CPU for its time slice
-// after a write's thread woke (DAMON reclaim off, a scratch probe of five to eight catch-ups each:
-// the writer's p99 17–39 ms niced, median 29; 12–28 ms idle, median 19; docs/BENCHMARKS.md, session 31). The policy is set by util-linux's `chrt` (Node has no
-// call for it); where there is none, or it fails, the threads run at nice +10 instead.
+// after a write's thread woke (DAMON reclaim off, a scratch probe of five to eleven catch-ups
+// each: the writer's p99 17–39 ms niced, median 29; 12–36 ms idle, median 20; docs/BENCHMARKS.md,
+// session 31). The policy is set by util-linux's `chrt` (Node has no call for it); where there is
+// none, or it fails, the threads run at nice +10 instead.
+//
+// Idle time is what other work leaves. On a host whose CPUs are kept busy the backup would wait
+// for it without end, and a cluster short of a backup is the worse trade: so the catch-up goes
+// back to full priority once its main thread has spent half of a check's interval waiting for a
+// CPU, or after CATCH_UP_LOWERED_MAX_MS lowered in all.
 //
 // Only when the priority can be given back: leaving SCHED_IDLE, like lowering a nice value again,
 // needs CAP_SYS_NICE or a RLIMIT_NICE that allows the thread's nice value (the systemd unit sets
 // LimitNICE=+0). A server that could not would stay slow for good, so it does not lower it at all.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import type { Logger } from '../log.js';
@@ -23,19 +29,24 @@ import type { Logger } from '../log.js';
 export const CATCH_UP_NICE = 10;
 /**
  * The longest a catch-up runs lowered, over all its attempts (a link that closes and a snapshot
- * sent again) until it has caught up once. Idle time is what other work leaves: on a host whose
- * CPUs are kept busy a backup would wait for it without end (a million names take ~6 s on the
- * benchmark's busy 2-core VM), and a cluster short of a backup is the worse trade.
+ * sent again) until it has caught up once (a million names take ~6 s on the benchmark's VM).
  */
 export const CATCH_UP_LOWERED_MAX_MS = 60_000;
+/** How often a lowered catch-up checks whether it gets a CPU at all. */
+export const CATCH_UP_CHECK_MS = 500;
+/** The share of a check's interval the main thread may wait for a CPU before the catch-up takes full priority. */
+const STARVED_SHARE = 0.5;
+
+/** Threads under SCHED_IDLE, and the way back. */
+export interface IdleThreads {
+  /** Every thread back under SCHED_OTHER; resolves with whether that worked. */
+  end(): Promise<boolean>;
+}
 
 /** What this needs of the system: Linux gives each thread its own policy and nice value. */
 export interface Priorities {
-  /**
-   * Puts every thread of this process under SCHED_IDLE (`idle`) or back under SCHED_OTHER;
-   * false when it could not (then nothing was changed, or the change is to be undone).
-   */
-  policy(idle: boolean): boolean;
+  /** Puts every thread of this process under SCHED_IDLE; undefined when it could not (nothing is left changed). */
+  idle(): IdleThreads | undefined;
   /** This process's threads (their ids), or none where that cannot be known. */
   threads(): number[];
   /** The calling thread's nice value. */
@@ -43,12 +54,20 @@ export interface Priorities {
   set(tid: number, nice: number): void;
   /** Whether this process may set a nice value as low as `nice` again once it has raised it. */
   mayLowerTo(nice: number): boolean;
+  /** How long the calling thread has waited for a CPU since it started (ms), where that is known. */
+  waitedMs(): number | undefined;
 }
 
-/** How the threads were lowered, and the nice value to give back. */
-interface Lowered {
-  how: 'idle' | 'nice';
-  nice: number;
+/** How the threads were lowered, and what gives their priority back. */
+type Lowered = { how: 'idle'; nice: number; back: IdleThreads } | { how: 'nice'; nice: number };
+
+export interface CatchUpOptions {
+  /** How much lower the threads run where they cannot idle; 0 turns the lowering off. */
+  by?: number;
+  sys?: Priorities;
+  maxMs?: number;
+  checkMs?: number;
+  now?: () => number;
 }
 
 export class CatchUpPriority {
@@ -56,18 +75,28 @@ export class CatchUpPriority {
   private from: Lowered | undefined;
   private saidWhyNot = false;
   private timer: NodeJS.Timeout | undefined;
-  /** When the current lowering began (performance.now()). */
+  /** When the current lowering began, and the last check's time and wait (ms). */
   private since = 0;
-  /** Time spent lowered since this server last caught up. */
+  private checkedAt = 0;
+  private waitedAt: number | undefined;
+  /** Time spent lowered since this server last caught up; maxMs once it gave up. */
   private spentMs = 0;
+  private readonly by: number;
+  private readonly sys: Priorities;
+  private readonly maxMs: number;
+  private readonly checkMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly log: Logger,
-    private readonly by = CATCH_UP_NICE,
-    private readonly sys: Priorities = linuxPriorities,
-    private readonly maxMs = CATCH_UP_LOWERED_MAX_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    o: CatchUpOptions = {},
+  ) {
+    this.by = o.by ?? CATCH_UP_NICE;
+    this.sys = o.sys ?? linuxPriorities;
+    this.maxMs = o.maxMs ?? CATCH_UP_LOWERED_MAX_MS;
+    this.checkMs = o.checkMs ?? CATCH_UP_CHECK_MS;
+    this.now = o.now ?? (() => performance.now());
+  }
 
   get lowered(): boolean {
     return this.from !== undefined;
@@ -90,23 +119,20 @@ export class CatchUpPriority {
       this.saidWhyNot = true;
       return;
     }
-    if (this.sys.policy(true)) {
-      this.from = { how: 'idle', nice: from };
+    const back = this.sys.idle();
+    if (back !== undefined) {
+      this.from = { how: 'idle', nice: from, back };
       this.log.info('lowered this server\'s CPU priority while it takes the primary\'s snapshot', { policy: 'idle', threads: this.sys.threads().length });
     } else {
-      // Without chrt (or where it failed part way: a thread that ended as it went): a lower nice value.
-      this.sys.policy(false);
+      // Without chrt: a lower nice value.
       if (from + this.by > 19) return;
       this.from = { how: 'nice', nice: from };
       const n = this.setAll(from + this.by);
       this.log.info('lowered this server\'s CPU priority while it takes the primary\'s snapshot', { nice: from + this.by, threads: n });
     }
-    this.since = this.now();
-    this.timer = setTimeout(() => {
-      this.restore();
-      this.spentMs = this.maxMs;
-      this.log.warn('still catching up after the longest it may run at a lower CPU priority: the rest at full priority', { loweredMs: this.maxMs });
-    }, this.maxMs - this.spentMs);
+    this.since = this.checkedAt = this.now();
+    this.waitedAt = this.sys.waitedMs();
+    this.timer = setInterval(() => this.check(), this.checkMs);
     this.timer.unref();
   }
 
@@ -119,16 +145,38 @@ export class CatchUpPriority {
     const from = this.from;
     if (from === undefined) return;
     this.from = undefined;
-    clearTimeout(this.timer);
+    clearInterval(this.timer);
     this.timer = undefined;
     if (!caughtUp) this.spentMs += this.now() - this.since;
     if (from.how === 'idle') {
-      if (this.sys.policy(false)) this.log.info('restored this server\'s CPU priority', { policy: 'other', nice: from.nice, threads: this.sys.threads().length });
-      else this.log.warn('could not restore this server\'s CPU priority: its threads still run only on idle CPU time; restart it', { nice: from.nice });
+      void from.back.end().then((ok) => {
+        if (ok) this.log.info('restored this server\'s CPU priority', { policy: 'other', nice: from.nice, threads: this.sys.threads().length });
+        else this.log.warn('could not restore this server\'s CPU priority: its threads still run only on idle CPU time; restart it', { nice: from.nice });
+      });
       return;
     }
     const n = this.setAll(from.nice);
     this.log.info('restored this server\'s CPU priority', { nice: from.nice, threads: n });
+  }
+
+  /** Gives up lowering until this server has caught up, when it has been lowered too long or gets too little CPU. */
+  private check(): void {
+    const now = this.now();
+    const waited = this.sys.waitedMs();
+    const interval = now - this.checkedAt;
+    const starved = waited !== undefined && this.waitedAt !== undefined && interval > 0 && waited - this.waitedAt >= STARVED_SHARE * interval;
+    const tooLong = this.spentMs + (now - this.since) >= this.maxMs;
+    if (starved || tooLong) {
+      const waitedMs = waited === undefined || this.waitedAt === undefined ? undefined : Math.round(waited - this.waitedAt);
+      this.restore();
+      this.spentMs = this.maxMs;
+      this.log.warn(starved
+        ? 'this host leaves the catch-up too little idle CPU time: the rest at full priority'
+        : 'still catching up after the longest it may run at a lower CPU priority: the rest at full priority', { waitedMs, intervalMs: Math.round(interval) });
+      return;
+    }
+    this.checkedAt = now;
+    this.waitedAt = waited;
   }
 
   /** Threads started meanwhile took the lowered value from the one that started them: all are set. */
@@ -146,30 +194,52 @@ export class CatchUpPriority {
   }
 }
 
-/** Where util-linux installs chrt. */
+/** Where util-linux installs chrt, and the shell that runs it to give the priority back. */
 const CHRT = ['/usr/bin/chrt', '/bin/chrt'];
+const SH = '/bin/sh';
 
 /** CAP_SYS_NICE's bit in the capability sets of /proc/PID/status. */
 const CAP_SYS_NICE = 23n;
 
 export const linuxPriorities: Priorities = {
+  idle() {
+    const chrt = CHRT.find((p) => existsSync(p));
+    if (chrt === undefined || !existsSync(SH)) return undefined;
+    const pid = String(process.pid);
+    // chrt sets every thread of the process (--all-tasks) and stops at the first it cannot, such as
+    // one that ended meanwhile: a second try. It is found at a fixed path, not on PATH. Every
+    // thread, not the main thread alone, whose collector and I/O threads would run at full
+    // priority (the main thread alone, in three catch-ups of the probe above: p99 25–49 ms,
+    // against 20–36 ms with every thread in the runs between them).
+    const all = (policy: string): string => `${chrt} ${policy} --all-tasks --pid 0 ${pid}`;
+    // The way back is started first, at full priority, and waits for a line: started from a
+    // thread under SCHED_IDLE it would itself run only on idle time, and give the priority back
+    // late on the busy host that needs it most. Its stdin closes if this process dies.
+    const back = spawn(SH, ['-c', `read line && { ${all('--other')} || ${all('--other')}; }`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    back.unref();
+    (back.stdin as { unref?: () => void } | null)?.unref?.();
+    const exited = new Promise<boolean>((resolve) => {
+      back.once('exit', (code) => resolve(code === 0));
+      back.once('error', () => resolve(false));
+    });
+    const end = (): Promise<boolean> => {
+      back.stdin?.end('\n');
+      return exited;
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = spawnSync(chrt, ['--idle', '--all-tasks', '--pid', '0', pid], { stdio: 'ignore', timeout: 5000 });
+      if (r.status === 0) return { end };
+    }
+    // Some threads may be idle: all go back.
+    void end();
+    return undefined;
+  },
   threads() {
     try {
       return readdirSync('/proc/self/task').map(Number).filter((t) => Number.isSafeInteger(t) && t > 0);
     } catch {
       return [];
     }
-  },
-  policy(idle) {
-    const chrt = CHRT.find((p) => existsSync(p));
-    if (chrt === undefined) return false;
-    // chrt sets every thread of the process (--all-tasks) and stops at the first it cannot, such as
-    // one that ended meanwhile: a second try. It is found at a fixed path, not on PATH.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const r = spawnSync(chrt, [idle ? '--idle' : '--other', '--all-tasks', '--pid', '0', String(process.pid)], { stdio: 'ignore', timeout: 5000 });
-      if (r.status === 0) return true;
-    }
-    return false;
   },
   own: () => getPriority(0),
   set: (tid, nice) => setPriority(tid, nice),
@@ -183,6 +253,15 @@ export const linuxPriorities: Priorities = {
       return soft !== undefined && 20 - Number(soft) <= nice;
     } catch {
       return false;
+    }
+  },
+  waitedMs() {
+    // schedstat: time on a CPU, time waiting on a run queue (ns), slices.
+    try {
+      const waited = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]);
+      return Number.isFinite(waited) ? waited / 1e6 : undefined;
+    } catch {
+      return undefined;
     }
   },
 };
