@@ -535,8 +535,10 @@ export class ClusterNode {
     } finally {
       this.stepping = false;
       this.checkedAt = undefined;
-      // A catch-up ends when this backup holds what its primary held when it began to follow, or it follows none.
-      if (this.catchUp.lowered && (this.core.role !== 'backup' || this.core.followingCaughtUp)) this.catchUp.restore(this.core.role === 'backup');
+      // A catch-up ends when this backup holds what its primary held when it began to follow (which
+      // also renews its time at a lower priority, used up or not), or it follows none.
+      if (this.core.role === 'backup' && this.core.followingCaughtUp) this.catchUp.restore(true);
+      else if (this.catchUp.lowered && this.core.role !== 'backup') this.catchUp.restore();
     }
     this.settleOwn();
     this.checkReady();
