@@ -80,6 +80,28 @@ test('lowered: every thread runs on idle CPU time only; restored: every thread r
   assert.match(lines.find((l) => /restored/.test(l)) ?? '', /"policy":"other","nice":2/);
 });
 
+test('no lowering while the way back still runs: it would undo it', async () => {
+  const sys = fakeSystem();
+  let finish: (ok: boolean) => void = () => undefined;
+  sys.idle = () => {
+    sys.calls.push(true);
+    return { end: () => new Promise<boolean>((r) => (finish = r)) };
+  };
+  const { log } = logged();
+  const p = new CatchUpPriority(log, { sys });
+  p.lower();
+  p.restore();
+  p.lower();
+  assert.equal(p.lowered, false);
+  finish(true);
+  await settle();
+  p.lower();
+  assert.equal(p.lowered, true);
+  assert.deepEqual(sys.calls, [true, true]);
+  p.restore();
+  finish(true);
+});
+
 test('a policy that cannot be given back is said in a warning', async () => {
   const sys = fakeSystem({ stuck: true });
   const { lines, log } = logged();
@@ -139,6 +161,7 @@ test('a catch-up that goes on too long, over all its attempts, has the rest at f
   p.lower();
   clock = 30;
   p.restore();
+  await settle();
   p.lower();
   clock = 35;
   await new Promise((r) => setTimeout(r, 20));
@@ -153,6 +176,7 @@ test('a catch-up that goes on too long, over all its attempts, has the rest at f
   p.lower();
   assert.equal(p.lowered, false);
   p.restore(true);
+  await settle();
   p.lower();
   assert.equal(p.lowered, true);
   p.restore(true);
@@ -223,7 +247,7 @@ test('on Linux, all of a process\'s threads are lowered and given back (where th
       if (out.idle.policy.every((x) => x === 5)) {
         // Busy loops at full priority on every CPU: the lowered catch-up gives up its idle time.
         const hogs = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
-        const r = new CatchUpPriority(log, { checkMs: 100 });
+        const r = new CatchUpPriority(log, { checkMs: 25 });
         r.lower();
         const t0 = Date.now();
         const restoredBefore = lines.filter((l) => /restored/.test(l)).length;

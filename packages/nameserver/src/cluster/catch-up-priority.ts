@@ -79,6 +79,8 @@ export class CatchUpPriority {
   private since = 0;
   private checkedAt = 0;
   private waitedAt: number | undefined;
+  /** The way back while it runs: a lowering meanwhile could be undone by it, so there is none. */
+  private ending: Promise<boolean> | undefined;
   /** Time spent lowered since this server last caught up; maxMs once it gave up. */
   private spentMs = 0;
   private readonly by: number;
@@ -107,7 +109,7 @@ export class CatchUpPriority {
    * if it can be given back.
    */
   lower(): void {
-    if (this.from !== undefined || this.by <= 0 || this.spentMs >= this.maxMs) return;
+    if (this.from !== undefined || this.ending !== undefined || this.by <= 0 || this.spentMs >= this.maxMs) return;
     let from: number;
     try {
       from = this.sys.own();
@@ -149,7 +151,10 @@ export class CatchUpPriority {
     this.timer = undefined;
     if (!caughtUp) this.spentMs += this.now() - this.since;
     if (from.how === 'idle') {
-      void from.back.end().then((ok) => {
+      const ending = from.back.end();
+      this.ending = ending;
+      void ending.then((ok) => {
+        if (this.ending === ending) this.ending = undefined;
         if (ok) this.log.info('restored this server\'s CPU priority', { policy: 'other', nice: from.nice, threads: this.sys.threads().length });
         else this.log.warn('could not restore this server\'s CPU priority: its threads still run only on idle CPU time; restart it', { nice: from.nice });
       });
