@@ -3,7 +3,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WatchCounts, WatchParentMessage } from './watch-protocol.js';
 
-function tally(counts: ReadonlyMap<string, number>, writes: number): Omit<WatchCounts, 'type' | 'waitedMs'> {
+/** Per-watch event counts: a Map, or anything else that can list them. */
+export interface EventCounts {
+  readonly size: number;
+  values(): Iterable<number>;
+}
+
+function tally(counts: EventCounts, writes: number): Omit<WatchCounts, 'type' | 'waitedMs'> {
   let complete = 0;
   let min = Infinity;
   let max = 0;
@@ -16,7 +22,7 @@ function tally(counts: ReadonlyMap<string, number>, writes: number): Omit<WatchC
 }
 
 /** Answers `expect` by polling `counts` until every watch is complete or time is up; `close` runs `onClose`. */
-export function serveCounts(port: MessagePort, counts: ReadonlyMap<string, number>, onClose: () => void): void {
+export function serveCounts(port: MessagePort, counts: EventCounts, onClose: () => void): void {
   port.on('message', (msg: WatchParentMessage) => {
     if (msg.type === 'close') {
       onClose();

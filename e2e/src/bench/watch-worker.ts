@@ -3,22 +3,33 @@
 // Protocol with the parent: it posts `{type:'expect', writes}`, we answer with the counts.
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { serveCounts } from './watch-counts.js';
+import { ConnectionCounts } from './connection-counts.js';
+import { serveCounts, type EventCounts } from './watch-counts.js';
 import type { WatchReady, WatchWorkerData } from './watch-protocol.js';
 
 const data = workerData as WatchWorkerData;
 const port = parentPort;
 if (port === null) throw new Error('watch-worker must run as a worker thread');
 
-const counts = new Map<string, number>();
+const connections: ConnectionCounts[] = [];
+const counts: EventCounts = {
+  get size() {
+    return connections.reduce((n, c) => n + c.size, 0);
+  },
+  *values() {
+    for (const c of connections) yield* c.values();
+  },
+};
 const sockets: WebSocket[] = [];
 const refused: Record<string, number> = {};
 const started = performance.now();
 
-function open(c: number): Promise<void> {
+function open(): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(data.url, { perMessageDeflate: false });
     sockets.push(ws);
+    const mine = new ConnectionCounts();
+    connections.push(mine);
     let answered = 0;
     ws.on('error', reject);
     ws.on('message', (raw) => {
@@ -26,12 +37,7 @@ function open(c: number): Promise<void> {
       // Events are counted without a full parse: only the list of watch ids is needed.
       const at = s.indexOf('"watchIds":[');
       if (s.includes('"watch.event"') && at >= 0) {
-        const end = s.indexOf(']', at + 12);
-        for (const quoted of s.slice(at + 12, end).split(',')) {
-          const key = `${c}:${quoted.slice(1, -1)}`;
-          const n = counts.get(key);
-          if (n !== undefined) counts.set(key, n + 1);
-        }
+        mine.event(s.slice(at + 12, s.indexOf(']', at + 12)));
         return;
       }
       const msg = JSON.parse(s) as { method?: string; id?: number; result?: { watchId: string }; error?: { data?: { code?: string } } };
@@ -42,7 +48,7 @@ function open(c: number): Promise<void> {
         return;
       }
       if (msg.id === undefined) return;
-      if (msg.result !== undefined) counts.set(`${c}:${msg.result.watchId}`, 0);
+      if (msg.result !== undefined) mine.add(msg.result.watchId);
       else {
         const code = msg.error?.data?.code ?? 'UNKNOWN';
         refused[code] = (refused[code] ?? 0) + 1;
@@ -57,5 +63,5 @@ serveCounts(port, counts, () => {
 });
 
 // One connection at a time: simultaneous handshakes would measure the accept queue, not watches.
-for (let c = 0; c < data.connections; c++) await open(c);
+for (let c = 0; c < data.connections; c++) await open();
 port.postMessage({ type: 'ready', watches: counts.size, refused, setupMs: performance.now() - started } satisfies WatchReady);
