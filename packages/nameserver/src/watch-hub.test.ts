@@ -9,13 +9,25 @@ class Sink implements WatchSink {
   /** Bytes the hub says it holds for this sink (WatchSink.held). */
   backlog = 0;
   open = true;
+  /** The frames of each write the sink made: one unless corked. */
+  readonly writes: number[] = [];
+  private corked: number | undefined;
   sendJoined(head: string, tail: Uint8Array): void {
     assert.ok(this.open, 'nothing is sent to a sink that has ended');
     const m = JSON.parse(head + Buffer.from(tail).toString()) as { params: { watchIds: string[]; name: string } };
     this.got.push({ ids: m.params.watchIds, name: m.params.name });
+    if (this.corked === undefined) this.writes.push(1);
+    else this.corked++;
   }
-  cork(): void {}
-  uncork(): void {}
+  cork(): void {
+    assert.equal(this.corked, undefined, 'corked once at a time');
+    this.corked = 0;
+  }
+  uncork(): void {
+    assert.notEqual(this.corked, undefined, 'uncorked only when corked');
+    this.writes.push(this.corked as number);
+    this.corked = undefined;
+  }
   held(delta: number): void {
     this.backlog += delta;
   }
@@ -228,4 +240,41 @@ test('a connection holding thousands of watches of one pattern removes them in a
   hub.publish([put('/x')], 1);
   while (sink.got.length < 1) await turn();
   assert.deepEqual(sink.got[0]?.ids, keep);
+});
+
+test("changes that queue up for a connection go out to it in one write, in order", async () => {
+  const hub = new WatchHub(undefined, 60_000);
+  // More connections than a slice sends to: each still gets its five frames in one write.
+  const sinks = Array.from({ length: 40 }, () => new Sink());
+  for (const sink of sinks) hub.add('/*', sink);
+  const release = hub.writeStarted();
+  for (let r = 1; r <= 5; r++) hub.publish([put(`/n${r}`)], r);
+  release();
+  while (sinks.some((s) => s.got.length < 5)) await turn();
+  for (const sink of sinks) {
+    assert.deepEqual(sink.got.map((g) => g.name), ['/n1', '/n2', '/n3', '/n4', '/n5']);
+    assert.deepEqual(sink.writes, [5], 'five frames, one write');
+  }
+  hub.publish([put('/n6')], 6);
+  while (sinks.some((s) => s.got.length < 6)) await turn();
+  assert.deepEqual(sinks[0]?.writes, [5, 1], 'a frame alone is written without corking');
+});
+
+test("one connection's long backlog does not hold up the others, and reaches it whole and in order", async () => {
+  const hub = new WatchHub();
+  const busy = new Sink();
+  const quiet = new Sink();
+  hub.add('/busy/*', busy);
+  hub.add('/quiet/*', quiet);
+  const n = 10_000;
+  for (let i = 0; i < n; i++) hub.publish([put(`/busy/${i}`)], i + 1);
+  hub.publish([put('/quiet/x')], n + 1);
+  await turn();
+  assert.equal(quiet.got.length, 1, 'the quiet connection is sent its frame in the first turn');
+  assert.ok(busy.got.length < n, `the busy one is not sent all of its backlog in one turn (${busy.got.length})`);
+  while (busy.got.length < n) await turn();
+  assert.deepEqual(busy.got.map((g) => g.name), Array.from({ length: n }, (_, i) => `/busy/${i}`), 'every frame, in order');
+  assert.ok(Math.max(...busy.writes) <= 64, 'at most 64 frames a write');
+  assert.equal(busy.backlog, 0);
+  assert.equal(hub.heldBytes, 0);
 });

@@ -11,6 +11,7 @@
 // are tried one by one, so those are what a client could multiply to make every write slow:
 // they are capped per connection and in total.
 import { DpnsError, compileGlob, publicEntry, type Glob } from '@dpns/protocol';
+import { FanoutQueue } from './fanout-queue.js';
 import type { Change } from './registry/ops.js';
 
 /** Where a watch's events go: the connection that opened it. */
@@ -216,10 +217,11 @@ export class WatchHub {
   }
 
   /**
-   * Tells every matching watch about the changes of one revision. The frames are queued and
-   * sent in slices of at most FANOUT_SLICE frames, one slice per turn of the event loop, so a
-   * request that arrives during a large fan-out waits for one slice, not for all of it.
-   * The queue is first in, first out: each watcher still sees changes in revision order.
+   * Tells every matching watch about the changes of one revision. The frames are queued per
+   * connection and sent in slices of at most FANOUT_SLICE connections, one slice per turn of the
+   * event loop, so a request that arrives during a large fan-out waits for one slice, not for
+   * all of it. Each connection's frames go out first in, first out, so each watcher still sees
+   * changes in revision order; those that queued up for it meanwhile go out in one write.
    */
   publish(changes: readonly Change[], revision: number): void {
     if (this.count === 0 || changes.length === 0) return;
@@ -264,7 +266,7 @@ export class WatchHub {
     sink.held(bytes);
   }
 
-  private readonly queue = new FrameQueue();
+  private readonly queue = new FanoutQueue<WatchSink>();
   private draining = false;
   /** Writes between their append and their answer: the fan-out gives them the CPU (writeStarted). */
   private writesWaiting = 0;
@@ -310,39 +312,53 @@ export class WatchHub {
       return;
     }
     if (this.yieldingSince !== undefined) return;
-    const touched = new Set<WatchSink>();
     // Frames of sinks that ended (cut as slow consumers, or closed) are dropped without counting
     // as sent, up to DROPPED_PER_SLICE of them a turn, so a cut sink's backlog goes quickly.
+    let sinks = 0;
+    let frames = 0;
     let dropped = 0;
-    for (let n = 0; n < FANOUT_SLICE && dropped < DROPPED_PER_SLICE && this.queue.length > 0;) {
-      const [sink, head, tail] = this.queue.shift();
-      const bytes = head.length + tail.length;
+    while (sinks < FANOUT_SLICE && frames < FRAMES_PER_SLICE && dropped < DROPPED_PER_SLICE) {
+      const next = this.queue.first();
+      if (next === undefined) break;
+      const { sink, heads, tails, from } = next;
+      const n = Math.max(1, Math.min(heads.length - from, sink.open ? Math.min(FRAMES_PER_WRITE, FRAMES_PER_SLICE - frames) : DROPPED_PER_SLICE - dropped));
+      let bytes = 0;
+      for (let i = from; i < from + n; i++) bytes += (heads[i] as string).length + (tails[i] as Uint8Array).length;
       this.held -= bytes;
       sink.held(-bytes);
       if (!sink.open) {
-        dropped++;
+        dropped += n;
+        this.queue.taken(n);
         continue;
       }
-      n++;
-      if (!touched.has(sink)) {
-        touched.add(sink);
-        sink.cork();
-      }
-      sink.sendJoined(head, tail);
+      sinks++;
+      frames += n;
+      // A sink's frames of several changes go out in one write (fanout-queue.ts).
+      if (n > 1) sink.cork();
+      for (let i = from; i < from + n; i++) sink.sendJoined(heads[i] as string, tails[i] as Uint8Array);
+      if (n > 1) sink.uncork();
+      this.queue.taken(n);
     }
-    for (const s of touched) s.uncork();
     if (this.queue.length > 0) setImmediate(() => this.drain());
     else this.draining = false;
   }
 }
 
 /**
- * Frames sent per turn of the event loop during a fan-out: a write arriving meanwhile waits for at
- * most one slice at each of its steps (~0.25 ms at 32 on the benchmark VM). With 1,000 watching
- * connections a write's p99 was 9.6–19.1 ms at 64 (median of six runs 14.4) and 8.7–12.5 ms at 32
- * (median 10.3), runs alternating; 256 measured worse still (docs/BENCHMARKS.md).
+ * Connections sent to per turn of the event loop during a fan-out: a write arriving meanwhile waits
+ * for at most one slice at each of its steps (~0.25 ms at 32 on the benchmark VM). With 1,000
+ * watching connections a write's p99 was 9.6–19.1 ms at 64 (median of six runs 14.4) and 8.7–12.5
+ * ms at 32 (median 10.3), runs alternating; 256 measured worse still (docs/BENCHMARKS.md).
  */
 const FANOUT_SLICE = 32;
+/**
+ * Frames sent per turn at most, however many each of those connections has waiting: a
+ * connection's frames of several changes cost one system call, so a slice of many frames costs
+ * little more than one of 32.
+ */
+const FRAMES_PER_SLICE = 256;
+/** Frames to one connection in one write at most: one with a long backlog goes to the back of the line after them. */
+const FRAMES_PER_WRITE = 64;
 /** The longest the fan-out waits for a write in flight (writeStarted) before it sends again. */
 const FANOUT_YIELD_MS = 4;
 /** Queued frames of ended sinks dropped per turn at most. */
@@ -351,41 +367,6 @@ const DROPPED_PER_SLICE = 4096;
 /** A frame's start, up to and including its list of watch ids; the change's bytes follow it. */
 function frameHead(ids: Iterable<string>): string {
   return `{"jsonrpc":"2.0","method":"watch.event","params":{"watchIds":${JSON.stringify([...ids])},`;
-}
-
-/** A FIFO of (sink, head, tail) frames in parallel arrays with a moving head, compacted now and then. */
-class FrameQueue {
-  private sinks: WatchSink[] = [];
-  private heads: string[] = [];
-  private tails: Uint8Array[] = [];
-  private first = 0;
-
-  get length(): number {
-    return this.heads.length - this.first;
-  }
-
-  push(sink: WatchSink, head: string, tail: Uint8Array): void {
-    this.sinks.push(sink);
-    this.heads.push(head);
-    this.tails.push(tail);
-  }
-
-  shift(): [WatchSink, string, Uint8Array] {
-    const i = this.first++;
-    const out: [WatchSink, string, Uint8Array] = [this.sinks[i] as WatchSink, this.heads[i] as string, this.tails[i] as Uint8Array];
-    if (this.first === this.heads.length) {
-      this.sinks = [];
-      this.heads = [];
-      this.tails = [];
-      this.first = 0;
-    } else if (this.first > 65_536) {
-      this.sinks = this.sinks.slice(this.first);
-      this.heads = this.heads.slice(this.first);
-      this.tails = this.tails.slice(this.first);
-      this.first = 0;
-    }
-    return out;
-  }
 }
 
 /** A name is looked up; `PREFIX*` (one star, at the end, nothing else wild) is found by prefix; the rest is scanned. */
