@@ -8,10 +8,9 @@
 // its writes waited behind them. Otherwise (no such file, an older format, a file that does not
 // check out) it is made from an image of the registry a batch at a time and kept in those parts.
 import { open } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import type { Registry } from '../registry/registry.js';
 import { snapshotLines } from '../registry/snapshot-lines.js';
-import { readSnapshotBody } from '../storage/snapshot-body.js';
+import { readSnapshotBody, type SnapshotTrailer } from '../storage/snapshot-body.js';
 import type { SnapshotFile } from '../storage/snapshot-files.js';
 import { snapshotStreamParts } from '../storage/snapshot-stream.js';
 import { bufferView } from './buffer-view.js';
@@ -112,15 +111,11 @@ export async function storedSnapshot(file: SnapshotFile, bad: (why: string) => v
   async function* pieces(): SnapshotPieces {
     try {
       yield Buffer.from(header, 'utf8');
-      let crc = 0;
-      let bytes = 0;
-      for await (const chunk of readSnapshotBody(file.path, file.index)) {
-        crc = crc32(chunk, crc);
-        bytes += chunk.length;
-        yield* piecesOfBytes(chunk);
-      }
-      // The trailer as formatThree writes it (readSnapshotBody found the file's to say the same).
-      yield Buffer.from(`${JSON.stringify({ bytes, crc32: crc })}\n`, 'utf8');
+      let trailer: SnapshotTrailer | undefined;
+      for await (const chunk of readSnapshotBody(file.path, file.index, (t) => (trailer = t))) yield* piecesOfBytes(chunk);
+      if (trailer === undefined) throw new Error('the snapshot body was read without its trailer');
+      // The file's trailer, checked against the body as it was read, written as formatThree does.
+      yield Buffer.from(`${JSON.stringify({ bytes: trailer.bytes, crc32: trailer.crc32 })}\n`, 'utf8');
     } catch (err) {
       bad((err as Error).message);
       throw err;

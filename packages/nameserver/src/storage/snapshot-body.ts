@@ -17,13 +17,20 @@ const END_BYTES = 4096;
  */
 const MAX_LINE_BYTES = 64 << 20;
 
+/** A format-3 snapshot's last line: its body's length and CRC-32. */
+export interface SnapshotTrailer {
+  bytes: number;
+  crc32: number;
+}
+
 /**
  * The body of the format-3 snapshot at `path` (for `index`): its lines between header and
  * trailer, in Buffers that each end with a newline. Throws StorageError CORRUPT when the file is
  * not a format-3 snapshot of `index` or its body does not match its trailer (the last chunk is
- * then never yielded).
+ * then never yielded). `checked` is given the trailer once the whole body matched it, before the
+ * last chunk is yielded.
  */
-export async function* readSnapshotBody(path: string, index: number): AsyncGenerator<Buffer> {
+export async function* readSnapshotBody(path: string, index: number, checked?: (trailer: SnapshotTrailer) => void): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -59,6 +66,7 @@ export async function* readSnapshotBody(path: string, index: number): AsyncGener
       const cut = at === bodyEnd ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
       if (at === bodyEnd && chunk[chunk.length - 1] !== 0x0a) throw corrupt('the body does not end with a newline');
       if (at === bodyEnd && crc !== trailer.crc32) throw corrupt(`CRC-32 mismatch (trailer ${trailer.crc32}, computed ${crc})`);
+      if (at === bodyEnd) checked?.({ bytes: trailer.bytes, crc32: trailer.crc32 });
       carry = Buffer.from(chunk.subarray(cut));
       if (carry.length > MAX_LINE_BYTES) throw corrupt(`a line longer than ${MAX_LINE_BYTES} bytes`);
       if (cut > 0) yield chunk.subarray(0, cut);
