@@ -155,6 +155,33 @@ test('a frame of bytes that is not a snapshot chunk, or a snapshot partly text a
   assert.deepEqual(got, []);
 });
 
+test('a snapshot larger than can be joined closes the link at the chunk that passes the limit, and reaches no core', () => {
+  const got: PeerMessage[] = [];
+  const b = fakeLink();
+  new PeerTransportLink(b.link, { bytes: 10, chars: 6 }).onMessage = (m) => got.push(m);
+  b.deliver({ t: 'snap', epoch: 3, index: 40, last: false, size: 8 }, Buffer.from('abcd'));
+  b.deliver({ t: 'snap', epoch: 3, index: 40, last: false }, Buffer.from('efgh'));
+  assert.deepEqual(b.closed, [], 'eight bytes are within the limit, whatever the size said');
+  b.deliver({ t: 'snap', epoch: 3, index: 40, last: false }, Buffer.from('ijk'));
+  assert.match(b.closed.join(), /more than 10 bytes/);
+  const c = fakeLink();
+  new PeerTransportLink(c.link, { bytes: 10, chars: 6 }).onMessage = (m) => got.push(m);
+  c.deliver({ t: 'snap', epoch: 3, index: 40, data: 'abcd', last: false });
+  c.deliver({ t: 'snap', epoch: 3, index: 40, data: 'efg', last: true });
+  assert.match(c.closed.join(), /more than 6 characters/);
+  assert.deepEqual(got, []);
+  // Within the limits, a snapshot is joined as before, and the count starts again for the next.
+  const d = fakeLink();
+  const joined: PeerMessage[] = [];
+  new PeerTransportLink(d.link, { bytes: 10, chars: 6 }).onMessage = (m) => joined.push(m);
+  for (let k = 0; k < 3; k++) {
+    d.deliver({ t: 'snap', epoch: 3, index: 40 + k, last: false }, Buffer.from('abcde'));
+    d.deliver({ t: 'snap', epoch: 3, index: 40 + k, last: true }, Buffer.from('fghij'));
+  }
+  assert.deepEqual(d.closed, []);
+  assert.deepEqual(joined.map((m) => m.t === 'snap' && Buffer.from(m.data as Uint8Array).toString()), ['abcdefghij', 'abcdefghij', 'abcdefghij']);
+});
+
 test('a snapshot\'s chunks are made as they go, not when it is handed over', async () => {
   const a = fakeLink();
   const t = new PeerTransportLink(a.link);

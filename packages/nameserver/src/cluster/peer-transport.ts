@@ -96,6 +96,8 @@ export class PeerTransportLink implements PeerTransport {
   /** Or joined into one buffer as they come, when the first said the size (takeBytes). */
   private joined: { buf: Buffer; at: number } | undefined;
   private textChunks: string[] = [];
+  /** Bytes (or, as text, characters) of the snapshot arriving so far. */
+  private arrived = 0;
   /** Frames waiting to go, in order: a snapshot (its chunks made as they go) and whatever was sent after it. */
   private queue: (PeerMessage | QueuedSnapshot)[] = [];
   private queueAt = 0;
@@ -104,7 +106,15 @@ export class PeerTransportLink implements PeerTransport {
   private spentThisTurn = 0;
   private turnEnds: NodeJS.Immediate | undefined;
 
-  constructor(private readonly link: PeerLink) {
+  constructor(
+    private readonly link: PeerLink,
+    /**
+     * The most a snapshot may hold: what one Buffer (or, as text, one string) can. A snapshot is
+     * joined whole before its install, so a larger one could never be installed; the link closes
+     * at the chunk that passes it, where the chunks used to pile up until the join threw.
+     */
+    private readonly maxSnapshot: { bytes: number; chars: number } = { bytes: constants.MAX_LENGTH, chars: constants.MAX_STRING_LENGTH },
+  ) {
     link.onMessage = (raw, bytes) => this.receive(raw, bytes);
     link.onClose = (why) => this.onClose?.(why);
   }
@@ -240,17 +250,29 @@ export class PeerTransportLink implements PeerTransport {
       return;
     }
     if (this.chunks.length === 0 && this.joined === undefined && this.textChunks.length === 0) this.onSnapshotComing?.();
+    const text = bytes === undefined && typeof raw.data === 'string' ? raw.data : '';
+    this.arrived += bytes?.length ?? text.length;
+    if (this.arrived > (bytes === undefined ? this.maxSnapshot.chars : this.maxSnapshot.bytes)) {
+      this.forgetSnapshot();
+      return this.close(`a snapshot of more than ${bytes === undefined ? `${this.maxSnapshot.chars} characters` : `${this.maxSnapshot.bytes} bytes`}, more than one ${bytes === undefined ? 'string' : 'buffer'} can hold`);
+    }
     if (bytes !== undefined) this.takeBytes(raw, bytes);
-    else this.textChunks.push(typeof raw.data === 'string' ? raw.data : '');
+    else this.textChunks.push(text);
     if (raw.last !== true) return;
     const { chunks, joined, textChunks } = this;
-    this.chunks = [];
-    this.joined = undefined;
-    this.textChunks = [];
+    this.forgetSnapshot();
     // One sender sends one snapshot all one way; both at once is a broken stream, never installed.
     if ((chunks.length > 0 || joined !== undefined) && textChunks.some((t) => t.length > 0)) return this.close('a snapshot that came partly as text and partly as bytes');
     const data = joined !== undefined ? joined.buf.subarray(0, joined.at) : chunks.length > 0 ? Buffer.concat(chunks) : textChunks.join('');
     this.onMessage?.({ ...raw, data, last: true });
+  }
+
+  /** Lets go of the chunks of a snapshot arriving. */
+  private forgetSnapshot(): void {
+    this.chunks = [];
+    this.joined = undefined;
+    this.textChunks = [];
+    this.arrived = 0;
   }
 
   /**
