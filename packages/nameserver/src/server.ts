@@ -36,8 +36,8 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
-import type { WireRecord } from '@dpns/cluster-core';
 import { ClusterNode } from './cluster/cluster-node.js';
+import { RecoveredTail } from './cluster/recovered-tail.js';
 import { refusalFor } from './cluster/gate.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey } from './cluster/peer-link.js';
@@ -120,6 +120,8 @@ const LOG_TAIL_RECORDS = 100_000;
  * 100,000 records there was 60 MiB of a 100,000-name registry's memory.
  */
 const STANDALONE_TAIL_RECORDS = 1024;
+/** How long one slice of putting a restart's new names in the ordered index may hold up requests. */
+const ORDER_SLICE_MS = 5;
 
 export type ServerState = 'starting' | 'running' | 'closing' | 'closed';
 
@@ -216,12 +218,20 @@ export class NameServer {
     // A format-3 file (its lines handed back unparsed) is one the next snapshot can be made from.
     const recoveredFrom = recovered.snapshot?.state instanceof SnapshotLines ? { index: recovered.snapshot.index, generation: this.registry.loadGeneration } : undefined;
     const loaded = Date.now();
-    const base = { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch, voters: this.registry.clusterMembers?.voters };
-    const records: WireRecord[] = [];
-    for (const rec of recovered.records) {
-      if (!isLogRecord(rec.data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
-      this.registry.applyRecord(rec.data, rec.index);
-      records.push({ i: rec.index, d: { ...rec.data } });
+    const tailCapacity = clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS;
+    const tail = new RecoveredTail(tailCapacity, { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch, voters: this.registry.clusterMembers?.voters });
+    // New names go in the ordered index after the server answers (settleOrder below).
+    this.registry.deferOrder();
+    try {
+      for (const rec of recovered.records) {
+        // Parsed here, once (checkRecord): what is not kept for the log is garbage at once.
+        const data = rec.data;
+        if (!isLogRecord(data)) throw new Error(`log record ${rec.index} is not a registry change; the data directory belongs to something else`);
+        this.registry.applyRecord(data, rec.index);
+        tail.push({ i: rec.index, d: { ...data } });
+      }
+    } finally {
+      this.registry.endDeferOrder();
     }
     log.info('registry recovered', {
       entries: this.registry.size, revision: this.registry.revision, snapshot: recovered.snapshot?.index ?? 0,
@@ -236,7 +246,7 @@ export class NameServer {
     });
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
       dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs,
-      recovered: { ...base, records }, tailCapacity: clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS,
+      recovered: tail.log(), tailCapacity,
       sink: new Replica({
         dataDir: this.opts.dataDir, log, registry: this.registry,
         store: () => this.store,
@@ -356,6 +366,16 @@ export class NameServer {
     // A cluster of one is primary when this returns; members of a larger one elect or find theirs shortly.
     await cluster.start();
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
+    this.settleOrder();
+  }
+
+  /**
+   * Puts the names the replay held aside in the ordered index, ORDER_SLICE_MS at a time between
+   * requests (a pattern read before the end puts the rest at once).
+   */
+  private settleOrder(): void {
+    if (this.state !== 'running' || this.registry.settleOrder(performance.now() + ORDER_SLICE_MS)) return;
+    setImmediate(() => this.settleOrder());
   }
 
   /** Took over as primary (the core marks the epoch in the log): hold reads until that mark commits, and give every advertiser a fresh grace period. */

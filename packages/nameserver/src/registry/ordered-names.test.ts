@@ -134,3 +134,59 @@ test('a run of lines out of order, found when it is touched, has the whole index
   idx.add('/p/0700x');
   assert.deepEqual([...idx.withPrefix('')], [...names, '/p/0700x'].sort());
 });
+
+test('names added while deferring wait aside, are put in order a slice at a time, and any read puts them all', () => {
+  const base = many('/d/', 3000);
+  const idx = new OrderedNames();
+  idx.resetOrdered(base.filter((_, k) => k % 2 === 0));
+  const whole = new OrderedNames();
+  whole.resetOrdered(base.filter((_, k) => k % 2 === 0));
+  idx.defer();
+  for (const n of base.filter((_, k) => k % 2 === 1)) idx.add(n);
+  idx.add('/a');
+  idx.add('/z');
+  idx.delete('/z');
+  idx.delete('/d/0000');
+  idx.endDeferring();
+  // After deferring, adds go straight in; one of a name held aside is not made twice.
+  idx.add('/d/0001');
+  idx.add('/d/0001x');
+  for (const n of [...base.filter((_, k) => k % 2 === 1), '/a', '/d/0001x']) whole.add(n);
+  whole.delete('/d/0000');
+  // A slice whose time is up puts nothing; slices with time put the rest.
+  assert.equal(idx.settle(0), false);
+  let slices = 1;
+  while (!idx.settle(performance.now() + 1)) slices++;
+  assert.ok(slices >= 1);
+  assert.equal(idx.settle(0), true, 'nothing left');
+  assert.equal(idx.size, whole.size);
+  assert.deepEqual([...idx.withPrefix('')], [...whole.withPrefix('')]);
+
+  const read = new OrderedNames();
+  read.resetOrdered(['/b', '/d']);
+  read.defer();
+  read.add('/c');
+  read.add('/a');
+  read.endDeferring();
+  assert.deepEqual([...read.withPrefix('/')], ['/a', '/b', '/c', '/d'], 'a read puts them all first');
+  assert.equal(read.size, 4);
+  const image = new OrderedNames();
+  image.defer();
+  for (const n of ['/q', '/p', '/r']) image.add(n);
+  image.endDeferring();
+  assert.equal(image.size, 3, 'into an empty index');
+  assert.deepEqual(image.copyRuns().flatMap((r) => [...r]), ['/p', '/q', '/r']);
+});
+
+test('a run of lines out of order, met while putting names held aside, has the index sorted and keeps them', () => {
+  const names = many('/o/', 1500);
+  [names[700], names[701]] = [names[701] as string, names[700] as string];
+  const idx = new OrderedNames();
+  idx.resetLines(0, names.length, (k) => names[k] as string);
+  idx.defer();
+  for (const n of ['/o/0700x', '/o/0001x', '/o/1499x']) idx.add(n);
+  idx.endDeferring();
+  while (!idx.settle(performance.now() + 5));
+  assert.deepEqual([...idx.withPrefix('')], [...names, '/o/0700x', '/o/0001x', '/o/1499x'].sort());
+  assert.equal(idx.size, 1503);
+});

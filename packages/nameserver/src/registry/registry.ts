@@ -541,6 +541,24 @@ export class Registry {
     };
   }
 
+  /**
+   * New names from now on wait to go in the ordered index (OrderedNames.defer), until
+   * endDeferOrder(): for a restart's replay of the log. settleOrder() then puts them there a slice
+   * at a time; a pattern read first puts them all.
+   */
+  deferOrder(): void {
+    this.names.defer();
+  }
+
+  endDeferOrder(): void {
+    this.names.endDeferring();
+  }
+
+  /** Puts names waiting for the ordered index there until `deadline` (performance.now()); true when none waits. */
+  settleOrder(deadline: number): boolean {
+    return this.names.settle(deadline);
+  }
+
   /** Which registry this is (ChangedNames.generation): a load() starts a new one. */
   get loadGeneration(): number {
     return this.generation;

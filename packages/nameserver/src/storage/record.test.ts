@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crc32c } from './crc32c.js';
-import { decodeRecord, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES, skipRecord } from './record.js';
+import { checkRecord, decodeRecord, encodeRecord, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_BYTES, skipRecord } from './record.js';
+import { StorageError } from './errors.js';
 
 function rawRecord(payload: string, crc?: number): Buffer {
   const body = Buffer.from(payload, 'utf8');
@@ -77,4 +78,32 @@ void test('decodeRecord names what is wrong with a bad record', () => {
   assert.match(reasonOf(rawRecord('{"i":7,"d":')), /not valid JSON/);
   assert.match(reasonOf(rawRecord('{"d":1}')), /no integer "i"/);
   assert.match(reasonOf(rawRecord('[1,2]')), /no integer "i"/);
+});
+
+void test('checkRecord checks a record as decodeRecord does and parses its data when read, each time', () => {
+  const data = { ops: [{ t: 'put', e: { name: '/a' } }], ep: 2 };
+  const buf = Buffer.concat([encodeRecord(41, 'before'), encodeRecord(42, data)]);
+  const at = encodeRecord(41, 'before').length;
+  const r = checkRecord(buf, at);
+  assert.ok(r.ok);
+  assert.equal(r.bytes, buf.length - at);
+  assert.equal(r.record.index, 42);
+  const first = r.record.data;
+  assert.deepEqual(first, data);
+  assert.notEqual(r.record.data, first, 'parsed again: nothing is kept between two reads');
+  // Every bad record decodeRecord refuses, checkRecord refuses the same.
+  const good = encodeRecord(7, { x: 1 });
+  const flipped = Buffer.from(good);
+  flipped[RECORD_HEADER_BYTES + 9]! ^= 0x10;
+  for (const bad of [good.subarray(0, 5), good.subarray(0, good.length - 1), Buffer.alloc(64), flipped, rawRecord('{"d":1}'), rawRecord('[1,2]')]) {
+    assert.deepEqual(checkRecord(bad, 0), decodeRecord(bad, 0));
+  }
+  // Laid out otherwise than encodeRecord writes, it is parsed at once.
+  const other = checkRecord(rawRecord('{"d":"x","i":9}'), 0);
+  assert.ok(other.ok);
+  assert.deepEqual({ index: other.record.index, data: other.record.data }, { index: 9, data: 'x' });
+  // Data that passes its checksum but is not JSON (no writer makes it) is found when read.
+  const notJson = checkRecord(rawRecord('{"i":7,"d":'), 0);
+  assert.ok(notJson.ok);
+  assert.throws(() => notJson.record.data, (err: unknown) => err instanceof StorageError && err.code === 'CORRUPT' && /record 7 passed its checksum/.test(err.message));
 });

@@ -1,7 +1,7 @@
 // One WAL segment file: its name, reading it back record by record, and cutting off a bad tail.
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeRecord, skipRecord } from './record.js';
+import { checkRecord, skipRecord } from './record.js';
 import { readWholeFile } from './whole-file.js';
 
 /** The WAL's folder inside the data directory. */
@@ -39,8 +39,8 @@ export async function listSegments(walDir: string): Promise<SegmentFile[]> {
 
 /** What a scan of one segment found: the good records, and where and why it stopped early. */
 export interface SegmentScan {
-  /** The good records after `skipThrough`. */
-  records: { index: number; data: unknown }[];
+  /** The good records after `skipThrough`, their data parsed when read (checkRecord). */
+  records: { readonly index: number; readonly data: unknown }[];
   /** How many good records at or before `skipThrough` were checked but not returned. */
   skipped: number;
   /** Bytes from the start of the file through the last good record. */
@@ -53,7 +53,7 @@ export interface SegmentScan {
  * Reads a segment whose first record must be `firstIndex`, each next one the index after. Stops
  * at the first record that is torn, fails its checksum, or is out of sequence; the caller decides
  * whether that is a torn tail or corruption. Records up to `skipThrough` (those a snapshot
- * covers) are checked the same but not parsed. `contents`: the file's bytes when already read
+ * covers) are checked the same but not parsed; the others, parsed when read. `contents`: the file's bytes when already read
  * (or being read: FilesAhead).
  */
 export async function scanSegment(path: string, firstIndex: number, skipThrough = 0, contents?: Promise<Buffer>): Promise<SegmentScan> {
@@ -63,13 +63,14 @@ export async function scanSegment(path: string, firstIndex: number, skipThrough 
   let offset = 0;
   let expected = firstIndex;
   while (offset < buf.length) {
-    const rec = expected <= skipThrough ? skipRecord(buf, offset) : decodeRecord(buf, offset);
+    const rec = expected <= skipThrough ? skipRecord(buf, offset) : checkRecord(buf, offset);
     if (!rec.ok) return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason: rec.reason } };
-    if (rec.index !== expected) {
-      const reason = `record has index ${rec.index} where ${expected} was expected`;
+    const index = 'record' in rec ? rec.record.index : rec.index;
+    if (index !== expected) {
+      const reason = `record has index ${index} where ${expected} was expected`;
       return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason } };
     }
-    if ('data' in rec) records.push({ index: rec.index, data: rec.data });
+    if ('record' in rec) records.push(rec.record);
     else skipped++;
     offset += rec.bytes;
     expected++;
