@@ -366,7 +366,8 @@ export class NameServer {
     // A cluster of one is primary when this returns; members of a larger one elect or find theirs shortly.
     await cluster.start();
     log.info('listening', { url: this.url, dataDir: this.opts.dataDir });
-    this.settleOrder();
+    // After what is waiting already: the first slice also sorts the names (~20 ms for 100,000).
+    setImmediate(() => this.settleOrder());
   }
 
   /**
