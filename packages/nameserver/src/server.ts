@@ -37,7 +37,8 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_WATCHES_PER_ADDRESS, MAX_SCANNED_PATTERNS, MAX_SCANNED_PATTERNS_PER_CONNECTION, WatchHub } from './watch-hub.js';
 import { standalone, type ClusterConfig } from './cluster/cluster-config.js';
 import { ClusterNode } from './cluster/cluster-node.js';
-import { RecoveredTail } from './cluster/recovered-tail.js';
+import { recoveredLogOf } from './cluster/recovered-tail.js';
+import { bootstrapVoters, CoreLog } from '@dpns/cluster-core';
 import { refusalFor } from './cluster/gate.js';
 import { MemberRestarter, type MemberRestartSpec } from './cluster/member-restart.js';
 import { deriveClusterKey } from './cluster/peer-link.js';
@@ -219,7 +220,8 @@ export class NameServer {
     const recoveredFrom = recovered.snapshot?.state instanceof SnapshotLines ? { index: recovered.snapshot.index, generation: this.registry.loadGeneration } : undefined;
     const loaded = Date.now();
     const tailCapacity = clusterCfg.members.length > 1 ? LOG_TAIL_RECORDS : STANDALONE_TAIL_RECORDS;
-    const tail = new RecoveredTail(tailCapacity, { baseIndex: this.registry.revision, baseEpoch: this.registry.epoch, voters: this.registry.clusterMembers?.voters });
+    // The records the member's log keeps, the older let go as they are replayed (recovered-tail.ts).
+    const tail = new CoreLog(tailCapacity, [], this.registry.revision, this.registry.epoch, this.registry.clusterMembers?.voters ?? bootstrapVoters(clusterCfg.members.length));
     // New names go in the ordered index after the server answers (settleOrder below).
     this.registry.deferOrder();
     try {
@@ -246,7 +248,7 @@ export class NameServer {
     });
     const cluster: ClusterNode = new ClusterNode(clusterCfg, {
       dataDir: this.opts.dataDir, key: deriveClusterKey(key.secretKey), log, now: monotonicMs,
-      recovered: tail.log(), tailCapacity,
+      recovered: recoveredLogOf(tail), tailCapacity,
       sink: new Replica({
         dataDir: this.opts.dataDir, log, registry: this.registry,
         store: () => this.store,

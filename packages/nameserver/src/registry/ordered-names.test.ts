@@ -155,9 +155,7 @@ test('names added while deferring wait aside, are put in order a slice at a time
   whole.delete('/d/0000');
   // A slice whose time is up puts nothing; slices with time put the rest.
   assert.equal(idx.settle(0), false);
-  let slices = 1;
-  while (!idx.settle(performance.now() + 1)) slices++;
-  assert.ok(slices >= 1);
+  while (!idx.settle(performance.now() + 1));
   assert.equal(idx.settle(0), true, 'nothing left');
   assert.equal(idx.size, whole.size);
   assert.deepEqual([...idx.withPrefix('')], [...whole.withPrefix('')]);

@@ -72,8 +72,8 @@ export class OrderedNames {
     while (s.at < s.names.length && performance.now() < deadline) s.at = this.mergeFrom(s.names, s.at);
     if (s.at < s.names.length) return false;
     this.settling = undefined;
-    // Only names added while deferring after the sort are left.
-    return this.settle(deadline) && this.pending.size === 0;
+    // Names left are ones added while deferring after the sort: sorted and merged in turn.
+    return this.settle(deadline);
   }
 
   private settleAll(): void {

@@ -53,8 +53,8 @@ export interface SegmentScan {
  * Reads a segment whose first record must be `firstIndex`, each next one the index after. Stops
  * at the first record that is torn, fails its checksum, or is out of sequence; the caller decides
  * whether that is a torn tail or corruption. Records up to `skipThrough` (those a snapshot
- * covers) are checked the same but not parsed; the others, parsed when read. `contents`: the file's bytes when already read
- * (or being read: FilesAhead).
+ * covers) are checked the same but not parsed; the others are parsed when read. `contents`: the
+ * file's bytes when already read (or being read: FilesAhead).
  */
 export async function scanSegment(path: string, firstIndex: number, skipThrough = 0, contents?: Promise<Buffer>): Promise<SegmentScan> {
   const buf = await (contents ?? readWholeFile(path));
