@@ -24,8 +24,8 @@ after(async () => {
   await teardown();
 });
 
-async function metricsText(): Promise<string> {
-  return (await fetch(`http://${ns.server}/metrics`)).text();
+async function metricsText(server = ns.server): Promise<string> {
+  return (await fetch(`http://${server}/metrics`)).text();
 }
 
 function openWs(localAddress?: string): Promise<{ ws: WebSocket; code?: number }> {
@@ -143,7 +143,7 @@ test('watchers that fall behind a flood of writes are cut as slow consumers befo
   bystander.on('disconnect', () => bystanderDropped++);
   let stop = false;
   const hwm = (): number => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${q.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  const slowCut = async (): Promise<number> => Number(/^dpns_connections_closed_by_server_total\{reason="slow_consumer"\} (\d+)$/m.exec(await (await fetch(`http://${q.server}/metrics`)).text())?.[1] ?? 0);
+  const slowCut = async (): Promise<number> => Number(/^dpns_connections_closed_by_server_total\{reason="slow_consumer"\} (\d+)$/m.exec(await metricsText(q.server))?.[1] ?? 0);
   try {
     await bystander.ping();
     for (let i = 0; i < 40; i++) {
@@ -211,7 +211,7 @@ test('lost entries nobody keeps expire; the legitimate client\'s own entries do 
     assert.equal(left, 0, 'the litter was swept');
     const [mine] = await keeper.serviceState('/keep/me');
     assert.equal(mine?.kind === 'service' && mine.state, 'running');
-    const text = await (await fetch(`http://${sweeper.server}/metrics`)).text();
+    const text = await metricsText(sweeper.server);
     assert.match(text, /^dpns_lost_entries_expired_total 20$/m);
   } finally {
     await keeper.close();
@@ -274,7 +274,7 @@ test('advertisements are capped per source address and per owner key; lost litte
     assert.ok(names.every((n) => !n.startsWith('/litter/127.0.0.3/')), `the oldest litter went first: ${names.join(' ')}`);
     const [kept] = await c.serviceState('/quota/c0');
     assert.equal(kept?.kind === 'service' && kept.state, 'running', 'names that are kept alive are never strays');
-    const text = await (await fetch(`http://${q.server}/metrics`)).text();
+    const text = await metricsText(q.server);
     for (const what of ['advertisementsPerOwner', 'advertisementsPerAddress', 'watchesPerAddress']) {
       assert.match(text, new RegExp(`^dpns_limit_refusals_total\\{what="${what}"\\} 1$`, 'm'), `the ${what} refusal is counted`);
     }

@@ -10,7 +10,7 @@ function take(q: FanoutQueue<{ name: string }>, max: number): [string, string[]]
   if (w === undefined) return undefined;
   const n = Math.min(max, w.heads.length - w.from);
   const heads = w.heads.slice(w.from, w.from + n);
-  q.taken(n);
+  q.takenFromFirst(n);
   return [w.sink.name, heads];
 }
 

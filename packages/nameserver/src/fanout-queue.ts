@@ -60,7 +60,7 @@ export class FanoutQueue<S extends object> {
    * The first `n` frames of `first()` were sent or dropped. A sink with more waiting goes to the
    * back of the line.
    */
-  taken(n: number): void {
+  takenFromFirst(n: number): void {
     const mine = this.line[this.lineFrom];
     if (mine === undefined || n <= 0) return;
     const left = mine.heads.length - mine.from;

@@ -318,6 +318,33 @@ test('an invalid Request without an id is answered INVALID_REQUEST with id null;
   });
 });
 
+test('a snapshot comes once snapshotEvery records and an eighth of the registry have been logged since the last, not sooner', async () => {
+  const logs: Record<string, unknown>[] = [];
+  // The newest snapshot this server has written, by the revision it holds.
+  const newest = (): number => Math.max(0, ...logs.filter((l) => l.msg === 'snapshot written' && 'entries' in l).map((l) => l.revision as number));
+  await withServer(async (ns) => {
+    const p = await Peer.open(ns.url);
+    await p.ok('login', { proof: adminProof(ns.adminToken, p.hello.nonce) });
+    let port = 1000;
+    const write = async (i: number): Promise<number> => ((await p.ok('advertiseService', { name: `/cadence/s${i % 320}`, host: 'h', port: port++, static: true })) as { revision: number }).revision;
+    let revision = 0;
+    for (let i = 0; i < 320; i++) revision = await write(i);
+    // 320 entries: an eighth is 40, over the floor of 10. Once the newest snapshot is fewer than
+    // 40 records behind, none can be under way (one starts only 40 after the newest), and the next
+    // comes with the write 40 after it.
+    let at = newest();
+    while (revision - at >= 40) {
+      revision = await write(revision);
+      await until(async () => newest() > at, 5000);
+      at = newest();
+    }
+    while (revision < at + 40) revision = await write(revision);
+    await until(async () => newest() > at, 5000);
+    assert.equal(newest(), at + 40, `the snapshot after the one at ${at} holds the 40th record after it, not an earlier or later one`);
+    p.ws.close();
+  }, { snapshotEvery: 10, logs });
+});
+
 test('a snapshot is made from the one before, after a restart too; one that does not check out is not copied, and the next is written whole', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dpns-snapchain-'));
   const written = (logs: Record<string, unknown>[]) => logs.filter((l) => l.msg === 'snapshot written' && 'entries' in l);

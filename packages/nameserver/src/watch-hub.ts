@@ -328,7 +328,7 @@ export class WatchHub {
       sink.held(-bytes);
       if (!sink.open) {
         dropped += n;
-        this.queue.taken(n);
+        this.queue.takenFromFirst(n);
         continue;
       }
       sinks++;
@@ -337,7 +337,7 @@ export class WatchHub {
       if (n > 1) sink.cork();
       for (let i = from; i < from + n; i++) sink.sendJoined(heads[i] as string, tails[i] as Uint8Array);
       if (n > 1) sink.uncork();
-      this.queue.taken(n);
+      this.queue.takenFromFirst(n);
     }
     if (this.queue.length > 0) setImmediate(() => this.drain());
     else this.draining = false;

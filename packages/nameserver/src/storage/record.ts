@@ -50,12 +50,8 @@ export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRe
   if (stored !== actual) {
     return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(buf.toString('utf8', start, start + length));
-  } catch {
-    return { ok: false, reason: 'payload is not valid JSON' };
-  }
+  const parsed = parsePayload(buf, start, start + length);
+  if (parsed === NOT_JSON) return { ok: false, reason: 'payload is not valid JSON' };
   if (typeof parsed !== 'object' || parsed === null || !('i' in parsed) || !Number.isSafeInteger(parsed.i)) {
     return { ok: false, reason: 'payload has no integer "i"' };
   }
@@ -80,12 +76,12 @@ export function checkRecord(buf: Buffer, offset: number): CheckedRecord | BadRec
   const index = indexOf(buf, start, start + length);
   if (index < 0) {
     const full = decodeRecord(buf, offset);
-    return full.ok ? { ok: true, bytes: full.bytes, record: { index: full.index, data: full.data } } : full;
+    return full.ok ? { ok: true, index: full.index, bytes: full.bytes, record: { index: full.index, data: full.data } } : full;
   }
   const stored = buf.readUInt32LE(offset + 4);
   const actual = crc32c(buf, 0, start, start + length);
   if (stored !== actual) return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
-  return { ok: true, bytes: RECORD_HEADER_BYTES + length, record: new ParsedWhenRead(index, buf, start, start + length) };
+  return { ok: true, index, bytes: RECORD_HEADER_BYTES + length, record: new ParsedWhenRead(index, buf, start, start + length) };
 }
 
 /**
@@ -101,23 +97,41 @@ class ParsedWhenRead {
   }
 }
 
-/** A record checked by checkRecord: how many bytes it took, and it. */
+/** A record checked by checkRecord: its index, how many bytes it took, and it. */
 export interface CheckedRecord {
   ok: true;
+  index: number;
   bytes: number;
   record: { readonly index: number; readonly data: unknown };
 }
 
+/** A record passed over by skipRecord: its index and how many bytes it took, and no data. */
+export interface SkippedRecord {
+  ok: true;
+  index: number;
+  bytes: number;
+  record?: undefined;
+}
+
+const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/** The payload `buf[start, end)` parsed, or NOT_JSON. */
+function parsePayload(buf: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8', start, end));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** The "d" of record `index`'s payload `buf[start, end)`, which passed its checksum. */
 function dataOf(buf: Buffer, start: number, end: number, index: number): unknown {
-  let parsed: { d?: unknown };
-  try {
-    parsed = JSON.parse(buf.toString('utf8', start, end)) as { d?: unknown };
-  } catch {
+  const parsed = parsePayload(buf, start, end);
+  if (parsed === NOT_JSON) {
     throw new StorageError('CORRUPT', `WAL record ${index} passed its checksum but its payload is not valid JSON: no writer makes such a record. ` +
       'Keep a copy of the data directory for diagnosis, then restore it from a backup or let this server re-sync from a replica.');
   }
-  return parsed.d;
+  return (parsed as { d?: unknown }).d;
 }
 
 /**
@@ -129,7 +143,7 @@ function dataOf(buf: Buffer, start: number, end: number, index: number): unknown
  * them cost ~100 ms of a restart at a million names: a snapshot covers ~100,000 records of the
  * segment recovery starts in.) A payload laid out otherwise is decoded whole.
  */
-export function skipRecord(buf: Buffer, offset: number): { ok: true; index: number; bytes: number } | BadRecord {
+export function skipRecord(buf: Buffer, offset: number): SkippedRecord | BadRecord {
   const length = checkFrame(buf, offset);
   if (typeof length !== 'number') return length;
   const start = offset + RECORD_HEADER_BYTES;

@@ -65,12 +65,11 @@ export async function scanSegment(path: string, firstIndex: number, skipThrough 
   while (offset < buf.length) {
     const rec = expected <= skipThrough ? skipRecord(buf, offset) : checkRecord(buf, offset);
     if (!rec.ok) return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason: rec.reason } };
-    const index = 'record' in rec ? rec.record.index : rec.index;
-    if (index !== expected) {
-      const reason = `record has index ${index} where ${expected} was expected`;
+    if (rec.index !== expected) {
+      const reason = `record has index ${rec.index} where ${expected} was expected`;
       return { records, skipped, goodBytes: offset, fileBytes: buf.length, bad: { offset, reason } };
     }
-    if ('record' in rec) records.push(rec.record);
+    if (rec.record !== undefined) records.push(rec.record);
     else skipped++;
     offset += rec.bytes;
     expected++;
