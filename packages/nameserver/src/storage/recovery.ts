@@ -1,7 +1,7 @@
 // Rebuilding what was stored, at open: the newest good snapshot, then every later WAL record.
 import { join } from 'node:path';
 import { StorageError } from './errors.js';
-import { listSegments, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
+import { listSegments, parseWhilePending, scanSegment, truncateSegment, WAL_DIR_NAME, type SegmentFile } from './segment.js';
 import { listSnapshots, openSnapshot, type DecodedSnapshot, type SnapshotFile } from './snapshot.js';
 import { FilesAhead } from './whole-file.js';
 import type { Recovered, StoreLogger } from './types.js';
@@ -59,6 +59,8 @@ export async function recover(
   } catch (err) {
     failure = err;
   }
+  // The replay's parsing, begun while the snapshot's check goes on.
+  if (log !== undefined && verdict !== undefined) await parseWhilePending(log.records, verdict);
   const d = await verdict;
   if (opened !== undefined && d?.ok === false) return recover(dir, logger, undefined, ahead, new Set([...condemned, opened.file.path]));
   if (log === undefined) throw failure;
