@@ -72,6 +72,9 @@ void test('decodeRecord names what is wrong with a bad record', () => {
   const huge = Buffer.from(good);
   huge.writeUInt32LE(MAX_RECORD_PAYLOAD_BYTES + 1, 0);
   assert.match(reasonOf(huge), /over the/);
+  // Read as unsigned: a length with its top bit set is over the limit, not negative.
+  huge.writeUInt32LE(0xffffffff, 0);
+  assert.match(reasonOf(huge), /payload length 4294967295 is over the/);
   const flipped = Buffer.from(good);
   flipped[RECORD_HEADER_BYTES + 3]! ^= 0x10;
   assert.match(reasonOf(flipped), /CRC-32C mismatch/);

@@ -45,7 +45,7 @@ export function decodeRecord(buf: Buffer, offset: number): DecodedRecord | BadRe
   const length = checkFrame(buf, offset);
   if (typeof length !== 'number') return length;
   const start = offset + RECORD_HEADER_BYTES;
-  const stored = buf.readUInt32LE(offset + 4);
+  const stored = u32(buf, offset + 4);
   const actual = crc32c(buf, 0, start, start + length);
   if (stored !== actual) {
     return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
@@ -78,7 +78,7 @@ export function checkRecord(buf: Buffer, offset: number): CheckedRecord | BadRec
     const full = decodeRecord(buf, offset);
     return full.ok ? { ok: true, index: full.index, bytes: full.bytes, record: { index: full.index, data: full.data } } : full;
   }
-  const stored = buf.readUInt32LE(offset + 4);
+  const stored = u32(buf, offset + 4);
   const actual = crc32c(buf, 0, start, start + length);
   if (stored !== actual) return { ok: false, reason: `CRC-32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
   return { ok: true, index, bytes: RECORD_HEADER_BYTES + length, record: new ParsedWhenRead(index, buf, start, start + length) };
@@ -178,6 +178,15 @@ function startsWithIndexPrefix(buf: Buffer, start: number, end: number): boolean
 }
 
 /**
+ * The unsigned 32-bit little-endian number at `at` (at least 4 bytes before the end). Read byte
+ * by byte: Buffer#readUInt32LE validates its argument on each call, and a restart at a million
+ * names reads two a record for ~300,000 records (~50 ms of it, in a CPU profile).
+ */
+function u32(buf: Buffer, at: number): number {
+  return ((buf[at] as number) | ((buf[at + 1] as number) << 8) | ((buf[at + 2] as number) << 16)) + (buf[at + 3] as number) * 0x1000000;
+}
+
+/**
  * The payload's length, in bytes after the header, when the bytes at `offset` can frame a record;
  * else why not (too short for a header, a length that is zero, over the bound or past the end).
  */
@@ -186,7 +195,7 @@ function checkFrame(buf: Buffer, offset: number): number | BadRecord {
   if (available < RECORD_HEADER_BYTES) {
     return { ok: false, reason: `short header (${available} of ${RECORD_HEADER_BYTES} bytes)` };
   }
-  const length = buf.readUInt32LE(offset);
+  const length = u32(buf, offset);
   // A torn write often leaves zeros, and the CRC of nothing is 0: refuse it before the CRC "matches".
   if (length === 0) return { ok: false, reason: 'zero payload length' };
   if (length > MAX_RECORD_PAYLOAD_BYTES) {
